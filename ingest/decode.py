@@ -1,0 +1,189 @@
+"""Input contract decoding: one raw line or message in, a `Comment` or a `DeadLetter` out.
+
+Decoding never raises on bad input: every record that is read leaves as exactly one of
+the two, so a run can always account for `read = processed + dead-lettered`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+import orjson
+
+from stormwatch.model import Comment, DeadLetter
+
+MAX_RECORD_BYTES = 64 * 1024
+MAX_TEXT_CHARS = 20_000
+MAX_FIELD_CHARS = 512
+# Event times outside this range are data errors (milliseconds sent as seconds, zero dates).
+MIN_EVENT_TIME = datetime(2000, 1, 1, tzinfo=UTC).timestamp()
+MAX_EVENT_TIME = datetime(2100, 1, 1, tzinfo=UTC).timestamp()
+
+_KNOWN = frozenset(
+    (
+        "id",
+        "text",
+        "created_at",
+        "brand",
+        "thread_id",
+        "parent_id",
+        "platform",
+        "author_id",
+        "author_followers",
+        "lang",
+    )
+)
+_OPTIONAL_TEXT = ("thread_id", "parent_id", "platform", "author_id", "lang")
+
+
+class _Reject(Exception):
+    def __init__(self, reason: str, detail: str) -> None:
+        self.reason = reason
+        self.detail = detail
+
+
+def parse_event_time(value: object) -> float:
+    """Epoch seconds from an ISO 8601 string or a number of epoch seconds."""
+    if isinstance(value, bool):
+        raise _Reject("wrong_type", "created_at must be an ISO 8601 string or epoch seconds")
+    if isinstance(value, int | float):
+        ts = float(value)
+        if not math.isfinite(ts):
+            raise _Reject("invalid_timestamp", "created_at is not a finite number")
+    elif isinstance(value, str):
+        text = value.strip()
+        if text.endswith(("Z", "z")):
+            text = text[:-1] + "+00:00"
+        try:
+            parsed = datetime.fromisoformat(text)
+        except ValueError:
+            raise _Reject("invalid_timestamp", f"created_at {value[:40]!r} is not ISO 8601") from None
+        if parsed.tzinfo is None:
+            parsed = parsed.replace(tzinfo=UTC)
+        ts = parsed.timestamp()
+    else:
+        raise _Reject("wrong_type", "created_at must be an ISO 8601 string or epoch seconds")
+    if not MIN_EVENT_TIME <= ts < MAX_EVENT_TIME:
+        hint = " (milliseconds instead of seconds?)" if ts > MAX_EVENT_TIME else ""
+        raise _Reject("timestamp_out_of_range", f"created_at {value!r} is out of range{hint}")
+    return ts
+
+
+def _required_text(obj: dict, name: str, *, limit: int) -> str:
+    value = obj.get(name)
+    if value is None:
+        raise _Reject("missing_field", f"field {name!r} is missing")
+    if not isinstance(value, str):
+        raise _Reject("wrong_type", f"field {name!r} must be a string")
+    if len(value) > limit:
+        raise _Reject("too_large", f"field {name!r} has {len(value)} characters (max {limit})")
+    return value
+
+
+def _optional_text(value: object) -> str | None:
+    # Lenient on optional fields: numeric thread ids are common, a wrong type loses only
+    # that field, never the comment.
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return value[:MAX_FIELD_CHARS] if value else None
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return str(value)
+    return None
+
+
+class Decoder:
+    """Turns raw records into comments; `brand_for_text` derives a missing brand.
+
+    >>> d = Decoder()
+    >>> c = d.decode(b'{"id": "1", "text": "hi", "created_at": 1700000000, "brand": "acme"}')
+    >>> (c.id, c.brand, c.created_at)
+    ('1', 'acme', 1700000000.0)
+    >>> d.decode(b'{"id": "1"}').reason
+    'missing_field'
+    """
+
+    __slots__ = ("brand_for_text", "max_record_bytes")
+
+    def __init__(
+        self,
+        *,
+        brand_for_text: Callable[[str], str | None] | None = None,
+        max_record_bytes: int = MAX_RECORD_BYTES,
+    ) -> None:
+        self.brand_for_text = brand_for_text
+        self.max_record_bytes = max_record_bytes
+
+    def decode(self, raw: bytes, source: str = "") -> Comment | DeadLetter:
+        try:
+            return self._decode(raw)
+        except _Reject as reject:
+            return DeadLetter(raw, reject.reason, reject.detail, source)
+        except Exception as exc:  # noqa: BLE001 - a decoder bug must not stop a run either
+            return DeadLetter(raw, "decode_error", f"{type(exc).__name__}: {exc}", source)
+
+    def decode_object(self, obj: object, raw: bytes = b"", source: str = "") -> Comment | DeadLetter:
+        """Decode an already-parsed JSON value (HTTP bodies holding a list of comments)."""
+        try:
+            return self._from_object(obj)
+        except _Reject as reject:
+            return DeadLetter(raw or orjson.dumps(obj), reject.reason, reject.detail, source)
+
+    def _decode(self, raw: bytes) -> Comment:
+        if len(raw) > self.max_record_bytes:
+            raise _Reject("too_large", f"record has {len(raw)} bytes (max {self.max_record_bytes})")
+        if not raw.strip():
+            raise _Reject("empty", "empty record")
+        try:
+            obj = orjson.loads(raw)
+        except orjson.JSONDecodeError as exc:
+            try:
+                raw.decode("utf-8")
+            except UnicodeDecodeError:
+                raise _Reject("invalid_encoding", "record is not valid UTF-8") from None
+            raise _Reject("invalid_json", str(exc)[:200]) from None
+        return self._from_object(obj)
+
+    def _from_object(self, obj: object) -> Comment:
+        if not isinstance(obj, dict):
+            raise _Reject("not_an_object", f"record is a JSON {type(obj).__name__}, not an object")
+        comment_id = _required_text(obj, "id", limit=MAX_FIELD_CHARS)
+        if not comment_id:
+            raise _Reject("missing_field", "field 'id' is empty")
+        text = _required_text(obj, "text", limit=MAX_TEXT_CHARS)
+        if "created_at" not in obj or obj["created_at"] is None:
+            raise _Reject("missing_field", "field 'created_at' is missing")
+        created_at = parse_event_time(obj["created_at"])
+        brand = obj.get("brand")
+        if brand is None and self.brand_for_text is not None:
+            brand = self.brand_for_text(text)
+        if brand is None:
+            raise _Reject("missing_field", "field 'brand' is missing and no watchlist matched")
+        if not isinstance(brand, str):
+            raise _Reject("wrong_type", "field 'brand' must be a string")
+        if not brand or len(brand) > MAX_FIELD_CHARS:
+            raise _Reject("wrong_type", "field 'brand' must be a non-empty short string")
+        followers = obj.get("author_followers")
+        if isinstance(followers, bool) or not isinstance(followers, int | float):
+            followers = None
+        elif isinstance(followers, float):
+            followers = int(followers) if math.isfinite(followers) else None
+        if followers is not None and followers < 0:
+            followers = None
+        lang = _optional_text(obj.get("lang"))
+        extra = {} if _KNOWN.issuperset(obj) else {k: v for k, v in obj.items() if k not in _KNOWN}
+        return Comment(
+            id=comment_id,
+            text=text,
+            created_at=created_at,
+            brand=brand,
+            thread_id=_optional_text(obj.get("thread_id")),
+            parent_id=_optional_text(obj.get("parent_id")),
+            platform=_optional_text(obj.get("platform")),
+            author_id=_optional_text(obj.get("author_id")),
+            author_followers=followers,
+            lang=lang.lower()[:2] if lang else None,
+            extra=extra,
+        )

@@ -1,0 +1,40 @@
+"""The records that flow through the pipeline.
+
+`Comment` is the decoded input contract (see README, "Input comment") plus the three
+fields enrichment fills in. It is a slotted class, not a dict, because the hot path
+creates one per comment and reads a handful of attributes from it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(slots=True)
+class Comment:
+    id: str
+    text: str
+    created_at: float  # event time, epoch seconds UTC
+    brand: str
+    thread_id: str | None = None
+    parent_id: str | None = None
+    platform: str | None = None
+    author_id: str | None = None
+    author_followers: int | None = None
+    lang: str | None = None  # ISO 639-1; detected when absent
+    # Filled in by enrichment.
+    negativity: float = 0.0  # 0 = not negative, 1 = very negative
+    topics: tuple[str, ...] = ()
+    # Unknown input fields, kept so that sinks can pass them on.
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(slots=True, frozen=True)
+class DeadLetter:
+    """An input line that could not become a `Comment`, with a machine-readable reason."""
+
+    raw: bytes
+    reason: str  # short code, e.g. "invalid_json", "missing_field"
+    detail: str  # human text, e.g. "field 'brand' is missing"
+    source: str = ""  # where it came from, e.g. "file:comments.jsonl:17"
