@@ -1,0 +1,88 @@
+"""Why an incident is an incident, in words: the terms that set its comments apart from the
+brand's normal talk, and how much of it is copy-paste.
+
+Runs with scikit-learn when an incident opens or escalates, never per comment.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, HashingVectorizer, TfidfVectorizer
+
+GERMAN_STOP_WORDS = frozenset(
+    """aber alle allem allen aller alles als also am an ander andere anderem anderen
+    anderer anderes auch auf aus bei bin bis bist da damit dann das dass dein deine dem den
+    der des dich die dies diese diesem diesen dieser dieses dir doch dort du durch ein eine
+    einem einen einer eines er es etwas euch euer eure für gegen hab habe haben hat hatte
+    hier hin ich ihm ihn ihr ihre im in ist ja jede jedem jeden jeder jetzt kann man mein
+    meine mich mir mit muss nach noch nun nur ob oder sich sie sind so soll über um und uns
+    unser unter vom von vor war waren was weil wenn wer wie wieder wir wird wo zu zum zur
+    schon sehr mal nicht kein keine ganz mehr""".split()
+)
+STOP_WORDS = sorted(ENGLISH_STOP_WORDS | GERMAN_STOP_WORDS)
+
+
+def distinctive_terms(
+    incident_texts: Sequence[str], normal_texts: Sequence[str], *, top: int = 8
+) -> list[str]:
+    """Terms (words and word pairs) far more prominent in the incident than in normal talk.
+
+    >>> storm = ["they deleted my comment, censorship", "stop the censorship now",
+    ...          "censorship and deleted posts again", "boycott, deleted comments"]
+    >>> normal = ["love the new flavour", "where can I buy it", "great coffee today",
+    ...           "my order arrived late"]
+    >>> distinctive_terms(storm, normal, top=2)
+    ['censorship', 'deleted']
+    """
+    if not incident_texts:
+        return []
+    docs = list(incident_texts) + list(normal_texts)
+    vectorizer = TfidfVectorizer(
+        stop_words=STOP_WORDS,
+        ngram_range=(1, 2),
+        min_df=2 if len(incident_texts) >= 4 else 1,
+        max_features=20_000,
+        sublinear_tf=True,
+        token_pattern=r"(?u)\b[^\W\d_]{3,}\b",
+    )
+    try:
+        matrix = vectorizer.fit_transform(docs)
+    except ValueError:  # every term pruned
+        return []
+    n = len(incident_texts)
+    incident = np.asarray(matrix[:n].mean(axis=0)).ravel()
+    normal = (
+        np.asarray(matrix[n:].mean(axis=0)).ravel() if len(normal_texts) else np.zeros_like(incident)
+    )
+    lift = incident - normal
+    terms = vectorizer.get_feature_names_out()
+    order = np.argsort(-lift, kind="stable")
+    chosen: list[str] = []
+    for i in order:
+        if lift[i] <= 0 or len(chosen) >= top:
+            break
+        term = str(terms[i])
+        # A pair adds nothing when both its words are already listed.
+        if " " in term and all(part in chosen for part in term.split()):
+            continue
+        chosen.append(term)
+    return chosen
+
+
+def near_duplicate_share(texts: Sequence[str], *, threshold: float = 0.9) -> float:
+    """Share of texts that have a near-identical twin (cosine of character n-grams).
+
+    >>> near_duplicate_share(["Boycott now!!! #1", "Boycott now!!! #2", "I am so angry"])
+    0.667
+    """
+    if len(texts) < 2:
+        return 0.0
+    sample = list(texts[:400])
+    vectors = HashingVectorizer(
+        analyzer="char_wb", ngram_range=(3, 5), n_features=2**18, alternate_sign=False
+    ).transform(sample)
+    sims = (vectors @ vectors.T).toarray()
+    np.fill_diagonal(sims, 0.0)
+    return round(float((sims.max(axis=1) >= threshold).mean()), 3)
