@@ -1,0 +1,63 @@
+"""The alert event: the public output contract (README, "Alert event").
+
+One event per incident transition. Sinks (JSONL, console, store, Slack, Kafka) all take
+this one shape, so the contract is defined once, here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+EventKind = Literal["opened", "escalated", "updated", "resolved"]
+Severity = Literal["low", "medium", "high", "critical"]
+
+SEVERITIES: tuple[Severity, ...] = ("low", "medium", "high", "critical")
+EVENT_KINDS: tuple[EventKind, ...] = ("opened", "escalated", "updated", "resolved")
+
+
+def severity_rank(severity: str) -> int:
+    return SEVERITIES.index(severity)  # type: ignore[arg-type]
+
+
+def iso_utc(epoch_seconds: float) -> str:
+    """ISO 8601 in UTC with a `Z`, second precision: stable text for keys and JSON."""
+    return datetime.fromtimestamp(epoch_seconds, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@dataclass(slots=True, frozen=True)
+class AlertEvent:
+    incident: str  # stable incident key
+    event: EventKind
+    brand: str
+    thread_id: str | None  # None for a brand-wide incident
+    severity: Severity
+    score: float
+    at: float  # event time (epoch s) of the comment that triggered this event
+    emitted_at: float  # wall clock (epoch s)
+    summary: str
+    drivers: dict[str, Any] = field(default_factory=dict)
+    samples: list[dict[str, Any]] = field(default_factory=list)
+    playbook: str | None = None
+    kind: str = "firestorm"  # firestorm | spreading | bot_burst: what the incident is about
+
+    def to_json_dict(self) -> dict[str, Any]:
+        """The contract's JSON object: times as ISO 8601 UTC strings."""
+        return {
+            "incident": self.incident,
+            "event": self.event,
+            "brand": self.brand,
+            "thread_id": self.thread_id,
+            "kind": self.kind,
+            "severity": self.severity,
+            "score": round(self.score, 3),
+            "at": iso_utc(self.at),
+            "emitted_at": datetime.fromtimestamp(self.emitted_at, UTC).isoformat(
+                timespec="milliseconds"
+            ).replace("+00:00", "Z"),
+            "summary": self.summary,
+            "drivers": self.drivers,
+            "samples": self.samples,
+            "playbook": self.playbook,
+        }

@@ -1,0 +1,135 @@
+"""Incident lifecycle: open once, escalate or update in place, resolve with hysteresis.
+
+One storm is one incident. An incident opens when a key's assessment alerts; while it is
+open, a rising severity band escalates it, a material change after `update_minutes`
+updates it, and only `quiet_minutes` of calm in a row resolve it. Severity never drops
+while open, so a storm that breathes does not flap between bands.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from stormwatch.alerts.event import AlertEvent, iso_utc, severity_rank
+from stormwatch.detectors.crisis import Assessment
+
+# Builds (summary, drivers, samples, playbook) for an event; supplied by the pipeline.
+Explain = Callable[["Incident", str, Assessment, dict[str, float]], tuple[str, dict, list, str | None]]
+
+
+@dataclass(slots=True)
+class Incident:
+    key: str
+    brand: str
+    thread_id: str | None
+    kind: str
+    severity: str
+    opened_minute: int
+    score: float
+    ratio: float
+    last_event_minute: int
+    reported_ratio: float
+    quiet: int = 0
+    peak_ratio: float = 0.0
+    events: list[str] = field(default_factory=list)
+
+
+def incident_key(brand: str, thread_id: str | None, minute: int) -> str:
+    """Stable: the same input opens the same key, so a replay never makes a second one.
+
+    >>> incident_key("acme", None, 29_520_000)
+    'acme/*/2026-02-16T00:00Z'
+    """
+    return f"{brand}/{thread_id or '*'}/{iso_utc(minute * 60)[:16]}Z"
+
+
+class IncidentTracker:
+    def __init__(
+        self,
+        *,
+        explain: Explain,
+        clock: Callable[[], float],
+        close_score: float = 3.0,
+        quiet_minutes: int = 30,
+        update_minutes: int = 15,
+    ) -> None:
+        self.explain = explain
+        self.clock = clock
+        self.close_score = close_score
+        self.quiet_minutes = quiet_minutes
+        self.update_minutes = update_minutes
+        self.open: dict[str, Incident] = {}  # by window key (brand or brand/thread)
+        self.history: list[Incident] = []
+
+    def observe(
+        self,
+        window_key: str,
+        *,
+        brand: str,
+        thread_id: str | None,
+        minute: int,
+        at: float,
+        x: dict[str, float],
+        a: Assessment,
+        may_open: bool = True,
+    ) -> AlertEvent | None:
+        incident = self.open.get(window_key)
+        if incident is None:
+            if not (a.alerting and may_open):
+                return None
+            incident = Incident(
+                key=incident_key(brand, thread_id, minute),
+                brand=brand,
+                thread_id=thread_id,
+                kind="firestorm" if thread_id else "spreading",
+                severity=a.severity,
+                opened_minute=minute,
+                score=a.score,
+                ratio=a.ratio,
+                last_event_minute=minute,
+                reported_ratio=a.ratio,
+                peak_ratio=a.ratio,
+            )
+            self.open[window_key] = incident
+            self.history.append(incident)
+            return self._event(incident, "opened", minute, at, x, a)
+
+        incident.score = a.score
+        incident.ratio = a.ratio
+        incident.peak_ratio = max(incident.peak_ratio, a.ratio)
+        calm = not a.alerting and a.score < self.close_score and a.ratio < 2.0
+        incident.quiet = incident.quiet + 1 if calm else 0
+        if incident.quiet >= self.quiet_minutes:
+            del self.open[window_key]
+            return self._event(incident, "resolved", minute, at, x, a)
+        if a.alerting and severity_rank(a.severity) > severity_rank(incident.severity):
+            incident.severity = a.severity
+            return self._event(incident, "escalated", minute, at, x, a)
+        changed = a.ratio >= 1.5 * incident.reported_ratio or a.ratio <= incident.reported_ratio / 1.5
+        if changed and minute - incident.last_event_minute >= self.update_minutes and not calm:
+            return self._event(incident, "updated", minute, at, x, a)
+        return None
+
+    def _event(
+        self, incident: Incident, kind: str, minute: int, at: float, x: dict[str, float], a: Assessment
+    ) -> AlertEvent:
+        incident.last_event_minute = minute
+        incident.reported_ratio = a.ratio
+        incident.events.append(kind)
+        summary, drivers, samples, playbook = self.explain(incident, kind, a, x)
+        return AlertEvent(
+            incident=incident.key,
+            event=kind,  # type: ignore[arg-type]
+            brand=incident.brand,
+            thread_id=incident.thread_id,
+            severity=incident.severity,  # type: ignore[arg-type]
+            score=a.score,
+            at=at,
+            emitted_at=self.clock(),
+            summary=summary,
+            drivers=drivers,
+            samples=samples,
+            playbook=playbook,
+            kind=incident.kind,
+        )
