@@ -53,9 +53,9 @@ class AlertEvent:
             "severity": self.severity,
             "score": round(self.score, 3),
             "at": iso_utc(self.at),
-            "emitted_at": datetime.fromtimestamp(self.emitted_at, UTC).isoformat(
-                timespec="milliseconds"
-            ).replace("+00:00", "Z"),
+            "emitted_at": datetime.fromtimestamp(self.emitted_at, UTC)
+            .isoformat(timespec="milliseconds")
+            .replace("+00:00", "Z"),
             "summary": self.summary,
             "drivers": self.drivers,
             "samples": self.samples,

@@ -15,7 +15,9 @@ from stormwatch.alerts.event import AlertEvent, iso_utc, severity_rank
 from stormwatch.detectors.crisis import Assessment
 
 # Builds (summary, drivers, samples, playbook) for an event; supplied by the pipeline.
-Explain = Callable[["Incident", str, Assessment, dict[str, float]], tuple[str, dict, list, str | None]]
+Explain = Callable[
+    ["Incident", str, Assessment, dict[str, float]], tuple[str, dict, list, str | None]
+]
 
 
 @dataclass(slots=True)
@@ -106,13 +108,21 @@ class IncidentTracker:
         if a.alerting and severity_rank(a.severity) > severity_rank(incident.severity):
             incident.severity = a.severity
             return self._event(incident, "escalated", minute, at, x, a)
-        changed = a.ratio >= 1.5 * incident.reported_ratio or a.ratio <= incident.reported_ratio / 1.5
+        changed = (
+            a.ratio >= 1.5 * incident.reported_ratio or a.ratio <= incident.reported_ratio / 1.5
+        )
         if changed and minute - incident.last_event_minute >= self.update_minutes and not calm:
             return self._event(incident, "updated", minute, at, x, a)
         return None
 
     def _event(
-        self, incident: Incident, kind: str, minute: int, at: float, x: dict[str, float], a: Assessment
+        self,
+        incident: Incident,
+        kind: str,
+        minute: int,
+        at: float,
+        x: dict[str, float],
+        a: Assessment,
     ) -> AlertEvent:
         incident.last_event_minute = minute
         incident.reported_ratio = a.ratio

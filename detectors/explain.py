@@ -54,7 +54,9 @@ def distinctive_terms(
     n = len(incident_texts)
     incident = np.asarray(matrix[:n].mean(axis=0)).ravel()
     normal = (
-        np.asarray(matrix[n:].mean(axis=0)).ravel() if len(normal_texts) else np.zeros_like(incident)
+        np.asarray(matrix[n:].mean(axis=0)).ravel()
+        if len(normal_texts)
+        else np.zeros_like(incident)
     )
     lift = incident - normal
     terms = vectorizer.get_feature_names_out()

@@ -59,7 +59,9 @@ def parse_event_time(value: object) -> float:
         try:
             parsed = datetime.fromisoformat(text)
         except ValueError:
-            raise _Reject("invalid_timestamp", f"created_at {value[:40]!r} is not ISO 8601") from None
+            raise _Reject(
+                "invalid_timestamp", f"created_at {value[:40]!r} is not ISO 8601"
+            ) from None
         if parsed.tzinfo is None:
             parsed = parsed.replace(tzinfo=UTC)
         ts = parsed.timestamp()
@@ -124,7 +126,9 @@ class Decoder:
         except Exception as exc:  # noqa: BLE001 - a decoder bug must not stop a run either
             return DeadLetter(raw, "decode_error", f"{type(exc).__name__}: {exc}", source)
 
-    def decode_object(self, obj: object, raw: bytes = b"", source: str = "") -> Comment | DeadLetter:
+    def decode_object(
+        self, obj: object, raw: bytes = b"", source: str = ""
+    ) -> Comment | DeadLetter:
         """Decode an already-parsed JSON value (HTTP bodies holding a list of comments)."""
         try:
             return self._from_object(obj)

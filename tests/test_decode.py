@@ -1,0 +1,144 @@
+from __future__ import annotations
+
+import orjson
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from stormwatch.ingest.decode import Decoder, parse_event_time
+from stormwatch.model import Comment, DeadLetter
+
+GOOD = {
+    "id": "c1",
+    "text": "Never again, boycott!",
+    "created_at": "2026-03-02T09:15:02Z",
+    "brand": "nestor",
+}
+
+
+def decode(obj: object) -> Comment | DeadLetter:
+    return Decoder().decode(orjson.dumps(obj))
+
+
+def test_valid_minimal_comment() -> None:
+    c = decode(GOOD)
+    assert isinstance(c, Comment)
+    assert c.created_at == parse_event_time("2026-03-02T09:15:02+00:00")
+    assert c.thread_id is None and c.extra == {}
+
+
+def test_optional_fields_and_unknown_fields_kept() -> None:
+    c = decode(
+        {
+            **GOOD,
+            "thread_id": 123,
+            "parent_id": None,
+            "platform": "facebook",
+            "author_id": "u9",
+            "author_followers": 5000,
+            "lang": "DE",
+            "likes": 4,
+        }
+    )
+    assert isinstance(c, Comment)
+    assert c.thread_id == "123" and c.platform == "facebook" and c.lang == "de"
+    assert c.author_followers == 5000 and c.extra == {"likes": 4}
+
+
+@pytest.mark.parametrize(
+    ("created_at", "expected"),
+    [
+        (1772442902, 1772442902.0),
+        (1772442902.5, 1772442902.5),
+        ("2026-03-02T09:15:02Z", 1772442902.0),
+        ("2026-03-02T10:15:02+01:00", 1772442902.0),
+        ("2026-03-02T09:15:02", 1772442902.0),  # naive means UTC
+        ("2026-03-02 09:15:02.250Z", 1772442902.25),
+    ],
+)
+def test_timestamp_forms(created_at: object, expected: float) -> None:
+    c = decode({**GOOD, "created_at": created_at})
+    assert isinstance(c, Comment)
+    assert c.created_at == expected
+
+
+@pytest.mark.parametrize(
+    ("raw", "reason"),
+    [
+        (b"{not json", "invalid_json"),
+        (b"", "empty"),
+        (b"[1, 2]", "not_an_object"),
+        (b'"text"', "not_an_object"),
+        (b'{"id": "1", "text": "x", "created_at": 1772442902}', "missing_field"),
+        (orjson.dumps({**GOOD, "id": 5}), "wrong_type"),
+        (orjson.dumps({**GOOD, "text": None}), "missing_field"),
+        (orjson.dumps({**GOOD, "text": ["a"]}), "wrong_type"),
+        (orjson.dumps({**GOOD, "created_at": "yesterday"}), "invalid_timestamp"),
+        (orjson.dumps({**GOOD, "created_at": True}), "wrong_type"),
+        (orjson.dumps({**GOOD, "created_at": 1772442902000}), "timestamp_out_of_range"),
+        (orjson.dumps({**GOOD, "brand": 7}), "wrong_type"),
+        (orjson.dumps({**GOOD, "text": "x" * 30_000}), "too_large"),
+        (b'{"id": "1", "text": "\xff\xfe", "created_at": 1, "brand": "b"}', "invalid_encoding"),
+        (b"x" * 70_000, "too_large"),
+    ],
+)
+def test_bad_records_are_dead_lettered_with_reason(raw: bytes, reason: str) -> None:
+    out = Decoder().decode(raw, "f:1")
+    assert isinstance(out, DeadLetter)
+    assert out.reason == reason
+    assert out.raw == raw and out.source == "f:1"
+
+
+def test_brand_derived_from_watchlist() -> None:
+    decoder = Decoder(brand_for_text=lambda t: "nestor" if "nestor" in t.lower() else None)
+    obj = {k: v for k, v in GOOD.items() if k != "brand"}
+    assert isinstance(decoder.decode(orjson.dumps(obj)), DeadLetter)
+    c = decoder.decode(orjson.dumps({**obj, "text": "Nestor deleted my comment"}))
+    assert isinstance(c, Comment) and c.brand == "nestor"
+
+
+INT64 = st.integers(min_value=-(2**63), max_value=2**63 - 1)
+json_values = st.recursive(
+    st.none() | st.booleans() | INT64 | st.floats(allow_nan=False) | st.text(),
+    lambda children: (
+        st.lists(children, max_size=3) | st.dictionaries(st.text(), children, max_size=4)
+    ),
+    max_leaves=10,
+)
+records = st.one_of(
+    st.binary(max_size=300),
+    json_values.map(orjson.dumps),
+    st.fixed_dictionaries(
+        {},
+        optional={
+            "id": st.one_of(st.text(max_size=5), INT64),
+            "text": st.one_of(st.text(max_size=50), st.none()),
+            "created_at": st.one_of(
+                INT64, st.floats(), st.text(max_size=30), st.datetimes().map(str)
+            ),
+            "brand": st.one_of(st.text(max_size=5), st.none(), INT64),
+            "thread_id": json_values,
+            "author_followers": json_values,
+            "lang": json_values,
+        },
+    ).map(orjson.dumps),
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(records, max_size=20))
+def test_decoder_never_crashes_and_accounts_for_every_record(batch: list[bytes]) -> None:
+    decoder = Decoder()
+    comments = dead = 0
+    for raw in batch:
+        out = decoder.decode(raw)
+        if isinstance(out, Comment):
+            comments += 1
+            assert isinstance(out.id, str) and out.id
+            assert isinstance(out.text, str) and isinstance(out.brand, str)
+            assert isinstance(out.created_at, float)
+        else:
+            assert isinstance(out, DeadLetter) and out.reason and out.raw == raw
+            assert out.reason != "decode_error", out.detail  # no unexpected exceptions
+            dead += 1
+    assert comments + dead == len(batch)

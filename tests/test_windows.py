@@ -1,0 +1,116 @@
+from __future__ import annotations
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from stormwatch.model import Comment
+from stormwatch.windows import MINUTE, WindowStore, text_signature
+
+T0 = 1_772_438_400.0  # 2026-03-02T08:00:00Z
+LATENESS = 120.0
+
+
+def comment(i: int, t: float, *, thread: str | None = "p1", brand: str = "b") -> Comment:
+    return Comment(
+        id=str(i),
+        text=f"text {i}",
+        created_at=t,
+        brand=brand,
+        thread_id=thread,
+        author_id=f"u{i % 7}",
+    )
+
+
+def drain(store: WindowStore, closed: dict[str, dict[int, int]]) -> None:
+    for m in store.closable():
+        for table in (store.brands, store.threads):
+            for key, w in table.items():
+                if m in w.open or table is store.brands:
+                    s = w.close(m)
+                    closed.setdefault(key, {})[m] = closed.get(key, {}).get(m, 0) + s.n
+
+
+def run(times: list[float], negatives: list[bool]) -> tuple[WindowStore, dict[str, dict[int, int]]]:
+    store = WindowStore(lateness=LATENESS)
+    closed: dict[str, dict[int, int]] = {}
+    for i, (t, neg) in enumerate(zip(times, negatives, strict=True)):
+        store.add(comment(i, t, thread=f"p{i % 3}"), neg)
+        drain(store, closed)
+    for m in store.flush():
+        for table in (store.brands, store.threads):
+            for key, w in table.items():
+                if m in w.open or table is store.brands:
+                    closed.setdefault(key, {})[m] = closed.get(key, {}).get(m, 0) + w.close(m).n
+    return store, closed
+
+
+@st.composite
+def shuffled_within_lateness(draw: st.DrawFn) -> list[float]:
+    """Event times in arrival order, each at most LATENESS behind the newest seen."""
+    n = draw(st.integers(1, 120))
+    offsets = sorted(draw(st.lists(st.floats(0, 3600), min_size=n, max_size=n)))
+    delays = draw(st.lists(st.floats(0, LATENESS - 1), min_size=n, max_size=n))
+    arrival = sorted(range(n), key=lambda i: offsets[i] + delays[i])
+    return [T0 + offsets[i] for i in arrival]
+
+
+@settings(max_examples=150, deadline=None)
+@given(shuffled_within_lateness(), st.data())
+def test_bucket_sums_equal_input_counts_within_lateness(
+    times: list[float], data: st.DataObject
+) -> None:
+    negatives = data.draw(st.lists(st.booleans(), min_size=len(times), max_size=len(times)))
+    store, closed = run(times, negatives)
+    assert store.late_count == 0
+    expected: dict[int, int] = {}
+    for t in times:
+        expected[int(t // MINUTE)] = expected.get(int(t // MINUTE), 0) + 1
+    brand = {m: n for m, n in closed["b"].items() if n}
+    assert brand == expected  # every comment in the minute of its event time
+    threads = sum(n for key, per in closed.items() if key != "b" for n in per.values())
+    assert threads == len(times)
+    negs = sum(1 for m in store.brands["b"].negatives)
+    assert negs == sum(negatives)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.floats(0, 7200), min_size=1, max_size=80))
+def test_any_order_loses_nothing_late_ones_are_counted(offsets: list[float]) -> None:
+    times = [T0 + o for o in offsets]  # arbitrary order, far beyond the lateness bound
+    store, closed = run(times, [False] * len(times))
+    assert sum(closed["b"].values()) == len(times)
+    in_order_late = 0
+    newest = -1e18
+    closed_up_to = None
+    for t in times:
+        newest = max(newest, t)
+        minute = int(t // MINUTE)
+        if closed_up_to is not None and minute < closed_up_to:
+            in_order_late += 1
+        wm = newest - LATENESS
+        first = int((times[0] - LATENESS) // MINUTE)
+        closed_up_to = (
+            max(first, int(wm // MINUTE))
+            if closed_up_to is None
+            else max(closed_up_to, int(wm // MINUTE))
+        )
+    assert store.late_count == in_order_late
+
+
+def test_idle_threads_are_evicted_and_brand_survives() -> None:
+    store = WindowStore(lateness=LATENESS, idle_eviction=3600)
+    store.add(comment(1, T0, thread="old"), False)
+    store.add(comment(2, T0 + 7200, thread="new"), False)
+    list(store.closable())
+    for w in list(store.brands.values()) + list(store.threads.values()):
+        for m in list(w.open):
+            if m * MINUTE < T0 + 3600:
+                w.close(m)
+    evicted = store.evict_idle(T0 + 7200)
+    assert evicted == ["b/old"]
+    assert "b/new" in store.threads and "b" in store.brands
+
+
+def test_copy_paste_variants_share_a_signature() -> None:
+    assert text_signature("Boycott them NOW!!! #12") == text_signature("boycott them now #13 🙄")
+    assert text_signature("Boycott them now") != text_signature("They deleted my comment")
