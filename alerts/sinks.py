@@ -1,0 +1,73 @@
+"""Alert sinks: where alert events go (JSONL file, memory, the incident store).
+
+All take the same `AlertEvent`; a sink that fails raises, and the caller decides.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import IO
+
+import orjson
+
+from stormwatch.alerts.event import AlertEvent
+
+
+class JsonlAlertSink:
+    """Alert events, one JSON object per line, flushed per event (alerts are rare and
+    someone may be tailing the file)."""
+
+    def __init__(self, path: str | Path, *, append: bool = False) -> None:
+        self.path = str(path)
+        mode = "ab" if append else "wb"
+        self._file: IO[bytes] = (
+            sys.stdout.buffer if self.path == "-" else open(self.path, mode)  # noqa: SIM115
+        )
+
+    def emit(self, event: AlertEvent) -> None:
+        self._file.write(orjson.dumps(event.to_json_dict()) + b"\n")
+        self._file.flush()
+
+    def close(self) -> None:
+        if self.path != "-":
+            self._file.close()
+
+
+class MemoryAlertSink:
+    def __init__(self) -> None:
+        self.events: list[AlertEvent] = []
+
+    def emit(self, event: AlertEvent) -> None:
+        self.events.append(event)
+
+    def close(self) -> None:
+        pass
+
+
+class ConsoleAlertSink:
+    """One line per incident event, as it happens, for a person watching the run."""
+
+    STYLE = {
+        "opened": "bold red",
+        "escalated": "bold magenta",
+        "updated": "yellow",
+        "resolved": "green",
+    }
+
+    def __init__(self, console: object, *, show_updates: bool = False) -> None:
+        self.console = console
+        self.show_updates = show_updates
+
+    def emit(self, event: AlertEvent) -> None:
+        if event.event == "updated" and not self.show_updates:
+            return
+        style = self.STYLE.get(event.event, "")
+        at = event.to_json_dict()["at"]
+        self.console.print(  # type: ignore[attr-defined]
+            f"[{style}]{event.event:>9}[/{style}] {at} {event.severity:<8} {event.summary}",
+            highlight=False,
+        )
+
+    def close(self) -> None:
+        pass
