@@ -1,0 +1,12 @@
+"""Errors raised by `stormwatch.alerts`: one base class, one subclass per failure family."""
+
+from __future__ import annotations
+
+
+class AlertsError(Exception):
+    """Base class of every error raised by `stormwatch.alerts`."""
+
+
+class StoreError(AlertsError):
+    """The incident store cannot be opened, migrated or written: bad URL, unreachable
+    database, schema newer than this code, unknown incident or delivery."""
