@@ -14,6 +14,8 @@ from dataclasses import dataclass
 MINUTES_PER_DAY = 1440
 MIN_SHARE = 0.02
 MIN_NEG_PER_MIN = 1.0 / MINUTES_PER_DAY  # one negative comment a day, the quietest brand
+MIN_THREAD_SHARE = 0.1
+MAX_DISPERSION = 5.0
 
 
 class DecayingMean:
@@ -62,7 +64,7 @@ class Expectation:
 class BrandBaseline:
     """Seasonal level, negative share and count dispersion of one brand."""
 
-    __slots__ = ("level", "slots", "neg", "total", "dispersion", "minutes")
+    __slots__ = ("level", "slots", "neg", "total", "dispersion", "thread_share", "minutes")
 
     def __init__(self, *, level_half_life: float = 60.0, share_half_life: float = 1440.0) -> None:
         self.level = DecayingMean(level_half_life)
@@ -71,6 +73,7 @@ class BrandBaseline:
         self.neg = DecayingMean(share_half_life)
         self.total = DecayingMean(share_half_life)
         self.dispersion = DecayingMean(share_half_life)
+        self.thread_share = DecayingMean(share_half_life)
         self.minutes = 0
 
     def expected(self, minute: int) -> Expectation:
@@ -81,17 +84,37 @@ class BrandBaseline:
         return Expectation(
             volume_per_min=volume,
             neg_share=max(share, MIN_SHARE),
-            dispersion=max(1.0, self.dispersion.get(1.0)),
+            dispersion=min(MAX_DISPERSION, max(1.0, self.dispersion.get(1.0))),
             minutes_seen=self.minutes,
         )
 
-    def learn(self, minute: int, n: int, neg: int, neg_10min: float, expected_10min: float) -> None:
-        """Learns one closed, non-surging minute."""
+    def typical_thread_share(self) -> float:
+        """The share of the brand's negative comments that its busiest thread usually
+        draws in 30 minutes: what a single thread's normal is, relative to the brand."""
+        return min(1.0, max(MIN_THREAD_SHARE, self.thread_share.get(0.5)))
+
+    def learn(
+        self,
+        minute: int,
+        x: dict[str, float],
+        n: int,
+        neg: int,
+        *,
+        volume_weight: float = 1.0,
+    ) -> None:
+        """Learns one closed, non-surging minute. `volume_weight` < 1 while the volume is
+        anomalous: a launch or a viral post must not become the new normal in one day,
+        but a lasting change of level is still absorbed in the end."""
         self.minutes += 1
-        self.level.update(n)
-        self.slots[(minute // 60) % 24].update(n)
+        self.level.update(n, volume_weight)
+        self.slots[(minute // 60) % 24].update(n, volume_weight)
         self.neg.update(neg)
         self.total.update(n)
-        if expected_10min > 0.5:
-            # Quasi-Poisson dispersion: how much more 10-minute counts vary than Poisson.
-            self.dispersion.update((neg_10min - expected_10min) ** 2 / expected_10min)
+        current, previous = x["neg_10"], x["neg_prev_10"]
+        mean = max((current + previous) / 2.0, x["expected_neg_per_min"] * 10.0)
+        if mean >= 1.0 and self.minutes > 20:
+            # Quasi-Poisson dispersion from two consecutive 10-minute counts: their
+            # difference has twice the variance, and a slow daily trend cancels out.
+            self.dispersion.update(min((current - previous) ** 2 / (2.0 * mean), MAX_DISPERSION))
+        if x["neg_30"] >= 5:
+            self.thread_share.update(x["top_thread_share_30"])

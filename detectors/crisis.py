@@ -37,7 +37,8 @@ def severity_for(ratio: float) -> str:
 class Assessment:
     score: float  # surprise of the effective negative count, -log10 p
     raw_score: float  # the same on raw counts: what a naive detector would see
-    ratio: float  # recent negative rate / normal negative rate
+    ratio: float  # recent negative rate / the brand's normal negative rate (severity)
+    key_ratio: float  # recent negative rate / this key's normal (brand, or one thread)
     growth: float
     volume: float  # river volume anomaly score
     benign: str | None  # guard reason when the surge is benign
@@ -52,7 +53,7 @@ class CrisisDetector:
     def __init__(
         self,
         *,
-        open_score: float = 8.0,
+        open_score: float = 6.0,
         min_ratio: float = 3.0,
         min_authors: int = 5,
     ) -> None:
@@ -66,7 +67,8 @@ class CrisisDetector:
     def assess(self, x: dict[str, float], volume_score: float = 0.0) -> Assessment:
         score = self.surge.score_one(x)
         raw = self.naive.score_one(x)
-        ratio = max(self.surge.ratio(x, 5), self.surge.ratio(x, 10))
+        key_ratio = max(self.surge.ratio(x, 5), self.surge.ratio(x, 10))
+        ratio = key_ratio * x["expected_neg_per_min"] / x["brand_neg_per_min"]
         growth = self.growth.score_one(x)
         benign = None
         if raw >= self.open_score or volume_score >= 6.0:
@@ -74,7 +76,7 @@ class CrisisDetector:
         alerting = (
             benign is None
             and score >= self.open_score
-            and ratio >= self.min_ratio
-            and (growth >= 0.0 or ratio >= 10.0)
+            and key_ratio >= self.min_ratio
+            and (growth >= 0.0 or key_ratio >= 10.0)
         )
-        return Assessment(score, raw, ratio, growth, volume_score, benign, alerting)
+        return Assessment(score, raw, ratio, key_ratio, growth, volume_score, benign, alerting)

@@ -16,10 +16,15 @@ AUTHOR_CAP = 2
 SIGNATURE_CAP = 2
 
 
-def window_features(window: KeyWindow, minute: int, normal: Expectation) -> dict[str, float]:
+def window_features(
+    window: KeyWindow, minute: int, normal: Expectation, key_share: float = 1.0
+) -> dict[str, float]:
+    """`key_share` scales the brand's normal to the key: the share of a brand's negative
+    comments that one thread usually gets (1 for the brand itself)."""
     x: dict[str, float] = {
         "expected_volume_per_min": normal.volume_per_min,
-        "expected_neg_per_min": normal.neg_per_min,
+        "expected_neg_per_min": normal.neg_per_min * key_share,
+        "brand_neg_per_min": normal.neg_per_min,
         "base_neg_share": normal.neg_share,
         "dispersion": normal.dispersion,
         "minutes_seen": normal.minutes_seen,
@@ -27,6 +32,7 @@ def window_features(window: KeyWindow, minute: int, normal: Expectation) -> dict
     n = dict.fromkeys(WINDOWS, 0)
     neg = dict.fromkeys(WINDOWS, 0)
     reach_neg_10 = 0.0
+    neg_prev_10 = 0
     blocks = [0, 0, 0]  # negatives in the last three 5-minute blocks, newest first
     for s in window.recent(minute, 30):
         age = minute - s.minute
@@ -36,44 +42,55 @@ def window_features(window: KeyWindow, minute: int, normal: Expectation) -> dict
                 neg[w] += s.neg
         if age < 10:
             reach_neg_10 += s.reach_neg
+        elif age < 20:
+            neg_prev_10 += s.neg
     for w in WINDOWS:
         x[f"n_{w}"] = n[w]
         x[f"neg_{w}"] = neg[w]
     x["neg_share_10"] = neg[10] / n[10] if n[10] else 0.0
     x["neg_share_5"] = neg[5] / n[5] if n[5] else 0.0
     x["reach_neg_10"] = reach_neg_10
+    x["neg_prev_10"] = neg_prev_10
 
     mentions = window.negatives_since(minute, 30)
     per_author: dict[str, int] = {}
     per_sig: dict[int, int] = {}
     per_thread: dict[str | None, int] = {}
-    eff = dict.fromkeys(WINDOWS, 0)
-    sig_eff = dict.fromkeys(WINDOWS, 0)
-    authors_at = {}
-    # Newest first: counts accumulate as the window widens.
+    eff5 = eff10 = eff30 = 0  # capped per account
+    sig5 = sig10 = sig30 = 0  # capped per text
+    authors_10 = 0
+    # Newest first: an account's or a text's first mentions are its most recent ones.
     for m in mentions:
         age = minute - m.minute
-        a = per_author.get(m.author, 0) + 1
-        per_author[m.author] = a
+        author = m.author
+        a = per_author.get(author, 0) + 1
+        per_author[author] = a
         g = per_sig.get(m.signature, 0) + 1
         per_sig[m.signature] = g
-        per_thread[m.thread_id] = per_thread.get(m.thread_id, 0) + 1
-        block = age // 5
-        for w in WINDOWS:
-            if age < w:
-                if a <= AUTHOR_CAP:
-                    eff[w] += 1
-                if g <= SIGNATURE_CAP:
-                    sig_eff[w] += 1
-        if a == 1:
-            authors_at[m.author] = age
-        if block < 3 and a <= AUTHOR_CAP and g <= SIGNATURE_CAP:
-            blocks[block] += 1
+        thread = m.thread_id
+        per_thread[thread] = per_thread.get(thread, 0) + 1
+        if a == 1 and age < 10:
+            authors_10 += 1
+        if a <= AUTHOR_CAP:
+            eff30 += 1
+            if age < 10:
+                eff10 += 1
+                if age < 5:
+                    eff5 += 1
+        if g <= SIGNATURE_CAP:
+            sig30 += 1
+            if age < 10:
+                sig10 += 1
+                if age < 5:
+                    sig5 += 1
+        if age < 15 and a <= AUTHOR_CAP and g <= SIGNATURE_CAP:
+            blocks[age // 5] += 1
+    eff = {5: min(eff5, sig5), 10: min(eff10, sig10), 30: min(eff30, sig30)}
     for w in WINDOWS:
-        x[f"eff_{w}"] = min(eff[w], sig_eff[w])
+        x[f"eff_{w}"] = eff[w]
     total = len(mentions)
     x["neg_authors_30"] = len(per_author)
-    x["neg_authors_10"] = sum(1 for age in authors_at.values() if age < 10)
+    x["neg_authors_10"] = authors_10
     if total:
         counts = sorted(per_author.values(), reverse=True)
         x["top_author_share_30"] = counts[0] / total
@@ -81,10 +98,12 @@ def window_features(window: KeyWindow, minute: int, normal: Expectation) -> dict
         x["distinct_text_share_30"] = len(per_sig) / total
         threads = [c for t, c in per_thread.items() if t is not None]
         x["top_thread_share_30"] = max(threads) / total if threads else 0.0
+        x["top_thread_neg_30"] = max(threads) if threads else 0
     else:
         x["top_author_share_30"] = 0.0
         x["top3_author_share_30"] = 0.0
         x["distinct_text_share_30"] = 1.0
         x["top_thread_share_30"] = 0.0
+        x["top_thread_neg_30"] = 0
     x["eff_block_0"], x["eff_block_1"], x["eff_block_2"] = blocks
     return x

@@ -15,7 +15,7 @@ import math
 from stormwatch.detectors.features import WINDOWS
 
 _LN10 = math.log(10.0)
-_LOOKS = math.log10(len(WINDOWS))
+LOOKS = math.log10(len(WINDOWS))  # correction for testing three windows
 
 
 def poisson_surprise(k: float, lam: float) -> float:
@@ -58,7 +58,7 @@ class NegativeSurgeDetector:
             s = poisson_surprise(x[key] / phi, lam * w / phi)
             if s > best:
                 best = s
-        return max(0.0, best - _LOOKS)
+        return max(0.0, best - LOOKS)
 
     def ratio(self, x: dict[str, float], window: int = 5) -> float:
         """How many times the normal negative rate the last `window` minutes ran at."""

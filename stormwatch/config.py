@@ -19,6 +19,18 @@ from stormwatch.exceptions import ConfigError
 ENV_PREFIX = "STORMWATCH_"
 
 
+def pseudonym_key(env: Mapping[str, str] | None = None) -> bytes:
+    """The privacy key, from the environment only; a clear error when it is missing."""
+    env = os.environ if env is None else env
+    key = env.get(f"{ENV_PREFIX}PSEUDONYM_KEY", "")
+    if len(key) < 6:
+        raise ConfigError(
+            "pseudonymize_authors is on but STORMWATCH_PSEUDONYM_KEY is not set "
+            "(at least 6 characters)"
+        )
+    return key.encode("utf-8")
+
+
 @dataclass(frozen=True, slots=True)
 class Settings:
     # Event time
@@ -28,15 +40,17 @@ class Settings:
     negative_threshold: float = 0.5  # negativity at or above which a comment counts as negative
     topics_file: str | None = None
     # Detection
-    open_score: float = 8.0  # -log10 p of the negative surge needed to open an incident
+    open_score: float = 6.0  # -log10 p of the negative surge needed to open an incident
     close_score: float = 3.0
     min_ratio: float = 3.0  # negative rate must run at least this many times normal
     min_accounts: int = 5  # distinct negative accounts a storm needs
     quiet_minutes: int = 30  # calm minutes in a row that resolve an incident
-    update_minutes: int = 15
+    update_minutes: int = 30
     # Storage and output
     database_url: str | None = None  # default: no store (embedded run) unless --db given
     playbooks_dir: str | None = None
+    # Privacy: replace author ids by keyed hashes on ingest (key: STORMWATCH_PSEUDONYM_KEY)
+    pseudonymize_authors: bool = False
 
     def __post_init__(self) -> None:
         checks = [
@@ -72,6 +86,14 @@ def _coerce(name: str, raw: Any, annotation: str) -> Any:
             return int(raw)
         if kind == "str":
             return str(raw)
+        if kind == "bool":
+            if isinstance(raw, bool):
+                return raw
+            if str(raw).strip().lower() in ("1", "true", "yes", "on"):
+                return True
+            if str(raw).strip().lower() in ("0", "false", "no", "off"):
+                return False
+            raise ValueError
     except (TypeError, ValueError):
         raise ConfigError(f"{name} must be a {kind}, got {raw!r}") from None
     raise ConfigError(f"{name}: unsupported type {annotation}")

@@ -166,6 +166,15 @@ class KeyWindow:
     def has_negatives_since(self, minute: int) -> bool:
         return bool(self.negatives) and self.negatives[-1].minute > minute
 
+    def count_negatives_since(self, minute: int, limit: int) -> int:
+        """Negatives newer than `minute`, counting no further than `limit` (cheap test)."""
+        n = 0
+        for m in reversed(self.negatives):
+            if m.minute <= minute or n >= limit:
+                break
+            n += 1
+        return n
+
 
 class WindowStore:
     """All keys' windows plus the watermark that closes their minutes.
