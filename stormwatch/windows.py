@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from stormwatch.model import Comment
 
 MINUTE = 60
-HISTORY_MINUTES = 60
+HISTORY_MINUTES = 180  # closed minutes kept per key: features use 30, alert curves 180
 NEGLOG_LIMIT = 20_000  # negative comments remembered per key (bounds memory in storms)
 
 _SIG_STRIP = re.compile(r"[\W\d_]+", re.UNICODE)
@@ -152,6 +152,18 @@ class KeyWindow:
                 break
             if s.minute <= minute:
                 yield s
+
+    def curve(self, minute: int, width: int = HISTORY_MINUTES) -> tuple[list[int], list[int]]:
+        """(comments, negative comments) per minute for the `width` minutes up to `minute`,
+        oldest first; minutes without a bucket count zero."""
+        by_minute = {s.minute: s for s in self.recent(minute, width)}
+        volume: list[int] = []
+        negative: list[int] = []
+        for m in range(minute - width + 1, minute + 1):
+            s = by_minute.get(m)
+            volume.append(s.n if s else 0)
+            negative.append(s.neg if s else 0)
+        return volume, negative
 
     def negatives_since(self, minute: int, width: int) -> list[NegativeMention]:
         lo = minute - width

@@ -1,0 +1,131 @@
+"""What an alert says: a one-sentence summary, the drivers behind it and the most telling
+comments. Built from a key's window when an incident event is emitted, never per comment.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Sequence
+
+from stormwatch.detectors.crisis import Assessment
+from stormwatch.detectors.explain import distinctive_terms, near_duplicate_share
+from stormwatch.detectors.surge import GrowthDetector
+from stormwatch.windows import KeyWindow, NegativeMention
+
+SAMPLE_COUNT = 5
+ACCOUNT_COUNT = 5
+TEXT_LIMIT = 280
+
+
+def top_accounts(mentions: Sequence[NegativeMention]) -> list[dict]:
+    counts = Counter(m.author for m in mentions)
+    followers: dict[str, int] = {}
+    for m in mentions:
+        followers[m.author] = max(followers.get(m.author, 0), m.comment.author_followers or 0)
+    ranked = sorted(counts, key=lambda a: (-counts[a], -followers[a], a))[:ACCOUNT_COUNT]
+    return [{"author_id": a, "comments": counts[a], "followers": followers[a]} for a in ranked]
+
+
+def telling_samples(mentions: Sequence[NegativeMention]) -> list[dict]:
+    """The most negative comments with the widest reach, one per text and author."""
+    ranked = sorted(
+        mentions,
+        key=lambda m: (
+            -(m.comment.negativity * (1.0 + math.log1p(m.comment.author_followers or 0))),
+            m.comment.id,
+        ),
+    )
+    seen_sigs: set[int] = set()
+    seen_authors: set[str] = set()
+    out: list[dict] = []
+    for m in ranked:
+        if m.signature in seen_sigs or m.author in seen_authors:
+            continue
+        seen_sigs.add(m.signature)
+        seen_authors.add(m.author)
+        c = m.comment
+        out.append(
+            {
+                "id": c.id,
+                "text": c.text[:TEXT_LIMIT],
+                "author_id": c.author_id,
+                "followers": c.author_followers,
+                "thread_id": c.thread_id,
+                "negativity": round(c.negativity, 3),
+            }
+        )
+        if len(out) >= SAMPLE_COUNT:
+            break
+    return out
+
+
+def top_topics(mentions: Sequence[NegativeMention], top: int = 4) -> list[str]:
+    counts = Counter(t for m in mentions for t in m.comment.topics)
+    return [t for t, _ in counts.most_common(top)]
+
+
+def top_threads(mentions: Sequence[NegativeMention], top: int = 5) -> list[dict]:
+    counts = Counter(m.thread_id for m in mentions if m.thread_id is not None)
+    return [{"thread_id": t, "negative_comments": c} for t, c in counts.most_common(top)]
+
+
+def build_content(
+    window: KeyWindow,
+    minute: int,
+    event: str,
+    a: Assessment,
+    x: dict[str, float],
+    normal_texts: Sequence[str],
+) -> tuple[str, dict, list[dict], list[str]]:
+    """Returns (summary, drivers, samples, topics) for one incident event."""
+    mentions = window.negatives_since(minute, 30)
+    texts = [m.comment.text for m in mentions[:300]]
+    terms = distinctive_terms(texts, normal_texts) if event != "resolved" else []
+    topics = top_topics(mentions)
+    now = x["eff_5"] / 5.0
+    normal = x["expected_neg_per_min"]
+    doubling = GrowthDetector.doubling_minutes(x)
+    drivers = {
+        "negative_per_min_now": round(now, 2),
+        "negative_per_min_baseline": round(normal, 3),
+        "ratio_to_baseline": round(a.ratio, 1),
+        "ratio_to_key_baseline": round(a.key_ratio, 1),
+        "growth_log2_per_5min": round(a.growth, 2),
+        "doubling_minutes": round(doubling, 1) if doubling else None,
+        "negative_share": round(x["neg_share_10"], 3),
+        "negative_share_baseline": round(x["base_neg_share"], 3),
+        "volume_per_min_now": round(x["n_10"] / 10.0, 2),
+        "volume_per_min_baseline": round(x["expected_volume_per_min"], 2),
+        "volume_anomaly": round(a.volume, 2),
+        "negative_comments_30min": int(x["neg_30"]),
+        "distinct_accounts_30min": int(x["neg_authors_30"]),
+        "near_duplicate_share": near_duplicate_share(texts[:200]),
+        "reach_weighted_negativity_10min": round(x["reach_neg_10"], 1),
+        "top_terms": terms,
+        "topics": topics,
+        "top_accounts": top_accounts(mentions),
+    }
+    if window.thread_id is None:
+        drivers["top_threads"] = top_threads(mentions)
+    platforms = Counter(m.comment.platform for m in mentions if m.comment.platform)
+    drivers["platform"] = platforms.most_common(1)[0][0] if platforms else None
+    volume, negative = window.curve(minute)
+    drivers["volume_per_min_curve"] = volume
+    drivers["negative_per_min_curve"] = negative
+    where = f"thread {window.thread_id} of {window.brand}" if window.thread_id else window.brand
+    about = f" about {', '.join(topics)}" if topics else ""
+    if event == "resolved":
+        summary = (
+            f"Calm again on {where}: {now:.1f} negative comments/min against "
+            f"{normal:.2f}/min normally."
+        )
+    else:
+        growth = f", doubling every {doubling:.0f} min" if doubling else ""
+        summary = (
+            f"Negative comments{about} on {where} run at {now:.1f}/min, "
+            f"{a.ratio:.0f}x the normal {normal:.2f}/min{growth}; "
+            f"{x['neg_share_10']:.0%} of comments are negative, from "
+            f"{int(x['neg_authors_30'])} accounts."
+        )
+    return summary, drivers, telling_samples(mentions), topics

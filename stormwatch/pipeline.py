@@ -1,0 +1,436 @@
+"""The pipeline: decode → enrich → window → detect → incidents → sinks.
+
+The same object runs the embedded runtime (one process over a file, stdin, HTTP or the
+demo) and each Kafka worker (over its partitions). Per comment it does only cheap work:
+decode, dedupe by id, enrich, add to two window buckets. Detection runs when the
+watermark closes a minute, per key.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter, deque
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from stormwatch.alerts.content import build_content
+from stormwatch.alerts.event import AlertEvent
+from stormwatch.alerts.incidents import Incident, IncidentTracker
+from stormwatch.config import Settings
+from stormwatch.detectors.baseline import BrandBaseline, Expectation
+from stormwatch.detectors.crisis import Assessment, CrisisDetector
+from stormwatch.detectors.enrich import Enricher
+from stormwatch.detectors.features import WINDOWS, window_features
+from stormwatch.detectors.surge import LOOKS, poisson_surprise
+from stormwatch.detectors.volume import VolumeAnomalyDetector
+from stormwatch.ingest.decode import Decoder
+from stormwatch.model import Comment, DeadLetter
+from stormwatch.windows import MINUTE, KeyWindow, WindowStore
+
+NORMAL_TEXTS = 400  # recent normal comments per brand, the background for top terms
+LEARN_BELOW = 3.0  # baselines learn only minutes whose surprise stays below this
+WARMUP_MINUTES = 60  # a brand's first hour: learn everything, judge against a prior share
+PRIOR_NEG_SHARE = 0.1  # typical negative share of a brand's comments, until learned
+VOLUME_SURGE_WEIGHT = 0.05  # how much a volume-anomalous minute counts for the baseline
+SUPPRESSED_REARM_MINUTES = 60
+
+
+class AlertSink(Protocol):
+    def emit(self, event: AlertEvent) -> None: ...
+
+    def close(self) -> None: ...
+
+
+class DeadLetterSink(Protocol):
+    def write(self, letter: DeadLetter) -> None: ...
+
+    def close(self) -> None: ...
+
+
+class PipelineObserver(Protocol):
+    """Hooks for metrics: called synchronously, so implementations must be cheap."""
+
+    def comment(self, c: Comment, *, duplicate: bool, late: bool) -> None: ...
+
+    def dead_letter(self, letter: DeadLetter) -> None: ...
+
+    def minute_closed(
+        self, brand: str, minute: int, x: dict[str, float], a: Assessment
+    ) -> None: ...
+
+    def alert(self, event: AlertEvent) -> None: ...
+
+    def keys(self, *, brands: int, threads: int, evicted: int) -> None: ...
+
+
+class PlaybookMatcher(Protocol):
+    def __call__(
+        self, *, topics: Sequence[str], severity: str, platform: str | None, brand: str
+    ) -> str | None: ...
+
+
+@dataclass(slots=True)
+class SuppressedSurge:
+    """A surge that a naive detector would have paged on, and why stormwatch did not."""
+
+    key: str
+    brand: str
+    thread_id: str | None
+    reason: str
+    first_minute: int
+    last_minute: int
+    peak_ratio: float
+    peak_volume_ratio: float
+
+
+@dataclass(slots=True)
+class RunStats:
+    read: int = 0
+    processed: int = 0
+    dead_lettered: int = 0
+    duplicates: int = 0
+    late: int = 0
+    negative: int = 0
+    dead_letter_reasons: Counter[str] = field(default_factory=Counter)
+    languages: Counter[str] = field(default_factory=Counter)
+    events: Counter[str] = field(default_factory=Counter)
+    minutes_closed: int = 0
+    keys_evicted: int = 0
+    started: float = field(default_factory=time.perf_counter)
+    finished: float | None = None
+
+    @property
+    def seconds(self) -> float:
+        return (self.finished or time.perf_counter()) - self.started
+
+
+class BrandState:
+    __slots__ = ("baseline", "volume", "normal_texts", "expectation", "expectation_minute")
+
+    def __init__(self) -> None:
+        self.baseline = BrandBaseline()
+        self.volume = VolumeAnomalyDetector()
+        self.normal_texts: deque[str] = deque(maxlen=NORMAL_TEXTS)
+        self.expectation: Expectation | None = None
+        self.expectation_minute = -1
+
+    @property
+    def warming_up(self) -> bool:
+        return self.baseline.minutes < WARMUP_MINUTES
+
+    def expected(self, minute: int, window: KeyWindow) -> Expectation:
+        """Normal for this minute. While the brand warms up, the learned level is only a
+        partial picture: take the higher of it and the last 10 minutes' own rate, and at
+        least a typical negative share, so a new brand needs no hand setup."""
+        if self.expectation_minute != minute or self.expectation is None:
+            normal = self.baseline.expected(minute)
+            if self.warming_up:
+                recent = sum(s.n for s in window.recent(minute, 10)) / 10.0
+                normal = Expectation(
+                    volume_per_min=max(normal.volume_per_min, recent),
+                    neg_share=max(normal.neg_share, PRIOR_NEG_SHARE),
+                    dispersion=normal.dispersion,
+                    minutes_seen=normal.minutes_seen,
+                )
+            self.expectation = normal
+            self.expectation_minute = minute
+        return self.expectation
+
+
+class Pipeline:
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        *,
+        sinks: Sequence[AlertSink] = (),
+        dead_letters: DeadLetterSink | None = None,
+        enricher: Enricher | None = None,
+        playbook_for: PlaybookMatcher | None = None,
+        decoder: Decoder | None = None,
+        pseudonymize: Callable[[str], str] | None = None,
+        observer: PipelineObserver | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.settings = settings or Settings()
+        s = self.settings
+        self.sinks = list(sinks)
+        self.dead_letters = dead_letters
+        self.enricher = enricher or Enricher()
+        self.playbook_for = playbook_for
+        self.decoder = decoder or Decoder()
+        self.pseudonymize = pseudonymize
+        self.observer = observer
+        self.windows = WindowStore(lateness=s.lateness_seconds, idle_eviction=s.thread_idle_seconds)
+        self.crisis = CrisisDetector(
+            open_score=s.open_score, min_ratio=s.min_ratio, min_authors=s.min_accounts
+        )
+        self.tracker = IncidentTracker(
+            explain=self._explain,
+            clock=clock,
+            close_score=s.close_score,
+            quiet_minutes=s.quiet_minutes,
+            update_minutes=s.update_minutes,
+        )
+        self.brands: dict[str, BrandState] = {}
+        self.seen_ids: dict[str, int] = {}  # id -> minute, forgotten after the lateness horizon
+        self.stats = RunStats()
+        self.suppressed: list[SuppressedSurge] = []
+        self._suppressing: dict[str, SuppressedSurge] = {}
+        self._explaining: tuple[KeyWindow, int, Sequence[str]] | None = None
+        self._negative_threshold = s.negative_threshold
+        self._next_eviction_minute: int | None = None
+        self._alerting_counts: dict[tuple[float, float], float] = {}
+
+    # -- per comment ---------------------------------------------------------------
+
+    def feed(self, raw: bytes, source: str = "") -> None:
+        """One raw record (a JSONL line or a Kafka message value)."""
+        self.stats.read += 1
+        decoded = self.decoder.decode(raw, source)
+        if isinstance(decoded, DeadLetter):
+            self.dead_letter(decoded)
+        else:
+            self._accept(decoded)
+
+    def feed_lines(self, lines: Iterable[bytes], source: str = "") -> None:
+        feed = self.feed
+        for n, raw in enumerate(lines, 1):
+            feed(raw, f"{source}:{n}" if source else "")
+
+    def dead_letter(self, letter: DeadLetter) -> None:
+        self.stats.dead_lettered += 1
+        self.stats.dead_letter_reasons[letter.reason] += 1
+        if self.observer is not None:
+            self.observer.dead_letter(letter)
+        if self.dead_letters is not None:
+            self.dead_letters.write(letter)
+
+    def feed_comment(self, comment: Comment) -> None:
+        """An already-decoded comment (HTTP bodies, tests)."""
+        self.stats.read += 1
+        self._accept(comment)
+
+    def _accept(self, c: Comment) -> None:
+        stats = self.stats
+        stats.processed += 1
+        minute = int(c.created_at // MINUTE)
+        seen = self.seen_ids
+        if c.id in seen:
+            stats.duplicates += 1
+            if self.observer is not None:
+                self.observer.comment(c, duplicate=True, late=False)
+            return
+        seen[c.id] = minute
+        if self.pseudonymize is not None and c.author_id is not None:
+            c.author_id = self.pseudonymize(c.author_id)
+        lang, negativity, topics = self.enricher.enrich(c.text, c.lang)
+        c.lang = lang
+        c.negativity = negativity
+        c.topics = topics
+        stats.languages[lang or "unknown"] += 1
+        negative = negativity >= self._negative_threshold
+        if negative:
+            stats.negative += 1
+        else:
+            state = self.brands.get(c.brand)
+            if state is not None and c.brand not in self.tracker.open:
+                state.normal_texts.append(c.text)
+        windows = self.windows
+        late = windows.add(c, negative)
+        if late:
+            stats.late += 1
+        if self.observer is not None:
+            self.observer.comment(c, duplicate=False, late=late)
+        if (
+            windows.next_minute is not None
+            and (windows.next_minute + 1) * MINUTE <= windows.watermark
+        ):
+            for m in windows.closable():
+                self._close_minute(m)
+
+    def finish(self) -> RunStats:
+        """End of input: close what is left and flush the sinks."""
+        for m in self.windows.flush():
+            self._close_minute(m)
+        self.stats.finished = time.perf_counter()
+        for sink in self.sinks:
+            sink.close()
+        if self.dead_letters is not None:
+            self.dead_letters.close()
+        return self.stats
+
+    # -- per closed minute ----------------------------------------------------------
+
+    def _close_minute(self, minute: int) -> None:
+        self.stats.minutes_closed += 1
+        windows = self.windows
+        active_since = minute - 30
+        open_incidents = self.tracker.open
+        enough = self.settings.min_accounts
+        # Threads first: a storm concentrated on one post is judged there, and the brand
+        # then defers to it (inhibition) instead of opening a second incident.
+        for key, window in windows.threads.items():
+            had_bucket = minute in window.open
+            if had_bucket:
+                window.close(minute)
+            if key not in open_incidents:
+                if not window.has_negatives_since(minute - (10 if not had_bucket else 30)):
+                    continue
+                if window.count_negatives_since(active_since, enough) < enough:
+                    continue  # too few negatives to surprise anyone: skip the features
+            state = self._brand_state(window.brand)
+            brand_window = windows.brands.get(window.brand, window)
+            normal = state.expected(minute, brand_window)
+            share = state.baseline.typical_thread_share()
+            if key not in open_incidents and window.count_negatives_since(
+                active_since, 100_000
+            ) < self._least_alerting_count(normal.neg_per_min * share, normal.dispersion):
+                continue
+            x = window_features(window, minute, normal, share)
+            a = self.crisis.assess(x)
+            self._track_suppressed(window, minute, a, x)
+            self._observe(window, minute, x, a, state, may_open=window.brand not in open_incidents)
+        for brand, window in windows.brands.items():
+            summary = window.close(minute)
+            state = self._brand_state(brand)
+            normal = state.expected(minute, window)
+            x = window_features(window, minute, normal)
+            volume = state.volume.score_one(x)
+            a = self.crisis.assess(x, volume)
+            self._track_suppressed(window, minute, a, x)
+            if self.observer is not None:
+                self.observer.minute_closed(brand, minute, x, a)
+            # Inhibition: when one thread carries most of the brand's excess of negative
+            # comments, the storm is that thread's; its own key decides.
+            excess = x["neg_30"] - x["expected_neg_per_min"] * 30.0
+            dominated = x["top_thread_neg_30"] >= 0.5 * excess
+            self._observe(window, minute, x, a, state, may_open=not dominated)
+            threads_open = any(i.brand == brand and i.thread_id for i in open_incidents.values())
+            calm = a.score < LEARN_BELOW and brand not in open_incidents and not threads_open
+            if calm or state.warming_up:
+                weight = 1.0 if volume < state.volume.threshold else VOLUME_SURGE_WEIGHT
+                state.baseline.learn(minute, x, summary.n, summary.neg, volume_weight=weight)
+                state.volume.learn_one(x)
+        evicted = 0
+        if self._next_eviction_minute is None:
+            self._next_eviction_minute = minute + 60
+        elif minute >= self._next_eviction_minute:
+            self._next_eviction_minute = minute + 60
+            evicted = self._evict(minute)
+        if self.observer is not None:
+            self.observer.keys(
+                brands=len(windows.brands), threads=len(windows.threads), evicted=evicted
+            )
+
+    def _least_alerting_count(self, lam_per_min: float, dispersion: float) -> float:
+        """The fewest negatives in 30 minutes that could reach the open score in any
+        window (all of them in the shortest window): fewer cannot alert, so the key's
+        features need not be computed. Cached per (rate, dispersion) rounded."""
+        cache_key = (round(lam_per_min, 4), round(dispersion, 2))
+        cached = self._alerting_counts.get(cache_key)
+        if cached is None:
+            lam = lam_per_min * WINDOWS[0] / dispersion
+            target = self.settings.open_score + LOOKS
+            k = max(lam, 1e-9)
+            while poisson_surprise(k, lam) < target:
+                k = k * 1.1 + 0.1
+            cached = self._alerting_counts[cache_key] = k / 1.1 * dispersion
+            if len(self._alerting_counts) > 10_000:
+                self._alerting_counts.clear()
+        return cached
+
+    def _brand_state(self, brand: str) -> BrandState:
+        state = self.brands.get(brand)
+        if state is None:
+            state = self.brands[brand] = BrandState()
+        return state
+
+    def _observe(
+        self,
+        window: KeyWindow,
+        minute: int,
+        x: dict[str, float],
+        a: Assessment,
+        state: BrandState,
+        *,
+        may_open: bool,
+    ) -> None:
+        if window.key not in self.tracker.open and not a.alerting:
+            return
+        recent = window.negatives_since(minute, 1) or window.negatives_since(minute, 30)
+        at = recent[0].comment.created_at if recent else (minute + 1) * MINUTE
+        self._explaining = (window, minute, list(state.normal_texts))
+        event = self.tracker.observe(
+            window.key,
+            brand=window.brand,
+            thread_id=window.thread_id,
+            minute=minute,
+            at=at,
+            x=x,
+            a=a,
+            may_open=may_open,
+        )
+        self._explaining = None
+        if event is not None:
+            self._emit(event)
+
+    def _explain(
+        self, incident: Incident, event: str, a: Assessment, x: dict[str, float]
+    ) -> tuple[str, dict, list, str | None]:
+        assert self._explaining is not None
+        window, minute, normal_texts = self._explaining
+        summary, drivers, samples, topics = build_content(window, minute, event, a, x, normal_texts)
+        playbook = None
+        if self.playbook_for is not None:
+            playbook = self.playbook_for(
+                topics=topics,
+                severity=incident.severity,
+                platform=drivers["platform"],
+                brand=incident.brand,
+            )
+        return summary, drivers, samples, playbook
+
+    def _emit(self, event: AlertEvent) -> None:
+        self.stats.events[event.event] += 1
+        if self.observer is not None:
+            self.observer.alert(event)
+        for sink in self.sinks:
+            sink.emit(event)
+
+    def _track_suppressed(
+        self, window: KeyWindow, minute: int, a: Assessment, x: dict[str, float]
+    ) -> None:
+        if a.benign is None or window.key in self.tracker.open:
+            return
+        ratio = max(x["neg_5"] / 5.0, x["neg_10"] / 10.0) / x["expected_neg_per_min"]
+        volume_ratio = (x["n_10"] / 10.0) / max(x["expected_volume_per_min"], 1e-6)
+        current = self._suppressing.get(window.key)
+        if current is None or minute - current.last_minute > SUPPRESSED_REARM_MINUTES:
+            current = SuppressedSurge(
+                window.key,
+                window.brand,
+                window.thread_id,
+                a.benign,
+                minute,
+                minute,
+                ratio,
+                volume_ratio,
+            )
+            self._suppressing[window.key] = current
+            self.suppressed.append(current)
+        current.last_minute = minute
+        current.peak_ratio = max(current.peak_ratio, ratio)
+        current.peak_volume_ratio = max(current.peak_volume_ratio, volume_ratio)
+
+    def _evict(self, minute: int) -> int:
+        now = (minute + 1) * MINUTE
+        keep = set(self.tracker.open)
+        evicted = self.windows.evict_idle(now, keep)
+        self.stats.keys_evicted += len(evicted)
+        horizon = minute - int(self.settings.lateness_seconds // MINUTE) - 120
+        self.seen_ids = {i: m for i, m in self.seen_ids.items() if m >= horizon}
+        stale = [k for k, s in self._suppressing.items() if minute - s.last_minute > 120]
+        for k in stale:
+            del self._suppressing[k]
+        return len(evicted)

@@ -1,0 +1,112 @@
+"""Wiring of the embedded runtime: settings in, a ready pipeline with its sinks out."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+
+from stormwatch.alerts.sinks import ConsoleAlertSink, JsonlAlertSink
+from stormwatch.config import Settings, pseudonym_key
+from stormwatch.detectors.enrich import Enricher
+from stormwatch.detectors.topics import TopicTagger, load_vocabulary
+from stormwatch.ingest.dead_letters import JsonlDeadLetters
+from stormwatch.ingest.pseudonym import Pseudonymizer
+from stormwatch.pipeline import AlertSink, Pipeline, PipelineObserver
+
+
+def build_pipeline(
+    settings: Settings,
+    *,
+    alerts_jsonl: Path | None = None,
+    dead_letter: Path | None = None,
+    console: Console | None = None,
+    observer: PipelineObserver | None = None,
+    config_path: Path | None = None,
+    env: Mapping[str, str] | None = None,
+) -> Pipeline:
+    """`config_path` is the TOML file whose `[slack]` and `[oncall]` sections configure
+    delivery (default: `STORMWATCH_CONFIG`); `env` the environment (default: os.environ).
+    With `SLACK_BOT_TOKEN` set, incidents are posted through the outbox; without it, a
+    console run prints what it would have posted."""
+    sinks: list[AlertSink] = []
+    if console is not None:
+        sinks.append(ConsoleAlertSink(console))
+    if alerts_jsonl is not None:
+        sinks.append(JsonlAlertSink(alerts_jsonl))
+    tagger = TopicTagger(load_vocabulary(settings.topics_file)) if settings.topics_file else None
+    playbook_for = None
+    playbooks = None
+    try:
+        from stormwatch.playbooks.loader import load_playbooks
+    except ImportError:  # pragma: no cover - playbooks are part of the package
+        load_playbooks = None  # type: ignore[assignment]
+    if load_playbooks is not None:
+        playbooks = load_playbooks(Path(settings.playbooks_dir) if settings.playbooks_dir else None)
+
+        def playbook_for(*, topics, severity, platform, brand):  # type: ignore[no-untyped-def]
+            return playbooks.match(
+                topics=topics, severity=severity, platform=platform, brand=brand
+            ).id
+
+    sinks.extend(_delivery_sinks(settings, console, config_path, env, playbooks))
+    pseudonymize = None
+    if settings.pseudonymize_authors:
+        pseudonymize = Pseudonymizer(pseudonym_key())
+    return Pipeline(
+        settings,
+        sinks=sinks,
+        dead_letters=JsonlDeadLetters(dead_letter) if dead_letter else None,
+        enricher=Enricher(tagger=tagger),
+        playbook_for=playbook_for,
+        pseudonymize=pseudonymize,
+        observer=observer,
+    )
+
+
+def _delivery_sinks(
+    settings: Settings,
+    console: Console | None,
+    config_path: Path | None,
+    env: Mapping[str, str] | None,
+    playbooks: Any,
+) -> list[AlertSink]:
+    """The store, and Slack/on-call delivery through its outbox when configured."""
+    from stormwatch.alerts.escalation_policy import load_oncall_config
+    from stormwatch.alerts.slack_config import load_slack_config
+
+    slack = load_slack_config(config_path, env=env)
+    oncall = load_oncall_config(config_path, env=env)
+    live = slack.enabled or bool(oncall.policies)
+    sinks: list[AlertSink] = []
+    if not slack.enabled and console is not None:
+        from stormwatch.alerts.outbox_sink import DryRunSlackSink
+
+        sinks.append(DryRunSlackSink(console, slack))
+    if not live:
+        if settings.database_url:
+            from stormwatch.alerts.store_sink import StoreSink
+
+            sinks.append(StoreSink.open(settings.database_url))
+        return sinks
+    import time
+
+    from stormwatch.alerts.delivery import OutboxWorker
+    from stormwatch.alerts.escalation import Escalator
+    from stormwatch.alerts.notifiers import build_notifiers
+    from stormwatch.alerts.outbox_sink import OutboxSink
+    from stormwatch.alerts.store import IncidentStore
+
+    # Without --db the outbox lives in memory for the run: enough to post the demo.
+    store = IncidentStore.open(settings.database_url or "sqlite:///:memory:")
+    notifiers = build_notifiers(
+        store, slack=slack, oncall=oncall, playbooks=playbooks, clock=time.time
+    )
+    escalator = Escalator(store, oncall, notify_slack=slack.enabled) if oncall.policies else None
+    targets = ["slack"] if slack.enabled else []
+    sinks.append(
+        OutboxSink(store, OutboxWorker(store, notifiers), targets=targets, escalator=escalator)
+    )
+    return sinks
