@@ -1,0 +1,493 @@
+"""Prometheus metrics: every metric stormwatch exports, defined once, on one registry.
+
+Names follow Prometheus conventions (`stormwatch_` prefix, base units, `_total` for
+counters) so that `promtool check metrics` is clean. Labels are bounded on purpose: a
+platform is folded into a fixed set plus "other", a dead-letter reason into the
+decoder's codes plus "other"; per-brand series carry only `brand`. Threads, authors and
+comments never become label values: a firestorm must not become a cardinality storm.
+
+`MetricsObserver` is the pipeline's `PipelineObserver`. Its per-comment hook runs on the
+hot path, so it touches only pre-built label children (one dict lookup, one increment).
+Everything per brand is set when a minute closes, once per brand and minute.
+
+>>> from prometheus_client import CollectorRegistry
+>>> registry = CollectorRegistry()
+>>> metrics = StormwatchMetrics(registry)
+>>> metrics.set_consumer_lag(3, 1200)
+>>> registry.get_sample_value("stormwatch_kafka_consumer_lag_messages", {"partition": "3"})
+1200.0
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+import time
+from collections.abc import Callable
+
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    Info,
+    disable_created_metrics,
+)
+from prometheus_client.core import CounterMetricFamily, Metric
+from prometheus_client.registry import Collector
+
+from stormwatch import __version__
+from stormwatch.alerts.event import SEVERITIES, AlertEvent
+from stormwatch.detectors.crisis import Assessment
+from stormwatch.model import Comment, DeadLetter
+
+__all__ = [
+    "DEAD_LETTER_REASONS",
+    "DELIVERY_OUTCOMES",
+    "COMMENT_OUTCOMES",
+    "PLATFORMS",
+    "MetricsObserver",
+    "StormwatchMetrics",
+    "platform_label",
+    "reason_label",
+]
+
+PLATFORMS = ("facebook", "instagram", "twitter", "youtube", "tiktok", "reddit", "blog", "news")
+OTHER = "other"
+UNKNOWN = "unknown"  # the comment named no platform
+COMMENT_OUTCOMES = ("processed", "late", "duplicate")
+DEAD_LETTER_REASONS = (
+    "invalid_json",
+    "invalid_encoding",
+    "empty",
+    "not_an_object",
+    "missing_field",
+    "wrong_type",
+    "invalid_timestamp",
+    "timestamp_out_of_range",
+    "too_large",
+)
+DELIVERY_OUTCOMES = ("delivered", "failed", "retried", "dropped")
+_TARGET = re.compile(r"[a-z][a-z0-9_]{0,31}")
+_PLATFORM_ALIASES = {"x": "twitter", "fb": "facebook", "ig": "instagram", "yt": "youtube"}
+
+# `*_created` series double the series count and no dashboard or rule here reads them.
+disable_created_metrics()
+
+# Ingest → decision spans the allowed lateness (minutes by default), so buckets reach 10 min.
+LATENCY_BUCKETS = (0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 180, 300, 600)
+LAG_BUCKETS = (1, 5, 15, 30, 60, 120, 300, 600, 1800, 3600, 6 * 3600, 24 * 3600)
+INCIDENT_BUCKETS = (60, 120, 300, 600, 900, 1800, 3600, 2 * 3600, 4 * 3600, 8 * 3600, 86400)
+
+
+def platform_label(platform: str | None) -> str:
+    """Fold a free-text platform into a fixed label set.
+
+    >>> platform_label("YouTube"), platform_label("X"), platform_label("myspace")
+    ('youtube', 'twitter', 'other')
+    """
+    if platform is None:
+        return UNKNOWN
+    p = platform.strip().lower()
+    p = _PLATFORM_ALIASES.get(p, p)
+    return p if p in PLATFORMS else OTHER
+
+
+def reason_label(reason: str) -> str:
+    return reason if reason in DEAD_LETTER_REASONS else OTHER
+
+
+class CommentTally(Collector):
+    """`stormwatch_comments_total{platform, outcome}` as plain integers.
+
+    A prometheus-client counter increment takes a lock (0.3-0.5 us here), which is half
+    the per-comment budget. Each observer instead owns a dict of platform label ->
+    [processed, late, duplicate] that only its pipeline thread writes; a scrape sums them.
+    """
+
+    def __init__(self) -> None:
+        self._owners: list[dict[str, list[int]]] = []
+
+    def new_rows(self) -> dict[str, list[int]]:
+        rows: dict[str, list[int]] = {}
+        self._owners.append(rows)
+        return rows
+
+    def describe(self) -> list[Metric]:
+        return [self._family()]
+
+    def collect(self) -> list[Metric]:
+        totals: dict[str, list[int]] = {}
+        for rows in list(self._owners):
+            for platform, counts in list(rows.items()):
+                total = totals.setdefault(platform, [0] * len(COMMENT_OUTCOMES))
+                for i, n in enumerate(counts):
+                    total[i] += n
+        family = self._family()
+        for platform in sorted(totals):
+            for outcome, n in zip(COMMENT_OUTCOMES, totals[platform], strict=True):
+                family.add_metric([platform, outcome], n)
+        return [family]
+
+    @staticmethod
+    def _family() -> CounterMetricFamily:
+        return CounterMetricFamily(
+            "stormwatch_comments",
+            "Comments decoded, by platform and outcome (processed on time, late, duplicate).",
+            labels=["platform", "outcome"],
+        )
+
+
+class StormwatchMetrics:
+    """All metric families, registered on `registry` (a fresh one per test)."""
+
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self.registry = registry
+        r = registry
+        # -- ingest ------------------------------------------------------------------
+        self.comments = CommentTally()
+        registry.register(self.comments)
+        self.dead_letters = Counter(
+            "stormwatch_dead_letters_total",
+            "Input records that could not be decoded, by reason.",
+            ["reason"],
+            registry=r,
+        )
+        self.late_comments = Counter(
+            "stormwatch_late_comments_total",
+            "Comments older than the watermark, folded into the oldest open minute, by brand.",
+            ["brand"],
+            registry=r,
+        )
+        self.processing_latency = Histogram(
+            "stormwatch_processing_latency_seconds",
+            "Wall time from the arrival of a minute's last comment to that minute's decision.",
+            buckets=LATENCY_BUCKETS,
+            registry=r,
+        )
+        self.event_time_lag = Histogram(
+            "stormwatch_event_time_lag_seconds",
+            "Wall clock minus event time of the newest comment, sampled per closed minute.",
+            buckets=LAG_BUCKETS,
+            registry=r,
+        )
+        self.newest_event = Gauge(
+            "stormwatch_newest_event_timestamp_seconds",
+            "Event time of the newest comment seen.",
+            registry=r,
+        )
+        self.windows_closed = Counter(
+            "stormwatch_windows_closed_total",
+            "Event-time minutes closed by the watermark and assessed.",
+            registry=r,
+        )
+        self.consumer_lag = Gauge(
+            "stormwatch_kafka_consumer_lag_messages",
+            "Messages between the committed offset and the end of each assigned partition.",
+            ["partition"],
+            registry=r,
+        )
+        self.tracked_brands = Gauge(
+            "stormwatch_tracked_brands", "Brand windows held in memory.", registry=r
+        )
+        self.tracked_threads = Gauge(
+            "stormwatch_tracked_threads", "Thread windows held in memory.", registry=r
+        )
+        self.evicted_keys = Counter(
+            "stormwatch_evicted_keys_total", "Idle window keys evicted.", registry=r
+        )
+        # -- per brand, set when a minute closes (10-minute window, event time) ---------
+        self.brand_comments_rate = Gauge(
+            "stormwatch_brand_comments_per_second",
+            "Comments per second over the last 10 event-time minutes.",
+            ["brand"],
+            registry=r,
+        )
+        self.brand_expected_comments_rate = Gauge(
+            "stormwatch_brand_expected_comments_per_second",
+            "Seasonal baseline of comments per second for this hour of day.",
+            ["brand"],
+            registry=r,
+        )
+        self.brand_negative_rate = Gauge(
+            "stormwatch_brand_negative_comments_per_second",
+            "Negative comments per second over the last 10 event-time minutes.",
+            ["brand"],
+            registry=r,
+        )
+        self.brand_expected_negative_rate = Gauge(
+            "stormwatch_brand_expected_negative_comments_per_second",
+            "Baseline of negative comments per second for this hour of day.",
+            ["brand"],
+            registry=r,
+        )
+        self.brand_negative_share = Gauge(
+            "stormwatch_brand_negative_share_ratio",
+            "Share of negative comments over the last 10 event-time minutes (0..1).",
+            ["brand"],
+            registry=r,
+        )
+        self.brand_expected_negative_share = Gauge(
+            "stormwatch_brand_expected_negative_share_ratio",
+            "The brand's usual share of negative comments (0..1).",
+            ["brand"],
+            registry=r,
+        )
+        self.brand_crisis_score = Gauge(
+            "stormwatch_brand_crisis_score",
+            "Surprise of the brand's negative surge, -log10 p (an incident opens from 8).",
+            ["brand"],
+            registry=r,
+        )
+        self.brand_surge_ratio = Gauge(
+            "stormwatch_brand_surge_ratio",
+            "Recent negative rate divided by the baseline negative rate.",
+            ["brand"],
+            registry=r,
+        )
+        self.brand_window_end = Gauge(
+            "stormwatch_brand_window_end_timestamp_seconds",
+            "Event time at the end of the brand's last closed minute.",
+            ["brand"],
+            registry=r,
+        )
+        # -- incidents -------------------------------------------------------------------
+        self.incidents_open = Gauge(
+            "stormwatch_incidents_open",
+            "Incidents currently open, by brand and severity.",
+            ["brand", "severity"],
+            registry=r,
+        )
+        self.incidents_opened = Counter(
+            "stormwatch_incidents_opened_total",
+            "Incidents opened, by brand and opening severity.",
+            ["brand", "severity"],
+            registry=r,
+        )
+        self.incidents_escalated = Counter(
+            "stormwatch_incidents_escalated_total",
+            "Incident escalations, by brand and the severity escalated to.",
+            ["brand", "severity"],
+            registry=r,
+        )
+        self.incidents_resolved = Counter(
+            "stormwatch_incidents_resolved_total",
+            "Incidents resolved, by brand and final severity.",
+            ["brand", "severity"],
+            registry=r,
+        )
+        self.time_to_acknowledge = Histogram(
+            "stormwatch_incident_time_to_acknowledge_seconds",
+            "Wall time from an incident's first notification to its acknowledgement.",
+            ["severity"],
+            buckets=INCIDENT_BUCKETS,
+            registry=r,
+        )
+        self.time_to_resolve = Histogram(
+            "stormwatch_incident_time_to_resolve_seconds",
+            "Event time from an incident's opening to its resolution.",
+            ["severity"],
+            buckets=INCIDENT_BUCKETS,
+            registry=r,
+        )
+        self.deliveries = Counter(
+            "stormwatch_deliveries_total",
+            "Notification deliveries, by target (slack, pagerduty, ...) and outcome.",
+            ["target", "outcome"],
+            registry=r,
+        )
+        self.build_info = Info("stormwatch_build", "Version of stormwatch and Python.", registry=r)
+        self.build_info.info(
+            {"version": __version__, "python": ".".join(map(str, sys.version_info[:3]))}
+        )
+        # Pre-create the fixed label sets so that dashboards and rate() see zeros, not gaps.
+        for reason in (*DEAD_LETTER_REASONS, OTHER):
+            self.dead_letters.labels(reason)
+
+    # -- methods for code outside the pipeline (Kafka worker, Slack, delivery) -------------
+
+    def set_consumer_lag(self, partition: int, lag: int) -> None:
+        """Called by the Kafka worker after each poll for each assigned partition."""
+        if lag < 0:
+            raise ValueError(f"consumer lag must be >= 0, got {lag}")
+        self.consumer_lag.labels(str(int(partition))).set(lag)
+
+    def forget_partition(self, partition: int) -> None:
+        """A partition was revoked in a rebalance: its lag is another worker's now."""
+        try:
+            self.consumer_lag.remove(str(int(partition)))
+        except KeyError:
+            pass
+
+    def observe_time_to_acknowledge(self, severity: str, seconds: float) -> None:
+        self.time_to_acknowledge.labels(_severity(severity)).observe(_non_negative(seconds))
+
+    def observe_time_to_resolve(self, severity: str, seconds: float) -> None:
+        """For incidents resolved by hand; the pipeline's own resolutions are counted."""
+        self.time_to_resolve.labels(_severity(severity)).observe(_non_negative(seconds))
+
+    def delivery(self, target: str, outcome: str) -> None:
+        """One delivery attempt of an alert event to a target (slack, pagerduty, jsonl ...)."""
+        if outcome not in DELIVERY_OUTCOMES:
+            raise ValueError(
+                f"delivery outcome must be one of {DELIVERY_OUTCOMES}, got {outcome!r}"
+            )
+        if not _TARGET.fullmatch(target):
+            raise ValueError(f"delivery target must be a short lower-case name, got {target!r}")
+        self.deliveries.labels(target, outcome).inc()
+
+
+def _severity(severity: str) -> str:
+    if severity not in SEVERITIES:
+        raise ValueError(f"severity must be one of {SEVERITIES}, got {severity!r}")
+    return severity
+
+
+def _non_negative(seconds: float) -> float:
+    if not seconds >= 0:
+        raise ValueError(f"a duration must be >= 0, got {seconds}")
+    return seconds
+
+
+class MetricsObserver:
+    """Feeds `StormwatchMetrics` from the pipeline (implements `PipelineObserver`)."""
+
+    def __init__(
+        self,
+        metrics: StormwatchMetrics,
+        *,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.metrics = metrics
+        self.clock = clock
+        self.newest_event = 0.0
+        # platform as written -> [processed, late, duplicate] counts of its label. Bounded:
+        # raw spellings beyond the first 64 share the row of their label without a cache entry.
+        self._rows = metrics.comments.new_rows()
+        self._counts: dict[str | None, list[int]] = {}
+        self._arrivals: dict[int, float] = {}  # event minute -> wall time the stream left it
+        self._minute = -1
+        self._closed_minute = -1
+        self._late: dict[str, object] = {}
+        self._brand_children: dict[str, tuple] = {}
+        self._open: dict[str, tuple[str, str, float]] = {}  # incident -> brand, severity, at
+
+    # -- hot path ------------------------------------------------------------------------
+
+    def comment(self, c: Comment, *, duplicate: bool, late: bool) -> None:
+        counts = self._counts.get(c.platform)
+        if counts is None:
+            counts = self._platform_counts(c.platform)
+        if duplicate:
+            counts[2] += 1
+            return
+        if late:
+            counts[1] += 1
+            self._late_child(c.brand).inc()
+        else:
+            counts[0] += 1
+        created = c.created_at
+        if created > self.newest_event:
+            self.newest_event = created
+        minute = int(created // 60)
+        if minute != self._minute:
+            # The stream just left `self._minute`: that is when its last comment arrived,
+            # give or take one gap. Reading the clock only here keeps it off most comments.
+            self._arrivals[self._minute] = self.clock()
+            self._minute = minute
+
+    def _platform_counts(self, platform: str | None) -> list[int]:
+        label = platform_label(platform)
+        counts = self._rows.get(label)
+        if counts is None:
+            counts = self._rows[label] = [0] * len(COMMENT_OUTCOMES)
+        if len(self._counts) < 64:
+            self._counts[platform] = counts
+        return counts
+
+    def _late_child(self, brand: str):  # type: ignore[no-untyped-def]
+        child = self._late.get(brand)
+        if child is None:
+            child = self._late[brand] = self.metrics.late_comments.labels(brand)
+        return child
+
+    # -- once per record that failed to decode ------------------------------------------
+
+    def dead_letter(self, letter: DeadLetter) -> None:
+        self.metrics.dead_letters.labels(reason_label(letter.reason)).inc()
+
+    # -- once per brand and closed minute -------------------------------------------------
+
+    def minute_closed(self, brand: str, minute: int, x: dict[str, float], a: Assessment) -> None:
+        m = self.metrics
+        if minute > self._closed_minute:
+            self._closed_minute = minute
+            self._minute_decided(minute)
+        children = self._brand_children.get(brand)
+        if children is None:
+            children = self._brand_children[brand] = (
+                m.brand_comments_rate.labels(brand),
+                m.brand_expected_comments_rate.labels(brand),
+                m.brand_negative_rate.labels(brand),
+                m.brand_expected_negative_rate.labels(brand),
+                m.brand_negative_share.labels(brand),
+                m.brand_expected_negative_share.labels(brand),
+                m.brand_crisis_score.labels(brand),
+                m.brand_surge_ratio.labels(brand),
+                m.brand_window_end.labels(brand),
+            )
+        rate, expected_rate, neg, expected_neg, share, expected_share, score, ratio, end = children
+        rate.set(x["n_10"] / 600.0)
+        expected_rate.set(x["expected_volume_per_min"] / 60.0)
+        neg.set(x["neg_10"] / 600.0)
+        expected_neg.set(x["expected_neg_per_min"] / 60.0)
+        share.set(x["neg_share_10"])
+        expected_share.set(x["base_neg_share"])
+        score.set(a.score)
+        ratio.set(a.ratio)
+        end.set((minute + 1) * 60.0)
+
+    def _minute_decided(self, minute: int) -> None:
+        m = self.metrics
+        m.windows_closed.inc()
+        now = self.clock()
+        arrivals = self._arrivals
+        done = [k for k in arrivals if k <= minute]
+        if done:
+            last = max(arrivals[k] for k in done)
+            for k in done:
+                del arrivals[k]
+            m.processing_latency.observe(max(0.0, now - last))
+        if self.newest_event:
+            m.newest_event.set(self.newest_event)
+            m.event_time_lag.observe(max(0.0, now - self.newest_event))
+
+    # -- incidents --------------------------------------------------------------------------
+
+    def alert(self, event: AlertEvent) -> None:
+        m = self.metrics
+        brand, severity = event.brand, event.severity
+        if event.event == "opened":
+            self._open[event.incident] = (brand, severity, event.at)
+            m.incidents_opened.labels(brand, severity).inc()
+            m.incidents_open.labels(brand, severity).inc()
+        elif event.event == "escalated":
+            previous = self._open.get(event.incident)
+            if previous is not None:
+                m.incidents_open.labels(brand, previous[1]).dec()
+            opened_at = previous[2] if previous is not None else event.at
+            self._open[event.incident] = (brand, severity, opened_at)
+            m.incidents_open.labels(brand, severity).inc()
+            m.incidents_escalated.labels(brand, severity).inc()
+        elif event.event == "resolved":
+            previous = self._open.pop(event.incident, None)
+            if previous is not None:
+                m.incidents_open.labels(brand, previous[1]).dec()
+                m.time_to_resolve.labels(severity).observe(max(0.0, event.at - previous[2]))
+            m.incidents_resolved.labels(brand, severity).inc()
+
+    def keys(self, *, brands: int, threads: int, evicted: int) -> None:
+        m = self.metrics
+        m.tracked_brands.set(brands)
+        m.tracked_threads.set(threads)
+        m.evicted_keys.inc(evicted)
