@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from stormwatch.exceptions import StormwatchError
 
-class AlertsError(Exception):
+
+class AlertsError(StormwatchError):
     """Base class of every error raised by `stormwatch.alerts`."""
 
 

@@ -847,6 +847,55 @@ class IncidentStore:
         with self._transaction() as conn:
             return [_to(cls, row) for row in conn.execute(query)]
 
+    def enqueue(
+        self,
+        *,
+        incident: str,
+        target: str,
+        payload: dict[str, Any],
+        not_before: float | None = None,
+    ) -> int:
+        """A delivery not tied to an alert event (an on-call page, a message refresh after
+        a button press), after every earlier one of the incident; returns its id."""
+        if not target:
+            raise ValueError("target must be a non-empty string")
+        now = self._clock()
+        with self._transaction(write=True) as conn:
+            _require_incident(conn, incident)
+            return int(
+                conn.scalar(
+                    _deliveries.insert()
+                    .values(
+                        incident=incident,
+                        event_id=None,
+                        target=target,
+                        payload=payload,
+                        status="pending",
+                        attempts=0,
+                        next_attempt_at=now if not_before is None else max(now, not_before),
+                        created_at=now,
+                        updated_at=now,
+                    )
+                    .returning(_deliveries.c.id)
+                )
+            )
+
+    def set_status(self, incident: str, status: IncidentStatus, *, at: float | None = None) -> str:
+        """A person moved the incident (snooze, resolve, reopen); returns the old status.
+        `resolved_at` of a human resolution is wall clock: no comment decided it."""
+        if status not in INCIDENT_STATUSES:
+            raise ValueError(f"status must be one of {INCIDENT_STATUSES}, got {status!r}")
+        at = self._clock() if at is None else at
+        with self._transaction(write=True) as conn:
+            old = _require_incident(conn, incident)
+            values: dict[str, Any] = {"status": status}
+            if status == "resolved" and old != "resolved":
+                values["resolved_at"] = at
+            elif status != "resolved":
+                values["resolved_at"] = None
+            conn.execute(_incidents.update().where(_incidents.c.key == incident).values(**values))
+        return old
+
 
 # --- helpers ---------------------------------------------------------------------------
 

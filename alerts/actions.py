@@ -1,0 +1,75 @@
+"""What a button press does: Acknowledge, Snooze 1 h, Resolve, False alarm, Escalate.
+
+Each changes the incident in the store, lets the escalation scheduler tell on-call
+(acknowledge or resolve downstream, or page the next level), and queues a refresh of the
+Slack message with a note in its thread. Nothing here talks to Slack directly: the
+outbox does, so a press during a Slack hiccup is not lost either.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from stormwatch.alerts.escalation import SLACK, Escalator
+from stormwatch.alerts.feedback import record_feedback
+from stormwatch.alerts.store import IncidentStore
+
+ACTION_NAMES = ("acknowledge", "snooze_1h", "resolve", "false_alarm", "escalate")
+SNOOZE_SECONDS = 3600.0
+
+
+@dataclass(frozen=True, slots=True)
+class ActionResult:
+    incident: str
+    action: str
+    note: str
+
+
+class IncidentActions:
+    def __init__(
+        self,
+        store: IncidentStore,
+        *,
+        escalator: Escalator | None = None,
+        notify_slack: bool = True,
+        clock: Callable[[], float] | None = None,
+    ) -> None:
+        self.store = store
+        self.escalator = escalator
+        self.notify_slack = notify_slack
+        self.clock = clock or store._clock
+
+    def apply(self, action: str, incident: str, *, who: str, source: str = "slack") -> ActionResult:
+        """Raises `StoreError` for an unknown incident, `ValueError` for an unknown action."""
+        if action == "acknowledge":
+            self.store.acknowledge(incident, who=who, source=source, at=self.clock())
+            note = f"👀 Acknowledged by {who}: escalation stopped"
+        elif action == "snooze_1h":
+            self.store.set_status(incident, "snoozed")
+            if self.escalator is not None:
+                self.escalator.snooze(incident, who=who, seconds=SNOOZE_SECONDS)
+            note = f"😴 Snoozed for 1 h by {who}"
+        elif action == "resolve":
+            self.store.set_status(incident, "resolved", at=self.clock())
+            note = f"✅ Resolved by {who}"
+        elif action == "false_alarm":
+            record_feedback(self.store, incident, "false_alarm", who=who, at=self.clock())
+            self.store.set_status(incident, "resolved", at=self.clock())
+            note = f"🙅 False alarm, said {who}: resolved and kept as feedback for the detectors"
+        elif action == "escalate":
+            if self.escalator is None:
+                note = f"{who} asked to escalate, but no on-call escalation is configured"
+            else:
+                note = self.escalator.escalate_now(incident, who=who)
+        else:
+            raise ValueError(f"unknown action {action!r}; expected one of {ACTION_NAMES}")
+        if self.escalator is not None and action != "escalate":
+            self.escalator.reconcile(incident)
+        if self.notify_slack:
+            self.store.enqueue(
+                incident=incident,
+                target=SLACK,
+                payload={"action": "refresh", "note": note, "who": who},
+            )
+        return ActionResult(incident, action, note)

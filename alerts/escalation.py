@@ -1,0 +1,245 @@
+"""The escalation scheduler: pages on-call when nobody in Slack acts, and tells on-call when
+someone does.
+
+It keeps no state of its own. What was paged is the incident's `oncall:*` deliveries in
+the outbox (payload `action`, `level`), so every pass reconciles the incident's status
+with them: an open incident gets the levels now due (policy, business and quiet hours);
+an acknowledged one an `acknowledge` to each target paged, a resolved one a `resolve`.
+The outbox then delivers them in order per target: a resolve never overtakes its trigger.
+A snooze is a journal row (`escalation` target) whose `until` holds the pages back.
+
+The clock is injectable; live runs use the wall clock, and levels count from the moment
+stormwatch recorded the incident, not from its event time (a replay of last month must
+not page anybody for last month's storms... unless it is live).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from stormwatch.alerts.alertmanager import DEFAULT_TTL
+from stormwatch.alerts.escalation_policy import OncallConfig
+from stormwatch.alerts.store import Delivery, Incident, IncidentStore
+
+log = logging.getLogger(__name__)
+
+ONCALL_PREFIX = "oncall:"
+JOURNAL = "escalation"
+SLACK = "slack"
+
+
+class Escalator:
+    def __init__(
+        self,
+        store: IncidentStore,
+        config: OncallConfig,
+        *,
+        clock: Callable[[], float] = time.time,
+        notify_slack: bool = True,
+        alertmanager_ttl: float = DEFAULT_TTL,
+    ) -> None:
+        self.store = store
+        self.config = config
+        self.clock = clock
+        self.notify_slack = notify_slack
+        self.alertmanager_ttl = alertmanager_ttl
+        self._lock = threading.Lock()  # one reconcile per process at a time: no double pages
+        self._settled: set[str] = set()  # resolved and fully told downstream
+
+    # --- entry points --------------------------------------------------------------------
+
+    def tick(self) -> int:
+        """One pass over the unresolved incidents and the recently resolved ones; the number
+        of deliveries enqueued."""
+        enqueued = 0
+        for status in ("open", "snoozed", "acknowledged", "resolved"):
+            for incident in self.store.list_incidents(status=status):  # type: ignore[arg-type]
+                if incident.key in self._settled:
+                    continue
+                enqueued += self.reconcile(incident.key)
+        return enqueued
+
+    def reconcile(self, key: str) -> int:
+        with self._lock:
+            incident = self.store.get_incident(key)
+            if incident is None:
+                return 0
+            deliveries = self.store.deliveries(key)
+            if incident.status == "snoozed":
+                if self._snoozed_until(deliveries) > self.clock():
+                    return 0
+                self.store.set_status(key, "open")
+                self._tell_slack(key, "⏰ Snooze over: escalation runs again")
+                incident = self.store.get_incident(key)
+                assert incident is not None
+            if incident.status == "resolved":
+                n = self._follow(incident, deliveries, "resolve")
+                if n == 0 and not any(
+                    d.status in ("pending", "failed") and d.target.startswith(ONCALL_PREFIX)
+                    for d in deliveries
+                ):
+                    self._settled.add(key)
+                return n
+            self._settled.discard(key)
+            if incident.status == "acknowledged":
+                return self._follow(incident, deliveries, "acknowledge") + self._refresh(
+                    incident, deliveries
+                )
+            return self._page_due(incident, deliveries) + self._refresh(incident, deliveries)
+
+    def escalate_now(self, key: str, *, who: str) -> str:
+        """The Escalate button: the next level that has not paged yet, now, whatever its
+        delay and hours say. Returns a note for the thread."""
+        with self._lock:
+            incident = self.store.get_incident(key)
+            if incident is None:
+                return f"no incident {key}"
+            policy = self.config.policy_for(incident.brand, incident.severity)
+            if policy is None:
+                return "no on-call policy covers this incident"
+            fired = _fired_levels(self.store.deliveries(key))
+            for i, level in enumerate(policy.levels):
+                level_id = f"{policy.index}.{i}"
+                if level_id not in fired:
+                    self._page(incident, level_id, level.targets, who=who)
+                    return f"🚨 Escalated by {who}: paging {', '.join(level.targets)}"
+            return f"{who} asked to escalate, but every on-call level has been paged already"
+
+    def snooze(self, key: str, *, who: str, seconds: float) -> None:
+        until = self.clock() + seconds
+        row = self.store.enqueue(
+            incident=key,
+            target=JOURNAL,
+            payload={"action": "snooze", "until": until, "who": who},
+        )
+        self.store.mark_delivered(row)
+
+    # --- reconciliation ----------------------------------------------------------------
+
+    def _page_due(self, incident: Incident, deliveries: list[Delivery]) -> int:
+        policy = self.config.policy_for(incident.brand, incident.severity)
+        if policy is None:
+            return 0
+        events = self.store.events(incident.key)
+        started = events[0].recorded_at if events else incident.opened_at
+        now = self.clock()
+        fired = _fired_levels(deliveries)
+        n = 0
+        for i, level in enumerate(policy.levels):
+            level_id = f"{policy.index}.{i}"
+            if level_id in fired or now < started + level.after_minutes * 60.0:
+                continue
+            if not self.config.allows(level, incident.severity, now):
+                continue
+            n += self._page(incident, level_id, level.targets, who=None, started=started)
+        return n
+
+    def _page(
+        self,
+        incident: Incident,
+        level_id: str,
+        targets: tuple[str, ...],
+        *,
+        who: str | None,
+        started: float | None = None,
+    ) -> int:
+        if started is None:
+            events = self.store.events(incident.key)
+            started = events[0].recorded_at if events else self.clock()
+        for name in targets:
+            self._enqueue(incident, name, "trigger", level=level_id, who=who, started=started)
+        log.info("incident %s: level %s pages %s", incident.key, level_id, ", ".join(targets))
+        return len(targets)
+
+    def _follow(self, incident: Incident, deliveries: list[Delivery], action: str) -> int:
+        """Tell every paged target that the incident was acknowledged or resolved."""
+        n = 0
+        for name, last in _last_actions(deliveries).items():
+            done = ("acknowledge", "resolve") if action == "acknowledge" else ("resolve",)
+            if last in done or name not in self.config.targets:
+                continue
+            self._enqueue(incident, name, action, who=self._last_who(incident, action))
+            n += 1
+        return n
+
+    def _refresh(self, incident: Incident, deliveries: list[Delivery]) -> int:
+        """Re-send firing Alertmanager alerts before their `endsAt`, and when severity rose."""
+        n = 0
+        now = self.clock()
+        for name, target in self.config.targets.items():
+            if target.type != "alertmanager":
+                continue
+            sent = [
+                d
+                for d in deliveries
+                if d.target == target.outbox_target
+                and d.payload.get("action") in ("trigger", "refresh")
+            ]
+            if not sent or any(d.status in ("pending", "failed") for d in sent):
+                continue
+            last = sent[-1]
+            stale = now - last.updated_at >= self.alertmanager_ttl / 2
+            rose = last.payload["alert"].get("severity") != incident.severity
+            if stale or rose:
+                self._enqueue(incident, name, "refresh", started=last.payload.get("started"))
+                n += 1
+        return n
+
+    # --- helpers -----------------------------------------------------------------------
+
+    def _enqueue(self, incident: Incident, name: str, action: str, **extra: Any) -> None:
+        target = self.config.targets[name].outbox_target
+        payload = {"action": action, "alert": incident.last_event, **extra}
+        self.store.enqueue(incident=incident.key, target=target, payload=payload)
+
+    def _tell_slack(self, key: str, note: str) -> None:
+        if self.notify_slack:
+            self.store.enqueue(
+                incident=key, target=SLACK, payload={"action": "refresh", "note": note}
+            )
+
+    def _last_who(self, incident: Incident, action: str) -> str:
+        if action == "acknowledge":
+            acks = self.store.acknowledgements(incident.key)
+            if acks:
+                return acks[-1].who
+        return "stormwatch"
+
+    @staticmethod
+    def _snoozed_until(deliveries: list[Delivery]) -> float:
+        snoozes = [
+            float(d.payload["until"])
+            for d in deliveries
+            if d.target == JOURNAL and d.payload.get("action") == "snooze"
+        ]
+        return snoozes[-1] if snoozes else 0.0
+
+    def run_forever(self, stop: threading.Event, *, interval: float = 15.0) -> None:
+        while not stop.is_set():
+            try:
+                self.tick()
+            except Exception:
+                log.exception("escalation pass failed")
+            stop.wait(interval)
+
+
+def _fired_levels(deliveries: list[Delivery]) -> set[str]:
+    return {
+        str(d.payload.get("level"))
+        for d in deliveries
+        if d.target.startswith(ONCALL_PREFIX) and d.payload.get("action") == "trigger"
+    }
+
+
+def _last_actions(deliveries: list[Delivery]) -> dict[str, str]:
+    """Per paged target name, its latest trigger/acknowledge/resolve (refreshes aside)."""
+    last: dict[str, str] = {}
+    for d in deliveries:  # oldest first
+        action = d.payload.get("action")
+        if d.target.startswith(ONCALL_PREFIX) and action in ("trigger", "acknowledge", "resolve"):
+            last[d.target.removeprefix(ONCALL_PREFIX)] = action
+    return last

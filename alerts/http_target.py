@@ -1,0 +1,76 @@
+"""JSON over HTTP for the on-call targets (PagerDuty, Alertmanager, webhooks), and what an
+answer means for the outbox: 2xx sent; 408, 429 and 5xx or no answer recoverable (with
+the target's `Retry-After`); any other 4xx permanent, since sending the same body again
+cannot fix it."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import urllib.request
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.error import HTTPError, URLError
+
+from stormwatch.alerts.delivery import Dead, Outcome, Retry, Sent
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    status: int
+    headers: Mapping[str, str]
+    body: bytes
+
+    def json(self) -> Any:
+        try:
+            return json.loads(self.body or b"null")
+        except ValueError:
+            return None
+
+
+def post_json(
+    url: str,
+    body: Any,
+    *,
+    headers: Mapping[str, str] | None = None,
+    timeout: float = 10.0,
+    raw: bytes | None = None,
+) -> Answer:
+    """POST `body` as JSON (or the exact bytes `raw`, when they are signed); HTTP errors
+    come back as answers, network failures raise `OSError`."""
+    data = raw if raw is not None else json.dumps(body).encode("utf-8")
+    request = urllib.request.Request(
+        url,
+        data=data,
+        method="POST",
+        headers={"Content-Type": "application/json", **(headers or {})},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
+            return Answer(response.status, dict(response.headers), response.read())
+    except HTTPError as exc:
+        return Answer(exc.code, dict(exc.headers or {}), exc.read() or b"")
+
+
+def outcome(answer: Answer, *, what: str, external_id: str | None = None) -> Outcome:
+    if 200 <= answer.status < 300:
+        return Sent(external_id)
+    detail = answer.body[:300].decode("utf-8", "replace")
+    error = f"{what}: HTTP {answer.status} {detail}".strip()
+    if answer.status in (408, 429) or answer.status >= 500:
+        after = answer.headers.get("Retry-After") or answer.headers.get("retry-after")
+        try:
+            seconds = float(after) if after is not None else None
+        except ValueError:
+            seconds = None
+        return Retry(error, after=seconds)
+    return Dead(error)
+
+
+def failed(exc: BaseException, *, what: str) -> Outcome:
+    """No answer: a network error or timeout. The targets here dedupe on their own key
+    (dedup_key, alert labels, delivery id), so sending again is safe."""
+    if isinstance(exc, OSError | URLError | http.client.HTTPException):
+        return Retry(f"{what}: {type(exc).__name__}: {exc}")
+    raise exc

@@ -1,0 +1,415 @@
+"""Delivers an incident's Slack deliveries: one message per incident, edited in place,
+with escalations, resolutions, button presses and (rate-limited) updates in its thread.
+
+Idempotency. `chat.postMessage` has no idempotency key, and a timeout after Slack took
+the post leaves us not knowing whether it is there. So every message we post carries
+metadata naming the incident (and the delivery, for thread replies); a delivery being
+tried again (`attempts > 1`: an earlier attempt failed or its worker died) first looks
+for that metadata in the channel (`conversations.history`) or thread
+(`conversations.replies`) and adopts what it finds instead of posting a second time. The
+root's ts is stored on the incident (`set_slack_message`) as soon as it is known.
+
+Retries inside the client use slack-sdk's handlers where a retry cannot duplicate: rate
+limits (429 means Slack did not act) for every call; connection and 5xx errors only for
+idempotent calls (update, history, replies). Everything else is handed back to the
+outbox as a recoverable or permanent failure.
+"""
+
+from __future__ import annotations
+
+import http.client
+import logging
+import socket
+from collections.abc import Callable, Mapping
+from typing import Any
+from urllib.error import URLError
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError, SlackClientError
+from slack_sdk.http_retry.builtin_handlers import (
+    ConnectionErrorRetryHandler,
+    RateLimitErrorRetryHandler,
+    ServerErrorRetryHandler,
+)
+from slack_sdk.http_retry.builtin_interval_calculators import BackoffRetryIntervalCalculator
+from slack_sdk.http_retry.request import HttpRequest
+from slack_sdk.http_retry.response import HttpResponse
+from slack_sdk.http_retry.state import RetryState
+
+from stormwatch.alerts.chart import curve_png
+from stormwatch.alerts.curve import incident_curve
+from stormwatch.alerts.delivery import Dead, Outcome, Retry, Sent
+from stormwatch.alerts.slack_config import SlackConfig
+from stormwatch.alerts.slack_message import headline, incident_blocks, reply_text
+from stormwatch.alerts.store import Delivery, Incident, IncidentStore
+from stormwatch.playbooks.matcher import PlaybookSet
+
+log = logging.getLogger(__name__)
+
+TARGET = "slack"
+METADATA_EVENT = "stormwatch_incident"
+SEARCH_PAGES = 5  # 1000 newest messages: an uncertain post is minutes old at most
+MAX_UNKNOWN_ATTEMPTS = 10
+IN_CLIENT_RATE_LIMIT_WAIT = 5.0  # longer Retry-After: back to the outbox, not a blocked worker
+
+# Slack errors that will not go away by trying again: the delivery is dead, loudly.
+PERMANENT = frozenset(
+    {
+        "channel_not_found",
+        "not_in_channel",
+        "is_archived",
+        "invalid_auth",
+        "not_authed",
+        "account_inactive",
+        "token_revoked",
+        "token_expired",
+        "no_permission",
+        "missing_scope",
+        "invalid_blocks",
+        "invalid_blocks_format",
+        "msg_too_long",
+        "restricted_action",
+        "invalid_metadata_format",
+        "cant_update_message",
+        "edit_window_closed",
+    }
+)
+TRANSIENT = frozenset(
+    {"ratelimited", "service_unavailable", "fatal_error", "internal_error", "request_timeout"}
+)
+
+
+class ShortRateLimitRetryHandler(RateLimitErrorRetryHandler):
+    """Waits out a 429 in the client only when Slack asks for a short pause; a long one is
+    scheduled by the outbox instead of blocking the worker."""
+
+    def __init__(self, *, max_retry_count: int = 2, max_wait: float = IN_CLIENT_RATE_LIMIT_WAIT):
+        super().__init__(max_retry_count=max_retry_count)
+        self.max_wait = max_wait
+
+    def _can_retry(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> bool:
+        if response is None or response.status_code != 429:
+            return False
+        return _retry_after(response.headers) <= self.max_wait
+
+
+class RefusedConnectionRetryHandler(ConnectionErrorRetryHandler):
+    """Retries a connection that was refused: then Slack cannot have seen the request, so
+    even a post is safe to send again. A reset or a timeout may come after Slack acted."""
+
+    def _can_retry(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> bool:
+        return isinstance(error, URLError) and isinstance(error.reason, ConnectionRefusedError)
+
+
+def _retry_after(headers: Mapping[str, Any]) -> float:
+    for key, value in headers.items():
+        if key.lower() == "retry-after":
+            raw = value[0] if isinstance(value, list | tuple) else value
+            try:
+                return max(0.0, float(raw))
+            except (TypeError, ValueError):
+                return 1.0
+    return 1.0
+
+
+def make_clients(
+    config: SlackConfig, *, timeout: float = 10.0, backoff_factor: float = 0.5
+) -> tuple[WebClient, WebClient]:
+    """(client for idempotent calls, client for posts): see the module docstring.
+    `backoff_factor` paces the in-client retries of connection and server errors."""
+    interval = BackoffRetryIntervalCalculator(backoff_factor=backoff_factor)
+    safe = WebClient(
+        token=config.token,
+        base_url=config.api_url,
+        timeout=timeout,  # type: ignore[arg-type]
+        retry_handlers=[
+            ConnectionErrorRetryHandler(max_retry_count=2, interval_calculator=interval),
+            ShortRateLimitRetryHandler(),
+            ServerErrorRetryHandler(max_retry_count=2, interval_calculator=interval),
+        ],
+    )
+    post = WebClient(
+        token=config.token,
+        base_url=config.api_url,
+        timeout=timeout,  # type: ignore[arg-type]
+        retry_handlers=[RefusedConnectionRetryHandler(), ShortRateLimitRetryHandler()],
+    )
+    return safe, post
+
+
+def classify(exc: Exception, *, attempts: int) -> Outcome:
+    """What a failed Slack call means for the delivery."""
+    if isinstance(exc, SlackApiError):
+        status = exc.response.status_code
+        error = str(exc.response.get("error") or f"http_{status}")
+        if status == 429 or error == "ratelimited":
+            return Retry(f"slack: {error}", after=_retry_after(exc.response.headers))
+        if status >= 500 or error in TRANSIENT:
+            return Retry(f"slack: {error} (HTTP {status})")
+        if error in PERMANENT:
+            return Dead(f"slack: {error}")
+        if attempts >= MAX_UNKNOWN_ATTEMPTS:
+            return Dead(f"slack: {error} after {attempts} attempts")
+        return Retry(f"slack: {error}", target_down=False)
+    if isinstance(
+        exc, TimeoutError | socket.timeout | URLError | ConnectionError | http.client.HTTPException
+    ):
+        return Retry(f"uncertain: {type(exc).__name__}: {exc}")
+    if isinstance(exc, SlackClientError):
+        return Retry(f"slack client: {exc}")
+    raise exc
+
+
+class SlackNotifier:
+    """The `slack` target of the outbox worker."""
+
+    def __init__(
+        self,
+        store: IncidentStore,
+        config: SlackConfig,
+        *,
+        playbooks: PlaybookSet | None = None,
+        clients: tuple[WebClient, WebClient] | None = None,
+        clock: Callable[[], float] | None = None,
+    ) -> None:
+        self.store = store
+        self.config = config
+        self.playbooks = playbooks
+        self.client, self.poster = clients or make_clients(config)
+        self.clock = clock or store._clock
+        self.charts = config.chart  # turned off for good when the token lacks files:write
+        self._channel_ids: dict[str, str] = {}
+
+    # --- the outbox entry point ---------------------------------------------------------
+
+    def deliver(self, delivery: Delivery) -> Outcome:
+        incident = self.store.get_incident(delivery.incident)
+        if incident is None:
+            return Dead(f"no incident {delivery.incident!r}")
+        try:
+            if incident.slack_ts is None or incident.slack_channel is None:
+                return self._post_root(incident, delivery)
+            return self._update(incident, delivery)
+        except (SlackApiError, SlackClientError, OSError, http.client.HTTPException) as exc:
+            return classify(exc, attempts=delivery.attempts)
+
+    # --- root message -------------------------------------------------------------------
+
+    def _post_root(self, incident: Incident, delivery: Delivery) -> Outcome:
+        channel = self.config.channel_for(incident.brand, incident.severity)
+        found = self._find_root(channel, incident.key) if delivery.attempts > 1 else None
+        if found is None:
+            response = self.poster.chat_postMessage(
+                channel=channel,
+                text=headline(incident.last_event),
+                blocks=self._blocks(incident),
+                metadata={
+                    "event_type": METADATA_EVENT,
+                    "event_payload": {"incident": incident.key},
+                },
+                unfurl_links=False,
+                unfurl_media=False,
+            )
+            channel_id, ts = str(response["channel"]), str(response["ts"])
+        else:
+            channel_id, ts = found
+        self.store.set_slack_message(incident.key, channel=channel_id, ts=ts)
+        self._chart(incident, delivery, channel_id, ts)
+        return Sent(ts)
+
+    def _find_root(self, channel: str, key: str) -> tuple[str, str] | None:
+        channel_id = self._channel_id(channel)
+        if channel_id is None:
+            return None
+        cursor = None
+        for _ in range(SEARCH_PAGES):
+            page = self.client.conversations_history(
+                channel=channel_id, limit=200, include_all_metadata=True, cursor=cursor
+            )
+            for message in page.get("messages", []):
+                if _names(message, key) and message.get("thread_ts") in (None, message["ts"]):
+                    return channel_id, str(message["ts"])
+            cursor = (page.get("response_metadata") or {}).get("next_cursor")
+            if not cursor:
+                return None
+        return None
+
+    def _channel_id(self, channel: str) -> str | None:
+        """conversations.history wants an id; the config may name the channel instead."""
+        if not channel.startswith("#"):
+            return channel
+        name = channel[1:]
+        if name in self._channel_ids:
+            return self._channel_ids[name]
+        cursor = None
+        for _ in range(20):
+            page = self.client.conversations_list(
+                limit=200,
+                cursor=cursor,
+                exclude_archived=True,
+                types="public_channel,private_channel",
+            )
+            for found in page.get("channels", []):
+                self._channel_ids[found["name"]] = found["id"]
+            if name in self._channel_ids:
+                return self._channel_ids[name]
+            cursor = (page.get("response_metadata") or {}).get("next_cursor")
+            if not cursor:
+                break
+        return None
+
+    # --- edits and thread replies --------------------------------------------------------
+
+    def _update(self, incident: Incident, delivery: Delivery) -> Outcome:
+        channel, root = str(incident.slack_channel), str(incident.slack_ts)
+        self.client.chat_update(
+            channel=channel,
+            ts=root,
+            text=headline(incident.last_event),
+            blocks=self._blocks(incident),
+        )
+        text = self._reply_for(incident, delivery)
+        if text is None:
+            return Sent(None)  # edited in place; the thread stays quiet
+        reply_ts = self._reply(channel, root, incident.key, delivery, text)
+        self._chart(incident, delivery, channel, root)
+        return Sent(reply_ts)
+
+    def _reply_for(self, incident: Incident, delivery: Delivery) -> str | None:
+        payload = delivery.payload
+        if payload.get("action") == "refresh":
+            return payload.get("note")
+        if payload.get("event") != "updated":
+            return reply_text(payload)
+        # Minor update: into the thread at most once per interval, else only the edit.
+        interval = self.config.update_interval_minutes * 60.0
+        last = max(
+            (
+                d.updated_at
+                for d in self.store.deliveries(incident.key)
+                if d.target == TARGET
+                and d.status == "sent"
+                and d.external_id
+                and d.payload.get("event") == "updated"
+            ),
+            default=None,
+        )
+        if last is not None and self.clock() - last < interval:
+            return None
+        return reply_text(payload)
+
+    def _reply(self, channel: str, root: str, key: str, delivery: Delivery, text: str) -> str:
+        marker = {"incident": key, "delivery": delivery.id}
+        if delivery.attempts > 1:
+            found = self._find_reply(channel, root, marker)
+            if found is not None:
+                return found
+        response = self.poster.chat_postMessage(
+            channel=channel,
+            thread_ts=root,
+            text=text,
+            metadata={"event_type": METADATA_EVENT, "event_payload": marker},
+            unfurl_links=False,
+            unfurl_media=False,
+        )
+        return str(response["ts"])
+
+    def _find_reply(self, channel: str, root: str, marker: dict[str, Any]) -> str | None:
+        cursor = None
+        for _ in range(SEARCH_PAGES):
+            page = self.client.conversations_replies(
+                channel=channel, ts=root, limit=200, include_all_metadata=True, cursor=cursor
+            )
+            for message in page.get("messages", []):
+                payload = (message.get("metadata") or {}).get("event_payload") or {}
+                if message.get("ts") != root and payload == marker:
+                    return str(message["ts"])
+            cursor = (page.get("response_metadata") or {}).get("next_cursor")
+            if not cursor:
+                return None
+        return None
+
+    # --- content ---------------------------------------------------------------------------
+
+    def _curve(self, incident: Incident) -> list[tuple[float, float]]:
+        history = [(e.at, e.payload.get("drivers") or {}) for e in self.store.events(incident.key)]
+        return incident_curve(
+            incident.last_event.get("drivers") or {}, incident.updated_at, history
+        )
+
+    def _blocks(self, incident: Incident) -> list[dict[str, Any]]:
+        playbook = None
+        if self.playbooks is not None and incident.playbook in self.playbooks:
+            playbook = self.playbooks[incident.playbook]  # type: ignore[index]
+        curve = self._curve(incident)
+        hours = (curve[-1][0] - curve[0][0]) / 3600.0 if len(curve) >= 2 else None
+        return incident_blocks(
+            incident.last_event,
+            status=incident.status,
+            status_note=self._status_note(incident),
+            playbook=playbook,
+            curve=[v for _, v in curve],
+            curve_hours=hours,
+        )
+
+    def _status_note(self, incident: Incident) -> str | None:
+        if incident.status == "acknowledged":
+            acks = self.store.acknowledgements(incident.key)
+            return f"by {acks[-1].who} via {acks[-1].source}" if acks else None
+        return None
+
+    def _chart(self, incident: Incident, delivery: Delivery, channel: str, root: str) -> None:
+        """A PNG of the curve into the thread when an incident opens, escalates or resolves
+        (a backlog after an outage: only for the newest event). A missing scope or a failed
+        upload only costs the picture, never the alert."""
+        event = delivery.payload.get("event")
+        if not self.charts or event not in ("opened", "escalated", "resolved"):
+            return
+        if delivery.payload != incident.last_event:
+            return
+        curve = self._curve(incident)
+        if len(curve) < 3:
+            return
+        baseline = (incident.last_event.get("drivers") or {}).get("negative_per_min_baseline")
+        try:
+            title = f"{incident.severity.upper()} {incident.brand} {incident.thread_id or ''}"
+            png = curve_png(curve, title=title.strip(), baseline=baseline)
+            self.poster.files_upload_v2(
+                channel=channel,
+                thread_ts=root,
+                file=png,
+                filename=f"incident-{incident.updated_at:.0f}.png",
+                title="Negative comments per minute",
+            )
+        except SlackApiError as exc:
+            error = exc.response.get("error")
+            if error in ("missing_scope", "not_allowed_token_type", "no_permission"):
+                log.warning("Slack token may not upload files (%s): charts off", error)
+                self.charts = False
+            else:
+                log.warning("chart upload failed: %s", error)
+        except (SlackClientError, OSError, http.client.HTTPException) as exc:
+            log.warning("chart upload failed: %s", exc)
+
+
+def _names(message: Mapping[str, Any], key: str) -> bool:
+    metadata = message.get("metadata") or {}
+    return (
+        metadata.get("event_type") == METADATA_EVENT
+        and (metadata.get("event_payload") or {}).get("incident") == key
+        and "delivery" not in (metadata.get("event_payload") or {})
+    )

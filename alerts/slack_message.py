@@ -1,0 +1,235 @@
+"""The Slack message of an incident, in Block Kit: what a community manager needs to act.
+
+Pure functions from the incident's latest alert (contract JSON) and its playbook to
+blocks; nothing here talks to Slack. Comment texts and account names are user content:
+they are escaped so they can neither format the message nor mention anyone.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from stormwatch.alerts.curve import sparkline
+from stormwatch.playbooks.model import Playbook
+
+SEVERITY_ICON = {"low": "🟡", "medium": "🟠", "high": "🔴", "critical": "🚨"}
+STATUS_LABEL = {
+    "open": "Open",
+    "acknowledged": "Acknowledged",
+    "snoozed": "Snoozed",
+    "resolved": "Resolved",
+}
+ACTIONS: tuple[tuple[str, str], ...] = (
+    ("acknowledge", "Acknowledge"),
+    ("snooze_1h", "Snooze 1 h"),
+    ("resolve", "Resolve"),
+    ("false_alarm", "False alarm"),
+    ("escalate", "Escalate"),
+)
+ACTION_PREFIX = "stormwatch:"
+SAMPLES_SHOWN = 3
+STEPS_SHOWN = 3
+LESSONS_SHOWN = 2
+_SECTION_LIMIT = 2900  # Slack allows 3000 characters per section text
+
+# Where a platform's thread id makes a stable public URL. Others get no link: a wrong
+# link is worse than none in the first minutes of a storm.
+_LINKS: dict[str, tuple[re.Pattern[str], str]] = {
+    "youtube": (re.compile(r"[A-Za-z0-9_-]{11}"), "https://www.youtube.com/watch?v={id}"),
+    "twitter": (re.compile(r"\d{5,25}"), "https://x.com/i/status/{id}"),
+    "x": (re.compile(r"\d{5,25}"), "https://x.com/i/status/{id}"),
+    "facebook": (re.compile(r"\d{5,25}(_\d{5,25})?"), "https://www.facebook.com/{id}"),
+    "reddit": (re.compile(r"[a-z0-9]{5,10}"), "https://www.reddit.com/comments/{id}"),
+}
+
+
+def escape(text: str) -> str:
+    """Slack mrkdwn control characters; `<!channel>` and links cannot be smuggled in."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def thread_link(platform: str | None, thread_id: str | None) -> str | None:
+    """A URL of the thread when its platform's ids map to one, else None.
+
+    >>> thread_link("youtube", "dQw4w9WgXcQ")
+    'https://www.youtube.com/watch?v=dQw4w9WgXcQ'
+    >>> thread_link("instagram", "p-17") is None
+    True
+    """
+    if not platform or not thread_id:
+        return None
+    found = _LINKS.get(platform.casefold())
+    if found is None or not found[0].fullmatch(thread_id):
+        return None
+    return found[1].format(id=thread_id)
+
+
+def headline(alert: Mapping[str, Any]) -> str:
+    """One line: severity, brand, what. Also the notification text of the message."""
+    severity = str(alert["severity"])
+    what = (
+        f"thread {alert['thread_id']}"
+        if alert.get("thread_id")
+        else ("brand-wide" if alert.get("kind") == "spreading" else "brand")
+    )
+    return f"{SEVERITY_ICON.get(severity, '')} {severity.upper()} · {alert['brand']} · {what}"
+
+
+def _figures(drivers: Mapping[str, Any]) -> list[str]:
+    out = []
+    now, base = drivers.get("negative_per_min_now"), drivers.get("negative_per_min_baseline")
+    if now is not None and base is not None:
+        ratio = drivers.get("ratio_to_baseline")
+        times = f", *{ratio:g}x*" if ratio is not None else ""
+        out.append(f"*Negative/min*\n{now:g} (normal {base:g}{times})")
+    doubling = drivers.get("doubling_minutes")
+    if doubling:
+        out.append(f"*Growth*\ndoubling every {doubling:g} min")
+    share, usual = drivers.get("negative_share"), drivers.get("negative_share_baseline")
+    if share is not None and usual is not None:
+        out.append(f"*Negative share*\n{share:.0%} (usually {usual:.0%})")
+    accounts = drivers.get("distinct_accounts_30min")
+    if accounts is not None:
+        comments = drivers.get("negative_comments_30min")
+        extra = f", {comments} comments" if comments is not None else ""
+        out.append(f"*Accounts (30 min)*\n{accounts}{extra}")
+    volume, vbase = drivers.get("volume_per_min_now"), drivers.get("volume_per_min_baseline")
+    if volume is not None and vbase is not None:
+        out.append(f"*Volume/min*\n{volume:g} (normal {vbase:g})")
+    topics = drivers.get("topics") or drivers.get("top_terms")
+    if topics:
+        out.append(f"*Topics*\n{escape(', '.join(map(str, topics[:5])))}")
+    return out[:10]  # Block Kit: at most 10 fields per section
+
+
+def _section(text: str) -> dict[str, Any]:
+    if len(text) > _SECTION_LIMIT:
+        text = text[: _SECTION_LIMIT - 1] + "…"
+    return {"type": "section", "text": {"type": "mrkdwn", "text": text}}
+
+
+def _samples(samples: Sequence[Mapping[str, Any]]) -> str | None:
+    lines = []
+    for s in samples[:SAMPLES_SHOWN]:
+        text = " ".join(str(s.get("text", "")).split())
+        if len(text) > 200:
+            text = text[:199] + "…"
+        who = s.get("author_id") or "unknown"
+        followers = s.get("followers")
+        reach = f", {followers:,} followers" if followers else ""
+        lines.append(f">{escape(text)}\n— {escape(str(who))}{reach}")
+    return "*Top comments*\n" + "\n".join(lines) if lines else None
+
+
+def _accounts(accounts: Sequence[Mapping[str, Any]]) -> str | None:
+    parts = [
+        f"{escape(str(a.get('author_id')))} ({a.get('comments', '?')}×"
+        + (f", {a['followers']:,} followers)" if a.get("followers") else ")")
+        for a in accounts[:5]
+    ]
+    return "*Loudest accounts*: " + ", ".join(parts) if parts else None
+
+
+def _playbook(playbook: Playbook) -> str:
+    lines = [f"*Playbook: {escape(playbook.title)}*"]
+    for step in playbook.steps[:STEPS_SHOWN]:
+        role = step.role.replace("_", " ")
+        lines.append(f"• {role}: {escape(step.action)} (within {step.deadline_minutes} min)")
+    if playbook.do:
+        lines.append("*Do:* " + "; ".join(escape(d) for d in playbook.do[:LESSONS_SHOWN]))
+    if playbook.dont:
+        lines.append("*Don't:* " + "; ".join(escape(d) for d in playbook.dont[:LESSONS_SHOWN]))
+    return "\n".join(lines)
+
+
+def _buttons(incident: str) -> dict[str, Any]:
+    elements: list[dict[str, Any]] = []
+    for action, label in ACTIONS:
+        button: dict[str, Any] = {
+            "type": "button",
+            "action_id": ACTION_PREFIX + action,
+            "text": {"type": "plain_text", "text": label},
+            "value": incident,
+        }
+        if action == "acknowledge":
+            button["style"] = "primary"
+        if action in ("resolve", "false_alarm"):
+            button["confirm"] = {
+                "title": {"type": "plain_text", "text": f"{label}?"},
+                "text": {"type": "plain_text", "text": "This stops escalation to on-call."},
+                "confirm": {"type": "plain_text", "text": label},
+                "deny": {"type": "plain_text", "text": "Cancel"},
+            }
+        elements.append(button)
+    return {"type": "actions", "block_id": "stormwatch_actions", "elements": elements}
+
+
+def incident_blocks(
+    alert: Mapping[str, Any],
+    *,
+    status: str = "open",
+    status_note: str | None = None,
+    playbook: Playbook | None = None,
+    curve: Sequence[float] = (),
+    curve_hours: float | None = None,
+) -> list[dict[str, Any]]:
+    """The incident's message: `alert` is the contract JSON of its latest event."""
+    drivers: Mapping[str, Any] = alert.get("drivers") or {}
+    link = thread_link(drivers.get("platform"), alert.get("thread_id"))
+    title = headline(alert)
+    blocks: list[dict[str, Any]] = [
+        {"type": "header", "text": {"type": "plain_text", "text": title[:150], "emoji": True}},
+    ]
+    summary = escape(str(alert.get("summary", "")))
+    if link:
+        summary += f"\n<{link}|Open the thread>"
+    state = f"*{STATUS_LABEL.get(status, status)}*"
+    if status_note:
+        state += f" · {escape(status_note)}"
+    blocks.append(_section(f"{summary}\n{state}"))
+    fields = _figures(drivers)
+    if fields:
+        blocks.append(
+            {"type": "section", "fields": [{"type": "mrkdwn", "text": f} for f in fields]}
+        )
+    if len(curve) >= 2:
+        span = f" (last {curve_hours:.1f} h)" if curve_hours else ""
+        blocks.append(_section(f"*Curve{span}* `{sparkline(curve)}` peak {max(curve):g}/min"))
+    for text in (
+        _samples(alert.get("samples") or ()),
+        _accounts(drivers.get("top_accounts") or ()),
+    ):
+        if text:
+            blocks.append(_section(text))
+    if playbook is not None:
+        blocks.append(_section(_playbook(playbook)))
+    if status != "resolved":
+        blocks.append(_buttons(str(alert["incident"])))
+    blocks.append(
+        {
+            "type": "context",
+            "elements": [
+                {
+                    "type": "mrkdwn",
+                    "text": f"stormwatch · incident `{escape(str(alert['incident']))}` · "
+                    f"{alert.get('kind', 'firestorm')} · event time {alert.get('at')}",
+                }
+            ],
+        }
+    )
+    return blocks
+
+
+def reply_text(alert: Mapping[str, Any]) -> str:
+    """The thread reply for an escalation, update or resolution."""
+    event = alert.get("event")
+    summary = escape(str(alert.get("summary", "")))
+    if event == "escalated":
+        return f"⬆️ Escalated to *{str(alert['severity']).upper()}*: {summary}"
+    if event == "resolved":
+        return f"✅ Resolved: {summary}"
+    if event == "opened":
+        return f"🔁 Reopened: {summary}"
+    return f"Update: {summary}"

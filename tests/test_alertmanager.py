@@ -1,0 +1,188 @@
+"""A real Alertmanager (Debian `prometheus-alertmanager`) receives an escalated incident via
+API v2, routes it to a webhook receiver in this test, and sends it resolved once stormwatch
+sends `endsAt`; an acknowledgement becomes a silence."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import socket
+import subprocess
+import threading
+import time
+import urllib.request
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from stormwatch.alerts.alertmanager import AlertmanagerNotifier
+from stormwatch.alerts.delivery import Backoff, OutboxWorker
+from stormwatch.alerts.escalation import Escalator
+from stormwatch.alerts.escalation_policy import Level, OncallConfig, Policy, TargetConfig
+from stormwatch.alerts.store import IncidentStore
+from tests.test_pagerduty import KEY, opened
+
+BINARY = shutil.which("prometheus-alertmanager") or (
+    "/usr/bin/prometheus-alertmanager"
+    if Path("/usr/bin/prometheus-alertmanager").exists()
+    else None
+)
+pytestmark = [
+    pytest.mark.integration,
+    pytest.mark.skipif(
+        BINARY is None,
+        reason="prometheus-alertmanager not installed (apt-get install prometheus-alertmanager)",
+    ),
+]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Receiver:
+    """The webhook receiver Alertmanager notifies."""
+
+    def __init__(self) -> None:
+        self.notifications: list[dict[str, Any]] = []
+        received = self.notifications
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                received.append(json.loads(body))
+                self.send_response(200)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *_args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True).start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}/hook"
+
+    def wait(self, status: str, timeout: float = 15.0) -> dict[str, Any]:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for n in self.notifications:
+                if n["status"] == status:
+                    return n
+            time.sleep(0.05)
+        raise AssertionError(f"no {status} notification; got {self.notifications}")
+
+
+@pytest.fixture(scope="module")
+def alertmanager(tmp_path_factory) -> Iterator[tuple[str, Receiver]]:  # type: ignore[no-untyped-def]
+    receiver = Receiver()
+    work = tmp_path_factory.mktemp("alertmanager")
+    config = work / "alertmanager.yml"
+    config.write_text(
+        f"""
+route:
+  receiver: stormwatch-test
+  group_by: [incident]
+  group_wait: 100ms
+  group_interval: 500ms
+  repeat_interval: 1h
+receivers:
+  - name: stormwatch-test
+    webhook_configs:
+      - url: {receiver.url}
+        send_resolved: true
+"""
+    )
+    port = free_port()
+    process = subprocess.Popen(
+        [
+            str(BINARY),
+            f"--config.file={config}",
+            f"--storage.path={work / 'data'}",
+            f"--web.listen-address=127.0.0.1:{port}",
+            "--cluster.listen-address=",
+            "--log.level=warn",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 20
+    while True:
+        try:
+            with urllib.request.urlopen(url + "/-/ready", timeout=1) as r:
+                if r.status == 200:
+                    break
+        except OSError:
+            pass
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            raise RuntimeError(f"alertmanager did not start: {process.stderr.read().decode()}")
+        time.sleep(0.1)
+    try:
+        yield url, receiver
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+        receiver.server.shutdown()
+
+
+def test_escalated_incident_is_routed_and_resolved_with_ends_at(alertmanager, tmp_path) -> None:
+    url, receiver = alertmanager
+    config = OncallConfig(
+        targets={"am": TargetConfig(name="am", type="alertmanager", url=url)},
+        policies=(Policy(index=0, levels=(Level(after_minutes=0, targets=("am",)),)),),
+    )
+    with IncidentStore.open(tmp_path / "incidents.sqlite3") as store:
+        escalator = Escalator(store, config, notify_slack=False)
+        notifier = AlertmanagerNotifier(url=url, store=store)
+        worker = OutboxWorker(store, {"oncall:am": notifier}, backoff=Backoff(base=0.05))
+        store.record(opened())
+        assert escalator.tick() == 1
+        assert worker.drain(timeout=10)
+
+        firing = receiver.wait("firing")
+        [alert] = firing["alerts"]
+        assert alert["labels"] == {
+            "alertname": "StormwatchIncident",
+            "incident": KEY,
+            "brand": "acme",
+            "severity": "high",
+            "kind": "firestorm",
+            "thread": "p1",
+        }
+        assert alert["annotations"]["summary"].startswith("Negative comments on thread p1")
+        assert alert["annotations"]["escalation_level"] == "0.0"
+
+        from stormwatch.alerts.actions import IncidentActions
+
+        IncidentActions(store, escalator=escalator, notify_slack=False).apply(
+            "acknowledge", KEY, who="alice"
+        )
+        assert worker.drain(timeout=10)
+        with urllib.request.urlopen(url + "/api/v2/silences", timeout=5) as r:
+            silences = [s for s in json.loads(r.read()) if s["status"]["state"] == "active"]
+        assert [m["value"] for s in silences for m in s["matchers"]] == [KEY]
+        for s in silences:  # let the resolution through to the receiver
+            urllib.request.urlopen(
+                urllib.request.Request(url + f"/api/v2/silence/{s['id']}", method="DELETE"),
+                timeout=5,
+            )
+
+        IncidentActions(store, escalator=escalator, notify_slack=False).apply(
+            "resolve", KEY, who="alice"
+        )
+        assert worker.drain(timeout=10)
+        sent = [d.payload["action"] for d in store.deliveries(KEY)]
+        assert sent == ["trigger", "acknowledge", "resolve"]
+        resolved = receiver.wait("resolved")
+        [alert] = resolved["alerts"]
+        assert alert["status"] == "resolved" and alert["labels"]["incident"] == KEY
+        assert not alert["endsAt"].startswith("0001")

@@ -1,0 +1,189 @@
+"""On-call escalation: levels page after their delays on an injected clock, within business
+hours and outside quiet hours; an acknowledgement stops it and acknowledges downstream."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from stormwatch.alerts.actions import IncidentActions
+from stormwatch.alerts.delivery import Backoff, OutboxWorker
+from stormwatch.alerts.escalation import Escalator
+from stormwatch.alerts.escalation_policy import load_oncall_config
+from stormwatch.alerts.pagerduty import PagerDutyNotifier
+from stormwatch.alerts.store import IncidentStore
+from stormwatch.exceptions import ConfigError
+from tests.fake_pagerduty import FakePagerDuty
+from tests.test_pagerduty import KEY, opened
+
+BERLIN = ZoneInfo("Europe/Berlin")
+# Tuesday 2026-03-03 10:00 in Berlin: business hours
+TUESDAY_10 = datetime(2026, 3, 3, 10, 0, tzinfo=BERLIN).timestamp()
+CONFIG = """
+[oncall]
+timezone = "Europe/Berlin"
+business_hours = "mon-fri 09:00-18:00"
+quiet_hours = "22:00-07:00"
+quiet_hours_override = "critical"
+
+[oncall.targets.primary]
+type = "pagerduty"
+routing_key_env = "PD_PRIMARY"
+url = "{url}"
+
+[oncall.targets.secondary]
+type = "pagerduty"
+routing_key_env = "PD_SECONDARY"
+url = "{url}"
+
+[[oncall.policies]]
+min_severity = "medium"
+levels = [
+  {{ after_minutes = 15, targets = ["primary"] }},
+  {{ after_minutes = 30, targets = ["secondary"] }},
+]
+"""
+ENV = {"PD_PRIMARY": "P" * 32, "PD_SECONDARY": "S" * 32}
+
+
+class Clock:
+    def __init__(self, now: float) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def pagerduty() -> Iterator[FakePagerDuty]:
+    with FakePagerDuty() as server:
+        yield server
+
+
+@pytest.fixture
+def setup(tmp_path: Path, pagerduty: FakePagerDuty):  # type: ignore[no-untyped-def]
+    path = tmp_path / "stormwatch.toml"
+    path.write_text(CONFIG.format(url=pagerduty.url))
+    config = load_oncall_config(path, env=ENV)
+    clock = Clock(TUESDAY_10)
+    store = IncidentStore.open(tmp_path / "incidents.sqlite3", clock=clock)
+    escalator = Escalator(store, config, clock=clock, notify_slack=False)
+    notifiers = {
+        t.outbox_target: PagerDutyNotifier(routing_key=t.secret or "", url=t.url, timeout=2)
+        for t in config.targets.values()
+    }
+    worker = OutboxWorker(store, notifiers, clock=clock, backoff=Backoff(base=0.01, jitter=0))
+    yield store, escalator, worker, clock
+    store.close()
+
+
+def run(escalator: Escalator, worker: OutboxWorker) -> None:
+    escalator.tick()
+    assert worker.drain(timeout=5)
+
+
+def test_levels_page_after_their_delays_and_ack_stops_them(setup, pagerduty) -> None:
+    store, escalator, worker, clock = setup
+    store.record(opened())
+    run(escalator, worker)
+    assert pagerduty.events == []  # the Slack message is level 0
+    clock.now += 15 * 60
+    run(escalator, worker)
+    assert [(e["routing_key"][0], e["event_action"]) for e in pagerduty.events] == [
+        ("P", "trigger")
+    ]
+    run(escalator, worker)  # nothing new: a level pages once
+    assert len(pagerduty.events) == 1
+    IncidentActions(store, escalator=escalator, notify_slack=False).apply(
+        "acknowledge", KEY, who="alice"
+    )
+    assert worker.drain(timeout=5)
+    clock.now += 60 * 60
+    run(escalator, worker)  # secondary is never paged: someone has it
+    assert [(e["routing_key"][0], e["event_action"]) for e in pagerduty.events] == [
+        ("P", "trigger"),
+        ("P", "acknowledge"),
+    ]
+    IncidentActions(store, escalator=escalator, notify_slack=False).apply(
+        "resolve", KEY, who="alice"
+    )
+    assert worker.drain(timeout=5)
+    assert pagerduty.state == {KEY: "resolved"}
+    assert {e["dedup_key"] for e in pagerduty.events} == {KEY}
+
+
+def test_escalate_button_pages_the_next_level_now(setup, pagerduty) -> None:
+    store, escalator, worker, _ = setup
+    store.record(opened())
+    actions = IncidentActions(store, escalator=escalator, notify_slack=False)
+    assert "paging primary" in actions.apply("escalate", KEY, who="bob").note
+    assert "paging secondary" in actions.apply("escalate", KEY, who="bob").note
+    assert "already" in actions.apply("escalate", KEY, who="bob").note
+    assert worker.drain(timeout=5)
+    assert [e["routing_key"][0] for e in pagerduty.events] == ["P", "S"]
+
+
+def test_snooze_holds_pages_for_an_hour(setup, pagerduty) -> None:
+    store, escalator, worker, clock = setup
+    store.record(opened())
+    IncidentActions(store, escalator=escalator, notify_slack=False).apply(
+        "snooze_1h", KEY, who="carol"
+    )
+    clock.now += 59 * 60
+    run(escalator, worker)
+    assert pagerduty.events == [] and store.get_incident(KEY).status == "snoozed"
+    clock.now += 2 * 60
+    run(escalator, worker)
+    assert store.get_incident(KEY).status == "open"
+    assert [e["routing_key"][0] for e in pagerduty.events] == ["P", "S"]
+
+
+def test_quiet_hours_hold_pages_unless_critical(setup, pagerduty) -> None:
+    store, escalator, worker, clock = setup
+    clock.now = datetime(2026, 3, 3, 23, 0, tzinfo=BERLIN).timestamp()
+    store.record(opened())  # severity high
+    clock.now += 20 * 60
+    run(escalator, worker)
+    assert pagerduty.events == []
+    clock.now = datetime(2026, 3, 4, 7, 1, tzinfo=BERLIN).timestamp()
+    run(escalator, worker)
+    assert [e["routing_key"][0] for e in pagerduty.events] == ["P", "S"]
+
+
+def test_business_hours_and_quiet_hours_ranges() -> None:
+    from stormwatch.alerts.escalation_policy import parse_time_range
+
+    business = parse_time_range("mon-fri 09:00-18:00", "x")
+    quiet = parse_time_range("22:00-07:00", "x")
+    assert business.contains(datetime(2026, 3, 3, 9, 0))
+    assert not business.contains(datetime(2026, 3, 7, 10, 0))  # Saturday
+    assert quiet.contains(datetime(2026, 3, 3, 23, 30)) and quiet.contains(datetime(2026, 3, 4, 6))
+    assert not quiet.contains(datetime(2026, 3, 4, 7, 0))
+    weekend_nights = parse_time_range("fri-sat 22:00-06:00", "x")
+    assert weekend_nights.contains(datetime(2026, 3, 8, 5, 0))  # Sunday early = Saturday night
+    assert not weekend_nights.contains(datetime(2026, 3, 9, 5, 0))  # Monday early
+
+
+@pytest.mark.parametrize(
+    ("toml", "message"),
+    [
+        ("[oncall]\nbusiness_hours = 'weekdays'\n", "business_hours must look like"),
+        ("[oncall]\ntimezone = 'Mars/Olympus'\n", "unknown time zone"),
+        ("[oncall.targets.x]\ntype = 'pager'\n", "oncall.targets.x.type must be one of"),
+        (
+            "[oncall.targets.x]\ntype = 'pagerduty'\nrouting_key_env = 'NOPE'\n",
+            "NOPE is not set",
+        ),
+        ("[[oncall.policies]]\nlevels = [{after_minutes = 5, targets = ['ghost']}]\n", "ghost"),
+        ("[oncall]\npager = 1\n", "unknown setting 'pager'"),
+    ],
+)
+def test_config_errors_name_the_setting(tmp_path: Path, toml: str, message: str) -> None:
+    path = tmp_path / "bad.toml"
+    path.write_text(toml)
+    with pytest.raises(ConfigError, match=message):
+        load_oncall_config(path, env={})

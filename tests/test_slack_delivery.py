@@ -1,0 +1,246 @@
+"""Slack delivery through the outbox with the real `slack_sdk.WebClient` against the
+local fake Slack (`tests/fake_slack.py`): one message per incident whatever fails, queued
+delivery through an outage, updates in place with replies in the thread."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from stormwatch.alerts.delivery import Backoff, OutboxWorker
+from stormwatch.alerts.event import AlertEvent
+from stormwatch.alerts.slack_config import SlackConfig
+from stormwatch.alerts.slack_delivery import SlackNotifier, make_clients
+from stormwatch.alerts.store import IncidentStore
+from tests.fake_slack import Error, FakeSlack, SlowAfterAccept, Status
+
+T0 = 1_772_442_902.0
+FAST = Backoff(base=0.05, cap=0.2, jitter=0.0)
+
+
+def alert(
+    incident: str = "acme/p1/2026-03-02T09:15Z",
+    event: str = "opened",
+    *,
+    severity: str = "medium",
+    at: float = T0,
+    brand: str = "acme",
+    thread_id: str | None = "p1",
+    negative_per_min: float = 4.0,
+) -> AlertEvent:
+    return AlertEvent(
+        incident=incident,
+        event=event,  # type: ignore[arg-type]
+        brand=brand,
+        thread_id=thread_id,
+        severity=severity,  # type: ignore[arg-type]
+        score=12.0,
+        at=at,
+        emitted_at=time.time(),
+        summary=f"Negative comments on thread {thread_id} of {brand} run at "
+        f"{negative_per_min}/min.",
+        drivers={
+            "negative_per_min_now": negative_per_min,
+            "negative_per_min_baseline": 0.3,
+            "ratio_to_baseline": round(negative_per_min / 0.3, 1),
+            "negative_share": 0.6,
+            "negative_share_baseline": 0.1,
+            "distinct_accounts_30min": 40,
+            "top_accounts": [{"author_id": "u1", "comments": 4, "followers": 1200}],
+        },
+        samples=[{"id": "c1", "text": "This is a <!channel> disgrace", "author_id": "u1"}],
+        playbook="generic",
+    )
+
+
+@pytest.fixture
+def slack() -> Iterator[FakeSlack]:
+    with FakeSlack() as server:
+        yield server
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[IncidentStore]:
+    with IncidentStore.open(tmp_path / "incidents.sqlite3") as s:
+        yield s
+
+
+def worker(
+    store: IncidentStore, slack: FakeSlack, *, token: str = FakeSlack.TOKEN, timeout: float = 5.0
+) -> OutboxWorker:
+    config = SlackConfig(token=token, api_url=slack.url, channel="#alerts", chart=True)
+    notifier = SlackNotifier(
+        store, config, clients=make_clients(config, timeout=timeout, backoff_factor=0.01)
+    )
+    return OutboxWorker(store, {"slack": notifier}, backoff=FAST)
+
+
+def test_one_message_per_incident_updates_edit_it_and_reply_in_thread(store, slack) -> None:
+    w = worker(store, slack)
+    store.record(alert(), targets=["slack"])
+    assert w.drain(timeout=10)
+    store.record(alert(event="escalated", severity="high", at=T0 + 600), targets=["slack"])
+    store.record(alert(event="updated", severity="high", at=T0 + 1500), targets=["slack"])
+    store.record(alert(event="updated", severity="high", at=T0 + 2400), targets=["slack"])
+    store.record(alert(event="resolved", severity="high", at=T0 + 5000), targets=["slack"])
+    assert w.drain(timeout=10)
+
+    [root] = slack.roots()
+    assert root.channel == "C0ALERTS"
+    assert root.metadata == {
+        "event_type": "stormwatch_incident",
+        "event_payload": {"incident": "acme/p1/2026-03-02T09:15Z"},
+    }
+    assert root.edits == 4  # every later event edits the one message
+    texts = [m.text for m in slack.replies(root) if not m.files]
+    # the second minor update within the interval only edits the message
+    assert [t.split(":")[0] for t in texts] == ["⬆️ Escalated to *HIGH*", "Update", "✅ Resolved"]
+    incident = store.get_incident("acme/p1/2026-03-02T09:15Z")
+    assert (incident.slack_channel, incident.slack_ts) == ("C0ALERTS", root.ts)
+    assert all(d.status == "sent" for d in store.deliveries(incident.key))
+    # the resolved message has no buttons; user text cannot ping the channel
+    assert not [b for b in root.blocks if b["type"] == "actions"]
+    assert "<!channel>" not in str(root.blocks) and "&lt;!channel&gt;" in str(root.blocks)
+
+
+def test_escalation_uploads_a_chart_into_the_thread(store, slack) -> None:
+    w = worker(store, slack)
+    for i, (event, severity) in enumerate(
+        [("opened", "medium"), ("updated", "medium"), ("escalated", "high")]
+    ):
+        store.record(
+            alert(event=event, severity=severity, at=T0 + 600 * i, negative_per_min=4.0 * (i + 1)),
+            targets=["slack"],
+        )
+    assert w.drain(timeout=10)
+    [root] = slack.roots()
+    files = [m for m in slack.replies(root) if m.files]
+    assert len(files) == 1 and slack.uploads[files[0].files[0]].startswith(b"\x89PNG")
+
+
+def test_missing_files_scope_costs_only_the_chart(store, slack) -> None:
+    w = worker(store, slack, token="xoxb-no-files")
+    for i, event in enumerate(["opened", "updated", "escalated", "resolved"]):
+        store.record(alert(event=event, severity="high", at=T0 + 600 * i), targets=["slack"])
+    assert w.drain(timeout=10)
+    [root] = slack.roots()
+    assert not [m for m in slack.replies(root) if m.files]
+    assert len(slack.calls_to("files.getUploadURLExternal")) == 1  # then charts are off
+    assert [d.status for d in store.deliveries(root.metadata["event_payload"]["incident"])] == [
+        "sent"
+    ] * 4
+
+
+def test_timeout_after_slack_took_the_post_does_not_post_twice(store, slack) -> None:
+    w = worker(store, slack, timeout=0.5)
+    slack.script("chat.postMessage", SlowAfterAccept(1.0))
+    store.record(alert(), targets=["slack"])
+    assert w.run_once() == 1  # timed out: uncertain
+    [delivery] = store.deliveries("acme/p1/2026-03-02T09:15Z")
+    assert delivery.status == "failed" and delivery.last_error.startswith("uncertain")
+    assert w.drain(timeout=10)
+    [root] = slack.roots()
+    assert len(slack.calls_to("chat.postMessage")) == 1  # the retry found it by metadata
+    assert store.get_incident("acme/p1/2026-03-02T09:15Z").slack_ts == root.ts
+
+
+def test_timeout_of_a_thread_reply_does_not_reply_twice(store, slack) -> None:
+    w = worker(store, slack, timeout=0.5)
+    store.record(alert(), targets=["slack"])
+    assert w.drain(timeout=10)
+    slack.script("chat.postMessage", SlowAfterAccept(1.0))
+    store.record(alert(event="escalated", severity="high", at=T0 + 600), targets=["slack"])
+    assert w.drain(timeout=10)
+    [root] = slack.roots()
+    assert [m.text[:12] for m in slack.replies(root) if not m.files] == ["⬆️ Escalated"]
+
+
+def test_rate_limits_server_errors_and_transient_errors_are_retried(store, slack) -> None:
+    w = worker(store, slack)
+    slack.script(
+        "chat.postMessage", Status(429, retry_after=0), Status(503), Error("internal_error")
+    )
+    store.record(alert(), targets=["slack"])
+    assert w.drain(timeout=10)
+    assert len(slack.roots()) == 1
+
+
+def test_long_retry_after_is_scheduled_by_the_outbox(store, slack) -> None:
+    w = worker(store, slack)
+    slack.script("chat.postMessage", Status(429, retry_after=30))
+    store.record(alert(), targets=["slack"])
+    before = time.time()
+    assert w.run_once() == 1
+    [delivery] = store.deliveries("acme/p1/2026-03-02T09:15Z")
+    assert delivery.status == "failed" and delivery.next_attempt_at >= before + 29
+    assert w.down_until["slack"] >= before + 29 and not slack.roots()
+
+
+def test_outage_queues_incidents_and_delivers_them_in_order(store, slack) -> None:
+    w = worker(store, slack)
+    slack.outage = True
+    keys = [f"brand{i}/p{i}/2026-03-02T09:1{i}Z" for i in range(4)]
+    for i, key in enumerate(keys):
+        store.record(
+            alert(incident=key, brand=f"brand{i}", thread_id=f"p{i}", at=T0 + i), targets=["slack"]
+        )
+        w.run_once()
+    store.record(
+        alert(incident=keys[0], event="escalated", severity="high", at=T0 + 900), targets=["slack"]
+    )
+    for _ in range(3):
+        time.sleep(0.25)
+        w.run_once()
+    assert not slack.messages
+    assert all(d.status in ("pending", "failed") for k in keys for d in store.deliveries(k))
+    slack.outage = False
+    assert w.drain(timeout=10)
+    assert [m.metadata["event_payload"]["incident"] for m in slack.roots()] == keys
+    assert [m.text[:12] for m in slack.replies(slack.roots()[0])] == ["⬆️ Escalated"]
+
+
+def test_permanent_error_makes_the_delivery_dead(store, slack) -> None:
+    w = worker(store, slack, token="xoxb-revoked")
+    store.record(alert(), targets=["slack"])
+    assert w.drain(timeout=5)
+    [delivery] = store.deliveries("acme/p1/2026-03-02T09:15Z")
+    assert delivery.status == "dead" and "token_revoked" in delivery.last_error
+
+
+def test_a_second_worker_after_a_crash_adopts_the_posted_message(store, slack) -> None:
+    """The first worker posted but died before recording the ts; its lease runs out."""
+    store.record(alert(), targets=["slack"])
+    [claimed] = store.pending_deliveries("slack", lease=0.0)
+    config = SlackConfig(token=FakeSlack.TOKEN, api_url=slack.url, channel="#alerts")
+    _, poster = make_clients(config)
+    poster.chat_postMessage(
+        channel="#alerts",
+        text="x",
+        metadata={
+            "event_type": "stormwatch_incident",
+            "event_payload": {"incident": claimed.incident},
+        },
+    )
+    assert worker(store, slack).drain(timeout=10)
+    assert len(slack.roots()) == 1
+    assert store.get_incident(claimed.incident).slack_ts == slack.roots()[0].ts
+
+
+def test_routes_choose_the_channel(store, slack) -> None:
+    from stormwatch.alerts.slack_config import SlackRoute
+
+    config = SlackConfig(
+        token=FakeSlack.TOKEN,
+        api_url=slack.url,
+        channel="#alerts",
+        routes=(SlackRoute(channel="C0CRISIS", min_severity="high"),),
+    )
+    w = OutboxWorker(store, {"slack": SlackNotifier(store, config)}, backoff=FAST)
+    store.record(alert(severity="critical"), targets=["slack"])
+    store.record(replace(alert(incident="acme/p2/x", thread_id="p2")), targets=["slack"])
+    assert w.drain(timeout=10)
+    assert {m.channel for m in slack.roots()} == {"C0CRISIS", "C0ALERTS"}

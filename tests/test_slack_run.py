@@ -1,0 +1,63 @@
+"""`stormwatch run` with Slack: the demo's incidents are posted through the outbox, one
+message each, to the local fake Slack; without a token the run prints what it would post."""
+
+from __future__ import annotations
+
+import io
+
+import orjson
+from rich.console import Console
+
+from stormwatch.alerts.outbox_sink import DryRunSlackSink, OutboxSink
+from stormwatch.alerts.slack_config import SlackConfig
+from stormwatch.config import Settings
+from stormwatch.ingest.demo import demo_scenario
+from stormwatch.runtime import build_pipeline
+from tests.fake_slack import FakeSlack
+from tests.test_slack_delivery import alert
+
+
+def test_demo_run_posts_one_message_per_incident() -> None:
+    scenario = demo_scenario(seed=7)
+    with FakeSlack() as slack:
+        env = {
+            "SLACK_BOT_TOKEN": FakeSlack.TOKEN,
+            "SLACK_API_URL": slack.url,
+            "STORMWATCH_SLACK_CHANNEL": "#alerts",
+        }
+        pipeline = build_pipeline(Settings(), env=env)
+        assert any(isinstance(s, OutboxSink) for s in pipeline.sinks)
+        for n, comment in enumerate(scenario.comments, 1):
+            pipeline.feed(orjson.dumps(comment), f"demo:{n}")
+        pipeline.finish()
+        incidents = {i.key for i in pipeline.tracker.history}
+        roots = slack.roots()
+        assert incidents and len(roots) == len(incidents)
+        assert {m.metadata["event_payload"]["incident"] for m in roots} == incidents
+        assert all(m.channel == "C0ALERTS" for m in roots)
+        # escalations and resolutions went into each message's thread, not the channel
+        assert all(m.thread_ts for m in slack.messages if m not in roots)
+
+
+def test_without_a_token_the_run_prints_what_it_would_post() -> None:
+    out = io.StringIO()
+    console = Console(file=out, width=200)
+    pipeline = build_pipeline(Settings(), console=console, env={})
+    [dry] = [s for s in pipeline.sinks if isinstance(s, DryRunSlackSink)]
+    dry.emit(alert())
+    dry.emit(alert(event="updated", at=1_772_443_000.0))
+    dry.emit(alert(event="escalated", severity="high", at=1_772_443_500.0))
+    lines = out.getvalue().splitlines()
+    assert len(lines) == 2
+    assert lines[0].startswith("slack dry run → #stormwatch: post")
+    assert "MEDIUM · acme · thread p1" in lines[0]
+    assert "edit + thread reply" in lines[1]
+
+
+def test_dry_run_uses_the_routed_channel() -> None:
+    from stormwatch.alerts.slack_config import SlackRoute
+
+    out = io.StringIO()
+    config = SlackConfig(channel="#all", routes=(SlackRoute("#acme", frozenset({"acme"})),))
+    DryRunSlackSink(Console(file=out, width=200), config).emit(alert())
+    assert "→ #acme:" in out.getvalue()
