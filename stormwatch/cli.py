@@ -1,0 +1,282 @@
+"""The `stormwatch` command."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import orjson
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+from stormwatch.config import Settings, load_settings
+from stormwatch.exceptions import StormwatchError
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=False,
+    help="Early warning for negative social-media firestorms.",
+)
+evaluate_app = typer.Typer(help="Measure detection against labelled data.")
+playbooks_app = typer.Typer(help="Response playbooks.")
+app.add_typer(evaluate_app, name="evaluate")
+app.add_typer(playbooks_app, name="playbooks")
+
+err = Console(stderr=True)
+
+
+def _settings(config: Path | None, **overrides: object) -> Settings:
+    try:
+        return load_settings(config, overrides=overrides)
+    except StormwatchError as exc:
+        err.print(f"[red]configuration error:[/red] {exc}")
+        raise typer.Exit(2) from None
+
+
+def _progress(console: Console) -> Progress:
+    return Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=console,
+        transient=True,
+        disable=not console.is_terminal,
+    )
+
+
+@app.command()
+def run(
+    input: Annotated[
+        str | None,
+        typer.Argument(help="JSONL file of comments, or - for stdin. Omit to replay the demo."),
+    ] = None,
+    alerts_jsonl: Annotated[
+        Path | None, typer.Option("--alerts-jsonl", help="Write alert events here (JSONL).")
+    ] = None,
+    dead_letter: Annotated[
+        Path | None, typer.Option("--dead-letter", help="Write undecodable records here (JSONL).")
+    ] = None,
+    db: Annotated[
+        str | None,
+        typer.Option("--db", help="Incident store: a SQLite path or a database URL."),
+    ] = None,
+    config: Annotated[Path | None, typer.Option("--config", help="TOML settings file.")] = None,
+    speed: Annotated[
+        float | None,
+        typer.Option("--speed", help="Pace in event time: 60 = an hour of comments per minute."),
+    ] = None,
+    seed: Annotated[int, typer.Option(help="Seed of the demo scenario.")] = 7,
+    metrics_port: Annotated[
+        int | None,
+        typer.Option(
+            "--metrics-port",
+            help="Serve /metrics, /healthz and /readyz here (or STORMWATCH_METRICS_PORT).",
+        ),
+    ] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only the summary line.")] = False,
+) -> None:
+    """Run the pipeline over a file, stdin or the built-in demo, in event time."""
+    from stormwatch.console import render_run
+    from stormwatch.runtime import build_pipeline
+
+    settings = _settings(config, database_url=db)
+    out = Console(stderr=alerts_jsonl is not None and str(alerts_jsonl) == "-")
+    try:
+        observer, server = _metrics(metrics_port)
+        pipeline = build_pipeline(
+            settings,
+            alerts_jsonl=alerts_jsonl,
+            dead_letter=dead_letter,
+            console=out,
+            observer=observer,
+            config_path=config,
+        )
+    except StormwatchError as exc:
+        err.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from None
+    labels = ()
+    with _progress(out) as progress:
+        if input is None:
+            from stormwatch.ingest.demo import demo_scenario
+
+            task = progress.add_task("generating demo", total=None)
+            scenario = demo_scenario(seed)
+            labels = tuple(scenario.labels)
+            progress.update(task, description="replaying demo", total=len(scenario.comments))
+            feed = pipeline.feed
+            for n, comment in enumerate(scenario.comments, 1):
+                feed(orjson.dumps(comment), f"demo:{n}")
+                if n % 5000 == 0:
+                    progress.update(task, completed=n)
+        else:
+            from stormwatch.ingest.file_source import FileSource
+
+            source = FileSource(input, speed=speed)
+            size = source.size()
+            task = progress.add_task(f"reading {source.name}", total=size)
+            feed = pipeline.feed
+            name = source.name
+            for n, line in enumerate(source.lines(), 1):
+                feed(line, f"{name}:{n}")
+                if n % 5000 == 0:
+                    progress.update(task, completed=source.bytes_read)
+    stats = pipeline.finish()
+    if server is not None:
+        server.close()
+    if quiet:
+        out.print(
+            f"read={stats.read} processed={stats.processed} dead_lettered={stats.dead_lettered} "
+            f"incidents={len(pipeline.tracker.history)} seconds={stats.seconds:.1f}"
+        )
+        return
+    ok = render_run(out, pipeline, labels)
+    if labels and not ok:
+        raise typer.Exit(1)
+
+
+def _metrics(port: int | None):  # type: ignore[no-untyped-def]
+    """A metrics observer and its HTTP server, when a port is configured."""
+    from stormwatch.exporter import metrics_address
+
+    address = metrics_address(port)
+    if address is None:
+        return None, None
+    from prometheus_client import CollectorRegistry
+
+    from stormwatch.exporter import start_metrics_server
+    from stormwatch.metrics import MetricsObserver, StormwatchMetrics
+
+    registry = CollectorRegistry()
+    observer = MetricsObserver(StormwatchMetrics(registry))
+    return observer, start_metrics_server(address[1], registry, host=address[0])
+
+
+@app.command()
+def report(
+    alerts: Annotated[Path, typer.Argument(help="Alert events (JSONL) from a run.")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="PNG to write.")] = Path(
+        "stormwatch-report.png"
+    ),
+    comments: Annotated[
+        Path | None, typer.Option("--comments", help="The comments of the run, for volume.")
+    ] = None,
+    brand: Annotated[str | None, typer.Option("--brand", help="Brand to plot.")] = None,
+) -> None:
+    """PNG of a brand's volume, negative share and incidents over time."""
+    from stormwatch.report import ReportError, render_report
+
+    try:
+        written = render_report(alerts, out, comments_path=comments, brand=brand)
+    except ReportError as exc:
+        err.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from None
+    Console().print(f"wrote {written}")
+
+
+@evaluate_app.command("nab")
+def evaluate_nab(
+    directory: Annotated[Path, typer.Argument(help="NAB-format data directory.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Last line: figures as JSON.")] = False,
+) -> None:
+    """Score the volume detector on NAB data with NAB's rules."""
+    from stormwatch.nab_evaluation import evaluate_nab_dir
+
+    console = Console()
+    result = evaluate_nab_dir(directory, console=console)
+    if as_json:
+        sys.stdout.write(json.dumps(result, sort_keys=True) + "\n")
+
+
+@playbooks_app.command("check")
+def playbooks_check(
+    directory: Annotated[Path, typer.Argument(help="Directory or file of playbooks.")],
+) -> None:
+    """Validate playbooks; exit 1 listing file, line and reason of each problem."""
+    from stormwatch.playbooks.loader import check
+
+    problems = check(directory)
+    for problem in problems:
+        err.print(str(problem))
+    if problems:
+        raise typer.Exit(1)
+    Console().print(f"[green]playbooks OK[/green]: {directory}")
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8080,
+    db: Annotated[
+        str | None, typer.Option("--db", help="Incident store: SQLite path or URL.")
+    ] = None,
+    config: Annotated[Path | None, typer.Option("--config", help="TOML settings file.")] = None,
+    metrics_port: Annotated[
+        int | None,
+        typer.Option("--metrics-port", help="Serve /metrics, /healthz, /readyz here."),
+    ] = None,
+) -> None:
+    """Slack buttons (POST /slack/actions), outbox delivery and on-call escalation."""
+    import logging
+
+    from stormwatch.serve import serve as run_service
+
+    logging.basicConfig(level=logging.INFO)
+    settings = _settings(config, database_url=db)
+    server = None
+    try:
+        _, server = _metrics(metrics_port)
+        run_service(
+            settings,
+            host,
+            port,
+            config_path=config,
+            ready=lambda url: err.print(f"stormwatch serve listening on {url}"),
+        )
+    except StormwatchError as exc:
+        err.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from None
+    finally:
+        if server is not None:
+            server.close()
+
+
+@app.command()
+def feedback(
+    incident: Annotated[str, typer.Argument(help="Incident key.")],
+    false_alarm: Annotated[bool, typer.Option("--false-alarm", help="Not a crisis.")] = False,
+    confirmed: Annotated[bool, typer.Option("--confirmed", help="A real crisis.")] = False,
+    who: Annotated[str, typer.Option(help="Who says so.")] = "cli",
+    db: Annotated[str | None, typer.Option("--db", help="Incident store.")] = None,
+    config: Annotated[Path | None, typer.Option("--config", help="TOML settings file.")] = None,
+) -> None:
+    """Record whether an incident was a real crisis (feeds detector tuning)."""
+    if false_alarm == confirmed:
+        err.print("give exactly one of --false-alarm or --confirmed")
+        raise typer.Exit(2)
+    from stormwatch.alerts.feedback import record_feedback
+    from stormwatch.alerts.store import IncidentStore
+
+    settings = _settings(config, database_url=db)
+    if not settings.database_url:
+        err.print("needs --db or STORMWATCH_DATABASE_URL")
+        raise typer.Exit(2)
+    try:
+        with IncidentStore.open(settings.database_url) as store:
+            label = "false_alarm" if false_alarm else "confirmed"
+            record_feedback(store, incident, label, who=who)
+    except StormwatchError as exc:
+        err.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(1) from None
+    Console().print(f"recorded {label} for {incident}")
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()
