@@ -42,7 +42,7 @@ _PUNCTUATION: Final = string.punctuation
 # tokenising, and a comment stream repeats the same tokens ("again!", "service,"), so
 # each distinct token is stripped once; the cache is emptied when it reaches its limit.
 _STRIPPED: dict[str, str] = {}
-_STRIPPED_LIMIT: Final = 200_000
+_STRIPPED_LIMIT: Final = 50_000  # a few MB at most
 
 
 def _strip(part: str) -> str:

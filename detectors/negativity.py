@@ -377,7 +377,8 @@ _GERMAN_OVERRIDES: Final[Mapping[str, float]] = {
     "sorgen": 0.0,
     "wüten": 0.0,
     "preisen": 0.0,  # "preise" is far more often the plural of Preis
-    "erhöhen": 0.0,
+    "erhöhen": 0.0,  # prices are what comments see raised
+    "erhöht": 0.0,
     "bezahlen": 0.0,
     "ernsthaft": 0.0,  # "Ernsthaft, ..." is an exasperated "seriously"
     "entschuldigen": 0.0,  # in complaints mostly a demand: "Entschuldigt euch!"
@@ -676,7 +677,9 @@ class GermanScorer:
                     has_negation
                     and not negated
                     and (
-                        modifiers[i + 4] == 0.0 or modifiers[i + 5] == 0.0 or modifiers[i + 6] == 0.0
+                        modifiers[i + 4] == 0.0
+                        or modifiers[i + 5] == 0.0
+                        or modifiers[i + 6] == 0.0
                     )
                     and self._negated_after(i, words, valences, parts)
                 ):
@@ -715,7 +718,9 @@ class GermanScorer:
         return valence, negated
 
     @staticmethod
-    def _negated_after(i: int, words: list[str], valences: list, parts: list[str]) -> bool:
+    def _negated_after(
+        i: int, words: list[str], valences: list[float | None], parts: list[str]
+    ) -> bool:
         """Whether a clause-final negator follows within three tokens: "gefällt mir nicht"."""
         n = len(words)
         for j in range(i, min(i + 4, n)):

@@ -22,6 +22,7 @@ from importlib import resources
 from itertools import compress
 from os import PathLike
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any, Final, NamedTuple
 
 import yaml
@@ -33,7 +34,7 @@ __all__ = ["TopicTagger", "default_vocabulary", "load_vocabulary"]
 
 _KEY_LENGTH: Final = 4  # the first word of a stem term is looked up by this many chars
 _MIN_LATER_STEM: Final = 3
-_CACHE_LIMIT: Final = 100_000  # distinct tokens remembered per tagger
+_CACHE_LIMIT: Final = 50_000  # distinct tokens remembered per tagger
 _WHOLE: Final = "$"
 _TOPIC_NAME: Final = re.compile(r"[a-z][a-z0-9_]*\Z")
 
@@ -114,7 +115,7 @@ def default_vocabulary() -> Mapping[str, tuple[str, ...]]:
         data = yaml.safe_load(source.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:  # pragma: no cover - tested file shipped with us
         raise VocabularyError(f"{source}: not valid YAML: {exc}") from exc
-    return _validate(data, "stormwatch.detectors/data/topics.yaml")
+    return MappingProxyType(_validate(data, "stormwatch.detectors/data/topics.yaml"))
 
 
 class TopicTagger:

@@ -240,3 +240,13 @@ def test_very_long_comments_are_counted_exactly(monkeypatch: pytest.MonkeyPatch)
     packed = [detect_language(text) for text in texts]
     monkeypatch.setattr(language, "_MAX_PACKED", 2)
     assert [detect_language(text) for text in texts] == packed
+
+
+def test_strip_cache_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    import stormwatch.detectors.language as language
+
+    monkeypatch.setattr(language, "_STRIPPED_LIMIT", 3)
+    monkeypatch.setattr(language, "_STRIPPED", {})
+    words = Tokens("one, two! three? four. five; six: seven").words
+    assert words == ["one", "two", "three", "four", "five", "six", "seven"]
+    assert len(language._STRIPPED) <= 3

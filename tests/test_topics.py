@@ -187,3 +187,13 @@ def test_invalid_mapping_is_rejected_by_the_tagger() -> None:
 def test_missing_file_raises_os_error(tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError):
         load_vocabulary(tmp_path / "nope.yaml")
+
+
+def test_token_cache_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    import stormwatch.detectors.topics as topics
+
+    monkeypatch.setattr(topics, "_CACHE_LIMIT", 2)
+    tagger = TopicTagger()
+    text = "Boykott wegen Datenleck und Streik, viel zu teuer"
+    assert tagger.tags(text) == tagger.tags(text) == ("boycott", "data_privacy", "labour", "price")
+    assert len(tagger._starts) <= 2
