@@ -176,10 +176,12 @@ class VaderScorer:
     The language argument is ignored: this scorer always reads English.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, extra_lexicon: Mapping[str, float] | None = None) -> None:
         tables = _vader_tables()
         self._tables = tables
         self._lexicon = tables.lexicon
+        if extra_lexicon:
+            self._lexicon = {**tables.lexicon, **extra_lexicon}
         self._boosters = tables.boosters
         self._negations = tables.negations
         self._special_firsts = tables.special_firsts
@@ -754,6 +756,27 @@ class GermanScorer:
 # --------------------------------------------------------------------------- dispatch
 
 
+# Words of social-media crises that VADER (built from general microblog text) misses or
+# rates mildly; valences on VADER's scale (-4..4). The German lexicon has its overrides.
+ENGLISH_CRISIS_TERMS: Final[Mapping[str, float]] = {
+    "boycott": -2.0,
+    "boycotting": -2.2,
+    "boycotted": -2.0,
+    "censorship": -2.2,
+    "censoring": -2.2,
+    "censored": -1.8,
+    "greenwashing": -2.0,
+    "exploitation": -2.0,
+    "exploiting": -1.8,
+    "cover-up": -2.0,
+    "coverup": -2.0,
+    "shameful": -2.2,
+    "disgrace": -2.2,
+    "ripoff": -2.0,
+    "rip-off": -2.0,
+}
+
+
 class MultilingualScorer:
     """Scores English with `VaderScorer` and German with `GermanScorer`.
 
@@ -770,7 +793,9 @@ class MultilingualScorer:
         english: TokenNegativityScorer | None = None,
         german: TokenNegativityScorer | None = None,
     ) -> None:
-        self._english = (english if english is not None else VaderScorer()).score_tokens
+        if english is None:
+            english = VaderScorer(extra_lexicon=ENGLISH_CRISIS_TERMS)
+        self._english = english.score_tokens
         self._german = (german if german is not None else GermanScorer()).score_tokens
 
     def score(self, text: str, lang: str | None) -> float:
