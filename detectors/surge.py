@@ -1,7 +1,8 @@
 """Surprise of negative comments against what is normal for the brand at this hour.
 
 Counts are compared with a quasi-Poisson model: the expected count over the window is
-`expected_neg_per_min * w`, and both sides are divided by the brand's learned dispersion
+`expected_neg_per_min * w`, or what the window's own volume explains at the usual
+negative share when that is more (busy is not angry), and both sides are divided by the brand's learned dispersion
 so that bursty brands need more to surprise. The score is the Chernoff bound on the tail,
 `-log10 P(X >= k)`, a lower bound on the true surprise (conservative), taken over the
 5/10/30-minute windows and corrected for looking three times. Slow storms show in the
@@ -53,9 +54,13 @@ class NegativeSurgeDetector:
     def score_one(self, x: dict[str, float]) -> float:
         lam = x["expected_neg_per_min"]
         phi = x["dispersion"]
+        share = x.get("base_neg_share", 0.0)
         best = 0.0
         for w, key in self._keys:
-            s = poisson_surprise(x[key] / phi, lam * w / phi)
+            # What the key's own volume explains at the usual negative share: a launch or
+            # a viral post brings more negatives too, without being any more negative.
+            expected = max(lam * w, x.get(f"n_{w}", 0.0) * share)
+            s = poisson_surprise(x[key] / phi, expected / phi)
             if s > best:
                 best = s
         return max(0.0, best - LOOKS)
