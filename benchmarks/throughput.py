@@ -67,7 +67,7 @@ def main() -> None:
         path = Path(tmp) / "comments.jsonl"
         scenario = generate(workload(args.comments))
         write_jsonl(scenario, path, Path(tmp) / "labels.json")
-        lines = path.read_bytes().splitlines()
+        lines = path.read_bytes().splitlines()[: args.comments]
     n = len(lines)
     decoder = Decoder()
     comments = [decoder.decode(line) for line in lines]

@@ -8,6 +8,7 @@ watermark closes a minute, per key.
 
 from __future__ import annotations
 
+import math
 import time
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Sequence
@@ -93,7 +94,7 @@ class RunStats:
     late: int = 0
     negative: int = 0
     dead_letter_reasons: Counter[str] = field(default_factory=Counter)
-    languages: Counter[str] = field(default_factory=Counter)
+    languages: Counter[str | None] = field(default_factory=Counter)  # None: unknown
     events: Counter[str] = field(default_factory=Counter)
     minutes_closed: int = 0
     keys_evicted: int = 0
@@ -181,6 +182,7 @@ class Pipeline:
         self._negative_threshold = s.negative_threshold
         self._next_eviction_minute: int | None = None
         self._alerting_counts: dict[tuple[float, float], float] = {}
+        self._close_at = -math.inf  # event time at which the next minute can close
 
     # -- per comment ---------------------------------------------------------------
 
@@ -214,21 +216,21 @@ class Pipeline:
     def _accept(self, c: Comment) -> None:
         stats = self.stats
         stats.processed += 1
-        minute = int(c.created_at // MINUTE)
         seen = self.seen_ids
         if c.id in seen:
             stats.duplicates += 1
             if self.observer is not None:
                 self.observer.comment(c, duplicate=True, late=False)
             return
-        seen[c.id] = minute
+        seen[c.id] = int(c.created_at // MINUTE)
         if self.pseudonymize is not None and c.author_id is not None:
             c.author_id = self.pseudonymize(c.author_id)
         lang, negativity, topics = self.enricher.enrich(c.text, c.lang)
         c.lang = lang
         c.negativity = negativity
         c.topics = topics
-        stats.languages[lang or "unknown"] += 1
+        languages = stats.languages
+        languages[lang] = languages.get(lang, 0) + 1
         negative = negativity >= self._negative_threshold
         if negative:
             stats.negative += 1
@@ -242,12 +244,11 @@ class Pipeline:
             stats.late += 1
         if self.observer is not None:
             self.observer.comment(c, duplicate=False, late=late)
-        if (
-            windows.next_minute is not None
-            and (windows.next_minute + 1) * MINUTE <= windows.watermark
-        ):
+        if c.created_at >= self._close_at:
             for m in windows.closable():
                 self._close_minute(m)
+            assert windows.next_minute is not None
+            self._close_at = (windows.next_minute + 1) * MINUTE + windows.lateness
 
     def finish(self) -> RunStats:
         """End of input: close what is left and flush the sinks."""
