@@ -181,14 +181,52 @@ def report(
 def evaluate_nab(
     directory: Annotated[Path, typer.Argument(help="NAB-format data directory.")],
     as_json: Annotated[bool, typer.Option("--json", help="Last line: figures as JSON.")] = False,
+    threshold: Annotated[
+        float | None, typer.Option(help="Fixed z threshold (default: tuned per profile).")
+    ] = None,
 ) -> None:
     """Score the volume detector on NAB data with NAB's rules."""
     from stormwatch.nab_evaluation import evaluate_nab_dir
 
-    console = Console()
-    result = evaluate_nab_dir(directory, console=console)
+    result = evaluate_nab_dir(directory, console=Console(stderr=as_json), threshold=threshold)
     if as_json:
         sys.stdout.write(json.dumps(result, sort_keys=True) + "\n")
+
+
+@evaluate_app.command("scenarios")
+def evaluate_scenarios(
+    directory: Annotated[Path, typer.Argument(help="NAME.jsonl + NAME.labels.json files.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Last line: figures as JSON.")] = False,
+    report: Annotated[
+        Path | None, typer.Option("--report", help="Write one PNG per event here.")
+    ] = None,
+    config: Annotated[Path | None, typer.Option("--config", help="TOML settings file.")] = None,
+) -> None:
+    """Run the pipeline over labelled streams: recall, lead, false alarms, benign incidents."""
+    from stormwatch.scenario_evaluation import evaluate_scenarios_dir
+
+    console = Console(stderr=as_json)  # keep stdout's last line the JSON
+    try:
+        result = evaluate_scenarios_dir(
+            directory, console=console, out_dir=report, settings=_settings(config)
+        )
+    except FileNotFoundError as exc:
+        err.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from None
+    if as_json:
+        sys.stdout.write(json.dumps(result, sort_keys=True) + "\n")
+
+
+@evaluate_app.command("suite")
+def evaluate_suite(
+    out: Annotated[Path, typer.Option("--out", help="Directory for the suite files.")],
+    seed: Annotated[int, typer.Option(help="Seed of the suite.")] = 1,
+) -> None:
+    """Write the labelled scenario suite (NAME.jsonl + NAME.labels.json)."""
+    from stormwatch.scenario_suite import write_suite
+
+    for path in write_suite(out, seed):
+        Console().print(f"wrote {path}")
 
 
 @playbooks_app.command("check")

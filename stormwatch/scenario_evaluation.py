@@ -1,0 +1,266 @@
+"""`stormwatch evaluate scenarios DIR`: the full pipeline over labelled comment streams,
+judged the way an on-call person would judge it.
+
+Layout of DIR (what `stormwatch.scenario_suite.write_suite` and
+`stormwatch.ingest.scenario.write_jsonl` write): per stream `NAME.jsonl` (comments in the
+input contract, delivery order) and beside it `NAME.labels.json` (one `EventLabel` JSON
+object per line: name, kind, brand, thread_id, must_alert, onset, breakout, end, lang).
+A stream without a labels file is skipped with a note.
+
+Figures: recall over the events that must alert; lead time before the breakout (median
+and worst, with the live alert delay: the opening minute's end plus the allowed
+lateness, as `label_matching` computes it); false alarms per brand-day (incidents no
+label explains over the brand-days of traffic); incidents opened on benign surges; how
+each bot burst was reported (it must never be a firestorm incident); and the time the
+pipeline took. The same `Pipeline` and `Settings` as production; no evaluation mode.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from stormwatch.alerts.event import AlertEvent
+from stormwatch.alerts.incidents import Incident
+from stormwatch.config import Settings
+from stormwatch.detectors.crisis import Assessment
+from stormwatch.ingest.scenario import EventLabel, read_labels
+from stormwatch.label_matching import LabelOutcome, match_labels
+from stormwatch.model import Comment, DeadLetter
+from stormwatch.pipeline import Pipeline, SuppressedSurge
+
+__all__ = ["ScenarioRun", "TrafficRecorder", "evaluate_scenarios_dir", "run_scenario"]
+
+FIRESTORM_KINDS = frozenset({"firestorm", "spreading"})
+
+
+@dataclass(slots=True)
+class TrafficRecorder:
+    """A `PipelineObserver` that keeps per-minute volume and negatives per brand (and per
+    labelled thread) and the alert events, for the report's charts."""
+
+    negative_threshold: float
+    threads: frozenset[tuple[str, str]] = frozenset()
+    volume: dict[str, dict[int, list[int]]] = field(default_factory=dict)
+    thread_volume: dict[tuple[str, str], dict[int, list[int]]] = field(default_factory=dict)
+    alerts: list[AlertEvent] = field(default_factory=list)
+    brand_minutes: dict[str, list[tuple[int, float, float, float, str | None]]] = field(
+        default_factory=lambda: defaultdict(list)
+    )
+
+    def comment(self, c: Comment, *, duplicate: bool, late: bool) -> None:
+        if duplicate:
+            return
+        minute = int(c.created_at // 60)
+        negative = int((c.negativity or 0.0) >= self.negative_threshold)
+        per_brand = self.volume.setdefault(c.brand, {})
+        slot = per_brand.get(minute)
+        if slot is None:
+            per_brand[minute] = [1, negative]
+        else:
+            slot[0] += 1
+            slot[1] += negative
+        if c.thread_id is not None and (c.brand, c.thread_id) in self.threads:
+            per_thread = self.thread_volume.setdefault((c.brand, c.thread_id), {})
+            tslot = per_thread.setdefault(minute, [0, 0])
+            tslot[0] += 1
+            tslot[1] += negative
+
+    def dead_letter(self, letter: DeadLetter) -> None:
+        pass
+
+    def minute_closed(self, brand: str, minute: int, x: dict[str, float], a: Assessment) -> None:
+        self.brand_minutes[brand].append((minute, a.score, a.ratio, a.volume, a.benign))
+
+    def alert(self, event: AlertEvent) -> None:
+        self.alerts.append(event)
+
+    def keys(self, *, brands: int, threads: int, evicted: int) -> None:
+        pass
+
+
+@dataclass(slots=True)
+class ScenarioRun:
+    """One stream through the pipeline, with what is needed to judge and draw it."""
+
+    name: str
+    labels: list[EventLabel]
+    incidents: list[Incident]
+    outcomes: list[LabelOutcome]
+    unexplained: list[Incident]
+    suppressed: list[SuppressedSurge]
+    recorder: TrafficRecorder
+    comments: int
+    seconds: float
+    brand_days: float
+
+
+def run_scenario(comments_path: Path, labels: list[EventLabel], settings: Settings) -> ScenarioRun:
+    """Feed one JSONL stream through a fresh pipeline and match its incidents to labels."""
+    threads = frozenset((lab.brand, lab.thread_id) for lab in labels if lab.thread_id)
+    recorder = TrafficRecorder(settings.negative_threshold, threads)
+    pipeline = Pipeline(settings, observer=recorder)
+    started = time.perf_counter()
+    with comments_path.open("rb") as fh:
+        pipeline.feed_lines(fh, comments_path.name)
+    stats = pipeline.finish()
+    seconds = time.perf_counter() - started
+    incidents = list(pipeline.tracker.history)
+    outcomes, unexplained = match_labels(incidents, labels, lateness=settings.lateness_seconds)
+    brand_days = sum((max(v) - min(v) + 1) / 1440.0 for v in recorder.volume.values() if v)
+    return ScenarioRun(
+        name=comments_path.stem,
+        labels=labels,
+        incidents=incidents,
+        outcomes=outcomes,
+        unexplained=unexplained,
+        suppressed=list(pipeline.suppressed),
+        recorder=recorder,
+        comments=stats.processed,
+        seconds=seconds,
+        brand_days=brand_days,
+    )
+
+
+def _bot_report(run: ScenarioRun, outcome: LabelOutcome) -> str:
+    """How a bot burst came out: an incident of its own kind, suppressed, or a failure."""
+    kinds = sorted({i.kind for i in outcome.incidents})
+    if any(k in FIRESTORM_KINDS for k in kinds):
+        return "FIRESTORM incident: " + ",".join(kinds)
+    if kinds:
+        return "incident kind " + ",".join(kinds)
+    lab = outcome.label
+    reasons = sorted(
+        {
+            s.reason
+            for s in run.suppressed
+            if s.brand == lab.brand and lab.onset - 900 <= s.first_minute * 60 <= lab.end + 900
+        }
+    )
+    return "suppressed: " + ", ".join(reasons) if reasons else "not noticed"
+
+
+def evaluate_scenarios_dir(
+    directory: str | Path,
+    *,
+    console: Console,
+    out_dir: str | Path | None = None,
+    settings: Settings | None = None,
+) -> dict[str, Any]:
+    """Run every labelled stream in `directory`; print tables; write PNGs to `out_dir`.
+
+    Returns the figures for `--json`.
+    """
+    directory = Path(directory)
+    settings = settings or Settings()
+    runs: list[ScenarioRun] = []
+    for path in sorted(directory.glob("*.jsonl")):
+        labels_path = path.with_name(f"{path.stem}.labels.json")
+        if not labels_path.is_file():
+            console.print(f"[yellow]skipped[/yellow] {path.name}: no {labels_path.name}")
+            continue
+        runs.append(run_scenario(path, read_labels(labels_path), settings))
+    if not runs:
+        raise FileNotFoundError(f"no NAME.jsonl with NAME.labels.json in {directory}")
+
+    events: list[dict[str, Any]] = []
+    for run in runs:
+        for o in run.outcomes:
+            lab = o.label
+            row: dict[str, Any] = {
+                "scenario": run.name,
+                "event": lab.name,
+                "kind": lab.kind,
+                "brand": lab.brand,
+                "must_alert": lab.must_alert,
+                "caught": o.caught,
+                "correct": o.correct,
+                "incident_kinds": sorted({i.kind for i in o.incidents}),
+                "lead_minutes": None if o.lead_seconds is None else round(o.lead_seconds / 60, 1),
+            }
+            if lab.kind == "bot_burst":
+                row["reported_as"] = _bot_report(run, o)
+            events.append(row)
+    must = [e for e in events if e["must_alert"]]
+    leads = [e["lead_minutes"] for e in must if e["lead_minutes"] is not None]
+    benign = [e for e in events if not e["must_alert"] and e["caught"]]
+    bots = [e for e in events if e["kind"] == "bot_burst"]
+    false_alarms = [(run.name, i) for run in runs for i in run.unexplained]
+    brand_days = sum(r.brand_days for r in runs)
+    comments = sum(r.comments for r in runs)
+    seconds = sum(r.seconds for r in runs)
+    figures: dict[str, Any] = {
+        "scenarios": len(runs),
+        "events": len(events),
+        "must_alert": len(must),
+        "recall": round(sum(e["caught"] for e in must) / len(must), 4) if must else None,
+        "lead_minutes_median": round(statistics.median(leads), 1) if leads else None,
+        "lead_minutes_worst": min(leads) if leads else None,
+        "false_alarms": len(false_alarms),
+        "brand_days": round(brand_days, 2),
+        "false_alarms_per_brand_day": round(len(false_alarms) / brand_days, 4)
+        if brand_days
+        else None,
+        "benign_incidents": len(benign),
+        "bot_bursts_as_firestorm": sum(
+            1 for e in bots if any(k in FIRESTORM_KINDS for k in e["incident_kinds"])
+        ),
+        "comments": comments,
+        "seconds": round(seconds, 2),
+        "comments_per_second": round(comments / seconds) if seconds else None,
+        "per_event": events,
+        "false_alarm_incidents": [
+            {"scenario": name, "key": i.key, "kind": i.kind, "severity": i.severity}
+            for name, i in false_alarms
+        ],
+    }
+    _print_tables(console, figures)
+    if out_dir is not None:
+        from stormwatch.scenario_charts import write_event_charts
+
+        out = Path(out_dir)
+        out.mkdir(parents=True, exist_ok=True)
+        figures["charts"] = [str(p) for run in runs for p in write_event_charts(run, out)]
+        console.print(f"wrote {len(figures['charts'])} charts to {out}")
+    return figures
+
+
+def _print_tables(console: Console, figures: dict[str, Any]) -> None:
+    table = Table(title="Labelled events")
+    for col in ("scenario", "event", "kind", "should", "result", "lead (min)", "incidents"):
+        table.add_column(col)
+    for e in figures["per_event"]:
+        should = "alert" if e["must_alert"] else "stay quiet"
+        ok = "[green]ok[/green]" if e["correct"] else "[red]WRONG[/red]"
+        lead = "" if e["lead_minutes"] is None else f"{e['lead_minutes']:+.1f}"
+        kinds = e.get("reported_as") or ",".join(e["incident_kinds"])
+        table.add_row(e["scenario"], e["event"], e["kind"], should, ok, lead, kinds)
+    console.print(table)
+    for fa in figures["false_alarm_incidents"]:
+        console.print(f"[red]false alarm[/red] {fa['scenario']}: {fa['key']} ({fa['kind']})")
+    summary = Table(title="Scenario figures (targets in brackets)")
+    summary.add_column("figure")
+    summary.add_column("value", justify="right")
+    summary.add_row("recall [1.0]", str(figures["recall"]))
+    summary.add_row("median lead before breakout, min [>= 10]", str(figures["lead_minutes_median"]))
+    summary.add_row("worst lead, min", str(figures["lead_minutes_worst"]))
+    summary.add_row(
+        "false alarms per brand-day [<= 0.05]",
+        f"{figures['false_alarms_per_brand_day']} ({figures['false_alarms']} in "
+        f"{figures['brand_days']} brand-days)",
+    )
+    summary.add_row("incidents on benign surges [0]", str(figures["benign_incidents"]))
+    summary.add_row("bot bursts as firestorm [0]", str(figures["bot_bursts_as_firestorm"]))
+    summary.add_row(
+        "time to process",
+        f"{figures['seconds']} s, {figures['comments']} comments "
+        f"({figures['comments_per_second']}/s)",
+    )
+    console.print(summary)

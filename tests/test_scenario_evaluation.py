@@ -1,0 +1,79 @@
+"""`stormwatch evaluate scenarios` end to end on a small generated suite."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+from rich.console import Console
+
+from stormwatch.ingest.scenario import BrandSpec, EventSpec, ScenarioSpec, generate, write_jsonl
+from stormwatch.scenario_evaluation import evaluate_scenarios_dir
+from stormwatch.scenario_suite import build_suite
+
+_H = 3600.0
+
+
+def _small_suite(directory: Path) -> None:
+    storm = ScenarioSpec(
+        name="storm",
+        duration_s=30 * _H,
+        seed=3,
+        brands=(BrandSpec("acme", 3000, threads_per_day=10),),
+        events=(
+            EventSpec("firestorm", "acme", 24 * _H, 4 * _H, name="acme-storm",
+                      peak_rate_per_min=30, start_rate_per_min=0.4, doubling_time_s=480),
+        ),
+    )  # fmt: skip
+    bots = ScenarioSpec(
+        name="bots",
+        duration_s=30 * _H,
+        seed=4,
+        brands=(BrandSpec("shop", 2000, threads_per_day=8),),
+        events=(
+            EventSpec("bot_burst", "shop", 22 * _H, 900, name="shop-bots", n_comments=250,
+                      n_accounts=4),
+        ),
+    )  # fmt: skip
+    for spec in (storm, bots):
+        write_jsonl(
+            generate(spec), directory / f"{spec.name}.jsonl", directory / f"{spec.name}.labels.json"
+        )
+
+
+def test_small_suite_end_to_end(tmp_path: Path) -> None:
+    data, report = tmp_path / "data", tmp_path / "report"
+    data.mkdir()
+    _small_suite(data)
+    (data / "unlabelled.jsonl").write_text("")
+    out = io.StringIO()
+    figures = evaluate_scenarios_dir(data, console=Console(file=out, width=160), out_dir=report)
+    assert figures["scenarios"] == 2
+    assert figures["must_alert"] == 1
+    for key in ("recall", "lead_minutes_median", "lead_minutes_worst", "false_alarms_per_brand_day",
+                "benign_incidents", "bot_bursts_as_firestorm", "seconds"):  # fmt: skip
+        assert key in figures
+    assert figures["recall"] == 1.0
+    assert figures["bot_bursts_as_firestorm"] == 0
+    assert figures["brand_days"] > 2
+    json.dumps(figures)  # the CLI's --json line
+    pngs = sorted(p.name for p in report.glob("*.png"))
+    assert pngs == ["bots__shop-bots.png", "storm__acme-storm.png"]
+    assert all(p.stat().st_size > 10_000 for p in report.glob("*.png"))
+    assert "skipped" in out.getvalue()
+
+
+def test_suite_is_seeded_and_varied() -> None:
+    a, b = build_suite(1), build_suite(2)
+    assert [s.name for s in a] == [s.name for s in b]
+    assert a == build_suite(1)
+    assert a != b
+    kinds = {e.kind for s in a for e in s.events}
+    assert kinds == {"firestorm", "spreading_firestorm", "viral_positive", "product_launch",
+                     "bot_burst", "angry_customer"}  # fmt: skip
+    rates = [b.comments_per_day for s in a for b in s.brands]
+    assert min(rates) <= 100 and max(rates) >= 50_000
+    assert any(b.history_days == 0 for s in a for b in s.brands)
+    langs = {e.lang for s in a for e in s.events if e.kind == "firestorm"}
+    assert {"en", "de"} <= langs
