@@ -115,6 +115,21 @@ class IncidentTracker:
             return self._event(incident, "updated", minute, at, x, a)
         return None
 
+    def spread(
+        self, window_key: str, *, minute: int, at: float, x: dict[str, float], a: Assessment
+    ) -> AlertEvent | None:
+        """The storm of an open thread incident now shows brand-wide: the incident becomes
+        a spreading one (once) and escalates, rather than a second incident opening."""
+        incident = self.open.get(window_key)
+        if incident is None or incident.kind == "spreading":
+            return None
+        incident.kind = "spreading"
+        incident.quiet = 0
+        if severity_rank(a.severity) > severity_rank(incident.severity):
+            incident.severity = a.severity
+        incident.peak_ratio = max(incident.peak_ratio, a.ratio)
+        return self._event(incident, "escalated", minute, at, x, a)
+
     def _event(
         self,
         incident: Incident,

@@ -122,15 +122,17 @@ class BrandState:
 
     def expected(self, minute: int, window: KeyWindow) -> Expectation:
         """Normal for this minute. While the brand warms up, the learned level is only a
-        partial picture: take the higher of it and the last 10 minutes' own rate, and at
-        least a typical negative share, so a new brand needs no hand setup."""
+        partial picture: take the higher of it and the last 10 minutes' own rate, and a
+        typical negative share rather than the learned one, which a storm that arrives
+        with the brand's first comments would already have inflated. A new brand needs
+        no hand setup."""
         if self.expectation_minute != minute or self.expectation is None:
             normal = self.baseline.expected(minute)
             if self.warming_up:
                 recent = sum(s.n for s in window.recent(minute, 10)) / 10.0
                 normal = Expectation(
                     volume_per_min=max(normal.volume_per_min, recent),
-                    neg_share=max(normal.neg_share, PRIOR_NEG_SHARE),
+                    neg_share=PRIOR_NEG_SHARE,
                     dispersion=normal.dispersion,
                     minutes_seen=normal.minutes_seen,
                 )
@@ -269,6 +271,9 @@ class Pipeline:
         active_since = minute - 30
         open_incidents = self.tracker.open
         enough = self.settings.min_accounts
+        # Brands whose storm is already brand-wide (a brand incident, or a thread incident
+        # that spread): their threads add to that incident rather than open their own.
+        covered = {i.brand for i in open_incidents.values() if i.kind == "spreading"}
         # Threads first: a storm concentrated on one post is judged there, and the brand
         # then defers to it (inhibition) instead of opening a second incident.
         for key, window in windows.threads.items():
@@ -291,7 +296,7 @@ class Pipeline:
             x = window_features(window, minute, normal, share)
             a = self.crisis.assess(x)
             self._track_suppressed(window, minute, a, x)
-            self._observe(window, minute, x, a, state, may_open=window.brand not in open_incidents)
+            self._observe(window, minute, x, a, state, may_open=window.brand not in covered)
         for brand, window in windows.brands.items():
             summary = window.close(minute)
             state = self._brand_state(brand)
@@ -303,13 +308,25 @@ class Pipeline:
             if self.observer is not None:
                 self.observer.minute_closed(brand, minute, x, a)
             # Inhibition: when one thread carries most of the brand's excess of negative
-            # comments, the storm is that thread's; its own key decides.
+            # comments, the storm is that thread's; its own key decides. When a thread's
+            # storm is open and the brand as a whole now surges too, the storm has spread:
+            # that incident escalates, instead of a second incident opening.
             excess = x["neg_30"] - x["expected_neg_per_min"] * 30.0
             dominated = x["top_thread_neg_30"] >= 0.5 * excess
-            self._observe(window, minute, x, a, state, may_open=not dominated)
-            threads_open = any(i.brand == brand and i.thread_id for i in open_incidents.values())
-            calm = a.score < LEARN_BELOW and brand not in open_incidents and not threads_open
-            if calm or state.warming_up:
+            threads_open = [
+                k for k, i in open_incidents.items() if i.brand == brand and i.thread_id
+            ]
+            if threads_open and brand not in open_incidents:
+                if a.alerting and not dominated:
+                    self._spread(threads_open[-1], window, minute, x, a, state)
+            else:
+                self._observe(window, minute, x, a, state, may_open=not dominated)
+            undisturbed = brand not in open_incidents and not threads_open
+            # A warming-up brand learns every minute that does not alert, or it would never
+            # learn at all against its rough first expectation.
+            if undisturbed and (
+                a.score < LEARN_BELOW or (state.warming_up and not a.alerting)
+            ):
                 weight = 1.0 if volume < state.volume.threshold else VOLUME_SURGE_WEIGHT
                 state.baseline.learn(minute, x, summary.n, summary.neg, volume_weight=weight)
                 state.volume.learn_one(x)
@@ -372,6 +389,23 @@ class Pipeline:
             a=a,
             may_open=may_open,
         )
+        self._explaining = None
+        if event is not None:
+            self._emit(event)
+
+    def _spread(
+        self,
+        thread_window_key: str,
+        window: KeyWindow,
+        minute: int,
+        x: dict[str, float],
+        a: Assessment,
+        state: BrandState,
+    ) -> None:
+        recent = window.negatives_since(minute, 1) or window.negatives_since(minute, 30)
+        at = recent[0].comment.created_at if recent else (minute + 1) * MINUTE
+        self._explaining = (window, minute, list(state.normal_texts))
+        event = self.tracker.spread(thread_window_key, minute=minute, at=at, x=x, a=a)
         self._explaining = None
         if event is not None:
             self._emit(event)
