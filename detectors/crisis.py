@@ -12,7 +12,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from stormwatch.detectors.guards import benign_reason
-from stormwatch.detectors.surge import GrowthDetector, NegativeSurgeDetector
+from stormwatch.detectors.surge import (
+    GrowthDetector,
+    NegativeShareDetector,
+    NegativeSurgeDetector,
+)
 
 SEVERITY_BANDS: tuple[tuple[float, str], ...] = (
     (30.0, "critical"),
@@ -53,7 +57,7 @@ class CrisisDetector:
     def __init__(
         self,
         *,
-        open_score: float = 6.0,
+        open_score: float = 8.0,
         min_ratio: float = 3.0,
         min_authors: int = 5,
     ) -> None:
@@ -61,12 +65,15 @@ class CrisisDetector:
         self.min_ratio = min_ratio
         self.min_authors = min_authors
         self.surge = NegativeSurgeDetector("eff")
+        self.share = NegativeShareDetector("eff")
         self.naive = NegativeSurgeDetector("neg")
+        self.naive_share = NegativeShareDetector("neg")
         self.growth = GrowthDetector()
 
     def assess(self, x: dict[str, float], volume_score: float = 0.0) -> Assessment:
-        score = self.surge.score_one(x)
-        raw = self.naive.score_one(x)
+        # Rate and share are two views of one storm; their surprises add (Fisher-style).
+        score = self.surge.score_one(x) + self.share.score_one(x)
+        raw = self.naive.score_one(x) + self.naive_share.score_one(x)
         key_ratio = max(self.surge.ratio(x, 5), self.surge.ratio(x, 10))
         ratio = key_ratio * x["expected_neg_per_min"] / x["brand_neg_per_min"]
         growth = self.growth.score_one(x)

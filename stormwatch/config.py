@@ -40,7 +40,7 @@ class Settings:
     negative_threshold: float = 0.5  # negativity at or above which a comment counts as negative
     topics_file: str | None = None
     # Detection
-    open_score: float = 6.0  # -log10 p of the negative surge needed to open an incident
+    open_score: float = 8.0  # surprise (-log10 p, rate + share) needed to open an incident
     close_score: float = 3.0
     min_ratio: float = 3.0  # negative rate must run at least this many times normal
     min_accounts: int = 5  # distinct negative accounts a storm needs

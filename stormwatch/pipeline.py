@@ -183,7 +183,7 @@ class Pipeline:
         self._explaining: tuple[KeyWindow, int, Sequence[str]] | None = None
         self._negative_threshold = s.negative_threshold
         self._next_eviction_minute: int | None = None
-        self._alerting_counts: dict[tuple[float, float], float] = {}
+        self._alerting_counts: dict[tuple[float, float, float], float] = {}
         self._close_at = -math.inf  # event time at which the next minute can close
 
     # -- per comment ---------------------------------------------------------------
@@ -291,7 +291,9 @@ class Pipeline:
             share = state.baseline.typical_thread_share()
             if key not in open_incidents and window.count_negatives_since(
                 active_since, 100_000
-            ) < self._least_alerting_count(normal.neg_per_min * share, normal.dispersion):
+            ) < self._least_alerting_count(
+                normal.neg_per_min * share, normal.dispersion, normal.neg_share
+            ):
                 continue
             x = window_features(window, minute, normal, share)
             a = self.crisis.assess(x)
@@ -341,19 +343,20 @@ class Pipeline:
                 brands=len(windows.brands), threads=len(windows.threads), evicted=evicted
             )
 
-    def _least_alerting_count(self, lam_per_min: float, dispersion: float) -> float:
-        """The fewest negatives in 30 minutes that could reach the open score in any
-        window (all of them in the shortest window): fewer cannot alert, so the key's
-        features need not be computed. Cached per (rate, dispersion) rounded."""
-        cache_key = (round(lam_per_min, 4), round(dispersion, 2))
+    def _least_alerting_count(self, lam_per_min: float, dispersion: float, share: float) -> float:
+        """The fewest negatives in 30 minutes that could reach the open score: all of them
+        in the shortest window (rate surprise) and every comment negative (share
+        surprise). Fewer cannot alert, so the key's features need not be computed."""
+        cache_key = (round(lam_per_min, 4), round(dispersion, 2), round(share, 3))
         cached = self._alerting_counts.get(cache_key)
         if cached is None:
             lam = lam_per_min * WINDOWS[0] / dispersion
+            per_negative = math.log10(1.0 / max(share, 1e-6))
             target = self.settings.open_score + LOOKS
-            k = max(lam, 1e-9)
-            while poisson_surprise(k, lam) < target:
+            k = 0.0
+            while poisson_surprise(k / dispersion, lam) + k * per_negative < target:
                 k = k * 1.1 + 0.1
-            cached = self._alerting_counts[cache_key] = k / 1.1 * dispersion
+            cached = self._alerting_counts[cache_key] = k / 1.1
             if len(self._alerting_counts) > 10_000:
                 self._alerting_counts.clear()
         return cached
