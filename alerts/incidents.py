@@ -141,6 +141,10 @@ class IncidentTracker:
     ) -> AlertEvent:
         incident.last_event_minute = minute
         incident.reported_ratio = a.ratio
+        if incident.thread_id is None:
+            # A brand-wide incident is about one post while one thread carries most of it.
+            concentrated = x.get("top_thread_share_30", 0.0) >= 0.5
+            incident.kind = "firestorm" if concentrated else "spreading"
         incident.events.append(kind)
         summary, drivers, samples, playbook = self.explain(incident, kind, a, x)
         return AlertEvent(

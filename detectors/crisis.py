@@ -67,18 +67,17 @@ class CrisisDetector:
         self.surge = NegativeSurgeDetector("eff")
         self.share = NegativeShareDetector("eff")
         self.naive = NegativeSurgeDetector("neg")
-        self.naive_share = NegativeShareDetector("neg")
         self.growth = GrowthDetector()
 
     def assess(self, x: dict[str, float], volume_score: float = 0.0) -> Assessment:
         # Rate and share are two views of one storm; their surprises add (Fisher-style).
         score = self.surge.score_one(x) + self.share.score_one(x)
-        raw = self.naive.score_one(x) + self.naive_share.score_one(x)
+        raw = self.naive.score_one(x)  # a plain negative-count detector, for the report
         key_ratio = max(self.surge.ratio(x, 5), self.surge.ratio(x, 10))
         ratio = key_ratio * x["expected_neg_per_min"] / x["brand_neg_per_min"]
         growth = self.growth.score_one(x)
         benign = None
-        if raw >= self.open_score or volume_score >= 6.0:
+        if score >= self.open_score or raw >= self.open_score or volume_score >= 6.0:
             benign = benign_reason(x, min_authors=self.min_authors)
         alerting = (
             benign is None

@@ -273,7 +273,9 @@ class Pipeline:
         enough = self.settings.min_accounts
         # Brands whose storm is already brand-wide (a brand incident, or a thread incident
         # that spread): their threads add to that incident rather than open their own.
-        covered = {i.brand for i in open_incidents.values() if i.kind == "spreading"}
+        covered = {
+            i.brand for i in open_incidents.values() if i.thread_id is None or i.kind == "spreading"
+        }
         # Threads first: a storm concentrated on one post is judged there, and the brand
         # then defers to it (inhibition) instead of opening a second incident.
         for key, window in windows.threads.items():
