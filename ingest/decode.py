@@ -151,43 +151,69 @@ class Decoder:
         return self._from_object(obj)
 
     def _from_object(self, obj: object) -> Comment:
-        if not isinstance(obj, dict):
+        if type(obj) is not dict:
             raise _Reject("not_an_object", f"record is a JSON {type(obj).__name__}, not an object")
-        comment_id = _required_text(obj, "id", limit=MAX_FIELD_CHARS)
-        if not comment_id:
-            raise _Reject("missing_field", "field 'id' is empty")
-        text = _required_text(obj, "text", limit=MAX_TEXT_CHARS)
-        if "created_at" not in obj or obj["created_at"] is None:
+        get = obj.get
+        comment_id = get("id")
+        if type(comment_id) is not str or not 0 < len(comment_id) <= MAX_FIELD_CHARS:
+            comment_id = _required_text(obj, "id", limit=MAX_FIELD_CHARS)
+            if not comment_id:
+                raise _Reject("missing_field", "field 'id' is empty")
+        text = get("text")
+        if type(text) is not str or len(text) > MAX_TEXT_CHARS:
+            text = _required_text(obj, "text", limit=MAX_TEXT_CHARS)
+        raw_time = get("created_at")
+        if raw_time is None:
             raise _Reject("missing_field", "field 'created_at' is missing")
-        created_at = parse_event_time(obj["created_at"])
-        brand = obj.get("brand")
+        created_at = parse_event_time(raw_time)
+        brand = get("brand")
         if brand is None and self.brand_for_text is not None:
             brand = self.brand_for_text(text)
         if brand is None:
             raise _Reject("missing_field", "field 'brand' is missing and no watchlist matched")
-        if not isinstance(brand, str):
+        if type(brand) is not str:
             raise _Reject("wrong_type", "field 'brand' must be a string")
         if not brand or len(brand) > MAX_FIELD_CHARS:
             raise _Reject("wrong_type", "field 'brand' must be a non-empty short string")
-        followers = obj.get("author_followers")
-        if isinstance(followers, bool) or not isinstance(followers, int | float):
-            followers = None
-        elif isinstance(followers, float):
-            followers = int(followers) if math.isfinite(followers) else None
+        followers = get("author_followers")
+        if followers is not None and type(followers) is not int:
+            if type(followers) is float and math.isfinite(followers):
+                followers = int(followers)
+            else:
+                followers = None
         if followers is not None and followers < 0:
             followers = None
-        lang = _optional_text(obj.get("lang"))
+        # Optional text fields: strings pass as they are (the common case); anything
+        # else goes through the lenient conversion.
+        thread_id = get("thread_id")
+        if thread_id is not None and (type(thread_id) is not str or not thread_id):
+            thread_id = _optional_text(thread_id)
+        parent_id = get("parent_id")
+        if parent_id is not None and (type(parent_id) is not str or not parent_id):
+            parent_id = _optional_text(parent_id)
+        platform = get("platform")
+        if platform is not None and (type(platform) is not str or not platform):
+            platform = _optional_text(platform)
+        author_id = get("author_id")
+        if author_id is not None and (type(author_id) is not str or not author_id):
+            author_id = _optional_text(author_id)
+        lang = get("lang")
+        if lang is not None:
+            lang = _optional_text(lang)
+            lang = lang.lower()[:2] if lang else None
         extra = {} if _KNOWN.issuperset(obj) else {k: v for k, v in obj.items() if k not in _KNOWN}
         return Comment(
-            id=comment_id,
-            text=text,
-            created_at=created_at,
-            brand=brand,
-            thread_id=_optional_text(obj.get("thread_id")),
-            parent_id=_optional_text(obj.get("parent_id")),
-            platform=_optional_text(obj.get("platform")),
-            author_id=_optional_text(obj.get("author_id")),
-            author_followers=followers,
-            lang=lang.lower()[:2] if lang else None,
-            extra=extra,
+            comment_id,
+            text,
+            created_at,
+            brand,
+            thread_id[:MAX_FIELD_CHARS] if thread_id else None,
+            parent_id[:MAX_FIELD_CHARS] if parent_id else None,
+            platform[:MAX_FIELD_CHARS] if platform else None,
+            author_id[:MAX_FIELD_CHARS] if author_id else None,
+            followers,
+            lang,
+            0.0,
+            (),
+            extra,
         )
