@@ -34,7 +34,10 @@ class Incident:
     reported_ratio: float
     quiet: int = 0
     peak_ratio: float = 0.0
+    peak_score: float = 0.0
     events: list[str] = field(default_factory=list)
+    topics: tuple[str, ...] = ()  # what it was about when it opened (for feedback)
+    terms: tuple[str, ...] = ()
 
 
 def incident_key(brand: str, thread_id: str | None, minute: int) -> str:
@@ -92,6 +95,7 @@ class IncidentTracker:
                 last_event_minute=minute,
                 reported_ratio=a.ratio,
                 peak_ratio=a.ratio,
+                peak_score=a.score,
             )
             self.open[window_key] = incident
             self.history.append(incident)
@@ -100,6 +104,7 @@ class IncidentTracker:
         incident.score = a.score
         incident.ratio = a.ratio
         incident.peak_ratio = max(incident.peak_ratio, a.ratio)
+        incident.peak_score = max(incident.peak_score, a.score)
         calm = not a.alerting and a.score < self.close_score and a.ratio < 2.0
         incident.quiet = incident.quiet + 1 if calm else 0
         if incident.quiet >= self.quiet_minutes:
@@ -147,6 +152,9 @@ class IncidentTracker:
             incident.kind = "firestorm" if concentrated else "spreading"
         incident.events.append(kind)
         summary, drivers, samples, playbook = self.explain(incident, kind, a, x)
+        if kind == "opened":
+            incident.topics = tuple(drivers.get("topics", ()))
+            incident.terms = tuple(drivers.get("top_terms", ()))
         return AlertEvent(
             incident=incident.key,
             event=kind,  # type: ignore[arg-type]

@@ -12,6 +12,7 @@ BENIGN_REASONS: dict[str, str] = {
     "single_account": "one account writes most of the negative comments",
     "bot_burst": "near-identical comments from a few accounts",
     "few_accounts": "too few different people",
+    "dismissed_before": "people marked a surge like this a false alarm before",
 }
 
 

@@ -22,7 +22,9 @@ from stormwatch.config import Settings
 from stormwatch.detectors.baseline import BrandBaseline, Expectation
 from stormwatch.detectors.crisis import Assessment, CrisisDetector
 from stormwatch.detectors.enrich import Enricher
+from stormwatch.detectors.explain import distinctive_terms
 from stormwatch.detectors.features import WINDOWS, window_features
+from stormwatch.detectors.feedback import FeedbackMemory, SurgeSignature
 from stormwatch.detectors.surge import LOOKS, poisson_surprise
 from stormwatch.detectors.volume import VolumeAnomalyDetector
 from stormwatch.ingest.decode import Decoder
@@ -178,6 +180,7 @@ class Pipeline:
         self.brands: dict[str, BrandState] = {}
         self.seen_ids: dict[str, int] = {}  # id -> minute, forgotten after the lateness horizon
         self.stats = RunStats()
+        self.feedback_memory = FeedbackMemory()
         self.suppressed: list[SuppressedSurge] = []
         self._suppressing: dict[str, SuppressedSurge] = {}
         self._explaining: tuple[KeyWindow, int, Sequence[str]] | None = None
@@ -328,9 +331,7 @@ class Pipeline:
             undisturbed = brand not in open_incidents and not threads_open
             # A warming-up brand learns every minute that does not alert, or it would never
             # learn at all against its rough first expectation.
-            if undisturbed and (
-                a.score < LEARN_BELOW or (state.warming_up and not a.alerting)
-            ):
+            if undisturbed and (a.score < LEARN_BELOW or (state.warming_up and not a.alerting)):
                 weight = 1.0 if volume < state.volume.threshold else VOLUME_SURGE_WEIGHT
                 state.baseline.learn(minute, x, summary.n, summary.neg, volume_weight=weight)
                 state.volume.learn_one(x)
@@ -381,6 +382,9 @@ class Pipeline:
     ) -> None:
         if window.key not in self.tracker.open and not a.alerting:
             return
+        if may_open and window.key not in self.tracker.open and self._dismissed(window, minute, a):
+            self._track_suppressed(window, minute, a, x, "dismissed_before")
+            may_open = False
         recent = window.negatives_since(minute, 1) or window.negatives_since(minute, 30)
         at = recent[0].comment.created_at if recent else (minute + 1) * MINUTE
         self._explaining = (window, minute, list(state.normal_texts))
@@ -397,6 +401,54 @@ class Pipeline:
         self._explaining = None
         if event is not None:
             self._emit(event)
+
+    def feedback(self, incident_key: str, label: str) -> bool:
+        """A person's verdict on an incident of this run ("false_alarm" or "confirmed"):
+        surges like it open less (or again normally). False when the key is unknown."""
+        for incident in self.tracker.history:
+            if incident.key == incident_key:
+                self.remember_verdict(
+                    brand=incident.brand,
+                    thread_level=incident.thread_id is not None,
+                    topics=incident.topics,
+                    terms=incident.terms,
+                    label=label,
+                    peak_ratio=incident.peak_ratio,
+                )
+                return True
+        return False
+
+    def remember_verdict(
+        self,
+        *,
+        brand: str,
+        thread_level: bool,
+        topics: Sequence[str],
+        terms: Sequence[str],
+        label: str,
+        peak_ratio: float,
+    ) -> None:
+        """A verdict on an incident of an earlier run (loaded from the incident store)."""
+        signature = SurgeSignature.of(brand, thread_level=thread_level, topics=topics, terms=terms)
+        self.feedback_memory.record(signature, label, peak_ratio)
+
+    def _dismissed(self, window: KeyWindow, minute: int, a: Assessment) -> bool:
+        """Would this surge open, although people dismissed one like it before?"""
+        memory = self.feedback_memory
+        if not memory.knows(window.brand):
+            return False
+        mentions = window.negatives_since(minute, 30)
+        texts = [m.comment.text for m in mentions[:300]]
+        topics = Counter(t for m in mentions for t in m.comment.topics)
+        state = self.brands.get(window.brand)
+        normal = list(state.normal_texts) if state is not None else []
+        signature = SurgeSignature.of(
+            window.brand,
+            thread_level=window.thread_id is not None,
+            topics=[t for t, _ in topics.most_common(4)],
+            terms=distinctive_terms(texts, normal),
+        )
+        return a.ratio < memory.ratio_bar(signature)
 
     def _spread(
         self,
@@ -421,6 +473,7 @@ class Pipeline:
         assert self._explaining is not None
         window, minute, normal_texts = self._explaining
         summary, drivers, samples, topics = build_content(window, minute, event, a, x, normal_texts)
+        drivers["peak_ratio_to_baseline"] = round(max(incident.peak_ratio, a.ratio), 1)
         playbook = None
         if self.playbook_for is not None:
             playbook = self.playbook_for(
@@ -439,9 +492,15 @@ class Pipeline:
             sink.emit(event)
 
     def _track_suppressed(
-        self, window: KeyWindow, minute: int, a: Assessment, x: dict[str, float]
+        self,
+        window: KeyWindow,
+        minute: int,
+        a: Assessment,
+        x: dict[str, float],
+        reason: str | None = None,
     ) -> None:
-        if a.benign is None or window.key in self.tracker.open:
+        reason = reason or a.benign
+        if reason is None or window.key in self.tracker.open:
             return
         ratio = max(x["neg_5"] / 5.0, x["neg_10"] / 10.0) / x["expected_neg_per_min"]
         volume_ratio = (x["n_10"] / 10.0) / max(x["expected_volume_per_min"], 1e-6)
@@ -451,7 +510,7 @@ class Pipeline:
                 window.key,
                 window.brand,
                 window.thread_id,
-                a.benign,
+                reason,
                 minute,
                 minute,
                 ratio,

@@ -55,7 +55,7 @@ def build_pipeline(
     pseudonymize = None
     if settings.pseudonymize_authors:
         pseudonymize = Pseudonymizer(pseudonym_key())
-    return Pipeline(
+    pipeline = Pipeline(
         settings,
         sinks=sinks,
         dead_letters=JsonlDeadLetters(dead_letter) if dead_letter else None,
@@ -64,6 +64,9 @@ def build_pipeline(
         pseudonymize=pseudonymize,
         observer=observer,
     )
+    if settings.database_url:
+        load_verdicts(pipeline, settings.database_url)
+    return pipeline
 
 
 def _delivery_sinks(
@@ -110,3 +113,32 @@ def _delivery_sinks(
         OutboxSink(store, OutboxWorker(store, notifiers), targets=targets, escalator=escalator)
     )
     return sinks
+
+
+def load_verdicts(pipeline: Pipeline, url: str) -> int:
+    """Feeds the verdicts people gave on earlier incidents (Slack buttons, `stormwatch
+    feedback`) into the pipeline's detectors; returns how many it read."""
+    from stormwatch.alerts.store import IncidentStore
+
+    count = 0
+    with IncidentStore.open(url) as store:
+        brands = sorted({i.brand for i in store.list_incidents()})
+        for brand in brands:
+            for verdict in sorted(store.feedback_for(brand), key=lambda f: f.at):
+                events = [e.payload for e in store.events(verdict.incident)]
+                opened = next((e for e in events if e["event"] == "opened"), None)
+                if opened is None:
+                    continue
+                drivers = opened.get("drivers", {})
+                pipeline.remember_verdict(
+                    brand=brand,
+                    thread_level=opened.get("thread_id") is not None,
+                    topics=drivers.get("topics", ()),
+                    terms=drivers.get("top_terms", ()),
+                    label=verdict.label,
+                    peak_ratio=max(
+                        e.get("drivers", {}).get("peak_ratio_to_baseline", 0.0) for e in events
+                    ),
+                )
+                count += 1
+    return count
