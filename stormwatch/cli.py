@@ -312,6 +312,18 @@ def feedback(
     Console().print(f"recorded {label} for {incident}")
 
 
+def _kafka_commands() -> None:
+    # Defined in their own module (options for brokers, groups and topics); imports inside
+    # the commands are lazy, so `stormwatch run` does not load kafka-python.
+    from stormwatch.kafka_commands import produce, worker
+
+    app.command()(produce)
+    app.command()(worker)
+
+
+_kafka_commands()
+
+
 def main() -> None:
     app()
 

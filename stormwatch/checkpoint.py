@@ -1,0 +1,164 @@
+"""Per-partition pipeline state, snapshotted to a compacted changelog topic and restored.
+
+A worker runs one `Pipeline` per input partition. Its state — windows, brand baselines
+and detectors, open incidents, the ids seen within the lateness horizon, the run counts —
+is pure Python; `snapshot()` takes exactly those attributes (not the sinks, observer,
+enricher, decoder, clock or playbook matcher, which the new owner wires itself) and
+`restore()` puts them into a freshly built pipeline.
+
+A snapshot also carries `next_offset`, the first input offset it does not cover. On
+restore the worker seeks there, whatever the committed group offset says: a crash
+between writing the changelog and committing offsets then costs nothing, the state and
+its position always travel together.
+
+Layout in changelog partition p (same number as the input partition), compaction-safe:
+- chunk records, key `p/slot/i`: the zlib-compressed pickle, cut into pieces under the
+  broker's message size limit;
+- then one manifest record, key `p`: JSON with the sequence number, slot, chunk count,
+  SHA-256 and `next_offset`.
+Successive checkpoints alternate between two slots, so the chunks the latest manifest
+points at are never overwritten by a checkpoint that crashed before its own manifest
+(compaction keeps only the latest record per key; a single slot could lose them).
+
+Trust: the state is a pickle. Only stormwatch workers may write the changelog topic
+(grant write on it to their principal alone, as for Kafka Streams' internal topics).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import pickle
+import zlib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+
+from stormwatch.exceptions import StormwatchError
+from stormwatch.pipeline import Pipeline, RunStats
+
+FORMAT = 1
+CHUNK_BYTES = 900_000  # below the 1 MB default message.max.bytes, with room for headers
+SEQ_HEADER = "stormwatch-seq"
+
+
+class CheckpointError(StormwatchError):
+    """A checkpoint could not be written or restored; nothing was committed."""
+
+
+def snapshot(pipeline: Pipeline) -> dict[str, Any]:
+    """The picklable state of a pipeline (references shared between parts are kept)."""
+    return {
+        "windows": pipeline.windows,
+        "brands": pipeline.brands,
+        "open": pipeline.tracker.open,
+        "history": pipeline.tracker.history,
+        "seen_ids": pipeline.seen_ids,
+        "stats": pipeline.stats,
+        "suppressed": pipeline.suppressed,
+        "suppressing": pipeline._suppressing,
+        "next_eviction_minute": pipeline._next_eviction_minute,
+    }
+
+
+def restore(pipeline: Pipeline, state: Mapping[str, Any]) -> None:
+    """Put a snapshot's state into `pipeline`, built with this process's wiring."""
+    pipeline.windows = state["windows"]
+    pipeline.brands = state["brands"]
+    pipeline.tracker.open = state["open"]
+    pipeline.tracker.history = state["history"]
+    pipeline.seen_ids = state["seen_ids"]
+    pipeline.stats = state["stats"]
+    pipeline.suppressed = state["suppressed"]
+    pipeline._suppressing = state["suppressing"]
+    pipeline._next_eviction_minute = state["next_eviction_minute"]
+
+
+@dataclass(slots=True, frozen=True)
+class Record:
+    key: bytes
+    value: bytes
+    headers: tuple[tuple[str, bytes], ...] = ()
+
+
+@dataclass(slots=True)
+class Checkpoint:
+    """A decoded checkpoint of one partition."""
+
+    partition: int
+    seq: int
+    next_offset: int
+    state: dict[str, Any]
+
+    @property
+    def stats(self) -> RunStats:
+        return self.state["stats"]
+
+
+def manifest_key(partition: int) -> bytes:
+    return str(partition).encode()
+
+
+def encode(
+    partition: int,
+    *,
+    seq: int,
+    next_offset: int,
+    state: Mapping[str, Any],
+    chunk_bytes: int = CHUNK_BYTES,
+) -> list[Record]:
+    """The records of checkpoint `seq` of `partition`, chunks first, manifest last."""
+    blob = zlib.compress(pickle.dumps(dict(state), protocol=pickle.HIGHEST_PROTOCOL), 1)
+    slot = seq % 2
+    pieces = [blob[i : i + chunk_bytes] for i in range(0, len(blob), chunk_bytes)] or [b""]
+    seq_header = (SEQ_HEADER, str(seq).encode())
+    records = [
+        Record(f"{partition}/{slot}/{i}".encode(), piece, (seq_header,))
+        for i, piece in enumerate(pieces)
+    ]
+    stats: RunStats = state["stats"]
+    manifest = {
+        "format": FORMAT,
+        "partition": partition,
+        "seq": seq,
+        "slot": slot,
+        "chunks": len(pieces),
+        "bytes": len(blob),
+        "sha256": hashlib.sha256(blob).hexdigest(),
+        "next_offset": next_offset,
+        # Readable without unpickling, for operators and tests.
+        "read": stats.read,
+        "processed": stats.processed,
+        "dead_lettered": stats.dead_lettered,
+    }
+    records.append(Record(manifest_key(partition), orjson.dumps(manifest), (seq_header,)))
+    return records
+
+
+def decode(
+    partition: int, latest: Mapping[bytes, tuple[bytes | None, Mapping[str, bytes]]]
+) -> Checkpoint | None:
+    """The latest complete checkpoint of `partition` from the latest value per key of
+    its changelog partition (`key -> (value, headers)`); None when there is none."""
+    entry = latest.get(manifest_key(partition))
+    if entry is None or entry[0] is None:
+        return None
+    manifest = orjson.loads(entry[0])
+    if manifest.get("format") != FORMAT:
+        raise CheckpointError(
+            f"checkpoint of partition {partition} has format {manifest.get('format')}, "
+            f"this stormwatch reads format {FORMAT}"
+        )
+    seq, slot = manifest["seq"], manifest["slot"]
+    pieces = []
+    for i in range(manifest["chunks"]):
+        chunk = latest.get(f"{partition}/{slot}/{i}".encode())
+        if chunk is None or chunk[0] is None or chunk[1].get(SEQ_HEADER) != str(seq).encode():
+            raise CheckpointError(f"checkpoint {seq} of partition {partition}: chunk {i} missing")
+        pieces.append(chunk[0])
+    blob = b"".join(pieces)
+    if hashlib.sha256(blob).hexdigest() != manifest["sha256"]:
+        raise CheckpointError(f"checkpoint {seq} of partition {partition}: checksum mismatch")
+    state = pickle.loads(zlib.decompress(blob))  # noqa: S301 - our own changelog, see module doc
+    return Checkpoint(partition, seq, manifest["next_offset"], state)

@@ -1,0 +1,658 @@
+"""The distributed runtime: the embedded pipeline as one member of a Kafka consumer group.
+
+Each assigned input partition gets its own `Pipeline`, so each has its own watermark and
+state, and the input being keyed by brand means one worker owns a brand's windows and
+detectors. The rules that make incidents exactly-once over at-least-once input:
+
+- Alert events are persisted first: `IncidentStore.record()` stores the event and, in
+  the same transaction, an outbox row for the alerts topic. It returns False for an
+  event recorded before, which is how a replay after a crash is recognised: such an
+  event is not written to the local sinks nor queued for the topic again.
+- The alerts topic is fed from that outbox (claim, produce, wait for acks, mark sent),
+  so an event recorded just before a crash is still published, by whoever drains next.
+- A checkpoint flushes what was produced (dead letters, alerts), writes each dirty
+  partition's state with its next offset to the changelog, waits for the acks, and only
+  then commits the offsets. Any failure aborts it, nothing is committed, and the worker
+  stops: a restart resumes from the last complete checkpoint.
+- On revoke, the revoked partitions are checkpointed and committed before they go; on
+  assign, state is restored from the changelog and reading resumes at the offset stored
+  with it, so the new owner needs no warm-up.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+import orjson
+
+from stormwatch import checkpoint
+from stormwatch.alerts.event import AlertEvent
+from stormwatch.alerts.store import Delivery, IncidentStore
+from stormwatch.config import Settings
+from stormwatch.exceptions import StormwatchError
+from stormwatch.ingest.kafka_producer import TopicWriter
+from stormwatch.ingest.kafka_source import KafkaSource, read_latest, scan
+from stormwatch.ingest.topics import partition_for_key, worker_topics
+from stormwatch.kafka_config import KafkaSettings
+from stormwatch.model import DeadLetter
+from stormwatch.pipeline import AlertSink, DeadLetterSink, Pipeline, PipelineObserver, RunStats
+
+log = logging.getLogger("stormwatch.worker")
+
+ALERTS_TARGET = "kafka"  # the outbox target whose rows go to the alerts topic
+POLL_SECONDS = 0.5
+LAG_EVERY_SECONDS = 1.0
+
+
+class WorkerError(StormwatchError):
+    """The worker cannot go on safely; it stops without committing what is not safe."""
+
+
+class StatusLog:
+    """Machine-readable lifecycle lines (assigned, restored, checkpoint, alert, stopped),
+    one JSON object each, flushed per line so that a SIGKILL loses at most the last."""
+
+    def __init__(self, path: str | Path | None) -> None:
+        self._file: IO[bytes] | None = open(path, "ab") if path else None  # noqa: SIM115
+
+    def write(self, event: str, **fields: Any) -> None:
+        if self._file is not None:
+            self._file.write(orjson.dumps({"event": event, "at": time.time(), **fields}) + b"\n")
+            self._file.flush()
+
+    def close(self) -> None:
+        if self._file is not None:
+            self._file.close()
+
+
+class AlertGate:
+    """The pipeline's only alert sink: persist, and pass on only what is new."""
+
+    def __init__(
+        self,
+        store: IncidentStore,
+        *,
+        local: Sequence[AlertSink] = (),
+        targets: Sequence[str] = (ALERTS_TARGET,),
+        status: StatusLog | None = None,
+    ) -> None:
+        self.store = store
+        self.local = list(local)
+        self.targets = tuple(targets)
+        self.status = status
+        self.recorded = 0
+        self.repeated = 0
+        self.queued = False  # recorded since the outbox was last drained
+
+    def emit(self, event: AlertEvent) -> None:
+        if not self.store.record(event, targets=self.targets):
+            self.repeated += 1
+            return
+        self.recorded += 1
+        self.queued = True
+        for sink in self.local:
+            sink.emit(event)
+        if self.status is not None:
+            self.status.write("alert", incident=event.incident, kind=event.event)
+
+    def close(self) -> None:
+        for sink in self.local:
+            sink.close()
+
+
+class DeadLetterTopic:
+    """Undecodable records to the dead-letter topic: the original bytes as the value, the
+    reason, detail and source (topic:partition:offset) as headers."""
+
+    def __init__(
+        self, writer: TopicWriter, topic: str, *, local: DeadLetterSink | None = None
+    ) -> None:
+        self.writer = writer
+        self.topic = topic
+        self.local = local
+        self.count = 0
+
+    def write(self, letter: DeadLetter) -> None:
+        self.writer.send(
+            self.topic,
+            value=letter.raw,
+            headers=(
+                ("reason", letter.reason.encode()),
+                ("detail", letter.detail[:1000].encode("utf-8", "replace")),
+                ("source", letter.source.encode("utf-8", "replace")),
+            ),
+        )
+        self.count += 1
+        if self.local is not None:
+            self.local.write(letter)
+
+    def close(self) -> None:
+        if self.local is not None:
+            self.local.close()
+
+
+@dataclass(slots=True)
+class PartitionTask:
+    partition: int
+    pipeline: Pipeline
+    next_offset: int | None = None  # first offset not yet fed; None = nothing read yet
+    seq: int = 0  # sequence number of the last checkpoint written
+    dirty: bool = False
+
+
+@dataclass(slots=True)
+class WorkerSummary:
+    partitions: dict[int, RunStats] = field(default_factory=dict)  # held at stop
+    alerts_recorded: int = 0
+    alerts_repeated: int = 0
+    alerts_published: int = 0
+    dead_letters: int = 0
+    checkpoints: int = 0
+    records_fed: int = 0  # by this process (a replay after a takeover counts again)
+    reason: str = ""
+    first_input_at: float | None = None  # wall clock of the first records polled
+    last_input_at: float | None = None  # wall clock once the last records were fed
+
+
+PipelineFactory = Callable[[Sequence[AlertSink], DeadLetterSink], Pipeline]
+
+
+class Worker:
+    def __init__(
+        self,
+        kafka: KafkaSettings,
+        *,
+        store: IncidentStore,
+        new_pipeline: PipelineFactory,
+        local_alerts: Sequence[AlertSink] = (),
+        local_dead_letters: DeadLetterSink | None = None,
+        extra_targets: Sequence[str] = (),
+        metrics: Any | None = None,  # StormwatchMetrics: consumer lag per partition
+        status: StatusLog | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.kafka = kafka
+        self.store = store
+        self.new_pipeline = new_pipeline
+        self.metrics = metrics
+        self.status = status or StatusLog(None)
+        self.clock = clock
+        self.client = kafka.client_options()
+        self.writer = TopicWriter(self.client, max_request_size=checkpoint.CHUNK_BYTES + 64_000)
+        self.gate = AlertGate(
+            store,
+            local=local_alerts,
+            targets=(ALERTS_TARGET, *extra_targets),
+            status=self.status,
+        )
+        self.dead_letters = DeadLetterTopic(
+            self.writer, kafka.dead_letter_topic, local=local_dead_letters
+        )
+        self.tasks: dict[int, PartitionTask] = {}
+        self._parked: dict[int, PartitionTask] = {}  # revoked, kept in case they come back
+        self._arrived: list[int] = []  # assigned and paused, restored after poll() returns
+        self._lost: list[int] = []
+        self._failure: BaseException | None = None  # raised in a rebalance callback
+        self._aborted = False  # the loop failed: commit nothing more on the way out
+        self._stop = threading.Event()
+        self.summary = WorkerSummary()
+        self.last_loop = clock()
+        self.source: KafkaSource | None = None
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    def run(self, *, stop_when_idle: float | None = None) -> WorkerSummary:
+        """Consume until stopped (SIGTERM/SIGINT, `stop()`, or `stop_when_idle` seconds
+        without input once partitions are assigned); returns what was done."""
+        k = self.kafka
+        worker_topics(
+            self.client,
+            topic=k.topic,
+            alerts_topic=k.alerts_topic,
+            dead_letter_topic=k.dead_letter_topic,
+            changelog_topic=k.changelog_topic,
+            partitions=k.partitions,
+            replication_factor=k.replication_factor,
+            create=k.create_topics,
+        )
+        self._install_signals()
+        self.source = KafkaSource(
+            self.client,
+            topic=k.topic,
+            group=k.group,
+            on_revoked=self._guard(self._on_revoked),
+            on_assigned=self._guard(self._on_assigned),
+            on_lost=self._guard(self._on_lost),
+            max_poll_records=k.max_poll_records,
+            session_timeout_ms=k.session_timeout_ms,
+            heartbeat_interval_ms=k.heartbeat_interval_ms,
+        )
+        self.status.write("started", group=k.group, topic=k.topic)
+        reason = "stopped"
+        try:
+            reason = self._loop(stop_when_idle)
+            self.checkpoint(list(self.tasks))
+            self.drain_outbox()
+        except BaseException:
+            # A batch may be half fed: its state must not be checkpointed. The last
+            # complete checkpoint stays the point a successor resumes from.
+            self._aborted = True
+            reason = "failed"
+            raise
+        finally:
+            self._close(reason)
+        return self.summary
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def _install_signals(self) -> None:
+        if threading.current_thread() is not threading.main_thread():
+            return
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, lambda *_: self._stop.set())
+
+    def _close(self, reason: str) -> None:
+        s = self.summary
+        s.reason = reason
+        s.partitions = {p: t.pipeline.stats for p, t in self.tasks.items()}
+        if self.source is not None:
+            if self._aborted or self._failure is not None:
+                self.tasks.clear()  # so that the revoke on close checkpoints nothing
+            try:
+                self.source.close()  # the revoke callback checkpoints what is held
+            except Exception as exc:  # noqa: BLE001 - closing is best effort
+                log.warning("closing the consumer: %s", exc)
+        try:
+            self.writer.close()
+        except Exception as exc:  # noqa: BLE001
+            log.warning("closing the producer: %s", exc)
+        self.gate.close()
+        self.dead_letters.close()
+        s.alerts_recorded, s.alerts_repeated = self.gate.recorded, self.gate.repeated
+        s.dead_letters = self.dead_letters.count
+        self.status.write(
+            "stopped",
+            reason=reason,
+            partitions={
+                str(p): {"read": st.read, "processed": st.processed, "dead": st.dead_lettered}
+                for p, st in s.partitions.items()
+            },
+            alerts_recorded=s.alerts_recorded,
+            alerts_repeated=s.alerts_repeated,
+            alerts_published=s.alerts_published,
+            dead_letters=s.dead_letters,
+            checkpoints=s.checkpoints,
+            records_fed=s.records_fed,
+            first_input_at=s.first_input_at,
+            last_input_at=s.last_input_at,
+        )
+
+    # -- the loop --------------------------------------------------------------------------
+
+    def _loop(self, stop_when_idle: float | None) -> str:
+        assert self.source is not None
+        source = self.source
+        prefix = f"{self.kafka.topic}:"
+        interval = self.kafka.checkpoint_seconds
+        last_checkpoint = last_input = last_lag = self.clock()
+        assigned_once = False
+        while not self._stop.is_set():
+            batches = source.poll(POLL_SECONDS)
+            now_wall = time.time()
+            self._raise_failure()
+            now = self.last_loop = self.clock()
+            if self._lost or self._arrived:
+                self._settle_rebalance()
+                # Idle time counts from the assignment: a rebalance is not a quiet topic.
+                now = last_input = self.last_loop = self.clock()
+            if batches:
+                last_input = now
+            for batch in batches:
+                task = self.tasks.get(batch.partition)
+                if task is None:
+                    if batch.partition in source.assignment():
+                        # Ours without state: never skip records silently, restore first
+                        # (the restore seeks, so these are fetched again).
+                        source.pause([batch.partition])
+                        self._arrived.append(batch.partition)
+                    continue  # otherwise fetched before a rebalance took it away
+                offsets, values = batch.offsets, batch.values
+                if task.next_offset is not None and offsets[0] < task.next_offset:
+                    # Fetched before a restore moved the position: never feed twice.
+                    keep = [i for i, o in enumerate(offsets) if o >= task.next_offset]
+                    if not keep:
+                        continue
+                    offsets, values = offsets[keep[0] :], values[keep[0] :]
+                self.summary.records_fed += len(offsets)
+                feed = task.pipeline.feed
+                where = f"{prefix}{batch.partition}:"
+                for offset, value in zip(offsets, values, strict=True):
+                    feed(value if value is not None else b"", where + str(offset))
+                task.next_offset = batch.next_offset
+                task.dirty = True
+            if batches:
+                self.summary.last_input_at = time.time()
+                if self.summary.first_input_at is None:
+                    self.summary.first_input_at = now_wall
+            if self.gate.queued:
+                self.drain_outbox()
+            if now - last_checkpoint >= interval:
+                self.checkpoint(list(self.tasks), orphans=True)
+                last_checkpoint = now
+            if self.metrics is not None and now - last_lag >= LAG_EVERY_SECONDS:
+                self._report_lag()
+                last_lag = now
+            if self.tasks and not assigned_once:
+                assigned_once, last_input = True, now
+            if stop_when_idle is not None and assigned_once and now - last_input >= stop_when_idle:
+                self.status.write(
+                    "idle",
+                    lag={str(p): source.lag(p) for p in self.tasks},
+                    next_offsets={str(p): t.next_offset for p, t in self.tasks.items()},
+                    paused=source.paused(),
+                )
+                return "idle"
+        return "signal"
+
+    def _report_lag(self) -> None:
+        assert self.source is not None
+        for p in self.tasks:
+            lag = self.source.lag(p)
+            if lag is not None:
+                self.metrics.set_consumer_lag(p, lag)
+
+    # -- checkpoints -------------------------------------------------------------------------
+
+    def checkpoint(
+        self, partitions: Sequence[int], *, orphans: bool = False, wait: bool = True
+    ) -> None:
+        """Make the work on `partitions` safe, then commit it (see the module docstring).
+        `orphans`: also publish outbox rows a crashed worker left behind. `wait=False`
+        in rebalance callbacks: the commit is then sent without waiting for the answer,
+        which is enough because a restore resumes at the offset stored with the state."""
+        assert self.source is not None
+        tasks = [self.tasks[p] for p in partitions if p in self.tasks and self.tasks[p].dirty]
+        if orphans or self.gate.queued:
+            self.drain_outbox()
+        if not tasks:
+            return
+        try:
+            self.writer.flush()  # dead letters (and anything else produced) acknowledged
+            for sink in self.gate.local:
+                flush = getattr(sink, "flush", None)
+                if flush is not None:
+                    flush()
+            for task in tasks:
+                assert task.next_offset is not None
+                records = checkpoint.encode(
+                    task.partition,
+                    seq=task.seq + 1,
+                    next_offset=task.next_offset,
+                    state=checkpoint.snapshot(task.pipeline),
+                )
+                for r in records:
+                    self.writer.send(
+                        self.kafka.changelog_topic,
+                        key=r.key,
+                        value=r.value,
+                        headers=r.headers,
+                        partition=task.partition,
+                    )
+            self.writer.flush()
+        except Exception as exc:
+            raise checkpoint.CheckpointError(
+                f"checkpoint aborted, nothing committed: {exc}"
+            ) from exc
+        offsets = {}
+        for task in tasks:
+            task.seq += 1
+            task.dirty = False
+            offsets[task.partition] = task.next_offset
+        self.source.commit(offsets, wait=wait)
+        self.summary.checkpoints += 1
+        self.status.write(
+            "checkpoint",
+            offsets={str(p): o for p, o in offsets.items()},
+            seqs={str(t.partition): t.seq for t in tasks},
+        )
+
+    def drain_outbox(self) -> None:
+        """Publish recorded alert events to the alerts topic: claim, produce, await the
+        acks, mark sent (with the record's partition:offset). A crash in between leaves
+        the rows to come back after the lease; a row claimed before is first looked for
+        on the topic, so that the successor does not publish it twice."""
+        self.gate.queued = False
+        while True:
+            rows = self.store.pending_deliveries(
+                ALERTS_TARGET, limit=200, lease=self.kafka.outbox_lease_seconds
+            )
+            if not rows:
+                return
+            sent = []
+            for row in rows:
+                found = self._published_before(row) if row.attempts > 1 else None
+                if found is not None:
+                    self.store.mark_delivered(row.id, found)
+                    continue
+                receipt = self.writer.send(
+                    self.kafka.alerts_topic,
+                    key=row.incident.encode("utf-8"),
+                    value=orjson.dumps(row.payload),
+                )
+                sent.append((row, receipt))
+            self.writer.flush()
+            for row, receipt in sent:
+                self.store.mark_delivered(row.id, f"{receipt.partition}:{receipt.offset}")
+            self.summary.alerts_published += len(sent)
+
+    def _published_before(self, row: Delivery) -> str | None:
+        """partition:offset of `row`'s event on the alerts topic if an earlier claim got it
+        there. Only the incident's partition after its last confirmed event is read."""
+        key = row.incident.encode("utf-8")
+        partition, start = None, 0
+        for earlier in self.store.deliveries(row.incident):
+            if earlier.target == ALERTS_TARGET and earlier.status == "sent":
+                if earlier.external_id and ":" in earlier.external_id:
+                    p, o = earlier.external_id.split(":", 1)
+                    partition, start = int(p), max(start, int(o) + 1)
+        if partition is None:
+            partition = partition_for_key(self.client, self.kafka.alerts_topic, key)
+        want = _identity(row.payload)
+        for offset, k, value in scan(
+            self.client, topic=self.kafka.alerts_topic, partition=partition, start=start
+        ):
+            if k == key and value is not None and _identity(orjson.loads(value)) == want:
+                return f"{partition}:{offset}"
+        return None
+
+    # -- rebalances --------------------------------------------------------------------------
+
+    def _guard(self, callback: Callable[[list[int]], None]) -> Callable[[list[int]], None]:
+        """kafka-python logs and swallows exceptions raised in rebalance callbacks; keep
+        the first one and raise it from the loop instead."""
+
+        def guarded(partitions: list[int]) -> None:
+            if self._failure is not None:
+                return
+            try:
+                callback(partitions)
+            except BaseException as exc:  # noqa: BLE001 - re-raised by _raise_failure
+                log.error("rebalance handling failed: %s", exc)
+                self._failure = exc
+
+        return guarded
+
+    def _raise_failure(self) -> None:
+        if self._failure is not None:
+            raise WorkerError(f"rebalance handling failed: {self._failure}") from self._failure
+
+    def _on_revoked(self, partitions: list[int]) -> None:
+        """IO thread, while the loop waits in poll(): checkpoint, then let them go."""
+        self.checkpoint(partitions, wait=False)
+        for p in partitions:
+            task = self.tasks.pop(p, None)
+            if task is not None:
+                self._parked[p] = task
+            if self.metrics is not None:
+                self.metrics.forget_partition(p)
+        self.status.write("revoked", partitions=partitions)
+
+    def _on_lost(self, partitions: list[int]) -> None:
+        """IO thread, loop waiting in poll(): drop them now, so that the assignment that
+        follows in the same poll() sees them as new and restores them."""
+        for p in partitions:
+            self.tasks.pop(p, None)
+            self._parked.pop(p, None)
+        self._lost.extend(partitions)
+
+    def _on_assigned(self, partitions: list[int]) -> None:
+        """IO thread: hold the new partitions until their state is back (next loop turn)."""
+        arrived = [p for p in partitions if p not in self.tasks]
+        assert self.source is not None
+        self.source.pause(arrived)
+        self._arrived.extend(arrived)
+
+    def _settle_rebalance(self) -> None:
+        """Loop thread, after poll(): drop lost partitions, restore arrived ones."""
+        assert self.source is not None
+        lost, self._lost = self._lost, []
+        for p in lost:
+            self.tasks.pop(p, None)
+            self._parked.pop(p, None)
+            if self.metrics is not None:
+                self.metrics.forget_partition(p)
+        if lost:
+            self.status.write("lost", partitions=lost)
+        arrived, self._arrived = sorted(set(self._arrived)), []
+        assigned = set(self.source.assignment())
+        arrived = [p for p in arrived if p in assigned]
+        restore = []
+        for p in arrived:
+            parked = self._parked.pop(p, None)
+            # Back to us with nobody having committed since: our copy is current.
+            if parked is not None and self.source.committed(p) == parked.next_offset:
+                self.tasks[p] = parked
+                if parked.next_offset is not None:
+                    self.source.seek(p, parked.next_offset)
+            else:
+                restore.append(p)
+        self._parked.clear()
+        latest = read_latest(self.client, topic=self.kafka.changelog_topic, partitions=restore)
+        for p in restore:
+            values = {k: (v.value, v.headers) for k, v in latest[p].items()}
+            saved = checkpoint.decode(p, values)
+            task = PartitionTask(p, self.new_pipeline([self.gate], self.dead_letters))
+            if saved is not None:
+                checkpoint.restore(task.pipeline, saved.state)
+                task.seq, task.next_offset = saved.seq, saved.next_offset
+                self.source.seek(p, saved.next_offset)
+                self.status.write("restored", partition=p, offset=saved.next_offset, seq=saved.seq)
+            else:
+                committed = self.source.committed(p)
+                if committed is not None:
+                    # Offsets without state: the changelog was lost or deleted.
+                    log.warning("partition %d: no checkpoint, resuming at %d cold", p, committed)
+                    self.source.seek(p, committed)
+                    task.next_offset = committed
+                self.status.write("fresh", partition=p, offset=committed)
+            self.tasks[p] = task
+        self.source.resume(arrived)
+        self.status.write("assigned", partitions=sorted(self.tasks))
+        self.drain_outbox()
+
+    # -- probes ----------------------------------------------------------------------------
+
+    def healthy(self) -> bool:
+        return self.clock() - self.last_loop < max(60.0, 10 * self.kafka.checkpoint_seconds)
+
+    def ready(self) -> tuple[bool, str]:
+        if not self.tasks:
+            return False, "no partitions assigned"
+        try:
+            self.store.get_incident("")
+        except Exception as exc:  # noqa: BLE001 - the reason is the answer
+            return False, f"incident store unreachable: {exc}"
+        return True, f"ready: partitions {sorted(self.tasks)}"
+
+
+def _identity(payload: dict[str, Any]) -> tuple[Any, ...]:
+    """What makes two alert events the same (as in the incident store)."""
+    return (payload["incident"], payload["event"], payload["at"], payload["severity"])
+
+
+def pipeline_factory(
+    settings: Settings, *, observer: PipelineObserver | None = None
+) -> PipelineFactory:
+    """Pipelines wired like the embedded runtime's (enrichment, topics, playbooks,
+    pseudonyms), sharing those stateless parts; sinks are the worker's."""
+    from dataclasses import replace
+
+    from stormwatch.runtime import build_pipeline
+
+    # env={}: the worker delivers through the outbox, not through runtime's own sinks.
+    template = build_pipeline(replace(settings, database_url=None), env={})
+
+    def new_pipeline(sinks: Sequence[AlertSink], dead_letters: DeadLetterSink) -> Pipeline:
+        return Pipeline(
+            settings,
+            sinks=sinks,
+            dead_letters=dead_letters,
+            enricher=template.enricher,
+            playbook_for=template.playbook_for,
+            decoder=template.decoder,
+            pseudonymize=template.pseudonymize,
+            observer=observer,
+        )
+
+    return new_pipeline
+
+
+def read_checkpoints(
+    kafka: KafkaSettings, partitions: Sequence[int]
+) -> dict[int, checkpoint.Checkpoint | None]:
+    """The latest checkpoint of each partition (for operators, tests and audits)."""
+    latest = read_latest(
+        kafka.client_options(), topic=kafka.changelog_topic, partitions=list(partitions)
+    )
+    return {
+        p: checkpoint.decode(p, {k: (v.value, v.headers) for k, v in latest[p].items()})
+        for p in partitions
+    }
+
+
+def summary_json(summary: WorkerSummary) -> dict[str, Any]:
+    return {
+        "reason": summary.reason,
+        "partitions": {
+            str(p): {"read": s.read, "processed": s.processed, "dead_lettered": s.dead_lettered}
+            for p, s in summary.partitions.items()
+        },
+        "alerts_recorded": summary.alerts_recorded,
+        "alerts_repeated": summary.alerts_repeated,
+        "alerts_published": summary.alerts_published,
+        "dead_letters": summary.dead_letters,
+        "checkpoints": summary.checkpoints,
+        "records_fed": summary.records_fed,
+        "first_input_at": summary.first_input_at,
+        "last_input_at": summary.last_input_at,
+    }
+
+
+__all__ = [
+    "AlertGate",
+    "DeadLetterTopic",
+    "StatusLog",
+    "Worker",
+    "WorkerError",
+    "WorkerSummary",
+    "pipeline_factory",
+    "read_checkpoints",
+]

@@ -1,0 +1,100 @@
+"""Checkpoint encoding and Kafka settings, without a broker."""
+
+from __future__ import annotations
+
+import orjson
+import pytest
+
+from stormwatch import checkpoint
+from stormwatch.config import Settings
+from stormwatch.exceptions import ConfigError
+from stormwatch.kafka_config import load_kafka_settings
+from stormwatch.pipeline import Pipeline
+
+
+def _fed_pipeline(n: int = 400) -> Pipeline:
+    pipeline = Pipeline(Settings())
+    for i in range(n):
+        comment = {
+            "id": f"c{i}",
+            "text": "this is terrible, worst service ever" if i % 3 else "lovely coffee",
+            "created_at": 1_772_409_600 + i * 7,
+            "brand": "acme",
+            "thread_id": f"t{i % 5}",
+            "author_id": f"a{i % 40}",
+        }
+        pipeline.feed(orjson.dumps(comment))
+    return pipeline
+
+
+def _latest(records: list[checkpoint.Record]) -> dict[bytes, tuple[bytes, dict[str, bytes]]]:
+    """What a compacted topic keeps: the latest value per key."""
+    return {r.key: (r.value, dict(r.headers)) for r in records}
+
+
+def test_round_trip_in_chunks_restores_the_state() -> None:
+    source = _fed_pipeline()
+    records = checkpoint.encode(
+        3, seq=1, next_offset=400, state=checkpoint.snapshot(source), chunk_bytes=1000
+    )
+    assert len(records) > 3  # several chunks, then the manifest
+    assert records[-1].key == b"3"
+    saved = checkpoint.decode(3, _latest(records))
+    assert saved is not None and (saved.seq, saved.next_offset) == (1, 400)
+    target = Pipeline(Settings())
+    checkpoint.restore(target, saved.state)
+    assert target.stats.read == source.stats.read == 400
+    assert target.seen_ids == source.seen_ids
+    assert sorted(target.windows.threads) == sorted(source.windows.threads)
+    # The restored pipeline carries on: a redelivered comment is a duplicate there too.
+    target.feed(b'{"id": "c1", "text": "x", "created_at": 1772409607, "brand": "acme"}')
+    assert target.stats.duplicates == 1
+
+
+def test_a_checkpoint_cut_short_leaves_the_previous_one_readable() -> None:
+    pipeline = _fed_pipeline()
+    state = checkpoint.snapshot(pipeline)
+    first = checkpoint.encode(0, seq=1, next_offset=100, state=state, chunk_bytes=500)
+    second = checkpoint.encode(0, seq=2, next_offset=200, state=state, chunk_bytes=500)
+    crashed = first + second[:-1]  # every chunk of seq 2 written, its manifest not
+    saved = checkpoint.decode(0, _latest(crashed))
+    assert saved is not None and (saved.seq, saved.next_offset) == (1, 100)
+    assert checkpoint.decode(0, _latest(first + second)).seq == 2
+
+
+def test_no_checkpoint_and_a_damaged_one() -> None:
+    assert checkpoint.decode(0, {}) is None
+    records = checkpoint.encode(
+        0, seq=1, next_offset=1, state=checkpoint.snapshot(_fed_pipeline(20))
+    )
+    latest = _latest(records)
+    chunk = next(k for k in latest if k != b"0")
+    latest[chunk] = (b"garbage", latest[chunk][1])
+    with pytest.raises(checkpoint.CheckpointError, match="checksum"):
+        checkpoint.decode(0, latest)
+
+
+def test_kafka_settings_from_file_environment_and_options(tmp_path) -> None:
+    path = tmp_path / "stormwatch.toml"
+    path.write_text(
+        '[stormwatch]\nopen_score = 7\n[kafka]\nbootstrap = "file:9092"\ntopic = "c"\n'
+        'partitions = 12\nsecurity_protocol = "SASL_SSL"\nsasl_mechanism = "SCRAM-SHA-512"\n'
+    )
+    env = {"STORMWATCH_KAFKA_GROUP": "g", "STORMWATCH_KAFKA_SASL_PLAIN_PASSWORD": "pw"}
+    s = load_kafka_settings(path, env=env, overrides={"bootstrap": "opt:9092", "topic": None})
+    assert (s.bootstrap, s.topic, s.group, s.partitions) == ("opt:9092", "c", "g", 12)
+    assert (s.dead_letter_topic, s.changelog_topic) == ("c-dlq", "g-c-changelog")
+    options = s.client_options()
+    assert options["sasl_plain_password"] == "pw"
+    assert options["security_protocol"] == "SASL_SSL"
+
+
+def test_kafka_settings_refuse_secrets_in_files_and_bad_values(tmp_path) -> None:
+    path = tmp_path / "stormwatch.toml"
+    path.write_text('[kafka]\nsasl_plain_password = "oops"\n')
+    with pytest.raises(ConfigError, match="environment"):
+        load_kafka_settings(path, env={})
+    with pytest.raises(ConfigError, match="STORMWATCH_KAFKA_PARTITIONS"):
+        load_kafka_settings(env={"STORMWATCH_KAFKA_PARTITIONS": "many"})
+    with pytest.raises(ConfigError, match="bootstrap"):
+        load_kafka_settings(env={}).client_options()

@@ -1,0 +1,254 @@
+"""Workers in a consumer group against a real broker: nothing lost, nothing doubled.
+
+Each test gets fresh topics and a fresh consumer group on the session's Tansu broker,
+and a SQLite incident store shared by its worker processes.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable
+from pathlib import Path
+
+import orjson
+import pytest
+from kafka.partitioner.default import murmur2
+
+from stormwatch.alerts.store import IncidentStore
+from stormwatch.ingest.decode import parse_event_time
+from stormwatch.kafka_config import KafkaSettings
+from stormwatch.worker import read_checkpoints
+from tests.kafka_harness import (
+    Broker,
+    WorkerProcess,
+    Workload,
+    consume_all,
+    produce_lines,
+    wait_until,
+)
+
+pytest_plugins = ("tests.kafka_harness",)  # fixtures: kafka_broker, producer, workload, ...
+
+pytestmark = pytest.mark.integration
+
+FIRESTORM_AT = 6 * 3600.0  # seconds after the scenario start (see scenario_spec)
+
+
+def partition_of(key: str, partitions: int) -> int:
+    return (murmur2(key.encode()) & 0x7FFFFFFF) % partitions
+
+
+def worker_args(
+    broker: Broker, *, topic: str, group: str, db: Path, idle: float, checkpoint_s: float
+) -> list[str]:
+    return [
+        "--bootstrap",
+        broker.bootstrap,
+        "--topic",
+        topic,
+        "--group",
+        group,
+        "--alerts-topic",
+        f"{topic}-alerts",
+        "--db",
+        f"sqlite:///{db}",
+        "--stop-when-idle",
+        str(idle),
+        "--checkpoint-seconds",
+        str(checkpoint_s),
+    ]
+
+
+def alert_identities(broker: Broker, topic: str) -> list[tuple[str, str, str, str]]:
+    events = [orjson.loads(r.value) for r in consume_all(broker, topic)]
+    return [(e["incident"], e["event"], e["at"], e["severity"]) for e in events]
+
+
+def opened_in_store(db: Path) -> Counter[str]:
+    with IncidentStore.open(f"sqlite:///{db}") as store:
+        return Counter(
+            e.incident
+            for i in store.list_incidents()
+            for e in store.events(i.key)
+            if e.event == "opened"
+        )
+
+
+def split_at(workload: Workload, seconds_after_start: float) -> int:
+    """Index of the first line whose event time is `seconds_after_start` or later."""
+    times = [parse_event_time(orjson.loads(line)["created_at"]) for line in workload.lines]
+    return next((n for n, t in enumerate(times) if t - times[0] >= seconds_after_start), len(times))
+
+
+def test_malformed_messages_go_to_the_dead_letter_topic(
+    kafka_broker: Broker,
+    create_topic: Callable[..., str],
+    producer,
+    spawn_worker: Callable[..., WorkerProcess],
+    unique: Callable[[str], str],
+    workload: Workload,
+    tmp_path: Path,
+) -> None:
+    topic = create_topic(unique("comments"), partitions=2)
+    good = workload.lines[:300]
+    bad = {
+        b"{not json": "invalid_json",
+        b"\xff\xfe\x00garbage": "invalid_encoding",
+        b'{"id": "x1", "created_at": 1700000000, "brand": "acme"}': "missing_field",
+        b"[1, 2, 3]": "not_an_object",
+        b'{"id": "x2", "text": "hi", "created_at": "yesterday", "brand": "acme"}': (
+            "invalid_timestamp"
+        ),
+    }
+    produce_lines(producer, topic, good[:150], ["acme"] * 150)
+    for raw in bad:
+        producer.send(topic, key=b"acme", value=raw)
+    produce_lines(producer, topic, good[150:], ["acme"] * 150)
+    w = spawn_worker(
+        "dlq",
+        worker_args(
+            kafka_broker,
+            topic=topic,
+            group=unique("group"),
+            db=tmp_path / "incidents.sqlite3",
+            idle=2.0,
+            checkpoint_s=1.0,
+        ),
+    )
+    summary = w.wait(timeout=60)
+    dead = consume_all(kafka_broker, f"{topic}-dlq", expect=len(bad))
+    assert {r.value: r.headers["reason"].decode() for r in dead} == bad
+    assert all(r.headers["source"].startswith(f"{topic}:".encode()) for r in dead)
+    assert all(r.headers["detail"] for r in dead)
+    # The worker kept going: every good line after the bad ones was processed too.
+    stats = summary["partitions"][str(partition_of("acme", 2))]
+    assert stats == {"read": 305, "processed": 300, "dead_lettered": 5}
+    assert summary["dead_letters"] == 5
+
+
+def test_restart_after_sigkill_resumes_without_duplicate_alerts(
+    kafka_broker: Broker,
+    create_topic: Callable[..., str],
+    producer,
+    spawn_worker: Callable[..., WorkerProcess],
+    unique: Callable[[str], str],
+    workload: Workload,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("STORMWATCH_KAFKA_OUTBOX_LEASE_SECONDS", "2")
+    topic = create_topic(unique("comments"), partitions=3)
+    group = unique("group")
+    db = tmp_path / "incidents.sqlite3"
+    half = split_at(workload, FIRESTORM_AT)
+
+    # 1. A first incarnation reads the calm half and stops cleanly: checkpoint + commit.
+    produce_lines(producer, topic, workload.lines[:half], workload.brands[:half])
+    first = spawn_worker(
+        "first", worker_args(kafka_broker, topic=topic, group=group, db=db, idle=2, checkpoint_s=1)
+    )
+    first.wait(timeout=60)
+    committed = {int(p): o for e in first.events("checkpoint") for p, o in e["offsets"].items()}
+    assert sum(committed.values()) == half
+
+    # 2. A second one resumes there, sees the storm open, and is killed before it
+    #    checkpoints again (its interval is long): its progress is lost, not its alerts.
+    second = spawn_worker(
+        "second",
+        worker_args(kafka_broker, topic=topic, group=group, db=db, idle=60, checkpoint_s=600),
+    )
+    produce_lines(producer, topic, workload.lines[half:], workload.brands[half:])
+    wait_until(lambda: second.events("alert"), timeout=60, what="the first alert")
+    second.kill()
+    restored = {e["partition"]: e["offset"] for e in second.events("restored")}
+    assert restored == {p: o for p, o in committed.items() if o > 0}
+    assert not second.events("checkpoint")
+
+    # 3. The restarted worker restores the same checkpoint, replays the storm, and
+    #    recognises the alerts it re-emits as already recorded.
+    third = spawn_worker(
+        "third", worker_args(kafka_broker, topic=topic, group=group, db=db, idle=3, checkpoint_s=1)
+    )
+    summary = third.wait(timeout=90)
+    assert {e["partition"]: e["offset"] for e in third.events("restored")} == restored
+    assert summary["alerts_repeated"] >= 1
+    read_by_third = sum(p["read"] for p in summary["partitions"].values())
+    assert read_by_third == len(workload.lines)  # restored counts + the replayed rest
+
+    identities = alert_identities(kafka_broker, f"{topic}-alerts")
+    assert identities, "no alert reached the alerts topic"
+    assert len(identities) == len(set(identities)), Counter(identities).most_common(3)
+    opened = Counter(i[0] for i in identities if i[1] == "opened")
+    assert sorted(opened) == sorted(workload.opened)
+    assert set(opened.values()) == {1}
+    assert opened_in_store(db) == Counter(workload.opened)
+
+
+def test_two_workers_split_partitions_and_survive_a_sigkill(
+    kafka_broker: Broker,
+    create_topic: Callable[..., str],
+    producer,
+    spawn_worker: Callable[..., WorkerProcess],
+    unique: Callable[[str], str],
+    workload: Workload,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("STORMWATCH_KAFKA_OUTBOX_LEASE_SECONDS", "2")
+    partitions = 4
+    topic = create_topic(unique("comments"), partitions=partitions)
+    group = unique("group")
+    db = tmp_path / "incidents.sqlite3"
+    args = worker_args(kafka_broker, topic=topic, group=group, db=db, idle=10, checkpoint_s=1)
+    a = spawn_worker("a", args)
+    b = spawn_worker("b", args)
+
+    def split() -> bool:
+        pa, pb = set(a.assigned()), set(b.assigned())
+        return bool(pa and pb) and not pa & pb and pa | pb == set(range(partitions))
+
+    wait_until(split, timeout=40, what="two workers to split the partitions")
+    acme = partition_of("acme", partitions)
+    doomed, survivor = (a, b) if acme in a.assigned() else (b, a)
+    assert set(doomed.assigned()).isdisjoint(survivor.assigned())
+
+    # Up to the storm's onset, checkpointed by acme's owner; it dies while the storm
+    # streams in, and the survivor must carry the storm on from the saved state.
+    half = split_at(workload, FIRESTORM_AT)
+    produce_lines(producer, topic, workload.lines[:half], workload.brands[:half])
+    acme_half = sum(1 for b in workload.brands[:half] if partition_of(b, partitions) == acme)
+
+    def checkpointed(offset: int) -> bool:
+        return any(e["offsets"].get(str(acme), -1) >= offset for e in doomed.events("checkpoint"))
+
+    wait_until(lambda: checkpointed(acme_half), timeout=60, what="the calm part checkpointed")
+    rest = threading.Thread(
+        target=produce_lines,
+        args=(producer, topic, workload.lines[half:], workload.brands[half:]),
+    )
+    rest.start()
+    time.sleep(0.3)
+    doomed.kill()
+    rest.join(timeout=60)
+
+    summary = survivor.wait(timeout=120)
+    assert set(survivor.assigned()) == set(range(partitions))
+    taken_over = [e for e in survivor.events("restored") if e["partition"] == acme]
+    assert taken_over and taken_over[0]["offset"] >= acme_half
+
+    # Every comment accounted for, summed over the latest checkpoint of each partition.
+    kafka = KafkaSettings(bootstrap=kafka_broker.bootstrap, topic=topic, group=group)
+    saved = read_checkpoints(kafka, range(partitions))
+    read = sum(c.stats.read for c in saved.values() if c is not None)
+    processed = sum(c.stats.processed for c in saved.values() if c is not None)
+    dead = sum(c.stats.dead_lettered for c in saved.values() if c is not None)
+    assert read == processed + dead == len(workload.lines)
+    assert summary["partitions"][str(acme)]["read"] == saved[acme].stats.read
+
+    # The incidents of an embedded run over the same input, each opened exactly once.
+    assert opened_in_store(db) == Counter(workload.opened)
+    identities = alert_identities(kafka_broker, f"{topic}-alerts")
+    assert len(identities) == len(set(identities))
+    assert Counter(i[0] for i in identities if i[1] == "opened") == Counter(workload.opened)
