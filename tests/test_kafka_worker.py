@@ -252,3 +252,35 @@ def test_two_workers_split_partitions_and_survive_a_sigkill(
     identities = alert_identities(kafka_broker, f"{topic}-alerts")
     assert len(identities) == len(set(identities))
     assert Counter(i[0] for i in identities if i[1] == "opened") == Counter(workload.opened)
+
+
+def test_produce_sends_valid_comments_keyed_by_brand_and_reports_the_rest(
+    kafka_broker: Broker,
+    create_topic: Callable[..., str],
+    producer: object,
+    unique: Callable[[str], str],
+    tmp_path: Path,
+) -> None:
+    from stormwatch.ingest.kafka_producer import publish_comments
+
+    topic = create_topic(unique("produce"), partitions=3)
+    good = [
+        orjson.dumps({"id": f"c{i}", "text": "hi", "created_at": 1772442902 + i, "brand": b})
+        for i, b in enumerate(["acme", "globex", "acme", "initech"] * 5)
+    ]
+    bad = [b"{broken", b'{"id": "x", "text": "no time", "brand": "acme"}']
+    path = tmp_path / "comments.jsonl"
+    path.write_bytes(b"\n".join(good[:7] + bad + good[7:]) + b"\n")
+
+    report = publish_comments(path, topic=topic, writer=producer)  # type: ignore[arg-type]
+
+    assert report.sent == len(good)
+    assert dict(report.invalid) == {"invalid_json": 1, "missing_field": 1}
+    records = consume_all(kafka_broker, topic, expect=len(good))
+    assert sorted(r.value for r in records) == sorted(good)  # bytes untouched
+    by_brand: dict[bytes, set[int]] = {}
+    for r in records:
+        assert r.key is not None
+        by_brand.setdefault(r.key, set()).add(r.partition)
+    assert set(by_brand) == {b"acme", b"globex", b"initech"}
+    assert all(len(partitions) == 1 for partitions in by_brand.values())  # one owner each
