@@ -89,6 +89,7 @@ def build_content(
     drivers = {
         "negative_per_min_now": round(now, 2),
         "negative_per_min_baseline": round(normal, 3),
+        "negative_per_min_brand_baseline": round(x["brand_neg_per_min"], 3),
         "ratio_to_baseline": round(a.ratio, 1),
         "ratio_to_key_baseline": round(a.key_ratio, 1),
         "growth_log2_per_5min": round(a.growth, 2),
@@ -122,9 +123,15 @@ def build_content(
         )
     else:
         growth = f", doubling every {doubling:.0f} min" if doubling else ""
+        usual = "a busy thread's usual" if window.thread_id else "the normal"
+        brand_wide = (
+            f" ({a.ratio:.1f}x the brand's {x['brand_neg_per_min']:.2f}/min)"
+            if window.thread_id
+            else ""
+        )
         summary = (
             f"Negative comments{about} on {where} run at {now:.1f}/min, "
-            f"{a.ratio:.0f}x the normal {normal:.2f}/min{growth}; "
+            f"{a.key_ratio:.0f}x {usual} {normal:.2f}/min{brand_wide}{growth}; "
             f"{x['neg_share_10']:.0%} of comments are negative, from "
             f"{int(x['neg_authors_30'])} accounts."
         )

@@ -19,7 +19,8 @@ GERMAN_STOP_WORDS = frozenset(
     hier hin ich ihm ihn ihr ihre im in ist ja jede jedem jeden jeder jetzt kann man mein
     meine mich mir mit muss nach noch nun nur ob oder sich sie sind so soll über um und uns
     unser unter vom von vor war waren was weil wenn wer wie wieder wir wird wo zu zum zur
-    schon sehr mal nicht kein keine ganz mehr""".split()
+    schon sehr mal nicht kein keine ganz mehr immer einfach heute euch eure euer
+    wirklich echt total gerade bitte danke""".split()
 )
 STOP_WORDS = sorted(ENGLISH_STOP_WORDS | GERMAN_STOP_WORDS)
 
