@@ -1,0 +1,49 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import orjson
+
+from stormwatch.ingest.file_source import FileSource
+
+
+def write(path: Path, times: list[float], extra: list[bytes] = ()) -> None:  # type: ignore[assignment]
+    lines = [
+        orjson.dumps({"id": str(i), "text": "x", "created_at": t, "brand": "b"})
+        for i, t in enumerate(times)
+    ]
+    path.write_bytes(b"\r\n".join(lines + list(extra)) + b"\n")
+
+
+def test_lines_come_as_bytes_without_line_endings(tmp_path: Path) -> None:
+    path = tmp_path / "c.jsonl"
+    write(path, [1772442902.0, 1772442903.0], [b"\xff\xfe not utf-8"])
+    source = FileSource(path)
+    lines = list(source.lines())
+    assert len(lines) == 3 and lines[2] == b"\xff\xfe not utf-8"
+    assert all(not line.endswith((b"\r", b"\n")) for line in lines)
+    assert source.bytes_read == path.stat().st_size == source.size()
+
+
+def test_speed_paces_in_event_time(tmp_path: Path) -> None:
+    """At speed 60 an hour of comments takes a minute: sleeps follow event-time gaps."""
+    path = tmp_path / "c.jsonl"
+    t0 = 1772442902.0
+    write(path, [t0, t0 + 60, t0 + 60, t0 + 3600], [b"{broken"])
+    now = [0.0]
+    slept: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        slept.append(seconds)
+        now[0] += seconds
+
+    source = FileSource(path, speed=60, sleep=sleep, clock=lambda: now[0])
+    assert len(list(source.lines())) == 5  # the broken line passes through unpaced
+    assert slept == [1.0, 59.0]
+
+
+def test_full_speed_never_sleeps(tmp_path: Path) -> None:
+    path = tmp_path / "c.jsonl"
+    write(path, [1772442902.0, 1772446502.0])
+    source = FileSource(path, sleep=lambda s: (_ for _ in ()).throw(AssertionError("slept")))
+    assert len(list(source.lines())) == 2
