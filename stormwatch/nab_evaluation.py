@@ -8,11 +8,13 @@ at a reduced weight, exactly as `Pipeline._close_minute` does. A NAB row is a 5-
 count, so the adapter turns rows into the pipeline's per-minute units (`n_5`, `n_10`,
 `n_30` as the sums of the last 1, 2 and 6 rows).
 
-Detection is the decision layer on top of the score, as in production: a step alarms
-when its z reaches the threshold, and after an alarm the brand stays quiet for a
+Detection is the decision layer on top of the score: the detector's z goes through the
+anomaly likelihood (`VolumeLikelihood`: the average z of the last 30 minutes against the
+Gaussian of the file's own z over the last 30 days), a step alarms when that
+likelihood-z reaches the threshold, and after an alarm the brand stays quiet for a
 refractory period (`REFRACTORY_MINUTES` of event time), because one surge is one alarm,
 not one per 5-minute row. The refractory period depends on the threshold, so NAB's
-threshold optimisation runs over a grid of z thresholds, each scored with NAB's rules
+threshold optimisation runs over a grid of likelihood-z thresholds, each scored with NAB's rules
 (`stormwatch.nab.score_corpus`), one threshold per profile for the whole corpus (tuned
 on the data it scores, which is how the published "re-tuned on realTweets" comparison
 point was made too). The per-row anomaly scores NAB sees are 1 at alarms, 0 elsewhere.
@@ -33,7 +35,7 @@ from rich.table import Table
 
 from stormwatch import nab
 from stormwatch.detectors.baseline import BrandBaseline
-from stormwatch.detectors.volume import VolumeAnomalyDetector
+from stormwatch.detectors.volume import VolumeAnomalyDetector, VolumeLikelihood
 
 __all__ = [
     "PIPELINE_SURGE_WEIGHT",
@@ -92,11 +94,14 @@ def run_volume_detector(
     f: nab.NabFile,
     detector_factory: Callable[[], VolumeAnomalyDetector] | None = None,
 ) -> np.ndarray:
-    """Raw detector scores (robust z, >= 0) for every row of one file, prequentially."""
+    """Decision scores for every row of one file, prequentially: the detector's z (which,
+    as in the pipeline, also sets how much the baseline learns the row) put through the
+    anomaly likelihood, as a z of its own."""
     baseline = BrandBaseline()
     detector = (
         detector_factory() if detector_factory else VolumeAnomalyDetector(step_minutes=ROW_MINUTES)
     )
+    likelihood = VolumeLikelihood(step_minutes=ROW_MINUTES)
     recent: deque[float] = deque(maxlen=6)
     out = np.zeros(f.n_rows, dtype=np.float64)
     for i, (stamp, value) in enumerate(zip(f.timestamps, f.values, strict=True)):
@@ -105,7 +110,7 @@ def run_volume_detector(
         # The baseline learns per-row counts; its expectation is per row, then per minute.
         x = _features(recent, baseline.expected(minute).volume_per_min)
         score = detector.score_one(x)
-        out[i] = score
+        out[i] = likelihood.update(score)
         weight = 1.0 if score < detector.threshold else PIPELINE_SURGE_WEIGHT
         baseline.learn(minute, _learn_features(x), float(value), 0, volume_weight=weight)
         detector.learn_one(x)
