@@ -36,6 +36,7 @@ LEARN_BELOW = 3.0  # baselines learn only minutes whose surprise stays below thi
 WARMUP_MINUTES = 60  # a brand's first hour: learn everything, judge against a prior share
 PRIOR_NEG_SHARE = 0.1  # typical negative share of a brand's comments, until learned
 VOLUME_SURGE_WEIGHT = 0.05  # how much a volume-anomalous minute counts for the baseline
+VOLUME_SURGE_RATIO = 3.0  # volume this many times the expectation is a surge in any case
 SUPPRESSED_REARM_MINUTES = 60
 
 
@@ -332,7 +333,13 @@ class Pipeline:
             # A warming-up brand learns every minute that does not alert, or it would never
             # learn at all against its rough first expectation.
             if undisturbed and (a.score < LEARN_BELOW or (state.warming_up and not a.alerting)):
-                weight = 1.0 if volume < state.volume.threshold else VOLUME_SURGE_WEIGHT
+                # A launch or a viral post must not become the hour's normal, even while the
+                # volume detector is still too young to call it anomalous.
+                surging = volume >= state.volume.threshold or (
+                    not state.warming_up
+                    and x["n_10"] > VOLUME_SURGE_RATIO * 10.0 * x["expected_volume_per_min"]
+                )
+                weight = VOLUME_SURGE_WEIGHT if surging else 1.0
                 state.baseline.learn(minute, x, summary.n, summary.neg, volume_weight=weight)
                 state.volume.learn_one(x)
         evicted = 0
