@@ -164,7 +164,26 @@ def _vader_tables() -> _VaderTables:
     )
 
 
-class VaderScorer:
+class _CompoundScorer:
+    """Negativity as the negative part of a VADER-style compound score in [-1, 1]; the
+    language argument is ignored (each subclass reads one language)."""
+
+    def compound_tokens(self, tokens: Tokens) -> float:
+        raise NotImplementedError
+
+    def compound(self, text: str) -> float:
+        """The compound score in [-1, 1], unrounded."""
+        return self.compound_tokens(Tokens(text))
+
+    def score(self, text: str, lang: str | None = None) -> float:
+        return self.score_tokens(Tokens(text), lang)
+
+    def score_tokens(self, tokens: Tokens, lang: str | None = None) -> float:
+        compound = self.compound_tokens(tokens)
+        return -compound if compound < 0.0 else 0.0
+
+
+class VaderScorer(_CompoundScorer):
     """English negativity from VADER's lexicon and rules, without VADER's overheads.
 
     Follows `SentimentIntensityAnalyzer` rule for rule (boosters and dampeners with
@@ -193,18 +212,6 @@ class VaderScorer:
         self._modifiers = frozenset(
             {*tables.boosters, *tables.negations, "no", "never", "without", "so", "this", "least"}
         )
-
-    def score(self, text: str, lang: str | None = None) -> float:
-        compound = self.compound_tokens(Tokens(text))
-        return -compound if compound < 0.0 else 0.0
-
-    def score_tokens(self, tokens: Tokens, lang: str | None = None) -> float:
-        compound = self.compound_tokens(tokens)
-        return -compound if compound < 0.0 else 0.0
-
-    def compound(self, text: str) -> float:
-        """VADER's compound score in [-1, 1], unrounded."""
-        return self.compound_tokens(Tokens(text))
 
     def compound_tokens(self, tokens: Tokens) -> float:
         text = tokens.text
@@ -602,7 +609,7 @@ def _german_lexicon() -> dict[str, float]:
     return lexicon
 
 
-class GermanScorer:
+class GermanScorer(_CompoundScorer):
     """German negativity: the textblob-de polarity lexicon with VADER-style rules.
 
     Negation flips and shrinks (x -0.74) a sentiment word when a negator stands up to
@@ -618,18 +625,6 @@ class GermanScorer:
         self._emoji_valence = {**_vader_tables().emoji_valence, **_EMOJI_SUPPLEMENT}
         self._caps_increment = _vader_tables().caps_increment
         self._negation_scalar = _vader_tables().negation_scalar
-
-    def score(self, text: str, lang: str | None = None) -> float:
-        compound = self.compound_tokens(Tokens(text))
-        return -compound if compound < 0.0 else 0.0
-
-    def score_tokens(self, tokens: Tokens, lang: str | None = None) -> float:
-        compound = self.compound_tokens(tokens)
-        return -compound if compound < 0.0 else 0.0
-
-    def compound(self, text: str) -> float:
-        """Compound score in [-1, 1], as VADER defines it."""
-        return self.compound_tokens(Tokens(text))
 
     def compound_tokens(self, tokens: Tokens) -> float:
         words = tokens.words
