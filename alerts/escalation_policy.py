@@ -48,7 +48,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from stormwatch.alerts.config_section import SectionReader, read_section
-from stormwatch.alerts.event import SEVERITIES, severity_rank
+from stormwatch.alerts.event import SEVERITIES, route_matches, severity_rank
 from stormwatch.exceptions import ConfigError
 
 TARGET_TYPES = ("pagerduty", "alertmanager", "webhook")
@@ -126,9 +126,7 @@ class Policy:
     min_severity: str = "low"
 
     def accepts(self, brand: str, severity: str) -> bool:
-        return (not self.brands or brand.casefold() in self.brands) and severity_rank(
-            severity
-        ) >= severity_rank(self.min_severity)
+        return route_matches(self.brands, self.min_severity, brand, severity)
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,6 +21,20 @@ def severity_rank(severity: str) -> int:
     return SEVERITIES.index(severity)  # type: ignore[arg-type]
 
 
+def route_matches(brands: frozenset[str], min_severity: str, brand: str, severity: str) -> bool:
+    """The filter of every route and policy: brand among `brands` (any when empty, compared
+    case-folded) and severity at least `min_severity`.
+
+    >>> route_matches(frozenset({"acme"}), "high", "ACME", "critical")
+    True
+    >>> route_matches(frozenset(), "high", "acme", "medium")
+    False
+    """
+    return (not brands or brand.casefold() in brands) and severity_rank(severity) >= severity_rank(
+        min_severity
+    )
+
+
 def iso_utc(epoch_seconds: float) -> str:
     """ISO 8601 in UTC with a `Z`, second precision: stable text for keys and JSON."""
     return datetime.fromtimestamp(epoch_seconds, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from stormwatch.alerts.config_section import SectionReader, read_section
-from stormwatch.alerts.event import SEVERITIES, severity_rank
+from stormwatch.alerts.event import SEVERITIES, route_matches
 from stormwatch.exceptions import ConfigError
 
 DEFAULT_API_URL = "https://slack.com/api/"
@@ -35,9 +35,7 @@ class SlackRoute:
     min_severity: str = "low"
 
     def accepts(self, brand: str, severity: str) -> bool:
-        return (not self.brands or brand.casefold() in self.brands) and severity_rank(
-            severity
-        ) >= severity_rank(self.min_severity)
+        return route_matches(self.brands, self.min_severity, brand, severity)
 
 
 @dataclass(frozen=True, slots=True)
