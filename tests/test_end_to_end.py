@@ -148,3 +148,18 @@ def test_cli_run_on_a_file(tmp_path: Path, demo) -> None:  # type: ignore[no-unt
     assert result.exit_code == 0, result.output
     assert "read=30001 processed=30000 dead_lettered=1" in result.output
     assert (tmp_path / "d.jsonl").read_bytes().count(b"\n") == 1
+
+
+def test_streams_without_threads_are_judged_per_brand(demo) -> None:  # type: ignore[no-untyped-def]
+    """Platforms without posts or conversations (mentions) still get every crisis, once,
+    brand-wide, and no benign surge."""
+    pipeline = Pipeline()
+    for c in demo.comments:
+        mention = {k: v for k, v in c.items() if k not in ("thread_id", "parent_id")}
+        pipeline.feed(orjson.dumps(mention))
+    pipeline.finish()
+    assert all(i.thread_id is None for i in pipeline.tracker.history)
+    outcomes, unexplained = match_labels(pipeline.tracker.history, demo.labels)
+    assert not unexplained
+    for o in outcomes:
+        assert len(o.incidents) == (1 if o.label.must_alert else 0), o.label.name
