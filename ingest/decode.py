@@ -7,6 +7,7 @@ the two, so a run can always account for `read = processed + dead-lettered`.
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 
@@ -20,6 +21,9 @@ MAX_FIELD_CHARS = 512
 # Event times outside this range are data errors (milliseconds sent as seconds, zero dates).
 MIN_EVENT_TIME = datetime(2000, 1, 1, tzinfo=UTC).timestamp()
 MAX_EVENT_TIME = datetime(2100, 1, 1, tzinfo=UTC).timestamp()
+# A comment cannot be written in the future; one that says so (a wrong clock) would move
+# the watermark ahead and make every later comment late, so it is dead-lettered.
+MAX_AHEAD_OF_NOW = 3600.0
 
 _KNOWN = frozenset(
     (
@@ -107,16 +111,19 @@ class Decoder:
     'missing_field'
     """
 
-    __slots__ = ("brand_for_text", "max_record_bytes")
+    __slots__ = ("brand_for_text", "max_record_bytes", "clock", "_latest_allowed")
 
     def __init__(
         self,
         *,
         brand_for_text: Callable[[str], str | None] | None = None,
         max_record_bytes: int = MAX_RECORD_BYTES,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self.brand_for_text = brand_for_text
         self.max_record_bytes = max_record_bytes
+        self.clock = clock
+        self._latest_allowed = clock() + MAX_AHEAD_OF_NOW
 
     def decode(self, raw: bytes, source: str = "") -> Comment | DeadLetter:
         try:
@@ -166,6 +173,13 @@ class Decoder:
         if raw_time is None:
             raise _Reject("missing_field", "field 'created_at' is missing")
         created_at = parse_event_time(raw_time)
+        if created_at > self._latest_allowed:
+            self._latest_allowed = self.clock() + MAX_AHEAD_OF_NOW  # the clock moved on
+            if created_at > self._latest_allowed:
+                raise _Reject(
+                    "timestamp_in_future",
+                    f"created_at {raw_time!r} is more than an hour ahead of the clock",
+                )
         brand = get("brand")
         if brand is None and self.brand_for_text is not None:
             brand = self.brand_for_text(text)

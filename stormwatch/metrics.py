@@ -65,6 +65,7 @@ DEAD_LETTER_REASONS = (
     "wrong_type",
     "invalid_timestamp",
     "timestamp_out_of_range",
+    "timestamp_in_future",
     "too_large",
 )
 DELIVERY_OUTCOMES = ("delivered", "failed", "retried", "dropped")

@@ -89,6 +89,15 @@ def test_bad_records_are_dead_lettered_with_reason(raw: bytes, reason: str) -> N
     assert out.raw == raw and out.source == "f:1"
 
 
+def test_event_times_from_the_future_are_dead_lettered() -> None:
+    now = 1772442902.0
+    decoder = Decoder(clock=lambda: now)
+    ok = decoder.decode(orjson.dumps({**GOOD, "created_at": now + 3000}))
+    assert isinstance(ok, Comment)
+    ahead = decoder.decode(orjson.dumps({**GOOD, "created_at": now + 2 * 86400}))
+    assert isinstance(ahead, DeadLetter) and ahead.reason == "timestamp_in_future"
+
+
 def test_brand_derived_from_watchlist() -> None:
     decoder = Decoder(brand_for_text=lambda t: "nestor" if "nestor" in t.lower() else None)
     obj = {k: v for k, v in GOOD.items() if k != "brand"}
