@@ -37,6 +37,8 @@ WARMUP_MINUTES = 60  # a brand's first hour: learn everything, judge against a p
 PRIOR_NEG_SHARE = 0.1  # typical negative share of a brand's comments, until learned
 VOLUME_SURGE_WEIGHT = 0.05  # how much a volume-anomalous minute counts for the baseline
 VOLUME_SURGE_RATIO = 3.0  # volume this many times the expectation is a surge in any case
+BRAND_STATE_IDLE_MINUTES = 7 * 1440  # a brand's baseline outlives a quiet week, no more
+HISTORY_LIMIT = 1000  # incidents and left-alone surges kept for the run's report
 SUPPRESSED_REARM_MINUTES = 60
 
 
@@ -110,9 +112,17 @@ class RunStats:
 
 
 class BrandState:
-    __slots__ = ("baseline", "volume", "normal_texts", "expectation", "expectation_minute")
+    __slots__ = (
+        "baseline",
+        "volume",
+        "normal_texts",
+        "expectation",
+        "expectation_minute",
+        "last_minute",
+    )
 
     def __init__(self) -> None:
+        self.last_minute = 0
         self.baseline = BrandBaseline()
         self.volume = VolumeAnomalyDetector()
         self.normal_texts: deque[str] = deque(maxlen=NORMAL_TEXTS)
@@ -228,7 +238,10 @@ class Pipeline:
             if self.observer is not None:
                 self.observer.comment(c, duplicate=True, late=False)
             return
-        seen[c.id] = int(c.created_at // MINUTE)
+        # Remembered by arrival (the stream's newest minute), not by its own event time, so
+        # a late comment is not forgotten at once and a redelivery of it still dedupes.
+        newest = self.windows.max_event_time
+        seen[c.id] = int(max(c.created_at, newest) // MINUTE)
         if self.pseudonymize is not None and c.author_id is not None:
             c.author_id = self.pseudonymize(c.author_id)
         lang, negativity, topics = self.enricher.enrich(c.text, c.lang)
@@ -308,6 +321,7 @@ class Pipeline:
         for brand, window in windows.brands.items():
             summary = window.close(minute)
             state = self._brand_state(brand)
+            state.last_minute = minute
             normal = state.expected(minute, window)
             x = window_features(window, minute, normal)
             volume = state.volume.score_one(x)
@@ -392,8 +406,7 @@ class Pipeline:
         if may_open and window.key not in self.tracker.open and self._dismissed(window, minute, a):
             self._track_suppressed(window, minute, a, x, "dismissed_before")
             may_open = False
-        recent = window.negatives_since(minute, 1) or window.negatives_since(minute, 30)
-        at = recent[0].comment.created_at if recent else (minute + 1) * MINUTE
+        at = self._decision_time(window, minute)
         self._explaining = (window, minute, list(state.normal_texts))
         event = self.tracker.observe(
             window.key,
@@ -457,6 +470,15 @@ class Pipeline:
         )
         return a.ratio < memory.ratio_bar(signature)
 
+    @staticmethod
+    def _decision_time(window: KeyWindow, minute: int) -> float:
+        """Event time of the newest negative comment the decision saw: the newest in the
+        closing minute (late arrivals folded into it are older), else in the window."""
+        recent = window.negatives_since(minute, 1) or window.negatives_since(minute, 30)
+        if not recent:
+            return (minute + 1) * MINUTE
+        return max(m.comment.created_at for m in recent)
+
     def _spread(
         self,
         thread_window_key: str,
@@ -466,8 +488,7 @@ class Pipeline:
         a: Assessment,
         state: BrandState,
     ) -> None:
-        recent = window.negatives_since(minute, 1) or window.negatives_since(minute, 30)
-        at = recent[0].comment.created_at if recent else (minute + 1) * MINUTE
+        at = self._decision_time(window, minute)
         self._explaining = (window, minute, list(state.normal_texts))
         event = self.tracker.spread(thread_window_key, minute=minute, at=at, x=x, a=a)
         self._explaining = None
@@ -539,4 +560,17 @@ class Pipeline:
         stale = [k for k, s in self._suppressing.items() if minute - s.last_minute > 120]
         for k in stale:
             del self._suppressing[k]
+        # Bounded on endless streams: brands idle for a week lose their state; the run's
+        # history keeps the latest incidents and surges.
+        idle = [
+            b
+            for b, state in self.brands.items()
+            if b not in self.windows.brands
+            and minute - state.last_minute > BRAND_STATE_IDLE_MINUTES
+            and not any(i.brand == b for i in self.tracker.open.values())
+        ]
+        for b in idle:
+            del self.brands[b]
+        del self.tracker.history[:-HISTORY_LIMIT]
+        del self.suppressed[:-HISTORY_LIMIT]
         return len(evicted)
