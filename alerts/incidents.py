@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from urllib.parse import quote
 
 from stormwatch.alerts.event import AlertEvent, iso_utc, severity_rank
 from stormwatch.detectors.crisis import Assessment
@@ -45,8 +46,11 @@ def incident_key(brand: str, thread_id: str | None, minute: int) -> str:
 
     >>> incident_key("acme", None, 29_520_000)
     'acme/*/2026-02-16T00:00Z'
+    >>> incident_key("a/b", "*", 29_520_000)  # escaped: never the brand-wide key
+    'a%2Fb/%2A/2026-02-16T00:00Z'
     """
-    return f"{brand}/{thread_id or '*'}/{iso_utc(minute * 60)[:16]}Z"
+    thread = quote(thread_id, safe="") if thread_id is not None else "*"
+    return f"{quote(brand, safe='')}/{thread}/{iso_utc(minute * 60)[:16]}Z"
 
 
 class IncidentTracker:

@@ -39,7 +39,9 @@ def brand_key(brand: str) -> str:
 
 
 def thread_key(brand: str, thread_id: str) -> str:
-    return f"{brand}/{thread_id}"
+    """A separator no brand or thread id contains: brand "a/b" and thread "b" of brand
+    "a" must not share a window."""
+    return f"{brand}\x1f{thread_id}"
 
 
 class Bucket:

@@ -4,7 +4,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from stormwatch.model import Comment
-from stormwatch.windows import MINUTE, WindowStore, text_signature
+from stormwatch.windows import MINUTE, WindowStore, text_signature, thread_key
 
 T0 = 1_772_438_400.0  # 2026-03-02T08:00:00Z
 LATENESS = 120.0
@@ -107,8 +107,8 @@ def test_idle_threads_are_evicted_and_brand_survives() -> None:
             if m * MINUTE < T0 + 3600:
                 w.close(m)
     evicted = store.evict_idle(T0 + 7200)
-    assert evicted == ["b/old"]
-    assert "b/new" in store.threads and "b" in store.brands
+    assert evicted == [thread_key("b", "old")]
+    assert thread_key("b", "new") in store.threads and "b" in store.brands
 
 
 def test_copy_paste_variants_share_a_signature() -> None:
