@@ -16,6 +16,40 @@ AUTHOR_CAP = 2
 SIGNATURE_CAP = 2
 
 
+_QUIET = {
+    **{f"{kind}_{w}": 0 for kind in ("n", "neg", "eff") for w in WINDOWS},
+    "neg_share_10": 0.0,
+    "neg_share_5": 0.0,
+    "reach_neg_10": 0.0,
+    "neg_prev_10": 0,
+    "neg_authors_30": 0,
+    "neg_authors_10": 0,
+    "top_author_share_30": 0.0,
+    "top3_author_share_30": 0.0,
+    "distinct_text_share_30": 1.0,
+    "top_thread_share_30": 0.0,
+    "top_thread_neg_30": 0,
+    "eff_block_0": 0,
+    "eff_block_1": 0,
+    "eff_block_2": 0,
+}
+
+
+def quiet_features(normal: Expectation) -> dict[str, float]:
+    """The features of a key without a comment in the last 30 minutes: what
+    `window_features` would return, without walking the window (most brands, most
+    minutes, on a platform with thousands of brands)."""
+    return {
+        "expected_volume_per_min": normal.volume_per_min,
+        "expected_neg_per_min": normal.neg_per_min,
+        "brand_neg_per_min": normal.neg_per_min,
+        "base_neg_share": normal.neg_share,
+        "dispersion": normal.dispersion,
+        "minutes_seen": normal.minutes_seen,
+        **_QUIET,
+    }
+
+
 def window_features(
     window: KeyWindow, minute: int, normal: Expectation, key_share: float = 1.0
 ) -> dict[str, float]:

@@ -23,7 +23,7 @@ from stormwatch.detectors.baseline import BrandBaseline, Expectation
 from stormwatch.detectors.crisis import Assessment, CrisisDetector
 from stormwatch.detectors.enrich import Enricher
 from stormwatch.detectors.explain import distinctive_terms
-from stormwatch.detectors.features import WINDOWS, window_features
+from stormwatch.detectors.features import WINDOWS, quiet_features, window_features
 from stormwatch.detectors.feedback import FeedbackMemory, SurgeSignature
 from stormwatch.detectors.surge import LOOKS, poisson_surprise
 from stormwatch.detectors.volume import VolumeAnomalyDetector
@@ -39,6 +39,7 @@ VOLUME_SURGE_WEIGHT = 0.05  # how much a volume-anomalous minute counts for the 
 VOLUME_SURGE_RATIO = 3.0  # volume this many times the expectation is a surge in any case
 BRAND_STATE_IDLE_MINUTES = 7 * 1440  # a brand's baseline outlives a quiet week, no more
 HISTORY_LIMIT = 1000  # incidents and left-alone surges kept for the run's report
+QUIET = Assessment(0.0, 0.0, 0.0, 0.0, 0.0, 0.0, None, False)  # a key without comments
 SUPPRESSED_REARM_MINUTES = 60
 
 
@@ -323,10 +324,16 @@ class Pipeline:
             state = self._brand_state(brand)
             state.last_minute = minute
             normal = state.expected(minute, window)
-            x = window_features(window, minute, normal)
-            volume = state.volume.score_one(x)
-            a = self.crisis.assess(x, volume)
-            self._track_suppressed(window, minute, a, x)
+            if window.last_minute < minute - 29 and not state.warming_up:
+                # Nothing in 30 minutes: nothing to detect, but zeros to learn.
+                x = quiet_features(normal)
+                volume = 0.0
+                a = QUIET
+            else:
+                x = window_features(window, minute, normal)
+                volume = state.volume.score_one(x)
+                a = self.crisis.assess(x, volume)
+                self._track_suppressed(window, minute, a, x)
             if self.observer is not None:
                 self.observer.minute_closed(brand, minute, x, a)
             # Inhibition: when one thread carries most of the brand's excess of negative

@@ -96,6 +96,7 @@ class KeyWindow:
         "last_event",
         "first_minute",
         "total",
+        "last_minute",
     )
 
     def __init__(self, key: str, brand: str, thread_id: str | None, minute: int) -> None:
@@ -108,6 +109,7 @@ class KeyWindow:
         self.last_event = 0.0
         self.first_minute = minute
         self.total = 0
+        self.last_minute = minute  # newest minute holding a comment (late ones included)
 
     def add(self, c: Comment, minute: int, negative: bool, late: bool) -> None:
         bucket = self.open.get(minute)
@@ -115,6 +117,8 @@ class KeyWindow:
             bucket = self.open[minute] = Bucket()
         bucket.n += 1
         self.total += 1
+        if minute > self.last_minute:
+            self.last_minute = minute
         author = c.author_id or c.id
         bucket.authors.add(author)
         if late:

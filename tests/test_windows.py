@@ -114,3 +114,15 @@ def test_idle_threads_are_evicted_and_brand_survives() -> None:
 def test_copy_paste_variants_share_a_signature() -> None:
     assert text_signature("Boycott them NOW!!! #12") == text_signature("boycott them now #13 🙄")
     assert text_signature("Boycott them now") != text_signature("They deleted my comment")
+
+
+def test_quiet_features_are_what_an_empty_window_gives() -> None:
+    from stormwatch.detectors.baseline import Expectation
+    from stormwatch.detectors.features import quiet_features, window_features
+    from stormwatch.windows import KeyWindow
+
+    normal = Expectation(volume_per_min=2.0, neg_share=0.1, dispersion=1.3, minutes_seen=500)
+    window = KeyWindow("b", "b", None, 1000)
+    for m in range(1000, 1040):
+        window.close(m)
+    assert quiet_features(normal) == window_features(window, 1039, normal)
