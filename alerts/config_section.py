@@ -8,11 +8,11 @@ the same file (`--config` or `STORMWATCH_CONFIG`).
 from __future__ import annotations
 
 import os
-import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from stormwatch.config import config_section
 from stormwatch.exceptions import ConfigError
 
 
@@ -27,21 +27,7 @@ def read_section(
     name: str, path: str | Path | None, env: Mapping[str, str] | None = None
 ) -> dict[str, Any]:
     """The `[name]` table of the config file (also under `[stormwatch.name]`), or {}."""
-    chosen = config_path(path, env)
-    if chosen is None:
-        return {}
-    try:
-        data = tomllib.loads(chosen.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ConfigError(f"config file {chosen} not found") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"config file {chosen}: {exc}") from None
-    section = data.get(name)
-    if section is None:
-        section = data.get("stormwatch", {}).get(name, {})
-    if not isinstance(section, dict):
-        raise ConfigError(f"config file {chosen}: [{name}] must be a table")
-    return section
+    return config_section(name, path, env)
 
 
 class SectionReader:

@@ -99,6 +99,34 @@ def _coerce(name: str, raw: Any, annotation: str) -> Any:
     raise ConfigError(f"{name}: unsupported type {annotation}")
 
 
+def read_config_file(path: str | Path) -> dict[str, Any]:
+    """The whole TOML config file, with errors that name it."""
+    try:
+        return tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"config file {path} not found") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"config file {path}: {exc}") from None
+
+
+def config_section(
+    name: str, path: str | Path | None, env: Mapping[str, str] | None = None
+) -> dict[str, Any]:
+    """The `[name]` table (also found under `[stormwatch.name]`) of the config file in use:
+    `path`, else `STORMWATCH_CONFIG`; {} without a file or table."""
+    env = os.environ if env is None else env
+    chosen = path or env.get(f"{ENV_PREFIX}CONFIG")
+    if not chosen:
+        return {}
+    data = read_config_file(chosen)
+    section = data.get(name)
+    if section is None:
+        section = data.get("stormwatch", {}).get(name, {})
+    if not isinstance(section, dict):
+        raise ConfigError(f"config file {chosen}: [{name}] must be a table")
+    return section
+
+
 def load_settings(
     path: str | Path | None = None,
     *,
@@ -115,12 +143,7 @@ def load_settings(
     values: dict[str, Any] = {}
     path = path or env.get(f"{ENV_PREFIX}CONFIG")
     if path:
-        try:
-            data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise ConfigError(f"config file {path} not found") from None
-        except tomllib.TOMLDecodeError as exc:
-            raise ConfigError(f"config file {path}: {exc}") from None
+        data = read_config_file(path)
         section = data.get("stormwatch", data)
         for key, raw in section.items():
             if isinstance(raw, dict):

@@ -39,12 +39,12 @@ STORMWATCH_KAFKA_SSL_CERTFILE, STORMWATCH_KAFKA_SSL_KEYFILE.
 from __future__ import annotations
 
 import os
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
+from stormwatch.config import config_section
 from stormwatch.exceptions import ConfigError
 
 ENV_PREFIX = "STORMWATCH_KAFKA_"
@@ -184,17 +184,9 @@ def load_kafka_settings(
     env = os.environ if env is None else env
     known = {f.name: str(f.type) for f in fields(KafkaSettings)}
     values: dict[str, Any] = {}
-    path = path or env.get("STORMWATCH_CONFIG")
-    if path:
-        try:
-            data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise ConfigError(f"config file {path} not found") from None
-        except tomllib.TOMLDecodeError as exc:
-            raise ConfigError(f"config file {path}: {exc}") from None
-        section = data.get("kafka", {})
-        if not isinstance(section, dict):
-            raise ConfigError(f"config file {path}: [kafka] must be a table")
+    section = config_section("kafka", path, env)
+    if section:
+        path = path or env.get("STORMWATCH_CONFIG")
         for key, raw in section.items():
             if key not in known:
                 raise ConfigError(f"config file {path}: unknown [kafka] setting {key!r}")
