@@ -31,9 +31,9 @@ from rich.console import Console
 from rich.table import Table
 
 from stormwatch.config import Settings
-from stormwatch.ingest.kafka_producer import TopicWriter
-from stormwatch.ingest.scenario import BrandSpec, EventSpec, ScenarioSpec, generate
-from stormwatch.ingest.topics import TopicSpec, ensure_topics
+from stormwatch.evaluation.scenario import BrandSpec, EventSpec, ScenarioSpec, generate
+from stormwatch.kafka.producer import TopicWriter
+from stormwatch.kafka.topics import TopicSpec, ensure_topics
 from stormwatch.runtime import build_pipeline
 
 SESSION_TIMEOUT_MS = 6000  # Tansu holds a join about half of this: both workers make it
@@ -117,7 +117,7 @@ def run_workers(bootstrap: str, topic: str, count: int, workdir: Path) -> tuple[
         procs.append(
             (
                 subprocess.Popen(
-                    [sys.executable, "-m", "stormwatch.kafka_commands", "worker", "--quiet"]
+                    [sys.executable, "-m", "stormwatch.kafka.commands", "worker", "--quiet"]
                     + ["--bootstrap", bootstrap, "--topic", topic, "--group", group]
                     + ["--db", f"sqlite:///{workdir / (group + '.sqlite3')}"]
                     + ["--stop-when-idle", "4", "--alerts-topic", f"{topic}-alerts"]

@@ -23,8 +23,8 @@ from rich.table import Table
 
 from stormwatch.detectors.enrich import Enricher
 from stormwatch.detectors.negativity import MultilingualScorer
+from stormwatch.evaluation.scenario import BrandSpec, EventSpec, ScenarioSpec, generate, write_jsonl
 from stormwatch.ingest.decode import Decoder
-from stormwatch.ingest.scenario import BrandSpec, EventSpec, ScenarioSpec, generate, write_jsonl
 from stormwatch.pipeline import Pipeline
 
 

@@ -101,7 +101,7 @@ def run(
     labels = ()
     with _progress(out) as progress:
         if input is None:
-            from stormwatch.ingest.demo import demo_scenario
+            from stormwatch.evaluation.demo import demo_scenario
 
             task = progress.add_task("generating demo", total=None)
             scenario = demo_scenario(seed)
@@ -140,15 +140,15 @@ def run(
 
 def _metrics(port: int | None):  # type: ignore[no-untyped-def]
     """A metrics observer and its HTTP server, when a port is configured."""
-    from stormwatch.exporter import metrics_address
+    from stormwatch.service.exporter import metrics_address
 
     address = metrics_address(port)
     if address is None:
         return None, None
     from prometheus_client import CollectorRegistry
 
-    from stormwatch.exporter import start_metrics_server
     from stormwatch.metrics import MetricsObserver, StormwatchMetrics
+    from stormwatch.service.exporter import start_metrics_server
 
     registry = CollectorRegistry()
     observer = MetricsObserver(StormwatchMetrics(registry))
@@ -167,7 +167,7 @@ def report(
     brand: Annotated[str | None, typer.Option("--brand", help="Brand to plot.")] = None,
 ) -> None:
     """PNG of a brand's volume, negative share and incidents over time."""
-    from stormwatch.report import ReportError, render_report
+    from stormwatch.evaluation.report import ReportError, render_report
 
     try:
         written = render_report(alerts, out, comments_path=comments, brand=brand)
@@ -186,7 +186,7 @@ def evaluate_nab(
     ] = None,
 ) -> None:
     """Score the volume detector on NAB data with NAB's rules."""
-    from stormwatch.nab_evaluation import evaluate_nab_dir
+    from stormwatch.evaluation.nab_scoring import evaluate_nab_dir
 
     result = evaluate_nab_dir(directory, console=Console(stderr=as_json), threshold=threshold)
     if as_json:
@@ -203,7 +203,7 @@ def evaluate_scenarios(
     config: Annotated[Path | None, typer.Option("--config", help="TOML settings file.")] = None,
 ) -> None:
     """Run the pipeline over labelled streams: recall, lead, false alarms, benign incidents."""
-    from stormwatch.scenario_evaluation import evaluate_scenarios_dir
+    from stormwatch.evaluation.scenario_scoring import evaluate_scenarios_dir
 
     console = Console(stderr=as_json)  # keep stdout's last line the JSON
     try:
@@ -223,7 +223,7 @@ def evaluate_suite(
     seed: Annotated[int, typer.Option(help="Seed of the suite.")] = 1,
 ) -> None:
     """Write the labelled scenario suite (NAME.jsonl + NAME.labels.json)."""
-    from stormwatch.scenario_suite import write_suite
+    from stormwatch.evaluation.suite import write_suite
 
     for path in write_suite(out, seed):
         Console().print(f"wrote {path}")
@@ -260,7 +260,7 @@ def serve(
     """Slack buttons (POST /slack/actions), outbox delivery and on-call escalation."""
     import logging
 
-    from stormwatch.serve import serve as run_service
+    from stormwatch.service.serve import serve as run_service
 
     logging.basicConfig(level=logging.INFO)
     settings = _settings(config, database_url=db)
@@ -315,7 +315,7 @@ def feedback(
 def _kafka_commands() -> None:
     # Defined in their own module (options for brokers, groups and topics); imports inside
     # the commands are lazy, so `stormwatch run` does not load kafka-python.
-    from stormwatch.kafka_commands import produce, worker
+    from stormwatch.kafka.commands import produce, worker
 
     app.command()(produce)
     app.command()(worker)

@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.table import Table
 
 from stormwatch.detectors.guards import BENIGN_REASONS
-from stormwatch.label_matching import Label, match_labels
+from stormwatch.evaluation.label_matching import Label, match_labels
 from stormwatch.pipeline import Pipeline
 
 

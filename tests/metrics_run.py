@@ -10,7 +10,7 @@ import orjson
 from prometheus_client import CollectorRegistry
 
 from stormwatch.alerts.sinks import JsonlAlertSink, MemoryAlertSink
-from stormwatch.ingest.scenario import BrandSpec, EventSpec, Scenario, ScenarioSpec, generate
+from stormwatch.evaluation.scenario import BrandSpec, EventSpec, Scenario, ScenarioSpec, generate
 from stormwatch.metrics import MetricsObserver, StormwatchMetrics
 from stormwatch.pipeline import Pipeline
 

@@ -263,8 +263,8 @@ def test_alertmanager_routes_incidents_and_pipeline_alerts() -> None:
 def test_report_renders_a_readable_png(tmp_path: Path) -> None:
     import matplotlib.image
 
-    from stormwatch.ingest.scenario import write_jsonl
-    from stormwatch.report import ReportError, render_report
+    from stormwatch.evaluation.report import ReportError, render_report
+    from stormwatch.evaluation.scenario import write_jsonl
 
     alerts = tmp_path / "alerts.jsonl"
     run = run_scenario(alerts)

@@ -10,9 +10,9 @@ import orjson
 import pytest
 
 from stormwatch.alerts.sinks import JsonlAlertSink, MemoryAlertSink
+from stormwatch.evaluation.demo import demo_scenario
+from stormwatch.evaluation.label_matching import match_labels
 from stormwatch.ingest.dead_letters import JsonlDeadLetters
-from stormwatch.ingest.demo import demo_scenario
-from stormwatch.label_matching import match_labels
 from stormwatch.pipeline import Pipeline
 
 

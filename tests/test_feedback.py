@@ -7,8 +7,14 @@ import orjson
 import pytest
 
 from stormwatch.detectors.feedback import FeedbackMemory, SurgeSignature
+from stormwatch.evaluation.scenario import (
+    DEFAULT_START,
+    BrandSpec,
+    EventSpec,
+    ScenarioSpec,
+    generate,
+)
 from stormwatch.ingest.decode import parse_event_time
-from stormwatch.ingest.scenario import DEFAULT_START, BrandSpec, EventSpec, ScenarioSpec, generate
 from stormwatch.pipeline import Pipeline
 
 DAY = 86400.0

@@ -5,10 +5,10 @@ from __future__ import annotations
 import orjson
 import pytest
 
-from stormwatch import checkpoint
 from stormwatch.config import Settings
 from stormwatch.exceptions import ConfigError
-from stormwatch.kafka_config import load_kafka_settings
+from stormwatch.kafka import checkpoint
+from stormwatch.kafka.settings import load_kafka_settings
 from stormwatch.pipeline import Pipeline
 
 

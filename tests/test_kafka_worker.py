@@ -18,8 +18,8 @@ from kafka.partitioner.default import murmur2
 
 from stormwatch.alerts.store import IncidentStore
 from stormwatch.ingest.decode import parse_event_time
-from stormwatch.kafka_config import KafkaSettings
-from stormwatch.worker import read_checkpoints
+from stormwatch.kafka.settings import KafkaSettings
+from stormwatch.kafka.worker import read_checkpoints
 from tests.kafka_harness import (
     Broker,
     WorkerProcess,
@@ -261,7 +261,7 @@ def test_produce_sends_valid_comments_keyed_by_brand_and_reports_the_rest(
     unique: Callable[[str], str],
     tmp_path: Path,
 ) -> None:
-    from stormwatch.ingest.kafka_producer import publish_comments
+    from stormwatch.kafka.producer import publish_comments
 
     topic = create_topic(unique("produce"), partitions=3)
     good = [

@@ -14,7 +14,6 @@ import pytest
 from prometheus_client import CollectorRegistry
 
 from stormwatch.exceptions import ConfigError
-from stormwatch.exporter import metrics_address, start_metrics_server
 from stormwatch.metrics import (
     COMMENT_OUTCOMES,
     DEAD_LETTER_REASONS,
@@ -24,6 +23,7 @@ from stormwatch.metrics import (
 )
 from stormwatch.model import Comment
 from stormwatch.pipeline import Pipeline
+from stormwatch.service.exporter import metrics_address, start_metrics_server
 from tests.metrics_run import MetricsRun, run_scenario
 
 
@@ -119,8 +119,8 @@ def _index_at_hour(hours: float) -> int:
 
 
 def _first_index_after(t: float) -> int:
+    from stormwatch.evaluation.scenario import generate
     from stormwatch.ingest.decode import parse_event_time
-    from stormwatch.ingest.scenario import generate
     from tests.metrics_run import SPEC
 
     comments = generate(SPEC).comments

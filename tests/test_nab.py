@@ -1,4 +1,5 @@
-"""Tests for stormwatch.nab: hand-computed rules, then NAB's published realTweets figures.
+"""Tests for stormwatch.evaluation.nab: hand-computed rules, then NAB's published realTweets
+figures.
 
 The golden numbers come from the shared NAB folder (SCORING.md section 9, scoreboard.json):
 NAB's published per-row anomaly scores for `numenta` and `windowedGaussian`, scored at the
@@ -16,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from stormwatch import nab
+from stormwatch.evaluation import nab
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 NAB_DIR = Path(os.environ.get("STORMWATCH_NAB_DIR", REPO_ROOT.parent / "shared" / "data" / "nab"))

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
-from stormwatch.nab_evaluation import _parse_scoreboard_md, alarms, evaluate_nab_dir
+from stormwatch.evaluation.nab_scoring import _parse_scoreboard_md, alarms, evaluate_nab_dir
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 NAB_DIR = Path(os.environ.get("STORMWATCH_NAB_DIR", REPO_ROOT.parent / "shared" / "data" / "nab"))

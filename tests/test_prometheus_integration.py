@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from stormwatch.exporter import MetricsServer, start_metrics_server
+from stormwatch.service.exporter import MetricsServer, start_metrics_server
 from tests.metrics_run import SPEC, MetricsRun, run_scenario
 
 pytestmark = pytest.mark.integration
@@ -36,8 +36,8 @@ def free_port() -> int:
 @pytest.fixture(scope="module")
 def storm() -> Iterator[tuple[MetricsRun, MetricsServer]]:
     """Stopped in the middle of the firestorm: an incident is open, the score is high."""
+    from stormwatch.evaluation.scenario import generate
     from stormwatch.ingest.decode import parse_event_time
-    from stormwatch.ingest.scenario import generate
 
     comments = generate(SPEC).comments
     t = SPEC.start + 11.5 * 3600

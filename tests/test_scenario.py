@@ -13,8 +13,8 @@ from typing import Any
 import numpy as np
 import pytest
 
-from stormwatch.ingest.demo import demo_scenario, demo_spec
-from stormwatch.ingest.scenario import (
+from stormwatch.evaluation.demo import demo_scenario, demo_spec
+from stormwatch.evaluation.scenario import (
     BREAKOUT_FACTOR,
     KINDS,
     BrandSpec,

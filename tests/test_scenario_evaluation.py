@@ -8,9 +8,9 @@ from pathlib import Path
 
 from rich.console import Console
 
-from stormwatch.ingest.scenario import BrandSpec, EventSpec, ScenarioSpec, generate, write_jsonl
-from stormwatch.scenario_evaluation import evaluate_scenarios_dir
-from stormwatch.scenario_suite import build_suite
+from stormwatch.evaluation.scenario import BrandSpec, EventSpec, ScenarioSpec, generate, write_jsonl
+from stormwatch.evaluation.scenario_scoring import evaluate_scenarios_dir
+from stormwatch.evaluation.suite import build_suite
 
 _H = 3600.0
 

@@ -16,7 +16,7 @@ import pytest
 from stormwatch.alerts.slack_signature import sign
 from stormwatch.alerts.store import IncidentStore
 from stormwatch.config import Settings
-from stormwatch.serve import Service, build_service
+from stormwatch.service.serve import Service, build_service
 from tests.fake_slack import FakeSlack
 from tests.test_slack_delivery import alert
 

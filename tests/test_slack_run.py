@@ -11,7 +11,7 @@ from rich.console import Console
 from stormwatch.alerts.outbox_sink import DryRunSlackSink, OutboxSink
 from stormwatch.alerts.slack_config import SlackConfig
 from stormwatch.config import Settings
-from stormwatch.ingest.demo import demo_scenario
+from stormwatch.evaluation.demo import demo_scenario
 from stormwatch.runtime import build_pipeline
 from tests.fake_slack import FakeSlack
 from tests.test_slack_delivery import alert

@@ -32,19 +32,19 @@ from typing import IO, Any
 
 import orjson
 
-from stormwatch import checkpoint
 from stormwatch.alerts.event import AlertEvent
 from stormwatch.alerts.store import Delivery, IncidentStore
 from stormwatch.config import Settings
 from stormwatch.exceptions import StormwatchError
-from stormwatch.ingest.kafka_producer import TopicWriter
-from stormwatch.ingest.kafka_source import KafkaSource, read_latest, scan
-from stormwatch.ingest.topics import partition_for_key, worker_topics
-from stormwatch.kafka_config import KafkaSettings
+from stormwatch.kafka import checkpoint
+from stormwatch.kafka.producer import TopicWriter
+from stormwatch.kafka.settings import KafkaSettings
+from stormwatch.kafka.source import KafkaSource, read_latest, scan
+from stormwatch.kafka.topics import partition_for_key, worker_topics
 from stormwatch.model import DeadLetter
 from stormwatch.pipeline import AlertSink, DeadLetterSink, Pipeline, PipelineObserver, RunStats
 
-log = logging.getLogger("stormwatch.worker")
+log = logging.getLogger("stormwatch.kafka.worker")
 
 ALERTS_TARGET = "kafka"  # the outbox target whose rows go to the alerts topic
 POLL_SECONDS = 0.5

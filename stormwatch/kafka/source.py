@@ -24,7 +24,7 @@ from kafka import ConsumerRebalanceListener, KafkaConsumer, TopicPartition
 from kafka.errors import KafkaError
 from kafka.structs import OffsetAndMetadata
 
-from stormwatch.ingest.exceptions import BrokerUnavailable, IngestError
+from stormwatch.kafka.exceptions import BrokerError, BrokerUnavailable
 
 Partitions = Callable[[list[int]], None]
 
@@ -124,7 +124,7 @@ class KafkaSource:
         try:
             fetched = self._consumer.poll(timeout_ms=int(timeout_s * 1000))
         except KafkaError as exc:
-            raise IngestError(f"poll of {self.topic} failed: {exc}") from exc
+            raise BrokerError(f"poll of {self.topic} failed: {exc}") from exc
         batches = []
         for tp, records in fetched.items():
             if records:
@@ -159,7 +159,7 @@ class KafkaSource:
             else:
                 self._consumer.commit_async(request)
         except KafkaError as exc:
-            raise IngestError(f"offset commit for {self.topic} failed: {exc}") from exc
+            raise BrokerError(f"offset commit for {self.topic} failed: {exc}") from exc
 
     def pause(self, partitions: Sequence[int]) -> None:
         """Fetch nothing from `partitions` until `resume()` (safe in rebalance callbacks)."""
@@ -221,7 +221,7 @@ def read_latest(
         last_records = time.monotonic()
         while open_tps:
             if time.monotonic() > deadline:
-                raise IngestError(f"reading {topic} {sorted(tps[t] for t in open_tps)} timed out")
+                raise BrokerError(f"reading {topic} {sorted(tps[t] for t in open_tps)} timed out")
             fetched = consumer.poll(timeout_ms=200, max_records=5000)
             for tp, records in fetched.items():
                 latest = out[tps[tp]]
@@ -238,7 +238,7 @@ def read_latest(
                     open_tps.discard(tp)
         return out
     except KafkaError as exc:
-        raise IngestError(f"reading {topic} failed: {exc}") from exc
+        raise BrokerError(f"reading {topic} failed: {exc}") from exc
     finally:
         consumer.close(autocommit=False)
 
@@ -272,8 +272,8 @@ def scan(
                 return out
             if end is None and time.monotonic() - last_records > quiet_s:
                 return out
-        raise IngestError(f"reading {topic}[{partition}] from {start} timed out")
+        raise BrokerError(f"reading {topic}[{partition}] from {start} timed out")
     except KafkaError as exc:
-        raise IngestError(f"reading {topic}[{partition}] failed: {exc}") from exc
+        raise BrokerError(f"reading {topic}[{partition}] failed: {exc}") from exc
     finally:
         consumer.close(autocommit=False)

@@ -18,7 +18,7 @@ from __future__ import annotations
 import random
 from pathlib import Path
 
-from stormwatch.ingest.scenario import (
+from stormwatch.evaluation.scenario import (
     DEFAULT_START,
     BrandSpec,
     EventSpec,

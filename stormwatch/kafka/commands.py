@@ -2,7 +2,7 @@
 
 Written as plain typer command functions so that the main CLI registers them with
 `app.command()(produce)` and `app.command()(worker)`; `python -m
-stormwatch.kafka_commands worker ...` runs them without it (the integration tests do,
+stormwatch.kafka.commands worker ...` runs them without it (the integration tests do,
 so that a SIGKILL hits a real worker process).
 """
 
@@ -58,9 +58,9 @@ def produce(
     config: ConfigOption = None,
 ) -> None:
     """Publish comments to Kafka keyed by brand (acks=all); invalid lines are reported."""
-    from stormwatch.ingest.kafka_producer import TopicWriter, publish_comments
-    from stormwatch.ingest.topics import TopicSpec, ensure_topics
-    from stormwatch.kafka_config import load_kafka_settings
+    from stormwatch.kafka.producer import TopicWriter, publish_comments
+    from stormwatch.kafka.settings import load_kafka_settings
+    from stormwatch.kafka.topics import TopicSpec, ensure_topics
 
     try:
         kafka = load_kafka_settings(
@@ -151,8 +151,8 @@ def worker(
     from stormwatch.alerts.store import IncidentStore
     from stormwatch.config import load_settings
     from stormwatch.ingest.dead_letters import JsonlDeadLetters
-    from stormwatch.kafka_config import load_kafka_settings
-    from stormwatch.worker import StatusLog, Worker, pipeline_factory, summary_json
+    from stormwatch.kafka.settings import load_kafka_settings
+    from stormwatch.kafka.worker import StatusLog, Worker, pipeline_factory, summary_json
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     logging.getLogger("kafka").setLevel(logging.WARNING)
@@ -178,7 +178,7 @@ def worker(
             )
         store = IncidentStore.open(settings.database_url)
         observer, metrics, registry = None, None, None
-        from stormwatch.exporter import metrics_address
+        from stormwatch.service.exporter import metrics_address
 
         address = metrics_address(metrics_port)
         if address is not None:
@@ -206,7 +206,7 @@ def worker(
         )
         server = None
         if address is not None and registry is not None:
-            from stormwatch.exporter import start_metrics_server
+            from stormwatch.service.exporter import start_metrics_server
 
             server = start_metrics_server(
                 address[1], registry, host=address[0], health=w.healthy, ready=w.ready

@@ -8,7 +8,7 @@ launch, a bot burst at night and one very angry customer of a tiny shop.
 
 from __future__ import annotations
 
-from stormwatch.ingest.scenario import (
+from stormwatch.evaluation.scenario import (
     DEFAULT_START,
     BrandSpec,
     EventSpec,

@@ -17,7 +17,7 @@ from kafka.admin import NewTopic
 from kafka.errors import KafkaError, TopicAlreadyExistsError
 from kafka.partitioner.default import murmur2
 
-from stormwatch.ingest.exceptions import BrokerUnavailable, TopicError
+from stormwatch.kafka.exceptions import BrokerUnavailable, TopicError
 
 COMPACTED = {"cleanup.policy": "compact"}
 

@@ -15,7 +15,7 @@ likelihood-z reaches the threshold, and after an alarm the brand stays quiet for
 refractory period (`REFRACTORY_MINUTES` of event time), because one surge is one alarm,
 not one per 5-minute row. The refractory period depends on the threshold, so NAB's
 threshold optimisation runs over a grid of likelihood-z thresholds, each scored with NAB's rules
-(`stormwatch.nab.score_corpus`), one threshold per profile for the whole corpus (tuned
+(`stormwatch.evaluation.nab.score_corpus`), one threshold per profile for the whole corpus (tuned
 on the data it scores, which is how the published "re-tuned on realTweets" comparison
 point was made too). The per-row anomaly scores NAB sees are 1 at alarms, 0 elsewhere.
 """
@@ -33,9 +33,9 @@ import numpy as np
 from rich.console import Console
 from rich.table import Table
 
-from stormwatch import nab
 from stormwatch.detectors.baseline import BrandBaseline
 from stormwatch.detectors.volume import VolumeAnomalyDetector, VolumeLikelihood
+from stormwatch.evaluation import nab
 
 __all__ = [
     "PIPELINE_SURGE_WEIGHT",

@@ -20,7 +20,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 if TYPE_CHECKING:
-    from stormwatch.scenario_evaluation import ScenarioRun
+    from stormwatch.evaluation.scenario_scoring import ScenarioRun
 
 __all__ = ["write_event_charts"]
 

@@ -32,8 +32,8 @@ from rich.progress import (
 )
 
 from stormwatch.ingest.decode import Decoder
-from stormwatch.ingest.exceptions import BrokerUnavailable, ProduceError
 from stormwatch.ingest.file_source import FileSource
+from stormwatch.kafka.exceptions import BrokerUnavailable, ProduceError
 from stormwatch.model import DeadLetter
 
 MAX_REQUEST_BYTES = 1_000_000  # the broker default message.max.bytes is about 1 MB

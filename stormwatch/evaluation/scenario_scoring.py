@@ -1,8 +1,8 @@
 """`stormwatch evaluate scenarios DIR`: the full pipeline over labelled comment streams,
 judged the way an on-call person would judge it.
 
-Layout of DIR (what `stormwatch.scenario_suite.write_suite` and
-`stormwatch.ingest.scenario.write_jsonl` write): per stream `NAME.jsonl` (comments in the
+Layout of DIR (what `stormwatch.evaluation.suite.write_suite` and
+`stormwatch.evaluation.scenario.write_jsonl` write): per stream `NAME.jsonl` (comments in the
 input contract, delivery order) and beside it `NAME.labels.json` (one `EventLabel` JSON
 object per line: name, kind, brand, thread_id, must_alert, onset, breakout, end, lang).
 A stream without a labels file is skipped with a note.
@@ -31,8 +31,8 @@ from stormwatch.alerts.event import AlertEvent
 from stormwatch.alerts.incidents import Incident
 from stormwatch.config import Settings
 from stormwatch.detectors.crisis import Assessment
-from stormwatch.ingest.scenario import EventLabel, read_labels
-from stormwatch.label_matching import LabelOutcome, match_labels
+from stormwatch.evaluation.label_matching import LabelOutcome, match_labels
+from stormwatch.evaluation.scenario import EventLabel, read_labels
 from stormwatch.model import Comment, DeadLetter
 from stormwatch.pipeline import Pipeline, SuppressedSurge
 
@@ -223,7 +223,7 @@ def evaluate_scenarios_dir(
     }
     _print_tables(console, figures)
     if out_dir is not None:
-        from stormwatch.scenario_charts import write_event_charts
+        from stormwatch.evaluation.charts import write_event_charts
 
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)

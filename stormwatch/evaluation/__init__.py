@@ -1,0 +1,1 @@
+"""Evaluation: the scenario generator and suite, scenario and NAB scoring, charts, reports."""

@@ -1,0 +1,41 @@
+"""Seeded, labelled synthetic comment streams for the demo, end-to-end tests and evaluation."""
+
+from stormwatch.evaluation.scenario.generator import (
+    BREAKOUT_FACTOR,
+    DEFAULT_START,
+    DOMAINS,
+    KINDS,
+    MUST_ALERT,
+    TEXT_KINDS,
+    TOPICS,
+    BrandSpec,
+    EventLabel,
+    EventSpec,
+    Scenario,
+    ScenarioSpec,
+    activity_profile,
+    generate,
+    read_labels,
+    sample_text,
+    write_jsonl,
+)
+
+__all__ = [
+    "BREAKOUT_FACTOR",
+    "DEFAULT_START",
+    "DOMAINS",
+    "KINDS",
+    "MUST_ALERT",
+    "TEXT_KINDS",
+    "TOPICS",
+    "BrandSpec",
+    "EventLabel",
+    "EventSpec",
+    "Scenario",
+    "ScenarioSpec",
+    "activity_profile",
+    "generate",
+    "read_labels",
+    "sample_text",
+    "write_jsonl",
+]

@@ -1,0 +1,1 @@
+"""The always-on process: the Slack actions HTTP server and the metrics/health server."""
