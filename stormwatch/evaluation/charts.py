@@ -10,7 +10,6 @@ labelled window is shaded, the breakout is a dashed line, incident events are ma
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import matplotlib
 
@@ -19,8 +18,7 @@ import matplotlib.dates as mdates  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-if TYPE_CHECKING:
-    from stormwatch.evaluation.scenario_scoring import ScenarioRun
+from stormwatch.evaluation.scenario_run import ScenarioRun  # noqa: E402
 
 __all__ = ["write_event_charts"]
 

@@ -18,115 +18,20 @@ pipeline took. The same `Pipeline` and `Settings` as production; no evaluation m
 from __future__ import annotations
 
 import statistics
-import time
-from collections import defaultdict
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from rich.console import Console
 from rich.table import Table
 
-from stormwatch.alerts.event import AlertEvent
-from stormwatch.alerts.incidents import Incident
 from stormwatch.config import Settings
-from stormwatch.detectors.crisis import Assessment
-from stormwatch.evaluation.label_matching import LabelOutcome, match_labels
-from stormwatch.evaluation.scenario import EventLabel, read_labels
-from stormwatch.model import Comment, DeadLetter
-from stormwatch.pipeline import Pipeline, SuppressedSurge
+from stormwatch.evaluation.label_matching import LabelOutcome
+from stormwatch.evaluation.scenario import read_labels
+from stormwatch.evaluation.scenario_run import ScenarioRun, run_scenario
 
-__all__ = ["ScenarioRun", "TrafficRecorder", "evaluate_scenarios_dir", "run_scenario"]
+__all__ = ["evaluate_scenarios_dir"]
 
 FIRESTORM_KINDS = frozenset({"firestorm", "spreading"})
-
-
-@dataclass(slots=True)
-class TrafficRecorder:
-    """A `PipelineObserver` that keeps per-minute volume and negatives per brand (and per
-    labelled thread) and the alert events, for the report's charts."""
-
-    negative_threshold: float
-    threads: frozenset[tuple[str, str]] = frozenset()
-    volume: dict[str, dict[int, list[int]]] = field(default_factory=dict)
-    thread_volume: dict[tuple[str, str], dict[int, list[int]]] = field(default_factory=dict)
-    alerts: list[AlertEvent] = field(default_factory=list)
-    brand_minutes: dict[str, list[tuple[int, float, float, float, str | None]]] = field(
-        default_factory=lambda: defaultdict(list)
-    )
-
-    def comment(self, c: Comment, *, duplicate: bool, late: bool) -> None:
-        if duplicate:
-            return
-        minute = int(c.created_at // 60)
-        negative = int((c.negativity or 0.0) >= self.negative_threshold)
-        per_brand = self.volume.setdefault(c.brand, {})
-        slot = per_brand.get(minute)
-        if slot is None:
-            per_brand[minute] = [1, negative]
-        else:
-            slot[0] += 1
-            slot[1] += negative
-        if c.thread_id is not None and (c.brand, c.thread_id) in self.threads:
-            per_thread = self.thread_volume.setdefault((c.brand, c.thread_id), {})
-            tslot = per_thread.setdefault(minute, [0, 0])
-            tslot[0] += 1
-            tslot[1] += negative
-
-    def dead_letter(self, letter: DeadLetter) -> None:
-        pass
-
-    def minute_closed(self, brand: str, minute: int, x: dict[str, float], a: Assessment) -> None:
-        self.brand_minutes[brand].append((minute, a.score, a.ratio, a.volume, a.benign))
-
-    def alert(self, event: AlertEvent) -> None:
-        self.alerts.append(event)
-
-    def keys(self, *, brands: int, threads: int, evicted: int) -> None:
-        pass
-
-
-@dataclass(slots=True)
-class ScenarioRun:
-    """One stream through the pipeline, with what is needed to judge and draw it."""
-
-    name: str
-    labels: list[EventLabel]
-    incidents: list[Incident]
-    outcomes: list[LabelOutcome]
-    unexplained: list[Incident]
-    suppressed: list[SuppressedSurge]
-    recorder: TrafficRecorder
-    comments: int
-    seconds: float
-    brand_days: float
-
-
-def run_scenario(comments_path: Path, labels: list[EventLabel], settings: Settings) -> ScenarioRun:
-    """Feed one JSONL stream through a fresh pipeline and match its incidents to labels."""
-    threads = frozenset((lab.brand, lab.thread_id) for lab in labels if lab.thread_id)
-    recorder = TrafficRecorder(settings.negative_threshold, threads)
-    pipeline = Pipeline(settings, observer=recorder)
-    started = time.perf_counter()
-    with comments_path.open("rb") as fh:
-        pipeline.feed_lines(fh, comments_path.name)
-    stats = pipeline.finish()
-    seconds = time.perf_counter() - started
-    incidents = list(pipeline.tracker.history)
-    outcomes, unexplained = match_labels(incidents, labels, lateness=settings.lateness_seconds)
-    brand_days = sum((max(v) - min(v) + 1) / 1440.0 for v in recorder.volume.values() if v)
-    return ScenarioRun(
-        name=comments_path.stem,
-        labels=labels,
-        incidents=incidents,
-        outcomes=outcomes,
-        unexplained=unexplained,
-        suppressed=list(pipeline.suppressed),
-        recorder=recorder,
-        comments=stats.processed,
-        seconds=seconds,
-        brand_days=brand_days,
-    )
 
 
 def _bot_report(run: ScenarioRun, outcome: LabelOutcome) -> str:
