@@ -26,6 +26,7 @@ from stormwatch.alerts import store as store_module
 from stormwatch.alerts.event import EVENT_KINDS, SEVERITIES, AlertEvent
 from stormwatch.alerts.exceptions import AlertsError, StoreError
 from stormwatch.alerts.store import IncidentStore, migrate
+from stormwatch.alerts.store import schema as store_schema
 
 T0 = 1_772_442_902.0  # event time of the first comment, 2026-03-02T09:15:02Z
 WALL = 1_800_000_000.0  # the fake wall clock starts here
@@ -534,7 +535,7 @@ def test_migrated_schema_has_the_columns_the_queries_use(db_url: str) -> None:
     engine = sa.create_engine(db_url)
     try:
         inspector = sa.inspect(engine)
-        for table in store_module._metadata.sorted_tables:
+        for table in store_schema.METADATA.sorted_tables:
             columns = {c["name"] for c in inspector.get_columns(table.name)}
             assert columns == set(table.columns.keys()), table.name
         with engine.connect() as conn:

@@ -1,0 +1,20 @@
+"""`IncidentStore`: one object over one database, composed of the store's concerns.
+
+Each concern is a class of its own module over the same connection (`StoreBase`):
+incidents and their events (`incidents`), the delivery outbox (`outbox`), and what people
+add (`human_input`). The tables and migrations are in `schema`, the rows in `rows`.
+"""
+
+from __future__ import annotations
+
+from stormwatch.alerts.store.human_input import HumanInput
+from stormwatch.alerts.store.incidents import IncidentRecords
+from stormwatch.alerts.store.outbox import Outbox
+
+
+class IncidentStore(IncidentRecords, Outbox, HumanInput):
+    """Incidents, their events, the delivery outbox and human input, in one database.
+
+    Open with `IncidentStore.open(url)`; safe to share between threads, and between
+    processes on one PostgreSQL database (or one SQLite file).
+    """
