@@ -152,7 +152,8 @@ def worker(
     from stormwatch.config import load_settings
     from stormwatch.ingest.dead_letters import JsonlDeadLetters
     from stormwatch.kafka.settings import load_kafka_settings
-    from stormwatch.kafka.worker import StatusLog, Worker, pipeline_factory, summary_json
+    from stormwatch.kafka.sinks import StatusLog
+    from stormwatch.kafka.worker import Worker, pipeline_factory, summary_json
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     logging.getLogger("kafka").setLevel(logging.WARNING)

@@ -27,115 +27,29 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import orjson
 
-from stormwatch.alerts.event import AlertEvent
 from stormwatch.alerts.store import Delivery, IncidentStore
 from stormwatch.config import Settings
 from stormwatch.exceptions import StormwatchError
 from stormwatch.kafka import checkpoint
 from stormwatch.kafka.producer import TopicWriter
 from stormwatch.kafka.settings import KafkaSettings
+from stormwatch.kafka.sinks import ALERTS_TARGET, AlertGate, DeadLetterTopic, StatusLog
 from stormwatch.kafka.source import KafkaSource, read_latest, scan
 from stormwatch.kafka.topics import partition_for_key, worker_topics
-from stormwatch.model import DeadLetter
 from stormwatch.pipeline import AlertSink, DeadLetterSink, Pipeline, PipelineObserver, RunStats
 
 log = logging.getLogger("stormwatch.kafka.worker")
 
-ALERTS_TARGET = "kafka"  # the outbox target whose rows go to the alerts topic
 POLL_SECONDS = 0.5
 LAG_EVERY_SECONDS = 1.0
 
 
 class WorkerError(StormwatchError):
     """The worker cannot go on safely; it stops without committing what is not safe."""
-
-
-class StatusLog:
-    """Machine-readable lifecycle lines (assigned, restored, checkpoint, alert, stopped),
-    one JSON object each, flushed per line so that a SIGKILL loses at most the last."""
-
-    def __init__(self, path: str | Path | None) -> None:
-        self._file: IO[bytes] | None = open(path, "ab") if path else None  # noqa: SIM115
-
-    def write(self, event: str, **fields: Any) -> None:
-        if self._file is not None:
-            self._file.write(orjson.dumps({"event": event, "at": time.time(), **fields}) + b"\n")
-            self._file.flush()
-
-    def close(self) -> None:
-        if self._file is not None:
-            self._file.close()
-
-
-class AlertGate:
-    """The pipeline's only alert sink: persist, and pass on only what is new."""
-
-    def __init__(
-        self,
-        store: IncidentStore,
-        *,
-        local: Sequence[AlertSink] = (),
-        targets: Sequence[str] = (ALERTS_TARGET,),
-        status: StatusLog | None = None,
-    ) -> None:
-        self.store = store
-        self.local = list(local)
-        self.targets = tuple(targets)
-        self.status = status
-        self.recorded = 0
-        self.repeated = 0
-        self.queued = False  # recorded since the outbox was last drained
-
-    def emit(self, event: AlertEvent) -> None:
-        if not self.store.record(event, targets=self.targets):
-            self.repeated += 1
-            return
-        self.recorded += 1
-        self.queued = True
-        for sink in self.local:
-            sink.emit(event)
-        if self.status is not None:
-            self.status.write("alert", incident=event.incident, kind=event.event)
-
-    def close(self) -> None:
-        for sink in self.local:
-            sink.close()
-
-
-class DeadLetterTopic:
-    """Undecodable records to the dead-letter topic: the original bytes as the value, the
-    reason, detail and source (topic:partition:offset) as headers."""
-
-    def __init__(
-        self, writer: TopicWriter, topic: str, *, local: DeadLetterSink | None = None
-    ) -> None:
-        self.writer = writer
-        self.topic = topic
-        self.local = local
-        self.count = 0
-
-    def write(self, letter: DeadLetter) -> None:
-        self.writer.send(
-            self.topic,
-            value=letter.raw,
-            headers=(
-                ("reason", letter.reason.encode()),
-                ("detail", letter.detail[:1000].encode("utf-8", "replace")),
-                ("source", letter.source.encode("utf-8", "replace")),
-            ),
-        )
-        self.count += 1
-        if self.local is not None:
-            self.local.write(letter)
-
-    def close(self) -> None:
-        if self.local is not None:
-            self.local.close()
 
 
 @dataclass(slots=True)
@@ -647,9 +561,6 @@ def summary_json(summary: WorkerSummary) -> dict[str, Any]:
 
 
 __all__ = [
-    "AlertGate",
-    "DeadLetterTopic",
-    "StatusLog",
     "Worker",
     "WorkerError",
     "WorkerSummary",
