@@ -19,7 +19,6 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -43,22 +42,34 @@ log = logging.getLogger(__name__)
 MAX_BODY = 1 << 20  # Slack's action payloads are a few kB
 
 
-@dataclass
 class Service:
     """The running parts of `stormwatch serve`; `start()` returns once it listens."""
 
-    store: IncidentStore
-    verifier: SignatureVerifier
-    actions: IncidentActions
-    worker: OutboxWorker | None
-    escalator: Escalator | None
-    host: str = "127.0.0.1"
-    port: int = 0
-    worker_interval: float = 1.0
-    escalation_interval: float = 15.0
-    stop_event: threading.Event = field(default_factory=threading.Event)
-    server: ThreadingHTTPServer | None = None
-    threads: list[threading.Thread] = field(default_factory=list)
+    def __init__(
+        self,
+        *,
+        store: IncidentStore,
+        verifier: SignatureVerifier,
+        actions: IncidentActions,
+        worker: OutboxWorker | None,
+        escalator: Escalator | None,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        worker_interval: float = 1.0,
+        escalation_interval: float = 15.0,
+    ) -> None:
+        self.store = store
+        self.verifier = verifier
+        self.actions = actions
+        self.worker = worker
+        self.escalator = escalator
+        self.host = host
+        self.port = port
+        self.worker_interval = worker_interval
+        self.escalation_interval = escalation_interval
+        self.stop_event = threading.Event()
+        self.server: ThreadingHTTPServer | None = None
+        self.threads: list[threading.Thread] = []
 
     @property
     def url(self) -> str:
