@@ -284,7 +284,21 @@ class Pipeline:
     # -- per closed minute ----------------------------------------------------------
 
     def _close_minute(self, minute: int) -> None:
+        """Judge every key on the minute that just closed, in this order: threads, then
+        brands (which defer to their threads), then learn baselines, then evict."""
         self.stats.minutes_closed += 1
+        self._judge_threads(minute)
+        self._judge_brands(minute)
+        evicted = self._evict_on_schedule(minute)
+        if self.observer is not None:
+            windows = self.windows
+            self.observer.keys(
+                brands=len(windows.brands), threads=len(windows.threads), evicted=evicted
+            )
+
+    def _judge_threads(self, minute: int) -> None:
+        """Threads first: a storm concentrated on one post is judged there, and the brand
+        then defers to it (inhibition) instead of opening a second incident."""
         windows = self.windows
         active_since = minute - 30
         open_incidents = self.tracker.open
@@ -294,8 +308,6 @@ class Pipeline:
         covered = {
             i.brand for i in open_incidents.values() if i.thread_id is None or i.kind == "spreading"
         }
-        # Threads first: a storm concentrated on one post is judged there, and the brand
-        # then defers to it (inhibition) instead of opening a second incident.
         for key, window in windows.threads.items():
             had_bucket = minute in window.open
             if had_bucket:
@@ -319,7 +331,12 @@ class Pipeline:
             a = self.crisis.assess(x)
             self._track_suppressed(window, minute, a, x)
             self._observe(window, minute, x, a, state, may_open=window.brand not in covered)
-        for brand, window in windows.brands.items():
+
+    def _judge_brands(self, minute: int) -> None:
+        """Each brand: assess the minute, decide (deferring to its threads), and learn the
+        minute into its baselines when nothing was going on."""
+        open_incidents = self.tracker.open
+        for brand, window in self.windows.brands.items():
             summary = window.close(minute)
             state = self._brand_state(brand)
             state.last_minute = minute
@@ -336,43 +353,70 @@ class Pipeline:
                 self._track_suppressed(window, minute, a, x)
             if self.observer is not None:
                 self.observer.minute_closed(brand, minute, x, a)
-            # Inhibition: when one thread carries most of the brand's excess of negative
-            # comments, the storm is that thread's; its own key decides. When a thread's
-            # storm is open and the brand as a whole now surges too, the storm has spread:
-            # that incident escalates, instead of a second incident opening.
-            excess = x["neg_30"] - x["expected_neg_per_min"] * 30.0
-            dominated = x["top_thread_neg_30"] >= 0.5 * excess
-            threads_open = [
-                k for k, i in open_incidents.items() if i.brand == brand and i.thread_id
-            ]
-            if threads_open and brand not in open_incidents:
-                if a.alerting and not dominated:
-                    self._spread(threads_open[-1], window, minute, x, a, state)
-            else:
-                self._observe(window, minute, x, a, state, may_open=not dominated)
-            undisturbed = brand not in open_incidents and not threads_open
-            # A warming-up brand learns every minute that does not alert, or it would never
-            # learn at all against its rough first expectation.
-            if undisturbed and (a.score < LEARN_BELOW or (state.warming_up and not a.alerting)):
-                # A launch or a viral post must not become the hour's normal, even while the
-                # volume detector is still too young to call it anomalous.
-                surging = volume >= state.volume.threshold or (
-                    not state.warming_up
-                    and x["n_10"] > VOLUME_SURGE_RATIO * 10.0 * x["expected_volume_per_min"]
-                )
-                weight = VOLUME_SURGE_WEIGHT if surging else 1.0
-                state.baseline.learn(minute, x, summary.n, summary.neg, volume_weight=weight)
-                state.volume.learn_one(x)
-        evicted = 0
+            threads_open = self._decide_brand(brand, window, minute, x, a, state)
+            if brand not in open_incidents and not threads_open:
+                self._learn_baselines(state, minute, x, a, volume, summary.n, summary.neg)
+
+    def _decide_brand(
+        self,
+        brand: str,
+        window: KeyWindow,
+        minute: int,
+        x: dict[str, float],
+        a: Assessment,
+        state: BrandState,
+    ) -> bool:
+        """Open, update or escalate the brand's incident; True if one of its threads has
+        an open incident.
+
+        Inhibition: when one thread carries most of the brand's excess of negative
+        comments, the storm is that thread's; its own key decides. When a thread's storm
+        is open and the brand as a whole now surges too, the storm has spread: that
+        incident escalates, instead of a second incident opening."""
+        open_incidents = self.tracker.open
+        excess = x["neg_30"] - x["expected_neg_per_min"] * 30.0
+        dominated = x["top_thread_neg_30"] >= 0.5 * excess
+        threads_open = [k for k, i in open_incidents.items() if i.brand == brand and i.thread_id]
+        if threads_open and brand not in open_incidents:
+            if a.alerting and not dominated:
+                self._spread(threads_open[-1], window, minute, x, a, state)
+        else:
+            self._observe(window, minute, x, a, state, may_open=not dominated)
+        return bool(threads_open)
+
+    @staticmethod
+    def _learn_baselines(
+        state: BrandState,
+        minute: int,
+        x: dict[str, float],
+        a: Assessment,
+        volume: float,
+        n: int,
+        neg: int,
+    ) -> None:
+        """Learn an undisturbed minute into the brand's baseline and volume detector.
+
+        A warming-up brand learns every minute that does not alert, or it would never
+        learn at all against its rough first expectation."""
+        if a.score < LEARN_BELOW or (state.warming_up and not a.alerting):
+            # A launch or a viral post must not become the hour's normal, even while the
+            # volume detector is still too young to call it anomalous.
+            surging = volume >= state.volume.threshold or (
+                not state.warming_up
+                and x["n_10"] > VOLUME_SURGE_RATIO * 10.0 * x["expected_volume_per_min"]
+            )
+            weight = VOLUME_SURGE_WEIGHT if surging else 1.0
+            state.baseline.learn(minute, x, n, neg, volume_weight=weight)
+            state.volume.learn_one(x)
+
+    def _evict_on_schedule(self, minute: int) -> int:
+        """Evict idle keys once an hour of event time; returns how many went."""
         if self._next_eviction_minute is None:
             self._next_eviction_minute = minute + 60
         elif minute >= self._next_eviction_minute:
             self._next_eviction_minute = minute + 60
-            evicted = self._evict(minute)
-        if self.observer is not None:
-            self.observer.keys(
-                brands=len(windows.brands), threads=len(windows.threads), evicted=evicted
-            )
+            return self._evict(minute)
+        return 0
 
     def _least_alerting_count(self, lam_per_min: float, dispersion: float, share: float) -> float:
         """The fewest negatives in 30 minutes that could reach the open score: all of them
