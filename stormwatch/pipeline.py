@@ -13,7 +13,6 @@ import time
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
 
 from stormwatch.alerts.content import build_content
 from stormwatch.alerts.event import AlertEvent
@@ -29,6 +28,7 @@ from stormwatch.detectors.surge import LOOKS, poisson_surprise
 from stormwatch.detectors.volume import VolumeAnomalyDetector
 from stormwatch.ingest.decode import Decoder
 from stormwatch.model import Comment, DeadLetter
+from stormwatch.ports import AlertSink, DeadLetterSink, PipelineObserver, PlaybookMatcher
 from stormwatch.windows import MINUTE, KeyWindow, WindowStore
 
 NORMAL_TEXTS = 400  # recent normal comments per brand, the background for top terms
@@ -41,40 +41,6 @@ BRAND_STATE_IDLE_MINUTES = 7 * 1440  # a brand's baseline outlives a quiet week,
 HISTORY_LIMIT = 1000  # incidents and left-alone surges kept for the run's report
 QUIET = Assessment(0.0, 0.0, 0.0, 0.0, 0.0, 0.0, None, False)  # a key without comments
 SUPPRESSED_REARM_MINUTES = 60
-
-
-class AlertSink(Protocol):
-    def emit(self, event: AlertEvent) -> None: ...
-
-    def close(self) -> None: ...
-
-
-class DeadLetterSink(Protocol):
-    def write(self, letter: DeadLetter) -> None: ...
-
-    def close(self) -> None: ...
-
-
-class PipelineObserver(Protocol):
-    """Hooks for metrics: called synchronously, so implementations must be cheap."""
-
-    def comment(self, c: Comment, *, duplicate: bool, late: bool) -> None: ...
-
-    def dead_letter(self, letter: DeadLetter) -> None: ...
-
-    def minute_closed(
-        self, brand: str, minute: int, x: dict[str, float], a: Assessment
-    ) -> None: ...
-
-    def alert(self, event: AlertEvent) -> None: ...
-
-    def keys(self, *, brands: int, threads: int, evicted: int) -> None: ...
-
-
-class PlaybookMatcher(Protocol):
-    def __call__(
-        self, *, topics: Sequence[str], severity: str, platform: str | None, brand: str
-    ) -> str | None: ...
 
 
 @dataclass(slots=True)

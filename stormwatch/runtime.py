@@ -14,7 +14,8 @@ from stormwatch.detectors.enrich import Enricher
 from stormwatch.detectors.topics import TopicTagger, load_vocabulary
 from stormwatch.ingest.dead_letters import JsonlDeadLetters
 from stormwatch.ingest.pseudonym import Pseudonymizer
-from stormwatch.pipeline import AlertSink, Pipeline, PipelineObserver
+from stormwatch.pipeline import Pipeline
+from stormwatch.ports import AlertSink, PipelineObserver
 
 
 def build_pipeline(

@@ -14,7 +14,7 @@ from stormwatch.alerts.event import AlertEvent
 from stormwatch.alerts.store import IncidentStore
 from stormwatch.kafka.producer import TopicWriter
 from stormwatch.model import DeadLetter
-from stormwatch.pipeline import AlertSink, DeadLetterSink
+from stormwatch.ports import AlertSink, DeadLetterSink
 
 __all__ = ["ALERTS_TARGET", "AlertGate", "DeadLetterTopic", "StatusLog"]
 

@@ -40,7 +40,8 @@ from stormwatch.kafka.settings import KafkaSettings
 from stormwatch.kafka.sinks import ALERTS_TARGET, AlertGate, DeadLetterTopic, StatusLog
 from stormwatch.kafka.source import KafkaSource, read_latest, scan
 from stormwatch.kafka.topics import partition_for_key, worker_topics
-from stormwatch.pipeline import AlertSink, DeadLetterSink, Pipeline, PipelineObserver, RunStats
+from stormwatch.pipeline import Pipeline, RunStats
+from stormwatch.ports import AlertSink, DeadLetterSink, PipelineObserver
 
 log = logging.getLogger("stormwatch.kafka.worker")
 
