@@ -4,7 +4,7 @@ Why NAB: its realTweets files are real Twitter mention counts of companies, the 
 public labelled data to a brand's comment volume. What runs here is the code path of
 the pipeline's brand key: the seasonal `BrandBaseline` gives the expected volume, the
 `VolumeAnomalyDetector` scores before it learns, and the baseline learns a surging step
-at a reduced weight, exactly as `Pipeline._close_minute` does. A NAB row is a 5-minute
+at a reduced weight, exactly as `Pipeline._learn_baselines` does. A NAB row is a 5-minute
 count, so the adapter turns rows into the pipeline's per-minute units (`n_5`, `n_10`,
 `n_30` as the sums of the last 1, 2 and 6 rows).
 
