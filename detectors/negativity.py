@@ -1,19 +1,23 @@
 """How negative a comment is, in [0, 1], cheap enough to run on every comment.
 
-One small interface, `NegativityScorer`, so that a better model can replace the lexicon
-scorers here without touching the pipeline. The scorers are rule-based on purpose: the
-hot path has a budget of microseconds per comment.
+One small interface, `NegativityScorer`, with two backends per language, chosen by
+configuration (`build_scorer`): the rule-based lexicon scorers, and `ModelScorer`, the
+trained model of `negativity_model` read over the lexicon. Both fit the hot path's
+budget of microseconds per comment.
 
 - `VaderScorer`: English. A re-implementation of VADER's rules over VADER's own lexicon
   (read at run time from the installed `vaderSentiment` package), several times
   faster than `SentimentIntensityAnalyzer.polarity_scores` and agreeing with it.
-- `GermanScorer`: German. The polarity lexicon shipped inside `textblob-de` (Klenner et
-  al.), expanded to inflected forms, with German negation, intensifiers and a few
-  social-media crisis words, scored with the same VADER-style arithmetic.
-- `MultilingualScorer`: picks one of the two by language.
+- `GermanScorer`: German. Klenner et al.'s polarity lexicon (from textblob-de, Apache 2.0,
+  shipped as ``data/de_polarity_lexicon.tsv``), expanded to inflected forms, with German
+  negation, intensifiers and a few social-media crisis words, scored with the same
+  VADER-style arithmetic.
+- `ModelScorer`: a language's trained model with that language's lexicon as features;
+  its calibrated probability is mapped so the measured threshold sits at 0.5.
+- `MultilingualScorer`: picks one scorer per language.
 
-Negativity is ``max(0, -compound)`` of a VADER-style compound score in [-1, 1], so
-positive and neutral text scores 0.
+A lexicon scorer's negativity is ``max(0, -compound)`` of a VADER-style compound score in
+[-1, 1], so positive and neutral text scores 0.
 
 >>> scorer = MultilingualScorer()
 >>> scorer.score("die Qualität ist super", "de")
@@ -27,10 +31,8 @@ positive and neutral text scores 0.
 from __future__ import annotations
 
 import functools
-import importlib.util
 import math
 import re
-import xml.etree.ElementTree as ElementTree
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from importlib import resources
@@ -40,13 +42,18 @@ from typing import Final, Protocol, runtime_checkable
 
 from stormwatch.detectors.exceptions import DetectorError
 from stormwatch.detectors.language import Tokens, classify_tokens
+from stormwatch.detectors.negativity_model import HashedScorer, LanguageModel, load_model
 
 __all__ = [
+    "BACKENDS",
     "GermanScorer",
+    "ModelScorer",
     "MultilingualScorer",
     "NegativityScorer",
     "TokenNegativityScorer",
     "VaderScorer",
+    "build_scorer",
+    "lexicon_scorers",
 ]
 
 
@@ -564,26 +571,25 @@ def _inflections(form: str, pos: str) -> Iterator[str]:
             yield from (form + ending for ending in ("e", "en", "es", "s"))
 
 
-def _german_lexicon_path() -> Path:
-    # `import textblob_de` fails with the installed textblob, so find the package's
-    # directory without importing it.
-    spec = importlib.util.find_spec("textblob_de")
-    if spec is None or not spec.submodule_search_locations:
-        raise DetectorError("the German scorer needs the textblob-de package (its lexicon)")
-    path = Path(next(iter(spec.submodule_search_locations))) / "data" / "de-sentiment.xml"
-    if not path.is_file():
-        raise DetectorError(f"German polarity lexicon not found at {path}")
-    return path
+def _german_lexicon_entries() -> Iterator[tuple[str, str, float]]:
+    """(form, part of speech, polarity) from the lexicon shipped in ``data/`` (Klenner et
+    al.'s German Polarity Lexicon as converted by textblob-de, Apache 2.0: see the
+    file's header)."""
+    text = (resources.files("stormwatch.detectors") / "data" / "de_polarity_lexicon.tsv").read_text(
+        encoding="utf-8"
+    )
+    for line in text.splitlines():
+        if line and not line.startswith("#"):
+            form, pos, polarity = line.split("\t")
+            yield form, pos, float(polarity)
 
 
 @functools.cache
 def _german_lexicon() -> dict[str, float]:
     """Lowercased lemma and inflection -> valence on VADER's scale, built once."""
     lemmas: dict[str, tuple[float, str]] = {}
-    for entry in ElementTree.parse(_german_lexicon_path()).getroot().iter("word"):
-        form = (entry.get("form") or "").lower()
-        pos = entry.get("pos") or ""
-        polarity = float(entry.get("polarity") or 0.0)
+    for form, pos, polarity in _german_lexicon_entries():
+        form = form.lower()
         # Adverbs (RB) are the lexicon's intensifiers; ours are in _GERMAN_BOOSTERS.
         if not form or pos == "RB" or polarity == 0.0:
             continue
@@ -610,7 +616,7 @@ def _german_lexicon() -> dict[str, float]:
 
 
 class GermanScorer(_CompoundScorer):
-    """German negativity: the textblob-de polarity lexicon with VADER-style rules.
+    """German negativity: Klenner et al.'s polarity lexicon with VADER-style rules.
 
     Negation flips and shrinks (x -0.74) a sentiment word when a negator stands up to
     three tokens before it ("nicht gut") or ends its clause after it ("gefällt mir
@@ -808,3 +814,86 @@ class MultilingualScorer:
         if lang == "de":
             return self._german(tokens, lang)
         return 0.0  # OTHER, or a language we have no lexicon for
+
+
+# --------------------------------------------------------------------------- backends
+
+BACKENDS: Final = ("lexicon", "model")
+"""Per-language choices: the lexicon scorer alone, or the trained model over it."""
+DEFAULT_BACKENDS: Final[Mapping[str, str]] = {"en": "lexicon", "de": "lexicon"}
+
+
+def lexicon_scorers() -> dict[str, _CompoundScorer]:
+    """The lexicon scorer of each language that has one (the model's lexicon features)."""
+    return {"en": VaderScorer(extra_lexicon=ENGLISH_CRISIS_TERMS), "de": GermanScorer()}
+
+
+def _crisis_words(lang: str) -> frozenset[str]:
+    if lang == "en":
+        return frozenset(word for word, valence in ENGLISH_CRISIS_TERMS.items() if valence < 0)
+    if lang == "de":
+        lemmas = [form for form, polarity in _GERMAN_OVERRIDES.items() if polarity <= -0.7]
+        forms = {form for lemma in lemmas for form in _inflections(lemma, "")}
+        return frozenset({*lemmas, *forms})
+    return frozenset()
+
+
+class ModelScorer(_CompoundScorer):
+    """One language's trained model (`negativity_model`) over that language's lexicon.
+
+    The model reads hashed words and character n-grams, so it knows the words the lexicon
+    lacks, and takes the lexicon's compound score as two features, so negation,
+    intensifiers and emoji still count. A crisis word (boycott, censorship, Boykott,
+    Zensur, ...) is rare in any training set: where one occurs, the lexicon's own
+    negativity is a floor.
+
+    The model's calibrated probability p is mapped onto [0, 1] piecewise linearly so
+    that its measured threshold (chosen on validation data) lands on 0.5, the pipeline's
+    default `negative_threshold`: 0.5 means "negative by measurement" in every language.
+    """
+
+    def __init__(self, lexicon: _CompoundScorer, model: LanguageModel, lang: str) -> None:
+        self._lexicon = lexicon
+        self._reader = HashedScorer(model)
+        self._threshold = model.threshold
+        self._crisis = _crisis_words(lang)
+
+    def compound_tokens(self, tokens: Tokens) -> float:
+        """The lexicon's compound (the model has no positive side of its own)."""
+        return self._lexicon.compound_tokens(tokens)
+
+    def probability(self, tokens: Tokens) -> float:
+        """The model's calibrated probability that the comment is negative."""
+        return self._reader.probability(tokens.words, self._lexicon.compound_tokens(tokens))
+
+    def score_tokens(self, tokens: Tokens, lang: str | None = None) -> float:
+        compound = self._lexicon.compound_tokens(tokens)
+        p = self._reader.probability(tokens.words, compound)
+        t = self._threshold
+        negativity = 0.5 * p / t if p < t else 0.5 + 0.5 * (p - t) / (1.0 - t)
+        if compound < 0.0 and -compound > negativity and not self._crisis.isdisjoint(tokens.words):
+            return -compound
+        return negativity
+
+
+def build_scorer(
+    backends: Mapping[str, str] | None = None, model_path: Path | None = None
+) -> MultilingualScorer:
+    """The scorer a configuration asks for: `backends` maps "en"/"de" to "lexicon" or
+    "model" (default: the lexicon for both until the model's German and neutral-text
+    readings are good enough: see the README); `model_path` replaces the shipped model."""
+    chosen = {**DEFAULT_BACKENDS, **(backends or {})}
+    for lang, backend in chosen.items():
+        if backend not in BACKENDS:
+            raise DetectorError(f"negativity backend for {lang!r} must be one of {BACKENDS}")
+    lexicons = lexicon_scorers()
+    model_file = load_model(model_path) if "model" in chosen.values() else None
+    scorers: dict[str, _CompoundScorer] = {}
+    for lang in ("en", "de"):
+        scorers[lang] = lexicons[lang]
+        if chosen.get(lang) == "model" and model_file is not None:
+            model = model_file.models.get(lang)
+            if model is None:
+                raise DetectorError(f"the negativity model has no {lang!r} part")
+            scorers[lang] = ModelScorer(lexicons[lang], model, lang)
+    return MultilingualScorer(english=scorers["en"], german=scorers["de"])

@@ -11,6 +11,7 @@ import orjson
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
 
 from stormwatch.config import Settings, load_settings
 from stormwatch.exceptions import StormwatchError
@@ -22,8 +23,10 @@ app = typer.Typer(
 )
 evaluate_app = typer.Typer(help="Measure detection against labelled data.")
 playbooks_app = typer.Typer(help="Response playbooks.")
+negativity_app = typer.Typer(help="The negativity model.")
 app.add_typer(evaluate_app, name="evaluate")
 app.add_typer(playbooks_app, name="playbooks")
+app.add_typer(negativity_app, name="negativity")
 
 err = Console(stderr=True)
 
@@ -310,6 +313,150 @@ def feedback(
         err.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(1) from None
     Console().print(f"recorded {label} for {incident}")
+
+
+# ------------------------------------------------------------------- negativity
+
+
+def _negativity_scorer(settings: Settings):  # type: ignore[no-untyped-def]
+    from stormwatch.detectors.negativity import build_scorer
+
+    model = Path(settings.negativity_model) if settings.negativity_model else None
+    try:
+        return build_scorer({"en": settings.negativity_en, "de": settings.negativity_de}, model)
+    except StormwatchError as exc:
+        err.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from None
+
+
+def _input_lines(input: str):  # type: ignore[no-untyped-def]
+    if input == "-":
+        return sys.stdin.buffer
+    try:
+        return open(input, "rb")  # noqa: SIM115 - closed by the caller's with
+    except OSError as exc:
+        err.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from None
+
+
+@app.command()
+def score(
+    input: Annotated[str, typer.Argument(help="JSONL file of comments, or - for stdin.")],
+    config: Annotated[Path | None, typer.Option("--config", help="TOML settings file.")] = None,
+) -> None:
+    """Print how each comment is read: JSONL of id, lang, negativity, negative, topics."""
+    from stormwatch.detectors.enrich import Enricher
+    from stormwatch.detectors.topics import TopicTagger, load_vocabulary
+
+    settings = _settings(config)
+    tagger = TopicTagger(load_vocabulary(settings.topics_file)) if settings.topics_file else None
+    enricher = Enricher(_negativity_scorer(settings), tagger)
+    threshold = settings.negative_threshold
+    out = sys.stdout.buffer
+    skipped = 0
+    with _input_lines(input) as lines:
+        for number, line in enumerate(lines, 1):
+            if not line.strip():
+                continue
+            try:
+                record = orjson.loads(line)
+                text = record["text"]
+                lang = record.get("lang")
+                if not isinstance(text, str):
+                    raise TypeError("text is not a string")
+            except (orjson.JSONDecodeError, KeyError, TypeError, AttributeError) as exc:
+                err.print(f"line {number}: skipped ({exc})")
+                skipped += 1
+                continue
+            lang, negativity, topics = enricher.enrich(
+                text, lang if isinstance(lang, str) else None
+            )
+            result = {
+                "id": record.get("id"),
+                "lang": lang,
+                "negativity": round(negativity, 4),
+                "negative": negativity >= threshold,
+                "topics": list(topics),
+            }
+            out.write(orjson.dumps(result) + b"\n")
+    out.flush()
+    if skipped:
+        raise typer.Exit(1)
+
+
+@evaluate_app.command("negativity")
+def evaluate_negativity(
+    input: Annotated[str, typer.Argument(help="Labelled JSONL (text, label, lang?), or -.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the figures as JSON.")] = False,
+    config: Annotated[Path | None, typer.Option("--config", help="TOML settings file.")] = None,
+) -> None:
+    """Precision, recall and F1 of "negative" on labelled comments, per language."""
+    from stormwatch.detectors.negativity_training import as_json as scores_json
+    from stormwatch.detectors.negativity_training import negative_scores, read_labelled
+
+    settings = _settings(config)
+    scorer = _negativity_scorer(settings)
+    try:
+        with _input_lines(input) as lines:
+            comments = list(read_labelled(lines, source=input))
+    except StormwatchError as exc:
+        err.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from None
+    threshold = settings.negative_threshold
+    flagged = [scorer.score(c.text, c.lang) >= threshold for c in comments]
+    scores = negative_scores(comments, flagged)
+    if as_json:
+        sys.stdout.buffer.write(scores_json(scores) + b"\n")
+        return
+    table = Table(title=f"negative at negativity >= {threshold}")
+    for column in ("language", "comments", "negatives", "precision", "recall", "F1"):
+        table.add_column(column, justify="left" if column == "language" else "right")
+    for lang, s in scores.items():
+        table.add_row(
+            lang,
+            str(s.comments),
+            str(s.negatives),
+            f"{s.precision:.3f}",
+            f"{s.recall:.3f}",
+            f"{s.f1:.3f}",
+        )
+    Console().print(table)
+
+
+@negativity_app.command("train")
+def negativity_train(
+    train: Annotated[
+        list[Path], typer.Option("--train", help="Labelled JSONL for training (repeatable).")
+    ],
+    validation: Annotated[
+        list[Path],
+        typer.Option("--validation", help="Labelled JSONL that chooses the thresholds."),
+    ],
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Model file (default: the shipped one).")
+    ] = None,
+    bits: Annotated[int, typer.Option(help="log2 of the number of hashed features.")] = 18,
+    c: Annotated[float, typer.Option("--c", help="Inverse regularisation strength.")] = 4.0,
+    seed: Annotated[int, typer.Option(help="Seed of the cross-validation folds.")] = 0,
+) -> None:
+    """Retrain the negativity model, one per language, thresholds chosen on validation."""
+    from stormwatch.detectors.negativity_model import default_model_path, save_model
+    from stormwatch.detectors.negativity_training import train_models
+
+    try:
+        model_file = train_models(train, validation, bits=bits, c=c, seed=seed)
+    except (StormwatchError, OSError) as exc:
+        err.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from None
+    path = out if out is not None else default_model_path()
+    save_model(model_file, path)
+    console = Console()
+    for lang, record in model_file.meta["languages"].items():
+        console.print(
+            f"{lang}: {record['train_comments']} comments, threshold {record['threshold']:.2f}, "
+            f"validation F1 {record['validation_mean_f1']:.3f}"
+        )
+    console.print(f"wrote {path}")
 
 
 def _kafka_commands() -> None:

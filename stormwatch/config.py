@@ -38,6 +38,9 @@ class Settings:
     thread_idle_seconds: float = 3 * 3600.0
     # Enrichment
     negative_threshold: float = 0.5  # negativity at or above which a comment counts as negative
+    negativity_en: str = "lexicon"  # negativity backend per language: "lexicon" or "model"
+    negativity_de: str = "lexicon"
+    negativity_model: str | None = None  # a retrained model file instead of the shipped one
     topics_file: str | None = None
     # Detection
     open_score: float = 8.0  # surprise (-log10 p, rate + share) needed to open an incident
@@ -57,6 +60,8 @@ class Settings:
             (self.lateness_seconds >= 0, "lateness_seconds must be >= 0"),
             (self.thread_idle_seconds > 0, "thread_idle_seconds must be > 0"),
             (0.0 < self.negative_threshold < 1.0, "negative_threshold must be in (0, 1)"),
+            (self.negativity_en in ("model", "lexicon"), "negativity_en must be model or lexicon"),
+            (self.negativity_de in ("model", "lexicon"), "negativity_de must be model or lexicon"),
             (self.open_score > 0, "open_score must be > 0"),
             (0 <= self.close_score < self.open_score, "close_score must be in [0, open_score)"),
             (self.min_ratio >= 1.0, "min_ratio must be >= 1"),

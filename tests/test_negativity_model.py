@@ -1,0 +1,266 @@
+"""The trained negativity model: shipped file, hot-path reader, training, CLI commands."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import orjson
+import pytest
+from typer.testing import CliRunner
+
+from stormwatch.cli import app
+from stormwatch.detectors.enrich import Enricher
+from stormwatch.detectors.exceptions import DetectorError
+from stormwatch.detectors.language import Tokens
+from stormwatch.detectors.negativity import ModelScorer, build_scorer, lexicon_scorers
+from stormwatch.detectors.negativity_model import (
+    HashedScorer,
+    default_model_path,
+    design_matrix,
+    fit_language_model,
+    load_model,
+    save_model,
+)
+from stormwatch.detectors.negativity_training import (
+    choose_threshold,
+    negative_scores,
+    read_labelled,
+    train_models,
+)
+
+MODEL = {"en": "model", "de": "model"}
+
+NEGATIVE_EN = [
+    "The customer service is terrible!",
+    "Worst purchase ever, total ripoff",
+    "I hate this, never again",
+    "Boycott this brand",
+    "Awful quality, broke after a day",
+    "Disgusting. Refund me now",
+]
+OTHER_EN = [
+    "Love the new recipe!",
+    "Thanks for the quick reply",
+    "Great product, works perfectly",
+    "Looks nice, happy with it",
+    "Best coffee in town",
+    "Wonderful service, thank you",
+]
+
+
+def test_the_shipped_model_loads_offline_and_is_small() -> None:
+    path = default_model_path()
+    assert path.stat().st_size < 3_000_000
+    model_file = load_model()
+    assert set(model_file.models) >= {"en", "de"}
+    for model in model_file.models.values():
+        assert 0.0 < model.threshold < 1.0
+        assert model.weights.shape[0] & (model.weights.shape[0] - 1) == 0
+    assert model_file.meta["languages"]["de"]["train_comments"] > 1000
+
+
+@pytest.mark.parametrize("text", NEGATIVE_EN)
+def test_model_flags_clear_english_complaints(text: str) -> None:
+    assert build_scorer(MODEL).score(text, "en") >= 0.5
+
+
+@pytest.mark.parametrize("text", OTHER_EN)
+def test_model_passes_clear_english_praise(text: str) -> None:
+    assert build_scorer(MODEL).score(text, "en") < 0.5
+
+
+@pytest.mark.parametrize(
+    ("text", "lang"),
+    [("Zensur! Boykott!", "de"), ("Nie wieder, ihr Betrüger!", "de"), ("censorship!", "en")],
+)
+def test_crisis_vocabulary_stays_negative(text: str, lang: str) -> None:
+    assert build_scorer(MODEL).score(text, lang) >= 0.5
+
+
+def test_negation_and_intensifiers_still_count_through_the_lexicon_features() -> None:
+    scorer = build_scorer(MODEL)
+    assert scorer.score("This is good", "en") < scorer.score("This is not good", "en")
+    assert scorer.score("Das ist schlecht", "de") < scorer.score("Das ist sehr schlecht!!", "de")
+
+
+def test_backends_are_chosen_per_language() -> None:
+    scorer = build_scorer({"en": "lexicon", "de": "model"})
+    lexicon = lexicon_scorers()["en"]
+    text = "The customer service is terrible!"
+    assert scorer.score(text, "en") == lexicon.score(text)
+    with pytest.raises(DetectorError):
+        build_scorer({"en": "transformer"})
+
+
+def test_hot_path_decision_equals_the_training_matrix() -> None:
+    texts = [t.lower() for t in NEGATIVE_EN + OTHER_EN] + ["@someone see http://x.y #fail"]
+    tokens = [Tokens(t) for t in texts]
+    lexicon = lexicon_scorers()["en"]
+    compounds = [lexicon.compound_tokens(t) for t in tokens]
+    labels = [True] * len(NEGATIVE_EN) + [False] * (len(OTHER_EN) + 1)
+    model = fit_language_model([t.words for t in tokens], compounds, labels, bits=12, c=1.0)
+    x = design_matrix([t.words for t in tokens], compounds, bits=12)
+    coef = np.concatenate([model.weights, [model.lexicon_negative, model.lexicon_positive]])
+    expected = x @ coef + model.intercept
+    reader = HashedScorer(model)
+    got = [reader.decision(t.words, c) for t, c in zip(tokens, compounds, strict=True)]
+    assert np.allclose(got, expected, atol=1e-9)
+    # the word and pair caches give the same answer the second time
+    assert reader.decision(tokens[0].words, compounds[0]) == got[0]
+
+
+def _write(path: Path, rows: list[tuple[str, str, str]]) -> Path:
+    path.write_text(
+        "".join(
+            json.dumps({"text": t, "label": label, "lang": lang}) + "\n" for t, label, lang in rows
+        ),
+        encoding="utf-8",
+    )
+    return path
+
+
+def _labelled(repeat: int) -> list[tuple[str, str, str]]:
+    rows = [(t, "negative", "en") for t in NEGATIVE_EN] + [(t, "positive", "en") for t in OTHER_EN]
+    rows += [
+        ("Lieferung kaputt, ganz schlecht", "negative", "de"),
+        ("Danke, toll", "positive", "de"),
+    ]
+    rows += [
+        ("Wo ist mein Paket, Frechheit", "negative", "de"),
+        ("Schönes Wetter", "neutral", "de"),
+    ]
+    return rows * repeat
+
+
+def test_training_chooses_thresholds_on_validation_and_round_trips(tmp_path: Path) -> None:
+    train = _write(tmp_path / "train.jsonl", _labelled(3))
+    validation = _write(tmp_path / "val.jsonl", _labelled(1))
+    model_file = train_models([train], [validation], bits=12, c=1.0)
+    assert set(model_file.models) == {"en", "de"}
+    assert model_file.meta["languages"]["en"]["validation_files"] == ["val.jsonl"]
+    path = tmp_path / "model.npz"
+    save_model(model_file, path)
+    again = load_model(path)
+    assert again.meta == json.loads(json.dumps(model_file.meta))
+    for lang, model in model_file.models.items():
+        assert again.models[lang].threshold == model.threshold
+        assert np.array_equal(again.models[lang].weights, model.weights)
+    scorer = build_scorer(MODEL, path)
+    assert scorer.score("Worst purchase ever, total ripoff", "en") >= 0.5
+
+
+def test_model_scorer_maps_its_threshold_to_one_half() -> None:
+    model = load_model().models["en"]
+    scorer = ModelScorer(lexicon_scorers()["en"], model, "en")
+    tokens = Tokens("meh")
+    p = scorer.probability(tokens)
+    negativity = scorer.score_tokens(tokens)
+    assert (p >= model.threshold) == (negativity >= 0.5)
+
+
+def test_threshold_choice_maximises_mean_f1() -> None:
+    probabilities = np.asarray([0.9, 0.7, 0.4, 0.2, 0.1])
+    truth = np.asarray([True, True, True, False, False])
+    threshold, f1 = choose_threshold([(probabilities, truth)])
+    assert 0.2 < threshold <= 0.4 and f1 == pytest.approx(1.0)
+
+
+def test_labelled_lines_are_checked() -> None:
+    rows = list(read_labelled([b'{"text": "x", "label": "negative", "lang": "EN-us"}']))
+    assert rows[0].lang == "en" and rows[0].negative
+    with pytest.raises(DetectorError, match="input:1"):
+        list(read_labelled([b'{"text": "x", "label": "angry"}']))
+
+
+def test_scores_are_per_language_and_overall() -> None:
+    rows = list(
+        read_labelled(
+            [
+                b'{"text": "awful", "label": "negative", "lang": "en"}',
+                b'{"text": "schlimm", "label": "negative", "lang": "de"}',
+                b'{"text": "gut", "label": "positive", "lang": "de"}',
+            ]
+        )
+    )
+    scores = negative_scores(rows, [True, False, True])
+    assert scores["en"].f1 == 1.0
+    assert scores["de"].precision == 0.0 and scores["de"].recall == 0.0
+    assert scores["all"].comments == 3 and scores["all"].true_positives == 1
+
+
+def test_enricher_caches_repeated_texts() -> None:
+    enricher = Enricher(cache_size=2)
+    first = enricher.enrich("Boycott this brand", None)
+    assert enricher.enrich("Boycott this brand", None) is first
+    enricher.enrich("a", None)
+    enricher.enrich("b", None)  # full: the cache starts again
+    assert len(enricher._cache) <= 2
+    assert enricher.enrich("Boycott this brand", None) == first
+
+
+def test_german_lexicon_ships_with_the_package() -> None:
+    lexicon = lexicon_scorers()["de"]
+    assert lexicon.score("Das ist schlecht") > 0.0
+    header = (default_model_path().parent / "de_polarity_lexicon.tsv").read_text("utf-8")[:800]
+    assert "Apache License" in header
+
+
+runner = CliRunner()
+
+
+def test_score_command_prints_one_line_per_comment(tmp_path: Path) -> None:
+    path = tmp_path / "comments.jsonl"
+    path.write_text(
+        '{"id": "1", "text": "Boycott this brand, censorship!", "created_at": 0, "brand": "b"}\n'
+        '{"id": "2", "text": "Love the new recipe!", "lang": "en"}\n',
+        encoding="utf-8",
+    )
+    result = runner.invoke(app, ["score", str(path)])
+    assert result.exit_code == 0, result.output
+    lines = [orjson.loads(line) for line in result.stdout.splitlines()]
+    assert [line["id"] for line in lines] == ["1", "2"]
+    assert lines[0]["negative"] is True and lines[0]["lang"] == "en"
+    assert "boycott" in lines[0]["topics"]
+    assert lines[1]["negative"] is False and 0.0 <= lines[1]["negativity"] < 0.5
+    assert set(lines[1]) == {"id", "lang", "negativity", "negative", "topics"}
+
+
+def test_score_command_reads_stdin_and_reports_bad_lines() -> None:
+    result = runner.invoke(app, ["score", "-"], input='{"id": "1", "text": "ok"}\nnot json\n')
+    assert result.exit_code == 1
+    assert orjson.loads(result.stdout.splitlines()[0])["id"] == "1"
+
+
+def test_evaluate_negativity_json(tmp_path: Path) -> None:
+    path = _write(tmp_path / "labelled.jsonl", _labelled(1))
+    result = runner.invoke(app, ["evaluate", "negativity", str(path), "--json"])
+    assert result.exit_code == 0, result.output
+    figures = json.loads(result.stdout)
+    assert set(figures) == {"en", "de", "all"}
+    assert figures["en"]["comments"] == 12 and figures["en"]["f1"] >= 0.9
+    assert {"precision", "recall", "f1"} <= set(figures["all"])
+
+
+def test_negativity_train_command(tmp_path: Path) -> None:
+    train = _write(tmp_path / "train.jsonl", _labelled(3))
+    validation = _write(tmp_path / "val.jsonl", _labelled(1))
+    out = tmp_path / "model.npz"
+    result = runner.invoke(
+        app,
+        [
+            "negativity",
+            "train",
+            "--train",
+            str(train),
+            "--validation",
+            str(validation),
+            "--out",
+            str(out),
+            "--bits",
+            "12",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert set(load_model(out).models) == {"en", "de"}
