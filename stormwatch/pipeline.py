@@ -64,6 +64,7 @@ class RunStats:
     dead_lettered: int = 0
     duplicates: int = 0
     late: int = 0
+    held: int = 0  # far ahead of the stream, waiting: read = processed + dead-lettered + held
     negative: int = 0
     dead_letter_reasons: Counter[str] = field(default_factory=Counter)
     languages: Counter[str | None] = field(default_factory=Counter)  # None: unknown
@@ -176,7 +177,7 @@ class Pipeline:
         if isinstance(decoded, DeadLetter):
             self.dead_letter(decoded)
         else:
-            self._accept(decoded)
+            self._accept(decoded, raw, source)
 
     def feed_lines(self, lines: Iterable[bytes], source: str = "") -> None:
         feed = self.feed
@@ -196,19 +197,31 @@ class Pipeline:
         self.stats.read += 1
         self._accept(comment)
 
-    def _accept(self, c: Comment) -> None:
-        stats = self.stats
-        stats.processed += 1
-        seen = self.seen_ids
-        if c.id in seen:
+    def _accept(self, c: Comment, raw: bytes = b"", source: str = "") -> None:
+        windows = self.windows
+        if c.id in self.seen_ids or (windows.held_ids and c.id in windows.held_ids):
+            stats = self.stats
+            stats.processed += 1
             stats.duplicates += 1
             if self.observer is not None:
                 self.observer.comment(c, duplicate=True, late=False)
             return
+        # Far ahead of the stream's event time (a wrong clock, or a jump not yet
+        # confirmed): held by the window store, so it cannot move the watermark.
+        if c.created_at > windows.admit_below and not windows.admit(c, raw, source):
+            self.stats.held += 1
+        else:
+            self._process(c)
+        if windows.hold_ready:
+            self._drain_held()
+
+    def _process(self, c: Comment) -> None:
+        stats = self.stats
+        stats.processed += 1
         # Remembered by arrival (the stream's newest minute), not by its own event time, so
         # a late comment is not forgotten at once and a redelivery of it still dedupes.
         newest = self.windows.max_event_time
-        seen[c.id] = int(max(c.created_at, newest) // MINUTE)
+        self.seen_ids[c.id] = int(max(c.created_at, newest) // MINUTE)
         if self.pseudonymize is not None and c.author_id is not None:
             c.author_id = self.pseudonymize(c.author_id)
         lang, negativity, topics = self.enricher.enrich(c.text, c.lang)
@@ -224,21 +237,47 @@ class Pipeline:
             state = self.brands.get(c.brand)
             if state is not None and c.brand not in self.tracker.open:
                 state.normal_texts.append(c.text)
-        windows = self.windows
-        late = windows.add(c, negative)
+        late = self.windows.add(c, negative)
         if late:
             stats.late += 1
         if self.observer is not None:
             self.observer.comment(c, duplicate=False, late=late)
         if c.created_at >= self._close_at:
-            for m in windows.closable():
-                self._close_minute(m)
-            assert windows.next_minute is not None
+            self._close_ready()
+
+    def _close_ready(self) -> None:
+        """Close the minutes the watermark has passed. Only a comment at or after
+        `_close_at` can move it that far, so the hot path asks only then."""
+        windows = self.windows
+        for m in windows.closable():
+            self._close_minute(m)
+        if windows.next_minute is not None:
             self._close_at = (windows.next_minute + 1) * MINUTE + windows.lateness
 
+    def _drain_held(self) -> None:
+        """Process the held records the stream caught up with (in event-time order) and
+        dead-letter the ones given up on."""
+        windows = self.windows
+        stats = self.stats
+        while windows.hold_ready:
+            windows.hold_ready = False
+            for letter in windows.take_rejected():
+                stats.held -= 1
+                self.dead_letter(letter)
+            released = windows.released
+            while released:
+                stats.held -= 1
+                self._process(released.popleft())
+        self._close_ready()
+
     def finish(self) -> RunStats:
-        """End of input: close what is left and flush the sinks."""
-        for m in self.windows.flush():
+        """End of input: settle the held records, close what is left, flush the sinks."""
+        windows = self.windows
+        windows.end_of_input()
+        self._drain_held()
+        windows.reject_held()
+        self._drain_held()
+        for m in windows.flush():
             self._close_minute(m)
         self.stats.finished = time.perf_counter()
         for sink in self.sinks:
