@@ -17,6 +17,7 @@ from stormwatch.evaluation.demo import demo_scenario, demo_spec
 from stormwatch.evaluation.scenario import (
     BREAKOUT_FACTOR,
     KINDS,
+    MUST_ALERT,
     BrandSpec,
     EventSpec,
     Scenario,
@@ -167,9 +168,9 @@ def test_breakout_is_where_the_negative_rate_reaches_ten_times_normal(
 
 def test_labels_say_which_events_must_alert(scenario: Scenario) -> None:
     labels = {lab.name: lab for lab in scenario.labels}
-    assert {lab.kind for lab in labels.values()} == KINDS
+    assert {lab.kind for lab in labels.values()} == KINDS - {"slow_swell", "campaign"}
     for lab in labels.values():
-        assert lab.must_alert == (lab.kind in {"firestorm", "spreading_firestorm"})
+        assert lab.must_alert == MUST_ALERT[lab.kind]
         if not lab.must_alert:
             assert lab.breakout is None
     assert labels["spread"].breakout is not None and labels["spread"].thread_id is None
@@ -307,7 +308,7 @@ def test_bad_specs_are_refused() -> None:
 
 def test_demo_has_every_kind_and_a_realistic_size() -> None:
     spec = demo_spec()
-    assert {ev.kind for ev in spec.events} == KINDS
+    assert {ev.kind for ev in spec.events} == KINDS - {"slow_swell", "campaign"}
     assert len({b.name for b in spec.brands}) == 5
     sc = demo_scenario()
     assert 100_000 <= len(sc.comments) <= 150_000

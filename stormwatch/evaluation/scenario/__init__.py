@@ -9,27 +9,31 @@ and seed always give the same stream. The comments follow the public input contr
 Why synthetic at all: real firestorms are rare, unlabelled and cannot be redistributed.
 What matters for a detector is reproduced on purpose: daily rhythm, thread popularity
 decay, heavy-tailed authors, out-of-order delivery, both `created_at` forms, and the
-benign look-alikes (viral praise, launches, bots, one angry customer) that must not alert.
+benign look-alikes (viral praise, launches, bots, one angry customer) that must not alert,
+and what collectors do to a stream (`DeliverySpec`: late, twice, a wrong clock).
 
 Every source (a brand's background, each event) draws from its own random streams
 derived from the seed and its name, so adding an event does not change anything else.
 
 Modules: `spec` (the scenario as data and its labels), `domains`, `vocabulary_en`,
-`vocabulary_de` and `texts` (comment texts), `traffic` (daily rhythm, posts, authors,
-background comments), `events` (one generator per event kind), `generator` (`generate`),
-`files` (JSONL on disk).
+`vocabulary_de` and `texts` (comment texts), `variation` (how copied texts differ),
+`traffic` (daily rhythm, posts, authors, background comments), `events` (one generator
+per event kind), `generator` (`generate` and the collector's delivery), `files` (JSONL
+on disk).
 """
 
 from stormwatch.evaluation.scenario.domains import DOMAINS
-from stormwatch.evaluation.scenario.files import read_labels, write_jsonl
+from stormwatch.evaluation.scenario.files import read_labels, write_brands, write_jsonl
 from stormwatch.evaluation.scenario.generator import generate
 from stormwatch.evaluation.scenario.spec import (
     BREAKOUT_FACTOR,
+    COLLECTOR_DELIVERY,
     DEFAULT_START,
     KINDS,
     MUST_ALERT,
     TOPICS,
     BrandSpec,
+    DeliverySpec,
     EventLabel,
     EventSpec,
     Scenario,
@@ -40,6 +44,7 @@ from stormwatch.evaluation.scenario.traffic import activity_profile
 
 __all__ = [
     "BREAKOUT_FACTOR",
+    "COLLECTOR_DELIVERY",
     "DEFAULT_START",
     "DOMAINS",
     "KINDS",
@@ -47,6 +52,7 @@ __all__ = [
     "TEXT_KINDS",
     "TOPICS",
     "BrandSpec",
+    "DeliverySpec",
     "EventLabel",
     "EventSpec",
     "Scenario",
@@ -55,5 +61,6 @@ __all__ = [
     "generate",
     "read_labels",
     "sample_text",
+    "write_brands",
     "write_jsonl",
 ]

@@ -1,5 +1,6 @@
-"""The events a scenario can hold: firestorms and their benign look-alikes, one generator
-per kind, each returning its rows, its thread (when it has one) and its breakout time."""
+"""The events a scenario can hold: firestorms, slow swells, campaigns and their benign
+look-alikes, one generator per kind, each returning its rows, its thread (when it has
+one) and its breakout time."""
 
 from __future__ import annotations
 
@@ -15,11 +16,13 @@ from stormwatch.evaluation.scenario.texts import TEXT_KINDS, TextMaker
 from stormwatch.evaluation.scenario.traffic import (
     BrandTraffic,
     Rows,
+    Thread,
     hex_id,
     make_rows,
     reply_parents,
     rngs,
 )
+from stormwatch.evaluation.scenario.variation import punctuation_variant, rewrite
 
 
 @dataclass(frozen=True)
@@ -311,25 +314,6 @@ def _product_launch(e: ResolvedEvent) -> tuple[Rows, str | None, float | None]:
     return rows, threads[0].id if n_threads == 1 else None, None
 
 
-_BOT_EMOJI = ["😡", "🤬", "👎", "😤", "💩", "‼️"]
-
-
-def _bot_variant(base: str, i: int, rng: random.Random) -> str:
-    """Copy-paste with a tiny change, the way spam scripts dodge exact-duplicate filters."""
-    r = rng.random()
-    if r < 0.25:
-        return f"{base} #{i + 1}"
-    if r < 0.5:
-        return base.rstrip(".!?") + rng.choice(["!", "!!", "!!!", ".", " !!", "?!"])
-    if r < 0.75:
-        return f"{base} {rng.choice(_BOT_EMOJI)}"
-    if r < 0.85:
-        return base.replace(" ", "  ", 1)
-    if r < 0.93:
-        return f"{base} {i + 1}"
-    return base
-
-
 def _bot_burst(e: ResolvedEvent) -> tuple[Rows, str | None, float | None]:
     """A few accounts paste the same accusation hundreds of times within minutes."""
     n = e.ev.n_comments or 300
@@ -339,7 +323,14 @@ def _bot_burst(e: ResolvedEvent) -> tuple[Rows, str | None, float | None]:
     lang = e.lang if e.lang != "mixed" else e.prng.choice(["en", "de"])
     topics = e.ev.topics or ("boycott",)
     bases = [e.maker.text("crisis_" + e.prng.choice(topics), lang) for _ in range(2)]
-    texts = [_bot_variant(bases[int(e.prng.random() < 0.3)], i, e.prng) for i in range(n)]
+    tags = _campaign_tags(e, topics)
+    texts = []
+    for i in range(n):
+        base = bases[int(e.prng.random() < 0.3)]
+        if e.ev.variation == "rewrite":  # what real scripts do
+            texts.append(rewrite(base, e.prng, lang, e.b.label, tags))
+        else:
+            texts.append(punctuation_variant(base, i, e.prng))
     accounts = ["u" + hex_id(e.spec.seed, e.name, k) for k in range(n_accounts)]
     acc_followers = e.rng.integers(0, 40, n_accounts)
     who = e.rng.integers(0, n_accounts, n)
@@ -349,6 +340,123 @@ def _bot_burst(e: ResolvedEvent) -> tuple[Rows, str | None, float | None]:
         [accounts[k] for k in who], acc_followers[who], [lang] * n, texts, ["negative"] * n,
     )  # fmt: skip
     return rows, threads[0].id if len(threads) == 1 else None, None
+
+
+def _templates(e: ResolvedEvent, topics: Sequence[str], lang: str, k: int) -> list[str]:
+    """`k` distinct crisis messages to copy, for one language."""
+    out: list[str] = []
+    for _ in range(20 * k):
+        text = e.maker.text("crisis_" + e.prng.choice(list(topics)), lang)
+        if text not in out:
+            out.append(text)
+        if len(out) == k:
+            break
+    return out
+
+
+def _campaign_tags(e: ResolvedEvent, topics: Sequence[str]) -> list[str]:
+    label = e.b.label.replace(" ", "")
+    tags = {"en": [f"#Boycott{label}", f"#{label}Kills", "#StopTheDestruction"],
+            "de": [f"#Boykott{label}", f"#{label}Skandal", "#StopptDieZerstörung"]}  # fmt: skip
+    return tags["de" if e.lang == "de" else "en"] + [f"#{t.capitalize()}" for t in topics[:1]]
+
+
+def _campaign(e: ResolvedEvent) -> tuple[Rows, str | None, float | None]:
+    """Templated outrage from many real accounts (the Nestlé/Greenpeace Facebook case):
+    an organisation hands out a few messages and hundreds to thousands of people post
+    them on the brand's pages, each with their own small changes. Must alert."""
+    base = e.b.rate_per_min
+    rate = e.curve(
+        peak=max(8.0, 30.0 * e.b.negative_rate_per_min / 0.85), start=max(0.1, 0.3 * base),
+        doubling=480.0, plateau=2400.0, half_life=3600.0,
+    )  # fmt: skip
+    share = e.share(0.85)
+    t = _sample_times(e.rng, e.onset, e.length, rate)
+    n = len(t)
+    n_threads = e.ev.n_threads or 6
+    threads = e.brand.recent_threads(e.onset, n_threads, e.rng)
+    weights = e.rng.dirichlet(np.full(n_threads, 1.5))
+    idx = e.rng.choice(n_threads, size=n, p=weights)
+    topics = e.ev.topics or ("environment", "boycott")
+    expected = _expected_count(rate, e.length)
+    pool = e.ev.n_accounts or int(max(300, 0.8 * expected))
+    # Mostly one or two comments per person: a flat account distribution.
+    authors, followers = e.outsiders(n, pool, 0.2, 0.05)
+    langs = _langs(e.prng, e.lang, n)
+    tags = _campaign_tags(e, topics)
+    templates = {lang: _templates(e, topics, lang, 3) for lang in sorted(set(langs))}
+    popularity = [0.6, 0.3, 0.1]
+    tones = e.tones(n, share)
+    texts = []
+    for i in range(n):
+        if tones[i] == "negative":
+            options = templates[langs[i]]
+            j = e.pick([(str(k), popularity[k]) for k in range(len(options))])
+            texts.append(rewrite(options[int(j)], e.prng, langs[i], e.b.label, tags))
+        else:
+            kind = e.pick([("defend_neu", 0.4), ("defend_pos", 0.3), ("neu", 0.3)])
+            tones[i] = TEXT_KINDS[kind]
+            texts.append(e.maker.text(kind, langs[i]))
+    parents = reply_parents(e.rng, idx, e.ev.reply_share if e.ev.reply_share >= 0 else 0.1)
+    rows = make_rows(
+        e.name, e.brand, t, threads, idx, parents, authors, followers, langs, texts, tones
+    )
+    breakout = _breakout(e.onset, e.length, lambda tau: share * rate(tau), e.threshold)
+    return rows, threads[0].id if n_threads == 1 else None, breakout
+
+
+def _slow_swell(e: ResolvedEvent) -> tuple[Rows, str | None, float | None]:
+    """The brand's negativity creeping up over 6-24 hours across many posts (a quality
+    problem, a policy change people keep finding out about): no minute looks like a
+    storm, the day does. Must alert; breakout as for every kind (10x normal negatives)."""
+    neg = e.b.negative_rate_per_min
+    share = e.share(0.6)
+    # Defaults: from half the brand's normal negative rate to 25x over about 12 hours.
+    rate = e.curve(
+        peak=25.0 * neg / share, start=0.5 * neg / share,
+        doubling=12 * 3600.0 / math.log2(50.0), plateau=2 * 3600.0, half_life=3 * 3600.0,
+    )  # fmt: skip
+    t = _sample_times(e.rng, e.onset, e.length, rate, bin_s=60.0)
+    n = len(t)
+    # The complaint reaches post after post: each phase of the growth brings the posts
+    # that are live then (new ones included), and the earlier ones keep their share.
+    n_threads = e.ev.n_threads or 24
+    phases = 4
+    span = max(rate.growth_s, 3600.0)
+    threads: list[Thread] = []
+    joins: list[float] = []
+    for k in range(phases):
+        at = e.onset + k * span / phases
+        for th in e.brand.recent_threads(at, max(1, n_threads // phases), e.rng):
+            if th not in threads:
+                threads.append(th)
+                joins.append(at - e.onset)
+    join = np.array(joins)
+    weights = e.rng.dirichlet(np.full(len(threads), 3.0))
+    tau = t - e.onset
+    w = np.where(tau[:, None] >= join[None, :], weights[None, :], 0.0)
+    cum = np.cumsum(w, axis=1)
+    u = e.rng.random(n) * cum[:, -1]
+    idx = np.minimum((cum < u[:, None]).sum(axis=1), len(threads) - 1)
+    topics = e.ev.topics or ("prices", "health")
+    expected = _expected_count(rate, e.length)
+    authors, followers = e.outsiders(n, int(max(200, 0.9 * expected)), 0.5, 0.35)
+    langs = _langs(e.prng, e.lang, n)
+    tones = e.tones(n, share)
+    texts = []
+    for i in range(n):
+        if tones[i] == "negative":
+            kind = e.pick([("neg", 0.5), ("crisis_" + e.prng.choice(topics), 0.5)])
+        else:
+            kind = e.pick([("neu", 0.5), ("defend_neu", 0.2), ("pos", 0.2), ("mixed", 0.1)])
+            tones[i] = TEXT_KINDS[kind]
+        texts.append(e.maker.text(kind, langs[i]))
+    parents = reply_parents(e.rng, idx, e.ev.reply_share if e.ev.reply_share >= 0 else 0.3)
+    rows = make_rows(
+        e.name, e.brand, t, threads, idx, parents, authors, followers, langs, texts, tones
+    )
+    breakout = _breakout(e.onset, e.length, lambda tau: share * rate(tau), e.threshold)
+    return rows, None, breakout
 
 
 def _ordinal_en(k: int) -> str:
@@ -395,4 +503,6 @@ EVENT_GENERATORS: dict[str, Callable[[ResolvedEvent], tuple[Rows, str | None, fl
     "product_launch": _product_launch,
     "bot_burst": _bot_burst,
     "angry_customer": _angry_customer,
+    "slow_swell": _slow_swell,
+    "campaign": _campaign,
 }

@@ -1,13 +1,15 @@
-"""A generated scenario on disk: comments and labels as JSONL."""
+"""A generated scenario on disk: comments, labels and brands as JSONL."""
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict
 from pathlib import Path
 
 import orjson
 
-from stormwatch.evaluation.scenario.spec import EventLabel, Scenario
+from stormwatch.evaluation.scenario.generator import traffic_start
+from stormwatch.evaluation.scenario.spec import EventLabel, Scenario, ScenarioSpec
 
 
 def write_jsonl(
@@ -27,3 +29,17 @@ def read_labels(path: str | Path) -> list[EventLabel]:
     """Labels written by `write_jsonl`."""
     with open(path, "rb") as fh:
         return [EventLabel(**orjson.loads(line)) for line in fh if line.strip()]
+
+
+def write_brands(spec: ScenarioSpec, path: str | Path) -> None:
+    """The scenario's brands, one JSON object per line: the `BrandSpec` fields (an
+    unlimited history as null) plus `traffic_start` and `traffic_end` (epoch seconds),
+    so a scoring can band brands by nominal size and count their days on air."""
+    with open(path, "wb") as fh:
+        for b in spec.brands:
+            row = asdict(b)
+            if math.isinf(row["history_days"]):
+                row["history_days"] = None
+            row["traffic_start"] = traffic_start(spec, b)
+            row["traffic_end"] = spec.start + spec.duration_s
+            fh.write(orjson.dumps(row) + b"\n")

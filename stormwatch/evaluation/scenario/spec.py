@@ -20,6 +20,8 @@ MUST_ALERT: dict[str, bool] = {
     "product_launch": False,
     "bot_burst": False,
     "angry_customer": False,
+    "slow_swell": True,
+    "campaign": True,
 }
 KINDS = frozenset(MUST_ALERT)
 TOPICS = (
@@ -98,6 +100,10 @@ class EventSpec:
     spreading_firestorm, viral_positive, product_launch) grow from `start_rate_per_min`
     with `doubling_time_s` up to `peak_rate_per_min`, hold it for `plateau_s`, then decay
     with `decay_half_life_s`. bot_burst and angry_customer post exactly `n_comments`.
+    slow_swell (a brand's negativity rising over hours across many posts) and campaign
+    (templated outrage from many accounts) are rate-driven too. `variation` is how
+    bot_burst copies differ: "punctuation" (the default: punctuation, digits, one emoji)
+    or "rewrite" (inserted words, reordered phrases, emoji, links, as campaigns do).
     """
 
     kind: str
@@ -118,6 +124,7 @@ class EventSpec:
     n_comments: int = 0
     reply_share: float = -1.0
     product: str = ""  # product_launch: what is launched
+    variation: str = ""  # bot_burst: "punctuation" (default) or "rewrite"
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -135,6 +142,49 @@ class EventSpec:
             raise ValueError(f"event {self.name or self.kind}: negative_share > 1")
         if self.kind == "angry_customer" and self.n_threads > 2:
             raise ValueError("angry_customer: one or two threads")
+        if self.variation not in ("", "punctuation", "rewrite"):
+            raise ValueError(f"event {self.name or self.kind}: variation must be "
+                             "'punctuation' or 'rewrite'")  # fmt: skip
+
+
+@dataclass(frozen=True)
+class DeliverySpec:
+    """How a collector hands the comments over: late, twice, or with a wrong clock.
+
+    `late_share` of the comments arrive up to `late_max_s` late (uniform);
+    `very_late_share` more arrive between `late_max_s` and `very_late_max_s` late (a
+    collector catching up after an outage); `duplicate_share` are delivered a second time
+    (same id, same content) seconds to minutes later; `misstamped` records per scenario
+    carry a wrong but valid `created_at`, `misstamp_min_s` to `misstamp_max_s` ahead or
+    behind, and are delivered at their true time (a device or proxy with a bad clock).
+    The default is a clean collector: 2 % of comments up to 90 s late, nothing else.
+    """
+
+    late_share: float = 0.02
+    late_max_s: float = 90.0
+    very_late_share: float = 0.0
+    very_late_max_s: float = 2400.0
+    duplicate_share: float = 0.0
+    misstamped: int = 0
+    misstamp_min_s: float = 3600.0
+    misstamp_max_s: float = 3 * 86400.0
+
+    def __post_init__(self) -> None:
+        shares = (self.late_share, self.very_late_share, self.duplicate_share)
+        if not all(0.0 <= x <= 1.0 for x in shares) or sum(shares[:2]) > 1.0:
+            raise ValueError("delivery shares must be in [0, 1]")
+        if not 0.0 < self.late_max_s <= self.very_late_max_s:
+            raise ValueError("delivery: need 0 < late_max_s <= very_late_max_s")
+        if self.misstamped < 0 or not 0.0 < self.misstamp_min_s <= self.misstamp_max_s:
+            raise ValueError("delivery: bad misstamp settings")
+
+
+# What real collectors do (polling APIs, webhooks retried, a proxy with a wrong clock):
+# ~15 % of comments late by seconds to minutes, 2 % by up to 40 minutes, 0.5 % twice.
+COLLECTOR_DELIVERY = DeliverySpec(
+    late_share=0.15, late_max_s=240.0, very_late_share=0.02, very_late_max_s=2400.0,
+    duplicate_share=0.005, misstamped=4,
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -147,6 +197,7 @@ class ScenarioSpec:
     brands: tuple[BrandSpec, ...] = ()
     events: tuple[EventSpec, ...] = ()
     seed: int = 0
+    delivery: DeliverySpec = DeliverySpec()
 
     def __post_init__(self) -> None:
         if self.seed < 0 or self.duration_s <= 0:
@@ -196,6 +247,8 @@ class Scenario:
     comments: list[dict[str, Any]]
     labels: list[EventLabel]
     tones: dict[str, str] = field(default_factory=dict)  # id -> negative/positive/...
+    # Delivery faults by kind ("very_late", "duplicate", "misstamped") -> ids they hit.
+    faults: dict[str, list[str]] = field(default_factory=dict)
 
     def source_of(self, comment: dict[str, Any]) -> str:
         """The event name, or the brand name for background traffic."""
