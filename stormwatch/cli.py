@@ -224,12 +224,48 @@ def evaluate_scenarios(
 def evaluate_suite(
     out: Annotated[Path, typer.Option("--out", help="Directory for the suite files.")],
     seed: Annotated[int, typer.Option(help="Seed of the suite.")] = 1,
+    seeds: Annotated[
+        str | None,
+        typer.Option(
+            help="Several seeds, each in OUT/seed-N: '1-5', '1,3,7', 'tuning' (1-5) or "
+            "'held-out' (101-110)."
+        ),
+    ] = None,
+    classic: Annotated[
+        bool, typer.Option("--classic", help="The old five fixed scenarios instead of the family.")
+    ] = False,
+    evaluate: Annotated[
+        bool,
+        typer.Option("--evaluate", help="Also score each seed and report the spread across seeds."),
+    ] = False,
+    jobs: Annotated[int, typer.Option(help="Seeds scored in parallel (--evaluate).")] = 1,
+    as_json: Annotated[bool, typer.Option("--json", help="Last line: figures as JSON.")] = False,
+    config: Annotated[Path | None, typer.Option("--config", help="TOML settings file.")] = None,
 ) -> None:
-    """Write the labelled scenario suite (NAME.jsonl + NAME.labels.json)."""
+    """Write the labelled scenario family (NAME.jsonl, .labels.json, .brands.json) for a
+    seed or several; with --evaluate, score them and report recall, lead and false alarms
+    by brand size with their spread across seeds. Tune on 'tuning', report 'held-out'."""
+    from stormwatch.evaluation.family import evaluate_seeds, parse_seeds, write_family
     from stormwatch.evaluation.suite import write_suite
 
-    for path in write_suite(out, seed):
-        Console().print(f"wrote {path}")
+    try:
+        chosen = parse_seeds(seeds) if seeds is not None else [seed]
+    except ValueError as exc:
+        err.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from None
+    console = Console(stderr=as_json)
+    if evaluate:
+        if classic:
+            err.print("[red]error:[/red] --evaluate scores the family; use `evaluate scenarios`")
+            raise typer.Exit(2)
+        result = evaluate_seeds(chosen, out, console=console, settings=_settings(config), jobs=jobs)
+        if as_json:
+            sys.stdout.write(json.dumps(result, sort_keys=True) + "\n")
+        return
+    for s in chosen:
+        directory = out if seeds is None else out / f"seed-{s}"
+        paths = write_suite(directory, s) if classic else write_family(directory, s)
+        console.print(f"seed {s}: wrote {len(paths)} streams to {directory}")
 
 
 @playbooks_app.command("check")

@@ -8,7 +8,14 @@ from pathlib import Path
 
 from rich.console import Console
 
-from stormwatch.evaluation.scenario import BrandSpec, EventSpec, ScenarioSpec, generate, write_jsonl
+from stormwatch.evaluation.scenario import (
+    BrandSpec,
+    EventSpec,
+    ScenarioSpec,
+    generate,
+    write_brands,
+    write_jsonl,
+)
 from stormwatch.evaluation.scenario_scoring import evaluate_scenarios_dir
 from stormwatch.evaluation.suite import build_suite
 
@@ -40,6 +47,7 @@ def _small_suite(directory: Path) -> None:
         write_jsonl(
             generate(spec), directory / f"{spec.name}.jsonl", directory / f"{spec.name}.labels.json"
         )
+    write_brands(storm, directory / "storm.brands.json")  # bots: sizes measured instead
 
 
 def test_small_suite_end_to_end(tmp_path: Path) -> None:
@@ -57,6 +65,23 @@ def test_small_suite_end_to_end(tmp_path: Path) -> None:
     assert figures["recall"] == 1.0
     assert figures["bot_bursts_as_firestorm"] == 0
     assert figures["brand_days"] > 2
+    # Nominal size from the brands file (acme 3,000/day), measured for shop (~2,000/day).
+    assert {b["brand"]: b["band"] for b in figures["per_brand"]} == {
+        "acme": "500-5,000", "shop": "500-5,000"
+    }  # fmt: skip
+    acme = next(b for b in figures["per_brand"] if b["brand"] == "acme")
+    assert acme["days"] == 30 / 24
+    band = figures["by_band"]["500-5,000"]
+    assert band["must_alert"] == 1 and band["recall"] == 1.0 and band["brands"] == 2
+    assert figures["by_band"]["<500"]["recall"] is None
+    assert set(figures["lead_minutes"]) == {"p10", "median", "p90", "worst"}
+    assert figures["lead_minutes"]["median"] == figures["lead_minutes_median"]
+    assert figures["incidents_per_crisis"] == 1.0
+    assert figures["benign_incidents_by_kind"] == {"bot_burst": 0}
+    assert figures["campaigns"] == 0
+    assert figures["by_kind"]["firestorm"] == {
+        "events": 1, "must_alert": True, "with_incidents": 1, "incidents": 1
+    }  # fmt: skip
     json.dumps(figures)  # the CLI's --json line
     pngs = sorted(p.name for p in report.glob("*.png"))
     assert pngs == ["bots__shop-bots.png", "storm__acme-storm.png"]

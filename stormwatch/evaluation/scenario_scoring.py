@@ -5,22 +5,32 @@ Layout of DIR (what `stormwatch.evaluation.suite.write_suite` and
 `stormwatch.evaluation.scenario.write_jsonl` write): per stream `NAME.jsonl` (comments in the
 input contract, delivery order) and beside it `NAME.labels.json` (one `EventLabel` JSON
 object per line: name, kind, brand, thread_id, must_alert, onset, breakout, end, lang).
-A stream without a labels file is skipped with a note.
+A stream without a labels file is skipped with a note. An optional `NAME.brands.json`
+(one brand per line: `name`, `comments_per_day`, `traffic_start`, `traffic_end`, as
+`stormwatch.evaluation.scenario.write_brands` writes it) gives each brand's nominal size
+and time on air; without it both are measured from the stream.
 
 Figures: recall over the events that must alert; lead time before the breakout (median
 and worst, with the live alert delay: the opening minute's end plus the allowed
 lateness, as `label_matching` computes it); false alarms per brand-day (incidents no
 label explains over the brand-days of traffic); incidents opened on benign surges; how
 each bot burst was reported (it must never be a firestorm incident); and the time the
-pipeline took. The same `Pipeline` and `Settings` as production; no evaluation mode.
+pipeline took. Beside the totals: lead quantiles (p10, median, p90, worst), incidents per
+caught crisis (one storm should be one incident), benign incidents by kind, campaigns
+caught, recall by kind, and recall, lead and false alarms per brand-day by brand-size
+band (below 500, 500 to 5,000, above 5,000 comments a day). The same `Pipeline` and
+`Settings` as production; no evaluation mode.
 """
 
 from __future__ import annotations
 
-import statistics
+import math
+from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import orjson
 from rich.console import Console
 from rich.table import Table
 
@@ -29,9 +39,93 @@ from stormwatch.evaluation.label_matching import LabelOutcome
 from stormwatch.evaluation.scenario import read_labels
 from stormwatch.evaluation.scenario_run import ScenarioRun, run_scenario
 
-__all__ = ["evaluate_scenarios_dir"]
+__all__ = ["SIZE_BANDS", "band_figures", "band_table", "evaluate_scenarios_dir", "size_band"]
 
 FIRESTORM_KINDS = frozenset({"firestorm", "spreading"})
+SIZE_BANDS = (("<500", 0.0, 500.0), ("500-5,000", 500.0, 5000.0), (">5,000", 5000.0, math.inf))
+
+
+def size_band(comments_per_day: float) -> str:
+    """The size band of a brand with this many comments a day."""
+    for name, lo, hi in SIZE_BANDS:
+        if lo <= comments_per_day < hi:
+            return name
+    return SIZE_BANDS[-1][0]
+
+
+def _lead_quantiles(leads: list[float]) -> dict[str, float | None]:
+    if not leads:
+        return {"p10": None, "median": None, "p90": None, "worst": None}
+    p10, median, p90 = np.percentile(leads, [10, 50, 90])
+    return {
+        "p10": round(float(p10), 1),
+        "median": round(float(median), 1),
+        "p90": round(float(p90), 1),
+        "worst": round(min(leads), 1),
+    }
+
+
+def _brand_days(run: ScenarioRun, meta: dict[str, dict[str, Any]]) -> dict[str, float]:
+    """Days each brand was on air: from the brands file, else from its traffic, where a
+    record with a wrong clock must not stretch the span, so the longest stretch of
+    minutes without a 12-hour gap counts."""
+    days: dict[str, float] = {}
+    for brand, minutes in run.recorder.volume.items():
+        m = meta.get(brand, {})
+        if m.get("traffic_start") is not None and m.get("traffic_end") is not None:
+            days[brand] = (m["traffic_end"] - m["traffic_start"]) / 86400.0
+            continue
+        ordered = np.array(sorted(minutes))
+        cuts = np.flatnonzero(np.diff(ordered) > 720) + 1
+        best = max(np.split(ordered, cuts), key=len)
+        days[brand] = float(best[-1] - best[0] + 1) / 1440.0
+    return days
+
+
+def _read_brands(path: Path) -> dict[str, dict[str, Any]]:
+    if not path.is_file():
+        return {}
+    with path.open("rb") as fh:
+        rows = [orjson.loads(line) for line in fh if line.strip()]
+    return {row["name"]: row for row in rows}
+
+
+def band_figures(events: list[dict[str, Any]], brands: list[dict[str, Any]]) -> dict[str, Any]:
+    """Per size band: brands, brand-days, false alarms and `_rates` of its events (rows as
+    in the figures' `per_event` and `per_brand`, so seeds can be pooled)."""
+    by_band: dict[str, Any] = {}
+    for band, _, _ in SIZE_BANDS:
+        in_band = [b for b in brands if b["band"] == band]
+        days = sum(b["days"] for b in in_band)
+        alarms = sum(b["false_alarms"] for b in in_band)
+        by_band[band] = {
+            "brands": len(in_band),
+            "brand_days": round(days, 2),
+            "false_alarms": alarms,
+            "false_alarms_per_brand_day": round(alarms / days, 4) if days else None,
+            **_rates([e for e in events if e["band"] == band]),
+        }
+    return by_band
+
+
+def _rates(events: list[dict[str, Any]]) -> dict[str, Any]:
+    """Recall, lead quantiles and incidents per crisis over some labelled events."""
+    must = [e for e in events if e["must_alert"]]
+    caught = [e for e in must if e["caught"]]
+    counts = [e["incidents"] for e in caught]
+    return {
+        "must_alert": len(must),
+        "caught": len(caught),
+        "recall": round(len(caught) / len(must), 4) if must else None,
+        "lead_minutes": _lead_quantiles(
+            [e["lead_minutes"] for e in caught if e["lead_minutes"] is not None]
+        ),
+        "incidents_per_crisis": round(sum(counts) / len(counts), 2) if counts else None,
+        "crises_with_several_incidents": sum(1 for c in counts if c > 1),
+        "benign_events_with_incidents": sum(
+            1 for e in events if not e["must_alert"] and e["caught"]
+        ),
+    }
 
 
 def _bot_report(run: ScenarioRun, outcome: LabelOutcome) -> str:
@@ -66,14 +160,33 @@ def evaluate_scenarios_dir(
     directory = Path(directory)
     settings = settings or Settings()
     runs: list[ScenarioRun] = []
+    meta: dict[str, dict[str, dict[str, Any]]] = {}
     for path in sorted(directory.glob("*.jsonl")):
         labels_path = path.with_name(f"{path.stem}.labels.json")
         if not labels_path.is_file():
             console.print(f"[yellow]skipped[/yellow] {path.name}: no {labels_path.name}")
             continue
         runs.append(run_scenario(path, read_labels(labels_path), settings))
+        meta[path.stem] = _read_brands(path.with_name(f"{path.stem}.brands.json"))
     if not runs:
         raise FileNotFoundError(f"no NAME.jsonl with NAME.labels.json in {directory}")
+
+    # Per brand: its size band (nominal, else measured), days on air and false alarms.
+    brands: list[dict[str, Any]] = []
+    band_of: dict[tuple[str, str], str] = {}
+    for run in runs:
+        days = _brand_days(run, meta[run.name])
+        alarms = Counter(i.brand for i in run.unexplained)
+        for brand, d in sorted(days.items()):
+            size = meta[run.name].get(brand, {}).get("comments_per_day")
+            if size is None:
+                size = float(
+                    sum(v[0] for v in run.recorder.volume[brand].values()) / max(d, 1 / 24)
+                )
+            band_of[run.name, brand] = size_band(size)
+            brands.append({"scenario": run.name, "brand": brand, "comments_per_day": round(size, 1),
+                           "band": size_band(size), "days": round(d, 3),
+                           "false_alarms": alarms[brand]})  # fmt: skip
 
     events: list[dict[str, Any]] = []
     for run in runs:
@@ -84,9 +197,11 @@ def evaluate_scenarios_dir(
                 "event": lab.name,
                 "kind": lab.kind,
                 "brand": lab.brand,
+                "band": band_of.get((run.name, lab.brand), size_band(0.0)),
                 "must_alert": lab.must_alert,
                 "caught": o.caught,
                 "correct": o.correct,
+                "incidents": len(o.incidents),
                 "incident_kinds": sorted({i.kind for i in o.incidents}),
                 "lead_minutes": None if o.lead_seconds is None else round(o.lead_seconds / 60, 1),
             }
@@ -97,8 +212,24 @@ def evaluate_scenarios_dir(
     leads = [e["lead_minutes"] for e in must if e["lead_minutes"] is not None]
     benign = [e for e in events if not e["must_alert"] and e["caught"]]
     bots = [e for e in events if e["kind"] == "bot_burst"]
+    campaigns = [e for e in events if e["kind"] == "campaign"]
     false_alarms = [(run.name, i) for run in runs for i in run.unexplained]
-    brand_days = sum(r.brand_days for r in runs)
+    brand_days = sum(b["days"] for b in brands)
+    overall = _rates(events)
+    by_band = band_figures(events, brands)
+    by_kind: dict[str, Any] = {}
+    for kind in sorted({e["kind"] for e in events}):
+        of_kind = [e for e in events if e["kind"] == kind]
+        by_kind[kind] = {
+            "events": len(of_kind),
+            "must_alert": of_kind[0]["must_alert"],
+            "with_incidents": sum(e["caught"] for e in of_kind),
+            "incidents": sum(e["incidents"] for e in of_kind),
+        }
+    benign_by_kind: dict[str, int] = defaultdict(int)
+    for e in events:
+        if not e["must_alert"]:
+            benign_by_kind[e["kind"]] += e["incidents"]
     comments = sum(r.comments for r in runs)
     seconds = sum(r.seconds for r in runs)
     figures: dict[str, Any] = {
@@ -106,21 +237,30 @@ def evaluate_scenarios_dir(
         "events": len(events),
         "must_alert": len(must),
         "recall": round(sum(e["caught"] for e in must) / len(must), 4) if must else None,
-        "lead_minutes_median": round(statistics.median(leads), 1) if leads else None,
+        "lead_minutes_median": overall["lead_minutes"]["median"],
         "lead_minutes_worst": min(leads) if leads else None,
+        "lead_minutes": overall["lead_minutes"],
+        "incidents_per_crisis": overall["incidents_per_crisis"],
+        "crises_with_several_incidents": overall["crises_with_several_incidents"],
         "false_alarms": len(false_alarms),
         "brand_days": round(brand_days, 2),
         "false_alarms_per_brand_day": round(len(false_alarms) / brand_days, 4)
         if brand_days
         else None,
         "benign_incidents": len(benign),
+        "benign_incidents_by_kind": dict(sorted(benign_by_kind.items())),
+        "campaigns": len(campaigns),
+        "campaigns_caught": sum(e["caught"] for e in campaigns),
         "bot_bursts_as_firestorm": sum(
             1 for e in bots if any(k in FIRESTORM_KINDS for k in e["incident_kinds"])
         ),
         "comments": comments,
         "seconds": round(seconds, 2),
         "comments_per_second": round(comments / seconds) if seconds else None,
+        "by_band": by_band,
+        "by_kind": by_kind,
         "per_event": events,
+        "per_brand": brands,
         "false_alarm_incidents": [
             {"scenario": name, "key": i.key, "kind": i.kind, "severity": i.severity}
             for name, i in false_alarms
@@ -154,14 +294,31 @@ def _print_tables(console: Console, figures: dict[str, Any]) -> None:
     summary.add_column("figure")
     summary.add_column("value", justify="right")
     summary.add_row("recall [1.0]", str(figures["recall"]))
-    summary.add_row("median lead before breakout, min [>= 10]", str(figures["lead_minutes_median"]))
-    summary.add_row("worst lead, min", str(figures["lead_minutes_worst"]))
+    lead = figures["lead_minutes"]
+    summary.add_row("median lead before breakout, min [>= 10]", str(lead["median"]))
+    summary.add_row(
+        "lead p10 / p90 / worst, min", f"{lead['p10']} / {lead['p90']} / {lead['worst']}"
+    )
+    summary.add_row(
+        "incidents per caught crisis [1.0]",
+        f"{figures['incidents_per_crisis']} ({figures['crises_with_several_incidents']} "
+        "crises with several)",
+    )
     summary.add_row(
         "false alarms per brand-day [<= 0.05]",
         f"{figures['false_alarms_per_brand_day']} ({figures['false_alarms']} in "
         f"{figures['brand_days']} brand-days)",
     )
-    summary.add_row("incidents on benign surges [0]", str(figures["benign_incidents"]))
+    summary.add_row(
+        "benign events with incidents [0]",
+        f"{figures['benign_incidents']} (incidents: "
+        + (", ".join(f"{k} {v}" for k, v in figures["benign_incidents_by_kind"].items()) or "-")
+        + ")",
+    )
+    if figures["campaigns"]:
+        summary.add_row(
+            "campaigns caught", f"{figures['campaigns_caught']} / {figures['campaigns']}"
+        )
     summary.add_row("bot bursts as firestorm [0]", str(figures["bot_bursts_as_firestorm"]))
     summary.add_row(
         "time to process",
@@ -169,3 +326,38 @@ def _print_tables(console: Console, figures: dict[str, Any]) -> None:
         f"({figures['comments_per_second']}/s)",
     )
     console.print(summary)
+    console.print(band_table(figures["by_band"], "By brand size (comments/day)"))
+    kinds = Table(title="By kind")
+    for col in ("kind", "should", "events", "with incidents", "incidents"):
+        kinds.add_column(col, justify="left" if col in ("kind", "should") else "right")
+    for kind, k in figures["by_kind"].items():
+        should = "alert" if k["must_alert"] else "stay quiet"
+        kinds.add_row(kind, should, str(k["events"]), str(k["with_incidents"]), str(k["incidents"]))
+    console.print(kinds)
+
+
+def _cell(value: Any) -> str:
+    return "-" if value is None else str(value)
+
+
+def band_table(by_band: dict[str, Any], title: str) -> Table:
+    """Recall, lead quantiles, incidents per crisis and false alarms per size band."""
+    table = Table(title=title)
+    table.add_column("figure")
+    for band in by_band:
+        table.add_column(band, justify="right")
+    rows = [
+        ("brands (brand-days)", lambda b: f"{b['brands']} ({b['brand_days']})"),
+        ("crises caught", lambda b: f"{b['caught']} / {b['must_alert']}"),
+        ("recall", lambda b: _cell(b["recall"])),
+        ("lead p10 / median / p90, min",
+         lambda b: " / ".join(_cell(b["lead_minutes"][q]) for q in ("p10", "median", "p90"))),
+        ("worst lead, min", lambda b: _cell(b["lead_minutes"]["worst"])),
+        ("incidents per caught crisis", lambda b: _cell(b["incidents_per_crisis"])),
+        ("false alarms per brand-day",
+         lambda b: f"{_cell(b['false_alarms_per_brand_day'])} ({b['false_alarms']})"),
+        ("benign events with incidents", lambda b: str(b["benign_events_with_incidents"])),
+    ]  # fmt: skip
+    for name, cell in rows:
+        table.add_row(name, *(cell(b) for b in by_band.values()))
+    return table
