@@ -21,8 +21,10 @@ MAX_FIELD_CHARS = 512
 # Event times outside this range are data errors (milliseconds sent as seconds, zero dates).
 MIN_EVENT_TIME = datetime(2000, 1, 1, tzinfo=UTC).timestamp()
 MAX_EVENT_TIME = datetime(2100, 1, 1, tzinfo=UTC).timestamp()
-# A comment cannot be written in the future; one that says so (a wrong clock) would move
-# the watermark ahead and make every later comment late, so it is dead-lettered.
+# A comment cannot be written in the future; one that says so (a wrong clock) is
+# dead-lettered here. This only helps live: in a replay the clock is not the stream's
+# time, so the window store also holds records far ahead of the stream's own event times
+# (see stormwatch/windows.py) and dead-letters them as `timestamp_outlier`.
 MAX_AHEAD_OF_NOW = 3600.0
 
 _KNOWN = frozenset(
@@ -174,11 +176,14 @@ class Decoder:
             raise _Reject("missing_field", "field 'created_at' is missing")
         created_at = parse_event_time(raw_time)
         if created_at > self._latest_allowed:
-            self._latest_allowed = self.clock() + MAX_AHEAD_OF_NOW  # the clock moved on
+            now = self.clock()
+            self._latest_allowed = now + MAX_AHEAD_OF_NOW  # the clock moved on
             if created_at > self._latest_allowed:
+                ahead = (created_at - now) / 3600.0
                 raise _Reject(
                     "timestamp_in_future",
-                    f"created_at {raw_time!r} is more than an hour ahead of the clock",
+                    f"created_at {raw_time!r} is {ahead:.1f} h ahead of the clock "
+                    f"({datetime.fromtimestamp(now, UTC):%Y-%m-%dT%H:%M:%SZ}; at most 1 h)",
                 )
         brand = get("brand")
         if brand is None and self.brand_for_text is not None:

@@ -15,7 +15,9 @@ same answers as the live run. The watermark has to survive bad clocks:
   and processed as usual, when the stream catches up with it. A jump of the whole stream
   (a replay with a gap of days, a stream resuming after an outage) is accepted once held
   records from `CONFIRM_KEYS` different keys lie within `tolerance` of each other, or
-  once `CONFIRM_RUN` arrivals in a row were all held (a one-thread stream); the stream
+  once `CONFIRM_RUN` held records came among `2 * CONFIRM_RUN` arrivals, half of them
+  within `tolerance` of each other (a one-thread stream, a source running ahead of
+  another); the stream
   then moves to that time and the held records are released in event-time order. A
   lone mis-stamped record is never confirmed: it is dead-lettered as `timestamp_outlier`
   when the stream moved `max_hold` seconds on without reaching it, when more than
@@ -58,7 +60,7 @@ MIN_TOLERANCE = 60.0  # never tighter than a minute, whatever the lateness
 GAP_CAP = 3600.0  # one pause counts at most this much in the mean gap
 GAP_DECAY = 1.0 / 50.0  # the mean gap follows about the last 50 frontier advances
 CONFIRM_KEYS = 3  # held records from this many keys, close together, confirm a jump
-CONFIRM_RUN = 8  # or this many arrivals in a row held (streams with a single key)
+CONFIRM_RUN = 8  # or this many held among twice as many arrivals (a single key)
 MAX_HOLD_SECONDS = HISTORY_MINUTES * MINUTE  # stream time a held record may wait
 MAX_HELD = 10_000  # records held at once; beyond, the farthest ahead is dead-lettered
 MAX_SOURCES = 64  # distinct platforms tracked; further ones share one unnamed source
@@ -375,8 +377,7 @@ class WindowStore:
         self._seq = 0
         self._added = 0  # records added (admitted arrivals and releases)
         self._released_total = 0
-        self._run = 0  # held arrivals in a row
-        self._run_mark = -1
+        self._run_marks: deque[int] = deque(maxlen=CONFIRM_RUN)  # of the latest held
         self._run_times: deque[float] = deque(maxlen=CONFIRM_RUN)
         self._gap_sum = 0.0  # decayed sums behind the mean gap between records
         self._gap_n = 0.0
@@ -520,9 +521,8 @@ class WindowStore:
         self.held_ids.add(c.id)
         self.held_keys[key] += 1
         self.held_total += 1
-        arrivals = self._added - self._released_total
-        self._run = self._run + 1 if arrivals == self._run_mark else 1
-        self._run_mark = arrivals
+        # Admitted arrivals so far: how close together in the input the held ones came.
+        self._run_marks.append(self._added - self._released_total)
         self._run_times.append(ts)
         self._hold_check_at = min(
             self._hold_check_at, ts - self.tolerance, record.since + self.max_hold
@@ -545,9 +545,16 @@ class WindowStore:
                 keys.add(held[i][2].key)
                 if len(keys) >= CONFIRM_KEYS:
                     return held[lo][0]
-        if self._run >= CONFIRM_RUN:
-            # The median of the run: a lone mis-stamped record among it cannot set it.
-            return sorted(self._run_times)[(CONFIRM_RUN - 1) // 2]
+        marks = self._run_marks
+        if len(marks) == CONFIRM_RUN and marks[-1] - marks[0] <= CONFIRM_RUN:
+            # Most recent arrivals were held (one source, one thread, or one source whose
+            # time runs ahead of another's): move to the earliest time that half of them
+            # agree on (within the tolerance); a few mis-stamped records cannot.
+            times = sorted(self._run_times)
+            half = CONFIRM_RUN // 2
+            for i in range(CONFIRM_RUN - half + 1):
+                if times[i + half - 1] - times[i] <= self.tolerance:
+                    return times[i]
         return None
 
     def _move_to(self, ts: float) -> None:

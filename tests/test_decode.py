@@ -96,6 +96,7 @@ def test_event_times_from_the_future_are_dead_lettered() -> None:
     assert isinstance(ok, Comment)
     ahead = decoder.decode(orjson.dumps({**GOOD, "created_at": now + 2 * 86400}))
     assert isinstance(ahead, DeadLetter) and ahead.reason == "timestamp_in_future"
+    assert "48.0 h ahead of the clock (2026-03-02T09:15:02Z" in ahead.detail
 
 
 def test_brand_derived_from_watchlist() -> None:

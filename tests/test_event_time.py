@@ -1,0 +1,472 @@
+"""Event time that survives bad clocks: records far ahead are held (and dead-lettered as
+`timestamp_outlier` when never confirmed), genuine jumps of the whole stream are
+accepted, the watermark is per source and never moves backwards, and a late comment
+lands in its own minute."""
+
+from __future__ import annotations
+
+import functools
+import random
+
+import orjson
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from stormwatch.detectors.enrich import Enricher
+from stormwatch.model import Comment
+from stormwatch.pipeline import Pipeline
+from stormwatch.windows import (
+    CONFIRM_KEYS,
+    CONFIRM_RUN,
+    HISTORY_MINUTES,
+    MINUTE,
+    WindowStore,
+    thread_key,
+)
+
+T0 = 1_772_438_400.0  # 2026-03-02T08:00:00Z
+HOUR = 3600.0
+LATENESS = 120.0
+
+
+@functools.cache
+def enricher() -> Enricher:
+    return Enricher()  # shared: building the scorers is the slow part of a pipeline
+
+
+def comment(
+    i: int | str,
+    t: float,
+    *,
+    brand: str = "b",
+    thread: str | None = "p1",
+    platform: str | None = None,
+    author: str | None = None,
+    text: str | None = None,
+) -> Comment:
+    return Comment(
+        id=str(i),
+        text=text or f"text {i}",
+        created_at=t,
+        brand=brand,
+        thread_id=thread,
+        platform=platform,
+        author_id=author or f"u{i}",
+    )
+
+
+def line(c: Comment) -> bytes:
+    return orjson.dumps(
+        {
+            "id": c.id,
+            "text": c.text,
+            "created_at": c.created_at,
+            "brand": c.brand,
+            "thread_id": c.thread_id,
+            "platform": c.platform,
+            "author_id": c.author_id,
+        }
+    )
+
+
+def steady(n: int, start: float, step: float, *, keys: int = 5, prefix: str = "s") -> list[Comment]:
+    """`n` comments `step` seconds apart over `keys` threads of brand b."""
+    return [comment(f"{prefix}{i}", start + i * step, thread=f"p{i % keys}") for i in range(n)]
+
+
+def admit_all(store: WindowStore, comments: list[Comment]) -> list[int]:
+    """What the pipeline does per comment, without enrichment: hold or add, add what is
+    released, close what the watermark passed. Returns the closed minutes."""
+    closed: list[int] = []
+
+    def add(c: Comment) -> None:
+        store.add(c, False)
+        for m in store.closable():
+            for table in (store.brands, store.threads):
+                for w in table.values():
+                    w.close(m)
+            closed.append(m)
+
+    for c in comments:
+        if store.admit(c):
+            add(c)
+        while store.released:
+            add(store.released.popleft())
+    while store.released:
+        add(store.released.popleft())
+    return closed
+
+
+def new_pipeline() -> Pipeline:
+    return Pipeline(enricher=enricher())
+
+
+def accounted(p: Pipeline) -> bool:
+    s = p.stats
+    return s.read == s.processed + s.dead_lettered + s.held
+
+
+# -- a record far ahead ------------------------------------------------------------------
+
+
+def test_a_record_54_hours_ahead_is_held_and_dead_lettered_without_moving_the_watermark() -> None:
+    p = new_pipeline()
+    stream = steady(600, T0, 3.0)  # 30 minutes, one comment every 3 s
+    wrong = comment("wrong", T0 + 600 + 54 * HOUR, thread="p2")
+    lines = [line(c) for c in stream[:200]] + [line(wrong)] + [line(c) for c in stream[200:]]
+    p.feed_lines(lines, "f")
+    assert p.stats.held == 1 and accounted(p)
+    assert p.windows.max_event_time == stream[-1].created_at
+    assert p.windows.watermark == stream[-1].created_at - LATENESS
+    assert p.stats.late == 0  # nothing closed early, nothing folded
+    stats = p.finish()
+    assert stats.held == 0 and stats.read == stats.processed + stats.dead_lettered
+    assert stats.dead_letter_reasons == {"timestamp_outlier": 1}
+    assert stats.late == 0
+    assert sum(s.n for s in p.windows.brands["b"].closed) == 600
+    assert max(s.minute for s in p.windows.brands["b"].closed) * MINUTE < T0 + 1800
+
+
+def test_a_held_record_is_dead_lettered_once_the_stream_moved_on_without_reaching_it() -> None:
+    store = WindowStore(lateness=LATENESS)
+    stream = steady(2000, T0, 6.0)  # 3.3 hours
+    admit_all(store, stream[:10])
+    assert not store.admit(comment("wrong", T0 + 54 * HOUR))
+    admit_all(store, stream[10:])
+    (letter,) = store.take_rejected()
+    assert letter.reason == "timestamp_outlier"
+    assert letter.source == "" and orjson.loads(letter.raw)["id"] == "wrong"
+    assert "is 51.0 h ahead of the stream's newest event time 2026-03-02T11:01:00Z" in letter.detail
+    assert "the stream moved 3.0 h on without reaching it" in letter.detail
+    assert not store.held and not store.held_ids
+
+
+def test_a_record_somewhat_ahead_is_processed_in_its_own_minute_once_the_stream_catches_up() -> (
+    None
+):
+    store = WindowStore(lateness=LATENESS)
+    stream = steady(600, T0, 3.0)
+    early = comment("early", T0 + 1200, thread="p9")  # 20 min ahead when it arrives
+    closed = admit_all(store, stream[:100] + [early] + stream[100:])
+    assert store.late_count == 0 and not store.held
+    assert closed == list(range(closed[0], closed[-1] + 1))
+    minute = int(early.created_at // MINUTE)
+    thread = store.threads[thread_key("b", "p9")]
+    assert [(s.minute, s.n, s.late) for s in thread.closed if s.n] == [(minute, 1, 0)]
+
+
+def test_the_held_buffer_is_bounded() -> None:
+    store = WindowStore(lateness=LATENESS, max_held=5)
+    admit_all(store, steady(50, T0, 3.0))
+    for k in range(7):
+        store.admit(comment(f"w{k}", T0 + (k + 1) * 10 * HOUR, thread="p1"))
+        admit_all(store, [comment(f"n{k}", T0 + 150 + k, thread=f"p{k}")])
+    assert len(store.held) == 5
+    letters = store.take_rejected()
+    assert [orjson.loads(x.raw)["id"] for x in letters] == ["w5", "w6"]  # the farthest ahead
+    assert all("more than 5 records were held" in x.detail for x in letters)
+
+
+# -- a genuine jump ------------------------------------------------------------------------
+
+
+def test_a_genuine_jump_of_the_stream_is_accepted_once_other_keys_confirm_it() -> None:
+    p = new_pipeline()
+    before = steady(300, T0, 3.0, prefix="a")
+    after = steady(300, T0 + 2 * 86400, 3.0, prefix="z")  # a replay file with a 2-day gap
+    for c in before + after[: CONFIRM_KEYS - 1]:
+        p.feed(line(c))
+    assert p.stats.held == CONFIRM_KEYS - 1  # not yet: two keys could be two wrong clocks
+    p.feed(line(after[CONFIRM_KEYS - 1]))
+    assert p.stats.held == 0 and p.windows.confirmed_jumps == 2  # the start, then the jump
+    for c in after[CONFIRM_KEYS:]:
+        p.feed(line(c))
+    stats = p.finish()
+    assert stats.dead_lettered == 0 and stats.late == 0 and stats.processed == 600
+    brand = p.windows.brands["b"]
+    assert sum(s.n for s in brand.closed if s.minute * MINUTE >= T0 + 86400) == 300
+
+
+def test_a_jump_of_a_one_thread_stream_is_accepted_after_a_run_of_held_arrivals() -> None:
+    store = WindowStore(lateness=LATENESS)
+    admit_all(store, steady(100, T0, 3.0, keys=1))
+    jump = T0 + 5 * HOUR
+    admit_all(store, steady(CONFIRM_RUN - 1, jump, 3.0, keys=1, prefix="z"))
+    assert len(store.held) == CONFIRM_RUN - 1
+    admit_all(store, [comment("z-last", jump + 100, thread="p0")])
+    assert not store.held and store.max_event_time == jump + 100
+    assert store.late_count == 0
+
+
+def test_a_lone_wrong_clock_at_the_start_does_not_set_the_stream_time() -> None:
+    for wrong in (T0 + 54 * HOUR, T0 - 54 * HOUR):
+        store = WindowStore(lateness=LATENESS)
+        stream = steady(300, T0, 3.0)
+        admit_all(store, [comment("wrong", wrong)] + stream)
+        assert store.max_event_time == stream[-1].created_at
+        assert store.next_minute is not None and store.next_minute * MINUTE > T0 - 600
+        if wrong > T0:
+            assert len(store.held) == 1
+        else:
+            assert store.beyond_history_count == 1 and store.late_count == 1
+
+
+# -- watermarks per source ----------------------------------------------------------------
+
+
+def test_the_watermark_waits_for_every_active_source_and_not_for_an_idle_one() -> None:
+    store = WindowStore(lateness=LATENESS, source_idle=300.0)
+    feed: list[Comment] = []
+    for i in range(120):  # 10 minutes of two platforms; youtube lags 200 s behind
+        t = T0 + i * 5.0
+        feed.append(comment(f"f{i}", t, platform="facebook"))
+        feed.append(comment(f"y{i}", t - 200.0, platform="youtube"))
+    admit_all(store, feed)
+    newest_youtube = T0 + 119 * 5.0 - 200.0
+    assert store.watermark == newest_youtube - LATENESS
+    # YouTube goes silent; once facebook is 300 s beyond it, it holds nothing back.
+    later = [comment(f"g{i}", T0 + 600 + i * 5.0, platform="facebook") for i in range(120)]
+    marks = []
+    for c in later:
+        admit_all(store, [c])
+        marks.append(store.watermark)
+    assert marks == sorted(marks)
+    assert store.watermark == later[-1].created_at - LATENESS
+    # A comment of the idle source is late now, and lands in its own minute.
+    late = comment("y-late", newest_youtube + 30.0, platform="youtube")
+    minute = int(late.created_at // MINUTE)
+    before = [s.n for s in store.brands["b"].closed if s.minute == minute]
+    assert store.add(late, False) is True
+    assert [s.n for s in store.brands["b"].closed if s.minute == minute] == [before[0] + 1]
+
+
+# -- late comments --------------------------------------------------------------------------
+
+
+def test_a_late_comment_lands_in_its_own_closed_minute_and_counts_as_late_volume() -> None:
+    store = WindowStore(lateness=LATENESS)
+    admit_all(store, steady(240, T0, 5.0))  # 20 minutes, 12 a minute
+    brand = store.brands["b"]
+    thread = store.threads[thread_key("b", "p1")]
+    target = int(T0 // MINUTE) + 4
+    before = {s.minute: s for s in brand.closed}[target]
+    late = comment("late", target * MINUTE + 30, thread="p1", text="this is awful")
+    late.negativity = 0.9
+    assert store.add(late, True) is True
+    after = {s.minute: s for s in brand.closed}[target]
+    assert (after.n, after.neg, after.late) == (before.n + 1, before.neg + 1, before.late)
+    assert after.neg_score == before.neg_score + 0.9
+    assert [m.comment.id for m in thread.negatives_since(target, 1)] == ["late"]
+    assert thread.has_negatives_since(target - 1)
+    volume, negative = brand.curve(target + 2, 3)
+    assert volume[0] == before.n + 1 and negative[0] == 1
+    minutes = [m.minute for m in thread.negatives]
+    assert minutes == sorted(minutes)
+    # The detectors already judged that minute: the next closing minute reports it.
+    nxt = store.next_minute
+    assert nxt is not None
+    assert store.brands["b"].close(nxt).late == 1
+    s = thread.close(nxt)
+    assert (s.late, s.late_neg) == (1, 1)
+    assert thread.close(nxt + 1).late == 0  # reported once
+
+
+def test_a_comment_beyond_the_history_is_counted_and_changes_nothing() -> None:
+    store = WindowStore(lateness=LATENESS)
+    admit_all(store, steady(240, T0 + 4 * HOUR, 5.0))
+    brand = store.brands["b"]
+    closed_before = list(brand.closed)
+    old = comment("old", T0 + 4 * HOUR - (HISTORY_MINUTES + 10) * MINUTE, thread="p-new")
+    assert store.add(old, True) is True
+    assert store.late_count == 1 and store.beyond_history_count == 1
+    assert list(brand.closed) == closed_before and brand.late_pending == 0
+    assert thread_key("b", "p-new") not in store.threads
+
+
+# -- properties ---------------------------------------------------------------------------
+
+
+@st.composite
+def arrivals(draw: st.DrawFn, *, jumps: bool = True) -> list[Comment]:
+    """A stream of comments from a few platforms and threads, mostly in order, with
+    arbitrary lateness, a few wrong clocks (far ahead or behind) and possible jumps."""
+    n = draw(st.integers(1, 150))
+    out: list[Comment] = []
+    now = T0
+    for i in range(n):
+        now += draw(st.floats(0, 30))
+        if jumps and draw(st.integers(0, 40)) == 0:
+            now += draw(st.floats(0, 3 * 86400))  # the stream jumps
+        kind = draw(st.integers(0, 20))
+        if kind == 0:
+            t = now + draw(st.floats(-5 * 86400, 5 * 86400))  # a wrong clock
+        elif kind <= 4:
+            t = now - draw(st.floats(0, 3 * HOUR))  # late
+        else:
+            t = now
+        platform = draw(st.sampled_from(["facebook", "youtube", "reddit", None]))
+        out.append(comment(i, t, thread=f"p{draw(st.integers(0, 4))}", platform=platform))
+    return out
+
+
+@settings(max_examples=200, deadline=None)
+@given(arrivals())
+def test_the_watermark_never_moves_backwards_and_minutes_close_once_in_order(
+    stream: list[Comment],
+) -> None:
+    store = WindowStore(lateness=LATENESS)
+    marks: list[float] = []
+    closed: list[int] = []
+    for c in stream:
+        closed += admit_all(store, [c])
+        marks.append(store.watermark)
+    assert marks == sorted(marks)
+    assert closed == sorted(set(closed))
+    if closed:
+        assert closed == list(range(closed[0], closed[-1] + 1))
+        assert (closed[-1] + 1) * MINUTE <= marks[-1]
+    store.end_of_input()
+    admit_all(store, [])
+    store.reject_held()
+    rejected = len(store.take_rejected())
+    assert store.brands or rejected == len(stream)
+    total = sum(w.total for w in store.brands.values())
+    assert total + store.beyond_history_count + rejected == len(stream)
+
+
+@st.composite
+def messy_records(draw: st.DrawFn) -> list[bytes]:
+    stream = draw(arrivals(jumps=False))  # jumps of days close thousands of minutes: slow
+    out: list[bytes] = []
+    for c in stream:
+        out.append(line(c))
+        roll = draw(st.integers(0, 15))
+        if roll == 0:
+            out.append(line(c))  # redelivered
+        elif roll == 1:
+            out.append(b'{"id": "x", "text": "no time", "brand": "b"}')
+        elif roll == 2:
+            out.append(b"\xff{oops")
+    return out
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(messy_records())
+def test_every_record_read_is_processed_dead_lettered_or_held(records: list[bytes]) -> None:
+    p = new_pipeline()
+    for raw in records:
+        p.feed(raw, "f")
+        assert accounted(p)
+    stats = p.finish()
+    assert stats.held == 0
+    assert stats.read == len(records) == stats.processed + stats.dead_lettered
+
+
+# -- one record with any timestamp changes only its own incident ------------------------------
+
+STORM_THREAD = "launch-post"
+ANGRY = [
+    "this is a disgrace",
+    "absolutely terrible service, I hate this",
+    "worst company ever, shameful and awful",
+    "you lied to us, disgusting behaviour",
+    "I am furious, this is horrible",
+    "pathetic, angry and disappointed",
+    "boycott them, terrible awful people",
+]
+CALM = [
+    "love the new colours",
+    "where can I buy this?",
+    "great post, thanks",
+    "looks nice",
+    "is there a discount code",
+    "my order arrived today",
+]
+
+
+@functools.cache
+def storm_stream() -> tuple[bytes, ...]:
+    """Two brands over four hours of steady talk; from 2h30 one post of acme draws a
+    growing crowd of angry comments from distinct accounts for 40 minutes."""
+    rng = random.Random(15)
+    rows: list[dict[str, object]] = []
+    for brand, per_min, threads in (("acme", 10, 6), ("beta", 6, 4)):
+        for m in range(240):
+            for _ in range(per_min):
+                rows.append(
+                    {
+                        "id": f"{brand}-{len(rows)}",
+                        "text": rng.choice(CALM),
+                        "created_at": T0 + m * MINUTE + rng.uniform(0, MINUTE),
+                        "brand": brand,
+                        "thread_id": f"{brand}-p{rng.randrange(threads)}",
+                        "author_id": f"{brand}-u{rng.randrange(400)}",
+                    }
+                )
+    for m in range(40):
+        for k in range(2 + m):
+            text = f"{rng.choice(ANGRY)} {rng.choice(ANGRY)}"
+            rows.append(
+                {
+                    "id": f"storm-{m}-{k}",
+                    "text": text,
+                    "created_at": T0 + (150 + m) * MINUTE + rng.uniform(0, MINUTE),
+                    "brand": "acme",
+                    "thread_id": STORM_THREAD,
+                    "author_id": f"angry-{m}-{k}",
+                }
+            )
+    rows.sort(key=lambda r: r["created_at"])  # type: ignore[arg-type, return-value]
+    return tuple(orjson.dumps(r) for r in rows)
+
+
+def incidents(records: list[bytes] | tuple[bytes, ...]) -> list[tuple[str, str, int, int]]:
+    p = new_pipeline()
+    for raw in records:
+        p.feed(raw)
+    stats = p.finish()
+    assert stats.read == stats.processed + stats.dead_lettered
+    return [(i.key, i.brand, i.opened_minute, i.last_event_minute) for i in p.tracker.history]
+
+
+@functools.cache
+def baseline_incidents() -> tuple[tuple[str, str, int, int], ...]:
+    found = incidents(storm_stream())
+    assert any(STORM_THREAD in key for key, *_ in found)  # the storm is caught
+    return tuple(found)
+
+
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    position=st.floats(0, 1),
+    offset=st.one_of(
+        st.floats(-600, 4 * HOUR + 600),  # inside the stream
+        st.floats(-30 * 86400, 30 * 86400),  # anywhere
+    ),
+    brand=st.sampled_from(["acme", "beta"]),
+    thread=st.sampled_from([None, "p1", STORM_THREAD]),
+    angry=st.booleans(),
+)
+def test_one_record_with_any_timestamp_changes_no_incident_but_its_own(
+    position: float, offset: float, brand: str, thread: str | None, angry: bool
+) -> None:
+    stream = list(storm_stream())
+    t = T0 + offset
+    extra = orjson.dumps(
+        {
+            "id": "extra",
+            "text": ANGRY[0] if angry else CALM[0],
+            "created_at": t,
+            "brand": brand,
+            "thread_id": thread,
+            "author_id": "someone",
+        }
+    )
+    at = int(position * len(stream))
+    found = incidents(stream[:at] + [extra] + stream[at:])
+    minute = int(t // MINUTE)
+
+    def others(items: tuple | list) -> list:  # type: ignore[type-arg]
+        return [i for i in items if not (i[1] == brand and i[2] - 60 <= minute <= i[3] + 60)]
+
+    assert others(found) == others(baseline_incidents())
