@@ -182,7 +182,10 @@ def report(
 
 @evaluate_app.command("nab")
 def evaluate_nab(
-    directory: Annotated[Path, typer.Argument(help="NAB-format data directory.")],
+    directory: Annotated[
+        Path | None,
+        typer.Argument(help="NAB-format data directory (default: the vendored realTweets)."),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Last line: figures as JSON.")] = False,
     threshold: Annotated[
         float | None, typer.Option(help="Fixed z threshold (default: tuned per profile).")
