@@ -1,9 +1,11 @@
 """Tests for stormwatch.evaluation.nab: hand-computed rules, then NAB's published realTweets
 figures.
 
-The golden numbers come from the shared NAB folder (SCORING.md section 9, scoreboard.json):
-NAB's published per-row anomaly scores for `numenta` and `windowedGaussian`, scored at the
-published thresholds, must give the published per-file raw scores.
+The golden numbers come from the vendored NAB data (`stormwatch/evaluation/data/nab/`:
+SCORING.md section 9, scoreboard.json) and NAB's published per-row anomaly scores for
+`numenta` and `windowedGaussian` (`tests/data/nab/`): scored at the published thresholds,
+they must give the published per-file raw scores. `STORMWATCH_NAB_DIR` points the tests at
+another copy in the same layout (with `nab_results_realTweets/` inside it).
 """
 
 from __future__ import annotations
@@ -19,15 +21,14 @@ import pytest
 
 from stormwatch.evaluation import nab
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-NAB_DIR = Path(os.environ.get("STORMWATCH_NAB_DIR", REPO_ROOT.parent / "shared" / "data" / "nab"))
+NAB_DIR = Path(os.environ.get("STORMWATCH_NAB_DIR", nab.REALTWEETS_DIR))
+RESULTS_DIR = (
+    NAB_DIR / "nab_results_realTweets"
+    if "STORMWATCH_NAB_DIR" in os.environ
+    else Path(__file__).resolve().parent / "data" / "nab" / "nab_results_realTweets"
+)
 DETECTORS = ("numenta", "windowedGaussian")
 PROFILE_NAMES = ("standard", "reward_low_FP_rate", "reward_low_FN_rate")
-
-needs_data = pytest.mark.skipif(
-    not NAB_DIR.is_dir(),
-    reason=f"NAB data folder {NAB_DIR} is absent (set STORMWATCH_NAB_DIR to point at it)",
-)
 
 
 def f_ref(y: float) -> float:
@@ -210,8 +211,6 @@ def test_sweep_ties_go_to_highest_threshold() -> None:
 
 @pytest.fixture(scope="module")
 def corpus() -> dict[str, nab.NabFile]:
-    if not NAB_DIR.is_dir():
-        pytest.skip(f"NAB data folder {NAB_DIR} is absent (set STORMWATCH_NAB_DIR)")
     return nab.load_corpus(NAB_DIR)
 
 
@@ -222,13 +221,9 @@ def scoreboard() -> dict:
 
 @pytest.fixture(scope="module")
 def published_scores(corpus) -> dict[str, dict[str, np.ndarray]]:
-    return {
-        det: nab.load_detector_scores(NAB_DIR / "nab_results_realTweets", det, corpus)
-        for det in DETECTORS
-    }
+    return {det: nab.load_detector_scores(RESULTS_DIR, det, corpus) for det in DETECTORS}
 
 
-@needs_data
 def test_load_realtweets(corpus) -> None:
     assert len(corpus) == 10
     assert sum(len(f.windows) for f in corpus.values()) == 33
@@ -262,7 +257,6 @@ def test_load_nab_repository_layout(tmp_path: Path) -> None:
 # --------------------------------------------------------------------------- published figures
 
 
-@needs_data
 def test_aapl_worked_example(corpus, published_scores) -> None:
     """SCORING.md section 4: numenta, AAPL, standard, threshold 0.542187690735."""
     key = "realTweets/Twitter_volume_AAPL.csv"
@@ -274,7 +268,6 @@ def test_aapl_worked_example(corpus, published_scores) -> None:
     assert fs.raw == pytest.approx(1.26389791486, abs=1e-10)
 
 
-@needs_data
 @pytest.mark.parametrize("detector", DETECTORS)
 @pytest.mark.parametrize("profile", PROFILE_NAMES)
 def test_published_per_file_raw_scores(
@@ -297,7 +290,6 @@ def test_published_per_file_raw_scores(
     assert round(result.normalized, 2) == round(derived, 2)
 
 
-@needs_data
 @pytest.mark.parametrize("detector", DETECTORS)
 @pytest.mark.parametrize("profile", PROFILE_NAMES)
 def test_reoptimised_realtweets_threshold(
@@ -311,7 +303,6 @@ def test_reoptimised_realtweets_threshold(
     assert best.normalized == pytest.approx(expected["normalized"], abs=1e-8)
 
 
-@needs_data
 def test_table_c_headline_values(corpus, published_scores) -> None:
     """SCORING.md section 9.5, as printed: numenta 69.35 at 0.581621..., windowedGaussian 51.41."""
     numenta = nab.optimize_threshold(published_scores["numenta"], corpus, "standard")
@@ -321,7 +312,6 @@ def test_table_c_headline_values(corpus, published_scores) -> None:
     assert round(wg.normalized, 2) == 51.41 and wg.threshold == 1.0
 
 
-@needs_data
 @pytest.mark.parametrize("profile", PROFILE_NAMES)
 def test_null_and_perfect_detectors(corpus, scoreboard, profile) -> None:
     null_scores = {k: np.full(f.n_rows, 0.5) for k, f in corpus.items()}
@@ -343,7 +333,6 @@ def test_null_and_perfect_detectors(corpus, scoreboard, profile) -> None:
     assert nab.optimize_threshold(perfect_scores, corpus, profile).threshold == 1.0
 
 
-@needs_data
 @pytest.mark.parametrize("detector", DETECTORS)
 def test_sweep_matches_direct_scoring(corpus, published_scores, detector) -> None:
     """The O(N log N) sweep equals scoring each candidate threshold from scratch."""
@@ -357,7 +346,6 @@ def test_sweep_matches_direct_scoring(corpus, published_scores, detector) -> Non
         assert sweep.raw[i] == pytest.approx(direct, rel=1e-11, abs=1e-11)
 
 
-@needs_data
 def test_speed(corpus, published_scores) -> None:
     scores = published_scores["numenta"]
     t0 = time.perf_counter()

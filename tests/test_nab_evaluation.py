@@ -1,4 +1,4 @@
-"""`stormwatch evaluate nab` on the shared realTweets data: a regression guard on the
+"""`stormwatch evaluate nab` on the vendored realTweets data: a regression guard on the
 volume detector's NAB score, not a hard-coded result."""
 
 from __future__ import annotations
@@ -10,16 +10,11 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
+from stormwatch.evaluation.nab import REALTWEETS_DIR
 from stormwatch.evaluation.nab_scoring import _parse_scoreboard_md, alarms, evaluate_nab_dir
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-NAB_DIR = Path(os.environ.get("STORMWATCH_NAB_DIR", REPO_ROOT.parent / "shared" / "data" / "nab"))
+NAB_DIR = Path(os.environ.get("STORMWATCH_NAB_DIR", REALTWEETS_DIR))
 STANDARD_FLOOR = 76.87  # measured 77.87 (standard, realTweets, tuned threshold); minus 1
-
-needs_data = pytest.mark.skipif(
-    not (NAB_DIR / "realTweets").is_dir(),
-    reason=f"NAB data folder {NAB_DIR} is absent (set STORMWATCH_NAB_DIR to point at it)",
-)
 
 
 def test_alarms_keep_a_refractory_period() -> None:
@@ -45,7 +40,6 @@ def test_scoreboard_markdown_rows_parse() -> None:
     }
 
 
-@needs_data
 def test_volume_detector_on_real_tweets() -> None:
     out = io.StringIO()
     figures = evaluate_nab_dir(NAB_DIR, console=Console(file=out, width=120))

@@ -2,8 +2,9 @@
 
 Why a reimplementation: stormwatch needs to score its own detectors on NAB's realTweets
 corpus (Twitter mention volumes, the closest public benchmark to social-media firestorms)
-without pulling in NAB's code. The rules follow ``SCORING.md`` in the shared NAB data folder;
-``tests/test_nab.py`` checks them against NAB's published per-file scores.
+without pulling in NAB's code. The rules follow ``SCORING.md`` in the vendored NAB data
+folder (``REALTWEETS_DIR``); ``tests/test_nab.py`` checks them against NAB's published
+per-file scores.
 
 The model, in short:
 
@@ -29,6 +30,7 @@ import numpy as np
 
 __all__ = [
     "PROFILES",
+    "REALTWEETS_DIR",
     "CorpusScore",
     "CostProfile",
     "FileScore",
@@ -46,6 +48,10 @@ __all__ = [
     "score_file",
     "sweep_thresholds",
 ]
+
+#: NAB's realTweets corpus (data, labels, scoreboard), vendored with NAB's MIT licence:
+#: what `stormwatch evaluate nab` scores when no directory is given.
+REALTWEETS_DIR = Path(__file__).resolve().parent / "data" / "nab"
 
 #: Fraction of each file (capped at ``PROBATION_FRACTION * 5000`` rows) that detectors may
 #: use to warm up and that is never scored.

@@ -179,20 +179,21 @@ def _parse_scoreboard_md(text: str) -> dict[str, dict[str, float]]:
 
 
 def evaluate_nab_dir(
-    directory: str | Path,
+    directory: str | Path | None = None,
     *,
     console: Console,
     threshold: float | None = None,
     detector_factory: Callable[[], VolumeAnomalyDetector] | None = None,
 ) -> dict[str, Any]:
-    """Score the volume detector on every labelled NAB file under `directory`.
+    """Score the volume detector on every labelled NAB file under `directory` (default:
+    the vendored realTweets corpus, `nab.REALTWEETS_DIR`).
 
     `threshold` (the detector's z) fixes the alarm threshold for every profile; None
     picks the best of `Z_GRID` per profile with NAB's rules. Returns the figures for
     `--json`: per profile the normalised score, the z threshold, its [0, 1] form and
     the raw score.
     """
-    directory = Path(directory)
+    directory = nab.REALTWEETS_DIR if directory is None else Path(directory)
     corpus = nab.load_corpus(directory)
     raw = {name: run_volume_detector(f, detector_factory) for name, f in corpus.items()}
     figures: dict[str, Any] = {
