@@ -10,10 +10,12 @@ from __future__ import annotations
 from stormwatch.alerts.store.human_input import HumanInput
 from stormwatch.alerts.store.incidents import IncidentRecords
 from stormwatch.alerts.store.outbox import Outbox
+from stormwatch.alerts.store.service_state import ServiceState
 
 
-class IncidentStore(IncidentRecords, Outbox, HumanInput):
-    """Incidents, their events, the delivery outbox and human input, in one database.
+class IncidentStore(IncidentRecords, Outbox, HumanInput, ServiceState):
+    """Incidents, their events, the delivery outbox, human input and the state of
+    `stormwatch serve` (request claims, the pipeline checkpoint), in one database.
 
     Open with `IncidentStore.open(url)`; safe to share between threads, and between
     processes on one PostgreSQL database (or one SQLite file).

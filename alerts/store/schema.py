@@ -119,6 +119,24 @@ FEEDBACK = sa.Table(
     sa.Column("at", sa.Double, nullable=False),
 )
 
+# Migration 3: state of `stormwatch serve` that must outlive the process.
+REQUEST_CLAIMS = sa.Table(
+    "request_claims",
+    METADATA,
+    sa.Column("key", sa.Text, primary_key=True),
+    sa.Column("claimed_at", sa.Double, nullable=False),
+    sa.Column("done", sa.Boolean, nullable=False),
+)
+
+CHECKPOINTS = sa.Table(
+    "checkpoints",
+    METADATA,
+    sa.Column("name", sa.Text, primary_key=True),
+    sa.Column("seq", sa.BigInteger, nullable=False),
+    sa.Column("saved_at", sa.Double, nullable=False),
+    sa.Column("state", sa.LargeBinary, nullable=False),
+)
+
 
 # --- migrations ------------------------------------------------------------------------
 # Each migration is frozen as written: literal values, its own table definitions, nothing
@@ -237,7 +255,34 @@ def _migration_2(conn: Connection) -> None:
     )
 
 
-MIGRATIONS: Final[tuple[Callable[[Connection], None], ...]] = (_migration_1, _migration_2)
+def _migration_3(conn: Connection) -> None:
+    """`stormwatch serve`: signed requests already acted on (Slack replay protection that
+    survives a restart) and the embedded pipeline's checkpoint."""
+    md = sa.MetaData()
+    sa.Table(
+        "request_claims",
+        md,
+        sa.Column("key", sa.Text, primary_key=True),
+        sa.Column("claimed_at", sa.Double, nullable=False),
+        sa.Column("done", sa.Boolean, nullable=False),
+        sa.Index("ix_request_claims_claimed_at", "claimed_at"),
+    )
+    sa.Table(
+        "checkpoints",
+        md,
+        sa.Column("name", sa.Text, primary_key=True),
+        sa.Column("seq", sa.BigInteger, nullable=False),
+        sa.Column("saved_at", sa.Double, nullable=False),
+        sa.Column("state", sa.LargeBinary, nullable=False),
+    )
+    md.create_all(conn)
+
+
+MIGRATIONS: Final[tuple[Callable[[Connection], None], ...]] = (
+    _migration_1,
+    _migration_2,
+    _migration_3,
+)
 SCHEMA_VERSION: Final = len(MIGRATIONS)
 
 

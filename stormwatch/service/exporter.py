@@ -1,7 +1,8 @@
 """The HTTP endpoint operators and Prometheus talk to: `/metrics`, `/healthz`, `/readyz`.
 
-prometheus-client's own `start_http_server` serves only metrics; Kubernetes probes also
-need liveness and readiness, so this small server serves all three from one port.
+prometheus-client's ASGI app serves `/metrics`; Kubernetes probes also need liveness and
+readiness, so this small Starlette app on uvicorn serves all three from one port
+(`stormwatch serve` mounts the same routes on its main port).
 `/healthz` answers 200 while the process can answer at all (and `health()` agrees);
 `/readyz` answers 200 only when `ready()` returns `(True, reason)` — source connected,
 store reachable, caught up within the lateness bound — and 503 with the reason otherwise.
@@ -13,16 +14,29 @@ container set it to 0.0.0.0).
 
 from __future__ import annotations
 
+import logging
 import os
-import threading
 from collections.abc import Callable, Mapping
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+from prometheus_client import CollectorRegistry, make_asgi_app
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+from starlette.routing import BaseRoute, Mount, Route
 
 from stormwatch.exceptions import ConfigError
+from stormwatch.service.asgi import ServerThread, exception_handlers
 
-__all__ = ["MetricsServer", "metrics_address", "start_metrics_server"]
+__all__ = [
+    "MetricsServer",
+    "metrics_address",
+    "metrics_app",
+    "probe_routes",
+    "start_metrics_server",
+]
+
+log = logging.getLogger(__name__)
 
 PORT_ENV = "STORMWATCH_METRICS_PORT"
 HOST_ENV = "STORMWATCH_METRICS_HOST"
@@ -62,19 +76,57 @@ def metrics_address(
 class MetricsServer:
     """A running endpoint; `port` is the bound port (useful when asked for port 0)."""
 
-    def __init__(self, server: ThreadingHTTPServer, thread: threading.Thread) -> None:
+    def __init__(self, server: ServerThread) -> None:
         self._server = server
-        self._thread = thread
-        self.host, self.port = server.server_address[:2]
+        self.host, self.port = server.host, server.port
 
     @property
     def url(self) -> str:
         return f"http://{self.host}:{self.port}"
 
     def close(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=5)
+        self._server.close()
+
+
+def probe_routes(
+    registry: CollectorRegistry,
+    *,
+    health: Health | None = None,
+    ready: Readiness | None = None,
+) -> list[BaseRoute]:
+    """`/metrics` (prometheus_client's ASGI app), `/healthz` and `/readyz`: the routes
+    of this endpoint, and of `stormwatch serve`'s main port."""
+
+    async def healthz(request: Request) -> Response:
+        ok = await run_in_threadpool(_call_health, health)
+        return PlainTextResponse("ok\n" if ok else "unhealthy\n", status_code=200 if ok else 503)
+
+    async def readyz(request: Request) -> Response:
+        ok, reason = await run_in_threadpool(_call_ready, ready)
+        return PlainTextResponse(f"{reason}\n", status_code=200 if ok else 503)
+
+    return [
+        Mount("/metrics", app=make_asgi_app(registry)),
+        Route("/healthz", healthz, methods=["GET"]),
+        Route("/readyz", readyz, methods=["GET"]),
+    ]
+
+
+def metrics_app(
+    registry: CollectorRegistry,
+    *,
+    health: Health | None = None,
+    ready: Readiness | None = None,
+) -> Starlette:
+    async def not_found(request: Request, exc: Exception) -> Response:
+        return PlainTextResponse("not found: try /metrics, /healthz or /readyz\n", status_code=404)
+
+    handlers = exception_handlers()
+    handlers[404] = not_found
+    return Starlette(
+        routes=probe_routes(registry, health=health, ready=ready),
+        exception_handlers=handlers,
+    )
 
 
 def start_metrics_server(
@@ -85,37 +137,10 @@ def start_metrics_server(
     health: Health | None = None,
     ready: Readiness | None = None,
 ) -> MetricsServer:
-    """Serve in a daemon thread; the pipeline thread never waits on a scrape."""
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 - the http.server API
-            path = self.path.split("?", 1)[0]
-            if path == "/metrics":
-                self._send(200, generate_latest(registry), CONTENT_TYPE_LATEST)
-            elif path == "/healthz":
-                ok = _call_health(health)
-                self._send(200 if ok else 503, b"ok\n" if ok else b"unhealthy\n")
-            elif path == "/readyz":
-                ok, reason = _call_ready(ready)
-                self._send(200 if ok else 503, f"{reason}\n".encode())
-            else:
-                self._send(404, b"not found: try /metrics, /healthz or /readyz\n")
-
-        def _send(self, status: int, body: bytes, ctype: str = "text/plain; charset=utf-8") -> None:
-            self.send_response(status)
-            self.send_header("Content-Type", ctype)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, format: str, *args: object) -> None:  # noqa: A002
-            pass  # a scrape every few seconds is not news
-
-    server = ThreadingHTTPServer((host, port), Handler)
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, name="metrics-server", daemon=True)
-    thread.start()
-    return MetricsServer(server, thread)
+    """Serve on uvicorn in a daemon thread; the pipeline thread never waits on a scrape.
+    A busy port raises `OSError` here."""
+    app = metrics_app(registry, health=health, ready=ready)
+    return MetricsServer(ServerThread(app, host=host, port=port).start())
 
 
 def _call_health(health: Health | None) -> bool:
@@ -132,6 +157,7 @@ def _call_ready(ready: Readiness | None) -> tuple[bool, str]:
         return True, "ready"
     try:
         ok, reason = ready()
-    except Exception as exc:  # noqa: BLE001 - report it as the reason
-        return False, f"readiness check failed: {exc}"
+    except Exception:  # noqa: BLE001 - not ready; the reason may hold connection details
+        log.warning("readiness check failed", exc_info=True)
+        return False, "readiness check failed"
     return bool(ok), reason or ("ready" if ok else "not ready")
