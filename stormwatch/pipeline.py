@@ -286,6 +286,27 @@ class Pipeline:
             self.dead_letters.close()
         return self.stats
 
+    def advance_to(self, event_time: float, *, max_minutes: int = 60) -> int:
+        """Close the minutes that end at or before `event_time` although no comment moved
+        the watermark there: a live stream gone quiet (`stormwatch serve` asks when no
+        input came for a while, with its wall clock minus the lateness). Comments that
+        arrive later for those minutes count as late. Closes at most `max_minutes` per
+        call, so catching up after a long silence never blocks intake; returns how many."""
+        windows = self.windows
+        closed = 0
+        while (
+            windows.next_minute is not None
+            and closed < max_minutes
+            and (windows.next_minute + 1) * MINUTE <= event_time
+        ):
+            minute = windows.next_minute
+            windows.next_minute = minute + 1
+            self._close_minute(minute)
+            closed += 1
+        if closed and windows.next_minute is not None:
+            self._close_at = (windows.next_minute + 1) * MINUTE + windows.lateness
+        return closed
+
     # -- per closed minute ----------------------------------------------------------
 
     def _close_minute(self, minute: int) -> None:
