@@ -1,22 +1,17 @@
 """The incident store, on SQLite (a temp file) and on the machine's PostgreSQL.
 
-Each PostgreSQL case gets a fresh database `stormwatch_test_<random>`, created through the
-`postgres` maintenance database and dropped afterwards.
+Each PostgreSQL case gets a fresh database `stormwatch_test_<random>`, created and dropped
+by `tests/postgres_harness.py`.
 """
 
 from __future__ import annotations
 
-import functools
-import getpass
-import socket
 import threading
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 
-import psycopg
 import pytest
 import sqlalchemy as sa
 from hypothesis import HealthCheck, given, settings
@@ -27,6 +22,9 @@ from stormwatch.alerts.event import EVENT_KINDS, SEVERITIES, AlertEvent
 from stormwatch.alerts.exceptions import AlertsError, StoreError
 from stormwatch.alerts.store import SCHEMA_VERSION, IncidentStore, migrate
 from stormwatch.alerts.store import schema as store_schema
+from tests.postgres_harness import fresh_pg_database
+
+pytest_plugins = ("tests.postgres_harness",)  # fixture: pg_url
 
 T0 = 1_772_442_902.0  # event time of the first comment, 2026-03-02T09:15:02Z
 WALL = 1_800_000_000.0  # the fake wall clock starts here
@@ -68,45 +66,6 @@ def alert(
 
 # --- backends --------------------------------------------------------------------------
 
-PG_HOST, PG_PORT = "127.0.0.1", 5432
-
-
-@functools.cache
-def _pg_admin_conninfo() -> tuple[str, str]:
-    """(maintenance conninfo, "") or ("", why not): probed once per session."""
-    try:
-        socket.create_connection((PG_HOST, PG_PORT), timeout=1).close()
-    except OSError as exc:
-        return "", f"PostgreSQL is not reachable at {PG_HOST}:{PG_PORT}: {exc}"
-    errors = []
-    for user in dict.fromkeys(("postgres", getpass.getuser())):
-        conninfo = f"postgresql://{user}@{PG_HOST}:{PG_PORT}/postgres"
-        try:
-            psycopg.connect(conninfo, connect_timeout=3).close()
-        except psycopg.Error as exc:
-            errors.append(f"{user}: {exc}")
-            continue
-        return conninfo, ""
-    return "", f"PostgreSQL at {PG_HOST}:{PG_PORT} is up but refuses us: {errors}"
-
-
-@contextmanager
-def fresh_pg_database() -> Iterator[str]:
-    """A new, empty database on the local server, dropped afterwards; yields its URL."""
-    admin, problem = _pg_admin_conninfo()
-    if not admin:
-        # Unreachable: skip. Reachable but refusing us: that is a broken setup, fail.
-        (pytest.skip if "not reachable" in problem else pytest.fail)(problem)
-    name = f"stormwatch_test_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    try:
-        url = sa.make_url(admin).set(drivername="postgresql+psycopg", database=name)
-        yield url.render_as_string(hide_password=False)
-    finally:
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
 
 @pytest.fixture(
     params=[
@@ -120,12 +79,6 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     else:
         with fresh_pg_database() as url:
             yield url
-
-
-@pytest.fixture
-def pg_url() -> Iterator[str]:
-    with fresh_pg_database() as url:
-        yield url
 
 
 @pytest.fixture
