@@ -10,7 +10,7 @@ from collections.abc import Sequence
 
 from stormwatch.detectors.crisis import Assessment
 from stormwatch.detectors.explain import distinctive_terms, near_duplicate_share
-from stormwatch.detectors.surge import GrowthDetector
+from stormwatch.detectors.features import doubling_minutes, growth_log2
 from stormwatch.windows import KeyWindow, NegativeMention
 
 SAMPLE_COUNT = 5
@@ -85,20 +85,22 @@ def build_content(
     topics = top_topics(mentions)
     now = x["eff_5"] / 5.0
     normal = x["expected_neg_per_min"]
-    doubling = GrowthDetector.doubling_minutes(x)
+    doubling = doubling_minutes(x)
     drivers = {
         "negative_per_min_now": round(now, 2),
         "negative_per_min_baseline": round(normal, 3),
         "negative_per_min_brand_baseline": round(x["brand_neg_per_min"], 3),
         "ratio_to_baseline": round(a.ratio, 1),
         "ratio_to_key_baseline": round(a.key_ratio, 1),
-        "growth_log2_per_5min": round(a.growth, 2),
+        "growth_log2_per_5min": round(growth_log2(x), 2),
         "doubling_minutes": round(doubling, 1) if doubling else None,
         "negative_share": round(x["neg_share_10"], 3),
         "negative_share_baseline": round(x["base_neg_share"], 3),
         "volume_per_min_now": round(x["n_10"] / 10.0, 2),
         "volume_per_min_baseline": round(x["expected_volume_per_min"], 2),
         "volume_anomaly": round(a.volume, 2),
+        "evidence": round(a.score, 2),
+        "campaign": a.campaign,
         "negative_comments_30min": int(x["neg_30"]),
         "distinct_accounts_30min": int(x["neg_authors_30"]),
         "near_duplicate_share": near_duplicate_share(texts[:200]),

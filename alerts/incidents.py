@@ -21,6 +21,9 @@ Explain = Callable[
 ]
 
 
+CALM_RATIO = 2.0  # recent negative rate under this many times the brand's normal: calm
+
+
 @dataclass(slots=True)
 class Incident:
     key: str
@@ -39,6 +42,7 @@ class Incident:
     events: list[str] = field(default_factory=list)
     topics: tuple[str, ...] = ()  # what it was about when it opened (for feedback)
     terms: tuple[str, ...] = ()
+    threads: list[str] = field(default_factory=list)  # thread storms absorbed into it
 
 
 def incident_key(brand: str, thread_id: str | None, minute: int) -> str:
@@ -59,13 +63,11 @@ class IncidentTracker:
         *,
         explain: Explain,
         clock: Callable[[], float],
-        close_score: float = 3.0,
         quiet_minutes: int = 30,
         update_minutes: int = 15,
     ) -> None:
         self.explain = explain
         self.clock = clock
-        self.close_score = close_score
         self.quiet_minutes = quiet_minutes
         self.update_minutes = update_minutes
         self.open: dict[str, Incident] = {}  # by window key (brand or brand/thread)
@@ -109,7 +111,9 @@ class IncidentTracker:
         incident.ratio = a.ratio
         incident.peak_ratio = max(incident.peak_ratio, a.ratio)
         incident.peak_score = max(incident.peak_score, a.score)
-        calm = not a.alerting and a.score < self.close_score and a.ratio < 2.0
+        # Calm: the recent negative rate is back near normal. Not the test statistics:
+        # they keep the memory of the storm for a while, by design.
+        calm = a.ratio < CALM_RATIO and a.key_ratio < 2.0 * CALM_RATIO
         incident.quiet = incident.quiet + 1 if calm else 0
         if incident.quiet >= self.quiet_minutes:
             del self.open[window_key]
@@ -139,6 +143,30 @@ class IncidentTracker:
         incident.peak_ratio = max(incident.peak_ratio, a.ratio)
         return self._event(incident, "escalated", minute, at, x, a)
 
+    def absorb(
+        self,
+        window_key: str,
+        thread_id: str,
+        *,
+        minute: int,
+        at: float,
+        x: dict[str, float],
+        a: Assessment,
+    ) -> AlertEvent | None:
+        """A new thread storm inside an open brand-wide incident: one storm, one incident.
+        The incident escalates once per thread, naming it in its drivers."""
+        incident = self.open.get(window_key)
+        if incident is None or thread_id in incident.threads:
+            return None
+        incident.threads.append(thread_id)
+        incident.quiet = 0
+        if severity_rank(a.severity) > severity_rank(incident.severity):
+            incident.severity = a.severity
+        event = self._event(incident, "escalated", minute, at, x, a)
+        event.drivers["new_thread_storm"] = thread_id
+        event.drivers["absorbed_threads"] = list(incident.threads)
+        return event
+
     def _event(
         self,
         incident: Incident,
@@ -150,8 +178,9 @@ class IncidentTracker:
     ) -> AlertEvent:
         incident.last_event_minute = minute
         incident.reported_ratio = a.ratio
-        if incident.thread_id is None:
-            # A brand-wide incident is about one post while one thread carries most of it.
+        if incident.thread_id is None and (kind == "opened" or incident.kind == "firestorm"):
+            # A brand-wide incident is about one post while one thread carries most of it;
+            # once it has spread it never turns back (the alert contract).
             concentrated = x.get("top_thread_share_30", 0.0) >= 0.5
             incident.kind = "firestorm" if concentrated else "spreading"
         incident.events.append(kind)

@@ -1,26 +1,51 @@
-"""What is normal for a brand: expected comments per minute at this time of day, and the
-usual share of negative comments.
+"""What is normal for a brand: expected comments per minute at this time of day, the
+usual share of negative comments, how bursty its counts are, and how much of its
+negative talk one thread usually draws.
 
-The level follows the daily rhythm through 24 hour-of-day slots that each learn across
-days; until a slot has seen enough of its hour, a 60-minute moving level stands in. The
-negative share moves slowly (half-life of a day), because a storm must not become normal
-within the hour. Learning is the caller's decision: it stops while a key is surging.
+The level follows the daily rhythm through 24
+hour-of-day slots that each learn across days; until a slot has seen half an hour of
+its hour, a 60-minute moving level stands in. The negative share moves slowly
+(half-life of a day) and starts from a prior (10 % negative, worth 50 comments), so a
+brand on its first or second day is judged against a typical brand rather than against
+nothing.
+
+Why not `river.stats.EWMean`: it starts at its first value, so with a half-life of a
+day a brand's first minute would stand for its "usual" share for days; `DecayingMean`
+corrects for the missing history instead (the weight seen so far divides the sum).
+Why not `river.time_series.HoltWinters` for the rhythm: it needs whole seasons to
+initialise, its multiplicative form breaks on the zero counts of small brands, and a
+season of 1,440 minutes would be one parameter per minute. Hour slots of exponentially
+weighted means are the same idea, robust at 40 comments a day.
+
+A storm must never become normal. Learning is the caller's decision (only minutes the
+tests judge normal), and what is learned is winsorised: a minute counts at most a few
+standard deviations above the expectation, so a surge that slips under the tests still
+moves the baseline only a little.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 MINUTES_PER_DAY = 1440
 MIN_SHARE = 0.02
+MAX_SHARE = 0.6
 MIN_NEG_PER_MIN = 1.0 / MINUTES_PER_DAY  # one negative comment a day, the quietest brand
 MIN_THREAD_SHARE = 0.1
 MAX_DISPERSION = 5.0
+MAX_VOLUME_DISPERSION = 50.0
+PRIOR_SHARE = 0.1  # a typical brand's negative share, before its own is known
+PRIOR_COMMENTS = 50.0  # how many comments the prior share is worth
+SLOT_WARM = 30  # minutes of an hour slot seen before it stands on its own
+WINSOR_Z = 3.0  # learned counts are clipped this many standard deviations above normal
+DISPERSION_BLOCK = 10  # minutes per count in the dispersion estimate
 
 
 class DecayingMean:
-    """Exponentially weighted mean with bias correction, so that early values are not
-    pulled towards zero as a plain EWMA starting at 0 would do.
+    """Exponentially weighted mean with bias correction: early values are not pulled
+    towards zero (as an EWMA started at 0 would) nor held at the first value (as one
+    started there would).
 
     >>> m = DecayingMean(half_life=10)
     >>> m.update(4.0); m.update(6.0)
@@ -35,16 +60,22 @@ class DecayingMean:
         self.weighted = 0.0
         self.weight = 0.0
 
-    def update(self, x: float, w: float = 1.0) -> None:
-        self.weighted = self.weighted * self.decay + x * w
-        self.weight = self.weight * self.decay + w
+    def update(self, x: float) -> None:
+        self.weighted = self.weighted * self.decay + x
+        self.weight = self.weight * self.decay + 1.0
 
     def get(self, default: float = 0.0) -> float:
         return self.weighted / self.weight if self.weight > 1e-12 else default
 
-    @property
-    def samples(self) -> float:
-        return self.weight
+
+def winsorised(count: float, expected: float, dispersion: float = 1.0) -> float:
+    """`count`, clipped at `WINSOR_Z` quasi-Poisson standard deviations above `expected`.
+
+    >>> winsorised(3, 2.0), winsorised(200, 2.0)
+    (3, 7.242640687119286)
+    """
+    cap = expected + WINSOR_Z * math.sqrt(max(expected, 1.0) * dispersion) + 1.0
+    return count if count <= cap else cap
 
 
 @dataclass(slots=True, frozen=True)
@@ -62,59 +93,124 @@ class Expectation:
 
 
 class BrandBaseline:
-    """Seasonal level, negative share and count dispersion of one brand."""
+    """Seasonal level, negative share, count dispersion and thread share of one brand.
 
-    __slots__ = ("level", "slots", "neg", "total", "dispersion", "thread_share", "minutes")
+    >>> b = BrandBaseline()
+    >>> for minute in range(120):
+    ...     b.learn(minute, n=10, neg=1)
+    >>> e = b.expected(120)
+    >>> round(e.volume_per_min, 2), round(e.neg_share, 3)
+    (10.0, 0.1)
+    """
+
+    __slots__ = (
+        "level",
+        "slots",
+        "slot_seen",
+        "neg",
+        "total",
+        "comments",
+        "dispersion",
+        "volume_spread",
+        "thread_share",
+        "minutes",
+        "_block",
+        "_previous_block",
+    )
 
     def __init__(self, *, level_half_life: float = 60.0, share_half_life: float = 1440.0) -> None:
         self.level = DecayingMean(level_half_life)
         # A slot is visited 60 times a day; half-life of two days of that hour.
         self.slots = [DecayingMean(120.0) for _ in range(24)]
+        self.slot_seen = [0] * 24
         self.neg = DecayingMean(share_half_life)
         self.total = DecayingMean(share_half_life)
-        self.dispersion = DecayingMean(share_half_life)
+        self.comments = 0.0  # comments learned, capped: how far the prior share still counts
+        self.dispersion = DecayingMean(share_half_life / DISPERSION_BLOCK)
+        self.volume_spread = DecayingMean(share_half_life / DISPERSION_BLOCK)
         self.thread_share = DecayingMean(share_half_life)
         self.minutes = 0
+        # Negatives and comments in the current dispersion block, minutes in it.
+        self._block = [0.0, 0.0, 0]
+        self._previous_block: tuple[float, float] | None = None
+
+    def volume(self, minute: int) -> float:
+        slot = (minute // 60) % 24
+        if self.slot_seen[slot] >= SLOT_WARM:
+            return self.slots[slot].get()
+        return self.level.get() if self.minutes else 0.0
+
+    def share(self) -> float:
+        total = self.total.get() if self.minutes else 0.0
+        learned = self.neg.get() / total if total > 0 else PRIOR_SHARE
+        w = self.comments / (self.comments + PRIOR_COMMENTS)
+        return min(MAX_SHARE, max(MIN_SHARE, w * learned + (1.0 - w) * PRIOR_SHARE))
 
     def expected(self, minute: int) -> Expectation:
-        slot = self.slots[(minute // 60) % 24]
-        volume = slot.get() if slot.samples >= 30 else self.level.get()
-        total = self.total.get()
-        share = self.neg.get() / total if total > 0 else 0.1
         return Expectation(
-            volume_per_min=volume,
-            neg_share=max(share, MIN_SHARE),
-            dispersion=min(MAX_DISPERSION, max(1.0, self.dispersion.get(1.0))),
+            volume_per_min=self.volume(minute),
+            neg_share=self.share(),
+            dispersion=self.current_dispersion(),
             minutes_seen=self.minutes,
         )
+
+    def current_dispersion(self) -> float:
+        if self.minutes < 60:
+            return 1.0
+        return min(MAX_DISPERSION, max(1.0, self.dispersion.get(1.0)))
+
+    def volume_dispersion(self) -> float:
+        """Variance / mean of 10-minute comment counts: how bursty the volume is."""
+        if self.minutes < 60:
+            return 1.0
+        return min(MAX_VOLUME_DISPERSION, max(1.0, self.volume_spread.get(1.0)))
 
     def typical_thread_share(self) -> float:
         """The share of the brand's negative comments that its busiest thread usually
         draws in 30 minutes: what a single thread's normal is, relative to the brand."""
-        return min(1.0, max(MIN_THREAD_SHARE, self.thread_share.get(0.5)))
+        value = self.thread_share.get(0.5) if self.minutes > 60 else 0.5
+        return min(1.0, max(MIN_THREAD_SHARE, value or 0.5))
 
-    def learn(
-        self,
-        minute: int,
-        x: dict[str, float],
-        n: int,
-        neg: int,
-        *,
-        volume_weight: float = 1.0,
-    ) -> None:
-        """Learns one closed, non-surging minute. `volume_weight` < 1 while the volume is
-        anomalous: a launch or a viral post must not become the new normal in one day,
-        but a lasting change of level is still absorbed in the end."""
+    def learn_thread_share(self, share: float) -> None:
+        self.thread_share.update(share)
+
+    def learn(self, minute: int, *, n: float, neg: float) -> None:
+        """Learns one closed minute that the tests judged normal (winsorised)."""
+        if self.minutes:
+            expected = self.volume(minute)
+            n = winsorised(n, expected, 2.0)
+            neg = winsorised(neg, expected * self.share(), self.current_dispersion())
+            neg = min(neg, n)
         self.minutes += 1
-        self.level.update(n, volume_weight)
-        self.slots[(minute // 60) % 24].update(n, volume_weight)
+        self.level.update(n)
+        slot = (minute // 60) % 24
+        self.slots[slot].update(n)
+        self.slot_seen[slot] += 1
         self.neg.update(neg)
         self.total.update(n)
-        current, previous = x["neg_10"], x["neg_prev_10"]
-        mean = max((current + previous) / 2.0, x["expected_neg_per_min"] * 10.0)
-        if mean >= 1.0 and self.minutes > 20:
-            # Quasi-Poisson dispersion from two consecutive 10-minute counts: their
-            # difference has twice the variance, and a slow daily trend cancels out.
-            self.dispersion.update(min((current - previous) ** 2 / (2.0 * mean), MAX_DISPERSION))
-        if x["neg_30"] >= 5:
-            self.thread_share.update(x["top_thread_share_30"])
+        self.comments = min(self.comments + n, 1e9)
+        block = self._block
+        block[0] += neg
+        block[1] += n
+        block[2] += 1
+        if block[2] == DISPERSION_BLOCK:
+            current = (block[0], block[1])
+            previous = self._previous_block
+            if previous is not None:
+                # Quasi-Poisson dispersion from two consecutive 10-minute counts: their
+                # difference has twice the variance, and a slow daily trend cancels.
+                for now, before, spread, cap in (
+                    (current[0], previous[0], self.dispersion, MAX_DISPERSION),
+                    (current[1], previous[1], self.volume_spread, MAX_VOLUME_DISPERSION),
+                ):
+                    mean = (now + before) / 2.0
+                    if mean >= 1.0:
+                        spread.update(min((now - before) ** 2 / (2.0 * mean), cap))
+            self._previous_block = current
+            self._block = [0.0, 0.0, 0]
+
+    def skip(self, minute: int) -> None:
+        """A minute not learned (judged abnormal): the dispersion block restarts, so a
+        storm's minutes never pair with normal ones."""
+        self._block = [0.0, 0.0, 0]
+        self._previous_block = None

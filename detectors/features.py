@@ -8,6 +8,8 @@ repeating itself cannot look like a crowd.
 
 from __future__ import annotations
 
+import math
+
 from stormwatch.detectors.baseline import Expectation
 from stormwatch.windows import KeyWindow
 
@@ -141,3 +143,24 @@ def window_features(
         x["top_thread_neg_30"] = 0
     x["eff_block_0"], x["eff_block_1"], x["eff_block_2"] = blocks
     return x
+
+
+def growth_log2(x: dict[str, float]) -> float:
+    """Is the negative stream still growing? log2 of the last 5 minutes' effective
+    negatives over the 5 before, plus a bonus when growth itself speeds up.
+
+    >>> growth_log2({"eff_block_0": 15, "eff_block_1": 7, "eff_block_2": 3})
+    1.5
+    """
+    c, b, a = x["eff_block_0"], x["eff_block_1"], x["eff_block_2"]
+    growth = math.log2((c + 1.0) / (b + 1.0))
+    accelerating = (c - b) > (b - a) > 0
+    return growth + (0.5 if accelerating else 0.0)
+
+
+def doubling_minutes(x: dict[str, float]) -> float | None:
+    """Minutes the negative stream takes to double at its current growth, if growing."""
+    c, b = x["eff_block_0"], x["eff_block_1"]
+    if c <= b or b <= 0:
+        return None
+    return 5.0 / math.log2(c / b)

@@ -43,9 +43,8 @@ class Settings:
     negativity_model: str | None = None  # a retrained model file instead of the shipped one
     topics_file: str | None = None
     # Detection
-    open_score: float = 8.0  # surprise (-log10 p, rate + share) needed to open an incident
-    close_score: float = 3.0
-    min_ratio: float = 3.0  # negative rate must run at least this many times normal
+    # Expected false alarms per brand and month: every test's threshold follows from it.
+    false_alarms_per_month: float = 1.0
     min_accounts: int = 5  # distinct negative accounts a storm needs
     quiet_minutes: int = 30  # calm minutes in a row that resolve an incident
     update_minutes: int = 30
@@ -62,9 +61,10 @@ class Settings:
             (0.0 < self.negative_threshold < 1.0, "negative_threshold must be in (0, 1)"),
             (self.negativity_en in ("model", "lexicon"), "negativity_en must be model or lexicon"),
             (self.negativity_de in ("model", "lexicon"), "negativity_de must be model or lexicon"),
-            (self.open_score > 0, "open_score must be > 0"),
-            (0 <= self.close_score < self.open_score, "close_score must be in [0, open_score)"),
-            (self.min_ratio >= 1.0, "min_ratio must be >= 1"),
+            (
+                0.0 < self.false_alarms_per_month <= 1000.0,
+                "false_alarms_per_month must be in (0, 1000]",
+            ),
             (self.min_accounts >= 1, "min_accounts must be >= 1"),
             (self.quiet_minutes >= 1, "quiet_minutes must be >= 1"),
             (self.update_minutes >= 1, "update_minutes must be >= 1"),
@@ -140,8 +140,8 @@ def load_settings(
 ) -> Settings:
     """File < environment < explicit overrides (command-line options).
 
-    >>> load_settings(env={"STORMWATCH_OPEN_SCORE": "9"}).open_score
-    9.0
+    >>> load_settings(env={"STORMWATCH_FALSE_ALARMS_PER_MONTH": "0.5"}).false_alarms_per_month
+    0.5
     """
     env = os.environ if env is None else env
     known = {f.name: str(f.type) for f in fields(Settings)}

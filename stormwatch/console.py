@@ -9,17 +9,48 @@ from datetime import UTC, datetime
 from rich.console import Console
 from rich.table import Table
 
-from stormwatch.detectors.guards import BENIGN_REASONS
+from stormwatch.detectors.accounts import BENIGN_REASONS
 from stormwatch.evaluation.label_matching import Label, match_labels
 from stormwatch.pipeline import Pipeline
 
+# Below this width (or when piped) tables become plain lines: a table of seven columns
+# at 80 columns wraps each cell into a ladder of lines.
+WIDE = 100
 
-def _hhmm(epoch: float) -> str:
-    return datetime.fromtimestamp(epoch, UTC).strftime("%a %H:%M")
+
+def _when(epoch: float) -> str:
+    """Date and time (UTC): a run spans days, so a weekday alone is ambiguous."""
+    return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%d %H:%M")
+
+
+def is_compact(console: Console) -> bool:
+    """Plain lines instead of tables: output piped or a terminal narrower than WIDE."""
+    return not console.is_terminal or console.width < WIDE
+
+
+def events_in_brief(events: Sequence[str]) -> str:
+    """`opened → escalated ×3 → resolved`: runs of one event counted, not repeated.
+
+    >>> events_in_brief(["opened", "updated", "updated", "escalated", "resolved"])
+    'opened → updated ×2 → escalated → resolved'
+    """
+    runs: list[list] = []
+    for event in events:
+        if runs and runs[-1][0] == event:
+            runs[-1][1] += 1
+        else:
+            runs.append([event, 1])
+    return " → ".join(e if n == 1 else f"{e} ×{n}" for e, n in runs)
+
+
+def _line(console: Console, text: str, style: str | None = None) -> None:
+    console.print(text, style=style, no_wrap=True, overflow="ellipsis", highlight=False)
 
 
 def render_run(console: Console, pipeline: Pipeline, labels: Sequence[Label] = ()) -> bool:
     """Prints the report; returns False when labelled events were judged wrong."""
+    if is_compact(console):
+        return _render_compact(console, pipeline, labels)
     stats = pipeline.stats
     rate = stats.processed / stats.seconds if stats.seconds > 0 else 0.0
     counts = Table(title="Input", show_header=True, header_style="bold")
@@ -53,13 +84,13 @@ def render_run(console: Console, pipeline: Pipeline, labels: Sequence[Label] = (
         incidents.add_column(col)
     for i in history:
         incidents.add_row(
-            _hhmm(i.opened_minute * 60),
+            _when(i.opened_minute * 60),
             i.brand,
             i.thread_id or "(brand-wide)",
             i.kind,
             i.severity,
             f"{i.peak_ratio:.0f}x",
-            " → ".join(i.events),
+            events_in_brief(i.events),
         )
     console.print(incidents)
 
@@ -72,8 +103,8 @@ def render_run(console: Console, pipeline: Pipeline, labels: Sequence[Label] = (
         if s.last_minute - s.first_minute < 2 and s.peak_volume_ratio < 3:
             continue  # a blip, not worth a row
         ignored.add_row(
-            _hhmm(s.first_minute * 60),
-            _hhmm(s.last_minute * 60 + 60),
+            _when(s.first_minute * 60),
+            _when(s.last_minute * 60 + 60),
             s.brand,
             s.thread_id or "(brand-wide)",
             BENIGN_REASONS.get(s.reason, s.reason),
@@ -106,4 +137,71 @@ def render_run(console: Console, pipeline: Pipeline, labels: Sequence[Label] = (
     console.print(check)
     for i in unexplained:
         console.print(f"[red]Incident with no labelled event:[/red] {i.key}")
+    return all_right
+
+
+def _render_compact(console: Console, pipeline: Pipeline, labels: Sequence[Label]) -> bool:
+    """The same report as plain lines, one per incident, surge or label."""
+    stats = pipeline.stats
+    rate = stats.processed / stats.seconds if stats.seconds > 0 else 0.0
+    _line(
+        console,
+        f"Input: {stats.read:,} read, {stats.processed:,} processed, "
+        f"{stats.negative:,} negative, {rate:,.0f} comments/s",
+        "bold",
+    )
+    _line(
+        console,
+        f"  dead-lettered {stats.dead_lettered:,}, duplicates {stats.duplicates:,}, "
+        f"late {stats.late:,}",
+    )
+    for reason, n in stats.dead_letter_reasons.most_common():
+        _line(console, f"  dead letters {reason}: {n:,}")
+
+    history = pipeline.tracker.history
+    _line(console, f"Incidents opened ({len(history)})", "bold red")
+    for i in history:
+        where = f"{i.brand}/{i.thread_id}" if i.thread_id else f"{i.brand} (brand-wide)"
+        _line(
+            console,
+            f"  {_when(i.opened_minute * 60)}  {where}  {i.kind} {i.severity} {i.peak_ratio:.0f}x",
+        )
+        _line(console, f"    {events_in_brief(i.events)}")
+
+    shown = [
+        s
+        for s in pipeline.suppressed
+        if not (s.last_minute - s.first_minute < 2 and s.peak_volume_ratio < 3)
+    ]
+    _line(console, f"Surges left alone ({len(pipeline.suppressed)})", "bold green")
+    for s in shown:
+        where = f"{s.brand}/{s.thread_id}" if s.thread_id else f"{s.brand} (brand-wide)"
+        _line(
+            console,
+            f"  {_when(s.first_minute * 60)}  {where}  volume {s.peak_volume_ratio:.0f}x, "
+            f"negative {s.peak_ratio:.0f}x",
+        )
+        _line(console, f"    {BENIGN_REASONS.get(s.reason, s.reason)}")
+
+    if not labels:
+        return True
+    outcomes, unexplained = match_labels(
+        history, labels, lateness=pipeline.settings.lateness_seconds
+    )
+    _line(console, "Labelled events", "bold")
+    all_right = not unexplained
+    for o in outcomes:
+        right = o.correct and len(o.incidents) <= 1
+        all_right = all_right and right
+        alerted = f"{len(o.incidents)} incident(s)" if o.incidents else "no alert"
+        lead = f", {o.lead_seconds / 60:.0f} min lead" if o.lead_seconds is not None else ""
+        should = "should alert" if o.label.must_alert else "should not alert"
+        _line(
+            console,
+            f"  {'ok' if right else 'WRONG'} {o.label.name} ({o.label.kind}, {o.label.brand}): "
+            f"{should}, {alerted}{lead}",
+            None if right else "red",
+        )
+    for i in unexplained:
+        _line(console, f"Incident with no labelled event: {i.key}", "red")
     return all_right

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections import Counter, deque
+from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
@@ -18,28 +18,19 @@ from stormwatch.alerts.content import build_content
 from stormwatch.alerts.event import AlertEvent
 from stormwatch.alerts.incidents import Incident, IncidentTracker
 from stormwatch.config import Settings
-from stormwatch.detectors.baseline import BrandBaseline, Expectation
-from stormwatch.detectors.crisis import Assessment, CrisisDetector
+from stormwatch.detectors.crisis import Assessment
 from stormwatch.detectors.enrich import Enricher
 from stormwatch.detectors.explain import distinctive_terms
-from stormwatch.detectors.features import WINDOWS, quiet_features, window_features
+from stormwatch.detectors.features import quiet_features, window_features
 from stormwatch.detectors.feedback import FeedbackMemory, SurgeSignature
-from stormwatch.detectors.surge import LOOKS, poisson_surprise
-from stormwatch.detectors.volume import VolumeAnomalyDetector
+from stormwatch.detectors.judge import BrandState, BrandVerdict, Judge
 from stormwatch.ingest.decode import Decoder
 from stormwatch.model import Comment, DeadLetter
 from stormwatch.ports import AlertSink, DeadLetterSink, PipelineObserver, PlaybookMatcher
 from stormwatch.windows import MINUTE, KeyWindow, WindowStore
 
-NORMAL_TEXTS = 400  # recent normal comments per brand, the background for top terms
-LEARN_BELOW = 3.0  # baselines learn only minutes whose surprise stays below this
-WARMUP_MINUTES = 60  # a brand's first hour: learn everything, judge against a prior share
-PRIOR_NEG_SHARE = 0.1  # typical negative share of a brand's comments, until learned
-VOLUME_SURGE_WEIGHT = 0.05  # how much a volume-anomalous minute counts for the baseline
-VOLUME_SURGE_RATIO = 3.0  # volume this many times the expectation is a surge in any case
 BRAND_STATE_IDLE_MINUTES = 7 * 1440  # a brand's baseline outlives a quiet week, no more
 HISTORY_LIMIT = 1000  # incidents and left-alone surges kept for the run's report
-QUIET = Assessment(0.0, 0.0, 0.0, 0.0, 0.0, 0.0, None, False)  # a key without comments
 SUPPRESSED_REARM_MINUTES = 60
 
 
@@ -79,49 +70,6 @@ class RunStats:
         return (self.finished or time.perf_counter()) - self.started
 
 
-class BrandState:
-    __slots__ = (
-        "baseline",
-        "volume",
-        "normal_texts",
-        "expectation",
-        "expectation_minute",
-        "last_minute",
-    )
-
-    def __init__(self) -> None:
-        self.last_minute = 0
-        self.baseline = BrandBaseline()
-        self.volume = VolumeAnomalyDetector()
-        self.normal_texts: deque[str] = deque(maxlen=NORMAL_TEXTS)
-        self.expectation: Expectation | None = None
-        self.expectation_minute = -1
-
-    @property
-    def warming_up(self) -> bool:
-        return self.baseline.minutes < WARMUP_MINUTES
-
-    def expected(self, minute: int, window: KeyWindow) -> Expectation:
-        """Normal for this minute. While the brand warms up, the learned level is only a
-        partial picture: take the higher of it and the last 10 minutes' own rate, and a
-        typical negative share rather than the learned one, which a storm that arrives
-        with the brand's first comments would already have inflated. A new brand needs
-        no hand setup."""
-        if self.expectation_minute != minute or self.expectation is None:
-            normal = self.baseline.expected(minute)
-            if self.warming_up:
-                recent = sum(s.n for s in window.recent(minute, 10)) / 10.0
-                normal = Expectation(
-                    volume_per_min=max(normal.volume_per_min, recent),
-                    neg_share=PRIOR_NEG_SHARE,
-                    dispersion=normal.dispersion,
-                    minutes_seen=normal.minutes_seen,
-                )
-            self.expectation = normal
-            self.expectation_minute = minute
-        return self.expectation
-
-
 class Pipeline:
     def __init__(
         self,
@@ -146,17 +94,16 @@ class Pipeline:
         self.pseudonymize = pseudonymize
         self.observer = observer
         self.windows = WindowStore(lateness=s.lateness_seconds, idle_eviction=s.thread_idle_seconds)
-        self.crisis = CrisisDetector(
-            open_score=s.open_score, min_ratio=s.min_ratio, min_authors=s.min_accounts
+        self.judge = Judge(
+            false_alarms_per_month=s.false_alarms_per_month, min_accounts=s.min_accounts
         )
         self.tracker = IncidentTracker(
             explain=self._explain,
             clock=clock,
-            close_score=s.close_score,
             quiet_minutes=s.quiet_minutes,
             update_minutes=s.update_minutes,
         )
-        self.brands: dict[str, BrandState] = {}
+        self.brands = self.judge.brands  # detection's state per brand
         self.seen_ids: dict[str, int] = {}  # id -> minute, forgotten after the lateness horizon
         self.stats = RunStats()
         self.feedback_memory = FeedbackMemory()
@@ -165,7 +112,6 @@ class Pipeline:
         self._explaining: tuple[KeyWindow, int, Sequence[str]] | None = None
         self._negative_threshold = s.negative_threshold
         self._next_eviction_minute: int | None = None
-        self._alerting_counts: dict[tuple[float, float, float], float] = {}
         self._close_at = -math.inf  # event time at which the next minute can close
 
     # -- per comment ---------------------------------------------------------------
@@ -237,6 +183,9 @@ class Pipeline:
             state = self.brands.get(c.brand)
             if state is not None and c.brand not in self.tracker.open:
                 state.normal_texts.append(c.text)
+        self.judge.note(
+            c.brand, c.thread_id, c.author_id or c.id, int(c.created_at // MINUTE), negative
+        )
         late = self.windows.add(c, negative)
         if late:
             stats.late += 1
@@ -310,11 +259,16 @@ class Pipeline:
     # -- per closed minute ----------------------------------------------------------
 
     def _close_minute(self, minute: int) -> None:
-        """Judge every key on the minute that just closed, in this order: threads, then
-        brands (which defer to their threads), then learn baselines, then evict."""
+        """Judge the keys on the minute that just closed, in this order: threads, then
+        brands (which defer to their threads), group into incidents, learn, evict."""
         self.stats.minutes_closed += 1
-        self._judge_threads(minute)
-        self._judge_brands(minute)
+        open_incidents = self.tracker.open
+        threads = list(self.judge.judge_threads(minute, self.windows.threads, open_incidents))
+        brands = list(self.judge.judge_brands(minute, self.windows.brands, open_incidents))
+        self._group_threads(minute, threads)
+        for verdict in brands:
+            self._decide_brand(minute, verdict)
+        self._learn(minute, brands)
         evicted = self._evict_on_schedule(minute)
         if self.observer is not None:
             windows = self.windows
@@ -322,118 +276,53 @@ class Pipeline:
                 brands=len(windows.brands), threads=len(windows.threads), evicted=evicted
             )
 
-    def _judge_threads(self, minute: int) -> None:
-        """Threads first: a storm concentrated on one post is judged there, and the brand
-        then defers to it (inhibition) instead of opening a second incident."""
-        windows = self.windows
-        active_since = minute - 30
+    def _group_threads(self, minute: int, verdicts: list[tuple[KeyWindow, Assessment]]) -> None:
+        """Thread storms: open or update their incidents. Inside a brand-wide incident a
+        new thread storm opens nothing: the brand's incident escalates, naming it."""
         open_incidents = self.tracker.open
-        enough = self.settings.min_accounts
-        # Brands whose storm is already brand-wide (a brand incident, or a thread incident
-        # that spread): their threads add to that incident rather than open their own.
-        covered = {
-            i.brand for i in open_incidents.values() if i.thread_id is None or i.kind == "spreading"
+        covering = {
+            i.brand: k
+            for k, i in open_incidents.items()
+            if i.thread_id is None or i.kind == "spreading"
         }
-        for key, window in windows.threads.items():
-            had_bucket = minute in window.open
-            if had_bucket:
-                window.close(minute)
-            if key not in open_incidents:
-                if not window.has_negatives_since(minute - (10 if not had_bucket else 30)):
-                    continue
-                if window.count_negatives_since(active_since, enough) < enough:
-                    continue  # too few negatives to surprise anyone: skip the features
-            state = self._brand_state(window.brand)
-            brand_window = windows.brands.get(window.brand, window)
-            normal = state.expected(minute, brand_window)
-            share = state.baseline.typical_thread_share()
-            if key not in open_incidents and window.count_negatives_since(
-                active_since, 100_000
-            ) < self._least_alerting_count(
-                normal.neg_per_min * share, normal.dispersion, normal.neg_share
-            ):
-                continue
-            x = window_features(window, minute, normal, share)
-            a = self.crisis.assess(x)
-            self._track_suppressed(window, minute, a, x)
-            self._observe(window, minute, x, a, state, may_open=window.brand not in covered)
+        for window, a in verdicts:
+            self._track_suppressed(window, minute, a)
+            key = window.key
+            covered = covering.get(window.brand)
+            if key not in open_incidents and a.alerting and covered in open_incidents:
+                self._absorb(covered, window, minute, a)
+            elif key in open_incidents or a.alerting:
+                self._observe(window, minute, a, may_open=True)
 
-    def _judge_brands(self, minute: int) -> None:
-        """Each brand: assess the minute, decide (deferring to its threads), and learn the
-        minute into its baselines when nothing was going on."""
-        open_incidents = self.tracker.open
-        for brand, window in self.windows.brands.items():
-            summary = window.close(minute)
-            state = self._brand_state(brand)
-            state.last_minute = minute
-            normal = state.expected(minute, window)
-            if window.last_minute < minute - 29 and not state.warming_up:
-                # Nothing in 30 minutes: nothing to detect, but zeros to learn.
-                x = quiet_features(normal)
-                volume = 0.0
-                a = QUIET
-            else:
-                x = window_features(window, minute, normal)
-                volume = state.volume.score_one(x)
-                a = self.crisis.assess(x, volume)
-                self._track_suppressed(window, minute, a, x)
-            if self.observer is not None:
-                self.observer.minute_closed(brand, minute, x, a)
-            threads_open = self._decide_brand(brand, window, minute, x, a, state)
-            if brand not in open_incidents and not threads_open:
-                self._learn_baselines(state, minute, x, a, volume, summary.n, summary.neg)
-
-    def _decide_brand(
-        self,
-        brand: str,
-        window: KeyWindow,
-        minute: int,
-        x: dict[str, float],
-        a: Assessment,
-        state: BrandState,
-    ) -> bool:
-        """Open, update or escalate the brand's incident; True if one of its threads has
-        an open incident.
+    def _decide_brand(self, minute: int, verdict: BrandVerdict) -> None:
+        """Open, update or escalate the brand's incident.
 
         Inhibition: when one thread carries most of the brand's excess of negative
         comments, the storm is that thread's; its own key decides. When a thread's storm
         is open and the brand as a whole now surges too, the storm has spread: that
         incident escalates, instead of a second incident opening."""
+        brand, window, a = verdict.brand, verdict.window, verdict.assessment
+        if self.observer is not None:
+            state = self.brands[brand]
+            normal = state.expected(minute)
+            x = window_features(window, minute, normal) if window else quiet_features(normal)
+            self.observer.minute_closed(brand, minute, x, a)
+        if window is None:
+            return
         open_incidents = self.tracker.open
-        excess = x["neg_30"] - x["expected_neg_per_min"] * 30.0
-        dominated = x["top_thread_neg_30"] >= 0.5 * excess
+        self._track_suppressed(window, minute, a)
         threads_open = [k for k, i in open_incidents.items() if i.brand == brand and i.thread_id]
         if threads_open and brand not in open_incidents:
-            if a.alerting and not dominated:
-                self._spread(threads_open[-1], window, minute, x, a, state)
-        else:
-            self._observe(window, minute, x, a, state, may_open=not dominated)
-        return bool(threads_open)
+            if a.alerting and not verdict.dominated:
+                self._spread(threads_open[-1], window, minute, a)
+        elif brand in open_incidents or a.alerting:
+            self._observe(window, minute, a, may_open=not verdict.dominated)
 
-    @staticmethod
-    def _learn_baselines(
-        state: BrandState,
-        minute: int,
-        x: dict[str, float],
-        a: Assessment,
-        volume: float,
-        n: int,
-        neg: int,
-    ) -> None:
-        """Learn an undisturbed minute into the brand's baseline and volume detector.
-
-        A warming-up brand learns every minute that does not alert, or it would never
-        learn at all against its rough first expectation."""
-        if a.score < LEARN_BELOW or (state.warming_up and not a.alerting):
-            # A launch or a viral post must not become the hour's normal, even while the
-            # volume detector is still too young to call it anomalous.
-            surging = volume >= state.volume.threshold or (
-                not state.warming_up
-                and x["n_10"] > VOLUME_SURGE_RATIO * 10.0 * x["expected_volume_per_min"]
-            )
-            weight = VOLUME_SURGE_WEIGHT if surging else 1.0
-            state.baseline.learn(minute, x, n, neg, volume_weight=weight)
-            state.volume.learn_one(x)
+    def _learn(self, minute: int, verdicts: list[BrandVerdict]) -> None:
+        """Baselines learn the minutes of brands with nothing open."""
+        disturbed = {i.brand for i in self.tracker.open.values()}
+        for verdict in verdicts:
+            self.judge.learn(verdict, minute, disturbed=verdict.brand in disturbed)
 
     def _evict_on_schedule(self, minute: int) -> int:
         """Evict idle keys once an hour of event time; returns how many went."""
@@ -444,45 +333,24 @@ class Pipeline:
             return self._evict(minute)
         return 0
 
-    def _least_alerting_count(self, lam_per_min: float, dispersion: float, share: float) -> float:
-        """The fewest negatives in 30 minutes that could reach the open score: all of them
-        in the shortest window (rate surprise) and every comment negative (share
-        surprise). Fewer cannot alert, so the key's features need not be computed."""
-        cache_key = (round(lam_per_min, 4), round(dispersion, 2), round(share, 3))
-        cached = self._alerting_counts.get(cache_key)
-        if cached is None:
-            lam = lam_per_min * WINDOWS[0] / dispersion
-            per_negative = math.log10(1.0 / max(share, 1e-6))
-            target = self.settings.open_score + LOOKS
-            k = 0.0
-            while poisson_surprise(k / dispersion, lam) + k * per_negative < target:
-                k = k * 1.1 + 0.1
-            cached = self._alerting_counts[cache_key] = k / 1.1
-            if len(self._alerting_counts) > 10_000:
-                self._alerting_counts.clear()
-        return cached
-
     def _brand_state(self, brand: str) -> BrandState:
-        state = self.brands.get(brand)
-        if state is None:
-            state = self.brands[brand] = BrandState()
-        return state
+        return self.judge.brand_state(brand)
 
-    def _observe(
-        self,
-        window: KeyWindow,
-        minute: int,
-        x: dict[str, float],
-        a: Assessment,
-        state: BrandState,
-        *,
-        may_open: bool,
-    ) -> None:
+    def _features(self, window: KeyWindow, minute: int) -> dict[str, float]:
+        """The window's features, for explanations (only when an event is decided)."""
+        state = self._brand_state(window.brand)
+        normal = state.expected(minute)
+        share = state.baseline.typical_thread_share() if window.thread_id else 1.0
+        return window_features(window, minute, normal, share)
+
+    def _observe(self, window: KeyWindow, minute: int, a: Assessment, *, may_open: bool) -> None:
         if window.key not in self.tracker.open and not a.alerting:
             return
         if may_open and window.key not in self.tracker.open and self._dismissed(window, minute, a):
-            self._track_suppressed(window, minute, a, x, "dismissed_before")
+            self._track_suppressed(window, minute, a, "dismissed_before")
             may_open = False
+        x = self._features(window, minute)
+        state = self._brand_state(window.brand)
         at = self._decision_time(window, minute)
         self._explaining = (window, minute, list(state.normal_texts))
         event = self.tracker.observe(
@@ -494,6 +362,23 @@ class Pipeline:
             x=x,
             a=a,
             may_open=may_open,
+        )
+        self._explaining = None
+        if event is not None:
+            if event.event == "resolved":
+                self.judge.forget(window.key)
+            self._emit(event)
+
+    def _absorb(self, incident_key: str, window: KeyWindow, minute: int, a: Assessment) -> None:
+        """A thread storm inside an open brand-wide incident: that incident escalates and
+        names the thread (once per thread)."""
+        brand_window = self.windows.brands.get(window.brand, window)
+        x = self._features(brand_window, minute)
+        state = self._brand_state(window.brand)
+        at = self._decision_time(window, minute)
+        self._explaining = (brand_window, minute, list(state.normal_texts))
+        event = self.tracker.absorb(
+            incident_key, window.thread_id or "", minute=minute, at=at, x=x, a=a
         )
         self._explaining = None
         if event is not None:
@@ -557,14 +442,10 @@ class Pipeline:
         return max(m.comment.created_at for m in recent)
 
     def _spread(
-        self,
-        thread_window_key: str,
-        window: KeyWindow,
-        minute: int,
-        x: dict[str, float],
-        a: Assessment,
-        state: BrandState,
+        self, thread_window_key: str, window: KeyWindow, minute: int, a: Assessment
     ) -> None:
+        x = self._features(window, minute)
+        state = self._brand_state(window.brand)
         at = self._decision_time(window, minute)
         self._explaining = (window, minute, list(state.normal_texts))
         event = self.tracker.spread(thread_window_key, minute=minute, at=at, x=x, a=a)
@@ -597,18 +478,13 @@ class Pipeline:
             sink.emit(event)
 
     def _track_suppressed(
-        self,
-        window: KeyWindow,
-        minute: int,
-        a: Assessment,
-        x: dict[str, float],
-        reason: str | None = None,
+        self, window: KeyWindow, minute: int, a: Assessment, reason: str | None = None
     ) -> None:
         reason = reason or a.benign
         if reason is None or window.key in self.tracker.open:
             return
-        ratio = max(x["neg_5"] / 5.0, x["neg_10"] / 10.0) / x["expected_neg_per_min"]
-        volume_ratio = (x["n_10"] / 10.0) / max(x["expected_volume_per_min"], 1e-6)
+        ratio = a.ratio
+        volume_ratio = a.volume_ratio
         current = self._suppressing.get(window.key)
         if current is None or minute - current.last_minute > SUPPRESSED_REARM_MINUTES:
             current = SuppressedSurge(
@@ -646,8 +522,7 @@ class Pipeline:
             and minute - state.last_minute > BRAND_STATE_IDLE_MINUTES
             and not any(i.brand == b for i in self.tracker.open.values())
         ]
-        for b in idle:
-            del self.brands[b]
+        self.judge.evict(idle)
         del self.tracker.history[:-HISTORY_LIMIT]
         del self.suppressed[:-HISTORY_LIMIT]
         return len(evicted)

@@ -47,6 +47,7 @@ from datetime import UTC, datetime
 
 import orjson
 
+from stormwatch.detectors.near_duplicates import text_signature as near_duplicate_signature
 from stormwatch.model import Comment, DeadLetter
 
 MINUTE = 60
@@ -58,20 +59,20 @@ SOURCE_IDLE_SECONDS = 300.0  # a source this far behind the newest no longer hol
 AHEAD_GAPS = 10.0  # "far ahead": this many mean gaps between records (or the lateness)
 MIN_TOLERANCE = 60.0  # never tighter than a minute, whatever the lateness
 GAP_CAP = 3600.0  # one pause counts at most this much in the mean gap
-GAP_DECAY = 1.0 / 50.0  # the mean gap follows about the last 50 frontier advances
+GAP_DECAY = 1.0 / 50.0  # the mean gap follows about the last 50 closing steps
 CONFIRM_KEYS = 3  # held records from this many keys, close together, confirm a jump
 CONFIRM_RUN = 8  # or this many held among twice as many arrivals (a single key)
 MAX_HOLD_SECONDS = HISTORY_MINUTES * MINUTE  # stream time a held record may wait
 MAX_HELD = 10_000  # records held at once; beyond, the farthest ahead is dead-lettered
 MAX_SOURCES = 64  # distinct platforms tracked; further ones share one unnamed source
+_NEVER = -math.inf
 
 _SIG_STRIP = re.compile(r"[\W\d_]+", re.UNICODE)
 
 
 def text_signature(text: str) -> int:
-    """Hash of the letters of a text: copy-paste variants (a counter, punctuation, an emoji
-    added) share one signature, which is what near-duplicate bursts look like."""
-    return hash(_SIG_STRIP.sub("", text.lower())[:160])
+    """Near-duplicate signature (stable across processes): see `near_duplicates`."""
+    return near_duplicate_signature(text)
 
 
 def brand_key(brand: str) -> str:
@@ -356,7 +357,7 @@ class WindowStore:
         self.brands: dict[str, KeyWindow] = {}
         self.threads: dict[str, KeyWindow] = {}
         self.max_event_time = -math.inf  # the stream's newest accepted event time
-        self.sources: dict[str, float] = {}  # newest event time per source
+        self.sources: dict[str | None, float] = {}  # newest event time per platform
         self.next_minute: int | None = None  # the oldest minute not closed yet
         self.late_count = 0
         self.beyond_history_count = 0  # late beyond every key's history: counted only
@@ -381,7 +382,8 @@ class WindowStore:
         self._run_times: deque[float] = deque(maxlen=CONFIRM_RUN)
         self._gap_sum = 0.0  # decayed sums behind the mean gap between records
         self._gap_n = 0.0
-        self._added_at_advance = 0
+        self._gap_frontier = -math.inf
+        self._gap_added = 0
 
     # -- the watermark ----------------------------------------------------------------
 
@@ -406,16 +408,17 @@ class WindowStore:
         ts = c.created_at
         self._added += 1
         if ts > self.max_event_time:
-            self._advance(ts)
+            self.max_event_time = ts
+            self.admit_below = ts + self.tolerance
+            if ts >= self._hold_check_at:
+                self._review_held()
         sources = self.sources
-        source = c.platform or ""
-        newest = sources.get(source)
-        if newest is None:
-            if len(sources) >= MAX_SOURCES:
-                source = ""  # an unbounded set of platform names shares one source
-            newest = sources.get(source, -math.inf)
-        if ts > newest:
-            sources[source] = ts
+        source = c.platform
+        if ts > sources.get(source, _NEVER):
+            if len(sources) < MAX_SOURCES or source in sources:
+                sources[source] = ts
+            elif ts > sources.get(None, _NEVER):
+                sources[None] = ts  # an unbounded set of platform names shares one source
         if self.next_minute is None:
             self.next_minute = int((ts - self.lateness) // MINUTE)
         minute = int(ts // MINUTE)
@@ -435,22 +438,24 @@ class WindowStore:
             thread.add(c, minute, negative)
         return False
 
-    def _advance(self, ts: float) -> None:
-        """The stream's newest event time moves to `ts`: learn the gap, move the bar."""
-        previous = self.max_event_time
-        self.max_event_time = ts
-        if previous > -math.inf:
+    def _learn_gap(self) -> None:
+        """The mean gap between records, from the stream's advance and the records added
+        since the last look (off the per-comment path: once per closing step)."""
+        frontier = self.max_event_time
+        added = self._added - self._gap_added
+        if added <= 0 or frontier == -math.inf:
+            return
+        if self._gap_frontier > -math.inf:
             keep = 1.0 - GAP_DECAY
-            self._gap_sum = self._gap_sum * keep + min(ts - previous, GAP_CAP)
-            self._gap_n = self._gap_n * keep + (self._added - self._added_at_advance)
-            self._added_at_advance = self._added
+            self._gap_sum = self._gap_sum * keep + min(frontier - self._gap_frontier, GAP_CAP)
+            self._gap_n = self._gap_n * keep + added
             if self._gap_n >= 1.0:
                 self.tolerance = max(
                     self.lateness, MIN_TOLERANCE, AHEAD_GAPS * self._gap_sum / self._gap_n
                 )
-        self.admit_below = ts + self.tolerance
-        if ts >= self._hold_check_at:
-            self._review_held()
+                self.admit_below = frontier + self.tolerance
+        self._gap_frontier = frontier
+        self._gap_added = self._added
 
     def _add_late(self, c: Comment, minute: int, negative: bool) -> None:
         self.late_count += 1
@@ -474,6 +479,7 @@ class WindowStore:
         """Minutes that the watermark has passed, oldest first, each yielded once."""
         if self.next_minute is None:
             return
+        self._learn_gap()
         limit = self.watermark
         while (self.next_minute + 1) * MINUTE <= limit:
             minute = self.next_minute

@@ -77,7 +77,7 @@ def test_no_checkpoint_and_a_damaged_one() -> None:
 def test_kafka_settings_from_file_environment_and_options(tmp_path) -> None:
     path = tmp_path / "stormwatch.toml"
     path.write_text(
-        '[stormwatch]\nopen_score = 7\n[kafka]\nbootstrap = "file:9092"\ntopic = "c"\n'
+        '[stormwatch]\nfalse_alarms_per_month = 2\n[kafka]\nbootstrap = "file:9092"\ntopic = "c"\n'
         'partitions = 12\nsecurity_protocol = "SASL_SSL"\nsasl_mechanism = "SCRAM-SHA-512"\n'
     )
     env = {"STORMWATCH_KAFKA_GROUP": "g", "STORMWATCH_KAFKA_SASL_PLAIN_PASSWORD": "pw"}

@@ -11,7 +11,7 @@ from stormwatch.exceptions import ConfigError
 
 TOML = """
 [stormwatch]
-open_score = 8.0
+false_alarms_per_month = 1.0
 
 [slack]
 channel = "#social"

@@ -1,0 +1,105 @@
+"""Who is behind a surge of negative comments: a crowd, a campaign, bots or one person.
+
+A firestorm is many different people turning negative. When the tests alarm on a key,
+this looks at the accounts and texts of its recent negative comments:
+
+- **campaign**: many near-identical texts from many different accounts (about one
+  comment each). That is what the Greenpeace campaign on Nestlé's page looked like:
+  thousands of real people posting the same outrage. It alerts, and says so.
+- **bot burst**: near-identical texts from few accounts, each posting many of them.
+  Left alone.
+- **single account** / **few accounts**: one person, or a handful, writing most of it.
+  Left alone: one angry customer is a support case, not a crisis.
+
+The near-duplicate signature (`near_duplicates.text_signature`) ignores order, filler
+words, emoji and links, so bots cannot dodge it with small variations; telling a
+campaign from bots does not rest on it alone but on how many comments each account
+posts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+BENIGN_REASONS: dict[str, str] = {
+    "single_account": "one account writes most of the negative comments",
+    "bot_burst": "near-identical comments from a few accounts",
+    "few_accounts": "too few different people",
+    "not_negative": "volume surge with a normal negative share (positive virality, a launch)",
+    "dismissed_before": "people marked a surge like this a false alarm before",
+}
+DUPLICATED = 0.5  # fewer distinct texts than this share of comments: copy-paste
+BOT_COMMENTS_PER_ACCOUNT = 2.0  # more comments per account than this, with copy-paste: bots
+
+
+@dataclass(slots=True, frozen=True)
+class AccountProfile:
+    """Accounts and texts of a key's recent negative comments."""
+
+    comments: int
+    accounts: int
+    top_account_share: float
+    top3_account_share: float
+    distinct_text_share: float  # distinct near-duplicate signatures / comments
+
+    @classmethod
+    def of(cls, pairs: Iterable[tuple[str, int]]) -> AccountProfile:
+        """From (account, text signature) pairs.
+
+        >>> p = AccountProfile.of([("a", 1), ("b", 1), ("c", 2), ("a", 3)])
+        >>> p.accounts, p.top_account_share, p.distinct_text_share
+        (3, 0.5, 0.75)
+        """
+        per_account: dict[str, int] = {}
+        signatures: set[int] = set()
+        n = 0
+        for account, signature in pairs:
+            n += 1
+            per_account[account] = per_account.get(account, 0) + 1
+            signatures.add(signature)
+        if n == 0:
+            return cls(0, 0, 0.0, 0.0, 1.0)
+        counts = sorted(per_account.values(), reverse=True)
+        return cls(
+            comments=n,
+            accounts=len(per_account),
+            top_account_share=counts[0] / n,
+            top3_account_share=sum(counts[:3]) / n,
+            distinct_text_share=len(signatures) / n,
+        )
+
+    @property
+    def duplicated(self) -> bool:
+        return self.distinct_text_share < DUPLICATED
+
+    @property
+    def comments_per_account(self) -> float:
+        return self.comments / self.accounts if self.accounts else 0.0
+
+    @property
+    def campaign(self) -> bool:
+        """Copy-paste from many people, about one comment each."""
+        return self.duplicated and self.comments_per_account <= BOT_COMMENTS_PER_ACCOUNT
+
+    def benign_reason(self, *, min_accounts: int = 5) -> str | None:
+        """Why the surge is not a firestorm, or None when it is one.
+
+        >>> crowd = AccountProfile(200, 180, 0.01, 0.03, 0.9)
+        >>> crowd.benign_reason() is None
+        True
+        >>> campaign = AccountProfile(900, 850, 0.01, 0.02, 0.05)
+        >>> campaign.benign_reason() is None, campaign.campaign
+        (True, True)
+        >>> AccountProfile(300, 5, 0.3, 0.7, 0.1).benign_reason()
+        'bot_burst'
+        >>> AccountProfile(30, 3, 0.8, 1.0, 0.9).benign_reason()
+        'single_account'
+        """
+        if self.duplicated and self.comments_per_account > BOT_COMMENTS_PER_ACCOUNT:
+            return "bot_burst"
+        if self.top_account_share > 0.35:
+            return "single_account"
+        if self.accounts < min_accounts:
+            return "few_accounts"
+        return None

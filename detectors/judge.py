@@ -1,0 +1,285 @@
+"""Judging closed minutes: every active key's tests, guards and severity.
+
+One `Judge` per pipeline holds what detection knows: a `BrandState` per brand (its
+baseline, its own tests, its volume test) and a `KeyMonitor` per thread that has
+something to remember. Per comment it only notes negatives (`note`); per closed minute
+it steps the keys that had comments or still carry evidence, never the idle ones, and
+returns an `Assessment` for every key worth a decision.
+
+Threads are judged against a thread's normal: the brand's normal negative rate times the
+share its busiest thread usually draws. Brands are judged against their own baseline,
+and note how much of their recent excess one thread carries (`dominated`), so a storm
+on one post is that thread's incident rather than the brand's.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from stormwatch.detectors.accounts import AccountProfile
+from stormwatch.detectors.baseline import BrandBaseline, Expectation
+from stormwatch.detectors.crisis import Assessment
+from stormwatch.detectors.monitor import RATE_RATIOS, TOLERANCE, KeyMonitor, ThresholdTable
+from stormwatch.detectors.sequential import PoissonCusum
+from stormwatch.windows import KeyWindow, thread_key
+
+NORMAL_TEXTS = 400  # recent normal comments per brand, the background for top terms
+WARMUP_MINUTES = 60  # a brand's first hour: only the share test, against a prior share
+LEARN_BELOW = 1.0  # baselines learn minutes whose evidence stays below the threshold
+GUARD_MINUTES = 30  # the recent negatives the guards look at
+RESET_REASONS = frozenset({"bot_burst", "single_account"})  # evidence explained away
+
+
+class BrandState:
+    """What detection knows about one brand."""
+
+    __slots__ = (
+        "baseline",
+        "monitor",
+        "volume",
+        "normal_texts",
+        "last_minute",
+        "top_thread",
+        "top_thread_rate",
+        "_expectation",
+        "_expectation_minute",
+    )
+
+    def __init__(self) -> None:
+        self.baseline = BrandBaseline()
+        self.monitor = KeyMonitor()
+        self.volume = PoissonCusum(RATE_RATIOS)  # volume alone never pages: a driver
+        self.normal_texts: deque[str] = deque(maxlen=NORMAL_TEXTS)
+        self.last_minute = -1
+        self.top_thread: str | None = None  # the thread carrying most negatives lately
+        self.top_thread_rate = 0.0
+        self._expectation: Expectation | None = None
+        self._expectation_minute = -1
+
+    @property
+    def warming_up(self) -> bool:
+        return self.baseline.minutes < WARMUP_MINUTES
+
+    def expected(self, minute: int) -> Expectation:
+        if self._expectation_minute != minute or self._expectation is None:
+            self._expectation = self.baseline.expected(minute)
+            self._expectation_minute = minute
+        return self._expectation
+
+
+@dataclass(slots=True)
+class BrandVerdict:
+    brand: str
+    window: KeyWindow | None
+    assessment: Assessment
+    dominated: bool  # one thread carries most of the brand's excess
+    n: int
+    neg: int
+    evidence: float
+
+
+class Judge:
+    def __init__(self, *, false_alarms_per_month: float = 1.0, min_accounts: int = 5) -> None:
+        self.table = ThresholdTable(false_alarms_per_month)
+        self.min_accounts = min_accounts
+        self.brands: dict[str, BrandState] = {}
+        self.threads: dict[str, KeyMonitor] = {}  # only threads with something to remember
+        self.live: set[str] = set()  # thread keys with comments since the last close
+
+    # -- per comment -------------------------------------------------------------------
+
+    def note(self, brand: str, thread_id: str | None, author: str, minute: int,
+             negative: bool) -> None:  # fmt: skip
+        state = self.brands.get(brand)
+        if state is None:
+            state = self.brands[brand] = BrandState()
+        if thread_id is not None:
+            key = thread_key(brand, thread_id)
+            self.live.add(key)
+            if negative:
+                monitor = self.threads.get(key)
+                if monitor is None:
+                    monitor = self.threads[key] = KeyMonitor()
+                monitor.note_negative(author, minute)
+        if negative:
+            state.monitor.note_negative(author, minute)
+
+    def brand_state(self, brand: str) -> BrandState:
+        state = self.brands.get(brand)
+        if state is None:
+            state = self.brands[brand] = BrandState()
+        return state
+
+    # -- per closed minute -------------------------------------------------------------
+
+    def judge_threads(
+        self, minute: int, windows: dict[str, KeyWindow], open_keys: set[str] | dict
+    ) -> Iterator[tuple[KeyWindow, Assessment]]:
+        """Steps every thread with comments or evidence; yields those worth a decision:
+        alerting, vetoed by a guard, or with an open incident."""
+        keys = self.live | self.threads.keys()
+        self.live = set()
+        for state in self.brands.values():
+            state.top_thread = None
+            state.top_thread_rate = 0.0
+        for key in keys:
+            window = windows.get(key)
+            if window is None:
+                self.threads.pop(key, None)
+                continue
+            n = window.close(minute).n if minute in window.open else 0
+            if window.open:
+                self.live.add(key)  # comments already wait in a later minute
+            monitor = self.threads.get(key)
+            if monitor is None:
+                if n == 0 or key not in open_keys:
+                    continue  # comments but no negatives: nothing to test yet
+                monitor = self.threads[key] = KeyMonitor()
+            state = self.brand_state(window.brand)
+            normal = state.expected(minute)
+            share = state.baseline.typical_thread_share()
+            lam = normal.neg_per_min * share
+            monitor.step(minute, n=n, lam=lam, dispersion=normal.dispersion,
+                         share=normal.neg_share)  # fmt: skip
+            monitor.clip(self.table, lam=lam, dispersion=normal.dispersion,
+                         volume=normal.volume_per_min, thread=True)  # fmt: skip
+            rate = monitor.recent_slow()
+            if rate > state.top_thread_rate:
+                state.top_thread_rate = rate
+                state.top_thread = key
+            is_open = key in open_keys
+            if monitor.idle and not is_open:
+                del self.threads[key]
+                continue
+            a = self._assess(monitor, window, minute, normal, lam, thread=True,
+                             warming=state.warming_up, is_open=is_open)  # fmt: skip
+            if a is not None:
+                yield window, a
+
+    def judge_brands(
+        self, minute: int, windows: dict[str, KeyWindow], open_keys: set[str] | dict
+    ) -> Iterator[BrandVerdict]:
+        for brand, state in self.brands.items():
+            window = windows.get(brand)
+            summary = window.close(minute) if window is not None else None
+            n = summary.n if summary is not None else 0
+            neg = summary.neg if summary is not None else 0
+            state.last_minute = minute
+            normal = state.expected(minute)
+            lam = normal.neg_per_min
+            monitor = state.monitor
+            monitor.step(minute, n=n, lam=lam, dispersion=normal.dispersion,
+                         share=normal.neg_share)  # fmt: skip
+            monitor.clip(self.table, lam=lam, dispersion=normal.dispersion,
+                         volume=normal.volume_per_min, thread=False)  # fmt: skip
+            expected_volume = max(normal.volume_per_min, 1e-3) * (1.0 + TOLERANCE)
+            state.volume.learn_one({"count": n, "expected": expected_volume,
+                                    "dispersion": state.baseline.volume_dispersion()})  # fmt: skip
+            evidence = monitor.evidence(
+                self.table, lam=lam, dispersion=normal.dispersion,
+                volume=normal.volume_per_min, thread=False, share_only=state.warming_up,
+            )  # fmt: skip
+            excess = monitor.recent_slow() - lam
+            dominated = state.top_thread_rate > 0 and state.top_thread_rate >= 0.5 * excess
+            a = None
+            if window is not None:
+                a = self._assess(monitor, window, minute, normal, lam, thread=False,
+                                 warming=state.warming_up, is_open=brand in open_keys,
+                                 volume=self._volume_evidence(state, normal))  # fmt: skip
+            yield BrandVerdict(brand, window, a or _quiet(monitor, lam), dominated, n, neg,
+                               evidence)  # fmt: skip
+
+    def _volume_evidence(self, state: BrandState, normal: Expectation) -> float:
+        lam = max(normal.volume_per_min, 1e-3) * (1.0 + TOLERANCE)
+        h = self.table.rate(lam, state.baseline.volume_dispersion(), thread=False)
+        return state.volume.statistic / h
+
+    def _assess(
+        self,
+        monitor: KeyMonitor,
+        window: KeyWindow,
+        minute: int,
+        normal: Expectation,
+        lam: float,
+        *,
+        thread: bool,
+        warming: bool,
+        is_open: bool,
+        volume: float = 0.0,
+    ) -> Assessment | None:
+        table = self.table
+        h_rate = table.rate(lam * (1.0 + TOLERANCE), normal.dispersion, thread=thread)
+        h_share = table.share(normal.volume_per_min)
+        rate_evidence = monitor.rate.statistic / h_rate
+        share_evidence = monitor.share.statistic / h_share
+        evidence = share_evidence if warming else min(rate_evidence, share_evidence)
+        candidate = evidence >= 1.0
+        naive = rate_evidence >= 1.0 and not warming
+        if not (candidate or naive or is_open):
+            return None
+        benign = None
+        campaign = False
+        if candidate:
+            profile = AccountProfile.of(
+                (m.author, m.signature) for m in window.negatives_since(minute, GUARD_MINUTES)
+            )
+            benign = profile.benign_reason(min_accounts=self.min_accounts)
+            campaign = profile.campaign
+            if benign in RESET_REASONS:
+                monitor.reset()
+        elif naive:
+            benign = "not_negative"  # more negatives, but no more negative than usual
+        recent = monitor.recent_rate()
+        brand_lam = normal.neg_per_min
+        volume_normal = normal.volume_per_min * (lam / brand_lam)
+        return Assessment(
+            score=evidence,
+            raw_score=rate_evidence,
+            ratio=recent / brand_lam,
+            key_ratio=recent / max(lam, 1e-9),
+            growth=0.0,
+            volume=volume,
+            benign=benign,
+            alerting=candidate and benign is None,
+            campaign=campaign,
+            volume_ratio=monitor.recent_volume() / max(volume_normal, 1e-6),
+        )
+
+    # -- learning ----------------------------------------------------------------------
+
+    def learn(self, verdict: BrandVerdict, minute: int, *, disturbed: bool) -> None:
+        """Learns an undisturbed minute into the brand's baseline: no incident of the
+        brand open and the tests below their thresholds, winsorised. Not stricter: a
+        baseline that skips every minute with a few negatives in it learns the quiet
+        minutes only, and its normal sinks until ordinary talk looks like a storm."""
+        state = self.brands[verdict.brand]
+        baseline = state.baseline
+        quiet = verdict.evidence < LEARN_BELOW or (state.warming_up and not
+                                                    verdict.assessment.alerting)  # fmt: skip
+        if disturbed or not quiet:
+            baseline.skip(minute)
+            return
+        baseline.learn(minute, n=verdict.n, neg=verdict.neg)
+        brand_rate = state.monitor.recent_slow()
+        if brand_rate >= 0.1:
+            baseline.learn_thread_share(min(1.0, state.top_thread_rate / brand_rate))
+
+    def forget(self, key: str) -> None:
+        """An incident on `key` resolved: its evidence is spent."""
+        monitor = self.threads.get(key)
+        if monitor is not None:
+            monitor.reset()
+        state = self.brands.get(key)
+        if state is not None:
+            state.monitor.reset()
+
+    def evict(self, brands: list[str]) -> None:
+        for b in brands:
+            self.brands.pop(b, None)
+
+
+def _quiet(monitor: KeyMonitor, lam: float) -> Assessment:
+    return Assessment(0.0, 0.0, monitor.recent_rate() / lam, monitor.recent_rate() / lam,
+                      0.0, 0.0, None, False)  # fmt: skip

@@ -1,0 +1,219 @@
+"""The tests of one key (a brand, or one thread of a brand), minute by minute.
+
+Two sequential tests run side by side on the key's *effective* negative comments (each
+account counts at most `ACCOUNT_CAP` times in `ACCOUNT_WINDOW` minutes, so one angry
+customer or a bot account cannot look like a crowd, while a campaign of many people
+posting the same text counts in full):
+
+- the rate test (`PoissonCusum`): more negatives than the key's normal rate brings;
+- the share test (`BinomialCusum`): a larger share of negatives among its comments than
+  the brand's usual share.
+
+A firestorm raises both. A positive viral post or a launch raises only the rate (busy
+is not angry); a brand whose baseline is a little off in one direction raises only one
+of them. The key's evidence is the smaller of the two statistics, each divided by its
+threshold: 1.0 means both tests alarm.
+
+Both nulls carry a tolerance (`TOLERANCE`): the normal rate and share are estimates, and
+an error of a quarter must not look like a storm at a brand with thousands of comments
+an hour, where Poisson noise alone would allow almost nothing.
+
+Thresholds follow from the false-alarm budget (expected false alarms per brand and
+month): the rate test's threshold is the one at which its designs, on the key's own
+null (negative binomial with the brand's dispersion), raise that many false alarms
+(`ThresholdTable`, computed exactly and cached); the share test's follows from Lorden's
+bound over the comments a month brings.
+"""
+
+from __future__ import annotations
+
+import math
+
+from threadpoolctl import threadpool_limits
+
+from stormwatch.detectors.sequential import (
+    MINUTES_PER_MONTH,
+    BinomialCusum,
+    PoissonCusum,
+    poisson_cusum_threshold,
+)
+
+RATE_RATIOS = (1.5, 3.0, 10.0)  # slow swell over hours ... explosion within minutes
+SHARE_ODDS = (2.5, 8.0)
+TOLERANCE = 0.25  # how far the normal rate and share may be off without being a storm
+ACCOUNT_CAP = 2  # negatives one account adds to a key within ACCOUNT_WINDOW minutes
+ACCOUNT_WINDOW = 30
+CEILING = 2.0  # statistics stop at this many thresholds: a past surge fades in bounded time
+THREAD_STEPS = 20.0  # thread-minutes per brand-minute that can alarm (concurrent threads)
+_FAST = 0.5 ** (1.0 / 5.0)  # recent rate: half-life of 5 minutes
+_SLOW = 0.5 ** (1.0 / 15.0)  # half-life of 15 minutes: who carries a brand's storm
+
+
+class ThresholdTable:
+    """Rate-test thresholds by expected count and dispersion, computed once per bucket
+    (an eighth of a decade of the expected count, half a unit of dispersion).
+
+    >>> t = ThresholdTable(false_alarms_per_month=1.0)
+    >>> round(t.rate(0.5, 1.0, thread=False), 1), round(t.rate(0.5, 1.0, thread=True), 1)
+    (10.2, 13.9)
+    """
+
+    def __init__(self, false_alarms_per_month: float = 1.0) -> None:
+        if false_alarms_per_month <= 0:
+            raise ValueError("false_alarms_per_month must be positive")
+        self.budget = false_alarms_per_month
+        self._cache: dict[tuple[int, int, bool], float] = {}
+
+    def rate(self, lam: float, dispersion: float, *, thread: bool) -> float:
+        b_lam = round(8.0 * math.log10(max(lam, 1e-5)))
+        b_phi = round(2.0 * max(1.0, dispersion))
+        key = (b_lam, b_phi, thread)
+        h = self._cache.get(key)
+        if h is None:
+            # Half the budget for the brand's own key, half for all its threads.
+            steps = MINUTES_PER_MONTH / (self.budget / 2.0)
+            if thread:
+                steps *= THREAD_STEPS
+            # Small dense solves: BLAS threads only add contention here.
+            with threadpool_limits(1):
+                h = poisson_cusum_threshold(
+                    10.0 ** (b_lam / 8.0),
+                    RATE_RATIOS,
+                    steps_per_alarm=steps,
+                    dispersion=b_phi / 2.0,
+                )
+            self._cache[key] = h
+        return h
+
+    def share(self, volume_per_min: float) -> float:
+        """Lorden: a CUSUM on comments alarms falsely at most once per e^h comments."""
+        comments = max(volume_per_min, 1.0 / 1440.0) * MINUTES_PER_MONTH
+        # Threads split the brand's comments between them, so all of a brand's share
+        # tests together see the brand's comments: the bound needs no factor for them.
+        per_alarm = comments / (self.budget / 2.0)
+        return max(2.0, math.log(len(SHARE_ODDS) * per_alarm))
+
+    def __getstate__(self) -> dict:
+        return {"budget": self.budget, "_cache": {}}
+
+
+class KeyMonitor:
+    """Tests and recent rates of one key.
+
+    >>> table = ThresholdTable()
+    >>> m = KeyMonitor()
+    >>> for minute in range(60):  # a quiet hour: 10 comments a minute, 1 negative
+    ...     m.note_negative(f"a{minute}", minute)
+    ...     _ = m.step(minute, n=10, lam=1.0, dispersion=1.0, share=0.1)
+    >>> round(m.evidence(table, lam=1.0, dispersion=1.0, volume=10.0, thread=False), 2)
+    0.0
+    >>> for minute in range(60, 70):  # then 12 negatives a minute from different people
+    ...     for i in range(12):
+    ...         m.note_negative(f"p{minute}-{i}", minute)
+    ...     _ = m.step(minute, n=20, lam=1.0, dispersion=1.0, share=0.1)
+    >>> m.evidence(table, lam=1.0, dispersion=1.0, volume=10.0, thread=False) >= 1.0
+    True
+    """
+
+    __slots__ = ("rate", "share", "pending", "caps", "fast", "slow", "fast_n", "last_minute")
+
+    def __init__(self) -> None:
+        self.rate = PoissonCusum(RATE_RATIOS)
+        self.share = BinomialCusum(SHARE_ODDS)
+        self.pending = 0  # effective negatives since the last closed minute
+        self.caps: dict[str, tuple[int, int]] = {}  # account -> (window start, negatives)
+        self.fast = 0.0  # decayed sums of effective negatives and of comments
+        self.slow = 0.0
+        self.fast_n = 0.0
+        self.last_minute = -1
+
+    def note_negative(self, account: str, minute: int) -> None:
+        """One negative comment of `account` (per comment: cheap)."""
+        caps = self.caps
+        entry = caps.get(account)
+        if entry is None or minute - entry[0] >= ACCOUNT_WINDOW:
+            caps[account] = (minute, 1)
+            self.pending += 1
+        elif entry[1] < ACCOUNT_CAP:
+            caps[account] = (entry[0], entry[1] + 1)
+            self.pending += 1
+
+    def step(self, minute: int, *, n: int, lam: float, dispersion: float, share: float) -> int:
+        """Closes one minute with `n` comments; returns its effective negatives."""
+        eff = self.pending
+        self.pending = 0
+        self.last_minute = minute
+        lam_null = lam * (1.0 + TOLERANCE)
+        odds = share / (1.0 - share) * (1.0 + TOLERANCE)
+        self.rate.learn_one({"count": eff, "expected": lam_null, "dispersion": dispersion})
+        self.share.learn_one({"k": eff, "n": max(n, eff), "share": odds / (1.0 + odds)})
+        self.fast = self.fast * _FAST + eff
+        self.slow = self.slow * _SLOW + eff
+        self.fast_n = self.fast_n * _FAST + n
+        if len(self.caps) > 64 and minute % ACCOUNT_WINDOW == 0:
+            self.caps = {a: e for a, e in self.caps.items() if minute - e[0] < ACCOUNT_WINDOW}
+        return eff
+
+    def quiet(self, minutes: int, lam_total: float, dispersion: float) -> None:
+        """`minutes` closed minutes without a comment, at once (an idle key catching up)."""
+        if minutes <= 0:
+            return
+        self.rate.decay_quiet(lam_total * (1.0 + TOLERANCE), dispersion)
+        self.fast *= _FAST**minutes
+        self.slow *= _SLOW**minutes
+        self.fast_n *= _FAST**minutes
+        self.last_minute += minutes
+
+    def evidence(
+        self,
+        table: ThresholdTable,
+        *,
+        lam: float,
+        dispersion: float,
+        volume: float,
+        thread: bool,
+        share_only: bool = False,
+    ) -> float:
+        """Both tests' statistics over their thresholds, the smaller: >= 1 alarms.
+        `share_only` while a brand is new and its normal rate is not known yet."""
+        h_share = table.share(volume)
+        share = self.share.statistic / h_share
+        if share_only:
+            return share
+        h_rate = table.rate(lam * (1.0 + TOLERANCE), dispersion, thread=thread)
+        return min(self.rate.statistic / h_rate, share)
+
+    def clip(self, table: ThresholdTable, *, lam: float, dispersion: float, volume: float,
+             thread: bool) -> None:  # fmt: skip
+        """Caps both statistics at `CEILING` thresholds, so the memory of a past surge
+        fades in bounded time even at a key that expects almost nothing."""
+        h_rate = CEILING * table.rate(lam * (1.0 + TOLERANCE), dispersion, thread=thread)
+        h_share = CEILING * table.share(volume)
+        self.rate.sums = [min(s, h_rate) for s in self.rate.sums]
+        self.share.sums = [min(s, h_share) for s in self.share.sums]
+
+    def recent_rate(self) -> float:
+        """Effective negatives per minute, last ~5 minutes."""
+        return self.fast * (1.0 - _FAST)
+
+    def recent_volume(self) -> float:
+        """Comments per minute, last ~5 minutes."""
+        return self.fast_n * (1.0 - _FAST)
+
+    def recent_slow(self) -> float:
+        """Effective negatives per minute, last ~15 minutes."""
+        return self.slow * (1.0 - _SLOW)
+
+    def reset(self) -> None:
+        self.rate.reset()
+        self.share.reset()
+
+    @property
+    def idle(self) -> bool:
+        """Nothing to remember: the key may skip its minutes until it speaks again."""
+        return (
+            self.pending == 0
+            and self.rate.statistic == 0.0
+            and self.share.statistic == 0.0
+            and self.fast < 0.01
+        )
