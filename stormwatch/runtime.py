@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -27,11 +27,14 @@ def build_pipeline(
     observer: PipelineObserver | None = None,
     config_path: Path | None = None,
     env: Mapping[str, str] | None = None,
+    delivery_sinks: Sequence[AlertSink] | None = None,
 ) -> Pipeline:
     """`config_path` is the TOML file whose `[slack]` and `[oncall]` sections configure
     delivery (default: `STORMWATCH_CONFIG`); `env` the environment (default: os.environ).
     With `SLACK_BOT_TOKEN` set, incidents are posted through the outbox; without it, a
-    console run prints what it would have posted."""
+    console run prints what it would have posted. `delivery_sinks` replace the store and
+    outbox sinks built here (`stormwatch serve` records into its own store and delivers
+    from its own loop)."""
     sinks: list[AlertSink] = []
     if console is not None:
         sinks.append(ConsoleAlertSink(console))
@@ -52,7 +55,10 @@ def build_pipeline(
                 topics=topics, severity=severity, platform=platform, brand=brand
             ).id
 
-    sinks.extend(_delivery_sinks(settings, console, config_path, env, playbooks))
+    if delivery_sinks is None:
+        sinks.extend(_delivery_sinks(settings, console, config_path, env, playbooks))
+    else:
+        sinks.extend(delivery_sinks)
     pseudonymize = None
     if settings.pseudonymize_authors:
         pseudonymize = Pseudonymizer(pseudonym_key())
@@ -119,9 +125,18 @@ def _delivery_sinks(
 def load_verdicts(pipeline: Pipeline, url: str) -> int:
     """Feeds the verdicts people gave on earlier incidents (Slack buttons, `stormwatch
     feedback`) into the pipeline's detectors; returns how many it read."""
+    verdicts = read_verdicts(url)
+    remember_verdicts(pipeline, verdicts)
+    return len(verdicts)
+
+
+def read_verdicts(url: str) -> list[dict[str, Any]]:
+    """The verdicts stored in the incident store at `url`, oldest first per brand, each as
+    the keyword arguments of `Pipeline.remember_verdict`. Verdicts on an incident whose
+    opening event is not stored are left out."""
     from stormwatch.alerts.store import IncidentStore
 
-    count = 0
+    out: list[dict[str, Any]] = []
     with IncidentStore.open(url) as store:
         brands = sorted({i.brand for i in store.list_incidents()})
         for brand in brands:
@@ -131,15 +146,22 @@ def load_verdicts(pipeline: Pipeline, url: str) -> int:
                 if opened is None:
                     continue
                 drivers = opened.get("drivers", {})
-                pipeline.remember_verdict(
-                    brand=brand,
-                    thread_level=opened.get("thread_id") is not None,
-                    topics=drivers.get("topics", ()),
-                    terms=drivers.get("top_terms", ()),
-                    label=verdict.label,
-                    peak_ratio=max(
-                        e.get("drivers", {}).get("peak_ratio_to_baseline", 0.0) for e in events
-                    ),
+                out.append(
+                    {
+                        "brand": brand,
+                        "thread_level": opened.get("thread_id") is not None,
+                        "topics": tuple(drivers.get("topics", ())),
+                        "terms": tuple(drivers.get("top_terms", ())),
+                        "label": verdict.label,
+                        "peak_ratio": max(
+                            e.get("drivers", {}).get("peak_ratio_to_baseline", 0.0) for e in events
+                        ),
+                    }
                 )
-                count += 1
-    return count
+    return out
+
+
+def remember_verdicts(pipeline: Pipeline, verdicts: Sequence[Mapping[str, Any]]) -> None:
+    """Feeds verdicts read by `read_verdicts` into `pipeline`'s detectors."""
+    for verdict in verdicts:
+        pipeline.remember_verdict(**verdict)

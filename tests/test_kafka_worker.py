@@ -1,7 +1,8 @@
 """Workers in a consumer group against a real broker: nothing lost, nothing doubled.
 
 Each test gets fresh topics and a fresh consumer group on the session's Tansu broker,
-and a SQLite incident store shared by its worker processes.
+and a fresh PostgreSQL database (`tests/postgres_harness.py`) as the incident store its
+worker processes share, as the README tells users to run them.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import orjson
 import pytest
 from kafka.partitioner.default import murmur2
 
+from stormwatch.alerts.event import AlertEvent
 from stormwatch.alerts.store import IncidentStore
 from stormwatch.ingest.decode import parse_event_time
 from stormwatch.kafka.settings import KafkaSettings
@@ -29,7 +31,8 @@ from tests.kafka_harness import (
     wait_until,
 )
 
-pytest_plugins = ("tests.kafka_harness",)  # fixtures: kafka_broker, producer, workload, ...
+# fixtures: kafka_broker, producer, workload, ... and pg_url
+pytest_plugins = ("tests.kafka_harness", "tests.postgres_harness")
 
 pytestmark = pytest.mark.integration
 
@@ -41,7 +44,7 @@ def partition_of(key: str, partitions: int) -> int:
 
 
 def worker_args(
-    broker: Broker, *, topic: str, group: str, db: Path, idle: float, checkpoint_s: float
+    broker: Broker, *, topic: str, group: str, db: str, idle: float, checkpoint_s: float
 ) -> list[str]:
     return [
         "--bootstrap",
@@ -53,7 +56,7 @@ def worker_args(
         "--alerts-topic",
         f"{topic}-alerts",
         "--db",
-        f"sqlite:///{db}",
+        db,
         "--stop-when-idle",
         str(idle),
         "--checkpoint-seconds",
@@ -66,14 +69,34 @@ def alert_identities(broker: Broker, topic: str) -> list[tuple[str, str, str, st
     return [(e["incident"], e["event"], e["at"], e["severity"]) for e in events]
 
 
-def opened_in_store(db: Path) -> Counter[str]:
-    with IncidentStore.open(f"sqlite:///{db}") as store:
+def opened_in_store(db: str) -> Counter[str]:
+    with IncidentStore.open(db) as store:
         return Counter(
             e.incident
             for i in store.list_incidents()
             for e in store.events(i.key)
             if e.event == "opened"
         )
+
+
+def dismiss_an_incident(url: str, brand: str = "acme") -> None:
+    """An old incident of `brand` in the store, marked a false alarm by a person."""
+    key = f"{brand}/t-old/2026-01-01T00:00Z"
+    opened = AlertEvent(
+        incident=key,
+        event="opened",
+        brand=brand,
+        thread_id="t-old",
+        severity="high",
+        score=12.0,
+        at=1_767_225_600.0,
+        emitted_at=1_767_225_660.0,
+        summary="an old storm",
+        drivers={"topics": ["price"], "top_terms": ["patch day"], "peak_ratio_to_baseline": 30.0},
+    )
+    with IncidentStore.open(url) as store:
+        assert store.record(opened)
+        store.add_feedback(key, "false_alarm", who="test")
 
 
 def split_at(workload: Workload, seconds_after_start: float) -> int:
@@ -89,7 +112,7 @@ def test_malformed_messages_go_to_the_dead_letter_topic(
     spawn_worker: Callable[..., WorkerProcess],
     unique: Callable[[str], str],
     workload: Workload,
-    tmp_path: Path,
+    pg_url: str,
 ) -> None:
     topic = create_topic(unique("comments"), partitions=2)
     good = workload.lines[:300]
@@ -102,6 +125,7 @@ def test_malformed_messages_go_to_the_dead_letter_topic(
             "invalid_timestamp"
         ),
     }
+    dismiss_an_incident(pg_url)
     produce_lines(producer, topic, good[:150], ["acme"] * 150)
     for raw in bad:
         producer.send(topic, key=b"acme", value=raw)
@@ -112,12 +136,13 @@ def test_malformed_messages_go_to_the_dead_letter_topic(
             kafka_broker,
             topic=topic,
             group=unique("group"),
-            db=tmp_path / "incidents.sqlite3",
+            db=pg_url,
             idle=2.0,
             checkpoint_s=1.0,
         ),
     )
     summary = w.wait(timeout=60)
+    assert w.events("started")[0]["verdicts"] == 1  # read from the store at start-up
     dead = consume_all(kafka_broker, f"{topic}-dlq", expect=len(bad))
     assert {r.value: r.headers["reason"].decode() for r in dead} == bad
     assert all(r.headers["source"].startswith(f"{topic}:".encode()) for r in dead)
@@ -135,13 +160,13 @@ def test_restart_after_sigkill_resumes_without_duplicate_alerts(
     spawn_worker: Callable[..., WorkerProcess],
     unique: Callable[[str], str],
     workload: Workload,
-    tmp_path: Path,
+    pg_url: str,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("STORMWATCH_KAFKA_OUTBOX_LEASE_SECONDS", "2")
     topic = create_topic(unique("comments"), partitions=3)
     group = unique("group")
-    db = tmp_path / "incidents.sqlite3"
+    db = pg_url
     half = split_at(workload, FIRESTORM_AT)
 
     # 1. A first incarnation reads the calm half and stops cleanly: checkpoint + commit.
@@ -193,14 +218,14 @@ def test_two_workers_split_partitions_and_survive_a_sigkill(
     spawn_worker: Callable[..., WorkerProcess],
     unique: Callable[[str], str],
     workload: Workload,
-    tmp_path: Path,
+    pg_url: str,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("STORMWATCH_KAFKA_OUTBOX_LEASE_SECONDS", "2")
     partitions = 4
     topic = create_topic(unique("comments"), partitions=partitions)
     group = unique("group")
-    db = tmp_path / "incidents.sqlite3"
+    db = pg_url
     args = worker_args(kafka_broker, topic=topic, group=group, db=db, idle=10, checkpoint_s=1)
     a = spawn_worker("a", args)
     b = spawn_worker("b", args)
@@ -284,3 +309,122 @@ def test_produce_sends_valid_comments_keyed_by_brand_and_reports_the_rest(
         by_brand.setdefault(r.key, set()).add(r.partition)
     assert set(by_brand) == {b"acme", b"globex", b"initech"}
     assert all(len(partitions) == 1 for partitions in by_brand.values())  # one owner each
+
+
+def test_worker_pipelines_learn_the_verdicts_that_run_learns(pg_url: str) -> None:
+    """Every partition's pipeline knows what people said, as `stormwatch run --db` does,
+    and keeps it when its state is restored from a checkpoint."""
+    from stormwatch.config import Settings
+    from stormwatch.detectors.feedback import SurgeSignature
+    from stormwatch.kafka import checkpoint
+    from stormwatch.kafka.worker import pipeline_factory
+    from stormwatch.runtime import build_pipeline
+
+    dismiss_an_incident(pg_url)
+    settings = Settings(database_url=pg_url)
+    embedded = build_pipeline(settings, env={})
+    factory = pipeline_factory(settings)
+    first, second = (factory([], None) for _ in range(2))  # type: ignore[arg-type]
+
+    like_it = SurgeSignature.of("acme", thread_level=True, topics=["price"], terms=["patch day"])
+    for pipeline in (embedded, first, second):
+        assert pipeline.feedback_memory.knows("acme")
+        assert pipeline.feedback_memory.ratio_bar(like_it) == pytest.approx(36.0)  # 1.2 x 30
+    assert first.feedback_memory.verdicts == embedded.feedback_memory.verdicts
+    checkpoint.restore(second, checkpoint.snapshot(factory([], None)))  # type: ignore[arg-type]
+    assert second.feedback_memory.ratio_bar(like_it) == pytest.approx(36.0)
+
+
+def test_worker_health_and_readiness_on_its_endpoint(
+    kafka_broker: Broker,
+    create_topic: Callable[..., str],
+    producer,
+    unique: Callable[[str], str],
+    workload: Workload,
+    pg_url: str,
+) -> None:
+    """The worker's own checks behind /healthz and /readyz: not ready before partitions
+    are assigned, ready once they are and the store answers, not ready when the store
+    goes away; unhealthy once its loop stops turning."""
+    import urllib.error
+    import urllib.request
+
+    from prometheus_client import CollectorRegistry
+
+    from stormwatch.config import Settings
+    from stormwatch.kafka.worker import Worker, pipeline_factory
+    from stormwatch.service.exporter import start_metrics_server
+    from tests.kafka_harness import HEARTBEAT_MS, SESSION_TIMEOUT_MS
+    from tests.postgres_harness import drop_database
+
+    def get(path: str) -> tuple[int, str]:
+        try:
+            with urllib.request.urlopen(server.url + path, timeout=5) as r:
+                return r.status, r.read().decode().strip()
+        except urllib.error.HTTPError as e:
+            return e.code, e.read().decode().strip()
+
+    topic = create_topic(unique("comments"), partitions=2)
+    kafka = KafkaSettings(
+        bootstrap=kafka_broker.bootstrap,
+        topic=topic,
+        group=unique("group"),
+        alerts_topic=f"{topic}-alerts",
+        checkpoint_seconds=1.0,
+        session_timeout_ms=SESSION_TIMEOUT_MS,
+        heartbeat_interval_ms=HEARTBEAT_MS,
+    )
+    skew = [0.0]  # how far the worker's clock is pushed ahead
+
+    def clock() -> float:
+        return time.monotonic() + skew[0]
+
+    store = IncidentStore.open(pg_url)
+    worker = Worker(
+        kafka,
+        store=store,
+        new_pipeline=pipeline_factory(Settings(database_url=pg_url)),
+        clock=clock,
+    )
+    server = start_metrics_server(0, CollectorRegistry(), health=worker.healthy, ready=worker.ready)
+    failures: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            worker.run()
+        except BaseException as exc:  # noqa: BLE001 - the store is dropped under it
+            failures.append(exc)
+
+    thread = threading.Thread(target=run, daemon=True)
+    try:
+        assert get("/readyz") == (503, "no partitions assigned")
+        assert get("/healthz")[0] == 200
+        thread.start()
+        produce_lines(producer, topic, workload.lines[:200], workload.brands[:200])
+        status, body = wait_until(
+            lambda: (got := get("/readyz"))[0] == 200 and got,
+            timeout=40,
+            what="the worker to be ready",
+        )
+        assert body == "ready: partitions [0, 1]"
+        assert get("/healthz") == (200, "ok")
+
+        drop_database(pg_url)  # the incident store goes away under the running worker
+        status, body = wait_until(
+            lambda: (got := get("/readyz"))[0] == 503 and got,
+            timeout=20,
+            what="readiness to notice the store is gone",
+        )
+        assert body.startswith("incident store unreachable:")
+
+        worker.stop()
+        thread.join(timeout=30)
+        assert not thread.is_alive()
+        assert get("/healthz")[0] == 200  # stopped just now: the loop turned recently
+        skew[0] = max(60.0, 10 * kafka.checkpoint_seconds) + 1
+        assert get("/healthz") == (503, "unhealthy")
+    finally:
+        worker.stop()
+        thread.join(timeout=30)
+        server.close()
+        store.close()

@@ -149,7 +149,8 @@ class Worker:
             session_timeout_ms=k.session_timeout_ms,
             heartbeat_interval_ms=k.heartbeat_interval_ms,
         )
-        self.status.write("started", group=k.group, topic=k.topic)
+        verdicts = len(getattr(self.new_pipeline, "verdicts", ()))
+        self.status.write("started", group=k.group, topic=k.topic, verdicts=verdicts)
         reason = "stopped"
         try:
             reason = self._loop(stop_when_idle)
@@ -503,31 +504,48 @@ def _identity(payload: dict[str, Any]) -> tuple[Any, ...]:
     return (payload["incident"], payload["event"], payload["at"], payload["severity"])
 
 
-def pipeline_factory(
-    settings: Settings, *, observer: PipelineObserver | None = None
-) -> PipelineFactory:
+class VerdictLoadingFactory:
     """Pipelines wired like the embedded runtime's (enrichment, topics, playbooks,
-    pseudonyms), sharing those stateless parts; sinks are the worker's."""
-    from dataclasses import replace
+    pseudonyms), sharing those stateless parts; sinks are the worker's. Like `stormwatch
+    run --db`, every pipeline learns the verdicts people gave (Slack buttons, `stormwatch
+    feedback`), read from the incident store once, at start-up. Verdicts are not part of
+    a checkpoint, so a restored partition keeps them too."""
 
-    from stormwatch.runtime import build_pipeline
+    def __init__(self, settings: Settings, *, observer: PipelineObserver | None = None) -> None:
+        from dataclasses import replace
 
-    # env={}: the worker delivers through the outbox, not through runtime's own sinks.
-    template = build_pipeline(replace(settings, database_url=None), env={})
+        from stormwatch.runtime import build_pipeline, read_verdicts
 
-    def new_pipeline(sinks: Sequence[AlertSink], dead_letters: DeadLetterSink) -> Pipeline:
-        return Pipeline(
-            settings,
+        self.settings = settings
+        self.observer = observer
+        # env={} and no store: the worker delivers through its own outbox gate, not
+        # through the runtime's sinks; the verdicts are read here instead.
+        self.template = build_pipeline(replace(settings, database_url=None), env={})
+        self.verdicts = read_verdicts(settings.database_url) if settings.database_url else []
+
+    def __call__(self, sinks: Sequence[AlertSink], dead_letters: DeadLetterSink) -> Pipeline:
+        from stormwatch.runtime import remember_verdicts
+
+        template = self.template
+        pipeline = Pipeline(
+            self.settings,
             sinks=sinks,
             dead_letters=dead_letters,
             enricher=template.enricher,
             playbook_for=template.playbook_for,
             decoder=template.decoder,
             pseudonymize=template.pseudonymize,
-            observer=observer,
+            observer=self.observer,
         )
+        remember_verdicts(pipeline, self.verdicts)
+        return pipeline
 
-    return new_pipeline
+
+def pipeline_factory(
+    settings: Settings, *, observer: PipelineObserver | None = None
+) -> VerdictLoadingFactory:
+    """New pipelines for a worker's partitions: see `VerdictLoadingFactory`."""
+    return VerdictLoadingFactory(settings, observer=observer)
 
 
 def read_checkpoints(
@@ -564,6 +582,7 @@ def summary_json(summary: WorkerSummary) -> dict[str, Any]:
 __all__ = [
     "Worker",
     "WorkerError",
+    "VerdictLoadingFactory",
     "WorkerSummary",
     "pipeline_factory",
     "read_checkpoints",
