@@ -294,34 +294,67 @@ def serve(
         str | None, typer.Option("--db", help="Incident store: SQLite path or URL.")
     ] = None,
     config: Annotated[Path | None, typer.Option("--config", help="TOML settings file.")] = None,
+    alerts_jsonl: Annotated[
+        Path | None, typer.Option("--alerts-jsonl", help="Also append alert events here (JSONL).")
+    ] = None,
+    dead_letter: Annotated[
+        Path | None, typer.Option("--dead-letter", help="Write undecodable records here (JSONL).")
+    ] = None,
     metrics_port: Annotated[
         int | None,
-        typer.Option("--metrics-port", help="Serve /metrics, /healthz, /readyz here."),
+        typer.Option(
+            "--metrics-port",
+            help="Also serve /metrics, /healthz, /readyz here (they are on --port too).",
+        ),
     ] = None,
 ) -> None:
-    """Slack buttons (POST /slack/actions), outbox delivery and on-call escalation."""
+    """The always-on service: the pipeline live over POST /ingest and Meta webhooks, the
+    incident store, Slack buttons and delivery, on-call escalation, /metrics, /healthz,
+    /readyz. SIGTERM stops it cleanly; a restart resumes from its checkpoint."""
     import logging
 
-    from stormwatch.service.serve import serve as run_service
+    from prometheus_client import CollectorRegistry
 
-    logging.basicConfig(level=logging.INFO)
+    from stormwatch.service.exporter import metrics_address, start_metrics_server
+    from stormwatch.service.serve import build_service
+
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     settings = _settings(config, database_url=db)
-    server = None
+    registry = CollectorRegistry()
+    metrics_server = None
+    service = None
     try:
-        _, server = _metrics(metrics_port)
-        run_service(
+        service = build_service(
             settings,
-            host,
-            port,
+            host=host,
+            port=port,
             config_path=config,
-            ready=lambda url: err.print(f"stormwatch serve listening on {url}"),
+            alerts_jsonl=alerts_jsonl,
+            dead_letter=dead_letter,
+            registry=registry,
         )
+        address = metrics_address(metrics_port)
+        if address is not None:
+            metrics_server = start_metrics_server(
+                address[1], registry, host=address[0], health=service.health, ready=service.ready
+            )
+        service.run(ready=lambda url: err.print(f"stormwatch serve listening on {url}"))
     except StormwatchError as exc:
         err.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(2) from None
+    except OSError as exc:
+        err.print(
+            f"[red]error:[/red] cannot listen ({exc.strerror or exc}): "
+            "choose another --port or --metrics-port"
+        )
+        raise typer.Exit(1) from None
     finally:
-        if server is not None:
-            server.close()
+        if metrics_server is not None:
+            metrics_server.close()
+        if service is not None:
+            service.store.close()
 
 
 @app.command()

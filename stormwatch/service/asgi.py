@@ -23,6 +23,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 __all__ = [
+    "AsgiEndpoint",
     "BODY_TIMEOUT_SECONDS",
     "ServerThread",
     "error",
@@ -75,6 +76,17 @@ async def _internal_error(request: Request, exc: Exception) -> Response:
 def exception_handlers() -> dict[Any, Any]:
     """JSON errors: 4xx with the reason, 5xx without any detail (logged instead)."""
     return {HTTPException: _http_error, Exception: _internal_error}
+
+
+class AsgiEndpoint:
+    """A plain ASGI callable (prometheus_client's app is a function) as a route endpoint:
+    Starlette would take a function for a request handler."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        await self.app(scope, receive, send)
 
 
 def server_config(app: Starlette, *, host: str, port: int, **overrides: Any) -> uvicorn.Config:

@@ -23,10 +23,10 @@ from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
-from starlette.routing import BaseRoute, Mount, Route
+from starlette.routing import BaseRoute, Route
 
 from stormwatch.exceptions import ConfigError
-from stormwatch.service.asgi import ServerThread, exception_handlers
+from stormwatch.service.asgi import AsgiEndpoint, ServerThread, exception_handlers
 
 __all__ = [
     "MetricsServer",
@@ -106,7 +106,7 @@ def probe_routes(
         return PlainTextResponse(f"{reason}\n", status_code=200 if ok else 503)
 
     return [
-        Mount("/metrics", app=make_asgi_app(registry)),
+        Route("/metrics", AsgiEndpoint(make_asgi_app(registry))),
         Route("/healthz", healthz, methods=["GET"]),
         Route("/readyz", readyz, methods=["GET"]),
     ]

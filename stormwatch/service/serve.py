@@ -1,57 +1,137 @@
-"""`stormwatch serve`: the process that acts on incidents after detection recorded them.
+"""`stormwatch serve`: the always-on embedded deployment, one ASGI app on uvicorn.
 
-- `POST /slack/actions`: Slack's interactivity requests (button presses). Each one is
-  checked against the signing secret (v0, 5-minute window, no replays) before anything
-  is read from it; a forged, stale or replayed request gets 401 and changes nothing.
-- `GET /healthz`: 200 when the incident store answers.
-- In the background, the outbox worker (Slack, on-call targets) and the escalation
-  scheduler.
+| route | what |
+|---|---|
+| `POST /ingest` | comments in the input contract (bearer token; see `service/ingest.py`) |
+| `GET/POST /webhooks/meta` | Facebook Page and Instagram comments (see `service/meta.py`) |
+| `POST /slack/actions` | Slack button presses (see `service/slack_actions.py`) |
+| `GET /metrics` | Prometheus metrics of this process |
+| `GET /healthz` | 200 while the pipeline thread lives (no connection details, ever) |
+| `GET /readyz` | 200 only when the incident store answers and the pipeline runs |
 
-The HTTP server is the standard library's threading server: the endpoint answers a few
-requests a minute, and Slack wants the answer within 3 s, which the store writes here
-meet; Slack itself is called by the outbox worker, not while Slack waits.
+Behind them: the pipeline on its own thread (`service/live.py`: bounded intake, minutes
+closed on wall-clock idleness, checkpoints in the store), one delivery loop for the
+outbox (woken by new alerts and button presses, never a thread per press), and the
+on-call escalation scheduler.
+
+SIGTERM or Ctrl-C: uvicorn stops accepting and finishes the requests in flight; then the
+pipeline processes everything accepted and checkpoints, the outbox is drained (bounded),
+the store closed; the process exits 0.
 """
 
 from __future__ import annotations
 
-import json
 import logging
+import signal
 import threading
 import time
 from collections.abc import Callable, Mapping
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs
 
-from stormwatch.alerts.actions import ACTION_NAMES, IncidentActions
+import uvicorn
+from prometheus_client import CollectorRegistry, make_asgi_app
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from stormwatch.alerts.actions import IncidentActions
 from stormwatch.alerts.delivery import OutboxWorker
 from stormwatch.alerts.escalation import Escalator
 from stormwatch.alerts.escalation_policy import load_oncall_config
+from stormwatch.alerts.event import AlertEvent
 from stormwatch.alerts.exceptions import StoreError
 from stormwatch.alerts.notifiers import build_notifiers
 from stormwatch.alerts.slack_config import load_slack_config
-from stormwatch.alerts.slack_message import ACTION_PREFIX
-from stormwatch.alerts.slack_signature import SignatureVerifier
 from stormwatch.alerts.store import IncidentStore
 from stormwatch.config import Settings
 from stormwatch.exceptions import ConfigError
+from stormwatch.service.asgi import (
+    AsgiEndpoint,
+    ServerThread,
+    bind,
+    error,
+    exception_handlers,
+    server_config,
+)
+from stormwatch.service.ingest import IngestConfig, IngestEndpoint, load_ingest_config
+from stormwatch.service.live import LivePipeline
+from stormwatch.service.meta import MetaWebhook, load_meta_config
+from stormwatch.service.slack_actions import SlackActionsEndpoint
 
 log = logging.getLogger(__name__)
 
-MAX_BODY = 1 << 20  # Slack's action payloads are a few kB
+DRAIN_SECONDS = 10.0  # outbox delivery at shutdown, at most
+
+
+class DeliveryLoop:
+    """The one thread that delivers the outbox: a pass every `interval`, at once when
+    woken (a new alert, a button press), again at once while passes find work."""
+
+    def __init__(self, worker: OutboxWorker, *, interval: float = 1.0) -> None:
+        self.worker = worker
+        self.interval = interval
+        self._wake = threading.Event()
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def run(self, stop: threading.Event) -> None:
+        while not stop.is_set():
+            self._wake.wait(self.interval)
+            self._wake.clear()
+            if stop.is_set():
+                return
+            try:
+                if self.worker.run_once():
+                    self._wake.set()  # more may be due: go again without waiting
+            except Exception:
+                log.exception("outbox pass failed")
+
+
+class StoreAlertSink:
+    """The pipeline's alerts into the store (with their deliveries), then a wake-up for
+    the delivery loop; escalation learns of each incident change."""
+
+    def __init__(
+        self,
+        store: IncidentStore,
+        *,
+        targets: tuple[str, ...],
+        escalator: Escalator | None,
+        wake: Callable[[], None],
+    ) -> None:
+        self.store = store
+        self.targets = targets
+        self.escalator = escalator
+        self.wake = wake
+
+    def emit(self, event: AlertEvent) -> None:
+        self.store.record(event, targets=self.targets)
+        if self.escalator is not None:
+            self.escalator.reconcile(event.incident)
+        self.wake()
+
+    def close(self) -> None:
+        pass  # the service closes the store after the outbox drained
 
 
 class Service:
-    """The running parts of `stormwatch serve`; `start()` returns once it listens."""
+    """The running parts of `stormwatch serve`. `start()` serves from a background thread
+    (tests); `run()` serves in the calling (main) thread until SIGTERM/SIGINT."""
 
     def __init__(
         self,
         *,
         store: IncidentStore,
-        verifier: SignatureVerifier,
-        actions: IncidentActions,
-        worker: OutboxWorker | None,
+        live: LivePipeline,
+        registry: CollectorRegistry,
+        ingest: IngestConfig,
+        slack: SlackActionsEndpoint | None,
+        meta: MetaWebhook | None,
+        delivery: DeliveryLoop | None,
         escalator: Escalator | None,
         host: str = "127.0.0.1",
         port: int = 0,
@@ -59,37 +139,85 @@ class Service:
         escalation_interval: float = 15.0,
     ) -> None:
         self.store = store
-        self.verifier = verifier
-        self.actions = actions
-        self.worker = worker
+        self.live = live
+        self.registry = registry
+        self.ingest = IngestEndpoint(ingest, live)
+        self.slack = slack
+        self.meta = meta
+        self.delivery = delivery
         self.escalator = escalator
         self.host = host
         self.port = port
         self.worker_interval = worker_interval
         self.escalation_interval = escalation_interval
         self.stop_event = threading.Event()
-        self.server: ThreadingHTTPServer | None = None
         self.threads: list[threading.Thread] = []
+        self.server: ServerThread | None = None
+        self.app = self.build_app()
+        self._stopped = False
 
     @property
     def url(self) -> str:
-        assert self.server is not None
-        host, port = self.server.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"http://{self.host}:{self.port}"
 
-    def start(self) -> Service:
-        self.server = ThreadingHTTPServer((self.host, self.port), _handler(self))
-        self.server.daemon_threads = True
-        self.threads = [
-            threading.Thread(target=self.server.serve_forever, args=(0.1,), daemon=True)
+    # -- the app ------------------------------------------------------------------------
+
+    def build_app(self) -> Starlette:
+        async def slack_actions(request: Request) -> Response:
+            if self.slack is None:
+                return error(404, "Slack is not configured: set SLACK_SIGNING_SECRET")
+            return await self.slack.handle(request)
+
+        async def not_found(request: Request, exc: Exception) -> Response:
+            return error(404, "not found")
+
+        async def not_allowed(request: Request, exc: Exception) -> Response:
+            return error(405, "method not allowed")
+
+        routes = [
+            Route("/ingest", self.ingest.handle, methods=["POST"]),
+            Route("/slack/actions", slack_actions, methods=["POST"]),
+            Route("/healthz", self._healthz, methods=["GET"]),
+            Route("/readyz", self._readyz, methods=["GET"]),
+            Route("/metrics", AsgiEndpoint(make_asgi_app(self.registry))),
         ]
-        if self.worker is not None:
+        if self.meta is not None:
+            routes.append(Route("/webhooks/meta", self.meta.handle, methods=["GET", "POST"]))
+        handlers = exception_handlers()
+        handlers[404] = not_found
+        handlers[405] = not_allowed
+        return Starlette(routes=routes, exception_handlers=handlers)
+
+    async def _healthz(self, request: Request) -> Response:
+        ok = self.live.running
+        return JSONResponse({"ok": ok} if ok else {"ok": False, "error": "pipeline stopped"},
+                            status_code=200 if ok else 503)  # fmt: skip
+
+    async def _readyz(self, request: Request) -> Response:
+        ok, reason = await run_in_threadpool(self.ready)
+        return JSONResponse({"ok": ok, "reason": reason}, status_code=200 if ok else 503)
+
+    def health(self) -> bool:
+        return self.live.running
+
+    def ready(self) -> tuple[bool, str]:
+        try:
+            self.store.ping()
+        except StoreError as exc:
+            log.warning("readiness: %s", exc)
+            return False, "incident store unavailable"  # no URL, user or host here
+        return self.live.ready()
+
+    # -- lifecycle ----------------------------------------------------------------------
+
+    def open(self) -> Service:
+        """Restore the pipeline and start the background threads (not the HTTP server)."""
+        self.live.start()
+        if self.delivery is not None:
+            self.delivery.interval = self.worker_interval
             self.threads.append(
                 threading.Thread(
-                    target=self.worker.run_forever,
-                    args=(self.stop_event,),
-                    kwargs={"interval": self.worker_interval},
-                    daemon=True,
+                    target=self.delivery.run, args=(self.stop_event,), name="delivery", daemon=True
                 )
             )
         if self.escalator is not None:
@@ -98,6 +226,7 @@ class Service:
                     target=self.escalator.run_forever,
                     args=(self.stop_event,),
                     kwargs={"interval": self.escalation_interval},
+                    name="escalation",
                     daemon=True,
                 )
             )
@@ -105,95 +234,59 @@ class Service:
             thread.start()
         return self
 
+    def start(self) -> Service:
+        """Serve from a background thread; returns once it listens."""
+        self.server = ServerThread(self.app, host=self.host, port=self.port)
+        self.host, self.port = self.server.host, self.server.port
+        self.open()
+        self.server.start()
+        return self
+
     def stop(self) -> None:
-        self.stop_event.set()
+        """Stop intake, process what was accepted, checkpoint, drain the outbox."""
         if self.server is not None:
-            self.server.shutdown()
-            self.server.server_close()
+            self.server.close()
+            self.server = None
+        self.shutdown()
+
+    def shutdown(self) -> None:
+        if self._stopped:
+            return
+        self._stopped = True
+        self.live.stop()
+        self.stop_event.set()
+        if self.delivery is not None:
+            self.delivery.wake()
         for thread in self.threads:
-            thread.join(timeout=5)
-
-    # --- request handling ------------------------------------------------------------
-
-    def health(self) -> tuple[int, dict[str, Any]]:
-        try:
-            self.store.list_incidents(status="open")
-        except StoreError as exc:
-            return 503, {"ok": False, "error": str(exc)}
-        return 200, {"ok": True}
-
-    def slack_action(self, body: bytes, headers: Mapping[str, str]) -> tuple[int, dict[str, Any]]:
-        problem = self.verifier.check(
-            body=body,
-            timestamp=headers.get("X-Slack-Request-Timestamp"),
-            signature=headers.get("X-Slack-Signature"),
-        )
-        if problem is not None:
-            log.warning("refused a Slack request: %s", problem)
-            return 401, {"ok": False, "error": "invalid signature"}
-        try:
-            payload = json.loads(parse_qs(body.decode("utf-8"))["payload"][0])
-        except (KeyError, IndexError, ValueError, UnicodeDecodeError):
-            return 400, {"ok": False, "error": "expected a form body with a JSON payload"}
-        if payload.get("type") != "block_actions":
-            return 200, {}
-        user = payload.get("user") or {}
-        who = f"<@{user['id']}>" if user.get("id") else str(user.get("username") or "someone")
-        for pressed in payload.get("actions") or []:
-            action_id = str(pressed.get("action_id", ""))
-            action = action_id.removeprefix(ACTION_PREFIX)
-            if not action_id.startswith(ACTION_PREFIX) or action not in ACTION_NAMES:
-                continue
-            incident = str(pressed.get("value", ""))
+            thread.join(timeout=15)
+        if self.delivery is not None:
             try:
-                result = self.actions.apply(action, incident, who=who)
-            except StoreError as exc:
-                log.warning("Slack action %s on %r: %s", action, incident, exc)
-                return 200, {"response_type": "ephemeral", "text": f"Unknown incident {incident}"}
-            log.info("incident %s: %s", incident, result.note)
-        if self.worker is not None:
-            # Deliver the refresh now rather than at the worker's next pass.
-            threading.Thread(target=self.worker.run_once, daemon=True).start()
-        return 200, {}
-
-
-def _handler(service: Service) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        server_version = "stormwatch"
-
-        def do_GET(self) -> None:  # noqa: N802 - http.server's naming
-            if self.path.split("?", 1)[0] == "/healthz":
-                self._reply(*service.health())
-            else:
-                self._reply(404, {"ok": False, "error": "not found"})
-
-        def do_POST(self) -> None:  # noqa: N802
-            if self.path.split("?", 1)[0] != "/slack/actions":
-                self._reply(404, {"ok": False, "error": "not found"})
-                return
-            length = int(self.headers.get("Content-Length") or 0)
-            if length > MAX_BODY:
-                self._reply(413, {"ok": False, "error": "too large"})
-                return
-            body = self.rfile.read(length)
-            try:
-                self._reply(*service.slack_action(body, self.headers))
+                if not self.delivery.worker.drain(timeout=DRAIN_SECONDS):
+                    log.warning("outbox not empty at shutdown: the rest goes out next start")
             except Exception:
-                log.exception("Slack action failed")
-                self._reply(500, {"ok": False, "error": "internal error"})
+                log.exception("draining the outbox at shutdown failed")
 
-        def _reply(self, status: int, body: dict[str, Any]) -> None:
-            raw = json.dumps(body).encode() if body else b""
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(raw)))
-            self.end_headers()
-            self.wfile.write(raw)
-
-        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
-            log.debug("%s " + format, self.address_string(), *args)
-
-    return Handler
+    def run(self, *, ready: Callable[[str], None] | None = None) -> None:
+        """Serve in this thread until SIGTERM/SIGINT, then shut down cleanly."""
+        sock = bind(self.host, self.port)  # a busy port fails before anything starts
+        self.host, self.port = sock.getsockname()[:2]
+        server = uvicorn.Server(server_config(self.app, host=self.host, port=self.port))
+        # uvicorn re-raises the signal it caught once it stopped; with these handlers in
+        # place that is a no-op, and the shutdown below runs to the end (exit 0).
+        previous = {
+            sig: signal.signal(sig, lambda *_: None) for sig in (signal.SIGTERM, signal.SIGINT)
+        }
+        try:
+            self.open()
+            if ready is not None:
+                ready(self.url)
+            server.run(sockets=[sock])
+        finally:
+            log.info("stopping: intake closed, finishing what was accepted")
+            self.shutdown()
+            sock.close()
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
 
 
 def build_service(
@@ -205,12 +298,23 @@ def build_service(
     env: Mapping[str, str] | None = None,
     clock: Callable[[], float] = time.time,
     store: IncidentStore | None = None,
+    alerts_jsonl: Path | None = None,
+    dead_letter: Path | None = None,
+    registry: CollectorRegistry | None = None,
+    live_options: Mapping[str, Any] | None = None,
 ) -> Service:
     """Everything `serve` runs, from the settings, the config file and the environment."""
-    slack = load_slack_config(config_path, env=env)
-    if slack.signing_secret is None:
-        raise ConfigError("stormwatch serve needs SLACK_SIGNING_SECRET in the environment")
-    oncall = load_oncall_config(config_path, env=env)
+    import os
+
+    from stormwatch.metrics import MetricsObserver, StormwatchMetrics
+    from stormwatch.runtime import build_pipeline
+
+    env = os.environ if env is None else env
+    path = Path(config_path) if config_path else None
+    slack = load_slack_config(path, env=env)
+    oncall = load_oncall_config(path, env=env)
+    ingest = load_ingest_config(path, env=env)
+    meta_config = load_meta_config(path, env=env)
     if store is None:
         if not settings.database_url:
             raise ConfigError(
@@ -222,7 +326,7 @@ def build_service(
     try:
         from stormwatch.playbooks.loader import load_playbooks
 
-        playbooks = load_playbooks(settings.playbooks_dir)
+        playbooks = load_playbooks(Path(settings.playbooks_dir) if settings.playbooks_dir else None)
     except ImportError:  # pragma: no cover - playbooks ship with the package
         pass
     escalator = (
@@ -231,13 +335,51 @@ def build_service(
         else None
     )
     notifiers = build_notifiers(store, slack=slack, oncall=oncall, playbooks=playbooks, clock=clock)
+    delivery = DeliveryLoop(OutboxWorker(store, notifiers, clock=clock)) if notifiers else None
+    registry = registry if registry is not None else CollectorRegistry()
+    sink = StoreAlertSink(
+        store,
+        targets=("slack",) if slack.enabled else (),
+        escalator=escalator,
+        wake=delivery.wake if delivery is not None else (lambda: None),
+    )
+    pipeline = build_pipeline(
+        settings,
+        alerts_jsonl=alerts_jsonl,
+        dead_letter=dead_letter,
+        observer=MetricsObserver(StormwatchMetrics(registry)),
+        config_path=path,
+        env=env,
+        delivery_sinks=[sink],
+    )
+    live = LivePipeline(
+        pipeline, store=store, max_records=ingest.queue_records, **dict(live_options or {})
+    )
+    slack_endpoint = None
+    if slack.signing_secret:
+        slack_endpoint = SlackActionsEndpoint(
+            store=store,
+            signing_secret=slack.signing_secret,
+            actions=IncidentActions(
+                store, escalator=escalator, notify_slack=slack.enabled, clock=clock
+            ),
+            wake_delivery=delivery.wake if delivery is not None else (lambda: None),
+            clock=clock,
+        )
+    elif slack.enabled:
+        raise ConfigError(
+            "SLACK_BOT_TOKEN is set but SLACK_SIGNING_SECRET is not: stormwatch serve needs "
+            "it to check Slack's button presses (Slack app → Basic Information)"
+        )
+    meta = MetaWebhook(meta_config, live) if meta_config is not None else None
     return Service(
         store=store,
-        verifier=SignatureVerifier(slack.signing_secret, clock=clock),
-        actions=IncidentActions(
-            store, escalator=escalator, notify_slack=slack.enabled, clock=clock
-        ),
-        worker=OutboxWorker(store, notifiers, clock=clock) if notifiers else None,
+        live=live,
+        registry=registry,
+        ingest=ingest,
+        slack=slack_endpoint,
+        meta=meta,
+        delivery=delivery,
         escalator=escalator,
         host=host,
         port=port,
@@ -251,17 +393,23 @@ def serve(
     *,
     config_path: str | Path | None = None,
     env: Mapping[str, str] | None = None,
+    alerts_jsonl: Path | None = None,
+    dead_letter: Path | None = None,
+    registry: CollectorRegistry | None = None,
     ready: Callable[[str], None] | None = None,
 ) -> None:
-    """Run until interrupted (Ctrl-C / SIGTERM as KeyboardInterrupt)."""
-    service = build_service(settings, host=host, port=port, config_path=config_path, env=env)
-    service.start()
-    if ready is not None:
-        ready(service.url)
+    """Run until SIGTERM/SIGINT; returns after a clean shutdown."""
+    service = build_service(
+        settings,
+        host=host,
+        port=port,
+        config_path=config_path,
+        env=env,
+        alerts_jsonl=alerts_jsonl,
+        dead_letter=dead_letter,
+        registry=registry,
+    )
     try:
-        service.stop_event.wait()
-    except KeyboardInterrupt:
-        pass
+        service.run(ready=ready)
     finally:
-        service.stop()
         service.store.close()

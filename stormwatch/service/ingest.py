@@ -1,0 +1,186 @@
+"""`POST /ingest`: comments pushed over HTTP, in the input contract.
+
+```toml
+[ingest]
+max_body_bytes = 8388608      # larger bodies: 413, read no further
+queue_records = 100000        # records waiting for the pipeline; beyond: 429
+retry_after_seconds = 1
+
+[ingest.tokens]               # more tokens, one per source: source = "ENV_VARIABLE"
+helpdesk = "STORMWATCH_INGEST_TOKEN_HELPDESK"
+```
+
+The body is JSONL/NDJSON (one object per line) or one JSON array of objects. Each
+request needs `Authorization: Bearer TOKEN` with the token of `STORMWATCH_INGEST_TOKEN`
+(source `ingest`) or of a source above; tokens come only from the environment and are
+compared in constant time. Without any token, ingest is off (404): never open.
+
+Answer `202 {"accepted": n, "dead_lettered": m}`: every record went to the pipeline;
+the `m` malformed ones are dead-lettered there with their reason (`reasons` counts them
+here). When the intake is full the whole request is refused with `429` and `Retry-After`
+and nothing of it is taken: send it again later.
+"""
+
+from __future__ import annotations
+
+import hmac
+import os
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import orjson
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from stormwatch.alerts.config_section import SectionReader, read_section
+from stormwatch.exceptions import ConfigError
+from stormwatch.ingest.decode import Decoder
+from stormwatch.model import DeadLetter
+from stormwatch.service.asgi import error, read_body
+from stormwatch.service.live import LivePipeline
+
+TOKEN_ENV = "STORMWATCH_INGEST_TOKEN"
+DEFAULT_SOURCE = "ingest"
+MIN_TOKEN_LENGTH = 16
+
+
+@dataclass(frozen=True, slots=True)
+class IngestConfig:
+    tokens: Mapping[str, bytes] = field(default_factory=dict)  # source -> token
+    max_body_bytes: int = 8 << 20
+    queue_records: int = 100_000
+    retry_after_seconds: int = 1
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.tokens)
+
+
+def load_ingest_config(
+    path: str | Path | None = None, *, env: Mapping[str, str] | None = None
+) -> IngestConfig:
+    """`[ingest]` of the config file, tokens from the environment."""
+    env = os.environ if env is None else env
+    section = SectionReader(read_section("ingest", path, env), "ingest")
+    section.check_keys({"max_body_bytes", "queue_records", "retry_after_seconds", "tokens"})
+    tokens: dict[str, bytes] = {}
+    if env.get(TOKEN_ENV):
+        tokens[DEFAULT_SOURCE] = _token(TOKEN_ENV, env[TOKEN_ENV])
+    table = section.table("tokens")
+    for source in table.data:
+        variable = table.str(source)
+        if not variable:
+            raise ConfigError(f"ingest.tokens.{source} must name an environment variable")
+        value = env.get(variable)
+        if not value:
+            raise ConfigError(
+                f"ingest.tokens.{source} names {variable}, which is not set in the environment"
+            )
+        tokens[source] = _token(variable, value)
+    return IngestConfig(
+        tokens=tokens,
+        max_body_bytes=int(section.number("max_body_bytes", 8 << 20, minimum=1024)),
+        queue_records=int(section.number("queue_records", 100_000, minimum=1)),
+        retry_after_seconds=max(1, int(section.number("retry_after_seconds", 1))),
+    )
+
+
+def _token(variable: str, value: str) -> bytes:
+    if len(value.strip()) < MIN_TOKEN_LENGTH:
+        raise ConfigError(
+            f"{variable} is shorter than {MIN_TOKEN_LENGTH} characters: use a long random "
+            "token, e.g. `python -c 'import secrets; print(secrets.token_urlsafe(32))'`"
+        )
+    return value.strip().encode()
+
+
+def authenticate(header: str | None, tokens: Mapping[str, bytes]) -> str | None:
+    """The source whose token the `Authorization` header carries, else None. Every token
+    is compared, in constant time, whatever matched first.
+
+    >>> authenticate("Bearer s3cret-token-0123456789", {"ingest": b"s3cret-token-0123456789"})
+    'ingest'
+    >>> authenticate("Bearer wrong", {"ingest": b"s3cret-token-0123456789"}) is None
+    True
+    """
+    if not header:
+        return None
+    scheme, _, given = header.partition(" ")
+    if scheme.lower() != "bearer" or not given:
+        return None
+    try:
+        presented = given.strip().encode("ascii")
+    except UnicodeEncodeError:
+        return None
+    found = None
+    for source, token in tokens.items():
+        if hmac.compare_digest(presented, token) and found is None:
+            found = source
+    return found
+
+
+def split_records(body: bytes) -> list[bytes]:
+    """The records of a body: a JSON array of objects, or one object per line.
+
+    >>> split_records(b'[{"id": "1"}, {"id": "2"}]')
+    [b'{"id":"1"}', b'{"id":"2"}']
+    >>> split_records(b'{"id": "1"}\\n\\n{"id": "2"}\\r\\n')
+    [b'{"id": "1"}', b'{"id": "2"}']
+    """
+    stripped = body.lstrip()
+    if stripped.startswith(b"["):
+        try:
+            items = orjson.loads(stripped)
+        except orjson.JSONDecodeError:
+            raise HTTPException(400, "body starts with '[' but is not a JSON array") from None
+        if not isinstance(items, list):
+            raise HTTPException(400, "expected a JSON array or JSON lines")
+        return [orjson.dumps(item) for item in items]
+    return [line for line in (raw.strip() for raw in body.split(b"\n")) if line]
+
+
+class IngestEndpoint:
+    def __init__(
+        self, config: IngestConfig, live: LivePipeline, *, decoder: Decoder | None = None
+    ) -> None:
+        self.config = config
+        self.live = live
+        self.decoder = decoder or Decoder()
+        self.requests: Counter[str] = Counter()  # outcome -> count
+
+    async def handle(self, request: Request) -> Response:
+        if not self.config.enabled:
+            self.requests["off"] += 1
+            return error(404, f"ingest is off: set {TOKEN_ENV} to turn it on")
+        source = authenticate(request.headers.get("authorization"), self.config.tokens)
+        if source is None:
+            self.requests["unauthorized"] += 1
+            return error(401, "missing or wrong bearer token", {"WWW-Authenticate": "Bearer"})
+        body = await read_body(request, self.config.max_body_bytes)
+        records = split_records(body)
+        counts = self.check(records, source)
+        label = DEFAULT_SOURCE if source == DEFAULT_SOURCE else f"{DEFAULT_SOURCE}:{source}"
+        if not self.live.offer(records, label):
+            self.requests["full"] += 1
+            return error(
+                429,
+                "intake full: retry later",
+                {"Retry-After": str(self.config.retry_after_seconds)},
+            )
+        self.requests["accepted"] += 1
+        return JSONResponse(counts, status_code=202)
+
+    def check(self, records: list[bytes], source: str) -> dict[str, Any]:
+        """How many records the pipeline will take and dead-letter, and why."""
+        reasons: Counter[str] = Counter()
+        decode = self.decoder.decode
+        for n, raw in enumerate(records, 1):
+            decoded = decode(raw, f"{source}:{n}")
+            if isinstance(decoded, DeadLetter):
+                reasons[decoded.reason] += 1
+        dead = sum(reasons.values())
+        return {"accepted": len(records) - dead, "dead_lettered": dead, "reasons": dict(reasons)}

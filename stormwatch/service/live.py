@@ -1,0 +1,232 @@
+"""The pipeline of `stormwatch serve`, live: one thread that owns it, fed through a
+bounded intake, closing minutes on wall-clock idleness, checkpointed to the store.
+
+- Intake: HTTP handlers `offer()` batches of raw records; the intake holds at most
+  `max_records`; a batch that does not fit is refused (the caller answers 429), so a
+  flood costs memory bounded by the limit, and nothing accepted is dropped.
+- Event time comes from the records. When no input arrived for `lateness + 60` seconds
+  of wall clock, the pipeline is asked to close the minutes up to wall clock minus the
+  lateness (`Pipeline.advance_to`), so a storm on a quiet stream still closes its minutes.
+- Every `checkpoint_seconds` (and at stop) the pipeline's state — the same attributes a
+  Kafka worker writes to its changelog (`stormwatch.kafka.checkpoint.snapshot`) — is
+  pickled into the store; `start()` restores it, so a restart resumes open incidents
+  without warming up again. The pickle is our own, in our own database (trust as for
+  the changelog topic).
+- `stop()`: intake is already closed by the caller (the HTTP server stopped); what was
+  accepted is processed, the state checkpointed, the sinks closed. The minute in
+  progress stays open in the checkpoint and continues after a restart.
+"""
+
+from __future__ import annotations
+
+import logging
+import pickle
+import threading
+import time
+import zlib
+from collections import deque
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from stormwatch.alerts.exceptions import StoreError
+from stormwatch.alerts.store import IncidentStore
+from stormwatch.kafka.checkpoint import restore, snapshot
+from stormwatch.pipeline import Pipeline
+
+log = logging.getLogger(__name__)
+
+CHECKPOINT_NAME = "embedded"
+CHECKPOINT_FORMAT = 1
+IDLE_EXTRA_SECONDS = 60.0
+STALL_SECONDS = 30.0  # no loop pass for this long: not ready
+
+
+@dataclass(slots=True)
+class Batch:
+    lines: Sequence[bytes]
+    source: str
+
+
+class LivePipeline:
+    def __init__(
+        self,
+        pipeline: Pipeline,
+        *,
+        store: IncidentStore | None = None,
+        max_records: int = 100_000,
+        checkpoint_seconds: float = 60.0,
+        idle_seconds: float | None = None,
+        clock: Callable[[], float] = time.time,
+        tick: float = 1.0,
+    ) -> None:
+        self.pipeline = pipeline
+        self.store = store
+        self.max_records = max_records
+        self.checkpoint_seconds = checkpoint_seconds
+        lateness = pipeline.settings.lateness_seconds
+        self.lateness = lateness
+        self.idle_seconds = lateness + IDLE_EXTRA_SECONDS if idle_seconds is None else idle_seconds
+        self.clock = clock
+        self.tick = tick
+        self._queue: deque[Batch] = deque()
+        self._queued = 0  # records in the intake
+        self._cond = threading.Condition()
+        self._stopping = False
+        self._thread: threading.Thread | None = None
+        self._heartbeat = time.monotonic()
+        self.last_input = clock()
+        self.accepted = 0  # records taken into the intake
+        self.failed = 0  # records whose processing raised
+        self.checkpoint_seq = 0
+        self.checkpointed_at = 0.0
+        self.restored = False
+        self.error: str | None = None
+
+    # -- intake (any thread) ------------------------------------------------------------
+
+    def offer(self, lines: Sequence[bytes], source: str) -> bool:
+        """Queue a batch for the pipeline; False when the intake is full (or stopping)."""
+        n = len(lines)
+        if not n:
+            return True
+        with self._cond:
+            if self._stopping or (self._queued and self._queued + n > self.max_records):
+                return False
+            self._queue.append(Batch(lines, source))
+            self._queued += n
+            self.accepted += n
+            self._cond.notify()
+        return True
+
+    @property
+    def queued(self) -> int:
+        return self._queued
+
+    # -- lifecycle ----------------------------------------------------------------------
+
+    def start(self) -> LivePipeline:
+        self.restore()
+        self._thread = threading.Thread(target=self._run, name="pipeline", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self, timeout: float = 60.0) -> None:
+        """Process what was accepted, checkpoint, close the sinks."""
+        with self._cond:
+            self._stopping = True
+            self._cond.notify()
+        if self._thread is not None:
+            self._thread.join(timeout=timeout)
+            if self._thread.is_alive():
+                log.error("the pipeline did not finish its intake within %.0f s", timeout)
+                return
+        self.checkpoint()
+        for sink in self.pipeline.sinks:
+            try:
+                sink.close()
+            except Exception:
+                log.exception("closing alert sink %r failed", sink)
+        if self.pipeline.dead_letters is not None:
+            self.pipeline.dead_letters.close()
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def ready(self) -> tuple[bool, str]:
+        if not self.running:
+            return False, "pipeline not running"
+        stalled = time.monotonic() - self._heartbeat
+        if stalled > STALL_SECONDS:
+            return False, f"pipeline busy for {stalled:.0f} s"
+        return True, "pipeline running"
+
+    # -- the pipeline thread ------------------------------------------------------------
+
+    def _take(self) -> Batch | None:
+        with self._cond:
+            if not self._queue and not self._stopping:
+                self._cond.wait(self.tick)
+            if not self._queue:
+                return None
+            batch = self._queue.popleft()
+            self._queued -= len(batch.lines)
+            return batch
+
+    def _run(self) -> None:
+        feed = self.pipeline.feed
+        last_checkpoint = time.monotonic()
+        while True:
+            self._heartbeat = time.monotonic()
+            batch = self._take()
+            if batch is not None:
+                for n, raw in enumerate(batch.lines, 1):
+                    try:
+                        feed(raw, f"{batch.source}:{n}")
+                    except Exception:  # one bad record never stops the service
+                        self.failed += 1
+                        if self.failed == 1 or self.failed % 1000 == 0:
+                            log.exception("processing a record from %s failed", batch.source)
+                self.last_input = self.clock()
+            elif self._stopping:
+                return
+            now = self.clock()
+            if batch is None and now - self.last_input >= self.idle_seconds:
+                self._close_idle(now - self.lateness)
+            if time.monotonic() - last_checkpoint >= self.checkpoint_seconds:
+                last_checkpoint = time.monotonic()
+                self.checkpoint()
+
+    def _close_idle(self, event_time: float) -> None:
+        try:
+            self.pipeline.advance_to(event_time)
+        except Exception:
+            log.exception("closing idle minutes failed")
+
+    # -- checkpoints ----------------------------------------------------------------------
+
+    def checkpoint(self) -> bool:
+        """Write the pipeline's state to the store (call on the pipeline thread, or after
+        it stopped); False when there is no store or the write failed (logged; the next
+        one retries)."""
+        if self.store is None:
+            return False
+        state = {"format": CHECKPOINT_FORMAT, "state": snapshot(self.pipeline)}
+        try:
+            blob = zlib.compress(pickle.dumps(state, protocol=pickle.HIGHEST_PROTOCOL), 1)
+            self.store.save_checkpoint(CHECKPOINT_NAME, blob, seq=self.checkpoint_seq + 1)
+        except StoreError as exc:
+            log.warning("checkpoint failed: %s", exc)
+            return False
+        self.checkpoint_seq += 1
+        self.checkpointed_at = self.clock()
+        return True
+
+    def restore(self) -> bool:
+        """Load the latest checkpoint into the pipeline; False when there is none."""
+        if self.store is None:
+            return False
+        found = self.store.load_checkpoint(CHECKPOINT_NAME)
+        if found is None:
+            return False
+        seq, blob = found
+        try:
+            state = pickle.loads(zlib.decompress(blob))  # noqa: S301 - our own store
+        except Exception as exc:
+            # An unreadable checkpoint (from another version) costs a warm-up, not a start.
+            log.error("checkpoint %d is unreadable (%s): starting fresh", seq, exc)
+            return False
+        if not isinstance(state, dict) or state.get("format") != CHECKPOINT_FORMAT:
+            log.error("checkpoint %d has an unknown format: starting fresh", seq)
+            return False
+        restore(self.pipeline, state["state"])
+        self.checkpoint_seq = seq
+        self.restored = True
+        stats = self.pipeline.stats
+        log.info(
+            "resumed from checkpoint %d: %d comments read, %d incidents open",
+            seq,
+            stats.read,
+            len(self.pipeline.tracker.open),
+        )
+        return True
