@@ -5,9 +5,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from rich.markup import escape
+
 from stormwatch.alerts.delivery import OutboxWorker
 from stormwatch.alerts.escalation import Escalator
 from stormwatch.alerts.event import AlertEvent
+from stormwatch.alerts.sinks import one_line
 from stormwatch.alerts.slack_config import SlackConfig
 from stormwatch.alerts.slack_message import headline
 from stormwatch.alerts.store import IncidentStore
@@ -66,8 +69,10 @@ class DryRunSlackSink:
         what = "post" if event.event == "opened" else "edit + thread reply"
         text = headline(alert).strip()
         self.console.print(  # type: ignore[attr-defined]
-            f"[dim]slack dry run → {channel}: {what} “{text}” ({event.event})[/dim]",
+            f"[dim]slack dry run → {escape(channel)}: {what} “{escape(text)}” "
+            f"({event.event})[/dim]",
             highlight=False,
+            **one_line(self.console),
         )
 
     def close(self) -> None:

@@ -10,8 +10,18 @@ from pathlib import Path
 from typing import IO
 
 import orjson
+from rich.markup import escape
 
 from stormwatch.alerts.event import AlertEvent
+
+
+def one_line(console: object) -> dict[str, object]:
+    """Print options that keep a line on one line, cut to the width, when the output is
+    piped or the terminal is narrow (a wrapped alert line breaks `grep` and the eye)."""
+    terminal = getattr(console, "is_terminal", True)
+    if terminal and getattr(console, "width", 200) >= 100:
+        return {}
+    return {"no_wrap": True, "overflow": "ellipsis"}
 
 
 class JsonlAlertSink:
@@ -63,10 +73,11 @@ class ConsoleAlertSink:
         if event.event == "updated" and not self.show_updates:
             return
         style = self.STYLE.get(event.event, "")
-        at = event.to_json_dict()["at"]
+        at = event.to_json_dict()["at"][:16].replace("T", " ")
         self.console.print(  # type: ignore[attr-defined]
-            f"[{style}]{event.event:>9}[/{style}] {at} {event.severity:<8} {event.summary}",
+            f"[{style}]{event.event:>9}[/{style}] {at} {event.severity:<8} {escape(event.summary)}",
             highlight=False,
+            **one_line(self.console),
         )
 
     def close(self) -> None:

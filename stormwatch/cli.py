@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -10,8 +11,20 @@ from typing import Annotated
 import orjson
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.markup import escape
+from rich.progress import (
+    BarColumn,
+    DownloadColumn,
+    MofNCompleteColumn,
+    Progress,
+    ProgressColumn,
+    Task,
+    TextColumn,
+    TimeRemainingColumn,
+    TransferSpeedColumn,
+)
 from rich.table import Table
+from rich.text import Text
 
 from stormwatch.config import Settings, load_settings
 from stormwatch.exceptions import StormwatchError
@@ -30,24 +43,107 @@ app.add_typer(negativity_app, name="negativity")
 
 err = Console(stderr=True)
 
+# The same seed everywhere a command generates data (the demo, the scenario family).
+DEFAULT_SEED = 7
+
+# Environment variables behind options, shown by `--help` (typer's `envvar=`).
+CONFIG_ENV = "STORMWATCH_CONFIG"
+DATABASE_ENV = "STORMWATCH_DATABASE_URL"
+
+
+def _version(value: bool) -> None:
+    if value:
+        from stormwatch import __version__
+
+        typer.echo(f"stormwatch {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
+) -> None:
+    """Early warning for negative social-media firestorms."""
+
+
+def _positive(value: float | None) -> float | None:
+    if value is not None and not value > 0:
+        raise typer.BadParameter(f"{value} is not > 0 (60 = an hour of comments per minute)")
+    return value
+
+
+def _fail(message: object, code: int = 2) -> typer.Exit:
+    """Prints one line naming the problem (and the fix); returns the exit to raise:
+    2 for a wrong usage, 1 for a failure at run time. Messages are escaped: `[kafka]` in
+    a message is text, not rich markup."""
+    err.print(f"[red]error:[/red] {escape(str(message))}", soft_wrap=True, highlight=False)
+    return typer.Exit(code)
+
+
+def _input_file(path: str | Path, what: str) -> None:
+    """An existing, readable regular file, else a usage error naming it."""
+    p = Path(path)
+    if not p.exists():
+        raise _fail(f"{what} {p} does not exist: give the path of an existing file")
+    if p.is_dir():
+        raise _fail(f"{what} {p} is a directory: give a file")
+    if not os.access(p, os.R_OK):
+        raise _fail(f"{what} {p} is not readable: check its permissions")
+
+
+def _output_file(path: str | Path | None, what: str, option: str) -> None:
+    """A path a file can be written to (its directory exists and is writable)."""
+    if path is None or str(path) == "-":
+        return
+    p = Path(path)
+    if p.is_dir():
+        raise _fail(f"{option} {p} is a directory: give the path of the {what} file")
+    parent = p.parent
+    if not parent.is_dir():
+        raise _fail(
+            f"{option} {p}: directory {parent} does not exist: create it or choose another path"
+        )
+    if not os.access(parent, os.W_OK) or (p.exists() and not os.access(p, os.W_OK)):
+        raise _fail(f"{option} {p} is not writable: check its permissions")
+
 
 def _settings(config: Path | None, **overrides: object) -> Settings:
+    if config is not None:
+        _input_file(config, "config file")
     try:
         return load_settings(config, overrides=overrides)
     except StormwatchError as exc:
-        err.print(f"[red]configuration error:[/red] {exc}")
-        raise typer.Exit(2) from None
+        raise _fail(f"configuration error: {exc}") from None
 
 
-def _progress(console: Console) -> Progress:
+class _RateColumn(ProgressColumn):
+    """Comments read so far and per second."""
+
+    def render(self, task: Task) -> Text:
+        comments = int(task.fields.get("comments", task.completed))
+        elapsed = task.elapsed or 0.0
+        rate = f", {comments / elapsed:,.0f}/s" if elapsed > 0 else ""
+        return Text(f"{comments:,} comments{rate}", style="progress.data.speed")
+
+
+def _progress(*, by_bytes: bool) -> Progress:
+    """Progress on stderr (stdout stays the report), only on a terminal; a file shows MB
+    read and MB/s, every input comments and comments/s."""
+    sizes = [DownloadColumn(), TransferSpeedColumn()] if by_bytes else [MofNCompleteColumn()]
     return Progress(
         TextColumn("[bold]{task.description}"),
         BarColumn(),
-        MofNCompleteColumn(),
+        *sizes,
+        _RateColumn(),
         TimeRemainingColumn(),
-        console=console,
+        console=err,
         transient=True,
-        disable=not console.is_terminal,
+        disable=not err.is_terminal,
     )
 
 
@@ -65,14 +161,22 @@ def run(
     ] = None,
     db: Annotated[
         str | None,
-        typer.Option("--db", help="Incident store: a SQLite path or a database URL."),
+        typer.Option(
+            "--db", envvar=DATABASE_ENV, help="Incident store: a SQLite path or a database URL."
+        ),
     ] = None,
-    config: Annotated[Path | None, typer.Option("--config", help="TOML settings file.")] = None,
+    config: Annotated[
+        Path | None, typer.Option("--config", envvar=CONFIG_ENV, help="TOML settings file.")
+    ] = None,
     speed: Annotated[
         float | None,
-        typer.Option("--speed", help="Pace in event time: 60 = an hour of comments per minute."),
+        typer.Option(
+            "--speed",
+            callback=_positive,
+            help="Pace in event time: 60 = an hour of comments per minute (> 0).",
+        ),
     ] = None,
-    seed: Annotated[int, typer.Option(help="Seed of the demo scenario.")] = 7,
+    seed: Annotated[int, typer.Option(help="Seed of the demo scenario.")] = DEFAULT_SEED,
     metrics_port: Annotated[
         int | None,
         typer.Option(
@@ -86,6 +190,10 @@ def run(
     from stormwatch.console import render_run
     from stormwatch.runtime import build_pipeline
 
+    if input is not None and input != "-":
+        _input_file(input, "input")
+    _output_file(alerts_jsonl, "alerts", "--alerts-jsonl")
+    _output_file(dead_letter, "dead-letter", "--dead-letter")
     settings = _settings(config, database_url=db)
     out = Console(stderr=alerts_jsonl is not None and str(alerts_jsonl) == "-")
     try:
@@ -94,15 +202,16 @@ def run(
             settings,
             alerts_jsonl=alerts_jsonl,
             dead_letter=dead_letter,
-            console=out,
+            console=None if quiet else out,
             observer=observer,
             config_path=config,
         )
     except StormwatchError as exc:
-        err.print(f"[red]error:[/red] {exc}")
-        raise typer.Exit(2) from None
+        raise _fail(exc) from None
     labels = ()
-    with _progress(out) as progress:
+    # Paced input moves slowly: refresh on every line, else every 2,000 lines.
+    every = 1 if speed else 2000
+    with _progress(by_bytes=input not in (None, "-")) as progress:
         if input is None:
             from stormwatch.evaluation.demo import demo_scenario
 
@@ -113,20 +222,21 @@ def run(
             feed = pipeline.feed
             for n, comment in enumerate(scenario.comments, 1):
                 feed(orjson.dumps(comment), f"demo:{n}")
-                if n % 5000 == 0:
+                if n % every == 0:
                     progress.update(task, completed=n)
         else:
             from stormwatch.ingest.file_source import FileSource
 
             source = FileSource(input, speed=speed)
-            size = source.size()
-            task = progress.add_task(f"reading {source.name}", total=size)
+            task = progress.add_task(f"reading {source.name}", total=source.size(), comments=0)
             feed = pipeline.feed
             name = source.name
+            n = 0
             for n, line in enumerate(source.lines(), 1):
                 feed(line, f"{name}:{n}")
-                if n % 5000 == 0:
-                    progress.update(task, completed=source.bytes_read)
+                if n % every == 0:
+                    progress.update(task, completed=source.bytes_read, comments=n)
+            progress.update(task, completed=source.bytes_read, comments=n)
     stats = pipeline.finish()
     if server is not None:
         server.close()
@@ -155,7 +265,15 @@ def _metrics(port: int | None):  # type: ignore[no-untyped-def]
 
     registry = CollectorRegistry()
     observer = MetricsObserver(StormwatchMetrics(registry))
-    return observer, start_metrics_server(address[1], registry, host=address[0])
+    try:
+        server = start_metrics_server(address[1], registry, host=address[0])
+    except OSError as exc:
+        raise _fail(
+            f"cannot serve metrics on {address[0]}:{address[1]} ({exc.strerror or exc}): "
+            "choose another --metrics-port or STORMWATCH_METRICS_PORT",
+            1,
+        ) from None
+    return observer, server
 
 
 @app.command()
@@ -172,11 +290,16 @@ def report(
     """PNG of a brand's volume, negative share and incidents over time."""
     from stormwatch.evaluation.report import ReportError, render_report
 
+    _input_file(alerts, "alerts file")
+    if comments is not None:
+        _input_file(comments, "comments file")
+    _output_file(out, "PNG", "--out")
     try:
         written = render_report(alerts, out, comments_path=comments, brand=brand)
     except ReportError as exc:
-        err.print(f"[red]error:[/red] {exc}")
-        raise typer.Exit(2) from None
+        raise _fail(exc) from None
+    except OSError as exc:
+        raise _fail(f"cannot write {out}: {exc.strerror or exc}", 1) from None
     Console().print(f"wrote {written}")
 
 
@@ -194,7 +317,17 @@ def evaluate_nab(
     """Score the volume detector on NAB data with NAB's rules."""
     from stormwatch.evaluation.nab_scoring import evaluate_nab_dir
 
-    result = evaluate_nab_dir(directory, console=Console(stderr=as_json), threshold=threshold)
+    if directory is not None and not directory.is_dir():
+        raise _fail(
+            f"NAB directory {directory} "
+            + ("is a file" if directory.exists() else "does not exist")
+            + ": give a directory with data/ and labels/combined_windows.json, "
+            "or omit it for the vendored realTweets"
+        )
+    try:
+        result = evaluate_nab_dir(directory, console=Console(stderr=as_json), threshold=threshold)
+    except FileNotFoundError as exc:
+        raise _fail(f"{exc}: not a NAB data directory (data/ and labels/)") from None
     if as_json:
         sys.stdout.write(json.dumps(result, sort_keys=True) + "\n")
 
@@ -206,7 +339,9 @@ def evaluate_scenarios(
     report: Annotated[
         Path | None, typer.Option("--report", help="Write one PNG per event here.")
     ] = None,
-    config: Annotated[Path | None, typer.Option("--config", help="TOML settings file.")] = None,
+    config: Annotated[
+        Path | None, typer.Option("--config", envvar=CONFIG_ENV, help="TOML settings file.")
+    ] = None,
 ) -> None:
     """Run the pipeline over labelled streams: recall, lead, false alarms, benign incidents."""
     from stormwatch.evaluation.scenario_scoring import evaluate_scenarios_dir
@@ -217,8 +352,7 @@ def evaluate_scenarios(
             directory, console=console, out_dir=report, settings=_settings(config)
         )
     except FileNotFoundError as exc:
-        err.print(f"[red]error:[/red] {exc}")
-        raise typer.Exit(2) from None
+        raise _fail(exc) from None
     if as_json:
         sys.stdout.write(json.dumps(result, sort_keys=True) + "\n")
 
@@ -226,7 +360,7 @@ def evaluate_scenarios(
 @evaluate_app.command("suite")
 def evaluate_suite(
     out: Annotated[Path, typer.Option("--out", help="Directory for the suite files.")],
-    seed: Annotated[int, typer.Option(help="Seed of the suite.")] = 1,
+    seed: Annotated[int, typer.Option(help="Seed of the suite.")] = DEFAULT_SEED,
     seeds: Annotated[
         str | None,
         typer.Option(
@@ -243,7 +377,9 @@ def evaluate_suite(
     ] = False,
     jobs: Annotated[int, typer.Option(help="Seeds scored in parallel (--evaluate).")] = 1,
     as_json: Annotated[bool, typer.Option("--json", help="Last line: figures as JSON.")] = False,
-    config: Annotated[Path | None, typer.Option("--config", help="TOML settings file.")] = None,
+    config: Annotated[
+        Path | None, typer.Option("--config", envvar=CONFIG_ENV, help="TOML settings file.")
+    ] = None,
 ) -> None:
     """Write the labelled scenario family (NAME.jsonl, .labels.json, .brands.json) for a
     seed or several; with --evaluate, score them and report recall, lead and false alarms
@@ -254,13 +390,13 @@ def evaluate_suite(
     try:
         chosen = parse_seeds(seeds) if seeds is not None else [seed]
     except ValueError as exc:
-        err.print(f"[red]error:[/red] {exc}")
-        raise typer.Exit(2) from None
+        raise _fail(exc) from None
+    if out.exists() and not out.is_dir():
+        raise _fail(f"--out {out} is a file: give a directory (it is created if missing)")
     console = Console(stderr=as_json)
     if evaluate:
         if classic:
-            err.print("[red]error:[/red] --evaluate scores the family; use `evaluate scenarios`")
-            raise typer.Exit(2)
+            raise _fail("--evaluate scores the family; use `evaluate scenarios` for --classic")
         result = evaluate_seeds(chosen, out, console=console, settings=_settings(config), jobs=jobs)
         if as_json:
             sys.stdout.write(json.dumps(result, sort_keys=True) + "\n")
@@ -278,6 +414,12 @@ def playbooks_check(
     """Validate playbooks; exit 1 listing file, line and reason of each problem."""
     from stormwatch.playbooks.loader import check
 
+    if not directory.exists():
+        raise _fail(f"{directory} does not exist: give a playbook directory or YAML file")
+    if directory.is_dir() and not any(
+        p.suffix in (".yaml", ".yml") for p in directory.iterdir() if p.is_file()
+    ):
+        raise _fail(f"{directory} holds no playbooks (*.yaml): nothing to check", 1)
     problems = check(directory)
     for problem in problems:
         err.print(str(problem))
@@ -357,33 +499,55 @@ def serve(
             service.store.close()
 
 
+def _existing_store(url: str) -> None:
+    """A SQLite store must exist already: a typo in the path would otherwise create an
+    empty database and record the verdict where nobody reads it."""
+    from sqlalchemy.engine import make_url
+
+    try:
+        parsed = make_url(url if "://" in url else f"sqlite:///{url}")
+    except Exception:  # noqa: BLE001 - the store reports a bad URL itself
+        return
+    if parsed.get_backend_name() != "sqlite":
+        return
+    database = parsed.database
+    if database and database != ":memory:" and not Path(database).is_file():
+        raise _fail(
+            f"incident store {database} does not exist: give the --db of the run "
+            f"(or {DATABASE_ENV}) that recorded the incident"
+        )
+
+
 @app.command()
 def feedback(
     incident: Annotated[str, typer.Argument(help="Incident key.")],
     false_alarm: Annotated[bool, typer.Option("--false-alarm", help="Not a crisis.")] = False,
     confirmed: Annotated[bool, typer.Option("--confirmed", help="A real crisis.")] = False,
     who: Annotated[str, typer.Option(help="Who says so.")] = "cli",
-    db: Annotated[str | None, typer.Option("--db", help="Incident store.")] = None,
-    config: Annotated[Path | None, typer.Option("--config", help="TOML settings file.")] = None,
+    db: Annotated[
+        str | None,
+        typer.Option("--db", envvar=DATABASE_ENV, help="Incident store: SQLite path or URL."),
+    ] = None,
+    config: Annotated[
+        Path | None, typer.Option("--config", envvar=CONFIG_ENV, help="TOML settings file.")
+    ] = None,
 ) -> None:
     """Record whether an incident was a real crisis (feeds detector tuning)."""
     if false_alarm == confirmed:
-        err.print("give exactly one of --false-alarm or --confirmed")
-        raise typer.Exit(2)
+        raise _fail("give exactly one of --false-alarm or --confirmed")
     from stormwatch.alerts.feedback import record_feedback
     from stormwatch.alerts.store import IncidentStore
 
     settings = _settings(config, database_url=db)
     if not settings.database_url:
-        err.print("needs --db or STORMWATCH_DATABASE_URL")
-        raise typer.Exit(2)
+        raise _fail(f"needs --db or {DATABASE_ENV}")
+    _existing_store(settings.database_url)
     try:
         with IncidentStore.open(settings.database_url) as store:
             label = "false_alarm" if false_alarm else "confirmed"
             record_feedback(store, incident, label, who=who)
     except StormwatchError as exc:
-        err.print(f"[red]error:[/red] {exc}")
-        raise typer.Exit(1) from None
+        raise _fail(exc, 1) from None
     Console().print(f"recorded {label} for {incident}")
 
 
@@ -397,8 +561,7 @@ def _negativity_scorer(settings: Settings):  # type: ignore[no-untyped-def]
     try:
         return build_scorer({"en": settings.negativity_en, "de": settings.negativity_de}, model)
     except StormwatchError as exc:
-        err.print(f"[red]error:[/red] {exc}")
-        raise typer.Exit(2) from None
+        raise _fail(exc, 2) from None
 
 
 def _input_lines(input: str):  # type: ignore[no-untyped-def]
@@ -407,14 +570,15 @@ def _input_lines(input: str):  # type: ignore[no-untyped-def]
     try:
         return open(input, "rb")  # noqa: SIM115 - closed by the caller's with
     except OSError as exc:
-        err.print(f"[red]error:[/red] {exc}")
-        raise typer.Exit(2) from None
+        raise _fail(exc, 2) from None
 
 
 @app.command()
 def score(
     input: Annotated[str, typer.Argument(help="JSONL file of comments, or - for stdin.")],
-    config: Annotated[Path | None, typer.Option("--config", help="TOML settings file.")] = None,
+    config: Annotated[
+        Path | None, typer.Option("--config", envvar=CONFIG_ENV, help="TOML settings file.")
+    ] = None,
 ) -> None:
     """Print how each comment is read: JSONL of id, lang, negativity, negative, topics."""
     from stormwatch.detectors.enrich import Enricher
@@ -460,7 +624,9 @@ def score(
 def evaluate_negativity(
     input: Annotated[str, typer.Argument(help="Labelled JSONL (text, label, lang?), or -.")],
     as_json: Annotated[bool, typer.Option("--json", help="Print the figures as JSON.")] = False,
-    config: Annotated[Path | None, typer.Option("--config", help="TOML settings file.")] = None,
+    config: Annotated[
+        Path | None, typer.Option("--config", envvar=CONFIG_ENV, help="TOML settings file.")
+    ] = None,
 ) -> None:
     """Precision, recall and F1 of "negative" on labelled comments, per language."""
     from stormwatch.detectors.negativity_training import as_json as scores_json
@@ -472,8 +638,7 @@ def evaluate_negativity(
         with _input_lines(input) as lines:
             comments = list(read_labelled(lines, source=input))
     except StormwatchError as exc:
-        err.print(f"[red]error:[/red] {exc}")
-        raise typer.Exit(2) from None
+        raise _fail(exc, 2) from None
     threshold = settings.negative_threshold
     flagged = [scorer.score(c.text, c.lang) >= threshold for c in comments]
     scores = negative_scores(comments, flagged)
@@ -518,8 +683,7 @@ def negativity_train(
     try:
         model_file = train_models(train, validation, bits=bits, c=c, seed=seed)
     except (StormwatchError, OSError) as exc:
-        err.print(f"[red]error:[/red] {exc}")
-        raise typer.Exit(2) from None
+        raise _fail(exc, 2) from None
     path = out if out is not None else default_model_path()
     save_model(model_file, path)
     console = Console()
@@ -544,7 +708,23 @@ _kafka_commands()
 
 
 def main() -> None:
-    app()
+    """The console script: click's usage errors and file errors as one line, no traceback."""
+    try:
+        code = app(prog_name="stormwatch", standalone_mode=False)
+    except typer.Abort:
+        err.print("aborted")
+        code = 130
+    except typer.TyperException as exc:  # typer's own click: usage errors, bad parameters
+        code = getattr(exc, "exit_code", 2)
+        message = exc.format_message() if hasattr(exc, "format_message") else str(exc)
+        ctx = getattr(exc, "ctx", None)
+        hint = f" (see `{ctx.command_path} --help`)" if ctx is not None else ""
+        _fail(f"{message}{hint}", code)
+    except OSError as exc:
+        # a file problem no command foresaw: still one line, as a runtime failure
+        _fail(exc, 1)
+        code = 1
+    sys.exit(code if isinstance(code, int) else 0)
 
 
 if __name__ == "__main__":

@@ -193,13 +193,14 @@ def _render_compact(console: Console, pipeline: Pipeline, labels: Sequence[Label
     for o in outcomes:
         right = o.correct and len(o.incidents) <= 1
         all_right = all_right and right
-        alerted = f"{len(o.incidents)} incident(s)" if o.incidents else "no alert"
+        count = len(o.incidents)
+        alerted = f"{count} incident{'s' if count > 1 else ''}" if count else "none"
         lead = f", {o.lead_seconds / 60:.0f} min lead" if o.lead_seconds is not None else ""
-        should = "should alert" if o.label.must_alert else "should not alert"
+        wanted = "alert wanted" if o.label.must_alert else "no alert wanted"
         _line(
             console,
-            f"  {'ok' if right else 'WRONG'} {o.label.name} ({o.label.kind}, {o.label.brand}): "
-            f"{should}, {alerted}{lead}",
+            f"  {'ok' if right else 'WRONG':<5} {o.label.name} ({o.label.kind}): "
+            f"{wanted}, {alerted}{lead}",
             None if right else "red",
         )
     for i in unexplained:

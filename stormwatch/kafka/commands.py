@@ -15,6 +15,7 @@ from typing import Annotated
 import orjson
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from stormwatch.exceptions import StormwatchError
 
@@ -24,12 +25,17 @@ BootstrapOption = Annotated[
     str | None,
     typer.Option(
         "--bootstrap",
-        help="Kafka brokers, HOST:PORT[,HOST:PORT] (or STORMWATCH_KAFKA_BOOTSTRAP).",
+        envvar="STORMWATCH_KAFKA_BOOTSTRAP",
+        help="Kafka brokers, HOST:PORT[,HOST:PORT].",
     ),
 ]
 TopicOption = Annotated[
     str | None,
-    typer.Option("--topic", help="Input topic of comments (default: comments)."),
+    typer.Option(
+        "--topic",
+        envvar="STORMWATCH_KAFKA_TOPIC",
+        help="Input topic of comments (default: comments).",
+    ),
 ]
 PartitionsOption = Annotated[
     int | None,
@@ -40,12 +46,16 @@ ReplicationOption = Annotated[
     typer.Option("--replication-factor", help="Replication of topics created here (default 1)."),
 ]
 ConfigOption = Annotated[
-    Path | None, typer.Option("--config", help="TOML settings file (its \\[kafka] section).")
+    Path | None,
+    typer.Option(
+        "--config", envvar="STORMWATCH_CONFIG", help="TOML settings file (its \\[kafka] section)."
+    ),
 ]
 
 
 def _fail(exc: Exception) -> typer.Exit:
-    err.print(f"[red]error:[/red] {exc}")
+    # escaped: "[kafka]" in a message is text, not rich markup; one line, however narrow
+    err.print(f"[red]error:[/red] {escape(str(exc))}", soft_wrap=True, highlight=False)
     return typer.Exit(2)
 
 
@@ -98,7 +108,10 @@ def worker(
     bootstrap: BootstrapOption = None,
     topic: TopicOption = None,
     group: Annotated[
-        str | None, typer.Option("--group", help="Consumer group (default: stormwatch).")
+        str | None,
+        typer.Option(
+            "--group", envvar="STORMWATCH_KAFKA_GROUP", help="Consumer group (default: stormwatch)."
+        ),
     ] = None,
     alerts_topic: Annotated[
         str | None,
@@ -124,7 +137,11 @@ def worker(
     ] = None,
     db: Annotated[
         str | None,
-        typer.Option("--db", help="Incident store URL (PostgreSQL) or SQLite path; required."),
+        typer.Option(
+            "--db",
+            envvar="STORMWATCH_DATABASE_URL",
+            help="Incident store URL (PostgreSQL) or SQLite path; required.",
+        ),
     ] = None,
     config: ConfigOption = None,
     partitions: PartitionsOption = None,

@@ -1,0 +1,172 @@
+"""Wrong usage of the `stormwatch` command: one line naming the problem and the fix, exit
+2 (usage) or 1 (run time), never a traceback. Each case runs the CLI as a subprocess."""
+
+from __future__ import annotations
+
+import os
+import socket
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+
+def stormwatch(*args: str, cwd: Path, env: dict[str, str] | None = None):
+    full_env = {**os.environ, "COLUMNS": "80", **(env or {})}
+    for name in ("STORMWATCH_CONFIG", "STORMWATCH_DATABASE_URL", "STORMWATCH_METRICS_PORT"):
+        if env is None or name not in env:
+            full_env.pop(name, None)
+    return subprocess.run(
+        [sys.executable, "-m", "stormwatch.cli", *args],
+        cwd=cwd,
+        env=full_env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def one_line_error(result, code: int, *words: str) -> str:
+    assert result.returncode == code, (result.returncode, result.stdout, result.stderr)
+    assert "Traceback" not in result.stderr and "╭" not in result.stderr, result.stderr
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("error: "), lines[0]
+    for word in words:
+        assert word in lines[0], (word, lines[0])
+    return lines[0]
+
+
+@pytest.fixture()
+def work(tmp_path: Path) -> Path:
+    (tmp_path / "empty.jsonl").write_text("")
+    (tmp_path / "adir").mkdir()
+    return tmp_path
+
+
+def test_run_missing_input(work: Path) -> None:
+    one_line_error(stormwatch("run", "missing.jsonl", cwd=work), 2, "missing.jsonl", "not exist")
+
+
+def test_run_directory_as_input(work: Path) -> None:
+    one_line_error(stormwatch("run", "adir", cwd=work), 2, "adir", "is a directory")
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root reads files whatever their mode")
+def test_run_unreadable_input(work: Path) -> None:
+    path = work / "secret.jsonl"
+    path.write_text("{}\n")
+    path.chmod(0)
+    one_line_error(stormwatch("run", "secret.jsonl", cwd=work), 2, "not readable")
+
+
+def test_config_is_a_directory(work: Path) -> None:
+    result = stormwatch("run", "--config", "adir", "empty.jsonl", cwd=work)
+    one_line_error(result, 2, "config file adir", "directory")
+
+
+def test_config_from_environment_is_checked_too(work: Path) -> None:
+    result = stormwatch("run", "empty.jsonl", cwd=work, env={"STORMWATCH_CONFIG": "nope.toml"})
+    one_line_error(result, 2, "nope.toml", "not exist")
+
+
+def test_alerts_jsonl_in_a_missing_directory(work: Path) -> None:
+    result = stormwatch(
+        "run", "--alerts-jsonl", "/nonexistent/dir/a.jsonl", "empty.jsonl", cwd=work
+    )
+    one_line_error(result, 2, "--alerts-jsonl", "/nonexistent/dir", "does not exist")
+
+
+def test_dead_letter_is_a_directory(work: Path) -> None:
+    result = stormwatch("run", "--dead-letter", "adir", "empty.jsonl", cwd=work)
+    one_line_error(result, 2, "--dead-letter", "is a directory")
+
+
+def test_metrics_port_busy(work: Path) -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = str(busy.getsockname()[1])
+        result = stormwatch("run", "--metrics-port", port, "empty.jsonl", cwd=work)
+    one_line_error(result, 1, port, "--metrics-port")
+
+
+def test_negative_speed(work: Path) -> None:
+    result = stormwatch("run", "--speed", "-1", "empty.jsonl", cwd=work)
+    one_line_error(result, 2, "--speed", "stormwatch run --help")
+
+
+def test_unknown_option_is_one_line(work: Path) -> None:
+    one_line_error(stormwatch("run", "--bogus", cwd=work), 2, "--bogus")
+
+
+def test_evaluate_nab_missing_directory(work: Path) -> None:
+    result = stormwatch("evaluate", "nab", "missing_dir", cwd=work)
+    one_line_error(result, 2, "missing_dir", "does not exist")
+
+
+def test_evaluate_suite_out_is_a_file(work: Path) -> None:
+    result = stormwatch("evaluate", "suite", "--out", "empty.jsonl", cwd=work)
+    one_line_error(result, 2, "--out empty.jsonl", "give a directory")
+
+
+def test_report_into_a_missing_directory(work: Path) -> None:
+    result = stormwatch("report", "empty.jsonl", "-o", "/nonexistent/x.png", cwd=work)
+    one_line_error(result, 2, "/nonexistent", "does not exist")
+
+
+def test_playbooks_check_on_an_empty_directory(work: Path) -> None:
+    result = stormwatch("playbooks", "check", "adir", cwd=work)
+    one_line_error(result, 1, "no playbooks")
+
+
+def test_feedback_does_not_create_a_database(work: Path) -> None:
+    result = stormwatch("feedback", "acme/*/1", "--confirmed", "--db", "typo.sqlite3", cwd=work)
+    one_line_error(result, 2, "typo.sqlite3", "does not exist")
+    assert not (work / "typo.sqlite3").exists()
+
+
+def test_feedback_on_an_existing_store_reaches_the_store(work: Path) -> None:
+    sqlite3.connect(work / "store.sqlite3").close()
+    result = stormwatch("feedback", "acme/*/1", "--confirmed", "--db", "store.sqlite3", cwd=work)
+    assert "does not exist" not in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_produce_without_a_broker_names_the_config_section(work: Path) -> None:
+    result = stormwatch("produce", "empty.jsonl", cwd=work, env={"STORMWATCH_KAFKA_BOOTSTRAP": ""})
+    one_line_error(result, 2, "[kafka]", "--bootstrap")
+
+
+def test_version(work: Path) -> None:
+    result = stormwatch("--version", cwd=work)
+    assert result.returncode == 0
+    assert result.stdout.startswith("stormwatch ")
+
+
+def test_environment_variables_appear_in_help(work: Path) -> None:
+    run_help = stormwatch("run", "--help", cwd=work, env={"COLUMNS": "120"}).stdout
+    assert "STORMWATCH_DATABASE_URL" in run_help and "STORMWATCH_CONFIG" in run_help
+    worker_help = stormwatch("worker", "--help", cwd=work, env={"COLUMNS": "120"}).stdout
+    for name in ("STORMWATCH_KAFKA_TOPIC", "STORMWATCH_KAFKA_GROUP", "STORMWATCH_DATABASE_URL"):
+        assert name in worker_help
+
+
+def test_seed_defaults_agree(work: Path) -> None:
+    from stormwatch.cli import DEFAULT_SEED
+    from stormwatch.evaluation.demo import demo_spec
+
+    assert demo_spec().seed == DEFAULT_SEED
+    for command in (("run",), ("evaluate", "suite")):
+        text = stormwatch(*command, "--help", cwd=work, env={"COLUMNS": "120"}).stdout
+        line = next(line for line in text.splitlines() if "--seed " in line)
+        assert f"[default: {DEFAULT_SEED}]" in line, line
+
+
+def test_quiet_prints_only_the_summary(work: Path) -> None:
+    result = stormwatch("run", "-q", cwd=work)
+    assert result.returncode in (0, 1)
+    lines = result.stdout.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("read="), result.stdout

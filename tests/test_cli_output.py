@@ -1,0 +1,71 @@
+"""What `stormwatch run` prints at 80 columns and piped: compact lines that fit, dates with
+times, and no progress bar on stdout."""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import subprocess
+import sys
+
+import pytest
+from rich.console import Console
+
+WEEKDAY_ONLY = re.compile(r"\b(Mon|Tue|Wed|Thu|Fri|Sat|Sun) \d\d:\d\d\b")
+DATE_TIME = re.compile(r"\b20\d\d-\d\d-\d\d \d\d:\d\d\b")
+
+
+@pytest.mark.slow
+def test_demo_piped_at_80_columns_fits_and_has_no_progress(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    env = {**os.environ, "COLUMNS": "80"}
+    for name in ("STORMWATCH_CONFIG", "STORMWATCH_DATABASE_URL", "SLACK_BOT_TOKEN"):
+        env.pop(name, None)
+    result = subprocess.run(
+        [sys.executable, "-m", "stormwatch.cli", "run"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert "Traceback" not in result.stderr, result.stderr
+    lines = result.stdout.splitlines()
+    assert len(lines) > 20
+    too_wide = [line for line in lines if len(line) > 80]
+    assert not too_wide, too_wide
+    # progress belongs on stderr, and only on a terminal
+    for mark in ("\r", "━", "replaying demo", "generating demo"):
+        assert mark not in result.stdout
+        assert mark not in result.stderr
+    # no table ladders: no box drawing, one line per incident heading
+    assert "│" not in result.stdout and "┃" not in result.stdout
+    assert not WEEKDAY_ONLY.search(result.stdout)
+    assert DATE_TIME.search(result.stdout)
+    assert any(line.startswith("Incidents opened") for line in lines)
+
+
+def test_progress_columns_show_units_and_rate(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import stormwatch.cli as cli
+
+    out = io.StringIO()
+    monkeypatch.setattr(cli, "err", Console(file=out, force_terminal=True, width=160))
+    progress = cli._progress(by_bytes=True)
+    task = progress.add_task("reading comments.jsonl", total=50_000_000, comments=0)
+    progress.update(task, completed=12_500_000, comments=42_000)
+    progress.tasks[0].start_time = progress.get_time() - 2.0
+    rendered = io.StringIO()
+    Console(file=rendered, width=160).print(progress.make_tasks_table(progress.tasks))
+    text = rendered.getvalue()
+    assert "12.5/50.0 MB" in text
+    assert "42,000 comments" in text and "/s" in text
+    assert "12500000" not in text
+
+
+def test_event_lines_stay_on_one_line_when_narrow() -> None:
+    from stormwatch.alerts.sinks import one_line
+
+    narrow = Console(file=io.StringIO(), width=80)
+    wide = Console(file=io.StringIO(), width=160, force_terminal=True)
+    assert one_line(narrow) == {"no_wrap": True, "overflow": "ellipsis"}
+    assert one_line(wide) == {}
