@@ -226,6 +226,9 @@ def test_methods_for_workers_and_delivery_fail_fast_on_misuse() -> None:
 
 @pytest.fixture
 def server() -> Iterator:
+    """The exporter's plumbing, with checks the test can flip. The worker's real checks
+    behind these endpoints (partitions assigned, store answering, loop turning) are
+    tested against a running worker in tests/test_kafka_worker.py."""
     registry = CollectorRegistry()
     StormwatchMetrics(registry).set_consumer_lag(2, 42)
     state = {"ready": (False, "catching up: 1200 messages behind"), "healthy": True}
