@@ -126,6 +126,11 @@ class StoreBase:
         try:
             engine = _create_engine(parsed)
         except (ArgumentError, NoSuchModuleError, ImportError) as exc:
+            if parsed.get_backend_name() == "postgresql" and isinstance(exc, ImportError):
+                raise StoreError(
+                    f"cannot open incident store {where}: the PostgreSQL driver psycopg is "
+                    "not installed: pip install 'stormwatch[postgres]'"
+                ) from exc
             raise StoreError(f"cannot open incident store {where}: {_reason(exc)}") from exc
         store = cls(engine, clock=clock)
         try:
