@@ -72,6 +72,7 @@ class LivePipeline:
         self._queued = 0  # records in the intake
         self._cond = threading.Condition()
         self._stopping = False
+        self._closed = False
         self._thread: threading.Thread | None = None
         self._heartbeat = time.monotonic()
         self.last_input = clock()
@@ -111,8 +112,11 @@ class LivePipeline:
         return self
 
     def stop(self, timeout: float = 60.0) -> None:
-        """Process what was accepted, checkpoint, close the sinks."""
+        """Process what was accepted, checkpoint, close the sinks (once)."""
         with self._cond:
+            if self._closed:
+                return
+            self._closed = True
             self._stopping = True
             self._cond.notify()
         if self._thread is not None:

@@ -1,0 +1,653 @@
+"""`stormwatch serve` over HTTP: real uvicorn on 127.0.0.1, real httpx clients.
+
+Ingest (tokens, limits, dead letters, back-pressure), Meta webhooks (handshake,
+signatures, mapping), Slack presses during a store error and replays across a restart,
+probes without connection details, restart from the checkpoint, SIGTERM → exit 0."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+import httpx
+import orjson
+import pytest
+
+from stormwatch.alerts.exceptions import StoreError
+from stormwatch.alerts.slack_signature import sign
+from stormwatch.alerts.store import IncidentStore
+from stormwatch.config import Settings
+from stormwatch.service.live import CHECKPOINT_NAME, LivePipeline
+from stormwatch.service.serve import Service, build_service
+from tests.fake_slack import FakeSlack
+from tests.test_slack_delivery import alert
+
+TOKEN = "ingest-token-0123456789abcdef"
+HELPDESK = "helpdesk-token-0123456789abcdef"
+APP_SECRET = "meta-app-secret"
+VERIFY = "meta-verify-token"
+SIGNING = "s3cr3t-signing"
+KEY = "acme/p1/2026-03-02T09:15Z"
+NOW = time.time()
+
+
+def comment(i: int, *, t: float = NOW - 3600, brand: str = "acme", **extra: Any) -> dict:
+    return {"id": f"c{i}", "text": f"comment {i}", "created_at": t + i, "brand": brand, **extra}
+
+
+def jsonl(records: list[dict]) -> bytes:
+    return b"\n".join(orjson.dumps(r) for r in records) + b"\n"
+
+
+def wait_for(condition: Callable[[], bool], timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.02)
+
+
+@pytest.fixture
+def config(tmp_path: Path) -> Path:
+    (tmp_path / "watchlist.yaml").write_text(
+        "brands:\n"
+        "  acme: {pages: ['1001', '17841400000'], keywords: [acme]}\n"
+        "  globex: {pages: ['2002'], keywords: [globex]}\n"
+    )
+    path = tmp_path / "stormwatch.toml"
+    path.write_text(
+        "[ingest]\nmax_body_bytes = 4096\nqueue_records = 40\n"
+        '[ingest.tokens]\nhelpdesk = "HELPDESK_TOKEN"\n'
+        '[watchlist]\nfile = "watchlist.yaml"\n'
+    )
+    return path
+
+
+def make_service(
+    tmp_path: Path,
+    config: Path | None,
+    env: dict[str, str],
+    *,
+    gate: threading.Event | None = None,
+    db: str | None = None,
+    capture: list[bytes] | None = None,
+) -> Service:
+    db = db or f"sqlite:///{tmp_path / 'incidents.sqlite3'}"
+    service = build_service(
+        Settings(database_url=db),
+        port=0,
+        config_path=config,
+        env=env,
+        dead_letter=tmp_path / "dead.jsonl",
+        live_options={"tick": 0.05, "checkpoint_seconds": 3600},
+    )
+    if gate is not None or capture is not None:
+        feed = service.live.pipeline.feed
+
+        def gated(raw: bytes, source: str = "") -> None:
+            if gate is not None:  # hold the pipeline: the intake fills up
+                gate.wait()
+            if capture is not None:  # what reaches the pipeline
+                capture.append(raw)
+            feed(raw, source)
+
+        service.live.pipeline.feed = gated  # type: ignore[method-assign]
+    return service.start()
+
+
+ENV = {
+    "STORMWATCH_INGEST_TOKEN": TOKEN,
+    "HELPDESK_TOKEN": HELPDESK,
+    "META_APP_SECRET": APP_SECRET,
+    "META_VERIFY_TOKEN": VERIFY,
+}
+
+
+@pytest.fixture
+def service(tmp_path: Path, config: Path) -> Iterator[Service]:
+    s = make_service(tmp_path, config, ENV)
+    yield s
+    s.stop()
+    s.store.close()
+
+
+def auth(token: str = TOKEN) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def processed(service: Service, n: int) -> None:
+    wait_for(lambda: service.live.pipeline.stats.read >= n and not service.live.queued)
+
+
+# --- ingest ------------------------------------------------------------------------------
+
+
+def test_ingest_jsonl_and_array_with_dead_letters_counted(service: Service, tmp_path: Path) -> None:
+    body = jsonl([comment(1), comment(2)]) + b'{"id": "x", "text": "no time"}\n{oops\n'
+    r = httpx.post(service.url + "/ingest", content=body, headers=auth())
+    assert r.status_code == 202
+    assert r.json() == {
+        "accepted": 2,
+        "dead_lettered": 2,
+        "reasons": {"missing_field": 1, "invalid_json": 1},
+    }
+    r = httpx.post(service.url + "/ingest", json=[comment(3), comment(4), 5], headers=auth())
+    assert r.status_code == 202 and (r.json()["accepted"], r.json()["dead_lettered"]) == (2, 1)
+    r = httpx.post(service.url + "/ingest", content=jsonl([comment(5)]), headers=auth(HELPDESK))
+    assert r.status_code == 202
+    processed(service, 8)
+    stats = service.live.pipeline.stats
+    assert (stats.read, stats.dead_lettered) == (8, 3)
+    service.live.stop()  # closes the dead-letter file
+    letters = [json.loads(x) for x in (tmp_path / "dead.jsonl").read_text().splitlines()]
+    assert sorted(x["reason"] for x in letters) == [
+        "invalid_json",
+        "missing_field",
+        "not_an_object",
+    ]
+
+
+def test_ingest_refuses_missing_wrong_and_malformed_tokens(service: Service) -> None:
+    url = service.url + "/ingest"
+    for headers in (
+        {},
+        auth("wrong-token-0123456789abcdef"),
+        {"Authorization": "Basic " + TOKEN},
+        {"Authorization": "Bearer"},
+        {"Authorization": "Bearer tök-ünïcode".encode()},
+    ):
+        r = httpx.post(url, content=jsonl([comment(1)]), headers=headers)
+        assert r.status_code == 401, headers
+        assert r.headers["www-authenticate"] == "Bearer"
+    time.sleep(0.2)
+    assert service.live.accepted == 0 and service.live.pipeline.stats.read == 0
+
+
+def test_ingest_is_off_without_a_token(tmp_path: Path) -> None:
+    s = make_service(tmp_path, None, {})
+    try:
+        r = httpx.post(s.url + "/ingest", content=jsonl([comment(1)]), headers=auth())
+        assert r.status_code == 404 and "STORMWATCH_INGEST_TOKEN" in r.json()["error"]
+        assert httpx.post(s.url + "/ingest", content=b"").status_code == 404
+    finally:
+        s.stop()
+        s.store.close()
+
+
+def raw_request(url: str, request: bytes) -> bytes:
+    host, port = url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=5) as sock:
+        sock.sendall(request)
+        return sock.recv(65536)
+
+
+def test_body_limits_and_malformed_requests_get_4xx_without_traceback(service: Service) -> None:
+    url = service.url
+    big = b"x" * 5000
+    r = httpx.post(url + "/ingest", content=big, headers=auth())
+    assert r.status_code == 413
+    # a chunked body without Content-Length is cut off while reading, too
+    r = httpx.post(url + "/ingest", content=iter([b"x" * 1000] * 10), headers=auth())
+    assert r.status_code == 413
+    for length in (b"-1", b"abc", b"1e3"):
+        answer = raw_request(
+            url,
+            b"POST /ingest HTTP/1.1\r\nHost: x\r\nContent-Length: " + length + b"\r\n"
+            b"Authorization: Bearer " + TOKEN.encode() + b"\r\n\r\n",
+        )
+        assert answer.startswith(b"HTTP/1.1 400"), answer
+    assert httpx.post(url + "/ingest", content=b"[1, 2", headers=auth()).status_code == 400
+    assert httpx.get(url + "/ingest").status_code == 405
+    assert httpx.get(url + "/nope").status_code == 404
+    # Slack without a signing secret: off, not open
+    assert httpx.post(url + "/slack/actions", content=b"payload=%7B%7D").status_code == 404
+    for r in (httpx.get(url + "/nope"), httpx.post(url + "/ingest", content=big, headers=auth())):
+        assert "Traceback" not in r.text and r.headers["content-type"] == "application/json"
+
+
+def test_ingest_flood_against_a_full_queue_gets_429_and_nothing_is_lost(
+    tmp_path: Path, config: Path
+) -> None:
+    gate = threading.Event()
+    s = make_service(tmp_path, config, ENV, gate=gate)
+    try:
+        accepted: list[str] = []
+        refused = 0
+        results: list[httpx.Response] = []
+
+        def client(k: int) -> None:
+            with httpx.Client(base_url=s.url, headers=auth()) as c:
+                for b in range(10):
+                    batch = [comment(1000 * k + 10 * b + i) for i in range(10)]
+                    r = c.post("/ingest", content=jsonl(batch))
+                    results.append(r)
+                    if r.status_code == 202:
+                        accepted.extend(x["id"] for x in batch)
+
+        threads = [threading.Thread(target=client, args=(k,)) for k in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        refused = sum(r.status_code == 429 for r in results)
+        assert refused > 0 and all(r.status_code in (202, 429) for r in results)
+        assert all(r.headers["retry-after"] == "1" for r in results if r.status_code == 429)
+        assert s.live.queued <= 40 + 10  # bounded: the limit, plus the batch in the pipeline
+        gate.set()
+        wait_for(lambda: s.live.pipeline.stats.read == len(accepted))
+        time.sleep(0.2)
+        assert s.live.pipeline.stats.read == len(accepted)  # every accepted one, once
+        assert s.live.pipeline.stats.processed == len(accepted)
+    finally:
+        gate.set()
+        s.stop()
+        s.store.close()
+
+
+# --- Meta webhooks -------------------------------------------------------------------------
+
+
+def meta_sign(body: bytes, secret: str = APP_SECRET) -> str:
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+FEED = {
+    "object": "page",
+    "entry": [
+        {
+            "id": "1001",
+            "time": int(NOW),
+            "changes": [
+                {
+                    "field": "feed",
+                    "value": {
+                        "item": "comment",
+                        "verb": "add",
+                        "comment_id": "1001_55_1",
+                        "post_id": "1001_55",
+                        "parent_id": "1001_55",
+                        "message": "this is a scam",
+                        "created_time": int(NOW) - 30,
+                        "from": {"id": "u1", "name": "A"},
+                    },
+                },
+                {
+                    "field": "feed",
+                    "value": {
+                        "item": "comment",
+                        "verb": "add",
+                        "comment_id": "1001_55_2",
+                        "post_id": "1001_55",
+                        "parent_id": "1001_55_1",
+                        "message": "agreed",
+                        "created_time": int(NOW) - 20,
+                        "from": {"id": "u2"},
+                    },
+                },
+                {"field": "feed", "value": {"item": "reaction", "verb": "add"}},
+            ],
+        },
+        {"id": "9999", "changes": [{"field": "feed", "value": {"item": "comment",
+         "verb": "add", "comment_id": "9_1", "post_id": "9", "message": "x"}}]},
+    ],
+}  # fmt: skip
+INSTAGRAM = {
+    "object": "instagram",
+    "entry": [
+        {
+            "id": "17841400000",
+            "time": int(NOW),
+            "changes": [
+                {
+                    "field": "comments",
+                    "value": {
+                        "id": "178000001",
+                        "text": "worst brand",
+                        "media": {"id": "180000555", "media_product_type": "FEED"},
+                        "from": {"id": "ig1", "username": "x"},
+                    },
+                },
+                {
+                    "field": "comments",
+                    "value": {
+                        "id": "178000002",
+                        "parent_id": "178000001",
+                        "text": "so true",
+                        "media": {"id": "180000555"},
+                    },
+                },
+            ],
+        }
+    ],
+}
+
+
+def test_meta_handshake(service: Service) -> None:
+    url = service.url + "/webhooks/meta"
+    ok = {"hub.mode": "subscribe", "hub.verify_token": VERIFY, "hub.challenge": "1158201444"}
+    r = httpx.get(url, params=ok)
+    assert (r.status_code, r.text) == (200, "1158201444")
+    assert httpx.get(url, params={**ok, "hub.verify_token": "nope"}).status_code == 403
+    assert httpx.get(url, params={**ok, "hub.mode": "unsubscribe"}).status_code == 403
+    assert httpx.get(url).status_code == 403
+
+
+def test_meta_wrong_or_missing_signature_is_refused_and_nothing_stored(service: Service) -> None:
+    url = service.url + "/webhooks/meta"
+    body = orjson.dumps(FEED)
+    assert httpx.post(url, content=body).status_code == 401
+    for sig in (meta_sign(body, "other secret"), meta_sign(body + b" "), "sha256=zz", "sha1=ab"):
+        assert (
+            httpx.post(url, content=body, headers={"X-Hub-Signature-256": sig}).status_code == 403
+        )
+    r = httpx.post(url, content=body, headers={"X-Hub-Signature-256": "sha256=ä".encode()})
+    assert r.status_code == 403
+    time.sleep(0.2)
+    assert service.live.accepted == 0 and service.live.pipeline.stats.read == 0
+
+
+def test_meta_comments_map_to_the_input_contract(tmp_path: Path, config: Path) -> None:
+    seen: list[bytes] = []
+    service = make_service(tmp_path, config, ENV, capture=seen)
+    try:
+        url = service.url + "/webhooks/meta"
+        body = orjson.dumps(FEED)
+        r = httpx.post(url, content=body, headers={"X-Hub-Signature-256": meta_sign(body)})
+        assert r.status_code == 200
+        assert r.json() == {"accepted": 2, "skipped": {"not_a_comment": 1, "unwatched_page": 1}}
+        body = orjson.dumps(INSTAGRAM)
+        r = httpx.post(url, content=body, headers={"X-Hub-Signature-256": meta_sign(body)})
+        assert r.json()["accepted"] == 2
+        processed(service, 4)
+        assert service.live.pipeline.stats.dead_lettered == 0
+    finally:
+        service.stop()
+        service.store.close()
+    fields = ("id", "brand", "platform", "thread_id", "parent_id", "author_id", "text")
+    got = [tuple(orjson.loads(raw).get(f) for f in fields) for raw in seen]
+    assert got == [
+        ("1001_55_1", "acme", "facebook", "1001_55", None, "u1", "this is a scam"),
+        ("1001_55_2", "acme", "facebook", "1001_55", "1001_55_1", "u2", "agreed"),
+        ("178000001", "acme", "instagram", "180000555", None, "ig1", "worst brand"),
+        ("178000002", "acme", "instagram", "180000555", "178000001", None, "so true"),
+    ]
+
+
+# --- Slack ----------------------------------------------------------------------------------
+
+
+def press_body(action: str) -> bytes:
+    payload = {
+        "type": "block_actions",
+        "user": {"id": "U0ALICE"},
+        "actions": [{"action_id": f"stormwatch:{action}", "value": KEY, "type": "button"}],
+    }
+    return urlencode({"payload": json.dumps(payload)}).encode()
+
+
+def signed(body: bytes, ts: float | None = None) -> dict[str, str]:
+    stamp = str(int(time.time() if ts is None else ts))
+    return {"X-Slack-Request-Timestamp": stamp, "X-Slack-Signature": sign(SIGNING, stamp, body)}
+
+
+@pytest.fixture
+def slack_env() -> Iterator[dict[str, str]]:
+    with FakeSlack() as slack:
+        yield {
+            "SLACK_BOT_TOKEN": FakeSlack.TOKEN,
+            "SLACK_SIGNING_SECRET": SIGNING,
+            "SLACK_API_URL": slack.url,
+            "STORMWATCH_SLACK_CHANNEL": "#alerts",
+        }
+
+
+def test_press_during_store_error_gets_5xx_and_the_retry_is_accepted(
+    tmp_path: Path, slack_env: dict[str, str]
+) -> None:
+    s = make_service(tmp_path, None, slack_env)
+    try:
+        s.store.record(alert(), targets=["slack"])
+        body = press_body("false_alarm")
+        headers = signed(body)
+        real = s.store.add_feedback
+        calls = {"n": 0}
+
+        def failing(*args: Any, **kwargs: Any) -> Any:
+            calls["n"] += 1
+            if calls["n"] == 1:
+                raise StoreError("incident store sqlite:///x: database is locked")
+            return real(*args, **kwargs)
+
+        s.store.add_feedback = failing  # type: ignore[method-assign]
+        r = httpx.post(s.url + "/slack/actions", content=body, headers=headers)
+        assert r.status_code == 503 and "sqlite" not in r.text
+        assert not s.store.feedback_for("acme")
+        r = httpx.post(s.url + "/slack/actions", content=body, headers=headers)  # Slack's retry
+        assert r.status_code == 200
+        assert len(s.store.feedback_for("acme")) == 1
+        r = httpx.post(s.url + "/slack/actions", content=body, headers=headers)  # a replay
+        assert r.status_code == 401 and len(s.store.feedback_for("acme")) == 1
+    finally:
+        s.stop()
+        s.store.close()
+
+
+def test_replay_is_refused_after_a_restart(tmp_path: Path, slack_env: dict[str, str]) -> None:
+    body = press_body("false_alarm")
+    headers = signed(body)
+    s = make_service(tmp_path, None, slack_env)
+    try:
+        s.store.record(alert(), targets=["slack"])
+        assert (
+            httpx.post(s.url + "/slack/actions", content=body, headers=headers).status_code == 200
+        )
+    finally:
+        s.stop()
+        s.store.close()
+    s = make_service(tmp_path, None, slack_env)
+    try:
+        r = httpx.post(s.url + "/slack/actions", content=body, headers=headers)
+        assert r.status_code == 401
+        assert len(s.store.feedback_for("acme")) == 1
+        # malformed signature headers: refused, never a 500
+        for bad in (
+            {"X-Slack-Request-Timestamp": "abc", "X-Slack-Signature": "v0=00"},
+            {"X-Slack-Request-Timestamp": str(int(time.time())), "X-Slack-Signature": "v0=ä"},
+            {},
+        ):
+            hdrs = {k: v.encode() for k, v in bad.items()}
+            assert (
+                httpx.post(s.url + "/slack/actions", content=body, headers=hdrs).status_code == 401
+            )
+        # a signed payload that is a list, or not a form: 400; a body that is not UTF-8
+        # cannot carry a valid Slack signature: 401
+        for raw, status in (
+            (urlencode({"payload": "[1, 2]"}).encode(), 400),
+            (b"payload=%7B%22a", 400),
+            (b"\xff\xfe", 401),
+        ):
+            r = httpx.post(s.url + "/slack/actions", content=raw, headers=signed(raw))
+            assert r.status_code == status, raw
+    finally:
+        s.stop()
+        s.store.close()
+
+
+def test_slack_token_without_signing_secret_is_a_config_error(tmp_path: Path) -> None:
+    from stormwatch.exceptions import ConfigError
+
+    with pytest.raises(ConfigError, match="SLACK_SIGNING_SECRET"):
+        build_service(
+            Settings(database_url=f"sqlite:///{tmp_path / 'x.sqlite3'}"),
+            env={"SLACK_BOT_TOKEN": "xoxb-1"},
+        )
+
+
+# --- probes ---------------------------------------------------------------------------------
+
+
+def test_probes_and_metrics(service: Service) -> None:
+    assert httpx.get(service.url + "/healthz").json() == {"ok": True}
+    r = httpx.get(service.url + "/readyz")
+    assert r.status_code == 200 and r.json()["ok"] is True
+    httpx.post(service.url + "/ingest", content=jsonl([comment(1)]), headers=auth())
+    processed(service, 1)
+    r = httpx.get(service.url + "/metrics")
+    assert r.status_code == 200 and "stormwatch_comments_total" in r.text
+
+    def broken() -> None:
+        raise StoreError("incident store postgresql://alice@db.internal:5432/prod: refused")
+
+    service.store.ping = broken  # type: ignore[method-assign]
+    r = httpx.get(service.url + "/readyz")
+    assert r.status_code == 503
+    assert "alice" not in r.text and "db.internal" not in r.text and "5432" not in r.text
+    assert httpx.get(service.url + "/healthz").status_code == 200  # liveness: still alive
+
+
+# --- live pipeline: idle minutes, checkpoints ----------------------------------------------
+
+
+def test_quiet_stream_closes_minutes_on_wall_clock(tmp_path: Path) -> None:
+    from stormwatch.pipeline import Pipeline
+
+    now = [NOW]
+    live = LivePipeline(
+        Pipeline(Settings(lateness_seconds=120)), tick=0.05, clock=lambda: now[0]
+    ).start()
+    try:
+        t0 = NOW - 1800
+        live.offer([orjson.dumps(comment(i, t=t0 + 30 * i)) for i in range(30)], "test")
+        wait_for(lambda: live.pipeline.stats.read == 30)
+        time.sleep(0.2)
+        before = live.pipeline.windows.next_minute
+        now[0] += 170  # under lateness + 60 s of silence: nothing closes on the clock
+        time.sleep(0.3)
+        assert live.pipeline.windows.next_minute == before
+        now[0] += 20  # past it: the minutes up to wall clock - lateness close
+        target = int((now[0] - 120) // 60)
+        wait_for(lambda: live.pipeline.windows.next_minute >= target)
+        assert live.pipeline.windows.next_minute == target
+        assert live.pipeline.stats.minutes_closed > 0
+    finally:
+        live.stop()
+
+
+def storm_lines() -> list[bytes]:
+    from stormwatch.evaluation.scenario import generate
+    from tests.metrics_run import SPEC
+
+    return [orjson.dumps(c) for c in generate(SPEC).comments]
+
+
+def test_restart_mid_stream_resumes_the_open_incident(tmp_path: Path) -> None:
+    lines = storm_lines()
+    db = f"sqlite:///{tmp_path / 'resume.sqlite3'}"
+    env = {"STORMWATCH_INGEST_TOKEN": TOKEN}
+
+    def send(s: Service, part: list[bytes]) -> None:
+        with httpx.Client(base_url=s.url, headers=auth(), timeout=30) as c:
+            for i in range(0, len(part), 500):
+                while (
+                    r := c.post("/ingest", content=b"\n".join(part[i : i + 500]))
+                ).status_code == 429:
+                    time.sleep(0.05)
+                assert r.status_code == 202
+
+    # reference: one uninterrupted run
+    ref = make_service(tmp_path, None, env, db=f"sqlite:///{tmp_path / 'ref.sqlite3'}")
+    try:
+        send(ref, lines)
+        processed(ref, len(lines))
+        ref_open = {k for k, i in ref.live.pipeline.tracker.open.items()}
+        ref_incidents = {i.key for i in ref.store.list_incidents()}
+    finally:
+        ref.stop()
+        ref.store.close()
+    assert ref_incidents, "the scenario's storm opens an incident"
+
+    # the same stream, stopped in the middle of the storm and restarted
+    with IncidentStore.open(db) as probe:
+        probe.ping()
+    half = len(lines) * 3 // 4
+    first = make_service(tmp_path, None, env, db=db)
+    try:
+        send(first, lines[:half])
+        processed(first, half)
+        open_before = set(first.live.pipeline.tracker.open)
+    finally:
+        first.stop()
+        first.store.close()
+    second = make_service(tmp_path, None, env, db=db)
+    try:
+        assert second.live.restored
+        assert set(second.live.pipeline.tracker.open) == open_before  # no warm-up, same incident
+        assert second.live.pipeline.stats.read == half
+        send(second, lines[half:])
+        processed(second, len(lines))
+        incidents = {i.key for i in second.store.list_incidents()}
+        assert incidents == ref_incidents  # nothing opened twice, nothing missed
+        assert set(second.live.pipeline.tracker.open) == ref_open
+        assert second.store.load_checkpoint(CHECKPOINT_NAME) is not None
+    finally:
+        second.stop()
+        second.store.close()
+
+
+# --- the command ----------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_sigterm_stops_serve_cleanly_with_exit_0(tmp_path: Path) -> None:
+    port = free_port()
+    db = tmp_path / "serve.sqlite3"
+    env = {**os.environ, "STORMWATCH_INGEST_TOKEN": TOKEN}
+    for name in ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "META_APP_SECRET", "STORMWATCH_CONFIG"):
+        env.pop(name, None)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "stormwatch.cli", "serve", "--db", str(db), "--port", str(port)],
+        env=env,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stderr is not None
+        line = proc.stderr.readline()
+        while "listening on" not in line:
+            assert line, "serve exited before listening"
+            line = proc.stderr.readline()
+        url = f"http://127.0.0.1:{port}"
+        r = httpx.post(url + "/ingest", content=jsonl([comment(i) for i in range(50)]),
+                       headers=auth())  # fmt: skip
+        assert r.status_code == 202
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=60) == 0
+        rest = proc.stderr.read()
+        assert "Traceback" not in rest
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    with IncidentStore.open(f"sqlite:///{db}") as store:
+        found = store.load_checkpoint(CHECKPOINT_NAME)
+    assert found is not None  # the accepted comments are in the final checkpoint
+    import pickle
+    import zlib
+
+    state = pickle.loads(zlib.decompress(found[1]))["state"]
+    assert state["stats"].read == 50
