@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 
 from stormwatch.alerts.escalation import SLACK, Escalator
 from stormwatch.alerts.feedback import record_feedback
@@ -34,8 +35,13 @@ class IncidentActions:
         escalator: Escalator | None = None,
         notify_slack: bool = True,
         clock: Callable[[], float] | None = None,
+        on_acknowledged: Callable[[str, float], None] | None = None,
     ) -> None:
+        """`on_acknowledged(severity, seconds)` hears the first acknowledgement of an
+        incident with the wall time since its first alert was emitted;
+        `StormwatchMetrics.observe_time_to_acknowledge` fits."""
         self.store = store
+        self.on_acknowledged = on_acknowledged
         self.escalator = escalator
         self.notify_slack = notify_slack
         self.clock = clock or store._clock
@@ -43,7 +49,12 @@ class IncidentActions:
     def apply(self, action: str, incident: str, *, who: str, source: str = "slack") -> ActionResult:
         """Raises `StoreError` for an unknown incident, `ValueError` for an unknown action."""
         if action == "acknowledge":
-            self.store.acknowledge(incident, who=who, source=source, at=self.clock())
+            first = self._first_acknowledgement(incident)
+            at = self.clock()
+            self.store.acknowledge(incident, who=who, source=source, at=at)
+            if first is not None and self.on_acknowledged is not None:
+                severity, emitted = first
+                self.on_acknowledged(severity, max(0.0, at - emitted))
             note = f"👀 Acknowledged by {who}: escalation stopped"
         elif action == "snooze_1h":
             self.store.set_status(incident, "snoozed")
@@ -73,3 +84,18 @@ class IncidentActions:
                 payload={"action": "refresh", "note": note, "who": who},
             )
         return ActionResult(incident, action, note)
+
+    def _first_acknowledgement(self, incident: str) -> tuple[str, float] | None:
+        """(severity, wall time the incident was first alerted) if nobody acknowledged it
+        yet and the hook wants it; None otherwise."""
+        if self.on_acknowledged is None:
+            return None
+        found = self.store.get_incident(incident)
+        if found is None or found.acknowledged_at is not None:
+            return None
+        for stored in self.store.events(incident):
+            emitted = stored.payload.get("emitted_at")
+            if isinstance(emitted, str):
+                when = datetime.fromisoformat(emitted.replace("Z", "+00:00"))
+                return found.severity, when.timestamp()
+        return None

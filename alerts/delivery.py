@@ -77,8 +77,13 @@ class OutboxWorker:
         lease: float = 120.0,
         batch: int = 50,
         rng: random.Random | None = None,
+        on_outcome: Callable[[str, str], None] | None = None,
     ) -> None:
+        """`on_outcome(target, outcome)` hears each attempt: target `slack` or the on-call
+        target's type (`pagerduty`, ...), outcome `delivered`, `failed` (to be retried) or
+        `dropped`; `StormwatchMetrics.delivery` fits."""
         self.store = store
+        self.on_outcome = on_outcome
         self.notifiers = dict(notifiers)
         self.clock = clock
         self.backoff = backoff or Backoff()
@@ -120,6 +125,7 @@ class OutboxWorker:
         except Exception as exc:  # a notifier bug must not stop the other deliveries
             log.exception("delivery %s to %s crashed", delivery.id, delivery.target)
             outcome = Retry(f"{type(exc).__name__}: {exc}", target_down=False)
+        self._count(notifier, delivery.target, outcome)
         if isinstance(outcome, Sent):
             self.store.mark_delivered(delivery.id, outcome.external_id)
             self.waiting.pop(delivery.id, None)
@@ -148,6 +154,23 @@ class OutboxWorker:
         self.store.mark_failed(delivery.id, outcome.error, retry_at=retry_at)
         self.waiting[delivery.id] = retry_at
         return retry_at if outcome.target_down else None
+
+    def _count(self, notifier: Notifier, target: str, outcome: object) -> None:
+        if self.on_outcome is None:
+            return
+        # One label per kind of target, not per on-call target name: bounded cardinality.
+        kind = target if ":" not in target else type(notifier).__name__.removesuffix("Notifier")
+        result = (
+            "delivered"
+            if isinstance(outcome, Sent)
+            else "dropped"
+            if isinstance(outcome, Dead)
+            else "failed"
+        )
+        try:
+            self.on_outcome(kind.lower(), result)
+        except Exception:  # metrics must never stop a delivery
+            log.exception("delivery outcome hook failed")
 
     def drain(self, *, timeout: float = 30.0, sleep: Callable[[float], None] = time.sleep) -> bool:
         """Deliver until nothing is due or waiting in this process; False on timeout."""

@@ -56,7 +56,18 @@ def build_pipeline(
             ).id
 
     if delivery_sinks is None:
-        sinks.extend(_delivery_sinks(settings, console, config_path, env, playbooks))
+        # The metrics observer also counts deliveries (stormwatch_deliveries_total).
+        metrics = getattr(observer, "metrics", None)
+        sinks.extend(
+            _delivery_sinks(
+                settings,
+                console,
+                config_path,
+                env,
+                playbooks,
+                on_outcome=getattr(metrics, "delivery", None),
+            )
+        )
     else:
         sinks.extend(delivery_sinks)
     pseudonymize = None
@@ -82,6 +93,8 @@ def _delivery_sinks(
     config_path: Path | None,
     env: Mapping[str, str] | None,
     playbooks: Any,
+    *,
+    on_outcome: Any = None,
 ) -> list[AlertSink]:
     """The store, and Slack/on-call delivery through its outbox when configured."""
     from stormwatch.alerts.escalation_policy import load_oncall_config
@@ -117,7 +130,12 @@ def _delivery_sinks(
     escalator = Escalator(store, oncall, notify_slack=slack.enabled) if oncall.policies else None
     targets = ["slack"] if slack.enabled else []
     sinks.append(
-        OutboxSink(store, OutboxWorker(store, notifiers), targets=targets, escalator=escalator)
+        OutboxSink(
+            store,
+            OutboxWorker(store, notifiers, on_outcome=on_outcome),
+            targets=targets,
+            escalator=escalator,
+        )
     )
     return sinks
 

@@ -81,9 +81,13 @@ def test_every_dashboard_query_names_an_exported_metric(path: Path, exported: se
         names = _names_in(expr)
         assert names or "up{" in expr, f"{path.name}: query names no stormwatch metric: {expr}"
         assert names <= exported, f"{path.name}: {sorted(names - exported)} not exported"
+    # any datasource name: queries go through the `datasource` variable, no fixed uid
+    [chooser] = [v for v in board["templating"]["list"] if v["type"] == "datasource"]
+    assert chooser["name"] == "datasource" and chooser["query"] == "prometheus"
     for panel in board["panels"]:
         for target in panel.get("targets", []):
-            assert target["datasource"]["uid"] == "prometheus"
+            assert target["datasource"]["uid"] == "${datasource}"
+    assert '"uid": "prometheus"' not in path.read_text()
 
 
 def test_alert_rules_name_exported_metrics(exported: set[str]) -> None:

@@ -15,7 +15,22 @@ from pathlib import Path
 from typing import Any
 
 OUT = Path(__file__).resolve().parent / "dashboards"
-DATASOURCE = {"type": "prometheus", "uid": "prometheus"}
+# Every query goes through the `datasource` variable, not a fixed uid: the dashboards import
+# into any Grafana, whatever its Prometheus datasource is called (the default one is chosen).
+DATASOURCE = {"type": "prometheus", "uid": "${datasource}"}
+DATASOURCE_VARIABLE = {
+    "name": "datasource",
+    "label": "Data source",
+    "type": "datasource",
+    "query": "prometheus",
+    "regex": "",
+    "refresh": 1,
+    "hide": 0,
+    "multi": False,
+    "includeAll": False,
+    "current": {},
+    "options": [],
+}
 DASHED_BASELINE = [
     {
         "matcher": {"id": "byRegexp", "options": ".*(baseline|usual)"},
@@ -157,7 +172,7 @@ def dashboard(
         "graphTooltip": 1,
         "refresh": refresh,
         "time": {"from": time_from, "to": "now"},
-        "templating": {"list": variables},
+        "templating": {"list": [DATASOURCE_VARIABLE, *variables]},
         "annotations": {"list": [builtin, *annotations]},
         "links": [
             {
