@@ -707,6 +707,16 @@ def _kafka_commands() -> None:
 _kafka_commands()
 
 
+def _collect_commands() -> None:
+    # `stormwatch collect rss ...`: the collectors, defined with their sources.
+    from stormwatch.ingest.collect_commands import collect_app
+
+    app.add_typer(collect_app, name="collect")
+
+
+_collect_commands()
+
+
 def main() -> None:
     """The console script: click's usage errors and file errors as one line, no traceback."""
     try:
