@@ -193,7 +193,8 @@ def test_kubernetes_manifests_are_consistent(exported: set[str]) -> None:
     kustomization = yaml.safe_load((DEPLOY / "k8s" / "kustomization.yaml").read_text())
     assert kustomization["images"][0]["newTag"] == stormwatch.__version__
     configmaps = {d["metadata"]["name"]: d for d in docs if d["kind"] == "ConfigMap"}
-    secret = next(d for d in docs if d["kind"] == "Secret")
+    assert not [d for d in docs if d["kind"] == "Secret"], "apply -k would overwrite the Secret"
+    secret = yaml.safe_load((DEPLOY / "k8s" / "secret.example.yaml").read_text())
     known = _app_env_names()
     for name in secret["stringData"]:
         assert name in known, f"secret key {name} is not read by stormwatch"
@@ -217,7 +218,8 @@ def test_kubernetes_manifests_are_consistent(exported: set[str]) -> None:
             if ref:
                 assert ref["key"] in configmaps[ref["name"]]["data"]
         for volume in pod["spec"]["volumes"]:
-            assert volume["configMap"]["name"] in configmaps
+            if "configMap" in volume:
+                assert volume["configMap"]["name"] in configmaps
     hpa = next(d for d in docs if d["kind"] == "HorizontalPodAutoscaler")
     metric = hpa["spec"]["metrics"][0]["external"]["metric"]["name"]
     assert metric in exported
