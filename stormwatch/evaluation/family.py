@@ -23,8 +23,9 @@ minutes, 0.5 % delivered twice, and four records per stream with a wrong but val
 clock (hours to days ahead or behind).
 
 Seeds: tune on `TUNING_SEEDS` (1-5) only; report on `HELD_OUT_SEEDS` (101-110), which
-nobody looks at while changing a detector. A seed is about 300,000-400,000 comments;
-generating and scoring one takes about a minute on two cores.
+nobody looks at while changing a detector. A seed is about 250,000-350,000 comments
+(264,000-310,000 over seeds 1-5, 255,000-351,000 over 101-110); generating and scoring
+one takes about a minute on two cores.
 
 Beside each stream's `NAME.jsonl` and `NAME.labels.json`, `NAME.brands.json` holds
 the brands (one `BrandSpec` per line) so the scoring can band brands by nominal size.
