@@ -153,13 +153,16 @@ class IncidentTracker:
         x: dict[str, float],
         a: Assessment,
     ) -> AlertEvent | None:
-        """A new thread storm inside an open brand-wide incident: one storm, one incident.
-        The incident escalates once per thread, naming it in its drivers."""
+        """A new thread storm while the brand has an incident open (brand-wide, or on
+        another thread): one storm, one incident. The incident escalates once per
+        thread, naming it in its drivers; an incident on one thread becomes spreading."""
         incident = self.open.get(window_key)
         if incident is None or thread_id in incident.threads:
             return None
         incident.threads.append(thread_id)
         incident.quiet = 0
+        if incident.thread_id is not None:
+            incident.kind = "spreading"  # a second thread: the storm has spread
         if severity_rank(a.severity) > severity_rank(incident.severity):
             incident.severity = a.severity
         event = self._event(incident, "escalated", minute, at, x, a)

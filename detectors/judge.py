@@ -28,7 +28,11 @@ from stormwatch.windows import KeyWindow, thread_key
 NORMAL_TEXTS = 400  # recent normal comments per brand, the background for top terms
 WARMUP_MINUTES = 60  # a brand's first hour: only the share test, against a prior share
 LEARN_BELOW = 1.0  # baselines learn minutes whose evidence stays below the threshold
-GUARD_MINUTES = 30  # the recent negatives the guards look at
+GUARD_MINUTES = 30  # the guards look at the negatives of the excursion, at least this long
+GUARD_MINUTES_MAX = 1440  # ... and at most this long (a slow swell over a day)
+BRAND_MIN_RATIO = 2.5  # a brand-wide storm runs at least this many times the brand's normal
+KEY_MIN_RATIO = 2.0  # ... and any storm at least twice its key's normal right now
+THREAD_GUARD_MINUTES_MAX = 120
 RESET_REASONS = frozenset({"bot_burst", "single_account"})  # evidence explained away
 
 
@@ -222,8 +226,12 @@ class Judge:
         benign = None
         campaign = False
         if candidate:
+            # The accounts behind the whole excursion: a slow swell at a small brand
+            # gathers its different people over hours, not within half an hour.
+            longest = THREAD_GUARD_MINUTES_MAX if thread else GUARD_MINUTES_MAX
+            span = min(longest, max(GUARD_MINUTES, monitor.evidence_minutes(minute)))
             profile = AccountProfile.of(
-                (m.author, m.signature) for m in window.negatives_since(minute, GUARD_MINUTES)
+                (m.author, m.signature) for m in window.negatives_since(minute, span)
             )
             benign = profile.benign_reason(min_accounts=self.min_accounts)
             campaign = profile.campaign
@@ -234,6 +242,13 @@ class Judge:
         recent = monitor.recent_rate()
         brand_lam = normal.neg_per_min
         volume_normal = normal.volume_per_min * (lam / brand_lam)
+        if candidate and benign is None:
+            if recent < KEY_MIN_RATIO * lam:
+                benign = "past_surge"  # the evidence is of minutes ago; nothing runs now
+            elif not thread and recent < BRAND_MIN_RATIO * brand_lam:
+                # Day-to-day variation of a brand's talk, not a storm: the tests are sure
+                # the rate is up, but not by enough to matter brand-wide.
+                benign = "small_rise"
         return Assessment(
             score=evidence,
             raw_score=rate_evidence,

@@ -115,7 +115,17 @@ class KeyMonitor:
     True
     """
 
-    __slots__ = ("rate", "share", "pending", "caps", "fast", "slow", "fast_n", "last_minute")
+    __slots__ = (
+        "rate",
+        "share",
+        "pending",
+        "caps",
+        "fast",
+        "slow",
+        "fast_n",
+        "last_minute",
+        "rising_since",
+    )
 
     def __init__(self) -> None:
         self.rate = PoissonCusum(RATE_RATIOS)
@@ -126,6 +136,7 @@ class KeyMonitor:
         self.slow = 0.0
         self.fast_n = 0.0
         self.last_minute = -1
+        self.rising_since = -1  # the last minute the share test stood at zero
 
     def note_negative(self, account: str, minute: int) -> None:
         """One negative comment of `account` (per comment: cheap)."""
@@ -150,6 +161,8 @@ class KeyMonitor:
         self.fast = self.fast * _FAST + eff
         self.slow = self.slow * _SLOW + eff
         self.fast_n = self.fast_n * _FAST + n
+        if self.share.statistic == 0.0:
+            self.rising_since = minute
         if len(self.caps) > 64 and minute % ACCOUNT_WINDOW == 0:
             self.caps = {a: e for a, e in self.caps.items() if minute - e[0] < ACCOUNT_WINDOW}
         return eff
@@ -207,6 +220,11 @@ class KeyMonitor:
     def reset(self) -> None:
         self.rate.reset()
         self.share.reset()
+        self.rising_since = self.last_minute
+
+    def evidence_minutes(self, minute: int) -> int:
+        """How long the current excursion of the share test has been building."""
+        return minute - self.rising_since if self.rising_since >= 0 else 0
 
     @property
     def idle(self) -> bool:

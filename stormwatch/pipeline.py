@@ -27,7 +27,7 @@ from stormwatch.detectors.judge import BrandState, BrandVerdict, Judge
 from stormwatch.ingest.decode import Decoder
 from stormwatch.model import Comment, DeadLetter
 from stormwatch.ports import AlertSink, DeadLetterSink, PipelineObserver, PlaybookMatcher
-from stormwatch.windows import MINUTE, KeyWindow, WindowStore
+from stormwatch.windows import ANY_SOURCE, MINUTE, KeyWindow, WindowStore
 
 BRAND_STATE_IDLE_MINUTES = 7 * 1440  # a brand's baseline outlives a quiet week, no more
 HISTORY_LIMIT = 1000  # incidents and left-alone surges kept for the run's report
@@ -166,8 +166,8 @@ class Pipeline:
         stats.processed += 1
         # Remembered by arrival (the stream's newest minute), not by its own event time, so
         # a late comment is not forgotten at once and a redelivery of it still dedupes.
-        newest = self.windows.max_event_time
-        self.seen_ids[c.id] = int(max(c.created_at, newest) // MINUTE)
+        windows = self.windows
+        self.seen_ids[c.id] = int(max(c.created_at, windows.max_event_time) // MINUTE)
         if self.pseudonymize is not None and c.author_id is not None:
             c.author_id = self.pseudonymize(c.author_id)
         lang, negativity, topics = self.enricher.enrich(c.text, c.lang)
@@ -186,17 +186,22 @@ class Pipeline:
         self.judge.note(
             c.brand, c.thread_id, c.author_id or c.id, int(c.created_at // MINUTE), negative
         )
-        late = self.windows.add(c, negative)
+        late = windows.add(c, negative)
         if late:
             stats.late += 1
         if self.observer is not None:
             self.observer.comment(c, duplicate=False, late=late)
-        if c.created_at >= self._close_at:
+        if c.created_at >= self._close_at and (
+            windows.holding is ANY_SOURCE
+            or c.platform == windows.holding
+            or windows.max_event_time >= windows.holding_idle_at
+        ):
             self._close_ready()
 
     def _close_ready(self) -> None:
         """Close the minutes the watermark has passed. Only a comment at or after
-        `_close_at` can move it that far, so the hot path asks only then."""
+        `_close_at` can move it that far, and only one of the source the watermark waits
+        for (or one that makes that source idle), so the hot path asks only then."""
         windows = self.windows
         for m in windows.closable():
             self._close_minute(m)
@@ -280,11 +285,12 @@ class Pipeline:
         """Thread storms: open or update their incidents. Inside a brand-wide incident a
         new thread storm opens nothing: the brand's incident escalates, naming it."""
         open_incidents = self.tracker.open
-        covering = {
-            i.brand: k
-            for k, i in open_incidents.items()
-            if i.thread_id is None or i.kind == "spreading"
-        }
+        # The brand's open incident that a new thread storm joins: a brand-wide one
+        # first, else one on another thread.
+        covering: dict[str, str] = {}
+        for k, i in open_incidents.items():
+            if i.thread_id is None or i.kind == "spreading" or i.brand not in covering:
+                covering[i.brand] = k
         for window, a in verdicts:
             self._track_suppressed(window, minute, a)
             key = window.key
@@ -293,6 +299,8 @@ class Pipeline:
                 self._absorb(covered, window, minute, a)
             elif key in open_incidents or a.alerting:
                 self._observe(window, minute, a, may_open=True)
+                if key in open_incidents and window.brand not in covering:
+                    covering[window.brand] = key
 
     def _decide_brand(self, minute: int, verdict: BrandVerdict) -> None:
         """Open, update or escalate the brand's incident.
