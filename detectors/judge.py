@@ -21,8 +21,8 @@ from dataclasses import dataclass
 from stormwatch.detectors.accounts import AccountProfile
 from stormwatch.detectors.baseline import BrandBaseline, Expectation
 from stormwatch.detectors.crisis import Assessment
-from stormwatch.detectors.monitor import RATE_RATIOS, TOLERANCE, KeyMonitor, ThresholdTable
-from stormwatch.detectors.sequential import PoissonCusum
+from stormwatch.detectors.monitor import TOLERANCE, KeyMonitor, ThresholdTable
+from stormwatch.detectors.volume import VolumeTest
 from stormwatch.windows import KeyWindow, thread_key
 
 NORMAL_TEXTS = 400  # recent normal comments per brand, the background for top terms
@@ -43,6 +43,7 @@ class BrandState:
         "baseline",
         "monitor",
         "volume",
+        "volume_evidence",
         "normal_texts",
         "last_minute",
         "top_thread",
@@ -54,7 +55,8 @@ class BrandState:
     def __init__(self) -> None:
         self.baseline = BrandBaseline()
         self.monitor = KeyMonitor()
-        self.volume = PoissonCusum(RATE_RATIOS)  # volume alone never pages: a driver
+        self.volume = VolumeTest()  # volume alone never pages: a driver
+        self.volume_evidence = 0.0
         self.normal_texts: deque[str] = deque(maxlen=NORMAL_TEXTS)
         self.last_minute = -1
         self.top_thread: str | None = None  # the thread carrying most negatives lately
@@ -178,9 +180,10 @@ class Judge:
                          share=normal.neg_share)  # fmt: skip
             monitor.clip(self.table, lam=lam, dispersion=normal.dispersion,
                          volume=normal.volume_per_min, thread=False)  # fmt: skip
-            expected_volume = max(normal.volume_per_min, 1e-3) * (1.0 + TOLERANCE)
-            state.volume.learn_one({"count": n, "expected": expected_volume,
-                                    "dispersion": state.baseline.volume_dispersion()})  # fmt: skip
+            state.volume_evidence = state.volume.step(
+                n, expected=normal.volume_per_min,
+                dispersion=state.baseline.volume_dispersion(), table=self.table,
+            )  # fmt: skip
             evidence = monitor.evidence(
                 self.table, lam=lam, dispersion=normal.dispersion,
                 volume=normal.volume_per_min, thread=False, share_only=state.warming_up,
@@ -191,14 +194,9 @@ class Judge:
             if window is not None:
                 a = self._assess(monitor, window, minute, normal, lam, thread=False,
                                  warming=state.warming_up, is_open=brand in open_keys,
-                                 volume=self._volume_evidence(state, normal))  # fmt: skip
+                                 volume=state.volume_evidence)  # fmt: skip
             yield BrandVerdict(brand, window, a or _quiet(monitor, lam), dominated, n, neg,
                                evidence)  # fmt: skip
-
-    def _volume_evidence(self, state: BrandState, normal: Expectation) -> float:
-        lam = max(normal.volume_per_min, 1e-3) * (1.0 + TOLERANCE)
-        h = self.table.rate(lam, state.baseline.volume_dispersion(), thread=False)
-        return state.volume.statistic / h
 
     def _assess(
         self,
