@@ -174,8 +174,9 @@ class BrandBaseline:
     def learn_thread_share(self, share: float) -> None:
         self.thread_share.update(share)
 
-    def learn(self, minute: int, *, n: float, neg: float) -> None:
-        """Learns one closed minute that the tests judged normal (winsorised)."""
+    def learn(self, minute: int, *, n: float, neg: float, share: bool = True) -> None:
+        """Learns one closed minute that the tests judged normal (winsorised); with
+        `share=False` the level and rhythm only, not the usual negative share."""
         if self.minutes:
             expected = self.volume(minute)
             n = winsorised(n, expected, 2.0)
@@ -186,9 +187,10 @@ class BrandBaseline:
         slot = (minute // 60) % 24
         self.slots[slot].update(n)
         self.slot_seen[slot] += 1
-        self.neg.update(neg)
-        self.total.update(n)
-        self.comments = min(self.comments + n, 1e9)
+        if share:
+            self.neg.update(neg)
+            self.total.update(n)
+            self.comments = min(self.comments + n, 1e9)
         block = self._block
         block[0] += neg
         block[1] += n

@@ -33,6 +33,8 @@ GUARD_MINUTES_MAX = 1440  # ... and at most this long (a slow swell over a day)
 BRAND_MIN_RATIO = 2.5  # a brand-wide storm runs at least this many times the brand's normal
 KEY_MIN_RATIO = 2.0  # ... and any storm at least twice its key's normal right now
 THREAD_GUARD_MINUTES_MAX = 120
+SHARE_FREEZE = 0.5  # either test this far to its threshold: the usual share stands still
+SHARE_FREEZE_MAX_MINUTES = 1440
 RESET_REASONS = frozenset({"bot_burst", "single_account"})  # evidence explained away
 
 
@@ -44,6 +46,7 @@ class BrandState:
         "monitor",
         "volume",
         "volume_evidence",
+        "share_frozen",
         "normal_texts",
         "last_minute",
         "top_thread",
@@ -57,6 +60,7 @@ class BrandState:
         self.monitor = KeyMonitor()
         self.volume = VolumeTest()  # volume alone never pages: a driver
         self.volume_evidence = 0.0
+        self.share_frozen = 0  # minutes the usual share has stood still
         self.normal_texts: deque[str] = deque(maxlen=NORMAL_TEXTS)
         self.last_minute = -1
         self.top_thread: str | None = None  # the thread carrying most negatives lately
@@ -84,6 +88,8 @@ class BrandVerdict:
     n: int
     neg: int
     evidence: float
+    rate_evidence: float = 0.0
+    share_evidence: float = 0.0
 
 
 class Judge:
@@ -184,10 +190,10 @@ class Judge:
                 n, expected=normal.volume_per_min,
                 dispersion=state.baseline.volume_dispersion(), table=self.table,
             )  # fmt: skip
-            evidence = monitor.evidence(
-                self.table, lam=lam, dispersion=normal.dispersion,
-                volume=normal.volume_per_min, thread=False, share_only=state.warming_up,
-            )  # fmt: skip
+            h_rate = self.table.rate(lam * (1.0 + TOLERANCE), normal.dispersion, thread=False)
+            rate_evidence = monitor.rate.statistic / h_rate
+            share_evidence = monitor.share.statistic / self.table.share(normal.volume_per_min)
+            evidence = share_evidence if state.warming_up else min(rate_evidence, share_evidence)
             excess = monitor.recent_slow() - lam
             dominated = state.top_thread_rate > 0 and state.top_thread_rate >= 0.5 * excess
             a = None
@@ -196,7 +202,7 @@ class Judge:
                                  warming=state.warming_up, is_open=brand in open_keys,
                                  volume=state.volume_evidence)  # fmt: skip
             yield BrandVerdict(brand, window, a or _quiet(monitor, lam), dominated, n, neg,
-                               evidence)  # fmt: skip
+                               evidence, rate_evidence, share_evidence)  # fmt: skip
 
     def _assess(
         self,
@@ -274,7 +280,16 @@ class Judge:
         if disturbed or not quiet:
             baseline.skip(minute)
             return
-        baseline.learn(minute, n=verdict.n, neg=verdict.neg)
+        # The usual share stands still while either test is half-way to its threshold:
+        # a swell over a day would otherwise become its own normal before it alarms. A
+        # lasting change is learned after a day all the same.
+        building = max(verdict.rate_evidence, verdict.share_evidence) >= SHARE_FREEZE
+        if building and state.share_frozen < SHARE_FREEZE_MAX_MINUTES:
+            state.share_frozen += 1
+            baseline.learn(minute, n=verdict.n, neg=verdict.neg, share=False)
+        else:
+            state.share_frozen = 0
+            baseline.learn(minute, n=verdict.n, neg=verdict.neg)
         brand_rate = state.monitor.recent_slow()
         if brand_rate >= 0.1:
             baseline.learn_thread_share(min(1.0, state.top_thread_rate / brand_rate))
