@@ -311,10 +311,21 @@ def evaluate_nab(
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Last line: figures as JSON.")] = False,
     threshold: Annotated[
-        float | None, typer.Option(help="Fixed z threshold (default: tuned per profile).")
+        float | None,
+        typer.Option(
+            help="Fixed evidence threshold in (0, 1], 1 = the test's signal "
+            "(default: NAB's best per profile)."
+        ),
+    ] = None,
+    minutes_per_row: Annotated[
+        int, typer.Option(min=1, help="Closed minutes per NAB row (its count spread over them).")
+    ] = 1,
+    false_alarms_per_month: Annotated[
+        float | None,
+        typer.Option(help="The detector's false-alarm budget (default: the pipeline's)."),
     ] = None,
 ) -> None:
-    """Score the volume detector on NAB data with NAB's rules."""
+    """Score the pipeline's volume test on NAB data with NAB's rules."""
     from stormwatch.evaluation.nab_scoring import evaluate_nab_dir
 
     if directory is not None and not directory.is_dir():
@@ -325,7 +336,13 @@ def evaluate_nab(
             "or omit it for the vendored realTweets"
         )
     try:
-        result = evaluate_nab_dir(directory, console=Console(stderr=as_json), threshold=threshold)
+        result = evaluate_nab_dir(
+            directory,
+            console=Console(stderr=as_json),
+            threshold=threshold,
+            minutes_per_row=minutes_per_row,
+            false_alarms_per_month=false_alarms_per_month,
+        )
     except FileNotFoundError as exc:
         raise _fail(f"{exc}: not a NAB data directory (data/ and labels/)") from None
     if as_json:

@@ -1,31 +1,26 @@
-"""`stormwatch evaluate nab`: the production volume detector, scored with NAB's rules.
+"""`stormwatch evaluate nab`: the pipeline's brand volume test, scored with NAB's rules.
 
 Why NAB: its realTweets files are real Twitter mention counts of companies, the closest
-public labelled data to a brand's comment volume. What runs here is the code path of
-the pipeline's brand key: the seasonal `BrandBaseline` gives the expected volume, the
-`VolumeAnomalyDetector` scores before it learns, and the baseline learns a surging step
-at a reduced weight, exactly as `Pipeline._learn_baselines` does. A NAB row is a 5-minute
-count, so the adapter turns rows into the pipeline's per-minute units (`n_5`, `n_10`,
-`n_30` as the sums of the last 1, 2 and 6 rows).
+public labelled data to a brand's comment volume. NAB has no text, so what it can judge
+is the volume test of a brand (`detectors/volume.py::VolumeTest`: a Poisson CUSUM
+against `BrandBaseline`'s seasonal expectation, restarted after a signal).
 
-Detection is the decision layer on top of the score: the detector's z goes through the
-anomaly likelihood (`VolumeLikelihood`: the average z of the last 30 minutes against the
-Gaussian of the file's own z over the last 30 days), a step alarms when that
-likelihood-z reaches the threshold, and after an alarm the brand stays quiet for a
-refractory period (`REFRACTORY_MINUTES` of event time), because one surge is one alarm,
-not one per 5-minute row. The refractory period depends on the threshold, so NAB's
-threshold optimisation runs over a grid of likelihood-z thresholds, each scored with NAB's rules
-(`stormwatch.evaluation.nab.score_corpus`), one threshold per profile for the whole corpus (tuned
-on the data it scores, which is how the published "re-tuned on realTweets" comparison
-point was made too). The per-row anomaly scores NAB sees are 1 at alarms, 0 elsewhere.
+Nothing here is built for the evaluation: each NAB row (a 5-minute count) is one closed
+minute of one brand, judged and learned by the pipeline's own `Judge`
+(`Judge.judge_brands`, then `Judge.learn`, exactly as `Pipeline._close_minute` calls
+them for a brand with no negative comments and no open incident), built with the
+pipeline's default settings (`Settings().false_alarms_per_month`). The anomaly score
+NAB sees for the row is the test's evidence: its statistic over its threshold, at most
+1 (1 is the test's own signal). NAB's protocol then picks one threshold on that score
+per profile for the whole corpus; the figures at the test's own signal (evidence 1)
+are printed next to them. No parameter of the detector is chosen on NAB's labels.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from collections import deque
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -33,33 +28,21 @@ import numpy as np
 from rich.console import Console
 from rich.table import Table
 
-from stormwatch.detectors.baseline import BrandBaseline
-from stormwatch.detectors.volume import VolumeAnomalyDetector, VolumeLikelihood
+from stormwatch.config import Settings
+from stormwatch.detectors.judge import Judge
 from stormwatch.evaluation import nab
+from stormwatch.windows import Bucket, KeyWindow
 
 __all__ = [
-    "PIPELINE_SURGE_WEIGHT",
     "evaluate_nab_dir",
     "published_reference",
-    "alarms",
-    "run_volume_detector",
-    "unit_score",
+    "volume_evidence",
 ]
 
-#: How much a volume-anomalous step counts for the baseline (Pipeline's VOLUME_SURGE_WEIGHT).
-PIPELINE_SURGE_WEIGHT = 0.05
-ROW_MINUTES = 5  # NAB realTweets rows are 5-minute counts
+BRAND = "nab"  # one NAB file is one brand
 PROFILE_NAMES = tuple(nab.PROFILES)
-REFRACTORY_MINUTES = 24 * 60  # one volume alarm per brand and day
-Z_GRID = tuple(round(2.0 + 0.25 * i, 2) for i in range(41))  # candidate thresholds, 2..12
+SIGNAL = 1.0  # evidence at which the volume test signals
 _SHORT = {"standard": "std", "reward_low_FP_rate": "lowFP", "reward_low_FN_rate": "lowFN"}
-
-
-def unit_score(z: np.ndarray | float) -> np.ndarray:
-    """Robust z-score (>= 0) to a NAB anomaly score in [0, 1): z / (1 + z), monotone, so
-    the threshold optimum is the same as on z itself; 0.8 means z = 4."""
-    arr = np.maximum(np.asarray(z, dtype=np.float64), 0.0)
-    return arr / (1.0 + arr)
 
 
 def _minute_of(stamp: np.datetime64) -> int:
@@ -67,79 +50,53 @@ def _minute_of(stamp: np.datetime64) -> int:
     return int(stamp.astype("datetime64[m]").astype(np.int64))
 
 
-def _features(recent: deque[float], expected_per_row: float) -> dict[str, float]:
-    """The keys of the pipeline's window features that the volume detector reads."""
-    rows = list(recent)
-    return {
-        "n_5": rows[-1],
-        "n_10": sum(rows[-2:]),
-        "n_30": sum(rows[-6:]),
-        "expected_volume_per_min": expected_per_row / ROW_MINUTES,
-    }
-
-
-def _learn_features(x: dict[str, float]) -> dict[str, float]:
-    """`BrandBaseline.learn` also reads negative counts; NAB has none."""
-    return {
-        **x,
-        "neg_10": 0.0,
-        "neg_prev_10": 0.0,
-        "expected_neg_per_min": 0.0,
-        "neg_30": 0.0,
-        "top_thread_share_30": 0.0,
-    }
-
-
-def run_volume_detector(
+def volume_evidence(
     f: nab.NabFile,
-    detector_factory: Callable[[], VolumeAnomalyDetector] | None = None,
+    *,
+    false_alarms_per_month: float | None = None,
+    minutes_per_row: int = 1,
 ) -> np.ndarray:
-    """Decision scores for every row of one file, prequentially: the detector's z (which,
-    as in the pipeline, also sets how much the baseline learns the row) put through the
-    anomaly likelihood, as a z of its own."""
-    baseline = BrandBaseline()
-    detector = (
-        detector_factory() if detector_factory else VolumeAnomalyDetector(step_minutes=ROW_MINUTES)
-    )
-    likelihood = VolumeLikelihood(step_minutes=ROW_MINUTES)
-    recent: deque[float] = deque(maxlen=6)
+    """The volume test's evidence for every row of one file, as the pipeline computes it.
+
+    Each row is `minutes_per_row` closed minutes of one brand (default 1: one row, one
+    step; with 5 its count is spread over the 5 minutes it covers and the row's evidence
+    is the largest of theirs). Each minute goes through `Judge.judge_brands` and is
+    learned by `Judge.learn`. `false_alarms_per_month` defaults to the pipeline's.
+
+    >>> f = nab.NabFile.build("cat/flat.csv", np.arange(0, 400 * 300, 300).astype(
+    ...     "datetime64[s]"), [10.0] * 300 + [60.0] * 100, [])
+    >>> e = volume_evidence(f)
+    >>> float(e[100:300].max()) < 1.0, float(e[300:].max())
+    (True, 1.0)
+    """
+    if minutes_per_row < 1:
+        raise ValueError("minutes_per_row must be >= 1")
+    if false_alarms_per_month is None:
+        false_alarms_per_month = Settings().false_alarms_per_month
+    judge = Judge(false_alarms_per_month=false_alarms_per_month)
+    state = judge.brand_state(BRAND)
+    window: KeyWindow | None = None
+    windows: dict[str, KeyWindow] = {}
+    no_incidents: dict[str, object] = {}
     out = np.zeros(f.n_rows, dtype=np.float64)
+    last = None
     for i, (stamp, value) in enumerate(zip(f.timestamps, f.values, strict=True)):
-        minute = _minute_of(stamp)
-        recent.append(float(value))
-        # The baseline learns per-row counts; its expectation is per row, then per minute.
-        x = _features(recent, baseline.expected(minute).volume_per_min)
-        score = detector.score_one(x)
-        out[i] = likelihood.update(score)
-        weight = 1.0 if score < detector.threshold else PIPELINE_SURGE_WEIGHT
-        baseline.learn(minute, _learn_features(x), float(value), 0, volume_weight=weight)
-        detector.learn_one(x)
+        per_minute, extra = divmod(int(round(value)), minutes_per_row)
+        first = _minute_of(stamp) - (minutes_per_row - 1)
+        evidence = 0.0
+        for j in range(minutes_per_row):
+            minute = first + j if last is None else max(first + j, last + 1)
+            last = minute
+            if window is None:
+                window = windows[BRAND] = KeyWindow(BRAND, BRAND, None, minute)
+            bucket = Bucket()  # the minute's comments, as the windows hold them
+            bucket.n = per_minute + (1 if j < extra else 0)
+            window.open[minute] = bucket
+            for verdict in judge.judge_brands(minute, windows, no_incidents):
+                judge.learn(verdict, minute, disturbed=False)
+            evidence = max(evidence, state.volume_evidence)
+        out[i] = evidence
     return out
-
-
-def alarms(
-    z: np.ndarray,
-    timestamps: np.ndarray,
-    threshold: float,
-    refractory_minutes: float = REFRACTORY_MINUTES,
-) -> np.ndarray:
-    """1.0 where a step alarms: z >= threshold and no alarm in the refractory period."""
-    out = np.zeros(len(z), dtype=np.float64)
-    quiet_until = None
-    gap = np.timedelta64(int(refractory_minutes * 60), "s")
-    for i in np.flatnonzero(z >= threshold):
-        if quiet_until is not None and timestamps[i] < quiet_until:
-            continue
-        out[i] = 1.0
-        quiet_until = timestamps[i] + gap
-    return out
-
-
-def _score_at(
-    raw: Mapping[str, np.ndarray], corpus: Mapping[str, nab.NabFile], z: float, profile: str
-) -> nab.CorpusScore:
-    detections = {name: alarms(raw[name], f.timestamps, z) for name, f in corpus.items()}
-    return nab.score_corpus(detections, corpus, profile, 0.5)
 
 
 def published_reference(directory: Path) -> dict[str, dict[str, float]]:
@@ -178,50 +135,74 @@ def _parse_scoreboard_md(text: str) -> dict[str, dict[str, float]]:
     return out
 
 
+def _detections(result: nab.CorpusScore) -> tuple[int, int, int]:
+    files = result.files.values()
+    detected = sum(1 for fs in files for w in fs.window_rows if w is not None)
+    windows = sum(len(fs.window_rows) for fs in files)
+    return detected, windows, sum(fs.fp for fs in files)
+
+
 def evaluate_nab_dir(
     directory: str | Path | None = None,
     *,
     console: Console,
     threshold: float | None = None,
-    detector_factory: Callable[[], VolumeAnomalyDetector] | None = None,
+    minutes_per_row: int = 1,
+    false_alarms_per_month: float | None = None,
 ) -> dict[str, Any]:
-    """Score the volume detector on every labelled NAB file under `directory` (default:
-    the vendored realTweets corpus, `nab.REALTWEETS_DIR`).
+    """Score the pipeline's volume test on every labelled NAB file under `directory`
+    (default: the vendored realTweets corpus, `nab.REALTWEETS_DIR`).
 
-    `threshold` (the detector's z) fixes the alarm threshold for every profile; None
-    picks the best of `Z_GRID` per profile with NAB's rules. Returns the figures for
-    `--json`: per profile the normalised score, the z threshold, its [0, 1] form and
-    the raw score.
+    `threshold` fixes the evidence threshold for every profile (1.0: the test's own
+    signal); None lets NAB's protocol pick the best one per profile. `minutes_per_row`
+    and `false_alarms_per_month` (default: the pipeline's) are for sweeps. Returns the figures
+    for `--json`: per profile the normalised score, its threshold, the raw score,
+    windows detected and detections outside windows; and the scores at the signal.
     """
     directory = nab.REALTWEETS_DIR if directory is None else Path(directory)
     corpus = nab.load_corpus(directory)
-    raw = {name: run_volume_detector(f, detector_factory) for name, f in corpus.items()}
+    if false_alarms_per_month is None:
+        false_alarms_per_month = Settings().false_alarms_per_month
+    raw = {
+        name: volume_evidence(
+            f, false_alarms_per_month=false_alarms_per_month, minutes_per_row=minutes_per_row
+        )
+        for name, f in corpus.items()
+    }
     figures: dict[str, Any] = {
         "files": len(corpus),
-        "refractory_minutes": REFRACTORY_MINUTES,
+        "minutes_per_row": minutes_per_row,
+        "false_alarms_per_month": false_alarms_per_month,
         "profiles": {},
+        "at_signal": {},
     }
-    results: dict[str, nab.CorpusScore] = {}
-    candidates = Z_GRID if threshold is None else (threshold,)
     for profile in PROFILE_NAMES:
-        best_z, result = candidates[0], _score_at(raw, corpus, candidates[0], profile)
-        for z in candidates[1:]:
-            trial = _score_at(raw, corpus, z, profile)
-            if trial.raw > result.raw:
-                best_z, result = z, trial
-        results[profile] = result
+        if threshold is None:
+            result = nab.optimize_threshold(raw, corpus, profile)
+        else:
+            result = nab.score_corpus(raw, corpus, profile, threshold)
+        detected, windows, outside = _detections(result)
         figures["profiles"][profile] = {
             "score": round(result.normalized, 2),
-            "threshold_z": best_z,
-            "threshold": round(float(unit_score(best_z)), 6),
+            "threshold": round(result.threshold, 6),
             "raw": round(result.raw, 4),
+            "windows_detected": detected,
+            "windows": windows,
+            "detections_outside_windows": outside,
+        }
+        at_signal = nab.score_corpus(raw, corpus, profile, SIGNAL)
+        detected, windows, outside = _detections(at_signal)
+        figures["at_signal"][profile] = {
+            "score": round(at_signal.normalized, 2),
+            "windows_detected": detected,
+            "detections_outside_windows": outside,
         }
     reference = published_reference(directory)
     figures["published"] = {
         name: {p: round(v, 2) for p, v in row.items()} for name, row in reference.items()
     }
     figures["standard"] = figures["profiles"]["standard"]["score"]
-    _print_table(console, figures, reference, results, tuned=threshold is None)
+    _print_table(console, figures, reference, tuned=threshold is None)
     return figures
 
 
@@ -229,30 +210,35 @@ def _print_table(
     console: Console,
     figures: dict[str, Any],
     reference: Mapping[str, Mapping[str, float]],
-    results: Mapping[str, nab.CorpusScore],
     *,
     tuned: bool,
 ) -> None:
-    how = "threshold tuned on this data" if tuned else "fixed threshold"
+    how = "NAB's threshold per profile" if tuned else "fixed threshold"
     table = Table(title=f"NAB score, {figures['files']} files ({how}); null 0, perfect 100")
     table.add_column("detector")
     for profile in PROFILE_NAMES:
         table.add_column(_SHORT[profile], justify="right")
-    table.add_column("z threshold (std)", justify="right")
+    table.add_column("threshold (std)", justify="right")
     ours = figures["profiles"]
     table.add_row(
-        "[bold]stormwatch volume[/bold]",
+        "[bold]stormwatch volume test[/bold]",
         *(f"[bold]{ours[p]['score']:.2f}[/bold]" for p in PROFILE_NAMES),
-        f"{ours['standard']['threshold_z']:.2f}",
+        f"{ours['standard']['threshold']:.3f}",
+    )
+    signal = figures["at_signal"]
+    table.add_row(
+        "stormwatch volume test, at its signal",
+        *(f"{signal[p]['score']:.2f}" for p in PROFILE_NAMES),
+        f"{SIGNAL:.3f}",
     )
     for name, row in reference.items():
         table.add_row(name, *(f"{row[p]:.2f}" for p in PROFILE_NAMES), "")
     console.print(table)
-    std = results["standard"]
-    detected = sum(1 for fs in std.files.values() for w in fs.window_rows if w is not None)
-    windows = sum(len(fs.window_rows) for fs in std.files.values())
-    alarms_out = sum(fs.fp for fs in std.files.values())
+    std, sig = ours["standard"], signal["standard"]
     console.print(
-        f"standard profile: {detected}/{windows} windows detected, {alarms_out} alarms outside "
-        f"windows; refractory {figures['refractory_minutes']} min after each alarm"
+        f"standard profile: {std['windows_detected']}/{std['windows']} windows detected, "
+        f"{std['detections_outside_windows']} detections outside windows; at its signal "
+        f"{sig['windows_detected']}/{std['windows']} and {sig['detections_outside_windows']}. "
+        f"One row = {figures['minutes_per_row']} closed minute(s) of the pipeline's Judge, "
+        f"{figures['false_alarms_per_month']:g} false alarm(s) per brand-month budget."
     )
