@@ -66,6 +66,7 @@ MAX_HOLD_SECONDS = HISTORY_MINUTES * MINUTE  # stream time a held record may wai
 MAX_HELD = 10_000  # records held at once; beyond, the farthest ahead is dead-lettered
 MAX_SOURCES = 64  # distinct platforms tracked; further ones share one unnamed source
 _NEVER = -math.inf
+ANY_SOURCE = object()  # no source lags: any record may close a minute
 
 _SIG_STRIP = re.compile(r"[\W\d_]+", re.UNICODE)
 
@@ -363,6 +364,8 @@ class WindowStore:
         self.beyond_history_count = 0  # late beyond every key's history: counted only
         self.evicted_count = 0
         self._watermark = -math.inf
+        self.holding: object = ANY_SOURCE  # the source the watermark waits for
+        self.holding_idle_at = -math.inf  # newest event time at which it stops waiting
         # Far-ahead records. `admit_below` is the fast test on the hot path.
         self.tolerance = max(lateness, MIN_TOLERANCE)
         self.admit_below = -math.inf  # no stream yet: the first records are held too
@@ -394,9 +397,14 @@ class WindowStore:
         frontier = self.max_event_time
         active_after = frontier - self.source_idle
         low = frontier
-        for newest in self.sources.values():
+        holding: object = ANY_SOURCE
+        for source, newest in self.sources.items():
             if active_after <= newest < low:
                 low = newest
+                holding = source
+        # Until the holding source moves or goes idle, no other record can close a minute.
+        self.holding = holding if len(self.sources) < MAX_SOURCES else ANY_SOURCE
+        self.holding_idle_at = low + self.source_idle
         mark = low - self.lateness
         if mark > self._watermark:
             self._watermark = mark
