@@ -14,7 +14,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
-from stormwatch.alerts.content import build_content
+from stormwatch.alerts.content import build_content, top_accounts, top_threads, top_topics
 from stormwatch.alerts.event import AlertEvent
 from stormwatch.alerts.incidents import Incident, IncidentTracker
 from stormwatch.config import Settings
@@ -109,6 +109,8 @@ class Pipeline:
         self.feedback_memory = FeedbackMemory()
         self.suppressed: list[SuppressedSurge] = []
         self._suppressing: dict[str, SuppressedSurge] = {}
+        # key -> (ratio bar of a surge recognised as dismissed before, last minute seen)
+        self._dismissed_bars: dict[str, tuple[float, int]] = {}
         self._explaining: tuple[KeyWindow, int, Sequence[str]] | None = None
         self._negative_threshold = s.negative_threshold
         self._next_eviction_minute: int | None = None
@@ -397,6 +399,9 @@ class Pipeline:
         surges like it open less (or again normally). False when the key is unknown."""
         for incident in self.tracker.history:
             if incident.key == incident_key:
+                threads = [*incident.threads]
+                if incident.thread_id is not None:
+                    threads.append(incident.thread_id)
                 self.remember_verdict(
                     brand=incident.brand,
                     thread_level=incident.thread_id is not None,
@@ -404,6 +409,7 @@ class Pipeline:
                     terms=incident.terms,
                     label=label,
                     peak_ratio=incident.peak_ratio,
+                    threads=threads or None,
                 )
                 return True
         return False
@@ -417,28 +423,63 @@ class Pipeline:
         terms: Sequence[str],
         label: str,
         peak_ratio: float,
+        platform: str | None = None,
+        accounts: Sequence[str] | None = None,
+        threads: Sequence[str] | None = None,
     ) -> None:
-        """A verdict on an incident of an earlier run (loaded from the incident store)."""
-        signature = SurgeSignature.of(brand, thread_level=thread_level, topics=topics, terms=terms)
+        """A verdict on an incident of an earlier run (loaded from the incident store).
+        `platform`, `accounts` (its top accounts) and `threads` are optional: what is not
+        given is left out when later surges are compared with it."""
+        signature = SurgeSignature.of(
+            brand,
+            thread_level=thread_level,
+            topics=topics,
+            terms=terms,
+            platform=platform,
+            accounts=accounts,
+            threads=threads,
+        )
         self.feedback_memory.record(signature, label, peak_ratio)
 
     def _dismissed(self, window: KeyWindow, minute: int, a: Assessment) -> bool:
-        """Would this surge open, although people dismissed one like it before?"""
+        """Would this surge open, although people dismissed one like it before?
+
+        Recognised once, a surge keeps its bar while it lasts: its topics and terms drift
+        as it grows (other grievances join), and a look-alike must not slip through
+        because, an hour in, it no longer resembles its own beginning."""
         memory = self.feedback_memory
         if not memory.knows(window.brand):
             return False
-        mentions = window.negatives_since(minute, 30)
-        texts = [m.comment.text for m in mentions[:300]]
-        topics = Counter(t for m in mentions for t in m.comment.topics)
-        state = self.brands.get(window.brand)
-        normal = list(state.normal_texts) if state is not None else []
-        signature = SurgeSignature.of(
-            window.brand,
-            thread_level=window.thread_id is not None,
-            topics=[t for t, _ in topics.most_common(4)],
-            terms=distinctive_terms(texts, normal),
-        )
-        return a.ratio < memory.ratio_bar(signature)
+        held = self._dismissed_bars.get(window.key)
+        if held is not None and minute - held[1] <= SUPPRESSED_REARM_MINUTES:
+            bar = held[0]
+        else:
+            mentions = window.negatives_since(minute, 30)
+            texts = [m.comment.text for m in mentions[:300]]
+            state = self.brands.get(window.brand)
+            normal = list(state.normal_texts) if state is not None else []
+            platforms = Counter(m.comment.platform for m in mentions if m.comment.platform)
+            signature = SurgeSignature.of(
+                window.brand,
+                thread_level=window.thread_id is not None,
+                topics=top_topics(mentions),
+                terms=distinctive_terms(texts, normal),
+                platform=platforms.most_common(1)[0][0] if platforms else None,
+                accounts=[x["author_id"] for x in top_accounts(mentions)],
+                threads=[window.thread_id]
+                if window.thread_id
+                else [x["thread_id"] for x in top_threads(mentions)],
+            )
+            bar = memory.ratio_bar(signature)
+        if bar <= 0.0:
+            self._dismissed_bars.pop(window.key, None)
+            return False
+        bars = self._dismissed_bars
+        bars[window.key] = (bar, minute)
+        if len(bars) > 256:  # bounded: forget surges that ended
+            for key in [k for k, (_, m) in bars.items() if minute - m > SUPPRESSED_REARM_MINUTES]:
+                del bars[key]
+        return a.ratio < bar
 
     @staticmethod
     def _decision_time(window: KeyWindow, minute: int) -> float:
