@@ -105,7 +105,8 @@ def test_crisis_score_is_high_in_the_storm() -> None:
     ratio = scenario_run.registry.get_sample_value(
         "stormwatch_brand_surge_ratio", {"brand": "acme"}
     )
-    assert score is not None and score >= 8.0
+    # The score is the evidence of the sequential tests: 1.0 is where both alarm.
+    assert score is not None and score >= 1.0
     assert ratio is not None and ratio >= 3.0
     assert scenario_run.registry.get_sample_value("stormwatch_incidents_open", {
         "brand": "acme", "severity": scenario_run.memory.events[-1].severity

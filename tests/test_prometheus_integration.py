@@ -116,7 +116,7 @@ def test_prometheus_sees_the_ingest_counters_and_the_crisis_score(storm, prometh
     )
     assert scalar(prometheus, "sum(stormwatch_dead_letters_total)") == stats.dead_lettered == 3
     expected = run.registry.get_sample_value("stormwatch_brand_crisis_score", {"brand": "acme"})
-    assert expected is not None and expected >= 8.0
+    assert expected is not None and expected >= 1.0  # evidence: 1.0 = both tests alarm
     got = scalar(prometheus, 'stormwatch_brand_crisis_score{brand="acme"}')
     assert got == pytest.approx(expected, rel=1e-12)
     assert scalar(prometheus, 'sum(stormwatch_incidents_open{brand="acme"})') == 1
