@@ -30,8 +30,9 @@ WARMUP_MINUTES = 60  # a brand's first hour: only the share test, against a prio
 LEARN_BELOW = 1.0  # baselines learn minutes whose evidence stays below the threshold
 GUARD_MINUTES = 30  # the guards look at the negatives of the excursion, at least this long
 GUARD_MINUTES_MAX = 1440  # ... and at most this long (a slow swell over a day)
-BRAND_MIN_RATIO = 2.5  # a brand-wide storm runs at least this many times the brand's normal
+BRAND_MIN_RATIO = 3.0  # a brand-wide storm runs at least this many times the brand's normal
 KEY_MIN_RATIO = 2.0  # ... and any storm at least twice its key's normal right now
+SHARE_MIN_LIFT = 1.5  # ... with a negative share right now at least 1.5x the usual
 THREAD_GUARD_MINUTES_MAX = 120
 SHARE_FREEZE = 0.5  # either test this far to its threshold: the usual share stands still
 SHARE_FREEZE_MAX_MINUTES = 1440
@@ -102,8 +103,9 @@ class Judge:
 
     # -- per comment -------------------------------------------------------------------
 
-    def note(self, brand: str, thread_id: str | None, author: str, minute: int,
-             negative: bool) -> None:  # fmt: skip
+    def note(
+        self, brand: str, thread_id: str | None, author: str, minute: int, negative: bool
+    ) -> None:
         state = self.brands.get(brand)
         if state is None:
             state = self.brands[brand] = BrandState()
@@ -153,10 +155,15 @@ class Judge:
             normal = state.expected(minute)
             share = state.baseline.typical_thread_share()
             lam = normal.neg_per_min * share
-            monitor.step(minute, n=n, lam=lam, dispersion=normal.dispersion,
-                         share=normal.neg_share)  # fmt: skip
-            monitor.clip(self.table, lam=lam, dispersion=normal.dispersion,
-                         volume=normal.volume_per_min, thread=True)  # fmt: skip
+            monitor.step(minute, n=n, lam=lam, dispersion=normal.dispersion, share=normal.neg_share)
+            monitor.clip(
+                self.table,
+                lam=lam,
+                dispersion=normal.dispersion,
+                volume=normal.volume_per_min,
+                share=normal.neg_share,
+                thread=True,
+            )
             rate = monitor.recent_slow()
             if rate > state.top_thread_rate:
                 state.top_thread_rate = rate
@@ -165,8 +172,16 @@ class Judge:
             if monitor.idle and not is_open:
                 del self.threads[key]
                 continue
-            a = self._assess(monitor, window, minute, normal, lam, thread=True,
-                             warming=state.warming_up, is_open=is_open)  # fmt: skip
+            a = self._assess(
+                monitor,
+                window,
+                minute,
+                normal,
+                lam,
+                thread=True,
+                warming=state.warming_up,
+                is_open=is_open,
+            )
             if a is not None:
                 yield window, a
 
@@ -182,27 +197,53 @@ class Judge:
             normal = state.expected(minute)
             lam = normal.neg_per_min
             monitor = state.monitor
-            monitor.step(minute, n=n, lam=lam, dispersion=normal.dispersion,
-                         share=normal.neg_share)  # fmt: skip
-            monitor.clip(self.table, lam=lam, dispersion=normal.dispersion,
-                         volume=normal.volume_per_min, thread=False)  # fmt: skip
+            monitor.step(minute, n=n, lam=lam, dispersion=normal.dispersion, share=normal.neg_share)
+            monitor.clip(
+                self.table,
+                lam=lam,
+                dispersion=normal.dispersion,
+                volume=normal.volume_per_min,
+                share=normal.neg_share,
+                thread=False,
+            )
             state.volume_evidence = state.volume.step(
-                n, expected=normal.volume_per_min,
-                dispersion=state.baseline.volume_dispersion(), table=self.table,
-            )  # fmt: skip
+                n,
+                expected=normal.volume_per_min,
+                dispersion=state.baseline.volume_dispersion(),
+                table=self.table,
+            )
             h_rate = self.table.rate(lam * (1.0 + TOLERANCE), normal.dispersion, thread=False)
             rate_evidence = monitor.rate.statistic / h_rate
-            share_evidence = monitor.share.statistic / self.table.share(normal.volume_per_min)
+            share_evidence = monitor.share.statistic / self.table.share(
+                normal.volume_per_min, normal.neg_share
+            )
             evidence = share_evidence if state.warming_up else min(rate_evidence, share_evidence)
             excess = monitor.recent_slow() - lam
             dominated = state.top_thread_rate > 0 and state.top_thread_rate >= 0.5 * excess
             a = None
             if window is not None:
-                a = self._assess(monitor, window, minute, normal, lam, thread=False,
-                                 warming=state.warming_up, is_open=brand in open_keys,
-                                 volume=state.volume_evidence)  # fmt: skip
-            yield BrandVerdict(brand, window, a or _quiet(monitor, lam), dominated, n, neg,
-                               evidence, rate_evidence, share_evidence)  # fmt: skip
+                a = self._assess(
+                    monitor,
+                    window,
+                    minute,
+                    normal,
+                    lam,
+                    thread=False,
+                    warming=state.warming_up,
+                    is_open=brand in open_keys,
+                    volume=state.volume_evidence,
+                )
+            yield BrandVerdict(
+                brand,
+                window,
+                a or _quiet(monitor, lam),
+                dominated,
+                n,
+                neg,
+                evidence,
+                rate_evidence,
+                share_evidence,
+            )
 
     def _assess(
         self,
@@ -219,7 +260,7 @@ class Judge:
     ) -> Assessment | None:
         table = self.table
         h_rate = table.rate(lam * (1.0 + TOLERANCE), normal.dispersion, thread=thread)
-        h_share = table.share(normal.volume_per_min)
+        h_share = table.share(normal.volume_per_min, normal.neg_share)
         rate_evidence = monitor.rate.statistic / h_rate
         share_evidence = monitor.share.statistic / h_share
         evidence = share_evidence if warming else min(rate_evidence, share_evidence)
@@ -249,9 +290,12 @@ class Judge:
         if candidate and benign is None:
             if recent < KEY_MIN_RATIO * lam:
                 benign = "past_surge"  # the evidence is of minutes ago; nothing runs now
-            elif not thread and recent < BRAND_MIN_RATIO * brand_lam:
+            elif recent < SHARE_MIN_LIFT * normal.neg_share * monitor.recent_volume():
+                benign = "not_negative"  # busy, but no more negative than usual right now
+            elif not thread and monitor.recent_slow() < BRAND_MIN_RATIO * brand_lam:
                 # Day-to-day variation of a brand's talk, not a storm: the tests are sure
-                # the rate is up, but not by enough to matter brand-wide.
+                # the rate is up, but not by enough, over a quarter of an hour, to matter
+                # brand-wide.
                 benign = "small_rise"
         return Assessment(
             score=evidence,
@@ -275,8 +319,9 @@ class Judge:
         minutes only, and its normal sinks until ordinary talk looks like a storm."""
         state = self.brands[verdict.brand]
         baseline = state.baseline
-        quiet = verdict.evidence < LEARN_BELOW or (state.warming_up and not
-                                                    verdict.assessment.alerting)  # fmt: skip
+        quiet = verdict.evidence < LEARN_BELOW or (
+            state.warming_up and not verdict.assessment.alerting
+        )
         if disturbed or not quiet:
             baseline.skip(minute)
             return
@@ -309,5 +354,6 @@ class Judge:
 
 
 def _quiet(monitor: KeyMonitor, lam: float) -> Assessment:
-    return Assessment(0.0, 0.0, monitor.recent_rate() / lam, monitor.recent_rate() / lam,
-                      0.0, 0.0, None, False)  # fmt: skip
+    return Assessment(
+        0.0, 0.0, monitor.recent_rate() / lam, monitor.recent_rate() / lam, 0.0, 0.0, None, False
+    )

@@ -35,6 +35,7 @@ from stormwatch.detectors.sequential import (
     MINUTES_PER_MONTH,
     BinomialCusum,
     PoissonCusum,
+    binomial_cusum_threshold,
     poisson_cusum_threshold,
 )
 
@@ -63,6 +64,7 @@ class ThresholdTable:
             raise ValueError("false_alarms_per_month must be positive")
         self.budget = false_alarms_per_month
         self._cache: dict[tuple[int, int, bool], float] = {}
+        self._share_cache: dict[tuple[int, int], float] = {}
 
     def rate(self, lam: float, dispersion: float, *, thread: bool) -> float:
         b_lam = round(8.0 * math.log10(max(lam, 1e-5)))
@@ -85,16 +87,28 @@ class ThresholdTable:
             self._cache[key] = h
         return h
 
-    def share(self, volume_per_min: float) -> float:
-        """Lorden: a CUSUM on comments alarms falsely at most once per e^h comments."""
-        comments = max(volume_per_min, 1.0 / 1440.0) * MINUTES_PER_MONTH
-        # Threads split the brand's comments between them, so all of a brand's share
-        # tests together see the brand's comments: the bound needs no factor for them.
-        per_alarm = comments / (self.budget / 2.0)
-        return max(2.0, math.log(len(SHARE_ODDS) * per_alarm))
+    def share(self, volume_per_min: float, share: float) -> float:
+        """Share-test threshold for a brand with this volume and usual share: one false
+        alarm per the comments a month brings over half the budget (threads split the
+        brand's comments between them, so all its share tests together see those)."""
+        b_volume = round(8.0 * math.log10(max(volume_per_min, 1.0 / 1440.0)))
+        odds = share / (1.0 - share) * (1.0 + TOLERANCE)
+        b_share = round(100.0 * odds / (1.0 + odds))
+        key = (b_volume, b_share)
+        h = self._share_cache.get(key)
+        if h is None:
+            comments = 10.0 ** (b_volume / 8.0) * MINUTES_PER_MONTH
+            with threadpool_limits(1):
+                h = binomial_cusum_threshold(
+                    min(0.9, max(0.01, b_share / 100.0)),
+                    SHARE_ODDS,
+                    comments_per_alarm=comments / (self.budget / 2.0),
+                )
+            self._share_cache[key] = h
+        return h
 
     def __getstate__(self) -> dict:
-        return {"budget": self.budget, "_cache": {}}
+        return {"budget": self.budget, "_cache": {}, "_share_cache": {}}
 
 
 class KeyMonitor:
@@ -105,13 +119,13 @@ class KeyMonitor:
     >>> for minute in range(60):  # a quiet hour: 10 comments a minute, 1 negative
     ...     m.note_negative(f"a{minute}", minute)
     ...     _ = m.step(minute, n=10, lam=1.0, dispersion=1.0, share=0.1)
-    >>> round(m.evidence(table, lam=1.0, dispersion=1.0, volume=10.0, thread=False), 2)
+    >>> round(m.evidence(table, lam=1.0, dispersion=1.0, volume=10.0, share=0.1, thread=False), 2)
     0.0
     >>> for minute in range(60, 70):  # then 12 negatives a minute from different people
     ...     for i in range(12):
     ...         m.note_negative(f"p{minute}-{i}", minute)
     ...     _ = m.step(minute, n=20, lam=1.0, dispersion=1.0, share=0.1)
-    >>> m.evidence(table, lam=1.0, dispersion=1.0, volume=10.0, thread=False) >= 1.0
+    >>> m.evidence(table, lam=1.0, dispersion=1.0, volume=10.0, share=0.1, thread=False) >= 1.0
     True
     """
 
@@ -184,12 +198,13 @@ class KeyMonitor:
         lam: float,
         dispersion: float,
         volume: float,
+        share: float,
         thread: bool,
         share_only: bool = False,
     ) -> float:
         """Both tests' statistics over their thresholds, the smaller: >= 1 alarms.
         `share_only` while a brand is new and its normal rate is not known yet."""
-        h_share = table.share(volume)
+        h_share = table.share(volume, share)
         share = self.share.statistic / h_share
         if share_only:
             return share
@@ -197,11 +212,11 @@ class KeyMonitor:
         return min(self.rate.statistic / h_rate, share)
 
     def clip(self, table: ThresholdTable, *, lam: float, dispersion: float, volume: float,
-             thread: bool) -> None:  # fmt: skip
+             share: float, thread: bool) -> None:  # fmt: skip
         """Caps both statistics at `CEILING` thresholds, so the memory of a past surge
         fades in bounded time even at a key that expects almost nothing."""
         h_rate = CEILING * table.rate(lam * (1.0 + TOLERANCE), dispersion, thread=thread)
-        h_share = CEILING * table.share(volume)
+        h_share = CEILING * table.share(volume, share)
         self.rate.sums = [min(s, h_rate) for s in self.rate.sums]
         self.share.sums = [min(s, h_share) for s in self.share.sums]
 

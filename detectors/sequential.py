@@ -299,3 +299,55 @@ def poisson_cusum_threshold(
         if hi - lo < 0.1 or abs(math.log(r) - goal) < 0.05:
             break
     return hi
+
+
+def binomial_cusum_arl(h: float, p0: float, odds_ratio: float, grid: int = 100) -> float:
+    """Average run length, in comments, of one share-test design under the null (each
+    comment negative with probability `p0`): the same Markov chain as for counts, with
+    two steps, up by the log-likelihood ratio of a negative, down by that of any other.
+
+    >>> round(binomial_cusum_arl(5.0, 0.1, 8.0), -1)
+    970.0
+    """
+    import numpy as np
+
+    odds0 = p0 / (1.0 - p0)
+    p1 = odds_ratio * odds0 / (1.0 + odds_ratio * odds0)
+    up = math.log(p1 / p0)
+    down = math.log((1.0 - p1) / (1.0 - p0))  # negative
+    delta = h / grid
+    states = np.arange(grid) * delta
+    rows = np.arange(grid)
+    q = np.zeros((grid, grid + 1))
+    for step, p in ((up, p0), (down, 1.0 - p0)):
+        target = np.maximum(states + step, 0.0) / delta
+        low = np.floor(target)
+        frac = target - low
+        low = np.minimum(low.astype(np.int64), grid)
+        high = np.minimum(low + 1, grid)
+        np.add.at(q, (rows, low), p * (1.0 - frac))
+        np.add.at(q, (rows, high), p * frac)
+    arl = np.linalg.solve(np.eye(grid) - q[:, :grid], np.ones(grid))
+    return float(arl[0])
+
+
+def binomial_cusum_threshold(
+    p0: float, odds_ratios: tuple[float, ...], *, comments_per_alarm: float, floor: float = 2.0
+) -> float:
+    """The threshold at which a bank of share designs raises one false alarm per
+    `comments_per_alarm` comments (bisection on the exact run lengths)."""
+    target = 1.0 / comments_per_alarm
+
+    def rate(h: float) -> float:
+        return sum(1.0 / binomial_cusum_arl(h, p0, r) for r in odds_ratios)
+
+    lo, hi = floor, math.log(len(odds_ratios) * comments_per_alarm)  # Lorden suffices
+    if rate(lo) <= target:
+        return lo
+    while hi - lo > 0.1:
+        mid = (lo + hi) / 2.0
+        if rate(mid) > target:
+            lo = mid
+        else:
+            hi = mid
+    return hi
