@@ -1,19 +1,54 @@
-"""The whole pipeline on a seeded scenario: each crisis opens exactly one incident, no
-benign surge opens any, and every input record is accounted for."""
+"""The whole pipeline on generated scenarios: every input record is accounted for, alerts
+follow the contract, and - over ten seeds, never one chosen seed - each crisis of the
+demo opens one incident before its breakout and no benign look-alike opens any.
+
+The contract tests run on the demo as `stormwatch run` shows it (seed 7, three days).
+The statistical tests run the demo's seven events on seeds 1-10, each event in its own
+stream with eight hours of its brand's normal traffic before it (the brand's history
+in the demo is longer, so these are at least as hard) and an hour after it, which keeps
+ten seeds to about a minute on two cores.
+"""
 
 from __future__ import annotations
 
 import statistics
+from dataclasses import replace
 from pathlib import Path
 
 import orjson
 import pytest
 
 from stormwatch.alerts.sinks import JsonlAlertSink, MemoryAlertSink
-from stormwatch.evaluation.demo import demo_scenario
-from stormwatch.evaluation.label_matching import match_labels
+from stormwatch.evaluation.demo import demo_scenario, demo_spec
+from stormwatch.evaluation.scenario import ScenarioSpec, generate
 from stormwatch.ingest.dead_letters import JsonlDeadLetters
 from stormwatch.pipeline import Pipeline
+from tests.seeded_runs import RunResult, replay, run_specs, spread
+
+SEEDS = range(1, 11)
+HISTORY_S = 8 * 3600.0
+TAIL_S = 3600.0
+
+
+def demo_events(seed: int) -> list[ScenarioSpec]:
+    """The demo's events, each in a stream of its own brand (same names, same seed)."""
+    spec = demo_spec(seed)
+    brands = {b.name: b for b in spec.brands}
+    out = []
+    for ev in spec.events:
+        begin = max(0.0, ev.start - HISTORY_S)
+        end = min(spec.duration_s, ev.start + ev.duration_s + TAIL_S)
+        out.append(
+            ScenarioSpec(
+                f"demo-{ev.name}",
+                start=spec.start + begin,
+                duration_s=end - begin,
+                brands=(brands[ev.brand],),
+                events=(replace(ev, start=ev.start - begin),),
+                seed=seed,
+            )
+        )
+    return out
 
 
 @pytest.fixture(scope="module")
@@ -36,6 +71,16 @@ def demo_run(demo, tmp_path_factory):  # type: ignore[no-untyped-def]
     return pipeline, memory, out
 
 
+@pytest.fixture(scope="module")
+def seeded() -> list[RunResult]:
+    return run_specs([s for seed in SEEDS for s in demo_events(seed)])
+
+
+@pytest.fixture(scope="module")
+def seeded_without_threads() -> list[RunResult]:
+    return run_specs([s for seed in SEEDS for s in demo_events(seed)], threads=False)
+
+
 def test_every_record_is_accounted_for(demo, demo_run) -> None:  # type: ignore[no-untyped-def]
     pipeline, _, out = demo_run
     stats = pipeline.stats
@@ -47,25 +92,53 @@ def test_every_record_is_accounted_for(demo, demo_run) -> None:  # type: ignore[
     assert bad[0]["line"] == "{oops" and bad[2]["line_base64"] == "//4="
 
 
-def test_each_crisis_opens_exactly_one_incident_and_benign_surges_none(demo, demo_run) -> None:  # type: ignore[no-untyped-def]
-    pipeline, _, _ = demo_run
-    outcomes, unexplained = match_labels(pipeline.tracker.history, demo.labels)
-    for o in outcomes:
-        if o.label.must_alert:
-            assert len(o.incidents) == 1, (o.label.name, [i.key for i in o.incidents])
-        else:
-            assert not o.incidents, (o.label.name, [i.key for i in o.incidents])
-    assert not unexplained, [i.key for i in unexplained]
+def _by_event(runs: list[RunResult]) -> dict[str, list[tuple[int, int, float | None]]]:
+    """Event name (without brand) -> [(seed, incidents, lead seconds)] over the seeds."""
+    out: dict[str, list[tuple[int, int, float | None]]] = {}
+    for run in runs:
+        for lab in run.labels:
+            out.setdefault(lab.name, []).append((run.seed, lab.incidents, lab.lead_seconds))
+    return out
 
 
-def test_crises_are_caught_before_breakout(demo, demo_run) -> None:  # type: ignore[no-untyped-def]
-    pipeline, _, _ = demo_run
-    outcomes, _ = match_labels(
-        pipeline.tracker.history, demo.labels, lateness=pipeline.settings.lateness_seconds
-    )
-    leads = [o.lead_seconds for o in outcomes if o.label.must_alert and o.label.breakout]
-    assert leads and all(lead is not None and lead > 0 for lead in leads), leads
-    assert statistics.median(leads) >= 10 * 60, leads  # the issue's bar: 10 minutes early
+def _check_seeded(runs: list[RunResult], *, lead_bar_s: float | None) -> None:
+    """Checks every event over the seeds and reports all of them, not the first miss."""
+    must = {lab.name: lab.must_alert for r in runs for lab in r.labels}
+    per_event = _by_event(runs)
+    report = {
+        name: f"caught {sum(n > 0 for _, n, _ in rows)}/{len(rows)}, incidents "
+        f"{[n for _, n, _ in rows]}, lead min/median/max in minutes "
+        f"{spread([lead for _, n, lead in rows if n], 60.0)}"
+        for name, rows in per_event.items()
+    }
+    problems = [f"incidents no label explains: {(r.seed, k)}" for r in runs for k in r.unexplained]
+    for name, rows in per_event.items():
+        if not must[name]:
+            if any(n for _, n, _ in rows):
+                problems.append(f"{name} (benign) opened incidents")
+            continue
+        caught = [n for _, n, _ in rows if n > 0]
+        if len(caught) < 0.9 * len(rows):
+            problems.append(f"{name} caught in fewer than 9 of 10 seeds")
+        if caught and statistics.mean(caught) > 1.2:
+            problems.append(f"{name}: more than 1.2 incidents per caught crisis")
+        if lead_bar_s is not None:
+            leads = [lead for _, n, lead in rows if n > 0 and lead is not None]
+            if sum(lead > 0 for lead in leads) < 0.9 * len(rows):
+                problems.append(f"{name} caught before its breakout in fewer than 9 of 10")
+            if leads and statistics.median(leads) < lead_bar_s:
+                problems.append(f"{name}: median lead under {lead_bar_s / 60:.0f} minutes")
+    table = "\n".join(f"  {name}: {line}" for name, line in report.items())
+    assert not problems, "\n".join(problems) + "\nover seeds 1-10:\n" + table
+
+
+@pytest.mark.slow
+def test_each_crisis_is_caught_once_and_early_and_benign_surges_never(seeded) -> None:  # type: ignore[no-untyped-def]
+    """Over seeds 1-10: every crisis caught in at least 9 of 10 seeds, before its
+    breakout in at least 9, with a median lead of 10 minutes (the issue's bar); at most
+    1.2 incidents per caught crisis; no incident on a launch, a viral post, a bot burst
+    or an angry customer in any seed, and none that no label explains."""
+    _check_seeded(seeded, lead_bar_s=10 * 60)
 
 
 def test_alert_events_follow_the_contract(demo_run) -> None:  # type: ignore[no-untyped-def]
@@ -106,10 +179,11 @@ def test_alert_events_follow_the_contract(demo_run) -> None:  # type: ignore[no-
     assert set(opened) == resolved | still_open
 
 
-def test_replaying_the_same_input_gives_the_same_incidents(demo, demo_run) -> None:  # type: ignore[no-untyped-def]
-    first, _, _ = demo_run
+def test_replaying_the_same_input_gives_the_same_incidents() -> None:
+    scenario = generate(demo_events(7)[3])  # the palm-oil firestorm
+    first = replay(scenario.comments)
     again = Pipeline()
-    lines = [orjson.dumps(c) for c in demo.comments]
+    lines = [orjson.dumps(c) for c in scenario.comments]
     redelivered = 0
     # As after a consumer crash: every chunk is delivered, then its tail once more.
     for start in range(0, len(lines), 1000):
@@ -118,6 +192,7 @@ def test_replaying_the_same_input_gives_the_same_incidents(demo, demo_run) -> No
         again.feed_lines(chunk[-200:])
         redelivered += len(chunk[-200:])
     again.finish()
+    assert first.tracker.history
     assert [i.key for i in again.tracker.history] == [i.key for i in first.tracker.history]
     assert again.stats.duplicates == redelivered
 
@@ -150,16 +225,8 @@ def test_cli_run_on_a_file(tmp_path: Path, demo) -> None:  # type: ignore[no-unt
     assert (tmp_path / "d.jsonl").read_bytes().count(b"\n") == 1
 
 
-def test_streams_without_threads_are_judged_per_brand(demo) -> None:  # type: ignore[no-untyped-def]
+@pytest.mark.slow
+def test_streams_without_threads_are_judged_per_brand(seeded_without_threads) -> None:  # type: ignore[no-untyped-def]
     """Platforms without posts or conversations (mentions) still get every crisis, once,
-    brand-wide, and no benign surge."""
-    pipeline = Pipeline()
-    for c in demo.comments:
-        mention = {k: v for k, v in c.items() if k not in ("thread_id", "parent_id")}
-        pipeline.feed(orjson.dumps(mention))
-    pipeline.finish()
-    assert all(i.thread_id is None for i in pipeline.tracker.history)
-    outcomes, unexplained = match_labels(pipeline.tracker.history, demo.labels)
-    assert not unexplained
-    for o in outcomes:
-        assert len(o.incidents) == (1 if o.label.must_alert else 0), o.label.name
+    brand-wide, and no benign surge: the same bars over seeds 1-10, lead aside."""
+    _check_seeded(seeded_without_threads, lead_bar_s=None)
