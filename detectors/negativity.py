@@ -796,8 +796,12 @@ class MultilingualScorer:
     ) -> None:
         if english is None:
             english = VaderScorer(extra_lexicon=ENGLISH_CRISIS_TERMS)
+        if german is None:
+            german = GermanScorer()
+        self.english = english  # the scorer of each language, for callers that ask
+        self.german = german
         self._english = english.score_tokens
-        self._german = (german if german is not None else GermanScorer()).score_tokens
+        self._german = german.score_tokens
 
     def score(self, text: str, lang: str | None) -> float:
         return self.score_tokens(Tokens(text), lang)

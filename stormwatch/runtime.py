@@ -11,6 +11,7 @@ from rich.console import Console
 from stormwatch.alerts.sinks import ConsoleAlertSink, JsonlAlertSink
 from stormwatch.config import Settings, pseudonym_key
 from stormwatch.detectors.enrich import Enricher
+from stormwatch.detectors.negativity import MultilingualScorer, build_scorer
 from stormwatch.detectors.topics import TopicTagger, load_vocabulary
 from stormwatch.ingest.dead_letters import JsonlDeadLetters
 from stormwatch.ingest.pseudonym import Pseudonymizer
@@ -77,7 +78,7 @@ def build_pipeline(
         settings,
         sinks=sinks,
         dead_letters=JsonlDeadLetters(dead_letter) if dead_letter else None,
-        enricher=Enricher(tagger=tagger),
+        enricher=Enricher(negativity_scorer(settings), tagger=tagger),
         playbook_for=playbook_for,
         pseudonymize=pseudonymize,
         observer=observer,
@@ -85,6 +86,13 @@ def build_pipeline(
     if settings.database_url:
         load_verdicts(pipeline, settings.database_url)
     return pipeline
+
+
+def negativity_scorer(settings: Settings) -> MultilingualScorer:
+    """The negativity backends the settings choose per language (`negativity_en`,
+    `negativity_de`, `negativity_model`): what `run`, `serve` and `worker` enrich with."""
+    model = Path(settings.negativity_model) if settings.negativity_model else None
+    return build_scorer({"en": settings.negativity_en, "de": settings.negativity_de}, model)
 
 
 def _delivery_sinks(

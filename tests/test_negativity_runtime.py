@@ -1,0 +1,30 @@
+"""The negativity settings reach every runtime; the default backends; brand feedback."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from stormwatch.config import Settings
+from stormwatch.detectors.negativity import GermanScorer, ModelScorer, VaderScorer
+from stormwatch.runtime import build_pipeline
+
+
+def test_run_serve_and_worker_enrich_with_the_configured_backends() -> None:
+    # `run` and `serve` build their pipeline here; a worker copies this one's enricher.
+    settings = replace(Settings(), negativity_en="lexicon", negativity_de="model")
+    scorer = build_pipeline(settings, env={}).enricher.scorer
+    assert isinstance(scorer.english, VaderScorer)
+    assert isinstance(scorer.german, ModelScorer)
+    settings = replace(Settings(), negativity_en="model", negativity_de="lexicon")
+    scorer = build_pipeline(settings, env={}).enricher.scorer
+    assert isinstance(scorer.english, ModelScorer)
+    assert isinstance(scorer.german, GermanScorer)
+
+
+def test_the_worker_factory_shares_the_configured_enricher() -> None:
+    from stormwatch.kafka.worker import VerdictLoadingFactory
+
+    settings = replace(Settings(), negativity_en="lexicon", negativity_de="model")
+    factory = VerdictLoadingFactory(settings)
+    pipeline = factory([], None)  # type: ignore[arg-type]
+    assert isinstance(pipeline.enricher.scorer.german, ModelScorer)
