@@ -18,6 +18,8 @@ from stormwatch.model import Comment, DeadLetter
 MAX_RECORD_BYTES = 64 * 1024
 MAX_TEXT_CHARS = 20_000
 MAX_FIELD_CHARS = 512
+# The largest follower count accepted (the largest accounts have a few hundred million).
+MAX_FOLLOWERS = 10**12
 # Event times outside this range are data errors (milliseconds sent as seconds, zero dates).
 MIN_EVENT_TIME = datetime(2000, 1, 1, tzinfo=UTC).timestamp()
 MAX_EVENT_TIME = datetime(2100, 1, 1, tzinfo=UTC).timestamp()
@@ -42,6 +44,13 @@ _KNOWN = frozenset(
     )
 )
 _OPTIONAL_TEXT = ("thread_id", "parent_id", "platform", "author_id", "lang")
+
+
+def _dumps(obj: object) -> bytes:
+    try:
+        return orjson.dumps(obj)
+    except TypeError:  # integers past 64 bits, keys that are not strings
+        return repr(obj).encode("utf-8", "replace")
 
 
 class _Reject(Exception):
@@ -142,7 +151,9 @@ class Decoder:
         try:
             return self._from_object(obj)
         except _Reject as reject:
-            return DeadLetter(raw or orjson.dumps(obj), reject.reason, reject.detail, source)
+            return DeadLetter(raw or _dumps(obj), reject.reason, reject.detail, source)
+        except Exception as exc:  # noqa: BLE001 - as in `decode`
+            return DeadLetter(raw or _dumps(obj), "decode_error", f"{type(exc).__name__}", source)
 
     def _decode(self, raw: bytes) -> Comment:
         if len(raw) > self.max_record_bytes:
@@ -196,12 +207,19 @@ class Decoder:
             raise _Reject("wrong_type", "field 'brand' must be a non-empty short string")
         followers = get("author_followers")
         if followers is not None and type(followers) is not int:
-            if type(followers) is float and math.isfinite(followers):
-                followers = int(followers)
-            else:
-                followers = None
-        if followers is not None and followers < 0:
-            followers = None
+            # A whole number sent as a float is truncated; a string or other type is a
+            # mistyped optional field: dropped, not the comment.
+            followers = followers if type(followers) is float else None
+        if followers is not None and not 0 <= followers <= MAX_FOLLOWERS:
+            # Not a count any account has (NaN and infinities fail this too): a broken
+            # producer. Clamping would invent a reach; past 2^63 no store or JSON
+            # encoder downstream could even hold it.
+            raise _Reject(
+                "out_of_range",
+                f"author_followers {followers!r} is not a count from 0 to {MAX_FOLLOWERS:.0e}",
+            )
+        if followers is not None and type(followers) is float:
+            followers = int(followers)
         # Optional text fields: strings pass as they are (the common case); anything
         # else goes through the lenient conversion.
         thread_id = get("thread_id")

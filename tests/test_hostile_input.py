@@ -1,0 +1,169 @@
+"""Hostile input (issue 11): numbers out of range, records that break processing,
+oversized and unknown fields. Each case runs where the defect showed: the pipeline, the
+`stormwatch run` command as a subprocess, or the file source."""
+
+from __future__ import annotations
+
+import functools
+import os
+import random
+import subprocess
+import sys
+from pathlib import Path
+
+import orjson
+import pytest
+
+from stormwatch.ingest.decode import Decoder
+from stormwatch.model import Comment, DeadLetter
+from stormwatch.pipeline import Pipeline
+
+T0 = 1_772_438_400.0  # 2026-03-02T08:00:00Z
+MINUTE = 60.0
+ANGRY = [
+    "absolutely terrible service, I hate this",
+    "worst company ever, shameful and awful",
+    "you lied to us, disgusting behaviour",
+    "I am furious, this is horrible",
+    "pathetic, angry and disappointed",
+]
+CALM = ["love the new colours", "where can I buy this?", "great post, thanks", "looks nice"]
+
+
+@functools.cache
+def storm_rows() -> tuple[dict[str, object], ...]:
+    """Three hours of calm talk about acme, then 40 minutes of a growing angry crowd on
+    one post: enough to open an incident whose samples carry the storm's comments."""
+    rng = random.Random(11)
+    rows: list[dict[str, object]] = []
+    for m in range(180):
+        for _ in range(10):
+            rows.append(
+                {
+                    "id": f"calm-{len(rows)}",
+                    "text": rng.choice(CALM),
+                    "created_at": T0 + m * MINUTE + rng.uniform(0, MINUTE),
+                    "brand": "acme",
+                    "thread_id": f"p{rng.randrange(6)}",
+                    "author_id": f"u{rng.randrange(400)}",
+                }
+            )
+    for m in range(40):
+        for k in range(2 + m):
+            rows.append(
+                {
+                    "id": f"storm-{m}-{k}",
+                    "text": f"{rng.choice(ANGRY)} {rng.choice(ANGRY)}",
+                    "created_at": T0 + (150 + m) * MINUTE + rng.uniform(0, MINUTE),
+                    "brand": "acme",
+                    "thread_id": "launch-post",
+                    "author_id": f"angry-{m}-{k}",
+                    "author_followers": 1000,
+                }
+            )
+    rows.sort(key=lambda r: r["created_at"])  # type: ignore[arg-type, return-value]
+    return tuple(rows)
+
+
+def storm_lines(**storm_fields: object) -> list[bytes]:
+    """The storm, with `storm_fields` set on every storm comment."""
+    out = []
+    for row in storm_rows():
+        if str(row["id"]).startswith("storm-"):
+            row = {**row, **storm_fields}
+        out.append(orjson.dumps(row))
+    return out
+
+
+class Events:
+    def __init__(self) -> None:
+        self.events: list[dict] = []
+
+    def emit(self, event) -> None:  # type: ignore[no-untyped-def]
+        # What the JSONL sink and the store do with an event.
+        self.events.append(orjson.loads(orjson.dumps(event.to_json_dict())))
+
+    def close(self) -> None:
+        pass
+
+
+def stormwatch(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "COLUMNS": "80"}
+    for name in [n for n in env if n.startswith("STORMWATCH_")]:
+        del env[name]
+    return subprocess.run(
+        [sys.executable, "-m", "stormwatch.cli", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+# -- 1. numbers -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["1e20", "9223372036854775808", "18446744073709551621", "-1", "-1e20", "1e13", "1e308"],
+)
+def test_followers_out_of_range_are_dead_lettered(value: str) -> None:
+    raw = b'{"id": "1", "text": "hi", "created_at": 1772438400, "brand": "acme", '
+    raw += b'"author_followers": ' + value.encode() + b"}"
+    out = Decoder(clock=lambda: T0).decode(raw)
+    assert isinstance(out, DeadLetter) and out.reason == "out_of_range", out
+
+
+@pytest.mark.parametrize("value", [float("nan"), float("inf"), float("-inf")])
+def test_non_finite_followers_from_parsed_bodies_are_dead_lettered(value: float) -> None:
+    obj = {"id": "1", "text": "hi", "created_at": T0, "brand": "acme", "author_followers": value}
+    out = Decoder(clock=lambda: T0).decode_object(obj, raw=b"{}")
+    assert isinstance(out, DeadLetter) and out.reason == "out_of_range", out
+
+
+def test_followers_in_range_pass() -> None:
+    decoder = Decoder(clock=lambda: T0)
+    for value, expected in ((0, 0), (5000, 5000), (12.7, 12), (10**12, 10**12)):
+        raw = orjson.dumps(
+            {"id": "1", "text": "hi", "created_at": T0, "brand": "a", "author_followers": value}
+        )
+        out = decoder.decode(raw)
+        assert isinstance(out, Comment) and out.author_followers == expected
+
+
+def test_pipeline_with_huge_followers_emits_serialisable_alerts() -> None:
+    sink = Events()
+    pipeline = Pipeline(sinks=[sink], decoder=Decoder(clock=lambda: T0 + 86400))
+    lines = storm_lines()
+    poisoned = {i for i, line in enumerate(lines) if b"storm-" in line and i % 3 == 0}
+    for i in poisoned:
+        row = orjson.loads(lines[i])
+        row["author_followers"] = 1e20
+        lines[i] = orjson.dumps(row)
+    pipeline.feed_lines(lines, "storm")
+    stats = pipeline.finish()
+    assert stats.read == stats.processed + stats.dead_lettered + stats.held
+    assert stats.dead_letter_reasons["out_of_range"] == len(poisoned)
+    assert any(e["event"] == "opened" for e in sink.events)
+
+
+def test_run_with_huge_followers_does_not_crash(tmp_path: Path) -> None:
+    lines = storm_lines(author_followers=1e20)
+    (tmp_path / "in.jsonl").write_bytes(b"\n".join(lines) + b"\n")
+    result = stormwatch(
+        "run",
+        "in.jsonl",
+        "--alerts-jsonl",
+        "alerts.jsonl",
+        "--dead-letter",
+        "dead.jsonl",
+        "--db",
+        f"sqlite:///{tmp_path / 'store.sqlite3'}",
+        cwd=tmp_path,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "Traceback" not in result.stderr
+    dead = [orjson.loads(x) for x in (tmp_path / "dead.jsonl").read_bytes().splitlines()]
+    storm = sum(1 for line in lines if b"storm-" in line)
+    assert len(dead) == storm and {d["reason"] for d in dead} == {"out_of_range"}
