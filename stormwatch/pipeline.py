@@ -8,11 +8,14 @@ watermark closes a minute, per key.
 
 from __future__ import annotations
 
+import logging
 import math
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+
+import orjson
 
 from stormwatch.alerts.content import build_content, top_accounts, top_threads, top_topics
 from stormwatch.alerts.event import AlertEvent
@@ -28,6 +31,8 @@ from stormwatch.ingest.decode import Decoder
 from stormwatch.model import Comment, DeadLetter
 from stormwatch.ports import AlertSink, DeadLetterSink, PipelineObserver, PlaybookMatcher
 from stormwatch.windows import ANY_SOURCE, MINUTE, KeyWindow, WindowStore
+
+log = logging.getLogger(__name__)
 
 BRAND_STATE_IDLE_MINUTES = 7 * 1440  # a brand's baseline outlives a quiet week, no more
 HISTORY_LIMIT = 1000  # incidents and left-alone surges kept for the run's report
@@ -115,6 +120,7 @@ class Pipeline:
         self._negative_threshold = s.negative_threshold
         self._next_eviction_minute: int | None = None
         self._close_at = -math.inf  # event time at which the next minute can close
+        self._errors_logged: set[tuple[str, str, int]] = set()  # processing errors seen
 
     # -- per comment ---------------------------------------------------------------
 
@@ -156,39 +162,52 @@ class Pipeline:
             return
         # Far ahead of the stream's event time (a wrong clock, or a jump not yet
         # confirmed): held by the window store, so it cannot move the watermark.
-        if c.created_at > windows.admit_below and not windows.admit(c, raw, source):
+        try:
+            held = c.created_at > windows.admit_below and not windows.admit(c, raw, source)
+        except Exception as exc:  # noqa: BLE001 - one record must not stop the run
+            self._processing_error(c, raw, source, exc)
+            return
+        if held:
             self.stats.held += 1
         else:
-            self._process(c)
+            self._process(c, raw, source)
         if windows.hold_ready:
             self._drain_held()
 
-    def _process(self, c: Comment) -> None:
+    def _process(self, c: Comment, raw: bytes = b"", source: str = "") -> None:
         stats = self.stats
+        windows = self.windows
+        try:
+            # Everything that can fail on the record's content comes before the first
+            # change of state, so a record that fails leaves no trace but its dead letter.
+            author_id = c.author_id
+            if self.pseudonymize is not None and author_id is not None:
+                author_id = self.pseudonymize(author_id)
+            lang, negativity, topics = self.enricher.enrich(c.text, c.lang)
+            negative = negativity >= self._negative_threshold
+            c.author_id = author_id
+            c.lang = lang
+            c.negativity = negativity
+            c.topics = topics
+            self.judge.note(
+                c.brand, c.thread_id, author_id or c.id, int(c.created_at // MINUTE), negative
+            )
+            late = windows.add(c, negative)
+        except Exception as exc:  # noqa: BLE001 - one record must not stop the run
+            self._processing_error(c, raw, source, exc)
+            return
         stats.processed += 1
         # Remembered by arrival (the stream's newest minute), not by its own event time, so
         # a late comment is not forgotten at once and a redelivery of it still dedupes.
-        windows = self.windows
         self.seen_ids[c.id] = int(max(c.created_at, windows.max_event_time) // MINUTE)
-        if self.pseudonymize is not None and c.author_id is not None:
-            c.author_id = self.pseudonymize(c.author_id)
-        lang, negativity, topics = self.enricher.enrich(c.text, c.lang)
-        c.lang = lang
-        c.negativity = negativity
-        c.topics = topics
         languages = stats.languages
         languages[lang] = languages.get(lang, 0) + 1
-        negative = negativity >= self._negative_threshold
         if negative:
             stats.negative += 1
         else:
             state = self.brands.get(c.brand)
             if state is not None and c.brand not in self.tracker.open:
                 state.normal_texts.append(c.text)
-        self.judge.note(
-            c.brand, c.thread_id, c.author_id or c.id, int(c.created_at // MINUTE), negative
-        )
-        late = windows.add(c, negative)
         if late:
             stats.late += 1
         if self.observer is not None:
@@ -199,6 +218,35 @@ class Pipeline:
             or windows.max_event_time >= windows.holding_idle_at
         ):
             self._close_ready()
+
+    def _processing_error(self, c: Comment, raw: bytes, source: str, exc: Exception) -> None:
+        """A record that failed in processing: dead-lettered as `processing_error`, the
+        traceback logged once per distinct error (type and the line that raised), the
+        run goes on. A redelivery is tried again: its id is not remembered."""
+        tb = exc.__traceback__
+        while tb is not None and tb.tb_next is not None:
+            tb = tb.tb_next
+        where = (tb.tb_frame.f_code.co_filename, tb.tb_lineno) if tb is not None else ("", 0)
+        signature = (type(exc).__name__, *where)
+        logged = self._errors_logged
+        if signature not in logged:
+            if len(logged) < 1000:
+                logged.add(signature)
+            log.error(
+                "record %s (%s) failed in processing and was dead-lettered; further records "
+                "failing the same way are dead-lettered without a traceback",
+                c.id[:80],
+                source or "no source",
+                exc_info=exc,
+            )
+        if not raw:
+            try:
+                raw = orjson.dumps(c)
+            except TypeError:
+                raw = repr(c).encode("utf-8", "replace")
+        self.dead_letter(
+            DeadLetter(raw, "processing_error", f"{type(exc).__name__}: {exc}"[:300], source)
+        )
 
     def _close_ready(self) -> None:
         """Close the minutes the watermark has passed. Only a comment at or after

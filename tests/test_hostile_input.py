@@ -167,3 +167,48 @@ def test_run_with_huge_followers_does_not_crash(tmp_path: Path) -> None:
     dead = [orjson.loads(x) for x in (tmp_path / "dead.jsonl").read_bytes().splitlines()]
     storm = sum(1 for line in lines if b"storm-" in line)
     assert len(dead) == storm and {d["reason"] for d in dead} == {"out_of_range"}
+
+
+# -- 2. a record that fails in processing -------------------------------------------
+
+
+class PoisonEnricher:
+    """The real enricher, except that it raises on one text (a bug a record can hit)."""
+
+    def __init__(self, inner, poison: str) -> None:  # type: ignore[no-untyped-def]
+        self.inner = inner
+        self.poison = poison
+
+    def enrich(self, text: str, lang_hint: str | None):  # type: ignore[no-untyped-def]
+        if text == self.poison:
+            raise ZeroDivisionError("poisoned text")
+        return self.inner.enrich(text, lang_hint)
+
+
+def test_pipeline_dead_letters_a_poison_record_and_moves_on(caplog) -> None:  # type: ignore[no-untyped-def]
+    from stormwatch.detectors.enrich import Enricher
+
+    poison = "this text breaks enrichment"
+    lines = storm_lines()
+    poisoned = list(range(5, len(lines), 400))
+    for i in poisoned:
+        row = orjson.loads(lines[i])
+        row["text"] = poison
+        lines[i] = orjson.dumps(row)
+    sink = Events()
+    pipeline = Pipeline(
+        sinks=[sink],
+        enricher=PoisonEnricher(Enricher(), poison),  # type: ignore[arg-type]
+        decoder=Decoder(clock=lambda: T0 + 86400),
+    )
+    with caplog.at_level("ERROR", logger="stormwatch.pipeline"):
+        pipeline.feed_lines(lines, "storm")
+        stats = pipeline.finish()
+    assert stats.read == len(lines)
+    assert stats.read == stats.processed + stats.dead_lettered + stats.held
+    assert stats.dead_letter_reasons == {"processing_error": len(poisoned)}
+    assert any(e["event"] == "opened" for e in sink.events)  # it went on to the storm
+    tracebacks = [r for r in caplog.records if r.exc_info]
+    assert len(tracebacks) == 1 and "ZeroDivisionError" in caplog.text
+    # A failed record is not remembered: a redelivery is tried again.
+    assert orjson.loads(lines[poisoned[0]])["id"] not in pipeline.seen_ids

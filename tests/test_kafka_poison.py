@@ -1,0 +1,64 @@
+"""A record that fails in processing does not stop a Kafka worker (issue 11): it goes to
+the dead-letter topic as `processing_error` and the worker moves on to the next one."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import orjson
+import pytest
+
+from stormwatch.alerts.store import IncidentStore
+from stormwatch.config import Settings
+from stormwatch.kafka.settings import KafkaSettings
+from stormwatch.kafka.worker import Worker, pipeline_factory
+from tests.kafka_harness import HEARTBEAT_MS, SESSION_TIMEOUT_MS, Broker, consume_all
+from tests.test_hostile_input import PoisonEnricher, storm_rows
+
+pytest_plugins = ("tests.kafka_harness", "tests.postgres_harness")
+
+pytestmark = pytest.mark.integration
+
+POISON = "this text breaks enrichment"
+
+
+def test_worker_dead_letters_a_poison_record_and_moves_on(
+    kafka_broker: Broker,
+    create_topic: Callable[..., str],
+    producer,  # type: ignore[no-untyped-def]
+    unique: Callable[[str], str],
+    pg_url: str,
+) -> None:
+    topic = create_topic(unique("comments"), partitions=1)
+    rows = list(storm_rows()[:600])
+    rows[100] = {**rows[100], "text": POISON}
+    rows[400] = {**rows[400], "text": POISON}
+    for row in rows:
+        producer.send(topic, key=b"acme", value=orjson.dumps(row))
+    producer.flush()
+    kafka = KafkaSettings(
+        bootstrap=kafka_broker.bootstrap,
+        topic=topic,
+        group=unique("group"),
+        alerts_topic=f"{topic}-alerts",
+        checkpoint_seconds=1.0,
+        session_timeout_ms=SESSION_TIMEOUT_MS,
+        heartbeat_interval_ms=HEARTBEAT_MS,
+    )
+    factory = pipeline_factory(Settings(database_url=pg_url))
+
+    def new_pipeline(sinks, dead_letters):  # type: ignore[no-untyped-def]
+        pipeline = factory(sinks, dead_letters)
+        pipeline.enricher = PoisonEnricher(pipeline.enricher, POISON)
+        return pipeline
+
+    with IncidentStore.open(pg_url) as store:
+        worker = Worker(kafka, store=store, new_pipeline=new_pipeline)
+        summary = worker.run(stop_when_idle=2.0)
+    stats = summary.partitions[0]
+    assert (stats.read, stats.processed, stats.dead_lettered) == (600, 598, 2)
+    dead = consume_all(kafka_broker, f"{topic}-dlq", expect=2)
+    assert [r.headers["reason"] for r in dead] == [b"processing_error"] * 2
+    assert sorted(orjson.loads(r.value)["id"] for r in dead) == sorted(
+        (rows[100]["id"], rows[400]["id"])
+    )
