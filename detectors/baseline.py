@@ -67,6 +67,14 @@ class DecayingMean:
     def get(self, default: float = 0.0) -> float:
         return self.weighted / self.weight if self.weight > 1e-12 else default
 
+    def update_zeros(self, steps: int) -> None:
+        """`steps` updates with 0.0 at once (equal to them within rounding)."""
+        log_decay = math.log(self.decay)
+        factor = math.exp(steps * log_decay)
+        self.weighted *= factor
+        # 1 + d + ... + d^(steps-1), without the cancellation of 1 - d near d = 1.
+        self.weight = self.weight * factor + math.expm1(steps * log_decay) / math.expm1(log_decay)
+
 
 def winsorised(count: float, expected: float, dispersion: float = 1.0) -> float:
     """`count`, clipped at `WINSOR_Z` quasi-Poisson standard deviations above `expected`.
@@ -179,7 +187,7 @@ class BrandBaseline:
         `share=False` the level and rhythm only, not the usual negative share."""
         if self.minutes:
             expected = self.volume(minute)
-            n = winsorised(n, expected, 2.0)
+            n = winsorised(n, expected, self.volume_dispersion())
             neg = winsorised(neg, expected * self.share(), self.current_dispersion())
             neg = min(neg, n)
         self.minutes += 1
@@ -191,6 +199,34 @@ class BrandBaseline:
             self.neg.update(neg)
             self.total.update(n)
             self.comments = min(self.comments + n, 1e9)
+        self._block_step(neg, n)
+
+    def learn_quiet(self, minute: int, minutes: int) -> None:
+        """`minutes` minutes without a comment from `minute` on, learned at once (an idle
+        brand catching up): what `learn(m, n=0, neg=0)` does for each of them."""
+        if minutes <= 0:
+            return
+        self.minutes += minutes
+        self.level.update_zeros(minutes)
+        for slot, count in enumerate(_slot_counts(minute, minutes)):
+            if count:
+                self.slots[slot].update_zeros(count)
+                self.slot_seen[slot] += count
+        self.neg.update_zeros(minutes)
+        self.total.update_zeros(minutes)
+        # Two block ends pair what was counted before with zero blocks; after them every
+        # block is zero and pairs with zero (mean below 1: nothing learned).
+        stepped = min(minutes, 2 * DISPERSION_BLOCK)
+        for _ in range(stepped):
+            self._block_step(0, 0)
+        rest = minutes - stepped
+        if rest:
+            block = self._block
+            ends, block[2] = divmod(block[2] + rest, DISPERSION_BLOCK)
+            if ends:
+                self._previous_block = (0.0, 0.0)
+
+    def _block_step(self, neg: float, n: float) -> None:
         block = self._block
         block[0] += neg
         block[1] += n
@@ -216,3 +252,15 @@ class BrandBaseline:
         storm's minutes never pair with normal ones."""
         self._block = [0.0, 0.0, 0]
         self._previous_block = None
+
+
+def _slot_counts(first: int, minutes: int) -> list[int]:
+    """How many of the minutes `first`, ..., `first + minutes - 1` fall in each hour slot."""
+    days, rest = divmod(minutes, MINUTES_PER_DAY)
+    counts = [60 * days] * 24
+    m, end = first, first + rest
+    while m < end:
+        nxt = min(end, (m // 60 + 1) * 60)
+        counts[(m // 60) % 24] += nxt - m
+        m = nxt
+    return counts

@@ -8,16 +8,19 @@ or a launch looks like. It explains (a driver in alerts), and it names the surge
 the share test rightly leaves alone, for the run report. `stormwatch evaluate nab`
 scores exactly this test on NAB's realTweets.
 
-After it crosses its threshold it restarts (Page's CUSUM after a signal): the surge is
-reported once, and a second surge must build its own evidence.
+It signals once per surge: at the crossing it answers 1.0, then stays silent (0.0) until
+its statistic has fallen back under half the threshold, so a launch or a level shift
+that lasts hours is one signal, not one a minute. The statistic itself stops at twice
+the threshold, so a past surge fades in bounded time.
 """
 
 from __future__ import annotations
 
-from stormwatch.detectors.monitor import RATE_RATIOS, TOLERANCE, ThresholdTable
+from stormwatch.detectors.monitor import CEILING, RATE_RATIOS, TOLERANCE, ThresholdTable
 from stormwatch.detectors.sequential import PoissonCusum
 
 MIN_VOLUME = 1e-3  # comments per step: the expectation of a brand that says nothing
+REARM = 0.5  # after a signal, silent until the statistic is back under half the threshold
 
 
 class VolumeTest:
@@ -27,23 +30,32 @@ class VolumeTest:
     [0.0, 0.0, 0.0]
     >>> [round(t.step(n, expected=10.0, dispersion=1.0, table=table), 2) for n in (30, 45)]
     [0.8, 1.0]
-    >>> t.statistic  # restarted after the signal
+    >>> t.step(45, expected=10.0, dispersion=1.0, table=table)  # the same surge: silent
     0.0
     """
 
-    __slots__ = ("cusum",)
+    __slots__ = ("cusum", "armed")
 
     def __init__(self) -> None:
         self.cusum = PoissonCusum(RATE_RATIOS)
+        self.armed = True
 
     def step(self, n: float, *, expected: float, dispersion: float, table: ThresholdTable) -> float:
-        """Learns one step; returns its evidence (statistic over threshold, at most 1)."""
+        """Learns one step; returns its evidence (statistic over threshold), 1.0 at the
+        signal, 0.0 while the surge it signalled lasts."""
         lam = max(expected, MIN_VOLUME) * (1.0 + TOLERANCE)
-        self.cusum.learn_one({"count": n, "expected": lam, "dispersion": dispersion})
+        cusum = self.cusum
+        cusum.learn_one({"count": n, "expected": lam, "dispersion": dispersion})
         h = table.rate(lam, dispersion, thread=False)
-        evidence = self.cusum.statistic / h
+        if cusum.statistic > CEILING * h:
+            cusum.sums = [min(s, CEILING * h) for s in cusum.sums]
+        evidence = cusum.statistic / h
+        if not self.armed:
+            if evidence < REARM:
+                self.armed = True
+            return 0.0
         if evidence >= 1.0:
-            self.cusum.reset()
+            self.armed = False
             return 1.0
         return evidence
 
