@@ -28,3 +28,20 @@ def test_the_worker_factory_shares_the_configured_enricher() -> None:
     factory = VerdictLoadingFactory(settings)
     pipeline = factory([], None)  # type: ignore[arg-type]
     assert isinstance(pipeline.enricher.scorer.german, ModelScorer)
+
+
+def test_plain_brand_questions_are_not_negative_but_complaints_are() -> None:
+    from stormwatch.detectors.negativity import build_scorer
+
+    scorer = build_scorer({"en": "model", "de": "model"})
+    for question in (
+        "Wie lange dauert der Versand?",
+        "Gibt es das auch in Blau?",
+        "Habt ihr am Sonntag geöffnet?",
+        "Ist das Produkt vegan?",
+        "Gibt es einen Gutschein?",
+    ):
+        assert scorer.score(question, "de") < 0.5, question
+    assert scorer.score("Is this available in blue?", "en") < 0.5
+    assert scorer.score("Warum ist meine Bestellung noch nicht da?", "de") >= 0.5
+    assert scorer.score("Der Kundenservice ist eine Katastrophe", "de") >= 0.5
