@@ -16,6 +16,8 @@ import orjson
 from stormwatch.model import Comment, DeadLetter
 
 MAX_RECORD_BYTES = 64 * 1024
+# A dead letter keeps at most this much of a record (the original size is recorded).
+DEAD_LETTER_BYTES = 4096
 MAX_TEXT_CHARS = 20_000
 MAX_FIELD_CHARS = 512
 # The largest follower count accepted (the largest accounts have a few hundred million).
@@ -29,21 +31,20 @@ MAX_EVENT_TIME = datetime(2100, 1, 1, tzinfo=UTC).timestamp()
 # (see stormwatch/windows.py) and dead-letters them as `timestamp_outlier`.
 MAX_AHEAD_OF_NOW = 3600.0
 
-_KNOWN = frozenset(
-    (
-        "id",
-        "text",
-        "created_at",
-        "brand",
-        "thread_id",
-        "parent_id",
-        "platform",
-        "author_id",
-        "author_followers",
-        "lang",
-    )
-)
 _OPTIONAL_TEXT = ("thread_id", "parent_id", "platform", "author_id", "lang")
+
+
+class Oversized(bytes):
+    """The first bytes of a record that a reader stopped reading past its limit (see
+    `FileSource`), with `size`, the whole record's length in bytes: dead-lettered as
+    `too_large` without ever being held whole."""
+
+    size: int
+
+    def __new__(cls, prefix: bytes, size: int) -> Oversized:
+        self = super().__new__(cls, prefix)
+        self.size = size
+        return self
 
 
 def _dumps(obj: object) -> bytes:
@@ -137,6 +138,10 @@ class Decoder:
         self._latest_allowed = clock() + MAX_AHEAD_OF_NOW
 
     def decode(self, raw: bytes, source: str = "") -> Comment | DeadLetter:
+        if len(raw) > self.max_record_bytes or type(raw) is Oversized:
+            size = raw.size if type(raw) is Oversized else len(raw)
+            detail = f"record has {size} bytes (max {self.max_record_bytes})"
+            return DeadLetter(raw[:DEAD_LETTER_BYTES], "too_large", detail, source, size)
         try:
             return self._decode(raw)
         except _Reject as reject:
@@ -156,8 +161,6 @@ class Decoder:
             return DeadLetter(raw or _dumps(obj), "decode_error", f"{type(exc).__name__}", source)
 
     def _decode(self, raw: bytes) -> Comment:
-        if len(raw) > self.max_record_bytes:
-            raise _Reject("too_large", f"record has {len(raw)} bytes (max {self.max_record_bytes})")
         if not raw.strip():
             raise _Reject("empty", "empty record")
         try:
@@ -238,7 +241,6 @@ class Decoder:
         if lang is not None:
             lang = _optional_text(lang)
             lang = lang.lower()[:2] if lang else None
-        extra = {} if _KNOWN.issuperset(obj) else {k: v for k, v in obj.items() if k not in _KNOWN}
         return Comment(
             comment_id,
             text,
@@ -252,5 +254,4 @@ class Decoder:
             lang,
             0.0,
             (),
-            extra,
         )

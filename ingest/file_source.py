@@ -17,7 +17,12 @@ from typing import BinaryIO
 
 import orjson
 
-from stormwatch.ingest.decode import parse_event_time
+from stormwatch.ingest.decode import (
+    DEAD_LETTER_BYTES,
+    MAX_RECORD_BYTES,
+    Oversized,
+    parse_event_time,
+)
 
 
 class FileSource:
@@ -28,8 +33,10 @@ class FileSource:
         speed: float | None = None,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
+        max_line_bytes: int = MAX_RECORD_BYTES,
     ) -> None:
         self.path = str(path)
+        self.max_line_bytes = max_line_bytes
         self.speed = speed
         self.sleep = sleep
         self.clock = clock
@@ -46,11 +53,19 @@ class FileSource:
         return os.path.getsize(self.path)
 
     def lines(self) -> Iterator[bytes]:
+        """The lines without their line ends. A line longer than `max_line_bytes` is
+        never held whole: its first 4 KiB come out as `Oversized`, with its size, for
+        the decoder to dead-letter as `too_large`; the rest is skipped while reading."""
         stream: BinaryIO = sys.stdin.buffer if self.path == "-" else open(self.path, "rb")  # noqa: SIM115
         try:
             pace = self._pacer() if self.speed else None
-            for line in stream:
+            readline = stream.readline
+            limit = self.max_line_bytes + 2  # room for the line end
+            while line := readline(limit):
                 self.bytes_read += len(line)
+                if len(line) == limit and not line.endswith(b"\n"):
+                    yield self._skip_rest(readline, line)
+                    continue
                 if line.endswith(b"\n"):
                     line = line[:-1]
                     if line.endswith(b"\r"):
@@ -61,6 +76,22 @@ class FileSource:
         finally:
             if stream is not sys.stdin.buffer:
                 stream.close()
+
+    def _skip_rest(self, readline: Callable[[int], bytes], head: bytes) -> Oversized:
+        size = len(head)
+        head = head[:DEAD_LETTER_BYTES]
+        while chunk := readline(1 << 20):
+            self.bytes_read += len(chunk)
+            size += len(chunk)
+            end = 0
+            if chunk.endswith(b"\n"):
+                end = 2 if chunk.endswith(b"\r\n") else 1
+                size -= end
+            if len(head) < DEAD_LETTER_BYTES:  # a limit below 4 KiB: the copy keeps 4 KiB
+                head += chunk[: len(chunk) - end][: DEAD_LETTER_BYTES - len(head)]
+            if end:
+                break
+        return Oversized(head, size)
 
     def _pacer(self) -> Callable[[bytes], None]:
         assert self.speed

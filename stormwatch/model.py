@@ -7,8 +7,7 @@ creates one per comment and reads a handful of attributes from it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
 
 
 @dataclass(slots=True)
@@ -26,8 +25,8 @@ class Comment:
     # Filled in by enrichment.
     negativity: float = 0.0  # 0 = not negative, 1 = very negative
     topics: tuple[str, ...] = ()
-    # Unknown input fields, kept so that sinks can pass them on.
-    extra: dict[str, Any] = field(default_factory=dict)
+    # Unknown input fields are dropped by the decoder: a comment is held in windows for
+    # hours, and whatever a producer adds to it must not grow that (no sink asks for them).
 
 
 @dataclass(slots=True, frozen=True)
@@ -38,3 +37,4 @@ class DeadLetter:
     reason: str  # short code, e.g. "invalid_json", "missing_field"
     detail: str  # human text, e.g. "field 'brand' is missing"
     source: str = ""  # where it came from, e.g. "file:comments.jsonl:17"
+    size: int | None = None  # bytes of the original record when `raw` is only its beginning
