@@ -9,7 +9,10 @@ is not valid UTF-8 keeps its exact bytes in `line_base64` instead. A record long
 from __future__ import annotations
 
 import base64
+import re
 import sys
+from collections.abc import Callable
+from dataclasses import replace as replace_letter
 from pathlib import Path
 from typing import IO
 
@@ -17,6 +20,44 @@ import orjson
 
 from stormwatch.ingest.decode import DEAD_LETTER_BYTES
 from stormwatch.model import DeadLetter
+
+# The value of an "author_id" key in a record that did not parse: a string (perhaps cut
+# off by truncation) or a bare number.
+_AUTHOR_VALUE = re.compile(rb'("author_id"\s*:\s*)("(?:[^"\\]|\\.)*(?:"|\\?$)|-?[0-9][0-9.eE+-]*)')
+
+
+def pseudonymize_letter(letter: DeadLetter, pseudonymize: Callable[[str], str]) -> DeadLetter:
+    """The dead letter with its author id replaced by the pseudonym ingest would have
+    given it (privacy on): a record that parses gets the id at its `author_id` key; one
+    that does not (invalid JSON, cut to 4 KiB, not UTF-8) wherever an `"author_id"`
+    key shows in its bytes."""
+    raw = letter.raw
+    if b"author_id" not in raw and b"author\\u" not in raw:
+        return letter
+    try:
+        obj = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        obj = None
+    if isinstance(obj, dict):
+        author = obj.get("author_id")
+        if author is None or isinstance(author, bool | dict | list):
+            return letter
+        obj["author_id"] = pseudonymize(author if isinstance(author, str) else str(author))
+        new = orjson.dumps(obj)
+    else:
+
+        def replace(match: re.Match[bytes]) -> bytes:
+            value = match.group(2)
+            try:
+                author = orjson.loads(value)
+            except orjson.JSONDecodeError:
+                author = value.decode("utf-8", "replace").lstrip('"')  # cut off
+            return match.group(1) + orjson.dumps(pseudonymize(str(author)))
+
+        new = _AUTHOR_VALUE.sub(replace, raw)
+    if new == raw:
+        return letter
+    return replace_letter(letter, raw=new, size=letter.size)
 
 
 def dead_letter_json(letter: DeadLetter) -> dict[str, str | int | bool]:

@@ -19,16 +19,114 @@ from stormwatch.exceptions import ConfigError
 ENV_PREFIX = "STORMWATCH_"
 
 
+MIN_KEY_CHARS = 32
+MIN_KEY_DISTINCT = 10
+
+
 def pseudonym_key(env: Mapping[str, str] | None = None) -> bytes:
-    """The privacy key, from the environment only; a clear error when it is missing."""
+    """The privacy key, from the environment only; a clear error when it is missing or
+    plainly weak.
+
+    A key's randomness cannot be measured from the key, so this refuses what is
+    obviously guessable: fewer than 32 characters (blanks around it not counted), fewer
+    than 10 distinct characters, or a shorter pattern repeated (`abcabc...`). A key from
+    `openssl rand -hex 32` (64 characters, 256 random bits) passes.
+
+    >>> pseudonym_key({"STORMWATCH_PSEUDONYM_KEY": "0123456789abcdef" * 3})
+    Traceback (most recent call last):
+    ...
+    stormwatch.exceptions.ConfigError: STORMWATCH_PSEUDONYM_KEY is a repeated pattern: ...
+    """
     env = os.environ if env is None else env
-    key = env.get(f"{ENV_PREFIX}PSEUDONYM_KEY", "")
-    if len(key) < 6:
+    name = f"{ENV_PREFIX}PSEUDONYM_KEY"
+    key = env.get(name, "")
+    hint = "generate one with `openssl rand -hex 32`"
+    if not key.strip():
+        raise ConfigError(f"pseudonymize_authors is on but {name} is not set: {hint}")
+    if len(key.strip()) < MIN_KEY_CHARS:
         raise ConfigError(
-            "pseudonymize_authors is on but STORMWATCH_PSEUDONYM_KEY is not set "
-            "(at least 6 characters)"
+            f"{name} has {len(key.strip())} characters (at least {MIN_KEY_CHARS}): {hint}"
         )
+    if len(set(key)) < MIN_KEY_DISTINCT:
+        raise ConfigError(
+            f"{name} has only {len(set(key))} distinct characters "
+            f"(at least {MIN_KEY_DISTINCT}): {hint}"
+        )
+    n = len(key)
+    if any(key == key[:p] * (n // p) + key[: n % p] for p in range(1, n // 2 + 1)):
+        raise ConfigError(f"{name} is a repeated pattern: {hint}")
     return key.encode("utf-8")
+
+
+# Variables read outside `Settings`, beside its fields and the Kafka ones.
+OTHER_VARIABLES = frozenset(
+    {
+        "CONFIG",
+        "PSEUDONYM_KEY",
+        "SLACK_CHANNEL",
+        "METRICS_PORT",
+        "METRICS_HOST",
+        "INGEST_TOKEN",
+        "PAGERDUTY_KEY",
+        "WEBHOOK_SECRET",
+        "NAB_DIR",
+        "REQUIRE_SERVICES",
+        "PG_HOST_PORT",  # docker compose (deploy/compose.kafka.yaml)
+    }
+)
+OPEN_PREFIXES = ("INGEST_TOKEN_",)  # per-source ingest tokens
+
+
+def known_variables(config_path: str | Path | None = None) -> set[str]:
+    """Every `STORMWATCH_*` variable stormwatch reads: the settings, the Kafka settings,
+    the others above, and any the config file names (`*_env` secrets, `[ingest.tokens]`)."""
+    from stormwatch.kafka.settings import ENV_PREFIX as KAFKA_PREFIX
+    from stormwatch.kafka.settings import KafkaSettings
+
+    known = {ENV_PREFIX + f.name.upper() for f in fields(Settings)}
+    known |= {KAFKA_PREFIX + f.name.upper() for f in fields(KafkaSettings)}
+    known |= {ENV_PREFIX + name for name in OTHER_VARIABLES}
+    if config_path:
+        stack: list[Any] = [read_config_file(config_path)]
+        while stack:
+            value = stack.pop()
+            if isinstance(value, dict):
+                stack.extend(value.values())
+            elif isinstance(value, list):
+                stack.extend(value)
+            elif isinstance(value, str) and value.startswith(ENV_PREFIX):
+                known.add(value)
+    return known
+
+
+def check_environment(
+    env: Mapping[str, str] | None = None, config_path: str | Path | None = None
+) -> None:
+    """Stop at start-up on a `STORMWATCH_*` variable nothing reads: a misspelling
+    (`STORMWATCH_PSEUDONYMISE_AUTHORS`) would otherwise be ignored without a word."""
+    import difflib
+
+    env = os.environ if env is None else env
+    config_path = config_path or env.get(f"{ENV_PREFIX}CONFIG")
+    known = known_variables(config_path)
+    open_prefixes = tuple(ENV_PREFIX + p for p in OPEN_PREFIXES)
+    unknown = sorted(
+        name
+        for name in env
+        if name.startswith(ENV_PREFIX) and name not in known and not name.startswith(open_prefixes)
+    )
+    if unknown:
+        guesses = [
+            f"{name} (did you mean {close[0]}?)"
+            if (close := difflib.get_close_matches(name, known, n=1, cutoff=0.8))
+            else name
+            for name in unknown
+        ]
+        raise ConfigError(
+            f"unknown environment variable{'s' if len(unknown) > 1 else ''} "
+            f"{', '.join(guesses)}; known ones: {', '.join(sorted(known))}, "
+            f"{', '.join(p + '*' for p in open_prefixes)}"
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,6 +245,7 @@ def load_settings(
     known = {f.name: str(f.type) for f in fields(Settings)}
     values: dict[str, Any] = {}
     path = path or env.get(f"{ENV_PREFIX}CONFIG")
+    check_environment(env, path)
     if path:
         data = read_config_file(path)
         section = data.get("stormwatch", data)

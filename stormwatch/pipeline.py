@@ -27,6 +27,7 @@ from stormwatch.detectors.explain import distinctive_terms
 from stormwatch.detectors.features import quiet_features, window_features
 from stormwatch.detectors.feedback import FeedbackMemory, SurgeSignature
 from stormwatch.detectors.judge import BrandState, BrandVerdict, Judge
+from stormwatch.ingest.dead_letters import pseudonymize_letter
 from stormwatch.ingest.decode import Decoder
 from stormwatch.model import Comment, DeadLetter
 from stormwatch.ports import AlertSink, DeadLetterSink, PipelineObserver, PlaybookMatcher
@@ -139,6 +140,8 @@ class Pipeline:
             feed(raw, f"{source}:{n}" if source else "")
 
     def dead_letter(self, letter: DeadLetter) -> None:
+        if self.pseudonymize is not None:  # privacy on: no raw author id in dead letters
+            letter = pseudonymize_letter(letter, self.pseudonymize)
         self.stats.dead_lettered += 1
         self.stats.dead_letter_reasons[letter.reason] += 1
         if self.observer is not None:

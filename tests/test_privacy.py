@@ -1,0 +1,123 @@
+"""Privacy (issue 11): pseudonymous author ids in dead letters, no silently ignored
+`STORMWATCH_*` variables, no weak pseudonym keys, old texts and ids purged."""
+
+from __future__ import annotations
+
+import orjson
+import pytest
+
+from stormwatch.config import check_environment, load_settings, pseudonym_key
+from stormwatch.exceptions import ConfigError
+from stormwatch.ingest.dead_letters import dead_letter_json
+from stormwatch.ingest.decode import Decoder
+from stormwatch.ingest.pseudonym import Pseudonymizer
+from stormwatch.model import DeadLetter
+from stormwatch.pipeline import Pipeline
+
+KEY = "3f9c1a7e5b2d8f4061c7e9a3b5d1f2e4"  # 32 characters, 16 distinct
+
+
+class Letters:
+    def __init__(self) -> None:
+        self.letters: list[DeadLetter] = []
+
+    def write(self, letter: DeadLetter) -> None:
+        self.letters.append(letter)
+
+    def close(self) -> None:
+        pass
+
+
+def test_dead_letters_carry_pseudonyms_when_privacy_is_on() -> None:
+    letters = Letters()
+    pseudonym = Pseudonymizer(KEY.encode())
+    pipeline = Pipeline(dead_letters=letters, pseudonymize=pseudonym)
+    records = [
+        b'{"id": "1", "text": "hi", "brand": "a", "author_id": "alice@example.com"}',
+        b'{"id": "2", "author_id": "bob.smith", "text": broken',
+        b'{"id": "3", "author_id": 4711, "text": broken',
+        b'\xff\xfe{"author_id": "carol"}',
+        b'{"id": "4", "text": "hi", "created_at": "x", "brand": "a", "author_id": "dave"}',
+    ]
+    for raw in records:
+        pipeline.feed(raw, "f")
+    lines = [orjson.dumps(dead_letter_json(x)) for x in letters.letters]
+    assert len(lines) == len(records)
+    for secret in (b"alice@example.com", b"bob.smith", b"4711", b"carol", b"dave"):
+        assert not any(secret in line for line in lines), secret
+    assert pseudonym("alice@example.com").encode() in lines[0]
+    assert pseudonym("4711").encode() in lines[2]
+
+
+def test_dead_letters_keep_author_ids_when_privacy_is_off() -> None:
+    letters = Letters()
+    pipeline = Pipeline(dead_letters=letters)
+    pipeline.feed(b'{"id": "1", "text": "hi", "brand": "a", "author_id": "alice"}')
+    assert b'"alice"' in letters.letters[0].raw
+
+
+def test_unknown_stormwatch_variables_stop_start_up() -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_settings(env={"STORMWATCH_PSEUDONYMISE_AUTHORS": "true"})
+    message = str(caught.value)
+    assert "STORMWATCH_PSEUDONYMISE_AUTHORS (did you mean STORMWATCH_PSEUDONYMIZE_AUTHORS?)" in (
+        message
+    )
+    for known in ("STORMWATCH_PSEUDONYM_KEY", "STORMWATCH_KAFKA_BOOTSTRAP", "STORMWATCH_CONFIG"):
+        assert known in message
+
+
+def test_every_variable_stormwatch_reads_is_known(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    config = tmp_path / "stormwatch.toml"
+    config.write_text(
+        '[oncall.targets.pd]\ntype = "pagerduty"\nrouting_key_env = "STORMWATCH_PD_ACME"\n'
+        '[ingest.tokens]\nhelpdesk = "STORMWATCH_HELPDESK_TOKEN"\n'
+    )
+    env = {
+        name: "1"
+        for name in (
+            "STORMWATCH_FALSE_ALARMS_PER_MONTH",
+            "STORMWATCH_DATABASE_URL",
+            "STORMWATCH_PSEUDONYMIZE_AUTHORS",
+            "STORMWATCH_PSEUDONYM_KEY",
+            "STORMWATCH_KAFKA_BOOTSTRAP",
+            "STORMWATCH_KAFKA_SASL_PLAIN_PASSWORD",
+            "STORMWATCH_SLACK_CHANNEL",
+            "STORMWATCH_METRICS_PORT",
+            "STORMWATCH_METRICS_HOST",
+            "STORMWATCH_INGEST_TOKEN",
+            "STORMWATCH_INGEST_TOKEN_HELPDESK",
+            "STORMWATCH_PAGERDUTY_KEY",
+            "STORMWATCH_WEBHOOK_SECRET",
+            "STORMWATCH_NAB_DIR",
+            "STORMWATCH_REQUIRE_SERVICES",
+            "STORMWATCH_PD_ACME",
+            "STORMWATCH_HELPDESK_TOKEN",
+        )
+    }
+    check_environment({**env, "STORMWATCH_CONFIG": str(config), "OTHER_THING": "x"})
+    with pytest.raises(ConfigError, match="STORMWATCH_PD_ACME"):
+        check_environment(env)  # without the config file that names it
+
+
+@pytest.mark.parametrize(
+    "key",
+    ["", "      ", "short-key-123", " " * 40, "a" * 40, "0123456789abcdef" * 3, "ab" * 20],
+)
+def test_weak_pseudonym_keys_are_refused(key: str) -> None:
+    with pytest.raises(ConfigError, match="STORMWATCH_PSEUDONYM_KEY"):
+        pseudonym_key({"STORMWATCH_PSEUDONYM_KEY": key})
+
+
+def test_a_random_key_is_accepted() -> None:
+    assert pseudonym_key({"STORMWATCH_PSEUDONYM_KEY": KEY}) == KEY.encode()
+
+
+def test_decoder_and_privacy_wiring_refuse_six_spaces(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from stormwatch.config import Settings
+    from stormwatch.runtime import build_pipeline
+
+    monkeypatch.setenv("STORMWATCH_PSEUDONYM_KEY", " " * 6)
+    with pytest.raises(ConfigError):
+        build_pipeline(Settings(pseudonymize_authors=True), env={})
+    assert Decoder  # the decoder itself never sees the key
