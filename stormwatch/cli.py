@@ -568,6 +568,45 @@ def feedback(
     Console().print(f"recorded {label} for {incident}")
 
 
+@app.command()
+def purge(
+    older_than: Annotated[
+        float,
+        typer.Option(
+            "--older-than", metavar="DAYS", help="Purge what was recorded before this many days."
+        ),
+    ],
+    db: Annotated[
+        str | None,
+        typer.Option("--db", envvar=DATABASE_ENV, help="Incident store: SQLite path or URL."),
+    ] = None,
+    config: Annotated[
+        Path | None, typer.Option("--config", envvar=CONFIG_ENV, help="TOML settings file.")
+    ] = None,
+) -> None:
+    """Delete stored comment texts and author ids (alert samples, loudest accounts) older
+    than DAYS; incidents, their figures and verdicts stay."""
+    from stormwatch.alerts.store import IncidentStore
+    from stormwatch.alerts.store.retention import purge as purge_store
+
+    if not older_than >= 0:
+        raise _fail(f"--older-than {older_than} is not >= 0 (days)")
+    settings = _settings(config, database_url=db)
+    if not settings.database_url:
+        raise _fail(f"needs --db or {DATABASE_ENV}")
+    _existing_store(settings.database_url)
+    try:
+        with IncidentStore.open(settings.database_url) as store:
+            report = purge_store(store, older_than_days=older_than)
+    except StormwatchError as exc:
+        raise _fail(exc, 1) from None
+    Console().print(
+        f"purged comment texts and author ids older than {older_than:g} days: "
+        f"{report.events} events, {report.incidents} incidents, "
+        f"{report.deliveries} deliveries"
+    )
+
+
 # ------------------------------------------------------------------- negativity
 
 

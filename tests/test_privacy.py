@@ -121,3 +121,39 @@ def test_decoder_and_privacy_wiring_refuse_six_spaces(tmp_path, monkeypatch) -> 
     with pytest.raises(ConfigError):
         build_pipeline(Settings(pseudonymize_authors=True), env={})
     assert Decoder  # the decoder itself never sees the key
+
+
+def test_purge_removes_stored_texts_and_author_ids(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import sqlite3
+
+    from tests.test_hostile_input import storm_lines, stormwatch
+
+    (tmp_path / "in.jsonl").write_bytes(b"\n".join(storm_lines()) + b"\n")
+    db = tmp_path / "store.sqlite3"
+
+    def stored() -> str:
+        with sqlite3.connect(db) as conn:
+            rows = conn.execute("SELECT payload FROM incident_events").fetchall()
+            rows += conn.execute("SELECT last_event FROM incidents").fetchall()
+            rows += conn.execute("SELECT payload FROM deliveries").fetchall()
+        return "\n".join(str(r[0]) for r in rows)
+
+    result = stormwatch("run", "in.jsonl", "--db", str(db), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr[-2000:]
+    sample = "you lied to us, disgusting behaviour"  # a whole comment text
+    assert "angry-" in stored() and sample in stored()  # author ids and texts
+    kept = stormwatch("purge", "--older-than", "30", "--db", str(db), cwd=tmp_path)
+    assert kept.returncode == 0, kept.stderr
+    assert "0 events" in kept.stdout and "angry-" in stored()
+    purged = stormwatch("purge", "--older-than", "0", "--db", str(db), cwd=tmp_path)
+    assert purged.returncode == 0, purged.stderr
+    assert "angry-" not in stored() and sample not in stored()
+    with sqlite3.connect(db) as conn:  # the incidents themselves stay
+        assert conn.execute("SELECT count(*) FROM incidents").fetchone()[0] >= 1
+
+
+def test_purge_needs_days(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from tests.test_hostile_input import stormwatch
+
+    result = stormwatch("purge", "--older-than", "-1", "--db", "x.sqlite3", cwd=tmp_path)
+    assert result.returncode == 2 and "--older-than" in result.stderr
