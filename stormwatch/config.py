@@ -134,6 +134,8 @@ class Settings:
     # Event time
     lateness_seconds: float = 120.0
     thread_idle_seconds: float = 3 * 3600.0
+    # Redelivered ids are recognised for this long of stream time (bounded: see pipeline.py).
+    dedupe_hours: float = 7 * 24.0
     # Enrichment
     negative_threshold: float = 0.5  # negativity at or above which a comment counts as negative
     negativity_en: str = "lexicon"  # negativity backend per language: "lexicon" or "model"
@@ -156,6 +158,7 @@ class Settings:
         checks = [
             (self.lateness_seconds >= 0, "lateness_seconds must be >= 0"),
             (self.thread_idle_seconds > 0, "thread_idle_seconds must be > 0"),
+            (self.dedupe_hours > 0, "dedupe_hours must be > 0"),
             (0.0 < self.negative_threshold < 1.0, "negative_threshold must be in (0, 1)"),
             (self.negativity_en in ("model", "lexicon"), "negativity_en must be model or lexicon"),
             (self.negativity_de in ("model", "lexicon"), "negativity_de must be model or lexicon"),

@@ -14,6 +14,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from itertools import islice
 
 import orjson
 
@@ -36,6 +37,10 @@ from stormwatch.windows import ANY_SOURCE, MINUTE, KeyWindow, WindowStore
 log = logging.getLogger(__name__)
 
 BRAND_STATE_IDLE_MINUTES = 7 * 1440  # a brand's baseline outlives a quiet week, no more
+# Ids remembered for dedupe at most; one costs about 150 bytes (a 20-character id:
+# its string, the minute's int and the dict entry), so the cap is ~150 MB. 1,000,000 is
+# a week of 6,000 comments an hour.
+DEDUPE_MAX_IDS = 1_000_000
 HISTORY_LIMIT = 1000  # incidents and left-alone surges kept for the run's report
 SUPPRESSED_REARM_MINUTES = 60
 
@@ -110,7 +115,9 @@ class Pipeline:
             update_minutes=s.update_minutes,
         )
         self.brands = self.judge.brands  # detection's state per brand
-        self.seen_ids: dict[str, int] = {}  # id -> minute, forgotten after the lateness horizon
+        # id -> minute of arrival, in arrival order: remembered for `dedupe_hours`, at most
+        # DEDUPE_MAX_IDS of them (the oldest go first).
+        self.seen_ids: dict[str, int] = {}
         self.stats = RunStats()
         self.feedback_memory = FeedbackMemory()
         self.suppressed: list[SuppressedSurge] = []
@@ -203,6 +210,10 @@ class Pipeline:
         # Remembered by arrival (the stream's newest minute), not by its own event time, so
         # a late comment is not forgotten at once and a redelivery of it still dedupes.
         self.seen_ids[c.id] = int(max(c.created_at, windows.max_event_time) // MINUTE)
+        if len(self.seen_ids) > DEDUPE_MAX_IDS:
+            # Oldest first, a tenth at a time, so the rebuild costs O(1) per comment.
+            seen = self.seen_ids
+            self.seen_ids = dict(islice(seen.items(), len(seen) - DEDUPE_MAX_IDS * 9 // 10, None))
         languages = stats.languages
         languages[lang] = languages.get(lang, 0) + 1
         if negative:
@@ -608,7 +619,7 @@ class Pipeline:
         keep = set(self.tracker.open)
         evicted = self.windows.evict_idle(now, keep)
         self.stats.keys_evicted += len(evicted)
-        horizon = minute - int(self.settings.lateness_seconds // MINUTE) - 120
+        horizon = minute - int(self.settings.dedupe_hours * 60)
         self.seen_ids = {i: m for i, m in self.seen_ids.items() if m >= horizon}
         stale = [k for k, s in self._suppressing.items() if minute - s.last_minute > 120]
         for k in stale:
