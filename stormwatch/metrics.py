@@ -8,7 +8,10 @@ comments never become label values: a firestorm must not become a cardinality st
 
 `MetricsObserver` is the pipeline's `PipelineObserver`. Its per-comment hook runs on the
 hot path, so it touches only pre-built label children (one dict lookup, one increment).
-Everything per brand is set when a minute closes, once per brand and minute.
+Everything per brand is set when a minute closes, once per brand and minute. A brand's
+series are removed once it has had no comments for an hour (they return with its next
+comment), and at most `MAX_BRAND_SERIES` brands have series at a time: past that, the
+brand quiet the longest loses its series first.
 
 >>> from prometheus_client import CollectorRegistry
 >>> registry = CollectorRegistry()
@@ -350,6 +353,10 @@ def _non_negative(seconds: float) -> float:
     return seconds
 
 
+MAX_BRAND_SERIES = 1000  # brands with per-brand series at a time
+BRAND_IDLE_MINUTES = 60  # minutes without comments (10-minute window empty) before removal
+
+
 class MetricsObserver:
     """Feeds `StormwatchMetrics` from the pipeline (implements `PipelineObserver`)."""
 
@@ -370,7 +377,9 @@ class MetricsObserver:
         self._minute = -1
         self._closed_minute = -1
         self._late: dict[str, object] = {}
+        # brand -> its gauges' children, least recently active first
         self._brand_children: dict[str, tuple] = {}
+        self._brand_active: dict[str, int] = {}  # brand -> last minute with comments
         self._open: dict[str, tuple[str, str, float]] = {}  # incident -> brand, severity, at
 
     # -- hot path ------------------------------------------------------------------------
@@ -424,9 +433,22 @@ class MetricsObserver:
         if minute > self._closed_minute:
             self._closed_minute = minute
             self._minute_decided(minute)
-        children = self._brand_children.get(brand)
+        active = self._brand_active
+        held = self._brand_children
+        children = held.get(brand)
+        if x["n_10"] > 0:
+            active[brand] = minute
+            if children is not None:  # to the end: `held` runs from the quietest brand
+                del held[brand]
+                held[brand] = children
+        elif minute - active.get(brand, minute - BRAND_IDLE_MINUTES - 1) > BRAND_IDLE_MINUTES:
+            if children is not None:
+                self._remove_brand(brand)
+            return
         if children is None:
-            children = self._brand_children[brand] = (
+            while len(held) >= MAX_BRAND_SERIES:
+                self._remove_brand(next(iter(held)))
+            children = held[brand] = (
                 m.brand_comments_rate.labels(brand),
                 m.brand_expected_comments_rate.labels(brand),
                 m.brand_negative_rate.labels(brand),
@@ -447,6 +469,25 @@ class MetricsObserver:
         score.set(a.score)
         ratio.set(a.ratio)
         end.set((minute + 1) * 60.0)
+
+    def _remove_brand(self, brand: str) -> None:
+        m = self.metrics
+        del self._brand_children[brand]
+        self._brand_active.pop(brand, None)
+        for gauge in (
+            m.brand_comments_rate,
+            m.brand_expected_comments_rate,
+            m.brand_negative_rate,
+            m.brand_expected_negative_rate,
+            m.brand_negative_share,
+            m.brand_expected_negative_share,
+            m.brand_crisis_score,
+            m.brand_surge_ratio,
+            m.brand_window_end,
+        ):
+            gauge.remove(brand)
+        if self._late.pop(brand, None) is not None:
+            m.late_comments.remove(brand)
 
     def _minute_decided(self, minute: int) -> None:
         m = self.metrics
