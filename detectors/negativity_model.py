@@ -135,14 +135,15 @@ class HashedScorer:
         features = _word_features(word)
         total = 0.0
         for feature in features:
-            total += weights[zlib.crc32(feature.encode()) & mask]
+            total += weights[zlib.crc32(feature.encode("utf-8", "surrogatepass")) & mask]
         if len(self._words) >= self._cache_limit:
             self._words.clear()
         entry = self._words[raw] = (total, len(features), word)
         return entry
 
     def _pair(self, pair: tuple[str, str]) -> float:
-        weight = self._weights[zlib.crc32(f"b|{pair[0]} {pair[1]}".encode()) & self._mask]
+        key = f"b|{pair[0]} {pair[1]}".encode("utf-8", "surrogatepass")
+        weight = self._weights[zlib.crc32(key) & self._mask]
         if len(self._pairs) >= self._cache_limit:
             self._pairs.clear()
         self._pairs[pair] = weight
@@ -201,7 +202,7 @@ def design_matrix(word_lists: Iterable[Sequence[str]], compounds: Sequence[float
         value = 1.0 / math.sqrt(len(features)) if features else 0.0
         row: dict[int, float] = {}
         for feature in features:
-            h = zlib.crc32(feature.encode()) & mask
+            h = zlib.crc32(feature.encode("utf-8", "surrogatepass")) & mask
             row[h] = row.get(h, 0.0) + value
         indices.extend(row)
         values.extend(row.values())

@@ -45,3 +45,11 @@ def test_plain_brand_questions_are_not_negative_but_complaints_are() -> None:
     assert scorer.score("Is this available in blue?", "en") < 0.5
     assert scorer.score("Warum ist meine Bestellung noch nicht da?", "de") >= 0.5
     assert scorer.score("Der Kundenservice ist eine Katastrophe", "de") >= 0.5
+
+
+def test_the_model_reads_lone_surrogates() -> None:
+    from stormwatch.detectors.negativity import build_scorer
+
+    scorer = build_scorer({"en": "model", "de": "model"})
+    for lang in ("en", "de", None):
+        assert 0.0 <= scorer.score("0" * 500 + "\ud800 terrible", lang) <= 1.0
