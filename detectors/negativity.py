@@ -42,7 +42,13 @@ from typing import Final, Protocol, runtime_checkable
 
 from stormwatch.detectors.exceptions import DetectorError
 from stormwatch.detectors.language import Tokens, classify_tokens
-from stormwatch.detectors.negativity_model import HashedScorer, LanguageModel, load_model
+from stormwatch.detectors.negativity_model import (
+    HashedScorer,
+    LanguageModel,
+    ModelFile,
+    default_model_path,
+    load_model,
+)
 
 __all__ = [
     "BACKENDS",
@@ -865,9 +871,15 @@ class ModelScorer(_CompoundScorer):
     default `negative_threshold`: 0.5 means "negative by measurement" in every language.
     """
 
-    def __init__(self, lexicon: _CompoundScorer, model: LanguageModel, lang: str) -> None:
+    def __init__(
+        self,
+        lexicon: _CompoundScorer,
+        model: LanguageModel,
+        lang: str,
+        reader: HashedScorer | None = None,
+    ) -> None:
         self._lexicon = lexicon
-        self._reader = HashedScorer(model)
+        self._reader = reader if reader is not None else HashedScorer(model)
         self._threshold = model.threshold
         self._crisis = _crisis_words(lang)
 
@@ -893,6 +905,28 @@ class ModelScorer(_CompoundScorer):
         return negativity
 
 
+def _model_key(path: Path | None) -> tuple[str, int]:
+    """The model file at `path` (default: the shipped one) and its version (mtime)."""
+    path = default_model_path() if path is None else path
+    try:
+        return str(path), path.stat().st_mtime_ns
+    except OSError:
+        return str(path), 0  # load_model reports the missing file
+
+
+@functools.lru_cache(maxsize=4)
+def _read_model_file(path: str, version: int) -> ModelFile:
+    """Read once per file version: every pipeline of a process shares the arrays."""
+    return load_model(Path(path))
+
+
+@functools.lru_cache(maxsize=8)
+def _shared_reader(path: str, version: int, lang: str) -> HashedScorer:
+    """One hot-path reader per loaded model: its weight list and word caches are built
+    once per process, not once per pipeline (the caches only ever hold exact results)."""
+    return HashedScorer(_read_model_file(path, version).models[lang])
+
+
 def build_scorer(
     backends: Mapping[str, str] | None = None, model_path: Path | None = None
 ) -> MultilingualScorer:
@@ -904,7 +938,8 @@ def build_scorer(
         if backend not in BACKENDS:
             raise DetectorError(f"negativity backend for {lang!r} must be one of {BACKENDS}")
     lexicons = lexicon_scorers()
-    model_file = load_model(model_path) if "model" in chosen.values() else None
+    key = _model_key(model_path)
+    model_file = _read_model_file(*key) if "model" in chosen.values() else None
     scorers: dict[str, _CompoundScorer] = {}
     for lang in ("en", "de"):
         scorers[lang] = lexicons[lang]
@@ -912,5 +947,5 @@ def build_scorer(
             model = model_file.models.get(lang)
             if model is None:
                 raise DetectorError(f"the negativity model has no {lang!r} part")
-            scorers[lang] = ModelScorer(lexicons[lang], model, lang)
+            scorers[lang] = ModelScorer(lexicons[lang], model, lang, _shared_reader(*key, lang))
     return MultilingualScorer(english=scorers["en"], german=scorers["de"])
