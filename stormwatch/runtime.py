@@ -85,7 +85,18 @@ def build_pipeline(
     )
     if settings.database_url:
         load_verdicts(pipeline, settings.database_url)
+        load_negativity_labels(pipeline.enricher, settings.database_url)
     return pipeline
+
+
+def load_negativity_labels(enricher: Enricher, url: str) -> int:
+    """Teaches `enricher` the comments people marked negative or not negative (Slack,
+    `stormwatch feedback --comment`), per brand; returns how many it learned."""
+    from stormwatch.alerts.store import IncidentStore
+
+    with IncidentStore.open(url) as store:
+        labels = store.negativity_labels()
+    return enricher.corrections.learn_labels(labels, enricher.enrich)
 
 
 def negativity_scorer(settings: Settings) -> MultilingualScorer:

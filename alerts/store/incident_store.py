@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from stormwatch.alerts.store.human_input import HumanInput
 from stormwatch.alerts.store.incidents import IncidentRecords
+from stormwatch.alerts.store.negativity_labels import NegativityLabels
 from stormwatch.alerts.store.outbox import Outbox
 from stormwatch.alerts.store.service_state import ServiceState
 
 
-class IncidentStore(IncidentRecords, Outbox, HumanInput, ServiceState):
+class IncidentStore(IncidentRecords, Outbox, HumanInput, NegativityLabels, ServiceState):
     """Incidents, their events, the delivery outbox, human input and the state of
     `stormwatch serve` (request claims, the pipeline checkpoint), in one database.
 

@@ -137,6 +137,21 @@ CHECKPOINTS = sa.Table(
     sa.Column("state", sa.LargeBinary, nullable=False),
 )
 
+# Migration 4: a person's reading of one comment ("negative" / "not negative"), which
+# teaches that brand's negativity correction (`detectors/negativity_feedback.py`).
+NEGATIVITY_LABELS = sa.Table(
+    "negativity_labels",
+    METADATA,
+    sa.Column("id", _ID, primary_key=True, autoincrement=True),
+    sa.Column("brand", sa.Text, nullable=False),
+    sa.Column("comment_id", sa.Text, nullable=False),
+    sa.Column("text", sa.Text, nullable=False),
+    sa.Column("lang", sa.Text),
+    sa.Column("negative", sa.Boolean, nullable=False),
+    sa.Column("who", sa.Text, nullable=False),
+    sa.Column("at", sa.Double, nullable=False),
+)
+
 
 # --- migrations ------------------------------------------------------------------------
 # Each migration is frozen as written: literal values, its own table definitions, nothing
@@ -278,10 +293,29 @@ def _migration_3(conn: Connection) -> None:
     md.create_all(conn)
 
 
+def _migration_4(conn: Connection) -> None:
+    """People's readings of single comments: negative or not, per brand."""
+    md = sa.MetaData()
+    sa.Table(
+        "negativity_labels",
+        md,
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), primary_key=True),
+        sa.Column("brand", sa.Text, nullable=False),
+        sa.Column("comment_id", sa.Text, nullable=False),
+        sa.Column("text", sa.Text, nullable=False),
+        sa.Column("lang", sa.Text),
+        sa.Column("negative", sa.Boolean, nullable=False),
+        sa.Column("who", sa.Text, nullable=False),
+        sa.Column("at", sa.Double, nullable=False),
+        sa.Index("ix_negativity_labels_brand", "brand"),
+    ).create(conn)
+
+
 MIGRATIONS: Final[tuple[Callable[[Connection], None], ...]] = (
     _migration_1,
     _migration_2,
     _migration_3,
+    _migration_4,
 )
 SCHEMA_VERSION: Final = len(MIGRATIONS)
 

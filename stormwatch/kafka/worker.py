@@ -522,6 +522,10 @@ class VerdictLoadingFactory:
         # through the runtime's sinks; the verdicts are read here instead.
         self.template = build_pipeline(replace(settings, database_url=None), env={})
         self.verdicts = read_verdicts(settings.database_url) if settings.database_url else []
+        if settings.database_url:  # people's readings of comments, shared by every partition
+            from stormwatch.runtime import load_negativity_labels
+
+            load_negativity_labels(self.template.enricher, settings.database_url)
 
     def __call__(self, sinks: Sequence[AlertSink], dead_letters: DeadLetterSink) -> Pipeline:
         from stormwatch.runtime import remember_verdicts
