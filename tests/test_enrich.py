@@ -7,12 +7,17 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from stormwatch.detectors.enrich import Enricher
+from stormwatch.detectors.negativity import build_scorer
 from stormwatch.detectors.topics import TopicTagger
+
+_LEXICON = {"en": "lexicon", "de": "lexicon"}
 
 
 @pytest.fixture(scope="module")
 def enricher() -> Enricher:
-    return Enricher()
+    # The lexicon backends: these tests pin their exact readings (0.0 for positive text).
+    # The default (the trained model) is tested in test_negativity_runtime.py.
+    return Enricher(build_scorer(_LEXICON))
 
 
 def test_german_boycott_comment(enricher: Enricher) -> None:
@@ -108,14 +113,18 @@ _texts = st.one_of(
 _hints = st.one_of(st.none(), st.sampled_from(["en", "de", "fr", "EN-GB", "", " "]), st.text())
 
 
+_BOTH = (Enricher(build_scorer(_LEXICON), cache_size=0), Enricher(cache_size=0))
+
+
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(text=_texts, hint=_hints)
 def test_enrich_never_raises_and_stays_in_range(text: str, hint: str | None) -> None:
-    lang, negativity, topics = Enricher().enrich(text, hint)
-    assert lang is None or isinstance(lang, str)
-    assert 0.0 <= negativity <= 1.0
-    assert isinstance(topics, tuple)
-    assert list(topics) == sorted(set(topics))
+    for enricher in _BOTH:
+        lang, negativity, topics = enricher.enrich(text, hint)
+        assert lang is None or isinstance(lang, str)
+        assert 0.0 <= negativity <= 1.0
+        assert isinstance(topics, tuple)
+        assert list(topics) == sorted(set(topics))
 
 
 def test_very_long_text(enricher: Enricher) -> None:
