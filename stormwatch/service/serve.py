@@ -335,8 +335,13 @@ def build_service(
         else None
     )
     notifiers = build_notifiers(store, slack=slack, oncall=oncall, playbooks=playbooks, clock=clock)
-    delivery = DeliveryLoop(OutboxWorker(store, notifiers, clock=clock)) if notifiers else None
     registry = registry if registry is not None else CollectorRegistry()
+    metrics = StormwatchMetrics(registry)
+    delivery = (
+        DeliveryLoop(OutboxWorker(store, notifiers, clock=clock, on_outcome=metrics.delivery))
+        if notifiers
+        else None
+    )
     sink = StoreAlertSink(
         store,
         targets=("slack",) if slack.enabled else (),
@@ -347,7 +352,7 @@ def build_service(
         settings,
         alerts_jsonl=alerts_jsonl,
         dead_letter=dead_letter,
-        observer=MetricsObserver(StormwatchMetrics(registry)),
+        observer=MetricsObserver(metrics),
         config_path=path,
         env=env,
         delivery_sinks=[sink],
@@ -361,7 +366,11 @@ def build_service(
             store=store,
             signing_secret=slack.signing_secret,
             actions=IncidentActions(
-                store, escalator=escalator, notify_slack=slack.enabled, clock=clock
+                store,
+                escalator=escalator,
+                notify_slack=slack.enabled,
+                clock=clock,
+                on_acknowledged=metrics.observe_time_to_acknowledge,
             ),
             wake_delivery=delivery.wake if delivery is not None else (lambda: None),
             clock=clock,
