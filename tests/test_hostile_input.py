@@ -179,10 +179,13 @@ class PoisonEnricher:
         self.inner = inner
         self.poison = poison
 
-    def enrich(self, text: str, lang_hint: str | None):  # type: ignore[no-untyped-def]
+    def enrich(self, text: str, *args, **kwargs):  # type: ignore[no-untyped-def]
         if text == self.poison:
             raise ZeroDivisionError("poisoned text")
-        return self.inner.enrich(text, lang_hint)
+        return self.inner.enrich(text, *args, **kwargs)
+
+    def __getattr__(self, name: str):  # type: ignore[no-untyped-def]
+        return getattr(self.inner, name)
 
 
 def test_pipeline_dead_letters_a_poison_record_and_moves_on(caplog) -> None:  # type: ignore[no-untyped-def]
