@@ -315,7 +315,7 @@ def test_worker_pipelines_learn_the_verdicts_that_run_learns(pg_url: str) -> Non
     """Every partition's pipeline knows what people said, as `stormwatch run --db` does,
     and keeps it when its state is restored from a checkpoint."""
     from stormwatch.config import Settings
-    from stormwatch.detectors.feedback import SurgeSignature
+    from stormwatch.detectors.feedback import MARGIN, SurgeSignature
     from stormwatch.kafka import checkpoint
     from stormwatch.kafka.worker import pipeline_factory
     from stormwatch.runtime import build_pipeline
@@ -329,10 +329,10 @@ def test_worker_pipelines_learn_the_verdicts_that_run_learns(pg_url: str) -> Non
     like_it = SurgeSignature.of("acme", thread_level=True, topics=["price"], terms=["patch day"])
     for pipeline in (embedded, first, second):
         assert pipeline.feedback_memory.knows("acme")
-        assert pipeline.feedback_memory.ratio_bar(like_it) == pytest.approx(36.0)  # 1.2 x 30
+        assert pipeline.feedback_memory.ratio_bar(like_it) == pytest.approx(MARGIN * 30)
     assert first.feedback_memory.verdicts == embedded.feedback_memory.verdicts
     checkpoint.restore(second, checkpoint.snapshot(factory([], None)))  # type: ignore[arg-type]
-    assert second.feedback_memory.ratio_bar(like_it) == pytest.approx(36.0)
+    assert second.feedback_memory.ratio_bar(like_it) == pytest.approx(MARGIN * 30)
 
 
 def test_worker_health_and_readiness_on_its_endpoint(
