@@ -239,7 +239,7 @@ class StormwatchMetrics:
         )
         self.brand_crisis_score = Gauge(
             "stormwatch_brand_crisis_score",
-            "Evidence of the brand's negative surge: the rate and share tests over their thresholds (alarm at 1).",
+            "Evidence of the brand's negative surge: tests over thresholds (alarm at 1).",
             ["brand"],
             registry=r,
         )
