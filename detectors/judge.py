@@ -143,7 +143,10 @@ class Judge:
             if window is None:
                 self.threads.pop(key, None)
                 continue
-            n = window.close(minute).n if minute in window.open else 0
+            n = 0
+            if minute in window.open or window.late_pending:
+                closed = window.close(minute)
+                n = closed.n + closed.late  # late comments were noted as they came
             if window.open:
                 self.live.add(key)  # comments already wait in a later minute
             monitor = self.threads.get(key)
@@ -191,8 +194,10 @@ class Judge:
         for brand, state in self.brands.items():
             window = windows.get(brand)
             summary = window.close(minute) if window is not None else None
-            n = summary.n if summary is not None else 0
-            neg = summary.neg if summary is not None else 0
+            # Late comments (for minutes judged before) count now: they were noted into
+            # the tests as they came, so the volume they belong with must come too.
+            n = summary.n + summary.late if summary is not None else 0
+            neg = summary.neg + summary.late_neg if summary is not None else 0
             state.last_minute = minute
             normal = state.expected(minute)
             lam = normal.neg_per_min

@@ -144,7 +144,10 @@ class KeyMonitor:
     def __init__(self) -> None:
         self.rate = PoissonCusum(RATE_RATIOS)
         self.share = BinomialCusum(SHARE_ODDS)
-        self.pending = 0  # effective negatives since the last closed minute
+        # Effective negatives noted but not yet stepped, by their event minute: a
+        # comment counts when its own minute closes (or the next close, if late), never
+        # before, so the tests see negatives and volume of the same minutes.
+        self.pending: dict[int, int] = {}
         self.caps: dict[str, tuple[int, int]] = {}  # account -> (window start, negatives)
         self.fast = 0.0  # decayed sums of effective negatives and of comments
         self.slow = 0.0
@@ -158,15 +161,21 @@ class KeyMonitor:
         entry = caps.get(account)
         if entry is None or minute - entry[0] >= ACCOUNT_WINDOW:
             caps[account] = (minute, 1)
-            self.pending += 1
         elif entry[1] < ACCOUNT_CAP:
             caps[account] = (entry[0], entry[1] + 1)
-            self.pending += 1
+        else:
+            return
+        pending = self.pending
+        pending[minute] = pending.get(minute, 0) + 1
 
     def step(self, minute: int, *, n: int, lam: float, dispersion: float, share: float) -> int:
         """Closes one minute with `n` comments; returns its effective negatives."""
-        eff = self.pending
-        self.pending = 0
+        pending = self.pending
+        eff = 0
+        if pending:
+            due = [m for m in pending if m <= minute]
+            for m in due:
+                eff += pending.pop(m)
         self.last_minute = minute
         lam_null = lam * (1.0 + TOLERANCE)
         odds = share / (1.0 - share) * (1.0 + TOLERANCE)
@@ -245,7 +254,7 @@ class KeyMonitor:
     def idle(self) -> bool:
         """Nothing to remember: the key may skip its minutes until it speaks again."""
         return (
-            self.pending == 0
+            not self.pending
             and self.rate.statistic == 0.0
             and self.share.statistic == 0.0
             and self.fast < 0.01
