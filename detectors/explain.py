@@ -1,15 +1,14 @@
 """Why an incident is an incident, in words: the terms that set its comments apart from the
 brand's normal talk, and how much of it is copy-paste.
 
-Runs with scikit-learn when an incident opens or escalates, never per comment.
+Runs with scikit-learn when an incident opens or escalates, never per comment; imported
+then too (it costs more than the rest of start-up together).
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
-
-import numpy as np
-from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, HashingVectorizer, TfidfVectorizer
 
 GERMAN_STOP_WORDS = frozenset(
     """aber alle allem allen aller alles als also am an ander andere anderem anderen
@@ -22,7 +21,13 @@ GERMAN_STOP_WORDS = frozenset(
     schon sehr mal nicht kein keine ganz mehr immer einfach heute euch eure euer
     wirklich echt total gerade bitte danke""".split()
 )
-STOP_WORDS = sorted(ENGLISH_STOP_WORDS | GERMAN_STOP_WORDS)
+
+
+@functools.cache
+def stop_words() -> list[str]:
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+    return sorted(ENGLISH_STOP_WORDS | GERMAN_STOP_WORDS)
 
 
 def distinctive_terms(
@@ -39,9 +44,12 @@ def distinctive_terms(
     """
     if not incident_texts:
         return []
+    import numpy as np
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
     docs = list(incident_texts) + list(normal_texts)
     vectorizer = TfidfVectorizer(
-        stop_words=STOP_WORDS,
+        stop_words=stop_words(),
         ngram_range=(1, 2),
         min_df=2 if len(incident_texts) >= 4 else 1,
         max_features=20_000,
@@ -82,6 +90,9 @@ def near_duplicate_share(texts: Sequence[str], *, threshold: float = 0.9) -> flo
     """
     if len(texts) < 2:
         return 0.0
+    import numpy as np
+    from sklearn.feature_extraction.text import HashingVectorizer
+
     sample = list(texts[:400])
     vectors = HashingVectorizer(
         analyzer="char_wb", ngram_range=(3, 5), n_features=2**18, alternate_sign=False

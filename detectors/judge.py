@@ -54,9 +54,13 @@ class BrandState:
         "top_thread_rate",
         "_expectation",
         "_expectation_minute",
+        "order",
+        "asleep_since",
     )
 
-    def __init__(self) -> None:
+    def __init__(self, order: int = 0) -> None:
+        self.order = order  # creation order: brands are judged in it
+        self.asleep_since = -1  # first minute not stepped while idle (-1: awake)
         self.baseline = BrandBaseline()
         self.monitor = KeyMonitor()
         self.volume = VolumeTest()  # volume alone never pages: a driver
@@ -100,17 +104,34 @@ class Judge:
         self.brands: dict[str, BrandState] = {}
         self.threads: dict[str, KeyMonitor] = {}  # only threads with something to remember
         self.live: set[str] = set()  # thread keys with comments since the last close
+        # Brands stepped each minute; an idle one (no comments, tests at rest, nothing
+        # open) sleeps and catches up in closed form when it speaks again. Not while an
+        # observer wants every brand's every minute (`lazy` False).
+        self.lazy = True
+        self.awake: dict[str, BrandState] = {}
+        self._created = 0
+        self._topped: list[BrandState] = []  # brands whose top thread was set last minute
 
     # -- per comment -------------------------------------------------------------------
 
     def note(
-        self, brand: str, thread_id: str | None, author: str, minute: int, negative: bool
+        self,
+        brand: str,
+        thread_id: str | None,
+        author: str,
+        minute: int,
+        negative: bool,
+        key: str | None = None,
     ) -> None:
+        """`key`: the thread's key when the caller has built it already."""
         state = self.brands.get(brand)
         if state is None:
-            state = self.brands[brand] = BrandState()
+            state = self._new_state(brand)
+        elif state.asleep_since >= 0:
+            self.awake[brand] = state  # catches up when its next minute closes
         if thread_id is not None:
-            key = thread_key(brand, thread_id)
+            if key is None:
+                key = thread_key(brand, thread_id)
             self.live.add(key)
             if negative:
                 monitor = self.threads.get(key)
@@ -123,8 +144,41 @@ class Judge:
     def brand_state(self, brand: str) -> BrandState:
         state = self.brands.get(brand)
         if state is None:
-            state = self.brands[brand] = BrandState()
+            state = self._new_state(brand)
         return state
+
+    def _new_state(self, brand: str) -> BrandState:
+        self._created += 1
+        state = self.brands[brand] = self.awake[brand] = BrandState(self._created)
+        return state
+
+    def _wake(self, brand: str, state: BrandState, minute: int) -> None:
+        """Catch a sleeping brand up to `minute` (exclusive): what stepping it through
+        its idle minutes would have done, in closed form."""
+        first = state.asleep_since
+        self.awake[brand] = state
+        if first < 0:
+            return
+        state.asleep_since = -1
+        minutes = minute - first
+        if minutes <= 0:
+            return
+        # Asleep means: no comments, both tests and the volume test at zero, recent rates
+        # too low to learn a thread share, no incident. Each idle minute then only
+        # decays the recent rates, learns a zero minute and re-arms the volume test.
+        state.monitor.quiet(minutes, 0.0, 1.0)
+        state.monitor.rising_since = minute - 1
+        state.volume.armed = True
+        state.volume_evidence = 0.0
+        state.share_frozen = 0
+        state.last_minute = minute - 1
+        state.baseline.learn_quiet(first, minutes)
+
+    def settle(self, minute: int) -> None:
+        """Sleeping brands count as judged up to `minute` (for eviction by age)."""
+        for state in self.brands.values():
+            if state.asleep_since >= 0:
+                state.last_minute = minute
 
     # -- per closed minute -------------------------------------------------------------
 
@@ -135,9 +189,11 @@ class Judge:
         alerting, vetoed by a guard, or with an open incident."""
         keys = self.live | self.threads.keys()
         self.live = set()
-        for state in self.brands.values():
+        for state in self._topped:
             state.top_thread = None
             state.top_thread_rate = 0.0
+        topped: list[BrandState] = []
+        self._topped = topped
         for key in keys:
             window = windows.get(key)
             if window is None:
@@ -155,6 +211,8 @@ class Judge:
                     continue  # comments but no negatives: nothing to test yet
                 monitor = self.threads[key] = KeyMonitor()
             state = self.brand_state(window.brand)
+            if state.asleep_since >= 0:
+                self._wake(window.brand, state, minute)
             normal = state.expected(minute)
             share = state.baseline.typical_thread_share()
             lam = normal.neg_per_min * share
@@ -169,6 +227,8 @@ class Judge:
             )
             rate = monitor.recent_slow()
             if rate > state.top_thread_rate:
+                if state.top_thread is None:
+                    topped.append(state)
                 state.top_thread_rate = rate
                 state.top_thread = key
             is_open = key in open_keys
@@ -191,7 +251,18 @@ class Judge:
     def judge_brands(
         self, minute: int, windows: dict[str, KeyWindow], open_keys: set[str] | dict
     ) -> Iterator[BrandVerdict]:
-        for brand, state in self.brands.items():
+        awake = self.awake
+        if not self.lazy:
+            for brand, state in self.brands.items():
+                if state.asleep_since >= 0 or brand not in awake:
+                    self._wake(brand, state, minute)
+        if len(awake) == len(self.brands):
+            judged = list(self.brands.items())
+        else:
+            judged = sorted(awake.items(), key=lambda item: item[1].order)
+        for brand, state in judged:
+            if state.asleep_since >= 0:
+                self._wake(brand, state, minute)
             window = windows.get(brand)
             summary = window.close(minute) if window is not None else None
             # Late comments (for minutes judged before) count now: they were noted into
@@ -343,6 +414,13 @@ class Judge:
         brand_rate = state.monitor.recent_slow()
         if brand_rate >= 0.1:
             baseline.learn_thread_share(min(1.0, state.top_thread_rate / brand_rate))
+        elif self.lazy and state.monitor.idle and state.volume.statistic == 0.0:
+            window = verdict.window
+            if window is None or not window.open:
+                # Nothing left to judge until it speaks again (disturbed brands, which
+                # have an incident open, returned above).
+                state.asleep_since = minute + 1
+                del self.awake[verdict.brand]
 
     def forget(self, key: str) -> None:
         """An incident on `key` resolved: its evidence is spent."""
@@ -356,6 +434,7 @@ class Judge:
     def evict(self, brands: list[str]) -> None:
         for b in brands:
             self.brands.pop(b, None)
+            self.awake.pop(b, None)
 
 
 def _quiet(monitor: KeyMonitor, lam: float) -> Assessment:

@@ -29,8 +29,6 @@ from __future__ import annotations
 
 import math
 
-from threadpoolctl import threadpool_limits
-
 from stormwatch.detectors.sequential import (
     MINUTES_PER_MONTH,
     BinomialCusum,
@@ -46,8 +44,23 @@ ACCOUNT_CAP = 2  # negatives one account adds to a key within ACCOUNT_WINDOW min
 ACCOUNT_WINDOW = 30
 CEILING = 2.0  # statistics stop at this many thresholds: a past surge fades in bounded time
 THREAD_STEPS = 20.0  # thread-minutes per brand-minute that can alarm (concurrent threads)
+MEMO_SIZE = 4096
 _FAST = 0.5 ** (1.0 / 5.0)  # recent rate: half-life of 5 minutes
 _SLOW = 0.5 ** (1.0 / 15.0)  # half-life of 15 minutes: who carries a brand's storm
+
+
+_blas = None  # one threadpoolctl controller: building one scans every loaded library
+
+
+def _one_blas_thread():  # type: ignore[no-untyped-def]
+    """Small dense solves: BLAS threads only add contention here."""
+    global _blas
+    if _blas is None:
+        import numpy  # noqa: F401 - loaded before the controller looks for its BLAS
+        from threadpoolctl import ThreadpoolController
+
+        _blas = ThreadpoolController()
+    return _blas.limit(limits=1)
 
 
 class ThresholdTable:
@@ -65,8 +78,21 @@ class ThresholdTable:
         self.budget = false_alarms_per_month
         self._cache: dict[tuple[int, int, bool], float] = {}
         self._share_cache: dict[tuple[int, int], float] = {}
+        # Exact arguments -> threshold: a key asks several times a minute, and all threads
+        # of a brand ask with the same arguments (bounded: cleared when full).
+        self._memo: dict[tuple[float, float, int], float] = {}
 
     def rate(self, lam: float, dispersion: float, *, thread: bool) -> float:
+        memo = self._memo
+        args = (lam, dispersion, 1 if thread else 0)
+        h = memo.get(args)
+        if h is None:
+            h = memo[args] = self._rate(lam, dispersion, thread=thread)
+            if len(memo) > MEMO_SIZE:
+                memo.clear()
+        return h
+
+    def _rate(self, lam: float, dispersion: float, *, thread: bool) -> float:
         b_lam = round(8.0 * math.log10(max(lam, 1e-5)))
         b_phi = round(2.0 * max(1.0, dispersion))
         key = (b_lam, b_phi, thread)
@@ -76,8 +102,7 @@ class ThresholdTable:
             steps = MINUTES_PER_MONTH / (self.budget / 2.0)
             if thread:
                 steps *= THREAD_STEPS
-            # Small dense solves: BLAS threads only add contention here.
-            with threadpool_limits(1):
+            with _one_blas_thread():
                 h = poisson_cusum_threshold(
                     10.0 ** (b_lam / 8.0),
                     RATE_RATIOS,
@@ -91,6 +116,16 @@ class ThresholdTable:
         """Share-test threshold for a brand with this volume and usual share: one false
         alarm per the comments a month brings over half the budget (threads split the
         brand's comments between them, so all its share tests together see those)."""
+        memo = self._memo
+        args = (volume_per_min, share, 2)
+        h = memo.get(args)
+        if h is None:
+            h = memo[args] = self._share(volume_per_min, share)
+            if len(memo) > MEMO_SIZE:
+                memo.clear()
+        return h
+
+    def _share(self, volume_per_min: float, share: float) -> float:
         b_volume = round(8.0 * math.log10(max(volume_per_min, 1.0 / 1440.0)))
         odds = share / (1.0 - share) * (1.0 + TOLERANCE)
         b_share = round(100.0 * odds / (1.0 + odds))
@@ -98,7 +133,7 @@ class ThresholdTable:
         h = self._share_cache.get(key)
         if h is None:
             comments = 10.0 ** (b_volume / 8.0) * MINUTES_PER_MONTH
-            with threadpool_limits(1):
+            with _one_blas_thread():
                 h = binomial_cusum_threshold(
                     min(0.9, max(0.01, b_share / 100.0)),
                     SHARE_ODDS,
@@ -108,7 +143,11 @@ class ThresholdTable:
         return h
 
     def __getstate__(self) -> dict:
-        return {"budget": self.budget, "_cache": {}, "_share_cache": {}}
+        return {"budget": self.budget, "_cache": {}, "_share_cache": {}, "_memo": {}}
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        self.__dict__.setdefault("_memo", {})
 
 
 class KeyMonitor:

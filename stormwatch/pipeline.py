@@ -32,7 +32,7 @@ from stormwatch.ingest.dead_letters import pseudonymize_letter
 from stormwatch.ingest.decode import Decoder
 from stormwatch.model import Comment, DeadLetter
 from stormwatch.ports import AlertSink, DeadLetterSink, PipelineObserver, PlaybookMatcher
-from stormwatch.windows import ANY_SOURCE, MINUTE, KeyWindow, WindowStore
+from stormwatch.windows import ANY_SOURCE, MINUTE, KeyWindow, WindowStore, thread_key
 
 log = logging.getLogger(__name__)
 
@@ -199,10 +199,11 @@ class Pipeline:
             c.lang = lang
             c.negativity = negativity
             c.topics = topics
+            key = thread_key(c.brand, c.thread_id) if c.thread_id is not None else None
             self.judge.note(
-                c.brand, c.thread_id, author_id or c.id, int(c.created_at // MINUTE), negative
+                c.brand, c.thread_id, author_id or c.id, int(c.created_at // MINUTE), negative, key
             )
-            late = windows.add(c, negative)
+            late = windows.add(c, negative, key)
         except Exception as exc:  # noqa: BLE001 - one record must not stop the run
             self._processing_error(c, raw, source, exc)
             return
@@ -332,6 +333,7 @@ class Pipeline:
         brands (which defer to their threads), group into incidents, learn, evict."""
         self.stats.minutes_closed += 1
         open_incidents = self.tracker.open
+        self.judge.lazy = self.observer is None  # an observer sees every brand's minute
         threads = list(self.judge.judge_threads(minute, self.windows.threads, open_incidents))
         brands = list(self.judge.judge_brands(minute, self.windows.brands, open_incidents))
         self._group_threads(minute, threads)
@@ -626,6 +628,7 @@ class Pipeline:
             del self._suppressing[k]
         # Bounded on endless streams: brands idle for a week lose their state; the run's
         # history keeps the latest incidents and surges.
+        self.judge.settle(minute)
         idle = [
             b
             for b, state in self.brands.items()

@@ -410,9 +410,9 @@ class WindowStore:
             self._watermark = mark
         return self._watermark
 
-    def add(self, c: Comment, negative: bool) -> bool:
+    def add(self, c: Comment, negative: bool, key: str | None = None) -> bool:
         """Adds an admitted comment to its brand and thread windows; returns True when it
-        was late."""
+        was late. `key`: the thread's key when the caller has built it already."""
         ts = c.created_at
         self._added += 1
         if ts > self.max_event_time:
@@ -439,7 +439,8 @@ class WindowStore:
             window = self.brands[brand] = KeyWindow(brand, brand, None, minute)
         window.add(c, minute, negative)
         if c.thread_id is not None:
-            key = thread_key(brand, c.thread_id)
+            if key is None:
+                key = thread_key(brand, c.thread_id)
             thread = self.threads.get(key)
             if thread is None:
                 thread = self.threads[key] = KeyWindow(key, brand, c.thread_id, minute)

@@ -46,6 +46,12 @@ def test_round_trip_in_chunks_restores_the_state() -> None:
     assert target.stats.read == source.stats.read == 400
     assert target.seen_ids == source.seen_ids
     assert sorted(target.windows.threads) == sorted(source.windows.threads)
+    # Detection resumes where it was: the brand's baseline and tests, the thread tests.
+    assert target.brands is target.judge.brands
+    before, after = source.judge.brands["acme"], target.judge.brands["acme"]
+    assert after.baseline.minutes == before.baseline.minutes > 0
+    assert after.monitor.rate.sums == before.monitor.rate.sums
+    assert sorted(target.judge.threads) == sorted(source.judge.threads)
     # The restored pipeline carries on: a redelivered comment is a duplicate there too.
     target.feed(b'{"id": "c1", "text": "x", "created_at": 1772409607, "brand": "acme"}')
     assert target.stats.duplicates == 1

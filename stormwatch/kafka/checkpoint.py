@@ -52,6 +52,8 @@ def snapshot(pipeline: Pipeline) -> dict[str, Any]:
     return {
         "windows": pipeline.windows,
         "brands": pipeline.brands,
+        # Detection's state: brand baselines and tests, thread tests, which brands sleep.
+        "judge": pipeline.judge,
         "open": pipeline.tracker.open,
         "history": pipeline.tracker.history,
         "seen_ids": pipeline.seen_ids,
@@ -65,7 +67,19 @@ def snapshot(pipeline: Pipeline) -> dict[str, Any]:
 def restore(pipeline: Pipeline, state: Mapping[str, Any]) -> None:
     """Put a snapshot's state into `pipeline`, built with this process's wiring."""
     pipeline.windows = state["windows"]
-    pipeline.brands = state["brands"]
+    judge = state.get("judge")
+    if judge is not None:
+        pipeline.judge = judge
+    else:  # a checkpoint from before the judge was saved: its brands, all awake
+        judge = pipeline.judge
+        judge.brands = state["brands"]
+        for order, brand_state in enumerate(judge.brands.values(), 1):
+            if not hasattr(brand_state, "asleep_since"):
+                brand_state.asleep_since = -1
+                brand_state.order = order
+        judge.awake = dict(judge.brands)
+        judge._created = len(judge.brands)
+    pipeline.brands = pipeline.judge.brands
     pipeline.tracker.open = state["open"]
     pipeline.tracker.history = state["history"]
     pipeline.seen_ids = state["seen_ids"]
