@@ -31,6 +31,7 @@ LEARN_BELOW = 1.0  # baselines learn minutes whose evidence stays below the thre
 GUARD_MINUTES = 30  # the guards look at the negatives of the excursion, at least this long
 GUARD_MINUTES_MAX = 1440  # ... and at most this long (a slow swell over a day)
 BRAND_MIN_RATIO = 3.0  # a brand-wide storm runs at least this many times the brand's normal
+THREAD_MIN_RATIO = 1.0  # a thread storm carries at least the brand's normal negative rate
 KEY_MIN_RATIO = 2.0  # ... and any storm at least twice its key's normal right now
 SHARE_MIN_LIFT = 1.5  # ... with a negative share right now at least 1.5x the usual
 THREAD_GUARD_MINUTES_MAX = 120
@@ -337,8 +338,17 @@ class Judge:
         table = self.table
         h_rate = table.rate(lam * (1.0 + TOLERANCE), normal.dispersion, thread=thread)
         h_share = table.share(normal.volume_per_min, normal.neg_share)
-        rate_evidence = monitor.rate.statistic / h_rate
-        share_evidence = monitor.share.statistic / h_share
+        rate_stat, share_stat = monitor.rate.statistic, monitor.share.statistic
+        k_ahead = monitor.ahead(minute)
+        if k_ahead:
+            # Fire early: what already came in for the minutes still open counts now.
+            later = [b.n for m, b in window.open.items() if m > minute]
+            rate_stat, share_stat = monitor.peek(
+                k_ahead, sum(later), minutes=max(1, len(later)), lam=lam,
+                dispersion=normal.dispersion, share=normal.neg_share,
+            )  # fmt: skip
+        rate_evidence = rate_stat / h_rate
+        share_evidence = share_stat / h_share
         evidence = share_evidence if warming else min(rate_evidence, share_evidence)
         candidate = evidence >= 1.0
         naive = rate_evidence >= 1.0 and not warming
@@ -368,6 +378,10 @@ class Judge:
                 benign = "past_surge"  # the evidence is of minutes ago; nothing runs now
             elif recent < SHARE_MIN_LIFT * normal.neg_share * monitor.recent_volume():
                 benign = "not_negative"  # busy, but no more negative than usual right now
+            elif thread and recent < THREAD_MIN_RATIO * brand_lam:
+                # A post carrying less than the brand's whole normal negative talk is not
+                # a storm for the brand yet (at a large brand: an ordinary busy post).
+                benign = "small_rise"
             elif not thread and monitor.recent_slow() < BRAND_MIN_RATIO * brand_lam:
                 # Day-to-day variation of a brand's talk, not a storm: the tests are sure
                 # the rate is up, but not by enough, over a quarter of an hour, to matter

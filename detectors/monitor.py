@@ -229,6 +229,24 @@ class KeyMonitor:
             self.caps = {a: e for a, e in self.caps.items() if minute - e[0] < ACCOUNT_WINDOW}
         return eff
 
+    def ahead(self, minute: int) -> int:
+        """Effective negatives already in for minutes after `minute` (still open)."""
+        return sum(c for m, c in self.pending.items() if m > minute) if self.pending else 0
+
+    def peek(
+        self, k: int, n: int, *, minutes: int, lam: float, dispersion: float, share: float
+    ) -> tuple[float, float]:
+        """The two statistics if `k` negatives of `n` comments, already in for `minutes`
+        still-open minutes, were added now (river's `score_one`: nothing is learned).
+        Those counts only grow with late data, so a test they already push over its
+        threshold may decide at once instead of a minute or two later."""
+        odds = share / (1.0 - share) * (1.0 + TOLERANCE)
+        rate = self.rate.score_one(
+            {"count": k, "expected": lam * (1.0 + TOLERANCE) * minutes, "dispersion": dispersion}
+        )
+        shares = self.share.score_one({"k": k, "n": max(n, k), "share": odds / (1.0 + odds)})
+        return max(rate, self.rate.statistic), max(shares, self.share.statistic)
+
     def quiet(self, minutes: int, lam_total: float, dispersion: float) -> None:
         """`minutes` closed minutes without a comment, at once (an idle key catching up)."""
         if minutes <= 0:
