@@ -50,7 +50,34 @@ def threshold_for_budget(
     return math.log(designs * steps_per_month / false_alarms_per_month)
 
 
-class PoissonCusum(base.AnomalyDetector):
+class _CusumBank(base.AnomalyDetector):
+    """What both CUSUMs share: one running sum per design, `_steps(x)` the sums after
+    the step `x` (None when `x` lacks what the test needs: nothing changes)."""
+
+    sums: list[float]
+
+    def _steps(self, x: dict) -> list[float] | None:
+        raise NotImplementedError
+
+    def learn_one(self, x: dict) -> None:
+        steps = self._steps(x)
+        if steps is not None:
+            self.sums = steps
+
+    def score_one(self, x: dict) -> float:
+        steps = self._steps(x)
+        return max(steps if steps is not None else self.sums)
+
+    @property
+    def statistic(self) -> float:
+        """The largest design's sum after the last learned step."""
+        return max(self.sums)
+
+    def reset(self) -> None:
+        self.sums = [0.0] * len(self.sums)
+
+
+class PoissonCusum(_CusumBank):
     """CUSUM for an increase of a (quasi-)Poisson rate, one bank of rate ratios.
 
     `x[count]` is the count of the step, `x[expected]` what the null expects in it and
@@ -93,23 +120,6 @@ class PoissonCusum(base.AnomalyDetector):
             for s, r, lr in zip(self.sums, self.ratios, self._log_ratios, strict=True)
         ]
 
-    def learn_one(self, x: dict) -> None:
-        steps = self._steps(x)
-        if steps is not None:
-            self.sums = steps
-
-    def score_one(self, x: dict) -> float:
-        steps = self._steps(x)
-        return max(steps if steps is not None else self.sums)
-
-    @property
-    def statistic(self) -> float:
-        """The largest design's sum after the last learned step."""
-        return max(self.sums)
-
-    def reset(self) -> None:
-        self.sums = [0.0] * len(self.ratios)
-
     def decay_quiet(self, expected_total: float, dispersion: float = 1.0) -> None:
         """Learn a run of minutes without a single count in one step (an idle key catching
         up): each design falls by (r - 1) times the expected total, never below zero."""
@@ -120,7 +130,7 @@ class PoissonCusum(base.AnomalyDetector):
         ]
 
 
-class BinomialCusum(base.AnomalyDetector):
+class BinomialCusum(_CusumBank):
     """CUSUM for an increase of the share of negative comments, one bank of odds ratios.
 
     `x[k]` negatives out of `x[n]` comments in the step, `x[share]` the usual share. A
@@ -177,22 +187,6 @@ class BinomialCusum(base.AnomalyDetector):
             max(0.0, s + k * wn + (n - k) * wo)
             for s, (wn, wo) in zip(self.sums, self._weights(p0), strict=True)
         ]
-
-    def learn_one(self, x: dict) -> None:
-        steps = self._steps(x)
-        if steps is not None:
-            self.sums = steps
-
-    def score_one(self, x: dict) -> float:
-        steps = self._steps(x)
-        return max(steps if steps is not None else self.sums)
-
-    @property
-    def statistic(self) -> float:
-        return max(self.sums)
-
-    def reset(self) -> None:
-        self.sums = [0.0] * len(self.odds_ratios)
 
     def __getstate__(self) -> dict:
         state = self.__dict__.copy()
