@@ -361,8 +361,10 @@ class Judge:
             # gathers its different people over hours, not within half an hour.
             longest = THREAD_GUARD_MINUTES_MAX if thread else GUARD_MINUTES_MAX
             span = min(longest, max(GUARD_MINUTES, monitor.evidence_minutes(minute)))
+            # With the minutes still open counted in, their comments count here too.
+            upto = max(minute, max(window.open)) if k_ahead and window.open else minute
             profile = AccountProfile.of(
-                (m.author, m.signature) for m in window.negatives_since(minute, span)
+                (m.author, m.signature) for m in window.negatives_since(upto, span + upto - minute)
             )
             benign = profile.benign_reason(min_accounts=self.min_accounts)
             campaign = profile.campaign
