@@ -105,6 +105,25 @@ def split_at(workload: Workload, seconds_after_start: float) -> int:
     return next((n for n, t in enumerate(times) if t - times[0] >= seconds_after_start), len(times))
 
 
+def assert_same_storms(actual: Counter, expected: list[str], minutes: int = 10) -> None:
+    """The same storms, each opened exactly once: same brand and thread, opening minutes
+    within `minutes`. Decisions count the comments already in for minutes still open
+    (firing early), and a worker's per-partition watermark sees a different amount of
+    them than an embedded run's, so a storm may open a few minutes apart."""
+    assert set(actual.values()) <= {1}, actual
+
+    def parts(key: str) -> tuple[str, int]:
+        where, _, when = key.rpartition("/")
+        hours, mins = when[11:16].split(":")
+        return where, int(when[8:10]) * 1440 + int(hours) * 60 + int(mins)
+
+    got = sorted(parts(k) for k in actual)
+    want = sorted(parts(k) for k in expected)
+    assert [w for w, _ in got] == [w for w, _ in want], (sorted(actual), sorted(expected))
+    for (_, a), (_, b) in zip(got, want, strict=True):
+        assert abs(a - b) <= minutes, (sorted(actual), sorted(expected))
+
+
 def test_malformed_messages_go_to_the_dead_letter_topic(
     kafka_broker: Broker,
     create_topic: Callable[..., str],
@@ -206,9 +225,8 @@ def test_restart_after_sigkill_resumes_without_duplicate_alerts(
     assert identities, "no alert reached the alerts topic"
     assert len(identities) == len(set(identities)), Counter(identities).most_common(3)
     opened = Counter(i[0] for i in identities if i[1] == "opened")
-    assert sorted(opened) == sorted(workload.opened)
-    assert set(opened.values()) == {1}
-    assert opened_in_store(db) == Counter(workload.opened)
+    assert_same_storms(opened, workload.opened)
+    assert opened_in_store(db) == opened
 
 
 def test_two_workers_split_partitions_and_survive_a_sigkill(
@@ -273,10 +291,11 @@ def test_two_workers_split_partitions_and_survive_a_sigkill(
     assert summary["partitions"][str(acme)]["read"] == saved[acme].stats.read
 
     # The incidents of an embedded run over the same input, each opened exactly once.
-    assert opened_in_store(db) == Counter(workload.opened)
+    stored = opened_in_store(db)
+    assert_same_storms(stored, workload.opened)
     identities = alert_identities(kafka_broker, f"{topic}-alerts")
     assert len(identities) == len(set(identities))
-    assert Counter(i[0] for i in identities if i[1] == "opened") == Counter(workload.opened)
+    assert Counter(i[0] for i in identities if i[1] == "opened") == stored
 
 
 def test_produce_sends_valid_comments_keyed_by_brand_and_reports_the_rest(
