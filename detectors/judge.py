@@ -104,7 +104,10 @@ class Judge:
         self.min_accounts = min_accounts
         self.brands: dict[str, BrandState] = {}
         self.threads: dict[str, KeyMonitor] = {}  # only threads with something to remember
-        self.live: set[str] = set()  # thread keys with comments since the last close
+        # Thread keys with comments since the last close. A dict, not a set: keys are
+        # judged in the order their comments came, so a run never depends on the
+        # process's hash seed (ties between threads and the order incidents open).
+        self.live: dict[str, None] = {}
         # Brands stepped each minute; an idle one (no comments, tests at rest, nothing
         # open) sleeps and catches up in closed form when it speaks again. Not while an
         # observer wants every brand's every minute (`lazy` False).
@@ -133,7 +136,7 @@ class Judge:
         if thread_id is not None:
             if key is None:
                 key = thread_key(brand, thread_id)
-            self.live.add(key)
+            self.live[key] = None
             if negative:
                 monitor = self.threads.get(key)
                 if monitor is None:
@@ -188,8 +191,10 @@ class Judge:
     ) -> Iterator[tuple[KeyWindow, Assessment]]:
         """Steps every thread with comments or evidence; yields those worth a decision:
         alerting, vetoed by a guard, or with an open incident."""
-        keys = self.live | self.threads.keys()
-        self.live = set()
+        keys = self.live
+        for key in self.threads:
+            keys[key] = None
+        self.live = {}
         for state in self._topped:
             state.top_thread = None
             state.top_thread_rate = 0.0
@@ -205,7 +210,7 @@ class Judge:
                 closed = window.close(minute)
                 n = closed.n + closed.late  # late comments were noted as they came
             if window.open:
-                self.live.add(key)  # comments already wait in a later minute
+                self.live[key] = None  # comments already wait in a later minute
             monitor = self.threads.get(key)
             if monitor is None:
                 if n == 0 or key not in open_keys:
