@@ -336,6 +336,7 @@ class Pipeline:
         self.judge.lazy = self.observer is None  # an observer sees every brand's minute
         threads = list(self.judge.judge_threads(minute, self.windows.threads, open_incidents))
         brands = list(self.judge.judge_brands(minute, self.windows.brands, open_incidents))
+        self._hold_open(threads, brands)
         self._group_threads(minute, threads)
         for verdict in brands:
             self._decide_brand(minute, verdict)
@@ -346,6 +347,32 @@ class Pipeline:
             self.observer.keys(
                 brands=len(windows.brands), threads=len(windows.threads), evicted=evicted
             )
+
+    def _hold_open(
+        self, threads: list[tuple[KeyWindow, Assessment]], brands: list[BrandVerdict]
+    ) -> None:
+        """An incident that absorbed threads is one storm: it stays open while any of
+        them still alerts, and a spreading one while its brand does, though the thread
+        it opened on has calmed. Otherwise it would resolve mid-storm and each of its
+        still-hot threads would open an incident of its own."""
+        open_incidents = self.tracker.open
+        if not open_incidents:
+            return
+        owner: dict[tuple[str, str], Incident] = {}
+        spreading: dict[str, Incident] = {}
+        for incident in open_incidents.values():
+            for thread_id in incident.threads:
+                owner[(incident.brand, thread_id)] = incident
+            if incident.thread_id is not None and incident.kind == "spreading":
+                spreading[incident.brand] = incident
+        for window, a in threads:
+            if a.alerting and window.thread_id is not None:
+                incident = owner.get((window.brand, window.thread_id))
+                if incident is not None:
+                    incident.quiet = 0
+        for verdict in brands:
+            if verdict.assessment.alerting and verdict.brand in spreading:
+                spreading[verdict.brand].quiet = 0
 
     def _group_threads(self, minute: int, verdicts: list[tuple[KeyWindow, Assessment]]) -> None:
         """Thread storms: open or update their incidents. Inside a brand-wide incident a
