@@ -240,11 +240,15 @@ def test_two_workers_split_partitions_and_survive_a_sigkill(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("STORMWATCH_KAFKA_OUTBOX_LEASE_SECONDS", "2")
+    # The group notices the killed worker after its session timeout; the survivor must
+    # still be there then (its idle stop comes well after it), or it stops before it is
+    # given the dead worker's partitions.
+    monkeypatch.setenv("STORMWATCH_KAFKA_SESSION_TIMEOUT_MS", "6000")
     partitions = 4
     topic = create_topic(unique("comments"), partitions=partitions)
     group = unique("group")
     db = pg_url
-    args = worker_args(kafka_broker, topic=topic, group=group, db=db, idle=10, checkpoint_s=1)
+    args = worker_args(kafka_broker, topic=topic, group=group, db=db, idle=16, checkpoint_s=1)
     a = spawn_worker("a", args)
     b = spawn_worker("b", args)
 
