@@ -14,6 +14,8 @@ import orjson
 import typer
 from rich.console import Console
 
+from stormwatch.exceptions import StormwatchError
+from stormwatch.ingest.kafka_destination import KafkaDestination
 from stormwatch.ingest.rss_source import Feed, FeedError, RssCollector
 from stormwatch.ingest.watchlist import Watchlist
 
@@ -23,14 +25,16 @@ BATCH = 500
 
 
 class Destination:
-    """Where records go: JSONL appended to a file, stdout, or POST /ingest of a server
-    (bearer token from STORMWATCH_INGEST_TOKEN; 429 waits for Retry-After and resends)."""
+    """Where records go: JSONL appended to a file, stdout, POST /ingest of a server
+    (bearer token from STORMWATCH_INGEST_TOKEN; 429 waits for Retry-After and resends),
+    or a Kafka topic keyed by brand (`kafka://[HOST:PORT/]TOPIC`, see kafka_destination)."""
 
     def __init__(self, to: str, *, env: dict[str, str] | None = None) -> None:
         env = dict(os.environ) if env is None else env
         self.to = to
         self.client: Any = None
         self.out: IO[bytes] | None = None
+        self.kafka: KafkaDestination | None = None
         if to.startswith(("http://", "https://")):
             import httpx
 
@@ -39,13 +43,16 @@ class Destination:
                 raise typer.BadParameter("--to http://... needs STORMWATCH_INGEST_TOKEN")
             self.client = httpx.Client(headers={"Authorization": f"Bearer {token}"}, timeout=30.0)
         elif to.startswith("kafka://"):
-            raise typer.BadParameter("--to kafka:// is not supported by collect yet")
+            self.kafka = KafkaDestination(to, env=env)
         elif to == "-":
             self.out = sys.stdout.buffer
         else:
             self.out = open(to, "ab")  # noqa: SIM115 - closed in close()
 
     def send(self, records: Sequence[dict[str, Any]]) -> None:
+        if self.kafka is not None:
+            self.kafka.send(records)  # ProduceError unless the broker acknowledged all
+            return
         for i in range(0, len(records), BATCH):
             body = b"".join(orjson.dumps(r) + b"\n" for r in records[i : i + BATCH])
             if self.out is not None:
@@ -62,6 +69,8 @@ class Destination:
                 break
 
     def close(self) -> None:
+        if self.kafka is not None:
+            self.kafka.close()
         if self.client is not None:
             self.client.close()
         if self.out is not None and self.out is not sys.stdout.buffer:
@@ -106,7 +115,7 @@ def rss(
                 destination.send(records)
                 collector.commit()
                 err.print(f"{len(records)} new entries")
-            except FeedError as exc:
+            except (FeedError, StormwatchError) as exc:  # a feed, or Kafka not acknowledging
                 err.print(f"[red]error:[/red] {exc}")
                 if not every:
                     raise typer.Exit(1) from None
