@@ -4,14 +4,19 @@ The best source is the per-minute curve an alert carries in its drivers
 (`negative_per_min_curve`, oldest first, ending at the event's minute); until the
 pipeline sends it, the curve is rebuilt from the incident's own event history, one point
 per event (`negative_per_min_now` at the event's time). Both are event time.
+
+Across an incident, `minute_counts` joins the curves of all its events into one record
+minute by minute, from three hours before it opened to its last event; `usual_rate` is
+the normal the opening event was judged against, before the storm could move it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 CURVE_DRIVER = "negative_per_min_curve"
+VOLUME_CURVE_DRIVER = "volume_per_min_curve"
 BARS = "▁▂▃▄▅▆▇█"
 
 
@@ -33,6 +38,41 @@ def incident_curve(
         if isinstance(d.get("negative_per_min_now"), int | float)
     }
     return sorted(points.items())
+
+
+def minute_counts(
+    events: Iterable[tuple[float, Mapping[str, Any]]], driver: str = CURVE_DRIVER
+) -> dict[int, int]:
+    """{epoch minute: count} from the per-minute curve `driver` of each (at, drivers)
+    event. Where curves overlap the latest event wins: it also saw the late comments.
+
+    >>> minute_counts([(180.0, {"c": [1, 2, 3]}), (240.0, {"c": [5, 4]})], "c")
+    {1: 1, 2: 2, 3: 5, 4: 4}
+    """
+    out: dict[int, int] = {}
+    for at, drivers in sorted(events, key=lambda e: e[0]):
+        curve = drivers.get(driver)
+        if not isinstance(curve, list):
+            continue
+        end = int(at // 60)
+        for i, v in enumerate(curve):
+            if isinstance(v, int | float):
+                out[end - (len(curve) - 1 - i)] = int(v)
+    return dict(sorted(out.items()))
+
+
+def usual_rate(events: Iterable[tuple[float, Mapping[str, Any]]], driver: str) -> float | None:
+    """The baseline `driver` of the earliest event that has it: what was normal when the
+    incident opened. Later events may carry one the storm or the daily rhythm moved.
+
+    >>> usual_rate([(120.0, {"b": 9.0}), (60.0, {"b": 0.5})], "b")
+    0.5
+    """
+    for _, drivers in sorted(events, key=lambda e: e[0]):
+        value = drivers.get(driver)
+        if isinstance(value, int | float):
+            return float(value)
+    return None
 
 
 def sparkline(values: Sequence[float], *, width: int = 30) -> str:

@@ -1,0 +1,120 @@
+"""`stormwatch report` without the comments file: the chart is drawn from the per-minute
+curves the alerts carry, with hours of context before the opening and the brand's usual
+rate as it was when the incident opened. Asserts on the data the chart is drawn from."""
+
+from __future__ import annotations
+
+import statistics
+from pathlib import Path
+
+import orjson
+import pytest
+
+from stormwatch.alerts.sinks import JsonlAlertSink
+from stormwatch.evaluation.report import ReportData, render_report, report_data
+from stormwatch.evaluation.scenario import BrandSpec, EventSpec, ScenarioSpec, generate
+from stormwatch.pipeline import Pipeline
+from tests.seeded_runs import replay
+
+H = 3600.0
+STORM = ScenarioSpec(
+    "report",
+    duration_s=14 * H,
+    brands=(BrandSpec("acme", 8000, lang="en", negative_share=0.07),),
+    events=(
+        EventSpec(
+            "firestorm", "acme", 9 * H, 3 * H, name="fire", start_rate_per_min=1.0,
+            peak_rate_per_min=30.0, doubling_time_s=600.0, negative_share=0.8,
+        ),
+    ),
+    seed=5,
+)  # fmt: skip
+
+
+@pytest.fixture(scope="module", params=["brand-wide", "thread"])
+def alerts(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Alert events of one generated storm, run with threads or as a platform without."""
+    path = tmp_path_factory.mktemp("report") / f"{request.param}.jsonl"
+    replay(
+        generate(STORM).comments,
+        pipeline=Pipeline(sinks=[JsonlAlertSink(path)]),
+        threads=request.param == "thread",
+    )
+    return path
+
+
+def _events(path: Path) -> list[dict]:
+    return [orjson.loads(line) for line in path.read_bytes().splitlines()]
+
+
+def test_context_before_the_opening_minute_by_minute(alerts: Path, tmp_path: Path) -> None:
+    data = report_data(alerts)
+    assert len(data.spans) == 1
+    opened = data.spans[0].opened
+    before = [t for t in data.times if t < opened]
+    assert len(before) >= 170  # three hours of the alert curves, not one point per alert
+    assert {b - a for a, b in zip(data.times, data.times[1:], strict=False)} == {60.0}
+    covered = [v for t, v in zip(data.times, data.negative, strict=True) if t < opened]
+    assert all(v is not None for v in covered)
+    assert len(data.times) > 300  # the whole incident, minute by minute
+    assert "3 h before" in data.source
+    assert render_report(alerts, tmp_path / "r.png").stat().st_size > 30_000
+
+
+def test_usual_rate_is_the_brands_before_the_storm(alerts: Path) -> None:
+    data = report_data(alerts)
+    span = data.spans[0]
+    events = _events(alerts)
+    opening = events[0]["drivers"]
+    assert span.usual_negative_per_min == opening["negative_per_min_brand_baseline"]
+    peak = max(v for v in data.negative if v is not None)
+    at_peak = data.usual_negative[data.negative.index(peak)]
+    assert at_peak == span.usual_negative_per_min
+    # The storm stands out from the usual line by at least the ratio its alerts reported.
+    ratio = max(e["drivers"]["peak_ratio_to_baseline"] for e in events)
+    assert ratio >= 10
+    assert peak / at_peak >= 0.9 * ratio
+    if span.where == "brand-wide":
+        # The usual line is what the brand's negatives were before the storm, not the
+        # storm's level: compare with its own quiet hours.
+        quiet = [
+            v
+            for t, v in zip(data.times, data.negative, strict=True)
+            if t < span.opened - 1800 and v is not None
+        ]
+        assert 0.5 <= span.usual_negative_per_min / statistics.mean(quiet) <= 2.0
+        assert span.usual_volume_per_min is not None
+    else:
+        # A thread's volume is not drawn against the whole brand's usual volume.
+        assert span.usual_volume_per_min is None
+        assert all(v is None for v in data.usual_volume)
+
+
+def test_alerts_without_curves_say_what_they_cannot_show(alerts: Path, tmp_path: Path) -> None:
+    old = tmp_path / "old.jsonl"
+    lines = []
+    for e in _events(alerts):
+        e["drivers"].pop("negative_per_min_curve")
+        e["drivers"].pop("volume_per_min_curve")
+        lines.append(orjson.dumps(e))
+    old.write_bytes(b"\n".join(lines) + b"\n")
+    data: ReportData = report_data(old)
+    assert data.sparse
+    assert len(data.times) == len(lines)
+    assert "no per-minute curves" in data.source
+
+
+def test_a_baseline_the_storm_moved_is_not_the_usual(alerts: Path, tmp_path: Path) -> None:
+    """Later events carry a baseline ten times higher (a storm learned as normal): the
+    usual line stays at what was normal when the incident opened."""
+    moved = tmp_path / "moved.jsonl"
+    events = _events(alerts)
+    for e in events[1:]:
+        e["drivers"]["negative_per_min_brand_baseline"] *= 10
+        e["drivers"]["volume_per_min_baseline"] *= 10
+    moved.write_bytes(b"".join(orjson.dumps(e) + b"\n" for e in events))
+    data = report_data(moved)
+    opening = events[0]["drivers"]
+    assert {u for u in data.usual_negative if u is not None} == {
+        opening["negative_per_min_brand_baseline"]
+    }
