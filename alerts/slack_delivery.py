@@ -37,7 +37,7 @@ from slack_sdk.http_retry.response import HttpResponse
 from slack_sdk.http_retry.state import RetryState
 
 from stormwatch.alerts.chart import curve_png
-from stormwatch.alerts.curve import incident_curve
+from stormwatch.alerts.curve import incident_curve, minute_counts, usual_rate
 from stormwatch.alerts.delivery import Dead, Outcome, Retry, Sent
 from stormwatch.alerts.slack_config import SlackConfig
 from stormwatch.alerts.slack_message import headline, incident_blocks, reply_text
@@ -374,17 +374,21 @@ class SlackNotifier:
 
     def _chart(self, incident: Incident, delivery: Delivery, channel: str, root: str) -> None:
         """A PNG of the curve into the thread when an incident opens, escalates or resolves
-        (a backlog after an outage: only for the newest event). A missing scope or a failed
-        upload only costs the picture, never the alert."""
+        (a backlog after an outage: only for the newest event): minute by minute from
+        three hours before the opening, against the normal rate at the opening. A missing
+        scope or a failed upload only costs the picture, never the alert."""
         event = delivery.payload.get("event")
         if not self.charts or event not in ("opened", "escalated", "resolved"):
             return
         if delivery.payload != incident.last_event:
             return
-        curve = self._curve(incident)
+        history = [(e.at, e.payload.get("drivers") or {}) for e in self.store.events(incident.key)]
+        per_minute = minute_counts(history)
+        curve = [(m * 60.0, float(v)) for m, v in per_minute.items()] or self._curve(incident)
         if len(curve) < 3:
             return
-        baseline = (incident.last_event.get("drivers") or {}).get("negative_per_min_baseline")
+        # What was normal when it opened: a later baseline may have moved with the storm.
+        baseline = usual_rate(history, "negative_per_min_baseline")
         try:
             title = f"{incident.severity.upper()} {incident.brand} {incident.thread_id or ''}"
             png = curve_png(curve, title=title.strip(), baseline=baseline)

@@ -244,3 +244,35 @@ def test_routes_choose_the_channel(store, slack) -> None:
     store.record(replace(alert(incident="acme/p2/x", thread_id="p2")), targets=["slack"])
     assert w.drain(timeout=10)
     assert {m.channel for m in slack.roots()} == {"C0CRISIS", "C0ALERTS"}
+
+
+def test_chart_spans_the_incident_against_the_normal_at_opening(
+    store, slack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each event carries the last three hours per minute; the chart joins them from
+    before the opening, and its normal line is the opening's, not a later one that the
+    storm moved."""
+    import stormwatch.alerts.slack_delivery as slack_delivery
+
+    drawn: list[tuple[list[tuple[float, float]], float | None]] = []
+    real = slack_delivery.curve_png
+
+    def spy(points, *, title, baseline=None):  # type: ignore[no-untyped-def]
+        drawn.append((list(points), baseline))
+        return real(points, title=title, baseline=baseline)
+
+    monkeypatch.setattr(slack_delivery, "curve_png", spy)
+    w = worker(store, slack)
+    for i, (event, severity) in enumerate([("opened", "medium"), ("escalated", "high")]):
+        e = alert(event=event, severity=severity, at=T0 + 3600 * i)
+        drivers = {
+            **e.drivers,
+            "negative_per_min_baseline": 0.3 if i == 0 else 3.0,
+            "negative_per_min_curve": [0] * 170 + [5 * (i + 1)] * 10,
+        }
+        store.record(replace(e, drivers=drivers), targets=["slack"])
+        assert w.drain(timeout=10)
+    points, baseline = drawn[-1]
+    assert baseline == 0.3
+    assert points[0][0] == (T0 // 60 - 179) * 60  # three hours before the opening
+    assert len(points) == 180 + 60  # and every minute up to the escalation
