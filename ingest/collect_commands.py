@@ -126,3 +126,13 @@ def rss(
         pass
     finally:
         destination.close()
+
+
+def _platform_collectors() -> None:
+    # Mastodon and Bluesky: page collectors, their commands in platform_commands.
+    from stormwatch.ingest.platform_commands import mastodon
+
+    collect_app.command("mastodon")(mastodon)
+
+
+_platform_collectors()

@@ -1,0 +1,334 @@
+"""Mastodon hashtag timelines and mentions → records in the input contract.
+
+Polls the REST API with `Mastodon.py` (the streaming API is not used: a poll catches up
+after any downtime from its cursor, a stream would lose what was said while it was down).
+Each stream — `GET /api/v1/timelines/tag/:tag` per hashtag, and the authenticated
+account's mentions, `GET /api/v1/notifications?types[]=mention` — is read forward from
+its cursor with `min_id`: the first page after the last id delivered, then the page the
+`Link: <...?min_id=...>; rel="prev"` header points to, until a page comes back empty.
+The cursor is the newest id per stream (`CursorFile`, committed after each delivered
+page); without one a stream starts with its newest page.
+
+Rate limits: Mastodon.py runs with `ratelimit_method="wait"`: a 429 sleeps until
+`X-RateLimit-Reset` (or backs off 2, 4, 8 ... s without it) and retries; before each
+request the collector also waits for the reset when `X-RateLimit-Remaining` reached 0.
+
+Mapping: `id` ← the status id on this server, `text` ← the content warning and the HTML
+content as plain text, `created_at`, `parent_id` ← `in_reply_to_id`, `thread_id` ← the
+conversation's root status (the first ancestor of `GET /api/v1/statuses/:id/context`,
+remembered per status so one request serves a whole conversation; the parent when the
+context is not visible), `author_id` ← `acct`, `author_followers`, `lang`, `platform` ←
+`mastodon`. Brand: `--brand`, else the watchlist: a status mentioning an account a brand
+owns (`accounts`, matched on `acct`, or on the username for accounts of this server) is
+that brand's; otherwise its text (keywords, hashtags) decides. Reblogs are not comments
+and are left out; a status without id, date or account, or matching no brand, becomes a
+dead letter with its reason.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Any
+
+from stormwatch.ingest.page_collector import (
+    CollectorError,
+    CursorFile,
+    Page,
+    dead_letter_item,
+)
+from stormwatch.ingest.watchlist import Watchlist
+
+PAGE_LIMIT = 40  # the most Mastodon returns per timeline page
+ROOTS_REMEMBERED = 5000  # status → conversation root, kept in the cursor file
+MAX_WAIT_S = 300.0  # never sleep longer than this for a rate limit
+TOKEN_ENV = "STORMWATCH_MASTODON_TOKEN"
+HIDDEN_CONTEXT = (403, 404, 410)  # a private or deleted conversation: the parent stands in
+
+
+@dataclass(frozen=True, slots=True)
+class MastodonStream:
+    """A hashtag timeline (`tag` without '#') or, with `tag=None`, the mentions."""
+
+    tag: str | None = None
+
+    @property
+    def key(self) -> str:
+        return f"tag:{self.tag.casefold()}" if self.tag else "mentions"
+
+
+class _PlainText(HTMLParser):
+    """Mastodon's status HTML (`<p>`, `<br>`, links, mentions, hashtags) as text: inline
+    markup disappears without adding spaces, so `#<span>acme</span>` stays `#acme`."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "br":
+            self.parts.append("\n")
+        elif tag == "p" and self.parts:
+            self.parts.append("\n\n")
+
+    def handle_data(self, data: str) -> None:
+        self.parts.append(data)
+
+
+def html_to_text(content: str) -> str:
+    """Plain text of a status's HTML.
+
+    >>> html_to_text('<p>So slow <a href="https://m.example/tags/acme" class="mention '
+    ...     'hashtag" rel="tag">#<span>acme</span></a> &amp; down</p><p>again<br>today</p>')
+    'So slow #acme & down\\n\\nagain\\ntoday'
+    """
+    parser = _PlainText()
+    parser.feed(content)
+    parser.close()
+    lines = (" ".join(line.split()) for line in "".join(parser.parts).split("\n"))
+    return "\n".join(lines).strip()
+
+
+def _iso(value: datetime) -> str:
+    return value.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+class MastodonCollector:
+    """Hashtag timelines and mentions of one Mastodon server, page by page (see module)."""
+
+    def __init__(
+        self,
+        api_base_url: str,
+        access_token: str,
+        streams: list[MastodonStream],
+        cursor_path: Path,
+        *,
+        watchlist: Watchlist | None = None,
+        brand: str | None = None,
+        page_limit: int = PAGE_LIMIT,
+        request_timeout: float = 30.0,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        import requests
+        from mastodon import Mastodon
+
+        self.base_url = api_base_url.rstrip("/")
+        self.streams = streams
+        self.watchlist = watchlist
+        self.brand = brand
+        self.page_limit = page_limit
+        self.sleep = sleep
+        self.throttled = 0  # 429 answers Mastodon.py waited out
+        self.last_error = ""  # the `error` of the last refused request's body
+        session = requests.Session()
+        session.hooks["response"].append(self._watch_response)
+        self.client = Mastodon(
+            access_token=access_token,
+            api_base_url=self.base_url,
+            ratelimit_method="wait",
+            request_timeout=request_timeout,
+            session=session,
+            user_agent="stormwatch-collector",
+        )
+        self.cursor_file = CursorFile(cursor_path)
+        self.cursor = self.cursor_file.load()
+        self.roots: dict[str, str] = dict(self.cursor.get("roots", {}))
+        self._pending: dict[str, dict[str, Any]] = {}
+
+    def _watch_response(self, response: Any, *args: Any, **kwargs: Any) -> None:
+        """Counts 429s, and keeps the error message Mastodon.py does not pass on."""
+        if response.ok:
+            return
+        self.throttled += response.status_code == 429
+        try:
+            body = response.json()
+        except ValueError:
+            body = None
+        self.last_error = str(body.get("error", "")) if isinstance(body, dict) else ""
+
+    def _wait_for_rate_limit(self) -> None:
+        """Sleep until the reset when the last answer said no requests remain."""
+        remaining = self.client.ratelimit_remaining
+        reset = self.client.ratelimit_reset
+        if remaining is not None and remaining <= 0 and reset is not None:
+            wait = reset - time.time()
+            if wait > 0:
+                self.sleep(min(wait, MAX_WAIT_S))
+
+    def _error(self, exc: Exception) -> CollectorError:
+        return CollectorError(f"mastodon {self.base_url}: {_describe(exc, self.last_error)}")
+
+    def _request(self, call: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        from mastodon.errors import MastodonError
+
+        self._wait_for_rate_limit()
+        try:
+            return call(*args, **kwargs)
+        except MastodonError as exc:
+            raise self._error(exc) from None
+
+    def pages(self) -> Iterator[Page]:
+        """Each stream's new statuses, one API page at a time, oldest first; `commit()`
+        after delivering each page."""
+        for stream in self.streams:
+            yield from self._stream_pages(stream)
+
+    def _first_page(self, stream: MastodonStream, min_id: str | None) -> Any:
+        if stream.tag is None:
+            return self._request(
+                self.client.notifications, types=["mention"], min_id=min_id, limit=self.page_limit
+            )
+        return self._request(
+            self.client.timeline_hashtag, stream.tag, min_id=min_id, limit=self.page_limit
+        )
+
+    def _stream_pages(self, stream: MastodonStream) -> Iterator[Page]:
+        state = self.cursor.get(stream.key, {})
+        last_id = state.get("last_id")
+        page = self._first_page(stream, last_id)
+        source = f"mastodon:{self.base_url}:{stream.key}"
+        while page:
+            items = sorted(page, key=_id_order)
+            ids = [str(i["id"]) for i in items if i.get("id") is not None]
+            newest = max(ids, key=_id_key) if ids else None
+            if newest is None or (last_id is not None and _id_key(newest) <= _id_key(last_id)):
+                return  # nothing past the cursor: a server that ignored min_id
+            last_id = newest
+            out = Page()
+            for item in items:
+                self._map(item, stream, source, out)
+            self._pending[stream.key] = {"last_id": newest}
+            yield out
+            if getattr(page, "_pagination_prev", None) is None:
+                return
+            page = self._request(self.client.fetch_previous, page)
+
+    def _map(self, item: Any, stream: MastodonStream, source: str, out: Page) -> None:
+        status = item if stream.tag is not None else item.get("status")
+        if status is None:
+            out.dead_letters.append(
+                dead_letter_item(item, "missing_field", "mention without a status", source)
+            )
+            return
+        if status.get("reblog"):
+            return  # a boost repeats someone's status: not a new comment
+        problem = _malformed(status)
+        if problem is not None:
+            out.dead_letters.append(dead_letter_item(status, "missing_field", problem, source))
+            return
+        record = self._record(status)
+        brands = self._brands(status, record)
+        if not brands:
+            detail = "no watchlist brand matches its mentions or text"
+            out.dead_letters.append(dead_letter_item(status, "no_brand", detail, source))
+            return
+        if len(brands) == 1:
+            out.records.append({**record, "brand": brands[0]})
+        else:
+            out.records.extend(self.watchlist.records_for(record, brands))  # type: ignore[union-attr]
+
+    def _record(self, status: Any) -> dict[str, Any]:
+        sid = str(status["id"])
+        parent = status.get("in_reply_to_id")
+        parent_id = str(parent) if parent is not None else None
+        text = html_to_text(status.get("content") or "")
+        warning = (status.get("spoiler_text") or "").strip()
+        account = status["account"]
+        followers = account.get("followers_count")
+        return {
+            "id": sid,
+            "text": f"{warning}\n\n{text}" if warning else text,
+            "created_at": _iso(status["created_at"]),
+            "thread_id": self._root(sid, parent_id),
+            "parent_id": parent_id,
+            "author_id": account.get("acct"),
+            "author_followers": followers if isinstance(followers, int) else None,
+            "lang": status.get("language"),
+            "platform": "mastodon",
+        }
+
+    def _root(self, sid: str, parent_id: str | None) -> str:
+        """The conversation's first status: remembered, else asked of the server once."""
+        from mastodon.errors import MastodonAPIError, MastodonError
+
+        if parent_id is None:
+            root = sid
+        elif parent_id in self.roots:
+            root = self.roots[parent_id]
+        else:
+            self._wait_for_rate_limit()
+            try:
+                ancestors = self.client.status_context(sid).get("ancestors") or []
+                root = str(ancestors[0]["id"]) if ancestors else parent_id
+            except MastodonAPIError as exc:
+                if len(exc.args) < 2 or exc.args[1] not in HIDDEN_CONTEXT:
+                    raise self._error(exc) from None
+                root = parent_id
+            except MastodonError as exc:
+                raise self._error(exc) from None
+        self.roots[sid] = root
+        if len(self.roots) > ROOTS_REMEMBERED:
+            del self.roots[next(iter(self.roots))]
+        return root
+
+    def _brands(self, status: Any, record: dict[str, Any]) -> list[str]:
+        if self.brand is not None:
+            return [self.brand]
+        if self.watchlist is None:
+            return []
+        owners: list[str] = []
+        for mention in status.get("mentions") or []:
+            acct = str(mention.get("acct") or "")
+            handles = [acct] if "@" in acct else [acct, str(mention.get("username") or "")]
+            for handle in filter(None, handles):
+                for brand in self.watchlist.brands_for(account=handle):
+                    if brand not in owners:
+                        owners.append(brand)
+        if owners:
+            return owners
+        return self.watchlist.brands_for(text=record["text"], lang=record["lang"])
+
+    def commit(self) -> None:
+        """Persist the cursor as it stands after the pages delivered so far."""
+        self.cursor.update(self._pending)
+        self._pending = {}
+        self.cursor["roots"] = self.roots
+        self.cursor_file.save(self.cursor)
+
+
+def _id_key(value: str) -> tuple[int, str]:
+    # Mastodon ids are numeric strings (snowflakes) on Mastodon; order them as numbers.
+    return (int(value), value) if value.isdigit() else (0, value)
+
+
+def _id_order(item: Any) -> tuple[int, str]:
+    ident = item.get("id")
+    return _id_key(str(ident)) if ident is not None else (-1, "")
+
+
+def _malformed(status: Any) -> str | None:
+    if status.get("id") is None:
+        return "status without an id"
+    if not isinstance(status.get("created_at"), datetime):
+        return f"status {status.get('id')}: created_at missing or not a date"
+    account = status.get("account")
+    if not isinstance(account, dict) or not account.get("acct"):
+        return f"status {status.get('id')}: account missing"
+    if not isinstance(status.get("content"), str):
+        return f"status {status.get('id')}: content missing"
+    return None
+
+
+def _describe(exc: Exception, body_error: str = "") -> str:
+    """One line from a Mastodon.py error: 'HTTP 401 Unauthorized: The access token is
+    invalid' rather than its tuple of arguments."""
+    args = exc.args
+    if len(args) >= 4 and isinstance(args[1], int):
+        message = args[3] or body_error
+        detail = f": {message}" if message else ""
+        return f"HTTP {args[1]} {args[2]}{detail}"
+    return str(args[0]) if args else type(exc).__name__

@@ -1,0 +1,126 @@
+"""`stormwatch collect mastodon` and `stormwatch collect bluesky`: the page collectors run
+on their own, each page delivered to `--to` before its cursor is committed.
+
+Plain typer command functions, registered on `collect_app` by
+`stormwatch.ingest.collect_commands`. Secrets come only from the environment.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+
+from stormwatch.ingest.page_collector import PageCollector, run_page_collector
+
+err = Console(stderr=True)
+
+ToOption = Annotated[
+    str,
+    typer.Option(
+        "--to", help="FILE, - (stdout), http://HOST:PORT/ingest or kafka://[HOST:PORT/]TOPIC."
+    ),
+]
+BrandOption = Annotated[
+    str | None, typer.Option("--brand", help="Brand of every record (else: the watchlist).")
+]
+WatchlistOption = Annotated[
+    Path | None, typer.Option("--watchlist", help="Watchlist YAML: brand by account and text.")
+]
+EveryOption = Annotated[
+    float, typer.Option("--every", help="Seconds between polls; 0 = poll once and exit.")
+]
+DeadLetterOption = Annotated[
+    Path | None,
+    typer.Option("--dead-letter", help="Append items that could not be mapped here (JSONL)."),
+]
+
+
+def _usage(message: str) -> typer.Exit:
+    err.print(f"[red]error:[/red] {escape(message)}", soft_wrap=True, highlight=False)
+    return typer.Exit(2)
+
+
+def _run(
+    build: Callable[[Any], PageCollector],
+    *,
+    to: str,
+    brand: str | None,
+    watchlist: Path | None,
+    every: float,
+    dead_letter: Path | None,
+) -> None:
+    """Build the collector and the destination (errors: one line, exit 2), then poll."""
+    from stormwatch.ingest.collect_commands import Destination
+    from stormwatch.ingest.watchlist import Watchlist
+
+    if brand is None and watchlist is None:
+        raise _usage("give --brand or --watchlist: every record needs a brand")
+    try:
+        wl = Watchlist.load(watchlist) if watchlist is not None else None
+        collector = build(wl)
+        destination = Destination(to)
+    except (typer.BadParameter, OSError) as exc:
+        raise _usage(str(exc)) from None
+    except Exception as exc:  # noqa: BLE001 - ConfigError, CollectorError, the client's own
+        raise _usage(str(exc)) from None
+    try:
+        code = run_page_collector(
+            collector, destination, dead_letter_path=dead_letter, every=every, console=err
+        )
+    except KeyboardInterrupt:
+        code = 0
+    finally:
+        destination.close()
+    if code:
+        raise typer.Exit(code)
+
+
+def mastodon(
+    to: ToOption,
+    server: Annotated[
+        str,
+        typer.Option(
+            "--server",
+            envvar="STORMWATCH_MASTODON_SERVER",
+            help="The Mastodon server, e.g. https://mastodon.social.",
+        ),
+    ],
+    tag: Annotated[
+        list[str] | None, typer.Option("--tag", help="A hashtag timeline to follow (repeat).")
+    ] = None,
+    mentions: Annotated[
+        bool, typer.Option("--mentions", help="Also the token's account's mentions.")
+    ] = False,
+    cursor: Annotated[
+        Path, typer.Option("--cursor", help="JSON file remembering what was read.")
+    ] = Path("mastodon-cursor.json"),
+    brand: BrandOption = None,
+    watchlist: WatchlistOption = None,
+    every: EveryOption = 0.0,
+    dead_letter: DeadLetterOption = None,
+) -> None:
+    """Poll Mastodon hashtag timelines and mentions (token: STORMWATCH_MASTODON_TOKEN)."""
+    from stormwatch.ingest.mastodon_source import TOKEN_ENV, MastodonCollector, MastodonStream
+
+    token = os.environ.get(TOKEN_ENV)
+    if not token:
+        raise _usage(f"set {TOKEN_ENV} (an access token with read scope)")
+    streams = [MastodonStream(t.removeprefix("#")) for t in tag or []]
+    if mentions:
+        streams.append(MastodonStream(None))
+    if not streams:
+        raise _usage("give at least one --tag or --mentions")
+    _run(
+        lambda wl: MastodonCollector(server, token, streams, cursor, watchlist=wl, brand=brand),
+        to=to,
+        brand=brand,
+        watchlist=watchlist,
+        every=every,
+        dead_letter=dead_letter,
+    )
