@@ -1,7 +1,7 @@
 """JSON over HTTP for the on-call targets (PagerDuty, Alertmanager, webhooks), and what an
-answer means for the outbox: 2xx sent; 408, 429 and 5xx or no answer recoverable (with
-the target's `Retry-After`); any other 4xx permanent, since sending the same body again
-cannot fix it."""
+answer means for the outbox: 2xx sent; 408, 429 and 5xx or no answer recoverable (after
+the target's `Retry-After`, in seconds or as an HTTP-date); any other 4xx permanent,
+since sending the same body again cannot fix it."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from typing import Any
 from urllib.error import HTTPError, URLError
 
 from stormwatch.alerts.delivery import Dead, Outcome, Retry, Sent
+from stormwatch.retry_after import retry_after_seconds
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,12 +60,9 @@ def outcome(answer: Answer, *, what: str, external_id: str | None = None) -> Out
     detail = answer.body[:300].decode("utf-8", "replace")
     error = f"{what}: HTTP {answer.status} {detail}".strip()
     if answer.status in (408, 429) or answer.status >= 500:
-        after = answer.headers.get("Retry-After") or answer.headers.get("retry-after")
-        try:
-            seconds = float(after) if after is not None else None
-        except ValueError:
-            seconds = None
-        return Retry(error, after=seconds)
+        header = next((v for k, v in answer.headers.items() if k.lower() == "retry-after"), None)
+        # Absent or unparsable: None, and the outbox's own backoff decides.
+        return Retry(error, after=retry_after_seconds(header, None))
     return Dead(error)
 
 

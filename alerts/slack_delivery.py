@@ -43,6 +43,7 @@ from stormwatch.alerts.slack_config import SlackConfig
 from stormwatch.alerts.slack_message import headline, incident_blocks, reply_text
 from stormwatch.alerts.store import Delivery, Incident, IncidentStore
 from stormwatch.playbooks.matcher import PlaybookSet
+from stormwatch.retry_after import retry_after_seconds
 
 log = logging.getLogger(__name__)
 
@@ -116,13 +117,11 @@ class RefusedConnectionRetryHandler(ConnectionErrorRetryHandler):
 
 
 def _retry_after(headers: Mapping[str, Any]) -> float:
+    """Slack's `Retry-After` (its client keeps headers as lists); 1 s when missing."""
     for key, value in headers.items():
         if key.lower() == "retry-after":
-            raw = value[0] if isinstance(value, list | tuple) else value
-            try:
-                return max(0.0, float(raw))
-            except (TypeError, ValueError):
-                return 1.0
+            raw = value[0] if isinstance(value, list | tuple) and value else value
+            return retry_after_seconds(raw if isinstance(raw, str | bytes) else None, 1.0)
     return 1.0
 
 

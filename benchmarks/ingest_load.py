@@ -27,6 +27,8 @@ from pathlib import Path
 import httpx
 import orjson
 
+from stormwatch.retry_after import retry_after_seconds
+
 TOKEN = "bench-token-0123456789abcdef"
 WORDS = "great awful slow refund broken love hate service app update price support".split()
 
@@ -112,7 +114,7 @@ def main() -> None:
                     if r.status_code == 202:
                         accepted += r.json()["accepted"]
                 if r.status_code == 429:
-                    time.sleep(float(r.headers.get("retry-after", "1")) / 10)
+                    time.sleep(retry_after_seconds(r.headers.get("retry-after"), 1.0) / 10)
                 else:
                     i += 1
 

@@ -18,6 +18,7 @@ from stormwatch.exceptions import StormwatchError
 from stormwatch.ingest.kafka_destination import KafkaDestination
 from stormwatch.ingest.rss_source import Feed, FeedError, RssCollector
 from stormwatch.ingest.watchlist import Watchlist
+from stormwatch.retry_after import retry_after_seconds
 
 collect_app = typer.Typer(help="Collectors: fetch comments from where they are written.")
 err = Console(stderr=True)
@@ -62,7 +63,7 @@ class Destination:
             while True:
                 response = self.client.post(self.to, content=body)
                 if response.status_code == 429:
-                    time.sleep(float(response.headers.get("retry-after", "1")))
+                    time.sleep(retry_after_seconds(response.headers.get("retry-after"), 1.0))
                     continue
                 if response.status_code != 202:
                     raise FeedError(f"{self.to} answered {response.status_code}: {response.text}")
