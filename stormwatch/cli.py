@@ -6,7 +6,7 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import orjson
 import typer
@@ -28,6 +28,10 @@ from rich.text import Text
 
 from stormwatch.config import Settings, load_settings
 from stormwatch.exceptions import StormwatchError
+
+if TYPE_CHECKING:
+    from stormwatch.pipeline import Pipeline
+    from stormwatch.stored_checkpoint import IntervalCheckpoints
 
 app = typer.Typer(
     add_completion=False,
@@ -206,11 +210,14 @@ def run(
             observer=observer,
             config_path=config,
         )
+        checkpoints = _resume(pipeline, settings.database_url)
     except StormwatchError as exc:
         raise _fail(exc) from None
     labels = ()
     # Paced input moves slowly: refresh on every line, else every 2,000 lines.
     every = 1 if speed else 2000
+    # Asked on every line (a clock read), so a stream that trickles in is checkpointed too.
+    checkpoint_if_due = checkpoints.save_if_due if checkpoints is not None else lambda: None
     with _progress(by_bytes=input not in (None, "-")) as progress:
         if input is None:
             from stormwatch.evaluation.demo import demo_scenario
@@ -222,6 +229,7 @@ def run(
             feed = pipeline.feed
             for n, comment in enumerate(scenario.comments, 1):
                 feed(orjson.dumps(comment), f"demo:{n}")
+                checkpoint_if_due()
                 if n % every == 0:
                     progress.update(task, completed=n)
         else:
@@ -234,9 +242,15 @@ def run(
             n = 0
             for n, line in enumerate(source.lines(), 1):
                 feed(line, f"{name}:{n}")
+                checkpoint_if_due()
                 if n % every == 0:
                     progress.update(task, completed=source.bytes_read, comments=n)
             progress.update(task, completed=source.bytes_read, comments=n)
+    if checkpoints is not None:
+        # Before `finish()`: the minute in progress and held records stay open in the
+        # checkpoint, so a run over the continued input goes on as if never stopped.
+        checkpoints.save()
+        checkpoints.stored.store.close()
     stats = pipeline.finish()
     if server is not None:
         server.close()
@@ -249,6 +263,26 @@ def run(
     ok = render_run(out, pipeline, labels)
     if labels and not ok:
         raise typer.Exit(1)
+
+
+def _resume(pipeline: Pipeline, url: str | None) -> IntervalCheckpoints | None:
+    """With a store: the pipeline resumes from the store's checkpoint (said on stderr),
+    and is checkpointed there every `checkpoint_seconds` and at the end of the input."""
+    if not url:
+        return None
+    from stormwatch.alerts.store import IncidentStore
+    from stormwatch.stored_checkpoint import IntervalCheckpoints, StoredCheckpoint
+
+    stored = StoredCheckpoint(IncidentStore.open(url))
+    if stored.restore(pipeline):
+        stats = pipeline.stats
+        err.print(
+            f"resumed from the checkpoint in the store: {stats.read:,} records read before, "
+            f"open incidents: {len(pipeline.tracker.open)}; ids seen before count as "
+            "duplicates and the counts go on from there"
+        )
+    every = pipeline.settings.checkpoint_seconds
+    return IntervalCheckpoints(stored, pipeline, every_seconds=every)
 
 
 def _metrics(port: int | None):  # type: ignore[no-untyped-def]

@@ -150,6 +150,9 @@ class Settings:
     update_minutes: int = 30
     # Storage and output
     database_url: str | None = None  # default: no store (embedded run) unless --db given
+    # `run --db` and `serve` checkpoint the pipeline's state to the store this often (wall
+    # clock), and at the end of the input or at stop; a restart resumes from it.
+    checkpoint_seconds: float = 60.0
     playbooks_dir: str | None = None
     # Privacy: replace author ids by keyed hashes on ingest (key: STORMWATCH_PSEUDONYM_KEY)
     pseudonymize_authors: bool = False
@@ -159,6 +162,7 @@ class Settings:
             (self.lateness_seconds >= 0, "lateness_seconds must be >= 0"),
             (self.thread_idle_seconds > 0, "thread_idle_seconds must be > 0"),
             (self.dedupe_hours > 0, "dedupe_hours must be > 0"),
+            (self.checkpoint_seconds > 0, "checkpoint_seconds must be > 0"),
             (0.0 < self.negative_threshold < 1.0, "negative_threshold must be in (0, 1)"),
             (self.negativity_en in ("model", "lexicon"), "negativity_en must be model or lexicon"),
             (self.negativity_de in ("model", "lexicon"), "negativity_de must be model or lexicon"),

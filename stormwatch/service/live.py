@@ -7,11 +7,10 @@ bounded intake, closing minutes on wall-clock idleness, checkpointed to the stor
 - Event time comes from the records. When no input arrived for `lateness + 60` seconds
   of wall clock, the pipeline is asked to close the minutes up to wall clock minus the
   lateness (`Pipeline.advance_to`), so a storm on a quiet stream still closes its minutes.
-- Every `checkpoint_seconds` (and at stop) the pipeline's state — the same attributes a
-  Kafka worker writes to its changelog (`stormwatch.kafka.checkpoint.snapshot`) — is
-  pickled into the store; `start()` restores it, so a restart resumes open incidents
-  without warming up again. The pickle is our own, in our own database (trust as for
-  the changelog topic).
+- Every `checkpoint_seconds` (default: the setting of that name; and at stop) the
+  pipeline's state is written to the store (`stormwatch/stored_checkpoint.py`, shared
+  with `stormwatch run --db`); `start()` restores it, so a restart resumes open
+  incidents without warming up again.
 - `stop()`: intake is already closed by the caller (the HTTP server stopped); what was
   accepted is processed, the state checkpointed, the sinks closed. The minute in
   progress stays open in the checkpoint and continues after a restart.
@@ -20,23 +19,20 @@ bounded intake, closing minutes on wall-clock idleness, checkpointed to the stor
 from __future__ import annotations
 
 import logging
-import pickle
 import threading
 import time
-import zlib
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from stormwatch.alerts.exceptions import StoreError
 from stormwatch.alerts.store import IncidentStore
-from stormwatch.kafka.checkpoint import restore, snapshot
 from stormwatch.pipeline import Pipeline
+from stormwatch.stored_checkpoint import CHECKPOINT_NAME, StoredCheckpoint
+
+__all__ = ["CHECKPOINT_NAME", "LivePipeline"]
 
 log = logging.getLogger(__name__)
 
-CHECKPOINT_NAME = "embedded"
-CHECKPOINT_FORMAT = 1
 IDLE_EXTRA_SECONDS = 60.0
 STALL_SECONDS = 30.0  # no loop pass for this long: not ready
 
@@ -54,7 +50,7 @@ class LivePipeline:
         *,
         store: IncidentStore | None = None,
         max_records: int = 100_000,
-        checkpoint_seconds: float = 60.0,
+        checkpoint_seconds: float | None = None,
         idle_seconds: float | None = None,
         clock: Callable[[], float] = time.time,
         tick: float = 1.0,
@@ -62,7 +58,12 @@ class LivePipeline:
         self.pipeline = pipeline
         self.store = store
         self.max_records = max_records
-        self.checkpoint_seconds = checkpoint_seconds
+        self.checkpoint_seconds = (
+            pipeline.settings.checkpoint_seconds
+            if checkpoint_seconds is None
+            else checkpoint_seconds
+        )
+        self.checkpoints = StoredCheckpoint(store, clock=clock) if store is not None else None
         lateness = pipeline.settings.lateness_seconds
         self.lateness = lateness
         self.idle_seconds = lateness + IDLE_EXTRA_SECONDS if idle_seconds is None else idle_seconds
@@ -78,9 +79,6 @@ class LivePipeline:
         self.last_input = clock()
         self.accepted = 0  # records taken into the intake
         self.failed = 0  # records whose processing raised
-        self.checkpoint_seq = 0
-        self.checkpointed_at = 0.0
-        self.restored = False
         self.error: str | None = None
 
     # -- intake (any thread) ------------------------------------------------------------
@@ -193,44 +191,12 @@ class LivePipeline:
         """Write the pipeline's state to the store (call on the pipeline thread, or after
         it stopped); False when there is no store or the write failed (logged; the next
         one retries)."""
-        if self.store is None:
-            return False
-        state = {"format": CHECKPOINT_FORMAT, "state": snapshot(self.pipeline)}
-        try:
-            blob = zlib.compress(pickle.dumps(state, protocol=pickle.HIGHEST_PROTOCOL), 1)
-            self.store.save_checkpoint(CHECKPOINT_NAME, blob, seq=self.checkpoint_seq + 1)
-        except StoreError as exc:
-            log.warning("checkpoint failed: %s", exc)
-            return False
-        self.checkpoint_seq += 1
-        self.checkpointed_at = self.clock()
-        return True
+        return self.checkpoints is not None and self.checkpoints.save(self.pipeline)
 
     def restore(self) -> bool:
         """Load the latest checkpoint into the pipeline; False when there is none."""
-        if self.store is None:
-            return False
-        found = self.store.load_checkpoint(CHECKPOINT_NAME)
-        if found is None:
-            return False
-        seq, blob = found
-        try:
-            state = pickle.loads(zlib.decompress(blob))  # noqa: S301 - our own store
-        except Exception as exc:
-            # An unreadable checkpoint (from another version) costs a warm-up, not a start.
-            log.error("checkpoint %d is unreadable (%s): starting fresh", seq, exc)
-            return False
-        if not isinstance(state, dict) or state.get("format") != CHECKPOINT_FORMAT:
-            log.error("checkpoint %d has an unknown format: starting fresh", seq)
-            return False
-        restore(self.pipeline, state["state"])
-        self.checkpoint_seq = seq
-        self.restored = True
-        stats = self.pipeline.stats
-        log.info(
-            "resumed from checkpoint %d: %d comments read, %d incidents open",
-            seq,
-            stats.read,
-            len(self.pipeline.tracker.open),
-        )
-        return True
+        return self.checkpoints is not None and self.checkpoints.restore(self.pipeline)
+
+    @property
+    def restored(self) -> bool:
+        return self.checkpoints is not None and self.checkpoints.restored

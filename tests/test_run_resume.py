@@ -1,0 +1,122 @@
+"""`stormwatch run --db` resumes after a crash: a real process, SIGKILLed in the middle of
+a storm after a checkpoint, then run again over the whole file with the same store.
+
+Without a checkpoint the second run would start fresh: warm up again, open the storm a
+second time, and count every comment of the first run once more."""
+
+from __future__ import annotations
+
+import os
+import pickle
+import signal
+import subprocess
+import sys
+import time
+import zlib
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from stormwatch.alerts.store import IncidentStore
+from stormwatch.evaluation.scenario import generate
+from stormwatch.ingest.decode import parse_event_time
+from stormwatch.stored_checkpoint import CHECKPOINT_NAME
+from tests.metrics_run import SPEC
+
+
+def stormwatch_run(*args: str) -> subprocess.Popen[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("STORMWATCH_", "SLACK_"))}
+    env["STORMWATCH_CHECKPOINT_SECONDS"] = "0.2"
+    return subprocess.Popen(
+        [sys.executable, "-m", "stormwatch.cli", "run", *args, "-q"],
+        env=env,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def checkpoint(db: str) -> tuple[int, dict[str, Any]] | None:
+    with IncidentStore.open(db) as store:
+        found = store.load_checkpoint(CHECKPOINT_NAME)
+    if found is None:
+        return None
+    return found[0], pickle.loads(zlib.decompress(found[1]))["state"]
+
+
+def open_keys(state: dict[str, Any]) -> set[str]:
+    return {incident.key for incident in state["open"].values()}
+
+
+def opened(alerts: Path) -> list[str]:
+    if not alerts.exists():
+        return []
+    return [
+        e["incident"]
+        for e in map(orjson.loads, alerts.read_bytes().splitlines())
+        if e["event"] == "opened"
+    ]
+
+
+def test_a_run_killed_mid_storm_resumes_the_same_incident(tmp_path: Path) -> None:
+    comments = tmp_path / "storm.jsonl"
+    stream = generate(SPEC).comments
+    lines = [orjson.dumps(c) for c in stream]
+    times = [parse_event_time(c["created_at"]) for c in stream]
+    comments.write_bytes(b"".join(line + b"\n" for line in lines))
+    db = f"sqlite:///{tmp_path / 'incidents.sqlite3'}"
+    first_alerts = tmp_path / "first.jsonl"
+
+    # the first part of the stream on stdin, up to the storm's first half hour, then a
+    # trickle: the run checkpoints as it reads, and is killed while the stream goes on
+    first = stormwatch_run("-", "--db", db, "--alerts-jsonl", str(first_alerts))
+    assert first.stdin is not None
+    try:
+        half_hour_in = SPEC.start + SPEC.events[0].start + 1800
+        part = next(n for n, t in enumerate(times) if t >= half_hour_in)
+        first.stdin.write(b"".join(line + b"\n" for line in lines[:part]).decode())
+        first.stdin.flush()
+        deadline = time.monotonic() + 60
+        while not opened(first_alerts):
+            assert first.poll() is None, first.communicate()
+            assert time.monotonic() < deadline, "the storm never opened"
+            time.sleep(0.05)
+        storm = opened(first_alerts)[0]
+        # a checkpoint written after the storm opened: it holds the incident open
+        while (found := checkpoint(db)) is None or storm not in open_keys(found[1]):
+            assert first.poll() is None, first.communicate()
+            assert time.monotonic() < deadline, "no checkpoint with the storm open"
+            first.stdin.write(lines[part].decode() + "\n")
+            first.stdin.flush()
+            part += 1
+            time.sleep(0.05)
+        first.send_signal(signal.SIGKILL)
+        first.wait(timeout=10)
+    finally:
+        if first.poll() is None:
+            first.kill()
+    _, saved = checkpoint(db)  # type: ignore[misc]
+    seen_before = saved["stats"].processed
+    assert storm in open_keys(saved) and 0 < seen_before < len(lines)  # killed mid-storm
+
+    second_alerts = tmp_path / "second.jsonl"
+    second = stormwatch_run(str(comments), "--db", db, "--alerts-jsonl", str(second_alerts))
+    out, err = second.communicate(timeout=120)
+    assert second.returncode == 0, err
+    assert "resumed from the checkpoint" in err and "Traceback" not in err
+
+    # one storm, one incident: resumed, not opened again under another key or the same
+    with IncidentStore.open(db) as store:
+        incidents = [i.key for i in store.list_incidents() if i.brand == "acme"]
+    assert incidents == [storm]
+    assert opened(second_alerts) == []
+    assert second_alerts.read_bytes(), "the resumed run went on with the incident"
+    # nothing counted twice: ids of the checkpoint are duplicates, every other id counted once
+    _, final = checkpoint(db)  # type: ignore[misc]
+    stats = final["stats"]
+    assert stats.duplicates == seen_before
+    assert stats.processed - stats.duplicates == len(lines)
+    assert stats.read == saved["stats"].read + len(lines)
+    assert f"read={stats.read} processed={stats.processed} dead_lettered=0" in out
