@@ -129,6 +129,16 @@ def rss(
         destination.close()
 
 
+def _api_collectors() -> None:
+    # YouTube and Reddit: each command lives in its own module, beside its source.
+    from stormwatch.ingest.youtube_command import youtube
+
+    collect_app.command("youtube")(youtube)
+
+
+_api_collectors()
+
+
 def _platform_collectors() -> None:
     # Mastodon and Bluesky: page collectors, their commands in platform_commands.
     from stormwatch.ingest.platform_commands import mastodon

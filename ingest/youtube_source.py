@@ -1,0 +1,479 @@
+"""YouTube comments (Data API v3, `google-api-python-client`) → records in the input contract.
+
+Each poll lists a channel's newest uploads (`channels.list` once, for the uploads
+playlist, then `playlistItems.list`), and for each video its comment threads newest first
+(`commentThreads.list`, `order=time`, paged by `nextPageToken`) down to the newest thread
+of the previous poll. A thread whose reply count changed gets its replies: those embedded
+in the thread when they are all there, else every page of `comments.list(parentId=...)`.
+Replies to threads older than the pages a poll reads (the newest 100 threads of a video
+at least) are not seen.
+
+Quota: every call costs its documented units (each list call: 1) before it is sent,
+counted per Pacific day (YouTube's quota resets at midnight Pacific time) in the cursor
+file. When the configured daily quota is spent, or the API answers 403 `quotaExceeded`,
+the poll stops where it is and the collector pauses until the reset (`resume_at`).
+429s, 403 `rateLimitExceeded` and 5xx are retried after `Retry-After` (else 1, 2, 4 ...
+seconds), a few times.
+
+Cursor (`CursorFile`, committed by `commit()` after the caller delivered each page): per
+video, the newest thread time read, the threads read (with their reply count and reply
+ids), and the page a poll is at, so a restart goes on from the last delivered page and
+neither re-reads nor loses comments.
+
+Mapping: `id` ← comment id, `text` ← its text (plain), `created_at` ← `publishedAt`,
+`thread_id` ← the video id, `parent_id` ← the thread's comment id (replies only),
+`author_id` ← the author's channel id, `platform` ← `youtube`; `brand` ← `--brand`, else
+the watchlist (the channel's owner, else by text: a comment naming two brands counts for
+both). An item without an id or time, with a time that is not ISO 8601, or without a
+brand is a dead letter with that reason. Videos with comments disabled are skipped.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+from stormwatch.exceptions import StormwatchError
+from stormwatch.ingest.page_collector import CursorFile, Page, dead_letter_item
+from stormwatch.ingest.watchlist import Watchlist
+
+# Units per call, as the API documents them (https://developers.google.com/youtube/v3/
+# determine_quota_cost): every list call used here costs 1 (search.list would cost 100).
+QUOTA_COST = {
+    "channels.list": 1,
+    "playlistItems.list": 1,
+    "commentThreads.list": 1,
+    "comments.list": 1,
+}
+DEFAULT_DAILY_QUOTA = 10_000  # a project's default allocation
+THREADS_PER_VIDEO = 500  # threads remembered per video (reply counts, reply ids)
+REPLIES_PER_THREAD = 2000
+RETRIES = 5
+RATE_LIMITED = ("rateLimitExceeded", "userRateLimitExceeded")  # per-second limits: retry
+MAX_BACKOFF = 300.0
+API_KEY_ENV = "STORMWATCH_YOUTUBE_API_KEY"
+API_URL_ENV = "STORMWATCH_YOUTUBE_API_URL"  # another endpoint (a proxy; the tests' server)
+
+
+class YouTubeError(StormwatchError):
+    """The API refused or failed a call (the message says which and why)."""
+
+
+class _QuotaSpent(Exception):
+    """The day's quota is spent: stop the poll where it is."""
+
+
+class _VideoUnavailable(Exception):
+    """The video has comments disabled or is gone: skip it."""
+
+
+def _pacific(now: float) -> dt.datetime:
+    try:
+        from zoneinfo import ZoneInfo
+
+        zone: dt.tzinfo = ZoneInfo("America/Los_Angeles")
+    except Exception:  # noqa: BLE001 - no tz database: standard time is close enough
+        zone = dt.timezone(dt.timedelta(hours=-8))
+    return dt.datetime.fromtimestamp(now, zone)
+
+
+class QuotaBudget:
+    """Units spent today (Pacific day) against the daily quota.
+
+    >>> q = QuotaBudget(daily=2, state={}, clock=lambda: 1_700_000_000.0)
+    >>> q.spend(1), q.spend(1), q.spend(1), q.used
+    (True, True, False, 2)
+    """
+
+    def __init__(self, *, daily: int, state: dict[str, Any], clock: Callable[[], float]) -> None:
+        self.daily = daily
+        self.clock = clock
+        self.day = str(state.get("day", ""))
+        self.used = int(state.get("used", 0))
+
+    def _roll(self) -> None:
+        today = _pacific(self.clock()).date().isoformat()
+        if today != self.day:
+            self.day, self.used = today, 0
+
+    def spend(self, units: int) -> bool:
+        """Spend `units` if today's quota allows it."""
+        self._roll()
+        if self.used + units > self.daily:
+            return False
+        self.used += units
+        return True
+
+    def exhaust(self) -> None:
+        """The API said the quota is spent (other users of the key count too)."""
+        self._roll()
+        self.used = max(self.used, self.daily)
+
+    def reset_at(self) -> float:
+        """When the quota resets: the next midnight, Pacific time."""
+        now = _pacific(self.clock())
+        midnight = dt.datetime.combine(now.date() + dt.timedelta(days=1), dt.time(), now.tzinfo)
+        return midnight.timestamp()
+
+    def state(self) -> dict[str, Any]:
+        return {"day": self.day, "used": self.used}
+
+
+def _error_reason(exc: Any) -> tuple[str, str]:
+    """(reason, message) of an API error body: {"error": {"errors": [{"reason": ...}]}}."""
+    import json
+
+    try:
+        error = json.loads(exc.content.decode("utf-8"))["error"]
+        reasons = [e.get("reason", "") for e in error.get("errors", [])]
+        details = [d.get("reason", "") for d in error.get("details", []) if isinstance(d, dict)]
+        return next((r for r in [*reasons, *details] if r), ""), str(error.get("message", ""))
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return "", ""
+
+
+def _parse_time(value: object) -> dt.datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        when = dt.datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return when if when.tzinfo is not None else when.replace(tzinfo=dt.UTC)
+
+
+def build_youtube_client(api_key: str, api_url: str | None = None, *, timeout: float = 30.0) -> Any:
+    """The real API client, from the discovery document shipped with the library
+    (no network at build time), pointed at `api_url` when given."""
+    import httplib2
+    from googleapiclient.discovery import build
+
+    options = {"api_endpoint": api_url.rstrip("/") + "/"} if api_url else None
+    return build(
+        "youtube",
+        "v3",
+        developerKey=api_key,
+        static_discovery=True,
+        cache_discovery=False,
+        client_options=options,
+        http=httplib2.Http(timeout=timeout),
+    )
+
+
+class YouTubeCollector:
+    def __init__(
+        self,
+        channels: list[str],
+        cursor_path: Path,
+        *,
+        api_key: str,
+        api_url: str | None = None,
+        brand: str | None = None,
+        watchlist: Watchlist | None = None,
+        videos_per_channel: int = 10,
+        daily_quota: int = DEFAULT_DAILY_QUOTA,
+        clock: Callable[[], float] = time.time,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.channels = channels
+        self.cursor_path = cursor_path
+        self.brand = brand
+        self.watchlist = watchlist
+        self.videos_per_channel = videos_per_channel
+        self.clock = clock
+        self.sleep = sleep
+        self.api = build_youtube_client(api_key, api_url)
+        self.cursor_file = CursorFile(cursor_path)
+        self.cursor = self.cursor_file.load()
+        self.cursor.setdefault("videos", {})
+        self.cursor.setdefault("uploads", {})
+        self._work = copy.deepcopy(self.cursor)  # the position as pages are read
+        self.quota = QuotaBudget(daily=daily_quota, state=self.cursor.get("quota", {}), clock=clock)
+        self.resume_at: float | None = self.cursor.get("resume_at")
+        self.unavailable: Counter[str] = Counter()  # videos skipped: commentsDisabled, ...
+        self.backoffs: list[float] = []  # seconds waited on 429/5xx, in order
+
+    # -- calls -----------------------------------------------------------------------
+
+    def _call(self, method: str, request: Callable[[], Any]) -> dict[str, Any]:
+        """One API call, paid for first, retried on 429/rate limits/5xx."""
+        import httplib2
+        from googleapiclient.errors import HttpError
+
+        for attempt in range(RETRIES + 1):
+            if not self.quota.spend(QUOTA_COST[method]):
+                raise _QuotaSpent
+            try:
+                return request().execute()
+            except HttpError as exc:
+                status = int(exc.resp.status)
+                reason, message = _error_reason(exc)
+                if reason in ("quotaExceeded", "dailyLimitExceeded"):
+                    self.quota.exhaust()
+                    raise _QuotaSpent from None
+                if reason in ("commentsDisabled", "videoNotFound", "forbidden") and (
+                    method == "commentThreads.list"
+                ):
+                    raise _VideoUnavailable(reason) from None
+                retryable = status == 429 or status >= 500 or reason in RATE_LIMITED
+                if not retryable:
+                    raise YouTubeError(
+                        f"{method}: HTTP {status} {reason or ''}: {message or exc.reason}".strip()
+                    ) from None
+                if attempt == RETRIES:
+                    raise YouTubeError(
+                        f"{method}: HTTP {status} {reason} after {RETRIES + 1} tries"
+                    ) from None
+                delay = self._retry_after(exc.resp.get("retry-after"), attempt)
+                self.backoffs.append(delay)
+                self.sleep(delay)
+            except (OSError, httplib2.HttpLib2Error) as exc:
+                raise YouTubeError(f"{method}: cannot reach the API: {exc}") from None
+        raise AssertionError("unreachable")
+
+    @staticmethod
+    def _retry_after(header: str | None, attempt: int) -> float:
+        try:
+            return min(max(float(header), 0.0), MAX_BACKOFF) if header else 2.0**attempt
+        except ValueError:
+            return 2.0**attempt
+
+    def check(self) -> str:
+        """One cheap call (1 unit per channel) proving the key and the channels work."""
+        for channel in self.channels or [""]:
+            try:
+                found = self._call(
+                    "channels.list",
+                    lambda c=channel: self.api.channels().list(part="id", id=c or "UC"),
+                )
+            except _QuotaSpent:
+                raise YouTubeError("the daily quota is spent; try after midnight Pacific") from None
+            if channel and not found.get("items"):
+                raise YouTubeError(f"channel {channel!r} not found")
+        return f"youtube: API key accepted, {len(self.channels)} channel(s) found"
+
+    # -- polling ---------------------------------------------------------------------
+
+    def pages(self) -> Iterator[Page]:
+        """New comments of every channel's newest videos, one API page at a time; the
+        caller delivers each page, then `commit()`s. A spent quota ends the poll where it
+        is (the page read so far comes first) and sets `resume_at`."""
+        if self.resume_at is not None:
+            if self.clock() < self.resume_at:
+                return
+            self.resume_at = None
+        self._work = copy.deepcopy(self.cursor)
+        try:
+            for channel in self.channels:
+                for video in self._videos(channel):
+                    try:
+                        yield from self._video_pages(channel, video)
+                    except _VideoUnavailable as exc:
+                        self.unavailable[str(exc)] += 1
+        except _QuotaSpent:
+            self.resume_at = self.quota.reset_at()
+
+    def _videos(self, channel: str) -> list[str]:
+        uploads = self._work["uploads"].get(channel)
+        if uploads is None:
+            found = self._call(
+                "channels.list",
+                lambda: self.api.channels().list(part="contentDetails", id=channel),
+            )
+            items = found.get("items") or []
+            if not items:
+                raise YouTubeError(f"channel {channel!r} not found")
+            try:
+                uploads = items[0]["contentDetails"]["relatedPlaylists"]["uploads"]
+            except (KeyError, TypeError, IndexError):
+                raise YouTubeError(f"channel {channel!r} has no uploads playlist") from None
+            self._work["uploads"][channel] = uploads
+        page = self._call(
+            "playlistItems.list",
+            lambda: self.api.playlistItems().list(
+                part="contentDetails",
+                playlistId=uploads,
+                maxResults=min(max(self.videos_per_channel, 1), 50),
+            ),
+        )
+        videos = [
+            video
+            for item in page.get("items") or []
+            if isinstance(item, dict)
+            and isinstance(video := (item.get("contentDetails") or {}).get("videoId"), str)
+            and video
+        ]
+        return videos[: self.videos_per_channel]
+
+    def _video_pages(self, channel: str, video: str) -> Iterator[Page]:
+        state = self._work["videos"].setdefault(video, {"newest": None, "threads": {}})
+        threads: dict[str, dict[str, Any]] = state["threads"]
+        boundary = _parse_time(state["newest"])
+        scan = state.get("scan") or {"page": None, "top": None}
+        state["scan"] = scan
+        source = f"youtube:{video}"
+        while True:
+            out = Page()
+            try:
+                answer = self._call(
+                    "commentThreads.list",
+                    lambda: self.api.commentThreads().list(
+                        part="snippet,replies",
+                        videoId=video,
+                        order="time",
+                        maxResults=100,
+                        textFormat="plainText",
+                        pageToken=scan["page"],
+                    ),
+                )
+                reached_known = False
+                for item in answer.get("items") or []:
+                    thread_id = item.get("id") if isinstance(item, dict) else None
+                    top = ((item.get("snippet") if isinstance(item, dict) else None) or {}).get(
+                        "topLevelComment"
+                    )
+                    if not isinstance(thread_id, str) or not thread_id or not isinstance(top, dict):
+                        out.dead_letters.append(
+                            dead_letter_item(
+                                item, "missing_field", "comment thread without id or comment",
+                                source,
+                            )
+                        )  # fmt: skip
+                        continue
+                    when = _parse_time((top.get("snippet") or {}).get("publishedAt"))
+                    if when is not None:
+                        if scan["top"] is None or when > _parse_time(scan["top"]):  # type: ignore[operator]
+                            scan["top"] = when.isoformat()
+                        if boundary is not None and when < boundary:
+                            reached_known = True
+                    if thread_id not in threads:
+                        if boundary is not None and when is not None and when < boundary:
+                            continue  # older than the last poll's newest and forgotten
+                        threads[thread_id] = {"n": 0, "replies": []}
+                        self._map(channel, video, top, None, out)
+                    self._new_replies(channel, video, thread_id, item, threads, out)
+                while len(threads) > THREADS_PER_VIDEO:
+                    del threads[next(iter(threads))]
+            except _QuotaSpent:
+                if out.records or out.dead_letters:
+                    yield out  # this page is read again next time; what it gave is known
+                raise
+            token = answer.get("nextPageToken")
+            if token and not reached_known:
+                scan["page"] = token
+                yield out
+                continue
+            # The scan reached what the last one read: the next one stops at its top.
+            top_time = _parse_time(scan["top"])
+            if top_time is not None and (boundary is None or top_time > boundary):
+                state["newest"] = scan["top"]
+            del state["scan"]
+            yield out
+            return
+
+    def _new_replies(
+        self,
+        channel: str,
+        video: str,
+        thread_id: str,
+        item: dict[str, Any],
+        threads: dict[str, dict[str, Any]],
+        out: Page,
+    ) -> None:
+        total = (item.get("snippet") or {}).get("totalReplyCount") or 0
+        known = threads[thread_id]
+        if not isinstance(total, int) or total == known["n"]:
+            return
+        embedded = (item.get("replies") or {}).get("comments") or []
+        if len(embedded) >= total:
+            replies = list(embedded)
+        else:
+            # All pages first: a quota stop in between must not leave half a thread read.
+            replies, token = [], None
+            while True:
+                answer = self._call(
+                    "comments.list",
+                    lambda t=token: self.api.comments().list(
+                        part="snippet",
+                        parentId=thread_id,
+                        maxResults=100,
+                        textFormat="plainText",
+                        pageToken=t,
+                    ),
+                )
+                replies.extend(answer.get("items") or [])
+                token = answer.get("nextPageToken")
+                if not token:
+                    break
+        seen = set(known["replies"])
+        fresh: list[str] = []
+        for reply in replies:
+            reply_id = reply.get("id") if isinstance(reply, dict) else None
+            if reply_id in seen:
+                continue
+            if isinstance(reply_id, str) and reply_id:
+                seen.add(reply_id)
+                fresh.append(reply_id)
+            self._map(channel, video, reply, thread_id, out)
+        threads[thread_id] = {
+            "n": total,
+            "replies": (known["replies"] + fresh)[-REPLIES_PER_THREAD:],
+        }
+
+    def _map(
+        self,
+        channel: str,
+        video: str,
+        comment: Any,
+        parent_id: str | None,
+        out: Page,
+    ) -> None:
+        """The comment's records (one per brand), or its dead letter with the reason."""
+        source = f"youtube:{video}"
+        snippet = (comment.get("snippet") if isinstance(comment, dict) else None) or {}
+        ident = comment.get("id") if isinstance(comment, dict) else None
+        text = snippet.get("textDisplay") or snippet.get("textOriginal") or ""
+        published = snippet.get("publishedAt")
+        problem = None
+        if not isinstance(ident, str) or not ident:
+            problem = ("missing_field", "comment without an id")
+        elif not isinstance(text, str):
+            problem = ("wrong_type", "comment text is not a string")
+        elif published is None:
+            problem = ("missing_field", "comment without publishedAt")
+        elif _parse_time(published) is None:
+            problem = ("invalid_timestamp", f"publishedAt {str(published)[:40]!r} is not ISO 8601")
+        if problem is not None:
+            out.dead_letters.append(dead_letter_item(comment, *problem, source))
+            return
+        record: dict[str, Any] = {
+            "id": ident,
+            "text": text,
+            "created_at": published,
+            "thread_id": video,
+            "author_id": (snippet.get("authorChannelId") or {}).get("value"),
+            "platform": "youtube",
+        }
+        if parent_id is not None:
+            record["parent_id"] = parent_id
+        if self.brand is not None:
+            out.records.append({**record, "brand": self.brand})
+            return
+        brands = self.watchlist.brands_for(channel_id=channel, text=text) if self.watchlist else []
+        if not brands:
+            detail = f"channel {channel} is no brand's and the text names none"
+            out.dead_letters.append(dead_letter_item(comment, "no_brand", detail, source))
+            return
+        out.records.extend(self.watchlist.records_for(record, brands))  # type: ignore[union-attr]
+
+    def commit(self) -> None:
+        """Persist the position after the pages delivered so far, and the quota spent."""
+        self.cursor = copy.deepcopy(self._work)
+        self.cursor["quota"] = self.quota.state()
+        self.cursor["resume_at"] = self.resume_at
+        self.cursor_file.save(self.cursor)

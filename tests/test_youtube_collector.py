@@ -1,0 +1,423 @@
+"""The YouTube collector against a local server speaking the Data API v3's wire format
+(JSON bodies, pageToken/nextPageToken, error bodies, 429 with Retry-After), driven by the
+real google-api-python-client pointed at it: restarts neither lose nor double comments,
+quota stops and back-offs, malformed items, brands, `--check`."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import orjson
+import pytest
+
+from stormwatch.ingest.watchlist import Watchlist
+from stormwatch.ingest.youtube_source import YouTubeCollector
+
+KEY = "AIza-test-key"
+CHANNEL = "UCacme0000000000000000"
+REVIEWER = "UCreviewer00000000000000"
+BAD_KEY_BODY = {
+    "error": {
+        "code": 400,
+        "message": "API key not valid. Please pass a valid API key.",
+        "errors": [
+            {
+                "message": "API key not valid. Please pass a valid API key.",
+                "domain": "global",
+                "reason": "badRequest",
+            }
+        ],
+        "status": "INVALID_ARGUMENT",
+        "details": [
+            {
+                "@type": "type.googleapis.com/google.rpc.ErrorInfo",
+                "reason": "API_KEY_INVALID",
+                "domain": "googleapis.com",
+            }
+        ],
+    }
+}
+QUOTA_BODY = {
+    "error": {
+        "code": 403,
+        "message": "The request cannot be completed because you have exceeded your "
+        '<a href="/youtube/v3/getting-started#quota">quota</a>.',
+        "errors": [
+            {
+                "message": "The request cannot be completed because you have exceeded your "
+                '<a href="/youtube/v3/getting-started#quota">quota</a>.',
+                "domain": "youtube.quota",
+                "reason": "quotaExceeded",
+            }
+        ],
+    }
+}
+RATE_BODY = {
+    "error": {
+        "code": 429,
+        "message": "Resource has been exhausted (e.g. check quota).",
+        "errors": [
+            {
+                "message": "Resource has been exhausted (e.g. check quota).",
+                "domain": "global",
+                "reason": "rateLimitExceeded",
+            }
+        ],
+        "status": "RESOURCE_EXHAUSTED",
+    }
+}
+
+
+def stamp(minute: int) -> str:
+    return f"2026-03-02T{9 + minute // 60:02d}:{minute % 60:02d}:00Z"
+
+
+def comment(cid: str, channel: str, text: str, minute: int, parent: str | None = None) -> dict:
+    snippet: dict[str, Any] = {
+        "channelId": channel,
+        "textDisplay": text,
+        "textOriginal": text,
+        "authorDisplayName": f"@viewer-{cid}",
+        "authorProfileImageUrl": "https://yt3.ggpht.com/x",
+        "authorChannelUrl": f"http://www.youtube.com/@viewer-{cid}",
+        "authorChannelId": {"value": f"UCauthor-{cid}"},
+        "canRate": True,
+        "viewerRating": "none",
+        "likeCount": 0,
+        "publishedAt": stamp(minute),
+        "updatedAt": stamp(minute),
+    }
+    if parent is not None:
+        snippet["parentId"] = parent
+    return {"kind": "youtube#comment", "etag": f"e-{cid}", "id": cid, "snippet": snippet}
+
+
+class FakeYouTube:
+    """Channels → uploads → videos → threads (newest first) → replies (oldest first)."""
+
+    def __init__(self) -> None:
+        self.uploads = {CHANNEL: "UUacme", REVIEWER: "UUreviewer"}
+        self.videos: dict[str, list[str]] = {"UUacme": ["vidA"], "UUreviewer": ["vidR"]}
+        self.threads: dict[str, list[dict]] = {"vidA": [], "vidR": []}
+        self.replies: dict[str, list[dict]] = {}
+        self.page_size = 2
+        self.embedded_replies = 2  # like the API: a thread carries only some replies
+        self.minute = 0
+        self.queued_errors: list[tuple[str, int, dict, dict[str, str]]] = []
+        self.requests: list[tuple[float, str, dict[str, str]]] = []
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:  # noqa: N802
+                url = urlsplit(self.path)
+                query = {k: v[-1] for k, v in parse_qs(url.query).items()}
+                outer.requests.append((time.monotonic(), url.path, query))
+                status, body, headers = outer.answer(url.path, query)
+                data = json.dumps(body).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json; charset=UTF-8")
+                for name, value in headers.items():
+                    self.send_header(name, value)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/"
+        threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+    # -- content ----------------------------------------------------------------------
+
+    def add_thread(self, video: str, tid: str, text: str, replies: int = 0) -> None:
+        channel = CHANNEL if video == "vidA" else REVIEWER
+        self.minute += 1
+        top = comment(tid, channel, text, self.minute)
+        thread = {
+            "kind": "youtube#commentThread",
+            "etag": f"t-{tid}",
+            "id": tid,
+            "snippet": {
+                "channelId": channel,
+                "videoId": video,
+                "topLevelComment": top,
+                "canReply": True,
+                "totalReplyCount": 0,
+                "isPublic": True,
+            },
+        }
+        self.threads[video].insert(0, thread)
+        self.replies[tid] = []
+        for _ in range(replies):
+            self.add_reply(video, tid)
+
+    def add_reply(self, video: str, tid: str, text: str = "same here") -> None:
+        channel = CHANNEL if video == "vidA" else REVIEWER
+        self.minute += 1
+        rid = f"{tid}.r{len(self.replies[tid]) + 1}"
+        self.replies[tid].append(comment(rid, channel, text, self.minute, parent=tid))
+        thread = next(t for t in self.threads[video] if t.get("id") == tid)
+        thread["snippet"]["totalReplyCount"] = len(self.replies[tid])
+        thread["replies"] = {"comments": self.replies[tid][: self.embedded_replies]}
+
+    # -- the API ----------------------------------------------------------------------
+
+    def page(self, items: list, query: dict[str, str], kind: str) -> dict:
+        start = int(query.get("pageToken", "QUFB0").removeprefix("QUFB"))
+        size = min(int(query.get("maxResults", "5")), self.page_size)
+        body = {
+            "kind": f"youtube#{kind}ListResponse",
+            "etag": "etag",
+            "pageInfo": {"totalResults": len(items), "resultsPerPage": size},
+            "items": items[start : start + size],
+        }
+        if start + size < len(items):
+            body["nextPageToken"] = f"QUFB{start + size}"
+        return body
+
+    def answer(self, path: str, query: dict[str, str]) -> tuple[int, dict, dict[str, str]]:
+        if query.get("key") != KEY:
+            return 400, BAD_KEY_BODY, {}
+        for i, (prefix, status, body, headers) in enumerate(self.queued_errors):
+            if path.startswith(prefix):
+                del self.queued_errors[i]
+                return status, body, headers
+        if path == "/youtube/v3/channels":
+            ids = query["id"].split(",")
+            items = [
+                {"kind": "youtube#channel", "etag": "c", "id": c}
+                | (
+                    {"contentDetails": {"relatedPlaylists": {"likes": "", "uploads": u}}}
+                    if "contentDetails" in query["part"]
+                    else {}
+                )
+                for c in ids
+                if (u := self.uploads.get(c))
+            ]
+            body = {
+                "kind": "youtube#channelListResponse",
+                "etag": "etag",
+                "pageInfo": {"totalResults": len(items), "resultsPerPage": 5},
+            }
+            if items:  # the API leaves `items` out when nothing matched
+                body["items"] = items
+            return 200, body, {}
+        if path == "/youtube/v3/playlistItems":
+            items = [
+                {
+                    "kind": "youtube#playlistItem",
+                    "etag": "p",
+                    "id": f"pi-{v}",
+                    "contentDetails": {"videoId": v, "videoPublishedAt": stamp(0)},
+                }
+                for v in self.videos[query["playlistId"]]
+            ]
+            return 200, self.page(items, query, "playlistItem"), {}
+        if path == "/youtube/v3/commentThreads":
+            assert query["order"] == "time" and query["textFormat"] == "plainText"
+            return 200, self.page(self.threads[query["videoId"]], query, "commentThread"), {}
+        if path == "/youtube/v3/comments":
+            return 200, self.page(self.replies[query["parentId"]], query, "comment"), {}
+        return 404, {"error": {"code": 404, "message": "Not Found", "errors": []}}, {}
+
+
+@pytest.fixture
+def api() -> Iterator[FakeYouTube]:
+    server = FakeYouTube()
+    yield server
+    server.close()
+
+
+class Clock:
+    def __init__(self, now: float) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def collector(api: FakeYouTube, cursor: Path, **kw: Any) -> YouTubeCollector:
+    kw.setdefault("brand", "acme")
+    kw.setdefault("sleep", lambda s: None)
+    return YouTubeCollector([CHANNEL], cursor, api_key=KEY, api_url=api.url, **kw)
+
+
+def drain(yt: YouTubeCollector) -> list[dict]:
+    """Every page, each committed after it was "delivered" (as `stormwatch collect` does)."""
+    records = []
+    for page in yt.pages():
+        records += page.records
+        yt.commit()
+    return records
+
+
+def test_restart_mid_stream_neither_loses_nor_doubles(api: FakeYouTube, tmp_path: Path) -> None:
+    for n in range(1, 8):
+        api.add_thread("vidA", f"T{n}", f"acme thread {n}", replies=4 if n == 2 else 0)
+    cursor = tmp_path / "cursor.json"
+    clock = Clock(1_772_442_000.0)  # 2026-03-02 09:00 UTC
+    # a crash after the first page was delivered and committed
+    crashed = collector(api, cursor, clock=clock)
+    pages = crashed.pages()
+    got = [r["id"] for r in next(pages).records]
+    crashed.commit()
+    del pages, crashed
+    assert got == ["T7", "T6"]
+    # restarted with 2 units left: playlistItems.list, one commentThreads page; then it stops
+    quota = json.loads(cursor.read_text())["quota"]["used"]
+    api.add_thread("vidA", "T8", "acme thread 8")
+    second = collector(api, cursor, daily_quota=quota + 2, clock=clock)
+    got += [r["id"] for r in drain(second)]
+    # page 2 is T6, T5 now: T8 came on top (T6 is not read twice); T8 comes later
+    assert got == ["T7", "T6", "T5"]
+    assert second.resume_at is not None and second.quota.used == quota + 2
+    # a restart on the same day stays paused and asks nothing
+    asked = len(api.requests)
+    paused = collector(api, cursor, daily_quota=quota + 2, clock=clock)
+    assert drain(paused) == [] and len(api.requests) == asked
+    # after midnight Pacific: goes on where it stopped, then reads what came meanwhile
+    clock.now = second.resume_at + 60
+    records = drain(collector(api, cursor, clock=clock))
+    got += [r["id"] for r in records]
+    replies = {r["id"]: r for r in records if "parent_id" in r}
+    # 2 replies come embedded in the thread, so all 4 are read with comments.list
+    assert sorted(replies) == ["T2.r1", "T2.r2", "T2.r3", "T2.r4"]
+    assert {r["parent_id"] for r in replies.values()} == {"T2"}
+    assert all(r["thread_id"] == "vidA" and r["platform"] == "youtube" for r in records)
+    assert "T8" not in got  # the resumed scan went down from where it was: T8 is next
+    got += [r["id"] for r in drain(collector(api, cursor, clock=clock))]
+    assert got[-1] == "T8"
+    # a new thread, then a new reply to a thread already read, each after a restart
+    api.add_thread("vidA", "T9", "acme thread 9")
+    got += [r["id"] for r in drain(collector(api, cursor, clock=clock))]
+    api.add_reply("vidA", "T9")
+    got += [r["id"] for r in drain(collector(api, cursor, clock=clock))]
+    assert drain(collector(api, cursor, clock=clock)) == []
+    everything = [f"T{n}" for n in range(1, 10)] + [f"T2.r{n}" for n in range(1, 5)] + ["T9.r1"]
+    assert sorted(got) == sorted(everything)  # none lost
+    assert len(got) == len(set(got))  # none twice
+    record = next(r for r in records if r["id"] == "T1")
+    assert record["created_at"] == stamp(1) and record["author_id"] == "UCauthor-T1"
+    assert record["text"] == "acme thread 1" and "parent_id" not in record
+
+
+def test_quota_exceeded_pauses_until_midnight_pacific(api: FakeYouTube, tmp_path: Path) -> None:
+    api.add_thread("vidA", "T1", "acme")
+    api.queued_errors.append(("/youtube/v3/commentThreads", 403, QUOTA_BODY, {}))
+    clock = Clock(1_772_442_000.0)  # 2026-03-02 09:00 UTC = 01:00 PST
+    yt = collector(api, tmp_path / "c.json", clock=clock)
+    assert drain(yt) == []
+    yt.commit()
+    assert yt.resume_at == 1_772_524_800.0  # 2026-03-03 00:00 PST
+    assert yt.quota.used == yt.quota.daily
+    assert json.loads((tmp_path / "c.json").read_text())["resume_at"] == yt.resume_at
+    clock.now = yt.resume_at + 1
+    assert [r["id"] for r in drain(collector(api, tmp_path / "c.json", clock=clock))] == ["T1"]
+
+
+def test_429_backs_off_for_retry_after(api: FakeYouTube, tmp_path: Path) -> None:
+    api.add_thread("vidA", "T1", "acme")
+    api.queued_errors.append(("/youtube/v3/commentThreads", 429, RATE_BODY, {"Retry-After": "1"}))
+    yt = collector(api, tmp_path / "c.json", sleep=time.sleep)
+    assert [r["id"] for r in drain(yt)] == ["T1"]
+    assert yt.backoffs == [1.0]
+    asks = [t for t, path, _ in api.requests if path == "/youtube/v3/commentThreads"]
+    assert len(asks) == 2 and asks[1] - asks[0] >= 0.95
+    assert yt.quota.used == 4  # the refused call cost its unit too
+
+
+def test_malformed_items_are_dead_lettered_with_their_reason(
+    api: FakeYouTube, tmp_path: Path
+) -> None:
+    api.add_thread("vidA", "T1", "acme fine", replies=1)
+    api.add_thread("vidA", "T2", "acme bad time")
+    api.threads["vidA"][0]["snippet"]["topLevelComment"]["snippet"]["publishedAt"] = "yesterday"
+    api.threads["vidA"].insert(0, {"kind": "youtube#commentThread", "etag": "x", "snippet": {}})
+    del api.replies["T1"][0]["snippet"]["publishedAt"]
+    letters = []
+    records = []
+    yt = collector(api, tmp_path / "c.json")
+    for page in yt.pages():
+        records += page.records
+        letters += page.dead_letters
+        yt.commit()
+    assert [r["id"] for r in records] == ["T1"]
+    assert sorted((d.reason, d.source) for d in letters) == [
+        ("invalid_timestamp", "youtube:vidA"),
+        ("missing_field", "youtube:vidA"),
+        ("missing_field", "youtube:vidA"),
+    ]
+    assert any(b'"yesterday"' in d.raw for d in letters)
+    assert drain(collector(api, tmp_path / "c.json")) == []  # dead letters are not retried
+
+
+def test_brand_from_the_watchlist(api: FakeYouTube, tmp_path: Path) -> None:
+    watchlist = Watchlist.from_mapping(
+        {
+            "brands": {
+                "acme": {"channels": [CHANNEL], "keywords": ["acme"]},
+                "globex": {"keywords": ["globex"]},
+            }
+        }
+    )
+    api.add_thread("vidA", "A1", "globex does this better")  # on acme's own channel
+    api.add_thread("vidR", "R1", "Acme vs Globex: both broken")  # a reviewer's channel
+    api.add_thread("vidR", "R2", "globex only")
+    api.add_thread("vidR", "R3", "no brand named")
+    yt = YouTubeCollector(
+        [CHANNEL, REVIEWER], tmp_path / "c.json", api_key=KEY, api_url=api.url,
+        watchlist=watchlist,
+    )  # fmt: skip
+    pages = list(yt.pages())
+    assert sorted((r["id"], r["brand"]) for p in pages for r in p.records) == [
+        ("A1", "acme"),
+        ("R2", "globex"),
+        ("acme:R1", "acme"),
+        ("globex:R1", "globex"),
+    ]
+    assert [d.reason for p in pages for d in p.dead_letters] == ["no_brand"]
+
+
+def run_cli(api: FakeYouTube, *args: str, key: str = KEY) -> subprocess.CompletedProcess:
+    env = {**os.environ, "STORMWATCH_YOUTUBE_API_KEY": key, "STORMWATCH_YOUTUBE_API_URL": api.url}
+    cmd = [sys.executable, "-m", "stormwatch.cli", "collect", "youtube", *args]
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=60, env=env)
+
+
+def test_check_and_collect_from_the_command_line(api: FakeYouTube, tmp_path: Path) -> None:
+    check = [CHANNEL, "--check", "--cursor", str(tmp_path / "check.json")]
+    bad = run_cli(api, *check, key="wrong")
+    assert bad.returncode == 1 and "Traceback" not in bad.stderr
+    assert bad.stderr.strip().count("\n") == 0
+    assert "API key not valid" in bad.stderr
+    missing = run_cli(api, *check, key="")
+    assert missing.returncode == 2 and missing.stderr.strip().count("\n") == 0
+    assert "STORMWATCH_YOUTUBE_API_KEY" in missing.stderr
+    unknown = run_cli(api, "UCnobody", *check[1:])
+    assert unknown.returncode == 1 and "'UCnobody' not found" in unknown.stderr
+    assert run_cli(api, *check).returncode == 0
+
+    api.add_thread("vidA", "T1", "acme", replies=1)
+    out = tmp_path / "comments.jsonl"
+    args = [CHANNEL, "--brand", "acme", "--cursor", str(tmp_path / "c.json"), "--to", str(out)]
+    first = run_cli(api, *args)
+    assert first.returncode == 0, first.stderr
+    api.add_thread("vidA", "T2", "acme again")
+    assert run_cli(api, *args).returncode == 0
+    assert [orjson.loads(x)["id"] for x in out.read_text().splitlines()] == ["T1", "T1.r1", "T2"]
