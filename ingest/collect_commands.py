@@ -141,9 +141,10 @@ _api_collectors()
 
 def _platform_collectors() -> None:
     # Mastodon and Bluesky: page collectors, their commands in platform_commands.
-    from stormwatch.ingest.platform_commands import mastodon
+    from stormwatch.ingest.platform_commands import bluesky, mastodon
 
     collect_app.command("mastodon")(mastodon)
+    collect_app.command("bluesky")(bluesky)
 
 
 _platform_collectors()

@@ -124,3 +124,50 @@ def mastodon(
         every=every,
         dead_letter=dead_letter,
     )
+
+
+def bluesky(
+    to: ToOption,
+    query: Annotated[
+        list[str] | None,
+        typer.Option("--query", help="A search query (repeat); default: the watchlist's terms."),
+    ] = None,
+    server: Annotated[
+        str,
+        typer.Option(
+            "--server",
+            envvar="STORMWATCH_BLUESKY_SERVER",
+            help="The account's PDS (or an entryway such as https://bsky.social).",
+        ),
+    ] = "https://bsky.social",
+    cursor: Annotated[
+        Path, typer.Option("--cursor", help="JSON file remembering what was read.")
+    ] = Path("bluesky-cursor.json"),
+    brand: BrandOption = None,
+    watchlist: WatchlistOption = None,
+    every: EveryOption = 0.0,
+    dead_letter: DeadLetterOption = None,
+) -> None:
+    """Poll Bluesky searches for posts and replies (STORMWATCH_BLUESKY_HANDLE and
+    STORMWATCH_BLUESKY_APP_PASSWORD)."""
+    from stormwatch.ingest.bluesky_source import (
+        HANDLE_ENV,
+        PASSWORD_ENV,
+        BlueskyCollector,
+        queries_of,
+    )
+
+    handle = os.environ.get(HANDLE_ENV, "").strip()
+    password = os.environ.get(PASSWORD_ENV, "").strip()
+    if not handle or not password:
+        raise _usage(f"set {HANDLE_ENV} and {PASSWORD_ENV} (an app password)")
+
+    def build(wl: Any) -> PageCollector:
+        queries = list(query or []) or (queries_of(wl) if wl is not None else [])
+        if not queries:
+            raise ValueError("give --query, or a --watchlist with keywords or hashtags")
+        return BlueskyCollector(
+            server, handle, password, queries, cursor, watchlist=wl, brand=brand
+        )
+
+    _run(build, to=to, brand=brand, watchlist=watchlist, every=every, dead_letter=dead_letter)
