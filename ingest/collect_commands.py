@@ -131,9 +131,11 @@ def rss(
 
 def _api_collectors() -> None:
     # YouTube and Reddit: each command lives in its own module, beside its source.
+    from stormwatch.ingest.reddit_command import reddit
     from stormwatch.ingest.youtube_command import youtube
 
     collect_app.command("youtube")(youtube)
+    collect_app.command("reddit")(reddit)
 
 
 _api_collectors()
