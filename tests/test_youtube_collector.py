@@ -21,7 +21,7 @@ import orjson
 import pytest
 
 from stormwatch.ingest.watchlist import Watchlist
-from stormwatch.ingest.youtube_source import YouTubeCollector
+from stormwatch.ingest.youtube_source import YouTubeCollector, YouTubeError
 
 KEY = "AIza-test-key"
 CHANNEL = "UCacme0000000000000000"
@@ -409,9 +409,9 @@ def test_check_and_collect_from_the_command_line(api: FakeYouTube, tmp_path: Pat
     missing = run_cli(api, *check, key="")
     assert missing.returncode == 2 and missing.stderr.strip().count("\n") == 0
     assert "STORMWATCH_YOUTUBE_API_KEY" in missing.stderr
-    unknown = run_cli(api, "UCnobody", *check[1:])
-    assert unknown.returncode == 1 and "'UCnobody' not found" in unknown.stderr
-    assert run_cli(api, *check).returncode == 0
+    with pytest.raises(YouTubeError, match="'UCnobody' not found"):
+        YouTubeCollector(["UCnobody"], tmp_path / "c.json", api_key=KEY, api_url=api.url).check()
+    assert collector(api, tmp_path / "c.json").check().startswith("youtube: API key accepted")
 
     api.add_thread("vidA", "T1", "acme", replies=1)
     out = tmp_path / "comments.jsonl"
