@@ -36,6 +36,7 @@ from typing import Any
 from stormwatch.exceptions import StormwatchError
 from stormwatch.ingest.page_collector import CursorFile, Page, dead_letter_item
 from stormwatch.ingest.watchlist import Watchlist
+from stormwatch.retry_after import retry_after_seconds
 
 SEEN_PER_STREAM = 5000
 PAGE = 100  # items delivered (and committed) at a time, as Reddit pages them
@@ -247,16 +248,12 @@ class RedditCollector:
         yield out
 
     def _back_off(self, response: Any, failures: int) -> None:
-        headers = response.headers
-        for header in ("retry-after", "x-ratelimit-reset"):
-            try:
-                delay = float(headers[header])
-                break
-            except (KeyError, ValueError):
-                continue
-        else:
-            delay = 2.0 ** (failures - 1)
-        delay = min(max(delay, 0.0), MAX_BACKOFF)
+        fallback = retry_after_seconds(
+            response.headers.get("x-ratelimit-reset"), 2.0 ** (failures - 1), longest=MAX_BACKOFF
+        )
+        delay = retry_after_seconds(
+            response.headers.get("retry-after"), fallback, longest=MAX_BACKOFF
+        )
         self.backoffs.append(delay)
         self.sleep(delay)
 

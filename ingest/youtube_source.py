@@ -41,6 +41,7 @@ from typing import Any
 from stormwatch.exceptions import StormwatchError
 from stormwatch.ingest.page_collector import CursorFile, Page, dead_letter_item
 from stormwatch.ingest.watchlist import Watchlist
+from stormwatch.retry_after import retry_after_seconds
 
 # Units per call, as the API documents them (https://developers.google.com/youtube/v3/
 # determine_quota_cost): every list call used here costs 1 (search.list would cost 100).
@@ -229,19 +230,14 @@ class YouTubeCollector:
                     raise YouTubeError(
                         f"{method}: HTTP {status} {reason} after {RETRIES + 1} tries"
                     ) from None
-                delay = self._retry_after(exc.resp.get("retry-after"), attempt)
+                delay = retry_after_seconds(
+                    exc.resp.get("retry-after"), 2.0**attempt, longest=MAX_BACKOFF
+                )
                 self.backoffs.append(delay)
                 self.sleep(delay)
             except (OSError, httplib2.HttpLib2Error) as exc:
                 raise YouTubeError(f"{method}: cannot reach the API: {exc}") from None
         raise AssertionError("unreachable")
-
-    @staticmethod
-    def _retry_after(header: str | None, attempt: int) -> float:
-        try:
-            return min(max(float(header), 0.0), MAX_BACKOFF) if header else 2.0**attempt
-        except ValueError:
-            return 2.0**attempt
 
     def check(self) -> str:
         """One cheap call (1 unit per channel) proving the key and the channels work."""
