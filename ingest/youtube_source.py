@@ -273,6 +273,7 @@ class YouTubeCollector:
                         self.unavailable[str(exc)] += 1
         except _QuotaSpent:
             self.resume_at = self.quota.reset_at()
+            yield Page()  # nothing new, but its commit records the pause and the units spent
 
     def _videos(self, channel: str) -> list[str]:
         uploads = self._work["uploads"].get(channel)
