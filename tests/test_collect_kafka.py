@@ -4,10 +4,13 @@ brand as `stormwatch produce` sends them, the broker from the URL or the environ
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 import orjson
 import pytest
+from typer.testing import CliRunner
 
+from stormwatch.cli import app
 from stormwatch.exceptions import ConfigError
 from stormwatch.ingest.collect_commands import Destination
 from tests.kafka_harness import Broker, consume_all
@@ -62,3 +65,30 @@ def test_no_broker_anywhere_is_a_clear_error() -> None:
         Destination("kafka://comments", env={})
     with pytest.raises(ConfigError, match="no topic"):
         Destination("kafka://127.0.0.1:9092/", env={})
+
+
+def test_collect_mastodon_to_kafka(
+    kafka_broker: Broker,
+    unique: Callable[[str], str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from tests.fake_mastodon import TOKEN, FakeMastodon
+
+    server = FakeMastodon()
+    try:
+        ids = [server.post(f"<p>#acme down {n}</p>", tags=("acme",)) for n in range(3)]
+        topic = unique("from-mastodon")
+        monkeypatch.setenv("STORMWATCH_MASTODON_TOKEN", TOKEN)
+        monkeypatch.setenv("STORMWATCH_KAFKA_BOOTSTRAP", kafka_broker.bootstrap)
+        cursor = tmp_path / "cursor.json"
+        args = ["collect", "mastodon", "--server", server.url, "--tag", "acme", "--brand",
+                "acme", "--cursor", str(cursor), "--to", f"kafka://{topic}"]  # fmt: skip
+        done = CliRunner().invoke(app, args)
+        assert done.exit_code == 0, done.stderr
+        got = consume_all(kafka_broker, topic, expect=3)
+        assert [orjson.loads(r.value)["id"] for r in got] == ids  # one brand: one partition
+        assert {r.key for r in got} == {b"acme"}
+        assert cursor.exists()
+    finally:
+        server.close()

@@ -6,9 +6,6 @@ dead-lettered with their reason, brands from the watchlist."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,10 +13,13 @@ from typing import Any
 
 import orjson
 import pytest
+from typer.testing import CliRunner
 
+from stormwatch.cli import app
 from stormwatch.ingest.mastodon_source import MastodonCollector, MastodonStream
 from stormwatch.ingest.page_collector import CollectorError, poll_once
 from stormwatch.ingest.watchlist import Watchlist
+from stormwatch.kafka.exceptions import ProduceError
 from tests.fake_mastodon import TOKEN, FakeMastodon
 
 WATCHLIST = Watchlist.from_mapping(
@@ -89,6 +89,22 @@ def test_restart_mid_stream_neither_loses_nor_doubles(
     requests = [r for r in mastodon.requests if "/timelines/tag/" in r]
     assert all("min_id=" in r for r in requests[1:])  # forward from the cursor each time
     assert poll_once(collector(mastodon, cursor), got, None).records == 0
+
+
+def test_failed_delivery_commits_nothing(mastodon: FakeMastodon, tmp_path: Path) -> None:
+    ids = [mastodon.post(f"<p>#acme {n}</p>", tags=("acme",)) for n in range(3)]
+
+    class Refusing:
+        def send(self, records: list[dict[str, Any]]) -> None:
+            raise ProduceError("1 of 3 records not written: broker gone")
+
+    cursor = tmp_path / "cursor.json"
+    with pytest.raises(ProduceError):
+        poll_once(collector(mastodon, cursor), Refusing(), None)
+    assert not cursor.exists()
+    got = Collected()
+    poll_once(collector(mastodon, cursor), got, None)
+    assert [r["id"] for r in got.records] == ids
 
 
 def test_record_mapping_replies_and_conversation_root(
@@ -187,20 +203,27 @@ def test_wrong_token_is_one_clear_error(mastodon: FakeMastodon, tmp_path: Path) 
         poll_once(source, Collected(), None)
 
 
-def test_collect_mastodon_command(mastodon: FakeMastodon, tmp_path: Path) -> None:
+def test_collect_mastodon_command(
+    mastodon: FakeMastodon, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     ids = [mastodon.post(f"<p>#acme {n}</p>", tags=("acme",)) for n in range(2)]
     out = tmp_path / "out.jsonl"
-    cmd = [sys.executable, "-m", "stormwatch.cli", "collect", "mastodon", "--server",
-           mastodon.url, "--tag", "acme", "--brand", "acme", "--cursor",
-           str(tmp_path / "cursor.json"), "--to", str(out)]  # fmt: skip
-    env = {**os.environ, "STORMWATCH_MASTODON_TOKEN": TOKEN}
-    done = subprocess.run(cmd, capture_output=True, text=True, timeout=60, env=env)
-    assert done.returncode == 0, done.stderr
+    args = ["collect", "mastodon", "--server", mastodon.url, "--tag", "#acme", "--brand",
+            "acme", "--cursor", str(tmp_path / "cursor.json"), "--to", str(out)]  # fmt: skip
+    monkeypatch.setenv("STORMWATCH_MASTODON_TOKEN", TOKEN)
+    done = CliRunner().invoke(app, args)
+    assert done.exit_code == 0, done.stderr
     assert "2 new records, 0 dead-lettered" in done.stderr
     assert [orjson.loads(x)["id"] for x in out.read_text().splitlines()] == ids
-    env.pop("STORMWATCH_MASTODON_TOKEN")
-    done = subprocess.run(cmd, capture_output=True, text=True, timeout=60, env=env)
-    assert done.returncode == 2
+    monkeypatch.setenv("STORMWATCH_MASTODON_TOKEN", "revoked")
+    done = CliRunner().invoke(app, args)
+    assert done.exit_code == 1  # at run time: the server refused the token
+    assert done.stderr.strip().splitlines() == [
+        f"error: mastodon {mastodon.url}: HTTP 401 Unauthorized: The access token is invalid"
+    ]
+    monkeypatch.delenv("STORMWATCH_MASTODON_TOKEN")
+    done = CliRunner().invoke(app, args)
+    assert done.exit_code == 2
     assert done.stderr.strip().splitlines() == [
         "error: set STORMWATCH_MASTODON_TOKEN (an access token with read scope)"
     ]
