@@ -104,10 +104,10 @@ def youtube(
     if not api_key:
         say_error(f"{API_KEY_ENV} is not set: the YouTube Data API needs an API key")
         raise typer.Exit(2)
+    if not channels:
+        say_error("give at least one channel id")
+        raise typer.Exit(2)
     if not check:
-        if not channels:
-            say_error("give at least one channel id")
-            raise typer.Exit(2)
         if to is None:
             say_error("give --to FILE, -, http://HOST:PORT/ingest or kafka://TOPIC")
             raise typer.Exit(2)

@@ -241,15 +241,15 @@ class YouTubeCollector:
 
     def check(self) -> str:
         """One cheap call (1 unit per channel) proving the key and the channels work."""
-        for channel in self.channels or [""]:
+        for channel in self.channels:
             try:
                 found = self._call(
                     "channels.list",
-                    lambda c=channel: self.api.channels().list(part="id", id=c or "UC"),
+                    lambda c=channel: self.api.channels().list(part="id", id=c),
                 )
             except _QuotaSpent:
                 raise YouTubeError("the daily quota is spent; try after midnight Pacific") from None
-            if channel and not found.get("items"):
+            if not found.get("items"):
                 raise YouTubeError(f"channel {channel!r} not found")
         return f"youtube: API key accepted, {len(self.channels)} channel(s) found"
 
