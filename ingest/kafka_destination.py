@@ -2,14 +2,15 @@
 onto a Kafka topic, keyed by brand as `stormwatch produce` sends them (one partition, and
 so one worker, owns a brand's windows).
 
-The broker list comes from the URL, else from `STORMWATCH_KAFKA_BOOTSTRAP`; security
-settings (SASL, TLS) from the same `STORMWATCH_KAFKA_*` environment and `[kafka]` config
-section as the workers. `send()` returns only once the broker acknowledged every record
-(acks=all), so a collector commits its cursor after records are safe, never before.
+The broker list comes from the URL, else from `STORMWATCH_KAFKA_BOOTSTRAP` or `bootstrap`
+in the `[kafka]` section of the config file; security settings (SASL, TLS) from the same
+`STORMWATCH_KAFKA_*` environment and `[kafka]` section as the workers. `send()` returns
+only once the broker acknowledged every record (acks=all), so a collector commits its
+cursor after records are safe, never before.
 
->>> split_kafka_url("kafka://comments", {"STORMWATCH_KAFKA_BOOTSTRAP": "k1:9092"})
-('k1:9092', 'comments')
->>> split_kafka_url("kafka://k1:9092,k2:9092/comments", {})
+>>> split_kafka_url("kafka://comments")
+(None, 'comments')
+>>> split_kafka_url("kafka://k1:9092,k2:9092/comments")
 ('k1:9092,k2:9092', 'comments')
 """
 
@@ -25,19 +26,12 @@ from stormwatch.exceptions import ConfigError
 SCHEME = "kafka://"
 
 
-def split_kafka_url(to: str, env: Mapping[str, str]) -> tuple[str, str]:
-    """(bootstrap servers, topic) of a `kafka://` destination; ConfigError names what is
-    missing."""
-    rest = to.removeprefix(SCHEME)
-    bootstrap, _, topic = rest.rpartition("/")
-    bootstrap = bootstrap or env.get("STORMWATCH_KAFKA_BOOTSTRAP", "")
+def split_kafka_url(to: str) -> tuple[str | None, str]:
+    """(bootstrap servers if the URL names them, topic) of a `kafka://` destination."""
+    bootstrap, _, topic = to.removeprefix(SCHEME).rpartition("/")
     if not topic:
         raise ConfigError(f"--to {to}: no topic (kafka://TOPIC or kafka://HOST:PORT/TOPIC)")
-    if not bootstrap:
-        raise ConfigError(
-            f"--to {to}: no broker: use kafka://HOST:PORT/{topic} or set STORMWATCH_KAFKA_BOOTSTRAP"
-        )
-    return bootstrap, topic
+    return bootstrap or None, topic
 
 
 class KafkaDestination:
@@ -49,10 +43,15 @@ class KafkaDestination:
         from stormwatch.kafka.settings import load_kafka_settings
         from stormwatch.kafka.topics import TopicSpec, ensure_topics
 
-        bootstrap, topic = split_kafka_url(to, env)
+        bootstrap, topic = split_kafka_url(to)
         settings = load_kafka_settings(
             None, env=env, overrides={"bootstrap": bootstrap, "topic": topic}
         )
+        if not settings.bootstrap:
+            raise ConfigError(
+                f"--to {to}: no broker: use kafka://HOST:PORT/{topic}, "
+                "STORMWATCH_KAFKA_BOOTSTRAP or `bootstrap` in the [kafka] section"
+            )
         client = settings.client_options()
         if settings.create_topics:
             ensure_topics(

@@ -60,6 +60,21 @@ def test_broker_from_the_environment_and_a_missing_topic_created(
     assert [r.key for r in consume_all(kafka_broker, topic, expect=1)] == [b"acme"]
 
 
+def test_broker_from_the_config_file(
+    kafka_broker: Broker, unique: Callable[[str], str], tmp_path: Path
+) -> None:
+    config = tmp_path / "stormwatch.toml"
+    config.write_text(f'[kafka]\nbootstrap = "{kafka_broker.bootstrap}"\npartitions = 2\n')
+    topic = unique("collected-config")
+    destination = Destination(f"kafka://{topic}", env={"STORMWATCH_CONFIG": str(config)})
+    try:
+        destination.send(RECORDS[1:2])
+    finally:
+        destination.close()
+    got = consume_all(kafka_broker, topic, expect=1)
+    assert [r.key for r in got] == [b"globex"]
+
+
 def test_no_broker_anywhere_is_a_clear_error() -> None:
     with pytest.raises(ConfigError, match="STORMWATCH_KAFKA_BOOTSTRAP"):
         Destination("kafka://comments", env={})
