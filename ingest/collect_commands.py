@@ -81,7 +81,12 @@ class Destination:
 @collect_app.command("rss")
 def rss(
     feeds: Annotated[list[str], typer.Argument(help="Feed URLs (RSS or Atom).")],
-    to: Annotated[str, typer.Option("--to", help="FILE, - (stdout) or http://HOST:PORT/ingest.")],
+    to: Annotated[
+        str,
+        typer.Option(
+            "--to", help="FILE, - (stdout), http://HOST:PORT/ingest or kafka://[HOST:PORT/]TOPIC."
+        ),
+    ],
     cursor: Annotated[
         Path, typer.Option("--cursor", help="JSON file remembering what was read.")
     ] = Path("rss-cursor.json"),
