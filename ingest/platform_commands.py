@@ -148,8 +148,9 @@ def bluesky(
     every: EveryOption = 0.0,
     dead_letter: DeadLetterOption = None,
 ) -> None:
-    """Poll Bluesky searches for posts and replies (STORMWATCH_BLUESKY_HANDLE and
-    STORMWATCH_BLUESKY_APP_PASSWORD)."""
+    """Poll Bluesky searches for posts and replies.
+
+    Logs in with STORMWATCH_BLUESKY_HANDLE and STORMWATCH_BLUESKY_APP_PASSWORD."""
     from stormwatch.ingest.bluesky_source import (
         HANDLE_ENV,
         PASSWORD_ENV,

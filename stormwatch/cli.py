@@ -317,11 +317,16 @@ def report(
         "stormwatch-report.png"
     ),
     comments: Annotated[
-        Path | None, typer.Option("--comments", help="The comments of the run, for volume.")
+        Path | None,
+        typer.Option(
+            "--comments",
+            help="The comments of the run: every minute of it, not only the hours the "
+            "alerts' curves cover.",
+        ),
     ] = None,
     brand: Annotated[str | None, typer.Option("--brand", help="Brand to plot.")] = None,
 ) -> None:
-    """PNG of a brand's volume, negative share and incidents over time."""
+    """PNG of a brand's negative comments, volume and incidents over time."""
     from stormwatch.evaluation.report import ReportError, render_report
 
     _input_file(alerts, "alerts file")
@@ -432,9 +437,11 @@ def evaluate_suite(
         Path | None, typer.Option("--config", envvar=CONFIG_ENV, help="TOML settings file.")
     ] = None,
 ) -> None:
-    """Write the labelled scenario family (NAME.jsonl, .labels.json, .brands.json) for a
-    seed or several; with --evaluate, score them and report recall, lead and false alarms
-    by brand size with their spread across seeds. Tune on 'tuning', report 'held-out'."""
+    """Write the labelled scenario family for a seed or several, and score it.
+
+    Writes NAME.jsonl, .labels.json and .brands.json; with --evaluate, scores them and
+    reports recall, lead and false alarms by brand size with their spread across seeds.
+    Tune on 'tuning', report 'held-out'."""
     from stormwatch.evaluation.family import evaluate_seeds, parse_seeds, write_family
     from stormwatch.evaluation.suite import write_suite
 
@@ -501,9 +508,11 @@ def serve(
         ),
     ] = None,
 ) -> None:
-    """The always-on service: the pipeline live over POST /ingest and Meta webhooks, the
-    incident store, Slack buttons and delivery, on-call escalation, /metrics, /healthz,
-    /readyz. SIGTERM stops it cleanly; a restart resumes from its checkpoint."""
+    """The always-on service: the live pipeline, its incident store, Slack and on-call.
+
+    Comments come over POST /ingest and Meta webhooks; Slack buttons, delivery, on-call
+    escalation, /metrics, /healthz and /readyz are served too. SIGTERM stops it cleanly;
+    a restart resumes from its checkpoint."""
     import logging
 
     from prometheus_client import CollectorRegistry
@@ -518,6 +527,7 @@ def serve(
     registry = CollectorRegistry()
     metrics_server = None
     service = None
+    address = None
     try:
         service = build_service(
             settings,
@@ -535,14 +545,18 @@ def serve(
             )
         service.run(ready=lambda url: err.print(f"stormwatch serve listening on {url}"))
     except StormwatchError as exc:
-        err.print(f"[red]error:[/red] {exc}")
-        raise typer.Exit(2) from None
+        raise _fail(exc) from None
     except OSError as exc:
-        err.print(
-            f"[red]error:[/red] cannot listen ({exc.strerror or exc}): "
-            "choose another --port or --metrics-port"
+        # The metrics server is up before the service binds --port: a busy port now is
+        # --port's, unless the metrics server never started.
+        option, where = (
+            ("--port", f"{host}:{port}")
+            if address is None or metrics_server is not None
+            else ("--metrics-port", f"{address[0]}:{address[1]}")
         )
-        raise typer.Exit(1) from None
+        raise _fail(
+            f"cannot listen on {where} ({exc.strerror or exc}): choose another {option}", 1
+        ) from None
     finally:
         if metrics_server is not None:
             metrics_server.close()
@@ -598,9 +612,11 @@ def feedback(
         Path | None, typer.Option("--config", envvar=CONFIG_ENV, help="TOML settings file.")
     ] = None,
 ) -> None:
-    """Record whether an incident was a real crisis (feeds detector tuning), or with
-    --comment ID --negative/--not-negative how one comment reads (teaches that brand's
-    negativity: runs with --db learn it at start-up)."""
+    """Record whether an incident was a real crisis, or how one comment reads.
+
+    A verdict on an incident feeds detector tuning. With --comment ID
+    --negative/--not-negative it teaches that brand's negativity: runs with --db learn it
+    at start-up."""
     from stormwatch.alerts.feedback import record_feedback
     from stormwatch.alerts.store import IncidentStore
 
@@ -680,8 +696,9 @@ def purge(
         Path | None, typer.Option("--config", envvar=CONFIG_ENV, help="TOML settings file.")
     ] = None,
 ) -> None:
-    """Delete stored comment texts and author ids (alert samples, loudest accounts) older
-    than DAYS; incidents, their figures and verdicts stay."""
+    """Delete stored comment texts and author ids older than DAYS.
+
+    Alert samples and loudest accounts go; incidents, their figures and verdicts stay."""
     from stormwatch.alerts.store import IncidentStore
     from stormwatch.alerts.store.retention import purge as purge_store
 

@@ -99,6 +99,20 @@ def test_metrics_port_busy(work: Path) -> None:
     one_line_error(result, 1, port, "--metrics-port")
 
 
+@pytest.mark.parametrize("option", ["--port", "--metrics-port"])
+def test_serve_port_busy(work: Path, option: str) -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = str(busy.getsockname()[1])
+        ports = {"--port": "0", "--metrics-port": "0", option: port}
+        result = stormwatch(
+            "serve", *(a for o, p in ports.items() for a in (o, p)), "--db", "serve.sqlite3",
+            cwd=work,
+        )  # fmt: skip
+    one_line_error(result, 1, f"127.0.0.1:{port}", f"choose another {option}")
+
+
 def test_negative_speed(work: Path) -> None:
     result = stormwatch("run", "--speed", "-1", "empty.jsonl", cwd=work)
     one_line_error(result, 2, "--speed", "stormwatch run --help")

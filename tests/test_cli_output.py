@@ -69,3 +69,27 @@ def test_event_lines_stay_on_one_line_when_narrow() -> None:
     wide = Console(file=io.StringIO(), width=160, force_terminal=True)
     assert one_line(narrow) == {"no_wrap": True, "overflow": "ellipsis"}
     assert one_line(wide) == {}
+
+
+def test_every_command_summary_is_one_line() -> None:
+    """A command list shows the first paragraph of each docstring with its line breaks
+    (typer's rich mode): a summary over several source lines becomes a ragged ladder in
+    `stormwatch --help` at 80 columns. The summary is one line, details follow a blank."""
+    import inspect
+
+    import typer
+
+    from stormwatch.cli import app
+
+    def commands(group, path):  # type: ignore[no-untyped-def]
+        for name, command in group.commands.items():
+            yield f"{path} {name}", command
+            if hasattr(command, "commands"):
+                yield from commands(command, f"{path} {name}")
+
+    ragged = [
+        path
+        for path, command in commands(typer.main.get_command(app), "stormwatch")
+        if "\n" in inspect.cleandoc(command.short_help or command.help or "").split("\n\n")[0]
+    ]
+    assert not ragged
