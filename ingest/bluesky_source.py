@@ -18,8 +18,9 @@ Mapping: `id` ← the post's `at://` URI, `text`, `created_at` ← the record's 
 `thread_id` ← `reply.root` (the post itself when it starts a thread), `parent_id` ←
 `reply.parent`, `author_id` ← the author's DID, `lang` ← the first of `langs`, `platform`
 ← `bluesky`. Brand: `--brand`, else the watchlist: a post naming an account a brand owns
-(`@handle` in its text) is that brand's; otherwise its text decides. A post whose record
-has no text or no valid `createdAt`, or that matches no brand, becomes a dead letter.
+(`@handle` in its text) is that brand's; otherwise its text decides. A post the client's
+`PostView` model rejects, one without a readable `indexedAt`, one whose record has no text
+or no valid `createdAt`, and one matching no brand become dead letters with their reason.
 """
 
 from __future__ import annotations
@@ -143,6 +144,14 @@ class _Scan:
         return {"since": _iso(self.top), "seen": sorted(seen)}
 
 
+@dataclass(slots=True)
+class _SearchPage:
+    cursor: Any
+    size: int  # posts in the answer, valid or not
+    posts: list[Any] = field(default_factory=list)  # PostView models
+    invalid: list[tuple[Any, str]] = field(default_factory=list)  # (raw post, why)
+
+
 class BlueskyCollector:
     """Search results of Bluesky queries, page by page (see the module doc)."""
 
@@ -201,10 +210,13 @@ class BlueskyCollector:
                 raise CollectorError(f"bluesky {self.base_url}: {what}: {exc}") from None
         raise CollectorError(f"bluesky {self.base_url}: {what}: still rate-limited, gave up")
 
-    def _search(self, params: dict[str, Any]) -> Any:
-        """searchPosts, keeping the rate-limit headers the typed call would drop."""
+    def _search(self, params: dict[str, Any]) -> _SearchPage:
+        """searchPosts, keeping the rate-limit headers the typed call would drop, and
+        parsing each post on its own: one post the client's models reject is one dead
+        letter, not a page that can never be read."""
         from atproto import models
-        from atproto_client.models.utils import get_response_model
+        from atproto.exceptions import ModelError
+        from atproto_client.models.utils import get_or_create
 
         response = self.client.invoke_query(
             "app.bsky.feed.searchPosts",
@@ -217,7 +229,16 @@ class BlueskyCollector:
                 self._resume_at = float(headers["ratelimit-reset"])
             except ValueError:
                 pass
-        return get_response_model(response, models.AppBskyFeedSearchPosts.Response)
+        content = response.content
+        if not isinstance(content, dict) or not isinstance(content.get("posts"), list):
+            raise CollectorError(f"bluesky {self.base_url}: searchPosts answered without posts")
+        page = _SearchPage(cursor=content.get("cursor") or None, size=len(content["posts"]))
+        for raw in content["posts"]:
+            try:
+                page.posts.append(get_or_create(raw, models.AppBskyFeedDefs.PostView, strict=True))
+            except ModelError as exc:
+                page.invalid.append((raw, _validation_summary(exc)))
+        return page
 
     def pages(self) -> Iterator[Page]:
         """Each query's new posts, one search page at a time; `commit()` after delivering
@@ -238,13 +259,22 @@ class BlueskyCollector:
         while True:
             response = self._request(lambda p=dict(params): self._search(p), f"search {query!r}")
             out = Page()
+            for raw, why in response.invalid:
+                out.dead_letters.append(dead_letter_item(raw, "invalid_post", why, source))
             for post in reversed(response.posts):  # oldest first, as other collectors
                 sort_at = _sort_at(post)
+                if sort_at is None:  # never noted: it cannot move the scan's bounds
+                    detail = f"indexedAt {post.indexed_at!r} is not ISO 8601"
+                    raw = _post_json(post)
+                    out.dead_letters.append(
+                        dead_letter_item(raw, "invalid_timestamp", detail, source)
+                    )
+                    continue
                 if scan.delivered(post.uri, sort_at):
                     continue
                 scan.note(post.uri, sort_at)
                 self._map(post, source, out)
-            finished = first_run or not response.posts or not response.cursor
+            finished = first_run or not response.size or not isinstance(response.cursor, str)
             self._pending[key] = scan.finished() if finished else scan.in_progress()
             yield out
             if finished:
@@ -303,12 +333,23 @@ class BlueskyCollector:
         self.cursor_file.save(self.cursor)
 
 
-def _sort_at(post: Any) -> datetime:
+def _sort_at(post: Any) -> datetime | None:
     """The time search orders by: the earlier of when the post says it was written and
-    when the network indexed it (a post cannot date itself into the future)."""
-    indexed = _when(post.indexed_at) or datetime.now(UTC)
+    when the network indexed it (a post cannot date itself into the future); None when
+    the index time is unreadable."""
+    indexed = _when(post.indexed_at)
+    if indexed is None:
+        return None
     created = _when(getattr(post.record, "created_at", None))
     return min(indexed, created) if created is not None else indexed
+
+
+def _validation_summary(exc: Exception) -> str:
+    """'PostView: uri: Field required' from pydantic's multi-line message."""
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    if len(lines) >= 3:
+        return f"not a PostView: {lines[1]}: {lines[2].split(' [')[0]}"
+    return lines[0][:200] if lines else type(exc).__name__
 
 
 def _ref_uri(reply: Any, which: str) -> str | None:

@@ -42,7 +42,9 @@ def _iso(when: datetime) -> str:
 class FakeBluesky:
     def __init__(self) -> None:
         self.posts: list[dict[str, Any]] = []  # PostViews, in the order written
-        self.indexed_text: dict[str, str] = {}  # what search matches, by URI
+        # The search index, beside each post: its text as written, sortAt and URI (a
+        # served view may be corrupted by a test without moving it in the index).
+        self.index: list[tuple[str, datetime, str]] = []
         self.requests: list[str] = []  # path and query of each searchPosts request
         self.logins = 0
         self.throttle_next = 0  # answer this many searches with 429
@@ -81,6 +83,7 @@ class FakeBluesky:
         reply_to: str | None = None,
         langs: tuple[str, ...] = ("en",),
         record: dict[str, Any] | None = None,
+        view: dict[str, Any] | None = None,
     ) -> str:
         """A post written one second after the previous one; its at:// URI."""
         n = len(self.posts)
@@ -97,7 +100,7 @@ class FakeBluesky:
             parent = next(p for p in self.posts if p["uri"] == reply_to)
             root = parent["record"].get("reply", {}).get("root") or {"uri": reply_to, "cid": CID}
             body["reply"] = {"root": root, "parent": {"uri": reply_to, "cid": CID}}
-        self.indexed_text[uri] = text  # the search index keeps the text as written
+        self.index.append((text, when, uri))  # sortAt: createdAt, before indexedAt
         body.update(record or {})
         self.posts.append(
             {
@@ -120,6 +123,7 @@ class FakeBluesky:
                 "labels": [],
             }
         )
+        self.posts[-1].update(view or {})
         return uri
 
     # -- HTTP ------------------------------------------------------------------------
@@ -201,20 +205,16 @@ class FakeBluesky:
         limit = min(int(query.get("limit", ["25"])[0]), 100)
         offset = int(query.get("cursor", ["0"])[0])
 
-        def sort_at(post: dict[str, Any]) -> datetime:
-            indexed = datetime.fromisoformat(post["indexedAt"])
-            try:
-                return min(indexed, datetime.fromisoformat(post["record"]["createdAt"]))
-            except (KeyError, TypeError, ValueError):
-                return indexed
-
-        hits = [p for p in self.posts if q in self.indexed_text[p["uri"]].casefold()]
-        if "since" in query:
-            hits = [p for p in hits if sort_at(p) >= datetime.fromisoformat(query["since"][0])]
-        if "until" in query:
-            hits = [p for p in hits if sort_at(p) < datetime.fromisoformat(query["until"][0])]
-        hits.sort(key=lambda p: (sort_at(p), p["uri"]), reverse=True)
-        page = hits[offset : offset + limit]
+        since = datetime.fromisoformat(query["since"][0]) if "since" in query else None
+        until = datetime.fromisoformat(query["until"][0]) if "until" in query else None
+        hits = []  # (sortAt, uri, post): since inclusive, until exclusive
+        for post, (text, at, uri) in zip(self.posts, self.index, strict=True):
+            if q in text.casefold() and (since is None or at >= since):
+                if until is None or at < until:
+                    hits.append((at, uri, post))
+        hits.sort(key=lambda hit: hit[:2], reverse=True)
+        hits_posts = [hit[2] for hit in hits]
+        page = hits_posts[offset : offset + limit]
         body: dict[str, Any] = {"hitsTotal": len(hits), "posts": page}
         if offset + limit < len(hits):
             body["cursor"] = str(offset + limit)

@@ -149,13 +149,25 @@ def test_malformed_records_dead_lettered_with_their_reason(
     bad_time = bluesky.post("acme broken", record={"createdAt": "last tuesday"})
     bluesky.post("acme no text", record={"text": 42})
     unmatched = bluesky.post("acmeish but no brand")
+    bluesky.post("acme no uri", view={"uri": None})  # the client's PostView rejects it
+    unindexed = bluesky.post("acme unindexed", view={"indexedAt": "soon"})
+    later = bluesky.post("acme after them all")
     letters = tmp_path / "dead.jsonl"
     got = Collected()
     report = poll_once(collector(bluesky, tmp_path / "c.json", page_limit=100), got, letters)
-    assert [r["id"] for r in got.records] == [good]
-    assert report.dead_letters == {"invalid_timestamp": 1, "missing_field": 1, "no_brand": 1}
-    written = {w["reason"]: w for w in map(orjson.loads, letters.read_text().splitlines())}
-    assert orjson.loads(written["invalid_timestamp"]["line"])["uri"] == bad_time
+    assert [r["id"] for r in got.records] == [good, later]
+    assert report.dead_letters == {
+        "invalid_timestamp": 2,
+        "missing_field": 1,
+        "no_brand": 1,
+        "invalid_post": 1,
+    }
+    written = [orjson.loads(x) for x in letters.read_text().splitlines()]
+    assert written[0]["reason"] == "invalid_post"
+    assert written[0]["detail"] == "not a PostView: uri: Input should be a valid string"
+    stamps = [orjson.loads(w["line"])["uri"] for w in written if w["reason"] == "invalid_timestamp"]
+    assert sorted(stamps) == sorted([bad_time, unindexed])
+    written = {w["reason"]: w for w in written}
     assert orjson.loads(written["no_brand"]["line"])["uri"] == unmatched
     assert written["missing_field"]["source"].startswith("bluesky:")
 
