@@ -1,0 +1,46 @@
+"""An incident's `kind` and its Slack header keep their word while it is open (the alert
+contract): a brand-wide incident that has spread stays `spreading` ("brand-wide") even
+when one thread later carries most of it; one that opened on one post may spread, once."""
+
+from __future__ import annotations
+
+import pytest
+
+from stormwatch.alerts.incidents import IncidentTracker
+from stormwatch.alerts.slack_message import headline
+from stormwatch.detectors.crisis import Assessment
+
+
+def assessment(ratio: float) -> Assessment:
+    return Assessment(
+        score=ratio, raw_score=ratio, ratio=ratio, key_ratio=ratio, growth=0.0, volume=1.0,
+        benign=None, alerting=True,
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("top_thread_shares", "kinds"),
+    [
+        ((0.2, 0.9, 0.95), ("spreading", "spreading", "spreading")),  # spread: stays spread
+        ((0.9, 0.2, 0.9), ("firestorm", "spreading", "spreading")),  # one post, then spread
+        ((0.9, 0.9, 0.9), ("firestorm", "firestorm", "firestorm")),  # one post throughout
+    ],
+)
+def test_a_brand_wide_incident_never_turns_back(
+    top_thread_shares: tuple[float, ...], kinds: tuple[str, ...]
+) -> None:
+    tracker = IncidentTracker(
+        explain=lambda incident, kind, a, x: ("summary", {}, [], None), clock=lambda: 0.0
+    )
+    events = []
+    # Each minute a higher severity band: every observation is an event.
+    for minute, (share, ratio) in enumerate(zip(top_thread_shares, (4, 12, 40), strict=True)):
+        event = tracker.observe(
+            "acme", brand="acme", thread_id=None, minute=1000 + minute, at=60_000.0 + 60 * minute,
+            x={"top_thread_share_30": share}, a=assessment(ratio),
+        )  # fmt: skip
+        assert event is not None
+        events.append(event)
+    assert tuple(e.kind for e in events) == kinds
+    headers = [headline(e.to_json_dict()).rsplit(" · ", 1)[1] for e in events]
+    assert headers == ["brand-wide" if k == "spreading" else "brand" for k in kinds]
