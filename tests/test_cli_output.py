@@ -93,3 +93,10 @@ def test_every_command_summary_is_one_line() -> None:
         if "\n" in inspect.cleandoc(command.short_help or command.help or "").split("\n\n")[0]
     ]
     assert not ragged
+
+
+def test_reasons_for_leaving_a_surge_alone_are_whole_at_80_columns() -> None:
+    """Printed under each surge with a 4-space indent: a longer reason is cut mid-sentence."""
+    from stormwatch.detectors.accounts import BENIGN_REASONS
+
+    assert [r for r in BENIGN_REASONS.values() if len(r) + 4 > 80] == []
