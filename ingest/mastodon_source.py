@@ -197,10 +197,14 @@ class MastodonCollector:
             newest = max(ids, key=_id_key) if ids else None
             if newest is None or (last_id is not None and _id_key(newest) <= _id_key(last_id)):
                 return  # nothing past the cursor: a server that ignored min_id
-            last_id = newest
             out = Page()
             for item in items:
+                ident = item.get("id")
+                if ident is not None and last_id is not None:
+                    if _id_key(str(ident)) <= _id_key(last_id):
+                        continue  # at or before the cursor: delivered already
                 self._map(item, stream, source, out)
+            last_id = newest
             self._pending[stream.key] = {"last_id": newest}
             yield out
             if getattr(page, "_pagination_prev", None) is None:

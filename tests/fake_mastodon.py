@@ -54,6 +54,7 @@ class FakeMastodon:
         self.requests: list[str] = []  # path and query of each API request
         self.throttle_next = 0  # answer this many requests with 429
         self.fail_on_request: int | None = None  # answer request number N (1-based) 500
+        self.ignore_min_id = False  # a server that always answers with the newest page
         self.remaining = 300
         self._next_id = 110_000_000_000_000_000
         self._lock = threading.Lock()
@@ -238,7 +239,7 @@ class FakeMastodon:
             ordered = [i for i in ordered if key(i) < int(query["max_id"][0])]
         if "since_id" in query:
             ordered = [i for i in ordered if key(i) > int(query["since_id"][0])]
-        if "min_id" in query:
+        if "min_id" in query and not self.ignore_min_id:
             ordered = [i for i in ordered if key(i) > int(query["min_id"][0])][:limit]
         else:
             ordered = ordered[-limit:]

@@ -107,6 +107,20 @@ def test_failed_delivery_commits_nothing(mastodon: FakeMastodon, tmp_path: Path)
     assert [r["id"] for r in got.records] == ids
 
 
+def test_a_server_ignoring_min_id_neither_loops_nor_redelivers(
+    mastodon: FakeMastodon, tmp_path: Path
+) -> None:
+    cursor = tmp_path / "cursor.json"
+    old = [mastodon.post(f"<p>#acme {n}</p>", tags=("acme",)) for n in range(3)]
+    got = Collected()
+    poll_once(collector(mastodon, cursor), got, None)
+    mastodon.ignore_min_id = True
+    new = mastodon.post("<p>#acme new</p>", tags=("acme",))
+    poll_once(collector(mastodon, cursor), got, None)
+    assert [r["id"] for r in got.records] == [*old, new]
+    assert poll_once(collector(mastodon, cursor), got, None).records == 0
+
+
 def test_record_mapping_replies_and_conversation_root(
     mastodon: FakeMastodon, tmp_path: Path
 ) -> None:
