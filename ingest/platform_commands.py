@@ -16,6 +16,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from stormwatch.exceptions import ConfigError, StormwatchError
 from stormwatch.ingest.page_collector import PageCollector, run_page_collector
 
 err = Console(stderr=True)
@@ -41,9 +42,15 @@ DeadLetterOption = Annotated[
 ]
 
 
-def _usage(message: str) -> typer.Exit:
+def _fail(message: str, code: int = 2) -> typer.Exit:
+    """One line on stderr; exit 2 for what the command line or settings got wrong, 1 for
+    what a platform or broker refused at run time."""
     err.print(f"[red]error:[/red] {escape(message)}", soft_wrap=True, highlight=False)
-    return typer.Exit(2)
+    return typer.Exit(code)
+
+
+def _usage(message: str) -> typer.Exit:
+    return _fail(message, 2)
 
 
 def _run(
@@ -55,7 +62,7 @@ def _run(
     every: float,
     dead_letter: Path | None,
 ) -> None:
-    """Build the collector and the destination (errors: one line, exit 2), then poll."""
+    """Build the collector and the destination (errors: one line), then poll."""
     from stormwatch.ingest.collect_commands import Destination
     from stormwatch.ingest.watchlist import Watchlist
 
@@ -65,9 +72,11 @@ def _run(
         wl = Watchlist.load(watchlist) if watchlist is not None else None
         collector = build(wl)
         destination = Destination(to)
-    except (typer.BadParameter, OSError) as exc:
+    except (typer.BadParameter, OSError, ConfigError) as exc:
         raise _usage(str(exc)) from None
-    except Exception as exc:  # noqa: BLE001 - ConfigError, CollectorError, the client's own
+    except StormwatchError as exc:  # a login refused, no broker answering
+        raise _fail(str(exc), 1) from None
+    except Exception as exc:  # noqa: BLE001 - the client library's own argument checks
         raise _usage(str(exc)) from None
     try:
         code = run_page_collector(

@@ -209,7 +209,7 @@ def test_collect_bluesky_command(
     assert "q=acme" in bluesky.requests[0]  # the query came from the watchlist
     monkeypatch.setenv("STORMWATCH_BLUESKY_APP_PASSWORD", "wrong")
     done = CliRunner().invoke(app, args)
-    assert done.exit_code == 2
+    assert done.exit_code == 1  # refused by the server, not a usage error
     assert len(done.stderr.strip().splitlines()) == 1
     assert "Invalid identifier or password" in done.stderr
     monkeypatch.delenv("STORMWATCH_BLUESKY_HANDLE")
