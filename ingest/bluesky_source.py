@@ -35,6 +35,7 @@ from typing import Any
 
 from stormwatch.ingest.page_collector import CollectorError, CursorFile, Page, dead_letter_item
 from stormwatch.ingest.watchlist import Watchlist
+from stormwatch.retry_after import retry_after_seconds
 
 PAGE_LIMIT = 100  # the most searchPosts returns per page
 MAX_WAIT_S = 300.0  # never sleep longer than this for a rate limit
@@ -200,7 +201,8 @@ class BlueskyCollector:
                 return call()
             except RateLimitExceededError as exc:
                 self.throttled += 1
-                retry = exc.retry_after
+                headers = exc.response.headers if exc.response is not None else {}
+                retry = retry_after_seconds(headers.get("retry-after"), None, longest=MAX_WAIT_S)
                 if retry is None and exc.reset_at is not None:
                     retry = (exc.reset_at - datetime.now(UTC)).total_seconds()
                 if retry is None or retry <= 0:

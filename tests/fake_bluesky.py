@@ -50,6 +50,7 @@ class FakeBluesky:
         self.throttle_next = 0  # answer this many searches with 429
         self.fail_on_request: int | None = None  # answer search number N (1-based) 500
         self.remaining = 3000
+        self.send_retry_after = True  # False: a 429 tells only ratelimit-reset
         self.access = jwt("com.atproto.appPass", 2)
         self._lock = threading.Lock()
         outer = self
@@ -182,8 +183,10 @@ class FakeBluesky:
         limits = {"ratelimit-limit": "3000", "ratelimit-remaining": str(self.remaining)}
         limits.update({"ratelimit-reset": reset, "ratelimit-policy": "3000;w=300"})
         if throttled:
-            limits.update({"ratelimit-remaining": "0", "retry-after": "1"})
-            limits["ratelimit-reset"] = str(int(time.time()) + 1)
+            limits["ratelimit-remaining"] = "0"
+            limits["ratelimit-reset"] = str(int(time.time()) + 2)
+            if self.send_retry_after:
+                limits["retry-after"] = "1"
             self._error(handler, 429, "RateLimitExceeded", "Rate Limit Exceeded", limits)
             return
         if handler.headers.get("Authorization") != f"Bearer {self.access}":

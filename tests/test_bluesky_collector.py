@@ -125,6 +125,13 @@ def test_429_is_waited_out_with_retry_after(bluesky: FakeBluesky, tmp_path: Path
     assert source.throttled == 2
     assert len(slept) == 2 and all(0.5 <= s <= 1.0 for s in slept)  # Retry-After: 1
     assert len(bluesky.requests) == 3  # two refused, then the page
+    # Without Retry-After, the wait is until ratelimit-reset (2 s ahead, whole seconds).
+    bluesky.send_retry_after = False
+    bluesky.throttle_next = 1
+    bluesky.post("acme again")
+    poll_once(source, got, None)
+    assert len(got.records) == 4 and source.throttled == 3
+    assert 0.5 <= slept[2] <= 2.0
 
 
 def test_exhausted_rate_limit_waits_for_the_reset(bluesky: FakeBluesky, tmp_path: Path) -> None:
