@@ -5,12 +5,20 @@ uvicorn (h11) already answers a malformed request line or header — `Content-Le
 or `abc` included — with 400 before the app sees it. Bodies are read here chunk by chunk:
 413 as soon as one goes past its limit (nothing past it is read), 408 when the sender
 stalls, and a `Content-Length` over the limit is refused before the first byte.
+
+A connection must deliver its request line and headers within `HEADER_TIMEOUT_SECONDS`
+of opening (or of its previous response), else it is closed: uvicorn itself times out
+only idle keep-alive connections, so a client that sent half a request and then nothing
+held its socket for ever. Stalled sockets cost the event loop nothing while they wait,
+so they never hold up other requests; the open-files limit is raised to its hard limit
+at start-up, so a thousand of them cannot make `accept()` fail either.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import resource
 import socket
 import threading
 import time
@@ -21,18 +29,23 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
+from uvicorn.protocols.http.h11_impl import H11Protocol
 
 __all__ = [
     "AsgiEndpoint",
     "BODY_TIMEOUT_SECONDS",
+    "HEADER_TIMEOUT_SECONDS",
     "ServerThread",
     "error",
+    "raise_open_files_limit",
     "read_body",
     "server_config",
 ]
 
 BODY_TIMEOUT_SECONDS = 10.0  # a body that has not arrived by then is not coming
 KEEP_ALIVE_SECONDS = 5
+HEADER_TIMEOUT_SECONDS = 5.0  # Slack, Meta and collectors send a request's head at once
+OPEN_FILES_WANTED = 65536
 
 log = logging.getLogger(__name__)
 
@@ -89,11 +102,67 @@ class AsgiEndpoint:
         await self.app(scope, receive, send)
 
 
+class HeaderTimeoutProtocol(H11Protocol):
+    """uvicorn's h11 protocol, closing a connection whose request line and headers have
+    not all arrived `HEADER_TIMEOUT_SECONDS` after it opened or after its last response
+    (a body that stalls is `read_body`'s 408)."""
+
+    _header_timer: asyncio.TimerHandle | None = None
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self._arm_header_timer()
+
+    def handle_events(self) -> None:
+        cycle = self.cycle
+        super().handle_events()
+        if self.cycle is not cycle:  # a request's head arrived: the app has it now
+            self._disarm_header_timer()
+
+    def on_response_complete(self) -> None:
+        self._arm_header_timer()  # first: a pipelined request handled below disarms it
+        super().on_response_complete()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._disarm_header_timer()
+        super().connection_lost(exc)
+
+    def _arm_header_timer(self) -> None:
+        self._disarm_header_timer()
+        self._header_timer = self.loop.call_later(HEADER_TIMEOUT_SECONDS, self._drop_stalled)
+
+    def _disarm_header_timer(self) -> None:
+        if self._header_timer is not None:
+            self._header_timer.cancel()
+            self._header_timer = None
+
+    def _drop_stalled(self) -> None:
+        self._header_timer = None
+        if not self.transport.is_closing():
+            self.transport.close()
+
+
+def raise_open_files_limit(wanted: int = OPEN_FILES_WANTED) -> int:
+    """Raise this process's soft limit of open files towards its hard limit (each
+    connection is one): the usual soft limit of 1,024 is a thousand stalled clients.
+    Returns the soft limit now in force."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    target = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+    if soft != resource.RLIM_INFINITY and soft < target:
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+        except (ValueError, OSError) as exc:
+            log.warning("cannot raise the open-files limit from %d: %s", soft, exc)
+            return soft
+        return target
+    return soft
+
+
 def server_config(app: Starlette, *, host: str, port: int, **overrides: Any) -> uvicorn.Config:
     options: dict[str, Any] = {
         "host": host,
         "port": port,
-        "http": "h11",
+        "http": HeaderTimeoutProtocol,
         "loop": "asyncio",
         "lifespan": "off",
         "log_level": "warning",

@@ -54,6 +54,7 @@ from stormwatch.service.asgi import (
     bind,
     error,
     exception_handlers,
+    raise_open_files_limit,
     server_config,
 )
 from stormwatch.service.ingest import IngestConfig, IngestEndpoint, load_ingest_config
@@ -268,6 +269,7 @@ class Service:
 
     def run(self, *, ready: Callable[[str], None] | None = None) -> None:
         """Serve in this thread until SIGTERM/SIGINT, then shut down cleanly."""
+        raise_open_files_limit()
         sock = bind(self.host, self.port)  # a busy port fails before anything starts
         self.host, self.port = sock.getsockname()[:2]
         server = uvicorn.Server(server_config(self.app, host=self.host, port=self.port))
