@@ -83,10 +83,9 @@ def test_usual_rate_is_the_brands_before_the_storm(alerts: Path) -> None:
             if t < span.opened - 1800 and v is not None
         ]
         assert 0.5 <= span.usual_negative_per_min / statistics.mean(quiet) <= 2.0
-        assert span.usual_volume_per_min is not None
+        assert span.usual_volume_per_min in data.usual_volume
     else:
         # A thread's volume is not drawn against the whole brand's usual volume.
-        assert span.usual_volume_per_min is None
         assert all(v is None for v in data.usual_volume)
 
 
@@ -118,3 +117,18 @@ def test_a_baseline_the_storm_moved_is_not_the_usual(alerts: Path, tmp_path: Pat
     assert {u for u in data.usual_negative if u is not None} == {
         opening["negative_per_min_brand_baseline"]
     }
+
+
+def test_with_the_comments_file_the_brands_volume_has_its_usual(
+    alerts: Path, tmp_path: Path
+) -> None:
+    """With the comments file every series is the whole brand's, so its usual volume is a
+    fair yardstick even under a thread incident."""
+    from stormwatch.evaluation.scenario import write_jsonl
+
+    comments = tmp_path / "comments.jsonl"
+    write_jsonl(generate(STORM), comments)
+    data = report_data(alerts, comments_path=comments)
+    span = data.spans[0]
+    assert span.usual_volume_per_min in data.usual_volume
+    assert span.usual_negative_per_min in data.usual_negative

@@ -75,7 +75,7 @@ class Span:
     severity: str  # the highest it reached
     where: str  # "thread ..." or "brand-wide"
     usual_negative_per_min: float | None  # the brand's, when the incident opened
-    usual_volume_per_min: float | None  # None for a thread: the brand's is no yardstick
+    usual_volume_per_min: float | None
     usual_negative_share: float | None
 
 
@@ -96,6 +96,7 @@ class ReportData:
     spans: list[Span] = field(default_factory=list)
     events: list[_Event] = field(default_factory=list)
     sparse: bool = False  # one point per alert event, not per minute
+    per_key: bool = False  # each incident's own key (a thread's curve), not the whole brand
 
 
 def report_data(
@@ -194,6 +195,7 @@ def _series_from_curves(brand: str, events: list[_Event]) -> ReportData:
     data = ReportData(
         brand,
         f"alert curves, per minute, from {HISTORY_MINUTES // 60} h before each opening",
+        per_key=True,
     )
     window_n: list[int] = []
     window_neg: list[int] = []
@@ -212,7 +214,10 @@ def _series_from_curves(brand: str, events: list[_Event]) -> ReportData:
 def _series_at_events(brand: str, events: list[_Event]) -> ReportData:
     """Alerts without curves (older files): one point per event, no context before."""
     data = ReportData(
-        brand, "one point per alert event: these alerts carry no per-minute curves", sparse=True
+        brand,
+        "one point per alert event: these alerts carry no per-minute curves",
+        sparse=True,
+        per_key=True,
     )
     for e in events:
         d = e.drivers
@@ -277,7 +282,12 @@ def _fill_usual(data: ReportData) -> None:
             None,
         )
         data.usual_negative.append(span.usual_negative_per_min if span else None)
-        data.usual_volume.append(span.usual_volume_per_min if span else None)
+        # A thread's volume against the whole brand's usual volume would make a storm in
+        # it look quiet (its negatives are judged against the brand's, as alerts are).
+        thread_curve = data.per_key and span is not None and span.where != "brand-wide"
+        data.usual_volume.append(
+            None if span is None or thread_curve else span.usual_volume_per_min
+        )
         data.usual_share.append(span.usual_negative_share if span else None)
 
 
@@ -390,9 +400,7 @@ def _incident_spans(events: list[_Event], end: float) -> list[Span]:
                 max((e.severity for e in own), key=list(SEVERITY_COLOURS).index),
                 f"thread {first.thread_id}" if first.thread_id else "brand-wide",
                 usual_negative,
-                # A thread's volume against the whole brand's usual volume would make a
-                # storm in it look quiet; its negatives are judged against the brand's.
-                None if first.thread_id else usual_rate(history, "volume_per_min_baseline"),
+                usual_rate(history, "volume_per_min_baseline"),
                 usual_rate(history, "negative_share_baseline"),
             )
         )
