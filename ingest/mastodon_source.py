@@ -1,13 +1,20 @@
 """Mastodon hashtag timelines and mentions → records in the input contract.
 
-Polls the REST API with `Mastodon.py` (the streaming API is not used: a poll catches up
-after any downtime from its cursor, a stream would lose what was said while it was down).
-Each stream — `GET /api/v1/timelines/tag/:tag` per hashtag, and the authenticated
-account's mentions, `GET /api/v1/notifications?types[]=mention` — is read forward from
-its cursor with `min_id`: the first page after the last id delivered, then the page the
+Polls the REST API with `Mastodon.py`. Each stream — `GET /api/v1/timelines/tag/:tag` per
+hashtag, and the authenticated account's mentions, `GET
+/api/v1/notifications?types[]=mention` — is read forward from its cursor with `min_id`:
+the first page after the last id delivered, then the page the
 `Link: <...?min_id=...>; rel="prev"` header points to, until a page comes back empty.
 The cursor is the newest id per stream (`CursorFile`, committed after each delivered
 page); without one a stream starts with its newest page.
+
+With `stream_seconds` > 0, each poll is followed by that long on the streaming API
+(server-sent events of `/api/v1/streaming/hashtag` and `/api/v1/streaming/user/
+notification`, reconnecting by themselves): statuses arrive as they are written, one page
+per burst. The poll stays the record of completeness — a stream loses what is said while
+it is disconnected, the next poll finds it — so streamed ids do not move the poll's
+cursor; they are remembered in the cursor file until the poll has passed them, and the
+poll skips them.
 
 Rate limits: Mastodon.py runs with `ratelimit_method="wait"`: a 429 sleeps until
 `X-RateLimit-Reset` (or backs off 2, 4, 8 ... s without it) and retries; before each
@@ -27,6 +34,7 @@ dead letter with its reason.
 
 from __future__ import annotations
 
+import queue
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -111,6 +119,7 @@ class MastodonCollector:
         brand: str | None = None,
         page_limit: int = PAGE_LIMIT,
         request_timeout: float = 30.0,
+        stream_seconds: float = 0.0,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         import requests
@@ -121,6 +130,7 @@ class MastodonCollector:
         self.watchlist = watchlist
         self.brand = brand
         self.page_limit = page_limit
+        self.stream_seconds = stream_seconds
         self.sleep = sleep
         self.throttled = 0  # 429 answers Mastodon.py waited out
         self.last_error = ""  # the `error` of the last refused request's body
@@ -138,6 +148,13 @@ class MastodonCollector:
         self.cursor = self.cursor_file.load()
         self.roots: dict[str, str] = dict(self.cursor.get("roots", {}))
         self._pending: dict[str, dict[str, Any]] = {}
+        # Ids delivered from the streaming API and not yet passed by the poll, per stream.
+        self.streamed: dict[str, set[str]] = {
+            key: set(ids) for key, ids in self.cursor.get("streamed", {}).items()
+        }
+        self._pending_streamed: dict[str, set[str]] = {}
+        self._events: queue.Queue[tuple[str, Any]] = queue.Queue()
+        self._handles: list[Any] = []
 
     def _watch_response(self, response: Any, *args: Any, **kwargs: Any) -> None:
         """Counts 429s, and keeps the error message Mastodon.py does not pass on."""
@@ -174,8 +191,11 @@ class MastodonCollector:
     def pages(self) -> Iterator[Page]:
         """Each stream's new statuses, one API page at a time, oldest first; `commit()`
         after delivering each page."""
+        self._pending, self._pending_streamed = {}, {}  # a page that failed is read again
         for stream in self.streams:
             yield from self._stream_pages(stream)
+        if self.stream_seconds > 0:
+            yield from self._streamed_pages()
 
     def _first_page(self, stream: MastodonStream, min_id: str | None) -> Any:
         if stream.tag is None:
@@ -198,11 +218,14 @@ class MastodonCollector:
             if newest is None or (last_id is not None and _id_key(newest) <= _id_key(last_id)):
                 return  # nothing past the cursor: a server that ignored min_id
             out = Page()
+            streamed = self.streamed.get(stream.key, set())
             for item in items:
                 ident = item.get("id")
                 if ident is not None and last_id is not None:
                     if _id_key(str(ident)) <= _id_key(last_id):
                         continue  # at or before the cursor: delivered already
+                if ident is not None and str(ident) in streamed:
+                    continue  # delivered from the streaming API
                 self._map(item, stream, source, out)
             last_id = newest
             self._pending[stream.key] = {"last_id": newest}
@@ -296,11 +319,90 @@ class MastodonCollector:
             return owners
         return self.watchlist.brands_for(text=record["text"], lang=record["lang"])
 
+    def _last_id(self, key: str) -> str | None:
+        state = self._pending.get(key) or self.cursor.get(key) or {}
+        return state.get("last_id")
+
+    def _start_streaming(self) -> None:
+        """One streaming connection per stream, each a thread of Mastodon.py's that
+        reconnects by itself and puts what arrives on the queue."""
+        from mastodon import StreamListener
+
+        events = self._events
+
+        class Listener(StreamListener):
+            def __init__(self, key: str) -> None:
+                super().__init__()
+                self.key = key
+
+            def on_update(self, status: Any) -> None:
+                events.put((self.key, status))
+
+            def on_notification(self, notification: Any) -> None:
+                if notification.get("type") == "mention":
+                    events.put((self.key, notification))
+
+            def on_unknown_event(self, name: str, unknown_event: Any = None) -> None:
+                pass  # newer servers' events: not comments
+
+        for stream in self.streams:
+            listener = Listener(stream.key)
+            options = {"run_async": True, "reconnect_async": True, "reconnect_async_wait_sec": 5}
+            if stream.tag is None:
+                call = self.client.stream_user_notifications
+                handle = self._request(call, listener, **options)
+            else:
+                handle = self._request(self.client.stream_hashtag, stream.tag, listener, **options)
+            self._handles.append(handle)
+
+    def _streamed_pages(self) -> Iterator[Page]:
+        """What the streaming API brings for `stream_seconds`, a page per burst."""
+        if not self._handles:
+            self._start_streaming()
+        by_key = {stream.key: stream for stream in self.streams}
+        deadline = time.monotonic() + self.stream_seconds
+        while (left := deadline - time.monotonic()) > 0:
+            try:
+                burst = [self._events.get(timeout=min(left, 1.0))]
+            except queue.Empty:
+                continue
+            while True:
+                try:
+                    burst.append(self._events.get_nowait())
+                except queue.Empty:
+                    break
+            out = Page()
+            for key, item in sorted(burst, key=lambda event: _id_order(event[1])):
+                ident = str(item.get("id"))
+                last_id = self._last_id(key)
+                fresh = self._pending_streamed.setdefault(key, set())
+                seen = ident in fresh or ident in self.streamed.get(key, ())
+                if seen or (last_id is not None and _id_key(ident) <= _id_key(last_id)):
+                    continue  # the poll or the stream delivered it already
+                fresh.add(ident)
+                self._map(item, by_key[key], f"mastodon:{self.base_url}:{key}:stream", out)
+            if out.records or out.dead_letters:
+                yield out
+
+    def close(self) -> None:
+        """Stop the streaming connections (the poll needs no closing)."""
+        for handle in self._handles:
+            handle.close()
+        self._handles = []
+
     def commit(self) -> None:
         """Persist the cursor as it stands after the pages delivered so far."""
         self.cursor.update(self._pending)
         self._pending = {}
         self.cursor["roots"] = self.roots
+        for key, fresh in self._pending_streamed.items():
+            self.streamed.setdefault(key, set()).update(fresh)
+        self._pending_streamed = {}
+        for key, ids in self.streamed.items():  # the poll has passed those up to last_id
+            last_id = self._last_id(key)
+            if last_id is not None:
+                ids.difference_update([i for i in ids if _id_key(i) <= _id_key(last_id)])
+        self.cursor["streamed"] = {key: sorted(ids) for key, ids in self.streamed.items() if ids}
         self.cursor_file.save(self.cursor)
 
 

@@ -20,6 +20,7 @@ from stormwatch.exceptions import ConfigError, StormwatchError
 from stormwatch.ingest.page_collector import PageCollector, run_page_collector
 
 err = Console(stderr=True)
+STREAMING_PAUSE_S = 0.01  # between a streaming window and the next poll
 
 ToOption = Annotated[
     str,
@@ -112,6 +113,14 @@ def mastodon(
     brand: BrandOption = None,
     watchlist: WatchlistOption = None,
     every: EveryOption = 0.0,
+    stream: Annotated[
+        bool,
+        typer.Option(
+            "--stream",
+            help="Between polls, take statuses from the streaming API as they are written "
+            "(needs --every: the poll fills what a disconnected stream missed).",
+        ),
+    ] = False,
     dead_letter: DeadLetterOption = None,
 ) -> None:
     """Poll Mastodon hashtag timelines and mentions (token: STORMWATCH_MASTODON_TOKEN)."""
@@ -125,14 +134,23 @@ def mastodon(
         streams.append(MastodonStream(None))
     if not streams:
         raise _usage("give at least one --tag or --mentions")
-    _run(
-        lambda wl: MastodonCollector(server, token, streams, cursor, watchlist=wl, brand=brand),
-        to=to,
-        brand=brand,
-        watchlist=watchlist,
-        every=every,
-        dead_letter=dead_letter,
-    )
+    if stream and every <= 0:
+        raise _usage("--stream needs --every SECONDS: how often the poll catches up")
+
+    def build(wl: Any) -> PageCollector:
+        return MastodonCollector(
+            server,
+            token,
+            streams,
+            cursor,
+            watchlist=wl,
+            brand=brand,
+            stream_seconds=every if stream else 0.0,
+        )
+
+    # Streaming, the time between polls is spent listening: no sleep of its own.
+    pause = STREAMING_PAUSE_S if stream else every
+    _run(build, to=to, brand=brand, watchlist=watchlist, every=pause, dead_letter=dead_letter)
 
 
 def bluesky(

@@ -2,10 +2,12 @@
 tests: statuses and notifications as Mastodon serialises them, `min_id` / `since_id` /
 `max_id` paging with `Link` headers, `X-RateLimit-*` headers on every answer, 429 with
 `Retry-After`, `{"error": ...}` bodies, bearer-token authentication, conversation
-contexts."""
+contexts, and the streaming API's server-sent events (`event: update` / `notification`
+with the JSON on a `data:` line, `:thump` heartbeats)."""
 
 from __future__ import annotations
 
+import queue
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -57,6 +59,8 @@ class FakeMastodon:
         self.ignore_min_id = False  # a server that always answers with the newest page
         self.remaining = 300
         self._next_id = 110_000_000_000_000_000
+        self.listeners: list[tuple[str, queue.Queue[tuple[str, Any]]]] = []  # (stream, events)
+        self.closing = False
         self._lock = threading.Lock()
         outer = self
 
@@ -74,6 +78,7 @@ class FakeMastodon:
         ).start()
 
     def close(self) -> None:
+        self.closing = True
         self.server.shutdown()
         self.server.server_close()
 
@@ -136,6 +141,7 @@ class FakeMastodon:
         self.statuses[sid] = status
         for tag in tags:
             self.tagged.setdefault(tag, []).append(sid)
+            self._push(f"hashtag:{tag}", "update", status)
         if "me" in mentions:
             self.notifications.append(
                 {
@@ -146,7 +152,25 @@ class FakeMastodon:
                     "status": status,
                 }
             )
+            self._push("user:notification", "notification", self.notifications[-1])
         return sid
+
+    def _push(self, stream: str, event: str, payload: dict[str, Any]) -> None:
+        with self._lock:
+            for name, events in self.listeners:
+                if name == stream:
+                    events.put((event, payload))
+
+    def streaming(self, stream: str) -> int:
+        """How many clients listen to `stream` ("hashtag:acme", "user:notification")."""
+        with self._lock:
+            return sum(name == stream for name, _ in self.listeners)
+
+    def drop_streams(self) -> None:
+        """End every streaming connection (a restart of the streaming server)."""
+        with self._lock:
+            for _, events in self.listeners:
+                events.put(("close", {}))
 
     # -- HTTP ------------------------------------------------------------------------
 
@@ -166,6 +190,15 @@ class FakeMastodon:
         url = urlsplit(handler.path)
         query = parse_qs(url.query)
         now = datetime.now(UTC)
+        if url.path.startswith("/api/v1/instance"):
+            host = self.url.removeprefix("http://")
+            body = {"uri": "m.example", "title": "Test", "version": "4.3.2", "urls": {
+                "streaming_api": f"ws://{host}"}}  # fmt: skip
+            self._send(handler, 200, body, {})
+            return
+        if url.path.startswith("/api/v1/streaming/"):
+            self._stream(handler, url.path, query)
+            return
         if url.path.startswith("/api/v2/instance"):
             body = {"domain": "m.example", "title": "Test", "version": "4.3.2", "api_versions": {
                 "mastodon": 2}}  # fmt: skip
@@ -210,6 +243,51 @@ class FakeMastodon:
             self._send(handler, 200, {"ancestors": ancestors, "descendants": []}, limits)
         else:
             self._send(handler, 404, {"error": "Record not found"}, limits)
+
+    def _stream(
+        self, handler: BaseHTTPRequestHandler, path: str, query: dict[str, list[str]]
+    ) -> None:
+        """Server-sent events until the server closes or `drop_streams()`."""
+        if handler.headers.get("Authorization") != f"Bearer {TOKEN}":
+            self._send(handler, 401, {"error": "Error: Invalid access token"}, {})
+            return
+        length = int(handler.headers.get("Content-Length") or 0)
+        form = parse_qs(handler.rfile.read(length).decode()) if length else {}
+        if path == "/api/v1/streaming/hashtag":
+            stream = "hashtag:" + (query.get("tag") or form.get("tag") or [""])[0]
+        elif path == "/api/v1/streaming/user/notification":
+            stream = "user:notification"
+        else:
+            self._send(handler, 404, {"error": "Unknown stream type"}, {})
+            return
+        handler.send_response(200)
+        handler.send_header("Content-Type", "text/event-stream")
+        handler.send_header("Cache-Control", "no-store")
+        handler.end_headers()
+        events: queue.Queue[tuple[str, Any]] = queue.Queue()
+        entry = (stream, events)
+        with self._lock:
+            self.listeners.append(entry)
+        try:
+            handler.wfile.write(b":)\n")
+            handler.wfile.flush()
+            while not self.closing:
+                try:
+                    event, payload = events.get(timeout=0.2)
+                except queue.Empty:
+                    handler.wfile.write(b":thump\n")
+                    handler.wfile.flush()
+                    continue
+                if event == "close":
+                    return
+                data = orjson.dumps(payload).decode()
+                handler.wfile.write(f"event: {event}\ndata: {data}\n\n".encode())
+                handler.wfile.flush()
+        except OSError:
+            pass  # the client went away
+        finally:
+            with self._lock:
+                self.listeners.remove(entry)
 
     def _ancestors(self, sid: str) -> Iterator[dict[str, Any]]:
         chain = []

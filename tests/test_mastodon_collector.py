@@ -6,6 +6,7 @@ dead-lettered with their reason, brands from the watchlist."""
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -119,6 +120,45 @@ def test_a_server_ignoring_min_id_neither_loops_nor_redelivers(
     poll_once(collector(mastodon, cursor), got, None)
     assert [r["id"] for r in got.records] == [*old, new]
     assert poll_once(collector(mastodon, cursor), got, None).records == 0
+
+
+def wait_for(check: Any, what: str, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.02)
+
+
+def test_streaming_api_delivers_as_written_and_the_poll_fills_gaps(
+    mastodon: FakeMastodon, tmp_path: Path
+) -> None:
+    cursor = tmp_path / "cursor.json"
+    polled = mastodon.post("<p>#acme before</p>", tags=("acme",))
+    streams = [MastodonStream("acme"), MastodonStream(None)]
+    source = collector(mastodon, cursor, streams, stream_seconds=3.0)
+    got = Collected()
+    worker = threading.Thread(target=poll_once, args=(source, got, None))
+    worker.start()
+    try:
+        wait_for(lambda: mastodon.streaming("hashtag:acme") == 1, "the hashtag stream")
+        wait_for(lambda: mastodon.streaming("user:notification") == 1, "the mention stream")
+        written = time.monotonic()
+        streamed = mastodon.post("<p>#acme live outage</p>", tags=("acme",))
+        wait_for(lambda: len(got.records) == 2, "the streamed status")
+        assert time.monotonic() - written < 2.0  # as written, not at the next poll (3 s)
+        mention = mastodon.post("<p>@me down for me too</p>", mentions=("me",))
+        wait_for(lambda: len(got.records) == 3, "the streamed mention")
+        mastodon.drop_streams()  # the streaming server restarts: a gap
+        missed = mastodon.post("<p>#acme said in the gap</p>", tags=("acme",))
+    finally:
+        worker.join(timeout=10)
+    assert [r["id"] for r in got.records] == [polled, streamed, mention]
+    source.stream_seconds = 0
+    poll_once(source, got, None)  # the poll finds the gap, skips what was streamed
+    source.close()
+    assert [r["id"] for r in got.records] == [polled, streamed, mention, missed]
+    restarted = collector(mastodon, cursor, streams)
+    assert poll_once(restarted, got, None).records == 0  # nothing read twice
 
 
 def test_record_mapping_replies_and_conversation_root(
@@ -235,6 +275,11 @@ def test_collect_mastodon_command(
     assert done.stderr.strip().splitlines() == [
         f"error: mastodon {mastodon.url}: HTTP 401 Unauthorized: The access token is invalid"
     ]
+    done = CliRunner().invoke(app, [*args, "--stream"])
+    assert (done.exit_code, done.stderr.strip()) == (
+        2,
+        "error: --stream needs --every SECONDS: how often the poll catches up",
+    )
     monkeypatch.delenv("STORMWATCH_MASTODON_TOKEN")
     done = CliRunner().invoke(app, args)
     assert done.exit_code == 2
