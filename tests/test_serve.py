@@ -13,11 +13,10 @@ from urllib.parse import urlencode
 
 import pytest
 
-from stormwatch.alerts.slack_signature import sign
 from stormwatch.alerts.store import IncidentStore
 from stormwatch.config import Settings
 from stormwatch.service.serve import Service, build_service
-from tests.fake_slack import FakeSlack
+from tests.fake_slack import FakeSlack, sign
 from tests.test_slack_delivery import alert
 
 SECRET = "s3cr3t-signing"

@@ -26,12 +26,11 @@ import orjson
 import pytest
 
 from stormwatch.alerts.exceptions import StoreError
-from stormwatch.alerts.slack_signature import sign
 from stormwatch.alerts.store import IncidentStore
 from stormwatch.config import Settings
 from stormwatch.service.live import CHECKPOINT_NAME, LivePipeline
 from stormwatch.service.serve import Service, build_service
-from tests.fake_slack import FakeSlack
+from tests.fake_slack import FakeSlack, sign
 from tests.test_slack_delivery import alert
 
 TOKEN = "ingest-token-0123456789abcdef"
