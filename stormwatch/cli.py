@@ -158,7 +158,7 @@ def run(
         typer.Argument(help="JSONL file of comments, or - for stdin. Omit to replay the demo."),
     ] = None,
     alerts_jsonl: Annotated[
-        Path | None, typer.Option("--alerts-jsonl", help="Write alert events here (JSONL).")
+        Path | None, typer.Option("--alerts-jsonl", help="Append alert events here (JSONL).")
     ] = None,
     dead_letter: Annotated[
         Path | None, typer.Option("--dead-letter", help="Write undecodable records here (JSONL).")

@@ -40,7 +40,9 @@ def build_pipeline(
     if console is not None:
         sinks.append(ConsoleAlertSink(console))
     if alerts_jsonl is not None:
-        sinks.append(JsonlAlertSink(alerts_jsonl))
+        # Appended to, as by a worker: a run resumed after a crash continues the file
+        # instead of wiping the alerts the killed run wrote.
+        sinks.append(JsonlAlertSink(alerts_jsonl, append=True))
     tagger = TopicTagger(load_vocabulary(settings.topics_file)) if settings.topics_file else None
     playbook_for = None
     playbooks = None

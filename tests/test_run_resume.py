@@ -67,11 +67,11 @@ def test_a_run_killed_mid_storm_resumes_the_same_incident(tmp_path: Path) -> Non
     times = [parse_event_time(c["created_at"]) for c in stream]
     comments.write_bytes(b"".join(line + b"\n" for line in lines))
     db = f"sqlite:///{tmp_path / 'incidents.sqlite3'}"
-    first_alerts = tmp_path / "first.jsonl"
+    alerts = tmp_path / "alerts.jsonl"  # both runs write here: the second appends
 
     # the first part of the stream on stdin, up to the storm's first half hour, then a
     # trickle: the run checkpoints as it reads, and is killed while the stream goes on
-    first = stormwatch_run("-", "--db", db, "--alerts-jsonl", str(first_alerts))
+    first = stormwatch_run("-", "--db", db, "--alerts-jsonl", str(alerts))
     assert first.stdin is not None
     try:
         half_hour_in = SPEC.start + SPEC.events[0].start + 1800
@@ -79,11 +79,11 @@ def test_a_run_killed_mid_storm_resumes_the_same_incident(tmp_path: Path) -> Non
         first.stdin.write(b"".join(line + b"\n" for line in lines[:part]).decode())
         first.stdin.flush()
         deadline = time.monotonic() + 60
-        while not opened(first_alerts):
+        while not opened(alerts):
             assert first.poll() is None, first.communicate()
             assert time.monotonic() < deadline, "the storm never opened"
             time.sleep(0.05)
-        storm = opened(first_alerts)[0]
+        storm = opened(alerts)[0]
         # a checkpoint written after the storm opened: it holds the incident open
         while (found := checkpoint(db)) is None or storm not in open_keys(found[1]):
             assert first.poll() is None, first.communicate()
@@ -101,8 +101,8 @@ def test_a_run_killed_mid_storm_resumes_the_same_incident(tmp_path: Path) -> Non
     seen_before = saved["stats"].processed
     assert storm in open_keys(saved) and 0 < seen_before < len(lines)  # killed mid-storm
 
-    second_alerts = tmp_path / "second.jsonl"
-    second = stormwatch_run(str(comments), "--db", db, "--alerts-jsonl", str(second_alerts))
+    written_before = alerts.read_bytes()
+    second = stormwatch_run(str(comments), "--db", db, "--alerts-jsonl", str(alerts))
     out, err = second.communicate(timeout=120)
     assert second.returncode == 0, err
     assert "resumed from the checkpoint" in err and "Traceback" not in err
@@ -111,8 +111,11 @@ def test_a_run_killed_mid_storm_resumes_the_same_incident(tmp_path: Path) -> Non
     with IncidentStore.open(db) as store:
         incidents = [i.key for i in store.list_incidents() if i.brand == "acme"]
     assert incidents == [storm]
-    assert opened(second_alerts) == []
-    assert second_alerts.read_bytes(), "the resumed run went on with the incident"
+    assert alerts.read_bytes().startswith(written_before)  # appended, not overwritten
+    events = [orjson.loads(e) for e in alerts.read_bytes()[len(written_before) :].splitlines()]
+    assert events, "the resumed run went on with the incident"
+    assert {e["incident"] for e in events} == {storm}
+    assert not [e for e in events if e["event"] == "opened"]
     # nothing counted twice: ids of the checkpoint are duplicates, every other id counted once
     _, final = checkpoint(db)  # type: ignore[misc]
     stats = final["stats"]
