@@ -108,6 +108,11 @@ class Judge:
         # judged in the order their comments came, so a run never depends on the
         # process's hash seed (ties between threads and the order incidents open).
         self.live: dict[str, None] = {}
+        # Thread monitors stepped every minute even without comments: those with recent
+        # negatives or an open incident. A dormant one (evidence left, nothing recent)
+        # cannot alarm without new comments, so it waits and catches up in closed form
+        # when its thread speaks again (at 200,000 threads most are dormant).
+        self.stepping: dict[str, None] = {}
         # Brands stepped each minute; an idle one (no comments, tests at rest, nothing
         # open) sleeps and catches up in closed form when it speaks again. Not while an
         # observer wants every brand's every minute (`lazy` False).
@@ -192,9 +197,11 @@ class Judge:
         """Steps every thread with comments or evidence; yields those worth a decision:
         alerting, vetoed by a guard, or with an open incident."""
         keys = self.live
-        for key in self.threads:
+        for key in self.stepping:
             keys[key] = None
         self.live = {}
+        stepping: dict[str, None] = {}
+        self.stepping = stepping
         for state in self._topped:
             state.top_thread = None
             state.top_thread_rate = 0.0
@@ -222,6 +229,10 @@ class Judge:
             normal = state.expected(minute)
             share = state.baseline.typical_thread_share()
             lam = normal.neg_per_min * share
+            gap = minute - 1 - monitor.last_minute
+            if gap > 0 and monitor.last_minute >= 0:
+                # A dormant monitor speaks again: its quiet minutes in closed form.
+                monitor.quiet(gap, lam * gap, normal.dispersion)
             monitor.step(minute, n=n, lam=lam, dispersion=normal.dispersion, share=normal.neg_share)
             monitor.clip(
                 self.table,
@@ -241,6 +252,8 @@ class Judge:
             if monitor.idle and not is_open:
                 del self.threads[key]
                 continue
+            if is_open or not (monitor.dormant and self.lazy):
+                stepping[key] = None
             a = self._assess(
                 monitor,
                 window,
@@ -451,6 +464,17 @@ class Judge:
         state = self.brands.get(key)
         if state is not None:
             state.monitor.reset()
+
+    def __setstate__(self, state: dict) -> None:
+        # A checkpoint from before dormant monitors: every monitor is stepped again.
+        state.setdefault("stepping", dict.fromkeys(state.get("threads", ())))
+        self.__dict__.update(state)
+
+    def drop_threads(self, keys: list[str]) -> None:
+        """Thread keys whose windows were evicted: their monitors go too."""
+        for key in keys:
+            if self.threads.pop(key, None) is not None:
+                self.stepping.pop(key, None)
 
     def evict(self, brands: list[str]) -> None:
         for b in brands:

@@ -45,6 +45,7 @@ ACCOUNT_WINDOW = 30
 CEILING = 2.0  # statistics stop at this many thresholds: a past surge fades in bounded time
 THREAD_STEPS = 20.0  # thread-minutes per brand-minute that can alarm (concurrent threads)
 MEMO_SIZE = 4096
+DORMANT_RATE = 0.05  # decayed negatives under which a key's monitor need not be stepped
 _FAST = 0.5 ** (1.0 / 5.0)  # recent rate: half-life of 5 minutes
 _SLOW = 0.5 ** (1.0 / 15.0)  # half-life of 15 minutes: who carries a brand's storm
 
@@ -306,6 +307,12 @@ class KeyMonitor:
     def evidence_minutes(self, minute: int) -> int:
         """How long the current excursion of the share test has been building."""
         return minute - self.rising_since if self.rising_since >= 0 else 0
+
+    @property
+    def dormant(self) -> bool:
+        """No negatives for about an hour and none waiting: quiet minutes only lower
+        its statistics, so it may skip them and catch up with `quiet` later."""
+        return not self.pending and self.slow < DORMANT_RATE and self.fast < DORMANT_RATE
 
     @property
     def idle(self) -> bool:

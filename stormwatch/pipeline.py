@@ -648,6 +648,7 @@ class Pipeline:
         keep = set(self.tracker.open)
         evicted = self.windows.evict_idle(now, keep)
         self.stats.keys_evicted += len(evicted)
+        self.judge.drop_threads(evicted)
         horizon = minute - int(self.settings.dedupe_hours * 60)
         self.seen_ids = {i: m for i, m in self.seen_ids.items() if m >= horizon}
         stale = [k for k, s in self._suppressing.items() if minute - s.last_minute > 120]

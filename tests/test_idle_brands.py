@@ -124,3 +124,41 @@ def test_sleeping_brands_give_the_same_alerts() -> None:
     eager, judged_eager = _run(lines, lazy=False)
     assert lazy and lazy == eager
     assert judged_lazy < 0.9 * judged_eager  # idle brands slept
+
+
+def test_dormant_thread_monitors_give_the_same_alerts(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Thread monitors with evidence left but no recent negatives are not stepped each
+    minute; they catch up in closed form when their thread speaks again. A busy brand
+    whose comments spread over thousands of threads, with a firestorm on one."""
+    from stormwatch.detectors.monitor import KeyMonitor
+
+    spec = ScenarioSpec(
+        "threads",
+        brands=(BrandSpec("busy", 20000, lang="en"),),
+        events=(EventSpec("firestorm", "busy", start=14 * 3600, duration_s=2 * 3600),),
+        duration_s=86400,
+        seed=9,
+    )
+    comments = generate(spec).comments
+    rng = random.Random(9)
+    lines = []
+    for c in comments:  # most comments on one of 5,000 side threads that come and go
+        if c.get("thread_id") and rng.random() < 0.5:
+            c = {**c, "thread_id": f"side{rng.randrange(5000)}"}
+        lines.append(orjson.dumps(c))
+    steps = 0
+    step = KeyMonitor.step
+
+    def counting(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        nonlocal steps
+        steps += 1
+        return step(self, *args, **kwargs)
+
+    monkeypatch.setattr(KeyMonitor, "step", counting)
+    lazy, _ = _run(lines, lazy=True)
+    lazy_steps, steps = steps, 0
+    eager, _ = _run(lines, lazy=False)
+    assert lazy and [(e["incident"], e["event"]) for e in lazy] == [
+        (e["incident"], e["event"]) for e in eager
+    ]
+    assert lazy_steps < 0.7 * steps
