@@ -7,6 +7,7 @@ the two, so a run can always account for `read = processed + dead-lettered`.
 from __future__ import annotations
 
 import math
+import re
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -31,6 +32,7 @@ MAX_EVENT_TIME = datetime(2100, 1, 1, tzinfo=UTC).timestamp()
 # (see stormwatch/windows.py) and dead-letters them as `timestamp_outlier`.
 MAX_AHEAD_OF_NOW = 3600.0
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _OPTIONAL_TEXT = ("thread_id", "parent_id", "platform", "author_id", "lang")
 
 
@@ -208,6 +210,10 @@ class Decoder:
             raise _Reject("wrong_type", "field 'brand' must be a string")
         if not brand or len(brand) > MAX_FIELD_CHARS:
             raise _Reject("wrong_type", "field 'brand' must be a non-empty short string")
+        if _CONTROL.search(brand) is not None:
+            # Thread keys join brand and thread id with a control character; a brand that
+            # holds one could share a window with another brand's thread.
+            raise _Reject("wrong_type", "field 'brand' must not contain control characters")
         followers = get("author_followers")
         if followers is not None and type(followers) is not int:
             # A whole number sent as a float is truncated; a string or other type is a

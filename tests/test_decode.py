@@ -77,6 +77,8 @@ def test_timestamp_forms(created_at: object, expected: float) -> None:
         (orjson.dumps({**GOOD, "created_at": True}), "wrong_type"),
         (orjson.dumps({**GOOD, "created_at": 1772442902000}), "timestamp_out_of_range"),
         (orjson.dumps({**GOOD, "brand": 7}), "wrong_type"),
+        # brand "a\x1fb" + thread "c" would share a window with brand "a" + thread "b\x1fc"
+        (orjson.dumps({**GOOD, "brand": "a\x1fb", "thread_id": "c"}), "wrong_type"),
         (orjson.dumps({**GOOD, "text": "x" * 30_000}), "too_large"),
         (b'{"id": "1", "text": "\xff\xfe", "created_at": 1, "brand": "b"}', "invalid_encoding"),
         (b"x" * 70_000, "too_large"),
