@@ -240,15 +240,16 @@ def test_two_workers_split_partitions_and_survive_a_sigkill(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("STORMWATCH_KAFKA_OUTBOX_LEASE_SECONDS", "2")
-    # The group notices the killed worker after its session timeout; the survivor must
-    # still be there then (its idle stop comes well after it), or it stops before it is
-    # given the dead worker's partitions.
+    # The group notices the killed worker after its session timeout, and how soon the
+    # broker then rebalances varies: the survivor is stopped by the test once it owns
+    # every partition and has checkpointed every comment (never by an idle timer that
+    # could run out before the rebalance).
     monkeypatch.setenv("STORMWATCH_KAFKA_SESSION_TIMEOUT_MS", "6000")
     partitions = 4
     topic = create_topic(unique("comments"), partitions=partitions)
     group = unique("group")
     db = pg_url
-    args = worker_args(kafka_broker, topic=topic, group=group, db=db, idle=16, checkpoint_s=1)
+    args = worker_args(kafka_broker, topic=topic, group=group, db=db, idle=300, checkpoint_s=1)
     a = spawn_worker("a", args)
     b = spawn_worker("b", args)
 
@@ -280,7 +281,23 @@ def test_two_workers_split_partitions_and_survive_a_sigkill(
     doomed.kill()
     rest.join(timeout=60)
 
-    summary = survivor.wait(timeout=120)
+    wait_until(
+        lambda: set(survivor.assigned()) == set(range(partitions)),
+        timeout=120,
+        what="the survivor to take over every partition",
+    )
+    per_partition = Counter(partition_of(b, partitions) for b in workload.brands)
+
+    def caught_up() -> bool:
+        done: dict[int, int] = {}
+        for e in survivor.events("checkpoint"):
+            for p, o in e["offsets"].items():
+                done[int(p)] = max(done.get(int(p), 0), o)
+        return all(done.get(p, 0) >= n for p, n in per_partition.items())
+
+    wait_until(caught_up, timeout=120, what="the survivor to checkpoint every comment")
+    survivor.terminate()
+    summary = survivor.wait(timeout=60)
     assert set(survivor.assigned()) == set(range(partitions))
     taken_over = [e for e in survivor.events("restored") if e["partition"] == acme]
     assert taken_over and taken_over[0]["offset"] >= acme_half
