@@ -97,11 +97,21 @@ class AccountProfile:
         'bot_burst'
         >>> AccountProfile(30, 3, 0.8, 1.0, 0.9).benign_reason()
         'single_account'
+        >>> AccountProfile(14, 6, 0.21, 0.57, 0.9).benign_reason()  # six accounts, reworded
+        'few_accounts'
         """
         if self.duplicated and self.comments_per_account > BOT_COMMENTS_PER_ACCOUNT:
             return "bot_burst"
         if self.top_account_share > 0.35:
             return "single_account"
         if self.accounts < min_accounts:
+            return "few_accounts"
+        if (
+            self.accounts < 2 * min_accounts
+            and self.comments_per_account > BOT_COMMENTS_PER_ACCOUNT
+        ):
+            # A handful of accounts writing several comments each, texts varied or not:
+            # bots rewording their template, or a few people arguing. A crowd (or a
+            # campaign) is about one comment per person.
             return "few_accounts"
         return None
