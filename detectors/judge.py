@@ -340,6 +340,20 @@ class Judge:
                 share_evidence,
             )
 
+    def _may_fire_early(
+        self, window: KeyWindow, minute: int, rate: float, share: float, h_rate: float,
+        h_share: float,
+    ) -> bool:  # fmt: skip
+        """Firing early counts the first seconds of what comes next; of a bot burst
+        those look like a crowd (a few accounts, one comment each so far). So it needs
+        either the closed minutes' evidence half-way already, or enough negatives from
+        enough people in the open minutes to tell a crowd from a few accounts."""
+        if min(rate / h_rate, share / h_share) >= 0.5 or not window.open:
+            return True
+        top = max(window.open)
+        authors = {m.author for m in window.negatives_since(top, top - minute)}
+        return len(authors) >= 2 * self.min_accounts
+
     def _assess(
         self,
         monitor: KeyMonitor,
@@ -358,6 +372,12 @@ class Judge:
         h_share = table.share(normal.volume_per_min, normal.neg_share)
         rate_stat, share_stat = monitor.rate.statistic, monitor.share.statistic
         k_ahead = monitor.ahead(minute)
+        if (
+            k_ahead
+            and not is_open
+            and not self._may_fire_early(window, minute, rate_stat, share_stat, h_rate, h_share)
+        ):
+            k_ahead = 0  # fmt: skip
         if k_ahead:
             # Fire early: what already came in for the minutes still open counts now.
             later = [b.n for m, b in window.open.items() if m > minute]
@@ -464,6 +484,19 @@ class Judge:
         state = self.brands.get(key)
         if state is not None:
             state.monitor.reset()
+
+    def forget_brand(self, brand: str) -> None:
+        """The brand's last open incident resolved: the evidence its other keys gathered
+        meanwhile (the brand's own test under a thread storm, threads inside a brand-wide
+        one) is that storm's, spent too; else the same storm opens again on another key
+        the minute its incident resolves. Rare (once per incident), so a scan is fine."""
+        state = self.brands.get(brand)
+        if state is not None:
+            state.monitor.reset()
+        prefix = thread_key(brand, "")
+        for key, monitor in self.threads.items():
+            if key.startswith(prefix):
+                monitor.reset()
 
     def __setstate__(self, state: dict) -> None:
         # A checkpoint from before dormant monitors: every monitor is stepped again.

@@ -468,6 +468,8 @@ class Pipeline:
         if event is not None:
             if event.event == "resolved":
                 self.judge.forget(window.key)
+                if not any(i.brand == window.brand for i in self.tracker.open.values()):
+                    self.judge.forget_brand(window.brand)
             self._emit(event)
 
     def _absorb(self, incident_key: str, window: KeyWindow, minute: int, a: Assessment) -> None:
