@@ -172,6 +172,7 @@ class BlueskyCollector:
         from atproto import Client
 
         self.base_url = base_url.rstrip("/")
+        self.handle = handle
         self.queries = queries
         self.watchlist = watchlist
         self.brand = brand
@@ -211,6 +212,17 @@ class BlueskyCollector:
             except AtProtocolError as exc:
                 raise CollectorError(f"bluesky {self.base_url}: {what}: {exc}") from None
         raise CollectorError(f"bluesky {self.base_url}: {what}: still rate-limited, gave up")
+
+    def check(self) -> str:
+        """The login (done when built) and one search for one post: the password, the
+        server and its search answer."""
+        query = self.queries[0]
+        params = {"q": query, "sort": "latest", "limit": 1}
+        self._request(lambda: self._search(params), f"search {query!r}")
+        return (
+            f"bluesky {self.base_url}: logged in as {self.handle}, search answers, "
+            f"{len(self.queries)} query(ies)"
+        )
 
     def _search(self, params: dict[str, Any]) -> _SearchPage:
         """searchPosts, keeping the rate-limit headers the typed call would drop, and

@@ -13,6 +13,7 @@ from typing import IO, Annotated, Any
 import orjson
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from stormwatch.exceptions import StormwatchError
 from stormwatch.ingest.kafka_destination import KafkaDestination
@@ -82,11 +83,11 @@ class Destination:
 def rss(
     feeds: Annotated[list[str], typer.Argument(help="Feed URLs (RSS or Atom).")],
     to: Annotated[
-        str,
+        str | None,
         typer.Option(
             "--to", help="FILE, - (stdout), http://HOST:PORT/ingest or kafka://[HOST:PORT/]TOPIC."
         ),
-    ],
+    ] = None,
     cursor: Annotated[
         Path, typer.Option("--cursor", help="JSON file remembering what was read.")
     ] = Path("rss-cursor.json"),
@@ -99,21 +100,30 @@ def rss(
     every: Annotated[
         float, typer.Option("--every", help="Seconds between polls; 0 = poll once and exit.")
     ] = 0.0,
+    check: Annotated[
+        bool, typer.Option("--check", help="Fetch each feed once to check it, then exit.")
+    ] = False,
 ) -> None:
     """Poll RSS/Atom feeds; new entries go to --to; the cursor survives restarts."""
-    if brand is None and watchlist is None:
+    if not check and to is None:
+        err.print("[red]error:[/red] give --to FILE, -, http://HOST:PORT/ingest or kafka://TOPIC")
+        raise typer.Exit(2)
+    if not check and brand is None and watchlist is None:
         err.print("[red]error:[/red] give --brand or --watchlist: every record needs a brand")
         raise typer.Exit(2)
     try:
         wl = Watchlist.load(watchlist) if watchlist is not None else None
         collector = RssCollector([Feed(u, brand) for u in feeds], cursor, watchlist=wl)
-        destination = Destination(to)
+        destination = None if check else Destination(to)  # type: ignore[arg-type]
     except (FeedError, typer.BadParameter, OSError) as exc:
         err.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(2) from None
     except Exception as exc:  # noqa: BLE001 - ConfigError of the watchlist and the like
         err.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(2) from None
+    if destination is None:
+        _check_feeds(collector)
+        return
     try:
         while True:
             try:
@@ -132,6 +142,15 @@ def rss(
         pass
     finally:
         destination.close()
+
+
+def _check_feeds(collector: RssCollector) -> None:
+    """`--check`: one line; exit 1 when a feed is refused, unreachable or not a feed."""
+    try:
+        err.print(escape(collector.check()), soft_wrap=True, highlight=False)
+    except FeedError as exc:
+        err.print(f"[red]error:[/red] {escape(str(exc))}", soft_wrap=True, highlight=False)
+        raise typer.Exit(1) from None
 
 
 def _api_collectors() -> None:

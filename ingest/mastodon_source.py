@@ -188,6 +188,15 @@ class MastodonCollector:
         except MastodonError as exc:
             raise self._error(exc) from None
 
+    def check(self) -> str:
+        """One request, `verify_credentials`: the server answers and accepts the token
+        (hashtag timelines may be public, so reading one would prove nothing)."""
+        account = self._request(self.client.account_verify_credentials)
+        return (
+            f"mastodon {self.base_url}: token accepted for @{account.get('acct')}, "
+            f"{len(self.streams)} stream(s)"
+        )
+
     def pages(self) -> Iterator[Page]:
         """Each stream's new statuses, one API page at a time, oldest first; `commit()`
         after delivering each page."""

@@ -1,5 +1,7 @@
 """`stormwatch collect mastodon` and `stormwatch collect bluesky`: the page collectors run
-on their own, each page delivered to `--to` before its cursor is committed.
+on their own, each page delivered to `--to` before its cursor is committed. `--check` asks
+the server once instead (Mastodon: `verify_credentials`; Bluesky: the login and a search
+for one post) and says in one line what is wrong.
 
 Plain typer command functions, registered on `collect_app` by
 `stormwatch.ingest.collect_commands`. Secrets come only from the environment.
@@ -23,7 +25,7 @@ err = Console(stderr=True)
 STREAMING_PAUSE_S = 0.01  # between a streaming window and the next poll
 
 ToOption = Annotated[
-    str,
+    str | None,
     typer.Option(
         "--to", help="FILE, - (stdout), http://HOST:PORT/ingest or kafka://[HOST:PORT/]TOPIC."
     ),
@@ -41,6 +43,10 @@ DeadLetterOption = Annotated[
     Path | None,
     typer.Option("--dead-letter", help="Append items that could not be mapped here (JSONL)."),
 ]
+CheckOption = Annotated[
+    bool,
+    typer.Option("--check", help="Check the credentials and settings with the server, then exit."),
+]
 
 
 def _fail(message: str, code: int = 2) -> typer.Exit:
@@ -57,28 +63,40 @@ def _usage(message: str) -> typer.Exit:
 def _run(
     build: Callable[[Any], PageCollector],
     *,
-    to: str,
+    to: str | None,
     brand: str | None,
     watchlist: Path | None,
     every: float,
     dead_letter: Path | None,
+    check: bool = False,
 ) -> None:
-    """Build the collector and the destination (errors: one line), then poll."""
+    """Build the collector and the destination (errors: one line), then poll; with
+    `check`, ask the server once instead (its refusal: exit 1)."""
     from stormwatch.ingest.collect_commands import Destination
     from stormwatch.ingest.watchlist import Watchlist
 
-    if brand is None and watchlist is None:
+    if not check and to is None:
+        raise _usage("give --to FILE, -, http://HOST:PORT/ingest or kafka://TOPIC")
+    if not check and brand is None and watchlist is None:
         raise _usage("give --brand or --watchlist: every record needs a brand")
     try:
         wl = Watchlist.load(watchlist) if watchlist is not None else None
         collector = build(wl)
-        destination = Destination(to)
+        destination = None if check else Destination(to)  # type: ignore[arg-type]
     except (typer.BadParameter, OSError, ConfigError) as exc:
         raise _usage(str(exc)) from None
     except StormwatchError as exc:  # a login refused, no broker answering
         raise _fail(str(exc), 1) from None
     except Exception as exc:  # noqa: BLE001 - the client library's own argument checks
         raise _usage(str(exc)) from None
+    if destination is None:
+        try:
+            err.print(escape(collector.check()), soft_wrap=True, highlight=False)  # type: ignore[attr-defined]
+        except StormwatchError as exc:
+            raise _fail(str(exc), 1) from None
+        finally:
+            getattr(collector, "close", lambda: None)()
+        return
     try:
         code = run_page_collector(
             collector, destination, dead_letter_path=dead_letter, every=every, console=err
@@ -92,7 +110,6 @@ def _run(
 
 
 def mastodon(
-    to: ToOption,
     server: Annotated[
         str,
         typer.Option(
@@ -101,6 +118,7 @@ def mastodon(
             help="The Mastodon server, e.g. https://mastodon.social.",
         ),
     ],
+    to: ToOption = None,
     tag: Annotated[
         list[str] | None, typer.Option("--tag", help="A hashtag timeline to follow (repeat).")
     ] = None,
@@ -122,6 +140,7 @@ def mastodon(
         ),
     ] = False,
     dead_letter: DeadLetterOption = None,
+    check: CheckOption = False,
 ) -> None:
     """Poll Mastodon hashtag timelines and mentions (token: STORMWATCH_MASTODON_TOKEN)."""
     from stormwatch.ingest.mastodon_source import TOKEN_ENV, MastodonCollector, MastodonStream
@@ -134,7 +153,7 @@ def mastodon(
         streams.append(MastodonStream(None))
     if not streams:
         raise _usage("give at least one --tag or --mentions")
-    if stream and every <= 0:
+    if stream and every <= 0 and not check:
         raise _usage("--stream needs --every SECONDS: how often the poll catches up")
 
     def build(wl: Any) -> PageCollector:
@@ -150,11 +169,19 @@ def mastodon(
 
     # Streaming, the time between polls is spent listening: no sleep of its own.
     pause = STREAMING_PAUSE_S if stream else every
-    _run(build, to=to, brand=brand, watchlist=watchlist, every=pause, dead_letter=dead_letter)
+    _run(
+        build,
+        to=to,
+        brand=brand,
+        watchlist=watchlist,
+        every=pause,
+        dead_letter=dead_letter,
+        check=check,
+    )
 
 
 def bluesky(
-    to: ToOption,
+    to: ToOption = None,
     query: Annotated[
         list[str] | None,
         typer.Option("--query", help="A search query (repeat); default: the watchlist's terms."),
@@ -174,6 +201,7 @@ def bluesky(
     watchlist: WatchlistOption = None,
     every: EveryOption = 0.0,
     dead_letter: DeadLetterOption = None,
+    check: CheckOption = False,
 ) -> None:
     """Poll Bluesky searches for posts and replies.
 
@@ -198,4 +226,12 @@ def bluesky(
             server, handle, password, queries, cursor, watchlist=wl, brand=brand
         )
 
-    _run(build, to=to, brand=brand, watchlist=watchlist, every=every, dead_letter=dead_letter)
+    _run(
+        build,
+        to=to,
+        brand=brand,
+        watchlist=watchlist,
+        every=every,
+        dead_letter=dead_letter,
+        check=check,
+    )

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from stormwatch.ingest.page_collector import Page
 from stormwatch.ingest.watchlist import Watchlist
 
 SEEN_PER_FEED = 2000  # ids remembered per feed: far more than any feed lists at once
@@ -92,23 +93,39 @@ class RssCollector:
         for feed in self.feeds:
             yield from self._poll_feed(feed)
 
-    def _poll_feed(self, feed: Feed) -> Iterator[dict[str, Any]]:
+    def pages(self) -> Iterator[Page]:
+        """One page per feed, for the page loop (`poll_once`, `serve`'s collectors):
+        deliver it, then `commit()`."""
+        for feed in self.feeds:
+            yield Page(records=list(self._poll_feed(feed)))
+
+    def check(self) -> str:
+        """One plain GET per feed (no ETag: the body must parse): each answers as a feed."""
+        entries = 0
+        for feed in self.feeds:
+            parsed = self._fetch(feed, None, None)
+            if not parsed.get("version"):
+                raise FeedError(f"{feed.url}: not an RSS or Atom feed")
+            entries += len(parsed.entries)
+        return f"rss: {len(self.feeds)} feed(s) answered, {entries} entries listed"
+
+    def _fetch(self, feed: Feed, etag: str | None, modified: str | None) -> Any:
+        """The parsed feed (its `status` 304 when unchanged); FeedError when refused."""
         import feedparser  # here: `stormwatch --help` need not load it
 
-        state = self.cursor.get(feed.url, {})
-        parsed = feedparser.parse(
-            feed.url,
-            etag=state.get("etag"),
-            modified=state.get("modified"),
-            agent=self.agent,
-        )
+        parsed = feedparser.parse(feed.url, etag=etag, modified=modified, agent=self.agent)
         status = parsed.get("status")
-        if status == 304:
-            return
         if status is not None and status >= 400:
             raise FeedError(f"{feed.url}: HTTP {status}")
-        if parsed.get("bozo") and not parsed.entries:
+        if status != 304 and parsed.get("bozo") and not parsed.entries:
             raise FeedError(f"{feed.url}: {parsed.get('bozo_exception')}")
+        return parsed
+
+    def _poll_feed(self, feed: Feed) -> Iterator[dict[str, Any]]:
+        state = self.cursor.get(feed.url, {})
+        parsed = self._fetch(feed, state.get("etag"), state.get("modified"))
+        if parsed.get("status") == 304:
+            return
         seen = list(state.get("seen", []))
         known = set(seen)
         fresh: list[str] = []

@@ -234,6 +234,8 @@ class FakeMastodon:
             types = query.get("types[]", [])
             items = [n for n in self.notifications if not types or n["type"] in types]
             self._page(handler, url.path, items, query, limits)
+        elif url.path == "/api/v1/accounts/verify_credentials":
+            self._send(handler, 200, account("me"), limits)
         elif url.path.startswith("/api/v1/statuses/") and url.path.endswith("/context"):
             sid = url.path.split("/")[4]
             if sid not in self.statuses:

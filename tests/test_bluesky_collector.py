@@ -226,3 +226,29 @@ def test_collect_bluesky_command(
         "error: set STORMWATCH_BLUESKY_HANDLE and STORMWATCH_BLUESKY_APP_PASSWORD"
         " (an app password)",
     )
+
+
+def test_check_logs_in_and_searches_once(
+    bluesky: FakeBluesky, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    check = ["collect", "bluesky", "--server", bluesky.url, "--query", "acme", "--check",
+             "--cursor", str(tmp_path / "cursor.json")]  # fmt: skip
+    monkeypatch.setenv("STORMWATCH_BLUESKY_HANDLE", HANDLE)
+    monkeypatch.setenv("STORMWATCH_BLUESKY_APP_PASSWORD", APP_PASSWORD)
+    done = CliRunner().invoke(app, check)
+    assert (done.exit_code, done.stderr.strip()) == (
+        0,
+        f"bluesky {bluesky.url}: logged in as {HANDLE}, search answers, 1 query(ies)",
+    )
+    assert bluesky.logins == 1 and len(bluesky.requests) == 1 and "limit=1" in bluesky.requests[0]
+    assert not (tmp_path / "cursor.json").exists()
+    monkeypatch.setenv("STORMWATCH_BLUESKY_APP_PASSWORD", "wrong")
+    done = CliRunner().invoke(app, check)
+    assert done.exit_code == 1 and len(done.stderr.strip().splitlines()) == 1
+    assert "Invalid identifier or password" in done.stderr and "Traceback" not in done.stderr
+    monkeypatch.setenv("STORMWATCH_BLUESKY_APP_PASSWORD", APP_PASSWORD)
+    done = CliRunner().invoke(app, [c for c in check if c not in ("--query", "acme")])
+    assert (done.exit_code, done.stderr.strip()) == (
+        2,
+        "error: give --query, or a --watchlist with keywords or hashtags",
+    )

@@ -286,3 +286,32 @@ def test_collect_mastodon_command(
     assert done.stderr.strip().splitlines() == [
         "error: set STORMWATCH_MASTODON_TOKEN (an access token with read scope)"
     ]
+
+
+def test_check_asks_verify_credentials_once(
+    mastodon: FakeMastodon, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    check = ["collect", "mastodon", "--server", mastodon.url, "--tag", "acme", "--mentions",
+             "--check", "--cursor", str(tmp_path / "cursor.json")]  # fmt: skip
+    monkeypatch.setenv("STORMWATCH_MASTODON_TOKEN", TOKEN)
+    done = CliRunner().invoke(app, check)
+    assert (done.exit_code, done.stderr.strip()) == (
+        0,
+        f"mastodon {mastodon.url}: token accepted for @me, 2 stream(s)",
+    )
+    assert [r.split("?")[0] for r in mastodon.requests] == ["/api/v1/accounts/verify_credentials"]
+    assert not (tmp_path / "cursor.json").exists()
+    monkeypatch.setenv("STORMWATCH_MASTODON_TOKEN", "revoked")
+    done = CliRunner().invoke(app, check)
+    assert (done.exit_code, done.stderr.strip()) == (
+        1,
+        f"error: mastodon {mastodon.url}: HTTP 401 Unauthorized: The access token is invalid",
+    )
+    done = CliRunner().invoke(app, [*check[:4], "--check"])  # no stream to follow
+    assert (done.exit_code, done.stderr.strip()) == (
+        2,
+        "error: give at least one --tag or --mentions",
+    )
+    monkeypatch.delenv("STORMWATCH_MASTODON_TOKEN")
+    done = CliRunner().invoke(app, check)
+    assert done.exit_code == 2 and "STORMWATCH_MASTODON_TOKEN" in done.stderr

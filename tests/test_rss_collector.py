@@ -154,3 +154,29 @@ def test_collect_command_to_a_file_and_to_serve(feed: FeedServer, tmp_path: Path
     finally:
         service.stop()
         service.store.close()
+
+
+def test_check_fetches_each_feed_once_and_says_what_is_wrong(
+    feed: FeedServer, tmp_path: Path
+) -> None:
+    from typer.testing import CliRunner
+
+    from stormwatch.cli import app
+
+    cursor = tmp_path / "cursor.json"
+    check = ["collect", "rss", feed.url, "--check", "--cursor", str(cursor)]
+    done = CliRunner().invoke(app, check)
+    assert (done.exit_code, done.stderr.strip()) == (0, "rss: 1 feed(s) answered, 2 entries listed")
+    assert feed.requests == [None] and not cursor.exists()  # a plain GET, nothing committed
+    feed.fail = True
+    done = CliRunner().invoke(app, check)
+    assert (done.exit_code, done.stderr.strip()) == (1, f"error: {feed.url}: HTTP 503")
+    feed.close()  # nobody answers
+    done = CliRunner().invoke(app, check)
+    assert done.exit_code == 1 and len(done.stderr.strip().splitlines()) == 1
+    assert done.stderr.startswith(f"error: {feed.url}: ") and "Traceback" not in done.stderr
+    done = CliRunner().invoke(app, check[:3] + ["--brand", "acme"])  # no --check, no --to
+    assert (done.exit_code, done.stderr.strip()) == (
+        2,
+        "error: give --to FILE, -, http://HOST:PORT/ingest or kafka://TOPIC",
+    )
