@@ -72,6 +72,19 @@ OTHER_VARIABLES = frozenset(
         "NAB_DIR",
         "REQUIRE_SERVICES",
         "PG_HOST_PORT",  # docker compose (deploy/compose.kafka.yaml)
+        # collectors (`stormwatch collect`, `[[collectors]]` of serve): credentials, servers
+        "MASTODON_TOKEN",
+        "MASTODON_SERVER",
+        "BLUESKY_HANDLE",
+        "BLUESKY_APP_PASSWORD",
+        "BLUESKY_SERVER",
+        "YOUTUBE_API_KEY",
+        "YOUTUBE_API_URL",
+        "REDDIT_CLIENT_ID",
+        "REDDIT_CLIENT_SECRET",
+        "REDDIT_USER_AGENT",
+        "REDDIT_OAUTH_URL",
+        "REDDIT_URL",
     }
 )
 OPEN_PREFIXES = ("INGEST_TOKEN_",)  # per-source ingest tokens
@@ -257,8 +270,10 @@ def load_settings(
         data = read_config_file(path)
         section = data.get("stormwatch", data)
         for key, raw in section.items():
-            if isinstance(raw, dict):
-                continue  # other sections (slack, kafka, ...) belong to their components
+            if isinstance(raw, dict) or (
+                isinstance(raw, list) and raw and all(isinstance(t, dict) for t in raw)
+            ):
+                continue  # other sections (slack, kafka, [[collectors]]) are their components
             if key not in known:
                 raise ConfigError(f"config file {path}: unknown setting {key!r}")
             values[key] = _coerce(key, raw, known[key])
