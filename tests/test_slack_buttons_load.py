@@ -20,5 +20,8 @@ def test_button_presses_under_load_are_each_stored_once_and_answered_fast(
     assert result.lost == [] and result.doubled == [], summary
     assert result.replays_sent == result.replays_refused == 16, summary
     assert result.refreshes_sent == 400, summary
+    # A delivery leased by a write that failed on a locked database held the others back
+    # for the whole lease (120 s): every refresh is out well before that.
+    assert result.drain_seconds < 60.0, summary
     assert result.percentile(0.99) < 1.0, summary
     assert result.server_exit == 0, summary
