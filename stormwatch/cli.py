@@ -510,9 +510,9 @@ def serve(
 ) -> None:
     """The always-on service: the live pipeline, its incident store, Slack and on-call.
 
-    Comments come over POST /ingest and Meta webhooks; Slack buttons, delivery, on-call
-    escalation, /metrics, /healthz and /readyz are served too. SIGTERM stops it cleanly;
-    a restart resumes from its checkpoint."""
+    Comments come over POST /ingest, Meta webhooks and the collectors the config file
+    lists; Slack buttons, delivery, on-call escalation, /metrics, /healthz and /readyz
+    are served too. SIGTERM stops it cleanly; a restart resumes from its checkpoint."""
     import logging
 
     from prometheus_client import CollectorRegistry

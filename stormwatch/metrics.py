@@ -300,6 +300,25 @@ class StormwatchMetrics:
             ["target", "outcome"],
             registry=r,
         )
+        # -- the collectors `stormwatch serve` runs (label: the name in the config file) ----
+        self.collector_polls = Counter(
+            "stormwatch_collector_polls_total",
+            "Polls of serve's collectors, by collector and outcome (ok, failed).",
+            ["collector", "outcome"],
+            registry=r,
+        )
+        self.collector_records = Counter(
+            "stormwatch_collector_records_total",
+            "Records serve's collectors handed to the pipeline, by collector.",
+            ["collector"],
+            registry=r,
+        )
+        self.collector_intake_waits = Counter(
+            "stormwatch_collector_intake_waits_total",
+            "Pages a collector offered to a full intake and offered again later, by collector.",
+            ["collector"],
+            registry=r,
+        )
         self.build_info = Info("stormwatch_build", "Version of stormwatch and Python.", registry=r)
         self.build_info.info(
             {"version": __version__, "python": ".".join(map(str, sys.version_info[:3]))}
@@ -329,6 +348,12 @@ class StormwatchMetrics:
     def observe_time_to_resolve(self, severity: str, seconds: float) -> None:
         """For incidents resolved by hand; the pipeline's own resolutions are counted."""
         self.time_to_resolve.labels(_severity(severity)).observe(_non_negative(seconds))
+
+    def collector_poll(self, collector: str, *, ok: bool, records: int, waits: int) -> None:
+        """One poll of a collector of serve; `waits`: offers refused by a full intake."""
+        self.collector_polls.labels(collector, "ok" if ok else "failed").inc()
+        self.collector_records.labels(collector).inc(records)
+        self.collector_intake_waits.labels(collector).inc(waits)
 
     def delivery(self, target: str, outcome: str) -> None:
         """One delivery attempt of an alert event to a target (slack, pagerduty, jsonl ...)."""

@@ -11,10 +11,13 @@
 
 Behind them: the pipeline on its own thread (`service/live.py`: bounded intake, minutes
 closed on wall-clock idleness, checkpoints in the store), one delivery loop for the
-outbox (woken by new alerts and button presses, never a thread per press), and the
-on-call escalation scheduler.
+outbox (woken by new alerts and button presses, never a thread per press), the
+on-call escalation scheduler, and a thread per collector of the config file's
+`[[collectors]]` (`service/collector_config.py`, `service/collector_threads.py`), feeding
+the intake as `POST /ingest` does.
 
-SIGTERM or Ctrl-C: uvicorn stops accepting and finishes the requests in flight; then the
+SIGTERM or Ctrl-C: uvicorn stops accepting and finishes the requests in flight; the
+collectors stop (a page not yet handed over is read again next start); then the
 pipeline processes everything accepted and checkpoints, the outbox is drained (bounded),
 the store closed; the process exits 0.
 """
@@ -25,7 +28,7 @@ import logging
 import signal
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -57,14 +60,17 @@ from stormwatch.service.asgi import (
     raise_open_files_limit,
     server_config,
 )
+from stormwatch.service.collector_config import load_collectors
+from stormwatch.service.collector_threads import CollectorThread
 from stormwatch.service.ingest import IngestConfig, IngestEndpoint, load_ingest_config
 from stormwatch.service.live import LivePipeline
-from stormwatch.service.meta import MetaWebhook, load_meta_config
+from stormwatch.service.meta import MetaWebhook, load_meta_config, load_watchlist
 from stormwatch.service.slack_actions import SlackActionsEndpoint
 
 log = logging.getLogger(__name__)
 
 DRAIN_SECONDS = 10.0  # outbox delivery at shutdown, at most
+COLLECTOR_JOIN_SECONDS = 10.0  # a collector's request in flight at shutdown, at most
 
 
 class DeliveryLoop:
@@ -134,6 +140,7 @@ class Service:
         meta: MetaWebhook | None,
         delivery: DeliveryLoop | None,
         escalator: Escalator | None,
+        collectors: Sequence[CollectorThread] = (),
         host: str = "127.0.0.1",
         port: int = 0,
         worker_interval: float = 1.0,
@@ -141,6 +148,8 @@ class Service:
     ) -> None:
         self.store = store
         self.live = live
+        self.collectors = list(collectors)
+        self.collectors_stop = threading.Event()
         self.registry = registry
         self.ingest = IngestEndpoint(ingest, live)
         self.slack = slack
@@ -233,6 +242,8 @@ class Service:
             )
         for thread in self.threads:
             thread.start()
+        for collector in self.collectors:
+            collector.start(self.collectors_stop)
         return self
 
     def start(self) -> Service:
@@ -254,6 +265,11 @@ class Service:
         if self._stopped:
             return
         self._stopped = True
+        # Collectors first: a page they have not handed over stays uncommitted, and what
+        # they handed over is in the intake the pipeline now finishes.
+        self.collectors_stop.set()
+        for collector in self.collectors:
+            collector.join(timeout=COLLECTOR_JOIN_SECONDS)
         self.live.stop()
         self.stop_event.set()
         if self.delivery is not None:
@@ -317,6 +333,7 @@ def build_service(
     oncall = load_oncall_config(path, env=env)
     ingest = load_ingest_config(path, env=env)
     meta_config = load_meta_config(path, env=env)
+    collector_specs = load_collectors(path, env=env, watchlist=load_watchlist(path, env=env))
     if store is None:
         if not settings.database_url:
             raise ConfigError(
@@ -392,6 +409,7 @@ def build_service(
         meta=meta,
         delivery=delivery,
         escalator=escalator,
+        collectors=[CollectorThread(spec, live, metrics=metrics) for spec in collector_specs],
         host=host,
         port=port,
     )
