@@ -106,20 +106,28 @@ def rss(
 ) -> None:
     """Poll RSS/Atom feeds; new entries go to --to; the cursor survives restarts."""
     if not check and to is None:
-        err.print("[red]error:[/red] give --to FILE, -, http://HOST:PORT/ingest or kafka://TOPIC")
+        err.print(
+            "[red]error:[/red] give --to FILE, -, http://HOST:PORT/ingest or kafka://TOPIC",
+            soft_wrap=True,
+            highlight=False,
+        )
         raise typer.Exit(2)
     if not check and brand is None and watchlist is None:
-        err.print("[red]error:[/red] give --brand or --watchlist: every record needs a brand")
+        err.print(
+            "[red]error:[/red] give --brand or --watchlist: every record needs a brand",
+            soft_wrap=True,
+            highlight=False,
+        )
         raise typer.Exit(2)
     try:
         wl = Watchlist.load(watchlist) if watchlist is not None else None
         collector = RssCollector([Feed(u, brand) for u in feeds], cursor, watchlist=wl)
         destination = None if check else Destination(to)  # type: ignore[arg-type]
     except (FeedError, typer.BadParameter, OSError) as exc:
-        err.print(f"[red]error:[/red] {exc}")
+        err.print(f"[red]error:[/red] {escape(str(exc))}", soft_wrap=True, highlight=False)
         raise typer.Exit(2) from None
     except Exception as exc:  # noqa: BLE001 - ConfigError of the watchlist and the like
-        err.print(f"[red]error:[/red] {exc}")
+        err.print(f"[red]error:[/red] {escape(str(exc))}", soft_wrap=True, highlight=False)
         raise typer.Exit(2) from None
     if destination is None:
         _check_feeds(collector)
@@ -132,7 +140,7 @@ def rss(
                 collector.commit()
                 err.print(f"{len(records)} new entries")
             except (FeedError, StormwatchError) as exc:  # a feed, or Kafka not acknowledging
-                err.print(f"[red]error:[/red] {exc}")
+                err.print(f"[red]error:[/red] {escape(str(exc))}", soft_wrap=True, highlight=False)
                 if not every:
                     raise typer.Exit(1) from None
             if not every:

@@ -31,7 +31,7 @@ err = Console(stderr=True, soft_wrap=True, highlight=False)  # an error stays on
 
 
 def say_error(message: str) -> None:
-    err.print(f"[red]error:[/red] {escape(message)}")
+    err.print(f"[red]error:[/red] {escape(message)}", soft_wrap=True, highlight=False)
 
 
 def reddit(

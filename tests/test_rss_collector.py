@@ -3,6 +3,7 @@ real feedparser: a restart neither re-reads nor loses entries; `--to` a running 
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import threading
@@ -180,3 +181,18 @@ def test_check_fetches_each_feed_once_and_says_what_is_wrong(
         2,
         "error: give --to FILE, -, http://HOST:PORT/ingest or kafka://TOPIC",
     )
+
+
+def test_an_unreachable_feed_is_one_line_that_keeps_its_brackets(tmp_path: Path) -> None:
+    """Rich markup ate "[x]" from the URL and wrapped the error at the console width."""
+    url = "http://127.0.0.1:1/[x]/feed"  # nothing listens on port 1
+    env = {**os.environ, "COLUMNS": "40"}
+    done = subprocess.run(
+        [sys.executable, "-c", "from stormwatch.cli import main; main()", "collect", "rss",
+         url, "--brand", "acme", "--to", str(tmp_path / "out.jsonl"),
+         "--cursor", str(tmp_path / "cursor.json")],
+        env=env, capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert done.returncode == 1
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and url in lines[0], done.stderr
