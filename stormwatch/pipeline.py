@@ -20,7 +20,7 @@ import orjson
 
 from stormwatch.alerts.content import build_content, top_accounts, top_threads, top_topics
 from stormwatch.alerts.event import AlertEvent
-from stormwatch.alerts.incidents import Incident, IncidentTracker
+from stormwatch.alerts.incidents import CALM_RATIO, Incident, IncidentTracker
 from stormwatch.config import Settings
 from stormwatch.detectors.crisis import Assessment
 from stormwatch.detectors.enrich import Enricher
@@ -352,27 +352,32 @@ class Pipeline:
         self, threads: list[tuple[KeyWindow, Assessment]], brands: list[BrandVerdict]
     ) -> None:
         """An incident that absorbed threads is one storm: it stays open while any of
-        them still alerts, and a spreading one while its brand does, though the thread
-        it opened on has calmed. Otherwise it would resolve mid-storm and each of its
-        still-hot threads would open an incident of its own."""
+        them still alerts, and one on a thread while its brand alerts or its brand's
+        negative talk is not calm, though the thread it opened on has calmed. Otherwise
+        it would resolve mid-storm and the storm's other keys would open incidents of
+        their own."""
         open_incidents = self.tracker.open
         if not open_incidents:
             return
         owner: dict[tuple[str, str], Incident] = {}
-        spreading: dict[str, Incident] = {}
+        on_threads: dict[str, list[Incident]] = {}
         for incident in open_incidents.values():
             for thread_id in incident.threads:
                 owner[(incident.brand, thread_id)] = incident
-            if incident.thread_id is not None and incident.kind == "spreading":
-                spreading[incident.brand] = incident
+            if incident.thread_id is not None:
+                on_threads.setdefault(incident.brand, []).append(incident)
         for window, a in threads:
             if a.alerting and window.thread_id is not None:
                 incident = owner.get((window.brand, window.thread_id))
                 if incident is not None:
                     incident.quiet = 0
         for verdict in brands:
-            if verdict.assessment.alerting and verdict.brand in spreading:
-                spreading[verdict.brand].quiet = 0
+            a = verdict.assessment
+            for incident in on_threads.get(verdict.brand, ()):
+                # A slow swell moves from post to post: its first thread calms while the
+                # brand's negative talk is still up.
+                if a.alerting or a.ratio >= CALM_RATIO:
+                    incident.quiet = 0
 
     def _group_threads(self, minute: int, verdicts: list[tuple[KeyWindow, Assessment]]) -> None:
         """Thread storms: open or update their incidents. Inside a brand-wide incident a
