@@ -9,20 +9,31 @@ paths of their files (sources and licences: `detectors/data/NEGATIVITY_MODEL.md`
       --sb10k  xlm-t/data/sentiment/german \\
       --germeval-dev  SuperGLEBer/data/Germeval/2017/dev.tsv \\
       --germeval-test-syn  modified_GermEval17/data/test_syn-2017-09-15.xml \\
-      --germeval-test-dia  modified_GermEval17/data/test_dia-2017-09-15.xml
+      --germeval-test-dia  modified_GermEval17/data/test_dia-2017-09-15.xml \\
+      --potts  GerVADER/additional_resources/inputs/PotTS.tsv \\
+      --sb10k-full  GerVADER/additional_resources/inputs/sb10k_corpus_v1.0.cgsa.tsv \\
+      --plain 2000
 
 writes `vader_tweets_{train,val,test}.jsonl`, `sb10k_{train,val,test}.jsonl`,
 `germeval2017_{train,val}.jsonl` (both from the official dev split: GermEval's own training
-file is not in any of these repositories) and `germeval2017_test_{syn,dia}.jsonl`. Each line:
-`id`, `text`, `label` (negative/neutral/positive), `lang`. Splits that the sources do not
-fix are made by the SHA-1 of a stable key, so every run gives the same files.
+file is not in any of these repositories), `germeval2017_test_{syn,dia}.jsonl`,
+`potts_{train,val}.jsonl`, `sb10k_extra_train.jsonl` (the SB-10k tweets outside XLM-T's
+splits) and `scenario_plain.jsonl` (neutral and positive comments from stormwatch's scenario
+generator: not human-labelled, only for bounding how many plain brand comments the model
+reads as negative). Each line: `id`, `text`, `label` (negative/neutral/positive), `lang`.
+Splits that the sources do not fix are made by the SHA-1 of a stable key, so every run
+gives the same files. A PotTS or extra SB-10k tweet whose text (lowercased, letters and
+digits only, without links and mentions) is in a validation or test file is left out.
 """
 
 from __future__ import annotations
 
 import argparse
 import hashlib
+import html
 import json
+import random
+import re
 import tarfile
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable, Iterator
@@ -96,6 +107,62 @@ def germeval_test(path: Path, name: str) -> Iterator[dict[str, str]]:
             yield {"id": f"ge17{name}-{i}", "text": text, "label": label, "lang": "de"}
 
 
+def text_key(text: str) -> str:
+    """A tweet's text without case, links, mentions, "RT" and punctuation: the same tweet
+    in two corpora (tokenised or not) gets the same key."""
+    text = re.sub(r"https?://\S+|\bhttp\b|@\w+|\bRT\b", " ", html.unescape(text))
+    return re.sub(r"[\W_]+", "", text.lower())
+
+
+def keys_in(paths: Iterable[Path]) -> set[str]:
+    keys = set()
+    for path in paths:
+        with path.open(encoding="utf-8") as f:
+            keys.update(text_key(json.loads(line)["text"]) for line in f)
+    return keys
+
+
+def potts(path: Path, held_out: set[str]) -> Iterator[tuple[str, dict[str, str]]]:
+    """PotTS (Sidarenka 2016) as GerVADER exports it (TSV: label, tokenised text); "mixed"
+    is left out; 80 % training and 20 % validation by the text key."""
+    for i, line in enumerate(path.read_text(encoding="utf-8").splitlines()):
+        label, _, text = line.partition("\t")
+        text = html.unescape(text).strip()
+        key = text_key(text)
+        if label not in LABELS or not key or key in held_out:
+            continue
+        split = "train" if bucket(key) < 80 else "val"
+        yield split, {"id": f"potts-{i}", "text": text, "label": label, "lang": "de"}
+
+
+def sb10k_extra(path: Path, seen: set[str]) -> Iterator[dict[str, str]]:
+    """The SB-10k tweets (TSV: id, label, text) in none of the files written so far:
+    training only (XLM-T's validation and test tweets are among those files)."""
+    for line in path.read_text(encoding="utf-8").splitlines():
+        tweet_id, label, text = line.split("\t", 2)
+        key = text_key(text)
+        if label not in LABELS or not key or key in seen:
+            continue
+        seen.add(key)
+        yield {"id": f"sb10k-{tweet_id}", "text": html.unescape(text), "label": label, "lang": "de"}
+
+
+def scenario_plain(per_kind: int) -> Iterator[dict[str, str]]:
+    """Neutral and positive comments of the scenario generator, `per_kind` of each kind per
+    product domain and language: what a brand's plain stream reads like."""
+    from stormwatch.evaluation.scenario import sample_text
+    from stormwatch.evaluation.scenario.domains import DOMAINS
+
+    rng = random.Random(7)
+    for domain in DOMAINS:
+        for lang in ("en", "de"):
+            for kind, label in (("neu", "neutral"), ("pos", "positive")):
+                for i in range(per_kind):
+                    text = sample_text(kind, lang, rng, domain=domain, brand="Marke")
+                    yield {"id": f"plain-{domain}-{lang}-{kind}-{i}", "text": text,
+                           "label": label, "lang": lang}  # fmt: skip
+
+
 def write(path: Path, rows: Iterable[dict[str, str]]) -> int:
     count = 0
     with path.open("w", encoding="utf-8") as out:
@@ -122,6 +189,9 @@ def main() -> None:
     parser.add_argument("--germeval-dev", type=Path, help="SuperGLEBer's Germeval/2017/dev.tsv")
     parser.add_argument("--germeval-test-syn", type=Path, help="test_syn-2017-09-15.xml")
     parser.add_argument("--germeval-test-dia", type=Path, help="test_dia-2017-09-15.xml")
+    parser.add_argument("--potts", type=Path, help="GerVADER's inputs/PotTS.tsv")
+    parser.add_argument("--sb10k-full", type=Path, help="GerVADER's sb10k_corpus_v1.0.cgsa.tsv")
+    parser.add_argument("--plain", type=int, default=0, help="scenario comments per kind")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     if args.vader:
@@ -133,6 +203,14 @@ def main() -> None:
     for name, path in (("syn", args.germeval_test_syn), ("dia", args.germeval_test_dia)):
         if path:
             write(args.out / f"germeval2017_test_{name}.jsonl", germeval_test(path, name))
+    if args.potts:
+        held_out = keys_in([*args.out.glob("*_val.jsonl"), *args.out.glob("*_test*.jsonl")])
+        write_splits(args.out, "potts", potts(args.potts, held_out))
+    if args.sb10k_full:
+        seen = keys_in(p for p in args.out.glob("*.jsonl") if not p.name.startswith("scenario"))
+        write(args.out / "sb10k_extra_train.jsonl", sb10k_extra(args.sb10k_full, seen))
+    if args.plain:
+        write(args.out / "scenario_plain.jsonl", scenario_plain(args.plain))
 
 
 if __name__ == "__main__":

@@ -53,6 +53,7 @@ from stormwatch.detectors.negativity_model import (
 __all__ = [
     "BACKENDS",
     "GermanScorer",
+    "ModelReading",
     "ModelScorer",
     "MultilingualScorer",
     "NegativityScorer",
@@ -891,6 +892,17 @@ class ModelScorer(_CompoundScorer):
         """The model's calibrated probability that the comment is negative."""
         return self._reader.probability(tokens.words, self._lexicon.compound_tokens(tokens))
 
+    def reading(self, tokens: Tokens) -> ModelReading:
+        """What the score is made of, so training can choose a threshold without
+        reading every comment again for each candidate."""
+        compound = self._lexicon.compound_tokens(tokens)
+        return ModelReading(
+            self._reader.probability(tokens.words, compound),
+            compound,
+            tokens.text.rstrip().endswith("?"),
+            not self._crisis.isdisjoint(tokens.words),
+        )
+
     def score_tokens(self, tokens: Tokens, lang: str | None = None) -> float:
         compound = self._lexicon.compound_tokens(tokens)
         p = self._reader.probability(tokens.words, compound)
@@ -901,6 +913,27 @@ class ModelScorer(_CompoundScorer):
             # dauert der Versand?"): common on brand pages, rare in the training sets.
             negativity *= QUESTION_PRIOR
         if compound < 0.0 and -compound > negativity and not self._crisis.isdisjoint(tokens.words):
+            return -compound
+        return negativity
+
+
+@dataclass(frozen=True, slots=True)
+class ModelReading:
+    """One comment as `ModelScorer` reads it: the model's probability, the lexicon's
+    compound, whether it is a question and whether it holds a crisis word."""
+
+    probability: float
+    compound: float
+    question: bool
+    crisis_word: bool
+
+    def negativity(self, threshold: float) -> float:
+        """`ModelScorer.score_tokens` at `threshold` (the same arithmetic)."""
+        p, t, compound = self.probability, threshold, self.compound
+        negativity = 0.5 * p / t if p < t else 0.5 + 0.5 * (p - t) / (1.0 - t)
+        if compound >= 0.0 and self.question:
+            negativity *= QUESTION_PRIOR
+        if compound < 0.0 and -compound > negativity and self.crisis_word:
             return -compound
         return negativity
 

@@ -23,10 +23,9 @@ import orjson
 
 from stormwatch.detectors.exceptions import DetectorError
 from stormwatch.detectors.language import OTHER, Tokens, classify_tokens
-from stormwatch.detectors.negativity import lexicon_scorers
+from stormwatch.detectors.negativity import ModelReading, ModelScorer, lexicon_scorers
 from stormwatch.detectors.negativity_model import (
     DEFAULT_BITS,
-    HashedScorer,
     LanguageModel,
     ModelFile,
     fit_language_model,
@@ -140,27 +139,60 @@ def negative_scores(
     return out
 
 
-def _f1(probabilities: np.ndarray, truth: np.ndarray, threshold: float) -> float:
-    flagged = probabilities >= threshold
+Readings = np.ndarray | Sequence[ModelReading]
+"""A set of comments as the model reads them: plain probabilities (negative when at or
+above the threshold) or `ModelReading`s (negative when `ModelScorer` would say so)."""
+
+
+def _negative_at(readings: Readings, threshold: float) -> np.ndarray:
+    if isinstance(readings, np.ndarray):
+        return readings >= threshold
+    return np.asarray([r.negativity(threshold) >= 0.5 for r in readings], dtype=bool)
+
+
+def _f1(flagged: np.ndarray, truth: np.ndarray) -> float:
     tp = float(np.sum(flagged & truth))
     denominator = float(np.sum(flagged) + np.sum(truth))
     return 2.0 * tp / denominator if denominator else 0.0
 
 
 def choose_threshold(
-    validation: Sequence[tuple[np.ndarray, np.ndarray]], grid: Sequence[float] | None = None
+    validation: Sequence[tuple[Readings, np.ndarray]],
+    grid: Sequence[float] | None = None,
+    *,
+    plain: Readings = (),
+    max_plain_flagged: float = 1.0,
 ) -> tuple[float, float]:
-    """The probability threshold with the best mean F1 over the validation sets (each
-    set counts the same, whatever its size); returns (threshold, that mean F1)."""
+    """The threshold with the best mean F1 over the validation sets (each set counts the
+    same, whatever its size) among those that read at most `max_plain_flagged` of the
+    `plain` comments (a brand's ordinary, non-negative stream) as negative; when none
+    does, the one that reads the fewest. Returns (threshold, that mean F1).
+
+    The validation sets are a quarter to a third negative, a brand's stream a few per
+    cent: the best threshold on them alone reads many plain comments as negative."""
     if not validation:
         raise DetectorError("choosing a threshold needs validation data")
     grid = [round(t, 2) for t in np.arange(0.05, 0.951, 0.01)] if grid is None else grid
-    best = (0.5, -1.0)
+    candidates = []
     for threshold in grid:
-        mean = float(np.mean([_f1(p, y, threshold) for p, y in validation]))
-        if mean > best[1]:
-            best = (float(threshold), mean)
-    return best
+        mean = float(np.mean([_f1(_negative_at(r, threshold), y) for r, y in validation]))
+        share = float(np.mean(_negative_at(plain, threshold))) if len(plain) else 0.0
+        over = share - max_plain_flagged if share > max_plain_flagged else 0.0
+        candidates.append((over, -mean, threshold))
+    _, negative_mean, threshold = min(candidates)
+    return float(threshold), -negative_mean
+
+
+def _readings_of_texts(scorer: ModelScorer, texts: Sequence[str]) -> list[ModelReading]:
+    """Each text read once (plain streams repeat texts), in the order given."""
+    distinct: dict[str, ModelReading] = {}
+    readings = []
+    for text in texts:
+        reading = distinct.get(text)
+        if reading is None:
+            reading = distinct[text] = scorer.reading(Tokens(text))
+        readings.append(reading)
+    return readings
 
 
 def _sha256(path: Path) -> str:
@@ -172,11 +204,14 @@ def train_models(
     validation: Sequence[Path],
     *,
     bits: int = DEFAULT_BITS,
-    c: float = 4.0,
+    c: float = 2.0,
     seed: int = 0,
+    plain: Sequence[Path] = (),
+    max_plain_flagged: float = 1.0,
 ) -> ModelFile:
     """One model per language found in `train` (rows' ``lang``, else detected); each
-    language's threshold is chosen on the `validation` files of that language."""
+    language's threshold is chosen on the `validation` files of that language, bounded by
+    the share of that language's `plain` comments (labels ignored) read as negative."""
     lexicons = lexicon_scorers()
     by_lang: dict[str, list[LabelledComment]] = {}
     for path in train:
@@ -195,6 +230,10 @@ def train_models(
             per_file.setdefault(language_of(comment), []).append(comment)
         for lang, comments in per_file.items():
             validation_sets.setdefault(lang, []).append((path.name, comments))
+    plain_sets: dict[str, list[str]] = {}
+    for path in plain:
+        for comment in read_labelled_file(path):
+            plain_sets.setdefault(language_of(comment), []).append(comment.text)
 
     models: dict[str, LanguageModel] = {}
     record: dict[str, object] = {}
@@ -209,18 +248,21 @@ def train_models(
             c=c,
             seed=seed,
         )
-        reader = HashedScorer(model)
-        measured = []
-        for _, rows in validation_sets.get(lang, []):
-            toks = [Tokens(r.text) for r in rows]
-            probabilities = np.asarray(
-                [reader.probability(t.words, lexicon.compound_tokens(t)) for t in toks]
-            )
-            measured.append((probabilities, np.asarray([r.negative for r in rows])))
+        scorer = ModelScorer(lexicon, model, lang)
+        measured = [
+            ([scorer.reading(Tokens(r.text)) for r in rows], np.asarray([r.negative for r in rows]))
+            for _, rows in validation_sets.get(lang, [])
+        ]
+        plain_readings = _readings_of_texts(scorer, plain_sets.get(lang, []))
         if measured:
-            threshold, mean_f1 = choose_threshold(measured)
+            threshold, mean_f1 = choose_threshold(
+                measured, plain=plain_readings, max_plain_flagged=max_plain_flagged
+            )
         else:
             threshold, mean_f1 = 0.5, float("nan")
+        plain_flagged = (
+            float(np.mean(_negative_at(plain_readings, threshold))) if plain_readings else None
+        )
         models[lang] = replace(model, threshold=threshold)
         record[lang] = {
             "train_comments": len(comments),
@@ -228,6 +270,8 @@ def train_models(
             "validation_files": [name for name, _ in validation_sets.get(lang, [])],
             "threshold": threshold,
             "validation_mean_f1": round(mean_f1, 4),
+            "plain_comments": len(plain_readings),
+            "plain_flagged": None if plain_flagged is None else round(plain_flagged, 4),
         }
     meta = {
         "features": "hashed words, word bigrams and character 2-6-grams (CRC-32) + lexicon",
@@ -236,6 +280,8 @@ def train_models(
         "seed": seed,
         "train": {p.name: _sha256(p) for p in train},
         "validation": {p.name: _sha256(p) for p in validation},
+        "plain": {p.name: _sha256(p) for p in plain},
+        "max_plain_flagged": max_plain_flagged,
         "languages": record,
     }
     return ModelFile(models, meta)

@@ -842,24 +842,48 @@ def negativity_train(
         Path | None, typer.Option("--out", help="Model file (default: the shipped one).")
     ] = None,
     bits: Annotated[int, typer.Option(help="log2 of the number of hashed features.")] = 18,
-    c: Annotated[float, typer.Option("--c", help="Inverse regularisation strength.")] = 4.0,
+    c: Annotated[float, typer.Option("--c", help="Inverse regularisation strength.")] = 2.0,
     seed: Annotated[int, typer.Option(help="Seed of the cross-validation folds.")] = 0,
+    plain: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--plain", help="JSONL of a brand's ordinary comments (labels ignored; repeatable)."
+        ),
+    ] = None,
+    max_plain_flagged: Annotated[
+        float,
+        typer.Option(
+            min=0.0, max=1.0, help="At most this share of the --plain comments reads negative."
+        ),
+    ] = 0.01,
 ) -> None:
-    """Retrain the negativity model, one per language, thresholds chosen on validation."""
+    """Retrain the negativity model, one per language, thresholds chosen on validation
+    (the best mean F1 that reads at most --max-plain-flagged of the --plain comments as
+    negative)."""
     from stormwatch.detectors.negativity_model import default_model_path, save_model
     from stormwatch.detectors.negativity_training import train_models
 
     try:
-        model_file = train_models(train, validation, bits=bits, c=c, seed=seed)
+        model_file = train_models(
+            train,
+            validation,
+            bits=bits,
+            c=c,
+            seed=seed,
+            plain=plain or [],
+            max_plain_flagged=max_plain_flagged if plain else 1.0,
+        )
     except (StormwatchError, OSError) as exc:
         raise _fail(exc, 2) from None
     path = out if out is not None else default_model_path()
     save_model(model_file, path)
     console = Console()
     for lang, record in model_file.meta["languages"].items():
+        flagged = record["plain_flagged"]
         console.print(
             f"{lang}: {record['train_comments']} comments, threshold {record['threshold']:.2f}, "
             f"validation F1 {record['validation_mean_f1']:.3f}"
+            + ("" if flagged is None else f", plain comments read negative {flagged:.1%}")
         )
     console.print(f"wrote {path}")
 

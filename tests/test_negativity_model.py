@@ -137,9 +137,14 @@ def _labelled(repeat: int) -> list[tuple[str, str, str]]:
 def test_training_chooses_thresholds_on_validation_and_round_trips(tmp_path: Path) -> None:
     train = _write(tmp_path / "train.jsonl", _labelled(3))
     validation = _write(tmp_path / "val.jsonl", _labelled(1))
-    model_file = train_models([train], [validation], bits=12, c=1.0)
+    plain = _write(tmp_path / "plain.jsonl", [("Thanks, see you soon", "neutral", "en")] * 5)
+    model_file = train_models(
+        [train], [validation], bits=12, c=1.0, plain=[plain], max_plain_flagged=0.0
+    )
     assert set(model_file.models) == {"en", "de"}
-    assert model_file.meta["languages"]["en"]["validation_files"] == ["val.jsonl"]
+    english = model_file.meta["languages"]["en"]
+    assert english["validation_files"] == ["val.jsonl"]
+    assert english["plain_comments"] == 5 and english["plain_flagged"] == 0.0
     path = tmp_path / "model.npz"
     save_model(model_file, path)
     again = load_model(path)
@@ -165,6 +170,39 @@ def test_threshold_choice_maximises_mean_f1() -> None:
     truth = np.asarray([True, True, True, False, False])
     threshold, f1 = choose_threshold([(probabilities, truth)])
     assert 0.2 < threshold <= 0.4 and f1 == pytest.approx(1.0)
+
+
+def test_threshold_choice_is_bounded_by_plain_comments_read_as_negative() -> None:
+    probabilities = np.asarray([0.9, 0.7, 0.4, 0.2, 0.1])
+    truth = np.asarray([True, True, True, False, False])
+    plain = np.asarray([0.1] * 90 + [0.3] * 5 + [0.5] * 5)  # a brand's ordinary comments
+    threshold, f1 = choose_threshold([(probabilities, truth)], plain=plain, max_plain_flagged=0.05)
+    assert 0.3 < threshold <= 0.4 and f1 == pytest.approx(1.0)
+    # A stricter bound costs F1: the first threshold above every plain comment.
+    threshold, f1 = choose_threshold([(probabilities, truth)], plain=plain, max_plain_flagged=0.0)
+    assert 0.5 < threshold <= 0.7 and f1 == pytest.approx(0.8)
+    # No threshold meets it: the one that reads the fewest plain comments as negative.
+    threshold, _ = choose_threshold(
+        [(probabilities, truth)], grid=[0.2, 0.4], plain=plain, max_plain_flagged=0.0
+    )
+    assert threshold == 0.4
+
+
+@pytest.mark.parametrize(
+    ("text", "lang"),
+    [
+        ("Wie lange dauert der Versand?", "de"),
+        ("Boykott! Zensur pur", "de"),
+        ("Is this available in blue?", "en"),
+        ("The app is awful, boycott", "en"),
+        ("Picked up a laptop on the way to work", "en"),
+    ],
+)
+def test_model_reading_gives_the_scorers_negativity(text: str, lang: str) -> None:
+    scorer = ModelScorer(lexicon_scorers()[lang], load_model().models[lang], lang)
+    reading = scorer.reading(Tokens(text))
+    threshold = load_model().models[lang].threshold
+    assert reading.negativity(threshold) == pytest.approx(scorer.score_tokens(Tokens(text)))
 
 
 def test_labelled_lines_are_checked() -> None:
@@ -260,7 +298,10 @@ def test_negativity_train_command(tmp_path: Path) -> None:
             str(out),
             "--bits",
             "12",
+            "--plain",
+            str(validation),
         ],
     )
     assert result.exit_code == 0, result.output
+    assert "plain comments read negative" in " ".join(result.output.split())
     assert set(load_model(out).models) == {"en", "de"}
