@@ -305,3 +305,30 @@ def test_negativity_train_command(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert "plain comments read negative" in " ".join(result.output.split())
     assert set(load_model(out).models) == {"en", "de"}
+
+
+def test_scenario_runs_read_negativity_with_the_configured_backend(tmp_path: Path) -> None:
+    from stormwatch.config import Settings
+    from stormwatch.evaluation.scenario_run import run_scenario
+
+    path = tmp_path / "stream.jsonl"
+    path.write_text(
+        json.dumps(
+            {
+                "id": "c1",
+                "text": "Mal wieder 40 Minuten Verspätung",  # no word the lexicon knows
+                "created_at": "2026-03-02T10:00:00Z",
+                "brand": "bahn",
+                "lang": "de",
+            }
+        )
+        + "\n",
+        encoding="utf-8",
+    )
+
+    def negatives(settings: Settings) -> int:
+        run = run_scenario(path, [], settings)
+        return sum(n for _, n in run.recorder.volume["bahn"].values())
+
+    assert negatives(Settings(negativity_de="lexicon")) == 0
+    assert negatives(Settings(negativity_de="model")) == 1

@@ -15,10 +15,12 @@ from stormwatch.alerts.event import AlertEvent
 from stormwatch.alerts.incidents import Incident
 from stormwatch.config import Settings
 from stormwatch.detectors.crisis import Assessment
+from stormwatch.detectors.enrich import Enricher
 from stormwatch.evaluation.label_matching import LabelOutcome, match_labels
 from stormwatch.evaluation.scenario import EventLabel
 from stormwatch.model import Comment, DeadLetter
 from stormwatch.pipeline import Pipeline, SuppressedSurge
+from stormwatch.runtime import negativity_scorer
 
 __all__ = ["ScenarioRun", "TrafficRecorder", "run_scenario"]
 
@@ -88,7 +90,10 @@ def run_scenario(comments_path: Path, labels: list[EventLabel], settings: Settin
     """Feed one JSONL stream through a fresh pipeline and match its incidents to labels."""
     threads = frozenset((lab.brand, lab.thread_id) for lab in labels if lab.thread_id)
     recorder = TrafficRecorder(settings.negative_threshold, threads)
-    pipeline = Pipeline(settings, observer=recorder)
+    # The negativity backends the settings name, as `run` wires them (the default
+    # enricher is the lexicon whatever the settings say).
+    enricher = Enricher(negativity_scorer(settings))
+    pipeline = Pipeline(settings, enricher=enricher, observer=recorder)
     started = time.perf_counter()
     with comments_path.open("rb") as fh:
         pipeline.feed_lines(fh, comments_path.name)
