@@ -857,9 +857,10 @@ def negativity_train(
         ),
     ] = 0.01,
 ) -> None:
-    """Retrain the negativity model, one per language, thresholds chosen on validation
-    (the best mean F1 that reads at most --max-plain-flagged of the --plain comments as
-    negative)."""
+    """Retrain the negativity model, one per language, thresholds from validation.
+
+    Each threshold is the best mean validation F1 that reads at most
+    --max-plain-flagged of the --plain comments as negative."""
     from stormwatch.detectors.negativity_model import default_model_path, save_model
     from stormwatch.detectors.negativity_training import train_models
 
