@@ -834,7 +834,7 @@ class MultilingualScorer:
 
 BACKENDS: Final = ("lexicon", "model")
 """Per-language choices: the lexicon scorer alone, or the trained model over it."""
-DEFAULT_BACKENDS: Final[Mapping[str, str]] = {"en": "lexicon", "de": "lexicon"}
+DEFAULT_BACKENDS: Final[Mapping[str, str]] = {"en": "model", "de": "model"}
 
 
 def lexicon_scorers() -> dict[str, _CompoundScorer]:
@@ -964,8 +964,9 @@ def build_scorer(
     backends: Mapping[str, str] | None = None, model_path: Path | None = None
 ) -> MultilingualScorer:
     """The scorer a configuration asks for: `backends` maps "en"/"de" to "lexicon" or
-    "model" (default: the lexicon for both: the model reads many plain comments of a brand
-    stream as negative, see the README); `model_path` replaces the shipped model."""
+    "model" (default: the model for both, its thresholds bounded by how many plain brand
+    comments it reads as negative, see the README); `model_path` replaces the shipped
+    model."""
     chosen = {**DEFAULT_BACKENDS, **(backends or {})}
     for lang, backend in chosen.items():
         if backend not in BACKENDS:

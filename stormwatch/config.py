@@ -151,8 +151,8 @@ class Settings:
     dedupe_hours: float = 7 * 24.0
     # Enrichment
     negative_threshold: float = 0.5  # negativity at or above which a comment counts as negative
-    negativity_en: str = "lexicon"  # negativity backend per language: "lexicon" or "model"
-    negativity_de: str = "lexicon"
+    negativity_en: str = "model"  # negativity backend per language: "lexicon" or "model"
+    negativity_de: str = "model"
     negativity_model: str | None = None  # a retrained model file instead of the shipped one
     topics_file: str | None = None
     # Detection

@@ -14,16 +14,27 @@ from stormwatch.alerts.store import IncidentStore
 from stormwatch.cli import app
 from stormwatch.config import Settings
 from stormwatch.detectors.enrich import Enricher
-from stormwatch.detectors.negativity import build_scorer
 from stormwatch.detectors.negativity_feedback import BrandCorrections
 from stormwatch.runtime import build_pipeline
 
 # The trained model's readings (the default backends), pinned so a change of default
 # does not change what these tests teach.
-MODEL = {"en": "model", "de": "model"}
 MODEL_SETTINGS = replace(Settings(), negativity_en="model", negativity_de="model")
 JARGON = "Der Killer Burger ist zurück, holt ihn euch"
 SAME_JARGON = "Killer Burger Woche in allen Filialen"
+UPDATE = "Hab gerade Update 4.2 installiert"
+LATER = "Seit Update 4.2 zeigt die App Tarifwechsel an"
+
+
+class _MisreadingScorer:
+    """Reads the brand's jargon as a threat and its broken update as harmless, as the model
+    shipped before the brand-stream thresholds did (0.46, 0.51, 0.42, 0.41): the learner
+    is tested on a misreading, whatever the shipped model now reads."""
+
+    READINGS = {JARGON: 0.46, SAME_JARGON: 0.51, UPDATE: 0.42, LATER: 0.41}
+
+    def score(self, text: str, lang: str | None) -> float:
+        return self.READINGS.get(text, 0.1)
 
 
 def _store_with_sample(url: str) -> None:
@@ -51,7 +62,7 @@ def db(tmp_path: Path) -> str:
 
 
 def test_one_label_stops_a_brands_jargon_being_read_as_negative() -> None:
-    enricher = Enricher(build_scorer(MODEL))
+    enricher = Enricher(_MisreadingScorer())
     before = enricher.enrich(SAME_JARGON, "de", "grillhaus")[1]
     enricher.learn_label("grillhaus", JARGON, "de", negative=False)
     after = enricher.enrich(SAME_JARGON, "de", "grillhaus")[1]
@@ -65,9 +76,8 @@ def test_one_label_stops_a_brands_jargon_being_read_as_negative() -> None:
 
 def test_a_negative_label_teaches_a_misread_complaint() -> None:
     # At this brand, "Update 4.2" is the one that broke the app.
-    enricher = Enricher(build_scorer(MODEL))
-    text = "Hab gerade Update 4.2 installiert"
-    later = "Seit Update 4.2 zeigt die App Tarifwechsel an"
+    enricher = Enricher(_MisreadingScorer())
+    text, later = UPDATE, LATER
     assert enricher.enrich(text, "de", "netzo")[1] < 0.5
     assert enricher.enrich(later, "de", "netzo")[1] < 0.5
     enricher.learn_label("netzo", text, "de", negative=True)
@@ -120,7 +130,7 @@ def test_feedback_command_labels_a_sample_and_runs_learn_it(db: str) -> None:
     settings = replace(MODEL_SETTINGS, database_url=db)
     enricher = build_pipeline(settings, env={}).enricher
     assert enricher.enrich(SAME_JARGON, "de", "grillhaus")[1] < 0.5
-    assert enricher.enrich("Seit Update 4.2 zeigt die App Tarifwechsel an", "de", "netzo")[1] >= 0.5
+    assert enricher.enrich(UPDATE, "de", "netzo")[1] >= 0.5  # the model alone: 0.19
     from stormwatch.kafka.worker import VerdictLoadingFactory
 
     worker_enricher = VerdictLoadingFactory(settings).template.enricher
