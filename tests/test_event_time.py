@@ -469,4 +469,10 @@ def test_one_record_with_any_timestamp_changes_no_incident_but_its_own(
     def others(items: tuple | list) -> list:  # type: ignore[type-arg]
         return [i for i in items if not (i[1] == brand and i[2] - 60 <= minute <= i[3] + 60)]
 
-    assert others(found) == others(baseline_incidents())
+    # Whether and when every other incident opens stays exactly the same. When it calms
+    # may move by a few minutes: the record is one more comment the brand's baseline
+    # learns (an angry one at the start of the stream moves its normal negative rate a
+    # little, and with it the minute the storm's rate falls under twice that normal).
+    got, expected = others(found), others(baseline_incidents())
+    assert [i[:3] for i in got] == [i[:3] for i in expected]
+    assert all(abs(a[3] - b[3]) <= 5 for a, b in zip(got, expected, strict=True)), got
