@@ -99,13 +99,15 @@ class AccountProfile:
         'single_account'
         >>> AccountProfile(14, 6, 0.21, 0.57, 0.9).benign_reason()  # six accounts, reworded
         'few_accounts'
+        >>> AccountProfile(24, 10, 0.29, 0.62, 0.54).benign_reason()  # three write most
+        'few_accounts'
         """
         if self.duplicated and self.comments_per_account > BOT_COMMENTS_PER_ACCOUNT:
             return "bot_burst"
         if self.top_account_share > 0.35:
             return "single_account"
-        if self.accounts < min_accounts:
-            return "few_accounts"
+        if self.accounts < min_accounts or self.top3_account_share > 0.5:
+            return "few_accounts"  # too few people, or three of them write most of it
         if (
             self.accounts < 2 * min_accounts
             and self.comments_per_account > BOT_COMMENTS_PER_ACCOUNT
