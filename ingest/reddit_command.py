@@ -15,6 +15,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from stormwatch.ingest.page_collector import run_page_collector
+from stormwatch.ingest.platform_commands import DeadLetterOption, EveryOption, ToOption
 from stormwatch.ingest.reddit_source import (
     CLIENT_ID_ENV,
     CLIENT_SECRET_ENV,
@@ -42,12 +43,7 @@ def reddit(
     search: Annotated[
         list[str] | None, typer.Option("--search", help="Search query (newest submissions).")
     ] = None,
-    to: Annotated[
-        str | None,
-        typer.Option(
-            "--to", help="FILE, - (stdout), http://HOST:PORT/ingest or kafka://[HOST:PORT/]TOPIC."
-        ),
-    ] = None,
+    to: ToOption = None,
     cursor: Annotated[
         Path, typer.Option("--cursor", help="JSON file remembering what was read.")
     ] = Path("reddit-cursor.json"),
@@ -58,13 +54,8 @@ def reddit(
         Path | None,
         typer.Option("--watchlist", help="Watchlist YAML: brand by subreddit, else by text."),
     ] = None,
-    every: Annotated[
-        float, typer.Option("--every", help="Seconds between polls; 0 = poll once and exit.")
-    ] = 0.0,
-    dead_letter: Annotated[
-        Path | None,
-        typer.Option("--dead-letter", help="Append items that could not be mapped here (JSONL)."),
-    ] = None,
+    every: EveryOption = 0.0,
+    dead_letter: DeadLetterOption = None,
     check: Annotated[
         bool, typer.Option("--check", help="Check the credentials and subreddits, then exit.")
     ] = False,

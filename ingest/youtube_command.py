@@ -19,6 +19,7 @@ from rich.markup import escape
 
 from stormwatch.exceptions import StormwatchError
 from stormwatch.ingest.page_collector import poll_once
+from stormwatch.ingest.platform_commands import DeadLetterOption, EveryOption, ToOption
 from stormwatch.ingest.youtube_source import (
     API_KEY_ENV,
     API_URL_ENV,
@@ -62,12 +63,7 @@ def youtube(
     channels: Annotated[
         list[str] | None, typer.Argument(help="YouTube channel ids (UC...).", show_default=False)
     ] = None,
-    to: Annotated[
-        str | None,
-        typer.Option(
-            "--to", help="FILE, - (stdout), http://HOST:PORT/ingest or kafka://[HOST:PORT/]TOPIC."
-        ),
-    ] = None,
+    to: ToOption = None,
     cursor: Annotated[
         Path, typer.Option("--cursor", help="JSON file remembering what was read.")
     ] = Path("youtube-cursor.json"),
@@ -84,13 +80,8 @@ def youtube(
     daily_quota: Annotated[
         int, typer.Option("--daily-quota", min=1, help="API units to spend per Pacific day.")
     ] = DEFAULT_DAILY_QUOTA,
-    every: Annotated[
-        float, typer.Option("--every", help="Seconds between polls; 0 = poll once and exit.")
-    ] = 0.0,
-    dead_letter: Annotated[
-        Path | None,
-        typer.Option("--dead-letter", help="Append items that could not be mapped here (JSONL)."),
-    ] = None,
+    every: EveryOption = 0.0,
+    dead_letter: DeadLetterOption = None,
     check: Annotated[
         bool, typer.Option("--check", help="Check the API key and channels, then exit.")
     ] = False,
