@@ -53,6 +53,9 @@ def telling_samples(mentions: Sequence[NegativeMention]) -> list[dict]:
                 "followers": c.author_followers,
                 "thread_id": c.thread_id,
                 "negativity": round(c.negativity, 3),
+                # the language it was read in: a person's label on it teaches that
+                # language's correction of the brand (`negativity_feedback`)
+                "lang": c.lang,
             }
         )
         if len(out) >= SAMPLE_COUNT:

@@ -36,6 +36,7 @@ class SampleComment:
     comment_id: str
     text: str
     incident: str
+    lang: str | None = None  # as the pipeline read it; None in alerts from before it said
 
 
 class NegativityLabels(StoreBase):
@@ -93,5 +94,12 @@ class NegativityLabels(StoreBase):
                     if isinstance(sample, dict) and str(sample.get("id")) == comment_id:
                         text = sample.get("text")
                         if isinstance(text, str):
-                            return SampleComment(event_brand, comment_id, text, incident)
+                            lang = sample.get("lang")
+                            return SampleComment(
+                                event_brand,
+                                comment_id,
+                                text,
+                                incident,
+                                lang if isinstance(lang, str) else None,
+                            )
         return None
