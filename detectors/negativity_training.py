@@ -23,13 +23,14 @@ import orjson
 
 from stormwatch.detectors.exceptions import DetectorError
 from stormwatch.detectors.language import OTHER, Tokens, classify_tokens
-from stormwatch.detectors.negativity import ModelReading, ModelScorer, lexicon_scorers
+from stormwatch.detectors.negativity import lexicon_scorers
 from stormwatch.detectors.negativity_model import (
     DEFAULT_BITS,
     LanguageModel,
     ModelFile,
     fit_language_model,
 )
+from stormwatch.detectors.negativity_model_scorer import ModelReading, ModelScorer
 
 __all__ = [
     "LABELS",

@@ -10,12 +10,12 @@ from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
 from stormwatch.detectors.language import Tokens
 from stormwatch.detectors.negativity import (
-    GermanScorer,
     MultilingualScorer,
     NegativityScorer,
     TokenNegativityScorer,
-    VaderScorer,
 )
+from stormwatch.detectors.negativity_english import VaderScorer
+from stormwatch.detectors.negativity_german import GermanScorer
 
 
 @pytest.fixture(scope="module")

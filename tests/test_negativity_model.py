@@ -14,7 +14,7 @@ from stormwatch.cli import app
 from stormwatch.detectors.enrich import Enricher
 from stormwatch.detectors.exceptions import DetectorError
 from stormwatch.detectors.language import Tokens
-from stormwatch.detectors.negativity import ModelScorer, build_scorer, lexicon_scorers
+from stormwatch.detectors.negativity import build_scorer, lexicon_scorers
 from stormwatch.detectors.negativity_model import (
     HashedScorer,
     default_model_path,
@@ -23,6 +23,7 @@ from stormwatch.detectors.negativity_model import (
     load_model,
     save_model,
 )
+from stormwatch.detectors.negativity_model_scorer import ModelScorer
 from stormwatch.detectors.negativity_training import (
     choose_threshold,
     negative_scores,

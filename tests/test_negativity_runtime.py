@@ -5,7 +5,9 @@ from __future__ import annotations
 from dataclasses import replace
 
 from stormwatch.config import Settings
-from stormwatch.detectors.negativity import GermanScorer, ModelScorer, VaderScorer
+from stormwatch.detectors.negativity_english import VaderScorer
+from stormwatch.detectors.negativity_german import GermanScorer
+from stormwatch.detectors.negativity_model_scorer import ModelScorer
 from stormwatch.runtime import build_pipeline
 
 

@@ -1,0 +1,229 @@
+"""English negativity: VADER's rules over VADER's lexicon, plus crisis words VADER misses.
+
+`VaderScorer` re-implements `SentimentIntensityAnalyzer.polarity_scores` over VADER's own
+lexicon (read at run time from the installed `vaderSentiment` package), several times
+faster and agreeing with it; `ENGLISH_CRISIS_TERMS` is the extra lexicon the configured
+scorers add ("boycott", "censorship", "greenwashing", ...).
+
+>>> scorer = VaderScorer(extra_lexicon=ENGLISH_CRISIS_TERMS)
+>>> round(scorer.score("The customer service is terrible!"), 4)
+0.5255
+>>> scorer.score("We love it")
+0.0
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from itertools import compress
+from typing import Final
+
+from stormwatch.detectors.language import Tokens
+from stormwatch.detectors.negativity_compound import (
+    MAYBE_EMOJI,
+    CompoundScorer,
+    caps_differential,
+    normalise,
+    vader_tables,
+)
+
+__all__ = ["ENGLISH_CRISIS_TERMS", "VaderScorer"]
+
+# Words of social-media crises that VADER (built from general microblog text) misses or
+# rates mildly; valences on VADER's scale (-4..4). The German lexicon has its overrides.
+ENGLISH_CRISIS_TERMS: Final[Mapping[str, float]] = {
+    "boycott": -2.0,
+    "boycotting": -2.2,
+    "boycotted": -2.0,
+    "censorship": -2.2,
+    "censoring": -2.2,
+    "censored": -1.8,
+    "greenwashing": -2.0,
+    "exploitation": -2.0,
+    "exploiting": -1.8,
+    "cover-up": -2.0,
+    "coverup": -2.0,
+    "shameful": -2.2,
+    "disgrace": -2.2,
+    "ripoff": -2.0,
+    "rip-off": -2.0,
+}
+
+
+class VaderScorer(CompoundScorer):
+    """English negativity from VADER's lexicon and rules, without VADER's overheads.
+
+    Follows `SentimentIntensityAnalyzer` rule for rule (boosters and dampeners with
+    distance decay, negation up to three tokens back, "no", "least", "never so",
+    "without doubt", special idioms, "but" re-weighting, ALL-CAPS and punctuation
+    emphasis, emoji names, alpha = 15). Two deliberate differences: "’" counts as an
+    apostrophe (so "don’t" negates), and the "but" re-weighting is by position where
+    VADER's looks values up with `list.index` and sometimes re-weights the wrong one.
+    The language argument is ignored: this scorer always reads English.
+    """
+
+    def __init__(self, extra_lexicon: Mapping[str, float] | None = None) -> None:
+        tables = vader_tables()
+        self._tables = tables
+        self._lexicon = tables.lexicon
+        if extra_lexicon:
+            self._lexicon = {**tables.lexicon, **extra_lexicon}
+        self._boosters = tables.boosters
+        self._negations = tables.negations
+        self._special_firsts = tables.special_firsts
+        self._special_seconds = tables.special_seconds
+        self._emoji_names = tables.emoji_names
+        self._caps_increment = tables.caps_increment
+        self._negation_scalar = tables.negation_scalar
+        # Words that make a rule beyond a plain lexicon lookup fire for the word after.
+        self._modifiers = frozenset(
+            {*tables.boosters, *tables.negations, "no", "never", "without", "so", "this", "least"}
+        )
+
+    def compound_tokens(self, tokens: Tokens) -> float:
+        text = tokens.text
+        if not text.isascii() and MAYBE_EMOJI.search(text) is not None:
+            named = self._name_emoji(text)
+            if named != text:
+                text = named
+                tokens = Tokens(text)
+        words = tokens.words
+        valences = list(map(self._lexicon.get, words))
+        n = len(words)
+        if not any(valences):  # no lexicon word (no entry is 0.0)
+            return 0.0
+        modifiers = self._modifiers
+        # An idiom needs its first and second word somewhere in the comment; any
+        # "n't" contraction is a negation. Either sends every word through the rules.
+        idioms = not self._special_firsts.isdisjoint(words) and not (
+            self._special_seconds.isdisjoint(words)
+        )
+        always = idioms or "n't" in tokens.lower
+        but = words.index("but") if "but" in words else -1
+        raw = text.split()
+        caps_differ: bool | None = None
+        caps_increment = self._caps_increment
+        total = 0.0
+        for i in compress(range(n), valences):
+            word = words[i]
+            if word in self._boosters:
+                continue  # modifiers carry no sentiment of their own
+            valence = valences[i]
+            if word == "kind" or word == "no":
+                if i + 1 < n and (words[i + 1] == "of" if word == "kind" else valences[i + 1]):
+                    if word == "kind":
+                        continue  # "kind of" is a dampener, not kindness
+                    valence = 0.0  # "no" negates the next word rather than scoring itself
+            if raw[i].isupper():
+                if caps_differ is None:
+                    caps_differ = caps_differential(raw)
+                if caps_differ:
+                    valence += caps_increment if valence > 0 else -caps_increment
+            if (
+                always
+                or (i > 0 and words[i - 1] in modifiers)
+                or (i > 1 and words[i - 2] in modifiers)
+                or (i > 2 and words[i - 3] in modifiers)
+            ):
+                valence = self._apply_rules(valence, i, words, valences, raw, idioms)
+            if but >= 0:
+                valence *= 0.5 if i < but else 1.5
+            total += valence
+        return normalise(total, text)
+
+    def _apply_rules(
+        self,
+        valence: float,
+        i: int,
+        words: list[str],
+        valences: list[float | None],
+        raw: list[str],
+        idioms: bool,
+    ) -> float:
+        """VADER's rules on the three words before token i ("not", "very", "no", ...)."""
+        boosters = self._boosters
+        negations = self._negations
+        n_scalar = self._negation_scalar
+        w1 = words[i - 1] if i > 0 else ""
+        w2 = words[i - 2] if i > 1 else ""
+        w3 = words[i - 3] if i > 2 else ""
+        if w1 == "no" or w2 == "no" or (w3 == "no" and w1 in ("or", "nor")):
+            valence = valences[i] * n_scalar  # type: ignore[operator]
+            if raw[i].isupper() and caps_differential(raw):
+                valence += self._caps_increment if valence > 0 else -self._caps_increment
+        # VADER looks back through words outside its lexicon only.
+        if i > 0 and valences[i - 1] is None:
+            scalar = boosters.get(w1)
+            if scalar is not None:
+                valence += self._booster(scalar, raw[i - 1], valence, raw)
+            if w1 in negations or "n't" in w1:
+                valence *= n_scalar
+        if i > 1 and valences[i - 2] is None:
+            scalar = boosters.get(w2)
+            if scalar is not None:
+                valence += self._booster(scalar, raw[i - 2], valence, raw) * 0.95
+            if w2 == "never" and w1 in ("so", "this"):
+                valence *= 1.25
+            elif w2 == "without" and w1 == "doubt":
+                pass
+            elif w2 in negations or "n't" in w2:
+                valence *= n_scalar
+        if i > 2 and valences[i - 3] is None:
+            scalar = boosters.get(w3)
+            if scalar is not None:
+                valence += self._booster(scalar, raw[i - 3], valence, raw) * 0.9
+            if (w3 == "never" and w2 in ("so", "this")) or w1 in ("so", "this"):
+                valence *= 1.25
+            elif w3 == "without" and (w2 == "doubt" or w1 == "doubt"):
+                pass
+            elif w3 in negations or "n't" in w3:
+                valence *= n_scalar
+            if idioms:
+                valence = self._special_idioms(valence, words, i)
+        if w1 == "least" and (i == 1 or w2 not in ("at", "very")):
+            valence *= n_scalar
+        return valence
+
+    def _booster(self, scalar: float, raw_word: str, valence: float, raw: list[str]) -> float:
+        """A booster's push, away from zero in the direction of `valence`."""
+        if valence < 0:
+            scalar = -scalar
+        if raw_word.isupper() and caps_differential(raw):
+            scalar += self._caps_increment if valence > 0 else -self._caps_increment
+        return scalar
+
+    def _special_idioms(self, valence: float, words: list[str], i: int) -> float:
+        """VADER's idiom check ("the shit", "kiss of death", "kind of", ...)."""
+        special = self._tables.special_cases
+        w3, w2, w1, w0 = words[i - 3], words[i - 2], words[i - 1], words[i]
+        one_zero = f"{w1} {w0}"
+        two_one_zero = f"{w2} {one_zero}"
+        two_one = f"{w2} {w1}"
+        three_two_one = f"{w3} {two_one}"
+        three_two = f"{w3} {w2}"
+        for sequence in (one_zero, two_one_zero, two_one, three_two_one, three_two):
+            if sequence in special:
+                valence = special[sequence]
+                break
+        n = len(words)
+        if n - 1 > i:
+            zero_one = f"{w0} {words[i + 1]}"
+            if zero_one in special:
+                valence = special[zero_one]
+            if n - 1 > i + 1:
+                zero_one_two = f"{zero_one} {words[i + 2]}"
+                if zero_one_two in special:
+                    valence = special[zero_one_two]
+        for ngram in (three_two_one, three_two, two_one):
+            if ngram in self._boosters:
+                valence += self._boosters[ngram]
+        return valence
+
+    def _name_emoji(self, text: str) -> str:
+        """Replace emoji by their names, as VADER does before tokenising.
+
+        VADER puts a space before a name unless one is there already and none after;
+        a space too many before a name changes no token, so one is always added.
+        """
+        names = self._emoji_names
+        return MAYBE_EMOJI.sub(lambda m: " " + names[m[0]] if m[0] in names else m[0], text)
