@@ -42,6 +42,7 @@ from stormwatch.alerts.delivery import Dead, Outcome, Retry, Sent
 from stormwatch.alerts.slack_config import SlackConfig
 from stormwatch.alerts.slack_message import headline, incident_blocks, reply_text
 from stormwatch.alerts.store import Delivery, Incident, IncidentStore
+from stormwatch.alerts.store.negativity_labels import NegativityLabel
 from stormwatch.playbooks.matcher import PlaybookSet
 from stormwatch.retry_after import retry_after_seconds
 
@@ -363,7 +364,17 @@ class SlackNotifier:
             playbook=playbook,
             curve=[v for _, v in curve],
             curve_hours=hours,
+            marks=self._marks(incident),
         )
+
+    def _marks(self, incident: Incident) -> dict[str, NegativityLabel]:
+        """The latest reading people gave each of the incident's sample comments."""
+        samples = incident.last_event.get("samples") or ()
+        shown = {str(s.get("id")) for s in samples if isinstance(s, dict)}
+        if not shown:
+            return {}
+        labels = self.store.negativity_labels(incident.brand)  # oldest first
+        return {label.comment_id: label for label in labels if label.comment_id in shown}
 
     def _status_note(self, incident: Incident) -> str | None:
         if incident.status == "acknowledged":

@@ -3,13 +3,19 @@
 Pure functions from the incident's latest alert (contract JSON) and its playbook to
 blocks; nothing here talks to Slack. Comment texts and account names are user content:
 they are escaped so they can neither format the message nor mention anyone.
+
+Under each shown comment are buttons that mark it negative or not negative (a label
+that teaches the brand's negativity correction); they stay once the incident is
+resolved, because a false alarm is when a misread comment is worth marking.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, Protocol
+
+import orjson
 
 from stormwatch.alerts.curve import sparkline
 from stormwatch.playbooks.model import Playbook
@@ -29,6 +35,11 @@ ACTIONS: tuple[tuple[str, str], ...] = (
     ("escalate", "Escalate"),
 )
 ACTION_PREFIX = "stormwatch:"
+# A comment's reading: "stormwatch:comment:<reading>:<position>" (unique per message),
+# the value names the incident and the comment (`comment_reference`).
+COMMENT_ACTION_PREFIX = ACTION_PREFIX + "comment:"
+READINGS: tuple[tuple[str, str], ...] = (("negative", "Negative"), ("not_negative", "Not negative"))
+_VALUE_LIMIT = 2000  # Slack's limit for a button's value
 SAMPLES_SHOWN = 3
 STEPS_SHOWN = 3
 LESSONS_SHOWN = 2
@@ -110,17 +121,71 @@ def _section(text: str) -> dict[str, Any]:
     return {"type": "section", "text": {"type": "mrkdwn", "text": text}}
 
 
-def _samples(samples: Sequence[Mapping[str, Any]]) -> str | None:
-    lines = []
-    for s in samples[:SAMPLES_SHOWN]:
-        text = " ".join(str(s.get("text", "")).split())
-        if len(text) > 200:
-            text = text[:199] + "…"
-        who = s.get("author_id") or "unknown"
-        followers = s.get("followers")
-        reach = f", {followers:,} followers" if followers else ""
-        lines.append(f">{escape(text)}\n— {escape(str(who))}{reach}")
-    return "*Top comments*\n" + "\n".join(lines) if lines else None
+class Mark(Protocol):
+    """A person's reading of a comment (`alerts.store.negativity_labels.NegativityLabel`)."""
+
+    negative: bool
+    who: str
+
+
+def comment_reference(incident: str, comment_id: str) -> str:
+    """The value of a comment's reading buttons: which comment of which incident.
+
+    The text is not in it: it is read from the stored alert, so a purged comment cannot
+    come back through a button.
+    """
+    return orjson.dumps({"incident": incident, "comment": comment_id}).decode()
+
+
+def _comment(sample: Mapping[str, Any], mark: Mark | None) -> str:
+    text = " ".join(str(sample.get("text", "")).split())
+    if len(text) > 200:
+        text = text[:199] + "…"
+    who = sample.get("author_id") or "unknown"
+    followers = sample.get("followers")
+    reach = f", {followers:,} followers" if followers else ""
+    line = f">{escape(text)}\n— {escape(str(who))}{reach}"
+    if mark is not None:
+        reading = "negative" if mark.negative else "not negative"
+        line += f"\n_Marked {reading} by {escape(mark.who)}_"
+    return line
+
+
+def _reading_buttons(
+    incident: str, position: int, comment_id: str, mark: Mark | None
+) -> dict[str, Any] | None:
+    value = comment_reference(incident, comment_id)
+    if len(value) > _VALUE_LIMIT:
+        return None  # ids this long cannot be marked here; `stormwatch feedback` can
+    elements = []
+    for reading, label in READINGS:
+        button: dict[str, Any] = {
+            "type": "button",
+            "action_id": f"{COMMENT_ACTION_PREFIX}{reading}:{position}",
+            "text": {"type": "plain_text", "text": label},
+            "value": value,
+        }
+        if mark is not None and mark.negative == (reading == "negative"):
+            button["style"] = "primary"  # the reading it has now
+        elements.append(button)
+    return {"type": "actions", "block_id": f"stormwatch_comment_{position}", "elements": elements}
+
+
+def _samples(
+    incident: str, samples: Sequence[Mapping[str, Any]], marks: Mapping[str, Mark]
+) -> list[dict[str, Any]]:
+    """Each shown comment, and under it the buttons that mark it negative or not."""
+    blocks: list[dict[str, Any]] = []
+    for position, sample in enumerate(samples[:SAMPLES_SHOWN]):
+        comment_id = sample.get("id")
+        mark = marks.get(str(comment_id)) if comment_id is not None else None
+        heading = "*Top comments*\n" if position == 0 else ""
+        blocks.append(_section(heading + _comment(sample, mark)))
+        if comment_id is not None and str(comment_id):
+            buttons = _reading_buttons(incident, position, str(comment_id), mark)
+            if buttons is not None:
+                blocks.append(buttons)
+    return blocks
 
 
 def _accounts(accounts: Sequence[Mapping[str, Any]]) -> str | None:
@@ -174,8 +239,10 @@ def incident_blocks(
     playbook: Playbook | None = None,
     curve: Sequence[float] = (),
     curve_hours: float | None = None,
+    marks: Mapping[str, Mark] | None = None,
 ) -> list[dict[str, Any]]:
-    """The incident's message: `alert` is the contract JSON of its latest event."""
+    """The incident's message: `alert` is the contract JSON of its latest event; `marks`
+    the readings people gave its comments, by comment id."""
     drivers: Mapping[str, Any] = alert.get("drivers") or {}
     link = thread_link(drivers.get("platform"), alert.get("thread_id"))
     title = headline(alert)
@@ -197,12 +264,10 @@ def incident_blocks(
     if len(curve) >= 2:
         span = f" (last {curve_hours:.1f} h)" if curve_hours else ""
         blocks.append(_section(f"*Curve{span}* `{sparkline(curve)}` peak {max(curve):g}/min"))
-    for text in (
-        _samples(alert.get("samples") or ()),
-        _accounts(drivers.get("top_accounts") or ()),
-    ):
-        if text:
-            blocks.append(_section(text))
+    blocks.extend(_samples(str(alert["incident"]), alert.get("samples") or (), marks or {}))
+    accounts = _accounts(drivers.get("top_accounts") or ())
+    if accounts:
+        blocks.append(_section(accounts))
     if playbook is not None:
         blocks.append(_section(_playbook(playbook)))
     if status != "resolved":

@@ -113,7 +113,10 @@ def test_false_alarm_is_stored_as_feedback_and_resolves(running) -> None:
     assert store.get_incident(KEY).status == "resolved"
     [root] = slack.roots()
     wait_for(lambda: root.edits == 1)
-    assert not [b for b in root.blocks if b["type"] == "actions"]  # no buttons once resolved
+    # no incident buttons once resolved; its comment can still be marked
+    assert [b["block_id"] for b in root.blocks if b["type"] == "actions"] == [
+        "stormwatch_comment_0"
+    ]
 
 
 def test_snooze_and_resolve_buttons(running) -> None:
