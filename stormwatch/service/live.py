@@ -11,6 +11,9 @@ bounded intake, closing minutes on wall-clock idleness, checkpointed to the stor
   pipeline's state is written to the store (`stormwatch/stored_checkpoint.py`, shared
   with `stormwatch run --db`); `start()` restores it, so a restart resumes open
   incidents without warming up again.
+- People's readings of comments (Slack's Negative / Not negative) are handed to the
+  pipeline thread (`learn_label`), which teaches its enricher before its next batch
+  (the enricher is not thread-safe): comments after it are read with the correction.
 - `stop()`: intake is already closed by the caller (the HTTP server stopped); what was
   accepted is processed, the state checkpointed, the sinks closed. The minute in
   progress stays open in the checkpoint and continues after a restart.
@@ -26,6 +29,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from stormwatch.alerts.store import IncidentStore
+from stormwatch.detectors.negativity_feedback import Label
 from stormwatch.pipeline import Pipeline
 from stormwatch.stored_checkpoint import CHECKPOINT_NAME, StoredCheckpoint
 
@@ -70,6 +74,7 @@ class LivePipeline:
         self.clock = clock
         self.tick = tick
         self._queue: deque[Batch] = deque()
+        self._labels: deque[Label] = deque()  # for the pipeline thread to learn
         self._queued = 0  # records in the intake
         self._cond = threading.Condition()
         self._stopping = False
@@ -96,6 +101,12 @@ class LivePipeline:
             self.accepted += n
             self._cond.notify()
         return True
+
+    def learn_label(self, label: Label) -> None:
+        """Have the pipeline learn a person's reading of one comment, on its own thread."""
+        with self._cond:
+            self._labels.append(label)
+            self._cond.notify()
 
     @property
     def queued(self) -> int:
@@ -147,7 +158,7 @@ class LivePipeline:
 
     def _take(self) -> Batch | None:
         with self._cond:
-            if not self._queue and not self._stopping:
+            if not self._queue and not self._labels and not self._stopping:
                 self._cond.wait(self.tick)
             if not self._queue:
                 return None
@@ -160,6 +171,7 @@ class LivePipeline:
         last_checkpoint = time.monotonic()
         while True:
             self._heartbeat = time.monotonic()
+            self._learn_labels()
             batch = self._take()
             if batch is not None:
                 for n, raw in enumerate(batch.lines, 1):
@@ -178,6 +190,15 @@ class LivePipeline:
             if time.monotonic() - last_checkpoint >= self.checkpoint_seconds:
                 last_checkpoint = time.monotonic()
                 self.checkpoint()
+
+    def _learn_labels(self) -> None:
+        enricher = self.pipeline.enricher
+        while self._labels:
+            label = self._labels.popleft()
+            try:
+                enricher.learn_label(label.brand, label.text, label.lang, negative=label.negative)
+            except Exception:  # it is in the store: the next start learns it
+                log.exception("learning a comment label of %s failed", label.brand)
 
     def _close_idle(self, event_time: float) -> None:
         try:

@@ -4,7 +4,7 @@
 |---|---|
 | `POST /ingest` | comments in the input contract (bearer token; see `service/ingest.py`) |
 | `GET/POST /webhooks/meta` | Facebook Page and Instagram comments (see `service/meta.py`) |
-| `POST /slack/actions` | Slack button presses (see `service/slack_actions.py`) |
+| `POST /slack/actions` | Slack buttons on incidents and comments (`service/slack_actions.py`) |
 | `GET /metrics` | Prometheus metrics of this process |
 | `GET /healthz` | 200 while the pipeline thread lives (no connection details, ever) |
 | `GET /readyz` | 200 only when the incident store answers and the pipeline runs |
@@ -41,6 +41,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from stormwatch.alerts.actions import IncidentActions
+from stormwatch.alerts.comment_readings import CommentReadings
 from stormwatch.alerts.delivery import OutboxWorker
 from stormwatch.alerts.escalation import Escalator
 from stormwatch.alerts.escalation_policy import load_oncall_config
@@ -391,6 +392,7 @@ def build_service(
                 clock=clock,
                 on_acknowledged=metrics.observe_time_to_acknowledge,
             ),
+            readings=CommentReadings(store, notify_slack=slack.enabled, learn=live.learn_label),
             wake_delivery=delivery.wake if delivery is not None else (lambda: None),
             clock=clock,
         )

@@ -1,4 +1,6 @@
-"""`POST /slack/actions`: Slack's interactivity requests (button presses).
+"""`POST /slack/actions`: Slack's interactivity requests (button presses): the incident
+buttons (`alerts/actions.py`) and the readings of shown comments
+(`alerts/comment_readings.py`).
 
 Each request is checked with `slack_sdk.signature.SignatureVerifier` (v0 HMAC of the raw
 body, 5-minute window) before anything is read from it, then *claimed* in the incident
@@ -23,8 +25,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from stormwatch.alerts.actions import ACTION_NAMES, IncidentActions
+from stormwatch.alerts.comment_readings import CommentReadings
 from stormwatch.alerts.exceptions import StoreError
-from stormwatch.alerts.slack_message import ACTION_PREFIX
+from stormwatch.alerts.slack_message import ACTION_PREFIX, COMMENT_ACTION_PREFIX, READINGS
 from stormwatch.alerts.store import IncidentStore
 from stormwatch.service.asgi import error, read_body
 
@@ -62,12 +65,14 @@ class SlackActionsEndpoint:
         store: IncidentStore,
         signing_secret: str,
         actions: IncidentActions,
+        readings: CommentReadings | None = None,
         wake_delivery: Callable[[], None] = lambda: None,
         clock: Callable[[], float],
     ) -> None:
         self.store = store
         self.verifier = SignatureVerifier(signing_secret, clock=_Clock(clock))  # type: ignore[arg-type]
         self.actions = actions
+        self.readings = readings if readings is not None else CommentReadings(store)
         self.wake_delivery = wake_delivery
         self.clock = clock
         self._next_prune = 0.0
@@ -127,6 +132,11 @@ class SlackActionsEndpoint:
             if not isinstance(pressed, dict):
                 continue
             action_id = str(pressed.get("action_id", ""))
+            if action_id.startswith(COMMENT_ACTION_PREFIX):
+                answer = self._mark_comment(action_id, pressed.get("value"), who)
+                if answer:
+                    return answer
+                continue
             action = action_id.removeprefix(ACTION_PREFIX)
             if not action_id.startswith(ACTION_PREFIX) or action not in ACTION_NAMES:
                 continue
@@ -135,6 +145,33 @@ class SlackActionsEndpoint:
                 return {"response_type": "ephemeral", "text": f"Unknown incident {incident}"}
             result = self.actions.apply(action, incident, who=who)
             log.info("incident %s: %s", incident, result.note)
+        return {}
+
+    def _mark_comment(self, action_id: str, value: Any, who: str) -> dict[str, Any]:
+        """`stormwatch:comment:<reading>:<position>` with the comment's reference."""
+        reading = action_id.removeprefix(COMMENT_ACTION_PREFIX).split(":", 1)[0]
+        if reading not in {name for name, _ in READINGS}:
+            return {}
+        try:
+            reference = orjson.loads(value) if isinstance(value, str) else None
+        except orjson.JSONDecodeError:
+            reference = None
+        if not isinstance(reference, dict) or not all(
+            isinstance(reference.get(k), str) for k in ("incident", "comment")
+        ):
+            return {"response_type": "ephemeral", "text": "Not a comment this app showed"}
+        result = self.readings.mark(
+            reference["incident"], reference["comment"], negative=reading == "negative", who=who
+        )
+        if result.label is None:
+            return {"response_type": "ephemeral", "text": result.note}
+        log.info(  # not the note: it quotes the comment, and logs are not purged
+            "incident %s: comment %s marked %s by %s",
+            reference["incident"],
+            reference["comment"],
+            reading,
+            who,
+        )
         return {}
 
     def _prune(self) -> None:
