@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from stormwatch.detectors.crisis import Assessment
 from stormwatch.detectors.explain import distinctive_terms, near_duplicate_share
 from stormwatch.detectors.features import doubling_minutes, growth_log2
-from stormwatch.windows import KeyWindow, NegativeMention
+from stormwatch.key_window import KeyWindow, NegativeMention
 
 SAMPLE_COUNT = 5
 ACCOUNT_COUNT = 5

@@ -152,7 +152,7 @@ def naive_pipeline(lines: list[bytes], deadline: float) -> int:
 
 def rss_probe(threads: int) -> None:
     """Child process: resident bytes per idle thread key (one comment each, then closed)."""
-    from stormwatch.windows import MINUTE
+    from stormwatch.key_window import MINUTE
 
     base = 1_772_582_400
     lines = [

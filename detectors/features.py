@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 
 from stormwatch.detectors.baseline import Expectation
-from stormwatch.windows import KeyWindow
+from stormwatch.key_window import KeyWindow
 
 WINDOWS = (5, 10, 30)
 AUTHOR_CAP = 2

@@ -23,7 +23,7 @@ from stormwatch.detectors.baseline import BrandBaseline, Expectation
 from stormwatch.detectors.crisis import Assessment
 from stormwatch.detectors.monitor import TOLERANCE, KeyMonitor, ThresholdTable
 from stormwatch.detectors.volume import VolumeTest
-from stormwatch.windows import KeyWindow, thread_key
+from stormwatch.key_window import KeyWindow, thread_key
 
 NORMAL_TEXTS = 400  # recent normal comments per brand, the background for top terms
 WARMUP_MINUTES = 60  # a brand's first hour: only the share test, against a prior share

@@ -30,9 +30,10 @@ from stormwatch.detectors.feedback import FeedbackMemory, SurgeSignature
 from stormwatch.detectors.judge import BrandState, BrandVerdict, Judge
 from stormwatch.ingest.dead_letters import pseudonymize_letter
 from stormwatch.ingest.decode import Decoder
+from stormwatch.key_window import MINUTE, KeyWindow, thread_key
 from stormwatch.model import Comment, DeadLetter
 from stormwatch.ports import AlertSink, DeadLetterSink, PipelineObserver, PlaybookMatcher
-from stormwatch.windows import ANY_SOURCE, MINUTE, KeyWindow, WindowStore, thread_key
+from stormwatch.windows import ANY_SOURCE, WindowStore
 
 log = logging.getLogger(__name__)
 

@@ -13,16 +13,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from stormwatch.detectors.enrich import Enricher
+from stormwatch.far_ahead import CONFIRM_KEYS, CONFIRM_RUN
+from stormwatch.key_window import HISTORY_MINUTES, MINUTE, thread_key
 from stormwatch.model import Comment
 from stormwatch.pipeline import Pipeline
-from stormwatch.windows import (
-    CONFIRM_KEYS,
-    CONFIRM_RUN,
-    HISTORY_MINUTES,
-    MINUTE,
-    WindowStore,
-    thread_key,
-)
+from stormwatch.windows import WindowStore
 
 T0 = 1_772_438_400.0  # 2026-03-02T08:00:00Z
 HOUR = 3600.0

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import zlib
+
 import orjson
 import pytest
 
 from stormwatch.config import Settings
 from stormwatch.exceptions import ConfigError
+from stormwatch.far_ahead import HeldRecord
 from stormwatch.kafka import checkpoint
 from stormwatch.kafka.settings import load_kafka_settings
+from stormwatch.key_window import Bucket, KeyWindow, MinuteSummary, NegativeMention
 from stormwatch.pipeline import Pipeline
 
 
@@ -78,6 +82,40 @@ def test_no_checkpoint_and_a_damaged_one() -> None:
     latest[chunk] = (b"garbage", latest[chunk][1])
     with pytest.raises(checkpoint.CheckpointError, match="checksum"):
         checkpoint.decode(0, latest)
+
+
+# Classes that moved out of the module that checkpoints pickled before the move name.
+MOVED = [
+    (Bucket, "stormwatch.windows"),
+    (MinuteSummary, "stormwatch.windows"),
+    (NegativeMention, "stormwatch.windows"),
+    (KeyWindow, "stormwatch.windows"),
+    (HeldRecord, "stormwatch.windows"),
+]
+
+
+def test_a_checkpoint_pickled_before_classes_moved_still_restores(monkeypatch) -> None:
+    source = _fed_pipeline()
+    far_ahead = {"id": "far", "text": "x", "created_at": 1_772_409_600 + 86_400, "brand": "acme"}
+    source.feed(orjson.dumps(far_ahead))
+    assert source.windows.held  # a HeldRecord in the state
+    for cls, old_module in MOVED:
+        monkeypatch.setattr(cls, "__module__", old_module)  # pickled as before the move
+    records = checkpoint.encode(0, seq=1, next_offset=1, state=checkpoint.snapshot(source))
+    monkeypatch.undo()
+    blob = zlib.decompress(b"".join(r.value for r in records[:-1]))
+    assert all(cls.__module__.encode() not in blob for cls, _ in MOVED)
+    saved = checkpoint.decode(0, _latest(records))
+    assert saved is not None
+    target = Pipeline(Settings())
+    checkpoint.restore(target, saved.state)
+    window = target.windows.brands["acme"]
+    assert type(window) is KeyWindow and type(window.closed[-1]) is MinuteSummary
+    assert type(window.negatives[-1]) is NegativeMention
+    assert all(type(b) is Bucket for b in window.open.values())
+    assert type(target.windows.held[0][2]) is HeldRecord
+    target.feed(b'{"id": "c1", "text": "x", "created_at": 1772409607, "brand": "acme"}')
+    assert target.stats.duplicates == 1
 
 
 def test_kafka_settings_from_file_environment_and_options(tmp_path) -> None:

@@ -3,8 +3,9 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from stormwatch.key_window import MINUTE, text_signature, thread_key
 from stormwatch.model import Comment
-from stormwatch.windows import MINUTE, WindowStore, text_signature, thread_key
+from stormwatch.windows import WindowStore
 
 T0 = 1_772_438_400.0  # 2026-03-02T08:00:00Z
 LATENESS = 120.0
@@ -127,7 +128,7 @@ def test_copy_paste_variants_share_a_signature() -> None:
 def test_quiet_features_are_what_an_empty_window_gives() -> None:
     from stormwatch.detectors.baseline import Expectation
     from stormwatch.detectors.features import quiet_features, window_features
-    from stormwatch.windows import KeyWindow
+    from stormwatch.key_window import KeyWindow
 
     normal = Expectation(volume_per_min=2.0, neg_share=0.1, dispersion=1.3, minutes_seen=500)
     window = KeyWindow("b", "b", None, 1000)

@@ -31,7 +31,7 @@ from rich.table import Table
 from stormwatch.config import Settings
 from stormwatch.detectors.judge import Judge
 from stormwatch.evaluation import nab
-from stormwatch.windows import Bucket, KeyWindow
+from stormwatch.key_window import Bucket, KeyWindow
 
 __all__ = [
     "evaluate_nab_dir",

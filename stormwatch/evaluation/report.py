@@ -39,7 +39,7 @@ from stormwatch.alerts.curve import (  # noqa: E402
 )
 from stormwatch.config import Settings  # noqa: E402
 from stormwatch.exceptions import StormwatchError  # noqa: E402
-from stormwatch.windows import HISTORY_MINUTES  # noqa: E402
+from stormwatch.key_window import HISTORY_MINUTES  # noqa: E402
 
 __all__ = ["ReportData", "ReportError", "render_report", "report_data"]
 

@@ -1,0 +1,284 @@
+"""Records far ahead of the stream's event time: held, so a bad clock cannot move the
+watermark, until the stream catches up with them or they are given up on.
+
+A record more than `tolerance` ahead of the stream's newest event time (the larger of
+the lateness and `AHEAD_GAPS` mean gaps between records, so a sparse stream's normal
+pauses pass) does not move the watermark: it is held. It is released, and processed as
+usual, when the stream catches up with it. A jump of the whole stream (a replay with a
+gap of days, a stream resuming after an outage) is accepted once held records from
+`CONFIRM_KEYS` different keys lie within `tolerance` of each other, or once
+`CONFIRM_RUN` held records came among `2 * CONFIRM_RUN` arrivals, half of them within
+`tolerance` of each other (a one-thread stream, a source running ahead of another); the
+stream then moves to that time and the held records are released in event-time order. A
+lone mis-stamped record is never confirmed: it is dead-lettered as `timestamp_outlier`
+when the stream moved `max_hold` seconds on without reaching it, when more than
+`max_held` records are held (the farthest ahead goes), or at the end of the input.
+
+`FarAheadHold` is the base class of `WindowStore` (`windows.py`), not an object of its
+own: the per-comment test (`created_at > admit_below`) and the ids it holds are read on
+the hot path as plain attributes of the store, and checkpoints pickle the store's
+attributes as they are.
+"""
+
+from __future__ import annotations
+
+import bisect
+import math
+from collections import Counter, deque
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import orjson
+
+from stormwatch.key_window import HISTORY_MINUTES, MINUTE, thread_key
+from stormwatch.model import Comment, DeadLetter
+
+AHEAD_GAPS = 10.0  # "far ahead": this many mean gaps between records (or the lateness)
+MIN_TOLERANCE = 60.0  # never tighter than a minute, whatever the lateness
+GAP_CAP = 3600.0  # one pause counts at most this much in the mean gap
+GAP_DECAY = 1.0 / 50.0  # the mean gap follows about the last 50 closing steps
+CONFIRM_KEYS = 3  # held records from this many keys, close together, confirm a jump
+CONFIRM_RUN = 8  # or this many held among twice as many arrivals (a single key)
+MAX_HOLD_SECONDS = HISTORY_MINUTES * MINUTE  # stream time a held record may wait
+MAX_HELD = 10_000  # records held at once; beyond, the farthest ahead is dead-lettered
+
+
+@dataclass(slots=True)
+class HeldRecord:
+    """A record too far ahead of the stream to move the watermark, waiting."""
+
+    time: float
+    seq: int
+    key: str
+    comment: Comment
+    raw: bytes
+    source: str
+    since: float  # the stream's newest event time when it was held (-inf: no stream yet)
+
+
+def _iso(ts: float) -> str:
+    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _span(seconds: float) -> str:
+    if seconds >= 7200:
+        return f"{seconds / 3600:.1f} h"
+    if seconds >= 120:
+        return f"{seconds / 60:.1f} min"
+    return f"{seconds:.0f} s"
+
+
+class FarAheadHold:
+    """Holds records far ahead of the stream; the base of `WindowStore`.
+
+    Records go through `admit` first when their time may be ahead of the stream
+    (`created_at > admit_below`); held ones come back through `released` (to be added
+    like any other, in event-time order) or `rejected` (dead letters); `hold_ready` says
+    either has something.
+    """
+
+    # Kept by the store: the watermark's lateness, the stream's newest event time, the
+    # oldest minute not closed yet, and how many records it added.
+    lateness: float
+    max_event_time: float
+    next_minute: int | None
+    _added: int
+
+    def __init__(self, *, lateness: float, max_hold: float, max_held: int) -> None:
+        self.max_hold = max_hold
+        self.max_held = max_held
+        # `admit_below` is the fast test on the hot path.
+        self.tolerance = max(lateness, MIN_TOLERANCE)
+        self.admit_below = -math.inf  # no stream yet: the first records are held too
+        self.held: list[tuple[float, int, HeldRecord]] = []  # sorted by event time
+        self.held_ids: set[str] = set()
+        self.held_keys: Counter[str] = Counter()
+        self.released: deque[Comment] = deque()
+        self.rejected: list[DeadLetter] = []
+        self.hold_ready = False
+        self.held_total = 0
+        self.confirmed_jumps = 0
+        self._hold_check_at = math.inf  # stream time at which held records need a look
+        self._seq = 0
+        self._released_total = 0
+        self._run_marks: deque[int] = deque(maxlen=CONFIRM_RUN)  # of the latest held
+        self._run_times: deque[float] = deque(maxlen=CONFIRM_RUN)
+        self._gap_sum = 0.0  # decayed sums behind the mean gap between records
+        self._gap_n = 0.0
+        self._gap_frontier = -math.inf
+        self._gap_added = 0
+
+    def _learn_gap(self) -> None:
+        """The mean gap between records, from the stream's advance and the records added
+        since the last look (off the per-comment path: once per closing step)."""
+        frontier = self.max_event_time
+        added = self._added - self._gap_added
+        if added <= 0 or frontier == -math.inf:
+            return
+        if self._gap_frontier > -math.inf:
+            keep = 1.0 - GAP_DECAY
+            self._gap_sum = self._gap_sum * keep + min(frontier - self._gap_frontier, GAP_CAP)
+            self._gap_n = self._gap_n * keep + added
+            if self._gap_n >= 1.0:
+                self.tolerance = max(
+                    self.lateness, MIN_TOLERANCE, AHEAD_GAPS * self._gap_sum / self._gap_n
+                )
+                self.admit_below = frontier + self.tolerance
+        self._gap_frontier = frontier
+        self._gap_added = self._added
+
+    def admit(self, c: Comment, raw: bytes = b"", source: str = "") -> bool:
+        """True when `c` may be added now; False when it is held (far ahead of the
+        stream). Holding may confirm a jump of the stream and release records."""
+        ts = c.created_at
+        if ts <= self.admit_below:
+            return True
+        self._seq += 1
+        key = thread_key(c.brand, c.thread_id) if c.thread_id is not None else c.brand
+        record = HeldRecord(ts, self._seq, key, c, raw, source, self.max_event_time)
+        bisect.insort(self.held, (ts, self._seq, record))
+        self.held_ids.add(c.id)
+        self.held_keys[key] += 1
+        self.held_total += 1
+        # Admitted arrivals so far: how close together in the input the held ones came.
+        self._run_marks.append(self._added - self._released_total)
+        self._run_times.append(ts)
+        self._hold_check_at = min(
+            self._hold_check_at, ts - self.tolerance, record.since + self.max_hold
+        )
+        jump = self._confirmed_jump(ts)
+        if jump is not None:
+            self._move_to(jump)
+        elif len(self.held) > self.max_held:
+            self._reject(self.held.pop()[2], f"more than {self.max_held} records were held")
+        return False
+
+    def _confirmed_jump(self, ts: float) -> float | None:
+        """Where the stream has evidently moved to, if the held records say so."""
+        held = self.held
+        if len(self.held_keys) >= CONFIRM_KEYS:
+            lo = bisect.bisect_left(held, (ts - self.tolerance,))
+            hi = bisect.bisect_right(held, (ts, math.inf))
+            keys: set[str] = set()
+            for i in range(lo, hi):
+                keys.add(held[i][2].key)
+                if len(keys) >= CONFIRM_KEYS:
+                    return held[lo][0]
+        marks = self._run_marks
+        if len(marks) == CONFIRM_RUN and marks[-1] - marks[0] <= CONFIRM_RUN:
+            # Most recent arrivals were held (one source, one thread, or one source whose
+            # time runs ahead of another's): move to the earliest time that half of them
+            # agree on (within the tolerance); a few mis-stamped records cannot.
+            times = sorted(self._run_times)
+            half = CONFIRM_RUN // 2
+            for i in range(CONFIRM_RUN - half + 1):
+                if times[i + half - 1] - times[i] <= self.tolerance:
+                    return times[i]
+        return None
+
+    def _move_to(self, ts: float) -> None:
+        """Accept that the stream is at `ts` now and release what that makes current."""
+        if ts > self.max_event_time:
+            self.confirmed_jumps += 1
+            self.max_event_time = ts
+            self.admit_below = ts + self.tolerance
+        if self.next_minute is None:
+            self.next_minute = int((ts - self.lateness) // MINUTE)
+        for _, _, record in self.held:
+            if record.since == -math.inf:
+                record.since = ts
+        self._review_held()
+
+    def _review_held(self) -> None:
+        """Release the held records the stream has caught up with (in event-time order);
+        dead-letter those it has moved past `max_hold` without reaching."""
+        held = self.held
+        n = 0
+        while n < len(held) and held[n][0] <= self.admit_below:
+            record = held[n][2]
+            self._forget(record)
+            self.released.append(record.comment)
+            n += 1
+        if n:
+            del held[:n]
+            self._released_total += n
+            self.hold_ready = True
+        expire_before = self.max_event_time - self.max_hold
+        if held and any(e[2].since < expire_before for e in held):
+            keep = []
+            for entry in held:
+                record = entry[2]
+                if -math.inf < record.since < expire_before:
+                    self._reject(
+                        record,
+                        f"the stream moved {_span(self.max_hold)} on without reaching it "
+                        "and no records from other keys confirmed a jump",
+                        forget=True,
+                    )
+                else:
+                    keep.append(entry)
+            held[:] = keep
+        self._plan_review()
+
+    def _plan_review(self) -> None:
+        if not self.held:
+            self._hold_check_at = math.inf
+            return
+        oldest_since = min(e[2].since for e in self.held)
+        self._hold_check_at = min(
+            self.held[0][0] - self.tolerance,
+            oldest_since + self.max_hold if oldest_since > -math.inf else math.inf,
+        )
+
+    def _forget(self, record: HeldRecord) -> None:
+        self.held_ids.discard(record.comment.id)
+        count = self.held_keys[record.key] - 1
+        if count:
+            self.held_keys[record.key] = count
+        else:
+            del self.held_keys[record.key]
+
+    def _reject(self, record: HeldRecord, why: str, *, forget: bool = True) -> None:
+        if forget:
+            self._forget(record)
+        c = record.comment
+        frontier = self.max_event_time
+        if frontier > -math.inf:
+            where = (
+                f"{_span(c.created_at - frontier)} ahead of the stream's newest event time "
+                f"{_iso(frontier)}"
+            )
+        else:
+            where = "ahead of a stream that never established its time"
+        raw = record.raw or orjson.dumps(
+            {
+                "id": c.id,
+                "text": c.text,
+                "created_at": c.created_at,
+                "brand": c.brand,
+                "thread_id": c.thread_id,
+                "platform": c.platform,
+            }
+        )
+        detail = f"created_at {_iso(c.created_at)} is {where}; {why}"
+        self.rejected.append(DeadLetter(raw, "timestamp_outlier", detail, record.source))
+        self.hold_ready = True
+
+    def end_of_input(self) -> None:
+        """No more records: if they never established the stream's time, take the median
+        of what is held; release what that makes current. Call `reject_held` after the
+        released records were added."""
+        if self.held and self.max_event_time == -math.inf:
+            times = [e[0] for e in self.held]
+            self._move_to(times[(len(times) - 1) // 2])
+
+    def reject_held(self) -> None:
+        """Dead-letter every record still held (the input ended before it was confirmed)."""
+        for _, _, record in self.held:
+            self._reject(record, "the input ended before other records confirmed it")
+        self.held.clear()
+        self._plan_review()
+
+    def take_rejected(self) -> list[DeadLetter]:
+        letters, self.rejected = self.rejected, []
+        return letters
