@@ -175,7 +175,7 @@ def test_environment_variables_appear_in_help(work: Path) -> None:
 
 
 def test_seed_defaults_agree(work: Path) -> None:
-    from stormwatch.cli import DEFAULT_SEED
+    from stormwatch.command_arguments import DEFAULT_SEED
     from stormwatch.evaluation.demo import demo_spec
 
     assert demo_spec().seed == DEFAULT_SEED

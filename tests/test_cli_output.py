@@ -46,11 +46,11 @@ def test_demo_piped_at_80_columns_fits_and_has_no_progress(tmp_path) -> None:  #
 
 
 def test_progress_columns_show_units_and_rate(monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    import stormwatch.cli as cli
+    import stormwatch.run_command as run_command
 
     out = io.StringIO()
-    monkeypatch.setattr(cli, "err", Console(file=out, force_terminal=True, width=160))
-    progress = cli._progress(by_bytes=True)
+    monkeypatch.setattr(run_command, "err", Console(file=out, force_terminal=True, width=160))
+    progress = run_command._progress(by_bytes=True)
     task = progress.add_task("reading comments.jsonl", total=50_000_000, comments=0)
     progress.update(task, completed=12_500_000, comments=42_000)
     progress.tasks[0].start_time = progress.get_time() - 2.0

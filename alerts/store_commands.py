@@ -1,0 +1,175 @@
+"""`stormwatch feedback` and `stormwatch purge`: what people write into the incident store,
+and deleting what it keeps of comments and authors.
+
+Plain typer command functions, registered by the main CLI (`stormwatch.cli`); the store
+(SQLAlchemy) is imported when a command runs. Both refuse a SQLite path that does not
+exist rather than create an empty database nobody reads.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from stormwatch.command_arguments import CONFIG_ENV, DATABASE_ENV, command_settings, fail
+from stormwatch.config import Settings
+from stormwatch.exceptions import StormwatchError
+
+__all__ = ["feedback", "purge"]
+
+
+def _existing_store(url: str) -> None:
+    """A SQLite store must exist already: a typo in the path would otherwise create an
+    empty database and record the verdict where nobody reads it."""
+    from sqlalchemy.engine import make_url
+
+    try:
+        parsed = make_url(url if "://" in url else f"sqlite:///{url}")
+    except Exception:  # noqa: BLE001 - the store reports a bad URL itself
+        return
+    if parsed.get_backend_name() != "sqlite":
+        return
+    database = parsed.database
+    if database and database != ":memory:" and not Path(database).is_file():
+        raise fail(
+            f"incident store {database} does not exist: give the --db of the run "
+            f"(or {DATABASE_ENV}) that recorded the incident"
+        )
+
+
+def feedback(
+    incident: Annotated[str | None, typer.Argument(help="Incident key.")] = None,
+    false_alarm: Annotated[bool, typer.Option("--false-alarm", help="Not a crisis.")] = False,
+    confirmed: Annotated[bool, typer.Option("--confirmed", help="A real crisis.")] = False,
+    comment: Annotated[
+        str | None,
+        typer.Option("--comment", help="A comment's id (a sample of an alert) to label."),
+    ] = None,
+    negative: Annotated[
+        bool | None,
+        typer.Option("--negative/--not-negative", help="How the comment reads (with --comment)."),
+    ] = None,
+    text: Annotated[
+        str | None, typer.Option(help="The comment's text, when it is no stored sample.")
+    ] = None,
+    brand: Annotated[
+        str | None, typer.Option(help="The comment's brand, when it is no stored sample.")
+    ] = None,
+    lang: Annotated[str | None, typer.Option(help="The comment's language (ISO 639-1).")] = None,
+    who: Annotated[str, typer.Option(help="Who says so.")] = "cli",
+    db: Annotated[
+        str | None,
+        typer.Option("--db", envvar=DATABASE_ENV, help="Incident store: SQLite path or URL."),
+    ] = None,
+    config: Annotated[
+        Path | None, typer.Option("--config", envvar=CONFIG_ENV, help="TOML settings file.")
+    ] = None,
+) -> None:
+    """Record whether an incident was a real crisis, or how one comment reads.
+
+    A verdict on an incident feeds detector tuning. With --comment ID
+    --negative/--not-negative it teaches that brand's negativity: runs with --db learn it
+    at start-up."""
+    from stormwatch.alerts.feedback import record_feedback
+    from stormwatch.alerts.store import IncidentStore
+
+    settings = command_settings(config, database_url=db)
+    if comment is not None:
+        if incident is not None or false_alarm or confirmed:
+            raise fail("--comment labels a comment: no incident, --false-alarm or --confirmed")
+        if negative is None:
+            raise fail("give --negative or --not-negative with --comment")
+        _label_comment(settings, comment, negative, text=text, brand=brand, lang=lang, who=who)
+        return
+    if incident is None:
+        raise fail("give an incident key, or --comment ID")
+    if false_alarm == confirmed:
+        raise fail("give exactly one of --false-alarm or --confirmed")
+    if not settings.database_url:
+        raise fail(f"needs --db or {DATABASE_ENV}")
+    _existing_store(settings.database_url)
+    try:
+        with IncidentStore.open(settings.database_url) as store:
+            label = "false_alarm" if false_alarm else "confirmed"
+            record_feedback(store, incident, label, who=who)
+    except StormwatchError as exc:
+        raise fail(exc, 1) from None
+    Console().print(f"recorded {label} for {incident}")
+
+
+def _label_comment(
+    settings: Settings,
+    comment: str,
+    negative: bool,
+    *,
+    text: str | None,
+    brand: str | None,
+    lang: str | None,
+    who: str,
+) -> None:
+    from stormwatch.alerts.store import IncidentStore
+
+    if not settings.database_url:
+        raise fail(f"needs --db or {DATABASE_ENV}")
+    _existing_store(settings.database_url)
+    try:
+        with IncidentStore.open(settings.database_url) as store:
+            if text is None:
+                sample = store.find_sample(comment, brand)
+                if sample is None:
+                    raise fail(
+                        f"no alert shows a comment {comment!r} as a sample: give its --text "
+                        "and --brand"
+                    )
+                text, brand = sample.text, sample.brand
+            elif brand is None:
+                raise fail("--text needs --brand")
+            store.add_negativity_label(
+                brand=brand, comment_id=comment, text=text, lang=lang, negative=negative, who=who
+            )
+    except StormwatchError as exc:
+        raise fail(exc, 1) from None
+    reading = "negative" if negative else "not negative"
+    Console().print(f"recorded: comment {comment} of {brand} reads {reading}")
+
+
+def purge(
+    older_than: Annotated[
+        float,
+        typer.Option(
+            "--older-than", metavar="DAYS", help="Purge what was recorded before this many days."
+        ),
+    ],
+    db: Annotated[
+        str | None,
+        typer.Option("--db", envvar=DATABASE_ENV, help="Incident store: SQLite path or URL."),
+    ] = None,
+    config: Annotated[
+        Path | None, typer.Option("--config", envvar=CONFIG_ENV, help="TOML settings file.")
+    ] = None,
+) -> None:
+    """Delete stored comment texts and author ids older than DAYS.
+
+    Alert samples and loudest accounts go; incidents, their figures and verdicts stay."""
+    from stormwatch.alerts.store import IncidentStore
+    from stormwatch.alerts.store.retention import purge as purge_store
+
+    if not older_than >= 0:
+        raise fail(f"--older-than {older_than} is not >= 0 (days)")
+    settings = command_settings(config, database_url=db)
+    if not settings.database_url:
+        raise fail(f"needs --db or {DATABASE_ENV}")
+    _existing_store(settings.database_url)
+    try:
+        with IncidentStore.open(settings.database_url) as store:
+            report = purge_store(store, older_than_days=older_than)
+    except StormwatchError as exc:
+        raise fail(exc, 1) from None
+    Console().print(
+        f"purged comment texts and author ids older than {older_than:g} days: "
+        f"{report.events} events, {report.incidents} incidents, "
+        f"{report.deliveries} deliveries"
+    )

@@ -1,0 +1,180 @@
+"""`stormwatch report` and `stormwatch evaluate nab|scenarios|suite`: measuring detection.
+
+Plain typer command functions, registered by the main CLI (`stormwatch.cli`) like the
+Kafka commands; the evaluation itself is imported when a command runs. With ``--json``
+the figures are stdout's last line and everything else goes to stderr.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from stormwatch.command_arguments import (
+    CONFIG_ENV,
+    DEFAULT_SEED,
+    check_input_file,
+    check_output_file,
+    command_settings,
+    fail,
+)
+
+__all__ = ["evaluate_nab", "evaluate_scenarios", "evaluate_suite", "report"]
+
+
+def report(
+    alerts: Annotated[Path, typer.Argument(help="Alert events (JSONL) from a run.")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="PNG to write.")] = Path(
+        "stormwatch-report.png"
+    ),
+    comments: Annotated[
+        Path | None,
+        typer.Option(
+            "--comments",
+            help="The comments of the run: every minute of it, not only the hours the "
+            "alerts' curves cover.",
+        ),
+    ] = None,
+    brand: Annotated[str | None, typer.Option("--brand", help="Brand to plot.")] = None,
+) -> None:
+    """PNG of a brand's negative comments, volume and incidents over time."""
+    from stormwatch.evaluation.report import ReportError, render_report
+
+    check_input_file(alerts, "alerts file")
+    if comments is not None:
+        check_input_file(comments, "comments file")
+    check_output_file(out, "PNG", "--out")
+    try:
+        written = render_report(alerts, out, comments_path=comments, brand=brand)
+    except ReportError as exc:
+        raise fail(exc) from None
+    except OSError as exc:
+        raise fail(f"cannot write {out}: {exc.strerror or exc}", 1) from None
+    Console().print(f"wrote {written}")
+
+
+def evaluate_nab(
+    directory: Annotated[
+        Path | None,
+        typer.Argument(help="NAB-format data directory (default: the vendored realTweets)."),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Last line: figures as JSON.")] = False,
+    threshold: Annotated[
+        float | None,
+        typer.Option(
+            help="Fixed evidence threshold in (0, 1], 1 = the test's signal "
+            "(default: NAB's best per profile)."
+        ),
+    ] = None,
+    minutes_per_row: Annotated[
+        int, typer.Option(min=1, help="Closed minutes per NAB row (its count spread over them).")
+    ] = 1,
+    false_alarms_per_month: Annotated[
+        float | None,
+        typer.Option(help="The detector's false-alarm budget (default: the pipeline's)."),
+    ] = None,
+) -> None:
+    """Score the pipeline's volume test on NAB data with NAB's rules."""
+    from stormwatch.evaluation.nab_scoring import evaluate_nab_dir
+
+    if directory is not None and not directory.is_dir():
+        raise fail(
+            f"NAB directory {directory} "
+            + ("is a file" if directory.exists() else "does not exist")
+            + ": give a directory with data/ and labels/combined_windows.json, "
+            "or omit it for the vendored realTweets"
+        )
+    try:
+        result = evaluate_nab_dir(
+            directory,
+            console=Console(stderr=as_json),
+            threshold=threshold,
+            minutes_per_row=minutes_per_row,
+            false_alarms_per_month=false_alarms_per_month,
+        )
+    except FileNotFoundError as exc:
+        raise fail(f"{exc}: not a NAB data directory (data/ and labels/)") from None
+    if as_json:
+        sys.stdout.write(json.dumps(result, sort_keys=True) + "\n")
+
+
+def evaluate_scenarios(
+    directory: Annotated[Path, typer.Argument(help="NAME.jsonl + NAME.labels.json files.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Last line: figures as JSON.")] = False,
+    report: Annotated[
+        Path | None, typer.Option("--report", help="Write one PNG per event here.")
+    ] = None,
+    config: Annotated[
+        Path | None, typer.Option("--config", envvar=CONFIG_ENV, help="TOML settings file.")
+    ] = None,
+) -> None:
+    """Run the pipeline over labelled streams: recall, lead, false alarms, benign incidents."""
+    from stormwatch.evaluation.scenario_scoring import evaluate_scenarios_dir
+
+    console = Console(stderr=as_json)  # keep stdout's last line the JSON
+    try:
+        result = evaluate_scenarios_dir(
+            directory, console=console, out_dir=report, settings=command_settings(config)
+        )
+    except FileNotFoundError as exc:
+        raise fail(exc) from None
+    if as_json:
+        sys.stdout.write(json.dumps(result, sort_keys=True) + "\n")
+
+
+def evaluate_suite(
+    out: Annotated[Path, typer.Option("--out", help="Directory for the suite files.")],
+    seed: Annotated[int, typer.Option(help="Seed of the suite.")] = DEFAULT_SEED,
+    seeds: Annotated[
+        str | None,
+        typer.Option(
+            help="Several seeds, each in OUT/seed-N: '1-5', '1,3,7', 'tuning' (1-5) or "
+            "'held-out' (101-110)."
+        ),
+    ] = None,
+    classic: Annotated[
+        bool, typer.Option("--classic", help="The old five fixed scenarios instead of the family.")
+    ] = False,
+    evaluate: Annotated[
+        bool,
+        typer.Option("--evaluate", help="Also score each seed and report the spread across seeds."),
+    ] = False,
+    jobs: Annotated[int, typer.Option(help="Seeds scored in parallel (--evaluate).")] = 1,
+    as_json: Annotated[bool, typer.Option("--json", help="Last line: figures as JSON.")] = False,
+    config: Annotated[
+        Path | None, typer.Option("--config", envvar=CONFIG_ENV, help="TOML settings file.")
+    ] = None,
+) -> None:
+    """Write the labelled scenario family for a seed or several, and score it.
+
+    Writes NAME.jsonl, .labels.json and .brands.json; with --evaluate, scores them and
+    reports recall, lead and false alarms by brand size with their spread across seeds.
+    Tune on 'tuning', report 'held-out'."""
+    from stormwatch.evaluation.family import evaluate_seeds, parse_seeds, write_family
+    from stormwatch.evaluation.suite import write_suite
+
+    try:
+        chosen = parse_seeds(seeds) if seeds is not None else [seed]
+    except ValueError as exc:
+        raise fail(exc) from None
+    if out.exists() and not out.is_dir():
+        raise fail(f"--out {out} is a file: give a directory (it is created if missing)")
+    console = Console(stderr=as_json)
+    if evaluate:
+        if classic:
+            raise fail("--evaluate scores the family; use `evaluate scenarios` for --classic")
+        result = evaluate_seeds(
+            chosen, out, console=console, settings=command_settings(config), jobs=jobs
+        )
+        if as_json:
+            sys.stdout.write(json.dumps(result, sort_keys=True) + "\n")
+        return
+    for s in chosen:
+        directory = out if seeds is None else out / f"seed-{s}"
+        paths = write_suite(directory, s) if classic else write_family(directory, s)
+        console.print(f"seed {s}: wrote {len(paths)} streams to {directory}")

@@ -1,0 +1,235 @@
+"""`stormwatch run`: the embedded runtime over a file, stdin or the built-in demo.
+
+Reads in event time into one pipeline (wired by `stormwatch.runtime`), shows progress on
+stderr while stdout stays the report, resumes from and checkpoints into the incident
+store with `--db`, and serves metrics when a port is configured.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import orjson
+import typer
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    DownloadColumn,
+    MofNCompleteColumn,
+    Progress,
+    ProgressColumn,
+    Task,
+    TextColumn,
+    TimeRemainingColumn,
+    TransferSpeedColumn,
+)
+from rich.text import Text
+
+from stormwatch.command_arguments import (
+    CONFIG_ENV,
+    DATABASE_ENV,
+    DEFAULT_SEED,
+    check_input_file,
+    check_output_file,
+    command_settings,
+    err,
+    fail,
+)
+from stormwatch.exceptions import StormwatchError
+
+if TYPE_CHECKING:
+    from stormwatch.pipeline import Pipeline
+    from stormwatch.stored_checkpoint import IntervalCheckpoints
+
+__all__ = ["run"]
+
+
+def _positive(value: float | None) -> float | None:
+    if value is not None and not value > 0:
+        raise typer.BadParameter(f"{value} is not > 0 (60 = an hour of comments per minute)")
+    return value
+
+
+class _RateColumn(ProgressColumn):
+    """Comments read so far and per second."""
+
+    def render(self, task: Task) -> Text:
+        comments = int(task.fields.get("comments", task.completed))
+        elapsed = task.elapsed or 0.0
+        rate = f", {comments / elapsed:,.0f}/s" if elapsed > 0 else ""
+        return Text(f"{comments:,} comments{rate}", style="progress.data.speed")
+
+
+def _progress(*, by_bytes: bool) -> Progress:
+    """Progress on stderr (stdout stays the report), only on a terminal; a file shows MB
+    read and MB/s, every input comments and comments/s."""
+    sizes = [DownloadColumn(), TransferSpeedColumn()] if by_bytes else [MofNCompleteColumn()]
+    return Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        *sizes,
+        _RateColumn(),
+        TimeRemainingColumn(),
+        console=err,
+        transient=True,
+        disable=not err.is_terminal,
+    )
+
+
+def run(
+    input: Annotated[
+        str | None,
+        typer.Argument(help="JSONL file of comments, or - for stdin. Omit to replay the demo."),
+    ] = None,
+    alerts_jsonl: Annotated[
+        Path | None, typer.Option("--alerts-jsonl", help="Append alert events here (JSONL).")
+    ] = None,
+    dead_letter: Annotated[
+        Path | None, typer.Option("--dead-letter", help="Write undecodable records here (JSONL).")
+    ] = None,
+    db: Annotated[
+        str | None,
+        typer.Option(
+            "--db", envvar=DATABASE_ENV, help="Incident store: a SQLite path or a database URL."
+        ),
+    ] = None,
+    config: Annotated[
+        Path | None, typer.Option("--config", envvar=CONFIG_ENV, help="TOML settings file.")
+    ] = None,
+    speed: Annotated[
+        float | None,
+        typer.Option(
+            "--speed",
+            callback=_positive,
+            help="Pace in event time: 60 = an hour of comments per minute (> 0).",
+        ),
+    ] = None,
+    seed: Annotated[int, typer.Option(help="Seed of the demo scenario.")] = DEFAULT_SEED,
+    metrics_port: Annotated[
+        int | None,
+        typer.Option(
+            "--metrics-port",
+            help="Serve /metrics, /healthz and /readyz here (or STORMWATCH_METRICS_PORT).",
+        ),
+    ] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only the summary line.")] = False,
+) -> None:
+    """Run the pipeline over a file, stdin or the built-in demo, in event time."""
+    from stormwatch.console import render_run
+    from stormwatch.runtime import build_pipeline
+
+    if input is not None and input != "-":
+        check_input_file(input, "input")
+    check_output_file(alerts_jsonl, "alerts", "--alerts-jsonl")
+    check_output_file(dead_letter, "dead-letter", "--dead-letter")
+    settings = command_settings(config, database_url=db)
+    out = Console(stderr=alerts_jsonl is not None and str(alerts_jsonl) == "-")
+    try:
+        observer, server = _metrics(metrics_port)
+        pipeline = build_pipeline(
+            settings,
+            alerts_jsonl=alerts_jsonl,
+            dead_letter=dead_letter,
+            console=None if quiet else out,
+            observer=observer,
+            config_path=config,
+        )
+        checkpoints = _resume(pipeline, settings.database_url)
+    except StormwatchError as exc:
+        raise fail(exc) from None
+    labels = ()
+    # Paced input moves slowly: refresh on every line, else every 2,000 lines.
+    every = 1 if speed else 2000
+    # Asked on every line (a clock read), so a stream that trickles in is checkpointed too.
+    checkpoint_if_due = checkpoints.save_if_due if checkpoints is not None else lambda: None
+    with _progress(by_bytes=input not in (None, "-")) as progress:
+        if input is None:
+            from stormwatch.evaluation.demo import demo_scenario
+
+            task = progress.add_task("generating demo", total=None)
+            scenario = demo_scenario(seed)
+            labels = tuple(scenario.labels)
+            progress.update(task, description="replaying demo", total=len(scenario.comments))
+            feed = pipeline.feed
+            for n, comment in enumerate(scenario.comments, 1):
+                feed(orjson.dumps(comment), f"demo:{n}")
+                checkpoint_if_due()
+                if n % every == 0:
+                    progress.update(task, completed=n)
+        else:
+            from stormwatch.ingest.file_source import FileSource
+
+            source = FileSource(input, speed=speed)
+            task = progress.add_task(f"reading {source.name}", total=source.size(), comments=0)
+            feed = pipeline.feed
+            name = source.name
+            n = 0
+            for n, line in enumerate(source.lines(), 1):
+                feed(line, f"{name}:{n}")
+                checkpoint_if_due()
+                if n % every == 0:
+                    progress.update(task, completed=source.bytes_read, comments=n)
+            progress.update(task, completed=source.bytes_read, comments=n)
+    if checkpoints is not None:
+        # Before `finish()`: the minute in progress and held records stay open in the
+        # checkpoint, so a run over the continued input goes on as if never stopped.
+        checkpoints.save()
+        checkpoints.stored.store.close()
+    stats = pipeline.finish()
+    if server is not None:
+        server.close()
+    if quiet:
+        out.print(
+            f"read={stats.read} processed={stats.processed} dead_lettered={stats.dead_lettered} "
+            f"incidents={len(pipeline.tracker.history)} seconds={stats.seconds:.1f}"
+        )
+        return
+    ok = render_run(out, pipeline, labels)
+    if labels and not ok:
+        raise typer.Exit(1)
+
+
+def _resume(pipeline: Pipeline, url: str | None) -> IntervalCheckpoints | None:
+    """With a store: the pipeline resumes from the store's checkpoint (said on stderr),
+    and is checkpointed there every `checkpoint_seconds` and at the end of the input."""
+    if not url:
+        return None
+    from stormwatch.alerts.store import IncidentStore
+    from stormwatch.stored_checkpoint import IntervalCheckpoints, StoredCheckpoint
+
+    stored = StoredCheckpoint(IncidentStore.open(url))
+    if stored.restore(pipeline):
+        stats = pipeline.stats
+        err.print(
+            f"resumed from the checkpoint in the store: {stats.read:,} records read before, "
+            f"open incidents: {len(pipeline.tracker.open)}; ids seen before count as "
+            "duplicates and the counts go on from there"
+        )
+    every = pipeline.settings.checkpoint_seconds
+    return IntervalCheckpoints(stored, pipeline, every_seconds=every)
+
+
+def _metrics(port: int | None):  # type: ignore[no-untyped-def]
+    """A metrics observer and its HTTP server, when a port is configured."""
+    from stormwatch.service.exporter import metrics_address
+
+    address = metrics_address(port)
+    if address is None:
+        return None, None
+    from prometheus_client import CollectorRegistry
+
+    from stormwatch.metrics import MetricsObserver, StormwatchMetrics
+    from stormwatch.service.exporter import start_metrics_server
+
+    registry = CollectorRegistry()
+    observer = MetricsObserver(StormwatchMetrics(registry))
+    try:
+        server = start_metrics_server(address[1], registry, host=address[0])
+    except OSError as exc:
+        raise fail(
+            f"cannot serve metrics on {address[0]}:{address[1]} ({exc.strerror or exc}): "
+            "choose another --metrics-port or STORMWATCH_METRICS_PORT",
+            1,
+        ) from None
+    return observer, server

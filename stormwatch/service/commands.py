@@ -1,0 +1,94 @@
+"""`stormwatch serve`: the always-on service, its metrics server and a clean stop.
+
+A plain typer command function, registered by the main CLI (`stormwatch.cli`); the
+service (`stormwatch.service.serve`) and its web stack are imported when it runs.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from stormwatch.command_arguments import command_settings, err, fail
+from stormwatch.exceptions import StormwatchError
+
+__all__ = ["serve"]
+
+
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8080,
+    db: Annotated[
+        str | None, typer.Option("--db", help="Incident store: SQLite path or URL.")
+    ] = None,
+    config: Annotated[Path | None, typer.Option("--config", help="TOML settings file.")] = None,
+    alerts_jsonl: Annotated[
+        Path | None, typer.Option("--alerts-jsonl", help="Also append alert events here (JSONL).")
+    ] = None,
+    dead_letter: Annotated[
+        Path | None, typer.Option("--dead-letter", help="Write undecodable records here (JSONL).")
+    ] = None,
+    metrics_port: Annotated[
+        int | None,
+        typer.Option(
+            "--metrics-port",
+            help="Also serve /metrics, /healthz, /readyz here (they are on --port too).",
+        ),
+    ] = None,
+) -> None:
+    """The always-on service: the live pipeline, its incident store, Slack and on-call.
+
+    Comments come over POST /ingest, Meta webhooks and the collectors the config file
+    lists; Slack buttons, delivery, on-call escalation, /metrics, /healthz and /readyz
+    are served too. SIGTERM stops it cleanly; a restart resumes from its checkpoint."""
+    import logging
+
+    from prometheus_client import CollectorRegistry
+
+    from stormwatch.service.exporter import metrics_address, start_metrics_server
+    from stormwatch.service.serve import build_service
+
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    settings = command_settings(config, database_url=db)
+    registry = CollectorRegistry()
+    metrics_server = None
+    service = None
+    address = None
+    try:
+        service = build_service(
+            settings,
+            host=host,
+            port=port,
+            config_path=config,
+            alerts_jsonl=alerts_jsonl,
+            dead_letter=dead_letter,
+            registry=registry,
+        )
+        address = metrics_address(metrics_port)
+        if address is not None:
+            metrics_server = start_metrics_server(
+                address[1], registry, host=address[0], health=service.health, ready=service.ready
+            )
+        service.run(ready=lambda url: err.print(f"stormwatch serve listening on {url}"))
+    except StormwatchError as exc:
+        raise fail(exc) from None
+    except OSError as exc:
+        # The metrics server is up before the service binds --port: a busy port now is
+        # --port's, unless the metrics server never started.
+        option, where = (
+            ("--port", f"{host}:{port}")
+            if address is None or metrics_server is not None
+            else ("--metrics-port", f"{address[0]}:{address[1]}")
+        )
+        raise fail(
+            f"cannot listen on {where} ({exc.strerror or exc}): choose another {option}", 1
+        ) from None
+    finally:
+        if metrics_server is not None:
+            metrics_server.close()
+        if service is not None:
+            service.store.close()
