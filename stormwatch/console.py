@@ -95,11 +95,11 @@ def render_run(console: Console, pipeline: Pipeline, labels: Sequence[Label] = (
     console.print(incidents)
 
     ignored = Table(
-        title=f"Surges left alone ({len(pipeline.suppressed)})", header_style="bold green"
+        title=f"Surges left alone ({len(pipeline.decisions.suppressed)})", header_style="bold green"
     )
     for col in ("from", "to", "brand", "thread", "why", "peak volume", "peak negative"):
         ignored.add_column(col)
-    for s in pipeline.suppressed:
+    for s in pipeline.decisions.suppressed:
         if s.last_minute - s.first_minute < 2 and s.peak_volume_ratio < 3:
             continue  # a blip, not worth a row
         ignored.add_row(
@@ -170,10 +170,10 @@ def _render_compact(console: Console, pipeline: Pipeline, labels: Sequence[Label
 
     shown = [
         s
-        for s in pipeline.suppressed
+        for s in pipeline.decisions.suppressed
         if not (s.last_minute - s.first_minute < 2 and s.peak_volume_ratio < 3)
     ]
-    _line(console, f"Surges left alone ({len(pipeline.suppressed)})", "bold green")
+    _line(console, f"Surges left alone ({len(pipeline.decisions.suppressed)})", "bold green")
     for s in shown:
         where = f"{s.brand}/{s.thread_id}" if s.thread_id else f"{s.brand} (brand-wide)"
         _line(

@@ -18,19 +18,18 @@ from itertools import islice
 
 import orjson
 
-from stormwatch.alerts.content import build_content, top_accounts, top_threads, top_topics
+from stormwatch.alerts.decisions import IncidentDecisions
+
+# `as`: SuppressedSurge lived here; checkpoints pickled before it moved name it here.
+from stormwatch.alerts.decisions import SuppressedSurge as SuppressedSurge
 from stormwatch.alerts.event import AlertEvent
-from stormwatch.alerts.incidents import CALM_RATIO, Incident, IncidentTracker
 from stormwatch.config import Settings
-from stormwatch.detectors.crisis import Assessment
 from stormwatch.detectors.enrich import Enricher
-from stormwatch.detectors.explain import distinctive_terms
 from stormwatch.detectors.features import quiet_features, window_features
-from stormwatch.detectors.feedback import FeedbackMemory, SurgeSignature
-from stormwatch.detectors.judge import BrandState, BrandVerdict, Judge
+from stormwatch.detectors.judge import BrandVerdict, Judge
 from stormwatch.ingest.dead_letters import pseudonymize_letter
 from stormwatch.ingest.decode import Decoder
-from stormwatch.key_window import MINUTE, KeyWindow, thread_key
+from stormwatch.key_window import MINUTE, thread_key
 from stormwatch.model import Comment, DeadLetter
 from stormwatch.ports import AlertSink, DeadLetterSink, PipelineObserver, PlaybookMatcher
 from stormwatch.windows import ANY_SOURCE, WindowStore
@@ -42,22 +41,6 @@ BRAND_STATE_IDLE_MINUTES = 7 * 1440  # a brand's baseline outlives a quiet week,
 # its string, the minute's int and the dict entry), so the cap is ~150 MB. 1,000,000 is
 # a week of 6,000 comments an hour.
 DEDUPE_MAX_IDS = 1_000_000
-HISTORY_LIMIT = 1000  # incidents and left-alone surges kept for the run's report
-SUPPRESSED_REARM_MINUTES = 60
-
-
-@dataclass(slots=True)
-class SuppressedSurge:
-    """A surge that a naive detector would have paged on, and why stormwatch did not."""
-
-    key: str
-    brand: str
-    thread_id: str | None
-    reason: str
-    first_minute: int
-    last_minute: int
-    peak_ratio: float
-    peak_volume_ratio: float
 
 
 @dataclass(slots=True)
@@ -109,23 +92,20 @@ class Pipeline:
         self.judge = Judge(
             false_alarms_per_month=s.false_alarms_per_month, min_accounts=s.min_accounts
         )
-        self.tracker = IncidentTracker(
-            explain=self._explain,
+        self.decisions = IncidentDecisions(
+            self.judge,
+            emit=self._emit,
+            playbook_for=playbook_for,
             clock=clock,
             quiet_minutes=s.quiet_minutes,
             update_minutes=s.update_minutes,
         )
+        self.tracker = self.decisions.tracker  # the incidents, open and past
         self.brands = self.judge.brands  # detection's state per brand
         # id -> minute of arrival, in arrival order: remembered for `dedupe_hours`, at most
         # DEDUPE_MAX_IDS of them (the oldest go first).
         self.seen_ids: dict[str, int] = {}
         self.stats = RunStats()
-        self.feedback_memory = FeedbackMemory()
-        self.suppressed: list[SuppressedSurge] = []
-        self._suppressing: dict[str, SuppressedSurge] = {}
-        # key -> (ratio bar of a surge recognised as dismissed before, last minute seen)
-        self._dismissed_bars: dict[str, tuple[float, int]] = {}
-        self._explaining: tuple[KeyWindow, int, Sequence[str]] | None = None
         self._negative_threshold = s.negative_threshold
         self._next_eviction_minute: int | None = None
         self._close_at = -math.inf  # event time at which the next minute can close
@@ -331,99 +311,34 @@ class Pipeline:
 
     def _close_minute(self, minute: int) -> None:
         """Judge the keys on the minute that just closed, in this order: threads, then
-        brands (which defer to their threads), group into incidents, learn, evict."""
+        brands (which defer to their threads); decide incidents (`alerts/decisions.py`):
+        hold open, thread storms, each brand; learn, evict."""
         self.stats.minutes_closed += 1
+        judge, decisions, observer = self.judge, self.decisions, self.observer
         open_incidents = self.tracker.open
-        self.judge.lazy = self.observer is None  # an observer sees every brand's minute
-        threads = list(self.judge.judge_threads(minute, self.windows.threads, open_incidents))
-        brands = list(self.judge.judge_brands(minute, self.windows.brands, open_incidents))
-        self._hold_open(threads, brands)
-        self._group_threads(minute, threads)
+        judge.lazy = observer is None  # an observer sees every brand's minute
+        threads = list(judge.judge_threads(minute, self.windows.threads, open_incidents))
+        brands = list(judge.judge_brands(minute, self.windows.brands, open_incidents))
+        decisions.hold_open(threads, brands)
+        decisions.group_threads(minute, threads, self.windows.brands)
         for verdict in brands:
-            self._decide_brand(minute, verdict)
+            if observer is not None:
+                self._observe_brand_minute(minute, verdict, observer)
+            decisions.decide_brand(minute, verdict)
         self._learn(minute, brands)
         evicted = self._evict_on_schedule(minute)
-        if self.observer is not None:
+        if observer is not None:
             windows = self.windows
-            self.observer.keys(
-                brands=len(windows.brands), threads=len(windows.threads), evicted=evicted
-            )
+            observer.keys(brands=len(windows.brands), threads=len(windows.threads), evicted=evicted)
 
-    def _hold_open(
-        self, threads: list[tuple[KeyWindow, Assessment]], brands: list[BrandVerdict]
+    def _observe_brand_minute(
+        self, minute: int, verdict: BrandVerdict, observer: PipelineObserver
     ) -> None:
-        """An incident that absorbed threads is one storm: it stays open while any of
-        them still alerts, and one on a thread while its brand alerts or its brand's
-        negative talk is not calm, though the thread it opened on has calmed. Otherwise
-        it would resolve mid-storm and the storm's other keys would open incidents of
-        their own."""
-        open_incidents = self.tracker.open
-        if not open_incidents:
-            return
-        owner: dict[tuple[str, str], Incident] = {}
-        on_threads: dict[str, list[Incident]] = {}
-        for incident in open_incidents.values():
-            for thread_id in incident.threads:
-                owner[(incident.brand, thread_id)] = incident
-            if incident.thread_id is not None:
-                on_threads.setdefault(incident.brand, []).append(incident)
-        for window, a in threads:
-            if a.alerting and window.thread_id is not None:
-                incident = owner.get((window.brand, window.thread_id))
-                if incident is not None:
-                    incident.quiet = 0
-        for verdict in brands:
-            a = verdict.assessment
-            for incident in on_threads.get(verdict.brand, ()):
-                # A slow swell moves from post to post: its first thread calms while the
-                # brand's negative talk is still up.
-                if a.alerting or a.ratio >= CALM_RATIO:
-                    incident.quiet = 0
-
-    def _group_threads(self, minute: int, verdicts: list[tuple[KeyWindow, Assessment]]) -> None:
-        """Thread storms: open or update their incidents. Inside a brand-wide incident a
-        new thread storm opens nothing: the brand's incident escalates, naming it."""
-        open_incidents = self.tracker.open
-        # The brand's open incident that a new thread storm joins: a brand-wide one
-        # first, else one on another thread.
-        covering: dict[str, str] = {}
-        for k, i in open_incidents.items():
-            if i.thread_id is None or i.kind == "spreading" or i.brand not in covering:
-                covering[i.brand] = k
-        for window, a in verdicts:
-            self._track_suppressed(window, minute, a)
-            key = window.key
-            covered = covering.get(window.brand)
-            if key not in open_incidents and a.alerting and covered in open_incidents:
-                self._absorb(covered, window, minute, a)
-            elif key in open_incidents or a.alerting:
-                self._observe(window, minute, a, may_open=True)
-                if key in open_incidents and window.brand not in covering:
-                    covering[window.brand] = key
-
-    def _decide_brand(self, minute: int, verdict: BrandVerdict) -> None:
-        """Open, update or escalate the brand's incident.
-
-        Inhibition: when one thread carries most of the brand's excess of negative
-        comments, the storm is that thread's; its own key decides. When a thread's storm
-        is open and the brand as a whole now surges too, the storm has spread: that
-        incident escalates, instead of a second incident opening."""
-        brand, window, a = verdict.brand, verdict.window, verdict.assessment
-        if self.observer is not None:
-            state = self.brands[brand]
-            normal = state.expected(minute)
-            x = window_features(window, minute, normal) if window else quiet_features(normal)
-            self.observer.minute_closed(brand, minute, x, a)
-        if window is None:
-            return
-        open_incidents = self.tracker.open
-        self._track_suppressed(window, minute, a)
-        threads_open = [k for k, i in open_incidents.items() if i.brand == brand and i.thread_id]
-        if threads_open and brand not in open_incidents:
-            if a.alerting and not verdict.dominated:
-                self._spread(threads_open[-1], window, minute, a)
-        elif brand in open_incidents or a.alerting:
-            self._observe(window, minute, a, may_open=not verdict.dominated)
+        """The observer sees every brand's closed minute: its features and assessment."""
+        window = verdict.window
+        normal = self.brands[verdict.brand].expected(minute)
+        x = window_features(window, minute, normal) if window else quiet_features(normal)
+        observer.minute_closed(verdict.brand, minute, x, verdict.assessment)
 
     def _learn(self, minute: int, verdicts: list[BrandVerdict]) -> None:
         """Baselines learn the minutes of brands with nothing open."""
@@ -440,216 +355,12 @@ class Pipeline:
             return self._evict(minute)
         return 0
 
-    def _brand_state(self, brand: str) -> BrandState:
-        return self.judge.brand_state(brand)
-
-    def _features(self, window: KeyWindow, minute: int) -> dict[str, float]:
-        """The window's features, for explanations (only when an event is decided)."""
-        state = self._brand_state(window.brand)
-        normal = state.expected(minute)
-        share = state.baseline.typical_thread_share() if window.thread_id else 1.0
-        return window_features(window, minute, normal, share)
-
-    def _observe(self, window: KeyWindow, minute: int, a: Assessment, *, may_open: bool) -> None:
-        if window.key not in self.tracker.open and not a.alerting:
-            return
-        if may_open and window.key not in self.tracker.open and self._dismissed(window, minute, a):
-            self._track_suppressed(window, minute, a, "dismissed_before")
-            may_open = False
-        x = self._features(window, minute)
-        state = self._brand_state(window.brand)
-        at = self._decision_time(window, minute)
-        self._explaining = (window, minute, list(state.normal_texts))
-        event = self.tracker.observe(
-            window.key,
-            brand=window.brand,
-            thread_id=window.thread_id,
-            minute=minute,
-            at=at,
-            x=x,
-            a=a,
-            may_open=may_open,
-        )
-        self._explaining = None
-        if event is not None:
-            if event.event == "resolved":
-                self.judge.forget(window.key)
-                if not any(i.brand == window.brand for i in self.tracker.open.values()):
-                    self.judge.forget_brand(window.brand)
-            self._emit(event)
-
-    def _absorb(self, incident_key: str, window: KeyWindow, minute: int, a: Assessment) -> None:
-        """A thread storm inside an open brand-wide incident: that incident escalates and
-        names the thread (once per thread)."""
-        brand_window = self.windows.brands.get(window.brand, window)
-        x = self._features(brand_window, minute)
-        state = self._brand_state(window.brand)
-        at = self._decision_time(window, minute)
-        self._explaining = (brand_window, minute, list(state.normal_texts))
-        event = self.tracker.absorb(
-            incident_key, window.thread_id or "", minute=minute, at=at, x=x, a=a
-        )
-        self._explaining = None
-        if event is not None:
-            self._emit(event)
-
-    def feedback(self, incident_key: str, label: str) -> bool:
-        """A person's verdict on an incident of this run ("false_alarm" or "confirmed"):
-        surges like it open less (or again normally). False when the key is unknown."""
-        for incident in self.tracker.history:
-            if incident.key == incident_key:
-                threads = [*incident.threads]
-                if incident.thread_id is not None:
-                    threads.append(incident.thread_id)
-                self.remember_verdict(
-                    brand=incident.brand,
-                    thread_level=incident.thread_id is not None,
-                    topics=incident.topics,
-                    terms=incident.terms,
-                    label=label,
-                    peak_ratio=incident.peak_ratio,
-                    threads=threads or None,
-                )
-                return True
-        return False
-
-    def remember_verdict(
-        self,
-        *,
-        brand: str,
-        thread_level: bool,
-        topics: Sequence[str],
-        terms: Sequence[str],
-        label: str,
-        peak_ratio: float,
-        platform: str | None = None,
-        accounts: Sequence[str] | None = None,
-        threads: Sequence[str] | None = None,
-    ) -> None:
-        """A verdict on an incident of an earlier run (loaded from the incident store).
-        `platform`, `accounts` (its top accounts) and `threads` are optional: what is not
-        given is left out when later surges are compared with it."""
-        signature = SurgeSignature.of(
-            brand,
-            thread_level=thread_level,
-            topics=topics,
-            terms=terms,
-            platform=platform,
-            accounts=accounts,
-            threads=threads,
-        )
-        self.feedback_memory.record(signature, label, peak_ratio)
-
-    def _dismissed(self, window: KeyWindow, minute: int, a: Assessment) -> bool:
-        """Would this surge open, although people dismissed one like it before?
-
-        Recognised once, a surge keeps its bar while it lasts: its topics and terms drift
-        as it grows (other grievances join), and a look-alike must not slip through
-        because, an hour in, it no longer resembles its own beginning."""
-        memory = self.feedback_memory
-        if not memory.knows(window.brand):
-            return False
-        held = self._dismissed_bars.get(window.key)
-        if held is not None and minute - held[1] <= SUPPRESSED_REARM_MINUTES:
-            bar = held[0]
-        else:
-            mentions = window.negatives_since(minute, 30)
-            texts = [m.comment.text for m in mentions[:300]]
-            state = self.brands.get(window.brand)
-            normal = list(state.normal_texts) if state is not None else []
-            platforms = Counter(m.comment.platform for m in mentions if m.comment.platform)
-            signature = SurgeSignature.of(
-                window.brand,
-                thread_level=window.thread_id is not None,
-                topics=top_topics(mentions),
-                terms=distinctive_terms(texts, normal),
-                platform=platforms.most_common(1)[0][0] if platforms else None,
-                accounts=[x["author_id"] for x in top_accounts(mentions)],
-                threads=[window.thread_id]
-                if window.thread_id
-                else [x["thread_id"] for x in top_threads(mentions)],
-            )
-            bar = memory.ratio_bar(signature)
-        if bar <= 0.0:
-            self._dismissed_bars.pop(window.key, None)
-            return False
-        bars = self._dismissed_bars
-        bars[window.key] = (bar, minute)
-        if len(bars) > 256:  # bounded: forget surges that ended
-            for key in [k for k, (_, m) in bars.items() if minute - m > SUPPRESSED_REARM_MINUTES]:
-                del bars[key]
-        return a.ratio < bar
-
-    @staticmethod
-    def _decision_time(window: KeyWindow, minute: int) -> float:
-        """Event time of the newest negative comment the decision saw: the newest in the
-        closing minute (late arrivals folded into it are older), else in the window."""
-        recent = window.negatives_since(minute, 1) or window.negatives_since(minute, 30)
-        if not recent:
-            return (minute + 1) * MINUTE
-        return max(m.comment.created_at for m in recent)
-
-    def _spread(
-        self, thread_window_key: str, window: KeyWindow, minute: int, a: Assessment
-    ) -> None:
-        x = self._features(window, minute)
-        state = self._brand_state(window.brand)
-        at = self._decision_time(window, minute)
-        self._explaining = (window, minute, list(state.normal_texts))
-        event = self.tracker.spread(thread_window_key, minute=minute, at=at, x=x, a=a)
-        self._explaining = None
-        if event is not None:
-            self._emit(event)
-
-    def _explain(
-        self, incident: Incident, event: str, a: Assessment, x: dict[str, float]
-    ) -> tuple[str, dict, list, str | None]:
-        assert self._explaining is not None
-        window, minute, normal_texts = self._explaining
-        summary, drivers, samples, topics = build_content(window, minute, event, a, x, normal_texts)
-        drivers["peak_ratio_to_baseline"] = round(max(incident.peak_ratio, a.ratio), 1)
-        playbook = None
-        if self.playbook_for is not None:
-            playbook = self.playbook_for(
-                topics=topics,
-                severity=incident.severity,
-                platform=drivers["platform"],
-                brand=incident.brand,
-            )
-        return summary, drivers, samples, playbook
-
     def _emit(self, event: AlertEvent) -> None:
         self.stats.events[event.event] += 1
         if self.observer is not None:
             self.observer.alert(event)
         for sink in self.sinks:
             sink.emit(event)
-
-    def _track_suppressed(
-        self, window: KeyWindow, minute: int, a: Assessment, reason: str | None = None
-    ) -> None:
-        reason = reason or a.benign
-        if reason is None or window.key in self.tracker.open:
-            return
-        ratio = a.ratio
-        volume_ratio = a.volume_ratio
-        current = self._suppressing.get(window.key)
-        if current is None or minute - current.last_minute > SUPPRESSED_REARM_MINUTES:
-            current = SuppressedSurge(
-                window.key,
-                window.brand,
-                window.thread_id,
-                reason,
-                minute,
-                minute,
-                ratio,
-                volume_ratio,
-            )
-            self._suppressing[window.key] = current
-            self.suppressed.append(current)
-        current.last_minute = minute
-        current.peak_ratio = max(current.peak_ratio, ratio)
-        current.peak_volume_ratio = max(current.peak_volume_ratio, volume_ratio)
 
     def _evict(self, minute: int) -> int:
         now = (minute + 1) * MINUTE
@@ -659,11 +370,8 @@ class Pipeline:
         self.judge.drop_threads(evicted)
         horizon = minute - int(self.settings.dedupe_hours * 60)
         self.seen_ids = {i: m for i, m in self.seen_ids.items() if m >= horizon}
-        stale = [k for k, s in self._suppressing.items() if minute - s.last_minute > 120]
-        for k in stale:
-            del self._suppressing[k]
-        # Bounded on endless streams: brands idle for a week lose their state; the run's
-        # history keeps the latest incidents and surges.
+        self.decisions.evict(minute)
+        # Bounded on endless streams: brands idle for a week lose their state.
         self.judge.settle(minute)
         idle = [
             b
@@ -673,6 +381,4 @@ class Pipeline:
             and not any(i.brand == b for i in self.tracker.open.values())
         ]
         self.judge.evict(idle)
-        del self.tracker.history[:-HISTORY_LIMIT]
-        del self.suppressed[:-HISTORY_LIMIT]
         return len(evicted)

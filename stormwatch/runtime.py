@@ -171,7 +171,7 @@ def load_verdicts(pipeline: Pipeline, url: str) -> int:
 
 def read_verdicts(url: str) -> list[dict[str, Any]]:
     """The verdicts stored in the incident store at `url`, oldest first per brand, each as
-    the keyword arguments of `Pipeline.remember_verdict`. Verdicts on an incident whose
+    the keyword arguments of `IncidentDecisions.remember_verdict`. Verdicts on an incident whose
     opening event is not stored are left out."""
     from stormwatch.alerts.store import IncidentStore
 
@@ -203,4 +203,4 @@ def read_verdicts(url: str) -> list[dict[str, Any]]:
 def remember_verdicts(pipeline: Pipeline, verdicts: Sequence[Mapping[str, Any]]) -> None:
     """Feeds verdicts read by `read_verdicts` into `pipeline`'s detectors."""
     for verdict in verdicts:
-        pipeline.remember_verdict(**verdict)
+        pipeline.decisions.remember_verdict(**verdict)

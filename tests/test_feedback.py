@@ -92,7 +92,7 @@ def day_two_openings(day_one: Pipeline, verdict: str | None, day_two: list[dict]
     """Incidents day two opens after a person's verdict (or none) on day one's."""
     pipeline = copy.deepcopy(day_one, {id(day_one.enricher): day_one.enricher})
     if verdict is not None:
-        assert pipeline.feedback(pipeline.tracker.history[0].key, verdict)
+        assert pipeline.decisions.feedback(pipeline.tracker.history[0].key, verdict)
     before = len(pipeline.tracker.history)
     replay(day_two, pipeline=pipeline)
     return len(pipeline.tracker.history) - before
@@ -171,7 +171,7 @@ def test_what_the_dismissal_does_not_cover_still_pages(outcomes) -> None:  # typ
 
 
 def test_unknown_incident_is_reported() -> None:
-    assert Pipeline().feedback("nope/*/2026-01-01T00:00Z", "false_alarm") is False
+    assert Pipeline().decisions.feedback("nope/*/2026-01-01T00:00Z", "false_alarm") is False
 
 
 def test_a_different_kind_of_surge_is_not_penalised() -> None:

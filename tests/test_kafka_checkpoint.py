@@ -7,6 +7,7 @@ import zlib
 import orjson
 import pytest
 
+from stormwatch.alerts.decisions import SuppressedSurge
 from stormwatch.config import Settings
 from stormwatch.exceptions import ConfigError
 from stormwatch.far_ahead import HeldRecord
@@ -52,6 +53,7 @@ def test_round_trip_in_chunks_restores_the_state() -> None:
     assert sorted(target.windows.threads) == sorted(source.windows.threads)
     # Detection resumes where it was: the brand's baseline and tests, the thread tests.
     assert target.brands is target.judge.brands
+    assert target.decisions.judge is target.judge  # incidents decided on the restored state
     before, after = source.judge.brands["acme"], target.judge.brands["acme"]
     assert after.baseline.minutes == before.baseline.minutes > 0
     assert after.monitor.rate.sums == before.monitor.rate.sums
@@ -91,6 +93,7 @@ MOVED = [
     (NegativeMention, "stormwatch.windows"),
     (KeyWindow, "stormwatch.windows"),
     (HeldRecord, "stormwatch.windows"),
+    (SuppressedSurge, "stormwatch.pipeline"),
 ]
 
 
@@ -99,6 +102,8 @@ def test_a_checkpoint_pickled_before_classes_moved_still_restores(monkeypatch) -
     far_ahead = {"id": "far", "text": "x", "created_at": 1_772_409_600 + 86_400, "brand": "acme"}
     source.feed(orjson.dumps(far_ahead))
     assert source.windows.held  # a HeldRecord in the state
+    surge = SuppressedSurge("acme", "acme", None, "viral_positive", 1, 2, 5.0, 4.0)
+    source.decisions.suppressed.append(surge)
     for cls, old_module in MOVED:
         monkeypatch.setattr(cls, "__module__", old_module)  # pickled as before the move
     records = checkpoint.encode(0, seq=1, next_offset=1, state=checkpoint.snapshot(source))
@@ -114,6 +119,7 @@ def test_a_checkpoint_pickled_before_classes_moved_still_restores(monkeypatch) -
     assert type(window.negatives[-1]) is NegativeMention
     assert all(type(b) is Bucket for b in window.open.values())
     assert type(target.windows.held[0][2]) is HeldRecord
+    assert target.decisions.suppressed[-1] == surge
     target.feed(b'{"id": "c1", "text": "x", "created_at": 1772409607, "brand": "acme"}')
     assert target.stats.duplicates == 1
 

@@ -368,11 +368,11 @@ def test_worker_pipelines_learn_the_verdicts_that_run_learns(pg_url: str) -> Non
 
     like_it = SurgeSignature.of("acme", thread_level=True, topics=["price"], terms=["patch day"])
     for pipeline in (embedded, first, second):
-        assert pipeline.feedback_memory.knows("acme")
-        assert pipeline.feedback_memory.ratio_bar(like_it) == pytest.approx(MARGIN * 30)
-    assert first.feedback_memory.verdicts == embedded.feedback_memory.verdicts
+        assert pipeline.decisions.feedback_memory.knows("acme")
+        assert pipeline.decisions.feedback_memory.ratio_bar(like_it) == pytest.approx(MARGIN * 30)
+    assert first.decisions.feedback_memory.verdicts == embedded.decisions.feedback_memory.verdicts
     checkpoint.restore(second, checkpoint.snapshot(factory([], None)))  # type: ignore[arg-type]
-    assert second.feedback_memory.ratio_bar(like_it) == pytest.approx(MARGIN * 30)
+    assert second.decisions.feedback_memory.ratio_bar(like_it) == pytest.approx(MARGIN * 30)
 
 
 def test_worker_health_and_readiness_on_its_endpoint(

@@ -11,6 +11,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from stormwatch.alerts.decisions import SuppressedSurge
 from stormwatch.alerts.event import AlertEvent
 from stormwatch.alerts.incidents import Incident
 from stormwatch.config import Settings
@@ -19,7 +20,7 @@ from stormwatch.detectors.enrich import Enricher
 from stormwatch.evaluation.label_matching import LabelOutcome, match_labels
 from stormwatch.evaluation.scenario import EventLabel
 from stormwatch.model import Comment, DeadLetter
-from stormwatch.pipeline import Pipeline, SuppressedSurge
+from stormwatch.pipeline import Pipeline
 from stormwatch.runtime import negativity_scorer
 
 __all__ = ["ScenarioRun", "TrafficRecorder", "run_scenario"]
@@ -108,7 +109,7 @@ def run_scenario(comments_path: Path, labels: list[EventLabel], settings: Settin
         incidents=incidents,
         outcomes=outcomes,
         unexplained=unexplained,
-        suppressed=list(pipeline.suppressed),
+        suppressed=list(pipeline.decisions.suppressed),
         recorder=recorder,
         comments=stats.processed,
         seconds=seconds,

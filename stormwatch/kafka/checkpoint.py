@@ -58,8 +58,8 @@ def snapshot(pipeline: Pipeline) -> dict[str, Any]:
         "history": pipeline.tracker.history,
         "seen_ids": pipeline.seen_ids,
         "stats": pipeline.stats,
-        "suppressed": pipeline.suppressed,
-        "suppressing": pipeline._suppressing,
+        "suppressed": pipeline.decisions.suppressed,
+        "suppressing": pipeline.decisions.suppressing,
         "next_eviction_minute": pipeline._next_eviction_minute,
     }
 
@@ -80,12 +80,13 @@ def restore(pipeline: Pipeline, state: Mapping[str, Any]) -> None:
         judge.awake = dict(judge.brands)
         judge._created = len(judge.brands)
     pipeline.brands = pipeline.judge.brands
+    pipeline.decisions.judge = pipeline.judge
     pipeline.tracker.open = state["open"]
     pipeline.tracker.history = state["history"]
     pipeline.seen_ids = state["seen_ids"]
     pipeline.stats = state["stats"]
-    pipeline.suppressed = state["suppressed"]
-    pipeline._suppressing = state["suppressing"]
+    pipeline.decisions.suppressed = state["suppressed"]
+    pipeline.decisions.suppressing = state["suppressing"]
     pipeline._next_eviction_minute = state["next_eviction_minute"]
 
 

@@ -1,0 +1,379 @@
+"""Which incidents a closed minute's verdicts open, update, escalate or keep open.
+
+The judge (`detectors/judge.py`) assesses every key on the minute that closed; these
+decisions turn its verdicts into incidents (`alerts/incidents.py`), in the order the
+pipeline runs them (`Pipeline._close_minute`):
+
+1. `hold_open`: one storm stays one incident while any part of it still alerts.
+2. `group_threads`: a thread storm opens or updates its incident; inside an open
+   incident of its brand it opens nothing, that incident escalates and names it.
+3. `decide_brand`: inhibition (a brand whose excess one thread carries defers to that
+   thread) and spread (a thread storm whose brand now surges as a whole escalates).
+
+A surge like one people dismissed before needs a higher ratio to open (`feedback`,
+`remember_verdict`); a surge left alone, benign or dismissed, is kept with its reason for
+the run's report (`suppressed`).
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+
+from stormwatch.alerts.content import build_content, top_accounts, top_threads, top_topics
+from stormwatch.alerts.event import AlertEvent
+from stormwatch.alerts.incidents import CALM_RATIO, Incident, IncidentTracker
+from stormwatch.detectors.crisis import Assessment
+from stormwatch.detectors.explain import distinctive_terms
+from stormwatch.detectors.features import window_features
+from stormwatch.detectors.feedback import FeedbackMemory, SurgeSignature
+from stormwatch.detectors.judge import BrandVerdict, Judge
+from stormwatch.key_window import MINUTE, KeyWindow
+from stormwatch.ports import PlaybookMatcher
+
+HISTORY_LIMIT = 1000  # incidents and left-alone surges kept for the run's report
+SUPPRESSED_REARM_MINUTES = 60
+
+
+@dataclass(slots=True)
+class SuppressedSurge:
+    """A surge that a naive detector would have paged on, and why stormwatch did not."""
+
+    key: str
+    brand: str
+    thread_id: str | None
+    reason: str
+    first_minute: int
+    last_minute: int
+    peak_ratio: float
+    peak_volume_ratio: float
+
+
+class IncidentDecisions:
+    """The incident tracker, and the decisions that feed it a minute's verdicts.
+
+    `judge` is the pipeline's: its brand states give the features and normal texts of an
+    explanation, and an incident that resolves spends its keys' evidence there. A
+    checkpoint restore that replaces the pipeline's judge sets it here too.
+    """
+
+    def __init__(
+        self,
+        judge: Judge,
+        *,
+        emit: Callable[[AlertEvent], None],
+        playbook_for: PlaybookMatcher | None = None,
+        clock: Callable[[], float] = time.time,
+        quiet_minutes: int = 30,
+        update_minutes: int = 15,
+    ) -> None:
+        self.judge = judge
+        self._emit = emit  # the pipeline's: counts the event, tells the observer and sinks
+        self.playbook_for = playbook_for
+        self.tracker = IncidentTracker(
+            explain=self._explain,
+            clock=clock,
+            quiet_minutes=quiet_minutes,
+            update_minutes=update_minutes,
+        )
+        self.feedback_memory = FeedbackMemory()
+        self.suppressed: list[SuppressedSurge] = []
+        self.suppressing: dict[str, SuppressedSurge] = {}  # by key, while it lasts
+        # key -> (ratio bar of a surge recognised as dismissed before, last minute seen)
+        self._dismissed_bars: dict[str, tuple[float, int]] = {}
+        self._explaining: tuple[KeyWindow, int, Sequence[str]] | None = None
+
+    def hold_open(
+        self, threads: list[tuple[KeyWindow, Assessment]], brands: list[BrandVerdict]
+    ) -> None:
+        """An incident that absorbed threads is one storm: it stays open while any of
+        them still alerts, and one on a thread while its brand alerts or its brand's
+        negative talk is not calm, though the thread it opened on has calmed. Otherwise
+        it would resolve mid-storm and the storm's other keys would open incidents of
+        their own."""
+        open_incidents = self.tracker.open
+        if not open_incidents:
+            return
+        owner: dict[tuple[str, str], Incident] = {}
+        on_threads: dict[str, list[Incident]] = {}
+        for incident in open_incidents.values():
+            for thread_id in incident.threads:
+                owner[(incident.brand, thread_id)] = incident
+            if incident.thread_id is not None:
+                on_threads.setdefault(incident.brand, []).append(incident)
+        for window, a in threads:
+            if a.alerting and window.thread_id is not None:
+                incident = owner.get((window.brand, window.thread_id))
+                if incident is not None:
+                    incident.quiet = 0
+        for verdict in brands:
+            a = verdict.assessment
+            for incident in on_threads.get(verdict.brand, ()):
+                # A slow swell moves from post to post: its first thread calms while the
+                # brand's negative talk is still up.
+                if a.alerting or a.ratio >= CALM_RATIO:
+                    incident.quiet = 0
+
+    def group_threads(
+        self,
+        minute: int,
+        verdicts: list[tuple[KeyWindow, Assessment]],
+        brand_windows: Mapping[str, KeyWindow],
+    ) -> None:
+        """Thread storms: open or update their incidents. Inside a brand-wide incident a
+        new thread storm opens nothing: the brand's incident escalates, naming it (and
+        explained with its brand's window, from `brand_windows`)."""
+        open_incidents = self.tracker.open
+        # The brand's open incident that a new thread storm joins: a brand-wide one
+        # first, else one on another thread.
+        covering: dict[str, str] = {}
+        for k, i in open_incidents.items():
+            if i.thread_id is None or i.kind == "spreading" or i.brand not in covering:
+                covering[i.brand] = k
+        for window, a in verdicts:
+            self._track_suppressed(window, minute, a)
+            key = window.key
+            covered = covering.get(window.brand)
+            if key not in open_incidents and a.alerting and covered in open_incidents:
+                self._absorb(covered, window, brand_windows.get(window.brand, window), minute, a)
+            elif key in open_incidents or a.alerting:
+                self._observe(window, minute, a, may_open=True)
+                if key in open_incidents and window.brand not in covering:
+                    covering[window.brand] = key
+
+    def decide_brand(self, minute: int, verdict: BrandVerdict) -> None:
+        """Open, update or escalate the brand's incident.
+
+        Inhibition: when one thread carries most of the brand's excess of negative
+        comments, the storm is that thread's; its own key decides. When a thread's storm
+        is open and the brand as a whole now surges too, the storm has spread: that
+        incident escalates, instead of a second incident opening."""
+        brand, window, a = verdict.brand, verdict.window, verdict.assessment
+        if window is None:
+            return
+        open_incidents = self.tracker.open
+        self._track_suppressed(window, minute, a)
+        threads_open = [k for k, i in open_incidents.items() if i.brand == brand and i.thread_id]
+        if threads_open and brand not in open_incidents:
+            if a.alerting and not verdict.dominated:
+                self._spread(threads_open[-1], window, minute, a)
+        elif brand in open_incidents or a.alerting:
+            self._observe(window, minute, a, may_open=not verdict.dominated)
+
+    def _observe(self, window: KeyWindow, minute: int, a: Assessment, *, may_open: bool) -> None:
+        if window.key not in self.tracker.open and not a.alerting:
+            return
+        if may_open and window.key not in self.tracker.open and self._dismissed(window, minute, a):
+            self._track_suppressed(window, minute, a, "dismissed_before")
+            may_open = False
+        x = self._features(window, minute)
+        state = self.judge.brand_state(window.brand)
+        at = self._decision_time(window, minute)
+        self._explaining = (window, minute, list(state.normal_texts))
+        event = self.tracker.observe(
+            window.key,
+            brand=window.brand,
+            thread_id=window.thread_id,
+            minute=minute,
+            at=at,
+            x=x,
+            a=a,
+            may_open=may_open,
+        )
+        self._explaining = None
+        if event is not None:
+            if event.event == "resolved":
+                self.judge.forget(window.key)
+                if not any(i.brand == window.brand for i in self.tracker.open.values()):
+                    self.judge.forget_brand(window.brand)
+            self._emit(event)
+
+    def _absorb(
+        self,
+        incident_key: str,
+        window: KeyWindow,
+        brand_window: KeyWindow,
+        minute: int,
+        a: Assessment,
+    ) -> None:
+        """A thread storm inside an open brand-wide incident: that incident escalates and
+        names the thread (once per thread)."""
+        x = self._features(brand_window, minute)
+        state = self.judge.brand_state(window.brand)
+        at = self._decision_time(window, minute)
+        self._explaining = (brand_window, minute, list(state.normal_texts))
+        event = self.tracker.absorb(
+            incident_key, window.thread_id or "", minute=minute, at=at, x=x, a=a
+        )
+        self._explaining = None
+        if event is not None:
+            self._emit(event)
+
+    def _spread(
+        self, thread_window_key: str, window: KeyWindow, minute: int, a: Assessment
+    ) -> None:
+        x = self._features(window, minute)
+        state = self.judge.brand_state(window.brand)
+        at = self._decision_time(window, minute)
+        self._explaining = (window, minute, list(state.normal_texts))
+        event = self.tracker.spread(thread_window_key, minute=minute, at=at, x=x, a=a)
+        self._explaining = None
+        if event is not None:
+            self._emit(event)
+
+    def _features(self, window: KeyWindow, minute: int) -> dict[str, float]:
+        """The window's features, for explanations (only when an event is decided)."""
+        state = self.judge.brand_state(window.brand)
+        normal = state.expected(minute)
+        share = state.baseline.typical_thread_share() if window.thread_id else 1.0
+        return window_features(window, minute, normal, share)
+
+    @staticmethod
+    def _decision_time(window: KeyWindow, minute: int) -> float:
+        """Event time of the newest negative comment the decision saw: the newest in the
+        closing minute (late arrivals folded into it are older), else in the window."""
+        recent = window.negatives_since(minute, 1) or window.negatives_since(minute, 30)
+        if not recent:
+            return (minute + 1) * MINUTE
+        return max(m.comment.created_at for m in recent)
+
+    def _explain(
+        self, incident: Incident, event: str, a: Assessment, x: dict[str, float]
+    ) -> tuple[str, dict, list, str | None]:
+        assert self._explaining is not None
+        window, minute, normal_texts = self._explaining
+        summary, drivers, samples, topics = build_content(window, minute, event, a, x, normal_texts)
+        drivers["peak_ratio_to_baseline"] = round(max(incident.peak_ratio, a.ratio), 1)
+        playbook = None
+        if self.playbook_for is not None:
+            playbook = self.playbook_for(
+                topics=topics,
+                severity=incident.severity,
+                platform=drivers["platform"],
+                brand=incident.brand,
+            )
+        return summary, drivers, samples, playbook
+
+    def _dismissed(self, window: KeyWindow, minute: int, a: Assessment) -> bool:
+        """Would this surge open, although people dismissed one like it before?
+
+        Recognised once, a surge keeps its bar while it lasts: its topics and terms drift
+        as it grows (other grievances join), and a look-alike must not slip through
+        because, an hour in, it no longer resembles its own beginning."""
+        memory = self.feedback_memory
+        if not memory.knows(window.brand):
+            return False
+        held = self._dismissed_bars.get(window.key)
+        if held is not None and minute - held[1] <= SUPPRESSED_REARM_MINUTES:
+            bar = held[0]
+        else:
+            mentions = window.negatives_since(minute, 30)
+            texts = [m.comment.text for m in mentions[:300]]
+            state = self.judge.brands.get(window.brand)
+            normal = list(state.normal_texts) if state is not None else []
+            platforms = Counter(m.comment.platform for m in mentions if m.comment.platform)
+            signature = SurgeSignature.of(
+                window.brand,
+                thread_level=window.thread_id is not None,
+                topics=top_topics(mentions),
+                terms=distinctive_terms(texts, normal),
+                platform=platforms.most_common(1)[0][0] if platforms else None,
+                accounts=[x["author_id"] for x in top_accounts(mentions)],
+                threads=[window.thread_id]
+                if window.thread_id
+                else [x["thread_id"] for x in top_threads(mentions)],
+            )
+            bar = memory.ratio_bar(signature)
+        if bar <= 0.0:
+            self._dismissed_bars.pop(window.key, None)
+            return False
+        bars = self._dismissed_bars
+        bars[window.key] = (bar, minute)
+        if len(bars) > 256:  # bounded: forget surges that ended
+            for key in [k for k, (_, m) in bars.items() if minute - m > SUPPRESSED_REARM_MINUTES]:
+                del bars[key]
+        return a.ratio < bar
+
+    def _track_suppressed(
+        self, window: KeyWindow, minute: int, a: Assessment, reason: str | None = None
+    ) -> None:
+        reason = reason or a.benign
+        if reason is None or window.key in self.tracker.open:
+            return
+        ratio = a.ratio
+        volume_ratio = a.volume_ratio
+        current = self.suppressing.get(window.key)
+        if current is None or minute - current.last_minute > SUPPRESSED_REARM_MINUTES:
+            current = SuppressedSurge(
+                window.key,
+                window.brand,
+                window.thread_id,
+                reason,
+                minute,
+                minute,
+                ratio,
+                volume_ratio,
+            )
+            self.suppressing[window.key] = current
+            self.suppressed.append(current)
+        current.last_minute = minute
+        current.peak_ratio = max(current.peak_ratio, ratio)
+        current.peak_volume_ratio = max(current.peak_volume_ratio, volume_ratio)
+
+    def feedback(self, incident_key: str, label: str) -> bool:
+        """A person's verdict on an incident of this run ("false_alarm" or "confirmed"):
+        surges like it open less (or again normally). False when the key is unknown."""
+        for incident in self.tracker.history:
+            if incident.key == incident_key:
+                threads = [*incident.threads]
+                if incident.thread_id is not None:
+                    threads.append(incident.thread_id)
+                self.remember_verdict(
+                    brand=incident.brand,
+                    thread_level=incident.thread_id is not None,
+                    topics=incident.topics,
+                    terms=incident.terms,
+                    label=label,
+                    peak_ratio=incident.peak_ratio,
+                    threads=threads or None,
+                )
+                return True
+        return False
+
+    def remember_verdict(
+        self,
+        *,
+        brand: str,
+        thread_level: bool,
+        topics: Sequence[str],
+        terms: Sequence[str],
+        label: str,
+        peak_ratio: float,
+        platform: str | None = None,
+        accounts: Sequence[str] | None = None,
+        threads: Sequence[str] | None = None,
+    ) -> None:
+        """A verdict on an incident of an earlier run (loaded from the incident store).
+        `platform`, `accounts` (its top accounts) and `threads` are optional: what is not
+        given is left out when later surges are compared with it."""
+        signature = SurgeSignature.of(
+            brand,
+            thread_level=thread_level,
+            topics=topics,
+            terms=terms,
+            platform=platform,
+            accounts=accounts,
+            threads=threads,
+        )
+        self.feedback_memory.record(signature, label, peak_ratio)
+
+    def evict(self, minute: int) -> None:
+        """Bounded on endless streams: surges that ended two hours ago are forgotten; the
+        run's history keeps the latest incidents and surges."""
+        stale = [k for k, s in self.suppressing.items() if minute - s.last_minute > 120]
+        for k in stale:
+            del self.suppressing[k]
+        del self.tracker.history[:-HISTORY_LIMIT]
+        del self.suppressed[:-HISTORY_LIMIT]
