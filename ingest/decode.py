@@ -29,7 +29,7 @@ MAX_EVENT_TIME = datetime(2100, 1, 1, tzinfo=UTC).timestamp()
 # A comment cannot be written in the future; one that says so (a wrong clock) is
 # dead-lettered here. This only helps live: in a replay the clock is not the stream's
 # time, so the window store also holds records far ahead of the stream's own event times
-# (see stormwatch/windows.py) and dead-letters them as `timestamp_outlier`.
+# (see stormwatch/far_ahead.py) and dead-letters them as `timestamp_outlier`.
 MAX_AHEAD_OF_NOW = 3600.0
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
