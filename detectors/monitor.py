@@ -217,10 +217,11 @@ class KeyMonitor:
             for m in due:
                 eff += pending.pop(m)
         self.last_minute = minute
-        lam_null = lam * (1.0 + TOLERANCE)
-        odds = share / (1.0 - share) * (1.0 + TOLERANCE)
-        self.rate.learn_one({"count": eff, "expected": lam_null, "dispersion": dispersion})
-        self.share.learn_one({"k": eff, "n": max(n, eff), "share": odds / (1.0 + odds)})
+        self.rate.learn_count(eff, lam * (1.0 + TOLERANCE), dispersion)
+        comments = max(n, eff)
+        if comments:  # without comments the share test stands still
+            odds = share / (1.0 - share) * (1.0 + TOLERANCE)
+            self.share.learn_counts(eff, comments, odds / (1.0 + odds))
         self.fast = self.fast * _FAST + eff
         self.slow = self.slow * _SLOW + eff
         self.fast_n = self.fast_n * _FAST + n
@@ -282,10 +283,22 @@ class KeyMonitor:
              share: float, thread: bool) -> None:  # fmt: skip
         """Caps both statistics at `CEILING` thresholds, so the memory of a past surge
         fades in bounded time even at a key that expects almost nothing."""
-        h_rate = CEILING * table.rate(lam * (1.0 + TOLERANCE), dispersion, thread=thread)
-        h_share = CEILING * table.share(volume, share)
-        self.rate.sums = [min(s, h_rate) for s in self.rate.sums]
-        self.share.sums = [min(s, h_share) for s in self.share.sums]
+        self.clip_at(
+            table.rate(lam * (1.0 + TOLERANCE), dispersion, thread=thread),
+            table.share(volume, share),
+        )
+
+    def clip_at(self, h_rate: float, h_share: float) -> None:
+        """`clip` with both thresholds known already (the judge looks each up once per
+        brand and minute): caps at `CEILING` times them."""
+        cap = CEILING * h_rate
+        sums = self.rate.sums
+        if max(sums) > cap:
+            self.rate.sums = [min(s, cap) for s in sums]
+        cap = CEILING * h_share
+        sums = self.share.sums
+        if max(sums) > cap:
+            self.share.sums = [min(s, cap) for s in sums]
 
     def recent_rate(self) -> float:
         """Effective negatives per minute, last ~5 minutes."""

@@ -45,7 +45,7 @@ class VolumeTest:
         signal, 0.0 while the surge it signalled lasts."""
         lam = max(expected, MIN_VOLUME) * (1.0 + TOLERANCE)
         cusum = self.cusum
-        cusum.learn_one({"count": n, "expected": lam, "dispersion": dispersion})
+        cusum.learn_count(n, lam, dispersion)
         h = table.rate(lam, dispersion, thread=False)
         if cusum.statistic > CEILING * h:
             cusum.sums = [min(s, CEILING * h) for s in cusum.sums]
