@@ -186,9 +186,11 @@ class BrandBaseline:
         """Learns one closed minute that the tests judged normal (winsorised); with
         `share=False` the level and rhythm only, not the usual negative share."""
         if self.minutes:
-            expected = self.volume(minute)
-            n = winsorised(n, expected, self.volume_dispersion())
-            neg = winsorised(neg, expected * self.share(), self.current_dispersion())
+            if n:  # (zero is under every cap: a quiet minute needs no expectation)
+                expected = self.volume(minute)
+                n = winsorised(n, expected, self.volume_dispersion())
+                if neg:
+                    neg = winsorised(neg, expected * self.share(), self.current_dispersion())
             neg = min(neg, n)
         self.minutes += 1
         self.level.update(n)

@@ -98,6 +98,17 @@ class BrandVerdict:
     share_evidence: float = 0.0
 
 
+@dataclass(slots=True)
+class _ThreadNorm:
+    """A brand's threads' normal at one minute, and their thresholds at it."""
+
+    state: BrandState
+    normal: Expectation
+    lam: float  # a thread's normal negatives per minute
+    h_rate: float
+    h_share: float
+
+
 class Judge:
     def __init__(self, *, false_alarms_per_month: float = 1.0, min_accounts: int = 5) -> None:
         self.table = ThresholdTable(false_alarms_per_month)
@@ -207,6 +218,9 @@ class Judge:
             state.top_thread_rate = 0.0
         topped: list[BrandState] = []
         self._topped = topped
+        # Per brand, what all its threads are judged against this minute: looked up once
+        # (nothing its baseline learns changes before the minute's brands are learned).
+        norms: dict[str, _ThreadNorm] = {}
         for key in keys:
             window = windows.get(key)
             if window is None:
@@ -223,25 +237,16 @@ class Judge:
                 if n == 0 or key not in open_keys:
                     continue  # comments but no negatives: nothing to test yet
                 monitor = self.threads[key] = KeyMonitor()
-            state = self.brand_state(window.brand)
-            if state.asleep_since >= 0:
-                self._wake(window.brand, state, minute)
-            normal = state.expected(minute)
-            share = state.baseline.typical_thread_share()
-            lam = normal.neg_per_min * share
+            norm = norms.get(window.brand)
+            if norm is None:
+                norm = norms[window.brand] = self._thread_norm(window.brand, minute)
+            state, normal, lam = norm.state, norm.normal, norm.lam
             gap = minute - 1 - monitor.last_minute
             if gap > 0 and monitor.last_minute >= 0:
                 # A dormant monitor speaks again: its quiet minutes in closed form.
                 monitor.quiet(gap, lam * gap, normal.dispersion)
             monitor.step(minute, n=n, lam=lam, dispersion=normal.dispersion, share=normal.neg_share)
-            monitor.clip(
-                self.table,
-                lam=lam,
-                dispersion=normal.dispersion,
-                volume=normal.volume_per_min,
-                share=normal.neg_share,
-                thread=True,
-            )
+            monitor.clip_at(norm.h_rate, norm.h_share)
             rate = monitor.recent_slow()
             if rate > state.top_thread_rate:
                 if state.top_thread is None:
@@ -260,12 +265,30 @@ class Judge:
                 minute,
                 normal,
                 lam,
+                norm.h_rate,
+                norm.h_share,
                 thread=True,
                 warming=state.warming_up,
                 is_open=is_open,
             )
             if a is not None:
                 yield window, a
+
+    def _thread_norm(self, brand: str, minute: int) -> _ThreadNorm:
+        """What a thread of `brand` is judged against at `minute` (wakes the brand)."""
+        state = self.brand_state(brand)
+        if state.asleep_since >= 0:
+            self._wake(brand, state, minute)
+        normal = state.expected(minute)
+        lam = normal.neg_per_min * state.baseline.typical_thread_share()
+        table = self.table
+        return _ThreadNorm(
+            state,
+            normal,
+            lam,
+            table.rate(lam * (1.0 + TOLERANCE), normal.dispersion, thread=True),
+            table.share(normal.volume_per_min, normal.neg_share),
+        )
 
     def judge_brands(
         self, minute: int, windows: dict[str, KeyWindow], open_keys: set[str] | dict
@@ -292,26 +315,18 @@ class Judge:
             normal = state.expected(minute)
             lam = normal.neg_per_min
             monitor = state.monitor
+            h_rate = self.table.rate(lam * (1.0 + TOLERANCE), normal.dispersion, thread=False)
+            h_share = self.table.share(normal.volume_per_min, normal.neg_share)
             monitor.step(minute, n=n, lam=lam, dispersion=normal.dispersion, share=normal.neg_share)
-            monitor.clip(
-                self.table,
-                lam=lam,
-                dispersion=normal.dispersion,
-                volume=normal.volume_per_min,
-                share=normal.neg_share,
-                thread=False,
-            )
+            monitor.clip_at(h_rate, h_share)
             state.volume_evidence = state.volume.step(
                 n,
                 expected=normal.volume_per_min,
                 dispersion=state.baseline.volume_dispersion(),
                 table=self.table,
             )
-            h_rate = self.table.rate(lam * (1.0 + TOLERANCE), normal.dispersion, thread=False)
             rate_evidence = monitor.rate.statistic / h_rate
-            share_evidence = monitor.share.statistic / self.table.share(
-                normal.volume_per_min, normal.neg_share
-            )
+            share_evidence = monitor.share.statistic / h_share
             evidence = share_evidence if state.warming_up else min(rate_evidence, share_evidence)
             excess = monitor.recent_slow() - lam
             dominated = state.top_thread_rate > 0 and state.top_thread_rate >= 0.5 * excess
@@ -323,6 +338,8 @@ class Judge:
                     minute,
                     normal,
                     lam,
+                    h_rate,
+                    h_share,
                     thread=False,
                     warming=state.warming_up,
                     is_open=brand in open_keys,
@@ -361,15 +378,15 @@ class Judge:
         minute: int,
         normal: Expectation,
         lam: float,
+        h_rate: float,
+        h_share: float,
         *,
         thread: bool,
         warming: bool,
         is_open: bool,
         volume: float = 0.0,
     ) -> Assessment | None:
-        table = self.table
-        h_rate = table.rate(lam * (1.0 + TOLERANCE), normal.dispersion, thread=thread)
-        h_share = table.share(normal.volume_per_min, normal.neg_share)
+        """`h_rate`, `h_share`: the key's thresholds at `lam` and `normal`."""
         rate_stat, share_stat = monitor.rate.statistic, monitor.share.statistic
         k_ahead = monitor.ahead(minute)
         if (
