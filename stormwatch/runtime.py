@@ -171,8 +171,10 @@ def load_verdicts(pipeline: Pipeline, url: str) -> int:
 
 def read_verdicts(url: str) -> list[dict[str, Any]]:
     """The verdicts stored in the incident store at `url`, oldest first per brand, each as
-    the keyword arguments of `IncidentDecisions.remember_verdict`. Verdicts on an incident whose
-    opening event is not stored are left out."""
+    the keyword arguments of `IncidentDecisions.remember_verdict`: what the incident was
+    about, where and who, from its opening event (as a live surge is compared at its
+    start), and its peak over all its events. Verdicts on an incident whose opening event
+    is not stored are left out."""
     from stormwatch.alerts.store import IncidentStore
 
     out: list[dict[str, Any]] = []
@@ -195,9 +197,29 @@ def read_verdicts(url: str) -> list[dict[str, Any]]:
                         "peak_ratio": max(
                             e.get("drivers", {}).get("peak_ratio_to_baseline", 0.0) for e in events
                         ),
+                        **_where_and_who(opened),
                     }
                 )
     return out
+
+
+def _where_and_who(opened: Mapping[str, Any]) -> dict[str, Any]:
+    """The platform, loudest accounts and posts of a stored opening event, as a live
+    surge's signature has them (`IncidentDecisions._dismissed`): a thread storm's own
+    thread, a brand-wide surge's top threads. What the event lacks (an older event, or
+    accounts emptied by `purge`) is None, so it is left out of the comparison."""
+    drivers = opened.get("drivers", {})
+    thread_id = opened.get("thread_id")
+    if thread_id is not None:
+        threads = [thread_id]
+    else:
+        threads = [t["thread_id"] for t in drivers.get("top_threads") or ()]
+    accounts = [a["author_id"] for a in drivers.get("top_accounts") or ()]
+    return {
+        "platform": drivers.get("platform"),
+        "accounts": tuple(accounts) or None,
+        "threads": tuple(threads) or None,
+    }
 
 
 def remember_verdicts(pipeline: Pipeline, verdicts: Sequence[Mapping[str, Any]]) -> None:

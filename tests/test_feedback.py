@@ -264,3 +264,52 @@ def test_verdict_through_the_store_and_the_cli(recurring, tmp_path) -> None:  # 
     assert second.exit_code == 0, second.output
     events = [orjson.loads(x) for x in (tmp_path / "a2.jsonl").read_bytes().splitlines()]
     assert not [e for e in events if e["event"] == "opened"]
+
+
+def test_verdicts_loaded_from_the_store_know_where_and_who(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A verdict read at start-up carries the platform, loudest accounts and posts of its
+    incident's opening event, so the same crowd or post is recognised across restarts as
+    within a run; what a purge emptied is left out, never an empty match."""
+    from stormwatch.alerts.event import AlertEvent
+    from stormwatch.alerts.store import IncidentStore
+    from stormwatch.alerts.store.retention import purge
+    from stormwatch.config import Settings
+    from stormwatch.runtime import build_pipeline
+
+    crowd = [f"u{i}" for i in range(5)]
+    drivers = {
+        "topics": ["price"],
+        "top_terms": ["patch day"],
+        "peak_ratio_to_baseline": 8.0,
+        "platform": "youtube",
+        "top_accounts": [{"author_id": a, "comments": 3, "followers": 10} for a in crowd],
+        "top_threads": [{"thread_id": t, "negative_comments": 9} for t in ("t1", "t2")],
+    }
+
+    def opened(key: str, thread_id: str | None, at: float) -> AlertEvent:
+        return AlertEvent(
+            incident=key, event="opened", brand="b", thread_id=thread_id, severity="medium",
+            score=1.2, at=at, emitted_at=at + 60, summary="a storm", drivers=dict(drivers),
+        )  # fmt: skip
+
+    url = f"sqlite:///{tmp_path / 'incidents.sqlite3'}"
+    old, new = 1_767_225_600.0, 1_767_225_600.0 + 40 * DAY
+    with IncidentStore.open(url, clock=lambda: old) as store:
+        assert store.record(opened("b/t-old/2026-01-01T00:00Z", "t-old", old))
+        store.add_feedback("b/t-old/2026-01-01T00:00Z", "false_alarm", who="test", at=old)
+    with IncidentStore.open(url, clock=lambda: new) as store:
+        purge(store, older_than_days=30)  # the thread storm's accounts are gone
+        assert store.record(opened("b/*/2026-02-10T00:00Z", None, new))
+        store.add_feedback("b/*/2026-02-10T00:00Z", "false_alarm", who="test", at=new)
+
+    pipeline = build_pipeline(Settings(database_url=url), env={})
+    memory = pipeline.decisions.feedback_memory
+    thread_storm, brand_wide = (v.signature for v in memory.verdicts["b"])
+    assert (thread_storm.platform, thread_storm.accounts) == ("youtube", None)
+    assert thread_storm.threads == frozenset({"t-old"})
+    assert brand_wide.platform == "youtube"
+    assert brand_wide.accounts == frozenset(crowd)
+    assert brand_wide.threads == frozenset({"t1", "t2"})
+    same_people = SurgeSignature.of("b", thread_level=False, topics=["labor"], terms=["wages"],
+                                    accounts=crowd[:4] + ["x"])  # fmt: skip
+    assert memory.ratio_bar(same_people) == pytest.approx(12.0)
