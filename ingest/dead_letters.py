@@ -85,10 +85,18 @@ def dead_letter_json(letter: DeadLetter) -> dict[str, str | int | bool]:
 
 
 class JsonlDeadLetters:
+    """Dead letters appended to a JSONL file (or written to stdout for `-`).
+
+    Appended, never truncated, like the alerts file: a run or service resumed from a
+    checkpoint goes on counting dead letters from the checkpoint's count, so the file
+    must still hold the letters written before the restart. A run without a checkpoint
+    appends too (one rule, and nothing a person kept is ever wiped); start a fresh file
+    by giving a new path."""
+
     def __init__(self, path: str | Path) -> None:
         self.path = str(path)
         self._file: IO[bytes] = (
-            sys.stdout.buffer if self.path == "-" else open(self.path, "wb")  # noqa: SIM115
+            sys.stdout.buffer if self.path == "-" else open(self.path, "ab")  # noqa: SIM115
         )
         self.count = 0
 

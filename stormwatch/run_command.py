@@ -86,7 +86,7 @@ def run(
         Path | None, typer.Option("--alerts-jsonl", help="Append alert events here (JSONL).")
     ] = None,
     dead_letter: Annotated[
-        Path | None, typer.Option("--dead-letter", help="Write undecodable records here (JSONL).")
+        Path | None, typer.Option("--dead-letter", help="Append undecodable records here (JSONL).")
     ] = None,
     db: Annotated[
         str | None,

@@ -123,3 +123,34 @@ def test_a_run_killed_mid_storm_resumes_the_same_incident(tmp_path: Path) -> Non
     assert stats.processed - stats.duplicates == len(lines)
     assert stats.read == saved["stats"].read + len(lines)
     assert f"read={stats.read} processed={stats.processed} dead_lettered=0" in out
+
+
+def test_a_resumed_run_appends_to_the_dead_letter_file(tmp_path: Path) -> None:
+    """The counts go on from the checkpoint's, so the dead-letter file must too: after
+    the second run it still holds the first run's letters, one line per letter counted."""
+    from typer.testing import CliRunner
+
+    from stormwatch.cli import app
+
+    def comment(n: int) -> bytes:
+        row = {"id": f"c{n}", "text": "fine", "created_at": 1_700_000_000 + n, "brand": "acme"}
+        return orjson.dumps(row) + b"\n"
+
+    first_part = tmp_path / "first.jsonl"
+    first_part.write_bytes(comment(1) + b"not json\n" + comment(2) + b"{}\n")
+    rest = tmp_path / "rest.jsonl"
+    rest.write_bytes(comment(3) + b"[1]\n")
+    db = f"sqlite:///{tmp_path / 'store.sqlite3'}"
+    dead = tmp_path / "dead.jsonl"
+    env = {k: None for k in os.environ if k.startswith(("STORMWATCH_", "SLACK_"))}
+    for part in (first_part, rest):
+        args = ["run", str(part), "--db", db, "--dead-letter", str(dead), "-q"]
+        result = CliRunner().invoke(app, args, env=env)
+        assert result.exit_code == 0, result.output
+    assert "read=6 processed=3 dead_lettered=3" in result.output
+    letters = [orjson.loads(line) for line in dead.read_bytes().splitlines()]
+    assert [letter["reason"] for letter in letters] == [
+        "invalid_json",
+        "missing_field",
+        "not_an_object",
+    ]

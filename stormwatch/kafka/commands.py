@@ -133,7 +133,7 @@ def worker(
     ] = None,
     dead_letter: Annotated[
         Path | None,
-        typer.Option("--dead-letter", help="Also write undecodable records here (JSONL)."),
+        typer.Option("--dead-letter", help="Also append undecodable records here (JSONL)."),
     ] = None,
     db: Annotated[
         str | None,

@@ -28,7 +28,7 @@ def serve(
         Path | None, typer.Option("--alerts-jsonl", help="Also append alert events here (JSONL).")
     ] = None,
     dead_letter: Annotated[
-        Path | None, typer.Option("--dead-letter", help="Write undecodable records here (JSONL).")
+        Path | None, typer.Option("--dead-letter", help="Append undecodable records here (JSONL).")
     ] = None,
     metrics_port: Annotated[
         int | None,
