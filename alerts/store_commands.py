@@ -153,7 +153,9 @@ def purge(
 ) -> None:
     """Delete stored comment texts and author ids older than DAYS.
 
-    Alert samples and loudest accounts go; incidents, their figures and verdicts stay."""
+    Alert samples and loudest accounts go, and so do the comments people marked negative
+    or not negative (`feedback --comment`, Slack) before then: they hold the comment's
+    text. Incidents, their figures and verdicts stay."""
     from stormwatch.alerts.store import IncidentStore
     from stormwatch.alerts.store.retention import purge as purge_store
 
@@ -171,5 +173,5 @@ def purge(
     Console().print(
         f"purged comment texts and author ids older than {older_than:g} days: "
         f"{report.events} events, {report.incidents} incidents, "
-        f"{report.deliveries} deliveries"
+        f"{report.deliveries} deliveries, {report.labels} negativity labels deleted"
     )

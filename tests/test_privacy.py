@@ -157,3 +157,33 @@ def test_purge_needs_days(tmp_path) -> None:  # type: ignore[no-untyped-def]
 
     result = stormwatch("purge", "--older-than", "-1", "--db", "x.sqlite3", cwd=tmp_path)
     assert result.returncode == 2 and "--older-than" in result.stderr
+
+
+def test_purge_deletes_negativity_labels_recorded_before_the_cutoff(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A label holds the comment's id and text: it must not outlive the retention."""
+    import sqlite3
+    import time
+
+    from typer.testing import CliRunner
+
+    from stormwatch.alerts.store import IncidentStore
+    from stormwatch.cli import app
+
+    db = tmp_path / "store.sqlite3"
+    now = time.time()
+    with IncidentStore.open(f"sqlite:///{db}") as store:
+        for comment_id, text, days_ago in (("old", "the old words", 40), ("new", "new words", 1)):
+            store.add_negativity_label(
+                brand="acme",
+                comment_id=comment_id,
+                text=text,
+                negative=True,
+                who="U1",
+                at=now - days_ago * 86400,
+            )
+    result = CliRunner().invoke(app, ["purge", "--older-than", "30", "--db", str(db)])
+    assert result.exit_code == 0, result.output
+    assert "1 negativity labels deleted" in result.output
+    with sqlite3.connect(db) as conn:
+        rows = conn.execute("SELECT comment_id, text FROM negativity_labels").fetchall()
+    assert rows == [("new", "new words")]

@@ -9,6 +9,11 @@ until they are purged: `stormwatch purge --older-than DAYS` empties `samples` an
 `top_accounts` of everything recorded or last updated before then (pending deliveries
 excepted: they still have to be sent). Verdicts keep working after a purge: they read
 topics, terms and peaks, not samples.
+
+People's readings of single comments (`negativity_labels`: the comment's id and text,
+who marked it) are a person's teaching, but they hold a comment's text as well: the
+retention promise wins, so a purge deletes the labels recorded before the cutoff too.
+Runtimes learn labels at start-up, so the next start no longer learns the purged ones.
 """
 
 from __future__ import annotations
@@ -19,7 +24,12 @@ from typing import Any
 import sqlalchemy as sa
 
 from stormwatch.alerts.store.connection import StoreBase
-from stormwatch.alerts.store.schema import DELIVERIES, INCIDENT_EVENTS, INCIDENTS
+from stormwatch.alerts.store.schema import (
+    DELIVERIES,
+    INCIDENT_EVENTS,
+    INCIDENTS,
+    NEGATIVITY_LABELS,
+)
 
 PERSONAL_KEYS = ("samples", "top_accounts")  # where texts and author ids are
 SETTLED = ("sent", "dead")  # deliveries that will not be sent again
@@ -30,6 +40,7 @@ class PurgeReport:
     events: int = 0
     incidents: int = 0
     deliveries: int = 0
+    labels: int = 0  # negativity labels deleted (they hold the comment's text)
 
 
 def scrub(payload: Any) -> tuple[Any, bool]:
@@ -52,7 +63,8 @@ def scrub(payload: Any) -> tuple[Any, bool]:
 
 
 def purge(store: StoreBase, *, older_than_days: float, now: float | None = None) -> PurgeReport:
-    """Empty the comment texts and author ids of everything older than `older_than_days`."""
+    """Empty the comment texts and author ids of everything older than `older_than_days`,
+    and delete the negativity labels recorded before then."""
     if not older_than_days >= 0:
         raise ValueError("older_than_days must be >= 0")
     cutoff = (store._clock() if now is None else now) - older_than_days * 86400.0
@@ -72,4 +84,6 @@ def purge(store: StoreBase, *, older_than_days: float, now: float | None = None)
                 if changed:
                     conn.execute(sa.update(table).where(key == row_key).values({column: cleaned}))
                     setattr(report, counter, getattr(report, counter) + 1)
+        deleted = conn.execute(sa.delete(NEGATIVITY_LABELS).where(NEGATIVITY_LABELS.c.at < cutoff))
+        report.labels = deleted.rowcount
     return report
