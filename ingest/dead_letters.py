@@ -28,12 +28,20 @@ _AUTHOR_VALUE = re.compile(rb'("author_id"\s*:\s*)("(?:[^"\\]|\\.)*(?:"|\\?$)|-?
 
 def pseudonymize_letter(letter: DeadLetter, pseudonymize: Callable[[str], str]) -> DeadLetter:
     """The dead letter with its author id replaced by the pseudonym ingest would have
-    given it (privacy on): a record that parses gets the id at its `author_id` key; one
-    that does not (invalid JSON, cut to 4 KiB, not UTF-8) wherever an `"author_id"`
-    key shows in its bytes."""
-    raw = letter.raw
-    if b"author_id" not in raw and b"author\\u" not in raw:
+    given it (privacy on): see `pseudonymize_record`."""
+    new = pseudonymize_record(letter.raw, pseudonymize)
+    if new is letter.raw:
         return letter
+    return replace_letter(letter, raw=new, size=letter.size)
+
+
+def pseudonymize_record(raw: bytes, pseudonymize: Callable[[str], str]) -> bytes:
+    """The record's bytes with its author id replaced by the pseudonym ingest would have
+    given it: a record that parses gets the id at its `author_id` key; one that does not
+    (invalid JSON, cut to 4 KiB, not UTF-8) wherever an `"author_id"` key shows in its
+    bytes. `raw` itself (the same object) when there was nothing to replace."""
+    if b"author_id" not in raw and b"author\\u" not in raw:
+        return raw
     try:
         obj = orjson.loads(raw)
     except orjson.JSONDecodeError:
@@ -41,7 +49,7 @@ def pseudonymize_letter(letter: DeadLetter, pseudonymize: Callable[[str], str]) 
     if isinstance(obj, dict):
         author = obj.get("author_id")
         if author is None or isinstance(author, bool | dict | list):
-            return letter
+            return raw
         obj["author_id"] = pseudonymize(author if isinstance(author, str) else str(author))
         new = orjson.dumps(obj)
     else:
@@ -55,9 +63,7 @@ def pseudonymize_letter(letter: DeadLetter, pseudonymize: Callable[[str], str]) 
             return match.group(1) + orjson.dumps(pseudonymize(str(author)))
 
         new = _AUTHOR_VALUE.sub(replace, raw)
-    if new == raw:
-        return letter
-    return replace_letter(letter, raw=new, size=letter.size)
+    return raw if new == raw else new
 
 
 def dead_letter_json(letter: DeadLetter) -> dict[str, str | int | bool]:

@@ -45,7 +45,12 @@ MAX_HELD = 10_000  # records held at once; beyond, the farthest ahead is dead-le
 
 @dataclass(slots=True)
 class HeldRecord:
-    """A record too far ahead of the stream to move the watermark, waiting."""
+    """A record too far ahead of the stream to move the watermark, waiting.
+
+    With privacy on, the pipeline hands over `comment` and `raw` (its dead letter's bytes
+    if it is given up on) with the author already pseudonymised, and says so in
+    `pseudonymized`: a checkpoint pickles held records, and must not keep the raw author
+    id the rest of the state never sees."""
 
     time: float
     seq: int
@@ -54,6 +59,15 @@ class HeldRecord:
     raw: bytes
     source: str
     since: float  # the stream's newest event time when it was held (-inf: no stream yet)
+    pseudonymized: bool = False  # author in `comment` and `raw` pseudonymised already
+
+    def __setstate__(self, state: object) -> None:
+        # Pickled by the default protocol of a slotted class: (None, {slot: value}).
+        # Records held before `pseudonymized` existed kept the author as it came.
+        self.pseudonymized = False
+        slots = state[1] if isinstance(state, tuple) else state
+        for name, value in slots.items():  # type: ignore[attr-defined]
+            setattr(self, name, value)
 
 
 def _iso(ts: float) -> str:
@@ -127,15 +141,18 @@ class FarAheadHold:
         self._gap_frontier = frontier
         self._gap_added = self._added
 
-    def admit(self, c: Comment, raw: bytes = b"", source: str = "") -> bool:
+    def admit(
+        self, c: Comment, raw: bytes = b"", source: str = "", *, pseudonymized: bool = False
+    ) -> bool:
         """True when `c` may be added now; False when it is held (far ahead of the
-        stream). Holding may confirm a jump of the stream and release records."""
+        stream). Holding may confirm a jump of the stream and release records.
+        `pseudonymized`: the author in `c` and `raw` is pseudonymised already."""
         ts = c.created_at
         if ts <= self.admit_below:
             return True
         self._seq += 1
         key = thread_key(c.brand, c.thread_id) if c.thread_id is not None else c.brand
-        record = HeldRecord(ts, self._seq, key, c, raw, source, self.max_event_time)
+        record = HeldRecord(ts, self._seq, key, c, raw, source, self.max_event_time, pseudonymized)
         bisect.insort(self.held, (ts, self._seq, record))
         self.held_ids.add(c.id)
         self.held_keys[key] += 1

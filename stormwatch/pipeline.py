@@ -14,6 +14,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from dataclasses import replace as replace_comment
 from itertools import islice
 
 import orjson
@@ -27,7 +28,7 @@ from stormwatch.config import Settings
 from stormwatch.detectors.enrich import Enricher
 from stormwatch.detectors.features import quiet_features, window_features
 from stormwatch.detectors.judge import BrandVerdict, Judge
-from stormwatch.ingest.dead_letters import pseudonymize_letter
+from stormwatch.ingest.dead_letters import pseudonymize_letter, pseudonymize_record
 from stormwatch.ingest.decode import Decoder
 from stormwatch.key_window import MINUTE, thread_key
 from stormwatch.model import Comment, DeadLetter
@@ -127,8 +128,11 @@ class Pipeline:
         for n, raw in enumerate(lines, 1):
             feed(raw, f"{source}:{n}" if source else "")
 
-    def dead_letter(self, letter: DeadLetter) -> None:
-        if self.pseudonymize is not None:  # privacy on: no raw author id in dead letters
+    def dead_letter(self, letter: DeadLetter, *, pseudonymized: bool = False) -> None:
+        """`pseudonymized`: the letter's author id is pseudonymised already (a record held
+        far ahead of the stream and given up on)."""
+        if self.pseudonymize is not None and not pseudonymized:
+            # privacy on: no raw author id in dead letters
             letter = pseudonymize_letter(letter, self.pseudonymize)
         self.stats.dead_lettered += 1
         self.stats.dead_letter_reasons[letter.reason] += 1
@@ -154,7 +158,7 @@ class Pipeline:
         # Far ahead of the stream's event time (a wrong clock, or a jump not yet
         # confirmed): held by the window store, so it cannot move the watermark.
         try:
-            held = c.created_at > windows.admit_below and not windows.admit(c, raw, source)
+            held = c.created_at > windows.admit_below and self._hold(c, raw, source)
         except Exception as exc:  # noqa: BLE001 - one record must not stop the run
             self._processing_error(c, raw, source, exc)
             return
@@ -165,18 +169,56 @@ class Pipeline:
         if windows.hold_ready:
             self._drain_held()
 
-    def _process(self, c: Comment, raw: bytes = b"", source: str = "") -> None:
+    def _hold(self, c: Comment, raw: bytes, source: str) -> bool:
+        """Offers `c`, ahead of what the stream admits, to the far-ahead hold; True when
+        it was held. With privacy on the hold gets the comment and its record with the
+        author pseudonymised (checkpoints pickle what it holds), and they are not
+        pseudonymised again when released or dead-lettered."""
+        pseudonymize = self.pseudonymize
+        if pseudonymize is None:
+            return not self.windows.admit(c, raw, source)
+        held, held_raw = self._pseudonymous(c, raw)
+        return not self.windows.admit(held, held_raw, source, pseudonymized=True)
+
+    def _pseudonymous(self, c: Comment, raw: bytes) -> tuple[Comment, bytes]:
+        """A copy of `c` and its record with the author pseudonymised (privacy on)."""
+        pseudonymize = self.pseudonymize
+        assert pseudonymize is not None
+        if c.author_id is not None:
+            c = replace_comment(c, author_id=pseudonymize(c.author_id))
+        return c, pseudonymize_record(raw, pseudonymize) if raw else raw
+
+    def pseudonymize_held(self) -> int:
+        """Pseudonymise the held records that still carry the author as it came (held
+        while privacy was off, or by a stormwatch that held records before they were
+        pseudonymised): called when a checkpoint is restored. Returns how many."""
+        if self.pseudonymize is None:
+            return 0
+        n = 0
+        for _, _, record in self.windows.held:
+            if not record.pseudonymized:
+                record.comment, record.raw = self._pseudonymous(record.comment, record.raw)
+                record.pseudonymized = True
+                n += 1
+        return n
+
+    def _process(
+        self, c: Comment, raw: bytes = b"", source: str = "", *, pseudonymized: bool = False
+    ) -> None:
+        """`pseudonymized`: the author id of `c` is pseudonymised already (released from
+        the far-ahead hold)."""
         stats = self.stats
         windows = self.windows
         try:
             # Everything that can fail on the record's content comes before the first
             # change of state, so a record that fails leaves no trace but its dead letter.
             author_id = c.author_id
-            if self.pseudonymize is not None and author_id is not None:
+            if self.pseudonymize is not None and author_id is not None and not pseudonymized:
                 author_id = self.pseudonymize(author_id)
             lang, negativity, topics = self.enricher.enrich(c.text, c.lang, c.brand)
             negative = negativity >= self._negative_threshold
             c.author_id = author_id
+            pseudonymized = True  # `c` carries what the store may keep of its author
             c.lang = lang
             c.negativity = negativity
             c.topics = topics
@@ -186,7 +228,7 @@ class Pipeline:
             )
             late = windows.add(c, negative, key)
         except Exception as exc:  # noqa: BLE001 - one record must not stop the run
-            self._processing_error(c, raw, source, exc)
+            self._processing_error(c, raw, source, exc, pseudonymized=pseudonymized)
             return
         stats.processed += 1
         # Remembered by arrival (the stream's newest minute), not by its own event time, so
@@ -215,10 +257,13 @@ class Pipeline:
         ):
             self._close_ready()
 
-    def _processing_error(self, c: Comment, raw: bytes, source: str, exc: Exception) -> None:
+    def _processing_error(
+        self, c: Comment, raw: bytes, source: str, exc: Exception, *, pseudonymized: bool = False
+    ) -> None:
         """A record that failed in processing: dead-lettered as `processing_error`, the
         traceback logged once per distinct error (type and the line that raised), the
-        run goes on. A redelivery is tried again: its id is not remembered."""
+        run goes on. A redelivery is tried again: its id is not remembered.
+        `pseudonymized`: the author id of `c` is pseudonymised already (`raw` never is)."""
         tb = exc.__traceback__
         while tb is not None and tb.tb_next is not None:
             tb = tb.tb_next
@@ -235,13 +280,15 @@ class Pipeline:
                 source or "no source",
                 exc_info=exc,
             )
-        if not raw:
+        from_comment = not raw
+        if from_comment:
             try:
                 raw = orjson.dumps(c)
             except TypeError:
                 raw = repr(c).encode("utf-8", "replace")
         self.dead_letter(
-            DeadLetter(raw, "processing_error", f"{type(exc).__name__}: {exc}"[:300], source)
+            DeadLetter(raw, "processing_error", f"{type(exc).__name__}: {exc}"[:300], source),
+            pseudonymized=from_comment and pseudonymized,
         )
 
     def _close_ready(self) -> None:
@@ -261,13 +308,15 @@ class Pipeline:
         stats = self.stats
         while windows.hold_ready:
             windows.hold_ready = False
+            # Held records come with the author pseudonymised when privacy is on (`_hold`,
+            # `pseudonymize_held`).
             for letter in windows.take_rejected():
                 stats.held -= 1
-                self.dead_letter(letter)
+                self.dead_letter(letter, pseudonymized=True)
             released = windows.released
             while released:
                 stats.held -= 1
-                self._process(released.popleft())
+                self._process(released.popleft(), pseudonymized=True)
         self._close_ready()
 
     def finish(self) -> RunStats:

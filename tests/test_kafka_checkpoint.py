@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copyreg
+import pickle
 import zlib
 
 import orjson
@@ -122,6 +124,41 @@ def test_a_checkpoint_pickled_before_classes_moved_still_restores(monkeypatch) -
     assert target.decisions.suppressed[-1] == surge
     target.feed(b'{"id": "c1", "text": "x", "created_at": 1772409607, "brand": "acme"}')
     assert target.stats.duplicates == 1
+
+
+def _pickled_before_pseudonyms(record: HeldRecord, protocol: int):  # type: ignore[no-untyped-def]
+    """How a `HeldRecord` pickled before it had `pseudonymized`: its seven slots."""
+    slots = {name: getattr(record, name) for name in HeldRecord.__slots__}
+    del slots["pseudonymized"]
+    return copyreg.__newobj__, (HeldRecord,), (None, slots)
+
+
+def test_a_record_held_before_pseudonyms_restores_pseudonymised(monkeypatch) -> None:
+    """An older checkpoint held the raw author; restored with privacy on, it is
+    pseudonymised once (its comment and its dead letter's bytes)."""
+    from stormwatch.ingest.pseudonym import Pseudonymizer
+
+    source = _fed_pipeline()
+    far = {
+        "id": "far",
+        "text": "x",
+        "created_at": 1_772_409_600 + 86_400,
+        "brand": "acme",
+        "author_id": "mallory",
+    }
+    source.feed(orjson.dumps(far))
+    monkeypatch.setattr(HeldRecord, "__reduce_ex__", _pickled_before_pseudonyms)
+    blob = pickle.dumps(checkpoint.snapshot(source))
+    monkeypatch.undo()
+    state = pickle.loads(blob)
+    old = state["windows"].held[0][2]
+    assert type(old) is HeldRecord and not old.pseudonymized and old.comment.author_id == "mallory"
+    pseudonym = Pseudonymizer(b"0123456789abcdefghij")
+    target = Pipeline(Settings(), pseudonymize=pseudonym)
+    checkpoint.restore(target, state)
+    assert b"mallory" not in pickle.dumps(checkpoint.snapshot(target))
+    assert old.pseudonymized and old.comment.author_id == pseudonym("mallory")
+    assert orjson.loads(old.raw)["author_id"] == pseudonym("mallory")
 
 
 def test_kafka_settings_from_file_environment_and_options(tmp_path) -> None:

@@ -187,3 +187,76 @@ def test_purge_deletes_negativity_labels_recorded_before_the_cutoff(tmp_path) ->
     with sqlite3.connect(db) as conn:
         rows = conn.execute("SELECT comment_id, text FROM negativity_labels").fetchall()
     assert rows == [("new", "new words")]
+
+
+def _far_ahead_pipeline(letters: Letters, enricher: object = None) -> Pipeline:
+    """A pipeline with privacy on whose stream established its time, then got a record
+    from a day ahead of it (held, not processed)."""
+    pipeline = Pipeline(
+        dead_letters=letters,
+        pseudonymize=Pseudonymizer(KEY.encode()),
+        enricher=enricher,  # type: ignore[arg-type]
+    )
+    for i in range(50):
+        row = {"id": f"c{i}", "text": "fine", "created_at": 1_772_409_600 + i * 7, "brand": "a"}
+        pipeline.feed(orjson.dumps(row))
+    far = {
+        "id": "far",
+        "text": "far ahead",
+        "created_at": 1_772_409_600 + 86_400,
+        "brand": "a",
+        "author_id": "mallory@example.com",
+    }
+    pipeline.feed(orjson.dumps(far))
+    assert pipeline.stats.held == 1
+    return pipeline
+
+
+def test_records_held_far_ahead_keep_no_raw_author_id_in_the_checkpoint() -> None:
+    import pickle
+
+    from stormwatch.kafka.checkpoint import snapshot
+
+    letters = Letters()
+    pipeline = _far_ahead_pipeline(letters)
+    state = pickle.dumps(snapshot(pipeline), protocol=pickle.HIGHEST_PROTOCOL)
+    assert b"mallory" not in state
+    # given up on at the end of the input: its dead letter has the pseudonym, hashed once
+    pipeline.finish()
+    (letter,) = letters.letters
+    assert letter.reason == "timestamp_outlier"
+    assert orjson.loads(letter.raw)["author_id"] == Pseudonymizer(KEY.encode())(
+        "mallory@example.com"
+    )
+
+
+def test_a_released_far_ahead_record_is_pseudonymised_once() -> None:
+    import pickle
+
+    from stormwatch.kafka.checkpoint import snapshot
+
+    pipeline = _far_ahead_pipeline(Letters())
+    pseudonym = Pseudonymizer(KEY.encode())("mallory@example.com")
+    # records of two more brands close to it confirm that the stream jumped: released
+    for brand in ("b", "c"):
+        row = {"id": brand, "text": "ok", "created_at": 1_772_409_600 + 86_410, "brand": brand}
+        pipeline.feed(orjson.dumps(row))
+    assert pipeline.stats.held == 0 and "far" in pipeline.seen_ids
+    state = pickle.dumps(snapshot(pipeline), protocol=pickle.HIGHEST_PROTOCOL)
+    assert b"mallory" not in state
+    assert pseudonym.encode() in state  # processed under its pseudonym, not a hash of it
+
+
+def test_a_released_far_ahead_record_that_fails_is_dead_lettered_under_its_pseudonym() -> None:
+    from stormwatch.detectors.enrich import Enricher
+    from tests.test_hostile_input import PoisonEnricher
+
+    letters = Letters()
+    pipeline = _far_ahead_pipeline(letters, PoisonEnricher(Enricher(), "far ahead"))
+    for brand in ("b", "c"):
+        row = {"id": brand, "text": "ok", "created_at": 1_772_409_600 + 86_410, "brand": brand}
+        pipeline.feed(orjson.dumps(row))
+    (letter,) = letters.letters
+    assert letter.reason == "processing_error"
+    pseudonym = Pseudonymizer(KEY.encode())("mallory@example.com")
+    assert orjson.loads(letter.raw)["author_id"] == pseudonym

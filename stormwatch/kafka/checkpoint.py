@@ -67,6 +67,8 @@ def snapshot(pipeline: Pipeline) -> dict[str, Any]:
 def restore(pipeline: Pipeline, state: Mapping[str, Any]) -> None:
     """Put a snapshot's state into `pipeline`, built with this process's wiring."""
     pipeline.windows = state["windows"]
+    # Privacy on now: held records of an older checkpoint may still carry raw authors.
+    pipeline.pseudonymize_held()
     judge = state.get("judge")
     if judge is not None:
         pipeline.judge = judge
