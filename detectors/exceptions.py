@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from stormwatch.exceptions import StormwatchError
 
-class DetectorError(Exception):
-    """Base class for every error this subpackage raises."""
+
+class DetectorError(StormwatchError):
+    """Base class for every error this subpackage raises (a `StormwatchError`, so a
+    command reports it in one line, never as a traceback)."""
 
 
 class VocabularyError(DetectorError, ValueError):

@@ -14,7 +14,7 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
-from stormwatch.exceptions import ConfigError
+from stormwatch.exceptions import ConfigError, StormwatchError
 
 ENV_PREFIX = "STORMWATCH_"
 
@@ -284,4 +284,48 @@ def load_settings(
     for name, raw in (overrides or {}).items():
         if raw is not None:
             values[name] = raw
-    return dataclasses.replace(Settings(), **values)
+    settings = dataclasses.replace(Settings(), **values)
+    check_setting_files(settings)
+    return settings
+
+
+def check_setting_files(settings: Settings) -> None:
+    """The files the settings name are read once at start-up, so a missing or broken one
+    stops it with one line naming the setting (`topics_file`, `negativity_model`) instead
+    of a traceback from deep inside the first component that opens it."""
+    if settings.topics_file:
+        from stormwatch.detectors.topics import load_vocabulary
+
+        try:
+            load_vocabulary(settings.topics_file)
+        except OSError as exc:
+            raise ConfigError(
+                f"topics_file {settings.topics_file}: {exc.strerror or exc}"
+            ) from None
+        except StormwatchError as exc:  # not valid YAML, or not a vocabulary
+            raise ConfigError(f"topics_file: {_one_line(exc)}") from None
+    uses_model = "model" in (settings.negativity_en, settings.negativity_de)
+    if settings.negativity_model and uses_model:
+        from stormwatch.detectors.negativity_model import load_model
+
+        path = Path(settings.negativity_model)
+        if not path.is_file():
+            raise ConfigError(f"negativity_model {path}: no such file")
+        try:
+            models = load_model(path).models
+        except Exception as exc:  # noqa: BLE001 - whatever the file is, it is no model
+            reason = _one_line(exc.__cause__ or exc)  # load_model's own words name the path
+            raise ConfigError(
+                f"negativity_model {path}: not a negativity model file ({reason})"
+            ) from None
+        for lang, backend in (("en", settings.negativity_en), ("de", settings.negativity_de)):
+            if backend == "model" and lang not in models:
+                raise ConfigError(
+                    f"negativity_model {path}: has no {lang!r} model, but negativity_{lang} "
+                    "is model"
+                )
+
+
+def _one_line(exc: BaseException) -> str:
+    """An error message on one line (a YAML error spans several)."""
+    return " ".join(str(exc).split())

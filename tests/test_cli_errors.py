@@ -190,3 +190,52 @@ def test_quiet_prints_only_the_summary(work: Path) -> None:
     assert result.returncode in (0, 1)
     lines = result.stdout.splitlines()
     assert len(lines) == 1 and lines[0].startswith("read="), result.stdout
+
+
+def in_process(*args: str, cwd: Path, env: dict[str, str] | None = None):  # type: ignore[no-untyped-def]
+    """The CLI in this process (typer's CliRunner): for errors raised before any work,
+    without a second interpreter's start-up. Output is stdout and stderr together."""
+    from typer.testing import CliRunner
+
+    from stormwatch.cli import app
+
+    clean: dict[str, str | None] = {k: None for k in os.environ if k.startswith("STORMWATCH_")}
+    old = os.getcwd()
+    os.chdir(cwd)
+    try:
+        return CliRunner().invoke(app, list(args), env={**clean, **(env or {})})
+    finally:
+        os.chdir(old)
+
+
+def one_line_in_process(result, code: int, *words: str) -> str:  # type: ignore[no-untyped-def]
+    assert result.exit_code == code, (result.exit_code, result.output, result.exception)
+    assert isinstance(result.exception, SystemExit), result.exception
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert len(lines) == 1, result.output
+    assert lines[0].startswith("error: "), lines[0]
+    for word in words:
+        assert word in lines[0], (word, lines[0])
+    return lines[0]
+
+
+@pytest.mark.parametrize(
+    ("setting", "content", "words"),
+    [
+        ("topics_file", None, ("topics_file", "missing.file", "No such file")),
+        ("topics_file", "a: [b\n  c: d\n", ("topics_file", "broken.file", "not valid YAML")),
+        ("topics_file", "- just a list\n", ("topics_file", "broken.file")),
+        ("negativity_model", None, ("negativity_model", "missing.file", "no such file")),
+        ("negativity_model", "not numpy", ("negativity_model", "broken.file", "not a negativity")),
+    ],
+)
+def test_a_broken_file_setting_is_one_line_naming_it(
+    work: Path, setting: str, content: str | None, words: tuple[str, ...]
+) -> None:
+    name = "missing.file" if content is None else "broken.file"
+    if content is not None:
+        (work / name).write_text(content)
+    (work / "c.toml").write_text(f'{setting} = "{name}"\n')
+    for command in (("run", "empty.jsonl"), ("score", "empty.jsonl")):
+        result = in_process(*command, "--config", "c.toml", cwd=work)
+        one_line_in_process(result, 2, "configuration error", *words)
