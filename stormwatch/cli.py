@@ -11,7 +11,9 @@ Each command is a plain typer function defined with what it drives (the pattern 
 - `playbooks check`: `playbooks/commands.py`; `collect ...`: `ingest/collect_commands.py`
 
 What they share (one-line errors, file and config checks, defaults) is
-`stormwatch/command_arguments.py`. Imports inside the commands are lazy, so `stormwatch
+`stormwatch/command_arguments.py`; every command, of every group, checks the
+`STORMWATCH_*` environment before it runs (`EnvironmentCheckedCommand`, given to all of
+them below, so a new command cannot miss it). Imports inside the commands are lazy, so `stormwatch
 run` loads neither kafka-python nor the web stack.
 """
 
@@ -23,7 +25,7 @@ from typing import Annotated
 import typer
 
 from stormwatch.alerts.store_commands import feedback, purge
-from stormwatch.command_arguments import err, fail
+from stormwatch.command_arguments import EnvironmentCheckedCommand, err, fail
 from stormwatch.detectors.negativity_commands import evaluate_negativity, negativity_train, score
 from stormwatch.evaluation.commands import evaluate_nab, evaluate_scenarios, evaluate_suite, report
 from stormwatch.ingest.collect_commands import collect_app
@@ -80,6 +82,20 @@ negativity_app.command("train")(negativity_train)
 app.command()(produce)
 app.command()(worker)
 app.add_typer(collect_app, name="collect")
+
+
+def _check_environment_first(commands: typer.Typer) -> None:
+    """Every command of `commands` and of its groups checks the environment first: the
+    app callback runs before a command's options are parsed, so it cannot see the
+    `--config` file, which may name variables of its own."""
+    for info in commands.registered_commands:
+        info.cls = EnvironmentCheckedCommand
+    for group in commands.registered_groups:
+        if group.typer_instance is not None:
+            _check_environment_first(group.typer_instance)
+
+
+_check_environment_first(app)
 
 
 def main() -> None:

@@ -10,18 +10,21 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import typer
 from rich.console import Console
 from rich.markup import escape
+from typer.core import TyperCommand
 
-from stormwatch.config import Settings, load_settings
+from stormwatch.config import Settings, check_environment, load_settings
 from stormwatch.exceptions import StormwatchError
 
 __all__ = [
     "CONFIG_ENV",
     "DATABASE_ENV",
     "DEFAULT_SEED",
+    "EnvironmentCheckedCommand",
     "check_input_file",
     "check_output_file",
     "command_settings",
@@ -83,3 +86,23 @@ def command_settings(config: Path | None, **overrides: object) -> Settings:
         return load_settings(config, overrides=overrides)
     except StormwatchError as exc:
         raise fail(f"configuration error: {exc}") from None
+
+
+class EnvironmentCheckedCommand(TyperCommand):
+    """A command that first stops on a `STORMWATCH_*` variable nothing reads (a
+    misspelling would otherwise be ignored without a word), whether or not it loads the
+    settings. `stormwatch.cli` gives every command this class.
+
+    The check runs once the command's options are parsed (`--help` still answers): the
+    config file it was given (`--config`, else `STORMWATCH_CONFIG`) may name variables
+    of its own (`*_env` secrets, `[ingest.tokens]`). A config file that is not there is
+    left to the command to report, as it does without this check."""
+
+    def invoke(self, ctx: typer.Context) -> Any:
+        config = ctx.params.get("config") or os.environ.get(CONFIG_ENV)
+        if not config or Path(config).is_file():
+            try:
+                check_environment(config_path=config)
+            except StormwatchError as exc:
+                raise fail(f"configuration error: {exc}") from None
+        return super().invoke(ctx)

@@ -239,3 +239,51 @@ def test_a_broken_file_setting_is_one_line_naming_it(
     for command in (("run", "empty.jsonl"), ("score", "empty.jsonl")):
         result = in_process(*command, "--config", "c.toml", cwd=work)
         one_line_in_process(result, 2, "configuration error", *words)
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ("collect", "rss", "http://127.0.0.1:9/feed", "--check"),
+        ("produce", "empty.jsonl", "--bootstrap", "127.0.0.1:9", "--topic", "t"),
+        ("report", "empty.jsonl", "-o", "out.png"),
+        ("evaluate", "nab"),
+        ("playbooks", "check", "adir"),
+        ("run", "empty.jsonl"),
+    ],
+)
+def test_an_unknown_stormwatch_variable_stops_every_command(work: Path, command) -> None:  # type: ignore[no-untyped-def]
+    result = in_process(*command, cwd=work, env={"STORMWATCH_PSEUDONYMISE_AUTHORS": "1"})
+    one_line_in_process(
+        result, 2, "STORMWATCH_PSEUDONYMISE_AUTHORS", "did you mean STORMWATCH_PSEUDONYMIZE"
+    )
+
+
+def test_every_command_checks_the_environment_first() -> None:
+    import typer
+
+    from stormwatch.cli import app
+    from stormwatch.command_arguments import EnvironmentCheckedCommand
+
+    def leaves(command):  # type: ignore[no-untyped-def]
+        if isinstance(command, typer.core.TyperGroup):
+            for sub in command.commands.values():
+                yield from leaves(sub)
+        else:
+            yield command
+
+    commands = list(leaves(typer.main.get_command(app)))
+    assert len(commands) > 15
+    assert all(isinstance(c, EnvironmentCheckedCommand) for c in commands)
+
+
+def test_a_variable_the_config_option_names_is_known(work: Path) -> None:
+    (work / "c.toml").write_text(
+        '[oncall.targets.hook]\ntype = "webhook"\nurl = "http://127.0.0.1:9/"\n'
+        'secret_env = "STORMWATCH_HOOK_SECRET"\n'
+    )
+    env = {"STORMWATCH_HOOK_SECRET": "s"}
+    result = in_process("run", "empty.jsonl", "--config", "c.toml", "-q", cwd=work, env=env)
+    assert result.exit_code == 0, result.output
+    result = in_process("run", "empty.jsonl", "-q", cwd=work, env=env)
+    one_line_in_process(result, 2, "STORMWATCH_HOOK_SECRET")
