@@ -31,7 +31,7 @@ from datetime import UTC, datetime
 import orjson
 
 from stormwatch.key_window import HISTORY_MINUTES, MINUTE, thread_key
-from stormwatch.model import Comment, DeadLetter
+from stormwatch.model import Comment, DeadLetter, dedupe_key
 
 AHEAD_GAPS = 10.0  # "far ahead": this many mean gaps between records (or the lateness)
 MIN_TOLERANCE = 60.0  # never tighter than a minute, whatever the lateness
@@ -105,7 +105,7 @@ class FarAheadHold:
         self.tolerance = max(lateness, MIN_TOLERANCE)
         self.admit_below = -math.inf  # no stream yet: the first records are held too
         self.held: list[tuple[float, int, HeldRecord]] = []  # sorted by event time
-        self.held_ids: set[str] = set()
+        self.held_ids: set[str] = set()  # their `dedupe_key`s
         self.held_keys: Counter[str] = Counter()
         self.released: deque[Comment] = deque()
         self.rejected: list[DeadLetter] = []
@@ -154,7 +154,7 @@ class FarAheadHold:
         key = thread_key(c.brand, c.thread_id) if c.thread_id is not None else c.brand
         record = HeldRecord(ts, self._seq, key, c, raw, source, self.max_event_time, pseudonymized)
         bisect.insort(self.held, (ts, self._seq, record))
-        self.held_ids.add(c.id)
+        self.held_ids.add(dedupe_key(c))
         self.held_keys[key] += 1
         self.held_total += 1
         # Admitted arrivals so far: how close together in the input the held ones came.
@@ -248,7 +248,7 @@ class FarAheadHold:
         )
 
     def _forget(self, record: HeldRecord) -> None:
-        self.held_ids.discard(record.comment.id)
+        self.held_ids.discard(dedupe_key(record.comment))
         count = self.held_keys[record.key] - 1
         if count:
             self.held_keys[record.key] = count

@@ -38,3 +38,16 @@ class DeadLetter:
     detail: str  # human text, e.g. "field 'brand' is missing"
     source: str = ""  # where it came from, e.g. "file:comments.jsonl:17"
     size: int | None = None  # bytes of the original record when `raw` is only its beginning
+
+
+def dedupe_key(c: Comment) -> str:
+    """What makes a delivery the same comment: its id, which is unique per platform
+    (README, "Input comment"), so the same id on two platforms is two comments.
+
+    The id alone when the platform is unknown (as every key was before platforms counted,
+    so a checkpoint's ids still match those), else platform, NUL, id in one string: a
+    (platform, id) tuple would cost ~70 bytes more per id remembered (a million at most).
+    Two different comments' keys can only meet when a platform name or an id carries a
+    NUL itself. The hot path builds the key inline; keep them alike."""
+    platform = c.platform
+    return c.id if platform is None else platform + "\x00" + c.id

@@ -2,8 +2,8 @@
 
 The same object runs the embedded runtime (one process over a file, stdin, HTTP or the
 demo) and each Kafka worker (over its partitions). Per comment it does only cheap work:
-decode, dedupe by id, enrich, add to two window buckets. Detection runs when the
-watermark closes a minute, per key.
+decode, dedupe by platform and id, enrich, add to two window buckets. Detection runs
+when the watermark closes a minute, per key.
 """
 
 from __future__ import annotations
@@ -38,9 +38,9 @@ from stormwatch.windows import ANY_SOURCE, WindowStore
 log = logging.getLogger(__name__)
 
 BRAND_STATE_IDLE_MINUTES = 7 * 1440  # a brand's baseline outlives a quiet week, no more
-# Ids remembered for dedupe at most; one costs about 150 bytes (a 20-character id:
-# its string, the minute's int and the dict entry), so the cap is ~150 MB. 1,000,000 is
-# a week of 6,000 comments an hour.
+# Ids remembered for dedupe at most; one costs about 150 bytes (a 20-character id with
+# its platform: their string, the minute's int and the dict entry), so the cap is
+# ~150 MB. 1,000,000 is a week of 6,000 comments an hour.
 DEDUPE_MAX_IDS = 1_000_000
 
 
@@ -103,9 +103,14 @@ class Pipeline:
         )
         self.tracker = self.decisions.tracker  # the incidents, open and past
         self.brands = self.judge.brands  # detection's state per brand
-        # id -> minute of arrival, in arrival order: remembered for `dedupe_hours`, at most
-        # DEDUPE_MAX_IDS of them (the oldest go first).
+        # dedupe key (platform and id, `dedupe_key`) -> minute of arrival, in arrival
+        # order: remembered for `dedupe_hours`, at most DEDUPE_MAX_IDS of them (the oldest
+        # go first).
         self.seen_ids: dict[str, int] = {}
+        # Until this minute of arrival, `seen_ids` may hold bare ids of comments that had
+        # a platform (restored from a checkpoint from before dedupe counted platforms):
+        # an id matches them whatever its platform, as it did then. None: no such ids.
+        self.bare_ids_until: int | None = None
         self.stats = RunStats()
         self._negative_threshold = s.negative_threshold
         self._next_eviction_minute: int | None = None
@@ -148,7 +153,14 @@ class Pipeline:
 
     def _accept(self, c: Comment, raw: bytes = b"", source: str = "") -> None:
         windows = self.windows
-        if c.id in self.seen_ids or (windows.held_ids and c.id in windows.held_ids):
+        seen = self.seen_ids
+        platform = c.platform
+        key = c.id if platform is None else platform + "\x00" + c.id  # dedupe_key(c)
+        if (
+            key in seen
+            or (windows.held_ids and key in windows.held_ids)
+            or (self.bare_ids_until is not None and c.id in seen)
+        ):
             stats = self.stats
             stats.processed += 1
             stats.duplicates += 1
@@ -233,7 +245,9 @@ class Pipeline:
         stats.processed += 1
         # Remembered by arrival (the stream's newest minute), not by its own event time, so
         # a late comment is not forgotten at once and a redelivery of it still dedupes.
-        self.seen_ids[c.id] = int(max(c.created_at, windows.max_event_time) // MINUTE)
+        platform = c.platform
+        seen_key = c.id if platform is None else platform + "\x00" + c.id  # dedupe_key(c)
+        self.seen_ids[seen_key] = int(max(c.created_at, windows.max_event_time) // MINUTE)
         if len(self.seen_ids) > DEDUPE_MAX_IDS:
             # Oldest first, a tenth at a time, so the rebuild costs O(1) per comment.
             seen = self.seen_ids
@@ -419,6 +433,8 @@ class Pipeline:
         self.judge.drop_threads(evicted)
         horizon = minute - int(self.settings.dedupe_hours * 60)
         self.seen_ids = {i: m for i, m in self.seen_ids.items() if m >= horizon}
+        if self.bare_ids_until is not None and self.bare_ids_until < horizon:
+            self.bare_ids_until = None
         self.decisions.evict(minute)
         # Bounded on endless streams: brands idle for a week lose their state.
         self.judge.settle(minute)

@@ -58,3 +58,61 @@ def test_memory_is_capped_oldest_first(monkeypatch) -> None:  # type: ignore[no-
         pipeline.feed(line(f"c{n}", T0 + n * 0.5))
     assert len(pipeline.seen_ids) <= 1000
     assert "c4999" in pipeline.seen_ids and "c0" not in pipeline.seen_ids
+
+
+def on(platform: str | None, i: str, t: float) -> bytes:
+    row = {"id": i, "text": "nice", "created_at": t, "brand": "acme", "platform": platform}
+    return orjson.dumps(row)
+
+
+def started(settings: Settings | None = None) -> Pipeline:
+    """A pipeline whose stream has established its time (its first records are held)."""
+    pipeline = Pipeline(settings, decoder=Decoder(clock=lambda: T0 + 86400))
+    for n in range(20):
+        pipeline.feed(on("youtube", f"warm-{n}", T0 - 100 + n))
+    assert pipeline.stats.held == 0
+    return pipeline
+
+
+def test_an_id_is_unique_per_platform() -> None:
+    pipeline = started()
+    processed = pipeline.stats.processed
+    for platform in ("youtube", "reddit", None):
+        pipeline.feed(on(platform, "42", T0))
+    assert pipeline.stats.duplicates == 0 and pipeline.stats.processed == processed + 3
+    for platform in ("youtube", "reddit", None):
+        pipeline.feed(on(platform, "42", T0 + 1))
+    assert pipeline.stats.duplicates == 3
+    # held far ahead of the stream: recognised by platform and id there too
+    pipeline.feed(on("youtube", "far", T0 + 86000))
+    pipeline.feed(on("reddit", "far", T0 + 86000))
+    pipeline.feed(on("youtube", "far", T0 + 86000))
+    assert pipeline.stats.held == 2 and pipeline.stats.duplicates == 4
+
+
+def test_ids_of_a_checkpoint_from_before_platforms_counted_still_dedupe() -> None:
+    """Such a checkpoint remembered bare ids, whatever the platform: they match an id on
+    any platform, as they did, until they age out of `dedupe_hours`."""
+    import pickle
+
+    from stormwatch.kafka import checkpoint
+
+    source = started(Settings(dedupe_hours=2))
+    source.feed(on("youtube", "old", T0))
+    source.feed(on("youtube", "held", T0 + 86000))
+    state = pickle.loads(pickle.dumps(checkpoint.snapshot(source)))
+    del state["bare_ids_until"]  # as such a checkpoint was
+    state["seen_ids"] = {"old": state["seen_ids"]["youtube\x00old"]}
+    state["windows"].held_ids = {"held"}
+    target = Pipeline(Settings(dedupe_hours=2), decoder=Decoder(clock=lambda: T0 + 86400))
+    checkpoint.restore(target, state)
+    target.feed(on("youtube", "old", T0 + 1))
+    target.feed(on("youtube", "held", T0 + 86000))
+    assert target.stats.duplicates == 2
+    target.feed(on("reddit", "held", T0 + 86000))  # held ids are keyed anew
+    assert target.stats.duplicates == 2 and target.stats.held == 2
+    for m in range(1, 4 * 60):  # four hours on: the bare ids are forgotten
+        target.feed(on("youtube", f"m{m}", T0 + m * MINUTE))
+    assert target.bare_ids_until is None and "old" not in target.seen_ids
+    target.feed(on("youtube", "old", T0 + 4 * 60 * MINUTE))
+    assert target.stats.duplicates == 2

@@ -36,6 +36,7 @@ from typing import Any
 import orjson
 
 from stormwatch.exceptions import StormwatchError
+from stormwatch.model import dedupe_key
 from stormwatch.pipeline import Pipeline, RunStats
 
 FORMAT = 1
@@ -57,6 +58,7 @@ def snapshot(pipeline: Pipeline) -> dict[str, Any]:
         "open": pipeline.tracker.open,
         "history": pipeline.tracker.history,
         "seen_ids": pipeline.seen_ids,
+        "bare_ids_until": pipeline.bare_ids_until,
         "stats": pipeline.stats,
         "suppressed": pipeline.decisions.suppressed,
         "suppressing": pipeline.decisions.suppressing,
@@ -86,6 +88,15 @@ def restore(pipeline: Pipeline, state: Mapping[str, Any]) -> None:
     pipeline.tracker.open = state["open"]
     pipeline.tracker.history = state["history"]
     pipeline.seen_ids = state["seen_ids"]
+    if "bare_ids_until" in state:
+        pipeline.bare_ids_until = state["bare_ids_until"]
+    else:
+        # A checkpoint from before dedupe counted platforms: its ids are bare, whatever the
+        # comment's platform. They match an id on any platform (as they did) until they
+        # age out; the held ones are keyed anew (platform and id) from what is held.
+        pipeline.bare_ids_until = max(pipeline.seen_ids.values(), default=None)
+        windows = pipeline.windows
+        windows.held_ids = {dedupe_key(record.comment) for _, _, record in windows.held}
     pipeline.stats = state["stats"]
     pipeline.decisions.suppressed = state["suppressed"]
     pipeline.decisions.suppressing = state["suppressing"]
