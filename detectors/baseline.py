@@ -6,7 +6,7 @@ The level follows the daily rhythm through 24
 hour-of-day slots that each learn across days; until a slot has seen half an hour of
 its hour, a 60-minute moving level stands in. The negative share moves slowly
 (half-life of a day) and starts from a prior (10 % negative, worth 50 comments), so a
-brand on its first or second day is judged against a typical brand rather than against
+brand with few comments learned is judged against a typical brand rather than against
 nothing.
 
 Why not `river.stats.EWMean`: it starts at its first value, so with a half-life of a

@@ -8,7 +8,8 @@ rates, topics, top terms, thread ids, verdicts. The store keeps comment texts an
 until they are purged: `stormwatch purge --older-than DAYS` empties `samples` and
 `top_accounts` of everything recorded or last updated before then (pending deliveries
 excepted: they still have to be sent). Verdicts keep working after a purge: they read
-topics, terms and peaks, not samples.
+topics, terms, peaks, the platform and the posts, not samples; the loudest accounts a
+purge emptied are left out of the comparison.
 
 People's readings of single comments (`negativity_labels`: the comment's id and text,
 who marked it) are a person's teaching, but they hold a comment's text as well: the
