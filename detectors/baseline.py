@@ -40,6 +40,10 @@ PRIOR_COMMENTS = 50.0  # how many comments the prior share is worth
 SLOT_WARM = 30  # minutes of an hour slot seen before it stands on its own
 WINSOR_Z = 3.0  # learned counts are clipped this many standard deviations above normal
 DISPERSION_BLOCK = 10  # minutes per count in the dispersion estimate
+# A block is reset in place and an empty one shared: at hundreds of brands, new ones each
+# block outlived their minute and kept the garbage collector busy.
+_NEW_BLOCK = (0.0, 0.0, 0)
+_EMPTY_BLOCK = (0.0, 0.0)
 
 
 class DecayingMean:
@@ -226,7 +230,7 @@ class BrandBaseline:
             block = self._block
             ends, block[2] = divmod(block[2] + rest, DISPERSION_BLOCK)
             if ends:
-                self._previous_block = (0.0, 0.0)
+                self._previous_block = _EMPTY_BLOCK
 
     def _block_step(self, neg: float, n: float) -> None:
         block = self._block
@@ -246,13 +250,13 @@ class BrandBaseline:
                     mean = (now + before) / 2.0
                     if mean >= 1.0:
                         spread.update(min((now - before) ** 2 / (2.0 * mean), cap))
-            self._previous_block = current
-            self._block = [0.0, 0.0, 0]
+            self._previous_block = current if current != _EMPTY_BLOCK else _EMPTY_BLOCK
+            block[:] = _NEW_BLOCK
 
     def skip(self, minute: int) -> None:
         """A minute not learned (judged abnormal): the dispersion block restarts, so a
         storm's minutes never pair with normal ones."""
-        self._block = [0.0, 0.0, 0]
+        self._block[:] = _NEW_BLOCK
         self._previous_block = None
 
 

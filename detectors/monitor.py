@@ -44,7 +44,6 @@ ACCOUNT_CAP = 2  # negatives one account adds to a key within ACCOUNT_WINDOW min
 ACCOUNT_WINDOW = 30
 CEILING = 2.0  # statistics stop at this many thresholds: a past surge fades in bounded time
 THREAD_STEPS = 20.0  # thread-minutes per brand-minute that can alarm (concurrent threads)
-MEMO_SIZE = 4096
 DORMANT_RATE = 0.05  # decayed negatives under which a key's monitor need not be stepped
 _FAST = 0.5 ** (1.0 / 5.0)  # recent rate: half-life of 5 minutes
 _SLOW = 0.5 ** (1.0 / 15.0)  # half-life of 15 minutes: who carries a brand's storm
@@ -79,76 +78,60 @@ class ThresholdTable:
         self.budget = false_alarms_per_month
         self._cache: dict[tuple[int, int, bool], float] = {}
         self._share_cache: dict[tuple[int, int], float] = {}
-        # Exact arguments -> threshold: a key asks several times a minute, and all threads
-        # of a brand ask with the same arguments (bounded: cleared when full).
-        self._memo: dict[tuple[float, float, int], float] = {}
+        # No memo of exact arguments: they change every minute as baselines learn, so it
+        # almost never hit, and its entries outlived their minute (garbage collections).
+        # The judge asks once per key and minute instead.
 
     def rate(self, lam: float, dispersion: float, *, thread: bool) -> float:
-        memo = self._memo
-        args = (lam, dispersion, 1 if thread else 0)
-        h = memo.get(args)
-        if h is None:
-            h = memo[args] = self._rate(lam, dispersion, thread=thread)
-            if len(memo) > MEMO_SIZE:
-                memo.clear()
-        return h
-
-    def _rate(self, lam: float, dispersion: float, *, thread: bool) -> float:
         b_lam = round(8.0 * math.log10(max(lam, 1e-5)))
         b_phi = round(2.0 * max(1.0, dispersion))
-        key = (b_lam, b_phi, thread)
-        h = self._cache.get(key)
-        if h is None:
-            # Half the budget for the brand's own key, half for all its threads.
-            steps = MINUTES_PER_MONTH / (self.budget / 2.0)
-            if thread:
-                steps *= THREAD_STEPS
-            with _one_blas_thread():
-                h = poisson_cusum_threshold(
-                    10.0 ** (b_lam / 8.0),
-                    RATE_RATIOS,
-                    steps_per_alarm=steps,
-                    dispersion=b_phi / 2.0,
-                )
-            self._cache[key] = h
+        h = self._cache.get((b_lam, b_phi, thread))
+        return h if h is not None else self._rate(b_lam, b_phi, thread)
+
+    def _rate(self, b_lam: int, b_phi: int, thread: bool) -> float:
+        """The threshold of a bucket not computed yet."""
+        # Half the budget for the brand's own key, half for all its threads.
+        steps = MINUTES_PER_MONTH / (self.budget / 2.0)
+        if thread:
+            steps *= THREAD_STEPS
+        with _one_blas_thread():
+            h = poisson_cusum_threshold(
+                10.0 ** (b_lam / 8.0),
+                RATE_RATIOS,
+                steps_per_alarm=steps,
+                dispersion=b_phi / 2.0,
+            )
+        self._cache[(b_lam, b_phi, thread)] = h
         return h
 
     def share(self, volume_per_min: float, share: float) -> float:
         """Share-test threshold for a brand with this volume and usual share: one false
         alarm per the comments a month brings over half the budget (threads split the
         brand's comments between them, so all its share tests together see those)."""
-        memo = self._memo
-        args = (volume_per_min, share, 2)
-        h = memo.get(args)
-        if h is None:
-            h = memo[args] = self._share(volume_per_min, share)
-            if len(memo) > MEMO_SIZE:
-                memo.clear()
-        return h
-
-    def _share(self, volume_per_min: float, share: float) -> float:
         b_volume = round(8.0 * math.log10(max(volume_per_min, 1.0 / 1440.0)))
         odds = share / (1.0 - share) * (1.0 + TOLERANCE)
         b_share = round(100.0 * odds / (1.0 + odds))
-        key = (b_volume, b_share)
-        h = self._share_cache.get(key)
-        if h is None:
-            comments = 10.0 ** (b_volume / 8.0) * MINUTES_PER_MONTH
-            with _one_blas_thread():
-                h = binomial_cusum_threshold(
-                    min(0.9, max(0.01, b_share / 100.0)),
-                    SHARE_ODDS,
-                    comments_per_alarm=comments / (self.budget / 2.0),
-                )
-            self._share_cache[key] = h
+        h = self._share_cache.get((b_volume, b_share))
+        return h if h is not None else self._share(b_volume, b_share)
+
+    def _share(self, b_volume: int, b_share: int) -> float:
+        """The threshold of a bucket not computed yet."""
+        comments = 10.0 ** (b_volume / 8.0) * MINUTES_PER_MONTH
+        with _one_blas_thread():
+            h = binomial_cusum_threshold(
+                min(0.9, max(0.01, b_share / 100.0)),
+                SHARE_ODDS,
+                comments_per_alarm=comments / (self.budget / 2.0),
+            )
+        self._share_cache[(b_volume, b_share)] = h
         return h
 
     def __getstate__(self) -> dict:
-        return {"budget": self.budget, "_cache": {}, "_share_cache": {}, "_memo": {}}
+        return {"budget": self.budget, "_cache": {}, "_share_cache": {}}
 
     def __setstate__(self, state: dict) -> None:
+        state.pop("_memo", None)  # a checkpoint from when exact arguments had a memo
         self.__dict__.update(state)
-        self.__dict__.setdefault("_memo", {})
 
 
 class KeyMonitor:
@@ -291,14 +274,22 @@ class KeyMonitor:
     def clip_at(self, h_rate: float, h_share: float) -> None:
         """`clip` with both thresholds known already (the judge looks each up once per
         brand and minute): caps at `CEILING` times them."""
+        self.clip_rate(h_rate)
+        self.clip_share(h_share)
+
+    def clip_rate(self, h_rate: float) -> None:
+        """The rate test's half of `clip_at`."""
         cap = CEILING * h_rate
         sums = self.rate.sums
         if max(sums) > cap:
-            self.rate.sums = [min(s, cap) for s in sums]
+            sums[:] = [min(s, cap) for s in sums]  # in place, as the tests step
+
+    def clip_share(self, h_share: float) -> None:
+        """The share test's half of `clip_at`."""
         cap = CEILING * h_share
         sums = self.share.sums
         if max(sums) > cap:
-            self.share.sums = [min(s, cap) for s in sums]
+            sums[:] = [min(s, cap) for s in sums]
 
     def recent_rate(self) -> float:
         """Effective negatives per minute, last ~5 minutes."""
@@ -331,8 +322,8 @@ class KeyMonitor:
     def idle(self) -> bool:
         """Nothing to remember: the key may skip its minutes until it speaks again."""
         return (
-            not self.pending
+            self.fast < 0.01
+            and not self.pending
             and self.rate.statistic == 0.0
             and self.share.statistic == 0.0
-            and self.fast < 0.01
         )

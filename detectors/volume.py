@@ -46,10 +46,14 @@ class VolumeTest:
         lam = max(expected, MIN_VOLUME) * (1.0 + TOLERANCE)
         cusum = self.cusum
         cusum.learn_count(n, lam, dispersion)
-        h = table.rate(lam, dispersion, thread=False)
-        if cusum.statistic > CEILING * h:
-            cusum.sums = [min(s, CEILING * h) for s in cusum.sums]
-        evidence = cusum.statistic / h
+        statistic = cusum.statistic
+        evidence = 0.0  # at zero: no threshold needed, nothing to cap
+        if statistic:
+            h = table.rate(lam, dispersion, thread=False)
+            if statistic > CEILING * h:
+                cusum.sums[:] = [min(s, CEILING * h) for s in cusum.sums]
+                statistic = cusum.statistic
+            evidence = statistic / h
         if not self.armed:
             if evidence < REARM:
                 self.armed = True

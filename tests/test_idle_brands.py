@@ -3,6 +3,7 @@ every minute, and the same baselines within rounding."""
 
 from __future__ import annotations
 
+import math
 import random
 
 import orjson
@@ -10,6 +11,7 @@ import pytest
 
 from stormwatch.alerts.event import AlertEvent
 from stormwatch.detectors.baseline import BrandBaseline, DecayingMean
+from stormwatch.detectors.sequential import BinomialCusum, PoissonCusum
 from stormwatch.evaluation.scenario import BrandSpec, EventSpec, ScenarioSpec, generate
 from stormwatch.pipeline import Pipeline
 
@@ -162,3 +164,53 @@ def test_dormant_thread_monitors_give_the_same_alerts(monkeypatch: pytest.Monkey
         (e["incident"], e["event"]) for e in eager
     ]
     assert lazy_steps < 0.7 * steps
+
+
+def _poisson_reference(sums: list[float], k: float, lam: float, phi: float) -> list[float]:
+    """The rate test's step as river's `learn_one` first wrote it."""
+    ratios = (1.5, 3.0, 10.0)
+    logs = [math.log(r) for r in ratios]
+    return [
+        max(0.0, s + (k * lr - (r - 1.0) * lam) / max(1.0, phi))
+        for s, r, lr in zip(sums, ratios, logs, strict=True)
+    ]
+
+
+def _binomial_reference(sums: list[float], k: int, n: int, p0: float) -> list[float]:
+    """The share test's step as river's `learn_one` first wrote it."""
+    odds0 = p0 / (1.0 - p0)
+    out = []
+    for s, r in zip(sums, (2.5, 8.0), strict=True):
+        p1 = r * odds0 / (1.0 + r * odds0)
+        wn, wo = math.log(p1 / p0), math.log((1.0 - p1) / (1.0 - p0))
+        out.append(max(0.0, s + min(k, n) * wn + (n - min(k, n)) * wo))
+    return out
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_direct_cusum_steps_are_the_river_steps_bit_for_bit(seed: int) -> None:
+    """The judge steps its tests without river's dicts (`learn_count`, `learn_counts`,
+    written out for the usual banks, sums updated in place, a step without comments
+    skipped): every sum after every step is the very float the first-written arithmetic
+    gives, and `learn_one` (river's API) gives the same."""
+    rng = random.Random(seed)
+    direct, river, steps = PoissonCusum(), PoissonCusum(), [0.0, 0.0, 0.0]
+    share_direct, share_river, share_steps = BinomialCusum(), BinomialCusum(), [0.0, 0.0]
+    for _ in range(3000):
+        k = rng.choice((0, 0, 0, 0, 1, 2, 7, 40))
+        lam = rng.choice((1e-4, 0.003, 0.05, 0.7, 20.0)) * rng.random() + 1e-9
+        phi = rng.choice((0.0, 1.0, 1.6, 4.9))
+        direct.learn_count(k, lam, phi)
+        river.learn_one({"count": k, "expected": lam, "dispersion": phi})
+        steps = _poisson_reference(steps, k, lam, phi)
+        assert direct.sums == river.sums == steps
+        n = max(k, rng.choice((0, 0, k + rng.randrange(30))))
+        p0 = rng.choice((0.02, 0.1, 0.35, 0.6))
+        share_direct.learn_counts(k, n, p0)
+        share_river.learn_one({"k": k, "n": n, "share": p0})
+        share_steps = _binomial_reference(share_steps, k, n, p0)
+        assert share_direct.sums == share_river.sums == share_steps
+        if rng.random() < 0.01:
+            for detector in (direct, river, share_direct, share_river):
+                detector.reset()
+            steps, share_steps = [0.0, 0.0, 0.0], [0.0, 0.0]
