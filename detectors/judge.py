@@ -128,6 +128,11 @@ class Judge:
         # open) sleeps and catches up in closed form when it speaks again. Not while an
         # observer wants every brand's every minute (`lazy` False).
         self.lazy = True
+        # Steps that provably change nothing are skipped: a brand's test at zero looks up
+        # no threshold, a key with nothing open, nothing ahead and both tests under their
+        # thresholds is not assessed (`_assess` would say None). False: every key looks
+        # its thresholds up and is assessed every minute (the tests' reference).
+        self.shortcuts = True
         self.awake: dict[str, BrandState] = {}
         self._created = 0
         self._topped: list[BrandState] = []  # brands whose top thread was set last minute
@@ -259,6 +264,13 @@ class Judge:
                 continue
             if is_open or not (monitor.dormant and self.lazy):
                 stepping[key] = None
+            if self.shortcuts and not (
+                is_open
+                or monitor.pending
+                or monitor.rate.statistic / norm.h_rate >= 1.0
+                or monitor.share.statistic / norm.h_share >= 1.0
+            ):
+                continue  # `_assess` would return None: nothing open, ahead or over
             a = self._assess(
                 monitor,
                 window,
@@ -315,23 +327,43 @@ class Judge:
             normal = state.expected(minute)
             lam = normal.neg_per_min
             monitor = state.monitor
-            h_rate = self.table.rate(lam * (1.0 + TOLERANCE), normal.dispersion, thread=False)
-            h_share = self.table.share(normal.volume_per_min, normal.neg_share)
             monitor.step(minute, n=n, lam=lam, dispersion=normal.dispersion, share=normal.neg_share)
-            monitor.clip_at(h_rate, h_share)
+            is_open = brand in open_keys
+            # A test at zero needs no threshold (its evidence is zero, nothing to cap),
+            # unless the assessment below will want it; most brand-minutes are quiet.
+            wanted = not self.shortcuts or (
+                window is not None and (is_open or bool(monitor.pending))
+            )
+            h_rate = h_share = 0.0
+            rate_evidence = share_evidence = 0.0
+            if wanted or monitor.rate.statistic:
+                h_rate = self.table.rate(lam * (1.0 + TOLERANCE), normal.dispersion, thread=False)
+                monitor.clip_rate(h_rate)
+                rate_evidence = monitor.rate.statistic / h_rate
+            if wanted or monitor.share.statistic:
+                h_share = self.table.share(normal.volume_per_min, normal.neg_share)
+                monitor.clip_share(h_share)
+                share_evidence = monitor.share.statistic / h_share
             state.volume_evidence = state.volume.step(
                 n,
                 expected=normal.volume_per_min,
                 dispersion=state.baseline.volume_dispersion(),
                 table=self.table,
             )
-            rate_evidence = monitor.rate.statistic / h_rate
-            share_evidence = monitor.share.statistic / h_share
-            evidence = share_evidence if state.warming_up else min(rate_evidence, share_evidence)
+            warming = state.warming_up
+            evidence = share_evidence if warming else min(rate_evidence, share_evidence)
             excess = monitor.recent_slow() - lam
             dominated = state.top_thread_rate > 0 and state.top_thread_rate >= 0.5 * excess
             a = None
-            if window is not None:
+            # `_assess` of a key with nothing open, nothing ahead and both tests under
+            # their thresholds returns None: it is called only when it may say more.
+            if window is not None and (wanted or evidence >= 1.0 or rate_evidence >= 1.0):
+                if not h_rate:
+                    h_rate = self.table.rate(
+                        lam * (1.0 + TOLERANCE), normal.dispersion, thread=False
+                    )
+                if not h_share:
+                    h_share = self.table.share(normal.volume_per_min, normal.neg_share)
                 a = self._assess(
                     monitor,
                     window,
@@ -341,8 +373,8 @@ class Judge:
                     h_rate,
                     h_share,
                     thread=False,
-                    warming=state.warming_up,
-                    is_open=brand in open_keys,
+                    warming=warming,
+                    is_open=is_open,
                     volume=state.volume_evidence,
                 )
             yield BrandVerdict(
@@ -518,6 +550,7 @@ class Judge:
     def __setstate__(self, state: dict) -> None:
         # A checkpoint from before dormant monitors: every monitor is stepped again.
         state.setdefault("stepping", dict.fromkeys(state.get("threads", ())))
+        state.setdefault("shortcuts", True)
         self.__dict__.update(state)
 
     def drop_threads(self, keys: list[str]) -> None:
@@ -533,6 +566,5 @@ class Judge:
 
 
 def _quiet(monitor: KeyMonitor, lam: float) -> Assessment:
-    return Assessment(
-        0.0, 0.0, monitor.recent_rate() / lam, monitor.recent_rate() / lam, 0.0, 0.0, None, False
-    )
+    ratio = monitor.recent_rate() / lam
+    return Assessment(0.0, 0.0, ratio, ratio, 0.0, 0.0, None, False)

@@ -214,3 +214,100 @@ def test_direct_cusum_steps_are_the_river_steps_bit_for_bit(seed: int) -> None:
             for detector in (direct, river, share_direct, share_river):
                 detector.reset()
             steps, share_steps = [0.0, 0.0, 0.0], [0.0, 0.0]
+
+
+def _detector_state(pipeline: Pipeline) -> list[tuple]:
+    """Every number detection keeps per brand and thread, for bit-for-bit comparison."""
+    judge = pipeline.judge
+    out: list[tuple] = []
+    for brand, state in judge.brands.items():
+        b = state.baseline
+        means = [b.level, b.neg, b.total, b.dispersion, b.volume_spread, *b.slots]
+        out.append(
+            (
+                brand,
+                state.asleep_since,
+                state.share_frozen,
+                state.volume.cusum.sums,
+                state.volume.armed,
+                tuple((m.weighted, m.weight) for m in means),
+                b.comments,
+                list(b._block),
+                b._previous_block,
+            )
+        )
+    for key, monitor in [
+        *((b, s.monitor) for b, s in judge.brands.items()),
+        *judge.threads.items(),
+    ]:
+        out.append(
+            (
+                key,
+                monitor.rate.sums,
+                monitor.share.sums,
+                monitor.fast,
+                monitor.slow,
+                monitor.fast_n,
+                monitor.last_minute,
+                monitor.rising_since,
+            )
+        )
+    return out
+
+
+def test_judge_shortcuts_give_the_same_alerts_and_the_same_numbers() -> None:
+    """The judge's shortcuts (no threshold for a brand's test at zero, no assessment for
+    a key with nothing open, ahead or over its thresholds) against looking up and
+    assessing every key every minute: the same
+    assessments each minute, the same alert events, and every test's sums, recent rates
+    and baseline the very same floats. Many small brands; a firestorm on a busy one's
+    post, a brand-wide one at a small one, a bot burst."""
+    brands = (
+        BrandSpec("busy", 4000, lang="en"),
+        *(BrandSpec(f"small{i}", 40 + 25 * i, lang="en") for i in range(16)),
+    )
+    spec = ScenarioSpec(
+        "shortcuts",
+        brands=brands,
+        events=(
+            EventSpec("firestorm", "busy", start=3 * 3600, duration_s=2 * 3600),
+            EventSpec(
+                "spreading_firestorm", "small14", start=4 * 3600, duration_s=5400,
+                peak_rate_per_min=2.0,
+            ),
+            EventSpec("bot_burst", "small9", start=5 * 3600, duration_s=1800),
+        ),
+        duration_s=7 * 3600,
+        seed=11,
+    )  # fmt: skip
+    lines = [orjson.dumps(c) for c in generate(spec).comments]
+    runs = []
+    for shortcuts in (True, False):
+        sink = _Events()
+        pipeline = Pipeline(sinks=[sink])
+        judge = pipeline.judge
+        judge.shortcuts = shortcuts
+        said: list[tuple] = []
+        judge_threads, judge_brands = judge.judge_threads, judge.judge_brands
+
+        def threads(minute, *args, judge_threads=judge_threads, said=said):  # type: ignore[no-untyped-def]
+            for window, a in judge_threads(minute, *args):
+                said.append((minute, window.key, a))
+                yield window, a
+
+        def brands_(minute, *args, judge_brands=judge_brands, said=said):  # type: ignore[no-untyped-def]
+            for v in judge_brands(minute, *args):
+                said.append((minute, v.brand, v.assessment, v.dominated, v.evidence,
+                             v.rate_evidence, v.share_evidence))  # fmt: skip
+                yield v
+
+        judge.judge_threads, judge.judge_brands = threads, brands_  # type: ignore[method-assign]
+        pipeline.feed_lines(lines)
+        pipeline.finish()
+        runs.append((said, sink.events, _detector_state(pipeline)))
+    fast, plain = runs
+    assert any(e["event"] == "opened" and e["thread_id"] is None for e in fast[1])
+    assert any(e["event"] == "opened" and e["thread_id"] for e in fast[1])
+    assert fast[0] == plain[0]  # what the judge said, key by key and minute by minute
+    assert fast[1] == plain[1]
+    assert fast[2] == plain[2]
