@@ -506,8 +506,12 @@ class Judge:
             return
         # The usual share stands still while either test is half-way to its threshold:
         # a swell over a day would otherwise become its own normal before it alarms. A
-        # lasting change is learned after a day all the same.
-        building = max(verdict.rate_evidence, verdict.share_evidence) >= SHARE_FREEZE
+        # lasting change is learned after a day all the same. Not the rate test while the
+        # brand warms up: it does not count yet, and its rate comes from the very share
+        # being learned, so a brand more negative than the prior locked its share (and a
+        # rate test half-way to its threshold) in place for a day.
+        rate_building = 0.0 if state.warming_up else verdict.rate_evidence
+        building = max(rate_building, verdict.share_evidence) >= SHARE_FREEZE
         if building and state.share_frozen < SHARE_FREEZE_MAX_MINUTES:
             state.share_frozen += 1
             baseline.learn(minute, n=verdict.n, neg=verdict.neg, share=False)

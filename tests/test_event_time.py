@@ -9,7 +9,7 @@ import functools
 import random
 
 import orjson
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from stormwatch.detectors.enrich import Enricher
@@ -415,17 +415,25 @@ def storm_stream() -> tuple[bytes, ...]:
     return tuple(orjson.dumps(r) for r in rows)
 
 
-def incidents(records: list[bytes] | tuple[bytes, ...]) -> list[tuple[str, str, int, int]]:
+def incidents(
+    records: list[bytes] | tuple[bytes, ...],
+) -> list[tuple[str, str, int, int, bool]]:
+    """Each incident's key, brand, opening minute, last event's minute, and whether it
+    resolved before the stream ended."""
     p = new_pipeline()
     for raw in records:
         p.feed(raw)
     stats = p.finish()
     assert stats.read == stats.processed + stats.dead_lettered
-    return [(i.key, i.brand, i.opened_minute, i.last_event_minute) for i in p.tracker.history]
+    still_open = {id(i) for i in p.tracker.open.values()}
+    return [
+        (i.key, i.brand, i.opened_minute, i.last_event_minute, id(i) not in still_open)
+        for i in p.tracker.history
+    ]
 
 
 @functools.cache
-def baseline_incidents() -> tuple[tuple[str, str, int, int], ...]:
+def baseline_incidents() -> tuple[tuple[str, str, int, int, bool], ...]:
     found = incidents(storm_stream())
     assert any(STORM_THREAD in key for key, *_ in found)  # the storm is caught
     return tuple(found)
@@ -442,6 +450,13 @@ def baseline_incidents() -> tuple[tuple[str, str, int, int], ...]:
     thread=st.sampled_from([None, "p1", STORM_THREAD]),
     angry=st.booleans(),
 )
+# Found by this test in CI-like runs: one calm comment at the stream's start, two minutes
+# late, tipped acme's first hour one way or the other. With the rate test (not yet
+# counted while a brand warms up) freezing the usual negative share, acme kept its
+# share at 0.085 against a true 0.166 for the rest of the day and the storm opened two
+# minutes earlier than with the extra comment, which let the share be learned.
+@example(position=0.0625, offset=0.0, brand="acme", thread=None, angry=False)
+@example(position=1.0, offset=14460.0, brand="beta", thread=None, angry=False)
 def test_one_record_with_any_timestamp_changes_no_incident_but_its_own(
     position: float, offset: float, brand: str, thread: str | None, angry: bool
 ) -> None:
@@ -468,6 +483,15 @@ def test_one_record_with_any_timestamp_changes_no_incident_but_its_own(
     # may move by a few minutes: the record is one more comment the brand's baseline
     # learns (an angry one at the start of the stream moves its normal negative rate a
     # little, and with it the minute the storm's rate falls under twice that normal).
+    # An incident still open when the stream ends may resolve later when the record
+    # extends the stream past its end: the stream then has minutes to calm in.
     got, expected = others(found), others(baseline_incidents())
     assert [i[:3] for i in got] == [i[:3] for i in expected]
-    assert all(abs(a[3] - b[3]) <= 5 for a, b in zip(got, expected, strict=True)), got
+    stream_end = int(orjson.loads(stream[-1])["created_at"] // MINUTE)
+
+    def settled_alike(a: tuple, b: tuple) -> bool:  # type: ignore[type-arg]
+        if abs(a[3] - b[3]) <= 5:
+            return True
+        return not b[4] and minute > stream_end and a[3] > b[3]
+
+    assert all(settled_alike(a, b) for a, b in zip(got, expected, strict=True)), got
