@@ -14,7 +14,13 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from stormwatch.command_arguments import CONFIG_ENV, DATABASE_ENV, command_settings, fail
+from stormwatch.command_arguments import (
+    DATABASE_ENV,
+    ConfigFile,
+    StoreUrl,
+    command_settings,
+    fail,
+)
 from stormwatch.config import Settings
 from stormwatch.exceptions import StormwatchError
 
@@ -60,13 +66,8 @@ def feedback(
     ] = None,
     lang: Annotated[str | None, typer.Option(help="The comment's language (ISO 639-1).")] = None,
     who: Annotated[str, typer.Option(help="Who says so.")] = "cli",
-    db: Annotated[
-        str | None,
-        typer.Option("--db", envvar=DATABASE_ENV, help="Incident store: SQLite path or URL."),
-    ] = None,
-    config: Annotated[
-        Path | None, typer.Option("--config", envvar=CONFIG_ENV, help="TOML settings file.")
-    ] = None,
+    db: StoreUrl = None,
+    config: ConfigFile = None,
 ) -> None:
     """Record whether an incident was a real crisis, or how one comment reads.
 
@@ -143,13 +144,8 @@ def purge(
             "--older-than", metavar="DAYS", help="Purge what was recorded before this many days."
         ),
     ],
-    db: Annotated[
-        str | None,
-        typer.Option("--db", envvar=DATABASE_ENV, help="Incident store: SQLite path or URL."),
-    ] = None,
-    config: Annotated[
-        Path | None, typer.Option("--config", envvar=CONFIG_ENV, help="TOML settings file.")
-    ] = None,
+    db: StoreUrl = None,
+    config: ConfigFile = None,
 ) -> None:
     """Delete stored comment texts and author ids older than DAYS.
 

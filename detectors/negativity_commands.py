@@ -16,7 +16,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from stormwatch.command_arguments import CONFIG_ENV, command_settings, err, fail
+from stormwatch.command_arguments import ConfigFile, command_settings, err, fail
 from stormwatch.config import Settings
 from stormwatch.exceptions import StormwatchError
 
@@ -44,9 +44,7 @@ def _input_lines(input: str):  # type: ignore[no-untyped-def]
 
 def score(
     input: Annotated[str, typer.Argument(help="JSONL file of comments, or - for stdin.")],
-    config: Annotated[
-        Path | None, typer.Option("--config", envvar=CONFIG_ENV, help="TOML settings file.")
-    ] = None,
+    config: ConfigFile = None,
 ) -> None:
     """Print how each comment is read: JSONL of id, lang, negativity, negative, topics."""
     from stormwatch.detectors.enrich import Enricher
@@ -91,9 +89,7 @@ def score(
 def evaluate_negativity(
     input: Annotated[str, typer.Argument(help="Labelled JSONL (text, label, lang?), or -.")],
     as_json: Annotated[bool, typer.Option("--json", help="Print the figures as JSON.")] = False,
-    config: Annotated[
-        Path | None, typer.Option("--config", envvar=CONFIG_ENV, help="TOML settings file.")
-    ] = None,
+    config: ConfigFile = None,
 ) -> None:
     """Precision, recall and F1 of "negative" on labelled comments, per language."""
     from stormwatch.detectors.negativity_training import as_json as scores_json

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -40,6 +40,16 @@ DEFAULT_SEED = 7
 # Environment variables behind options, shown by `--help` (typer's `envvar=`).
 CONFIG_ENV = "STORMWATCH_CONFIG"
 DATABASE_ENV = "STORMWATCH_DATABASE_URL"
+
+# The options several commands share, declared once (typer reads them from the
+# annotation, so each command writes `config: ConfigFile = None`).
+ConfigFile = Annotated[
+    Path | None, typer.Option("--config", envvar=CONFIG_ENV, help="TOML settings file.")
+]
+StoreUrl = Annotated[
+    str | None,
+    typer.Option("--db", envvar=DATABASE_ENV, help="Incident store: SQLite path or URL."),
+]
 
 
 def fail(message: object, code: int = 2) -> typer.Exit:

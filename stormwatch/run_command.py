@@ -27,9 +27,9 @@ from rich.progress import (
 from rich.text import Text
 
 from stormwatch.command_arguments import (
-    CONFIG_ENV,
     DATABASE_ENV,
     DEFAULT_SEED,
+    ConfigFile,
     check_input_file,
     check_output_file,
     command_settings,
@@ -94,9 +94,7 @@ def run(
             "--db", envvar=DATABASE_ENV, help="Incident store: a SQLite path or a database URL."
         ),
     ] = None,
-    config: Annotated[
-        Path | None, typer.Option("--config", envvar=CONFIG_ENV, help="TOML settings file.")
-    ] = None,
+    config: ConfigFile = None,
     speed: Annotated[
         float | None,
         typer.Option(

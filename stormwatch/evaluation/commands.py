@@ -16,8 +16,8 @@ import typer
 from rich.console import Console
 
 from stormwatch.command_arguments import (
-    CONFIG_ENV,
     DEFAULT_SEED,
+    ConfigFile,
     check_input_file,
     check_output_file,
     command_settings,
@@ -109,9 +109,7 @@ def evaluate_scenarios(
     report: Annotated[
         Path | None, typer.Option("--report", help="Write one PNG per event here.")
     ] = None,
-    config: Annotated[
-        Path | None, typer.Option("--config", envvar=CONFIG_ENV, help="TOML settings file.")
-    ] = None,
+    config: ConfigFile = None,
 ) -> None:
     """Run the pipeline over labelled streams: recall, lead, false alarms, benign incidents."""
     from stormwatch.evaluation.scenario_scoring import evaluate_scenarios_dir
@@ -146,9 +144,7 @@ def evaluate_suite(
     ] = False,
     jobs: Annotated[int, typer.Option(help="Seeds scored in parallel (--evaluate).")] = 1,
     as_json: Annotated[bool, typer.Option("--json", help="Last line: figures as JSON.")] = False,
-    config: Annotated[
-        Path | None, typer.Option("--config", envvar=CONFIG_ENV, help="TOML settings file.")
-    ] = None,
+    config: ConfigFile = None,
 ) -> None:
     """Write the labelled scenario family for a seed or several, and score it.
 
