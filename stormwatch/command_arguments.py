@@ -50,6 +50,16 @@ StoreUrl = Annotated[
     str | None,
     typer.Option("--db", envvar=DATABASE_ENV, help="Incident store: SQLite path or URL."),
 ]
+DeadLetterFile = Annotated[
+    Path | None, typer.Option("--dead-letter", help="Append undecodable records here (JSONL).")
+]
+MetricsPort = Annotated[
+    int | None,
+    typer.Option(
+        "--metrics-port",
+        help="Serve /metrics, /healthz and /readyz here (or STORMWATCH_METRICS_PORT).",
+    ),
+]
 
 
 def fail(message: object, code: int = 2) -> typer.Exit:

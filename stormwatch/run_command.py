@@ -30,6 +30,8 @@ from stormwatch.command_arguments import (
     DATABASE_ENV,
     DEFAULT_SEED,
     ConfigFile,
+    DeadLetterFile,
+    MetricsPort,
     check_input_file,
     check_output_file,
     command_settings,
@@ -85,9 +87,7 @@ def run(
     alerts_jsonl: Annotated[
         Path | None, typer.Option("--alerts-jsonl", help="Append alert events here (JSONL).")
     ] = None,
-    dead_letter: Annotated[
-        Path | None, typer.Option("--dead-letter", help="Append undecodable records here (JSONL).")
-    ] = None,
+    dead_letter: DeadLetterFile = None,
     db: Annotated[
         str | None,
         typer.Option(
@@ -104,13 +104,7 @@ def run(
         ),
     ] = None,
     seed: Annotated[int, typer.Option(help="Seed of the demo scenario.")] = DEFAULT_SEED,
-    metrics_port: Annotated[
-        int | None,
-        typer.Option(
-            "--metrics-port",
-            help="Serve /metrics, /healthz and /readyz here (or STORMWATCH_METRICS_PORT).",
-        ),
-    ] = None,
+    metrics_port: MetricsPort = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only the summary line.")] = False,
 ) -> None:
     """Run the pipeline over a file, stdin or the built-in demo, in event time."""

@@ -17,6 +17,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from stormwatch.command_arguments import MetricsPort
 from stormwatch.exceptions import StormwatchError
 
 err = Console(stderr=True)
@@ -150,13 +151,7 @@ def worker(
         float | None,
         typer.Option("--checkpoint-seconds", help="Checkpoint and commit interval (default 5)."),
     ] = None,
-    metrics_port: Annotated[
-        int | None,
-        typer.Option(
-            "--metrics-port",
-            help="Serve /metrics, /healthz and /readyz here (or STORMWATCH_METRICS_PORT).",
-        ),
-    ] = None,
+    metrics_port: MetricsPort = None,
     status_file: Annotated[
         Path | None,
         typer.Option("--status-file", help="Append lifecycle events here (JSONL)."),

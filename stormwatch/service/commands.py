@@ -11,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-from stormwatch.command_arguments import command_settings, err, fail
+from stormwatch.command_arguments import DeadLetterFile, command_settings, err, fail
 from stormwatch.exceptions import StormwatchError
 
 __all__ = ["serve"]
@@ -27,9 +27,7 @@ def serve(
     alerts_jsonl: Annotated[
         Path | None, typer.Option("--alerts-jsonl", help="Also append alert events here (JSONL).")
     ] = None,
-    dead_letter: Annotated[
-        Path | None, typer.Option("--dead-letter", help="Append undecodable records here (JSONL).")
-    ] = None,
+    dead_letter: DeadLetterFile = None,
     metrics_port: Annotated[
         int | None,
         typer.Option(
