@@ -191,6 +191,35 @@ class FakeYouTube:
             body["nextPageToken"] = f"QUFB{start + size}"
         return body
 
+    @staticmethod
+    def parts(thread: dict, part: str) -> dict:
+        """The thread with only the parts asked for (`replies` only when asked)."""
+        return {k: v for k, v in thread.items() if k != "replies" or "replies" in part}
+
+    def threads_by_id(self, query: dict[str, str]) -> tuple[int, dict, dict[str, str]]:
+        """`commentThreads.list(id=a,b,...)`: the threads that exist, one page, no token;
+        `id` is the one filter, and paging or ordering parameters are refused with it."""
+        ids = query["id"].split(",")
+        refused = query.keys() & {
+            *("videoId", "channelId", "allThreadsRelatedToChannelId"),  # one filter only
+            *("maxResults", "order", "pageToken", "searchTerms", "moderationStatus"),
+        }
+        if refused or len(ids) > 50:
+            message = "The request specifies more than 50 ids."
+            if refused:
+                message = f"Incompatible parameters: id with {', '.join(sorted(refused))}."
+            error = {"message": message, "domain": "youtube.parameter", "reason": "badRequest"}
+            return 400, {"error": {"code": 400, "message": message, "errors": [error]}}, {}
+        every = {t["id"]: t for threads in self.threads.values() for t in threads if "id" in t}
+        items = [self.parts(every[i], query["part"]) for i in ids if i in every]
+        body = {
+            "kind": "youtube#commentThreadListResponse",
+            "etag": "etag",
+            "pageInfo": {"totalResults": len(items), "resultsPerPage": len(items)},
+            "items": items,
+        }
+        return 200, body, {}
+
     def answer(self, path: str, query: dict[str, str]) -> tuple[int, dict, dict[str, str]]:
         if query.get("key") != KEY:
             return 400, BAD_KEY_BODY, {}
@@ -229,9 +258,13 @@ class FakeYouTube:
                 for v in self.videos[query["playlistId"]]
             ]
             return 200, self.page(items, query, "playlistItem"), {}
+        if path == "/youtube/v3/commentThreads" and "id" in query:
+            return self.threads_by_id(query)
         if path == "/youtube/v3/commentThreads":
             assert query["order"] == "time" and query["textFormat"] == "plainText"
-            return 200, self.page(self.threads[query["videoId"]], query, "commentThread"), {}
+            body = self.page(self.threads[query["videoId"]], query, "commentThread")
+            body["items"] = [self.parts(t, query["part"]) for t in body["items"]]
+            return 200, body, {}
         if path == "/youtube/v3/comments":
             return 200, self.page(self.replies[query["parentId"]], query, "comment"), {}
         return 404, {"error": {"code": 404, "message": "Not Found", "errors": []}}, {}
