@@ -5,8 +5,12 @@ playlist, then `playlistItems.list`), and for each video its comment threads new
 (`commentThreads.list`, `order=time`, paged by `nextPageToken`) down to the newest thread
 of the previous poll. A thread whose reply count changed gets its replies: those embedded
 in the thread when they are all there, else every page of `comments.list(parentId=...)`.
-Replies to threads older than the pages a poll reads (the newest 100 threads of a video
-at least) are not seen.
+Then the threads older than the pages read (which are the newest 100 threads of a video at
+least) are re-checked: `commentThreads.list(id=...)`, 50 threads a call, asks for the
+reply counts of the `RECHECK_THREADS` (200) most recently active threads the cursor
+remembers whose newest comment read is at most `RECHECK_DAYS` (7) old, and a thread
+whose count changed gets its replies as above. A thread the API no longer returns
+(deleted) leaves that set. Replies under older threads outside it are not seen.
 
 Quota: every call costs its documented units (each list call: 1) before it is sent,
 counted per Pacific day (YouTube's quota resets at midnight Pacific time) in the cursor
@@ -16,9 +20,11 @@ the poll stops where it is and the collector pauses until the reset (`resume_at`
 seconds), a few times.
 
 Cursor (`CursorFile`, committed by `commit()` after the caller delivered each page): per
-video, the newest thread time read, the threads read (with their reply count and reply
-ids), and the page a poll is at, so a restart goes on from the last delivered page and
-neither re-reads nor loses comments.
+video, its channel, the newest thread time read, the threads read (up to 500, with their
+reply count, reply ids and newest comment time; a video forgets its longest-quiet thread
+first), and the page a poll is at, so a restart goes on from the last delivered page and
+neither re-reads nor loses comments. Each re-check call is a page of its own; a restart
+asks those calls again, but a thread's replies delivered before are not read again.
 
 Mapping: `id` ← comment id, `text` ← its text (plain), `created_at` ← `publishedAt`,
 `thread_id` ← the video id, `parent_id` ← the thread's comment id (replies only),
@@ -32,6 +38,7 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import heapq
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -54,6 +61,14 @@ QUOTA_COST = {
 DEFAULT_DAILY_QUOTA = 10_000  # a project's default allocation
 THREADS_PER_VIDEO = 500  # threads remembered per video (reply counts, reply ids)
 REPLIES_PER_THREAD = 2000
+# Threads re-checked each poll by id, beyond the pages the poll read: those with a comment
+# in the last RECHECK_DAYS, the RECHECK_THREADS most recently active. A storm under an
+# older comment keeps a thread active, so it stays in; a week without a reply is quiet.
+# 200 threads are at most 4 calls (1 unit each, 50 ids a call) per poll: polled every 5
+# minutes, 1,152 units a day, under an eighth of the default quota, however many channels.
+RECHECK_DAYS = 7.0
+RECHECK_THREADS = 200
+IDS_PER_CALL = 50  # commentThreads.list(id=...) takes a comma-separated list
 RETRIES = 5
 RATE_LIMITED = ("rateLimitExceeded", "userRateLimitExceeded")  # per-second limits: retry
 MAX_BACKOFF = 300.0
@@ -178,6 +193,8 @@ class YouTubeCollector:
         watchlist: Watchlist | None = None,
         videos_per_channel: int = 10,
         daily_quota: int = DEFAULT_DAILY_QUOTA,
+        recheck_threads: int = RECHECK_THREADS,
+        recheck_days: float = RECHECK_DAYS,
         clock: Callable[[], float] = time.time,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
@@ -186,6 +203,8 @@ class YouTubeCollector:
         self.brand = brand
         self.watchlist = watchlist
         self.videos_per_channel = videos_per_channel
+        self.recheck_threads = recheck_threads
+        self.recheck_days = recheck_days
         self.clock = clock
         self.sleep = sleep
         self.api = build_youtube_client(api_key, api_url)
@@ -198,6 +217,8 @@ class YouTubeCollector:
         self.resume_at: float | None = self.cursor.get("resume_at")
         self.unavailable: Counter[str] = Counter()  # videos skipped: commentsDisabled, ...
         self.backoffs: list[float] = []  # seconds waited on 429/5xx, in order
+        self._read_this_poll: set[str] = set()  # threads on this poll's pages: counts fresh
+        self._closed_this_poll: set[str] = set()  # videos refused this poll: not re-checked
 
     # -- calls -----------------------------------------------------------------------
 
@@ -264,6 +285,7 @@ class YouTubeCollector:
                 return
             self.resume_at = None
         self._work = copy.deepcopy(self.cursor)
+        self._read_this_poll, self._closed_this_poll = set(), set()
         try:
             for channel in self.channels:
                 for video in self._videos(channel):
@@ -271,6 +293,8 @@ class YouTubeCollector:
                         yield from self._video_pages(channel, video)
                     except _VideoUnavailable as exc:
                         self.unavailable[str(exc)] += 1
+                        self._closed_this_poll.add(video)
+            yield from self._recheck_pages()
         except _QuotaSpent:
             self.resume_at = self.quota.reset_at()
             yield Page()  # nothing new, but its commit records the pause and the units spent
@@ -309,6 +333,7 @@ class YouTubeCollector:
 
     def _video_pages(self, channel: str, video: str) -> Iterator[Page]:
         state = self._work["videos"].setdefault(video, {"newest": None, "threads": {}})
+        state["channel"] = channel  # the brand of a re-checked thread's replies
         threads: dict[str, dict[str, Any]] = state["threads"]
         boundary = _parse_time(state["newest"])
         scan = state.get("scan") or {"page": None, "top": None}
@@ -353,6 +378,9 @@ class YouTubeCollector:
                             continue  # older than the last poll's newest and forgotten
                         threads[thread_id] = {"n": 0, "replies": []}
                         self._map(channel, video, top, None, out)
+                    self._read_this_poll.add(thread_id)
+                    if when is not None and "active" not in threads[thread_id]:
+                        threads[thread_id]["active"] = when.isoformat()
                     self._new_replies(channel, video, thread_id, item, threads, out)
                 while len(threads) > THREADS_PER_VIDEO:
                     del threads[next(iter(threads))]
@@ -372,6 +400,61 @@ class YouTubeCollector:
             del state["scan"]
             yield out
             return
+
+    def _recheck_candidates(self) -> list[tuple[str, str, str]]:
+        """(thread, video, channel) of the threads worth re-checking: a comment in the last
+        `recheck_days`, not on this poll's pages, the `recheck_threads` most recent."""
+        since = self.clock() - self.recheck_days * 86_400
+        candidates: list[tuple[float, str, str, str]] = []
+        for video, state in self._work["videos"].items():
+            channel = state.get("channel")
+            if not isinstance(channel, str) or video in self._closed_this_poll:
+                continue  # no channel: read before the cursor kept it; read again, it will
+            for thread_id, known in state["threads"].items():
+                active = _parse_time(known.get("active"))
+                if active is None or thread_id in self._read_this_poll:
+                    continue
+                if (stamp := active.timestamp()) >= since:
+                    candidates.append((stamp, thread_id, video, channel))
+        newest = heapq.nlargest(max(self.recheck_threads, 0), candidates)
+        return [(thread_id, video, channel) for _, thread_id, video, channel in newest]
+
+    def _recheck_pages(self) -> Iterator[Page]:
+        """Threads older than the pages read, re-read by id (50 a call): a grown reply
+        count reads the new replies. One page per call; a thread not returned is gone
+        and leaves the set (its reply ids stay, in case it shows again)."""
+        candidates = self._recheck_candidates()
+        for start in range(0, len(candidates), IDS_PER_CALL):
+            batch = {t: (v, c) for t, v, c in candidates[start : start + IDS_PER_CALL]}
+            ids = ",".join(batch)  # `maxResults`, `order`, `pageToken` do not go with `id`
+            out = Page()
+            try:
+                answer = self._call(
+                    "commentThreads.list",
+                    lambda ids=ids: self.api.commentThreads().list(
+                        part="snippet", id=ids, textFormat="plainText"
+                    ),
+                )
+            except _VideoUnavailable as exc:
+                self.unavailable[str(exc)] += 1
+                continue  # these threads age out of the window unless a page shows them
+            returned = {
+                item["id"]: item
+                for item in answer.get("items") or []
+                if isinstance(item, dict) and item.get("id") in batch
+            }
+            try:
+                for thread_id, (video, channel) in batch.items():
+                    threads = self._work["videos"][video]["threads"]
+                    if thread_id not in returned:
+                        threads[thread_id].pop("active", None)
+                        continue
+                    self._new_replies(channel, video, thread_id, returned[thread_id], threads, out)
+            except _QuotaSpent:
+                if out.records or out.dead_letters:
+                    yield out  # the threads read whole are known; the rest are asked again
+                raise
+            yield out
 
     def _new_replies(
         self,
@@ -409,6 +492,7 @@ class YouTubeCollector:
                     break
         seen = set(known["replies"])
         fresh: list[str] = []
+        active = _parse_time(known.get("active"))
         for reply in replies:
             reply_id = reply.get("id") if isinstance(reply, dict) else None
             if reply_id in seen:
@@ -416,11 +500,17 @@ class YouTubeCollector:
             if isinstance(reply_id, str) and reply_id:
                 seen.add(reply_id)
                 fresh.append(reply_id)
+                when = _parse_time((reply.get("snippet") or {}).get("publishedAt"))
+                if when is not None and (active is None or when > active):
+                    active = when
             self._map(channel, video, reply, thread_id, out)
+        del threads[thread_id]  # entered again, last: a video forgets its quietest threads first
         threads[thread_id] = {
             "n": total,
             "replies": (known["replies"] + fresh)[-REPLIES_PER_THREAD:],
         }
+        if active is not None:
+            threads[thread_id]["active"] = active.isoformat()
 
     def _map(
         self,

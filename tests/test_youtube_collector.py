@@ -350,6 +350,121 @@ def test_restart_mid_stream_neither_loses_nor_doubles(api: FakeYouTube, tmp_path
     assert record["text"] == "acme thread 1" and "parent_id" not in record
 
 
+def rechecked(api: FakeYouTube, since: int) -> list[str]:
+    """The ids of each `commentThreads.list(id=...)` call after request number `since`."""
+    return [
+        query["id"]
+        for _, path, query in api.requests[since:]
+        if path == "/youtube/v3/commentThreads" and "id" in query
+    ]
+
+
+def test_a_new_reply_to_an_older_thread_is_read_once(api: FakeYouTube, tmp_path: Path) -> None:
+    for n in range(1, 8):
+        api.add_thread("vidA", f"T{n}", f"acme thread {n}")
+    cursor = tmp_path / "cursor.json"
+    clock = Clock(1_772_442_000.0)  # 2026-03-02 09:00 UTC
+    assert len(drain(collector(api, cursor, clock=clock))) == 7
+    for _ in range(3):
+        api.add_reply("vidA", "T1", "acme lost my order too")
+    # a poll reads the first page (T7, T6) only: T1 is re-checked by id, with T5 ... T2
+    asked = len(api.requests)
+    yt = collector(api, cursor, clock=clock)
+    used = yt.quota.used
+    records = drain(yt)
+    assert [r["id"] for r in records] == ["T1.r1", "T1.r2", "T1.r3"]
+    assert {(r["parent_id"], r["thread_id"], r["brand"]) for r in records} == {
+        ("T1", "vidA", "acme")
+    }
+    assert rechecked(api, asked) == ["T5,T4,T3,T2,T1"]
+    # playlistItems, a page of threads, the re-check, the 3 replies in 2 pages: 1 unit each
+    assert yt.quota.used - used == len(api.requests) - asked == 5
+    assert json.loads(cursor.read_text())["quota"]["used"] == yt.quota.used
+    # the next poll re-checks T1 first (its newest reply) and reads no reply again
+    asked = len(api.requests)
+    assert drain(collector(api, cursor, clock=clock)) == []
+    assert rechecked(api, asked) == ["T1,T5,T4,T3,T2"]
+    assert not [path for _, path, _ in api.requests[asked:] if path == "/youtube/v3/comments"]
+
+
+def test_a_restart_mid_recheck_loses_and_doubles_nothing(api: FakeYouTube, tmp_path: Path) -> None:
+    api.page_size = 100  # the first poll reads 60 threads in one page ...
+    for n in range(1, 61):
+        api.add_thread("vidA", f"T{n}", f"acme thread {n}")
+    cursor = tmp_path / "cursor.json"
+    clock = Clock(1_772_442_000.0)
+    assert len(drain(collector(api, cursor, clock=clock))) == 60
+    api.page_size = 2  # ... the next ones a page of 2 (T60, T59) and the other 58 by id
+    api.add_reply("vidA", "T30")
+    for _ in range(3):
+        api.add_reply("vidA", "T2")
+    # a crash after the first re-check call's replies were delivered and committed
+    asked = len(api.requests)
+    crashed = collector(api, cursor, clock=clock)
+    got: list[str] = []
+    for page in crashed.pages():
+        got += [r["id"] for r in page.records]
+        crashed.commit()
+        if got:
+            break
+    assert got == ["T30.r1"]
+    assert [len(ids.split(",")) for ids in rechecked(api, asked)] == [50]  # T58 ... T9
+    # restarted with 5 units left: playlistItems, a page, two re-checks (50 + 8 ids), the
+    # first page of T2's replies; the second page is not paid for: nothing of T2 goes out
+    quota = json.loads(cursor.read_text())["quota"]["used"]
+    asked = len(api.requests)
+    second = collector(api, cursor, daily_quota=quota + 5, clock=clock)
+    got += [r["id"] for r in drain(second)]
+    assert got == ["T30.r1"] and second.resume_at is not None
+    assert second.quota.used == quota + 5
+    assert [len(ids.split(",")) for ids in rechecked(api, asked)] == [50, 8]
+    # after midnight Pacific: T2's three replies, once
+    clock.now = second.resume_at + 60
+    got += [r["id"] for r in drain(collector(api, cursor, clock=clock))]
+    api.add_reply("vidA", "T30")
+    got += [r["id"] for r in drain(collector(api, cursor, clock=clock))]
+    assert drain(collector(api, cursor, clock=clock)) == []
+    assert sorted(got) == ["T2.r1", "T2.r2", "T2.r3", "T30.r1", "T30.r2"]
+
+
+def test_the_recheck_set_is_bounded(api: FakeYouTube, tmp_path: Path) -> None:
+    api.page_size = 100
+    for n in range(1, 21):
+        api.add_thread("vidA", f"T{n}", f"acme thread {n}")
+    cursor = tmp_path / "cursor.json"
+    clock = Clock(1_772_442_000.0)
+    assert len(drain(collector(api, cursor, clock=clock, recheck_threads=3))) == 20
+    api.page_size = 2
+    # the 3 most recently active threads not on the page read (T20, T19)
+    asked = len(api.requests)
+    assert drain(collector(api, cursor, clock=clock, recheck_threads=3)) == []
+    assert rechecked(api, asked) == ["T18,T17,T16"]
+    # new threads push older ones out; a storm under T18 keeps it in: 3 ids, one call a poll
+    for n in range(21, 27):
+        api.add_thread("vidA", f"T{n}", f"acme thread {n}")
+        api.add_reply("vidA", "T18", "acme, answer us")
+        asked = len(api.requests)
+        got = [r["id"] for r in drain(collector(api, cursor, clock=clock, recheck_threads=3))]
+        assert got == [f"T{n}", f"T18.r{n - 20}"]
+        assert len(ids := rechecked(api, asked)) == 1 and len(ids[0].split(",")) == 3
+        assert ids[0].startswith("T18,") or n == 21  # at first T18 is on the 2nd page read
+    asked = len(api.requests)
+    drain(collector(api, cursor, clock=clock, recheck_threads=3))
+    assert rechecked(api, asked) == ["T18,T24,T23"]  # T26, T25 are on the page read
+    # a thread not returned (deleted) leaves the set
+    api.threads["vidA"] = [t for t in api.threads["vidA"] if t["id"] != "T24"]
+    drain(collector(api, cursor, clock=clock, recheck_threads=3))
+    asked = len(api.requests)
+    drain(collector(api, cursor, clock=clock, recheck_threads=3))
+    assert rechecked(api, asked) == ["T18,T23,T22"]
+    # a week without a comment: nothing is re-checked, no unit spent on it
+    clock.now += 8 * 86_400
+    asked = len(api.requests)
+    yt = collector(api, cursor, clock=clock, recheck_threads=3)
+    assert drain(yt) == [] and rechecked(api, asked) == []
+    assert yt.quota.used == len(api.requests) - asked == 2  # playlistItems, a page
+
+
 def test_quota_exceeded_pauses_until_midnight_pacific(api: FakeYouTube, tmp_path: Path) -> None:
     api.add_thread("vidA", "T1", "acme")
     api.queued_errors.append(("/youtube/v3/commentThreads", 403, QUOTA_BODY, {}))
