@@ -2,26 +2,48 @@
 
 Streams: per subreddit its new comments (`/r/NAME/comments`) and new submissions
 (`/r/NAME/new`); per search query the newest matching submissions (`/r/all/search`,
-`sort=new`; Reddit's search finds submissions, not comments). Each poll reads a stream
-newest first, page by page (`after`), down to what the previous poll read.
+`sort=new`) and the new comments under them. Each poll reads a stream newest first, page
+by page (`after`), down to what the previous poll read.
+
+Comments under search hits: Reddit's search finds submissions, not comments, so a search
+stream follows the hits it found (those it could give a brand, outside the subreddits
+followed with their own comment stream, which has their comments already): the newest
+`threads_per_search` hits (default 50) no older than `thread_max_age` (default 48 h).
+Each poll reads every followed hit's comment tree once, through praw's
+`Submission.comments` with `comment_sort = "new"` and `comment_limit = 500`, i.e.
+`GET /comments/{id}?sort=new&limit=500` (Reddit returns at most 500 in one read).
+Reddit builds that tree newest first (the newest comments whose parents it holds) and
+leaves what does not fit (beyond 500 comments, or deeper than 10 levels) as `more` stubs,
+which are not expanded here (each would cost an `/api/morechildren` call on every poll):
+new top-level comments and new replies to recent ones are in the tree, a new reply to an
+old comment of a thread over 500 comments may not be.
 
 Rate limits: praw (prawcore) reads `x-ratelimit-remaining`/`-used`/`-reset` on every
 answer and sleeps before the next request when the window is spent; a 429 is retried
 here after `Retry-After` (else `x-ratelimit-reset`, else 1, 2, 4 ... s), a few times,
-from the item the poll stopped at.
+from the item (or the hit's comment tree) the poll stopped at. A followed hit that answers
+403 (private) or 404 (removed) is no longer followed.
 
 Cursor (`CursorFile`, committed by `commit()` after the caller delivered each page of up
 to 100 items): per stream the newest `created_utc` read, the ids read recently, and the
 item a poll is at, so a restart goes on from the last delivered page and neither re-reads
-nor loses items.
+nor loses items. Per followed hit: its subreddit, time, brands and the comment ids of its
+last read (at most 500), so a comment is delivered the first time it shows up in its tree
+and not again while it stays there (one that leaves the newest 500 and comes back, as when
+newer ones are deleted, may be delivered again; the pipeline drops repeated ids).
 
 Mapping: `id` ← the fullname (`t3_…` submission, `t1_…` comment), `text` ← title and
 selftext, or the comment's body; `created_at` ← `created_utc`; `thread_id` ← the
 submission's fullname; `parent_id` ← the comment replied to (replies to comments only);
 `author_id` ← the author's name, `platform` ← `reddit`; `brand` ← `--brand`, else the
-watchlist (the subreddit's owner, `channels: ["r/acme"]`, else by text: a comment naming
-two brands counts for both). An item without a fullname or time, with a time that is not
-a number, or without a brand is a dead letter with that reason.
+watchlist: the subreddit's owner (`channels: ["r/acme"]`) whatever the text says, else
+the brands the text names (a comment naming two brands counts for both, one record each).
+A search hit whose text names none counts for the brands its query names (Reddit matched
+it on something else, such as its link). A comment under a search hit counts for the
+hit's brands (the post the query found is about them, and their storm grows under it)
+even where its own text names none, and also for any other brand its text names. An
+item without a fullname or time, with a time that is not a number, or without a brand is
+a dead letter with that reason.
 """
 
 from __future__ import annotations
@@ -40,6 +62,14 @@ from stormwatch.retry_after import retry_after_seconds
 
 SEEN_PER_STREAM = 5000
 PAGE = 100  # items delivered (and committed) at a time, as Reddit pages them
+# Search hits followed for their comments, per query. Every followed hit costs one request
+# per poll and Reddit allows an app 100 requests a minute: 50 hits read every 2 minutes
+# (`--every 120`) take a quarter of that per query, leaving room for a few queries and
+# subreddits. A post gets most of its comments in its first day; 48 hours keep the tail
+# of a storm that brings the post back up.
+THREADS_PER_SEARCH = 50
+THREAD_MAX_AGE = 48 * 3600.0
+COMMENTS_PER_THREAD = 500  # the most comments Reddit returns in one read of a tree
 RETRIES = 5
 MAX_BACKOFF = 600.0
 CLIENT_ID_ENV = "STORMWATCH_REDDIT_CLIENT_ID"
@@ -125,10 +155,18 @@ class RedditCollector:
         brand: str | None = None,
         watchlist: Watchlist | None = None,
         page_size: int = PAGE,
+        threads_per_search: int = THREADS_PER_SEARCH,
+        thread_max_age: float = THREAD_MAX_AGE,
         sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self.streams = streams
         self.page_size = page_size
+        self.threads_per_search = threads_per_search
+        self.thread_max_age = thread_max_age
+        self.clock = clock
+        # hits in these subreddits are not followed: their comment streams read them
+        self.subreddits = {s.target.casefold() for s in streams if s.kind == "comments"}
         self.cursor_path = cursor_path
         self.reddit = reddit
         self.brand = brand
@@ -139,6 +177,7 @@ class RedditCollector:
         self.cursor.setdefault("streams", {})
         self._work = copy.deepcopy(self.cursor)  # the position as pages are read
         self.backoffs: list[float] = []  # seconds waited on 429s, in order
+        self.gone: list[str] = []  # followed hits dropped: 403 (private) or 404 (removed)
 
     def check(self) -> str:
         """A token, and each subreddit's about page: credentials and names are right."""
@@ -192,6 +231,7 @@ class RedditCollector:
     def _stream_pages(self, stream: Stream) -> Iterator[Page]:
         import prawcore
 
+        query_brands = self._query_brands(stream)
         state = self._work["streams"].setdefault(stream.key, {"newest": None, "seen": []})
         seen_list: list[str] = state["seen"]
         seen = set(seen_list)
@@ -222,30 +262,130 @@ class RedditCollector:
                     if name not in seen:
                         seen.add(name)
                         seen_list.append(name)
-                        self._map(stream, data, out, source)
+                        brands = self._map(stream, data, out, source, query_brands=query_brands)
+                        if stream.kind == "search" and brands and name.startswith("t3_"):
+                            self._follow(stream.key, state, data, brands)
                     scan["after"] = name
                     if len(out.records) + len(out.dead_letters) >= self.page_size:
                         del seen_list[:-SEEN_PER_STREAM]
                         yield out
                         out = Page()
                 break
-            except prawcore.TooManyRequests as exc:
-                failures += 1
-                if failures > RETRIES:
-                    raise RedditError(f"reddit: still 429 after {RETRIES + 1} tries") from None
-                self._back_off(exc.response, failures)
-            except prawcore.ServerError as exc:  # prawcore retried twice already
-                failures += 1
-                if failures > RETRIES:
-                    raise RedditError(f"reddit: {_explain(exc)}") from None
-                self._back_off(exc.response, failures)
             except prawcore.PrawcoreException as exc:
-                raise RedditError(f"reddit {stream.key}: {_explain(exc)}") from None
+                failures += 1
+                self._wait_or_raise(exc, failures, stream.key)
         if scan["top"] is not None and (boundary is None or scan["top"] > boundary):
             state["newest"] = scan["top"]
         del state["scan"]
         del seen_list[:-SEEN_PER_STREAM]
+        if stream.kind == "search":
+            yield from self._thread_pages(stream, state, out)
+        else:
+            yield out
+
+    def _query_brands(self, stream: Stream) -> list[str]:
+        """The brands a search query names (none for other streams, or with `--brand`)."""
+        if stream.kind != "search" or self.brand is not None or self.watchlist is None:
+            return []
+        return self.watchlist.brands_for(text=stream.target)
+
+    def _follow(
+        self, key: str, state: dict[str, Any], data: dict[str, Any], brands: list[str]
+    ) -> None:
+        """Remember a search hit to read its comments, unless a subreddit stream or another
+        search already reads them."""
+        name = data["name"]
+        subreddit = str(data.get("subreddit") or "")
+        if subreddit.casefold() in self.subreddits:
+            return
+        for other_key, other in self._work["streams"].items():
+            if other_key != key and name in other.get("threads", {}):
+                return
+        threads = state.setdefault("threads", {})
+        threads.setdefault(name, {"subreddit": subreddit, "created": float(data["created_utc"]),
+                                  "brands": brands, "seen": []})  # fmt: skip
+        self._bound_threads(threads)
+
+    def _bound_threads(self, threads: dict[str, dict[str, Any]]) -> None:
+        """Drop hits older than `thread_max_age`, then all but the newest
+        `threads_per_search`."""
+        oldest = self.clock() - self.thread_max_age
+        for name in [n for n, t in threads.items() if t["created"] < oldest]:
+            del threads[name]
+        by_age = sorted(threads, key=lambda n: threads[n]["created"], reverse=True)
+        for name in by_age[max(self.threads_per_search, 0) :]:
+            del threads[name]
+
+    def _thread_pages(self, stream: Stream, state: dict[str, Any], out: Page) -> Iterator[Page]:
+        """The new comments under each followed hit, newest hit first, continuing `out`."""
+        threads: dict[str, dict[str, Any]] = state.setdefault("threads", {})
+        self._bound_threads(threads)
+        source = f"reddit:{stream.key}"
+        for name in sorted(threads, key=lambda n: threads[n]["created"], reverse=True):
+            thread = threads[name]
+            comments = self._read_thread(stream, name)
+            if comments is None:
+                self.gone.append(name)
+                del threads[name]
+                continue
+            seen_list: list[str] = thread["seen"]
+            seen = set(seen_list)
+            window = []  # the ids this read returned: what the next read is compared with
+            for comment in comments:
+                data = vars(comment)  # attributes as sent: no lazy fetch
+                cname = data.get("name")
+                if not isinstance(cname, str) or not cname:
+                    detail = f"comment under {name} without a name (fullname)"
+                    out.dead_letters.append(
+                        dead_letter_item(_sent(data), "missing_field", detail, source)
+                    )
+                    continue
+                window.append(cname)
+                if cname in seen:
+                    continue
+                seen.add(cname)
+                seen_list.append(cname)
+                self._map(stream, data, out, source, hit_brands=thread["brands"])
+                if len(out.records) + len(out.dead_letters) >= self.page_size:
+                    yield out
+                    out = Page()
+            thread["seen"] = window
         yield out
+
+    def _read_thread(self, stream: Stream, name: str) -> list[Any] | None:
+        """A hit's comments as one read of its tree returns them (one request; `more`
+        stubs left out), or None when the hit is private (403) or removed (404)."""
+        import prawcore
+        from praw.models import MoreComments
+
+        failures = 0
+        while True:
+            submission = self.reddit.submission(id=name.removeprefix("t3_"))
+            submission.comment_sort = "new"
+            submission.comment_limit = COMMENTS_PER_THREAD
+            try:
+                tree = submission.comments  # GET /comments/{id}?limit=500&sort=new
+                return [c for c in tree.list() if not isinstance(c, MoreComments)]
+            except (prawcore.NotFound, prawcore.Forbidden):
+                return None
+            except prawcore.PrawcoreException as exc:
+                failures += 1
+                self._wait_or_raise(exc, failures, f"{stream.key} {name}")
+
+    def _wait_or_raise(self, exc: Exception, failures: int, what: str) -> None:
+        """Wait before the next try of a 429 or a 5xx (prawcore retried 5xx twice already),
+        a few times; any other failure, or one more, is a RedditError."""
+        import prawcore
+
+        if isinstance(exc, prawcore.TooManyRequests):
+            if failures > RETRIES:
+                raise RedditError(f"reddit: still 429 after {RETRIES + 1} tries") from None
+        elif isinstance(exc, prawcore.ServerError):
+            if failures > RETRIES:
+                raise RedditError(f"reddit: {_explain(exc)}") from None
+        else:
+            raise RedditError(f"reddit {what}: {_explain(exc)}") from None
+        self._back_off(exc.response, failures)  # type: ignore[attr-defined]
 
     def _back_off(self, response: Any, failures: int) -> None:
         fallback = retry_after_seconds(
@@ -257,8 +397,19 @@ class RedditCollector:
         self.backoffs.append(delay)
         self.sleep(delay)
 
-    def _map(self, stream: Stream, data: dict[str, Any], out: Page, source: str) -> None:
-        """The item's records (one per brand), or its dead letter with the reason."""
+    def _map(
+        self,
+        stream: Stream,
+        data: dict[str, Any],
+        out: Page,
+        source: str,
+        *,
+        query_brands: list[str] | None = None,
+        hit_brands: list[str] | None = None,
+    ) -> list[str]:
+        """The item's records (one per brand), or its dead letter with the reason; its
+        brands (none when dead-lettered). `query_brands`: those of a search hit whose text
+        names none; `hit_brands`: those of the search hit a comment is under."""
         name = data["name"]
         author = data.get("author")
         subreddit = str(data.get("subreddit") or (stream.target if stream.kind != "search" else ""))
@@ -280,7 +431,7 @@ class RedditCollector:
             problem = ("wrong_type", f"{name}: its text is not a string")
         if problem is not None:
             out.dead_letters.append(dead_letter_item(_sent(data), *problem, source))
-            return
+            return []
         record: dict[str, Any] = {
             "id": name,
             "text": text,
@@ -293,17 +444,26 @@ class RedditCollector:
             record["parent_id"] = parent
         if self.brand is not None:
             out.records.append({**record, "brand": self.brand})
-            return
+            return [self.brand]
         brands: list[str] = []
         if self.watchlist is not None:
             owned = f"r/{subreddit}" in self.watchlist.by_channel
             channel = f"r/{subreddit}" if owned else subreddit
             brands = self.watchlist.brands_for(channel_id=channel or None, text=text)
+            owner = self.watchlist.by_channel.get(channel) if channel else None
+            if owner is None and hit_brands:
+                wanted = {*brands, *hit_brands}
+                brands = [w.brand for w in self.watchlist.brands if w.brand in wanted]
+            elif owner is None and not brands and query_brands:
+                brands = list(query_brands)
         if not brands:
-            detail = f"r/{subreddit} is no brand's and the text names none"
+            searched = stream.kind == "search" and hit_brands is None
+            names = "the text names none" + (" nor does the query" if searched else "")
+            detail = f"r/{subreddit} is no brand's and {names}"
             out.dead_letters.append(dead_letter_item(_sent(data), "no_brand", detail, source))
-            return
+            return []
         out.records.extend(self.watchlist.records_for(record, brands))  # type: ignore[union-attr]
+        return brands
 
     def commit(self) -> None:
         """Persist the position after the pages delivered so far (atomically)."""

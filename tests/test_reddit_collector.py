@@ -1,12 +1,14 @@
 """The Reddit collector against a local server speaking Reddit's wire format (the OAuth
-token endpoint, Listings paged by `after`, x-ratelimit-* headers, 429 with Retry-After),
-driven by the real praw pointed at it (`oauth_url`, `reddit_url`): restarts neither lose
-nor double items, rate limits are waited out, malformed items dead-lettered, brands,
-`--check`."""
+token endpoint, Listings paged by `after`, a submission's comment tree with `more` stubs,
+x-ratelimit-* headers, 429 with Retry-After), driven by the real praw pointed at it
+(`oauth_url`, `reddit_url`): restarts neither lose nor double items, comments under search
+hits come once and their number is bounded, rate limits are waited out, malformed items
+dead-lettered, brands, `--check`."""
 
 from __future__ import annotations
 
 import base64
+import heapq
 import json
 import os
 import subprocess
@@ -33,6 +35,7 @@ from stormwatch.ingest.watchlist import Watchlist
 CLIENT_ID = "app-id"
 SECRET = "app-secret"
 T0 = 1_772_442_000  # 2026-03-02 09:00 UTC
+MAX_DEPTH = 10  # Reddit's deepest level in a comment tree (deeper: "continue this thread")
 
 
 class FakeReddit:
@@ -42,6 +45,8 @@ class FakeReddit:
         self.comments: dict[str, list[dict]] = {"acme": [], "gadgets": []}
         self.submissions: dict[str, list[dict]] = {"acme": [], "gadgets": []}
         self.page_size = 3
+        self.max_comments = 500  # the most comments one read of a tree returns
+        self.closed: dict[str, int] = {}  # submission id -> the status its tree answers
         self.clock = T0
         self.ratelimit: dict[str, str] = {
             "x-ratelimit-remaining": "599.0",
@@ -106,16 +111,21 @@ class FakeReddit:
         self.server.shutdown()
         self.server.server_close()
 
-    def add_submission(self, sub: str, sid: str, title: str, body: str = "") -> None:
+    def add_submission(self, sub: str, sid: str, title: str, body: str = "", url: str = "") -> None:
         self.clock += 60
+        self.submissions.setdefault(sub, [])
+        self.comments.setdefault(sub, [])
+        permalink = f"/r/{sub}/comments/{sid}/x/"
         self.submissions[sub].insert(0, {"kind": "t3", "data": {
             "id": sid, "name": f"t3_{sid}", "title": title, "selftext": body,
             "author": f"op_{sid}", "created_utc": float(self.clock), "subreddit": sub,
-            "subreddit_id": f"t5_{sub}", "permalink": f"/r/{sub}/comments/{sid}/x/",
-            "num_comments": 0, "is_self": True, "score": 1}})  # fmt: skip
+            "subreddit_id": f"t5_{sub}", "permalink": permalink,
+            "url": url or f"https://www.reddit.com{permalink}", "num_comments": 0,
+            "is_self": not url, "score": 1}})  # fmt: skip
 
     def add_comment(self, sub: str, cid: str, body: str, link: str, parent: str = "") -> None:
         self.clock += 60
+        self.comments.setdefault(sub, [])
         self.comments[sub].insert(0, {"kind": "t1", "data": {
             "id": cid, "name": f"t1_{cid}", "body": body, "author": f"user_{cid}",
             "created_utc": float(self.clock), "link_id": f"t3_{link}",
@@ -144,7 +154,8 @@ class FakeReddit:
                 assert query["sort"] == "new"
                 words = query["q"].casefold().split()
                 found = [s for subs in self.submissions.values() for s in subs
-                         if all(w in s["data"]["title"].casefold() for w in words)]  # fmt: skip
+                         if all(w in s["data"]["title"].casefold() for w in words)
+                         or all(w in s["data"]["url"].casefold() for w in words)]  # fmt: skip
                 found.sort(key=lambda s: -s["data"]["created_utc"])
                 return 200, self.listing(found, query)
             if sub not in self.comments:
@@ -155,7 +166,77 @@ class FakeReddit:
                 return 200, self.listing(self.submissions[sub], query)
             if what == "about":
                 return 200, {"kind": "t5", "data": {"display_name": sub, "name": f"t5_{sub}"}}
+        if len(parts) == 2 and parts[0] == "comments":
+            return self.comment_tree(parts[1], query)
         return 404, {"message": "Not Found", "error": 404}
+
+    def comment_tree(self, sid: str, query: dict[str, str]) -> tuple[int, Any]:
+        """`GET /comments/{id}`: the submission, then its comment tree as Reddit builds it:
+        starting from the top-level comments, the best by `sort` of those whose parent is
+        in, up to `limit` (at most `max_comments`) and `MAX_DEPTH` levels; the rest as
+        `more` stubs (ids to ask /api/morechildren for), or "continue this thread" at the
+        deepest level."""
+        link = f"t3_{sid}"
+        post = next((s for subs in self.submissions.values() for s in subs
+                     if s["data"]["name"] == link), None)  # fmt: skip
+        if post is None or sid in self.closed:
+            status = self.closed.get(sid, 404)
+            return status, {"message": "Forbidden" if status == 403 else "Not Found",
+                            "error": status}  # fmt: skip
+        assert query["sort"] == "new"
+        comments = [c["data"] for subs in self.comments.values() for c in subs
+                    if c["data"]["link_id"] == link]  # fmt: skip
+        children: dict[str, list[dict]] = {}
+        for c in sorted(comments, key=lambda c: -c["created_utc"]):  # sort=new
+            children.setdefault(c["parent_id"], []).append(c)
+        depth = {c["name"]: 0 for c in children.get(link, [])}
+        candidates = [(-c["created_utc"], c["name"]) for c in children.get(link, [])]
+        heapq.heapify(candidates)
+        shown: set[str] = set()
+        limit = min(int(query.get("limit", "200")), self.max_comments)
+        while candidates and len(shown) < limit:
+            _, name = heapq.heappop(candidates)
+            shown.add(name)
+            for child in children.get(name, []):
+                depth[child["name"]] = depth[name] + 1
+                if depth[name] + 1 < MAX_DEPTH:
+                    heapq.heappush(candidates, (-child["created_utc"], child["name"]))
+
+        def descendants(name: str) -> int:
+            return sum(1 + descendants(c["name"]) for c in children.get(name, []))
+
+        def more(parent: str, level: int, hidden: list[dict]) -> dict:
+            if not hidden:  # deeper than MAX_DEPTH: a link to the rest of the thread
+                return {"kind": "more", "data": {"count": 0, "name": "t1__", "id": "_",
+                        "parent_id": parent, "depth": level, "children": []}}  # fmt: skip
+            ids = [c["id"] for c in hidden]
+            return {"kind": "more", "data": {
+                "count": sum(1 + descendants(c["name"]) for c in hidden),
+                "name": f"t1_{ids[0]}", "id": ids[0], "parent_id": parent, "depth": level,
+                "children": ids}}  # fmt: skip
+
+        def level_of(parent: str, level: int) -> list[dict]:
+            kids = children.get(parent, [])
+            out = [render(c, level) for c in kids if c["name"] in shown]
+            hidden = [c for c in kids if c["name"] not in shown]
+            if hidden and level < MAX_DEPTH:
+                out.append(more(parent, level, hidden))
+            elif kids and level == MAX_DEPTH:
+                out = [more(parent, level, [])]
+            return out
+
+        def render(comment: dict, level: int) -> dict:
+            replies = level_of(comment["name"], level + 1)
+            return {"kind": "t1", "data": {**comment, "depth": level, "replies":
+                    tree_listing(replies) if replies else ""}}  # fmt: skip
+
+        def tree_listing(children: list[dict]) -> dict:
+            return {"kind": "Listing", "data": {"after": None, "dist": None, "modhash": "",
+                    "geo_filter": "", "children": children, "before": None}}  # fmt: skip
+
+        top = tree_listing([post])
+        top["data"]["dist"] = 1
+        return 200, [top, tree_listing(level_of(link, 0))]
 
 
 @pytest.fixture
@@ -175,6 +256,7 @@ def client(api: FakeReddit, secret: str = SECRET) -> Any:
 def collector(api: FakeReddit, cursor: Path, **kw: Any) -> RedditCollector:
     kw.setdefault("brand", "acme")
     kw.setdefault("sleep", lambda s: None)
+    kw.setdefault("clock", lambda: float(api.clock))  # the fake's time, not today's
     streams = kw.pop("streams", streams_for(["acme"], []))
     return RedditCollector(streams, cursor, reddit=client(api), **kw)
 
@@ -280,6 +362,174 @@ def test_brand_from_the_watchlist(api: FakeReddit, tmp_path: Path) -> None:
         ("t1_c1", "acme"),
     ]
     assert [d.reason for p in pages for d in p.dead_letters] == ["no_brand"]
+
+
+def tree_reads(api: FakeReddit) -> list[str]:
+    """The submissions whose comment tree was asked for, in order."""
+    return [path.split("/")[2] for _, method, path, _ in api.requests
+            if path.startswith("/comments/")]  # fmt: skip
+
+
+def test_comments_under_search_hits_come_once_across_polls_and_a_restart(
+    api: FakeReddit, tmp_path: Path
+) -> None:
+    api.add_submission("gadgets", "s1", "Acme outage again")
+    for n in range(1, 6):
+        api.add_comment("gadgets", f"c{n}", f"same {n}", "s1", parent="c1" if n == 3 else "")
+    api.add_submission("gadgets", "s2", "Acme outage in Europe?")
+    api.add_comment("gadgets", "d1", "here too", "s2")
+    api.add_comment("acme", "x1", "not under a hit", "s9")  # no search reads r/acme
+    cursor = tmp_path / "cursor.json"
+    streams = streams_for([], ["acme outage"])
+    crashed = collector(api, cursor, streams=streams, page_size=3)
+    pages = crashed.pages()
+    got = []
+    for _ in range(2):  # two pages delivered and committed, then a crash
+        got += [r["id"] for r in next(pages).records]
+        crashed.commit()
+    del pages, crashed
+    # the hits newest first, then each hit's tree as Reddit sends it: newest first, level
+    # by level (c3 answers c1)
+    assert got == ["t3_s2", "t3_s1", "t1_d1", "t1_c5", "t1_c4", "t1_c2"]
+    api.add_comment("gadgets", "c6", "still down", "s1", parent="c1")
+    api.add_comment("gadgets", "c7", "back up", "s1")
+    api.add_comment("gadgets", "d2", "and here", "s2")
+    records = drain(collector(api, cursor, streams=streams, page_size=3))
+    got += [r["id"] for r in records]
+    assert got[6:] == ["t1_d2", "t1_c7", "t1_c1", "t1_c6", "t1_c3"]
+    assert drain(collector(api, cursor, streams=streams)) == []
+    api.add_comment("gadgets", "c8", "refund?", "s1", parent="c6")
+    got += [r["id"] for r in drain(collector(api, cursor, streams=streams))]
+    assert got[-1] == "t1_c8" and len(got) == len(set(got)) == 12
+    assert tree_reads(api) == ["s2", "s1"] * 4  # one read per followed hit and poll
+    by_id = {r["id"]: r for r in records}
+    assert by_id["t1_c3"]["parent_id"] == "t1_c1" and by_id["t1_c3"]["thread_id"] == "t3_s1"
+    assert "parent_id" not in by_id["t1_c7"] and by_id["t1_c7"]["author_id"] == "user_c7"
+    assert {r["brand"] for r in records} == {"acme"}
+    state = json.loads(cursor.read_text())["streams"]["search:acme outage"]
+    assert sorted(state["threads"]["t3_s2"]["seen"]) == ["t1_d1", "t1_d2"]  # the last read
+
+
+def test_a_comment_under_a_hit_counts_for_the_hits_brands(api: FakeReddit, tmp_path: Path) -> None:
+    watchlist = Watchlist.from_mapping({"brands": {
+        "acme": {"keywords": ["acme"]}, "globex": {"keywords": ["globex"]},
+        "initech": {"channels": ["r/initech"]}}})  # fmt: skip
+    api.add_submission("gadgets", "h1", "Acme router died")
+    api.add_comment("gadgets", "k1", "same here", "h1")  # names no brand: the hit's
+    api.add_comment("gadgets", "k2", "globex ones too", "h1")  # the hit's and its own
+    api.add_submission("gadgets", "h2", "Another dead one", url="https://acme.example/down")
+    api.add_comment("gadgets", "k3", "yes", "h2")
+    api.add_submission("initech", "h3", "acme poaching our staff")
+    api.add_comment("initech", "k4", "acme again", "h3")  # initech's subreddit decides
+    api.add_submission("gadgets", "h4", "router compared")  # no brand: not followed
+    api.add_comment("gadgets", "k5", "nice", "h4")
+    streams = streams_for([], ["acme", "router"])
+    rc = collector(api, tmp_path / "c.json", streams=streams, brand=None, watchlist=watchlist)
+    pages = list(rc.pages())
+    assert [(r["id"], r["brand"]) for p in pages for r in p.records] == [
+        ("t3_h3", "initech"),  # its subreddit's owner, whatever the text says
+        ("t3_h2", "acme"),  # its text names none: the brand its query names
+        ("t3_h1", "acme"),
+        ("t1_k4", "initech"),
+        ("t1_k3", "acme"),
+        ("acme:t1_k2", "acme"),
+        ("globex:t1_k2", "globex"),
+        ("t1_k1", "acme"),
+        ("t3_h1", "acme"),  # "router" finds h1 too, and leaves its comments to "acme"
+    ]
+    letters = [(d.reason, d.detail) for p in pages for d in p.dead_letters]
+    assert letters == [("no_brand", "r/gadgets is no brand's and the text names none nor does "
+                        "the query")]  # fmt: skip
+    assert tree_reads(api) == ["h3", "h2", "h1"]
+
+
+def test_followed_hits_are_bounded_by_count_and_age(api: FakeReddit, tmp_path: Path) -> None:
+    for n in range(1, 5):
+        api.add_submission("gadgets", f"a{n}", f"acme outage {n}")
+        api.add_comment("gadgets", f"r{n}", "me too", f"a{n}")
+    now = [float(api.clock)]
+    cursor = tmp_path / "c.json"
+    streams = streams_for(["acme"], ["acme outage"])[2:]
+
+    def poll() -> list[str]:
+        rc = collector(api, cursor, streams=streams, threads_per_search=2,
+                       thread_max_age=3600, clock=lambda: now[0])  # fmt: skip
+        return [r["id"] for r in drain(rc)]
+
+    def followed() -> list[str]:
+        return sorted(json.loads(cursor.read_text())["streams"]["search:acme outage"]["threads"])
+
+    got = poll()
+    assert followed() == ["t3_a3", "t3_a4"]  # the newest two
+    assert got[4:] == ["t1_r4", "t1_r3"] and tree_reads(api) == ["a4", "a3"]
+    a3_time = api.submissions["gadgets"][1]["data"]["created_utc"]
+    now[0] = a3_time + 3600 + 1  # a3 is over an hour old now, a4 is not
+    api.add_comment("gadgets", "r5", "still", "a3")
+    api.add_comment("gadgets", "r6", "still", "a4")
+    assert poll() == ["t1_r6"] and followed() == ["t3_a4"]
+    api.add_submission("gadgets", "a5", "acme outage 5")
+    now[0] = api.submissions["gadgets"][1]["data"]["created_utc"] + 3600 + 1  # a4's turn
+    api.add_comment("gadgets", "r7", "me too", "a5")
+    assert poll() == ["t3_a5", "t1_r7"] and followed() == ["t3_a5"]
+    api.add_submission("gadgets", "a6", "acme outage 6")
+    api.add_submission("gadgets", "a7", "acme outage 7")
+    assert poll() == ["t3_a7", "t3_a6"] and followed() == ["t3_a6", "t3_a7"]
+
+
+def test_more_stubs_are_left_unexpanded_and_a_closed_hit_is_dropped(
+    api: FakeReddit, tmp_path: Path
+) -> None:
+    api.max_comments = 3
+    api.add_submission("gadgets", "s1", "acme outage")
+    for n in range(1, 6):
+        api.add_comment("gadgets", f"c{n}", "down", "s1")
+    api.add_comment("gadgets", "c6", "for me too", "s1", parent="c5")
+    api.add_submission("gadgets", "s2", "acme outage, day 2")
+    cursor = tmp_path / "c.json"
+    streams = streams_for([], ["acme outage"])
+    rc = collector(api, cursor, streams=streams)
+    pages = list(rc.pages())
+    # the tree holds the newest 3 whose parents it holds; c3, c2 and c1 sit in a `more` stub
+    assert api.comment_tree("s1", {"sort": "new"})[1][1]["data"]["children"][-1]["data"][
+        "children"
+    ] == ["c3", "c2", "c1"]
+    assert [r["id"] for p in pages for r in p.records] == [
+        "t3_s2", "t3_s1", "t1_c5", "t1_c4", "t1_c6"]  # fmt: skip
+    assert [d for p in pages for d in p.dead_letters] == []
+    assert not [path for _, _, path, _ in api.requests if "morechildren" in path]
+    rc.commit()
+    api.closed["s2"] = 403  # made private
+    api.add_comment("gadgets", "c7", "fixed?", "s1")
+    rc = collector(api, cursor, streams=streams)
+    assert [r["id"] for r in drain(rc)] == ["t1_c7"] and rc.gone == ["t3_s2"]
+    api.closed["s1"] = 404  # removed
+    rc = collector(api, cursor, streams=streams)
+    assert drain(rc) == [] and rc.gone == ["t3_s1"]
+    assert json.loads(cursor.read_text())["streams"]["search:acme outage"]["threads"] == {}
+
+
+def test_replies_deeper_than_the_tree_shows_are_not_read(api: FakeReddit, tmp_path: Path) -> None:
+    api.add_submission("gadgets", "s1", "acme outage")
+    for n in range(1, MAX_DEPTH + 2):  # each answering the one before
+        api.add_comment("gadgets", f"c{n}", "down", "s1", parent=f"c{n - 1}" if n > 1 else "")
+    rc = collector(api, tmp_path / "c.json", streams=streams_for([], ["acme outage"]))
+    pages = list(rc.pages())
+    deepest = f"t1_c{MAX_DEPTH}"  # its reply is behind "continue this thread"
+    assert [r["id"] for p in pages for r in p.records][-1] == deepest
+    assert len([r for p in pages for r in p.records]) == 1 + MAX_DEPTH
+    assert [d for p in pages for d in p.dead_letters] == []
+
+
+def test_429_on_a_hits_comments_waits_and_reads_them_once(api: FakeReddit, tmp_path: Path) -> None:
+    api.add_submission("gadgets", "s1", "acme outage")
+    api.add_comment("gadgets", "c1", "down", "s1")
+    api.add_comment("gadgets", "c2", "yes", "s1", parent="c1")
+    too_many = {"message": "Too Many Requests", "error": 429}
+    api.queued.append(("/comments/s1", False, 429, too_many, {"Retry-After": "3"}))
+    rc = collector(api, tmp_path / "c.json", streams=streams_for([], ["acme outage"]))
+    assert [r["id"] for r in drain(rc)] == ["t3_s1", "t1_c1", "t1_c2"]
+    assert rc.backoffs == [3.0] and tree_reads(api) == ["s1", "s1"]
+    assert drain(collector(api, tmp_path / "c.json", streams=rc.streams)) == []
 
 
 def run_cli(api: FakeReddit, *args: str, secret: str = SECRET) -> subprocess.CompletedProcess:
