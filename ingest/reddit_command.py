@@ -41,7 +41,8 @@ def reddit(
         typer.Option("--subreddit", help="Subreddit whose comments and submissions to read."),
     ] = None,
     search: Annotated[
-        list[str] | None, typer.Option("--search", help="Search query (newest submissions).")
+        list[str] | None,
+        typer.Option("--search", help="Search query (newest submissions, their comments)."),
     ] = None,
     to: ToOption = None,
     cursor: Annotated[
