@@ -22,7 +22,7 @@ Rate limits: praw (prawcore) reads `x-ratelimit-remaining`/`-used`/`-reset` on e
 answer and sleeps before the next request when the window is spent; a 429 is retried
 here after `Retry-After` (else `x-ratelimit-reset`, else 1, 2, 4 ... s), a few times,
 from the item (or the hit's comment tree) the poll stopped at. A followed hit that answers
-403 (private) or 404 (removed) is no longer followed.
+403 (private), 404 (removed) or 451 (withheld by law) is no longer followed.
 
 Cursor (`CursorFile`, committed by `commit()` after the caller delivered each page of up
 to 100 items): per stream the newest `created_utc` read, the ids read recently, and the
@@ -177,7 +177,7 @@ class RedditCollector:
         self.cursor.setdefault("streams", {})
         self._work = copy.deepcopy(self.cursor)  # the position as pages are read
         self.backoffs: list[float] = []  # seconds waited on 429s, in order
-        self.gone: list[str] = []  # followed hits dropped: 403 (private) or 404 (removed)
+        self.gone: list[str] = []  # followed hits dropped: 403, 404 or 451
 
     def check(self) -> str:
         """A token, and each subreddit's about page: credentials and names are right."""
@@ -354,7 +354,8 @@ class RedditCollector:
 
     def _read_thread(self, stream: Stream, name: str) -> list[Any] | None:
         """A hit's comments as one read of its tree returns them (one request; `more`
-        stubs left out), or None when the hit is private (403) or removed (404)."""
+        stubs left out), or None when the hit is private (403), removed (404) or withheld
+        (451): following it would fail every poll."""
         import prawcore
         from praw.models import MoreComments
 
@@ -366,7 +367,7 @@ class RedditCollector:
             try:
                 tree = submission.comments  # GET /comments/{id}?limit=500&sort=new
                 return [c for c in tree.list() if not isinstance(c, MoreComments)]
-            except (prawcore.NotFound, prawcore.Forbidden):
+            except (prawcore.Forbidden, prawcore.NotFound, prawcore.UnavailableForLegalReasons):
                 return None
             except prawcore.PrawcoreException as exc:
                 failures += 1

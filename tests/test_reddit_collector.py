@@ -181,8 +181,8 @@ class FakeReddit:
                      if s["data"]["name"] == link), None)  # fmt: skip
         if post is None or sid in self.closed:
             status = self.closed.get(sid, 404)
-            return status, {"message": "Forbidden" if status == 403 else "Not Found",
-                            "error": status}  # fmt: skip
+            message = {403: "Forbidden", 451: "Unavailable For Legal Reasons"}
+            return status, {"message": message.get(status, "Not Found"), "error": status}
         assert query["sort"] == "new"
         comments = [c["data"] for subs in self.comments.values() for c in subs
                     if c["data"]["link_id"] == link]  # fmt: skip
@@ -476,7 +476,7 @@ def test_followed_hits_are_bounded_by_count_and_age(api: FakeReddit, tmp_path: P
     assert poll() == ["t3_a7", "t3_a6"] and followed() == ["t3_a6", "t3_a7"]
 
 
-def test_more_stubs_are_left_unexpanded_and_a_closed_hit_is_dropped(
+def test_more_stubs_are_left_unexpanded_and_closed_hits_are_dropped(
     api: FakeReddit, tmp_path: Path
 ) -> None:
     api.max_comments = 3
@@ -505,6 +505,10 @@ def test_more_stubs_are_left_unexpanded_and_a_closed_hit_is_dropped(
     api.closed["s1"] = 404  # removed
     rc = collector(api, cursor, streams=streams)
     assert drain(rc) == [] and rc.gone == ["t3_s1"]
+    api.add_submission("gadgets", "s3", "acme outage, day 3")
+    api.closed["s3"] = 451  # withheld by law where the collector runs
+    rc = collector(api, cursor, streams=streams)
+    assert [r["id"] for r in drain(rc)] == ["t3_s3"] and rc.gone == ["t3_s3"]
     assert json.loads(cursor.read_text())["streams"]["search:acme outage"]["threads"] == {}
 
 
