@@ -24,7 +24,16 @@ video, its channel, the newest thread time read, the threads read (up to 500, wi
 reply count, reply ids and newest comment time; a video forgets its longest-quiet thread
 first), and the page a poll is at, so a restart goes on from the last delivered page and
 neither re-reads nor loses comments. Each re-check call is a page of its own; a restart
-asks those calls again, but a thread's replies delivered before are not read again.
+asks those calls again, but a thread's replies delivered before are not read again. A video
+no longer among the uploads a poll lists is forgotten once its newest comment read is more
+than `RECHECK_DAYS` old (none of its threads would be re-checked then): it keeps only its
+newest thread time and the ids of its threads at that time, so if it is listed again,
+threads up to that time are not read again, nor replies under them, and newer ones are. Of
+such videos the `FORGOTTEN_VIDEOS` (1,000) with the newest threads stay; an older one goes
+whole and its channel's floor rises to its newest thread time: on a video the cursor does
+not know, only threads after its channel's floor are read. So the cursor holds the listed
+videos, those with a comment read in the last `RECHECK_DAYS`, at most 1,000 small ones and
+a time per channel: it does not grow with the videos a channel has uploaded.
 
 Mapping: `id` ← comment id, `text` ← its text (plain), `created_at` ← `publishedAt`,
 `thread_id` ← the video id, `parent_id` ← the thread's comment id (replies only),
@@ -69,6 +78,11 @@ REPLIES_PER_THREAD = 2000
 RECHECK_DAYS = 7.0
 RECHECK_THREADS = 200
 IDS_PER_CALL = 50  # commentThreads.list(id=...) takes a comma-separated list
+# A video no longer among the newest uploads is forgotten once none of its threads could be
+# re-checked (nothing read on it in RECHECK_DAYS): of its state only its newest thread time
+# stays (about 150 bytes), for the FORGOTTEN_VIDEOS with the newest such time; older ones
+# go whole and raise their channel's floor. See `_forget_quiet_videos`.
+FORGOTTEN_VIDEOS = 1000
 RETRIES = 5
 RATE_LIMITED = ("rateLimitExceeded", "userRateLimitExceeded")  # per-second limits: retry
 MAX_BACKOFF = 300.0
@@ -163,6 +177,29 @@ def _parse_time(value: object) -> dt.datetime | None:
     return when if when.tzinfo is not None else when.replace(tzinfo=dt.UTC)
 
 
+def _newest_read(state: dict[str, Any]) -> tuple[str | None, list[str] | None]:
+    """A video's newest thread time read (a scan under way counts) and the ids of its
+    threads at that time; None for the ids when the cursor was written before it kept them."""
+    newest: str | None = state.get("newest")
+    named: list[str] | None = state.get("newest_ids") if newest is not None else []
+    scan = state.get("scan") or {}
+    top, top_named = scan.get("top"), scan.get("top_ids")
+    top_time, newest_time = _parse_time(top), _parse_time(newest)
+    if top_time is None:
+        return newest, named
+    if newest_time is None or top_time > newest_time:
+        return top, top_named
+    if top_time == newest_time:
+        return newest, None if named is None or top_named is None else sorted({*named, *top_named})
+    return newest, named
+
+
+def _last_read(state: dict[str, Any]) -> dt.datetime | None:
+    """The newest comment read on a video: its newest thread, or a reply under any."""
+    times = [_newest_read(state)[0], *(t.get("active") for t in state["threads"].values())]
+    return max((when for t in times if (when := _parse_time(t)) is not None), default=None)
+
+
 def build_youtube_client(api_key: str, api_url: str | None = None, *, timeout: float = 30.0) -> Any:
     """The real API client, from the discovery document shipped with the library
     (no network at build time), pointed at `api_url` when given."""
@@ -195,6 +232,7 @@ class YouTubeCollector:
         daily_quota: int = DEFAULT_DAILY_QUOTA,
         recheck_threads: int = RECHECK_THREADS,
         recheck_days: float = RECHECK_DAYS,
+        forgotten_videos: int = FORGOTTEN_VIDEOS,
         clock: Callable[[], float] = time.time,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
@@ -205,6 +243,7 @@ class YouTubeCollector:
         self.videos_per_channel = videos_per_channel
         self.recheck_threads = recheck_threads
         self.recheck_days = recheck_days
+        self.forgotten_videos = forgotten_videos
         self.clock = clock
         self.sleep = sleep
         self.api = build_youtube_client(api_key, api_url)
@@ -212,6 +251,7 @@ class YouTubeCollector:
         self.cursor = self.cursor_file.load()
         self.cursor.setdefault("videos", {})
         self.cursor.setdefault("uploads", {})
+        self.cursor.setdefault("floors", {})  # channel -> newest thread time of videos dropped
         self._work = copy.deepcopy(self.cursor)  # the position as pages are read
         self.quota = QuotaBudget(daily=daily_quota, state=self.cursor.get("quota", {}), clock=clock)
         self.resume_at: float | None = self.cursor.get("resume_at")
@@ -286,14 +326,19 @@ class YouTubeCollector:
             self.resume_at = None
         self._work = copy.deepcopy(self.cursor)
         self._read_this_poll, self._closed_this_poll = set(), set()
+        listed: set[str] = set()  # every channel's newest uploads, as this poll read them
         try:
             for channel in self.channels:
-                for video in self._videos(channel):
+                videos = self._videos(channel)
+                listed.update(videos)
+                for video in videos:
                     try:
                         yield from self._video_pages(channel, video)
                     except _VideoUnavailable as exc:
                         self.unavailable[str(exc)] += 1
                         self._closed_this_poll.add(video)
+            if self._forget_quiet_videos(listed):
+                yield Page()  # nothing to deliver; its commit records what was forgotten
             yield from self._recheck_pages()
         except _QuotaSpent:
             self.resume_at = self.quota.reset_at()
@@ -332,11 +377,18 @@ class YouTubeCollector:
         return videos[: self.videos_per_channel]
 
     def _video_pages(self, channel: str, video: str) -> Iterator[Page]:
-        state = self._work["videos"].setdefault(video, {"newest": None, "threads": {}})
+        state = self._work["videos"].get(video)
+        if state is None:
+            state = self._work["videos"][video] = {"newest": None, "threads": {}}
+            if (floor := self._work["floors"].get(channel)) is not None:
+                state["floor"] = floor  # the videos this cursor dropped: not one of theirs again
         state["channel"] = channel  # the brand of a re-checked thread's replies
         threads: dict[str, dict[str, Any]] = state["threads"]
         boundary = _parse_time(state["newest"])
-        scan = state.get("scan") or {"page": None, "top": None}
+        named = set(state.get("newest_ids") or ())  # the threads read at `boundary`
+        floor_time = _parse_time(state.get("floor"))
+        scan = state.get("scan") or {"page": None, "top": None, "top_ids": []}
+        scan.setdefault("top_ids", None if scan["top"] else [])  # None: a scan from before ids
         state["scan"] = scan
         source = f"youtube:{video}"
         while True:
@@ -368,14 +420,22 @@ class YouTubeCollector:
                         )  # fmt: skip
                         continue
                     when = _parse_time((top.get("snippet") or {}).get("publishedAt"))
+                    read_before = when is not None and (
+                        (boundary is not None and when < boundary)
+                        or (floor_time is not None and when <= floor_time)
+                    )
                     if when is not None:
-                        if scan["top"] is None or when > _parse_time(scan["top"]):  # type: ignore[operator]
-                            scan["top"] = when.isoformat()
-                        if boundary is not None and when < boundary:
+                        top_time = _parse_time(scan["top"])
+                        if top_time is None or when > top_time:
+                            scan["top"], scan["top_ids"], top_time = when.isoformat(), [], when
+                        at_top = scan["top_ids"]
+                        if when == top_time and at_top is not None and thread_id not in at_top:
+                            at_top.append(thread_id)
+                        if read_before:
                             reached_known = True
                     if thread_id not in threads:
-                        if boundary is not None and when is not None and when < boundary:
-                            continue  # older than the last poll's newest and forgotten
+                        if read_before or thread_id in named:
+                            continue  # read before, then forgotten (a quiet thread or video)
                         threads[thread_id] = {"n": 0, "replies": []}
                         self._map(channel, video, top, None, out)
                     self._read_this_poll.add(thread_id)
@@ -394,17 +454,101 @@ class YouTubeCollector:
                 yield out
                 continue
             # The scan reached what the last one read: the next one stops at its top.
-            top_time = _parse_time(scan["top"])
-            if top_time is not None and (boundary is None or top_time > boundary):
-                state["newest"] = scan["top"]
+            state["newest"], newest_ids = _newest_read(state)
+            if state["newest"] is not None and newest_ids is not None:
+                state["newest_ids"] = newest_ids
+            else:
+                state.pop("newest_ids", None)
             del state["scan"]
             yield out
             return
 
+    def _quiet_before(self) -> float:
+        """Comments before this time are quiet: their threads are not re-checked."""
+        return self.clock() - self.recheck_days * 86_400
+
+    def _forget_quiet_videos(self, listed: set[str]) -> bool:
+        """Forget the threads of each video this poll did not list whose newest comment read
+        is older than `recheck_days`; it keeps its newest thread time and the ids of its
+        threads at that time. Beyond `forgotten_videos` such videos, those with the oldest
+        newest thread go whole and raise their channel's floor to that time. True if the
+        cursor changed.
+
+        Why forgetting delivers no comment twice, and what it gives up:
+        - While a video is not listed, what it forgot would not be read: no page of its
+          threads is, and `_recheck_candidates` takes only threads with a comment at or after
+          `_quiet_before()`, which none of its threads has. That time only grows, and a
+          thread's newest comment read changes only when something on it is read. So no
+          video with a thread in the re-check set, or one that could enter it, is forgotten.
+        - Every thread delivered on a video is at or before its newest thread time (the top
+          of every scan, a half-done one's too), and those at that time are named. When a
+          forgotten video is listed again, its scan skips an unknown thread older than that
+          time or named, and reads replies only under threads it holds: nothing of before
+          comes again. A newer thread was never delivered: it is read, replies and all.
+        - A video dropped whole leaves its newest thread time in its channel's floor, and a
+          video the cursor does not know skips threads at or before its channel's floor. So
+          a dropped video listed again delivers only threads newer than anything of it read.
+        Given up, all on a video that left the newest uploads and had nothing read on it for
+        `recheck_days`, should it be listed again (its whole state would have read them):
+        new replies under its threads at or before its newest thread (those on the pages its
+        scan reads had their reply counts compared); threads a poll stopped by the quota
+        had not reached when it left the uploads; once dropped, threads it had not read at
+        or before its channel's floor. And on a video the cursor does not know (never
+        listed, or listed before it had a comment), threads at or before its channel's
+        floor: an old video listed late (a larger `videos_per_channel`, newer uploads
+        deleted) after other videos of the channel were dropped.
+        """
+        since = self._quiet_before()
+        videos: dict[str, dict[str, Any]] = self._work["videos"]
+        changed = False
+        for video, state in list(videos.items()):
+            if video in listed or not isinstance(channel := state.get("channel"), str):
+                continue  # listed now; or read before the cursor kept channels (a fixed set)
+            last = _last_read(state)
+            if last is not None and last.timestamp() >= since:
+                continue  # a comment in the last `recheck_days`: its thread may be re-checked
+            newest, named = _newest_read(state)
+            if newest is None:
+                if not state["threads"]:
+                    del videos[video]  # nothing read on it
+                    changed = True
+                continue  # else threads without a time (dead letters): none can be told apart
+            if not state["threads"] and "scan" not in state:
+                continue  # forgotten already
+            if named is None:  # a cursor from before the ids: every thread that may be at it
+                named = sorted(
+                    thread_id
+                    for thread_id, known in state["threads"].items()
+                    if (active := _parse_time(known.get("active"))) is None
+                    or active >= _parse_time(newest)  # type: ignore[operator]
+                )
+            forgotten = {"channel": channel, "newest": newest, "newest_ids": named, "threads": {}}
+            if "floor" in state:
+                forgotten["floor"] = state["floor"]
+            videos[video] = forgotten
+            changed = True
+        kept = sorted(
+            (newest_time, video)
+            for video, state in videos.items()
+            if video not in listed
+            and not state["threads"]
+            and "scan" not in state
+            and isinstance(state.get("channel"), str)
+            and (newest_time := _parse_time(state.get("newest"))) is not None
+        )
+        floors: dict[str, str] = self._work["floors"]
+        for newest_time, video in kept[: max(len(kept) - max(self.forgotten_videos, 0), 0)]:
+            state = videos.pop(video)
+            times = [newest_time, _parse_time(floors.get(state["channel"]))]
+            times.append(_parse_time(state.get("floor")))  # no higher than the channel's
+            floors[state["channel"]] = max(t for t in times if t is not None).isoformat()
+            changed = True
+        return changed
+
     def _recheck_candidates(self) -> list[tuple[str, str, str]]:
         """(thread, video, channel) of the threads worth re-checking: a comment in the last
         `recheck_days`, not on this poll's pages, the `recheck_threads` most recent."""
-        since = self.clock() - self.recheck_days * 86_400
+        since = self._quiet_before()
         candidates: list[tuple[float, str, str, str]] = []
         for video, state in self._work["videos"].items():
             channel = state.get("channel")

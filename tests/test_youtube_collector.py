@@ -5,6 +5,7 @@ quota stops and back-offs, malformed items, brands, `--check`."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import subprocess
@@ -78,8 +79,12 @@ RATE_BODY = {
 }
 
 
+START = dt.datetime(2026, 3, 2, 9, tzinfo=dt.UTC)  # minute 0 of the fake's comments
+DAY = 86_400.0
+
+
 def stamp(minute: int) -> str:
-    return f"2026-03-02T{9 + minute // 60:02d}:{minute % 60:02d}:00Z"
+    return f"{START + dt.timedelta(minutes=minute):%Y-%m-%dT%H:%M:%SZ}"
 
 
 def comment(cid: str, channel: str, text: str, minute: int, parent: str | None = None) -> dict:
@@ -145,8 +150,16 @@ class FakeYouTube:
 
     # -- content ----------------------------------------------------------------------
 
+    def channel_of(self, video: str) -> str:
+        return REVIEWER if video in self.videos["UUreviewer"] else CHANNEL
+
+    def upload(self, video: str) -> None:
+        """A new video on acme's channel: the newest of its uploads."""
+        self.videos["UUacme"].insert(0, video)
+        self.threads[video] = []
+
     def add_thread(self, video: str, tid: str, text: str, replies: int = 0) -> None:
-        channel = CHANNEL if video == "vidA" else REVIEWER
+        channel = self.channel_of(video)
         self.minute += 1
         top = comment(tid, channel, text, self.minute)
         thread = {
@@ -168,7 +181,7 @@ class FakeYouTube:
             self.add_reply(video, tid)
 
     def add_reply(self, video: str, tid: str, text: str = "same here") -> None:
-        channel = CHANNEL if video == "vidA" else REVIEWER
+        channel = self.channel_of(video)
         self.minute += 1
         rid = f"{tid}.r{len(self.replies[tid]) + 1}"
         self.replies[tid].append(comment(rid, channel, text, self.minute, parent=tid))
@@ -463,6 +476,158 @@ def test_the_recheck_set_is_bounded(api: FakeYouTube, tmp_path: Path) -> None:
     yt = collector(api, cursor, clock=clock, recheck_threads=3)
     assert drain(yt) == [] and rechecked(api, asked) == []
     assert yt.quota.used == len(api.requests) - asked == 2  # playlistItems, a page
+
+
+def on_day(api: FakeYouTube, clock: Clock, day: float) -> None:
+    """The clock, and the time of the fake's next comments, `day` days after START."""
+    clock.now = START.timestamp() + day * DAY
+    api.minute = int(day * 1440)
+
+
+def videos_kept(cursor: Path) -> tuple[list[str], list[str]]:
+    """(videos the cursor holds threads of, videos it keeps only a time of)."""
+    videos = json.loads(cursor.read_text())["videos"]
+    return (
+        sorted(v for v, state in videos.items() if state["threads"]),
+        sorted(v for v, state in videos.items() if not state["threads"]),
+    )
+
+
+def test_the_cursor_stays_bounded_as_videos_are_uploaded(api: FakeYouTube, tmp_path: Path) -> None:
+    """A video a day for 60 days, 2 listed a poll: a video left behind is kept whole while
+    a comment read on it is at most 7 days old (a storm under an old video's thread keeps
+    it), then only its time, for the 4 newest such; every comment comes once."""
+    cursor = tmp_path / "cursor.json"
+    clock = Clock(START.timestamp())
+    options: dict[str, Any] = {"clock": clock, "videos_per_channel": 2, "forgotten_videos": 4}
+    yt = collector(api, cursor, **options)
+    got: list[str] = []
+    everything: list[str] = []
+    sizes: list[int] = []
+    for day in range(60):
+        on_day(api, clock, day)
+        video = f"v{day:02d}"
+        api.upload(video)
+        for n in range(3):
+            api.add_thread(video, f"{video}.T{n}", "acme", replies=n)
+            everything += [f"{video}.T{n}", *(f"{video}.T{n}.r{k}" for k in range(1, n + 1))]
+        if 10 < day <= 30:  # re-checked by id: v10 is listed on days 10-12 only
+            api.add_reply("v10", "v10.T0", "acme still has not answered")
+            everything.append(f"v10.T0.r{day - 10}")
+        if day % 7 == 0:
+            yt = collector(api, cursor, **options)  # a restart reads what the commits wrote
+        got += [r["id"] for r in drain(yt)]
+        whole, small = videos_kept(cursor)
+        active = {f"v{d:02d}" for d in range(max(day - 7, 0), day + 1)}
+        assert whole == sorted(active | ({"v10"} if 10 <= day <= 37 else set()))
+        forgotten = [d for d in range(day - 7) if d != 10 or day > 37]
+        kept = [f"v{d:02d}" for d in forgotten[-4:]]  # those with the newest threads
+        assert small == kept + (["vidA"] if day < 1 else [])  # vidA, no comment: gone
+        sizes.append(cursor.stat().st_size)
+    assert len(got) == len(set(got)) and sorted(got) == sorted(everything)
+    assert max(sizes[20:]) < 1.3 * min(sizes[20:]) and sizes[-1] < sizes[25] + 500
+    # v00 ... v47 (v10 too: its threads are older than the 4 kept) went whole, the newest
+    # thread of them is v47's
+    floor = json.loads(cursor.read_text())["floors"][CHANNEL]
+    assert dt.datetime.fromisoformat(floor) == START + dt.timedelta(days=47, minutes=4)
+
+
+def thread_ids(records: list[dict]) -> list[str]:
+    return [r["id"] for r in records]
+
+
+@pytest.mark.parametrize("forgotten_videos", [1000, 0], ids=["kept-small", "dropped"])
+def test_a_forgotten_video_listed_again_delivers_nothing_twice(
+    api: FakeYouTube, tmp_path: Path, forgotten_videos: int
+) -> None:
+    cursor = tmp_path / "cursor.json"
+    clock = Clock(START.timestamp())
+    options: dict[str, Any] = {
+        "clock": clock, "videos_per_channel": 1, "forgotten_videos": forgotten_videos,
+    }  # fmt: skip
+    for n in range(1, 6):
+        api.add_thread("vidA", f"T{n}", "acme", replies=3 if n == 3 else 0)
+    got = thread_ids(drain(collector(api, cursor, **options)))
+    assert len(got) == 8
+    # vidB is uploaded: vidA is no longer listed, but was read on within 7 days: kept whole
+    on_day(api, clock, 1)
+    api.upload("vidB")
+    api.add_thread("vidB", "B1", "acme")
+    got += thread_ids(drain(collector(api, cursor, **options)))
+    assert videos_kept(cursor) == (["vidA", "vidB"], [])
+    # 8 days later vidA is forgotten; meanwhile a thread came late in T5's second (T5 is
+    # the newest read), a new one, and a reply under T4
+    api.minute = 7
+    api.add_thread("vidA", "T5b", "acme late")
+    times = [t["snippet"]["topLevelComment"]["snippet"]["publishedAt"] for t in api.threads["vidA"]]
+    assert times[0] == times[1]  # T5b, T5
+    on_day(api, clock, 9)
+    api.add_thread("vidA", "T6", "acme again")
+    api.add_reply("vidA", "T4")
+    got += thread_ids(drain(collector(api, cursor, **options)))
+    assert got == ["T5", "T4", "T3", "T3.r1", "T3.r2", "T3.r3", "T2", "T1", "B1"]
+    state = json.loads(cursor.read_text())
+    t5 = START + dt.timedelta(minutes=8)
+    if forgotten_videos:
+        assert state["videos"]["vidA"] == {
+            "channel": CHANNEL, "newest": t5.isoformat(), "newest_ids": ["T5"], "threads": {},
+        }  # fmt: skip
+    else:
+        assert "vidA" not in state["videos"] and state["floors"] == {CHANNEL: t5.isoformat()}
+    # vidB is deleted: vidA is listed again. T6 comes; T5b too unless vidA went whole (at or
+    # before the floor); nothing read before. T4.r1 does not: the whole state would have
+    # compared T4's reply count on the page read; a forgotten video does not.
+    api.videos["UUacme"].remove("vidB")
+    new = thread_ids(drain(collector(api, cursor, **options)))
+    assert new == (["T6", "T5b"] if forgotten_videos else ["T6"])
+    api.add_reply("vidA", "T6")
+    api.add_reply("vidA", "T1")  # T1 is not on the pages read, nor re-checked: quiet
+    new += thread_ids(drain(collector(api, cursor, **options)))
+    assert drain(collector(api, cursor, **options)) == []
+    assert new[-1] == "T6.r1" and len(set(got + new)) == len(got + new)
+    if not forgotten_videos:
+        # a video this cursor never knew: threads after the channel's floor (the newest
+        # thread of the videos dropped: B1 now) are read; an old video listed late loses
+        # those before it
+        api.upload("vidOld")
+        api.minute = 60
+        api.add_thread("vidOld", "O1", "acme, an hour in")
+        on_day(api, clock, 10)
+        api.add_thread("vidOld", "O2", "acme, ten days in")
+        api.upload("vidC")
+        api.add_thread("vidC", "C1", "acme new")
+        later = thread_ids(drain(collector(api, cursor, **{**options, "videos_per_channel": 3})))
+        assert later == ["C1", "O2"]
+
+
+def test_a_video_left_half_read_is_forgotten_without_doubles(
+    api: FakeYouTube, tmp_path: Path
+) -> None:
+    cursor = tmp_path / "cursor.json"
+    clock = Clock(START.timestamp())
+    options: dict[str, Any] = {"clock": clock, "videos_per_channel": 1}
+    for n in range(1, 5):
+        api.add_thread("vidA", f"T{n}", "acme")
+    got = thread_ids(drain(collector(api, cursor, **options)))
+    for n in range(5, 9):
+        api.add_thread("vidA", f"T{n}", "acme")
+    # 2 units left: playlistItems, the first page (T8, T7); the scan stops half-way
+    quota = json.loads(cursor.read_text())["quota"]["used"]
+    got += thread_ids(drain(collector(api, cursor, daily_quota=quota + 2, **options)))
+    assert got == ["T4", "T3", "T2", "T1", "T8", "T7"]
+    # vidB is uploaded before the pause ends: vidA is not listed and, 9 days on, forgotten
+    # with its scan's top (T8) as its newest thread
+    api.upload("vidB")
+    on_day(api, clock, 9)
+    assert drain(collector(api, cursor, **options)) == []
+    vid_a = json.loads(cursor.read_text())["videos"]["vidA"]
+    assert vid_a["newest_ids"] == ["T8"] and vid_a["threads"] == {} and "scan" not in vid_a
+    # listed again: T9 comes, nothing twice; T6 and T5, which the stopped scan had not
+    # reached, do not (the whole state would have gone on with its scan)
+    api.videos["UUacme"].remove("vidB")
+    api.add_thread("vidA", "T9", "acme")
+    got += thread_ids(drain(collector(api, cursor, **options)))
+    assert got == ["T4", "T3", "T2", "T1", "T8", "T7", "T9"]
 
 
 def test_quota_exceeded_pauses_until_midnight_pacific(api: FakeYouTube, tmp_path: Path) -> None:
