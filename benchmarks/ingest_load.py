@@ -3,10 +3,14 @@ httpx clients posting batches of comments in the input contract for a fixed time
 
     python benchmarks/ingest_load.py [--seconds 15] [--clients 4] [--batch 500]
 
+The comments are the scenario mix `throughput.py` measures (`--comments` of them, their
+as generated), sent in order, each once.
+
 Reports, as one JSON line: requests and their outcomes, comments accepted per second
 (202 answers; 429 answers are retried after `Retry-After` and not counted), latency
 percentiles of all answers, and how many comments the pipeline had read when the load
-stopped. Stops by itself: after `--seconds`, then SIGTERM to the server (exit 0 expected).
+stopped. Stops by itself: after `--seconds` or when the stream is sent, then SIGTERM to
+the server (exit 0 expected).
 """
 
 from __future__ import annotations
@@ -14,7 +18,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import random
 import signal
 import socket
 import subprocess
@@ -25,12 +28,12 @@ import time
 from pathlib import Path
 
 import httpx
-import orjson
+from throughput import workload
 
+from stormwatch.evaluation.scenario import generate, write_jsonl
 from stormwatch.retry_after import retry_after_seconds
 
 TOKEN = "bench-token-0123456789abcdef"
-WORDS = "great awful slow refund broken love hate service app update price support".split()
 
 
 def free_port() -> int:
@@ -39,30 +42,22 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def batches(seed: int, batch: int, start: float) -> list[bytes]:
-    """Pre-built bodies (the client's cost stays out of the measurement)."""
-    rng = random.Random(seed)
-    out = []
-    n = 0
-    for _ in range(40):
-        lines = []
-        for _ in range(batch):
-            n += 1
-            lines.append(
-                orjson.dumps(
-                    {
-                        "id": f"s{seed}-{n}",
-                        "text": " ".join(rng.choice(WORDS) for _ in range(8)),
-                        "created_at": start + n * 0.01,
-                        "brand": f"brand{rng.randrange(20)}",
-                        "thread_id": f"t{rng.randrange(200)}",
-                        "author_id": f"a{rng.randrange(5000)}",
-                        "lang": "en",
-                    }
-                )
-            )
-        out.append(b"\n".join(lines))
-    return out
+def stream(comments: int) -> list[bytes]:
+    """The scenario mix `throughput.py` measures (five brands, English and German, one
+    day, a firestorm and a viral surge), as its records."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "stream.jsonl"
+        write_jsonl(generate(workload(comments)), path, Path(tmp) / "labels.json")
+        return path.read_bytes().splitlines()[:comments]
+
+
+def bodies(lines: list[bytes], clients: int, batch: int) -> list[list[bytes]]:
+    """Pre-built bodies per client (the clients' cost stays out of the measurement):
+    the stream in event-time order, batch after batch dealt round the clients."""
+    per_client: list[list[bytes]] = [[] for _ in range(clients)]
+    for n, at in enumerate(range(0, len(lines), batch)):
+        per_client[n % clients].append(b"\n".join(lines[at : at + batch]))
+    return per_client
 
 
 def main() -> None:
@@ -70,9 +65,13 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=15.0)
     parser.add_argument("--clients", type=int, default=4)
     parser.add_argument("--batch", type=int, default=500)
+    parser.add_argument(
+        "--comments", type=int, default=400_000, help="the stream; sending stops when it is sent"
+    )
     parser.add_argument("--queue", type=int, default=100_000, help="ingest.queue_records")
     args = parser.parse_args()
 
+    per_client = bodies(stream(args.comments), args.clients, args.batch)
     tmp = Path(tempfile.mkdtemp(prefix="stormwatch-bench-"))
     config = tmp / "stormwatch.toml"
     config.write_text(f"[ingest]\nqueue_records = {args.queue}\nmax_body_bytes = 16777216\n")
@@ -90,8 +89,6 @@ def main() -> None:
         if not line:
             raise SystemExit("stormwatch serve did not start")
     url = f"http://127.0.0.1:{port}"
-    start = time.time() - 86400
-    bodies = [batches(k, args.batch, start + k * 1e5) for k in range(args.clients)]
     latencies: list[float] = []
     outcomes: dict[int, int] = {}
     accepted = 0
@@ -104,7 +101,9 @@ def main() -> None:
         with httpx.Client(base_url=url, headers=headers, timeout=30) as c:
             i = 0
             while time.monotonic() < deadline:
-                body = bodies[k][i % len(bodies[k])]
+                if i >= len(per_client[k]):
+                    return  # the stream is sent
+                body = per_client[k][i]
                 t = time.perf_counter()
                 r = c.post("/ingest", content=body)
                 dt = time.perf_counter() - t
@@ -149,6 +148,7 @@ def main() -> None:
                 "accepted_comments_per_s": round(accepted / elapsed),
                 "pipeline_read_per_s_during_load": round(read / elapsed),
                 "latency_ms": {"p50": pct(0.5), "p99": pct(0.99), "max": pct(1.0)},
+                "comments_in_stream": args.comments,
                 "serve_exit_code": rc,
                 "cpus": os.cpu_count(),
             }
