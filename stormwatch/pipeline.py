@@ -146,6 +146,16 @@ class Pipeline:
         if self.dead_letters is not None:
             self.dead_letters.write(letter)
 
+    def feed_decoded(self, decoded: Comment | DeadLetter, raw: bytes, source: str = "") -> None:
+        """A record decoded already, with its raw form (`POST /ingest` decodes on the
+        HTTP side to answer with the dead-letter counts; the pipeline does not decode it
+        again)."""
+        self.stats.read += 1
+        if isinstance(decoded, DeadLetter):
+            self.dead_letter(decoded)
+        else:
+            self._accept(decoded, raw, source)
+
     def feed_comment(self, comment: Comment) -> None:
         """An already-decoded comment (HTTP bodies, tests)."""
         self.stats.read += 1

@@ -28,6 +28,7 @@ import pytest
 from stormwatch.alerts.exceptions import StoreError
 from stormwatch.alerts.store import IncidentStore
 from stormwatch.config import Settings
+from stormwatch.model import Comment, DeadLetter
 from stormwatch.service.live import CHECKPOINT_NAME, LivePipeline
 from stormwatch.service.serve import Service, build_service
 from tests.fake_slack import FakeSlack, sign
@@ -92,16 +93,25 @@ def make_service(
         live_options={"tick": 0.05, "checkpoint_seconds": 3600},
     )
     if gate is not None or capture is not None:
-        feed = service.live.pipeline.feed
+        pipeline = service.live.pipeline
+        feed, feed_decoded = pipeline.feed, pipeline.feed_decoded
 
-        def gated(raw: bytes, source: str = "") -> None:
+        def hold(raw: bytes) -> None:
             if gate is not None:  # hold the pipeline: the intake fills up
                 gate.wait()
             if capture is not None:  # what reaches the pipeline
                 capture.append(raw)
+
+        def gated(raw: bytes, source: str = "") -> None:
+            hold(raw)
             feed(raw, source)
 
-        service.live.pipeline.feed = gated  # type: ignore[method-assign]
+        def gated_decoded(decoded: Comment | DeadLetter, raw: bytes, source: str = "") -> None:
+            hold(raw)  # POST /ingest hands over what it decoded
+            feed_decoded(decoded, raw, source)
+
+        pipeline.feed = gated  # type: ignore[method-assign]
+        pipeline.feed_decoded = gated_decoded  # type: ignore[method-assign]
     return service.start()
 
 
@@ -155,6 +165,8 @@ def test_ingest_jsonl_and_array_with_dead_letters_counted(service: Service, tmp_
         "missing_field",
         "not_an_object",
     ]
+    # decoded once, on the HTTP side: each letter names the request's source and line
+    assert sorted(x["source"] for x in letters) == ["ingest:3", "ingest:3", "ingest:4"]
 
 
 def test_ingest_refuses_missing_wrong_and_malformed_tokens(service: Service) -> None:

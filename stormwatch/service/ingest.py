@@ -39,7 +39,7 @@ from starlette.responses import JSONResponse, Response
 from stormwatch.alerts.config_section import SectionReader, read_section
 from stormwatch.exceptions import ConfigError
 from stormwatch.ingest.decode import Decoder
-from stormwatch.model import DeadLetter
+from stormwatch.model import Comment, DeadLetter
 from stormwatch.service.asgi import error, read_body
 from stormwatch.service.live import LivePipeline
 
@@ -149,7 +149,9 @@ class IngestEndpoint:
     ) -> None:
         self.config = config
         self.live = live
-        self.decoder = decoder or Decoder()
+        # The pipeline's decoder (its settings), so what the answer counts is what the
+        # pipeline takes.
+        self.decoder = decoder or live.pipeline.decoder
         self.requests: Counter[str] = Counter()  # outcome -> count
 
     async def handle(self, request: Request) -> Response:
@@ -162,25 +164,38 @@ class IngestEndpoint:
             return error(401, "missing or wrong bearer token", {"WWW-Authenticate": "Bearer"})
         body = await read_body(request, self.config.max_body_bytes)
         records = split_records(body)
-        counts = self.check(records, source)
+        # A request the intake cannot take is refused before it is decoded: under
+        # overload the HTTP side must not take the pipeline's time (one GIL). The body
+        # is read all the same, so the client gets its 429 on an intact connection.
+        if not self.live.has_room(len(records)):
+            return self._full()
         label = DEFAULT_SOURCE if source == DEFAULT_SOURCE else f"{DEFAULT_SOURCE}:{source}"
-        if not self.live.offer(records, label):
-            self.requests["full"] += 1
-            return error(
-                429,
-                "intake full: retry later",
-                {"Retry-After": str(self.config.retry_after_seconds)},
-            )
+        decoded, counts = self.check(records, label)
+        if not self.live.offer(records, label, decoded):
+            return self._full()
         self.requests["accepted"] += 1
         return JSONResponse(counts, status_code=202)
 
-    def check(self, records: list[bytes], source: str) -> dict[str, Any]:
-        """How many records the pipeline will take and dead-letter, and why."""
+    def _full(self) -> Response:
+        self.requests["full"] += 1
+        return error(
+            429, "intake full: retry later", {"Retry-After": str(self.config.retry_after_seconds)}
+        )
+
+    def check(
+        self, records: list[bytes], source: str
+    ) -> tuple[list[Comment | DeadLetter], dict[str, Any]]:
+        """The records decoded (handed to the pipeline with them, which does not decode
+        them again), and how many it will take and dead-letter, and why."""
         reasons: Counter[str] = Counter()
         decode = self.decoder.decode
+        decoded = []
+        append = decoded.append
         for n, raw in enumerate(records, 1):
-            decoded = decode(raw, f"{source}:{n}")
-            if isinstance(decoded, DeadLetter):
-                reasons[decoded.reason] += 1
+            item = decode(raw, f"{source}:{n}")
+            if isinstance(item, DeadLetter):
+                reasons[item.reason] += 1
+            append(item)
         dead = sum(reasons.values())
-        return {"accepted": len(records) - dead, "dead_lettered": dead, "reasons": dict(reasons)}
+        counts = {"accepted": len(records) - dead, "dead_lettered": dead, "reasons": dict(reasons)}
+        return decoded, counts

@@ -30,6 +30,7 @@ from dataclasses import dataclass
 
 from stormwatch.alerts.store import IncidentStore
 from stormwatch.detectors.negativity_feedback import Label
+from stormwatch.model import Comment, DeadLetter
 from stormwatch.pipeline import Pipeline
 from stormwatch.stored_checkpoint import CHECKPOINT_NAME, StoredCheckpoint
 
@@ -45,6 +46,7 @@ STALL_SECONDS = 30.0  # no loop pass for this long: not ready
 class Batch:
     lines: Sequence[bytes]
     source: str
+    decoded: Sequence[Comment | DeadLetter] | None = None  # one per line, when given
 
 
 class LivePipeline:
@@ -88,19 +90,32 @@ class LivePipeline:
 
     # -- intake (any thread) ------------------------------------------------------------
 
-    def offer(self, lines: Sequence[bytes], source: str) -> bool:
-        """Queue a batch for the pipeline; False when the intake is full (or stopping)."""
+    def offer(
+        self,
+        lines: Sequence[bytes],
+        source: str,
+        decoded: Sequence[Comment | DeadLetter] | None = None,
+    ) -> bool:
+        """Queue a batch for the pipeline; False when the intake is full (or stopping).
+        `decoded`: the lines decoded already, one each (by the pipeline's decoder), so
+        the pipeline thread does not decode them again."""
         n = len(lines)
         if not n:
             return True
         with self._cond:
             if self._stopping or (self._queued and self._queued + n > self.max_records):
                 return False
-            self._queue.append(Batch(lines, source))
+            self._queue.append(Batch(lines, source, decoded))
             self._queued += n
             self.accepted += n
             self._cond.notify()
         return True
+
+    def has_room(self, n: int = 1) -> bool:
+        """Whether a batch of `n` records would be taken now (`offer` decides; this lets
+        a caller refuse a request before it spends time decoding it)."""
+        queued = self._queued
+        return not self._stopping and (not queued or queued + n <= self.max_records)
 
     def learn_label(self, label: Label) -> None:
         """Have the pipeline learn a person's reading of one comment, on its own thread."""
@@ -168,15 +183,20 @@ class LivePipeline:
 
     def _run(self) -> None:
         feed = self.pipeline.feed
+        feed_decoded = self.pipeline.feed_decoded
         last_checkpoint = time.monotonic()
         while True:
             self._heartbeat = time.monotonic()
             self._learn_labels()
             batch = self._take()
             if batch is not None:
+                decoded = batch.decoded
                 for n, raw in enumerate(batch.lines, 1):
                     try:
-                        feed(raw, f"{batch.source}:{n}")
+                        if decoded is None:
+                            feed(raw, f"{batch.source}:{n}")
+                        else:
+                            feed_decoded(decoded[n - 1], raw, f"{batch.source}:{n}")
                     except Exception:  # one bad record never stops the service
                         self.failed += 1
                         if self.failed == 1 or self.failed % 1000 == 0:
