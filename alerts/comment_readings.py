@@ -43,12 +43,23 @@ class CommentReadings:
         self.notify_slack = notify_slack
         self.learn = learn
 
-    def mark(self, incident: str, comment_id: str, *, negative: bool, who: str) -> ReadingResult:
-        """Record `who`'s reading of a comment the incident's alerts showed."""
+    def mark(
+        self,
+        incident: str,
+        comment_id: str,
+        *,
+        platform: str | None = None,
+        negative: bool,
+        who: str,
+    ) -> ReadingResult:
+        """Record `who`'s reading of a comment the incident's alerts showed (`platform`:
+        the comment's, when the button carries it; ids are unique per platform only)."""
         found = self.store.get_incident(incident)
         if found is None:
             return ReadingResult(f"Unknown incident {incident}")
-        sample = self.store.find_sample(comment_id, found.brand)
+        sample = self.store.find_sample(
+            comment_id, found.brand, incident=incident, platform=platform
+        )
         if sample is None:
             return ReadingResult(
                 "That comment's text is no longer stored (purged), so it cannot be marked"

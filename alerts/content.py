@@ -52,6 +52,8 @@ def telling_samples(mentions: Sequence[NegativeMention]) -> list[dict]:
                 "author_id": c.author_id,
                 "followers": c.author_followers,
                 "thread_id": c.thread_id,
+                # with the id, which comment it is (ids are unique per platform only)
+                "platform": c.platform,
                 "negativity": round(c.negativity, 3),
                 # the language it was read in: a person's label on it teaches that
                 # language's correction of the brand (`negativity_feedback`)

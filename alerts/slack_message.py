@@ -128,13 +128,17 @@ class Mark(Protocol):
     who: str
 
 
-def comment_reference(incident: str, comment_id: str) -> str:
-    """The value of a comment's reading buttons: which comment of which incident.
+def comment_reference(incident: str, comment_id: str, platform: str | None = None) -> str:
+    """The value of a comment's reading buttons: which comment (id and platform: ids
+    are unique per platform only) of which incident.
 
     The text is not in it: it is read from the stored alert, so a purged comment cannot
     come back through a button.
     """
-    return orjson.dumps({"incident": incident, "comment": comment_id}).decode()
+    reference = {"incident": incident, "comment": comment_id}
+    if platform is not None:
+        reference["platform"] = platform
+    return orjson.dumps(reference).decode()
 
 
 def _comment(sample: Mapping[str, Any], mark: Mark | None) -> str:
@@ -152,9 +156,9 @@ def _comment(sample: Mapping[str, Any], mark: Mark | None) -> str:
 
 
 def _reading_buttons(
-    incident: str, position: int, comment_id: str, mark: Mark | None
+    incident: str, position: int, comment_id: str, platform: str | None, mark: Mark | None
 ) -> dict[str, Any] | None:
-    value = comment_reference(incident, comment_id)
+    value = comment_reference(incident, comment_id, platform)
     if len(value) > _VALUE_LIMIT:
         return None  # ids this long cannot be marked here; `stormwatch feedback` can
     elements = []
@@ -182,7 +186,14 @@ def _samples(
         heading = "*Top comments*\n" if position == 0 else ""
         blocks.append(_section(heading + _comment(sample, mark)))
         if comment_id is not None and str(comment_id):
-            buttons = _reading_buttons(incident, position, str(comment_id), mark)
+            platform = sample.get("platform")
+            buttons = _reading_buttons(
+                incident,
+                position,
+                str(comment_id),
+                platform if isinstance(platform, str) else None,
+                mark,
+            )
             if buttons is not None:
                 blocks.append(buttons)
     return blocks

@@ -191,3 +191,36 @@ def test_a_signed_press_labels_the_comment_and_pipelines_read_it_that_way(runnin
     later = build_pipeline(replace(MODEL_SETTINGS, database_url=db), env={})
     assert later.enricher.enrich(UPDATE, "de", "acme")[1] >= 0.5
     assert later.enricher.enrich(UPDATE, "de", "other")[1] < 0.5
+
+
+def test_a_press_marks_the_comment_of_its_platform_and_incident(running) -> None:
+    """Ids are unique per platform only: two comments with one id, on two platforms, in
+    one alert; and the same id shown by another incident of the brand."""
+    service, slack, store, db = running
+    youtube = {"id": "42", "platform": "youtube", "text": UPDATE, "author_id": "u1"}
+    reddit = {"id": "42", "platform": "reddit", "text": "fine by me", "author_id": "u2"}
+    store.record(replace(alert(), samples=[youtube, reddit]), targets=["slack"])
+    other = replace(alert(), incident="acme/other-thread", samples=[{**youtube, "text": "x y"}])
+    store.record(other, targets=[])
+    wait_for(lambda: store.get_incident(KEY).slack_ts is not None)
+    [root] = slack.roots()
+    values = [
+        e["value"]
+        for b in root.blocks
+        if b.get("type") == "actions" and b["block_id"].startswith("stormwatch_comment_")
+        for e in b["elements"]
+        if e["action_id"].startswith(f"{COMMENT_ACTION_PREFIX}negative:")
+    ]
+    assert values == [
+        comment_reference(KEY, "42", "youtube"),
+        comment_reference(KEY, "42", "reddit"),
+    ]
+    negative = f"{COMMENT_ACTION_PREFIX}negative:1"
+    assert press(service, negative, comment_reference(KEY, "42", "reddit")) == (200, {})
+    [label] = store.negativity_labels("acme")
+    assert (label.comment_id, label.text) == ("42", "fine by me")
+    # a button made before samples carried the platform: found by id in its incident
+    store_sample = store.find_sample("42", "acme", incident=KEY)
+    assert store_sample is not None and store_sample.text in (UPDATE, "fine by me")
+    assert store.find_sample("42", "acme", incident="acme/other-thread").text == "x y"
+    assert store.find_sample("42", "acme", incident=KEY, platform="mastodon") is None

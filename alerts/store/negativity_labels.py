@@ -79,8 +79,16 @@ class NegativityLabels(StoreBase):
         with self._transaction() as conn:
             return [from_row(NegativityLabel, row) for row in conn.execute(query)]
 
-    def find_sample(self, comment_id: str, brand: str | None = None) -> SampleComment | None:
-        """The newest recorded sample comment with this id (optionally of one brand)."""
+    def find_sample(
+        self,
+        comment_id: str,
+        brand: str | None = None,
+        *,
+        incident: str | None = None,
+        platform: str | None = None,
+    ) -> SampleComment | None:
+        """The newest recorded sample comment with this id (optionally of one brand, of
+        one incident's alerts, of one platform: ids are unique per platform only)."""
         query = (
             sa.select(INCIDENT_EVENTS.c.incident, INCIDENT_EVENTS.c.payload, INCIDENTS.c.brand)
             .join(INCIDENTS, INCIDENTS.c.key == INCIDENT_EVENTS.c.incident)
@@ -88,10 +96,16 @@ class NegativityLabels(StoreBase):
         )
         if brand is not None:
             query = query.where(INCIDENTS.c.brand == brand)
+        if incident is not None:
+            query = query.where(INCIDENT_EVENTS.c.incident == incident)
         with self._transaction() as conn:
-            for incident, payload, event_brand in conn.execute(query):
+            for shown_in, payload, event_brand in conn.execute(query):
                 for sample in (payload or {}).get("samples") or ():
-                    if isinstance(sample, dict) and str(sample.get("id")) == comment_id:
+                    if (
+                        isinstance(sample, dict)
+                        and str(sample.get("id")) == comment_id
+                        and (platform is None or sample.get("platform") == platform)
+                    ):
                         text = sample.get("text")
                         if isinstance(text, str):
                             lang = sample.get("lang")
@@ -99,7 +113,7 @@ class NegativityLabels(StoreBase):
                                 event_brand,
                                 comment_id,
                                 text,
-                                incident,
+                                shown_in,
                                 lang if isinstance(lang, str) else None,
                             )
         return None

@@ -156,12 +156,18 @@ class SlackActionsEndpoint:
             reference = orjson.loads(value) if isinstance(value, str) else None
         except orjson.JSONDecodeError:
             reference = None
-        if not isinstance(reference, dict) or not all(
-            isinstance(reference.get(k), str) for k in ("incident", "comment")
+        if (
+            not isinstance(reference, dict)
+            or not all(isinstance(reference.get(k), str) for k in ("incident", "comment"))
+            or not isinstance(reference.get("platform", ""), str)
         ):
             return {"response_type": "ephemeral", "text": "Not a comment this app showed"}
         result = self.readings.mark(
-            reference["incident"], reference["comment"], negative=reading == "negative", who=who
+            reference["incident"],
+            reference["comment"],
+            platform=reference.get("platform"),  # absent in buttons made before it was
+            negative=reading == "negative",
+            who=who,
         )
         if result.label is None:
             return {"response_type": "ephemeral", "text": result.note}
