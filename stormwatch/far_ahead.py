@@ -27,6 +27,7 @@ import math
 from collections import Counter, deque
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from itertools import pairwise
 
 import orjson
 
@@ -41,6 +42,7 @@ CONFIRM_KEYS = 3  # held records from this many keys, close together, confirm a 
 CONFIRM_RUN = 8  # or this many held among twice as many arrivals (a single key)
 MAX_HOLD_SECONDS = HISTORY_MINUTES * MINUTE  # stream time a held record may wait
 MAX_HELD = 10_000  # records held at once; beyond, the farthest ahead is dead-lettered
+LIVE_START_SECONDS = 600.0  # no stream yet: a record this close to the wall clock starts it
 
 
 @dataclass(slots=True)
@@ -164,6 +166,8 @@ class FarAheadHold:
             self._hold_check_at, ts - self.tolerance, record.since + self.max_hold
         )
         jump = self._confirmed_jump(ts)
+        if jump is None and self.max_event_time == -math.inf:
+            jump = self._confirmed_start()
         if jump is not None:
             self._move_to(jump)
         elif len(self.held) > self.max_held:
@@ -192,6 +196,35 @@ class FarAheadHold:
                 if times[i + half - 1] - times[i] <= self.tolerance:
                     return times[i]
         return None
+
+    def _confirmed_start(self) -> float | None:
+        """No stream yet, and the held records are too far apart for the tolerance of a
+        minute or two (a small brand's stream, a comment every few minutes): its gap,
+        taken from the held records themselves (the median, so a mis-stamped one cannot
+        set it), sets the tolerance, and the stream starts where half of a run of them
+        agree. Looked at once per `CONFIRM_RUN` held records."""
+        held = self.held
+        if len(held) < CONFIRM_RUN or len(held) % CONFIRM_RUN:
+            return None
+        times = [entry[0] for entry in held]
+        gaps = sorted(min(later - earlier, GAP_CAP) for earlier, later in pairwise(times))
+        tolerance = max(self.tolerance, AHEAD_GAPS * gaps[len(gaps) // 2])
+        half = CONFIRM_RUN // 2
+        for i in range(len(times) - half + 1):
+            if times[i + half - 1] - times[i] <= tolerance:
+                self.tolerance = tolerance
+                return times[i]
+        return None
+
+    def start_if_current(self, ts: float, now: float) -> bool:
+        """No stream yet: a record stamped within `LIVE_START_SECONDS` of the wall clock
+        `now` starts it at once (a live stream's first comment is about now, and a small
+        brand's next one may come an hour later). A backtest's records are far from the
+        wall clock and wait for the rules above. True when the stream started."""
+        if self.max_event_time > -math.inf or abs(ts - now) > LIVE_START_SECONDS:
+            return False
+        self._move_to(ts)
+        return True
 
     def _move_to(self, ts: float) -> None:
         """Accept that the stream is at `ts` now and release what that makes current."""

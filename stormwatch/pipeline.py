@@ -89,6 +89,7 @@ class Pipeline:
         self.decoder = decoder or Decoder()
         self.pseudonymize = pseudonymize
         self.observer = observer
+        self.clock = clock  # the wall clock: only a live stream's start looks at it
         self.windows = WindowStore(lateness=s.lateness_seconds, idle_eviction=s.thread_idle_seconds)
         self.judge = Judge(
             false_alarms_per_month=s.false_alarms_per_month, min_accounts=s.min_accounts
@@ -196,11 +197,16 @@ class Pipeline:
         it was held. With privacy on the hold gets the comment and its record with the
         author pseudonymised (checkpoints pickle what it holds), and they are not
         pseudonymised again when released or dead-lettered."""
+        windows = self.windows
+        if windows.max_event_time == -math.inf and windows.start_if_current(
+            c.created_at, self.clock()
+        ):
+            return False  # a live stream's first comment: the stream starts with it
         pseudonymize = self.pseudonymize
         if pseudonymize is None:
-            return not self.windows.admit(c, raw, source)
+            return not windows.admit(c, raw, source)
         held, held_raw = self._pseudonymous(c, raw)
-        return not self.windows.admit(held, held_raw, source, pseudonymized=True)
+        return not windows.admit(held, held_raw, source, pseudonymized=True)
 
     def _pseudonymous(self, c: Comment, raw: bytes) -> tuple[Comment, bytes]:
         """A copy of `c` and its record with the author pseudonymised (privacy on)."""
@@ -446,13 +452,13 @@ class Pipeline:
         if self.bare_ids_until is not None and self.bare_ids_until < horizon:
             self.bare_ids_until = None
         self.decisions.evict(minute)
-        # Bounded on endless streams: brands idle for a week lose their state.
-        self.judge.settle(minute)
+        # Bounded on endless streams: brands without a comment for a week lose their
+        # state (judged every minute or asleep alike: what counts is their last comment).
         idle = [
             b
             for b, state in self.brands.items()
             if b not in self.windows.brands
-            and minute - state.last_minute > BRAND_STATE_IDLE_MINUTES
+            and minute - state.last_active > BRAND_STATE_IDLE_MINUTES
             and not any(i.brand == b for i in self.tracker.open.values())
         ]
         self.judge.evict(idle)
