@@ -51,6 +51,7 @@ class BrandState:
         "share_frozen",
         "normal_texts",
         "last_minute",
+        "last_active",
         "top_thread",
         "top_thread_rate",
         "_expectation",
@@ -69,10 +70,21 @@ class BrandState:
         self.share_frozen = 0  # minutes the usual share has stood still
         self.normal_texts: deque[str] = deque(maxlen=NORMAL_TEXTS)
         self.last_minute = -1
+        self.last_active = -1  # the newest minute that had comments (-1: none yet)
         self.top_thread: str | None = None  # the thread carrying most negatives lately
         self.top_thread_rate = 0.0
         self._expectation: Expectation | None = None
         self._expectation_minute = -1
+
+    def __setstate__(self, state: tuple[None, dict] | dict) -> None:
+        # A checkpoint from before a slot existed: its default (pickle keeps slots as
+        # (None, {slot: value})).
+        slots = state[1] if isinstance(state, tuple) else state
+        slots.setdefault("order", 0)
+        slots.setdefault("asleep_since", -1)
+        slots.setdefault("last_active", slots.get("last_minute", -1))
+        for name, value in slots.items():
+            setattr(self, name, value)
 
     @property
     def warming_up(self) -> bool:
@@ -199,12 +211,6 @@ class Judge:
         state.last_minute = minute - 1
         state.baseline.learn_quiet(first, minutes)
 
-    def settle(self, minute: int) -> None:
-        """Sleeping brands count as judged up to `minute` (for eviction by age)."""
-        for state in self.brands.values():
-            if state.asleep_since >= 0:
-                state.last_minute = minute
-
     # -- per closed minute -------------------------------------------------------------
 
     def judge_threads(
@@ -324,6 +330,8 @@ class Judge:
             n = summary.n + summary.late if summary is not None else 0
             neg = summary.neg + summary.late_neg if summary is not None else 0
             state.last_minute = minute
+            if n:
+                state.last_active = minute
             normal = state.expected(minute)
             lam = normal.neg_per_min
             monitor = state.monitor
