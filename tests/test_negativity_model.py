@@ -317,7 +317,7 @@ def test_scenario_runs_read_negativity_with_the_configured_backend(tmp_path: Pat
         json.dumps(
             {
                 "id": "c1",
-                "text": "Mal wieder 40 Minuten Verspätung",  # no word the lexicon knows
+                "text": "Schon wieder kein WLAN im Zug",  # no word the lexicon knows
                 "created_at": "2026-03-02T10:00:00Z",
                 "brand": "bahn",
                 "lang": "de",
