@@ -12,15 +12,17 @@ paths of their files (sources and licences: `detectors/data/NEGATIVITY_MODEL.md`
       --germeval-test-dia  modified_GermEval17/data/test_dia-2017-09-15.xml \\
       --potts  GerVADER/additional_resources/inputs/PotTS.tsv \\
       --sb10k-full  GerVADER/additional_resources/inputs/sb10k_corpus_v1.0.cgsa.tsv \\
+      --germeval2018  GermEval-2018-Data/germeval2018.training.txt \\
       --plain 2000
 
 writes `vader_tweets_{train,val,test}.jsonl`, `sb10k_{train,val,test}.jsonl`,
 `germeval2017_{train,val}.jsonl` (both from the official dev split: GermEval's own training
 file is not in any of these repositories), `germeval2017_test_{syn,dia}.jsonl`,
 `potts_{train,val}.jsonl`, `sb10k_extra_train.jsonl` (the SB-10k tweets outside XLM-T's
-splits) and `scenario_plain.jsonl` (neutral and positive comments from stormwatch's scenario
-generator: not human-labelled, only for bounding how many plain brand comments the model
-reads as negative). Each line: `id`, `text`, `label` (negative/neutral/positive), `lang`.
+splits), `germeval2018_{offense,other}_train.jsonl` (GermEval 2018's training file, see
+`germeval2018`) and `scenario_plain.jsonl` (neutral and positive comments from stormwatch's
+scenario generator: not human-labelled, only for bounding how many plain brand comments the
+model reads as negative). Each line: `id`, `text`, `label` (negative/neutral/positive), `lang`.
 Splits that the sources do not fix are made by the SHA-1 of a stable key, so every run
 gives the same files. A PotTS or extra SB-10k tweet whose text (lowercased, letters and
 digits only, without links and mentions) is in a validation or test file is left out.
@@ -147,6 +149,26 @@ def sb10k_extra(path: Path, seen: set[str]) -> Iterator[dict[str, str]]:
         yield {"id": f"sb10k-{tweet_id}", "text": html.unescape(text), "label": label, "lang": "de"}
 
 
+def germeval2018(path: Path, held_out: set[str]) -> Iterator[tuple[str, dict[str, str]]]:
+    """GermEval 2018, offensive language (Wiegand, Siegel & Ruppenhofer 2018; CC BY 4.0, the
+    LICENSE.md of github.com/uds-lsv/GermEval-2018-Data): its training file only (TSV: text,
+    OFFENSE/OTHER, fine label; "|LBR|" marks a line break). OFFENSE tweets (abuse, insult,
+    profanity) go to "offense" as negative. OTHER only means not offensive, and holds
+    complaints too, so it goes to "other" labelled neutral, a separate file to use or not.
+    Training only: the official test file is not read, and a tweet whose text key is in
+    a validation or test file is left out."""
+    for i, line in enumerate(path.read_text(encoding="utf-8").splitlines()):
+        text, coarse, _ = line.split("\t")
+        text = html.unescape(text.replace("|LBR|", " ")).strip()
+        key = text_key(text)
+        if not key or key in held_out:
+            continue
+        label, split = (
+            ("negative", "offense_train") if coarse == "OFFENSE" else ("neutral", "other_train")
+        )
+        yield split, {"id": f"ge18-{i}", "text": text, "label": label, "lang": "de"}
+
+
 def scenario_plain(per_kind: int) -> Iterator[dict[str, str]]:
     """Neutral and positive comments of the scenario generator, `per_kind` of each kind per
     product domain and language: what a brand's plain stream reads like."""
@@ -191,6 +213,7 @@ def main() -> None:
     parser.add_argument("--germeval-test-dia", type=Path, help="test_dia-2017-09-15.xml")
     parser.add_argument("--potts", type=Path, help="GerVADER's inputs/PotTS.tsv")
     parser.add_argument("--sb10k-full", type=Path, help="GerVADER's sb10k_corpus_v1.0.cgsa.tsv")
+    parser.add_argument("--germeval2018", type=Path, help="germeval2018.training.txt")
     parser.add_argument("--plain", type=int, default=0, help="scenario comments per kind")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
@@ -207,8 +230,13 @@ def main() -> None:
         held_out = keys_in([*args.out.glob("*_val.jsonl"), *args.out.glob("*_test*.jsonl")])
         write_splits(args.out, "potts", potts(args.potts, held_out))
     if args.sb10k_full:
-        seen = keys_in(p for p in args.out.glob("*.jsonl") if not p.name.startswith("scenario"))
+        # its own and later outputs from an earlier run into OUT_DIR are no reason to drop one
+        later = ("scenario", "sb10k_extra", "germeval2018")
+        seen = keys_in(p for p in args.out.glob("*.jsonl") if not p.name.startswith(later))
         write(args.out / "sb10k_extra_train.jsonl", sb10k_extra(args.sb10k_full, seen))
+    if args.germeval2018:
+        held_out = keys_in([*args.out.glob("*_val.jsonl"), *args.out.glob("*_test*.jsonl")])
+        write_splits(args.out, "germeval2018", germeval2018(args.germeval2018, held_out))
     if args.plain:
         write(args.out / "scenario_plain.jsonl", scenario_plain(args.plain))
 
