@@ -41,7 +41,24 @@ from stormwatch.model import Comment
 SOURCE_IDLE_SECONDS = 300.0  # a source this far behind the newest no longer holds minutes
 MAX_SOURCES = 64  # distinct platforms tracked; further ones share one unnamed source
 _NEVER = -math.inf
-ANY_SOURCE = object()  # no source lags: any record may close a minute
+
+
+class _AnySource:
+    """No source lags: any record may close a minute. One object in every process:
+    checkpoints pickle it by name, so a restored store's `holding is ANY_SOURCE` holds
+    (a plain `object()` came back as another object, and minutes then waited for the
+    stream to move a source's idle time on before they closed again)."""
+
+    __slots__ = ()
+
+    def __reduce__(self) -> str:
+        return "ANY_SOURCE"
+
+    def __repr__(self) -> str:
+        return "ANY_SOURCE"
+
+
+ANY_SOURCE = _AnySource()
 
 
 class WindowStore(FarAheadHold):
@@ -83,6 +100,12 @@ class WindowStore(FarAheadHold):
         self.holding_idle_at = -math.inf  # newest event time at which it stops waiting
         self._added = 0  # records added (admitted arrivals and releases)
         super().__init__(lateness=lateness, max_hold=max_hold, max_held=max_held)
+
+    def __setstate__(self, state: dict) -> None:
+        # A checkpoint from before ANY_SOURCE pickled by name holds a bare object().
+        if type(state.get("holding")) is object:
+            state["holding"] = ANY_SOURCE
+        self.__dict__.update(state)
 
     # -- the watermark ----------------------------------------------------------------
 

@@ -135,3 +135,32 @@ def test_quiet_features_are_what_an_empty_window_gives() -> None:
     for m in range(1000, 1040):
         window.close(m)
     assert quiet_features(normal) == window_features(window, 1039, normal)
+
+
+def test_a_restored_pipeline_closes_minutes_when_an_unbroken_one_does() -> None:
+    import pickle
+
+    import orjson
+
+    from stormwatch.config import Settings
+    from stormwatch.ingest.decode import Decoder
+    from stormwatch.kafka.checkpoint import restore, snapshot
+    from stormwatch.pipeline import Pipeline
+    from stormwatch.windows import ANY_SOURCE
+
+    def pipeline() -> Pipeline:
+        return Pipeline(Settings(), decoder=Decoder(clock=lambda: T0 + 86400))
+
+    def line(k: int) -> bytes:
+        return orjson.dumps({"id": f"c{k}", "text": "ok", "created_at": T0 + 10 * k, "brand": "b"})
+
+    unbroken = pipeline()
+    for k in range(60):
+        unbroken.feed(line(k))
+    restored = pipeline()
+    restore(restored, pickle.loads(pickle.dumps(snapshot(unbroken))))
+    assert restored.windows.holding is ANY_SOURCE
+    for k in range(60, 90):
+        unbroken.feed(line(k))
+        restored.feed(line(k))
+        assert restored.stats.minutes_closed == unbroken.stats.minutes_closed
