@@ -246,12 +246,8 @@ class RedditCollector:
                 for item in self._listing(stream, scan["after"]):
                     failures = 0
                     data = vars(item)  # attributes as sent: no lazy fetch
-                    name = data.get("name")
-                    if not isinstance(name, str) or not name:
-                        detail = f"{stream.kind} item without a name (fullname)"
-                        out.dead_letters.append(
-                            dead_letter_item(_sent(data), "missing_field", detail, source)
-                        )
+                    name = _fullname(data, out, f"{stream.kind} item", source)
+                    if name is None:
                         continue
                     created = data.get("created_utc")
                     when = float(created) if isinstance(created, int | float) else None
@@ -333,12 +329,8 @@ class RedditCollector:
             window = []  # the ids this read returned: what the next read is compared with
             for comment in comments:
                 data = vars(comment)  # attributes as sent: no lazy fetch
-                cname = data.get("name")
-                if not isinstance(cname, str) or not cname:
-                    detail = f"comment under {name} without a name (fullname)"
-                    out.dead_letters.append(
-                        dead_letter_item(_sent(data), "missing_field", detail, source)
-                    )
+                cname = _fullname(data, out, f"comment under {name}", source)
+                if cname is None:
                     continue
                 window.append(cname)
                 if cname in seen:
@@ -470,6 +462,16 @@ class RedditCollector:
         """Persist the position after the pages delivered so far (atomically)."""
         self.cursor = copy.deepcopy(self._work)
         self.cursor_file.save(self.cursor)
+
+
+def _fullname(data: dict[str, Any], out: Page, what: str, source: str) -> str | None:
+    """The item's fullname; None, and a dead letter in `out`, when it has none."""
+    name = data.get("name")
+    if isinstance(name, str) and name:
+        return name
+    detail = f"{what} without a name (fullname)"
+    out.dead_letters.append(dead_letter_item(_sent(data), "missing_field", detail, source))
+    return None
 
 
 def _sent(data: dict[str, Any]) -> dict[str, Any]:
