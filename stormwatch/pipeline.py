@@ -122,12 +122,7 @@ class Pipeline:
 
     def feed(self, raw: bytes, source: str = "") -> None:
         """One raw record (a JSONL line or a Kafka message value)."""
-        self.stats.read += 1
-        decoded = self.decoder.decode(raw, source)
-        if isinstance(decoded, DeadLetter):
-            self.dead_letter(decoded)
-        else:
-            self._accept(decoded, raw, source)
+        self.feed_decoded(self.decoder.decode(raw, source), raw, source)
 
     def feed_lines(self, lines: Iterable[bytes], source: str = "") -> None:
         feed = self.feed

@@ -94,24 +94,18 @@ def make_service(
     )
     if gate is not None or capture is not None:
         pipeline = service.live.pipeline
-        feed, feed_decoded = pipeline.feed, pipeline.feed_decoded
+        feed_decoded = pipeline.feed_decoded
 
-        def hold(raw: bytes) -> None:
+        def gated(decoded: Comment | DeadLetter, raw: bytes, source: str = "") -> None:
+            # every record passes here: `feed` decodes and hands over, POST /ingest
+            # hands over what it decoded
             if gate is not None:  # hold the pipeline: the intake fills up
                 gate.wait()
             if capture is not None:  # what reaches the pipeline
                 capture.append(raw)
-
-        def gated(raw: bytes, source: str = "") -> None:
-            hold(raw)
-            feed(raw, source)
-
-        def gated_decoded(decoded: Comment | DeadLetter, raw: bytes, source: str = "") -> None:
-            hold(raw)  # POST /ingest hands over what it decoded
             feed_decoded(decoded, raw, source)
 
-        pipeline.feed = gated  # type: ignore[method-assign]
-        pipeline.feed_decoded = gated_decoded  # type: ignore[method-assign]
+        pipeline.feed_decoded = gated  # type: ignore[method-assign]
     return service.start()
 
 

@@ -103,7 +103,7 @@ class LivePipeline:
         if not n:
             return True
         with self._cond:
-            if self._stopping or (self._queued and self._queued + n > self.max_records):
+            if not self.has_room(n):
                 return False
             self._queue.append(Batch(lines, source, decoded))
             self._queued += n
