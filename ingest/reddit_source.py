@@ -302,22 +302,23 @@ class RedditCollector:
                                   "brands": brands, "seen": []})  # fmt: skip
         self._bound_threads(threads)
 
-    def _bound_threads(self, threads: dict[str, dict[str, Any]]) -> None:
+    def _bound_threads(self, threads: dict[str, dict[str, Any]]) -> list[str]:
         """Drop hits older than `thread_max_age`, then all but the newest
-        `threads_per_search`."""
+        `threads_per_search`; returns the names kept, newest first."""
         oldest = self.clock() - self.thread_max_age
         for name in [n for n, t in threads.items() if t["created"] < oldest]:
             del threads[name]
         by_age = sorted(threads, key=lambda n: threads[n]["created"], reverse=True)
-        for name in by_age[max(self.threads_per_search, 0) :]:
+        keep = max(self.threads_per_search, 0)
+        for name in by_age[keep:]:
             del threads[name]
+        return by_age[:keep]
 
     def _thread_pages(self, stream: Stream, state: dict[str, Any], out: Page) -> Iterator[Page]:
         """The new comments under each followed hit, newest hit first, continuing `out`."""
         threads: dict[str, dict[str, Any]] = state.setdefault("threads", {})
-        self._bound_threads(threads)
         source = f"reddit:{stream.key}"
-        for name in sorted(threads, key=lambda n: threads[n]["created"], reverse=True):
+        for name in self._bound_threads(threads):
             thread = threads[name]
             comments = self._read_thread(stream, name)
             if comments is None:

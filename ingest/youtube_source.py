@@ -504,9 +504,6 @@ class YouTubeCollector:
         for video, state in list(videos.items()):
             if video in listed or not isinstance(channel := state.get("channel"), str):
                 continue  # listed now; or read before the cursor kept channels (a fixed set)
-            last = _last_read(state)
-            if last is not None and last.timestamp() >= since:
-                continue  # a comment in the last `recheck_days`: its thread may be re-checked
             newest, named = _newest_read(state)
             if newest is None:
                 if not state["threads"]:
@@ -515,6 +512,9 @@ class YouTubeCollector:
                 continue  # else threads without a time (dead letters): none can be told apart
             if not state["threads"] and "scan" not in state:
                 continue  # forgotten already
+            last = _last_read(state)
+            if last is not None and last.timestamp() >= since:
+                continue  # a comment in the last `recheck_days`: its thread may be re-checked
             if named is None:  # a cursor from before the ids: every thread that may be at it
                 named = sorted(
                     thread_id
