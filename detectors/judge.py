@@ -22,6 +22,7 @@ from stormwatch.detectors.accounts import AccountProfile
 from stormwatch.detectors.baseline import BrandBaseline, Expectation
 from stormwatch.detectors.crisis import Assessment
 from stormwatch.detectors.monitor import TOLERANCE, KeyMonitor, ThresholdTable
+from stormwatch.detectors.sequential import THRESHOLD_FLOOR
 from stormwatch.detectors.volume import VolumeTest
 from stormwatch.key_window import KeyWindow, thread_key
 
@@ -190,26 +191,69 @@ class Judge:
         return state
 
     def _wake(self, brand: str, state: BrandState, minute: int) -> None:
-        """Catch a sleeping brand up to `minute` (exclusive): what stepping it through
-        its idle minutes would have done, in closed form."""
-        first = state.asleep_since
+        """A sleeping brand is judged again from `minute` on: caught up to it first."""
         self.awake[brand] = state
-        if first < 0:
+        if state.asleep_since >= 0:
+            self._catch_up(state, minute)
+            state.asleep_since = -1
+
+    def _catch_up(self, state: BrandState, minute: int) -> None:
+        """Take a sleeping brand through its quiet minutes up to `minute` (exclusive):
+        what judging and learning each of them would have done. It stays asleep.
+
+        A brand sleeps only with both tests under the lowest threshold any key has
+        (`THRESHOLD_FLOOR`), so none of those minutes could have alarmed or even been
+        assessed. Minute by minute while a test still has evidence to lose (each
+        minute's expectation follows from what the minute before learned, so no closed
+        form gives the same sums); then, all at rest, in closed form: a quiet minute
+        only decays the recent rates and learns a zero minute."""
+        first = state.asleep_since
+        if first < 0 or minute <= first:
             return
-        state.asleep_since = -1
-        minutes = minute - first
-        if minutes <= 0:
-            return
-        # Asleep means: no comments, both tests and the volume test at zero, recent rates
-        # too low to learn a thread share, no incident. Each idle minute then only
-        # decays the recent rates, learns a zero minute and re-arms the volume test.
-        state.monitor.quiet(minutes, 0.0, 1.0)
-        state.monitor.rising_since = minute - 1
-        state.volume.armed = True
-        state.volume_evidence = 0.0
-        state.share_frozen = 0
+        state.asleep_since = minute
+        monitor, volume = state.monitor, state.volume
+        rate, share, votes = monitor.rate.sums, monitor.share, volume.cusum.sums
+        m = first
+        while m < minute and (
+            rate[0] or rate[1] or rate[2] or any(votes) or not volume.armed
+            or share.statistic >= SHARE_FREEZE * THRESHOLD_FLOOR
+        ):  # fmt: skip
+            self._quiet_minute(state, m)
+            m += 1
+        rest = minute - m
+        if rest > 0:
+            monitor.quiet(rest, 0.0, 1.0)
+            if share.statistic == 0.0:
+                monitor.rising_since = minute - 1
+            state.volume_evidence = 0.0
+            state.share_frozen = 0
+            state.baseline.learn_quiet(m, rest)
         state.last_minute = minute - 1
-        state.baseline.learn_quiet(first, minutes)
+
+    def _quiet_minute(self, state: BrandState, minute: int) -> None:
+        """One minute of a sleeping brand, as `judge_brands` and `learn` take a minute
+        without comments, of a brand with nothing open and both tests under the floor."""
+        normal = state.expected(minute)
+        lam = normal.neg_per_min
+        monitor = state.monitor
+        monitor.step(minute, n=0, lam=lam, dispersion=normal.dispersion, share=normal.neg_share)
+        rate_evidence = share_evidence = 0.0
+        if monitor.rate.statistic:
+            h_rate = self.table.rate(lam * (1.0 + TOLERANCE), normal.dispersion, thread=False)
+            monitor.clip_rate(h_rate)
+            rate_evidence = monitor.rate.statistic / h_rate
+        if monitor.share.statistic:
+            h_share = self.table.share(normal.volume_per_min, normal.neg_share)
+            monitor.clip_share(h_share)
+            share_evidence = monitor.share.statistic / h_share
+        state.volume_evidence = state.volume.step(
+            0,
+            expected=normal.volume_per_min,
+            dispersion=state.baseline.volume_dispersion(),
+            table=self.table,
+        )
+        state.last_minute = minute
+        self._learn_normal(state, minute, 0, 0, rate_evidence, share_evidence)
 
     # -- per closed minute -------------------------------------------------------------
 
@@ -290,13 +334,18 @@ class Judge:
                 is_open=is_open,
             )
             if a is not None:
+                if state.asleep_since >= 0:
+                    # Its brand is judged this minute too, as when nothing sleeps (an
+                    # incident opening on the thread keeps the brand's minute unlearned).
+                    self.awake[window.brand] = state
                 yield window, a
 
     def _thread_norm(self, brand: str, minute: int) -> _ThreadNorm:
-        """What a thread of `brand` is judged against at `minute` (wakes the brand)."""
+        """What a thread of `brand` is judged against at `minute`."""
         state = self.brand_state(brand)
-        if state.asleep_since >= 0:
-            self._wake(brand, state, minute)
+        # A sleeping brand is caught up (its normal at `minute` is what its threads are
+        # judged against) but sleeps on unless one of its threads needs a decision.
+        self._catch_up(state, minute)
         normal = state.expected(minute)
         lam = normal.neg_per_min * state.baseline.typical_thread_share()
         table = self.table
@@ -512,30 +561,43 @@ class Judge:
         if disturbed or not quiet:
             baseline.skip(minute)
             return
-        # The usual share stands still while either test is half-way to its threshold:
-        # a swell over a day would otherwise become its own normal before it alarms. A
-        # lasting change is learned after a day all the same. Not the rate test while the
-        # brand warms up: it does not count yet, and its rate comes from the very share
-        # being learned, so a brand more negative than the prior locked its share (and a
-        # rate test half-way to its threshold) in place for a day.
-        rate_building = 0.0 if state.warming_up else verdict.rate_evidence
-        building = max(rate_building, verdict.share_evidence) >= SHARE_FREEZE
-        if building and state.share_frozen < SHARE_FREEZE_MAX_MINUTES:
-            state.share_frozen += 1
-            baseline.learn(minute, n=verdict.n, neg=verdict.neg, share=False)
-        else:
-            state.share_frozen = 0
-            baseline.learn(minute, n=verdict.n, neg=verdict.neg)
+        self._learn_normal(
+            state, minute, verdict.n, verdict.neg, verdict.rate_evidence, verdict.share_evidence
+        )
         brand_rate = state.monitor.recent_slow()
         if brand_rate >= 0.1:
             baseline.learn_thread_share(min(1.0, state.top_thread_rate / brand_rate))
-        elif self.lazy and state.monitor.idle and state.volume.statistic == 0.0:
+        elif self.lazy and _may_sleep(state):
             window = verdict.window
             if window is None or not window.open:
-                # Nothing left to judge until it speaks again (disturbed brands, which
-                # have an incident open, returned above).
+                # Nothing to judge until it speaks again (disturbed brands, which have an
+                # incident open, returned above): its quiet minutes wait for `_catch_up`.
                 state.asleep_since = minute + 1
                 del self.awake[verdict.brand]
+
+    @staticmethod
+    def _learn_normal(
+        state: BrandState,
+        minute: int,
+        n: int,
+        neg: int,
+        rate_evidence: float,
+        share_evidence: float,
+    ) -> None:
+        """Learn a minute judged normal. The usual share stands still while either test
+        is half-way to its threshold: a swell over a day would otherwise become its own
+        normal before it alarms. A lasting change is learned after a day all the same.
+        Not the rate test while the brand warms up: it does not count yet, and its rate
+        comes from the very share being learned, so a brand more negative than the prior
+        locked its share (and a rate test half-way to its threshold) in place for a day."""
+        rate_building = 0.0 if state.warming_up else rate_evidence
+        building = max(rate_building, share_evidence) >= SHARE_FREEZE
+        if building and state.share_frozen < SHARE_FREEZE_MAX_MINUTES:
+            state.share_frozen += 1
+            state.baseline.learn(minute, n=n, neg=neg, share=False)
+        else:
+            state.share_frozen = 0
+            state.baseline.learn(minute, n=n, neg=neg)
 
     def forget(self, key: str) -> None:
         """An incident on `key` resolved: its evidence is spent."""
@@ -575,6 +637,17 @@ class Judge:
         for b in brands:
             self.brands.pop(b, None)
             self.awake.pop(b, None)
+
+
+def _may_sleep(state: BrandState) -> bool:
+    """Nothing waiting and both tests under the lowest threshold: no minute without
+    comments can alarm or need an assessment, so the brand may skip them."""
+    monitor = state.monitor
+    return (
+        not monitor.pending
+        and monitor.rate.statistic < THRESHOLD_FLOOR
+        and monitor.share.statistic < THRESHOLD_FLOOR
+    )
 
 
 def _quiet(monitor: KeyMonitor, lam: float) -> Assessment:

@@ -30,6 +30,8 @@ import math
 from river import base
 
 MINUTES_PER_MONTH = 30 * 1440
+# No threshold is lower: a statistic under it cannot alarm, whatever the key expects.
+THRESHOLD_FLOOR = 2.0
 
 
 def threshold_for_budget(
@@ -314,7 +316,7 @@ def poisson_cusum_threshold(
     *,
     steps_per_alarm: float,
     dispersion: float = 1.0,
-    floor: float = 2.0,
+    floor: float = THRESHOLD_FLOOR,
 ) -> float:
     """The threshold at which a bank of designs raises one false alarm per
     `steps_per_alarm` steps on a key that expects `lam` per step (their alarm rates add).
@@ -382,7 +384,11 @@ def binomial_cusum_arl(h: float, p0: float, odds_ratio: float, grid: int = 100) 
 
 
 def binomial_cusum_threshold(
-    p0: float, odds_ratios: tuple[float, ...], *, comments_per_alarm: float, floor: float = 2.0
+    p0: float,
+    odds_ratios: tuple[float, ...],
+    *,
+    comments_per_alarm: float,
+    floor: float = THRESHOLD_FLOOR,
 ) -> float:
     """The threshold at which a bank of share designs raises one false alarm per
     `comments_per_alarm` comments (bisection on the exact run lengths)."""
