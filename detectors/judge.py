@@ -22,8 +22,7 @@ from stormwatch.detectors.accounts import AccountProfile
 from stormwatch.detectors.baseline import BrandBaseline, Expectation
 from stormwatch.detectors.crisis import Assessment
 from stormwatch.detectors.monitor import TOLERANCE, KeyMonitor, ThresholdTable
-from stormwatch.detectors.sequential import THRESHOLD_FLOOR
-from stormwatch.detectors.volume import VolumeTest
+from stormwatch.detectors.volume import MIN_VOLUME, REARM, VolumeTest
 from stormwatch.key_window import KeyWindow, thread_key
 
 NORMAL_TEXTS = 400  # recent normal comments per brand, the background for top terms
@@ -38,6 +37,7 @@ SHARE_MIN_LIFT = 1.5  # ... with a negative share right now at least 1.5x the us
 THREAD_GUARD_MINUTES_MAX = 120
 SHARE_FREEZE = 0.5  # either test this far to its threshold: the usual share stands still
 SHARE_FREEZE_MAX_MINUTES = 1440
+_AT_ZERO = (0.0, 1.0, 0.0, 1.0)  # a brand asleep in an older checkpoint: every test at 0
 RESET_REASONS = frozenset({"bot_burst", "single_account"})  # evidence explained away
 
 
@@ -59,11 +59,15 @@ class BrandState:
         "_expectation_minute",
         "order",
         "asleep_since",
+        "rest",
     )
 
     def __init__(self, order: int = 0) -> None:
         self.order = order  # creation order: brands are judged in it
-        self.asleep_since = -1  # first minute not stepped while idle (-1: awake)
+        self.asleep_since = -1  # first minute not taken while at rest (-1: awake)
+        # At rest: the expectation its quiet minutes are taken at (negatives per minute,
+        # their dispersion, comments per minute, theirs).
+        self.rest: tuple[float, float, float, float] | None = None
         self.baseline = BrandBaseline()
         self.monitor = KeyMonitor()
         self.volume = VolumeTest()  # volume alone never pages: a driver
@@ -83,6 +87,7 @@ class BrandState:
         slots = state[1] if isinstance(state, tuple) else state
         slots.setdefault("order", 0)
         slots.setdefault("asleep_since", -1)
+        slots.setdefault("rest", None)  # asleep then meant every test at zero
         slots.setdefault("last_active", slots.get("last_minute", -1))
         for name, value in slots.items():
             setattr(self, name, value)
@@ -109,6 +114,7 @@ class BrandVerdict:
     evidence: float
     rate_evidence: float = 0.0
     share_evidence: float = 0.0
+    rested: bool = False  # a resting brand's minute, taken in closed form
 
 
 @dataclass(slots=True)
@@ -137,10 +143,13 @@ class Judge:
         # cannot alarm without new comments, so it waits and catches up in closed form
         # when its thread speaks again (at 200,000 threads most are dormant).
         self.stepping: dict[str, None] = {}
-        # Brands stepped each minute; an idle one (no comments, tests at rest, nothing
-        # open) sleeps and catches up in closed form when it speaks again. Not while an
-        # observer wants every brand's every minute (`lazy` False).
+        # Brands judged each minute. One with no comments, nothing open and nothing
+        # building rests: its quiet minutes are taken in closed form when it speaks again
+        # (`_catch_up`), or each minute while an observer wants every brand's minute
+        # (`lazy` False); the same numbers either way. `rests` False: never (minutes
+        # that are not judged are not quiet ones, as between NAB's 5-minute rows).
         self.lazy = True
+        self.rests = True
         # Steps that provably change nothing are skipped: a brand's test at zero looks up
         # no threshold, a key with nothing open, nothing ahead and both tests under their
         # thresholds is not assessed (`_assess` would say None). False: every key looks
@@ -198,62 +207,62 @@ class Judge:
             state.asleep_since = -1
 
     def _catch_up(self, state: BrandState, minute: int) -> None:
-        """Take a sleeping brand through its quiet minutes up to `minute` (exclusive):
-        what judging and learning each of them would have done. It stays asleep.
+        """Take a resting brand through its quiet minutes up to `minute` (exclusive), in
+        closed form. It stays at rest.
 
-        A brand sleeps only with both tests under the lowest threshold any key has
-        (`THRESHOLD_FLOOR`), so none of those minutes could have alarmed or even been
-        assessed. Minute by minute while a test still has evidence to lose (each
-        minute's expectation follows from what the minute before learned, so no closed
-        form gives the same sums); then, all at rest, in closed form: a quiet minute
-        only decays the recent rates and learns a zero minute."""
+        A brand rests only with nothing building (`_may_rest`), so none of those minutes
+        could alarm or be assessed; each of them decays the tests by what the normal
+        minute would have brought, at the expectation the brand came to rest with
+        (`BrandState.rest`), decays the recent rates and learns a zero minute. Stepping
+        them one by one at each minute's own expectation (which sinks as the zeros are
+        learned) would cost a step per brand and minute for nothing that can alarm: at
+        a brand that expects one negative a day, a single one keeps a test above zero
+        for half a day."""
         first = state.asleep_since
         if first < 0 or minute <= first:
             return
         state.asleep_since = minute
-        monitor, volume = state.monitor, state.volume
-        rate, share, votes = monitor.rate.sums, monitor.share, volume.cusum.sums
-        m = first
-        while m < minute and (
-            rate[0] or rate[1] or rate[2] or any(votes) or not volume.armed
-            or share.statistic >= SHARE_FREEZE * THRESHOLD_FLOOR
-        ):  # fmt: skip
-            self._quiet_minute(state, m)
-            m += 1
-        rest = minute - m
-        if rest > 0:
-            monitor.quiet(rest, 0.0, 1.0)
-            if share.statistic == 0.0:
-                monitor.rising_since = minute - 1
+        minutes = minute - first
+        lam, dispersion, volume, volume_dispersion = state.rest or _AT_ZERO
+        monitor = state.monitor
+        monitor.quiet(minutes, lam * minutes, dispersion)
+        if monitor.share.statistic == 0.0:
+            monitor.rising_since = minute - 1
+        test = state.volume
+        if test.cusum.statistic:
+            lam_volume = max(volume, MIN_VOLUME) * (1.0 + TOLERANCE)
+            test.cusum.decay_quiet(lam_volume * minutes, volume_dispersion)
+            if test.cusum.statistic:
+                h = self.table.rate(lam_volume, volume_dispersion, thread=False)
+                state.volume_evidence = test.cusum.statistic / h
+            else:
+                state.volume_evidence = 0.0
+        else:
             state.volume_evidence = 0.0
-            state.share_frozen = 0
-            state.baseline.learn_quiet(m, rest)
+        state.share_frozen = 0
         state.last_minute = minute - 1
+        state.baseline.learn_quiet(first, minutes)
 
-    def _quiet_minute(self, state: BrandState, minute: int) -> None:
-        """One minute of a sleeping brand, as `judge_brands` and `learn` take a minute
-        without comments, of a brand with nothing open and both tests under the floor."""
+    def _rested(self, brand: str, state: BrandState, window: KeyWindow | None, minute: int
+                ) -> BrandVerdict:  # fmt: skip
+        """A resting brand's minute, for an observer: taken in closed form (learned
+        already: `learn` passes it by), with what its tests show."""
+        self._catch_up(state, minute + 1)
         normal = state.expected(minute)
         lam = normal.neg_per_min
         monitor = state.monitor
-        monitor.step(minute, n=0, lam=lam, dispersion=normal.dispersion, share=normal.neg_share)
-        rate_evidence = share_evidence = 0.0
+        rate = share = 0.0
         if monitor.rate.statistic:
             h_rate = self.table.rate(lam * (1.0 + TOLERANCE), normal.dispersion, thread=False)
-            monitor.clip_rate(h_rate)
-            rate_evidence = monitor.rate.statistic / h_rate
+            rate = monitor.rate.statistic / h_rate
         if monitor.share.statistic:
-            h_share = self.table.share(normal.volume_per_min, normal.neg_share)
-            monitor.clip_share(h_share)
-            share_evidence = monitor.share.statistic / h_share
-        state.volume_evidence = state.volume.step(
-            0,
-            expected=normal.volume_per_min,
-            dispersion=state.baseline.volume_dispersion(),
-            table=self.table,
+            share = monitor.share.statistic / self.table.share(
+                normal.volume_per_min, normal.neg_share
+            )
+        evidence = share if state.warming_up else min(rate, share)
+        return BrandVerdict(
+            brand, window, _quiet(monitor, lam), False, 0, 0, evidence, rate, share, rested=True
         )
-        state.last_minute = minute
-        self._learn_normal(state, minute, 0, 0, rate_evidence, share_evidence)
 
     # -- per closed minute -------------------------------------------------------------
 
@@ -361,18 +370,20 @@ class Judge:
         self, minute: int, windows: dict[str, KeyWindow], open_keys: set[str] | dict
     ) -> Iterator[BrandVerdict]:
         awake = self.awake
-        if not self.lazy:
-            for brand, state in self.brands.items():
-                if state.asleep_since >= 0 or brand not in awake:
-                    self._wake(brand, state, minute)
-        if len(awake) == len(self.brands):
+        if not self.lazy or len(awake) == len(self.brands):
             judged = list(self.brands.items())
         else:
             judged = sorted(awake.items(), key=lambda item: item[1].order)
         for brand, state in judged:
-            if state.asleep_since >= 0:
-                self._wake(brand, state, minute)
             window = windows.get(brand)
+            if state.asleep_since >= 0:
+                if brand not in awake and not (
+                    window is not None and (minute in window.open or window.late_pending)
+                ):
+                    # At rest, and an observer wants every brand's minute.
+                    yield self._rested(brand, state, window, minute)
+                    continue
+                self._wake(brand, state, minute)
             summary = window.close(minute) if window is not None else None
             # Late comments (for minutes judged before) count now: they were noted into
             # the tests as they came, so the volume they belong with must come too.
@@ -553,6 +564,8 @@ class Judge:
         brand open and the tests below their thresholds, winsorised. Not stricter: a
         baseline that skips every minute with a few negatives in it learns the quiet
         minutes only, and its normal sinks until ordinary talk looks like a storm."""
+        if verdict.rested:
+            return  # learned as it was taken, at rest
         state = self.brands[verdict.brand]
         baseline = state.baseline
         quiet = verdict.evidence < LEARN_BELOW or (
@@ -567,11 +580,19 @@ class Judge:
         brand_rate = state.monitor.recent_slow()
         if brand_rate >= 0.1:
             baseline.learn_thread_share(min(1.0, state.top_thread_rate / brand_rate))
-        elif self.lazy and _may_sleep(state):
+        elif self.rests and _may_rest(state, verdict):
             window = verdict.window
             if window is None or not window.open:
-                # Nothing to judge until it speaks again (disturbed brands, which have an
-                # incident open, returned above): its quiet minutes wait for `_catch_up`.
+                # Nothing building and nothing to judge until it speaks again (disturbed
+                # brands, which have an incident open, returned above): its quiet minutes
+                # wait for `_catch_up`, at the expectation of the next one.
+                normal = state.expected(minute + 1)
+                state.rest = (
+                    normal.neg_per_min,
+                    normal.dispersion,
+                    normal.volume_per_min,
+                    baseline.volume_dispersion(),
+                )
                 state.asleep_since = minute + 1
                 del self.awake[verdict.brand]
 
@@ -625,6 +646,7 @@ class Judge:
         # A checkpoint from before dormant monitors: every monitor is stepped again.
         state.setdefault("stepping", dict.fromkeys(state.get("threads", ())))
         state.setdefault("shortcuts", True)
+        state.setdefault("rests", True)
         self.__dict__.update(state)
 
     def drop_threads(self, keys: list[str]) -> None:
@@ -639,14 +661,16 @@ class Judge:
             self.awake.pop(b, None)
 
 
-def _may_sleep(state: BrandState) -> bool:
-    """Nothing waiting and both tests under the lowest threshold: no minute without
-    comments can alarm or need an assessment, so the brand may skip them."""
-    monitor = state.monitor
+def _may_rest(state: BrandState, verdict: BrandVerdict) -> bool:
+    """Nothing waiting and every test under half its threshold (nothing building: the
+    usual share is learned, the volume test is armed): no minute without comments can
+    alarm, be assessed or change what is learned, so the brand may skip them."""
     return (
-        not monitor.pending
-        and monitor.rate.statistic < THRESHOLD_FLOOR
-        and monitor.share.statistic < THRESHOLD_FLOOR
+        not state.monitor.pending
+        and verdict.rate_evidence < SHARE_FREEZE
+        and verdict.share_evidence < SHARE_FREEZE
+        and state.volume.armed
+        and state.volume_evidence < REARM
     )
 
 

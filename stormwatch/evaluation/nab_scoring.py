@@ -74,9 +74,10 @@ def volume_evidence(
     if false_alarms_per_month is None:
         false_alarms_per_month = Settings().false_alarms_per_month
     judge = Judge(false_alarms_per_month=false_alarms_per_month)
-    # Rows arrive as closed minutes, not as comments noted one by one, so the brand must
-    # not fall asleep between them (the pipeline wakes a brand when a comment comes).
+    # Rows arrive as closed minutes, not as comments noted one by one, and five minutes
+    # apart: the minutes between two rows are not quiet ones, so the brand never rests.
     judge.lazy = False
+    judge.rests = False
     state = judge.brand_state(BRAND)
     window: KeyWindow | None = None
     windows: dict[str, KeyWindow] = {}
