@@ -14,6 +14,7 @@ on one post is that thread's incident rather than the brand's.
 
 from __future__ import annotations
 
+import heapq
 from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -65,9 +66,9 @@ class BrandState:
     def __init__(self, order: int = 0) -> None:
         self.order = order  # creation order: brands are judged in it
         self.asleep_since = -1  # first minute not taken while at rest (-1: awake)
-        # At rest: the expectation its quiet minutes are taken at (negatives per minute,
-        # their dispersion, comments per minute, theirs).
-        self.rest: tuple[float, float, float, float] | None = None
+        # At rest: the expectation its quiet minutes are taken at, and the dispersion of
+        # its comment counts then.
+        self.rest: tuple[Expectation, float] | None = None
         self.baseline = BrandBaseline()
         self.monitor = KeyMonitor()
         self.volume = VolumeTest()  # volume alone never pages: a driver
@@ -158,6 +159,8 @@ class Judge:
         self.awake: dict[str, BrandState] = {}
         self._created = 0
         self._topped: list[BrandState] = []  # brands whose top thread was set last minute
+        # Resting brands with comments in for a later minute: (that minute, order, brand).
+        self.waking: list[tuple[int, int, str]] = []
 
     # -- per comment -------------------------------------------------------------------
 
@@ -223,7 +226,15 @@ class Judge:
             return
         state.asleep_since = minute
         minutes = minute - first
-        lam, dispersion, volume, volume_dispersion = state.rest or _AT_ZERO
+        if state.rest is None:
+            lam, dispersion, volume, volume_dispersion = _AT_ZERO
+        else:
+            normal, volume_dispersion = state.rest
+            lam, dispersion, volume = (
+                normal.neg_per_min,
+                normal.dispersion,
+                normal.volume_per_min,
+            )
         monitor = state.monitor
         monitor.quiet(minutes, lam * minutes, dispersion)
         if monitor.share.statistic == 0.0:
@@ -352,10 +363,13 @@ class Judge:
     def _thread_norm(self, brand: str, minute: int) -> _ThreadNorm:
         """What a thread of `brand` is judged against at `minute`."""
         state = self.brand_state(brand)
-        # A sleeping brand is caught up (its normal at `minute` is what its threads are
-        # judged against) but sleeps on unless one of its threads needs a decision.
-        self._catch_up(state, minute)
-        normal = state.expected(minute)
+        if state.asleep_since >= 0 and state.rest is not None:
+            # The threads of a resting brand are judged against the expectation it rests
+            # at; it rests on unless one of them needs a decision.
+            normal = state.rest[0]
+        else:
+            self._catch_up(state, minute)
+            normal = state.expected(minute)
         lam = normal.neg_per_min * state.baseline.typical_thread_share()
         table = self.table
         return _ThreadNorm(
@@ -370,6 +384,12 @@ class Judge:
         self, minute: int, windows: dict[str, KeyWindow], open_keys: set[str] | dict
     ) -> Iterator[BrandVerdict]:
         awake = self.awake
+        waking = self.waking
+        while waking and waking[0][0] <= minute:
+            brand = heapq.heappop(waking)[2]
+            state = self.brands.get(brand)
+            if state is not None and state.asleep_since >= 0:
+                awake[brand] = state
         if not self.lazy or len(awake) == len(self.brands):
             judged = list(self.brands.items())
         else:
@@ -581,20 +601,16 @@ class Judge:
         if brand_rate >= 0.1:
             baseline.learn_thread_share(min(1.0, state.top_thread_rate / brand_rate))
         elif self.rests and _may_rest(state, verdict):
+            # Nothing building and nothing to judge until it speaks again (disturbed
+            # brands, which have an incident open, returned above): its quiet minutes
+            # wait for `_catch_up`, at the expectation of the next one. Comments already
+            # in for a later minute wake it when that minute closes.
+            state.rest = (state.expected(minute + 1), baseline.volume_dispersion())
+            state.asleep_since = minute + 1
+            del self.awake[verdict.brand]
             window = verdict.window
-            if window is None or not window.open:
-                # Nothing building and nothing to judge until it speaks again (disturbed
-                # brands, which have an incident open, returned above): its quiet minutes
-                # wait for `_catch_up`, at the expectation of the next one.
-                normal = state.expected(minute + 1)
-                state.rest = (
-                    normal.neg_per_min,
-                    normal.dispersion,
-                    normal.volume_per_min,
-                    baseline.volume_dispersion(),
-                )
-                state.asleep_since = minute + 1
-                del self.awake[verdict.brand]
+            if window is not None and window.open:
+                heapq.heappush(self.waking, (min(window.open), state.order, verdict.brand))
 
     @staticmethod
     def _learn_normal(
@@ -647,6 +663,7 @@ class Judge:
         state.setdefault("stepping", dict.fromkeys(state.get("threads", ())))
         state.setdefault("shortcuts", True)
         state.setdefault("rests", True)
+        state.setdefault("waking", [])
         self.__dict__.update(state)
 
     def drop_threads(self, keys: list[str]) -> None:
@@ -666,7 +683,8 @@ def _may_rest(state: BrandState, verdict: BrandVerdict) -> bool:
     usual share is learned, the volume test is armed): no minute without comments can
     alarm, be assessed or change what is learned, so the brand may skip them."""
     return (
-        not state.monitor.pending
+        state.baseline.minutes > WARMUP_MINUTES  # (its warm-up ends on a minute it is judged)
+        and not state.monitor.pending
         and verdict.rate_evidence < SHARE_FREEZE
         and verdict.share_evidence < SHARE_FREEZE
         and state.volume.armed
