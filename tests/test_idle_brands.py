@@ -88,8 +88,12 @@ class _EveryMinute:
         return lambda *args, **kwargs: None
 
 
-def _run(lines: list[bytes], *, lazy: bool) -> tuple[list[dict], int]:
-    """The alert events (without `emitted_at`) and how many brand-minutes were judged."""
+def _run(
+    lines: list[bytes], *, lazy: bool, pipelines: list[Pipeline] | None = None
+) -> tuple[list[dict], int]:
+    """The alert events (without `emitted_at`) and how many brand-minutes were judged
+    (resting minutes an observer sees are not judged); the pipeline goes to
+    `pipelines`."""
     sink = _Events()
     observer = None if lazy else _EveryMinute()
     pipeline = Pipeline(sinks=[sink], observer=observer)  # type: ignore[arg-type]
@@ -99,12 +103,14 @@ def _run(lines: list[bytes], *, lazy: bool) -> tuple[list[dict], int]:
     def counting(*args, **kwargs):  # type: ignore[no-untyped-def]
         nonlocal judged
         for verdict in judge_brands(*args, **kwargs):
-            judged += 1
+            judged += not verdict.rested
             yield verdict
 
     pipeline.judge.judge_brands = counting  # type: ignore[method-assign]
     pipeline.feed_lines(lines)
     pipeline.finish()
+    if pipelines is not None:
+        pipelines.append(pipeline)
     return sink.events, judged
 
 
@@ -122,10 +128,55 @@ def test_sleeping_brands_give_the_same_alerts() -> None:
         seed=5,
     )
     lines = [orjson.dumps(c) for c in generate(spec).comments]
-    lazy, judged_lazy = _run(lines, lazy=True)
-    eager, judged_eager = _run(lines, lazy=False)
+    runs: list[Pipeline] = []
+    lazy, judged_lazy = _run(lines, lazy=True, pipelines=runs)
+    eager, judged_eager = _run(lines, lazy=False, pipelines=runs)
     assert lazy and lazy == eager
-    assert judged_lazy < 0.9 * judged_eager  # idle brands slept
+    assert judged_lazy == judged_eager  # an observer sees resting minutes, judged none
+    assert judged_lazy < 0.9 * runs[0].stats.minutes_closed * len(brands)  # idle brands rested
+
+
+def test_resting_brands_of_every_size_give_the_same_alerts_and_the_same_state() -> None:
+    """Brands from 40 to 8,000 comments a day, storms at a small, a middling and a
+    large one: the alerts are the same whether resting minutes are taken when the brand
+    speaks again or each minute for an observer, and so is every brand's state."""
+    rng = random.Random(3)
+    sizes = [40, 80, 150, 300, 600, 1200, 2500, 5000, 8000] + [
+        int(40 * 10 ** rng.uniform(0, 2)) for _ in range(15)
+    ]
+    brands = tuple(BrandSpec(f"b{i}", size, lang="en") for i, size in enumerate(sizes))
+    spec = ScenarioSpec(
+        "rest",
+        brands=brands,
+        events=(
+            EventSpec("firestorm", "b1", start=15 * 3600, duration_s=4 * 3600),
+            EventSpec("firestorm", "b5", start=10 * 3600, duration_s=2 * 3600),
+            EventSpec("viral_positive", "b8", start=12 * 3600, duration_s=2 * 3600),
+            EventSpec("firestorm", "b7", start=18 * 3600, duration_s=2 * 3600),
+        ),
+        duration_s=86400,
+        seed=13,
+    )
+    lines = [orjson.dumps(c) for c in generate(spec).comments]
+    runs: list[Pipeline] = []
+    lazy, judged_lazy = _run(lines, lazy=True, pipelines=runs)
+    eager, judged_eager = _run(lines, lazy=False, pipelines=runs)
+    assert lazy == eager
+    assert {e["brand"] for e in lazy if e["event"] == "opened"} >= {"b5", "b7"}
+    assert judged_lazy == judged_eager  # the observer saw resting minutes, judged none
+    minutes = runs[0].stats.minutes_closed
+    assert judged_lazy < 0.7 * minutes * len(sizes)  # small brands mostly rested
+    a, b = runs[0].judge, runs[1].judge
+    for brand in a.brands:
+        sa, sb = a.brands[brand], b.brands[brand]
+        m = max(sa.last_minute, sb.last_minute) + 1
+        for state, judge in ((sa, a), (sb, b)):
+            judge._catch_up(state, m)
+        assert _close(sa.baseline.level.weighted, sb.baseline.level.weighted), brand
+        assert _close(sa.baseline.share(), sb.baseline.share()), brand
+        assert all(map(_close, sa.monitor.rate.sums, sb.monitor.rate.sums)), brand
+        assert all(map(_close, sa.monitor.share.sums, sb.monitor.share.sums)), brand
+        assert all(map(_close, sa.volume.cusum.sums, sb.volume.cusum.sums)), brand
 
 
 def test_dormant_thread_monitors_give_the_same_alerts(monkeypatch: pytest.MonkeyPatch) -> None:
