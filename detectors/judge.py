@@ -15,6 +15,7 @@ on one post is that thread's incident rather than the brand's.
 from __future__ import annotations
 
 import heapq
+import math
 from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -22,7 +23,14 @@ from dataclasses import dataclass
 from stormwatch.detectors.accounts import AccountProfile
 from stormwatch.detectors.baseline import BrandBaseline, Expectation
 from stormwatch.detectors.crisis import Assessment
-from stormwatch.detectors.monitor import TOLERANCE, KeyMonitor, ThresholdTable
+from stormwatch.detectors.monitor import (
+    _FAST,
+    _SLOW,
+    RECENT_FAST,
+    TOLERANCE,
+    KeyMonitor,
+    ThresholdTable,
+)
 from stormwatch.detectors.volume import MIN_VOLUME, REARM, VolumeTest
 from stormwatch.key_window import KeyWindow, thread_key
 
@@ -39,6 +47,9 @@ THREAD_GUARD_MINUTES_MAX = 120
 SHARE_FREEZE = 0.5  # either test this far to its threshold: the usual share stands still
 SHARE_FREEZE_MAX_MINUTES = 1440
 _AT_ZERO = (0.0, 1.0, 0.0, 1.0)  # a brand asleep in an older checkpoint: every test at 0
+RESTING_HEAP_MAX = 256  # entries kept per brand before the stale ones are swept out
+_LOG_FAST = math.log(_FAST)
+_LOG_SLOW = math.log(_SLOW)
 RESET_REASONS = frozenset({"bot_burst", "single_account"})  # evidence explained away
 
 
@@ -61,6 +72,7 @@ class BrandState:
         "order",
         "asleep_since",
         "rest",
+        "resting_threads",
     )
 
     def __init__(self, order: int = 0) -> None:
@@ -69,6 +81,8 @@ class BrandState:
         # At rest: the expectation its quiet minutes are taken at, and the dispersion of
         # its comment counts then.
         self.rest: tuple[Expectation, float] | None = None
+        # Its threads at rest that still count for its top thread (`_rest_thread`).
+        self.resting_threads: list[tuple[float, int, str, int, KeyMonitor]] = []
         self.baseline = BrandBaseline()
         self.monitor = KeyMonitor()
         self.volume = VolumeTest()  # volume alone never pages: a driver
@@ -89,6 +103,7 @@ class BrandState:
         slots.setdefault("order", 0)
         slots.setdefault("asleep_since", -1)
         slots.setdefault("rest", None)  # asleep then meant every test at zero
+        slots.setdefault("resting_threads", [])
         slots.setdefault("last_active", slots.get("last_minute", -1))
         for name, value in slots.items():
             setattr(self, name, value)
@@ -116,6 +131,7 @@ class BrandVerdict:
     rate_evidence: float = 0.0
     share_evidence: float = 0.0
     rested: bool = False  # a resting brand's minute, taken in closed form
+    top_thread_rate: float = 0.0  # recent negatives per minute of its busiest thread
 
 
 @dataclass(slots=True)
@@ -318,12 +334,12 @@ class Judge:
             state, normal, lam = norm.state, norm.normal, norm.lam
             gap = minute - 1 - monitor.last_minute
             if gap > 0 and monitor.last_minute >= 0:
-                # A dormant monitor speaks again: its quiet minutes in closed form.
+                # A resting monitor speaks again: its quiet minutes in closed form.
                 monitor.quiet(gap, lam * gap, normal.dispersion)
             monitor.step(minute, n=n, lam=lam, dispersion=normal.dispersion, share=normal.neg_share)
             monitor.clip_at(norm.h_rate, norm.h_share)
             rate = monitor.recent_slow()
-            if rate > state.top_thread_rate:
+            if rate > state.top_thread_rate and monitor.fast >= RECENT_FAST:
                 if state.top_thread is None:
                     topped.append(state)
                 state.top_thread_rate = rate
@@ -332,8 +348,12 @@ class Judge:
             if monitor.idle and not is_open:
                 del self.threads[key]
                 continue
-            if is_open or not (monitor.dormant and self.lazy):
+            if is_open or _building(monitor, norm):
                 stepping[key] = None
+            else:
+                # Nothing building: it rests until its thread speaks again (quiet minutes
+                # only lower its tests); its part in its brand's top thread goes on.
+                _rest_thread(state, key, monitor, minute)
             if self.shortcuts and not (
                 is_open
                 or monitor.pending
@@ -441,7 +461,8 @@ class Judge:
             warming = state.warming_up
             evidence = share_evidence if warming else min(rate_evidence, share_evidence)
             excess = monitor.recent_slow() - lam
-            dominated = state.top_thread_rate > 0 and state.top_thread_rate >= 0.5 * excess
+            top = _top_thread_rate(state, self.threads, minute)
+            dominated = top > 0 and top >= 0.5 * excess
             a = None
             # `_assess` of a key with nothing open, nothing ahead and both tests under
             # their thresholds returns None: it is called only when it may say more.
@@ -475,6 +496,7 @@ class Judge:
                 evidence,
                 rate_evidence,
                 share_evidence,
+                top_thread_rate=top,
             )
 
     def _may_fire_early(
@@ -599,7 +621,7 @@ class Judge:
         )
         brand_rate = state.monitor.recent_slow()
         if brand_rate >= 0.1:
-            baseline.learn_thread_share(min(1.0, state.top_thread_rate / brand_rate))
+            baseline.learn_thread_share(min(1.0, verdict.top_thread_rate / brand_rate))
         elif self.rests and _may_rest(state, verdict):
             # Nothing building and nothing to judge until it speaks again (disturbed
             # brands, which have an incident open, returned above): its quiet minutes
@@ -676,6 +698,49 @@ class Judge:
         for b in brands:
             self.brands.pop(b, None)
             self.awake.pop(b, None)
+
+
+def _building(monitor: KeyMonitor, norm: _ThreadNorm) -> bool:
+    """Negatives waiting, or a test half-way to its threshold: stepped every minute."""
+    return bool(
+        monitor.pending
+        or monitor.rate.statistic >= SHARE_FREEZE * norm.h_rate
+        or monitor.share.statistic >= SHARE_FREEZE * norm.h_share
+    )
+
+
+def _rest_thread(state: BrandState, key: str, monitor: KeyMonitor, minute: int) -> None:
+    """A thread comes to rest at `minute`. While it had negatives lately (`RECENT_FAST`)
+    it still counts for its brand's top thread, as if stepped: all resting threads'
+    recent rates decay alike, so their order stands and a heap keeps the largest on top
+    (by the log of the rate it would have at minute 0; entries go stale when the thread
+    is stepped again, dropped, or its recent negatives fade)."""
+    fast = monitor.fast
+    if fast < RECENT_FAST:
+        return
+    heap = state.resting_threads
+    if len(heap) >= RESTING_HEAP_MAX:
+        heap[:] = [e for e in heap if e[4].last_minute == e[3] and minute < e[1]]
+        heapq.heapify(heap)
+    # The first minute its recent negatives (as stepping would decay them) fall short.
+    fades = minute + int(math.log(RECENT_FAST / fast) / _LOG_FAST) + 1
+    rank = -(math.log(monitor.slow) - minute * _LOG_SLOW)
+    heapq.heappush(heap, (rank, fades, key, minute, monitor))
+
+
+def _top_thread_rate(state: BrandState, threads: dict[str, KeyMonitor], minute: int) -> float:
+    """The recent negatives per minute of the brand's busiest thread: stepped this
+    minute, or at rest and decayed since."""
+    top = state.top_thread_rate
+    heap = state.resting_threads
+    while heap:
+        _, fades, key, since, monitor = heap[0]
+        if minute >= fades or monitor.last_minute != since or threads.get(key) is not monitor:
+            heapq.heappop(heap)
+            continue
+        resting = monitor.slow * _SLOW ** (minute - since) * (1.0 - _SLOW)
+        return resting if resting > top else top
+    return top
 
 
 def _may_rest(state: BrandState, verdict: BrandVerdict) -> bool:

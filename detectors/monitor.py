@@ -44,7 +44,7 @@ ACCOUNT_CAP = 2  # negatives one account adds to a key within ACCOUNT_WINDOW min
 ACCOUNT_WINDOW = 30
 CEILING = 2.0  # statistics stop at this many thresholds: a past surge fades in bounded time
 THREAD_STEPS = 20.0  # thread-minutes per brand-minute that can alarm (concurrent threads)
-DORMANT_RATE = 0.05  # decayed negatives under which a key's monitor need not be stepped
+RECENT_FAST = 0.01  # decayed negatives from which a thread counts for its brand's top thread
 _FAST = 0.5 ** (1.0 / 5.0)  # recent rate: half-life of 5 minutes
 _SLOW = 0.5 ** (1.0 / 15.0)  # half-life of 15 minutes: who carries a brand's storm
 
@@ -313,16 +313,10 @@ class KeyMonitor:
         return minute - self.rising_since if self.rising_since >= 0 else 0
 
     @property
-    def dormant(self) -> bool:
-        """No negatives for about an hour and none waiting: quiet minutes only lower
-        its statistics, so it may skip them and catch up with `quiet` later."""
-        return not self.pending and self.slow < DORMANT_RATE and self.fast < DORMANT_RATE
-
-    @property
     def idle(self) -> bool:
         """Nothing to remember: the key may skip its minutes until it speaks again."""
         return (
-            self.fast < 0.01
+            self.fast < RECENT_FAST
             and not self.pending
             and self.rate.statistic == 0.0
             and self.share.statistic == 0.0
