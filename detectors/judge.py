@@ -3,8 +3,9 @@
 One `Judge` per pipeline holds what detection knows: a `BrandState` per brand (its
 baseline, its own tests, its volume test) and a `KeyMonitor` per thread that has
 something to remember. Per comment it only notes negatives (`note`); per closed minute
-it steps the keys that had comments or still carry evidence, never the idle ones, and
-returns an `Assessment` for every key worth a decision.
+it steps the keys that had comments or have something building, and returns an
+`Assessment` for every key worth a decision. The others rest: their quiet minutes
+cannot alarm, and are taken in closed form when the key speaks again.
 
 Threads are judged against a thread's normal: the brand's normal negative rate times the
 share its busiest thread usually draws. Brands are judged against their own baseline,
@@ -77,7 +78,9 @@ class BrandState:
 
     def __init__(self, order: int = 0) -> None:
         self.order = order  # creation order: brands are judged in it
-        self.asleep_since = -1  # first minute not taken while at rest (-1: awake)
+        # First minute not taken while at rest (-1: awake; named when resting was called
+        # sleeping, and checkpoints keep the name).
+        self.asleep_since = -1
         # At rest: the expectation its quiet minutes are taken at, and the dispersion of
         # its comment counts then.
         self.rest: tuple[Expectation, float] | None = None
@@ -155,10 +158,10 @@ class Judge:
         # judged in the order their comments came, so a run never depends on the
         # process's hash seed (ties between threads and the order incidents open).
         self.live: dict[str, None] = {}
-        # Thread monitors stepped every minute even without comments: those with recent
-        # negatives or an open incident. A dormant one (evidence left, nothing recent)
-        # cannot alarm without new comments, so it waits and catches up in closed form
-        # when its thread speaks again (at 200,000 threads most are dormant).
+        # Thread monitors stepped every minute even without comments: those with
+        # something building (`_building`) or an open incident. A resting one cannot
+        # alarm without new comments, so it waits and catches up in closed form when its
+        # thread speaks again (at 200,000 threads almost all rest).
         self.stepping: dict[str, None] = {}
         # Brands judged each minute. One with no comments, nothing open and nothing
         # building rests: its quiet minutes are taken in closed form when it speaks again
@@ -219,7 +222,7 @@ class Judge:
         return state
 
     def _wake(self, brand: str, state: BrandState, minute: int) -> None:
-        """A sleeping brand is judged again from `minute` on: caught up to it first."""
+        """A resting brand is judged again from `minute` on: caught up to it first."""
         self.awake[brand] = state
         if state.asleep_since >= 0:
             self._catch_up(state, minute)
@@ -375,7 +378,7 @@ class Judge:
             )
             if a is not None:
                 if state.asleep_since >= 0:
-                    # Its brand is judged this minute too, as when nothing sleeps (an
+                    # Its brand is judged this minute too, as when nothing rests (an
                     # incident opening on the thread keeps the brand's minute unlearned).
                     self.awake[window.brand] = state
                 yield window, a
@@ -681,7 +684,7 @@ class Judge:
                 monitor.reset()
 
     def __setstate__(self, state: dict) -> None:
-        # A checkpoint from before dormant monitors: every monitor is stepped again.
+        # A checkpoint from before resting monitors: every monitor is stepped again.
         state.setdefault("stepping", dict.fromkeys(state.get("threads", ())))
         state.setdefault("shortcuts", True)
         state.setdefault("rests", True)
