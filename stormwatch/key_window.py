@@ -22,6 +22,7 @@ from stormwatch.model import Comment
 
 MINUTE = 60
 HISTORY_MINUTES = 180  # closed minutes kept per key: features use 30, alert curves 180
+SHORT_HISTORY = 8  # closed summaries kept in a plain list before the ring is made
 NEGLOG_LIMIT = 20_000  # negative comments remembered per key (bounds memory in storms)
 
 
@@ -104,10 +105,14 @@ class KeyWindow:
         self.brand = brand
         self.thread_id = thread_id
         self.open: dict[int, Bucket] = {}
-        self.closed: deque[MinuteSummary] = deque(maxlen=HISTORY_MINUTES)
+        # A list while it holds a few summaries (an idle thread key closes once or
+        # twice), a ring of `HISTORY_MINUTES` after (`_history`): an empty deque is 760
+        # bytes, at 100,000 thread keys three quarters of their memory.
+        self.closed: deque[MinuteSummary] | list[MinuteSummary] = []
         # Kept in minute order (late mentions are inserted where they belong), which is
-        # what `negatives_since` and the counts below rely on.
-        self.negatives: deque[NegativeMention] = deque(maxlen=NEGLOG_LIMIT)
+        # what `negatives_since` and the counts below rely on. Made with the first
+        # negative: most thread keys never see one, and an empty deque is 760 bytes.
+        self.negatives: deque[NegativeMention] | tuple[()] = ()
         self.last_event = 0.0
         self.first_minute = minute
         self.total = 0
@@ -130,9 +135,10 @@ class KeyWindow:
             bucket.neg += 1
             bucket.neg_score += c.negativity
             bucket.reach_neg += c.negativity * math.log1p(c.author_followers or 0)
-            self.negatives.append(
-                NegativeMention(minute, author, text_signature(c.text), c.thread_id, c)
-            )
+            log = self.negatives
+            if type(log) is tuple:
+                log = self.negatives = deque(maxlen=NEGLOG_LIMIT)
+            log.append(NegativeMention(minute, author, text_signature(c.text), c.thread_id, c))
         if c.created_at > self.last_event:
             self.last_event = c.created_at
 
@@ -140,7 +146,7 @@ class KeyWindow:
         """A comment of a minute this key already closed: into that minute's summary and
         the mention log, and counted as late volume for the next closing minute. False
         when the minute is older than everything the key still holds (nothing changed)."""
-        closed = self.closed
+        closed = self._history()
         i = bisect.bisect_right(closed, minute, key=_SUMMARY_MINUTE)
         if i and closed[i - 1].minute == minute:
             s = closed[i - 1]
@@ -177,6 +183,8 @@ class KeyWindow:
 
     def _insert_mention(self, mention: NegativeMention) -> None:
         log = self.negatives
+        if type(log) is tuple:
+            log = self.negatives = deque(maxlen=NEGLOG_LIMIT)
         i = bisect.bisect_right(log, mention.minute, key=_MENTION_MINUTE)
         if len(log) == log.maxlen:
             if i == 0:
@@ -187,6 +195,8 @@ class KeyWindow:
 
     def close(self, minute: int) -> MinuteSummary:
         bucket = self.open.pop(minute, None)
+        if bucket is not None and not self.open:
+            self.open = {}  # an emptied dict keeps its table: ~170 bytes per idle key
         late, late_neg = self.late_pending, self.late_neg_pending
         if late:
             self.late_pending = self.late_neg_pending = 0
@@ -203,8 +213,18 @@ class KeyWindow:
                 late,
                 late_neg,
             )
-        self.closed.append(summary)
+        closed = self.closed
+        if type(closed) is list and len(closed) >= SHORT_HISTORY:
+            closed = self._history()
+        closed.append(summary)
         return summary
+
+    def _history(self) -> deque[MinuteSummary]:
+        """The closed summaries as their bounded ring (made from the short list)."""
+        closed = self.closed
+        if type(closed) is not deque:
+            closed = self.closed = deque(closed, maxlen=HISTORY_MINUTES)
+        return closed
 
     def recent(self, minute: int, width: int) -> Iterator[MinuteSummary]:
         """Closed minutes in (minute - width, minute]."""
