@@ -48,7 +48,7 @@ THREAD_GUARD_MINUTES_MAX = 120
 SHARE_FREEZE = 0.5  # either test this far to its threshold: the usual share stands still
 SHARE_FREEZE_MAX_MINUTES = 1440
 _AT_ZERO = (0.0, 1.0, 0.0, 1.0)  # a brand asleep in an older checkpoint: every test at 0
-RESTING_HEAP_MAX = 256  # entries kept per brand before the stale ones are swept out
+RESTING_HEAP_MAX = 256  # resting-thread entries per brand before stale ones are swept
 _LOG_FAST = math.log(_FAST)
 _LOG_SLOW = math.log(_SLOW)
 RESET_REASONS = frozenset({"bot_burst", "single_account"})  # evidence explained away
@@ -74,6 +74,7 @@ class BrandState:
         "asleep_since",
         "rest",
         "resting_threads",
+        "resting_limit",
     )
 
     def __init__(self, order: int = 0) -> None:
@@ -86,6 +87,7 @@ class BrandState:
         self.rest: tuple[Expectation, float] | None = None
         # Its threads at rest that still count for its top thread (`_rest_thread`).
         self.resting_threads: list[tuple[float, int, str, int, KeyMonitor]] = []
+        self.resting_limit = RESTING_HEAP_MAX  # its size at which stale entries go
         self.baseline = BrandBaseline()
         self.monitor = KeyMonitor()
         self.volume = VolumeTest()  # volume alone never pages: a driver
@@ -107,6 +109,7 @@ class BrandState:
         slots.setdefault("asleep_since", -1)
         slots.setdefault("rest", None)  # asleep then meant every test at zero
         slots.setdefault("resting_threads", [])
+        slots.setdefault("resting_limit", RESTING_HEAP_MAX)
         slots.setdefault("last_active", slots.get("last_minute", -1))
         for name, value in slots.items():
             setattr(self, name, value)
@@ -722,9 +725,12 @@ def _rest_thread(state: BrandState, key: str, monitor: KeyMonitor, minute: int) 
     if fast < RECENT_FAST:
         return
     heap = state.resting_threads
-    if len(heap) >= RESTING_HEAP_MAX:
+    if len(heap) >= state.resting_limit:
         heap[:] = [e for e in heap if e[4].last_minute == e[3] and minute < e[1]]
         heapq.heapify(heap)
+        # Many valid ones (a brand with thousands of threads): sweep again only once it
+        # has doubled, so a push costs a logarithm on average.
+        state.resting_limit = max(RESTING_HEAP_MAX, 2 * len(heap))
     # The first minute its recent negatives (as stepping would decay them) fall short.
     fades = minute + int(math.log(RECENT_FAST / fast) / _LOG_FAST) + 1
     rank = -(math.log(monitor.slow) - minute * _LOG_SLOW)
