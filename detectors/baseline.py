@@ -71,6 +71,14 @@ class DecayingMean:
     def get(self, default: float = 0.0) -> float:
         return self.weighted / self.weight if self.weight > 1e-12 else default
 
+    def after_zeros(self, steps: float) -> float:
+        """`get()` after `steps` updates with 0.0, without making them (`steps` may be a
+        fraction: the curve between two whole steps)."""
+        log_decay = math.log(self.decay)
+        factor = math.exp(steps * log_decay)
+        weight = self.weight * factor + math.expm1(steps * log_decay) / math.expm1(log_decay)
+        return self.weighted * factor / weight if weight > 1e-12 else 0.0
+
     def update_zeros(self, steps: int) -> None:
         """`steps` updates with 0.0 at once (equal to them within rounding)."""
         log_decay = math.log(self.decay)
@@ -231,6 +239,53 @@ class BrandBaseline:
             ends, block[2] = divmod(block[2] + rest, DISPERSION_BLOCK)
             if ends:
                 self._previous_block = _EMPTY_BLOCK
+
+    def quiet_totals(
+        self, minute: int, minutes: int, volume_floor: float = 0.0
+    ) -> tuple[float, float]:
+        """Over `minutes` minutes without a comment from `minute` on, as `learn` of each
+        would leave the baseline for the next: the sum of the expected comments per
+        minute (each at least `volume_floor`), and of the expected negatives (floored as
+        `Expectation.neg_per_min` floors them). Nothing is learned.
+
+        The level and each hour slot decay smoothly within an hour, so each hour of the
+        stretch (split where its slot starts to stand on its own) is summed by Simpson's
+        rule over its first, middle and last minute (a piece of a few minutes minute by
+        minute): within a percent of the minute-by-minute sums (tests/test_idle_brands.py),
+        at three evaluations per hour."""
+        share = self.share()
+        volume_sum = negative_sum = 0.0
+        j = 0
+        while j < minutes:
+            start = minute + j
+            end = min(minutes, j + 60 - start % 60)  # this hour's part of the stretch
+            slot = (start // 60) % 24
+            visits = _slot_counts(minute, j)[slot] if j else 0
+            warm_in = SLOT_WARM - self.slot_seen[slot] - visits
+            if 0 < warm_in < end - j:
+                end = j + warm_in  # the slot stands on its own from here: a new piece
+            n = end - j
+
+            def at(offset: float, j: int = j, slot: int = slot, visits: int = visits) -> float:
+                if self.slot_seen[slot] + visits + offset >= SLOT_WARM:
+                    return self.slots[slot].after_zeros(visits + offset)
+                return self.level.after_zeros(j + offset)
+
+            if n <= 3:
+                points = [at(i) for i in range(n)]
+                volume_sum += sum(max(v, volume_floor) for v in points)
+                negative_sum += sum(max(v * share, MIN_NEG_PER_MIN) for v in points)
+            else:
+                ends = (at(0), at((n - 1) / 2.0), at(n - 1))
+                weights = (n / 6.0, 4.0 * n / 6.0, n / 6.0)
+                volume_sum += sum(
+                    w * max(v, volume_floor) for w, v in zip(weights, ends, strict=True)
+                )
+                negative_sum += sum(
+                    w * max(v * share, MIN_NEG_PER_MIN) for w, v in zip(weights, ends, strict=True)
+                )
+            j = end
+        return volume_sum, negative_sum
 
     def _block_step(self, neg: float, n: float) -> None:
         block = self._block

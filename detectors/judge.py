@@ -47,7 +47,6 @@ SHARE_MIN_LIFT = 1.5  # ... with a negative share right now at least 1.5x the us
 THREAD_GUARD_MINUTES_MAX = 120
 SHARE_FREEZE = 0.5  # either test this far to its threshold: the usual share stands still
 SHARE_FREEZE_MAX_MINUTES = 1440
-_AT_ZERO = (0.0, 1.0, 0.0, 1.0)  # a brand asleep in an older checkpoint: every test at 0
 RESTING_HEAP_MAX = 256  # resting-thread entries per brand before stale ones are swept
 _LOG_FAST = math.log(_FAST)
 _LOG_SLOW = math.log(_SLOW)
@@ -236,52 +235,42 @@ class Judge:
         closed form. It stays at rest.
 
         A brand rests only with nothing building (`_may_rest`), so none of those minutes
-        could alarm or be assessed; each of them decays the tests by what the normal
-        minute would have brought, at the expectation the brand came to rest with
-        (`BrandState.rest`), decays the recent rates and learns a zero minute. Stepping
-        them one by one at each minute's own expectation (which sinks as the zeros are
-        learned) would cost a step per brand and minute for nothing that can alarm: at
-        a brand that expects one negative a day, a single one keeps a test above zero
-        for half a day."""
+        could alarm or be assessed: each would only lower its tests by what a normal
+        minute brings, decay the recent rates and teach the baseline a zero minute. The
+        tests fall by the sum of those minutes' expectations, each as the baseline would
+        have expected it after learning the zeros before it (`quiet_totals`), at the
+        dispersions the brand came to rest with. Stepping them one by one would cost a
+        step per brand and minute for nothing that can alarm: at a brand that expects one
+        negative a day, a single one keeps a test above zero for half a day."""
         first = state.asleep_since
         if first < 0 or minute <= first:
             return
         state.asleep_since = minute
         minutes = minute - first
-        if state.rest is None:
-            lam, dispersion, volume, volume_dispersion = _AT_ZERO
+        monitor, test, baseline = state.monitor, state.volume, state.baseline
+        if state.rest is None or not (monitor.rate.statistic or test.cusum.statistic):
+            dispersion = volume_dispersion = 1.0
+            volume_total = negative_total = 0.0  # every test at zero stays there
         else:
-            normal, volume_dispersion = state.rest
-            lam, dispersion, volume = (
-                normal.neg_per_min,
-                normal.dispersion,
-                normal.volume_per_min,
-            )
-        monitor = state.monitor
-        monitor.quiet(minutes, lam * minutes, dispersion)
+            dispersion = state.rest[0].dispersion
+            volume_dispersion = state.rest[1]
+            volume_total, negative_total = baseline.quiet_totals(first, minutes, MIN_VOLUME)
+        monitor.quiet(minutes, negative_total, dispersion)
         if monitor.share.statistic == 0.0:
             monitor.rising_since = minute - 1
-        test = state.volume
         if test.cusum.statistic:
-            lam_volume = max(volume, MIN_VOLUME) * (1.0 + TOLERANCE)
-            test.cusum.decay_quiet(lam_volume * minutes, volume_dispersion)
-            if test.cusum.statistic:
-                h = self.table.rate(lam_volume, volume_dispersion, thread=False)
-                state.volume_evidence = test.cusum.statistic / h
-            else:
-                state.volume_evidence = 0.0
-        else:
-            state.volume_evidence = 0.0
+            test.cusum.decay_quiet(volume_total * (1.0 + TOLERANCE), volume_dispersion)
+        state.volume_evidence = 0.0  # under half its threshold: set anew when it is judged
         state.share_frozen = 0
         state.last_minute = minute - 1
-        state.baseline.learn_quiet(first, minutes)
+        baseline.learn_quiet(first, minutes)
 
     def _rested(self, brand: str, state: BrandState, window: KeyWindow | None, minute: int
                 ) -> BrandVerdict:  # fmt: skip
-        """A resting brand's minute, for an observer: taken in closed form (learned
-        already: `learn` passes it by), with what its tests show."""
-        self._catch_up(state, minute + 1)
-        normal = state.expected(minute)
+        """A resting brand's minute, for an observer: nothing is taken (the brand catches
+        up when it speaks again, as without an observer), its tests as they came to rest
+        (what they show now, or less) against the expectation it rests at."""
+        normal, _ = state.rest or (state.expected(minute), 1.0)
         lam = normal.neg_per_min
         monitor = state.monitor
         rate = share = 0.0

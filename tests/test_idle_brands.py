@@ -68,6 +68,33 @@ def test_learn_quiet_equals_zero_minutes(seed: int) -> None:
         assert _close(ea.dispersion, eb.dispersion)
 
 
+@pytest.mark.parametrize("seed", range(60))
+def test_quiet_totals_follow_the_minute_by_minute_expectations(seed: int) -> None:
+    """A resting brand's tests fall by the sum of its quiet minutes' expectations: within
+    a percent of learning the zero minutes one by one and summing `expected` on the way
+    (the level sinking, hour slots switching and starting to stand on their own)."""
+    rng = random.Random(seed)
+    a, b = BrandBaseline(), BrandBaseline()
+    minute = rng.randrange(0, 5000)
+    rate = 10 ** rng.uniform(-2, 1)
+    for _ in range(rng.randrange(61, 3000)):
+        n = sum(rng.random() < rate / 5 for _ in range(5)) if rate < 5 else round(rate)
+        neg = sum(rng.random() < 0.1 for _ in range(n))
+        a.learn(minute, n=n, neg=neg)
+        b.learn(minute, n=n, neg=neg)
+        minute += 1
+    k = rng.choice([1, 2, 5, 37, 60, 61, 119, 500, 1439, 3000])
+    volume = negative = 0.0
+    for m in range(minute, minute + k):
+        e = a.expected(m)
+        volume += max(e.volume_per_min, 1e-3)
+        negative += e.neg_per_min
+        a.learn(m, n=0, neg=0)
+    got_volume, got_negative = b.quiet_totals(minute, k, 1e-3)
+    assert got_volume == pytest.approx(volume, rel=0.01)
+    assert got_negative == pytest.approx(negative, rel=0.01)
+
+
 class _Events:
     def __init__(self) -> None:
         self.events: list[dict] = []
