@@ -135,7 +135,7 @@ class BrandVerdict:
     evidence: float
     rate_evidence: float = 0.0
     share_evidence: float = 0.0
-    rested: bool = False  # a resting brand's minute, taken in closed form
+    rested: bool = False  # a resting brand's minute, for an observer: nothing taken
     top_thread_rate: float = 0.0  # recent negatives per minute of its busiest thread
 
 
@@ -167,9 +167,9 @@ class Judge:
         self.stepping: dict[str, None] = {}
         # Brands judged each minute. One with no comments, nothing open and nothing
         # building rests: its quiet minutes are taken in closed form when it speaks again
-        # (`_catch_up`), or each minute while an observer wants every brand's minute
-        # (`lazy` False); the same numbers either way. `rests` False: never (minutes
-        # that are not judged are not quiet ones, as between NAB's 5-minute rows).
+        # (`_catch_up`). An observer that wants every brand's minute (`lazy` False) gets
+        # a resting brand's as it rests, and nothing is taken for it. `rests` False:
+        # never (minutes not judged are not quiet ones, as between NAB's 5-minute rows).
         self.lazy = True
         self.rests = True
         # Steps that provably change nothing are skipped: a brand's test at zero looks up
@@ -602,7 +602,7 @@ class Judge:
         baseline that skips every minute with a few negatives in it learns the quiet
         minutes only, and its normal sinks until ordinary talk looks like a storm."""
         if verdict.rested:
-            return  # learned as it was taken, at rest
+            return  # learned when the brand catches up
         state = self.brands[verdict.brand]
         baseline = state.baseline
         quiet = verdict.evidence < LEARN_BELOW or (
@@ -611,9 +611,20 @@ class Judge:
         if disturbed or not quiet:
             baseline.skip(minute)
             return
-        self._learn_normal(
-            state, minute, verdict.n, verdict.neg, verdict.rate_evidence, verdict.share_evidence
-        )
+        # The usual share stands still while either test is half-way to its threshold:
+        # a swell over a day would otherwise become its own normal before it alarms. A
+        # lasting change is learned after a day all the same. Not the rate test while the
+        # brand warms up: it does not count yet, and its rate comes from the very share
+        # being learned, so a brand more negative than the prior locked its share (and a
+        # rate test half-way to its threshold) in place for a day.
+        rate_building = 0.0 if state.warming_up else verdict.rate_evidence
+        building = max(rate_building, verdict.share_evidence) >= SHARE_FREEZE
+        if building and state.share_frozen < SHARE_FREEZE_MAX_MINUTES:
+            state.share_frozen += 1
+            baseline.learn(minute, n=verdict.n, neg=verdict.neg, share=False)
+        else:
+            state.share_frozen = 0
+            baseline.learn(minute, n=verdict.n, neg=verdict.neg)
         brand_rate = state.monitor.recent_slow()
         if brand_rate >= 0.1:
             baseline.learn_thread_share(min(1.0, verdict.top_thread_rate / brand_rate))
@@ -628,30 +639,6 @@ class Judge:
             window = verdict.window
             if window is not None and window.open:
                 heapq.heappush(self.waking, (min(window.open), state.order, verdict.brand))
-
-    @staticmethod
-    def _learn_normal(
-        state: BrandState,
-        minute: int,
-        n: int,
-        neg: int,
-        rate_evidence: float,
-        share_evidence: float,
-    ) -> None:
-        """Learn a minute judged normal. The usual share stands still while either test
-        is half-way to its threshold: a swell over a day would otherwise become its own
-        normal before it alarms. A lasting change is learned after a day all the same.
-        Not the rate test while the brand warms up: it does not count yet, and its rate
-        comes from the very share being learned, so a brand more negative than the prior
-        locked its share (and a rate test half-way to its threshold) in place for a day."""
-        rate_building = 0.0 if state.warming_up else rate_evidence
-        building = max(rate_building, share_evidence) >= SHARE_FREEZE
-        if building and state.share_frozen < SHARE_FREEZE_MAX_MINUTES:
-            state.share_frozen += 1
-            state.baseline.learn(minute, n=n, neg=neg, share=False)
-        else:
-            state.share_frozen = 0
-            state.baseline.learn(minute, n=n, neg=neg)
 
     def forget(self, key: str) -> None:
         """An incident on `key` resolved: its evidence is spent."""
