@@ -227,7 +227,12 @@ class WorkerProcess:
         except subprocess.TimeoutExpired:
             self.process.kill()
             log = self.log_path.read_text()[-3000:]
-            raise AssertionError(f"{self.name} did not stop: {log}") from None
+            # The worker runs --quiet: its status lines say how far it got (assigned or
+            # not, what it processed), which the log does not.
+            status = [e.get("event") for e in self.status()][-20:]
+            raise AssertionError(
+                f"{self.name} did not stop in {timeout} s; status events {status}; log: {log}"
+            ) from None
         assert code == 0, f"{self.name} exited {code}: {self.log_path.read_text()[-3000:]}"
         return orjson.loads(self.stdout_path.read_bytes().splitlines()[-1])
 
