@@ -48,6 +48,8 @@ THREAD_GUARD_MINUTES_MAX = 120
 SHARE_FREEZE = 0.5  # either test this far to its threshold: the usual share stands still
 SHARE_FREEZE_MAX_MINUTES = 1440
 RESTING_HEAP_MAX = 256  # resting-thread entries per brand before stale ones are swept
+SURGE_HALF_LIFE = 60.0  # minutes: the volume a brand's share tests are calibrated at
+_SURGE = 0.5 ** (1.0 / SURGE_HALF_LIFE)
 _LOG_FAST = math.log(_FAST)
 _LOG_SLOW = math.log(_SLOW)
 RESET_REASONS = frozenset({"bot_burst", "single_account"})  # evidence explained away
@@ -74,6 +76,7 @@ class BrandState:
         "rest",
         "resting_threads",
         "resting_limit",
+        "surge",
     )
 
     def __init__(self, order: int = 0) -> None:
@@ -99,6 +102,9 @@ class BrandState:
         self.top_thread_rate = 0.0
         self._expectation: Expectation | None = None
         self._expectation_minute = -1
+        # Comments per closed minute, decayed with a half-life of an hour (a sum: times
+        # 1 - _SURGE it is a rate). See `share_volume`.
+        self.surge = 0.0
 
     def __setstate__(self, state: tuple[None, dict] | dict) -> None:
         # A checkpoint from before a slot existed: its default (pickle keeps slots as
@@ -110,12 +116,24 @@ class BrandState:
         slots.setdefault("resting_threads", [])
         slots.setdefault("resting_limit", RESTING_HEAP_MAX)
         slots.setdefault("last_active", slots.get("last_minute", -1))
+        slots.setdefault("surge", 0.0)
         for name, value in slots.items():
             setattr(self, name, value)
 
     @property
     def warming_up(self) -> bool:
         return self.baseline.minutes < WARMUP_MINUTES
+
+    def share_volume(self, normal: Expectation) -> float:
+        """Comments per minute the brand's share tests are calibrated at: its normal
+        volume, or what the last hour brought when more. A share test's threshold allows
+        one false alarm per the comments a month brings (half the budget); a launch or a
+        viral post brings a month of a small brand's comments in hours, and at its usual
+        share the test would get a month's chances to wander over its threshold in those
+        hours. Calibrated at the volume that comes, false alarms stay per month. An
+        hour, not minutes: a storm's own first comments barely move it, so its early
+        minutes are judged at the normal threshold."""
+        return max(normal.volume_per_min, self.surge * (1.0 - _SURGE))
 
     def expected(self, minute: int) -> Expectation:
         if self._expectation_minute != minute or self._expectation is None:
@@ -256,6 +274,7 @@ class Judge:
             volume_dispersion = state.rest[1]
             volume_total, negative_total = baseline.quiet_totals(first, minutes, MIN_VOLUME)
         monitor.quiet(minutes, negative_total, dispersion)
+        state.surge *= _SURGE**minutes
         if monitor.share.statistic == 0.0:
             monitor.rising_since = minute - 1
         if test.cusum.statistic:
@@ -279,7 +298,7 @@ class Judge:
             rate = monitor.rate.statistic / h_rate
         if monitor.share.statistic:
             share = monitor.share.statistic / self.table.share(
-                normal.volume_per_min, normal.neg_share
+                state.share_volume(normal), normal.neg_share
             )
         evidence = share if state.warming_up else min(rate, share)
         return BrandVerdict(
@@ -392,7 +411,7 @@ class Judge:
             normal,
             lam,
             table.rate(lam * (1.0 + TOLERANCE), normal.dispersion, thread=True),
-            table.share(normal.volume_per_min, normal.neg_share),
+            table.share(state.share_volume(normal), normal.neg_share),
         )
 
     def judge_brands(
@@ -431,6 +450,7 @@ class Judge:
             lam = normal.neg_per_min
             monitor = state.monitor
             monitor.step(minute, n=n, lam=lam, dispersion=normal.dispersion, share=normal.neg_share)
+            state.surge = state.surge * _SURGE + n
             is_open = brand in open_keys
             # A test at zero needs no threshold (its evidence is zero, nothing to cap),
             # unless the assessment below will want it; most brand-minutes are quiet.
@@ -444,7 +464,7 @@ class Judge:
                 monitor.clip_rate(h_rate)
                 rate_evidence = monitor.rate.statistic / h_rate
             if wanted or monitor.share.statistic:
-                h_share = self.table.share(normal.volume_per_min, normal.neg_share)
+                h_share = self.table.share(state.share_volume(normal), normal.neg_share)
                 monitor.clip_share(h_share)
                 share_evidence = monitor.share.statistic / h_share
             state.volume_evidence = state.volume.step(
@@ -467,7 +487,7 @@ class Judge:
                         lam * (1.0 + TOLERANCE), normal.dispersion, thread=False
                     )
                 if not h_share:
-                    h_share = self.table.share(normal.volume_per_min, normal.neg_share)
+                    h_share = self.table.share(state.share_volume(normal), normal.neg_share)
                 a = self._assess(
                     monitor,
                     window,

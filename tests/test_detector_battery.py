@@ -294,3 +294,28 @@ def test_firestorm_is_caught_at_100_and_at_20000_comments_a_day(pipeline_cases, 
     report = f"{_summary(runs)}; lead min/median/max in minutes: {spread(leads, 60.0)}"
     assert len(_caught(runs, size)) == len(runs), report
     assert all(r.label(size).incidents == 1 and not r.unexplained for r in runs), report
+
+
+LAUNCH_SEEDS = range(1, 31)
+
+
+@pytest.mark.slow
+def test_a_launch_at_a_46_a_day_brand_stays_quiet() -> None:
+    """A launch brings a small brand a month of comments in hours at about its usual
+    share (1.3x, the generator's): the share tests are calibrated at the volume that
+    comes, so those hours are not a month's chances to wander over the threshold.
+    Calibrated at the normal volume instead, 4 of these 30 launches opened an incident
+    (10 of seeds 1-60); a firestorm at such a brand is still caught (`small` above)."""
+    specs = [
+        ScenarioSpec(
+            "battery-launch",
+            duration_s=48 * H,
+            brands=(BrandSpec("bikes", 46, lang="en", threads_per_day=1),),
+            events=(EventSpec("product_launch", "bikes", 34 * H, 8 * H, name="launch"),),
+            seed=seed,
+        )
+        for seed in LAUNCH_SEEDS
+    ]
+    runs = run_specs(specs)
+    loud = [r.seed for r in runs if r.label("launch").incidents or r.unexplained]
+    assert len(loud) <= 1, (f"incidents in seeds {loud}", _summary(runs))
