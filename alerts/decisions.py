@@ -84,6 +84,9 @@ class IncidentDecisions:
         # key -> (ratio bar of a surge recognised as dismissed before, last minute seen)
         self._dismissed_bars: dict[str, tuple[float, int]] = {}
         self._explaining: tuple[KeyWindow, int, Sequence[str]] | None = None
+        # The stream's event time of the decisions now being taken (the pipeline sets
+        # it): an incident that opens keeps it as `opened_at`.
+        self.stream_time: float | None = None
 
     def hold_open(
         self, threads: list[tuple[KeyWindow, Assessment]], brands: list[BrandVerdict]
@@ -162,7 +165,39 @@ class IncidentDecisions:
         elif brand in open_incidents or a.alerting:
             self._observe(window, minute, a, may_open=not verdict.dominated)
 
-    def _observe(self, window: KeyWindow, minute: int, a: Assessment, *, may_open: bool) -> None:
+    def open_early(
+        self,
+        minute: int,
+        threads: list[tuple[KeyWindow, Assessment]],
+        brands: list[BrandVerdict],
+        *,
+        now: float,
+    ) -> None:
+        """Alerting verdicts of `Judge.judge_early` (after `minute` closed, on the
+        minutes still open) open their incidents now, thread storms first; a brand whose
+        excess one thread carries defers to it, as at a close. `now`: the stream's event
+        time, the moment the incident opened (`Incident.opened_at`)."""
+        opened: set[str] = set()
+        for window, a in threads:
+            if window.brand not in opened:
+                self._observe(window, minute, a, may_open=True, early=now)
+                if window.key in self.tracker.open:
+                    opened.add(window.brand)
+        for verdict in brands:
+            window = verdict.window
+            if window is not None and verdict.brand not in opened and not verdict.dominated:
+                self._observe(window, minute, verdict.assessment, may_open=True, early=now)
+
+    def _observe(
+        self,
+        window: KeyWindow,
+        minute: int,
+        a: Assessment,
+        *,
+        may_open: bool,
+        early: float | None = None,
+    ) -> None:
+        """`early`: the stream's event time of a decision between closes (`open_early`)."""
         if window.key not in self.tracker.open and not a.alerting:
             return
         if may_open and window.key not in self.tracker.open and self._dismissed(window, minute, a):
@@ -183,6 +218,8 @@ class IncidentDecisions:
             may_open=may_open,
         )
         self._explaining = None
+        if event is not None and event.event == "opened":
+            self.tracker.open[window.key].opened_at = self.stream_time if early is None else early
         if event is not None:
             if event.event == "resolved":
                 self.judge.forget(window.key)
@@ -233,8 +270,10 @@ class IncidentDecisions:
     @staticmethod
     def _decision_time(window: KeyWindow, minute: int) -> float:
         """Event time of the newest negative comment the decision saw: the newest in the
-        closing minute (late arrivals folded into it are older), else in the window."""
-        recent = window.negatives_since(minute, 1) or window.negatives_since(minute, 30)
+        closing minute and the minutes still open (late arrivals folded into it are
+        older), else in the window."""
+        top = max(window.open) if window.open else minute
+        recent = window.negatives_since(top, top - minute + 1) or window.negatives_since(minute, 30)
         if not recent:
             return (minute + 1) * MINUTE
         return max(m.comment.created_at for m in recent)

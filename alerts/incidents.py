@@ -43,6 +43,18 @@ class Incident:
     topics: tuple[str, ...] = ()  # what it was about when it opened (for feedback)
     terms: tuple[str, ...] = ()
     threads: list[str] = field(default_factory=list)  # thread storms absorbed into it
+    # The stream's event time when it opened: its newest comment's then, when a live run
+    # would have opened it (`IncidentDecisions.stream_time`). None: not known (opened
+    # before incidents kept it; a live run opens lateness after `opened_minute` ended).
+    opened_at: float | None = None
+
+    def __setstate__(self, state: tuple[None, dict] | dict) -> None:
+        # A checkpoint from before a field existed: its default (pickle keeps slots as
+        # (None, {slot: value})).
+        slots = state[1] if isinstance(state, tuple) else state
+        slots.setdefault("opened_at", None)
+        for name, value in slots.items():
+            setattr(self, name, value)
 
 
 def incident_key(brand: str, thread_id: str | None, minute: int) -> str:

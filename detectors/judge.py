@@ -18,7 +18,7 @@ from __future__ import annotations
 import heapq
 import math
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 
 from stormwatch.detectors.accounts import AccountProfile
@@ -200,6 +200,8 @@ class Judge:
         self._topped: list[BrandState] = []  # brands whose top thread was set last minute
         # Resting brands with comments in for a later minute: (that minute, order, brand).
         self.waking: list[tuple[int, int, str]] = []
+        # The closed minute of the last early look, and the thread norms it looked up.
+        self._early_norms: tuple[int, dict[str, _ThreadNorm]] = (-1, {})
 
     # -- per comment -------------------------------------------------------------------
 
@@ -542,8 +544,10 @@ class Judge:
         warming: bool,
         is_open: bool,
         volume: float = 0.0,
+        provisional: bool = False,
     ) -> Assessment | None:
-        """`h_rate`, `h_share`: the key's thresholds at `lam` and `normal`."""
+        """`h_rate`, `h_share`: the key's thresholds at `lam` and `normal`.
+        `provisional`: a look between closes (`judge_early`), which changes nothing."""
         rate_stat, share_stat = monitor.rate.statistic, monitor.share.statistic
         k_ahead = monitor.ahead(minute)
         if (
@@ -553,12 +557,22 @@ class Judge:
         ):
             k_ahead = 0  # fmt: skip
         if k_ahead:
-            # Fire early: what already came in for the minutes still open counts now.
-            later = [b.n for m, b in window.open.items() if m > minute]
+            # Fire early: what already came in for the minutes still open counts now,
+            # in the tests and (once the brand has warmed up) in the guards' idea of
+            # what runs now. Not while it warms up: a new stream's first minutes are all
+            # still open, and against the prior share they look like a sudden excess.
+            later = sorted((m, b.n) for m, b in window.open.items() if m > minute)
             rate_stat, share_stat = monitor.peek(
-                k_ahead, sum(later), minutes=max(1, len(later)), lam=lam,
+                k_ahead, sum(n for _, n in later), minutes=max(1, len(later)), lam=lam,
                 dispersion=normal.dispersion, share=normal.neg_share,
             )  # fmt: skip
+            recent, recent_volume, recent_slow = monitor.recent_with(later if not warming else [])
+            if recent < monitor.recent_rate():  # the open minutes are only partly in
+                recent, recent_volume = monitor.recent_rate(), monitor.recent_volume()
+            recent_slow = max(recent_slow, monitor.recent_slow())
+        else:
+            recent = monitor.recent_rate()
+            recent_volume, recent_slow = monitor.recent_volume(), monitor.recent_slow()
         rate_evidence = rate_stat / h_rate
         share_evidence = share_stat / h_share
         evidence = share_evidence if warming else min(rate_evidence, share_evidence)
@@ -580,23 +594,22 @@ class Judge:
             )
             benign = profile.benign_reason(min_accounts=self.min_accounts)
             campaign = profile.campaign
-            if benign in RESET_REASONS:
+            if benign in RESET_REASONS and not provisional:
                 monitor.reset()
         elif naive:
             benign = "not_negative"  # more negatives, but no more negative than usual
-        recent = monitor.recent_rate()
         brand_lam = normal.neg_per_min
         volume_normal = normal.volume_per_min * (lam / brand_lam)
         if candidate and benign is None:
             if recent < KEY_MIN_RATIO * lam:
                 benign = "past_surge"  # the evidence is of minutes ago; nothing runs now
-            elif recent < SHARE_MIN_LIFT * normal.neg_share * monitor.recent_volume():
+            elif recent < SHARE_MIN_LIFT * normal.neg_share * recent_volume:
                 benign = "not_negative"  # busy, but no more negative than usual right now
             elif thread and recent < THREAD_MIN_RATIO * brand_lam:
                 # A post carrying less than the brand's whole normal negative talk is not
                 # a storm for the brand yet (at a large brand: an ordinary busy post).
                 benign = "small_rise"
-            elif not thread and monitor.recent_slow() < BRAND_MIN_RATIO * brand_lam:
+            elif not thread and recent_slow < BRAND_MIN_RATIO * brand_lam:
                 # Day-to-day variation of a brand's talk, not a storm: the tests are sure
                 # the rate is up, but not by enough, over a quarter of an hour, to matter
                 # brand-wide.
@@ -611,8 +624,113 @@ class Judge:
             benign=benign,
             alerting=candidate and benign is None,
             campaign=campaign,
-            volume_ratio=monitor.recent_volume() / max(volume_normal, 1e-6),
+            volume_ratio=recent_volume / max(volume_normal, 1e-6),
         )
+
+    # -- between closes ----------------------------------------------------------------
+
+    def judge_early(
+        self,
+        minute: int,
+        brands: Iterable[str],
+        thread_keys: Iterable[str],
+        brand_windows: Mapping[str, KeyWindow],
+        thread_windows: Mapping[str, KeyWindow],
+        open_brands: set[str],
+    ) -> tuple[list[tuple[KeyWindow, Assessment]], list[BrandVerdict]]:
+        """Keys with new negatives since `minute` closed, judged on what is in for the
+        minutes still open, as the close of the next minute will judge them (its early
+        firing, `_assess`), but now: those counts only grow with late data, so a test
+        they push over its threshold already decides. Nothing is learned or stepped; a
+        resting brand is caught up (as its next close would first do). Returns the
+        alerting threads and brands of brands with nothing open: an open incident is
+        updated, escalated or joined at closes only."""
+        threads: list[tuple[KeyWindow, Assessment]] = []
+        verdicts: list[BrandVerdict] = []
+        if self._early_norms[0] != minute:
+            # A brand's thread norm stands until the next close: looked up once per
+            # closed minute however often its threads are looked at.
+            self._early_norms = (minute, {})
+        norms = self._early_norms[1]
+        for key in thread_keys:
+            window = thread_windows.get(key)
+            monitor = self.threads.get(key)
+            if window is None or monitor is None or window.brand in open_brands:
+                continue
+            if not self._may_say_more(monitor, window, minute):
+                continue
+            norm = norms.get(window.brand)
+            if norm is None:
+                norm = norms[window.brand] = self._thread_norm(window.brand, minute + 1)
+            gap = minute - monitor.last_minute
+            if gap > 0 and monitor.last_minute >= 0:
+                monitor = monitor.caught_up(gap, norm.lam * gap, norm.normal.dispersion)
+            a = self._early(monitor, window, minute, norm.normal, norm.lam, norm.h_rate,
+                            norm.h_share, thread=True, warming=norm.state.warming_up)  # fmt: skip
+            if a is not None:
+                threads.append((window, a))
+        for brand in brands:
+            state = self.brands.get(brand)
+            window = brand_windows.get(brand)
+            if state is None or window is None or brand in open_brands:
+                continue
+            monitor = state.monitor
+            if not self._may_say_more(monitor, window, minute):
+                continue
+            self._catch_up(state, minute + 1)
+            normal = state.expected(minute + 1)
+            lam = normal.neg_per_min
+            h_rate = self.table.rate(lam * (1.0 + TOLERANCE), normal.dispersion, thread=False)
+            h_share = self.table.share(state.share_volume(normal), normal.neg_share)
+            a = self._early(monitor, window, minute, normal, lam, h_rate, h_share,
+                            thread=False, warming=state.warming_up,
+                            volume=state.volume_evidence)  # fmt: skip
+            if a is None:
+                continue
+            top = _top_thread_rate(state, self.threads, minute)
+            excess = monitor.recent_slow() - lam
+            dominated = top > 0 and top >= 0.5 * excess
+            verdict = BrandVerdict(brand, window, a, dominated, 0, 0, a.score, a.raw_score)
+            verdict.top_thread_rate = top
+            verdicts.append(verdict)
+        return threads, verdicts
+
+    def _may_say_more(self, monitor: KeyMonitor, window: KeyWindow, minute: int) -> bool:
+        """Whether an early look at the key could fire, before any threshold is looked
+        up: negatives in for the open minutes, and either both closed tests above zero
+        or at least as many negatives there as `_may_fire_early` wants people."""
+        if not monitor.ahead(minute):
+            return False
+        if monitor.rate.statistic and monitor.share.statistic:
+            return True
+        enough = 2 * self.min_accounts
+        return window.count_negatives_since(minute, enough) >= enough
+
+    def _early(
+        self,
+        monitor: KeyMonitor,
+        window: KeyWindow,
+        minute: int,
+        normal: Expectation,
+        lam: float,
+        h_rate: float,
+        h_share: float,
+        *,
+        thread: bool,
+        warming: bool,
+        volume: float = 0.0,
+    ) -> Assessment | None:
+        """The alerting assessment of `_assess` on the open minutes, or None. Only when
+        its early firing would count them (`_may_fire_early`): otherwise it says what
+        the last close said."""
+        if not self._may_fire_early(
+            window, minute, monitor.rate.statistic, monitor.share.statistic, h_rate, h_share
+        ):
+            return None
+        a = self._assess(monitor, window, minute, normal, lam, h_rate, h_share, thread=thread,
+                         warming=warming, is_open=False, volume=volume,
+                         provisional=True)  # fmt: skip
+        return a if a is not None and a.alerting else None
 
     # -- learning ----------------------------------------------------------------------
 
@@ -688,6 +806,7 @@ class Judge:
         state.setdefault("shortcuts", True)
         state.setdefault("rests", True)
         state.setdefault("waking", [])
+        state.setdefault("_early_norms", (-1, {}))
         self.__dict__.update(state)
 
     def drop_threads(self, keys: list[str]) -> None:

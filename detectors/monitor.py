@@ -232,6 +232,20 @@ class KeyMonitor:
         shares = self.share.score_one({"k": k, "n": max(n, k), "share": odds / (1.0 + odds)})
         return max(rate, self.rate.statistic), max(shares, self.share.statistic)
 
+    def caught_up(self, minutes: int, lam_total: float, dispersion: float) -> KeyMonitor:
+        """A copy taken through `minutes` quiet closed minutes (`quiet`), this one left
+        as it is: what a resting key's tests would show now, for a look between closes
+        that must not change what the next close computes."""
+        copy = KeyMonitor()
+        copy.rate.sums = list(self.rate.sums)
+        copy.share.sums = list(self.share.sums)
+        copy.pending = self.pending
+        copy.caps = self.caps
+        copy.fast, copy.slow, copy.fast_n = self.fast, self.slow, self.fast_n
+        copy.last_minute, copy.rising_since = self.last_minute, self.rising_since
+        copy.quiet(minutes, lam_total, dispersion)
+        return copy
+
     def quiet(self, minutes: int, lam_total: float, dispersion: float) -> None:
         """`minutes` closed minutes without a comment, at once (an idle key catching up)."""
         if minutes <= 0:
@@ -290,6 +304,20 @@ class KeyMonitor:
         sums = self.share.sums
         if max(sums) > cap:
             sums[:] = [min(s, cap) for s in sums]
+
+    def recent_with(self, ahead: list[tuple[int, int]]) -> tuple[float, float, float]:
+        """`recent_rate`, `recent_volume`, `recent_slow` with the minutes still open
+        counted in, as `(minute, comments)` in minute order: what runs now, when a
+        decision counts those minutes. The newest is only partly in, so the judge takes
+        the larger of these and the closed minutes' own."""
+        fast, slow, fast_n = self.fast, self.slow, self.fast_n
+        pending = self.pending
+        for m, n in ahead:
+            k = pending.get(m, 0)
+            fast = fast * _FAST + k
+            slow = slow * _SLOW + k
+            fast_n = fast_n * _FAST + max(n, k)
+        return fast * (1.0 - _FAST), fast_n * (1.0 - _FAST), slow * (1.0 - _SLOW)
 
     def recent_rate(self) -> float:
         """Effective negatives per minute, last ~5 minutes."""

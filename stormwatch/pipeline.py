@@ -3,7 +3,9 @@
 The same object runs the embedded runtime (one process over a file, stdin, HTTP or the
 demo) and each Kafka worker (over its partitions). Per comment it does only cheap work:
 decode, dedupe by platform and id, enrich, add to two window buckets. Detection runs
-when the watermark closes a minute, per key.
+when the watermark closes a minute, per key; between closes, once a second of event
+time, the keys with new negatives are looked at on what is in for the minutes still
+open, and may open their incident then (`check_early`).
 """
 
 from __future__ import annotations
@@ -37,6 +39,10 @@ from stormwatch.windows import ANY_SOURCE, WindowStore
 
 log = logging.getLogger(__name__)
 
+# Keys with new negatives are judged on their open minutes at most this often, in the
+# stream's event time (`check_early`): an alert comes within about this long of the
+# comment that tips it, not when its minute closes two minutes later.
+EARLY_SECONDS = 1.0
 BRAND_STATE_IDLE_MINUTES = 7 * 1440  # a brand's baseline outlives a quiet week, no more
 # Ids remembered for dedupe at most; one costs about 150 bytes (a 20-character id with
 # its platform: their string, the minute's int and the dict entry), so the cap is
@@ -116,6 +122,11 @@ class Pipeline:
         self._negative_threshold = s.negative_threshold
         self._next_eviction_minute: int | None = None
         self._close_at = -math.inf  # event time at which the next minute can close
+        # Brands and thread keys with negatives since the last close or early check, and
+        # the event time of the next check (`check_early`).
+        self.early_brands: dict[str, None] = {}
+        self.early_threads: dict[str, None] = {}
+        self.early_at = -math.inf
         self._errors_logged: set[tuple[str, str, int]] = set()  # processing errors seen
 
     # -- per comment ---------------------------------------------------------------
@@ -267,6 +278,9 @@ class Pipeline:
         languages[lang] = languages.get(lang, 0) + 1
         if negative:
             stats.negative += 1
+            self.early_brands[c.brand] = None
+            if key is not None:
+                self.early_threads[key] = None
         else:
             state = self.brands.get(c.brand)
             if state is not None and c.brand not in self.tracker.open:
@@ -281,6 +295,8 @@ class Pipeline:
             or windows.max_event_time >= windows.holding_idle_at
         ):
             self._close_ready()
+        if c.created_at >= self.early_at and self.early_brands:
+            self.check_early()
 
     def _processing_error(
         self, c: Comment, raw: bytes, source: str, exc: Exception, *, pseudonymized: bool = False
@@ -321,10 +337,38 @@ class Pipeline:
         `_close_at` can move it that far, and only one of the source the watermark waits
         for (or one that makes that source idle), so the hot path asks only then."""
         windows = self.windows
+        self.decisions.stream_time = windows.max_event_time
         for m in windows.closable():
             self._close_minute(m)
         if windows.next_minute is not None:
             self._close_at = (windows.next_minute + 1) * MINUTE + windows.lateness
+
+    def check_early(self) -> int:
+        """Judge the keys with new negatives since the last close on the minutes still
+        open (`Judge.judge_early`) and open the incidents they call for now; returns
+        how many opened. The pipeline asks once per `EARLY_SECONDS` of event time while
+        comments come; `stormwatch serve` also when its input pauses. Nothing is learned:
+        a key that does not fire is judged at its close as if never looked at."""
+        windows = self.windows
+        brands, threads = self.early_brands, self.early_threads
+        if windows.max_event_time > -math.inf:
+            self.early_at = (math.floor(windows.max_event_time / EARLY_SECONDS) + 1) * EARLY_SECONDS
+        if not brands or windows.next_minute is None:
+            return 0
+        self.early_brands, self.early_threads = {}, {}
+        tracker = self.tracker
+        open_brands = {i.brand for i in tracker.open.values()}
+        minute = windows.next_minute - 1  # the newest closed minute
+        alerting_threads, alerting_brands = self.judge.judge_early(
+            minute, brands, threads, windows.brands, windows.threads, open_brands
+        )
+        if not (alerting_threads or alerting_brands):
+            return 0
+        before = len(tracker.open)
+        self.decisions.open_early(
+            minute, alerting_threads, alerting_brands, now=windows.max_event_time
+        )
+        return len(tracker.open) - before
 
     def _drain_held(self) -> None:
         """Process the held records the stream caught up with (in event-time order) and
@@ -351,7 +395,10 @@ class Pipeline:
         self._drain_held()
         windows.reject_held()
         self._drain_held()
+        lateness = windows.lateness
         for m in windows.flush():
+            # A live stream closes them when its input has paused (`advance_to`).
+            self.decisions.stream_time = max(windows.max_event_time, (m + 1) * MINUTE + lateness)
             self._close_minute(m)
         self.stats.finished = time.perf_counter()
         for sink in self.sinks:
@@ -367,6 +414,7 @@ class Pipeline:
         arrive later for those minutes count as late. Closes at most `max_minutes` per
         call, so catching up after a long silence never blocks intake; returns how many."""
         windows = self.windows
+        self.decisions.stream_time = event_time + windows.lateness  # the wall clock now
         closed = 0
         while (
             windows.next_minute is not None
@@ -388,6 +436,8 @@ class Pipeline:
         brands (which defer to their threads); decide incidents (`alerts/decisions.py`):
         hold open, thread storms, each brand; learn, evict."""
         self.stats.minutes_closed += 1
+        if self.early_brands:  # the close judges them with what is in for later minutes
+            self.early_brands, self.early_threads = {}, {}
         judge, decisions, observer = self.judge, self.decisions, self.observer
         open_incidents = self.tracker.open
         judge.lazy = observer is None  # an observer sees every brand's minute

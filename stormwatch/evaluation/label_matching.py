@@ -32,7 +32,9 @@ class Label(Protocol):
 class LabelOutcome:
     label: Label
     incidents: tuple[Incident, ...]
-    lateness: float = 0.0  # a live stream learns of a minute this long after it ends
+    # A live stream learns of a minute this long after it ends: when an incident does not
+    # say when it opened.
+    lateness: float = 0.0
 
     @property
     def caught(self) -> bool:
@@ -44,9 +46,14 @@ class LabelOutcome:
 
     @property
     def opened_at(self) -> float | None:
+        """When a live run would alert: the stream's event time when the incident
+        opened (without it, lateness after its minute ended)."""
         if not self.incidents:
             return None
-        return min(i.opened_minute for i in self.incidents) * 60.0 + 60.0 + self.lateness
+        return min(
+            i.opened_minute * 60.0 + 60.0 + self.lateness if i.opened_at is None else i.opened_at
+            for i in self.incidents
+        )
 
     @property
     def lead_seconds(self) -> float | None:

@@ -11,8 +11,8 @@ A stream without a labels file is skipped with a note. An optional `NAME.brands.
 and time on air; without it both are measured from the stream.
 
 Figures: recall over the events that must alert; lead time before the breakout (median
-and worst, with the live alert delay: the opening minute's end plus the allowed
-lateness, as `label_matching` computes it); false alarms per brand-day (incidents no
+and worst, from when a live run would alert: the stream's event time when the incident
+opened, as `label_matching` takes it); false alarms per brand-day (incidents no
 label explains over the brand-days of traffic); incidents opened on benign surges; how
 each bot burst was reported (it must never be a firestorm incident); and the time the
 pipeline took. Beside the totals: lead quantiles (p10, median, p90, worst), incidents per

@@ -63,6 +63,8 @@ def snapshot(pipeline: Pipeline) -> dict[str, Any]:
         "suppressed": pipeline.decisions.suppressed,
         "suppressing": pipeline.decisions.suppressing,
         "next_eviction_minute": pipeline._next_eviction_minute,
+        # Keys waiting for an early look, so a replay looks when the first run did.
+        "early": (pipeline.early_brands, pipeline.early_threads, pipeline.early_at),
     }
 
 
@@ -101,6 +103,8 @@ def restore(pipeline: Pipeline, state: Mapping[str, Any]) -> None:
     pipeline.decisions.suppressed = state["suppressed"]
     pipeline.decisions.suppressing = state["suppressing"]
     pipeline._next_eviction_minute = state["next_eviction_minute"]
+    if "early" in state:  # else a checkpoint from before early looks: nothing waits
+        pipeline.early_brands, pipeline.early_threads, pipeline.early_at = state["early"]
 
 
 @dataclass(slots=True, frozen=True)

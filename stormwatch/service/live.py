@@ -205,8 +205,12 @@ class LivePipeline:
             elif self._stopping:
                 return
             now = self.clock()
-            if batch is None and now - self.last_input >= self.idle_seconds:
-                self._close_idle(now - self.lateness)
+            if batch is None:
+                # The input paused: the comment that tips a storm may be the last for a
+                # while, and no later one comes to pass the next early look's tick.
+                self._check_early()
+                if now - self.last_input >= self.idle_seconds:
+                    self._close_idle(now - self.lateness)
             if time.monotonic() - last_checkpoint >= self.checkpoint_seconds:
                 last_checkpoint = time.monotonic()
                 self.checkpoint()
@@ -219,6 +223,12 @@ class LivePipeline:
                 enricher.learn_label(label.brand, label.text, label.lang, negative=label.negative)
             except Exception:  # it is in the store: the next start learns it
                 log.exception("learning a comment label of %s failed", label.brand)
+
+    def _check_early(self) -> None:
+        try:
+            self.pipeline.check_early()
+        except Exception:
+            log.exception("an early look at the open minutes failed")
 
     def _close_idle(self, event_time: float) -> None:
         try:

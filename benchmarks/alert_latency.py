@@ -1,0 +1,158 @@
+"""Alert latency in a paced live stream: wall-clock seconds from the sending of the
+comment that tips a storm to the moment its `opened` event reaches the sinks. Runs
+`stormwatch serve`'s pipeline thread (`LivePipeline`, its intake and pauses) in process,
+without HTTP (`benchmarks/ingest_load.py` measures the HTTP intake). The tipping comment
+is found afterwards: the same comments, in the same order, replayed through a pipeline
+that looks after every comment (`Pipeline.check_early`); the first comment after which a
+brand's incident opens there is the earliest any run could have decided on.
+
+Brands get three hours of ordinary history at once; then, live and paced in real time,
+their ordinary talk goes on and a storm (negatives from many accounts, a few more each
+second) starts on half of them, staggered. Bounded: history, then `--seconds` live.
+
+    python benchmarks/alert_latency.py [--brands 20] [--seconds 120] [--seed 1]
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import statistics
+import sys
+import time
+
+import numpy as np
+import orjson
+
+from stormwatch.alerts.event import AlertEvent
+from stormwatch.pipeline import Pipeline
+from stormwatch.service.live import LivePipeline
+
+CALM = (  # each scored under 0.5 by the default negativity backend
+    "Thanks for the quick answer!",
+    "Nice colours this season.",
+    "Love the new design, great job.",
+    "Where can I find the size chart?",
+    "Great service in the Berlin store today.",
+)
+ANGRY = (
+    "This is disgusting, you lied to all of us and you should be ashamed.",
+    "Worst company ever, I am furious and never buying from you again.",
+    "Shameful and dishonest behaviour, boycott them all.",
+    "You destroyed the forest for profit, disgusting liars.",
+)
+HISTORY_S = 3 * 3600.0
+PER_MIN = 20.0  # each brand's ordinary comments a minute
+NEG_SHARE = 0.08
+PACE_S = 0.05  # the stream arrives in batches this often
+
+
+class Timing:
+    """Receives the events: the wall-clock time of each brand's first opening."""
+
+    def __init__(self) -> None:
+        self.opened: dict[str, float] = {}
+
+    def emit(self, event: AlertEvent) -> None:
+        if event.event == "opened":
+            self.opened.setdefault(event.brand, time.time())
+
+    def close(self) -> None:
+        pass
+
+
+def comment(rng: random.Random, brand: str, t: float, n: int, angry: bool) -> bytes:
+    text = rng.choice(ANGRY if angry else CALM)
+    author = f"{brand}-{'s' if angry else 'u'}{rng.randrange(10**6)}"
+    return orjson.dumps(
+        {"id": f"{brand}-{n}", "text": text, "created_at": t, "brand": brand, "author_id": author}
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--brands", type=int, default=20)
+    parser.add_argument("--seconds", type=float, default=120.0)
+    parser.add_argument("--seed", type=int, default=1)
+    args = parser.parse_args()
+    rng = random.Random(args.seed)
+    brands = [f"brand{i:02d}" for i in range(args.brands)]
+    stormy = brands[::2]
+    timing = Timing()
+    live = LivePipeline(Pipeline(sinks=[timing])).start()
+    serial = 0
+    sent: list[tuple[float, list[bytes]]] = []  # live batches with their sending time
+    try:
+        start = time.time()
+        history: list[tuple[float, bytes]] = []
+        for brand in brands:
+            t = start - HISTORY_S
+            while t < start:
+                t += rng.expovariate(PER_MIN / 60.0)
+                serial += 1
+                history.append((t, comment(rng, brand, t, serial, rng.random() < NEG_SHARE)))
+        history.sort()
+        lines = [line for _, line in history]
+        for i in range(0, len(lines), 5000):  # (history: all at once)
+            while not live.offer(lines[i : i + 5000], "history"):
+                time.sleep(0.01)
+        while live.queued:
+            time.sleep(0.01)
+        print(f"history: {len(lines):,} comments on {len(brands)} brands", file=sys.stderr)
+        # Live: storm i starts 4 s after storm i-1; negatives per second ramp up by 0.1
+        # each second of the storm (from many accounts: a crowd, not a few bots).
+        live_start = time.time()
+        storm_at = {b: live_start + 4.0 * i for i, b in enumerate(stormy)}
+        while (now := time.time()) < live_start + args.seconds:
+            batch = []
+            for brand in brands:
+                calm = np.random.default_rng(rng.randrange(2**32)).poisson(PER_MIN / 60 * PACE_S)
+                angry = 0
+                if brand in storm_at and now >= storm_at[brand]:
+                    per_s = 0.5 + 0.1 * (now - storm_at[brand])
+                    angry = np.random.default_rng(rng.randrange(2**32)).poisson(per_s * PACE_S)
+                for k in range(calm + angry):
+                    serial += 1
+                    batch.append(comment(rng, brand, time.time(), serial, k >= calm))
+            if batch:
+                sent.append((time.time(), batch))
+                live.offer(batch, "live")
+            time.sleep(max(0.0, PACE_S - (time.time() - now)))
+        time.sleep(2.0)  # the last pause: what is decided on it counts
+    finally:
+        live.stop()
+    print("finding the tipping comments (replay, a look after each)", file=sys.stderr)
+    tipped = tipping(lines, sent)
+    latencies = sorted(timing.opened[b] - tipped[b] for b in stormy if b in timing.opened)
+    caught = set(timing.opened)
+    comments = sum(len(batch) for _, batch in sent)
+    print(
+        f"live: {comments:,} comments in {args.seconds:.0f} s; storms on {len(stormy)} "
+        f"brands, {len(caught & set(stormy))} opened; openings on calm brands: "
+        f"{len(caught - set(stormy))}"
+    )
+    if latencies:
+        p99 = latencies[min(len(latencies) - 1, int(0.99 * len(latencies)))]
+        print(
+            f"alert latency, s: p50 {statistics.median(latencies):.2f}  p99 {p99:.2f}  "
+            f"max {latencies[-1]:.2f}  (n={len(latencies)})"
+        )
+
+
+def tipping(history: list[bytes], sent: list[tuple[float, list[bytes]]]) -> dict[str, float]:
+    """Per brand, when the comment was sent after which its first incident opens in a
+    replay that looks after every comment."""
+    pipeline = Pipeline()
+    pipeline.feed_lines(history)
+    tipped: dict[str, float] = {}
+    for sent_at, batch in sent:
+        for line in batch:
+            pipeline.feed(line)
+            pipeline.check_early()
+            for incident in pipeline.tracker.history:
+                tipped.setdefault(incident.brand, sent_at)
+    return tipped
+
+
+if __name__ == "__main__":
+    main()
