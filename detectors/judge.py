@@ -547,7 +547,9 @@ class Judge:
         provisional: bool = False,
     ) -> Assessment | None:
         """`h_rate`, `h_share`: the key's thresholds at `lam` and `normal`.
-        `provisional`: a look between closes (`judge_early`), which changes nothing."""
+        `provisional`: a look between closes (`judge_early`), which changes nothing and
+        says nothing (None) unless early firing counts the open minutes: otherwise it
+        would say what the last close said."""
         rate_stat, share_stat = monitor.rate.statistic, monitor.share.statistic
         k_ahead = monitor.ahead(minute)
         if (
@@ -556,6 +558,8 @@ class Judge:
             and not self._may_fire_early(window, minute, rate_stat, share_stat, h_rate, h_share)
         ):
             k_ahead = 0  # fmt: skip
+        if provisional and not k_ahead:
+            return None
         if k_ahead:
             # Fire early: what already came in for the minutes still open counts now,
             # in the tests and (once the brand has warmed up) in the guards' idea of
@@ -665,9 +669,10 @@ class Judge:
             gap = minute - monitor.last_minute
             if gap > 0 and monitor.last_minute >= 0:
                 monitor = monitor.caught_up(gap, norm.lam * gap, norm.normal.dispersion)
-            a = self._early(monitor, window, minute, norm.normal, norm.lam, norm.h_rate,
-                            norm.h_share, thread=True, warming=norm.state.warming_up)  # fmt: skip
-            if a is not None:
+            a = self._assess(monitor, window, minute, norm.normal, norm.lam, norm.h_rate,
+                             norm.h_share, thread=True, warming=norm.state.warming_up,
+                             is_open=False, provisional=True)  # fmt: skip
+            if a is not None and a.alerting:
                 threads.append((window, a))
         for brand in brands:
             state = self.brands.get(brand)
@@ -682,10 +687,10 @@ class Judge:
             lam = normal.neg_per_min
             h_rate = self.table.rate(lam * (1.0 + TOLERANCE), normal.dispersion, thread=False)
             h_share = self.table.share(state.share_volume(normal), normal.neg_share)
-            a = self._early(monitor, window, minute, normal, lam, h_rate, h_share,
-                            thread=False, warming=state.warming_up,
-                            volume=state.volume_evidence)  # fmt: skip
-            if a is None:
+            a = self._assess(monitor, window, minute, normal, lam, h_rate, h_share,
+                             thread=False, warming=state.warming_up, is_open=False,
+                             volume=state.volume_evidence, provisional=True)  # fmt: skip
+            if a is None or not a.alerting:
                 continue
             top = _top_thread_rate(state, self.threads, minute)
             excess = monitor.recent_slow() - lam
@@ -705,32 +710,6 @@ class Judge:
             return True
         enough = 2 * self.min_accounts
         return window.count_negatives_since(minute, enough) >= enough
-
-    def _early(
-        self,
-        monitor: KeyMonitor,
-        window: KeyWindow,
-        minute: int,
-        normal: Expectation,
-        lam: float,
-        h_rate: float,
-        h_share: float,
-        *,
-        thread: bool,
-        warming: bool,
-        volume: float = 0.0,
-    ) -> Assessment | None:
-        """The alerting assessment of `_assess` on the open minutes, or None. Only when
-        its early firing would count them (`_may_fire_early`): otherwise it says what
-        the last close said."""
-        if not self._may_fire_early(
-            window, minute, monitor.rate.statistic, monitor.share.statistic, h_rate, h_share
-        ):
-            return None
-        a = self._assess(monitor, window, minute, normal, lam, h_rate, h_share, thread=thread,
-                         warming=warming, is_open=False, volume=volume,
-                         provisional=True)  # fmt: skip
-        return a if a is not None and a.alerting else None
 
     # -- learning ----------------------------------------------------------------------
 

@@ -134,13 +134,14 @@ def benign_lines(seed: int) -> list[bytes]:
 def test_looking_early_changes_nothing_where_nothing_fires(monkeypatch) -> None:  # type: ignore[no-untyped-def]
     lines = benign_lines(3)
     looks: list[str] = []
-    judge_early = Judge._early
+    assess = Judge._assess
 
     def spy(self, monitor, window, *args, **kwargs):  # type: ignore[no-untyped-def]
-        looks.append(window.key)
-        return judge_early(self, monitor, window, *args, **kwargs)
+        if kwargs.get("provisional"):
+            looks.append(window.key)
+        return assess(self, monitor, window, *args, **kwargs)
 
-    monkeypatch.setattr(Judge, "_early", spy)
+    monkeypatch.setattr(Judge, "_assess", spy)
     early, _ = run(lines)
     monkeypatch.undo()
     assert len(set(looks)) >= 2, "keys were looked at on their open minutes"
