@@ -170,34 +170,22 @@ class IncidentDecisions:
         minute: int,
         threads: list[tuple[KeyWindow, Assessment]],
         brands: list[BrandVerdict],
-        *,
-        now: float,
     ) -> None:
         """Alerting verdicts of `Judge.judge_early` (after `minute` closed, on the
         minutes still open) open their incidents now, thread storms first; a brand whose
-        excess one thread carries defers to it, as at a close. `now`: the stream's event
-        time, the moment the incident opened (`Incident.opened_at`)."""
+        excess one thread carries defers to it, as at a close."""
         opened: set[str] = set()
         for window, a in threads:
             if window.brand not in opened:
-                self._observe(window, minute, a, may_open=True, early=now)
+                self._observe(window, minute, a, may_open=True)
                 if window.key in self.tracker.open:
                     opened.add(window.brand)
         for verdict in brands:
             window = verdict.window
             if window is not None and verdict.brand not in opened and not verdict.dominated:
-                self._observe(window, minute, verdict.assessment, may_open=True, early=now)
+                self._observe(window, minute, verdict.assessment, may_open=True)
 
-    def _observe(
-        self,
-        window: KeyWindow,
-        minute: int,
-        a: Assessment,
-        *,
-        may_open: bool,
-        early: float | None = None,
-    ) -> None:
-        """`early`: the stream's event time of a decision between closes (`open_early`)."""
+    def _observe(self, window: KeyWindow, minute: int, a: Assessment, *, may_open: bool) -> None:
         if window.key not in self.tracker.open and not a.alerting:
             return
         if may_open and window.key not in self.tracker.open and self._dismissed(window, minute, a):
@@ -219,7 +207,7 @@ class IncidentDecisions:
         )
         self._explaining = None
         if event is not None and event.event == "opened":
-            self.tracker.open[window.key].opened_at = self.stream_time if early is None else early
+            self.tracker.open[window.key].opened_at = self.stream_time
         if event is not None:
             if event.event == "resolved":
                 self.judge.forget(window.key)

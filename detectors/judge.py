@@ -570,13 +570,13 @@ class Judge:
                 k_ahead, sum(n for _, n in later), minutes=max(1, len(later)), lam=lam,
                 dispersion=normal.dispersion, share=normal.neg_share,
             )  # fmt: skip
-            recent, recent_volume, recent_slow = monitor.recent_with(later if not warming else [])
-            if recent < monitor.recent_rate():  # the open minutes are only partly in
-                recent, recent_volume = monitor.recent_rate(), monitor.recent_volume()
-            recent_slow = max(recent_slow, monitor.recent_slow())
-        else:
-            recent = monitor.recent_rate()
-            recent_volume, recent_slow = monitor.recent_volume(), monitor.recent_slow()
+        recent = monitor.recent_rate()
+        recent_volume, recent_slow = monitor.recent_volume(), monitor.recent_slow()
+        if k_ahead and not warming:
+            now, now_volume, now_slow = monitor.recent_with(later)
+            if now >= recent:  # (the open minutes are only partly in: never less)
+                recent, recent_volume = now, now_volume
+            recent_slow = max(recent_slow, now_slow)
         rate_evidence = rate_stat / h_rate
         share_evidence = share_stat / h_share
         evidence = share_evidence if warming else min(rate_evidence, share_evidence)

@@ -27,6 +27,7 @@ bound over the comments a month brings.
 
 from __future__ import annotations
 
+import copy
 import math
 
 from stormwatch.detectors.sequential import (
@@ -235,16 +236,12 @@ class KeyMonitor:
     def caught_up(self, minutes: int, lam_total: float, dispersion: float) -> KeyMonitor:
         """A copy taken through `minutes` quiet closed minutes (`quiet`), this one left
         as it is: what a resting key's tests would show now, for a look between closes
-        that must not change what the next close computes."""
-        copy = KeyMonitor()
-        copy.rate.sums = list(self.rate.sums)
-        copy.share.sums = list(self.share.sums)
-        copy.pending = self.pending
-        copy.caps = self.caps
-        copy.fast, copy.slow, copy.fast_n = self.fast, self.slow, self.fast_n
-        copy.last_minute, copy.rising_since = self.last_minute, self.rising_since
-        copy.quiet(minutes, lam_total, dispersion)
-        return copy
+        that must not change what the next close computes. Shallow: `quiet` rebinds what
+        it changes (the rate test's sums, the recent rates), and a look mutates nothing."""
+        clone = copy.copy(self)
+        clone.rate = copy.copy(self.rate)
+        clone.quiet(minutes, lam_total, dispersion)
+        return clone
 
     def quiet(self, minutes: int, lam_total: float, dispersion: float) -> None:
         """`minutes` closed minutes without a comment, at once (an idle key catching up)."""

@@ -365,9 +365,8 @@ class Pipeline:
         if not (alerting_threads or alerting_brands):
             return 0
         before = len(tracker.open)
-        self.decisions.open_early(
-            minute, alerting_threads, alerting_brands, now=windows.max_event_time
-        )
+        self.decisions.stream_time = windows.max_event_time
+        self.decisions.open_early(minute, alerting_threads, alerting_brands)
         return len(tracker.open) - before
 
     def _drain_held(self) -> None:
