@@ -43,6 +43,9 @@ log = logging.getLogger(__name__)
 # stream's event time (`check_early`): an alert comes within about this long of the
 # comment that tips it, not when its minute closes two minutes later.
 EARLY_SECONDS = 1.0
+# A live input without records for the lateness and this much more of wall clock: its
+# minutes close anyway (`advance_to`), in `stormwatch serve` and in Kafka workers.
+IDLE_EXTRA_SECONDS = 60.0
 BRAND_STATE_IDLE_MINUTES = 7 * 1440  # a brand's baseline outlives a quiet week, no more
 # Ids remembered for dedupe at most; one costs about 150 bytes (a 20-character id with
 # its platform: their string, the minute's int and the dict entry), so the cap is

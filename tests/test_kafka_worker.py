@@ -473,3 +473,116 @@ def test_worker_health_and_readiness_on_its_endpoint(
         thread.join(timeout=30)
         server.close()
         store.close()
+
+
+# --- a quiet input: early looks on a pause, minutes closed on the wall clock -------------
+
+
+def in_process_worker(kafka_broker: Broker, create_topic, unique, pg_url: str, **options: float):  # type: ignore[no-untyped-def]
+    from stormwatch.config import Settings
+    from stormwatch.kafka.worker import Worker, pipeline_factory
+    from tests.kafka_harness import HEARTBEAT_MS, SESSION_TIMEOUT_MS
+
+    topic = create_topic(unique("comments"), partitions=1)
+    kafka = KafkaSettings(
+        bootstrap=kafka_broker.bootstrap,
+        topic=topic,
+        group=unique("group"),
+        alerts_topic=f"{topic}-alerts",
+        checkpoint_seconds=3600.0,  # only the checkpoints a quiet input calls for
+        session_timeout_ms=SESSION_TIMEOUT_MS,
+        heartbeat_interval_ms=HEARTBEAT_MS,
+    )
+    worker = Worker(
+        kafka,
+        store=IncidentStore.open(pg_url),
+        new_pipeline=pipeline_factory(Settings(database_url=pg_url)),
+        **options,
+    )
+    thread = threading.Thread(target=worker.run, daemon=True)
+    thread.start()
+    return topic, worker, thread
+
+
+def stop_worker(worker, thread: threading.Thread) -> None:  # type: ignore[no-untyped-def]
+    worker.stop()
+    thread.join(timeout=60)
+    assert not thread.is_alive()
+
+
+def test_a_worker_whose_input_pauses_on_the_tipping_comment_alerts_at_once(
+    kafka_broker, create_topic, unique, producer, pg_url, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    """Without a later comment to pass the next look's tick, the pause is the look."""
+    import math
+
+    import stormwatch.pipeline as pipeline_module
+    from stormwatch.evaluation.scenario import BrandSpec, EventSpec, ScenarioSpec, generate
+    from stormwatch.pipeline import Pipeline
+
+    spec = ScenarioSpec(
+        "pause",
+        duration_s=8 * 3600,
+        brands=(BrandSpec("shop", 3000, lang="en", threads_per_day=8),),
+        events=(EventSpec("firestorm", "shop", 6 * 3600, 3600),),
+        seed=1,
+    )
+    lines = [orjson.dumps(c) for c in generate(spec).comments]
+    monkeypatch.setattr(pipeline_module, "EARLY_SECONDS", math.inf)  # no looks on ticks
+    looking = Pipeline()  # the comment after which a look opens the storm
+    tip = 0
+    while not looking.tracker.history:
+        looking.feed(lines[tip])
+        assert not looking.tracker.history, "a close opens it: the stream cannot show a look"
+        looking.check_early()
+        tip += 1
+
+    topic, worker, thread = in_process_worker(kafka_broker, create_topic, unique, pg_url)
+    try:
+        produce_lines(producer, topic, lines[:tip], ["shop"] * tip)
+        wait_until(lambda: opened_in_store(pg_url), timeout=120, what="the storm to open")
+        task = worker.tasks[0]
+        assert task.pipeline.stats.read == tip
+        (incident,) = task.pipeline.tracker.open.values()
+        assert incident.brand == "shop" and incident.opened_at == looking.windows.max_event_time
+        # Checkpointed at once, although the next periodic checkpoint is an hour away.
+        wait_until(lambda: worker.summary.checkpoints >= 1, timeout=30, what="a checkpoint")
+    finally:
+        stop_worker(worker, thread)
+
+
+def test_a_quiet_worker_closes_its_minutes_on_the_wall_clock(
+    kafka_broker, create_topic, unique, producer, pg_url
+) -> None:  # type: ignore[no-untyped-def]
+    start = time.time()
+    lines = [
+        orjson.dumps(
+            {
+                "id": f"q{i}",
+                "text": "works fine",
+                "brand": "shop",
+                "created_at": start - 900 + 30 * i,
+            }
+        )
+        for i in range(10)
+    ]
+    topic, worker, thread = in_process_worker(
+        kafka_broker, create_topic, unique, pg_url, idle_seconds=1.0
+    )
+    try:
+        produce_lines(producer, topic, lines, ["shop"] * len(lines))
+        wait_until(
+            lambda: 0 in worker.tasks and worker.tasks[0].pipeline.stats.read == len(lines),
+            timeout=120,
+            what="the comments to be read",
+        )
+        # The watermark stops lateness (120 s) behind the newest comment; the wall
+        # clock takes the minutes on to its own time minus the lateness.
+        wait_until(
+            lambda: worker.tasks[0].pipeline.windows.next_minute >= (start - 120) // 60,
+            timeout=30,
+            what="the quiet minutes to close",
+        )
+        wait_until(lambda: worker.summary.checkpoints >= 1, timeout=30, what="a checkpoint")
+    finally:
+        stop_worker(worker, thread)

@@ -40,7 +40,7 @@ from stormwatch.kafka.settings import KafkaSettings
 from stormwatch.kafka.sinks import ALERTS_TARGET, AlertGate, DeadLetterTopic, StatusLog
 from stormwatch.kafka.source import KafkaSource, read_latest, scan
 from stormwatch.kafka.topics import partition_for_key, worker_topics
-from stormwatch.pipeline import Pipeline, RunStats
+from stormwatch.pipeline import IDLE_EXTRA_SECONDS, Pipeline, RunStats
 from stormwatch.ports import AlertSink, DeadLetterSink, PipelineObserver
 
 log = logging.getLogger("stormwatch.kafka.worker")
@@ -60,6 +60,7 @@ class PartitionTask:
     next_offset: int | None = None  # first offset not yet fed; None = nothing read yet
     seq: int = 0  # sequence number of the last checkpoint written
     dirty: bool = False
+    last_input: float = 0.0  # worker clock when records were last fed (or assigned)
 
 
 @dataclass(slots=True)
@@ -92,8 +93,12 @@ class Worker:
         metrics: Any | None = None,  # StormwatchMetrics: consumer lag per partition
         status: StatusLog | None = None,
         clock: Callable[[], float] = time.monotonic,
+        idle_seconds: float | None = None,
     ) -> None:
         self.kafka = kafka
+        # No input on a partition for this long: its minutes up to wall clock − lateness
+        # close anyway, as in `stormwatch serve` (None: lateness + 60 s).
+        self.idle_seconds = idle_seconds
         self.store = store
         self.new_pipeline = new_pipeline
         self.metrics = metrics
@@ -254,6 +259,9 @@ class Worker:
                     feed(value if value is not None else b"", where + str(offset))
                 task.next_offset = batch.next_offset
                 task.dirty = True
+                task.last_input = now
+            if not batches and self.tasks:
+                self._quiet(now, now_wall)
             if batches:
                 self.summary.last_input_at = time.time()
                 if self.summary.first_input_at is None:
@@ -277,6 +285,33 @@ class Worker:
                 )
                 return "idle"
         return "signal"
+
+    def _quiet(self, now: float, now_wall: float) -> None:
+        """A poll without records: look early at each partition's keys with new
+        negatives, so the comment that tips a storm alerts although none follows it, and
+        close the minutes of a partition quiet for `idle_seconds` up to wall clock −
+        lateness. A look that opens nothing leaves the state as it was (the keys wait
+        for the next look), so a replay of the same records decides the same; a look
+        that opens and a close on the wall clock are checkpointed at once, so a replay
+        after a crash starts after them rather than deciding them again differently."""
+        decided = []
+        for p, task in self.tasks.items():
+            pipeline = task.pipeline
+            lateness = pipeline.settings.lateness_seconds
+            idle = lateness + IDLE_EXTRA_SECONDS if self.idle_seconds is None else self.idle_seconds
+            changed = 0
+            if pipeline.early_brands:
+                waiting = (pipeline.early_brands, pipeline.early_threads, pipeline.early_at)
+                changed = pipeline.check_early()
+                if not changed:
+                    pipeline.early_brands, pipeline.early_threads, pipeline.early_at = waiting
+            if now - task.last_input >= idle:
+                changed += pipeline.advance_to(now_wall - lateness)
+            if changed:
+                task.dirty = True
+                decided.append(p)
+        if decided:
+            self.checkpoint(decided)
 
     def _report_lag(self) -> None:
         assert self.source is not None
@@ -456,6 +491,7 @@ class Worker:
             # Back to us with nobody having committed since: our copy is current.
             if parked is not None and self.source.committed(p) == parked.next_offset:
                 self.tasks[p] = parked
+                parked.last_input = self.clock()  # a rebalance is not a quiet partition
                 if parked.next_offset is not None:
                     self.source.seek(p, parked.next_offset)
             else:
@@ -479,6 +515,7 @@ class Worker:
                     self.source.seek(p, committed)
                     task.next_offset = committed
                 self.status.write("fresh", partition=p, offset=committed)
+            task.last_input = self.clock()
             self.tasks[p] = task
         self.source.resume(arrived)
         self.status.write("assigned", partitions=sorted(self.tasks))

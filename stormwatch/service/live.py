@@ -31,14 +31,13 @@ from dataclasses import dataclass
 from stormwatch.alerts.store import IncidentStore
 from stormwatch.detectors.negativity_feedback import Label
 from stormwatch.model import Comment, DeadLetter
-from stormwatch.pipeline import Pipeline
+from stormwatch.pipeline import IDLE_EXTRA_SECONDS, Pipeline
 from stormwatch.stored_checkpoint import CHECKPOINT_NAME, StoredCheckpoint
 
 __all__ = ["CHECKPOINT_NAME", "LivePipeline"]
 
 log = logging.getLogger(__name__)
 
-IDLE_EXTRA_SECONDS = 60.0
 STALL_SECONDS = 30.0  # no loop pass for this long: not ready
 
 
