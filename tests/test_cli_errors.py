@@ -186,10 +186,25 @@ def test_seed_defaults_agree(work: Path) -> None:
 
 
 def test_quiet_prints_only_the_summary(work: Path) -> None:
-    result = stormwatch("run", "-q", cwd=work)
-    assert result.returncode in (0, 1)
+    """A small stream with a firestorm: an incident opens, and only the summary shows."""
+    import orjson
+
+    from stormwatch.evaluation.scenario import BrandSpec, EventSpec, ScenarioSpec, generate
+
+    spec = ScenarioSpec(
+        "quiet",
+        duration_s=8 * 3600,
+        brands=(BrandSpec("shop", 3000, lang="en", threads_per_day=8),),
+        events=(EventSpec("firestorm", "shop", 6 * 3600, 3600),),
+        seed=1,
+    )
+    stream = work / "storm.jsonl"
+    stream.write_bytes(b"".join(orjson.dumps(c) + b"\n" for c in generate(spec).comments))
+    result = stormwatch("run", "-q", str(stream), cwd=work)
+    assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     assert len(lines) == 1 and lines[0].startswith("read="), result.stdout
+    assert " incidents=1 " in lines[0] and not result.stderr, (lines, result.stderr)
 
 
 def in_process(*args: str, cwd: Path, env: dict[str, str] | None = None):  # type: ignore[no-untyped-def]
