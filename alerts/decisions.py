@@ -149,10 +149,17 @@ class IncidentDecisions:
     def decide_brand(self, minute: int, verdict: BrandVerdict) -> None:
         """Open, update or escalate the brand's incident.
 
-        Inhibition: when one thread carries most of the brand's excess of negative
-        comments, the storm is that thread's; its own key decides. When a thread's storm
-        is open and the brand as a whole now surges too, the storm has spread: that
-        incident escalates, instead of a second incident opening."""
+        When one thread carries most of the brand's excess of negative comments, the
+        storm is that thread's: its key is judged first, and when it opens, the brand
+        escalates that incident rather than open one of its own (and does not while the
+        thread still carries most of it). When the thread's tests are not over their
+        thresholds yet (a storm over a few posts, a young one), the brand's alert opens
+        the incident, a firestorm in kind: waiting for the thread delayed campaigns and
+        young storms by minutes after the brand had the evidence. When a guard or a
+        person's verdict may hold the thread back, the brand defers to it
+        (`_defers_to_thread`).
+        When a thread's storm is open and the brand as a whole now surges too, the storm
+        has spread: that incident escalates, instead of a second incident opening."""
         brand, window, a = verdict.brand, verdict.window, verdict.assessment
         if window is None:
             return
@@ -163,7 +170,9 @@ class IncidentDecisions:
             if a.alerting and not verdict.dominated:
                 self._spread(threads_open[-1], window, minute, a)
         elif brand in open_incidents or a.alerting:
-            self._observe(window, minute, a, may_open=not verdict.dominated)
+            carried = verdict.dominated
+            may_open = not (carried and self._defers_to_thread(brand, minute))
+            self._observe(window, minute, a, may_open=may_open, one_thread=carried)
 
     def open_early(
         self,
@@ -173,7 +182,7 @@ class IncidentDecisions:
     ) -> None:
         """Alerting verdicts of `Judge.judge_early` (after `minute` closed, on the
         minutes still open) open their incidents now, thread storms first; a brand whose
-        excess one thread carries defers to it, as at a close."""
+        thread opened defers to it, as at a close."""
         opened: set[str] = set()
         for window, a in threads:
             if window.brand not in opened:
@@ -182,13 +191,42 @@ class IncidentDecisions:
                     opened.add(window.brand)
         for verdict in brands:
             window = verdict.window
-            if window is not None and verdict.brand not in opened and not verdict.dominated:
-                self._observe(window, minute, verdict.assessment, may_open=True)
+            if window is None or verdict.brand in opened:
+                continue
+            carried = verdict.dominated
+            if not (carried and self._defers_to_thread(verdict.brand, minute)):
+                self._observe(window, minute, verdict.assessment, may_open=True, one_thread=carried)
 
-    def _observe(self, window: KeyWindow, minute: int, a: Assessment, *, may_open: bool) -> None:
+    def _defers_to_thread(self, brand: str, minute: int) -> bool:
+        """Whether a brand surge that one thread carries waits for that thread's key:
+        when a thread of `brand` was held back at `minute` or since (a guard, or a
+        person dismissed a surge like it), or when people judged surges of the brand
+        before (their verdicts are compared with the thread's own storm, whose texts
+        the brand's quiet talk does not dilute). Else a dismissed storm would page as
+        its brand's."""
+        if self.feedback_memory.knows(brand):
+            return True
+        return any(
+            s.brand == brand and s.thread_id is not None and s.last_minute >= minute
+            for s in self.suppressing.values()
+        )
+
+    def _observe(
+        self,
+        window: KeyWindow,
+        minute: int,
+        a: Assessment,
+        *,
+        may_open: bool,
+        one_thread: bool = False,
+    ) -> None:
         if window.key not in self.tracker.open and not a.alerting:
             return
-        if may_open and window.key not in self.tracker.open and self._dismissed(window, minute, a):
+        if (
+            may_open
+            and window.key not in self.tracker.open
+            and self._dismissed(window, minute, a, one_thread=one_thread)
+        ):
             self._track_suppressed(window, minute, a, "dismissed_before")
             may_open = False
         x = self._features(window, minute)
@@ -204,6 +242,7 @@ class IncidentDecisions:
             x=x,
             a=a,
             may_open=may_open,
+            one_thread=one_thread,
         )
         self._explaining = None
         if event is not None and event.event == "opened":
@@ -283,8 +322,12 @@ class IncidentDecisions:
             )
         return summary, drivers, samples, playbook
 
-    def _dismissed(self, window: KeyWindow, minute: int, a: Assessment) -> bool:
-        """Would this surge open, although people dismissed one like it before?
+    def _dismissed(
+        self, window: KeyWindow, minute: int, a: Assessment, *, one_thread: bool = False
+    ) -> bool:
+        """Would this surge open, although people dismissed one like it before? A brand
+        surge one thread carries (`one_thread`) is that thread's storm, compared with
+        dismissed thread storms.
 
         Recognised once, a surge keeps its bar while it lasts: its topics and terms drift
         as it grows (other grievances join), and a look-alike must not slip through
@@ -303,7 +346,7 @@ class IncidentDecisions:
             platforms = Counter(m.comment.platform for m in mentions if m.comment.platform)
             signature = SurgeSignature.of(
                 window.brand,
-                thread_level=window.thread_id is not None,
+                thread_level=window.thread_id is not None or one_thread,
                 topics=top_topics(mentions),
                 terms=distinctive_terms(texts, normal),
                 platform=platforms.most_common(1)[0][0] if platforms else None,

@@ -96,7 +96,11 @@ class IncidentTracker:
         x: dict[str, float],
         a: Assessment,
         may_open: bool = True,
+        one_thread: bool = False,
     ) -> AlertEvent | None:
+        """`one_thread`: a brand-wide surge that one thread carries most of (its key did
+        not decide): the brand's incident is that thread's firestorm in kind, until the
+        storm spreads."""
         incident = self.open.get(window_key)
         if incident is None:
             if not (a.alerting and may_open):
@@ -117,7 +121,7 @@ class IncidentTracker:
             )
             self.open[window_key] = incident
             self.history.append(incident)
-            return self._event(incident, "opened", minute, at, x, a)
+            return self._event(incident, "opened", minute, at, x, a, one_thread=one_thread)
 
         incident.score = a.score
         incident.ratio = a.ratio
@@ -129,15 +133,15 @@ class IncidentTracker:
         incident.quiet = incident.quiet + 1 if calm else 0
         if incident.quiet >= self.quiet_minutes:
             del self.open[window_key]
-            return self._event(incident, "resolved", minute, at, x, a)
+            return self._event(incident, "resolved", minute, at, x, a, one_thread=one_thread)
         if a.alerting and severity_rank(a.severity) > severity_rank(incident.severity):
             incident.severity = a.severity
-            return self._event(incident, "escalated", minute, at, x, a)
+            return self._event(incident, "escalated", minute, at, x, a, one_thread=one_thread)
         changed = (
             a.ratio >= 1.5 * incident.reported_ratio or a.ratio <= incident.reported_ratio / 1.5
         )
         if changed and minute - incident.last_event_minute >= self.update_minutes and not calm:
-            return self._event(incident, "updated", minute, at, x, a)
+            return self._event(incident, "updated", minute, at, x, a, one_thread=one_thread)
         return None
 
     def spread(
@@ -190,13 +194,15 @@ class IncidentTracker:
         at: float,
         x: dict[str, float],
         a: Assessment,
+        *,
+        one_thread: bool = False,
     ) -> AlertEvent:
         incident.last_event_minute = minute
         incident.reported_ratio = a.ratio
         if incident.thread_id is None and (kind == "opened" or incident.kind == "firestorm"):
             # A brand-wide incident is about one post while one thread carries most of it;
             # once it has spread it never turns back (the alert contract).
-            concentrated = x.get("top_thread_share_30", 0.0) >= 0.5
+            concentrated = one_thread or x.get("top_thread_share_30", 0.0) >= 0.5
             incident.kind = "firestorm" if concentrated else "spreading"
         incident.events.append(kind)
         summary, drivers, samples, playbook = self.explain(incident, kind, a, x)

@@ -44,3 +44,22 @@ def test_a_brand_wide_incident_never_turns_back(
     assert tuple(e.kind for e in events) == kinds
     headers = [headline(e.to_json_dict()).rsplit(" · ", 1)[1] for e in events]
     assert headers == ["brand-wide" if k == "spreading" else "brand" for k in kinds]
+
+
+def test_a_brand_wide_incident_one_thread_carries_is_a_firestorm_until_it_spreads() -> None:
+    """The brand's tests alerted while one thread carried most of its excess (that
+    thread's own tests not yet over): the incident is that post's storm, although the
+    other posts' usual talk keeps the thread's share of all negatives under half."""
+    tracker = IncidentTracker(
+        explain=lambda incident, kind, a, x: ("summary", {}, [], None), clock=lambda: 0.0
+    )
+    kinds = []
+    carried = zip((True, True, False), (4, 12, 40), strict=True)
+    for minute, (one_thread, ratio) in enumerate(carried):
+        event = tracker.observe(
+            "acme", brand="acme", thread_id=None, minute=1000 + minute, at=60_000.0 + 60 * minute,
+            x={"top_thread_share_30": 0.3}, a=assessment(ratio), one_thread=one_thread,
+        )  # fmt: skip
+        assert event is not None
+        kinds.append(event.kind)
+    assert kinds == ["firestorm", "firestorm", "spreading"]

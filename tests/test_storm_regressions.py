@@ -25,3 +25,50 @@ def test_the_first_seconds_of_a_bot_burst_do_not_fire_early() -> None:
     result = run_spec(build_family(5)[5])
     assert result.label("b08-bot").incidents == 0, result
     assert not result.unexplained
+
+
+def test_a_brand_alert_carried_by_one_thread_opens_without_waiting_for_it() -> None:
+    """A campaign over a few posts: the brand's tests alerted for eight minutes while
+    its busiest post carried most of the excess, and the brand waited for that post's
+    own tests, which were not over their thresholds yet. The brand's alert opens the
+    incident now, a firestorm in kind while that post carries it."""
+    import orjson
+
+    from stormwatch.alerts.decisions import IncidentDecisions
+    from stormwatch.config import Settings
+    from stormwatch.detectors.enrich import Enricher
+    from stormwatch.evaluation.scenario import generate
+    from stormwatch.pipeline import Pipeline
+    from stormwatch.runtime import negativity_scorer
+
+    scenario = generate(build_family(1)[1])
+    (label,) = [lab for lab in scenario.labels if lab.name == "b10-campaign"]
+    settings = Settings()
+    pipeline = Pipeline(settings, enricher=Enricher(negativity_scorer(settings)))
+    alerting: list[tuple[int, bool]] = []  # (minute, dominated) of the brand's alerts
+    decisions = pipeline.decisions
+    decide_brand, open_early = decisions.decide_brand, decisions.open_early
+
+    def note(minute: int, verdicts: list) -> None:  # type: ignore[type-arg]
+        for v in verdicts:
+            if v.brand == label.brand and v.assessment.alerting and not alerting:
+                alerting.append((minute, v.dominated))
+
+    def spy_close(minute, verdict):  # type: ignore[no-untyped-def]
+        note(minute, [verdict])
+        return decide_brand(minute, verdict)
+
+    def spy_early(minute, threads, brands):  # type: ignore[no-untyped-def]
+        note(minute, brands)
+        return open_early(minute, threads, brands)
+
+    decisions.decide_brand = spy_close  # type: ignore[method-assign]
+    decisions.open_early = spy_early  # type: ignore[method-assign]
+    for comment in scenario.comments:
+        pipeline.feed(orjson.dumps(comment))
+    pipeline.finish()
+    assert isinstance(decisions, IncidentDecisions)
+    (incident,) = [i for i in pipeline.tracker.history if i.brand == label.brand]
+    first_minute, dominated = alerting[0]
+    assert dominated, "the case: one thread carried most of the brand's excess"
+    assert incident.thread_id is None and incident.opened_minute == first_minute
