@@ -181,7 +181,10 @@ class IncidentTracker:
             incident.kind = "spreading"  # a second thread: the storm has spread
         if severity_rank(a.severity) > severity_rank(incident.severity):
             incident.severity = a.severity
-        event = self._event(incident, "escalated", minute, at, x, a)
+        # A brand-wide firestorm (one post carried it) whose first thread storm joins:
+        # most likely that post, on its own key now; a second one is a spread.
+        one_thread = incident.thread_id is None and len(incident.threads) == 1
+        event = self._event(incident, "escalated", minute, at, x, a, one_thread=one_thread)
         event.drivers["new_thread_storm"] = thread_id
         event.drivers["absorbed_threads"] = list(incident.threads)
         return event

@@ -187,19 +187,10 @@ def test_seed_defaults_agree(work: Path) -> None:
 
 def test_quiet_prints_only_the_summary(work: Path) -> None:
     """A small stream with a firestorm: an incident opens, and only the summary shows."""
-    import orjson
+    from tests.small_storm import small_storm_lines
 
-    from stormwatch.evaluation.scenario import BrandSpec, EventSpec, ScenarioSpec, generate
-
-    spec = ScenarioSpec(
-        "quiet",
-        duration_s=8 * 3600,
-        brands=(BrandSpec("shop", 3000, lang="en", threads_per_day=8),),
-        events=(EventSpec("firestorm", "shop", 6 * 3600, 3600),),
-        seed=1,
-    )
     stream = work / "storm.jsonl"
-    stream.write_bytes(b"".join(orjson.dumps(c) + b"\n" for c in generate(spec).comments))
+    stream.write_bytes(b"".join(line + b"\n" for line in small_storm_lines()))
     result = stormwatch("run", "-q", str(stream), cwd=work)
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()

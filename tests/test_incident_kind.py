@@ -63,3 +63,18 @@ def test_a_brand_wide_incident_one_thread_carries_is_a_firestorm_until_it_spread
         assert event is not None
         kinds.append(event.kind)
     assert kinds == ["firestorm", "firestorm", "spreading"]
+
+
+def test_a_brand_wide_firestorm_stays_one_post_when_its_thread_storms_then_spreads() -> None:
+    tracker = IncidentTracker(
+        explain=lambda incident, kind, a, x: ("summary", {}, [], None), clock=lambda: 0.0
+    )
+    x = {"top_thread_share_30": 0.3}  # the other posts' usual talk dilutes the share
+    opened = tracker.observe(
+        "acme", brand="acme", thread_id=None, minute=1000, at=60_000.0, x=x,
+        a=assessment(4), one_thread=True,
+    )  # fmt: skip
+    first = tracker.absorb("acme", "p1", minute=1001, at=60_060.0, x=x, a=assessment(12))
+    second = tracker.absorb("acme", "p2", minute=1002, at=60_120.0, x=x, a=assessment(40))
+    assert opened is not None and first is not None and second is not None
+    assert [opened.kind, first.kind, second.kind] == ["firestorm", "firestorm", "spreading"]
