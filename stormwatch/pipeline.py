@@ -350,8 +350,9 @@ class Pipeline:
         """Judge the keys with new negatives since the last close on the minutes still
         open (`Judge.judge_early`) and open the incidents they call for now; returns
         how many opened. The pipeline asks once per `EARLY_SECONDS` of event time while
-        comments come; `stormwatch serve` also when its input pauses. Nothing is learned:
-        a key that does not fire is judged at its close as if never looked at."""
+        comments come; `stormwatch serve` and Kafka workers also when their input
+        pauses. Nothing is learned: a key that does not fire is judged at its close as
+        if never looked at."""
         windows = self.windows
         brands, threads = self.early_brands, self.early_threads
         if windows.max_event_time > -math.inf:
@@ -411,10 +412,11 @@ class Pipeline:
 
     def advance_to(self, event_time: float, *, max_minutes: int = 60) -> int:
         """Close the minutes that end at or before `event_time` although no comment moved
-        the watermark there: a live stream gone quiet (`stormwatch serve` asks when no
-        input came for a while, with its wall clock minus the lateness). Comments that
-        arrive later for those minutes count as late. Closes at most `max_minutes` per
-        call, so catching up after a long silence never blocks intake; returns how many."""
+        the watermark there: a live stream gone quiet (`stormwatch serve` and Kafka
+        workers ask when no input came for a while, with the wall clock minus the
+        lateness). Comments that arrive later for those minutes count as late. Closes
+        at most `max_minutes` per call, so catching up after a long silence never blocks
+        intake; returns how many."""
         windows = self.windows
         self.decisions.stream_time = event_time + windows.lateness  # the wall clock now
         closed = 0
