@@ -17,6 +17,10 @@ detectors. The rules that make incidents exactly-once over at-least-once input:
 - On revoke, the revoked partitions are checkpointed and committed before they go; on
   assign, state is restored from the changelog and reading resumes at the offset stored
   with it, so the new owner needs no warm-up.
+- A poll without records is a pause: each partition looks early at its waiting keys,
+  and one quiet for lateness + 60 s closes its minutes on the wall clock
+  (`Worker._quiet`). What a pause decides is checkpointed at once, so a replay after a
+  crash starts after it instead of deciding it again at another moment.
 """
 
 from __future__ import annotations
