@@ -487,12 +487,16 @@ def test_worker_health_and_readiness_on_its_endpoint(
 # --- a quiet input: early looks on a pause, minutes closed on the wall clock -------------
 
 
-def in_process_worker(kafka_broker: Broker, create_topic, unique, pg_url: str, **options: float):  # type: ignore[no-untyped-def]
+def in_process_worker(
+    kafka_broker: Broker, create_topic, unique, pg_url: str, partitions: int = 1, **options: float
+):  # type: ignore[no-untyped-def]
     from stormwatch.config import Settings
     from stormwatch.kafka.worker import Worker, pipeline_factory
 
     # Only the checkpoints a quiet input calls for: the periodic one is an hour away.
-    kafka = worker_settings(kafka_broker, create_topic, unique, partitions=1, checkpoint_s=3600)
+    kafka = worker_settings(
+        kafka_broker, create_topic, unique, partitions=partitions, checkpoint_s=3600
+    )
     worker = Worker(
         kafka,
         store=IncidentStore.open(pg_url),
@@ -556,38 +560,52 @@ def test_a_worker_whose_input_pauses_on_the_tipping_comment_alerts_at_once(
         stop_worker(worker, thread)
 
 
-def test_a_quiet_worker_closes_its_minutes_on_the_wall_clock(
+def test_a_quiet_partition_closes_its_minutes_on_the_wall_clock_while_another_is_busy(
     kafka_broker, create_topic, unique, producer, pg_url
 ) -> None:  # type: ignore[no-untyped-def]
+    """Every poll brings records of the busy partition; the quiet one still counts as
+    paused, and once it has nothing waiting its minutes close on the wall clock."""
     start = time.time()
-    lines = [
-        orjson.dumps(
-            {
-                "id": f"q{i}",
-                "text": "works fine",
-                "brand": "shop",
-                "created_at": start - 900 + 30 * i,
-            }
+    quiet = partition_of("shop", 2)
+    busy_brand = next(b for b in (f"other{i}" for i in range(50)) if partition_of(b, 2) != quiet)
+
+    def line(i: int, brand: str, at: float) -> bytes:
+        return orjson.dumps(
+            {"id": f"{brand}{i}", "text": "works fine", "brand": brand, "created_at": at}
         )
-        for i in range(10)
-    ]
+
+    lines = [line(i, "shop", start - 900 + 30 * i) for i in range(10)]
     topic, worker, thread = in_process_worker(
-        kafka_broker, create_topic, unique, pg_url, idle_seconds=1.0
+        kafka_broker, create_topic, unique, pg_url, partitions=2, idle_seconds=1.0
     )
+    stop = threading.Event()
+
+    def keep_busy() -> None:  # a comment of the other partition every 0.1 s
+        n = 0
+        while not stop.is_set():
+            n += 1
+            producer.send(topic, key=busy_brand.encode(), value=line(n, busy_brand, time.time()))
+            producer.flush()
+            time.sleep(0.1)
+
+    busy = threading.Thread(target=keep_busy, daemon=True)
     try:
         produce_lines(producer, topic, lines, ["shop"] * len(lines))
+        busy.start()
         wait_until(
-            lambda: 0 in worker.tasks and worker.tasks[0].pipeline.stats.read == len(lines),
+            lambda: quiet in worker.tasks and worker.tasks[quiet].pipeline.stats.read == len(lines),
             timeout=120,
             what="the comments to be read",
         )
         # The watermark stops lateness (120 s) behind the newest comment; the wall
         # clock takes the minutes on to its own time minus the lateness.
         wait_until(
-            lambda: worker.tasks[0].pipeline.windows.next_minute >= (start - 120) // 60,
+            lambda: worker.tasks[quiet].pipeline.windows.next_minute >= (start - 120) // 60,
             timeout=30,
             what="the quiet minutes to close",
         )
         wait_until(lambda: worker.summary.checkpoints >= 1, timeout=30, what="a checkpoint")
     finally:
+        stop.set()
+        busy.join(timeout=10)
         stop_worker(worker, thread)

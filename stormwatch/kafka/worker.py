@@ -17,10 +17,11 @@ detectors. The rules that make incidents exactly-once over at-least-once input:
 - On revoke, the revoked partitions are checkpointed and committed before they go; on
   assign, state is restored from the changelog and reading resumes at the offset stored
   with it, so the new owner needs no warm-up.
-- A poll without records is a pause: each partition looks early at its waiting keys,
-  and one quiet for lateness + 60 s closes its minutes on the wall clock
-  (`Worker._quiet`). What a pause decides is checkpointed at once, so a replay after a
-  crash starts after it instead of deciding it again at another moment.
+- A partition a poll brings no records for has paused: it looks early at its waiting
+  keys, and once it has been without records for lateness + 60 s with none waiting, it
+  closes its minutes on the wall clock (`Worker._quiet`). What a pause decides is
+  checkpointed at once, so a replay after a crash starts after it instead of deciding
+  it again at another moment.
 """
 
 from __future__ import annotations
@@ -264,8 +265,8 @@ class Worker:
                 task.next_offset = batch.next_offset
                 task.dirty = True
                 task.last_input = now
-            if not batches and self.tasks:
-                self._quiet(now, now_wall)
+            if self.tasks:
+                self._quiet(now, now_wall, busy={batch.partition for batch in batches})
             if batches:
                 self.summary.last_input_at = time.time()
                 if self.summary.first_input_at is None:
@@ -290,16 +291,21 @@ class Worker:
                 return "idle"
         return "signal"
 
-    def _quiet(self, now: float, now_wall: float) -> None:
-        """A poll without records: look early at each partition's keys with new
-        negatives, so the comment that tips a storm alerts although none follows it, and
-        close the minutes of a partition quiet for `idle_seconds` up to wall clock −
-        lateness. A look that opens nothing leaves the state as it was (the keys wait
-        for the next look), so a replay of the same records decides the same; a look
-        that opens and a close on the wall clock are checkpointed at once, so a replay
-        after a crash starts after them rather than deciding them again differently."""
+    def _quiet(self, now: float, now_wall: float, *, busy: set[int]) -> None:
+        """The partitions this poll brought no records for (`busy`: those it did) have
+        paused: look early at their keys with new negatives, so the comment that tips a
+        storm alerts although none follows it; and close the minutes of a partition
+        without records for `idle_seconds` up to wall clock − lateness, once it has none
+        waiting (a partition the consumer lags behind on is not quiet: its records
+        would all come late). A look that opens nothing leaves the state as it was (the
+        keys wait for the next look), so a replay of the same records decides the same;
+        a look that opens and a close on the wall clock are checkpointed at once, so a
+        replay after a crash starts after them rather than deciding them again."""
+        assert self.source is not None
         decided = []
         for p, task in self.tasks.items():
+            if p in busy:
+                continue
             pipeline = task.pipeline
             lateness = pipeline.settings.lateness_seconds
             idle = lateness + IDLE_EXTRA_SECONDS if self.idle_seconds is None else self.idle_seconds
@@ -309,7 +315,7 @@ class Worker:
                 changed = pipeline.check_early()
                 if not changed:
                     pipeline.early_brands, pipeline.early_threads, pipeline.early_at = waiting
-            if now - task.last_input >= idle:
+            if now - task.last_input >= idle and self.source.lag(p) == 0:
                 changed += pipeline.advance_to(now_wall - lateness)
             if changed:
                 task.dirty = True
