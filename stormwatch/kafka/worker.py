@@ -66,6 +66,7 @@ class PartitionTask:
     seq: int = 0  # sequence number of the last checkpoint written
     dirty: bool = False
     last_input: float = 0.0  # worker clock when records were last fed (or assigned)
+    looked: bool = False  # looked early on this pause already (once per pause)
 
 
 @dataclass(slots=True)
@@ -265,6 +266,7 @@ class Worker:
                 task.next_offset = batch.next_offset
                 task.dirty = True
                 task.last_input = now
+                task.looked = False
             if self.tasks:
                 self._quiet(now, now_wall, busy={batch.partition for batch in batches})
             if batches:
@@ -310,7 +312,8 @@ class Worker:
             lateness = pipeline.settings.lateness_seconds
             idle = lateness + IDLE_EXTRA_SECONDS if self.idle_seconds is None else self.idle_seconds
             changed = 0
-            if pipeline.early_brands:
+            if pipeline.early_brands and not task.looked:
+                task.looked = True  # the same keys on the same records: once a pause
                 waiting = (pipeline.early_brands, pipeline.early_threads, pipeline.early_at)
                 changed = pipeline.check_early()
                 if not changed:
