@@ -157,7 +157,7 @@ class IncidentDecisions:
         the incident, a firestorm in kind: waiting for the thread delayed campaigns and
         young storms by minutes after the brand had the evidence. When a guard or a
         person's verdict may hold the thread back, the brand defers to it
-        (`_defers_to_thread`).
+        (`_brand_may_open`).
         When a thread's storm is open and the brand as a whole now surges too, the storm
         has spread: that incident escalates, instead of a second incident opening."""
         brand, window, a = verdict.brand, verdict.window, verdict.assessment
@@ -170,9 +170,8 @@ class IncidentDecisions:
             if a.alerting and not verdict.dominated:
                 self._spread(threads_open[-1], window, minute, a)
         elif brand in open_incidents or a.alerting:
-            carried = verdict.dominated
-            may_open = not (carried and self._defers_to_thread(brand, minute))
-            self._observe(window, minute, a, may_open=may_open, one_thread=carried)
+            may_open = self._brand_may_open(verdict, minute)
+            self._observe(window, minute, a, may_open=may_open, one_thread=verdict.dominated)
 
     def open_early(
         self,
@@ -191,22 +190,27 @@ class IncidentDecisions:
                     opened.add(window.brand)
         for verdict in brands:
             window = verdict.window
-            if window is None or verdict.brand in opened:
-                continue
-            carried = verdict.dominated
-            if not (carried and self._defers_to_thread(verdict.brand, minute)):
-                self._observe(window, minute, verdict.assessment, may_open=True, one_thread=carried)
+            if (
+                window is not None
+                and verdict.brand not in opened
+                and self._brand_may_open(verdict, minute)
+            ):
+                a = verdict.assessment
+                self._observe(window, minute, a, may_open=True, one_thread=verdict.dominated)
 
-    def _defers_to_thread(self, brand: str, minute: int) -> bool:
-        """Whether a brand surge that one thread carries waits for that thread's key:
-        when a thread of `brand` was held back at `minute` or since (a guard, or a
-        person dismissed a surge like it), or when people judged surges of the brand
-        before (their verdicts are compared with the thread's own storm, whose texts
-        the brand's quiet talk does not dilute). Else a dismissed storm would page as
-        its brand's."""
-        if self.feedback_memory.knows(brand):
+    def _brand_may_open(self, verdict: BrandVerdict, minute: int) -> bool:
+        """Whether the brand's alert may open its incident. A brand surge that one
+        thread carries waits for that thread's key when a thread of the brand was held
+        back at `minute` or since (a guard, or a person dismissed a surge like it), or
+        when people judged surges of the brand before (their verdicts are compared with
+        the thread's own storm, whose texts the brand's quiet talk does not dilute).
+        Else a dismissed storm would page as its brand's."""
+        if not verdict.dominated:
             return True
-        return any(
+        brand = verdict.brand
+        if self.feedback_memory.knows(brand):
+            return False
+        return not any(
             s.brand == brand and s.thread_id is not None and s.last_minute >= minute
             for s in self.suppressing.values()
         )

@@ -346,15 +346,17 @@ class Pipeline:
         if windows.next_minute is not None:
             self._close_at = (windows.next_minute + 1) * MINUTE + windows.lateness
 
-    def check_early(self) -> int:
+    def check_early(self, *, keep_waiting: bool = False) -> int:
         """Judge the keys with new negatives since the last close on the minutes still
         open (`Judge.judge_early`) and open the incidents they call for now; returns
         how many opened. The pipeline asks once per `EARLY_SECONDS` of event time while
         comments come; `stormwatch serve` and Kafka workers also when their input
         pauses. Nothing is learned: a key that does not fire is judged at its close as
-        if never looked at."""
+        if never looked at. `keep_waiting`: a look that opens nothing leaves the keys
+        waiting and the next tick where they were, so a replay that meets no pause
+        there decides the same (Kafka workers)."""
         windows = self.windows
-        brands, threads = self.early_brands, self.early_threads
+        brands, threads, early_at = self.early_brands, self.early_threads, self.early_at
         if windows.max_event_time > -math.inf:
             self.early_at = (math.floor(windows.max_event_time / EARLY_SECONDS) + 1) * EARLY_SECONDS
         if not brands or windows.next_minute is None:
@@ -367,11 +369,16 @@ class Pipeline:
             minute, brands, threads, windows.brands, windows.threads, open_brands
         )
         if not (alerting_threads or alerting_brands):
+            if keep_waiting:
+                self.early_brands, self.early_threads, self.early_at = brands, threads, early_at
             return 0
         before = len(tracker.open)
         self.decisions.stream_time = windows.max_event_time
         self.decisions.open_early(minute, alerting_threads, alerting_brands)
-        return len(tracker.open) - before
+        opened = len(tracker.open) - before
+        if not opened and keep_waiting:
+            self.early_brands, self.early_threads, self.early_at = brands, threads, early_at
+        return opened
 
     def _drain_held(self) -> None:
         """Process the held records the stream caught up with (in event-time order) and

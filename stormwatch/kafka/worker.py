@@ -314,10 +314,7 @@ class Worker:
             changed = 0
             if pipeline.early_brands and not task.looked:
                 task.looked = True  # the same keys on the same records: once a pause
-                waiting = (pipeline.early_brands, pipeline.early_threads, pipeline.early_at)
-                changed = pipeline.check_early()
-                if not changed:
-                    pipeline.early_brands, pipeline.early_threads, pipeline.early_at = waiting
+                changed = pipeline.check_early(keep_waiting=True)
             if now - task.last_input >= idle and self.source.lag(p) == 0:
                 changed += pipeline.advance_to(now_wall - lateness)
             if changed:
