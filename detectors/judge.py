@@ -851,8 +851,7 @@ def _may_rest(state: BrandState, verdict: BrandVerdict) -> bool:
     usual share is learned, the volume test is armed): no minute without comments can
     alarm, be assessed or change what is learned, so the brand may skip them."""
     return (
-        state.baseline.minutes > WARMUP_MINUTES  # (its warm-up ends on a minute it is judged)
-        and not state.monitor.pending
+        not state.monitor.pending
         and verdict.rate_evidence < SHARE_FREEZE
         and verdict.share_evidence < SHARE_FREEZE
         and state.volume.armed
