@@ -241,12 +241,18 @@ class BrandBaseline:
                 self._previous_block = _EMPTY_BLOCK
 
     def quiet_totals(
-        self, minute: int, minutes: int, volume_floor: float = 0.0
+        self,
+        minute: int,
+        minutes: int,
+        volume_floor: float = 0.0,
+        enough: tuple[float, float] = (math.inf, math.inf),
     ) -> tuple[float, float]:
         """Over `minutes` minutes without a comment from `minute` on, as `learn` of each
         would leave the baseline for the next: the sum of the expected comments per
         minute (each at least `volume_floor`), and of the expected negatives (floored as
-        `Expectation.neg_per_min` floors them). Nothing is learned.
+        `Expectation.neg_per_min` floors them). Nothing is learned. Once both sums have
+        reached `enough` (what the caller needs at most: every term is positive, so the
+        sums so far are lower bounds) the rest of the stretch is not summed.
 
         The level and each hour slot decay smoothly within an hour, so each hour of the
         stretch (split where its slot starts to stand on its own) is summed by Simpson's
@@ -285,6 +291,8 @@ class BrandBaseline:
                     w * max(v * share, MIN_NEG_PER_MIN) for w, v in zip(weights, ends, strict=True)
                 )
             j = end
+            if volume_sum >= enough[0] and negative_sum >= enough[1]:
+                break
         return volume_sum, negative_sum
 
     def _block_step(self, neg: float, n: float) -> None:

@@ -274,7 +274,13 @@ class Judge:
         else:
             dispersion = state.rest[0].dispersion
             volume_dispersion = state.rest[1]
-            volume_total, negative_total = baseline.quiet_totals(first, minutes, MIN_VOLUME)
+            # Summed only as far as the tests need: past what takes both to zero, more
+            # changes nothing.
+            enough = (
+                test.cusum.quiet_total_to_zero(volume_dispersion) / (1.0 + TOLERANCE),
+                monitor.rate.quiet_total_to_zero(dispersion) / (1.0 + TOLERANCE),
+            )
+            volume_total, negative_total = baseline.quiet_totals(first, minutes, MIN_VOLUME, enough)
         monitor.quiet(minutes, negative_total, dispersion)
         state.surge *= _SURGE**minutes
         if monitor.share.statistic == 0.0:

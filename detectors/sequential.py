@@ -168,6 +168,15 @@ class PoissonCusum(_CusumBank):
             for s, r in zip(self.sums, self.ratios, strict=True)
         ]
 
+    def quiet_total_to_zero(self, dispersion: float = 1.0) -> float:
+        """The expected total of a quiet run from which on `decay_quiet` leaves every design
+        at zero (a hair above it, for rounding): an idle key catching up need not sum its
+        expectations further than that."""
+        phi = max(1.0, dispersion)
+        return max(s * phi / (r - 1.0) for s, r in zip(self.sums, self.ratios, strict=True)) * (
+            1.0 + 1e-9
+        )
+
 
 class BinomialCusum(_CusumBank):
     """CUSUM for an increase of the share of negative comments, one bank of odds ratios.

@@ -97,6 +97,41 @@ def test_quiet_totals_follow_the_minute_by_minute_expectations(seed: int) -> Non
     assert got_negative == pytest.approx(negative, rel=0.01)
 
 
+@pytest.mark.parametrize("seed", range(30))
+def test_a_catch_up_sums_only_as_far_as_the_tests_need(seed: int) -> None:
+    """`quiet_total_to_zero` is where `decay_quiet` has taken every design to zero, and
+    `quiet_totals` stopped at `enough` returns sums that reach it (or the whole stretch's
+    sums): a resting key catching up decays its tests exactly as with the full sums."""
+    rng = random.Random(seed)
+    cusum = PoissonCusum()
+    for _ in range(rng.randint(1, 30)):
+        cusum.learn_count(rng.choice([0, 0, 1, 2, 5]), rng.uniform(0.001, 0.5))
+    phi = rng.uniform(1.0, 3.0)
+    needed = cusum.quiet_total_to_zero(phi)
+    at_zero = PoissonCusum()
+    at_zero.sums = list(cusum.sums)
+    at_zero.decay_quiet(needed, phi)
+    assert at_zero.sums == [0.0] * len(cusum.sums)
+    if cusum.statistic:
+        short = PoissonCusum()
+        short.sums = list(cusum.sums)
+        short.decay_quiet(0.99 * needed, phi)
+        assert short.statistic > 0.0
+
+    baseline = BrandBaseline()
+    minute = rng.randrange(1440)
+    for _ in range(rng.randint(30, 600)):
+        n = rng.choice([0, 1, 3, 8])
+        baseline.learn(minute, n=n, neg=min(n, rng.choice([0, 1])))
+        minute += 1
+    k = rng.choice([5, 61, 300, 1439, 3000])
+    full = baseline.quiet_totals(minute, k, 1e-3)
+    enough = (rng.uniform(0, full[0]), rng.uniform(0, full[1]))
+    partial = baseline.quiet_totals(minute, k, 1e-3, enough)
+    assert partial == full or (partial[0] >= enough[0] and partial[1] >= enough[1])
+    assert partial[0] <= full[0] and partial[1] <= full[1]
+
+
 class _Events:
     def __init__(self) -> None:
         self.events: list[dict] = []
