@@ -120,8 +120,12 @@ class KeyWindow:
         self.late_pending = 0  # late comments since the last close, for the next summary
         self.late_neg_pending = 0
 
-    def add(self, c: Comment, minute: int, negative: bool) -> None:
-        """A comment of an open minute."""
+    def add(
+        self, c: Comment, minute: int, negative: bool, mention: NegativeMention | None = None
+    ) -> NegativeMention | None:
+        """A comment of an open minute; returns its mention when negative. `mention`: the
+        one its brand's window made already (a mention is never changed, so the brand and
+        the thread share it: one signature and one object per negative comment)."""
         bucket = self.open.get(minute)
         if bucket is None:
             bucket = self.open[minute] = Bucket()
@@ -138,9 +142,12 @@ class KeyWindow:
             log = self.negatives
             if type(log) is tuple:
                 log = self.negatives = deque(maxlen=NEGLOG_LIMIT)
-            log.append(NegativeMention(minute, author, text_signature(c.text), c.thread_id, c))
+            if mention is None:
+                mention = NegativeMention(minute, author, text_signature(c.text), c.thread_id, c)
+            log.append(mention)
         if c.created_at > self.last_event:
             self.last_event = c.created_at
+        return mention
 
     def add_late(self, c: Comment, minute: int, negative: bool) -> bool:
         """A comment of a minute this key already closed: into that minute's summary and

@@ -156,14 +156,14 @@ class WindowStore(FarAheadHold):
         window = self.brands.get(brand)
         if window is None:
             window = self.brands[brand] = KeyWindow(brand, brand, None, minute)
-        window.add(c, minute, negative)
+        mention = window.add(c, minute, negative)
         if c.thread_id is not None:
             if key is None:
                 key = thread_key(brand, c.thread_id)
             thread = self.threads.get(key)
             if thread is None:
                 thread = self.threads[key] = KeyWindow(key, brand, c.thread_id, minute)
-            thread.add(c, minute, negative)
+            thread.add(c, minute, negative, mention)
         return False
 
     def _add_late(self, c: Comment, minute: int, negative: bool) -> None:
