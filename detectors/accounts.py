@@ -19,8 +19,11 @@ posts.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections import Counter
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from operator import attrgetter
+from typing import Protocol
 
 BENIGN_REASONS: dict[str, str] = {
     "single_account": "one account writes most of the negative comments",
@@ -33,6 +36,18 @@ BENIGN_REASONS: dict[str, str] = {
 }
 DUPLICATED = 0.5  # fewer distinct texts than this share of comments: copy-paste
 BOT_COMMENTS_PER_ACCOUNT = 2.0  # more comments per account than this, with copy-paste: bots
+_AUTHOR = attrgetter("author")
+_SIGNATURE = attrgetter("signature")
+
+
+class Mention(Protocol):
+    """What a profile needs of a negative comment (`key_window.NegativeMention`)."""
+
+    @property
+    def author(self) -> str: ...
+
+    @property
+    def signature(self) -> int: ...
 
 
 @dataclass(slots=True, frozen=True)
@@ -69,6 +84,30 @@ class AccountProfile:
             top_account_share=counts[0] / n,
             top3_account_share=sum(counts[:3]) / n,
             distinct_text_share=len(signatures) / n,
+        )
+
+    @classmethod
+    def of_mentions(cls, mentions: Sequence[Mention]) -> AccountProfile:
+        """`of` the mentions' (author, signature) pairs, counted in C (`Counter`,
+        `attrgetter`): a storm's guard looks at thousands of mentions a minute.
+
+        >>> from types import SimpleNamespace as M
+        >>> pairs = [("a", 1), ("b", 1), ("c", 2), ("a", 3)]
+        >>> mentions = [M(author=a, signature=s) for a, s in pairs]
+        >>> AccountProfile.of_mentions(mentions) == AccountProfile.of(pairs)
+        True
+        """
+        n = len(mentions)
+        if n == 0:
+            return cls(0, 0, 0.0, 0.0, 1.0)
+        per_account = Counter(map(_AUTHOR, mentions))
+        top = [count for _, count in per_account.most_common(3)]
+        return cls(
+            comments=n,
+            accounts=len(per_account),
+            top_account_share=top[0] / n,
+            top3_account_share=sum(top) / n,
+            distinct_text_share=len(set(map(_SIGNATURE, mentions))) / n,
         )
 
     @property

@@ -599,9 +599,7 @@ class Judge:
             span = min(longest, max(GUARD_MINUTES, monitor.evidence_minutes(minute)))
             # With the minutes still open counted in, their comments count here too.
             upto = max(minute, max(window.open)) if k_ahead and window.open else minute
-            profile = AccountProfile.of(
-                (m.author, m.signature) for m in window.negatives_since(upto, span + upto - minute)
-            )
+            profile = AccountProfile.of_mentions(window.negatives_since(upto, span + upto - minute))
             benign = profile.benign_reason(min_accounts=self.min_accounts)
             campaign = profile.campaign
             if benign in RESET_REASONS and not provisional:
