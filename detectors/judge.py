@@ -853,11 +853,16 @@ def _top_thread_rate(state: BrandState, threads: dict[str, KeyMonitor], minute: 
 def _may_rest(state: BrandState, verdict: BrandVerdict) -> bool:
     """Nothing waiting and every test under half its threshold (nothing building: the
     usual share is learned, the volume test is armed): no minute without comments can
-    alarm, be assessed or change what is learned, so the brand may skip them."""
+    alarm, be assessed or change what is learned, so the brand may skip them. Past its
+    first hour the share test may stand half-way: a minute without comments does not
+    move it, the evidence is the smaller of the two tests (the rate's under half and
+    falling), and zero minutes leave the usual share as it is whether it is frozen or
+    not. One negative comment at a brand of a few a day holds its share test there for
+    hours, and the brand was judged every minute of them."""
     return (
         not state.monitor.pending
         and verdict.rate_evidence < SHARE_FREEZE
-        and verdict.share_evidence < SHARE_FREEZE
+        and (verdict.share_evidence < SHARE_FREEZE or not state.warming_up)
         and state.volume.armed
         and state.volume_evidence < REARM
     )

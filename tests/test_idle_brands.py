@@ -5,6 +5,7 @@ stepped every minute."""
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import random
 
@@ -263,6 +264,27 @@ def test_brands_in_their_first_hour_rest_too_and_alert_as_if_stepped() -> None:
         a._catch_up(sa, m)
         assert sa.baseline.minutes == sb.baseline.minutes, brand
         assert _close(sa.baseline.share(), sb.baseline.share()), brand
+
+
+def test_a_brand_past_its_first_hour_rests_with_its_share_test_half_way() -> None:
+    """One negative comment holds the share test of a brand of a few comments a day
+    half-way for hours; a minute without comments does not move that test, and with the
+    rate test under half its threshold the evidence (the smaller of the two) is too. So
+    past its first hour such a brand rests; in its first hour, where the share test
+    alone is the evidence, it does not."""
+    from stormwatch.detectors.judge import BrandState, BrandVerdict, _may_rest, _quiet
+
+    state = BrandState()
+    for minute in range(120):
+        state.baseline.learn(minute, n=1, neg=0)
+    verdict = BrandVerdict(
+        "b", None, _quiet(state.monitor, 0.01), False, 0, 0, 0.1, 0.1, share_evidence=0.7
+    )
+    assert _may_rest(state, verdict)
+    assert not _may_rest(state, dataclasses.replace(verdict, rate_evidence=0.6))
+    new = BrandState()  # in its first hour
+    assert not _may_rest(new, verdict)
+    assert _may_rest(new, dataclasses.replace(verdict, share_evidence=0.2))
 
 
 def test_resting_thread_monitors_give_the_same_alerts(monkeypatch: pytest.MonkeyPatch) -> None:
