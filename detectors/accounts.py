@@ -68,22 +68,9 @@ class AccountProfile:
         >>> p.accounts, p.top_account_share, p.distinct_text_share
         (3, 0.5, 0.75)
         """
-        per_account: dict[str, int] = {}
-        signatures: set[int] = set()
-        n = 0
-        for account, signature in pairs:
-            n += 1
-            per_account[account] = per_account.get(account, 0) + 1
-            signatures.add(signature)
-        if n == 0:
-            return cls(0, 0, 0.0, 0.0, 1.0)
-        counts = sorted(per_account.values(), reverse=True)
-        return cls(
-            comments=n,
-            accounts=len(per_account),
-            top_account_share=counts[0] / n,
-            top3_account_share=sum(counts[:3]) / n,
-            distinct_text_share=len(signatures) / n,
+        pairs = list(pairs)
+        return cls._counted(
+            len(pairs), Counter(a for a, _ in pairs), len({sig for _, sig in pairs})
         )
 
     @classmethod
@@ -97,17 +84,22 @@ class AccountProfile:
         >>> AccountProfile.of_mentions(mentions) == AccountProfile.of(pairs)
         True
         """
-        n = len(mentions)
+        return cls._counted(
+            len(mentions), Counter(map(_AUTHOR, mentions)), len(set(map(_SIGNATURE, mentions)))
+        )
+
+    @classmethod
+    def _counted(cls, n: int, per_account: Counter[str], signatures: int) -> AccountProfile:
+        """From `n` comments, their count per account and their distinct signatures."""
         if n == 0:
             return cls(0, 0, 0.0, 0.0, 1.0)
-        per_account = Counter(map(_AUTHOR, mentions))
         top = [count for _, count in per_account.most_common(3)]
         return cls(
             comments=n,
             accounts=len(per_account),
             top_account_share=top[0] / n,
             top3_account_share=sum(top) / n,
-            distinct_text_share=len(set(map(_SIGNATURE, mentions))) / n,
+            distinct_text_share=signatures / n,
         )
 
     @property
