@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 from stormwatch.alerts.content import build_content, top_accounts, top_threads, top_topics
 from stormwatch.alerts.event import AlertEvent
-from stormwatch.alerts.incidents import CALM_RATIO, Incident, IncidentTracker
+from stormwatch.alerts.incidents import CALM_RATIO, Evidence, Incident, IncidentTracker
 from stormwatch.detectors.crisis import Assessment
 from stormwatch.detectors.explain import distinctive_terms
 from stormwatch.detectors.features import window_features
@@ -233,17 +233,14 @@ class IncidentDecisions:
         ):
             self._track_suppressed(window, minute, a, "dismissed_before")
             may_open = False
-        x = self._features(window, minute)
         state = self.judge.brand_state(window.brand)
-        at = self._decision_time(window, minute)
-        self._explaining = (window, minute, list(state.normal_texts))
+        self._explaining = (window, minute, state.normal_texts)
         event = self.tracker.observe(
             window.key,
             brand=window.brand,
             thread_id=window.thread_id,
             minute=minute,
-            at=at,
-            x=x,
+            evidence=self._evidence(window, window, minute),
             a=a,
             may_open=may_open,
             one_thread=one_thread,
@@ -268,12 +265,14 @@ class IncidentDecisions:
     ) -> None:
         """A thread storm inside an open brand-wide incident: that incident escalates and
         names the thread (once per thread)."""
-        x = self._features(brand_window, minute)
         state = self.judge.brand_state(window.brand)
-        at = self._decision_time(window, minute)
-        self._explaining = (brand_window, minute, list(state.normal_texts))
+        self._explaining = (brand_window, minute, state.normal_texts)
         event = self.tracker.absorb(
-            incident_key, window.thread_id or "", minute=minute, at=at, x=x, a=a
+            incident_key,
+            window.thread_id or "",
+            minute=minute,
+            evidence=self._evidence(window, brand_window, minute),
+            a=a,
         )
         self._explaining = None
         if event is not None:
@@ -282,14 +281,22 @@ class IncidentDecisions:
     def _spread(
         self, thread_window_key: str, window: KeyWindow, minute: int, a: Assessment
     ) -> None:
-        x = self._features(window, minute)
         state = self.judge.brand_state(window.brand)
-        at = self._decision_time(window, minute)
-        self._explaining = (window, minute, list(state.normal_texts))
-        event = self.tracker.spread(thread_window_key, minute=minute, at=at, x=x, a=a)
+        self._explaining = (window, minute, state.normal_texts)
+        event = self.tracker.spread(
+            thread_window_key, minute=minute, evidence=self._evidence(window, window, minute), a=a
+        )
         self._explaining = None
         if event is not None:
             self._emit(event)
+
+    def _evidence(self, decided: KeyWindow, explained: KeyWindow, minute: int) -> Evidence:
+        """The event's time from the key that `decided`, its features from the window it
+        is `explained` with; computed only if the tracker emits an event."""
+        return lambda: (
+            self._decision_time(decided, minute),
+            self._features(explained, minute),
+        )
 
     def _features(self, window: KeyWindow, minute: int) -> dict[str, float]:
         """The window's features, for explanations (only when an event is decided)."""
@@ -314,7 +321,9 @@ class IncidentDecisions:
     ) -> tuple[str, dict, list, str | None]:
         assert self._explaining is not None
         window, minute, normal_texts = self._explaining
-        summary, drivers, samples, topics = build_content(window, minute, event, a, x, normal_texts)
+        summary, drivers, samples, topics = build_content(
+            window, minute, event, a, x, list(normal_texts)
+        )
         drivers["peak_ratio_to_baseline"] = round(max(incident.peak_ratio, a.ratio), 1)
         playbook = None
         if self.playbook_for is not None:

@@ -19,6 +19,10 @@ from stormwatch.detectors.crisis import Assessment
 Explain = Callable[
     ["Incident", str, Assessment, dict[str, float]], tuple[str, dict, list, str | None]
 ]
+# When the decision was taken (event time) and the key's window features: asked for only
+# when an event is emitted. Most minutes of a storm change nothing about its open
+# incident, and the features walk the key's last half hour of negative comments.
+Evidence = Callable[[], tuple[float, dict[str, float]]]
 
 
 CALM_RATIO = 2.0  # recent negative rate under this many times the brand's normal: calm
@@ -92,8 +96,7 @@ class IncidentTracker:
         brand: str,
         thread_id: str | None,
         minute: int,
-        at: float,
-        x: dict[str, float],
+        evidence: Evidence,
         a: Assessment,
         may_open: bool = True,
         one_thread: bool = False,
@@ -121,7 +124,7 @@ class IncidentTracker:
             )
             self.open[window_key] = incident
             self.history.append(incident)
-            return self._event(incident, "opened", minute, at, x, a, one_thread=one_thread)
+            return self._event(incident, "opened", minute, evidence, a, one_thread=one_thread)
 
         incident.score = a.score
         incident.ratio = a.ratio
@@ -133,19 +136,19 @@ class IncidentTracker:
         incident.quiet = incident.quiet + 1 if calm else 0
         if incident.quiet >= self.quiet_minutes:
             del self.open[window_key]
-            return self._event(incident, "resolved", minute, at, x, a, one_thread=one_thread)
+            return self._event(incident, "resolved", minute, evidence, a, one_thread=one_thread)
         if a.alerting and severity_rank(a.severity) > severity_rank(incident.severity):
             incident.severity = a.severity
-            return self._event(incident, "escalated", minute, at, x, a, one_thread=one_thread)
+            return self._event(incident, "escalated", minute, evidence, a, one_thread=one_thread)
         changed = (
             a.ratio >= 1.5 * incident.reported_ratio or a.ratio <= incident.reported_ratio / 1.5
         )
         if changed and minute - incident.last_event_minute >= self.update_minutes and not calm:
-            return self._event(incident, "updated", minute, at, x, a, one_thread=one_thread)
+            return self._event(incident, "updated", minute, evidence, a, one_thread=one_thread)
         return None
 
     def spread(
-        self, window_key: str, *, minute: int, at: float, x: dict[str, float], a: Assessment
+        self, window_key: str, *, minute: int, evidence: Evidence, a: Assessment
     ) -> AlertEvent | None:
         """The storm of an open thread incident now shows brand-wide: the incident becomes
         a spreading one (once) and escalates, rather than a second incident opening."""
@@ -157,7 +160,7 @@ class IncidentTracker:
         if severity_rank(a.severity) > severity_rank(incident.severity):
             incident.severity = a.severity
         incident.peak_ratio = max(incident.peak_ratio, a.ratio)
-        return self._event(incident, "escalated", minute, at, x, a)
+        return self._event(incident, "escalated", minute, evidence, a)
 
     def absorb(
         self,
@@ -165,8 +168,7 @@ class IncidentTracker:
         thread_id: str,
         *,
         minute: int,
-        at: float,
-        x: dict[str, float],
+        evidence: Evidence,
         a: Assessment,
     ) -> AlertEvent | None:
         """A new thread storm while the brand has an incident open (brand-wide, or on
@@ -184,7 +186,7 @@ class IncidentTracker:
         # A brand-wide firestorm (one post carried it) whose first thread storm joins:
         # most likely that post, on its own key now; a second one is a spread.
         one_thread = incident.thread_id is None and len(incident.threads) == 1
-        event = self._event(incident, "escalated", minute, at, x, a, one_thread=one_thread)
+        event = self._event(incident, "escalated", minute, evidence, a, one_thread=one_thread)
         event.drivers["new_thread_storm"] = thread_id
         event.drivers["absorbed_threads"] = list(incident.threads)
         return event
@@ -194,12 +196,12 @@ class IncidentTracker:
         incident: Incident,
         kind: str,
         minute: int,
-        at: float,
-        x: dict[str, float],
+        evidence: Evidence,
         a: Assessment,
         *,
         one_thread: bool = False,
     ) -> AlertEvent:
+        at, x = evidence()
         incident.last_event_minute = minute
         incident.reported_ratio = a.ratio
         if incident.thread_id is None and (kind == "opened" or incident.kind == "firestorm"):

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from stormwatch.alerts.incidents import IncidentTracker
+from stormwatch.alerts.incidents import Evidence, IncidentTracker
 from stormwatch.alerts.slack_message import headline
 from stormwatch.detectors.crisis import Assessment
 
@@ -16,6 +16,10 @@ def assessment(ratio: float) -> Assessment:
         score=ratio, raw_score=ratio, ratio=ratio, key_ratio=ratio, growth=0.0, volume=1.0,
         benign=None, alerting=True,
     )  # fmt: skip
+
+
+def evidence(at: float, x: dict[str, float]) -> Evidence:
+    return lambda: (at, x)
 
 
 @pytest.mark.parametrize(
@@ -36,8 +40,9 @@ def test_a_brand_wide_incident_never_turns_back(
     # Each minute a higher severity band: every observation is an event.
     for minute, (share, ratio) in enumerate(zip(top_thread_shares, (4, 12, 40), strict=True)):
         event = tracker.observe(
-            "acme", brand="acme", thread_id=None, minute=1000 + minute, at=60_000.0 + 60 * minute,
-            x={"top_thread_share_30": share}, a=assessment(ratio),
+            "acme", brand="acme", thread_id=None, minute=1000 + minute,
+            evidence=evidence(60_000.0 + 60 * minute, {"top_thread_share_30": share}),
+            a=assessment(ratio),
         )  # fmt: skip
         assert event is not None
         events.append(event)
@@ -57,8 +62,9 @@ def test_a_brand_wide_incident_one_thread_carries_is_a_firestorm_until_it_spread
     carried = zip((True, True, False), (4, 12, 40), strict=True)
     for minute, (one_thread, ratio) in enumerate(carried):
         event = tracker.observe(
-            "acme", brand="acme", thread_id=None, minute=1000 + minute, at=60_000.0 + 60 * minute,
-            x={"top_thread_share_30": 0.3}, a=assessment(ratio), one_thread=one_thread,
+            "acme", brand="acme", thread_id=None, minute=1000 + minute,
+            evidence=evidence(60_000.0 + 60 * minute, {"top_thread_share_30": 0.3}),
+            a=assessment(ratio), one_thread=one_thread,
         )  # fmt: skip
         assert event is not None
         kinds.append(event.kind)
@@ -71,10 +77,14 @@ def test_a_brand_wide_firestorm_stays_one_post_when_its_thread_storms_then_sprea
     )
     x = {"top_thread_share_30": 0.3}  # the other posts' usual talk dilutes the share
     opened = tracker.observe(
-        "acme", brand="acme", thread_id=None, minute=1000, at=60_000.0, x=x,
+        "acme", brand="acme", thread_id=None, minute=1000, evidence=evidence(60_000.0, x),
         a=assessment(4), one_thread=True,
     )  # fmt: skip
-    first = tracker.absorb("acme", "p1", minute=1001, at=60_060.0, x=x, a=assessment(12))
-    second = tracker.absorb("acme", "p2", minute=1002, at=60_120.0, x=x, a=assessment(40))
+    first = tracker.absorb(
+        "acme", "p1", minute=1001, evidence=evidence(60_060.0, x), a=assessment(12)
+    )
+    second = tracker.absorb(
+        "acme", "p2", minute=1002, evidence=evidence(60_120.0, x), a=assessment(40)
+    )
     assert opened is not None and first is not None and second is not None
     assert [opened.kind, first.kind, second.kind] == ["firestorm", "firestorm", "spreading"]
