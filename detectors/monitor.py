@@ -68,31 +68,44 @@ class ThresholdTable:
     """Rate-test thresholds by expected count and dispersion, computed once per bucket
     (an eighth of a decade of the expected count, half a unit of dispersion).
 
+    The buckets are pure functions of the budget, so every table of a process shares
+    them (`_RATE`, `_SHARE`): a bucket costs milliseconds of exact computation, and a
+    process that runs many pipelines (a worker's partitions, an evaluation's streams, a
+    restore from a checkpoint) would otherwise pay it again for each.
+
     >>> t = ThresholdTable(false_alarms_per_month=1.0)
     >>> round(t.rate(0.5, 1.0, thread=False), 1), round(t.rate(0.5, 1.0, thread=True), 1)
     (10.2, 13.9)
     """
 
+    # (budget, expected-count bucket, dispersion bucket, thread) -> threshold
+    _RATE: dict[tuple[float, int, int, bool], float] = {}
+    # (budget, volume bucket, share bucket) -> threshold
+    _SHARE: dict[tuple[float, int, int], float] = {}
+
     def __init__(self, false_alarms_per_month: float = 1.0) -> None:
         if false_alarms_per_month <= 0:
             raise ValueError("false_alarms_per_month must be positive")
         self.budget = false_alarms_per_month
-        self._cache: dict[tuple[int, int, bool], float] = {}
-        self._share_cache: dict[tuple[int, int], float] = {}
         # No memo of exact arguments: they change every minute as baselines learn, so it
         # almost never hit, and its entries outlived their minute (garbage collections).
         # The judge asks once per key and minute instead.
 
     def rate(self, lam: float, dispersion: float, *, thread: bool) -> float:
-        b_lam = round(8.0 * math.log10(max(lam, 1e-5)))
-        b_phi = round(2.0 * max(1.0, dispersion))
-        h = self._cache.get((b_lam, b_phi, thread))
-        return h if h is not None else self._rate(b_lam, b_phi, thread)
+        key = (
+            self.budget,
+            round(8.0 * math.log10(max(lam, 1e-5))),
+            round(2.0 * max(1.0, dispersion)),
+            thread,
+        )
+        h = self._RATE.get(key)
+        return h if h is not None else self._rate(key)
 
-    def _rate(self, b_lam: int, b_phi: int, thread: bool) -> float:
+    def _rate(self, key: tuple[float, int, int, bool]) -> float:
         """The threshold of a bucket not computed yet."""
+        budget, b_lam, b_phi, thread = key
         # Half the budget for the brand's own key, half for all its threads.
-        steps = MINUTES_PER_MONTH / (self.budget / 2.0)
+        steps = MINUTES_PER_MONTH / (budget / 2.0)
         if thread:
             steps *= THREAD_STEPS
         with _one_blas_thread():
@@ -102,37 +115,42 @@ class ThresholdTable:
                 steps_per_alarm=steps,
                 dispersion=b_phi / 2.0,
             )
-        self._cache[(b_lam, b_phi, thread)] = h
+        self._RATE[key] = h
         return h
 
     def share(self, volume_per_min: float, share: float) -> float:
         """Share-test threshold for a brand with this volume and usual share: one false
         alarm per the comments a month brings over half the budget (threads split the
         brand's comments between them, so all its share tests together see those)."""
-        b_volume = round(8.0 * math.log10(max(volume_per_min, 1.0 / 1440.0)))
         odds = share / (1.0 - share) * (1.0 + TOLERANCE)
-        b_share = round(100.0 * odds / (1.0 + odds))
-        h = self._share_cache.get((b_volume, b_share))
-        return h if h is not None else self._share(b_volume, b_share)
+        key = (
+            self.budget,
+            round(8.0 * math.log10(max(volume_per_min, 1.0 / 1440.0))),
+            round(100.0 * odds / (1.0 + odds)),
+        )
+        h = self._SHARE.get(key)
+        return h if h is not None else self._share(key)
 
-    def _share(self, b_volume: int, b_share: int) -> float:
+    def _share(self, key: tuple[float, int, int]) -> float:
         """The threshold of a bucket not computed yet."""
+        budget, b_volume, b_share = key
         comments = 10.0 ** (b_volume / 8.0) * MINUTES_PER_MONTH
         with _one_blas_thread():
             h = binomial_cusum_threshold(
                 min(0.9, max(0.01, b_share / 100.0)),
                 SHARE_ODDS,
-                comments_per_alarm=comments / (self.budget / 2.0),
+                comments_per_alarm=comments / (budget / 2.0),
             )
-        self._share_cache[(b_volume, b_share)] = h
+        self._SHARE[key] = h
         return h
 
     def __getstate__(self) -> dict:
-        return {"budget": self.budget, "_cache": {}, "_share_cache": {}}
+        return {"budget": self.budget}
 
     def __setstate__(self, state: dict) -> None:
-        state.pop("_memo", None)  # a checkpoint from when exact arguments had a memo
-        self.__dict__.update(state)
+        # Checkpoints from before the buckets were shared carry per-table caches (and
+        # older ones a memo of exact arguments): the buckets are recomputed when asked.
+        self.budget = state["budget"]
 
 
 class KeyMonitor:
