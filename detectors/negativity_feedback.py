@@ -28,8 +28,6 @@ import math
 from collections.abc import Callable, Iterable
 from typing import Final, Protocol
 
-from river import linear_model, optim
-
 from stormwatch.detectors.language import Tokens
 from stormwatch.detectors.negativity_model import _normal_word
 
@@ -79,6 +77,10 @@ class BrandCorrection:
     """One brand's and language's correction: river's online logistic regression."""
 
     def __init__(self, learning_rate: float = 0.5) -> None:
+        # Imported with the first label: river.linear_model loads scipy.stats (1.5 s, most
+        # of a run's start-up), and most runs are taught nothing.
+        from river import linear_model, optim
+
         self.model = linear_model.LogisticRegression(
             optimizer=optim.SGD(learning_rate), l2=0.0, intercept_lr=0.0
         )
