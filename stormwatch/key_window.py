@@ -144,7 +144,12 @@ class KeyWindow:
                 log = self.negatives = deque(maxlen=NEGLOG_LIMIT)
             if mention is None:
                 mention = NegativeMention(minute, author, text_signature(c.text), c.thread_id, c)
-            log.append(mention)
+            if log and log[-1].minute > minute:
+                # Comments of several open minutes interleave: kept in minute order, or a
+                # look back to a minute would stop at the first older one it meets.
+                self._insert_mention(mention)
+            else:
+                log.append(mention)
         if c.created_at > self.last_event:
             self.last_event = c.created_at
         return mention
