@@ -69,9 +69,7 @@ class AccountProfile:
         (3, 0.5, 0.75)
         """
         pairs = list(pairs)
-        return cls._counted(
-            len(pairs), Counter(a for a, _ in pairs), len({sig for _, sig in pairs})
-        )
+        return cls.counted(len(pairs), Counter(a for a, _ in pairs), len({sig for _, sig in pairs}))
 
     @classmethod
     def of_mentions(cls, mentions: Sequence[Mention]) -> AccountProfile:
@@ -84,12 +82,12 @@ class AccountProfile:
         >>> AccountProfile.of_mentions(mentions) == AccountProfile.of(pairs)
         True
         """
-        return cls._counted(
+        return cls.counted(
             len(mentions), Counter(map(_AUTHOR, mentions)), len(set(map(_SIGNATURE, mentions)))
         )
 
     @classmethod
-    def _counted(cls, n: int, per_account: Counter[str], signatures: int) -> AccountProfile:
+    def counted(cls, n: int, per_account: Counter[str], signatures: int) -> AccountProfile:
         """From `n` comments, their count per account and their distinct signatures."""
         if n == 0:
             return cls(0, 0, 0.0, 0.0, 1.0)

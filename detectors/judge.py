@@ -32,6 +32,7 @@ from stormwatch.detectors.monitor import (
     KeyMonitor,
     ThresholdTable,
 )
+from stormwatch.detectors.sliding_profile import SlidingProfile
 from stormwatch.detectors.volume import MIN_VOLUME, REARM, VolumeTest
 from stormwatch.key_window import KeyWindow, thread_key
 
@@ -202,6 +203,10 @@ class Judge:
         self.waking: list[tuple[int, int, str]] = []
         # The closed minute of the last early look, and the thread norms it looked up.
         self._early_norms: tuple[int, dict[str, _ThreadNorm]] = (-1, {})
+        # Account profiles of keys whose guards look at their excursion (by window key):
+        # kept as the span slides, not recounted each minute. Not checkpointed (they
+        # start afresh at the next look).
+        self._profiles: dict[str, SlidingProfile] = {}
 
     # -- per comment -------------------------------------------------------------------
 
@@ -231,6 +236,12 @@ class Judge:
                 monitor.note_negative(author, minute)
         if negative:
             state.monitor.note_negative(author, minute)
+            profiles = self._profiles
+            if profiles:
+                for k in (brand, key):
+                    profile = profiles.get(k) if k is not None else None
+                    if profile is not None:
+                        profile.invalidate_from(minute)
 
     def brand_state(self, brand: str) -> BrandState:
         state = self.brands.get(brand)
@@ -599,7 +610,15 @@ class Judge:
             span = min(longest, max(GUARD_MINUTES, monitor.evidence_minutes(minute)))
             # With the minutes still open counted in, their comments count here too.
             upto = max(minute, max(window.open)) if k_ahead and window.open else minute
-            profile = AccountProfile.of_mentions(window.negatives_since(upto, span + upto - minute))
+            if upto == minute:
+                sliding = self._profiles.get(window.key)
+                if sliding is None:
+                    sliding = self._profiles[window.key] = SlidingProfile()
+                profile = sliding.profile(window, minute, span)
+            else:  # open minutes still take comments: counted afresh
+                profile = AccountProfile.of_mentions(
+                    window.negatives_since(upto, span + upto - minute)
+                )
             benign = profile.benign_reason(min_accounts=self.min_accounts)
             campaign = profile.campaign
             if benign in RESET_REASONS and not provisional:
@@ -763,6 +782,7 @@ class Judge:
 
     def forget(self, key: str) -> None:
         """An incident on `key` resolved: its evidence is spent."""
+        self._profiles.pop(key, None)
         monitor = self.threads.get(key)
         if monitor is not None:
             monitor.reset()
@@ -783,9 +803,15 @@ class Judge:
             if key.startswith(prefix):
                 monitor.reset()
 
+    def __getstate__(self) -> dict:
+        state = self.__dict__.copy()
+        state["_profiles"] = {}
+        return state
+
     def __setstate__(self, state: dict) -> None:
         # A checkpoint from before resting monitors: every monitor is stepped again.
         state.setdefault("stepping", dict.fromkeys(state.get("threads", ())))
+        state.setdefault("_profiles", {})
         state.setdefault("shortcuts", True)
         state.setdefault("rests", True)
         state.setdefault("waking", [])
@@ -795,6 +821,7 @@ class Judge:
     def drop_threads(self, keys: list[str]) -> None:
         """Thread keys whose windows were evicted: their monitors go too."""
         for key in keys:
+            self._profiles.pop(key, None)
             if self.threads.pop(key, None) is not None:
                 self.stepping.pop(key, None)
 
@@ -802,6 +829,7 @@ class Judge:
         for b in brands:
             self.brands.pop(b, None)
             self.awake.pop(b, None)
+            self._profiles.pop(b, None)
 
 
 def _building(monitor: KeyMonitor, norm: _ThreadNorm) -> bool:

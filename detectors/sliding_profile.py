@@ -1,0 +1,118 @@
+"""The account profile of a key's negatives over a span that slides forward, kept
+instead of recounted.
+
+While a key's tests are over their thresholds, the guards look at the accounts behind
+its whole excursion every minute (`Judge._assess`): at a brand up to a day of negative
+comments, thousands in a storm. Counting them afresh each minute made a storm's cost
+grow with the square of its length. A `SlidingProfile` counts each mention once when
+its minute enters the span and once more when it leaves.
+
+The key's mention log (`KeyWindow.negatives`) is kept in minute order, so what entered
+the span since the last look is the log's tail past the minute counted up to. Anything
+else that changes the log makes it start afresh: a late comment inserted into a minute
+already counted (`invalidate_from`), the log reaching its length limit (its oldest
+mentions drop), a new log (the key's window was evicted and made again), or a span that
+moves back.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Sequence
+
+from stormwatch.detectors.accounts import AccountProfile
+from stormwatch.key_window import NEGLOG_LIMIT, KeyWindow, NegativeMention
+
+
+class SlidingProfile:
+    """Counts of the mentions of one key's log with `lo < minute <= hi`.
+
+    >>> from types import SimpleNamespace as C
+    >>> w = KeyWindow("acme", "acme", None, 0)
+    >>> for minute, author in enumerate("abcab"):
+    ...     _ = w.add(C(author_id=author, id=str(minute), text=f"text {minute}",
+    ...                 thread_id=None, negativity=0.9, author_followers=0,
+    ...                 created_at=60.0 * minute), minute, True)
+    >>> s = SlidingProfile()
+    >>> s.profile(w, 2, 2).accounts, s.profile(w, 4, 3).accounts  # minutes 1-2, then 2-4
+    (2, 3)
+    >>> s.profile(w, 4, 3) == AccountProfile.of_mentions(w.negatives_since(4, 3))
+    True
+    """
+
+    __slots__ = ("log", "lo", "hi", "by_minute", "authors", "signatures", "n")
+
+    def __init__(self) -> None:
+        self.log: object = None  # the log followed; None: start afresh at the next look
+        self.lo = self.hi = 0
+        self.by_minute: dict[int, list[NegativeMention]] = {}
+        self.authors: Counter[str] = Counter()
+        self.signatures: Counter[int] = Counter()
+        self.n = 0
+
+    def invalidate_from(self, minute: int) -> None:
+        """A negative comment of `minute` came: if that minute is counted already, it was
+        inserted into the log where it belongs, and the counts start afresh."""
+        if minute <= self.hi:
+            self.log = None
+
+    def profile(self, window: KeyWindow, hi: int, width: int) -> AccountProfile:
+        """`AccountProfile.of_mentions(window.negatives_since(hi, width))`, counted
+        incrementally when the span only moved forward since the last look."""
+        log = window.negatives
+        lo = hi - width
+        if log is not self.log or lo < self.lo or hi < self.hi or len(log) >= NEGLOG_LIMIT:
+            self.by_minute = {}
+            self.authors = Counter()
+            self.signatures = Counter()
+            self.n = 0
+            self.log, self.lo, self.hi = log, lo, lo
+        self._enter(log, hi)
+        self._leave(lo)
+        return AccountProfile.counted(self.n, self.authors, len(self.signatures))
+
+    def _enter(self, log: Sequence[NegativeMention], hi: int) -> None:
+        """Count the mentions of minutes after the last counted one, up to `hi`."""
+        counted, lo = self.hi, self.lo
+        if hi > counted:
+            for m in reversed(log):  # newest first, back to what is counted already
+                minute = m.minute
+                if minute <= counted or minute <= lo:
+                    break
+                if minute <= hi:
+                    self._count(m)
+            self.hi = hi
+
+    def _leave(self, lo: int) -> None:
+        """Uncount the mentions of minutes up to `lo`."""
+        if lo <= self.lo:
+            return
+        by_minute, authors, signatures = self.by_minute, self.authors, self.signatures
+        if lo - self.lo <= len(by_minute):
+            leaving: Iterable[int] = range(self.lo + 1, lo + 1)
+        else:  # a long jump: only the minutes that hold mentions
+            leaving = [k for k in by_minute if k <= lo]
+        for minute in leaving:
+            for m in by_minute.pop(minute, ()):
+                _decrement(authors, m.author)
+                _decrement(signatures, m.signature)
+                self.n -= 1
+        self.lo = lo
+
+    def _count(self, m: NegativeMention) -> None:
+        bucket = self.by_minute.get(m.minute)
+        if bucket is None:
+            self.by_minute[m.minute] = [m]
+        else:
+            bucket.append(m)
+        self.authors[m.author] += 1
+        self.signatures[m.signature] += 1
+        self.n += 1
+
+
+def _decrement(counts: Counter, key: object) -> None:
+    left = counts[key] - 1
+    if left:
+        counts[key] = left
+    else:
+        del counts[key]

@@ -1,0 +1,98 @@
+"""A storm key's account profile, kept as its span slides, equals the one counted afresh
+from the key's mention log: through comments of several open minutes interleaving, late
+comments inserted into counted minutes, spans that grow, jump or move back, and a
+pipeline run with a campaign and a bot burst."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import orjson
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from stormwatch.alerts.sinks import MemoryAlertSink
+from stormwatch.detectors.accounts import AccountProfile
+from stormwatch.detectors.sliding_profile import SlidingProfile
+from stormwatch.evaluation.scenario import BrandSpec, EventSpec, ScenarioSpec, generate
+from stormwatch.key_window import KeyWindow
+from stormwatch.pipeline import Pipeline
+
+OPEN_MINUTES = 3  # minutes taking comments at once, ahead of the last closed one
+
+
+def _comment(n: int, author: str, text: str, minute: int) -> SimpleNamespace:
+    return SimpleNamespace(
+        id=str(n), author_id=author, text=text, thread_id=None, negativity=0.9,
+        author_followers=0, created_at=60.0 * minute + 1,
+    )  # fmt: skip
+
+
+# One step: close minutes (0-2 of them) and look at the profile over a width, or add a
+# negative comment `ahead` minutes after the last closed minute (<= 0: late) by one of
+# a few accounts with one of a few texts.
+_STEP = st.one_of(
+    st.tuples(st.just("look"), st.integers(0, 2), st.integers(1, 12)),
+    st.tuples(
+        st.just("add"),
+        st.integers(-8, OPEN_MINUTES),
+        st.tuples(st.sampled_from("abcdef"), st.sampled_from(("boo", "bad", "worst"))),
+    ),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_STEP, max_size=120))
+def test_a_sliding_profile_is_the_profile_counted_afresh(steps: list[tuple]) -> None:
+    window = KeyWindow("acme", "acme", None, 0)
+    sliding = SlidingProfile()
+    closed = 10  # the last closed minute
+    for n, step in enumerate(steps):
+        if step[0] == "look":
+            _, advance, width = step
+            closed += advance
+            got = sliding.profile(window, closed, width)
+            assert got == AccountProfile.of_mentions(window.negatives_since(closed, width))
+        else:
+            _, ahead, (author, text) = step
+            minute = closed + max(ahead, -closed)
+            sliding.invalidate_from(minute)  # as `Judge.note` does for every negative
+            c = _comment(n, author, text, minute)
+            if ahead > 0:
+                window.add(c, minute, True)  # type: ignore[arg-type]
+            else:
+                window.add_late(c, minute, True)  # type: ignore[arg-type]
+            minutes = [m.minute for m in window.negatives]
+            assert minutes == sorted(minutes)  # what every look back relies on
+
+
+def test_a_pipeline_run_profiles_as_if_counted_afresh(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Every profile the guards took in a run with a campaign, a bot burst and a slow
+    swell, and with the stream's own late and open-minute comments, checked."""
+    looks = 0
+    plain = SlidingProfile.profile
+
+    def checked(self, window, hi, width):  # type: ignore[no-untyped-def]
+        nonlocal looks
+        looks += 1
+        got = plain(self, window, hi, width)
+        assert got == AccountProfile.of_mentions(window.negatives_since(hi, width))
+        return got
+
+    monkeypatch.setattr(SlidingProfile, "profile", checked)
+    spec = ScenarioSpec(
+        "sliding",
+        brands=(BrandSpec("acme", 3000.0, lang="en"), BrandSpec("beta", 600.0, lang="de")),
+        events=(
+            EventSpec("campaign", "acme", start=10 * 3600, duration_s=2 * 3600),
+            EventSpec("bot_burst", "beta", start=9 * 3600, duration_s=1800),
+            EventSpec("slow_swell", "beta", start=13 * 3600, duration_s=6 * 3600),
+        ),
+        duration_s=22 * 3600,
+        seed=3,
+    )
+    pipeline = Pipeline(sinks=[MemoryAlertSink()])
+    for c in generate(spec).comments:
+        pipeline.feed(orjson.dumps(c))
+    pipeline.finish()
+    assert looks > 100
