@@ -89,12 +89,19 @@ class AccountProfile:
     @classmethod
     def counted(cls, n: int, per_account: Counter[str], signatures: int) -> AccountProfile:
         """From `n` comments, their count per account and their distinct signatures."""
+        top = [count for _, count in per_account.most_common(3)]
+        return cls.of_counts(n, len(per_account), top, signatures)
+
+    @classmethod
+    def of_counts(cls, n: int, accounts: int, top: Sequence[int], signatures: int
+                  ) -> AccountProfile:  # fmt: skip
+        """From `n` comments by `accounts` accounts, the `top` (up to three) accounts'
+        counts, largest first, and the number of distinct signatures."""
         if n == 0:
             return cls(0, 0, 0.0, 0.0, 1.0)
-        top = [count for _, count in per_account.most_common(3)]
         return cls(
             comments=n,
-            accounts=len(per_account),
+            accounts=accounts,
             top_account_share=top[0] / n,
             top3_account_share=sum(top) / n,
             distinct_text_share=signatures / n,

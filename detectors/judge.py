@@ -21,7 +21,6 @@ from collections import deque
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 
-from stormwatch.detectors.accounts import AccountProfile
 from stormwatch.detectors.baseline import BrandBaseline, Expectation
 from stormwatch.detectors.crisis import Assessment
 from stormwatch.detectors.monitor import (
@@ -610,15 +609,10 @@ class Judge:
             span = min(longest, max(GUARD_MINUTES, monitor.evidence_minutes(minute)))
             # With the minutes still open counted in, their comments count here too.
             upto = max(minute, max(window.open)) if k_ahead and window.open else minute
-            if upto == minute:
-                sliding = self._profiles.get(window.key)
-                if sliding is None:
-                    sliding = self._profiles[window.key] = SlidingProfile()
-                profile = sliding.profile(window, minute, span)
-            else:  # open minutes still take comments: counted afresh
-                profile = AccountProfile.of_mentions(
-                    window.negatives_since(upto, span + upto - minute)
-                )
+            sliding = self._profiles.get(window.key)
+            if sliding is None:
+                sliding = self._profiles[window.key] = SlidingProfile()
+            profile = sliding.profile(window, minute, span, upto)
             benign = profile.benign_reason(min_accounts=self.min_accounts)
             campaign = profile.campaign
             if benign in RESET_REASONS and not provisional:

@@ -56,9 +56,45 @@ class SlidingProfile:
         if minute <= self.hi:
             self.log = None
 
-    def profile(self, window: KeyWindow, hi: int, width: int) -> AccountProfile:
-        """`AccountProfile.of_mentions(window.negatives_since(hi, width))`, counted
-        incrementally when the span only moved forward since the last look."""
+    def profile(
+        self, window: KeyWindow, hi: int, width: int, upto: int | None = None
+    ) -> AccountProfile:
+        """`AccountProfile.of_mentions(window.negatives_since(upto, width + upto - hi))`:
+        the negatives of the span's closed minutes up to `hi`, counted incrementally when
+        the span only moved forward since the last look, and of the minutes still open
+        up to `upto` (an early look: they still take comments, so they are added to the
+        closed minutes' counts, not into them)."""
+        closed = self._closed(window, hi, width)
+        if upto is None or upto <= hi:
+            return closed
+        ahead = []
+        for m in reversed(window.negatives):
+            if m.minute <= hi:
+                break
+            if m.minute <= upto:
+                ahead.append(m)
+        return self._with(ahead) if ahead else closed
+
+    def _with(self, ahead: list[NegativeMention]) -> AccountProfile:
+        """The closed minutes' profile with the mentions `ahead` counted in too."""
+        authors, signatures = self.authors, self.signatures
+        more = Counter(m.author for m in ahead)
+        # The three largest counts: of accounts with comments ahead, their sums; of the
+        # others, the largest closed counts (among the top 3 + len(more), at least three
+        # are not in `more`).
+        counts = [authors.get(a, 0) + c for a, c in more.items()]
+        counts += [c for a, c in authors.most_common(3 + len(more)) if a not in more]
+        top = sorted(counts, reverse=True)[:3]
+        new_accounts = sum(1 for a in more if a not in authors)
+        new_signatures = len({m.signature for m in ahead} - signatures.keys())
+        return AccountProfile.of_counts(
+            self.n + len(ahead),
+            len(authors) + new_accounts,
+            top,
+            len(signatures) + new_signatures,
+        )
+
+    def _closed(self, window: KeyWindow, hi: int, width: int) -> AccountProfile:
         log = window.negatives
         lo = hi - width
         if log is not self.log or lo < self.lo or hi < self.hi or len(log) >= NEGLOG_LIMIT:

@@ -28,11 +28,12 @@ def _comment(n: int, author: str, text: str, minute: int) -> SimpleNamespace:
     )  # fmt: skip
 
 
-# One step: close minutes (0-2 of them) and look at the profile over a width, or add a
-# negative comment `ahead` minutes after the last closed minute (<= 0: late) by one of
-# a few accounts with one of a few texts.
+# One step: close minutes (0-2 of them) and look at the profile over a width, with the
+# minutes still open up to some minute counted in (an early look), or add a negative
+# comment `ahead` minutes after the last closed minute (<= 0: late) by one of a few
+# accounts with one of a few texts.
 _STEP = st.one_of(
-    st.tuples(st.just("look"), st.integers(0, 2), st.integers(1, 12)),
+    st.tuples(st.just("look"), st.integers(0, 2), st.integers(1, 12), st.integers(0, OPEN_MINUTES)),
     st.tuples(
         st.just("add"),
         st.integers(-8, OPEN_MINUTES),
@@ -49,10 +50,12 @@ def test_a_sliding_profile_is_the_profile_counted_afresh(steps: list[tuple]) -> 
     closed = 10  # the last closed minute
     for n, step in enumerate(steps):
         if step[0] == "look":
-            _, advance, width = step
+            _, advance, width, open_ahead = step
             closed += advance
-            got = sliding.profile(window, closed, width)
-            assert got == AccountProfile.of_mentions(window.negatives_since(closed, width))
+            upto = closed + open_ahead
+            got = sliding.profile(window, closed, width, upto)
+            fresh = window.negatives_since(upto, width + open_ahead)
+            assert got == AccountProfile.of_mentions(fresh)
         else:
             _, ahead, (author, text) = step
             minute = closed + max(ahead, -closed)
@@ -69,14 +72,17 @@ def test_a_sliding_profile_is_the_profile_counted_afresh(steps: list[tuple]) -> 
 def test_a_pipeline_run_profiles_as_if_counted_afresh(monkeypatch) -> None:  # type: ignore[no-untyped-def]
     """Every profile the guards took in a run with a campaign, a bot burst and a slow
     swell, and with the stream's own late and open-minute comments, checked."""
-    looks = 0
+    looks = early = 0
     plain = SlidingProfile.profile
 
-    def checked(self, window, hi, width):  # type: ignore[no-untyped-def]
-        nonlocal looks
+    def checked(self, window, hi, width, upto=None):  # type: ignore[no-untyped-def]
+        nonlocal looks, early
         looks += 1
-        got = plain(self, window, hi, width)
-        assert got == AccountProfile.of_mentions(window.negatives_since(hi, width))
+        got = plain(self, window, hi, width, upto)
+        upto = hi if upto is None else upto
+        early += upto > hi
+        fresh = window.negatives_since(upto, width + upto - hi)
+        assert got == AccountProfile.of_mentions(fresh)
         return got
 
     monkeypatch.setattr(SlidingProfile, "profile", checked)
@@ -95,4 +101,4 @@ def test_a_pipeline_run_profiles_as_if_counted_afresh(monkeypatch) -> None:  # t
     for c in generate(spec).comments:
         pipeline.feed(orjson.dumps(c))
     pipeline.finish()
-    assert looks > 100
+    assert looks > 100 and early > 10
