@@ -8,6 +8,7 @@ then too (it costs more than the rest of start-up together).
 from __future__ import annotations
 
 import functools
+from collections import Counter
 from collections.abc import Sequence
 
 GERMAN_STOP_WORDS = frozenset(
@@ -94,9 +95,19 @@ def near_duplicate_share(texts: Sequence[str], *, threshold: float = 0.9) -> flo
     from sklearn.feature_extraction.text import HashingVectorizer
 
     sample = list(texts[:400])
+    # Each distinct text once (a storm repeats its texts; the n-grams are the cost): a
+    # text's copies are twins exactly when its vector's similarity with itself passes.
+    copies = Counter(sample)
+    distinct = list(copies)
     vectors = HashingVectorizer(
         analyzer="char_wb", ngram_range=(3, 5), n_features=2**18, alternate_sign=False
-    ).transform(sample)
+    ).transform(distinct)
     sims = (vectors @ vectors.T).toarray()
+    itself = sims.diagonal().copy()
     np.fill_diagonal(sims, 0.0)
-    return round(float((sims.max(axis=1) >= threshold).mean()), 3)
+    twinned = sims.max(axis=1) >= threshold
+    repeated = np.fromiter((copies[t] > 1 for t in distinct), bool, len(distinct)) & (
+        itself >= threshold
+    )
+    weights = np.fromiter((copies[t] for t in distinct), float, len(distinct))
+    return round(float(weights[twinned | repeated].sum() / len(sample)), 3)
