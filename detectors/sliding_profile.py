@@ -40,13 +40,16 @@ class SlidingProfile:
     True
     """
 
-    __slots__ = ("log", "lo", "hi", "by_minute", "authors", "signatures", "n")
+    __slots__ = ("log", "lo", "hi", "by_minute", "authors", "spread", "signatures", "n")
 
     def __init__(self) -> None:
         self.log: object = None  # the log followed; None: start afresh at the next look
         self.lo = self.hi = 0
         self.by_minute: dict[int, list[NegativeMention]] = {}
         self.authors: Counter[str] = Counter()
+        # How many accounts have each count: the largest counts without a pass over the
+        # accounts (a campaign brings thousands; their counts take a few values).
+        self.spread: Counter[int] = Counter()
         self.signatures: Counter[int] = Counter()
         self.n = 0
 
@@ -80,11 +83,14 @@ class SlidingProfile:
         authors, signatures = self.authors, self.signatures
         more = Counter(m.author for m in ahead)
         # The three largest counts: of accounts with comments ahead, their sums; of the
-        # others, the largest closed counts (among the top 3 + len(more), at least three
-        # are not in `more`).
+        # others, the largest closed counts.
+        others = self.spread.copy()
+        for a in more:
+            count = authors.get(a)
+            if count:
+                others[count] -= 1
         counts = [authors.get(a, 0) + c for a, c in more.items()]
-        counts += [c for a, c in authors.most_common(3 + len(more)) if a not in more]
-        top = sorted(counts, reverse=True)[:3]
+        top = sorted(counts + _largest(others), reverse=True)[:3]
         new_accounts = sum(1 for a in more if a not in authors)
         new_signatures = len({m.signature for m in ahead} - signatures.keys())
         return AccountProfile.of_counts(
@@ -100,12 +106,15 @@ class SlidingProfile:
         if log is not self.log or lo < self.lo or hi < self.hi or len(log) >= NEGLOG_LIMIT:
             self.by_minute = {}
             self.authors = Counter()
+            self.spread = Counter()
             self.signatures = Counter()
             self.n = 0
             self.log, self.lo, self.hi = log, lo, lo
         self._enter(log, hi)
         self._leave(lo)
-        return AccountProfile.counted(self.n, self.authors, len(self.signatures))
+        return AccountProfile.of_counts(
+            self.n, len(self.authors), _largest(self.spread), len(self.signatures)
+        )
 
     def _enter(self, log: Sequence[NegativeMention], hi: int) -> None:
         """Count the mentions of minutes after the last counted one, up to `hi`."""
@@ -123,13 +132,18 @@ class SlidingProfile:
         """Uncount the mentions of minutes up to `lo`."""
         if lo <= self.lo:
             return
-        by_minute, authors, signatures = self.by_minute, self.authors, self.signatures
+        by_minute, authors, spread = self.by_minute, self.authors, self.spread
+        signatures = self.signatures
         if lo - self.lo <= len(by_minute):
             leaving: Iterable[int] = range(self.lo + 1, lo + 1)
         else:  # a long jump: only the minutes that hold mentions
             leaving = [k for k in by_minute if k <= lo]
         for minute in leaving:
             for m in by_minute.pop(minute, ()):
+                count = authors[m.author]
+                _decrement(spread, count)
+                if count > 1:
+                    spread[count - 1] += 1
                 _decrement(authors, m.author)
                 _decrement(signatures, m.signature)
                 self.n -= 1
@@ -141,9 +155,24 @@ class SlidingProfile:
             self.by_minute[m.minute] = [m]
         else:
             bucket.append(m)
-        self.authors[m.author] += 1
+        authors, spread = self.authors, self.spread
+        count = authors[m.author]
+        if count:
+            _decrement(spread, count)
+        authors[m.author] = count + 1
+        spread[count + 1] += 1
         self.signatures[m.signature] += 1
         self.n += 1
+
+
+def _largest(spread: Counter[int]) -> list[int]:
+    """The three largest counts (fewer if fewer accounts) of a count -> accounts map."""
+    top: list[int] = []
+    for count in sorted((c for c, k in spread.items() if k > 0), reverse=True):
+        top.extend([count] * min(spread[count], 3 - len(top)))
+        if len(top) == 3:
+            break
+    return top
 
 
 def _decrement(counts: Counter, key: object) -> None:
