@@ -103,11 +103,8 @@ def near_duplicate_share(texts: Sequence[str], *, threshold: float = 0.9) -> flo
         analyzer="char_wb", ngram_range=(3, 5), n_features=2**18, alternate_sign=False
     ).transform(distinct)
     sims = (vectors @ vectors.T).toarray()
-    itself = sims.diagonal().copy()
+    weights = np.fromiter(copies.values(), float, len(distinct))
+    repeated = (weights > 1) & (sims.diagonal() >= threshold)
     np.fill_diagonal(sims, 0.0)
-    twinned = sims.max(axis=1) >= threshold
-    repeated = np.fromiter((copies[t] > 1 for t in distinct), bool, len(distinct)) & (
-        itself >= threshold
-    )
-    weights = np.fromiter((copies[t] for t in distinct), float, len(distinct))
-    return round(float(weights[twinned | repeated].sum() / len(sample)), 3)
+    twinned = (sims.max(axis=1) >= threshold) | repeated
+    return round(float(weights[twinned].sum() / len(sample)), 3)

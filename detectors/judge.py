@@ -235,12 +235,13 @@ class Judge:
                 monitor.note_negative(author, minute)
         if negative:
             state.monitor.note_negative(author, minute)
-            profiles = self._profiles
-            if profiles:
-                for k in (brand, key):
-                    profile = profiles.get(k) if k is not None else None
-                    if profile is not None:
-                        profile.invalidate_from(minute)
+            # A storm key whose counted minutes this comment joins counts afresh.
+            profile = self._profiles.get(brand)
+            if profile is not None:
+                profile.invalidate_from(minute)
+            profile = self._profiles.get(key) if key is not None else None
+            if profile is not None:
+                profile.invalidate_from(minute)
 
     def brand_state(self, brand: str) -> BrandState:
         state = self.brands.get(brand)

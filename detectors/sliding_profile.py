@@ -110,19 +110,20 @@ class SlidingProfile:
             self.signatures = Counter()
             self.n = 0
             self.log, self.lo, self.hi = log, lo, lo
-        self._enter(log, hi)
+        self._enter(log, hi, lo)
         self._leave(lo)
         return AccountProfile.of_counts(
             self.n, len(self.authors), _largest(self.spread), len(self.signatures)
         )
 
-    def _enter(self, log: Sequence[NegativeMention], hi: int) -> None:
-        """Count the mentions of minutes after the last counted one, up to `hi`."""
-        counted, lo = self.hi, self.lo
-        if hi > counted:
+    def _enter(self, log: Sequence[NegativeMention], hi: int, lo: int) -> None:
+        """Count the mentions of minutes after the last counted one (and after `lo`, the
+        span's new start: older ones would leave at once), up to `hi`."""
+        if hi > self.hi:
+            stop = max(self.hi, lo)
             for m in reversed(log):  # newest first, back to what is counted already
                 minute = m.minute
-                if minute <= counted or minute <= lo:
+                if minute <= stop:
                     break
                 if minute <= hi:
                     self._count(m)
