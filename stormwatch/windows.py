@@ -6,10 +6,17 @@ and handed to the detectors, so a replay gives the same answers as the live run.
 watermark has to survive bad clocks:
 
 - **Per source.** Each source (a platform; each Kafka partition runs its own pipeline and
-  so its own store) keeps its newest event time. The watermark is the oldest of the
-  *active* sources' newest times minus the allowed lateness: a minute closes once every
-  active source has passed it. A source more than `source_idle` seconds of event time
-  behind the newest stops holding the others back. The watermark never moves backwards.
+  so its own store) keeps its newest event time and its *delivery delay*: the median,
+  over its last `DELAY_SAMPLES` records, of how far behind the stream's newest event
+  time each arrived. The watermark is the oldest of the *active* sources' positions
+  minus the allowed lateness, a source's position being its newest time, or the
+  stream's newest time less its delay when that is later: a minute closes once every
+  active source has passed it, or would have by its usual delay. So a collector that
+  delivers minutes behind is waited for, and a platform that is merely quiet is not
+  (its next record comes as fresh as its records always came; waiting for it delayed
+  every minute's close by the gap between its records). A source more than
+  `source_idle` seconds of event time behind the newest stops holding the others back.
+  The watermark never moves backwards.
 - **Far ahead is held.** A record far ahead of the stream's newest event time does not
   move the watermark: it is held until the stream catches up with it, a jump of the
   whole stream is confirmed, or it is dead-lettered as `timestamp_outlier`
@@ -26,6 +33,7 @@ watermark has to survive bad clocks:
 from __future__ import annotations
 
 import math
+from collections import deque
 from collections.abc import Iterator
 
 # `X as X`: Bucket, MinuteSummary, NegativeMention and HeldRecord lived in this module,
@@ -39,6 +47,7 @@ from stormwatch.key_window import NegativeMention as NegativeMention
 from stormwatch.model import Comment
 
 SOURCE_IDLE_SECONDS = 300.0  # a source this far behind the newest no longer holds minutes
+DELAY_SAMPLES = 15  # records per source whose delivery delay gives its median delay
 MAX_SOURCES = 64  # distinct platforms tracked; further ones share one unnamed source
 _NEVER = -math.inf
 
@@ -91,6 +100,9 @@ class WindowStore(FarAheadHold):
         self.threads: dict[str, KeyWindow] = {}
         self.max_event_time = -math.inf  # the stream's newest accepted event time
         self.sources: dict[str | None, float] = {}  # newest event time per platform
+        # Per platform: how far behind the stream's newest event time its last records
+        # arrived (seconds, >= 0), the delivery delay's sample.
+        self.delays: dict[str | None, deque[float]] = {}
         self.next_minute: int | None = None  # the oldest minute not closed yet
         self.late_count = 0
         self.beyond_history_count = 0  # late beyond every key's history: counted only
@@ -105,42 +117,75 @@ class WindowStore(FarAheadHold):
         # A checkpoint from before ANY_SOURCE pickled by name holds a bare object().
         if type(state.get("holding")) is object:
             state["holding"] = ANY_SOURCE
+        # A checkpoint from before delivery delays: every source waited for at its newest.
+        state.setdefault("delays", {})
         self.__dict__.update(state)
 
     # -- the watermark ----------------------------------------------------------------
 
     @property
     def watermark(self) -> float:
-        """Event time up to which every active source has delivered, minus the lateness;
-        never moves backwards."""
+        """Event time up to which every active source has delivered (or, by its usual
+        delivery delay, would have), minus the lateness; never moves backwards."""
         frontier = self.max_event_time
         active_after = frontier - self.source_idle
         low = frontier
         holding: object = ANY_SOURCE
+        release = math.inf
         for source, newest in self.sources.items():
             if active_after <= newest < low:
+                delay = self.delay(source)
+                position = frontier - delay
+                if position > newest:  # quiet, not behind: it comes as fresh as ever
+                    if position < low:
+                        low = position
+                        holding = source
+                        release = frontier  # any later record moves it on
+                    continue
                 low = newest
                 holding = source
-        # Until the holding source moves or goes idle, no other record can close a minute.
+                release = newest + delay
+        # Until the holding source moves, or the stream's newest time passes the point
+        # where its delay (or idleness) lets go of it, no record of another source can
+        # close a minute.
         self.holding = holding if len(self.sources) < MAX_SOURCES else ANY_SOURCE
-        self.holding_idle_at = low + self.source_idle
+        if holding is not ANY_SOURCE and release < math.inf:
+            self.holding_idle_at = min(low + self.source_idle, release)
+        else:
+            self.holding_idle_at = low + self.source_idle
         mark = low - self.lateness
         if mark > self._watermark:
             self._watermark = mark
         return self._watermark
+
+    def delay(self, source: str | None) -> float:
+        """A source's delivery delay: the median of its last records' delays (seconds
+        behind the stream's newest event time when they arrived). A source with fewer
+        than 3 records is waited for at its newest time, as if it were behind."""
+        sample = self.delays.get(source)
+        if sample is None or len(sample) < 3:
+            return math.inf
+        ordered = sorted(sample)
+        return ordered[len(ordered) // 2]
 
     def add(self, c: Comment, negative: bool, key: str | None = None) -> bool:
         """Adds an admitted comment to its brand and thread windows; returns True when it
         was late. `key`: the thread's key when the caller has built it already."""
         ts = c.created_at
         self._added += 1
+        source = c.platform
+        delays = self.delays.get(source)
+        if delays is None and (len(self.delays) < MAX_SOURCES or source in self.sources):
+            delays = self.delays[source] = deque(maxlen=DELAY_SAMPLES)
+        if delays is not None:
+            behind = self.max_event_time - ts
+            delays.append(behind if behind > 0.0 else 0.0)
         if ts > self.max_event_time:
             self.max_event_time = ts
             self.admit_below = ts + self.tolerance
             if ts >= self._hold_check_at:
                 self._review_held()
         sources = self.sources
-        source = c.platform
         if ts > sources.get(source, _NEVER):
             if len(sources) < MAX_SOURCES or source in sources:
                 sources[source] = ts
@@ -219,4 +264,5 @@ class WindowStore(FarAheadHold):
         self.evicted_count += len(evicted)
         for source in [s for s, t in self.sources.items() if t < horizon]:
             del self.sources[source]
+            self.delays.pop(source, None)
         return evicted

@@ -235,6 +235,43 @@ def test_the_watermark_waits_for_every_active_source_and_not_for_an_idle_one() -
     assert [s.n for s in store.brands["b"].closed if s.minute == minute] == [before[0] + 1]
 
 
+def test_a_quiet_platform_is_not_waited_for_but_a_delayed_one_is_by_its_delay() -> None:
+    """A platform with a comment every two minutes, each arriving as fresh as the rest of
+    the stream, holds no minute back; a collector that delivers 200 s behind is waited
+    for by those 200 s even between its deliveries (its next record may be that old)."""
+    quiet = WindowStore(lateness=LATENESS)
+    feed: list[Comment] = []
+    for i in range(120):  # 10 minutes of facebook; youtube once in 24 comments
+        t = T0 + i * 5.0
+        feed.append(comment(f"f{i}", t, platform="facebook"))
+        if i % 24 == 0:
+            feed.append(comment(f"y{i}", t, platform="youtube"))
+    admit_all(quiet, feed)
+    frontier = T0 + 119 * 5.0
+    assert quiet.sources["youtube"] == T0 + 96 * 5.0  # 115 s behind the newest
+    assert quiet.watermark == frontier - LATENESS
+    assert quiet.delay("youtube") == 0.0
+
+    delayed = WindowStore(lateness=LATENESS)
+    feed = []
+    for i in range(120):  # reddit's collector: every minute, its records 200 s old
+        t = T0 + i * 5.0
+        feed.append(comment(f"f{i}", t, platform="facebook"))
+        if i % 12 == 0 and i >= 60:
+            feed.append(comment(f"r{i}", t - 200.0, platform="reddit"))
+    admit_all(delayed, feed)
+    assert delayed.delay("reddit") == 200.0
+    newest_reddit = T0 + 108 * 5.0 - 200.0
+    # Its newest is older than the stream's newest less its delay by 55 s: waited for
+    # by its usual delay only, not at its newest.
+    assert delayed.watermark == frontier - 200.0 - LATENESS > newest_reddit - LATENESS
+    marks = []
+    for i in range(120, 128):  # (reddit stays within `source_idle` of the newest)
+        admit_all(delayed, [comment(f"f{i}", T0 + i * 5.0, platform="facebook")])
+        marks.append(delayed.watermark)
+    assert marks == sorted(marks) and marks[-1] == T0 + 127 * 5.0 - 200.0 - LATENESS
+
+
 # -- late comments --------------------------------------------------------------------------
 
 
