@@ -2,12 +2,15 @@
 brand's normal talk, and how much of it is copy-paste.
 
 Runs with scikit-learn when an incident opens or escalates, never per comment; imported
-then too (it costs more than the rest of start-up together).
+then too (it costs more than the rest of start-up together). Always-on processes
+(`serve`, Kafka workers) import it on a thread of their own once they have started
+(`load_in_background`), so that their first alert does not wait for it.
 """
 
 from __future__ import annotations
 
 import functools
+import threading
 from collections import Counter
 from collections.abc import Sequence
 
@@ -22,6 +25,23 @@ GERMAN_STOP_WORDS = frozenset(
     schon sehr mal nicht kein keine ganz mehr immer einfach heute euch eure euer
     wirklich echt total gerade bitte danke""".split()
 )
+
+
+def load_in_background() -> threading.Thread:
+    """Import what explanations need (scikit-learn's text features, about a second on a
+    small machine) on a daemon thread. A long-running process calls it once it has
+    started: start-up stays quick, and the first incident's explanation, which would
+    otherwise import it inside the pipeline's step, finds it loaded."""
+
+    def load() -> None:
+        import numpy  # noqa: F401
+        from sklearn.feature_extraction.text import HashingVectorizer  # noqa: F401
+
+        stop_words()
+
+    thread = threading.Thread(target=load, name="load-explanations", daemon=True)
+    thread.start()
+    return thread
 
 
 @functools.cache

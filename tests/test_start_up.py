@@ -38,3 +38,28 @@ def test_a_run_taught_nothing_loads_no_heavy_library() -> None:
 def test_a_label_loads_the_correction_model_when_it_comes() -> None:
     teach = 'p.enricher.learn_label("acme", "Tolles Produkt", "de", negative=True)'
     assert "river.linear_model" in _loaded(teach)
+
+
+_LIVE = """
+import sys, time
+from stormwatch.pipeline import Pipeline
+from stormwatch.service.live import LivePipeline
+live = LivePipeline(Pipeline())
+before = "sklearn" in sys.modules
+live.start()
+deadline = time.monotonic() + 30
+while "sklearn.feature_extraction.text" not in sys.modules and time.monotonic() < deadline:
+    time.sleep(0.05)
+loaded = "sklearn.feature_extraction.text" in sys.modules
+live.stop()
+print(before, loaded)
+"""
+
+
+def test_the_live_pipeline_loads_explanations_once_started_not_at_its_first_alert() -> None:
+    """`serve` (and each Kafka worker) imports scikit-learn on a thread of its own once
+    it has started, so its first alert does not wait about a second for the import."""
+    out = subprocess.run(
+        [sys.executable, "-c", _LIVE], capture_output=True, text=True, check=True, timeout=90
+    ).stdout.split()
+    assert out == ["False", "True"]

@@ -38,6 +38,7 @@ import orjson
 
 from stormwatch.alerts.store import Delivery, IncidentStore
 from stormwatch.config import Settings
+from stormwatch.detectors.explain import load_in_background
 from stormwatch.exceptions import StormwatchError
 from stormwatch.kafka import checkpoint
 from stormwatch.kafka.producer import TopicWriter
@@ -149,6 +150,7 @@ class Worker:
             create=k.create_topics,
         )
         self._install_signals()
+        load_in_background()  # the first alert then need not import scikit-learn
         self.source = KafkaSource(
             self.client,
             topic=k.topic,

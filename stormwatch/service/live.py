@@ -29,6 +29,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from stormwatch.alerts.store import IncidentStore
+from stormwatch.detectors.explain import load_in_background
 from stormwatch.detectors.negativity_feedback import Label
 from stormwatch.model import Comment, DeadLetter
 from stormwatch.pipeline import IDLE_EXTRA_SECONDS, Pipeline
@@ -132,6 +133,7 @@ class LivePipeline:
         self.restore()
         self._thread = threading.Thread(target=self._run, name="pipeline", daemon=True)
         self._thread.start()
+        load_in_background()  # the first alert then need not import scikit-learn
         return self
 
     def stop(self, timeout: float = 60.0) -> None:
