@@ -14,9 +14,10 @@ watermark has to survive bad clocks:
   active source has passed it, or would have by its usual delay. So a collector that
   delivers minutes behind is waited for, and a platform that is merely quiet is not
   (its next record comes as fresh as its records always came; waiting for it delayed
-  every minute's close by the gap between its records). A source more than
-  `source_idle` seconds of event time behind the newest stops holding the others back.
-  The watermark never moves backwards.
+  every minute's close by the gap between its records). A source silent for more than
+  `source_idle` seconds of event time beyond its usual delay (a collector that
+  stopped), or whose delay is longer than that, stops holding the others back. The
+  watermark never moves backwards.
 - **Far ahead is held.** A record far ahead of the stream's newest event time does not
   move the watermark: it is held until the stream catches up with it, a jump of the
   whole stream is confirmed, or it is dead-lettered as `timestamp_outlier`
@@ -128,31 +129,32 @@ class WindowStore(FarAheadHold):
         """Event time up to which every active source has delivered (or, by its usual
         delivery delay, would have), minus the lateness; never moves backwards."""
         frontier = self.max_event_time
-        active_after = frontier - self.source_idle
+        idle = self.source_idle
         low = frontier
         holding: object = ANY_SOURCE
-        release = math.inf
+        moves_at = math.inf  # the newest event time at which the holding source lets go
         for source, newest in self.sources.items():
-            if active_after <= newest < low:
-                delay = self.delay(source)
-                position = frontier - delay
-                if position > newest:  # quiet, not behind: it comes as fresh as ever
-                    if position < low:
-                        low = position
-                        holding = source
-                        release = frontier  # any later record moves it on
+            if newest >= low:
+                continue
+            delay = self.delay(source)
+            if delay <= idle:
+                if newest < frontier - idle - delay:
+                    continue  # silent for longer than its delay explains: stopped
+                place = frontier - delay
+                if place > newest:  # quiet, not behind: it comes as fresh as ever
+                    moves = frontier  # any later record moves its place on
+                else:
+                    place, moves = newest, newest + delay
+            else:  # delay unknown yet, or too long to wait for: at its newest, a while
+                if newest < frontier - idle:
                     continue
-                low = newest
-                holding = source
-                release = newest + delay
-        # Until the holding source moves, or the stream's newest time passes the point
-        # where its delay (or idleness) lets go of it, no record of another source can
-        # close a minute.
+                place, moves = newest, newest + idle
+            if place < low:
+                low, holding, moves_at = place, source, moves
+        # Until the holding source delivers, or the stream's newest event time reaches
+        # `moves_at`, no record of another source can close a minute.
         self.holding = holding if len(self.sources) < MAX_SOURCES else ANY_SOURCE
-        if holding is not ANY_SOURCE and release < math.inf:
-            self.holding_idle_at = min(low + self.source_idle, release)
-        else:
-            self.holding_idle_at = low + self.source_idle
+        self.holding_idle_at = moves_at if holding is not ANY_SOURCE else low + idle
         mark = low - self.lateness
         if mark > self._watermark:
             self._watermark = mark
@@ -160,8 +162,9 @@ class WindowStore(FarAheadHold):
 
     def delay(self, source: str | None) -> float:
         """A source's delivery delay: the median of its last records' delays (seconds
-        behind the stream's newest event time when they arrived). A source with fewer
-        than 3 records is waited for at its newest time, as if it were behind."""
+        behind the stream's newest event time when they arrived); infinite while it has
+        fewer than 3 records (it is then waited for at its newest time, for at most
+        `source_idle`, as one whose delay is longer than that)."""
         sample = self.delays.get(source)
         if sample is None or len(sample) < 3:
             return math.inf

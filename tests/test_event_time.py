@@ -6,6 +6,7 @@ lands in its own minute."""
 from __future__ import annotations
 
 import functools
+import math
 import random
 
 import orjson
@@ -270,6 +271,79 @@ def test_a_quiet_platform_is_not_waited_for_but_a_delayed_one_is_by_its_delay() 
         admit_all(delayed, [comment(f"f{i}", T0 + i * 5.0, platform="facebook")])
         marks.append(delayed.watermark)
     assert marks == sorted(marks) and marks[-1] == T0 + 127 * 5.0 - 200.0 - LATENESS
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    gaps=st.lists(st.floats(1.0, 60.0), min_size=20, max_size=200),
+    every=st.integers(1, 40),
+    delay=st.floats(0.0, 290.0),
+)
+def test_a_source_with_a_steady_delivery_delay_loses_no_record_to_lateness(
+    gaps: list[float], every: int, delay: float
+) -> None:
+    """A collector whose records all arrive the same time behind the stream (up to the
+    idle limit), posting at least every 280 s of event time, has none of its records
+    counted late once it has shown its delay (three records), while a prompt source with
+    a record at least every minute goes on beside it; the watermark never moves
+    backwards. Waited for at its newest only, its records came late once it fell more
+    than 300 s behind the newest (a delay beyond about 180 s)."""
+    arrivals: list[tuple[float, Comment]] = []
+    t = last = T0
+    for i, gap in enumerate(gaps):
+        t += gap
+        arrivals.append((t, comment(f"a{i}", t, platform="web")))
+        if i % every == 0 or t - last >= 220.0:
+            arrivals.append((t + delay, comment(f"b{i}", t, platform="collector")))
+            last = t
+    arrivals.sort(key=lambda pair: pair[0])
+    store = WindowStore(lateness=LATENESS)
+    seen, late, marks = 0, [], []
+    known_at = math.inf  # the watermark when the collector had shown its delay
+    for _, c in arrivals:
+        was_late = store.add(c, False)
+        for m in store.closable():
+            for w in store.brands.values():
+                w.close(m)
+        marks.append(store.watermark)
+        if c.platform == "collector":
+            seen += 1
+            if seen == 3:
+                known_at = store.watermark
+            # (minutes closed before it was heard of are closed: nothing could wait)
+            if was_late and c.created_at > known_at + MINUTE:
+                late.append(c.id)
+    assert late == []
+    assert marks == sorted(marks)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    gaps=st.lists(st.floats(1.0, 60.0), min_size=20, max_size=200),
+    every=st.integers(2, 40),
+)
+def test_a_quiet_prompt_source_never_holds_the_watermark_back(
+    gaps: list[float], every: int
+) -> None:
+    """A platform that posts rarely but whose records arrive in event-time order with
+    the rest: once each source has shown its delay, every minute closes as soon as the
+    stream's newest event time is the lateness past it, however long ago the quiet
+    platform last posted (waited for at its newest, it held minutes back by as long)."""
+    feed: list[Comment] = []
+    t = T0
+    for i, gap in enumerate(gaps):
+        t += gap
+        feed.append(comment(f"a{i}", t, platform="web"))
+        if i % every == 0:
+            feed.append(comment(f"f{i}", t + gap / 2, platform="forum"))
+    feed.sort(key=lambda c: c.created_at)
+    store = WindowStore(lateness=LATENESS)
+    counts = {"web": 0, "forum": 0}
+    for c in feed:
+        store.add(c, False)
+        counts[c.platform] += 1  # type: ignore[index]
+        if min(counts.values()) >= 3:
+            assert store.watermark == store.max_event_time - LATENESS
 
 
 # -- late comments --------------------------------------------------------------------------
