@@ -28,7 +28,7 @@ GERMAN_STOP_WORDS = frozenset(
 
 
 def load_in_background() -> threading.Thread:
-    """Import what explanations need (scikit-learn's text features, about a second on a
+    """Import what explanations need (scikit-learn's text features, 0.5-1 s on this
     small machine) on a daemon thread. A long-running process calls it once it has
     started: start-up stays quick, and the first incident's explanation, which would
     otherwise import it inside the pipeline's step, finds it loaded."""
