@@ -31,6 +31,7 @@ import numpy as np
 import orjson
 
 from stormwatch.alerts.event import AlertEvent
+from stormwatch.gc_settings import tune_for_streaming
 from stormwatch.pipeline import Pipeline
 from stormwatch.service.live import LivePipeline
 
@@ -76,6 +77,7 @@ def comment(rng: random.Random, brand: str, t: float, n: int, angry: bool) -> by
 
 
 def main() -> None:
+    tune_for_streaming()  # the garbage collector as every `stormwatch` command runs it
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--brands", type=int, default=20)
     parser.add_argument("--seconds", type=float, default=120.0)

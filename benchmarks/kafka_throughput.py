@@ -32,6 +32,7 @@ from rich.table import Table
 
 from stormwatch.config import Settings
 from stormwatch.evaluation.scenario import BrandSpec, EventSpec, ScenarioSpec, generate
+from stormwatch.gc_settings import tune_for_streaming
 from stormwatch.kafka.producer import TopicWriter
 from stormwatch.kafka.topics import TopicSpec, ensure_topics
 from stormwatch.runtime import build_pipeline
@@ -152,6 +153,7 @@ def embedded(lines: list[bytes]) -> float:
 
 
 def main() -> None:
+    tune_for_streaming()  # the garbage collector as every `stormwatch` command runs it
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--comments", type=int, default=200_000)
     parser.add_argument("--partitions", type=int, default=4)

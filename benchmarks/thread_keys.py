@@ -21,11 +21,13 @@ from throughput import relabel, workload  # noqa: E402
 from stormwatch.config import Settings  # noqa: E402
 from stormwatch.detectors.enrich import Enricher  # noqa: E402
 from stormwatch.evaluation.scenario import generate, write_jsonl  # noqa: E402
+from stormwatch.gc_settings import tune_for_streaming
 from stormwatch.pipeline import Pipeline  # noqa: E402
 from stormwatch.runtime import negativity_scorer  # noqa: E402
 
 
 def main() -> None:
+    tune_for_streaming()  # the garbage collector as every `stormwatch` command runs it
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--comments", type=int, default=100_000)
     parser.add_argument("--threads", type=int, default=100_000, help="0: keep the stream's own")

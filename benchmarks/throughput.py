@@ -43,6 +43,7 @@ from rich.table import Table
 from stormwatch.config import Settings
 from stormwatch.detectors.enrich import Enricher
 from stormwatch.evaluation.scenario import BrandSpec, EventSpec, ScenarioSpec, generate, write_jsonl
+from stormwatch.gc_settings import tune_for_streaming
 from stormwatch.pipeline import Pipeline
 from stormwatch.runtime import negativity_scorer
 
@@ -190,6 +191,7 @@ def _rss() -> int:
 
 
 def main() -> None:
+    tune_for_streaming()  # the garbage collector as every `stormwatch` command runs it
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--comments", type=int, default=200_000)
     parser.add_argument("--repeat", type=int, default=3)

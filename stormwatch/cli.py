@@ -28,6 +28,7 @@ from stormwatch.alerts.store_commands import feedback, purge
 from stormwatch.command_arguments import EnvironmentCheckedCommand, err, fail
 from stormwatch.detectors.negativity_commands import evaluate_negativity, negativity_train, score
 from stormwatch.evaluation.commands import evaluate_nab, evaluate_scenarios, evaluate_suite, report
+from stormwatch.gc_settings import tune_for_streaming
 from stormwatch.ingest.collect_commands import collect_app
 from stormwatch.kafka.commands import produce, worker
 from stormwatch.playbooks.commands import playbooks_check
@@ -100,6 +101,7 @@ _check_environment_first(app)
 
 def main() -> None:
     """The console script: click's usage errors and file errors as one line, no traceback."""
+    tune_for_streaming()  # most commands run a pipeline; for the rest it costs nothing
     try:
         code = app(prog_name="stormwatch", standalone_mode=False)
     except typer.Abort:
