@@ -8,9 +8,10 @@ as generated), sent in order, each once.
 
 Reports, as one JSON line: requests and their outcomes, comments accepted per second
 (202 answers; 429 answers are retried after `Retry-After` and not counted), latency
-percentiles of all answers, and how many comments the pipeline had read when the load
-stopped. Stops by itself: after `--seconds` or when the stream is sent, then SIGTERM to
-the server (exit 0 expected).
+percentiles of all answers, how many comments the pipeline had read when the load
+stopped, and how many CPU cores the `serve` process used meanwhile. Stops by itself:
+after `--seconds` or when the stream is sent, then SIGTERM to the server (exit 0
+expected).
 """
 
 from __future__ import annotations
@@ -49,6 +50,13 @@ def stream(comments: int) -> list[bytes]:
         path = Path(tmp) / "stream.jsonl"
         write_jsonl(generate(workload(comments)), path, Path(tmp) / "labels.json")
         return path.read_bytes().splitlines()[:comments]
+
+
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU seconds of a process so far (Linux `/proc`): how many cores
+    `serve` used during the load, its HTTP side and pipeline thread together."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def bodies(lines: list[bytes], clients: int, batch: int) -> list[list[bytes]]:
@@ -117,6 +125,7 @@ def main() -> None:
                 else:
                     i += 1
 
+    cpu_before = cpu_seconds(server.pid)
     began = time.perf_counter()
     threads = [threading.Thread(target=client, args=(k,)) for k in range(args.clients)]
     for t in threads:
@@ -124,6 +133,7 @@ def main() -> None:
     for t in threads:
         t.join()
     elapsed = time.perf_counter() - began
+    serve_cores = (cpu_seconds(server.pid) - cpu_before) / elapsed
     metrics = httpx.get(url + "/metrics").text
     read = sum(
         float(line.rsplit(" ", 1)[1])
@@ -149,6 +159,7 @@ def main() -> None:
                 "pipeline_read_per_s_during_load": round(read / elapsed),
                 "latency_ms": {"p50": pct(0.5), "p99": pct(0.99), "max": pct(1.0)},
                 "comments_in_stream": args.comments,
+                "serve_cpu_cores_during_load": round(serve_cores, 2),
                 "serve_exit_code": rc,
                 "cpus": os.cpu_count(),
             }
