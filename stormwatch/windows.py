@@ -176,24 +176,24 @@ class WindowStore(FarAheadHold):
         was late. `key`: the thread's key when the caller has built it already."""
         ts = c.created_at
         self._added += 1
-        source = c.platform
-        delays = self.delays.get(source)
-        if delays is None and (len(self.delays) < MAX_SOURCES or source in self.sources):
-            delays = self.delays[source] = deque(maxlen=DELAY_SAMPLES)
-        if delays is not None:
-            behind = self.max_event_time - ts
-            delays.append(behind if behind > 0.0 else 0.0)
+        behind = self.max_event_time - ts  # its source's delivery delay, one sample
         if ts > self.max_event_time:
             self.max_event_time = ts
             self.admit_below = ts + self.tolerance
             if ts >= self._hold_check_at:
                 self._review_held()
         sources = self.sources
+        source = c.platform
         if ts > sources.get(source, _NEVER):
             if len(sources) < MAX_SOURCES or source in sources:
                 sources[source] = ts
             elif ts > sources.get(None, _NEVER):
                 sources[None] = ts  # an unbounded set of platform names shares one source
+        delays = self.delays.get(source)
+        if delays is None and source in sources:  # (names beyond MAX_SOURCES: none)
+            delays = self.delays[source] = deque(maxlen=DELAY_SAMPLES)
+        if delays is not None:
+            delays.append(behind if behind > 0.0 else 0.0)
         if self.next_minute is None:
             self.next_minute = int((ts - self.lateness) // MINUTE)
         minute = int(ts // MINUTE)

@@ -8,6 +8,8 @@ from __future__ import annotations
 import subprocess
 import sys
 
+from stormwatch.gc_settings import STREAMING_THRESHOLDS
+
 HEAVY = ("sklearn", "scipy.stats", "river.linear_model")
 
 _RUN = """
@@ -84,6 +86,4 @@ def test_the_console_script_collects_garbage_for_a_long_lived_heap() -> None:
     out = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
     ).stdout.splitlines()[-1]
-    from stormwatch.gc_settings import STREAMING_THRESHOLDS
-
     assert out == f"True {STREAMING_THRESHOLDS}"
