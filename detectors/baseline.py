@@ -44,6 +44,17 @@ DISPERSION_BLOCK = 10  # minutes per count in the dispersion estimate
 # block outlived their minute and kept the garbage collector busy.
 _NEW_BLOCK = (0.0, 0.0, 0)
 _EMPTY_BLOCK = (0.0, 0.0)
+# decay -> (log(decay), expm1(log(decay))): a handful of half-lives, and idle brands
+# catching up ask for them several times each.
+_LOGS: dict[float, tuple[float, float]] = {}
+
+
+def _logs(decay: float) -> tuple[float, float]:
+    logs = _LOGS.get(decay)
+    if logs is None:
+        log = math.log(decay)
+        logs = _LOGS[decay] = (log, math.expm1(log))
+    return logs
 
 
 class DecayingMean:
@@ -74,18 +85,18 @@ class DecayingMean:
     def after_zeros(self, steps: float) -> float:
         """`get()` after `steps` updates with 0.0, without making them (`steps` may be a
         fraction: the curve between two whole steps)."""
-        log_decay = math.log(self.decay)
+        log_decay, expm1_log = _logs(self.decay)
         factor = math.exp(steps * log_decay)
-        weight = self.weight * factor + math.expm1(steps * log_decay) / math.expm1(log_decay)
+        weight = self.weight * factor + math.expm1(steps * log_decay) / expm1_log
         return self.weighted * factor / weight if weight > 1e-12 else 0.0
 
     def update_zeros(self, steps: int) -> None:
         """`steps` updates with 0.0 at once (equal to them within rounding)."""
-        log_decay = math.log(self.decay)
+        log_decay, expm1_log = _logs(self.decay)
         factor = math.exp(steps * log_decay)
         self.weighted *= factor
         # 1 + d + ... + d^(steps-1), without the cancellation of 1 - d near d = 1.
-        self.weight = self.weight * factor + math.expm1(steps * log_decay) / math.expm1(log_decay)
+        self.weight = self.weight * factor + math.expm1(steps * log_decay) / expm1_log
 
 
 def winsorised(count: float, expected: float, dispersion: float = 1.0) -> float:
@@ -222,23 +233,32 @@ class BrandBaseline:
             return
         self.minutes += minutes
         self.level.update_zeros(minutes)
-        for slot, count in enumerate(_slot_counts(minute, minutes)):
-            if count:
-                self.slots[slot].update_zeros(count)
-                self.slot_seen[slot] += count
+        slot = (minute // 60) % 24
+        if minute % 60 + minutes <= 60:  # within one hour (most stretches of busy brands)
+            self.slots[slot].update_zeros(minutes)
+            self.slot_seen[slot] += minutes
+        else:
+            for slot, count in enumerate(_slot_counts(minute, minutes)):
+                if count:
+                    self.slots[slot].update_zeros(count)
+                    self.slot_seen[slot] += count
         self.neg.update_zeros(minutes)
         self.total.update_zeros(minutes)
-        # Two block ends pair what was counted before with zero blocks; after them every
-        # block is zero and pairs with zero (mean below 1: nothing learned).
-        stepped = min(minutes, 2 * DISPERSION_BLOCK)
-        for _ in range(stepped):
-            self._block_step(0, 0)
-        rest = minutes - stepped
-        if rest:
-            block = self._block
-            ends, block[2] = divmod(block[2] + rest, DISPERSION_BLOCK)
-            if ends:
-                self._previous_block = _EMPTY_BLOCK
+        # Zero minutes add nothing to a block, only to its length. Two block ends pair
+        # what was counted before with zero blocks (taken by `_block_step`); after them
+        # every block is zero and pairs with zero (mean below 1: nothing learned).
+        block = self._block
+        for _ in range(2):
+            to_end = DISPERSION_BLOCK - block[2]
+            if minutes < to_end:
+                block[2] += minutes
+                return
+            block[2] = DISPERSION_BLOCK - 1
+            self._block_step(0, 0)  # the block ends
+            minutes -= to_end
+        ends, block[2] = divmod(minutes, DISPERSION_BLOCK)
+        if ends:
+            self._previous_block = _EMPTY_BLOCK
 
     def quiet_totals(
         self,
@@ -261,28 +281,34 @@ class BrandBaseline:
         at three evaluations per hour."""
         share = self.share()
         volume_sum = negative_sum = 0.0
+        slots, slot_seen, level = self.slots, self.slot_seen, self.level
+        visited = [0] * 24  # minutes of the stretch so far in each hour slot
         j = 0
         while j < minutes:
             start = minute + j
             end = min(minutes, j + 60 - start % 60)  # this hour's part of the stretch
             slot = (start // 60) % 24
-            visits = _slot_counts(minute, j)[slot] if j else 0
-            warm_in = SLOT_WARM - self.slot_seen[slot] - visits
+            visits = visited[slot]
+            seen = slot_seen[slot] + visits
+            warm_in = SLOT_WARM - seen
             if 0 < warm_in < end - j:
                 end = j + warm_in  # the slot stands on its own from here: a new piece
             n = end - j
-
-            def at(offset: float, j: int = j, slot: int = slot, visits: int = visits) -> float:
-                if self.slot_seen[slot] + visits + offset >= SLOT_WARM:
-                    return self.slots[slot].after_zeros(visits + offset)
-                return self.level.after_zeros(j + offset)
-
+            visited[slot] += n
+            if seen >= SLOT_WARM:  # the whole piece from the slot (it only gets warmer)
+                mean, steps = slots[slot], visits
+            else:  # the whole piece from the level (it warms at the piece's end at most)
+                mean, steps = level, j
             if n <= 3:
-                points = [at(i) for i in range(n)]
+                points = [mean.after_zeros(steps + i) for i in range(n)]
                 volume_sum += sum(max(v, volume_floor) for v in points)
                 negative_sum += sum(max(v * share, MIN_NEG_PER_MIN) for v in points)
             else:
-                ends = (at(0), at((n - 1) / 2.0), at(n - 1))
+                ends = (
+                    mean.after_zeros(steps),
+                    mean.after_zeros(steps + (n - 1) / 2.0),
+                    mean.after_zeros(steps + n - 1),
+                )
                 weights = (n / 6.0, 4.0 * n / 6.0, n / 6.0)
                 volume_sum += sum(
                     w * max(v, volume_floor) for w, v in zip(weights, ends, strict=True)

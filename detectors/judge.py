@@ -52,6 +52,7 @@ SURGE_HALF_LIFE = 60.0  # minutes: the volume a brand's share tests are calibrat
 _SURGE = 0.5 ** (1.0 / SURGE_HALF_LIFE)
 _LOG_FAST = math.log(_FAST)
 _LOG_SLOW = math.log(_SLOW)
+WAKES_NEVER = 1 << 62  # a resting brand with no comments in yet
 RESET_REASONS = frozenset({"bot_burst", "single_account"})  # evidence explained away
 
 
@@ -77,6 +78,7 @@ class BrandState:
         "resting_threads",
         "resting_limit",
         "surge",
+        "wakes_at",
     )
 
     def __init__(self, order: int = 0) -> None:
@@ -105,6 +107,9 @@ class BrandState:
         # Comments per closed minute, decayed with a half-life of an hour (a sum: times
         # 1 - _SURGE it is a rate). See `share_volume`.
         self.surge = 0.0
+        # At rest: the earliest minute it has comments in for and is queued to wake at
+        # (`Judge.waking`); WAKES_NEVER: none queued.
+        self.wakes_at = WAKES_NEVER
 
     def __setstate__(self, state: tuple[None, dict] | dict) -> None:
         # A checkpoint from before a slot existed: its default (pickle keeps slots as
@@ -117,6 +122,7 @@ class BrandState:
         slots.setdefault("resting_limit", RESTING_HEAP_MAX)
         slots.setdefault("last_active", slots.get("last_minute", -1))
         slots.setdefault("surge", 0.0)
+        slots.setdefault("wakes_at", WAKES_NEVER)
         for name, value in slots.items():
             setattr(self, name, value)
 
@@ -200,6 +206,9 @@ class Judge:
         self._topped: list[BrandState] = []  # brands whose top thread was set last minute
         # Resting brands with comments in for a later minute: (that minute, order, brand).
         self.waking: list[tuple[int, int, str]] = []
+        # The minute the next close judges (unknown before the first: WAKES_NEVER, and a
+        # resting brand that speaks is woken at once).
+        self.next_close = WAKES_NEVER
         # The closed minute of the last early look, and the thread norms it looked up.
         self._early_norms: tuple[int, dict[str, _ThreadNorm]] = (-1, {})
         # Account profiles of keys whose guards look at their excursion (by window key):
@@ -223,7 +232,14 @@ class Judge:
         if state is None:
             state = self._new_state(brand)
         elif state.asleep_since >= 0:
-            self.awake[brand] = state  # catches up when its next minute closes
+            if minute <= self.next_close:
+                self.awake[brand] = state  # catches up when the next minute closes
+            elif minute < state.wakes_at:
+                # Its comment is for a minute the stream has not closed yet (typically the
+                # lateness ahead): it rests until that minute closes, not through the
+                # empty minutes before it, judged one by one.
+                state.wakes_at = minute
+                heapq.heappush(self.waking, (minute, state.order, brand))
         if thread_id is not None:
             if key is None:
                 key = thread_key(brand, thread_id)
@@ -438,11 +454,14 @@ class Judge:
     ) -> Iterator[BrandVerdict]:
         awake = self.awake
         waking = self.waking
+        self.next_close = minute + 1
         while waking and waking[0][0] <= minute:
             brand = heapq.heappop(waking)[2]
             state = self.brands.get(brand)
-            if state is not None and state.asleep_since >= 0:
-                awake[brand] = state
+            if state is not None:
+                state.wakes_at = WAKES_NEVER
+                if state.asleep_since >= 0:
+                    awake[brand] = state
         if not self.lazy or len(awake) == len(self.brands):
             judged = list(self.brands.items())
         else:
@@ -664,7 +683,7 @@ class Judge:
         minutes still open, as the close of the next minute will judge them (its early
         firing, `_assess`), but now: those counts only grow with late data, so a test
         they push over its threshold already decides. Nothing is learned or stepped; a
-        resting brand is caught up (as its next close would first do). Returns the
+        resting key is looked at through a copy taken through its quiet minutes. Returns the
         alerting threads and brands of brands with nothing open: an open incident is
         updated, escalated or joined at closes only."""
         threads: list[tuple[KeyWindow, Assessment]] = []
@@ -700,8 +719,17 @@ class Judge:
             monitor = state.monitor
             if not self._may_say_more(monitor, window, minute):
                 continue
-            self._catch_up(state, minute + 1)
-            normal = state.expected(minute + 1)
+            if state.asleep_since >= 0 and state.rest is not None:
+                # At rest until its comments' minute closes: looked at through a copy
+                # taken through its quiet minutes, at the expectation it rests at (a
+                # look changes nothing; the close catches it up).
+                normal = state.rest[0]
+                gap = minute + 1 - state.asleep_since
+                if gap > 0:
+                    monitor = monitor.caught_up(gap, normal.neg_per_min * gap, normal.dispersion)
+            else:
+                self._catch_up(state, minute + 1)
+                normal = state.expected(minute + 1)
             lam = normal.neg_per_min
             h_rate = self.table.rate(lam * (1.0 + TOLERANCE), normal.dispersion, thread=False)
             h_share = self.table.share(state.share_volume(normal), normal.neg_share)
@@ -773,7 +801,8 @@ class Judge:
             del self.awake[verdict.brand]
             window = verdict.window
             if window is not None and window.open:
-                heapq.heappush(self.waking, (min(window.open), state.order, verdict.brand))
+                state.wakes_at = min(window.open)
+                heapq.heappush(self.waking, (state.wakes_at, state.order, verdict.brand))
 
     def forget(self, key: str) -> None:
         """An incident on `key` resolved: its evidence is spent."""
@@ -810,6 +839,7 @@ class Judge:
         state.setdefault("shortcuts", True)
         state.setdefault("rests", True)
         state.setdefault("waking", [])
+        state.setdefault("next_close", WAKES_NEVER)
         state.setdefault("_early_norms", (-1, {}))
         self.__dict__.update(state)
 
