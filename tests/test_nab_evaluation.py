@@ -43,7 +43,9 @@ class _Recorder:
         self.evidence: dict[int, float] = {}
 
     def minute_closed(self, brand, minute, x, a) -> None:
-        self.evidence[minute] = self.pipeline.brands[brand].volume_evidence
+        state = self.pipeline.brands[brand]
+        # A brand at rest was not judged this minute: it has no evidence of its own then.
+        self.evidence[minute] = state.volume_evidence if state.asleep_since < 0 else None
 
     def comment(self, c, *, duplicate, late) -> None: ...
 
@@ -57,7 +59,10 @@ class _Recorder:
 def test_evidence_is_the_pipelines_own() -> None:
     """The same counts as comments through `Pipeline` and as NAB rows through
     `volume_evidence` give the same evidence, minute by minute: nothing in the
-    evaluation sits between the pipeline's volume test and NAB."""
+    evaluation sits between the pipeline's volume test and NAB. The minutes the
+    pipeline rests through (no comments in them, nothing building, and comments
+    in for a later minute) it does not judge: NAB's evidence there stays under the
+    signal, and the pipeline's after them is NAB's again."""
     counts = _counts()
     recorder = _Recorder()
     pipeline = Pipeline(observer=recorder)
@@ -80,10 +85,13 @@ def test_evidence_is_the_pipelines_own() -> None:
     rows = [counts[m - first] if m >= first else 0 for m in minutes]
     stamps = (np.array(minutes) * 60 + 30).astype("datetime64[s]")
     ours = volume_evidence(nab.NabFile.build("cat/acme.csv", stamps, rows, []))
-    theirs = np.array([recorder.evidence[m] for m in minutes])
+    judged = np.array([recorder.evidence[m] is not None for m in minutes])
+    theirs = np.array([recorder.evidence[m] or 0.0 for m in minutes])
     assert minutes[-1] >= first + len(counts) - 1
     assert theirs[first - minutes[0] + 300 :][:15].max() == 1.0  # the surge signals
-    assert ours == pytest.approx(theirs, abs=1e-12)
+    assert judged.mean() > 0.95
+    assert ours[judged] == pytest.approx(theirs[judged], abs=1e-12)
+    assert (ours[~judged] < 1.0).all()
 
 
 def test_rows_spread_over_minutes() -> None:
