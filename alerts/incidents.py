@@ -2,12 +2,14 @@
 
 One storm is one incident. An incident opens when a key's assessment alerts; while it is
 open, a rising severity band escalates it, a material change after `update_minutes`
-updates it, and only `quiet_minutes` of calm in a row resolve it. Severity never drops
+updates it, and only `quiet_minutes` of calm in a row resolve it (more at a brand whose
+negatives are hours apart: `quiet_needed`). Severity never drops
 while open, so a storm that breathes does not flap between bands.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from urllib.parse import quote
@@ -26,6 +28,15 @@ Evidence = Callable[[], tuple[float, dict[str, float]]]
 
 
 CALM_RATIO = 2.0  # recent negative rate under this many times the brand's normal: calm
+# A storm over at a small brand shows as the absence of negatives, and a brand of a few
+# negatives a day has hours between them anyway: calm must last until a storm still
+# running at STORM_RATIO times the brand's normal would have brought a negative with
+# 95 % probability (exp(-STORM_RATIO * rate * minutes) = 5 %), at least `quiet_minutes`
+# and at most QUIET_MAX_MINUTES. Else a slow swell at a small brand resolves between two
+# of its negatives and opens a second incident for the same storm.
+STORM_RATIO = 3.0  # a brand-wide storm's least rate over the normal (the judge's too)
+QUIET_MAX_MINUTES = 360
+_LOG_20 = math.log(20.0)
 
 
 @dataclass(slots=True)
@@ -134,7 +145,7 @@ class IncidentTracker:
         # they keep the memory of the storm for a while, by design.
         calm = a.ratio < CALM_RATIO and a.key_ratio < 2.0 * CALM_RATIO
         incident.quiet = incident.quiet + 1 if calm else 0
-        if incident.quiet >= self.quiet_minutes:
+        if incident.quiet >= self.quiet_needed(a.normal_rate):
             del self.open[window_key]
             return self._event(incident, "resolved", minute, evidence, a, one_thread=one_thread)
         if a.alerting and severity_rank(a.severity) > severity_rank(incident.severity):
@@ -146,6 +157,14 @@ class IncidentTracker:
         if changed and minute - incident.last_event_minute >= self.update_minutes and not calm:
             return self._event(incident, "updated", minute, evidence, a, one_thread=one_thread)
         return None
+
+    def quiet_needed(self, normal_rate: float) -> int:
+        """Calm minutes in a row that resolve an incident of a brand whose normal is
+        `normal_rate` negatives per minute (0: not known, `quiet_minutes`)."""
+        if normal_rate <= 0.0:
+            return self.quiet_minutes
+        minutes = math.ceil(_LOG_20 / (STORM_RATIO * normal_rate))
+        return max(self.quiet_minutes, min(QUIET_MAX_MINUTES, minutes))
 
     def spread(
         self, window_key: str, *, minute: int, evidence: Evidence, a: Assessment

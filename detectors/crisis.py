@@ -42,6 +42,7 @@ class Assessment:
     alerting: bool
     campaign: bool = False  # near-identical texts from many different accounts
     volume_ratio: float = 0.0  # recent comments per minute / the key's normal
+    normal_rate: float = 0.0  # the brand's normal negatives per minute (0: not known)
 
     @property
     def severity(self) -> str:

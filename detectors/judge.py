@@ -666,6 +666,7 @@ class Judge:
             alerting=candidate and benign is None,
             campaign=campaign,
             volume_ratio=recent_volume / max(volume_normal, 1e-6),
+            normal_rate=brand_lam,
         )
 
     # -- between closes ----------------------------------------------------------------
@@ -923,4 +924,4 @@ def _may_rest(state: BrandState, verdict: BrandVerdict) -> bool:
 
 def _quiet(monitor: KeyMonitor, lam: float) -> Assessment:
     ratio = monitor.recent_rate() / lam
-    return Assessment(0.0, 0.0, ratio, ratio, 0.0, 0.0, None, False)
+    return Assessment(0.0, 0.0, ratio, ratio, 0.0, 0.0, None, False, normal_rate=lam)
