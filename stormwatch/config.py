@@ -159,7 +159,7 @@ class Settings:
     # Expected false alarms per brand and month: every test's threshold follows from it.
     false_alarms_per_month: float = 1.0
     min_accounts: int = 5  # distinct negative accounts a storm needs
-    quiet_minutes: int = 30  # calm minutes in a row that resolve an incident
+    quiet_minutes: int = 30  # calm minutes in a row that resolve an incident (at least)
     update_minutes: int = 30
     # Storage and output
     database_url: str | None = None  # default: no store (embedded run) unless --db given

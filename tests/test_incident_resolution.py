@@ -1,0 +1,93 @@
+"""When an incident resolves: after `quiet_minutes` of calm at a brand whose negatives
+flow, later at one whose negatives come hours apart (there a storm's end shows only as
+their absence, and a slow swell must not resolve between two of its negatives)."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from stormwatch.alerts.incidents import QUIET_MAX_MINUTES, STORM_RATIO, IncidentTracker
+from stormwatch.detectors.crisis import Assessment
+
+PER_DAY = 1.0 / 1440.0
+
+
+def tracker() -> IncidentTracker:
+    return IncidentTracker(
+        explain=lambda incident, kind, a, x: ("summary", {}, [], None), clock=lambda: 0.0
+    )
+
+
+def assessment(ratio: float, *, alerting: bool, normal_rate: float) -> Assessment:
+    return Assessment(
+        score=2.0 if alerting else 0.0, raw_score=0.0, ratio=ratio, key_ratio=ratio,
+        growth=0.0, volume=0.0, benign=None, alerting=alerting, normal_rate=normal_rate,
+    )  # fmt: skip
+
+
+def calm_minutes_to_resolve(normal_rate: float) -> int:
+    """Opens an incident, then feeds calm minutes until it resolves; how many it took."""
+    t = tracker()
+    evidence = lambda: (0.0, {})  # noqa: E731
+    opened = t.observe(
+        "acme", brand="acme", thread_id=None, minute=1000, evidence=evidence,
+        a=assessment(20.0, alerting=True, normal_rate=normal_rate),
+    )  # fmt: skip
+    assert opened is not None and opened.event == "opened"
+    calm = assessment(0.5, alerting=False, normal_rate=normal_rate)
+    for n in range(1, 2 * QUIET_MAX_MINUTES):
+        event = t.observe(
+            "acme", brand="acme", thread_id=None, minute=1000 + n, evidence=evidence, a=calm
+        )
+        if event is not None and event.event == "resolved":
+            return n
+    raise AssertionError("never resolved")
+
+
+@pytest.mark.parametrize(
+    ("negatives_per_day", "minutes"),
+    [(14_400.0, 30), (48.0, 30), (24.0, 60), (10.0, 144), (1.0, QUIET_MAX_MINUTES)],
+)
+def test_calm_lasts_longer_where_negatives_are_hours_apart(
+    negatives_per_day: float, minutes: int
+) -> None:
+    assert calm_minutes_to_resolve(negatives_per_day * PER_DAY) == minutes
+
+
+def test_a_storm_still_running_would_have_shown_within_the_calm_asked_for() -> None:
+    """Below the cap, a storm at STORM_RATIO times the normal brings at least one negative
+    in the calm asked for with 95 % probability."""
+    t = tracker()
+    for per_day in (0.5, 1.0, 5.0, 10.0, 24.0, 47.0, 48.0, 100.0, 5000.0):
+        rate = per_day * PER_DAY
+        minutes = t.quiet_needed(rate)
+        assert t.quiet_minutes <= minutes <= QUIET_MAX_MINUTES
+        if minutes < QUIET_MAX_MINUTES:
+            assert math.exp(-STORM_RATIO * rate * minutes) <= 0.05
+        if minutes > t.quiet_minutes:  # and not longer than that needs
+            assert math.exp(-STORM_RATIO * rate * (minutes - 1)) > 0.05
+
+
+def test_an_unknown_normal_keeps_quiet_minutes() -> None:
+    assert calm_minutes_to_resolve(0.0) == 30
+    assert tracker().quiet_needed(0.0) == 30
+
+
+def test_a_negative_in_the_calm_starts_it_again() -> None:
+    t = tracker()
+    rate = 10.0 * PER_DAY  # 144 calm minutes
+    evidence = lambda: (0.0, {})  # noqa: E731
+    t.observe("acme", brand="acme", thread_id=None, minute=0, evidence=evidence,
+              a=assessment(20.0, alerting=True, normal_rate=rate))  # fmt: skip
+    calm = assessment(0.5, alerting=False, normal_rate=rate)
+    stirred = assessment(3.0, alerting=False, normal_rate=rate)  # one negative: 3x normal
+    events = []
+    for minute in range(1, 400):
+        a = stirred if minute == 100 else calm
+        event = t.observe("acme", brand="acme", thread_id=None, minute=minute,
+                          evidence=evidence, a=a)  # fmt: skip
+        if event is not None:
+            events.append((minute, event.event))
+    assert events == [(100, "updated"), (100 + 144, "resolved")]  # 144 calm minutes after it
