@@ -16,6 +16,7 @@ from urllib.parse import quote
 
 from stormwatch.alerts.event import AlertEvent, iso_utc, severity_rank
 from stormwatch.detectors.crisis import Assessment
+from stormwatch.detectors.judge import BRAND_MIN_RATIO
 
 # Builds (summary, drivers, samples, playbook) for an event; supplied by the pipeline.
 Explain = Callable[
@@ -34,7 +35,7 @@ CALM_RATIO = 2.0  # recent negative rate under this many times the brand's norma
 # 95 % probability (exp(-STORM_RATIO * rate * minutes) = 5 %), at least `quiet_minutes`
 # and at most QUIET_MAX_MINUTES. Else a slow swell at a small brand resolves between two
 # of its negatives and opens a second incident for the same storm.
-STORM_RATIO = 3.0  # a brand-wide storm's least rate over the normal (the judge's too)
+STORM_RATIO = BRAND_MIN_RATIO  # a brand-wide storm's least rate over the normal
 QUIET_MAX_MINUTES = 360
 _LOG_20 = math.log(20.0)
 

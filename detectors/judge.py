@@ -238,8 +238,7 @@ class Judge:
                 # Its comment is for a minute the stream has not closed yet (typically the
                 # lateness ahead): it rests until that minute closes, not through the
                 # empty minutes before it, judged one by one.
-                state.wakes_at = minute
-                heapq.heappush(self.waking, (minute, state.order, brand))
+                self._queue_wake(brand, state, minute)
         if thread_id is not None:
             if key is None:
                 key = thread_key(brand, thread_id)
@@ -276,6 +275,11 @@ class Judge:
         if state.asleep_since >= 0:
             self._catch_up(state, minute)
             state.asleep_since = -1
+
+    def _queue_wake(self, brand: str, state: BrandState, minute: int) -> None:
+        """A resting brand wakes when `minute` closes (`judge_brands` pops the queue)."""
+        state.wakes_at = minute
+        heapq.heappush(self.waking, (minute, state.order, brand))
 
     def _catch_up(self, state: BrandState, minute: int) -> None:
         """Take a resting brand through its quiet minutes up to `minute` (exclusive), in
@@ -802,8 +806,7 @@ class Judge:
             del self.awake[verdict.brand]
             window = verdict.window
             if window is not None and window.open:
-                state.wakes_at = min(window.open)
-                heapq.heappush(self.waking, (state.wakes_at, state.order, verdict.brand))
+                self._queue_wake(verdict.brand, state, min(window.open))
 
     def forget(self, key: str) -> None:
         """An incident on `key` resolved: its evidence is spent."""
