@@ -25,6 +25,7 @@ moves the baseline only a little.
 
 from __future__ import annotations
 
+import copy
 import math
 from dataclasses import dataclass
 
@@ -42,8 +43,8 @@ WINSOR_Z = 3.0  # learned counts are clipped this many standard deviations above
 DISPERSION_BLOCK = 10  # minutes per count in the dispersion estimate
 # A block is reset in place and an empty one shared: at hundreds of brands, new ones each
 # block outlived their minute and kept the garbage collector busy.
-_NEW_BLOCK = (0.0, 0.0, 0)
-_EMPTY_BLOCK = (0.0, 0.0)
+_NEW_BLOCK = (0.0, 0.0, 0, 0.0)
+_EMPTY_BLOCK = (0.0, 0.0, 0.0)
 # decay -> (log(decay), expm1(log(decay))): a handful of half-lives, and idle brands
 # catching up ask for them several times each.
 _LOGS: dict[float, tuple[float, float]] = {}
@@ -143,6 +144,7 @@ class BrandBaseline:
         "comments",
         "dispersion",
         "volume_spread",
+        "burst_spread",
         "thread_share",
         "minutes",
         "_block",
@@ -159,11 +161,30 @@ class BrandBaseline:
         self.comments = 0.0  # comments learned, capped: how far the prior share still counts
         self.dispersion = DecayingMean(share_half_life / DISPERSION_BLOCK)
         self.volume_spread = DecayingMean(share_half_life / DISPERSION_BLOCK)
+        # The same of the counts as they came, bursts included (not winsorised): what
+        # the volume test takes as the brand's normal, so a brand whose talk comes in
+        # bursts is not surging at each of them.
+        self.burst_spread = DecayingMean(share_half_life / DISPERSION_BLOCK)
         self.thread_share = DecayingMean(share_half_life)
         self.minutes = 0
-        # Negatives and comments in the current dispersion block, minutes in it.
-        self._block = [0.0, 0.0, 0]
-        self._previous_block: tuple[float, float] | None = None
+        # Negatives, comments (winsorised) and minutes in the current dispersion
+        # block, and its comments as they came.
+        self._block = [0.0, 0.0, 0, 0.0]
+        self._previous_block: tuple[float, float, float] | None = None
+
+    def __setstate__(self, state: tuple[None, dict]) -> None:
+        # A checkpoint from before the burst spread: it starts from the winsorised one,
+        # and a block's counts as they came from its winsorised ones.
+        slots = state[1]
+        slots.setdefault("burst_spread", copy.copy(slots["volume_spread"]))
+        block = slots["_block"]
+        if len(block) == 3:
+            block.append(block[1])
+        previous = slots["_previous_block"]
+        if previous is not None and len(previous) == 2:
+            slots["_previous_block"] = (*previous, previous[1])
+        for name, value in slots.items():
+            setattr(self, name, value)
 
     def volume(self, minute: int) -> float:
         slot = (minute // 60) % 24
@@ -191,10 +212,18 @@ class BrandBaseline:
         return min(MAX_DISPERSION, max(1.0, self.dispersion.get(1.0)))
 
     def volume_dispersion(self) -> float:
-        """Variance / mean of 10-minute comment counts: how bursty the volume is."""
+        """Variance / mean of 10-minute comment counts as learned (winsorised): how far
+        a minute may lie above the expectation and still be learned in full."""
         if self.minutes < 60:
             return 1.0
         return min(MAX_VOLUME_DISPERSION, max(1.0, self.volume_spread.get(1.0)))
+
+    def burst_dispersion(self) -> float:
+        """Variance / mean of 10-minute comment counts as they came, bursts included:
+        the volume test's null."""
+        if self.minutes < 60:
+            return 1.0
+        return min(MAX_VOLUME_DISPERSION, max(1.0, self.burst_spread.get(1.0)))
 
     def typical_thread_share(self) -> float:
         """The share of the brand's negative comments that its busiest thread usually
@@ -208,6 +237,7 @@ class BrandBaseline:
     def learn(self, minute: int, *, n: float, neg: float, share: bool = True) -> None:
         """Learns one closed minute that the tests judged normal (winsorised); with
         `share=False` the level and rhythm only, not the usual negative share."""
+        raw = n
         if self.minutes:
             if n:  # (zero is under every cap: a quiet minute needs no expectation)
                 expected = self.volume(minute)
@@ -224,7 +254,7 @@ class BrandBaseline:
             self.neg.update(neg)
             self.total.update(n)
             self.comments = min(self.comments + n, 1e9)
-        self._block_step(neg, n)
+        self._block_step(neg, n, raw)
 
     def learn_quiet(self, minute: int, minutes: int) -> None:
         """`minutes` minutes without a comment from `minute` on, learned at once (an idle
@@ -254,7 +284,7 @@ class BrandBaseline:
                 block[2] += minutes
                 return
             block[2] = DISPERSION_BLOCK - 1
-            self._block_step(0, 0)  # the block ends
+            self._block_step(0, 0, 0)  # the block ends
             minutes -= to_end
         ends, block[2] = divmod(minutes, DISPERSION_BLOCK)
         if ends:
@@ -321,13 +351,14 @@ class BrandBaseline:
                 break
         return volume_sum, negative_sum
 
-    def _block_step(self, neg: float, n: float) -> None:
+    def _block_step(self, neg: float, n: float, raw: float) -> None:
         block = self._block
         block[0] += neg
         block[1] += n
         block[2] += 1
+        block[3] += raw
         if block[2] == DISPERSION_BLOCK:
-            current = (block[0], block[1])
+            current = (block[0], block[1], block[3])
             previous = self._previous_block
             if previous is not None:
                 # Quasi-Poisson dispersion from two consecutive 10-minute counts: their
@@ -335,6 +366,7 @@ class BrandBaseline:
                 for now, before, spread, cap in (
                     (current[0], previous[0], self.dispersion, MAX_DISPERSION),
                     (current[1], previous[1], self.volume_spread, MAX_VOLUME_DISPERSION),
+                    (current[2], previous[2], self.burst_spread, MAX_VOLUME_DISPERSION),
                 ):
                     mean = (now + before) / 2.0
                     if mean >= 1.0:

@@ -512,7 +512,7 @@ class Judge:
             state.volume_evidence = state.volume.step(
                 n,
                 expected=normal.volume_per_min,
-                dispersion=state.baseline.volume_dispersion(),
+                dispersion=state.baseline.burst_dispersion(),
                 table=self.table,
             )
             warming = state.warming_up
@@ -801,7 +801,7 @@ class Judge:
             # brands, which have an incident open, returned above): its quiet minutes
             # wait for `_catch_up`, at the expectation of the next one. Comments already
             # in for a later minute wake it when that minute closes.
-            state.rest = (state.expected(minute + 1), baseline.volume_dispersion())
+            state.rest = (state.expected(minute + 1), baseline.burst_dispersion())
             state.asleep_since = minute + 1
             del self.awake[verdict.brand]
             window = verdict.window

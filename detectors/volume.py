@@ -2,11 +2,12 @@
 
 A Poisson CUSUM (`sequential.PoissonCusum`) on comments per minute against the
 seasonal expectation (with the same tolerance as the negativity tests), its counts'
-dispersion learned by the baseline, its threshold from the same false-alarm budget
-(`monitor.ThresholdTable`). Volume alone never pages: it is what a positive viral post
-or a launch looks like. It explains (a driver in alerts), and it names the surges that
-the share test rightly leaves alone, for the run report. `stormwatch evaluate nab`
-scores exactly this test on NAB's realTweets.
+dispersion as they came, bursts included (`BrandBaseline.burst_dispersion`: a brand
+whose talk comes in bursts is not surging at each), its threshold from the same
+false-alarm budget (`monitor.ThresholdTable`). Volume alone never pages: it is what a
+positive viral post or a launch looks like. It explains (`volume_anomaly` among an
+alert's drivers). `stormwatch evaluate nab` scores exactly this test on NAB's
+realTweets.
 
 It signals once per surge: at the crossing it answers 1.0, then stays silent (0.0) until
 its statistic has fallen back under half the threshold, so a launch or a level shift

@@ -61,6 +61,7 @@ def test_learn_quiet_equals_zero_minutes(seed: int) -> None:
         (a.total, b.total),
         (a.dispersion, b.dispersion),
         (a.volume_spread, b.volume_spread),
+        (a.burst_spread, b.burst_spread),
         *zip(a.slots, b.slots, strict=True),
     ]:
         assert _close(x.weighted, y.weighted) and _close(x.weight, y.weight)
@@ -385,7 +386,7 @@ def _detector_state(pipeline: Pipeline) -> list[tuple]:
     out: list[tuple] = []
     for brand, state in judge.brands.items():
         b = state.baseline
-        means = [b.level, b.neg, b.total, b.dispersion, b.volume_spread, *b.slots]
+        means = [b.level, b.neg, b.total, b.dispersion, b.volume_spread, b.burst_spread, *b.slots]
         out.append(
             (
                 brand,
