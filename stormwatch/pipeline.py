@@ -504,7 +504,18 @@ class Pipeline:
         self.stats.keys_evicted += len(evicted)
         self.judge.drop_threads(evicted)
         horizon = minute - int(self.settings.dedupe_hours * 60)
-        self.seen_ids = {i: m for i, m in self.seen_ids.items() if m >= horizon}
+        # Ids are remembered by arrival, so the oldest are at the front: forgetting them
+        # costs what is forgotten, not a rebuild of up to a million ids every hour (a
+        # pause in `serve`). An id stamped out of order stays until those before it go:
+        # remembered longer, never forgotten early.
+        seen = self.seen_ids
+        stale = []
+        for key, arrived in seen.items():
+            if arrived >= horizon:
+                break
+            stale.append(key)
+        for key in stale:
+            del seen[key]
         if self.bare_ids_until is not None and self.bare_ids_until < horizon:
             self.bare_ids_until = None
         self.decisions.evict(minute)

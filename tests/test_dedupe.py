@@ -51,6 +51,19 @@ def test_the_horizon_is_a_setting() -> None:
     assert pipeline.stats.duplicates == before  # forgotten after 2 hours
 
 
+def test_forgetting_keeps_exactly_the_horizon() -> None:
+    """The hourly forgetting drops the ids that arrived before the horizon and keeps
+    every one after it (it walks the oldest at the front, without a rebuild)."""
+    pipeline = Pipeline(Settings(dedupe_hours=2), decoder=Decoder(clock=lambda: T0 + 86400))
+    six_hours(pipeline)
+    evicted_at = pipeline._next_eviction_minute - 60  # the last hourly eviction
+    horizon = evicted_at - 2 * 60
+    arrived = list(pipeline.seen_ids.values())
+    assert arrived == sorted(arrived)  # remembered in arrival order
+    assert min(arrived) == horizon  # nothing older kept, the horizon's minute itself is
+    assert sum(1 for m in arrived if m < evicted_at) == 3 * 2 * 60  # 3 a minute, 2 hours
+
+
 def test_memory_is_capped_oldest_first(monkeypatch) -> None:  # type: ignore[no-untyped-def]
     monkeypatch.setattr(pipeline_module, "DEDUPE_MAX_IDS", 1000)
     pipeline = Pipeline(decoder=Decoder(clock=lambda: T0 + 86400))
