@@ -26,6 +26,7 @@ moves the baseline only a little.
 from __future__ import annotations
 
 import copy
+import functools
 import math
 from dataclasses import dataclass
 
@@ -45,17 +46,14 @@ DISPERSION_BLOCK = 10  # minutes per count in the dispersion estimate
 # block outlived their minute and kept the garbage collector busy.
 _NEW_BLOCK = (0.0, 0.0, 0, 0.0)
 _EMPTY_BLOCK = (0.0, 0.0, 0.0)
-# decay -> (log(decay), expm1(log(decay))): a handful of half-lives, and idle brands
-# catching up ask for them several times each.
-_LOGS: dict[float, tuple[float, float]] = {}
 
 
+@functools.cache
 def _logs(decay: float) -> tuple[float, float]:
-    logs = _LOGS.get(decay)
-    if logs is None:
-        log = math.log(decay)
-        logs = _LOGS[decay] = (log, math.expm1(log))
-    return logs
+    """log(decay) and expm1 of it: a handful of half-lives, and idle brands catching up
+    ask for them several times each (as `sequential._logs` keeps a bank's logs)."""
+    log = math.log(decay)
+    return log, math.expm1(log)
 
 
 class DecayingMean:
