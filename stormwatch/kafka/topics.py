@@ -52,12 +52,18 @@ def partition_counts(client_options: Mapping[str, Any], names: Sequence[str]) ->
     return {t["name"]: len(t["partitions"]) for t in described}
 
 
+def default_partition(key: bytes, partitions: int) -> int:
+    """The partition the default partitioner (Java's and kafka-python's) picks for `key`
+    among `partitions`."""
+    return (murmur2(key) & 0x7FFFFFFF) % partitions
+
+
 def partition_for_key(client_options: Mapping[str, Any], topic: str, key: bytes) -> int:
-    """The partition the default partitioner (Java's and kafka-python's) picks for `key`."""
+    """The partition the default partitioner picks for `key` on `topic` as it is now."""
     n = partition_counts(client_options, [topic]).get(topic)
     if n is None:
         raise TopicError(f"topic {topic} does not exist")
-    return (murmur2(key) & 0x7FFFFFFF) % n
+    return default_partition(key, n)
 
 
 def ensure_topics(client_options: Mapping[str, Any], specs: Sequence[TopicSpec]) -> list[str]:
