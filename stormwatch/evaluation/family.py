@@ -62,7 +62,9 @@ from stormwatch.evaluation.scenario import (
 __all__ = [
     "HELD_OUT_SEEDS",
     "TUNING_SEEDS",
+    "benign_event",
     "build_family",
+    "crisis_event",
     "evaluate_seeds",
     "parse_seeds",
     "write_family",
@@ -135,7 +137,9 @@ def _peak(brand: BrandSpec, ratio: float, share: float, floor: float) -> float:
     return min(_MAX_RATE, max(floor, ratio * brand.negative_rate_per_min / share))
 
 
-def _crisis(rng: random.Random, kind: str, b: BrandSpec, start: float, lang: str) -> EventSpec:
+def crisis_event(rng: random.Random, kind: str, b: BrandSpec, start: float, lang: str) -> EventSpec:
+    """One crisis of `kind` (fast, slow, spreading, swell, campaign) at brand `b`, its
+    size drawn relative to the brand's normal negatives."""
     topics = tuple(rng.sample(_TOPICS, 3))
     neg = b.negative_rate_per_min
     if kind in ("fast", "slow"):
@@ -184,7 +188,9 @@ def _crisis(rng: random.Random, kind: str, b: BrandSpec, start: float, lang: str
     raise ValueError(kind)
 
 
-def _benign(rng: random.Random, kind: str, b: BrandSpec, start: float, lang: str) -> EventSpec:
+def benign_event(rng: random.Random, kind: str, b: BrandSpec, start: float, lang: str) -> EventSpec:
+    """One benign look-alike of `kind` (bot_burst, viral_positive, product_launch,
+    angry_customer) at brand `b`."""
     rate = b.rate_per_min
     name = f"{b.name}-{kind.split('_')[0]}"
     if kind == "bot_burst":
@@ -267,7 +273,7 @@ def build_family(seed: int) -> list[ScenarioSpec]:
                     # after the first half-day of history.
                     has_crisis = any(r != "benign" for r, _ in plan[b.name])
                     at = rng.uniform(6 * _H, 14 * _H if has_crisis else 40 * _H)
-                    events.append(_benign(rng, kind, b, at, lang))
+                    events.append(benign_event(rng, kind, b, at, lang))
                     continue
                 if role == "first_day":
                     at = _D + rng.uniform(6, 20) * _H
@@ -279,7 +285,7 @@ def build_family(seed: int) -> list[ScenarioSpec]:
                     at = rng.uniform(18, 30) * _H
                 else:
                     at = _D + rng.uniform(4, 21) * _H
-                ev = _crisis(rng, kind, b, at, lang)
+                ev = crisis_event(rng, kind, b, at, lang)
                 events.append(ev)
                 duration = max(duration, math.ceil((at + ev.duration_s) / _H) * _H)
             stream_brands.append(replace(b, history_days=history))
