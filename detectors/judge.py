@@ -79,6 +79,9 @@ class BrandState:
         "resting_limit",
         "surge",
         "wakes_at",
+        "noted",
+        "first_noted",
+        "last_noted",
     )
 
     def __init__(self, order: int = 0) -> None:
@@ -110,6 +113,11 @@ class BrandState:
         # At rest: the earliest minute it has comments in for and is queued to wake at
         # (`Judge.waking`); WAKES_NEVER: none queued.
         self.wakes_at = WAKES_NEVER
+        # Comments noted, and the first and last minute they were for: while the brand
+        # warms up, the volume it shows (`share_volume`).
+        self.noted = 0
+        self.first_noted = -1
+        self.last_noted = -1
 
     def __setstate__(self, state: tuple[None, dict] | dict) -> None:
         # A checkpoint from before a slot existed: its default (pickle keeps slots as
@@ -123,6 +131,9 @@ class BrandState:
         slots.setdefault("last_active", slots.get("last_minute", -1))
         slots.setdefault("surge", 0.0)
         slots.setdefault("wakes_at", WAKES_NEVER)
+        slots.setdefault("noted", 0)
+        slots.setdefault("first_noted", -1)
+        slots.setdefault("last_noted", -1)
         for name, value in slots.items():
             setattr(self, name, value)
 
@@ -138,8 +149,20 @@ class BrandState:
         share the test would get a month's chances to wander over its threshold in those
         hours. Calibrated at the volume that comes, false alarms stay per month. An
         hour, not minutes: a storm's own first comments barely move it, so its early
-        minutes are judged at the normal threshold."""
-        return max(normal.volume_per_min, self.surge * (1.0 - _SURGE))
+        minutes are judged at the normal threshold.
+
+        While it warms up there is no normal yet, and the last hour is the few minutes
+        seen: it is calibrated at the comments per minute noted so far, open minutes
+        included. At a stream's start the first minute is judged before any is learned
+        (or after a few stray early records): at 200,000 comments a day, against a
+        threshold for a brand of no volume, four negatives of eight on one post opened
+        a firestorm in one of 30 three-hour streams."""
+        volume = max(normal.volume_per_min, self.surge * (1.0 - _SURGE))
+        if self.noted and self.baseline.minutes < WARMUP_MINUTES:
+            seen = self.noted / (self.last_noted - self.first_noted + 1)
+            if seen > volume:
+                return seen
+        return volume
 
     def expected(self, minute: int) -> Expectation:
         if self._expectation_minute != minute or self._expectation is None:
@@ -239,6 +262,14 @@ class Judge:
                 # lateness ahead): it rests until that minute closes, not through the
                 # empty minutes before it, judged one by one.
                 self._queue_wake(brand, state, minute)
+        if state.baseline.minutes < WARMUP_MINUTES:  # what it shows before it has a normal
+            if not state.noted:
+                state.first_noted = state.last_noted = minute
+            elif minute > state.last_noted:
+                state.last_noted = minute
+            elif minute < state.first_noted:
+                state.first_noted = minute
+            state.noted += 1
         if thread_id is not None:
             if key is None:
                 key = thread_key(brand, thread_id)
