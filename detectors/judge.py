@@ -153,10 +153,10 @@ class BrandState:
 
         While it warms up there is no normal yet, and the last hour is the few minutes
         seen: it is calibrated at the comments per minute noted so far, open minutes
-        included. At a stream's start the first minute is judged before any is learned
-        (or after a few stray early records): at 200,000 comments a day, against a
-        threshold for a brand of no volume, four negatives of eight on one post opened
-        a firestorm in one of 30 three-hour streams."""
+        included. A stream's first minute is judged after two empty ones are learned
+        (its windows open before its first comment): at 200,000 comments a day, one
+        post's first three minutes, 13 negatives of 54 comments, met a threshold for a
+        brand of no volume and opened a firestorm (`tests/test_large_brand.py`)."""
         volume = max(normal.volume_per_min, self.surge * (1.0 - _SURGE))
         if self.noted and self.baseline.minutes < WARMUP_MINUTES:
             seen = self.noted / (self.last_noted - self.first_noted + 1)
