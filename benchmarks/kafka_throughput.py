@@ -88,10 +88,10 @@ def start_tansu() -> tuple[subprocess.Popen[bytes], str]:
 def raw_consume(bootstrap: str, topic: str, n: int) -> float:
     """Seconds for kafka-python to poll `n` records from every partition, no processing.
 
-    With a short fetch wait: at kafka-python's default (500 ms) Tansu holds each fetch
-    that includes an empty partition for the whole wait, and eight brands on four
-    partitions leave one empty (raw consumption then measured 29,607/s against 185,493/s
-    at 10 ms, the same records): a ceiling set by the wait, not by the client."""
+    With a short fetch wait: at kafka-python's default (500 ms) Tansu holds a fetch that
+    includes a partition with nothing new, and eight brands on four partitions leave
+    one empty (raw consumption then measured 29,607/s against 185,493/s at 10 ms, the
+    same records): a ceiling set by the wait, not by the client."""
     from kafka import KafkaConsumer, TopicPartition
 
     consumer = KafkaConsumer(
