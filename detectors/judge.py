@@ -577,7 +577,7 @@ class Judge:
             yield BrandVerdict(
                 brand,
                 window,
-                a or _quiet(monitor, lam),
+                a or _quiet(monitor, lam, normal, warming),
                 dominated,
                 n,
                 neg,
@@ -690,10 +690,11 @@ class Judge:
                 # the rate is up, but not by enough, over a quarter of an hour, to matter
                 # brand-wide.
                 benign = "small_rise"
+        calm_normal = _calm_normal(brand_lam, normal, recent_volume, warming)
         return Assessment(
             score=evidence,
             raw_score=rate_evidence,
-            ratio=recent / brand_lam,
+            ratio=recent / calm_normal,
             key_ratio=recent / max(lam, 1e-9),
             growth=0.0,
             volume=volume,
@@ -701,7 +702,7 @@ class Judge:
             alerting=candidate and benign is None,
             campaign=campaign,
             volume_ratio=recent_volume / max(volume_normal, 1e-6),
-            normal_rate=brand_lam,
+            normal_rate=calm_normal,
         )
 
     # -- between closes ----------------------------------------------------------------
@@ -956,6 +957,22 @@ def _may_rest(state: BrandState, verdict: BrandVerdict) -> bool:
     )
 
 
-def _quiet(monitor: KeyMonitor, lam: float) -> Assessment:
+def _quiet(
+    monitor: KeyMonitor, lam: float, normal: Expectation | None = None, warming: bool = False
+) -> Assessment:
+    if warming and normal is not None:
+        lam = _calm_normal(lam, normal, monitor.recent_volume(), warming)
     ratio = monitor.recent_rate() / lam
     return Assessment(0.0, 0.0, ratio, ratio, 0.0, 0.0, None, False, normal_rate=lam)
+
+
+def _calm_normal(lam: float, normal: Expectation, volume: float, warming: bool) -> float:
+    """The normal negatives per minute a key's severity and calm are measured against.
+    A brand that warms up has no normal rate yet, and while an incident of its is open it
+    learns none (its minutes are not learned): its normal is then the usual (prior)
+    share of the comments that come. Else an incident opened in a brand's first minutes
+    (monitoring started during a storm) compared every later minute with the floor of
+    one negative a day and never resolved."""
+    if warming:
+        return max(lam, normal.neg_share * volume)
+    return lam

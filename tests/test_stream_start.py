@@ -52,3 +52,39 @@ def test_a_live_first_record_with_a_wrong_clock_does_not_start_the_stream() -> N
     pipeline.feed(line("now", now))
     assert pipeline.windows.max_event_time == now  # the stream starts at the right time
     assert len(pipeline.windows.held) == 1
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_monitoring_started_during_a_storm_opens_one_incident_that_resolves(seed: int) -> None:
+    """A brand added while a firestorm runs (its comments from the storm's second hour
+    on): the storm opens an incident at once, and once it is over the incident resolves.
+    The brand learns no minute while its incident is open, so before its calm was
+    measured against the usual share of the comments that come, it was measured against
+    the floor of one negative a day, and the incident stayed open for good (still open
+    24 hours after the storm ended)."""
+    from datetime import datetime
+
+    from stormwatch.evaluation.scenario import BrandSpec, EventSpec, ScenarioSpec, generate
+    from tests.seeded_runs import replay
+
+    hour = 3600.0
+    spec = ScenarioSpec(
+        "added-mid-storm", duration_s=30 * hour, seed=seed,
+        brands=(BrandSpec("acme", 3000, lang="en", threads_per_day=20),),
+        events=(EventSpec("firestorm", "acme", 2 * hour, 4 * hour, name="storm",
+                          peak_rate_per_min=20.8, start_rate_per_min=0.5, doubling_time_s=600,
+                          plateau_s=3600, decay_half_life_s=1800),),
+    )  # fmt: skip
+    added = spec.start + 3 * hour
+
+    def stamp(value: float | str) -> float:
+        if isinstance(value, str):
+            return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
+        return float(value)
+
+    comments = [c for c in generate(spec).comments if stamp(c["created_at"]) >= added]
+    pipeline = replay(comments)
+    history = pipeline.tracker.history
+    assert len(history) == 1, [i.key for i in history]
+    assert history[0].opened_minute * 60 < added + 10 * 60  # at once
+    assert not pipeline.tracker.open  # and resolved after the storm
