@@ -158,11 +158,15 @@ class BrandState:
         post's first three minutes, 13 negatives of 54 comments, met a threshold for a
         brand of no volume and opened a firestorm (`tests/test_large_brand.py`)."""
         volume = max(normal.volume_per_min, self.surge * (1.0 - _SURGE))
-        if self.noted and self.baseline.minutes < WARMUP_MINUTES:
-            seen = self.noted / (self.last_noted - self.first_noted + 1)
-            if seen > volume:
-                return seen
+        if self.baseline.minutes < WARMUP_MINUTES:
+            return max(volume, self.shown_volume())
         return volume
+
+    def shown_volume(self) -> float:
+        """Comments per minute noted while it warms up (0.0: none yet)."""
+        if not self.noted:
+            return 0.0
+        return self.noted / (self.last_noted - self.first_noted + 1)
 
     def expected(self, minute: int) -> Expectation:
         if self._expectation_minute != minute or self._expectation is None:
@@ -577,7 +581,7 @@ class Judge:
             yield BrandVerdict(
                 brand,
                 window,
-                a or _quiet(monitor, lam, normal, warming),
+                a or _quiet(monitor, lam, normal, state if warming else None),
                 dominated,
                 n,
                 neg,
@@ -690,7 +694,7 @@ class Judge:
                 # the rate is up, but not by enough, over a quarter of an hour, to matter
                 # brand-wide.
                 benign = "small_rise"
-        calm_normal = _calm_normal(brand_lam, normal, recent_volume, warming)
+        calm_normal = _calm_normal(brand_lam, normal, self.brands[window.brand], warming)
         return Assessment(
             score=evidence,
             raw_score=rate_evidence,
@@ -958,21 +962,26 @@ def _may_rest(state: BrandState, verdict: BrandVerdict) -> bool:
 
 
 def _quiet(
-    monitor: KeyMonitor, lam: float, normal: Expectation | None = None, warming: bool = False
+    monitor: KeyMonitor,
+    lam: float,
+    normal: Expectation | None = None,
+    warming: BrandState | None = None,
 ) -> Assessment:
-    if warming and normal is not None:
-        lam = _calm_normal(lam, normal, monitor.recent_volume(), warming)
+    """`warming`: the brand's state while it has no normal yet (`normal`: its
+    expectation now)."""
+    if warming is not None and normal is not None:
+        lam = _calm_normal(lam, normal, warming, True)
     ratio = monitor.recent_rate() / lam
     return Assessment(0.0, 0.0, ratio, ratio, 0.0, 0.0, None, False, normal_rate=lam)
 
 
-def _calm_normal(lam: float, normal: Expectation, volume: float, warming: bool) -> float:
-    """The normal negatives per minute a key's severity and calm are measured against.
-    A brand that warms up has no normal rate yet, and while an incident of its is open it
-    learns none (its minutes are not learned): its normal is then the usual (prior)
-    share of the comments that come. Else an incident opened in a brand's first minutes
-    (monitoring started during a storm) compared every later minute with the floor of
-    one negative a day and never resolved."""
+def _calm_normal(lam: float, normal: Expectation, state: BrandState, warming: bool) -> float:
+    """The brand's normal negatives per minute that severity and calm are measured
+    against. A brand that warms up has no normal rate yet, and while an incident of its
+    is open it learns none (its minutes are not learned): its normal is then its usual
+    (at first the prior) share of the comments it has shown per minute. Else an incident
+    opened in a brand's first minutes (monitoring started during a storm) compared every
+    later minute with the floor of one negative a day and never resolved."""
     if warming:
-        return max(lam, normal.neg_share * volume)
+        return max(lam, normal.neg_share * state.shown_volume())
     return lam

@@ -59,7 +59,7 @@ def test_monitoring_started_during_a_storm_opens_one_incident_that_resolves(seed
     """A brand added while a firestorm runs (its comments from the storm's second hour
     on): the storm opens an incident at once, and once it is over the incident resolves.
     The brand learns no minute while its incident is open, so before its calm was
-    measured against the usual share of the comments that come, it was measured against
+    measured against the usual share of the comments it shows, it was measured against
     the floor of one negative a day, and the incident stayed open for good (still open
     24 hours after the storm ended)."""
     from datetime import datetime
