@@ -694,7 +694,9 @@ class Judge:
                 # the rate is up, but not by enough, over a quarter of an hour, to matter
                 # brand-wide.
                 benign = "small_rise"
-        calm_normal = _calm_normal(brand_lam, normal, self.brands[window.brand], warming)
+        calm_normal = (
+            _calm_normal(brand_lam, normal, self.brands[window.brand]) if warming else brand_lam
+        )
         return Assessment(
             score=evidence,
             raw_score=rate_evidence,
@@ -965,23 +967,21 @@ def _quiet(
     monitor: KeyMonitor,
     lam: float,
     normal: Expectation | None = None,
-    warming: BrandState | None = None,
+    no_normal: BrandState | None = None,
 ) -> Assessment:
-    """`warming`: the brand's state while it has no normal yet (`normal`: its
+    """`no_normal`: the brand's state while it has no normal yet (`normal`: its
     expectation now)."""
-    if warming is not None and normal is not None:
-        lam = _calm_normal(lam, normal, warming, True)
+    if no_normal is not None and normal is not None:
+        lam = _calm_normal(lam, normal, no_normal)
     ratio = monitor.recent_rate() / lam
     return Assessment(0.0, 0.0, ratio, ratio, 0.0, 0.0, None, False, normal_rate=lam)
 
 
-def _calm_normal(lam: float, normal: Expectation, state: BrandState, warming: bool) -> float:
-    """The brand's normal negatives per minute that severity and calm are measured
-    against. A brand that warms up has no normal rate yet, and while an incident of its
-    is open it learns none (its minutes are not learned): its normal is then its usual
-    (at first the prior) share of the comments it has shown per minute. Else an incident
-    opened in a brand's first minutes (monitoring started during a storm) compared every
-    later minute with the floor of one negative a day and never resolved."""
-    if warming:
-        return max(lam, normal.neg_share * state.shown_volume())
-    return lam
+def _calm_normal(lam: float, normal: Expectation, state: BrandState) -> float:
+    """The normal negatives per minute that severity and calm are measured against at a
+    brand that warms up. It has no normal rate yet, and while an incident of its is open
+    it learns none (its minutes are not learned): its normal is then its usual (at first
+    the prior) share of the comments it has shown per minute. Else an incident opened in
+    a brand's first minutes (monitoring started during a storm) compared every later
+    minute with the floor of one negative a day and never resolved."""
+    return max(lam, normal.neg_share * state.shown_volume())
