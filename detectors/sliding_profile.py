@@ -40,7 +40,9 @@ class SlidingProfile:
     True
     """
 
-    __slots__ = ("log", "lo", "hi", "by_minute", "authors", "spread", "signatures", "n")
+    __slots__ = (
+        "log", "lo", "hi", "by_minute", "authors", "spread", "signatures", "text_spread", "n",
+    )  # fmt: skip
 
     def __init__(self) -> None:
         self.log: object = None  # the log followed; None: start afresh at the next look
@@ -51,6 +53,7 @@ class SlidingProfile:
         # accounts (a campaign brings thousands; their counts take a few values).
         self.spread: Counter[int] = Counter()
         self.signatures: Counter[int] = Counter()
+        self.text_spread: Counter[int] = Counter()  # the same for signatures
         self.n = 0
 
     def invalidate_from(self, minute: int) -> None:
@@ -92,12 +95,21 @@ class SlidingProfile:
         counts = [authors.get(a, 0) + c for a, c in more.items()]
         top = sorted(counts + _largest(others), reverse=True)[:3]
         new_accounts = sum(1 for a in more if a not in authors)
-        new_signatures = len({m.signature for m in ahead} - signatures.keys())
+        more_texts = Counter(m.signature for m in ahead)
+        other_texts = self.text_spread.copy()
+        for sig in more_texts:
+            count = signatures.get(sig)
+            if count:
+                other_texts[count] -= 1
+        text_counts = [signatures.get(sig, 0) + c for sig, c in more_texts.items()]
+        top_texts = sorted(text_counts + _largest(other_texts), reverse=True)[:3]
+        new_signatures = sum(1 for sig in more_texts if sig not in signatures)
         return AccountProfile.of_counts(
             self.n + len(ahead),
             len(authors) + new_accounts,
             top,
             len(signatures) + new_signatures,
+            top_texts,
         )
 
     def _closed(self, window: KeyWindow, hi: int, width: int) -> AccountProfile:
@@ -108,12 +120,17 @@ class SlidingProfile:
             self.authors = Counter()
             self.spread = Counter()
             self.signatures = Counter()
+            self.text_spread = Counter()
             self.n = 0
             self.log, self.lo, self.hi = log, lo, lo
         self._enter(log, hi, lo)
         self._leave(lo)
         return AccountProfile.of_counts(
-            self.n, len(self.authors), _largest(self.spread), len(self.signatures)
+            self.n,
+            len(self.authors),
+            _largest(self.spread),
+            len(self.signatures),
+            _largest(self.text_spread),
         )
 
     def _enter(self, log: Sequence[NegativeMention], hi: int, lo: int) -> None:
@@ -134,7 +151,7 @@ class SlidingProfile:
         if lo <= self.lo:
             return
         by_minute, authors, spread = self.by_minute, self.authors, self.spread
-        signatures = self.signatures
+        signatures, text_spread = self.signatures, self.text_spread
         if lo - self.lo <= len(by_minute):
             leaving: Iterable[int] = range(self.lo + 1, lo + 1)
         else:  # a long jump: only the minutes that hold mentions
@@ -146,6 +163,10 @@ class SlidingProfile:
                 if count > 1:
                     spread[count - 1] += 1
                 _decrement(authors, m.author)
+                count = signatures[m.signature]
+                _decrement(text_spread, count)
+                if count > 1:
+                    text_spread[count - 1] += 1
                 _decrement(signatures, m.signature)
                 self.n -= 1
         self.lo = lo
@@ -162,12 +183,17 @@ class SlidingProfile:
             _decrement(spread, count)
         authors[m.author] = count + 1
         spread[count + 1] += 1
-        self.signatures[m.signature] += 1
+        signatures, text_spread = self.signatures, self.text_spread
+        count = signatures[m.signature]
+        if count:
+            _decrement(text_spread, count)
+        signatures[m.signature] = count + 1
+        text_spread[count + 1] += 1
         self.n += 1
 
 
 def _largest(spread: Counter[int]) -> list[int]:
-    """The three largest counts (fewer if fewer accounts) of a count -> accounts map."""
+    """The three largest counts (fewer if fewer keys) of a count -> keys map."""
     top: list[int] = []
     for count in sorted((c for c, k in spread.items() if k > 0), reverse=True):
         top.extend([count] * min(spread[count], 3 - len(top)))

@@ -294,6 +294,9 @@ def test_firestorm_is_caught_at_100_and_at_20000_comments_a_day(pipeline_cases, 
     report = f"{_summary(runs)}; lead min/median/max in minutes: {spread(leads, 60.0)}"
     assert len(_caught(runs, size)) == len(runs), report
     assert all(r.label(size).incidents == 1 and not r.unexplained for r in runs), report
+    # One post, many different people in their own words: not a campaign, at any size
+    # (thousands of negatives at 20,000 a day repeat their texts, without templates).
+    assert not any(r.label(size).campaign for r in runs), report
 
 
 LAUNCH_SEEDS = range(1, 31)
