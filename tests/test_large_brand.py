@@ -127,6 +127,7 @@ def _row(run: RunResult) -> str:
     labels = ", ".join(
         f"{lab.name} {lab.incidents} incident(s)"
         + ("" if lab.lead_seconds is None else f", lead {lab.lead_seconds / 60:+.1f} min")
+        + (', said "campaign"' if lab.campaign else "")
         for lab in run.labels
     )
     extra = f"; not explained by a label: {len(run.unexplained)}" if run.unexplained else ""

@@ -79,6 +79,9 @@ def test_small_suite_end_to_end(tmp_path: Path) -> None:
     assert figures["incidents_per_crisis"] == 1.0
     assert figures["benign_incidents_by_kind"] == {"bot_burst": 0}
     assert figures["campaigns"] == 0
+    # A firestorm's alerts do not call it a campaign (its texts are a crowd's).
+    assert (figures["others_caught"], figures["others_said_campaign"]) == (1, 0)
+    assert 'alerts saying "campaign"' in out.getvalue()
     assert figures["by_kind"]["firestorm"] == {
         "events": 1, "must_alert": True, "with_incidents": 1, "incidents": 1
     }  # fmt: skip

@@ -354,7 +354,12 @@ def evaluate_seeds(
     """Write and score the family for each seed (in `out_dir/seed-N/`, each with its
     `report.txt`); print one row per seed, the spread across seeds (median [min, max])
     and the pooled per-band table. Returns the figures for `--json`."""
-    from stormwatch.evaluation.scenario_scoring import SIZE_BANDS, band_figures, band_table
+    from stormwatch.evaluation.scenario_scoring import (
+        SIZE_BANDS,
+        band_figures,
+        band_table,
+        said_campaign,
+    )
 
     out = Path(out_dir)
     dirs = [out / f"seed-{seed}" for seed in seeds]
@@ -404,16 +409,25 @@ def evaluate_seeds(
     brands = [dict(b, seed=f["seed"]) for f in runs for b in f["per_brand"]]
     pooled = band_figures(events, brands)
     console.print(band_table(pooled, f"All seeds pooled ({len(seeds)} seeds)"))
+    said = said_campaign(events)
+    caught_campaigns = sum(e["caught"] for e in events if e["kind"] == "campaign")
+    console.print(
+        f'alerts saying "campaign": campaigns {said["campaigns_said_campaign"]} / '
+        f"{caught_campaigns}, other crises {said['others_said_campaign']} / "
+        f"{said['others_caught']}"
+    )
     console.print(f"per-seed tables: {out}/seed-N/report.txt")
     keep = ("seed", "comments", "generate_seconds", "total_seconds", "recall", "lead_minutes",
             "incidents_per_crisis", "false_alarms_per_brand_day", "benign_incidents",
             "benign_incidents_by_kind", "campaigns", "campaigns_caught",
+            "campaigns_said_campaign", "others_said_campaign", "others_caught",
             "bot_bursts_as_firestorm", "by_band", "by_kind")  # fmt: skip
     return {
         "seeds": seeds,
         "per_seed": [{k: f[k] for k in keep} for f in runs],
         "spread": spread,
         "pooled_by_band": pooled,
+        "pooled_said_campaign": said,
     }
 
 

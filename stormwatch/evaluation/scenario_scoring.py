@@ -128,6 +128,19 @@ def _rates(events: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
+def said_campaign(events: list[dict[str, Any]]) -> dict[str, int]:
+    """Of the caught crises, how many campaigns and how many others had an alert that
+    said "campaign": the explanation is right when the first is all and the second 0."""
+    caught = [e for e in events if e["must_alert"] and e["caught"]]
+    campaigns = [e for e in caught if e["kind"] == "campaign"]
+    others = [e for e in caught if e["kind"] != "campaign"]
+    return {
+        "campaigns_said_campaign": sum(e.get("said_campaign", False) for e in campaigns),
+        "others_said_campaign": sum(e.get("said_campaign", False) for e in others),
+        "others_caught": len(others),
+    }
+
+
 def _bot_report(run: ScenarioRun, outcome: LabelOutcome) -> str:
     """How a bot burst came out: an incident of its own kind, suppressed, or a failure."""
     kinds = sorted({i.kind for i in outcome.incidents})
@@ -190,6 +203,8 @@ def evaluate_scenarios_dir(
 
     events: list[dict[str, Any]] = []
     for run in runs:
+        # Incidents whose alerts said "campaign" (near-identical texts from many people).
+        said = {e.incident for e in run.recorder.alerts if e.drivers.get("campaign")}
         for o in run.outcomes:
             lab = o.label
             row: dict[str, Any] = {
@@ -204,6 +219,7 @@ def evaluate_scenarios_dir(
                 "incidents": len(o.incidents),
                 "incident_kinds": sorted({i.kind for i in o.incidents}),
                 "lead_minutes": None if o.lead_seconds is None else round(o.lead_seconds / 60, 1),
+                "said_campaign": any(i.key in said for i in o.incidents),
             }
             if lab.kind == "bot_burst":
                 row["reported_as"] = _bot_report(run, o)
@@ -251,6 +267,7 @@ def evaluate_scenarios_dir(
         "benign_incidents_by_kind": dict(sorted(benign_by_kind.items())),
         "campaigns": len(campaigns),
         "campaigns_caught": sum(e["caught"] for e in campaigns),
+        **said_campaign(events),
         "bot_bursts_as_firestorm": sum(
             1 for e in bots if any(k in FIRESTORM_KINDS for k in e["incident_kinds"])
         ),
@@ -286,6 +303,8 @@ def _print_tables(console: Console, figures: dict[str, Any]) -> None:
         ok = "[green]ok[/green]" if e["correct"] else "[red]WRONG[/red]"
         lead = "" if e["lead_minutes"] is None else f"{e['lead_minutes']:+.1f}"
         kinds = e.get("reported_as") or ",".join(e["incident_kinds"])
+        if e.get("said_campaign"):
+            kinds += ' (said "campaign")'
         table.add_row(e["scenario"], e["event"], e["kind"], should, ok, lead, kinds)
     console.print(table)
     for fa in figures["false_alarm_incidents"]:
@@ -319,6 +338,11 @@ def _print_tables(console: Console, figures: dict[str, Any]) -> None:
         summary.add_row(
             "campaigns caught", f"{figures['campaigns_caught']} / {figures['campaigns']}"
         )
+    summary.add_row(
+        'alerts saying "campaign"',
+        f"campaigns {figures['campaigns_said_campaign']} / {figures['campaigns_caught']}, "
+        f"other crises {figures['others_said_campaign']} / {figures['others_caught']}",
+    )
     summary.add_row("bot bursts as firestorm [0]", str(figures["bot_bursts_as_firestorm"]))
     summary.add_row(
         "time to process",
