@@ -85,31 +85,13 @@ class SlidingProfile:
         """The closed minutes' profile with the mentions `ahead` counted in too."""
         authors, signatures = self.authors, self.signatures
         more = Counter(m.author for m in ahead)
-        # The three largest counts: of accounts with comments ahead, their sums; of the
-        # others, the largest closed counts.
-        others = self.spread.copy()
-        for a in more:
-            count = authors.get(a)
-            if count:
-                others[count] -= 1
-        counts = [authors.get(a, 0) + c for a, c in more.items()]
-        top = sorted(counts + _largest(others), reverse=True)[:3]
-        new_accounts = sum(1 for a in more if a not in authors)
         more_texts = Counter(m.signature for m in ahead)
-        other_texts = self.text_spread.copy()
-        for sig in more_texts:
-            count = signatures.get(sig)
-            if count:
-                other_texts[count] -= 1
-        text_counts = [signatures.get(sig, 0) + c for sig, c in more_texts.items()]
-        top_texts = sorted(text_counts + _largest(other_texts), reverse=True)[:3]
-        new_signatures = sum(1 for sig in more_texts if sig not in signatures)
         return AccountProfile.of_counts(
             self.n + len(ahead),
-            len(authors) + new_accounts,
-            top,
-            len(signatures) + new_signatures,
-            top_texts,
+            len(authors) + sum(1 for a in more if a not in authors),
+            _top_with(authors, self.spread, more),
+            len(signatures) + sum(1 for sig in more_texts if sig not in signatures),
+            _top_with(signatures, self.text_spread, more_texts),
         )
 
     def _closed(self, window: KeyWindow, hi: int, width: int) -> AccountProfile:
@@ -158,16 +140,8 @@ class SlidingProfile:
             leaving = [k for k in by_minute if k <= lo]
         for minute in leaving:
             for m in by_minute.pop(minute, ()):
-                count = authors[m.author]
-                _decrement(spread, count)
-                if count > 1:
-                    spread[count - 1] += 1
-                _decrement(authors, m.author)
-                count = signatures[m.signature]
-                _decrement(text_spread, count)
-                if count > 1:
-                    text_spread[count - 1] += 1
-                _decrement(signatures, m.signature)
+                _remove_one(authors, spread, m.author)
+                _remove_one(signatures, text_spread, m.signature)
                 self.n -= 1
         self.lo = lo
 
@@ -177,19 +151,39 @@ class SlidingProfile:
             self.by_minute[m.minute] = [m]
         else:
             bucket.append(m)
-        authors, spread = self.authors, self.spread
-        count = authors[m.author]
-        if count:
-            _decrement(spread, count)
-        authors[m.author] = count + 1
-        spread[count + 1] += 1
-        signatures, text_spread = self.signatures, self.text_spread
-        count = signatures[m.signature]
-        if count:
-            _decrement(text_spread, count)
-        signatures[m.signature] = count + 1
-        text_spread[count + 1] += 1
+        _add_one(self.authors, self.spread, m.author)
+        _add_one(self.signatures, self.text_spread, m.signature)
         self.n += 1
+
+
+def _add_one(counts: Counter, spread: Counter[int], key: object) -> None:
+    """One more of `key` in `counts`, and in `spread` (how many keys have each count)."""
+    count = counts[key]
+    if count:
+        _decrement(spread, count)
+    counts[key] = count + 1
+    spread[count + 1] += 1
+
+
+def _remove_one(counts: Counter, spread: Counter[int], key: object) -> None:
+    """One fewer of `key` in `counts` and `spread`."""
+    count = counts[key]
+    _decrement(spread, count)
+    if count > 1:
+        spread[count - 1] += 1
+    _decrement(counts, key)
+
+
+def _top_with(counts: Counter, spread: Counter[int], more: Counter) -> list[int]:
+    """The three largest counts once `more` is added to `counts` (`spread`: how many keys
+    have each count): of the keys in `more`, their sums; of the others, the largest."""
+    others = spread.copy()
+    for key in more:
+        count = counts.get(key)
+        if count:
+            others[count] -= 1
+    summed = [counts.get(key, 0) + c for key, c in more.items()]
+    return sorted(summed + _largest(others), reverse=True)[:3]
 
 
 def _largest(spread: Counter[int]) -> list[int]:
