@@ -82,6 +82,7 @@ class BrandState:
         "noted",
         "first_noted",
         "last_noted",
+        "thread_building",
     )
 
     def __init__(self, order: int = 0) -> None:
@@ -118,6 +119,8 @@ class BrandState:
         self.noted = 0
         self.first_noted = -1
         self.last_noted = -1
+        # The last minute one of its threads had a test half-way to its threshold.
+        self.thread_building = -1
 
     def __setstate__(self, state: tuple[None, dict] | dict) -> None:
         # A checkpoint from before a slot existed: its default (pickle keeps slots as
@@ -134,6 +137,7 @@ class BrandState:
         slots.setdefault("noted", 0)
         slots.setdefault("first_noted", -1)
         slots.setdefault("last_noted", -1)
+        slots.setdefault("thread_building", -1)
         for name, value in slots.items():
             setattr(self, name, value)
 
@@ -436,6 +440,12 @@ class Judge:
             if monitor.idle and not is_open:
                 del self.threads[key]
                 continue
+            if monitor.share.statistic >= SHARE_FREEZE * norm.h_share or (
+                monitor.rate.statistic >= SHARE_FREEZE * norm.h_rate and not state.warming_up
+            ):
+                # Its brand's usual share stands still (`learn`); not for the rate test
+                # while the brand warms up, as for the brand's own.
+                state.thread_building = minute
             if is_open or _building(monitor, norm):
                 stepping[key] = None
             else:
@@ -817,14 +827,19 @@ class Judge:
         if disturbed or not quiet:
             baseline.skip(minute)
             return
-        # The usual share stands still while either test is half-way to its threshold:
-        # a swell over a day would otherwise become its own normal before it alarms. A
-        # lasting change is learned after a day all the same. Not the rate test while the
-        # brand warms up: it does not count yet, and its rate comes from the very share
-        # being learned, so a brand more negative than the prior locked its share (and a
-        # rate test half-way to its threshold) in place for a day.
+        # The usual share stands still while either test is half-way to its threshold,
+        # or one of its threads' (`thread_building`): a swell over a day would otherwise
+        # become its own normal before it alarms, and a storm growing on one post for
+        # hours the brand's. A lasting change is learned after a day all the same. Not
+        # the rate test while the brand warms up: it does not count yet, and its rate
+        # comes from the very share being learned, so a brand more negative than the
+        # prior locked its share (and a rate test half-way to its threshold) in place for
+        # a day.
         rate_building = 0.0 if state.warming_up else verdict.rate_evidence
-        building = max(rate_building, verdict.share_evidence) >= SHARE_FREEZE
+        building = (
+            max(rate_building, verdict.share_evidence) >= SHARE_FREEZE
+            or state.thread_building == minute
+        )
         if building and state.share_frozen < SHARE_FREEZE_MAX_MINUTES:
             state.share_frozen += 1
             baseline.learn(minute, n=verdict.n, neg=verdict.neg, share=False)
