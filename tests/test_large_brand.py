@@ -9,7 +9,7 @@ firestorm of a few hundred negatives a minute at most (the family's cap on an ev
 rate). The storm is one incident, opened before its breakout; nothing else opens one.
 
 More seeds, and every crisis kind of the family drawn as the family draws them, with
-`python -m tests.test_large_brand --seeds 1-5` (about 4 minutes on two cores).
+`python -m tests.test_large_brand --seeds 1-5` (about 10 minutes on two cores).
 """
 
 from __future__ import annotations
