@@ -60,7 +60,9 @@ class AccountProfile:
     top_account_share: float
     top3_account_share: float
     distinct_text_share: float  # distinct near-duplicate signatures / comments
-    top3_text_share: float = 1.0  # comments of the three most common signatures / comments
+    # Comments of the three most common signatures / comments (1.0 when not given: the
+    # distinct share alone decides, as before it was counted).
+    top3_text_share: float = 1.0
 
     @classmethod
     def of(cls, pairs: Iterable[tuple[str, int]]) -> AccountProfile:
