@@ -410,10 +410,9 @@ def evaluate_seeds(
     pooled = band_figures(events, brands)
     console.print(band_table(pooled, f"All seeds pooled ({len(seeds)} seeds)"))
     said = said_campaign(events)
-    caught_campaigns = sum(e["caught"] for e in events if e["kind"] == "campaign")
     console.print(
         f'alerts saying "campaign": campaigns {said["campaigns_said_campaign"]} / '
-        f"{caught_campaigns}, other crises {said['others_said_campaign']} / "
+        f"{said['campaigns_caught']}, other crises {said['others_said_campaign']} / "
         f"{said['others_caught']}"
     )
     console.print(f"per-seed tables: {out}/seed-N/report.txt")

@@ -135,6 +135,7 @@ def said_campaign(events: list[dict[str, Any]]) -> dict[str, int]:
     campaigns = [e for e in caught if e["kind"] == "campaign"]
     others = [e for e in caught if e["kind"] != "campaign"]
     return {
+        "campaigns_caught": len(campaigns),
         "campaigns_said_campaign": sum(e.get("said_campaign", False) for e in campaigns),
         "others_said_campaign": sum(e.get("said_campaign", False) for e in others),
         "others_caught": len(others),
@@ -266,7 +267,6 @@ def evaluate_scenarios_dir(
         "benign_incidents": len(benign),
         "benign_incidents_by_kind": dict(sorted(benign_by_kind.items())),
         "campaigns": len(campaigns),
-        "campaigns_caught": sum(e["caught"] for e in campaigns),
         **said_campaign(events),
         "bot_bursts_as_firestorm": sum(
             1 for e in bots if any(k in FIRESTORM_KINDS for k in e["incident_kinds"])
