@@ -29,7 +29,7 @@ BENIGN_REASONS: dict[str, str] = {
     "single_account": "one account writes most of the negative comments",
     "bot_burst": "near-identical comments from a few accounts",
     "few_accounts": "too few different people",
-    "not_negative": "volume surge with a normal negative share (positive virality, a launch)",
+    "not_negative": "volume surge, not mostly negative (positive virality, a launch)",
     "small_rise": "too small: under 3x normal brand-wide, a post under the brand's normal rate",
     "past_surge": "the evidence is of minutes ago; the rate is back under twice normal",
     "dismissed_before": "people marked a surge like this a false alarm before",

@@ -351,7 +351,10 @@ class Judge:
                 monitor.rate.quiet_total_to_zero(dispersion) / (1.0 + TOLERANCE),
             )
             volume_total, negative_total = baseline.quiet_totals(first, minutes, MIN_VOLUME, enough)
-        monitor.quiet(minutes, negative_total, dispersion)
+        # The excursion's expected comments at the rest's expectation: the level sinks a
+        # little over zeros, so this errs towards fewer comments over normal.
+        rest_volume = state.rest[0].volume_per_min * minutes if state.rest is not None else 0.0
+        monitor.quiet(minutes, negative_total, dispersion, rest_volume)
         state.surge *= _SURGE**minutes
         if monitor.share.statistic == 0.0:
             monitor.rising_since = minute - 1
@@ -427,7 +430,7 @@ class Judge:
             gap = minute - 1 - monitor.last_minute
             if gap > 0 and monitor.last_minute >= 0:
                 # A resting monitor speaks again: its quiet minutes in closed form.
-                monitor.quiet(gap, lam * gap, normal.dispersion)
+                monitor.quiet(gap, lam * gap, normal.dispersion, lam * gap / normal.neg_share)
             monitor.step(minute, n=n, lam=lam, dispersion=normal.dispersion, share=normal.neg_share)
             monitor.clip_at(norm.h_rate, norm.h_share)
             rate = monitor.recent_slow()
@@ -695,6 +698,16 @@ class Judge:
                 benign = "past_surge"  # the evidence is of minutes ago; nothing runs now
             elif recent < SHARE_MIN_LIFT * normal.neg_share * recent_volume:
                 benign = "not_negative"  # busy, but no more negative than usual right now
+            elif not warming and (
+                monitor.excursion_mostly_not_negative()
+                or (thread and self.brands[window.brand].monitor.excursion_mostly_not_negative())
+            ):
+                # Many more comments, few of them negative: a launch or a viral post, a
+                # little more negative than everyday talk. A post of such a surge is
+                # judged with it: a launch post of a small brand drew 9 negatives in its
+                # first 24 comments, 22 % of its 73 over the launch. Not while the brand
+                # warms up: it has no normal volume yet to count extra comments from.
+                benign = "not_negative"
             elif thread and recent < THREAD_MIN_RATIO * brand_lam:
                 # A post carrying less than the brand's whole normal negative talk is not
                 # a storm for the brand yet (at a large brand: an ordinary busy post).
@@ -842,7 +855,18 @@ class Judge:
         )
         if building and state.share_frozen < SHARE_FREEZE_MAX_MINUTES:
             state.share_frozen += 1
-            baseline.learn(minute, n=verdict.n, neg=verdict.neg, share=False)
+            if max(rate_building, verdict.share_evidence) >= SHARE_FREEZE and not (
+                state.volume.armed and state.volume_evidence < SHARE_FREEZE
+            ):
+                # The brand's own tests build while its comments surge: the level stands
+                # still too. Learned, a launch's volume became the normal its comments
+                # were measured against within the hour, and its extra comments
+                # (`excursion_mostly_not_negative`) were no longer extra. Not for its
+                # threads' tests: at 200,000 comments a day one of them is half-way
+                # most of the time, and the level stood still for a day.
+                baseline.skip(minute)
+            else:
+                baseline.learn(minute, n=verdict.n, neg=verdict.neg, share=False)
         else:
             state.share_frozen = 0
             baseline.learn(minute, n=verdict.n, neg=verdict.neg)

@@ -46,6 +46,8 @@ ACCOUNT_WINDOW = 30
 CEILING = 2.0  # statistics stop at this many thresholds: a past surge fades in bounded time
 THREAD_STEPS = 20.0  # thread-minutes per brand-minute that can alarm (concurrent threads)
 RECENT_FAST = 0.01  # decayed negatives from which a thread counts for its brand's top thread
+EXTRA_SHARE_MIN = 1.0 / 3.0  # a storm's extra comments: at least a third negative
+_NO_EXCURSION = (0, 0, 0.0, 0.0)
 _FAST = 0.5 ** (1.0 / 5.0)  # recent rate: half-life of 5 minutes
 _SLOW = 0.5 ** (1.0 / 15.0)  # half-life of 15 minutes: who carries a brand's storm
 
@@ -181,6 +183,7 @@ class KeyMonitor:
         "fast_n",
         "last_minute",
         "rising_since",
+        "excursion",
     )
 
     def __init__(self) -> None:
@@ -196,6 +199,17 @@ class KeyMonitor:
         self.fast_n = 0.0
         self.last_minute = -1
         self.rising_since = -1  # the last minute the share test stood at zero
+        # Since then: comments, effective negatives, and what the key's normal expected
+        # of each (`excursion_mostly_not_negative`). Not since both tests stood at zero:
+        # at a busy key the rate test seldom does, and a storm's post counted hours of
+        # its ordinary popularity as extra comments, mostly not negative.
+        self.excursion = _NO_EXCURSION
+
+    def __setstate__(self, state: tuple[None, dict]) -> None:
+        slots = state[1]
+        slots.setdefault("excursion", _NO_EXCURSION)  # a checkpoint from before it
+        for name, value in slots.items():
+            setattr(self, name, value)
 
     def note_negative(self, account: str, minute: int) -> None:
         """One negative comment of `account` (per comment: cheap)."""
@@ -229,6 +243,10 @@ class KeyMonitor:
         self.fast_n = self.fast_n * _FAST + n
         if self.share.statistic == 0.0:
             self.rising_since = minute
+            self.excursion = _NO_EXCURSION
+        else:
+            c, k, expected_c, expected_k = self.excursion
+            self.excursion = (c + n, k + eff, expected_c + lam / share, expected_k + lam)
         if len(self.caps) > 64 and minute % ACCOUNT_WINDOW == 0:
             self.caps = {a: e for a, e in self.caps.items() if minute - e[0] < ACCOUNT_WINDOW}
         return eff
@@ -261,11 +279,17 @@ class KeyMonitor:
         clone.quiet(minutes, lam_total, dispersion)
         return clone
 
-    def quiet(self, minutes: int, lam_total: float, dispersion: float) -> None:
-        """`minutes` closed minutes without a comment, at once (an idle key catching up)."""
+    def quiet(
+        self, minutes: int, lam_total: float, dispersion: float, volume_total: float = 0.0
+    ) -> None:
+        """`minutes` closed minutes without a comment, at once (an idle key catching up;
+        `volume_total`: the comments its normal expected in them, if known)."""
         if minutes <= 0:
             return
         self.rate.decay_quiet(lam_total * (1.0 + TOLERANCE), dispersion)
+        if self.share.statistic:  # (without comments it stands still)
+            c, k, expected_c, expected_k = self.excursion
+            self.excursion = (c, k, expected_c + volume_total, expected_k + lam_total)
         self.fast *= _FAST**minutes
         self.slow *= _SLOW**minutes
         self.fast_n *= _FAST**minutes
@@ -350,6 +374,22 @@ class KeyMonitor:
         self.rate.reset()
         self.share.reset()
         self.rising_since = self.last_minute
+        self.excursion = _NO_EXCURSION
+
+    def excursion_mostly_not_negative(self) -> bool:
+        """Since its share test last stood at zero the key had at least twice the
+        comments its normal expected, and under a third of those over normal were
+        negative: a launch or a viral post a little more negative than everyday talk,
+        not a storm (whose crowd is mostly negative). The tests cannot tell them apart:
+        over hours of a launch's volume a small lift in the share becomes evidence, and
+        at a small brand the usual share is known from a few dozen comments (a launch at
+        a brand of 82 a day whose first day had 3 negatives in 89: 15 % of the launch's
+        comments were negative, 4x what it had learned)."""
+        comments, negatives, expected_comments, expected_negatives = self.excursion
+        extra = comments - expected_comments
+        if extra <= 0.0 or extra < expected_comments:
+            return False
+        return negatives - expected_negatives < EXTRA_SHARE_MIN * extra
 
     def evidence_minutes(self, minute: int) -> int:
         """How long the current excursion of the share test has been building."""

@@ -1,0 +1,117 @@
+"""A launch is a surge of comments that are mostly not negative; a storm's are mostly
+negative. Both can carry the same share-test evidence at a small brand, so the guards
+look at the comments over the key's normal since its share test last stood at zero
+(`KeyMonitor.excursion_mostly_not_negative`), and the level stops learning a surge
+while the brand's share test builds (`Judge.learn`)."""
+
+from __future__ import annotations
+
+import pickle
+import random
+
+import pytest
+
+from stormwatch.detectors.monitor import KeyMonitor
+from stormwatch.evaluation.scenario import BrandSpec, EventSpec, ScenarioSpec
+from tests.seeded_runs import run_specs
+
+H = 3600.0
+
+
+def _run(monitor: KeyMonitor, minutes: int, *, n: int, neg: int, start: int = 0) -> None:
+    """`minutes` minutes of `n` comments, `neg` of them negative from distinct accounts,
+    at a key whose normal is 1 comment a minute, 10 % negative; the statistics capped
+    as the judge caps them (at twice thresholds of 5)."""
+    for minute in range(start, start + minutes):
+        for i in range(neg):
+            monitor.note_negative(f"a{minute}-{i}", minute)
+        monitor.step(minute, n=n, lam=0.1, dispersion=1.0, share=0.1)
+        monitor.clip_at(5.0, 5.0)
+
+
+def test_a_launch_is_mostly_not_negative_and_a_storm_is() -> None:
+    launch, storm = KeyMonitor(), KeyMonitor()
+    _run(launch, 60, n=20, neg=4)  # 20x the volume, 20 % negative: twice the usual share
+    _run(storm, 60, n=4, neg=3)  # 4x the volume, 3 of the 3 extra comments negative
+    assert launch.share.statistic > 0 and storm.share.statistic > 0
+    assert launch.excursion_mostly_not_negative()
+    assert not storm.excursion_mostly_not_negative()
+
+
+def test_under_twice_the_volume_the_extra_comments_say_nothing() -> None:
+    """A storm at a large brand brings few comments over its normal: their share is
+    noise, and the guard stays out of it."""
+    monitor = KeyMonitor()
+    _run(monitor, 60, n=1, neg=1)  # the usual volume, all of it negative
+    assert monitor.share.statistic > 0
+    assert not monitor.excursion_mostly_not_negative()
+
+
+def test_the_excursion_ends_when_the_share_test_is_back_at_zero() -> None:
+    monitor = KeyMonitor()
+    _run(monitor, 60, n=20, neg=4)
+    assert monitor.excursion[0] == 1200
+    _run(monitor, 600, n=1, neg=0, start=60)  # calm: the share test falls to zero
+    assert monitor.share.statistic == 0.0
+    assert monitor.excursion == (0, 0, 0.0, 0.0)
+    assert not monitor.excursion_mostly_not_negative()
+
+
+def test_quiet_minutes_count_what_the_normal_expected() -> None:
+    monitor = KeyMonitor()
+    _run(monitor, 30, n=20, neg=4)
+    before = monitor.excursion
+    monitor.quiet(10, 1.0, 1.0, volume_total=10.0)
+    assert monitor.excursion == (before[0], before[1], before[2] + 10.0, before[3] + 1.0)
+
+
+def test_a_checkpoint_from_before_the_excursion_restores() -> None:
+    monitor = KeyMonitor()
+    _run(monitor, 5, n=20, neg=4)
+    state = monitor.__reduce_ex__(2)
+    slots = state[2][1]
+    del slots["excursion"]
+    restored = pickle.loads(pickle.dumps(monitor))
+    restored.__setstate__((None, slots))
+    assert restored.excursion == (0, 0, 0.0, 0.0)
+    assert restored.share.statistic == monitor.share.statistic
+
+
+SMALL_LAUNCH_SEEDS = range(1, 31)
+
+
+@pytest.mark.slow
+def test_launches_at_brands_of_80_to_170_a_day_stay_quiet() -> None:
+    """A launch on a small brand's second day, as the evaluation family draws it. On
+    fresh family seeds 3 of 20 such launches opened incidents (brands of 82-168 a day):
+    the brand had learned its usual share from a day of some 100 comments (one had 3
+    negatives in 89, 3 %, against 15 % in its launch), its level learned the launch's
+    volume within the hour, and hours of a launch were evidence enough."""
+    rng = random.Random("launch at a small brand")
+    specs = []
+    for seed in SMALL_LAUNCH_SEEDS:
+        per_day = rng.uniform(80, 170)
+        specs.append(
+            ScenarioSpec(
+                "battery-small-launch",
+                duration_s=44 * H,
+                brands=(
+                    BrandSpec(
+                        "shop", per_day, lang="en", negative_share=rng.uniform(0.04, 0.15),
+                        threads_per_day=1,
+                    ),
+                ),
+                events=(
+                    EventSpec(
+                        "product_launch", "shop", rng.uniform(26, 34) * H,
+                        rng.uniform(5, 8) * H, name="launch",
+                        peak_rate_per_min=max(5.0, per_day / 1440 * rng.uniform(4, 12)),
+                        n_threads=rng.randint(2, 5),
+                    ),
+                ),
+                seed=seed,
+            )
+        )  # fmt: skip
+    runs = run_specs(specs)
+    loud = [r.seed for r in runs if r.label("launch").incidents or r.unexplained]
+    assert len(loud) <= 1, f"incidents in seeds {loud}"
