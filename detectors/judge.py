@@ -855,15 +855,20 @@ class Judge:
         )
         if building and state.share_frozen < SHARE_FREEZE_MAX_MINUTES:
             state.share_frozen += 1
-            if max(rate_building, verdict.share_evidence) >= SHARE_FREEZE and not (
-                state.volume.armed and state.volume_evidence < SHARE_FREEZE
+            if (
+                not state.warming_up
+                and max(rate_building, verdict.share_evidence) >= SHARE_FREEZE
+                and not (state.volume.armed and state.volume_evidence < SHARE_FREEZE)
             ):
                 # The brand's own tests build while its comments surge: the level stands
                 # still too. Learned, a launch's volume became the normal its comments
                 # were measured against within the hour, and its extra comments
                 # (`excursion_mostly_not_negative`) were no longer extra. Not for its
                 # threads' tests: at 200,000 comments a day one of them is half-way
-                # most of the time, and the level stood still for a day.
+                # most of the time, and the level stood still for a day. Nor while the
+                # brand warms up (the guard counts no extra comments then): a brand whose
+                # traffic began with a storm kept the level of its first minutes, and a
+                # spreading storm's tail reopened against it.
                 baseline.skip(minute)
             else:
                 baseline.learn(minute, n=verdict.n, neg=verdict.neg, share=False)
