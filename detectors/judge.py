@@ -83,6 +83,7 @@ class BrandState:
         "first_noted",
         "last_noted",
         "thread_building",
+        "calm_volume",
     )
 
     def __init__(self, order: int = 0) -> None:
@@ -121,6 +122,9 @@ class BrandState:
         self.last_noted = -1
         # The last minute one of its threads had a test half-way to its threshold.
         self.thread_building = -1
+        # Its expected comments per minute when its comments last did not surge (-1.0:
+        # not yet): what extra comments are counted from while they do (`normal_volume`).
+        self.calm_volume = -1.0
 
     def __setstate__(self, state: tuple[None, dict] | dict) -> None:
         # A checkpoint from before a slot existed: its default (pickle keeps slots as
@@ -138,6 +142,7 @@ class BrandState:
         slots.setdefault("first_noted", -1)
         slots.setdefault("last_noted", -1)
         slots.setdefault("thread_building", -1)
+        slots.setdefault("calm_volume", -1.0)
         for name, value in slots.items():
             setattr(self, name, value)
 
@@ -172,6 +177,21 @@ class BrandState:
             return 0.0
         return self.noted / (self.last_noted - self.first_noted + 1)
 
+    def normal_volume(self, normal: Expectation) -> float:
+        """Its comments per minute as its excursions count extra comments from them:
+        `normal`'s, or while its comments surge (its volume test half-way or signalled)
+        what was normal before, if less. The level learns a launch's volume within the
+        hour (its tests must measure against what runs now), and a launch's comments
+        then no longer counted as extra (`KeyMonitor.excursion_mostly_not_negative`).
+        Holding the level itself still instead pinned a brand's rate test at its
+        ceiling for a night after a viral post, and a stray negative then opened an
+        incident."""
+        volume = normal.volume_per_min
+        if self.calm_volume < 0.0 or (self.volume.armed and self.volume_evidence < SHARE_FREEZE):
+            self.calm_volume = volume
+            return volume
+        return min(volume, self.calm_volume)
+
     def expected(self, minute: int) -> Expectation:
         if self._expectation_minute != minute or self._expectation is None:
             self._expectation = self.baseline.expected(minute)
@@ -203,6 +223,9 @@ class _ThreadNorm:
     lam: float  # a thread's normal negatives per minute
     h_rate: float
     h_share: float
+    # The part of the normal volume its excursions count extra comments from (1.0 but
+    # while the brand's comments surge: `BrandState.normal_volume`).
+    calm: float = 1.0
 
 
 class Judge:
@@ -431,7 +454,10 @@ class Judge:
             if gap > 0 and monitor.last_minute >= 0:
                 # A resting monitor speaks again: its quiet minutes in closed form.
                 monitor.quiet(gap, lam * gap, normal.dispersion, lam * gap / normal.neg_share)
-            monitor.step(minute, n=n, lam=lam, dispersion=normal.dispersion, share=normal.neg_share)
+            monitor.step(
+                minute, n=n, lam=lam, dispersion=normal.dispersion, share=normal.neg_share,
+                volume=lam / normal.neg_share * norm.calm,
+            )  # fmt: skip
             monitor.clip_at(norm.h_rate, norm.h_share)
             rate = monitor.recent_slow()
             if rate > state.top_thread_rate and monitor.fast >= RECENT_FAST:
@@ -493,12 +519,15 @@ class Judge:
             normal = state.expected(minute)
         lam = normal.neg_per_min * state.baseline.typical_thread_share()
         table = self.table
+        volume = normal.volume_per_min
+        calm = state.calm_volume
         return _ThreadNorm(
             state,
             normal,
             lam,
             table.rate(lam * (1.0 + TOLERANCE), normal.dispersion, thread=True),
             table.share(state.share_volume(normal), normal.neg_share),
+            min(1.0, calm / volume) if calm >= 0.0 and volume > 0.0 else 1.0,
         )
 
     def judge_brands(
@@ -539,7 +568,10 @@ class Judge:
             normal = state.expected(minute)
             lam = normal.neg_per_min
             monitor = state.monitor
-            monitor.step(minute, n=n, lam=lam, dispersion=normal.dispersion, share=normal.neg_share)
+            monitor.step(
+                minute, n=n, lam=lam, dispersion=normal.dispersion, share=normal.neg_share,
+                volume=state.normal_volume(normal),
+            )  # fmt: skip
             state.surge = state.surge * _SURGE + n
             is_open = brand in open_keys
             # A test at zero needs no threshold (its evidence is zero, nothing to cap),
@@ -855,23 +887,7 @@ class Judge:
         )
         if building and state.share_frozen < SHARE_FREEZE_MAX_MINUTES:
             state.share_frozen += 1
-            if (
-                not state.warming_up
-                and max(rate_building, verdict.share_evidence) >= SHARE_FREEZE
-                and not (state.volume.armed and state.volume_evidence < SHARE_FREEZE)
-            ):
-                # The brand's own tests build while its comments surge: the level stands
-                # still too. Learned, a launch's volume became the normal its comments
-                # were measured against within the hour, and its extra comments
-                # (`excursion_mostly_not_negative`) were no longer extra. Not for its
-                # threads' tests: at 200,000 comments a day one of them is half-way
-                # most of the time, and the level stood still for a day. Nor while the
-                # brand warms up (the guard counts no extra comments then): a brand whose
-                # traffic began with a storm kept the level of its first minutes, and a
-                # spreading storm's tail reopened against it.
-                baseline.skip(minute)
-            else:
-                baseline.learn(minute, n=verdict.n, neg=verdict.neg, share=False)
+            baseline.learn(minute, n=verdict.n, neg=verdict.neg, share=False)
         else:
             state.share_frozen = 0
             baseline.learn(minute, n=verdict.n, neg=verdict.neg)

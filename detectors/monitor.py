@@ -224,8 +224,18 @@ class KeyMonitor:
         pending = self.pending
         pending[minute] = pending.get(minute, 0) + 1
 
-    def step(self, minute: int, *, n: int, lam: float, dispersion: float, share: float) -> int:
-        """Closes one minute with `n` comments; returns its effective negatives."""
+    def step(
+        self,
+        minute: int,
+        *,
+        n: int,
+        lam: float,
+        dispersion: float,
+        share: float,
+        volume: float | None = None,
+    ) -> int:
+        """Closes one minute with `n` comments; returns its effective negatives.
+        `volume`: the comments its excursion counts as normal (default: `lam / share`)."""
         pending = self.pending
         eff = 0
         if pending:
@@ -246,7 +256,11 @@ class KeyMonitor:
             self.excursion = _NO_EXCURSION
         else:
             c, k, expected_c, expected_k = self.excursion
-            self.excursion = (c + n, k + eff, expected_c + lam / share, expected_k + lam)
+            if volume is None:
+                volume, normal_negatives = lam / share, lam
+            else:
+                normal_negatives = min(lam, volume * share)
+            self.excursion = (c + n, k + eff, expected_c + volume, expected_k + normal_negatives)
         if len(self.caps) > 64 and minute % ACCOUNT_WINDOW == 0:
             self.caps = {a: e for a, e in self.caps.items() if minute - e[0] < ACCOUNT_WINDOW}
         return eff

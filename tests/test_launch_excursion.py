@@ -1,8 +1,8 @@
 """A launch is a surge of comments that are mostly not negative; a storm's are mostly
 negative. Both can carry the same share-test evidence at a small brand, so the guards
 look at the comments over the key's normal since its share test last stood at zero
-(`KeyMonitor.excursion_mostly_not_negative`), and the level stops learning a surge
-while the brand's share test builds (`Judge.learn`)."""
+(`KeyMonitor.excursion_mostly_not_negative`), counted from the brand's volume before
+its comments surged (`BrandState.normal_volume`)."""
 
 from __future__ import annotations
 
@@ -11,6 +11,8 @@ import random
 
 import pytest
 
+from stormwatch.detectors.baseline import Expectation
+from stormwatch.detectors.judge import BrandState
 from stormwatch.detectors.monitor import KeyMonitor
 from stormwatch.evaluation.scenario import BrandSpec, EventSpec, ScenarioSpec
 from tests.seeded_runs import run_specs
@@ -75,6 +77,19 @@ def test_a_checkpoint_from_before_the_excursion_restores() -> None:
     restored.__setstate__((None, slots))
     assert restored.excursion == (0, 0, 0.0, 0.0)
     assert restored.share.statistic == monitor.share.statistic
+
+
+def test_extra_comments_count_from_the_volume_before_the_surge() -> None:
+    """The level learns a launch's volume within the hour; the excursion keeps counting
+    from what was normal before, while the brand's volume test says it surges."""
+    state = BrandState()
+    calm = Expectation(volume_per_min=2.0, neg_share=0.1, dispersion=1.0, minutes_seen=600)
+    learned = Expectation(volume_per_min=30.0, neg_share=0.1, dispersion=1.0, minutes_seen=660)
+    assert state.normal_volume(calm) == 2.0
+    state.volume.armed = False  # its volume test signalled: a surge runs
+    assert state.normal_volume(learned) == 2.0
+    state.volume.armed, state.volume_evidence = True, 0.0  # over
+    assert state.normal_volume(learned) == 30.0
 
 
 SMALL_LAUNCH_SEEDS = range(1, 31)
