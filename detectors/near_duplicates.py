@@ -20,14 +20,25 @@ import zlib
 _LINK = re.compile(r"(?:https?://|www\.)\S+", re.IGNORECASE)
 _WORD = re.compile(r"[^\W\d_]{3,}", re.UNICODE)
 _SEED = 0x9E3779B9
-# Words too common to say what a text is about, in English and German.
+# Words that do not say what a text is about, in English and German: function words,
+# and the closed classes people and scripts insert into a copied message (intensifiers,
+# modal particles, pronouns, greetings). Each such word, if content, changed a copy's
+# signature with a chance of about 2 / (its content words + 1): German campaign
+# templates, whose fillers were not listed, had 0.21-0.88 of their first 200 negatives on
+# their three most common signatures, English ones 0.47-0.89 (`duplicated` cuts at 0.3).
 _STOP = frozenset(
     """the and for are but not you all any can her was one our out has have had this that
     with from they will would there their what about which when your just been more very
     really so too also only even much such than then them these those its it's into over
+    seriously honestly totally literally please again now truly absolutely frankly
+    actually basically simply still ever quite pretty completely utterly definitely
+    certainly clearly obviously yet here hey dear hello
     der die das und ist nicht ein eine einen dem den des mit von für auf aus bei wie was
     wir ihr sie sich sehr auch noch nur schon mal doch aber oder wenn dass hat haben sind
-    war wird""".split()
+    war wird ich mich mir mein meine meinen euch euer eure uns unser unsere kein keine
+    keinen nichts etwas hier dort echt wirklich einfach total bitte jetzt ehrlich halt
+    wieder absolut ernsthaft eben wohl bloß ganz gar ziemlich völlig voll mega extrem
+    super immer denn also nun hallo liebe lieber selbst genau""".split()
 )
 
 
