@@ -148,6 +148,30 @@ class AccountProfile:
         """Copy-paste from many people, about one comment each."""
         return self.duplicated and self.comments_per_account <= BOT_COMMENTS_PER_ACCOUNT
 
+    def burst_reason(self, *, min_accounts: int = 5) -> str | None:
+        """Why the last minutes of a longer surge are a burst of a few accounts, or None.
+        Several comments each from fewer than `2 * min_accounts` accounts, at least
+        that many comments: copy-paste then is a bot burst, other texts a few people
+        (the same cuts as `benign_reason`'s). A crowd, a campaign or a slow swell's
+        last minutes have about one comment per person.
+
+        >>> AccountProfile(12, 5, 0.25, 0.67, 0.25, 1.0).burst_reason()  # five bots
+        'bot_burst'
+        >>> AccountProfile(12, 5, 0.25, 0.67, 0.9, 0.3).burst_reason()  # five people
+        'few_accounts'
+        >>> AccountProfile(12, 11, 0.17, 0.25, 0.25, 1.0).burst_reason() is None  # a campaign
+        True
+        >>> AccountProfile(4, 1, 1.0, 1.0, 1.0, 1.0).burst_reason() is None  # too few to say
+        True
+        """
+        if (
+            self.comments < 2 * min_accounts
+            or self.accounts >= 2 * min_accounts
+            or self.comments_per_account <= BOT_COMMENTS_PER_ACCOUNT
+        ):
+            return None
+        return "bot_burst" if self.duplicated else "few_accounts"
+
     def benign_reason(self, *, min_accounts: int = 5) -> str | None:
         """Why the surge is not a firestorm, or None when it is one.
 
