@@ -155,6 +155,23 @@ class ThresholdTable:
         self.budget = state["budget"]
 
 
+def mostly_not_negative(
+    comments: float, negatives: float, expected_comments: float, expected_negatives: float
+) -> bool:
+    """At least twice the comments normal brings, and under `EXTRA_SHARE_MIN` of those
+    over normal negative: a launch or a viral post, not a storm.
+
+    >>> mostly_not_negative(100, 20, 10, 1)  # 90 extra comments, 19 of them negative
+    True
+    >>> mostly_not_negative(100, 60, 10, 1), mostly_not_negative(15, 1, 10, 1)
+    (False, False)
+    """
+    extra = comments - expected_comments
+    if extra <= 0.0 or extra < expected_comments:
+        return False
+    return negatives - expected_negatives < EXTRA_SHARE_MIN * extra
+
+
 class KeyMonitor:
     """Tests and recent rates of one key.
 
@@ -399,11 +416,7 @@ class KeyMonitor:
         at a small brand the usual share is known from a few dozen comments (a launch at
         a brand of 82 a day whose first day had 3 negatives in 89: 15 % of the launch's
         comments were negative, 4x what it had learned)."""
-        comments, negatives, expected_comments, expected_negatives = self.excursion
-        extra = comments - expected_comments
-        if extra <= 0.0 or extra < expected_comments:
-            return False
-        return negatives - expected_negatives < EXTRA_SHARE_MIN * extra
+        return mostly_not_negative(*self.excursion)
 
     def evidence_minutes(self, minute: int) -> int:
         """How long the current excursion of the share test has been building."""
