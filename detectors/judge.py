@@ -206,8 +206,8 @@ class BrandState:
         launch or a viral post. Its share test's excursion alone (`KeyMonitor.excursion`)
         starts afresh whenever that test is back at zero, and a launch's complaints come
         in clusters: at a brand of 194 a day, 10 of 16 comments negative within three
-        minutes, 40 minutes into a launch whose last hour was 29 % negative over normal
-        (17 % over the first six hours)."""
+        minutes, 35 minutes into a launch whose last hour was 29 % negative over normal
+        (13-19 % in the hours after)."""
         return mostly_not_negative(*self.last_hour)
 
     def learn_hour(self, n: int, negatives: int, normal: Expectation, volume: float) -> None:
@@ -314,7 +314,7 @@ class Judge:
         # start afresh at the next look).
         self._profiles: dict[str, SlidingProfile] = {}
         # The same over the last GUARD_MINUTES of an excursion that is longer
-        # (`_burst_reason`).
+        # (`AccountProfile.burst_reason`).
         self._bursts: dict[str, SlidingProfile] = {}
 
     # -- per comment -------------------------------------------------------------------
