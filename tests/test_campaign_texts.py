@@ -24,6 +24,7 @@ from stormwatch.evaluation.scenario.generator import traffic_start
 from stormwatch.evaluation.scenario.traffic import BrandTraffic
 
 SEEDS = range(1, 9)
+CAMPAIGN_SEEDS = (*SEEDS, *range(100, 140))
 PREFIXES = (30, 100, 300, 1000, None)
 
 
@@ -63,7 +64,10 @@ def test_an_organic_storm_is_never_called_a_campaign(kind: str) -> None:
 
 
 def test_a_campaign_is_called_one_once_it_has_a_hundred_negatives() -> None:
-    for seed in SEEDS:
+    """Draws 100-139 too: before pronouns, intensifiers and modal particles were stop
+    words, inserted fillers split two German campaigns of these over more signatures
+    (0.21 and 0.27 of their first 200 negatives on the three most common)."""
+    for seed in CAMPAIGN_SEEDS:
         size, pairs = _negatives(seed, "campaign", crisis=True)
         for n, profile in _profiles(pairs):
             if n >= 100:

@@ -27,6 +27,25 @@ def test_the_first_seconds_of_a_bot_burst_do_not_fire_early() -> None:
     assert not result.unexplained
 
 
+def test_a_bot_burst_after_hours_of_ordinary_negatives_is_judged_on_its_own() -> None:
+    """A bot burst of five accounts at a brand of 168 a day came 139 minutes after the
+    brand's share test had started rising on four ordinary negatives from four people:
+    over the whole excursion, 16 negatives from 9 accounts looked like a crowd, and an
+    early look opened a firestorm. Its own last half hour says bot burst."""
+    result = run_spec(build_family(1110)[0])
+    assert result.label("b04-bot").incidents == 0, result
+    assert not result.unexplained
+
+
+def test_a_cluster_of_complaints_in_a_launch_does_not_open_it() -> None:
+    """A launch at a brand of 194 a day: 35 minutes in, 10 of 16 comments within three
+    minutes were complaints, after its share test had been back at zero; its last hour
+    was 29 % negative over normal, a launch's."""
+    result = run_spec(build_family(1101)[4])
+    assert result.label("b04-product").incidents == 0, result
+    assert not result.unexplained
+
+
 def test_a_brand_alert_carried_by_one_thread_opens_without_waiting_for_it() -> None:
     """A campaign over a few posts: the brand's tests alerted for eight minutes while
     its busiest post carried most of the excess, and the brand waited for that post's

@@ -1,0 +1,59 @@
+"""Bot bursts at small brands whose talk has ordinary negatives every hour or two.
+
+The guards profile the accounts of a key's whole excursion, and at a small brand the
+share test's excursion can start hours before a burst, on a few ordinary negatives
+from different people: those made a bot burst's first comments look like a crowd (a
+family stream of fresh seed 1110 opened a firestorm on one; here, before the guards
+looked at a burst's own last half hour, seed 113's burst opened one, 577 minutes into
+its brand's excursion). Each burst is drawn as the evaluation family draws one (100-400
+comments of 2-6 accounts within 8-20 minutes, rewritten as campaigns rewrite them) on
+a brand's second day.
+"""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from stormwatch.evaluation.scenario import BrandSpec, EventSpec, ScenarioSpec
+from tests.seeded_runs import run_specs
+
+H = 3600.0
+SEEDS = range(1, 151)
+
+
+@pytest.mark.slow
+def test_bot_bursts_at_brands_of_100_to_300_a_day_stay_quiet() -> None:
+    rng = random.Random("bot burst at a small brand")
+    specs = []
+    for seed in SEEDS:
+        per_day = rng.uniform(100, 300)
+        specs.append(
+            ScenarioSpec(
+                "battery-small-bots",
+                duration_s=40 * H,
+                brands=(
+                    BrandSpec(
+                        "shop", per_day, lang=rng.choice(("en", "de")),
+                        negative_share=rng.uniform(0.08, 0.18), threads_per_day=1,
+                    ),
+                ),
+                events=(
+                    EventSpec(
+                        "bot_burst", "shop", rng.uniform(28, 36) * H, rng.uniform(8, 20) * 60,
+                        name="bots", n_comments=rng.randint(100, 400),
+                        n_accounts=rng.randint(2, 6), n_threads=rng.choice((1, 1, 2, 3)),
+                        variation="rewrite", topics=("environment",),
+                    ),
+                ),
+                seed=seed,
+            )
+        )  # fmt: skip
+    runs = run_specs(specs)
+    loud = [r.seed for r in runs if r.label("bots").incidents]
+    assert not loud, f"bursts opened in seeds {loud}"
+    # The brands' ordinary talk may raise false alarms within the budget (one per brand
+    # and month; these are 250 brand-days): seed 31's, 15 hours before its burst.
+    unexplained = [r.seed for r in runs if r.unexplained]
+    assert len(unexplained) <= 3, f"incidents nothing explains in seeds {unexplained}"
