@@ -20,7 +20,7 @@ import orjson
 
 from stormwatch.alerts.sinks import MemoryAlertSink
 from stormwatch.evaluation.label_matching import match_labels
-from stormwatch.evaluation.scenario import Scenario, ScenarioSpec, generate
+from stormwatch.evaluation.scenario import BrandSpec, EventSpec, Scenario, ScenarioSpec, generate
 from stormwatch.pipeline import Pipeline
 
 T = TypeVar("T")
@@ -97,6 +97,15 @@ def result_of(pipeline: Pipeline, scenario: Scenario, cpu_seconds: float = 0.0) 
         labels,
         tuple(i.key for i in unexplained),
         cpu_seconds,
+    )
+
+
+def one_brand_stream(
+    name: str, brand: BrandSpec, event: EventSpec, *, hours: float, seed: int
+) -> ScenarioSpec:
+    """A battery's draw: one brand with one event, `hours` long."""
+    return ScenarioSpec(
+        name, duration_s=hours * 3600.0, brands=(brand,), events=(event,), seed=seed
     )
 
 

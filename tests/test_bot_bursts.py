@@ -16,8 +16,8 @@ import random
 
 import pytest
 
-from stormwatch.evaluation.scenario import BrandSpec, EventSpec, ScenarioSpec
-from tests.seeded_runs import run_specs
+from stormwatch.evaluation.scenario import BrandSpec, EventSpec
+from tests.seeded_runs import one_brand_stream, run_specs
 
 H = 3600.0
 SEEDS = range(1, 151)
@@ -29,27 +29,16 @@ def test_bot_bursts_at_brands_of_100_to_300_a_day_stay_quiet() -> None:
     specs = []
     for seed in SEEDS:
         per_day = rng.uniform(100, 300)
-        specs.append(
-            ScenarioSpec(
-                "battery-small-bots",
-                duration_s=40 * H,
-                brands=(
-                    BrandSpec(
-                        "shop", per_day, lang=rng.choice(("en", "de")),
-                        negative_share=rng.uniform(0.08, 0.18), threads_per_day=1,
-                    ),
-                ),
-                events=(
-                    EventSpec(
-                        "bot_burst", "shop", rng.uniform(28, 36) * H, rng.uniform(8, 20) * 60,
-                        name="bots", n_comments=rng.randint(100, 400),
-                        n_accounts=rng.randint(2, 6), n_threads=rng.choice((1, 1, 2, 3)),
-                        variation="rewrite", topics=("environment",),
-                    ),
-                ),
-                seed=seed,
-            )
+        brand = BrandSpec(
+            "shop", per_day, lang=rng.choice(("en", "de")),
+            negative_share=rng.uniform(0.08, 0.18), threads_per_day=1,
         )  # fmt: skip
+        event = EventSpec(
+            "bot_burst", "shop", rng.uniform(28, 36) * H, rng.uniform(8, 20) * 60,
+            name="bots", n_comments=rng.randint(100, 400), n_accounts=rng.randint(2, 6),
+            n_threads=rng.choice((1, 1, 2, 3)), variation="rewrite", topics=("environment",),
+        )  # fmt: skip
+        specs.append(one_brand_stream("battery-small-bots", brand, event, hours=40, seed=seed))
     runs = run_specs(specs)
     loud = [r.seed for r in runs if r.label("bots").incidents]
     assert not loud, f"bursts opened in seeds {loud}"

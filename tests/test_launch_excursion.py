@@ -14,8 +14,8 @@ import pytest
 from stormwatch.detectors.baseline import Expectation
 from stormwatch.detectors.judge import BrandState
 from stormwatch.detectors.monitor import KeyMonitor
-from stormwatch.evaluation.scenario import BrandSpec, EventSpec, ScenarioSpec
-from tests.seeded_runs import run_specs
+from stormwatch.evaluation.scenario import BrandSpec, EventSpec
+from tests.seeded_runs import one_brand_stream, run_specs
 
 H = 3600.0
 
@@ -163,27 +163,23 @@ def test_launches_at_brands_of_80_to_170_a_day_stay_quiet() -> None:
     specs = []
     for seed in SMALL_LAUNCH_SEEDS:
         per_day = rng.uniform(80, 170)
-        specs.append(
-            ScenarioSpec(
-                "battery-small-launch",
-                duration_s=44 * H,
-                brands=(
-                    BrandSpec(
-                        "shop", per_day, lang="en", negative_share=rng.uniform(0.04, 0.15),
-                        threads_per_day=1,
-                    ),
-                ),
-                events=(
-                    EventSpec(
-                        "product_launch", "shop", rng.uniform(26, 34) * H,
-                        rng.uniform(5, 8) * H, name="launch",
-                        peak_rate_per_min=max(5.0, per_day / 1440 * rng.uniform(4, 12)),
-                        n_threads=rng.randint(2, 5),
-                    ),
-                ),
-                seed=seed,
-            )
-        )  # fmt: skip
+        brand = BrandSpec(
+            "shop",
+            per_day,
+            lang="en",
+            negative_share=rng.uniform(0.04, 0.15),
+            threads_per_day=1,
+        )
+        event = EventSpec(
+            "product_launch",
+            "shop",
+            rng.uniform(26, 34) * H,
+            rng.uniform(5, 8) * H,
+            name="launch",
+            peak_rate_per_min=max(5.0, per_day / 1440 * rng.uniform(4, 12)),
+            n_threads=rng.randint(2, 5),
+        )
+        specs.append(one_brand_stream("battery-small-launch", brand, event, hours=44, seed=seed))
     runs = run_specs(specs)
     loud = [r.seed for r in runs if r.label("launch").incidents or r.unexplained]
     assert len(loud) <= 1, f"incidents in seeds {loud}"
