@@ -8,7 +8,12 @@ import math
 
 import pytest
 
-from stormwatch.alerts.incidents import QUIET_MAX_MINUTES, STORM_RATIO, IncidentTracker
+from stormwatch.alerts.incidents import (
+    QUIET_MAX_MINUTES,
+    REOPEN_MINUTES,
+    STORM_RATIO,
+    IncidentTracker,
+)
 from stormwatch.detectors.crisis import Assessment
 
 PER_DAY = 1.0 / 1440.0
@@ -91,3 +96,57 @@ def test_a_negative_in_the_calm_starts_it_again() -> None:
         if event is not None:
             events.append((minute, event.event))
     assert events == [(100, "updated"), (100 + 144, "resolved")]  # 144 calm minutes after it
+
+
+def _resolved_then(a: Assessment, after: int) -> str | None:
+    """Opens an incident on a post, calms it until it resolves, then `a` comes `after`
+    minutes later: what that opens (None: nothing)."""
+    t = tracker()
+    evidence = lambda: (0.0, {})  # noqa: E731
+    storm = Assessment(
+        score=2.0, raw_score=0.0, ratio=6.0, key_ratio=18.0, growth=0.0, volume=0.0,
+        benign=None, alerting=True, normal_rate=0.5,
+    )  # fmt: skip
+    t.observe("acme/p", brand="acme", thread_id="p", minute=0, evidence=evidence, a=storm)
+    calm = Assessment(
+        score=0.0, raw_score=0.0, ratio=0.4, key_ratio=0.8, growth=0.0, volume=0.0,
+        benign=None, alerting=False, normal_rate=0.5,
+    )  # fmt: skip
+    minute = 1
+    while "acme/p" in t.open:
+        t.observe("acme/p", brand="acme", thread_id="p", minute=minute, evidence=evidence, a=calm)
+        minute += 1
+    event = t.observe("acme/p", brand="acme", thread_id="p", minute=minute + after,
+                      evidence=evidence, a=a)  # fmt: skip
+    return event.event if event is not None else None
+
+
+def _alert(ratio: float, key_ratio: float) -> Assessment:
+    return Assessment(
+        score=1.2, raw_score=1.2, ratio=ratio, key_ratio=key_ratio, growth=0.0, volume=0.0,
+        benign=None, alerting=True, normal_rate=0.5,
+    )  # fmt: skip
+
+
+def test_a_storms_tail_does_not_reopen_the_key_it_resolved_on() -> None:
+    """The tail of a storm on a post: three times the post's usual, under the brand's
+    normal, calm by the measure that resolved it (fresh seed 1107 opened it again)."""
+    tail = _alert(ratio=0.7, key_ratio=3.0)
+    assert _resolved_then(tail, after=20) is None
+    assert _resolved_then(tail, after=REOPEN_MINUTES) == "opened"  # a new storm by then
+
+
+def test_a_new_storm_on_that_key_still_opens() -> None:
+    assert _resolved_then(_alert(ratio=2.5, key_ratio=8.0), after=20) == "opened"
+
+
+def test_a_checkpoint_from_before_reopening_restores() -> None:
+    t = tracker()
+    state = t.__dict__.copy()
+    del state["resolved"]
+    restored = IncidentTracker.__new__(IncidentTracker)
+    restored.__setstate__(state)
+    assert restored.resolved == {}
+    assert restored.observe("acme", brand="acme", thread_id=None, minute=5,
+                            evidence=lambda: (0.0, {}),
+                            a=_alert(ratio=3.0, key_ratio=3.0)) is not None  # fmt: skip
