@@ -160,7 +160,7 @@ class IncidentTracker:
         incident.quiet = incident.quiet + 1 if is_calm else 0
         if incident.quiet >= self.quiet_needed(a.normal_rate):
             del self.open[window_key]
-            self.resolved[window_key] = minute
+            self._note_resolved(window_key, minute)
             return self._event(incident, "resolved", minute, evidence, a, one_thread=one_thread)
         if a.alerting and severity_rank(a.severity) > severity_rank(incident.severity):
             incident.severity = a.severity
@@ -175,15 +175,18 @@ class IncidentTracker:
     def _tail(self, window_key: str, minute: int, a: Assessment) -> bool:
         """An alert on a key whose incident resolved less than `REOPEN_MINUTES` ago, while
         the key is calm by the resolution's measure: the tail of the storm it resolved."""
+        at = self.resolved.get(window_key)
+        return at is not None and minute - at < REOPEN_MINUTES and calm(a)
+
+    def _note_resolved(self, window_key: str, minute: int) -> None:
+        """Remembers a resolution for `_tail`, forgetting those past the window (once per
+        incident, not per look)."""
         resolved = self.resolved
-        if not resolved:
-            return False
-        if len(resolved) > 64:  # forget what is past the window (rarely: once per incident)
+        if len(resolved) > 64:
             self.resolved = resolved = {
                 k: m for k, m in resolved.items() if minute - m < REOPEN_MINUTES
             }
-        at = resolved.get(window_key)
-        return at is not None and minute - at < REOPEN_MINUTES and calm(a)
+        resolved[window_key] = minute
 
     def __setstate__(self, state: dict) -> None:
         state.setdefault("resolved", {})  # a checkpoint from before it

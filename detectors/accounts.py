@@ -164,13 +164,16 @@ class AccountProfile:
         >>> AccountProfile(4, 1, 1.0, 1.0, 1.0, 1.0).burst_reason() is None  # too few to say
         True
         """
-        if (
-            self.comments < 2 * min_accounts
-            or self.accounts >= 2 * min_accounts
-            or self.comments_per_account <= BOT_COMMENTS_PER_ACCOUNT
-        ):
+        if self.comments < 2 * min_accounts or not self._few_writing_several(min_accounts):
             return None
         return "bot_burst" if self.duplicated else "few_accounts"
+
+    def _few_writing_several(self, min_accounts: int) -> bool:
+        """Fewer than `2 * min_accounts` accounts writing more than two comments each."""
+        return (
+            self.accounts < 2 * min_accounts
+            and self.comments_per_account > BOT_COMMENTS_PER_ACCOUNT
+        )
 
     def benign_reason(self, *, min_accounts: int = 5) -> str | None:
         """Why the surge is not a firestorm, or None when it is one.
@@ -196,10 +199,7 @@ class AccountProfile:
             return "single_account"
         if self.accounts < min_accounts or self.top3_account_share > 0.5:
             return "few_accounts"  # too few people, or three of them write most of it
-        if (
-            self.accounts < 2 * min_accounts
-            and self.comments_per_account > BOT_COMMENTS_PER_ACCOUNT
-        ):
+        if self._few_writing_several(min_accounts):
             # A handful of accounts writing several comments each, texts varied or not:
             # bots rewording their template, or a few people arguing. A crowd (or a
             # campaign) is about one comment per person.

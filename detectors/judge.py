@@ -31,6 +31,7 @@ from stormwatch.detectors.monitor import (
     KeyMonitor,
     ThresholdTable,
     mostly_not_negative,
+    normal_negatives,
 )
 from stormwatch.detectors.sliding_profile import SlidingProfile
 from stormwatch.detectors.volume import MIN_VOLUME, REARM, VolumeTest
@@ -51,7 +52,7 @@ SHARE_FREEZE_MAX_MINUTES = 1440
 RESTING_HEAP_MAX = 256  # resting-thread entries per brand before stale ones are swept
 SURGE_HALF_LIFE = 60.0  # minutes: the volume a brand's share tests are calibrated at
 _SURGE = 0.5 ** (1.0 / SURGE_HALF_LIFE)
-_NO_HOUR = (0.0, 0.0, 0.0, 0.0)
+_NO_HOUR = (0.0, 0.0, 0.0)
 _LOG_FAST = math.log(_FAST)
 _LOG_SLOW = math.log(_SLOW)
 WAKES_NEVER = 1 << 62  # a resting brand with no comments in yet
@@ -128,9 +129,9 @@ class BrandState:
         # Its expected comments per minute when its comments last did not surge (-1.0:
         # not yet): what extra comments are counted from while they do (`normal_volume`).
         self.calm_volume = -1.0
-        # Comments, effective negatives, and what its normal expected of each (counted
-        # from `normal_volume`), over about the last hour: each decayed with the half-life
-        # of `surge` (`last_hour_mostly_not_negative`).
+        # Effective negatives, and what its normal expected of comments and of negatives
+        # (counted from `normal_volume`), over about the last hour: decayed as `surge`,
+        # its comments (`last_hour_mostly_not_negative`).
         self.last_hour = _NO_HOUR
 
     def __setstate__(self, state: tuple[None, dict] | dict) -> None:
@@ -208,29 +209,33 @@ class BrandState:
         in clusters: at a brand of 194 a day, 10 of 16 comments negative within three
         minutes, 35 minutes into a launch whose last hour was 29 % negative over normal
         (13-19 % in the hours after)."""
-        return mostly_not_negative(*self.last_hour)
+        return mostly_not_negative(self.surge, *self.last_hour)
 
     def learn_hour(self, n: int, negatives: int, normal: Expectation, volume: float) -> None:
-        """One closed minute into `last_hour` (`volume`: its normal comments, as counted)."""
-        c, k, expected_c, expected_k = self.last_hour
+        """One closed minute into `surge` and `last_hour` (`volume`: its normal comments,
+        as counted)."""
+        self.surge = self.surge * _SURGE + n
+        k, expected_c, expected_k = self.last_hour
         self.last_hour = (
-            c * _SURGE + n,
             k * _SURGE + negatives,
             expected_c * _SURGE + volume,
-            expected_k * _SURGE + min(normal.neg_per_min, volume * normal.neg_share),
+            expected_k * _SURGE + normal_negatives(normal.neg_per_min, volume, normal.neg_share),
         )
 
     def quiet_hour(self, minutes: int, normal: Expectation | None) -> None:
-        """`minutes` minutes without comments into `last_hour`, at `normal`'s expectation."""
+        """`minutes` minutes without comments into `surge` and `last_hour`, at `normal`'s
+        expectation."""
+        decay = _SURGE**minutes
+        self.surge *= decay
         if self.last_hour is _NO_HOUR and normal is None:
             return
-        decay = _SURGE**minutes
-        c, k, expected_c, expected_k = self.last_hour
+        k, expected_c, expected_k = self.last_hour
         stretch = (1.0 - decay) / (1.0 - _SURGE)  # the decayed weights of those minutes
         volume = normal.volume_per_min if normal is not None else 0.0
-        negatives = min(normal.neg_per_min, volume * normal.neg_share) if normal else 0.0
+        negatives = (
+            normal_negatives(normal.neg_per_min, volume, normal.neg_share) if normal else 0.0
+        )
         self.last_hour = (
-            c * decay,
             k * decay,
             expected_c * decay + volume * stretch,
             expected_k * decay + negatives * stretch,
@@ -426,7 +431,6 @@ class Judge:
         # little over zeros, so this errs towards fewer comments over normal.
         rest_volume = state.rest[0].volume_per_min * minutes if state.rest is not None else 0.0
         monitor.quiet(minutes, negative_total, dispersion, rest_volume)
-        state.surge *= _SURGE**minutes
         state.quiet_hour(minutes, state.rest[0] if state.rest is not None else None)
         if monitor.share.statistic == 0.0:
             monitor.rising_since = minute - 1
@@ -622,7 +626,6 @@ class Judge:
                 minute, n=n, lam=lam, dispersion=normal.dispersion, share=normal.neg_share,
                 volume=calm,
             )  # fmt: skip
-            state.surge = state.surge * _SURGE + n
             state.learn_hour(n, eff, normal, calm)
             is_open = brand in open_keys
             # A test at zero needs no threshold (its evidence is zero, nothing to cap),

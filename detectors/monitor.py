@@ -155,6 +155,13 @@ class ThresholdTable:
         self.budget = state["budget"]
 
 
+def normal_negatives(lam: float, volume: float, share: float) -> float:
+    """Negatives a key's normal brings with `volume` comments: at its usual share, at
+    most its normal rate `lam` (the two differ while extra comments are counted from the
+    volume before a surge)."""
+    return min(lam, volume * share)
+
+
 def mostly_not_negative(
     comments: float, negatives: float, expected_comments: float, expected_negatives: float
 ) -> bool:
@@ -274,10 +281,10 @@ class KeyMonitor:
         else:
             c, k, expected_c, expected_k = self.excursion
             if volume is None:
-                volume, normal_negatives = lam / share, lam
+                volume, expected = lam / share, lam
             else:
-                normal_negatives = min(lam, volume * share)
-            self.excursion = (c + n, k + eff, expected_c + volume, expected_k + normal_negatives)
+                expected = normal_negatives(lam, volume, share)
+            self.excursion = (c + n, k + eff, expected_c + volume, expected_k + expected)
         if len(self.caps) > 64 and minute % ACCOUNT_WINDOW == 0:
             self.caps = {a: e for a, e in self.caps.items() if minute - e[0] < ACCOUNT_WINDOW}
         return eff

@@ -138,6 +138,7 @@ def test_quiet_minutes_add_what_the_normal_expected_to_the_hour() -> None:
     _hour(stepped, 45, n=0, neg=0, normal=CALM)
     rested.quiet_hour(45, CALM)
     assert rested.last_hour == pytest.approx(stepped.last_hour)
+    assert rested.surge == pytest.approx(stepped.surge)
 
 
 def test_a_checkpoint_from_before_the_hour_restores() -> None:
@@ -145,7 +146,7 @@ def test_a_checkpoint_from_before_the_hour_restores() -> None:
     slots = {name: getattr(state, name) for name in BrandState.__slots__ if name != "last_hour"}
     restored = BrandState.__new__(BrandState)
     restored.__setstate__((None, slots))
-    assert restored.last_hour == (0.0, 0.0, 0.0, 0.0)
+    assert restored.last_hour == (0.0, 0.0, 0.0)
     assert not restored.last_hour_mostly_not_negative()
 
 
