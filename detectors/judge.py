@@ -34,7 +34,7 @@ from stormwatch.detectors.monitor import (
     normal_negatives,
 )
 from stormwatch.detectors.sliding_profile import SlidingProfile
-from stormwatch.detectors.volume import MIN_VOLUME, REARM, VolumeTest
+from stormwatch.detectors.volume import MIN_VOLUME, VolumeTest
 from stormwatch.key_window import KeyWindow, thread_key
 
 NORMAL_TEXTS = 400  # recent normal comments per brand, the background for top terms
@@ -196,7 +196,7 @@ class BrandState:
         ceiling for a night after a viral post, and a stray negative then opened an
         incident."""
         volume = normal.volume_per_min
-        if self.calm_volume < 0.0 or (self.volume.armed and self.volume_evidence < SHARE_FREEZE):
+        if self.calm_volume < 0.0 or not self.volume.surging:
             self.calm_volume = volume
             return volume
         return min(volume, self.calm_volume)
@@ -436,6 +436,7 @@ class Judge:
             monitor.rising_since = minute - 1
         if test.cusum.statistic:
             test.cusum.decay_quiet(volume_total * (1.0 + TOLERANCE), volume_dispersion)
+        test.rested(minute - 1)
         state.volume_evidence = 0.0  # under half its threshold: set anew when it is judged
         state.share_frozen = 0
         state.last_minute = minute - 1
@@ -648,6 +649,7 @@ class Judge:
                 expected=normal.volume_per_min,
                 dispersion=state.baseline.burst_dispersion(),
                 table=self.table,
+                minute=minute,
             )
             warming = state.warming_up
             evidence = share_evidence if warming else min(rate_evidence, share_evidence)
@@ -1096,8 +1098,7 @@ def _may_rest(state: BrandState, verdict: BrandVerdict) -> bool:
         not state.monitor.pending
         and verdict.rate_evidence < SHARE_FREEZE
         and (verdict.share_evidence < SHARE_FREEZE or not state.warming_up)
-        and state.volume.armed
-        and state.volume_evidence < REARM
+        and not state.volume.surging
     )
 
 

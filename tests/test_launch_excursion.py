@@ -86,9 +86,13 @@ def test_extra_comments_count_from_the_volume_before_the_surge() -> None:
     calm = Expectation(volume_per_min=2.0, neg_share=0.1, dispersion=1.0, minutes_seen=600)
     learned = Expectation(volume_per_min=30.0, neg_share=0.1, dispersion=1.0, minutes_seen=660)
     assert state.normal_volume(calm) == 2.0
-    state.volume.armed = False  # its volume test signalled: a surge runs
+    # Its volume test half-way to the exact threshold or more: a surge runs.
+    state.volume.exact = 10.0
+    state.volume.cusum.sums[:] = [5.0, 12.0, 20.0]
+    assert state.volume.surging
     assert state.normal_volume(learned) == 2.0
-    state.volume.armed, state.volume_evidence = True, 0.0  # over
+    state.volume.cusum.sums[:] = [4.9, 0.0, 0.0]  # over
+    assert not state.volume.surging
     assert state.normal_volume(learned) == 30.0
 
 
