@@ -74,15 +74,18 @@ class TailCalibration:
                     del self.peaks[0]
             self._budget = -1.0  # refitted at the next look: the record grew
 
-    def factor(self, budget: float) -> float:
-        """How many exact thresholds the statistic must reach to signal: at least 1, more
-        when the record's tail says the exact threshold is crossed more often than
-        `budget` times a month."""
+    def factor(self, budget: float, minute: int = -1) -> float:
+        """How many exact thresholds the statistic must reach to signal at `minute`: at
+        least 1, more when the record's tail says the exact threshold is crossed more
+        often than `budget` times a month. Refitted at the first look after an
+        excursion ended, so the record's span counts the quiet time up to it."""
         if budget == self._budget:
             return self._factor
         self._budget = budget
         self._factor = 1.0
-        months = (self.last - self.first + 1) / MINUTES_PER_MONTH
+        if self.first < 0:
+            return 1.0
+        months = (max(self.last, minute) - self.first + 1) / MINUTES_PER_MONTH
         peaks = self.peaks
         if len(peaks) < KEEP or months < MIN_MONTHS:
             return 1.0

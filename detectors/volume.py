@@ -109,7 +109,7 @@ class VolumeTest:
         evidence = 0.0
         signal = False
         for i, s in enumerate(sums):
-            h = exact * tails[i].factor(budget)
+            h = exact * tails[i].factor(budget, minute)
             if s > CEILING * h:
                 s = sums[i] = CEILING * h
             tails[i].observe(s / exact, minute)
@@ -125,7 +125,7 @@ class VolumeTest:
         if signal:
             # The designs this surge has half-way or more are part of it: silent now.
             for i, s in enumerate(sums):
-                if s >= REARM * exact * tails[i].factor(budget):
+                if s >= REARM * exact * tails[i].factor(budget, minute):
                     disarmed[i] = True
             return 1.0
         return evidence

@@ -61,7 +61,7 @@ def test_bursts_the_model_calls_rare_are_held_to_the_budget(
     calibrated, test = _signals(counts, start=30 * DAY)
     assert max(tail.factor(1.0 / 6.0) for tail in test.tails) > 1.5
     # The same counts at the exact threshold alone: what the record is there for.
-    monkeypatch.setattr(TailCalibration, "factor", lambda self, budget: 1.0)
+    monkeypatch.setattr(TailCalibration, "factor", lambda self, budget, minute=-1: 1.0)
     exact, _ = _signals(counts, start=30 * DAY)
     # One false alarm a brand-month is the whole budget; half of it is this key's.
     assert exact >= 10, exact
@@ -119,3 +119,17 @@ def test_a_surge_is_still_a_surge_where_the_signal_asks_for_more() -> None:
     assert max(evidence[-90:]) < 1.0
     assert test.statistic >= test.exact
     assert test.surging
+
+
+def test_quiet_time_counts_in_the_record() -> None:
+    """Twelve excursions in a week, then three quiet weeks: the same peaks are rarer, so
+    the threshold they imply is lower when looked at after the quiet weeks."""
+    tail = TailCalibration()
+    for i in range(12):
+        for j, evidence in enumerate((1.0 + 0.1 * i, 0.0)):
+            tail.observe(evidence, 800 * i + j)
+    after_a_week = tail.factor(0.5, 7 * DAY + 10)
+    tail.observe(0.5, 28 * DAY)  # the next excursion's first step, 3 weeks on
+    tail.observe(0.0, 28 * DAY + 1)
+    after_a_month = tail.factor(0.5, 28 * DAY + 2)
+    assert after_a_week > after_a_month > 1.0
