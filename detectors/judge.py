@@ -973,10 +973,14 @@ class Judge:
             if window is not None and window.open:
                 self._queue_wake(verdict.brand, state, min(window.open))
 
-    def forget(self, key: str) -> None:
-        """An incident on `key` resolved: its evidence is spent."""
+    def _drop_profiles(self, key: str) -> None:
+        """The key's account profiles (its excursion's and its last half hour's)."""
         self._profiles.pop(key, None)
         self._bursts.pop(key, None)
+
+    def forget(self, key: str) -> None:
+        """An incident on `key` resolved: its evidence is spent."""
+        self._drop_profiles(key)
         monitor = self.threads.get(key)
         if monitor is not None:
             monitor.reset()
@@ -1018,8 +1022,7 @@ class Judge:
     def drop_threads(self, keys: list[str]) -> None:
         """Thread keys whose windows were evicted: their monitors go too."""
         for key in keys:
-            self._profiles.pop(key, None)
-            self._bursts.pop(key, None)
+            self._drop_profiles(key)
             if self.threads.pop(key, None) is not None:
                 self.stepping.pop(key, None)
 
@@ -1027,8 +1030,7 @@ class Judge:
         for b in brands:
             self.brands.pop(b, None)
             self.awake.pop(b, None)
-            self._profiles.pop(b, None)
-            self._bursts.pop(b, None)
+            self._drop_profiles(b)
 
 
 def _sliding(profiles: dict[str, SlidingProfile], key: str) -> SlidingProfile:
