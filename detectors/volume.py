@@ -53,8 +53,8 @@ class VolumeTest:
         # and whether it is silent since its signal until its sum is back under half its
         # threshold. One flag for the bank kept the slow design's long memory of a surge
         # (at a key of one comment every few minutes, hundreds of steps to fall from its
-        # ceiling) in charge of the fast ones: a second surge two days after the first
-        # was never signalled, though the fast designs had been at zero for a day.
+        # ceiling) in charge of the fast ones: a second surge a day or two after the first
+        # was never signalled, though the fast designs had long been back at zero.
         self.tails = tuple(TailCalibration() for _ in RATE_RATIOS)
         self.disarmed = [False] * len(RATE_RATIOS)
         self.exact = 0.0  # the exact threshold at the last step with a statistic
