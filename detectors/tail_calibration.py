@@ -47,14 +47,16 @@ class TailCalibration:
     2.22
     """
 
-    __slots__ = ("first", "last", "peak", "peaks", "_factor", "_budget")
+    __slots__ = ("first", "last", "peak", "peaks", "level", "fitted_for")
 
     def __init__(self) -> None:
         self.first = self.last = -1  # the record's first and latest minute
         self.peak = 0.0  # of the excursion running now (0.0: none)
         self.peaks: list[float] = []  # the largest KEEP, ascending
-        self._factor = 1.0
-        self._budget = -1.0
+        # The factor of the last fit and the budget it was fitted for (-1.0: to refit).
+        # Public so a test's step reads them without a call while nothing changed.
+        self.level = 1.0
+        self.fitted_for = -1.0
 
     def observe(self, evidence: float, minute: int) -> None:
         """The statistic at `minute` (event time), in exact thresholds. Counted in event
@@ -72,17 +74,17 @@ class TailCalibration:
                 bisect.insort(self.peaks, peak)
                 if len(self.peaks) > KEEP:
                     del self.peaks[0]
-            self._budget = -1.0  # refitted at the next look: the record grew
+            self.fitted_for = -1.0  # refitted at the next look: the record grew
 
     def factor(self, budget: float, minute: int = -1) -> float:
         """How many exact thresholds the statistic must reach to signal at `minute`: at
         least 1, more when the record's tail says the exact threshold is crossed more
         often than `budget` times a month. Refitted at the first look after an
         excursion ended, so the record's span counts the quiet time up to it."""
-        if budget == self._budget:
-            return self._factor
-        self._budget = budget
-        self._factor = 1.0
+        if budget == self.fitted_for:
+            return self.level
+        self.fitted_for = budget
+        self.level = 1.0
         if self.first < 0:
             return 1.0
         months = (max(self.last, minute) - self.first + 1) / MINUTES_PER_MONTH
@@ -96,5 +98,5 @@ class TailCalibration:
         level = start + scale * math.log((KEEP - 1) / (months * budget))
         # (All at one value: the statistic's cap, which rises with the factor, so the
         # record shows more of the tail as it grows.)
-        self._factor = max(1.0, level)
-        return self._factor
+        self.level = max(1.0, level)
+        return self.level

@@ -44,7 +44,7 @@ class VolumeTest:
     0.0
     """
 
-    __slots__ = ("cusum", "disarmed", "tails", "exact")
+    __slots__ = ("cusum", "disarmed", "tails", "exact", "surging")
 
     def __init__(self) -> None:
         self.cusum = PoissonCusum(RATE_RATIOS)
@@ -58,6 +58,12 @@ class VolumeTest:
         self.tails = tuple(TailCalibration() for _ in RATE_RATIOS)
         self.disarmed = [False] * len(RATE_RATIOS)
         self.exact = 0.0  # the exact threshold at the last step with a statistic
+        # The brand's comments surge: the statistic half-way to the exact threshold or
+        # more. What the judge counts extra comments from (`BrandState.normal_volume`)
+        # and whether a brand may rest depend on this, not on the calibrated signal: a
+        # launch at a brand whose talk spikes every day is still a surge of its comments.
+        # Kept as a flag: the judge reads it for every judged brand-minute.
+        self.surging = False
 
     def __setstate__(self, state: tuple[None, dict] | dict) -> None:
         # A checkpoint from before designs were armed and calibrated one by one: one
@@ -67,6 +73,7 @@ class VolumeTest:
         slots.setdefault("disarmed", [not armed] * len(RATE_RATIOS))
         slots.setdefault("tails", tuple(TailCalibration() for _ in RATE_RATIOS))
         slots.setdefault("exact", 0.0)
+        slots.setdefault("surging", not armed)
         for name, value in slots.items():
             setattr(self, name, value)
 
@@ -74,14 +81,6 @@ class VolumeTest:
     def armed(self) -> bool:
         """No design is silent after a signal."""
         return not any(self.disarmed)
-
-    @property
-    def surging(self) -> bool:
-        """The brand's comments surge: the statistic half-way to the exact threshold or
-        more. What the judge counts extra comments from (`BrandState.normal_volume`)
-        and whether a brand may rest depend on this, not on the calibrated signal: a
-        launch at a brand whose talk spikes every day is still a surge of its comments."""
-        return self.cusum.statistic >= REARM * self.exact > 0.0
 
     def step(
         self, n: float, *, expected: float, dispersion: float, table: ThresholdTable,
@@ -96,6 +95,7 @@ class VolumeTest:
         disarmed = self.disarmed
         tails = self.tails
         if not (sums[0] or sums[1] or sums[2]):
+            self.surging = False
             if disarmed[0] or disarmed[1] or disarmed[2]:
                 disarmed[:] = [False] * len(disarmed)
             for tail in tails:
@@ -108,11 +108,22 @@ class VolumeTest:
         budget = table.budget / (2.0 * len(sums))
         evidence = 0.0
         signal = False
+        # Written out with attribute reads rather than a call per design and step: a
+        # judged brand-minute runs this, and the calls cost a tenth of the pipeline's
+        # time over 500 brands.
         for i, s in enumerate(sums):
-            h = exact * tails[i].factor(budget, minute)
+            tail = tails[i]
+            factor = tail.level if tail.fitted_for == budget else tail.factor(budget, minute)
+            h = exact * factor
             if s > CEILING * h:
                 s = sums[i] = CEILING * h
-            tails[i].observe(s / exact, minute)
+            if s:
+                if tail.first < 0:
+                    tail.first = minute
+                if s > tail.peak * exact:
+                    tail.peak = s / exact
+            elif tail.peak:
+                tail.observe(0.0, minute)
             if disarmed[i]:
                 if s >= REARM * h:
                     continue
@@ -122,10 +133,11 @@ class VolumeTest:
                 signal = True
             elif e > evidence:
                 evidence = e
+        self.surging = max(sums) >= REARM * exact
         if signal:
             # The designs this surge has half-way or more are part of it: silent now.
             for i, s in enumerate(sums):
-                if s >= REARM * exact * tails[i].factor(budget, minute):
+                if s >= REARM * exact * tails[i].level:
                     disarmed[i] = True
             return 1.0
         return evidence
@@ -133,8 +145,14 @@ class VolumeTest:
     def rested(self, minute: int) -> None:
         """A resting brand's quiet minutes up to `minute`, taken in closed form
         (`decay_quiet`): the excursions they took to zero have ended."""
-        for tail, s in zip(self.tails, self.cusum.sums, strict=True):
-            tail.observe(tail.peak if s else 0.0, minute)
+        tails = self.tails
+        if not (self.surging or tails[0].peak or tails[1].peak or tails[2].peak):
+            return  # the quiet minutes only lowered a statistic under half-way
+        sums = self.cusum.sums
+        self.surging = max(sums) >= REARM * self.exact > 0.0
+        for tail, s in zip(tails, sums, strict=True):
+            if tail.peak and not s:
+                tail.observe(0.0, minute)
 
     @property
     def statistic(self) -> float:

@@ -13,7 +13,7 @@ import pytest
 
 from stormwatch.detectors.baseline import Expectation
 from stormwatch.detectors.judge import BrandState
-from stormwatch.detectors.monitor import KeyMonitor
+from stormwatch.detectors.monitor import KeyMonitor, ThresholdTable
 from stormwatch.evaluation.scenario import BrandSpec, EventSpec
 from tests.seeded_runs import one_brand_stream, run_specs
 
@@ -87,11 +87,15 @@ def test_extra_comments_count_from_the_volume_before_the_surge() -> None:
     learned = Expectation(volume_per_min=30.0, neg_share=0.1, dispersion=1.0, minutes_seen=660)
     assert state.normal_volume(calm) == 2.0
     # Its volume test half-way to the exact threshold or more: a surge runs.
-    state.volume.exact = 10.0
-    state.volume.cusum.sums[:] = [5.0, 12.0, 20.0]
+    table = ThresholdTable()
+    for minute in range(3):
+        state.volume.step(20, expected=2.0, dispersion=1.0, table=table, minute=minute)
     assert state.volume.surging
     assert state.normal_volume(learned) == 2.0
-    state.volume.cusum.sums[:] = [4.9, 0.0, 0.0]  # over
+    minute = 3
+    while state.volume.statistic >= 0.5 * state.volume.exact:  # over
+        state.volume.step(0, expected=2.0, dispersion=1.0, table=table, minute=minute)
+        minute += 1
     assert not state.volume.surging
     assert state.normal_volume(learned) == 30.0
 
