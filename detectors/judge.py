@@ -30,8 +30,6 @@ from stormwatch.detectors.monitor import (
     TOLERANCE,
     KeyMonitor,
     ThresholdTable,
-    mostly_not_negative,
-    normal_negatives,
 )
 from stormwatch.detectors.sliding_profile import SlidingProfile
 from stormwatch.detectors.volume import MIN_VOLUME, VolumeTest
@@ -50,9 +48,6 @@ THREAD_GUARD_MINUTES_MAX = 120
 SHARE_FREEZE = 0.5  # either test this far to its threshold: the usual share stands still
 SHARE_FREEZE_MAX_MINUTES = 1440
 RESTING_HEAP_MAX = 256  # resting-thread entries per brand before stale ones are swept
-SURGE_HALF_LIFE = 60.0  # minutes: the volume a brand's share tests are calibrated at
-_SURGE = 0.5 ** (1.0 / SURGE_HALF_LIFE)
-_NO_HOUR = (0.0, 0.0, 0.0)
 _LOG_FAST = math.log(_FAST)
 _LOG_SLOW = math.log(_SLOW)
 WAKES_NEVER = 1 << 62  # a resting brand with no comments in yet
@@ -80,14 +75,12 @@ class BrandState:
         "rest",
         "resting_threads",
         "resting_limit",
-        "surge",
         "wakes_at",
         "noted",
         "first_noted",
         "last_noted",
         "thread_building",
         "calm_volume",
-        "last_hour",
     )
 
     def __init__(self, order: int = 0) -> None:
@@ -113,9 +106,6 @@ class BrandState:
         self.top_thread_rate = 0.0
         self._expectation: Expectation | None = None
         self._expectation_minute = -1
-        # Comments per closed minute, decayed with a half-life of an hour (a sum: times
-        # 1 - _SURGE it is a rate). See `share_volume`.
-        self.surge = 0.0
         # At rest: the earliest minute it has comments in for and is queued to wake at
         # (`Judge.waking`); WAKES_NEVER: none queued.
         self.wakes_at = WAKES_NEVER
@@ -129,10 +119,6 @@ class BrandState:
         # Its expected comments per minute when its comments last did not surge (-1.0:
         # not yet): what extra comments are counted from while they do (`normal_volume`).
         self.calm_volume = -1.0
-        # Effective negatives, and what its normal expected of comments and of negatives
-        # (counted from `normal_volume`), over about the last hour: decayed as `surge`,
-        # its comments (`last_hour_mostly_not_negative`).
-        self.last_hour = _NO_HOUR
 
     def __setstate__(self, state: tuple[None, dict] | dict) -> None:
         # A checkpoint from before a slot existed: its default (pickle keeps slots as
@@ -144,16 +130,18 @@ class BrandState:
         slots.setdefault("resting_threads", [])
         slots.setdefault("resting_limit", RESTING_HEAP_MAX)
         slots.setdefault("last_active", slots.get("last_minute", -1))
-        slots.setdefault("surge", 0.0)
         slots.setdefault("wakes_at", WAKES_NEVER)
         slots.setdefault("noted", 0)
         slots.setdefault("first_noted", -1)
         slots.setdefault("last_noted", -1)
         slots.setdefault("thread_building", -1)
         slots.setdefault("calm_volume", -1.0)
-        slots.setdefault("last_hour", _NO_HOUR)
+        # Its last hour was its own before its monitor kept one for every key.
+        surge, last_hour = slots.pop("surge", 0.0), slots.pop("last_hour", None)
         for name, value in slots.items():
             setattr(self, name, value)
+        if last_hour is not None and not any(self.monitor.hour):
+            self.monitor.hour = (surge, *last_hour)
 
     @property
     def warming_up(self) -> bool:
@@ -175,7 +163,7 @@ class BrandState:
         (its windows open before its first comment): at 200,000 comments a day, one
         post's first three minutes, 13 negatives of 54 comments, met a threshold for a
         brand of no volume and opened a firestorm (`tests/test_large_brand.py`)."""
-        volume = max(normal.volume_per_min, self.surge * (1.0 - _SURGE))
+        volume = max(normal.volume_per_min, self.monitor.hour_volume())
         if self.baseline.minutes < WARMUP_MINUTES:
             return max(volume, self.shown_volume())
         return volume
@@ -200,46 +188,6 @@ class BrandState:
             self.calm_volume = volume
             return volume
         return min(volume, self.calm_volume)
-
-    def last_hour_mostly_not_negative(self) -> bool:
-        """The brand's last hour or so brought at least twice its normal comments, under
-        a third of the extra ones negative (`monitor.mostly_not_negative`): it is in a
-        launch or a viral post. Its share test's excursion alone (`KeyMonitor.excursion`)
-        starts afresh whenever that test is back at zero, and a launch's complaints come
-        in clusters: at a brand of 194 a day, 10 of 16 comments negative within three
-        minutes, 35 minutes into a launch whose last hour was 29 % negative over normal
-        (13-19 % in the hours after)."""
-        return mostly_not_negative(self.surge, *self.last_hour)
-
-    def learn_hour(self, n: int, negatives: int, normal: Expectation, volume: float) -> None:
-        """One closed minute into `surge` and `last_hour` (`volume`: its normal comments,
-        as counted)."""
-        self.surge = self.surge * _SURGE + n
-        k, expected_c, expected_k = self.last_hour
-        self.last_hour = (
-            k * _SURGE + negatives,
-            expected_c * _SURGE + volume,
-            expected_k * _SURGE + normal_negatives(normal.neg_per_min, volume, normal.neg_share),
-        )
-
-    def quiet_hour(self, minutes: int, normal: Expectation | None) -> None:
-        """`minutes` minutes without comments into `surge` and `last_hour`, at `normal`'s
-        expectation."""
-        decay = _SURGE**minutes
-        self.surge *= decay
-        if self.last_hour is _NO_HOUR and normal is None:
-            return
-        k, expected_c, expected_k = self.last_hour
-        stretch = (1.0 - decay) / (1.0 - _SURGE)  # the decayed weights of those minutes
-        volume = normal.volume_per_min if normal is not None else 0.0
-        negatives = (
-            normal_negatives(normal.neg_per_min, volume, normal.neg_share) if normal else 0.0
-        )
-        self.last_hour = (
-            k * decay,
-            expected_c * decay + volume * stretch,
-            expected_k * decay + negatives * stretch,
-        )
 
     def expected(self, minute: int) -> Expectation:
         if self._expectation_minute != minute or self._expectation is None:
@@ -431,7 +379,6 @@ class Judge:
         # little over zeros, so this errs towards fewer comments over normal.
         rest_volume = state.rest[0].volume_per_min * minutes if state.rest is not None else 0.0
         monitor.quiet(minutes, negative_total, dispersion, rest_volume)
-        state.quiet_hour(minutes, state.rest[0] if state.rest is not None else None)
         if monitor.share.statistic == 0.0:
             monitor.rising_since = minute - 1
         if test.cusum.statistic:
@@ -623,11 +570,10 @@ class Judge:
             lam = normal.neg_per_min
             monitor = state.monitor
             calm = state.normal_volume(normal)
-            eff = monitor.step(
+            monitor.step(
                 minute, n=n, lam=lam, dispersion=normal.dispersion, share=normal.neg_share,
                 volume=calm,
             )  # fmt: skip
-            state.learn_hour(n, eff, normal, calm)
             is_open = brand in open_keys
             # A test at zero needs no threshold (its evidence is zero, nothing to cap),
             # unless the assessment below will want it; most brand-minutes are quiet.
@@ -795,7 +741,7 @@ class Judge:
                 benign = "not_negative"  # busy, but no more negative than usual right now
             elif not warming and (
                 monitor.excursion_mostly_not_negative()
-                or (not thread and self.brands[window.brand].last_hour_mostly_not_negative())
+                or monitor.hour_mostly_not_negative()
                 or (thread and self.brands[window.brand].monitor.excursion_mostly_not_negative())
             ):
                 # Many more comments, few of them negative: a launch or a viral post, a
@@ -803,7 +749,7 @@ class Judge:
                 # judged with it: a launch post of a small brand drew 9 negatives in its
                 # first 24 comments, 22 % of its 73 over the launch. Not while the brand
                 # warms up: it has no normal volume yet to count extra comments from.
-                # A brand's last hour holds its own alerts back, not its threads': at a
+                # A key's last hour holds its own alerts back, not its threads': at a
                 # large brand a slow storm's post, 381 negatives of its 499 comments, was
                 # held back two minutes by its brand's hour, twice the usual comments.
                 benign = "not_negative"

@@ -48,6 +48,7 @@ THREAD_STEPS = 20.0  # thread-minutes per brand-minute that can alarm (concurren
 RECENT_FAST = 0.01  # decayed negatives from which a thread counts for its brand's top thread
 EXTRA_SHARE_MIN = 1.0 / 3.0  # a storm's extra comments: at least a third negative
 _NO_EXCURSION = (0, 0, 0.0, 0.0)
+_HOUR = 0.5 ** (1.0 / 60.0)  # a key's last hour: decayed with a half-life of an hour
 _FAST = 0.5 ** (1.0 / 5.0)  # recent rate: half-life of 5 minutes
 _SLOW = 0.5 ** (1.0 / 15.0)  # half-life of 15 minutes: who carries a brand's storm
 
@@ -208,6 +209,7 @@ class KeyMonitor:
         "last_minute",
         "rising_since",
         "excursion",
+        "hour",
     )
 
     def __init__(self) -> None:
@@ -228,10 +230,14 @@ class KeyMonitor:
         # at a busy key the rate test seldom does, and a storm's post counted hours of
         # its ordinary popularity as extra comments, mostly not negative.
         self.excursion = _NO_EXCURSION
+        # The same four over about the last hour, decayed (`hour_mostly_not_negative`):
+        # not restarted when the share test is back at zero.
+        self.hour = _NO_EXCURSION
 
     def __setstate__(self, state: tuple[None, dict]) -> None:
         slots = state[1]
         slots.setdefault("excursion", _NO_EXCURSION)  # a checkpoint from before it
+        slots.setdefault("hour", _NO_EXCURSION)
         for name, value in slots.items():
             setattr(self, name, value)
 
@@ -275,15 +281,20 @@ class KeyMonitor:
         self.fast = self.fast * _FAST + eff
         self.slow = self.slow * _SLOW + eff
         self.fast_n = self.fast_n * _FAST + n
+        if volume is None:
+            volume, expected = lam / share, lam
+        else:
+            expected = normal_negatives(lam, volume, share)
+        c, k, expected_c, expected_k = self.hour
+        self.hour = (
+            c * _HOUR + n, k * _HOUR + eff, expected_c * _HOUR + volume,
+            expected_k * _HOUR + expected,
+        )  # fmt: skip
         if self.share.statistic == 0.0:
             self.rising_since = minute
             self.excursion = _NO_EXCURSION
         else:
             c, k, expected_c, expected_k = self.excursion
-            if volume is None:
-                volume, expected = lam / share, lam
-            else:
-                expected = normal_negatives(lam, volume, share)
             self.excursion = (c + n, k + eff, expected_c + volume, expected_k + expected)
         if len(self.caps) > 64 and minute % ACCOUNT_WINDOW == 0:
             self.caps = {a: e for a, e in self.caps.items() if minute - e[0] < ACCOUNT_WINDOW}
@@ -328,6 +339,13 @@ class KeyMonitor:
         if self.share.statistic:  # (without comments it stands still)
             c, k, expected_c, expected_k = self.excursion
             self.excursion = (c, k, expected_c + volume_total, expected_k + lam_total)
+        c, k, expected_c, expected_k = self.hour
+        decay = _HOUR**minutes
+        stretch = (1.0 - decay) / (1.0 - _HOUR) / minutes  # a minute's mean decayed weight
+        self.hour = (
+            c * decay, k * decay, expected_c * decay + volume_total * stretch,
+            expected_k * decay + lam_total * stretch,
+        )  # fmt: skip
         self.fast *= _FAST**minutes
         self.slow *= _SLOW**minutes
         self.fast_n *= _FAST**minutes
@@ -424,6 +442,20 @@ class KeyMonitor:
         a brand of 82 a day whose first day had 3 negatives in 89: 15 % of the launch's
         comments were negative, 4x what it had learned)."""
         return mostly_not_negative(*self.excursion)
+
+    def hour_mostly_not_negative(self) -> bool:
+        """`excursion_mostly_not_negative` over about the last hour (decayed with a
+        half-life of an hour), whatever the share test did: its excursion starts afresh
+        whenever it is back at zero, and a launch's complaints come in clusters. At a
+        brand of 194 a day, 10 of 16 comments were negative within three minutes, 35
+        minutes into a launch whose last hour was 29 % negative over normal (13-19 % in
+        the hours after); on a launch post of a brand of 489 a day, 21 of 57 comments
+        in twenty minutes, an hour in, after 20 of 114 before them."""
+        return mostly_not_negative(*self.hour)
+
+    def hour_volume(self) -> float:
+        """Comments per minute over about the last hour."""
+        return self.hour[0] * (1.0 - _HOUR)
 
     def evidence_minutes(self, minute: int) -> int:
         """How long the current excursion of the share test has been building."""

@@ -100,62 +100,67 @@ def test_extra_comments_count_from_the_volume_before_the_surge() -> None:
     assert state.normal_volume(learned) == 30.0
 
 
-def _hour(state: BrandState, minutes: int, *, n: int, neg: int, normal: Expectation) -> None:
-    for _ in range(minutes):
-        state.learn_hour(n, neg, normal, normal.volume_per_min)
-
-
-CALM = Expectation(volume_per_min=0.1, neg_share=0.1, dispersion=1.0, minutes_seen=2000)
-
-
 def test_a_launch_hour_with_a_cluster_of_complaints_is_mostly_not_negative() -> None:
-    """40 minutes of a launch at 3 comments a minute, 20 % negative, then three minutes
-    of 5 comments, 3 of them negative: the hour stays a launch's."""
-    state = BrandState()
-    _hour(state, 120, n=0, neg=0, normal=CALM)
-    assert not state.last_hour_mostly_not_negative()  # no surge at all
-    for minute in range(40):
-        state.learn_hour(3, 1 if minute % 5 < 3 else 0, CALM, 0.1)
-    _hour(state, 3, n=5, neg=3, normal=CALM)
-    assert state.last_hour_mostly_not_negative()
+    """40 minutes of a launch at 3 comments a minute, a negative every five minutes,
+    then three minutes of 5 comments, 3 of them negative: the hour stays a launch's,
+    though the share test's excursion is the cluster's alone."""
+    monitor = KeyMonitor()
+    _run(monitor, 120, n=1, neg=0)
+    assert not monitor.hour_mostly_not_negative()  # no surge at all
+    for minute in range(120, 160):
+        _run(monitor, 1, n=3, neg=1 if minute % 5 == 0 else 0, start=minute)
+    assert monitor.share.statistic == 0.0
+    _run(monitor, 3, n=5, neg=3, start=160)
+    assert not monitor.excursion_mostly_not_negative()  # the cluster's own excursion
+    assert monitor.hour_mostly_not_negative()
 
 
 def test_a_storm_hour_is_not() -> None:
-    state = BrandState()
-    _hour(state, 120, n=0, neg=0, normal=CALM)
-    _hour(state, 20, n=2, neg=1, normal=CALM)  # 1.9 extra comments a minute, half negative
-    assert not state.last_hour_mostly_not_negative()
+    monitor = KeyMonitor()
+    _run(monitor, 120, n=1, neg=0)
+    _run(monitor, 20, n=3, neg=1, start=120)  # 2 extra comments a minute, half negative
+    assert not monitor.hour_mostly_not_negative()
 
 
 def test_a_launch_fades_from_the_hour() -> None:
     """A storm two hours after a launch is judged on its own: the launch's comments
     weigh a quarter, and after an hour of the storm's they no longer hold it back."""
-    state = BrandState()
-    _hour(state, 300, n=5, neg=1, normal=CALM)  # a five-hour launch
-    assert state.last_hour_mostly_not_negative()
-    state.quiet_hour(120, CALM)
-    _hour(state, 60, n=1, neg=1, normal=CALM)  # a storm: every extra comment negative
-    assert not state.last_hour_mostly_not_negative()
+    monitor = KeyMonitor()
+    _run(monitor, 300, n=5, neg=1)  # a five-hour launch
+    assert monitor.hour_mostly_not_negative()
+    monitor.quiet(120, 12.0, 1.0, volume_total=120.0)
+    _run(monitor, 60, n=2, neg=2, start=420)  # a storm: every extra comment negative
+    assert not monitor.hour_mostly_not_negative()
 
 
 def test_quiet_minutes_add_what_the_normal_expected_to_the_hour() -> None:
-    """A resting brand's catch-up: the same hour as minutes stepped one by one."""
-    stepped, rested = BrandState(), BrandState()
-    _hour(stepped, 30, n=4, neg=1, normal=CALM)
-    _hour(rested, 30, n=4, neg=1, normal=CALM)
-    _hour(stepped, 45, n=0, neg=0, normal=CALM)
-    rested.quiet_hour(45, CALM)
-    assert rested.last_hour == pytest.approx(stepped.last_hour)
-    assert rested.surge == pytest.approx(stepped.surge)
+    """A resting key's catch-up: the same hour as minutes stepped one by one."""
+    stepped, rested = KeyMonitor(), KeyMonitor()
+    _run(stepped, 30, n=4, neg=1)
+    _run(rested, 30, n=4, neg=1)
+    _run(stepped, 45, n=0, neg=0, start=30)
+    rested.quiet(45, 4.5, 1.0, volume_total=45.0)
+    assert rested.hour == pytest.approx(stepped.hour)
+    assert rested.hour_volume() == pytest.approx(stepped.hour_volume())
 
 
 def test_a_checkpoint_from_before_the_hour_restores() -> None:
-    state = BrandState()
-    slots = {name: getattr(state, name) for name in BrandState.__slots__ if name != "last_hour"}
-    restored = BrandState.__new__(BrandState)
+    """A key's monitor from before it kept the hour starts one; a brand's own hour of
+    then (its surge and last hour) becomes its monitor's."""
+    monitor = KeyMonitor()
+    _run(monitor, 5, n=20, neg=4)
+    slots = dict(monitor.__reduce_ex__(2)[2][1])
+    del slots["hour"]
+    restored = KeyMonitor.__new__(KeyMonitor)
     restored.__setstate__((None, slots))
-    assert restored.last_hour == (0.0, 0.0, 0.0)
-    assert not restored.last_hour_mostly_not_negative()
+    assert restored.hour == (0, 0, 0.0, 0.0)
+    state = BrandState()
+    slots = {name: getattr(state, name) for name in BrandState.__slots__}
+    slots.update(surge=300.0, last_hour=(10.0, 90.0, 9.0))
+    brand = BrandState.__new__(BrandState)
+    brand.__setstate__((None, slots))
+    assert brand.monitor.hour == (300.0, 10.0, 90.0, 9.0)
+    assert brand.monitor.hour_mostly_not_negative()
 
 
 SMALL_LAUNCH_SEEDS = range(1, 31)

@@ -46,6 +46,16 @@ def test_a_cluster_of_complaints_in_a_launch_does_not_open_it() -> None:
     assert not result.unexplained
 
 
+def test_a_cluster_of_complaints_on_a_launch_post_does_not_open_it() -> None:
+    """A launch post at a brand of 489 a day: an hour in, 21 of 57 comments in twenty
+    minutes were complaints (20 of 114 before them), and the post's share test had
+    been back at zero before the cluster, so its excursion was the cluster's: a
+    firestorm opened on the post. Its last hour was a launch's."""
+    result = run_spec(build_family(1303)[2])
+    assert result.label("b07-product").incidents == 0, result
+    assert not result.unexplained
+
+
 def test_a_brand_alert_carried_by_one_thread_opens_without_waiting_for_it() -> None:
     """A campaign over a few posts: the brand's tests alerted for eight minutes while
     its busiest post carried most of the excess, and the brand waited for that post's
