@@ -30,6 +30,7 @@ from stormwatch.detectors.monitor import (
     TOLERANCE,
     KeyMonitor,
     ThresholdTable,
+    normal_negatives,
 )
 from stormwatch.detectors.sliding_profile import SlidingProfile
 from stormwatch.detectors.volume import MIN_VOLUME, VolumeTest
@@ -377,8 +378,14 @@ class Judge:
             volume_total, negative_total = baseline.quiet_totals(first, minutes, MIN_VOLUME, enough)
         # The excursion's expected comments at the rest's expectation: the level sinks a
         # little over zeros, so this errs towards fewer comments over normal.
-        rest_volume = state.rest[0].volume_per_min * minutes if state.rest is not None else 0.0
-        monitor.quiet(minutes, negative_total, dispersion, rest_volume)
+        rest_volume = rest_negatives = 0.0
+        if state.rest is not None:
+            rest = state.rest[0]
+            rest_volume = rest.volume_per_min * minutes
+            rest_negatives = (
+                normal_negatives(rest.neg_per_min, rest.volume_per_min, rest.neg_share) * minutes
+            )
+        monitor.quiet(minutes, negative_total, dispersion, rest_volume, rest_negatives)
         if monitor.share.statistic == 0.0:
             monitor.rising_since = minute - 1
         if test.cusum.statistic:

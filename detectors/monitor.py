@@ -329,10 +329,18 @@ class KeyMonitor:
         return clone
 
     def quiet(
-        self, minutes: int, lam_total: float, dispersion: float, volume_total: float = 0.0
+        self,
+        minutes: int,
+        lam_total: float,
+        dispersion: float,
+        volume_total: float = 0.0,
+        normal_total: float | None = None,
     ) -> None:
         """`minutes` closed minutes without a comment, at once (an idle key catching up;
-        `volume_total`: the comments its normal expected in them, if known)."""
+        `volume_total`: the comments its normal expected in them, if known;
+        `normal_total`: the negatives it expected in them, for the last hour, where
+        `lam_total` stops short of them: a resting brand sums its tests' expectation
+        only as far as takes them to zero)."""
         if minutes <= 0:
             return
         self.rate.decay_quiet(lam_total * (1.0 + TOLERANCE), dispersion)
@@ -342,9 +350,11 @@ class KeyMonitor:
         c, k, expected_c, expected_k = self.hour
         decay = _HOUR**minutes
         stretch = (1.0 - decay) / (1.0 - _HOUR) / minutes  # a minute's mean decayed weight
+        if normal_total is None:
+            normal_total = lam_total
         self.hour = (
             c * decay, k * decay, expected_c * decay + volume_total * stretch,
-            expected_k * decay + lam_total * stretch,
+            expected_k * decay + normal_total * stretch,
         )  # fmt: skip
         self.fast *= _FAST**minutes
         self.slow *= _SLOW**minutes

@@ -142,6 +142,12 @@ def test_quiet_minutes_add_what_the_normal_expected_to_the_hour() -> None:
     rested.quiet(45, 4.5, 1.0, volume_total=45.0)
     assert rested.hour == pytest.approx(stepped.hour)
     assert rested.hour_volume() == pytest.approx(stepped.hour_volume())
+    # A resting brand sums its tests' expectation only as far as takes them to zero
+    # (here: none of it); the hour still counts what its normal expected.
+    brand = KeyMonitor()
+    _run(brand, 30, n=4, neg=1)
+    brand.quiet(45, 0.0, 1.0, volume_total=45.0, normal_total=4.5)
+    assert brand.hour == pytest.approx(stepped.hour)
 
 
 def test_a_checkpoint_from_before_the_hour_restores() -> None:
