@@ -8,15 +8,18 @@ grow with the square of its length. A `SlidingProfile` counts each mention once 
 its minute enters the span and once more when it leaves.
 
 The key's mention log (`KeyWindow.negatives`) is kept in minute order, so what entered
-the span since the last look is the log's tail past the minute counted up to. Anything
-else that changes the log makes it start afresh: a late comment inserted into a minute
-already counted (`invalidate_from`), the log reaching its length limit (its oldest
-mentions drop), a new log (the key's window was evicted and made again), or a span that
-moves back.
+the span since the last look is the log's tail past the minute counted up to. A late
+comment inserted into a minute already counted (`invalidate_from`) has that one minute
+counted again at the next look: late comments are common (collectors deliver a few
+percent of them minutes behind), and recounting the whole span for each cost a storm at
+a small brand most of its run. Anything else that changes the log makes it start
+afresh: the log reaching its length limit (its oldest mentions drop), a new log (the
+key's window was evicted and made again), or a span that moves back.
 """
 
 from __future__ import annotations
 
+import bisect
 from collections import Counter
 from collections.abc import Iterable, Sequence
 
@@ -42,6 +45,7 @@ class SlidingProfile:
 
     __slots__ = (
         "log", "lo", "hi", "by_minute", "authors", "spread", "signatures", "text_spread", "n",
+        "stale",
     )  # fmt: skip
 
     def __init__(self) -> None:
@@ -55,12 +59,20 @@ class SlidingProfile:
         self.signatures: Counter[int] = Counter()
         self.text_spread: Counter[int] = Counter()  # the same for signatures
         self.n = 0
+        self.stale: set[int] = set()  # counted minutes the log took a late mention into
+
+    def __setstate__(self, state: tuple[None, dict] | dict) -> None:
+        """Checkpoints written before `stale` existed restore with none stale."""
+        self.stale = set()
+        for name, value in (state[1] if isinstance(state, tuple) else state).items():
+            setattr(self, name, value)
 
     def invalidate_from(self, minute: int) -> None:
-        """A negative comment of `minute` came: if that minute is counted already, it was
-        inserted into the log where it belongs, and the counts start afresh."""
-        if minute <= self.hi:
-            self.log = None
+        """A negative comment of `minute` came: if that minute is in the counted span, it
+        is going into the log where it belongs, and the minute is counted again at the
+        next look (a minute before the span counts for nothing here)."""
+        if self.lo < minute <= self.hi and self.log is not None:
+            self.stale.add(minute)
 
     def profile(
         self, window: KeyWindow, hi: int, width: int, upto: int | None = None
@@ -104,7 +116,10 @@ class SlidingProfile:
             self.signatures = Counter()
             self.text_spread = Counter()
             self.n = 0
+            self.stale = set()
             self.log, self.lo, self.hi = log, lo, lo
+        if self.stale:
+            self._recount(log)
         self._enter(log, hi, lo)
         self._leave(lo)
         return AccountProfile.of_counts(
@@ -127,6 +142,22 @@ class SlidingProfile:
                 if minute <= hi:
                     self._count(m)
             self.hi = hi
+
+    def _recount(self, log: Sequence[NegativeMention]) -> None:
+        """Count the stale minutes again from the log (still in the span: it has not
+        moved since they were marked)."""
+        by_minute, authors, spread = self.by_minute, self.authors, self.spread
+        signatures, text_spread = self.signatures, self.text_spread
+        for minute in self.stale:
+            for m in by_minute.pop(minute, ()):
+                _remove_one(authors, spread, m.author)
+                _remove_one(signatures, text_spread, m.signature)
+                self.n -= 1
+            i = bisect.bisect_left(log, minute, key=_minute_of)
+            while i < len(log) and log[i].minute == minute:
+                self._count(log[i])
+                i += 1
+        self.stale = set()
 
     def _leave(self, lo: int) -> None:
         """Uncount the mentions of minutes up to `lo`."""
@@ -154,6 +185,10 @@ class SlidingProfile:
         _add_one(self.authors, self.spread, m.author)
         _add_one(self.signatures, self.text_spread, m.signature)
         self.n += 1
+
+
+def _minute_of(m: NegativeMention) -> int:
+    return m.minute
 
 
 def _add_one(counts: Counter, spread: Counter[int], key: object) -> None:

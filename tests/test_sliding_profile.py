@@ -102,3 +102,46 @@ def test_a_pipeline_run_profiles_as_if_counted_afresh(monkeypatch) -> None:  # t
         pipeline.feed(orjson.dumps(c))
     pipeline.finish()
     assert looks > 100 and early > 10
+
+
+def test_a_late_comment_recounts_its_minute_not_the_span(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Collectors deliver a few percent of comments minutes late: each one into a
+    counted minute used to recount the whole span (a day of a storm's negatives)."""
+    window = KeyWindow("acme", "acme", None, 0)
+    for n in range(1000):  # ten negatives a minute over minutes 0-99
+        window.add(_comment(n, f"a{n % 37}", f"text {n % 11}", n // 10), n // 10, True)  # type: ignore[arg-type]
+    sliding = SlidingProfile()
+    sliding.profile(window, 99, 120)
+    counted = 0
+    plain = SlidingProfile._count
+
+    def counting(self, m):  # type: ignore[no-untyped-def]
+        nonlocal counted
+        counted += 1
+        plain(self, m)
+
+    monkeypatch.setattr(SlidingProfile, "_count", counting)
+    sliding.invalidate_from(50)  # as `Judge.note` does, before the window takes it
+    window.add_late(_comment(1000, "late", "text 3", 50), 50, True)  # type: ignore[arg-type]
+    got = sliding.profile(window, 100, 120)
+    assert counted == 11  # minute 50 again: its ten and the late one
+    assert got == AccountProfile.of_mentions(window.negatives_since(100, 120))
+
+
+def test_a_profile_from_an_older_checkpoint_restores() -> None:
+    """Checkpoints pickled before stale minutes were kept restore with none stale."""
+    window = KeyWindow("acme", "acme", None, 0)
+    for n in range(30):
+        window.add(_comment(n, f"a{n % 4}", "boo", n // 3), n // 3, True)  # type: ignore[arg-type]
+    sliding = SlidingProfile()
+    sliding.profile(window, 9, 20)
+    _, slots = sliding.__getstate__()  # type: ignore[misc]
+    old = {name: value for name, value in slots.items() if name != "stale"}
+    restored = SlidingProfile.__new__(SlidingProfile)
+    restored.__setstate__((None, old))
+    restored.log = window.negatives  # pickling keeps the log it follows as its own copy
+    restored.invalidate_from(5)
+    window.add_late(_comment(99, "z", "boo", 5), 5, True)  # type: ignore[arg-type]
+    assert restored.profile(window, 10, 20) == AccountProfile.of_mentions(
+        window.negatives_since(10, 20)
+    )
