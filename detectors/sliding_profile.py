@@ -23,7 +23,7 @@ import bisect
 from collections import Counter
 from collections.abc import Iterable, Sequence
 
-from stormwatch.detectors.accounts import AccountProfile
+from stormwatch.detectors.accounts import BOT_COMMENTS_PER_ACCOUNT, AccountProfile
 from stormwatch.key_window import NEGLOG_LIMIT, KeyWindow, NegativeMention
 
 
@@ -98,12 +98,14 @@ class SlidingProfile:
         authors, signatures = self.authors, self.signatures
         more = Counter(m.author for m in ahead)
         more_texts = Counter(m.signature for m in ahead)
+        spread = _spread_with(authors, self.spread, more)
         return AccountProfile.of_counts(
             self.n + len(ahead),
             len(authors) + sum(1 for a in more if a not in authors),
-            _top_with(authors, self.spread, more),
+            _largest(spread),
             len(signatures) + sum(1 for sig in more_texts if sig not in signatures),
-            _top_with(signatures, self.text_spread, more_texts),
+            _largest(_spread_with(signatures, self.text_spread, more_texts)),
+            _heavy(spread),
         )
 
     def _closed(self, window: KeyWindow, hi: int, width: int) -> AccountProfile:
@@ -128,6 +130,7 @@ class SlidingProfile:
             _largest(self.spread),
             len(self.signatures),
             _largest(self.text_spread),
+            _heavy(self.spread),
         )
 
     def _enter(self, log: Sequence[NegativeMention], hi: int, lo: int) -> None:
@@ -209,16 +212,25 @@ def _remove_one(counts: Counter, spread: Counter[int], key: object) -> None:
     _decrement(counts, key)
 
 
-def _top_with(counts: Counter, spread: Counter[int], more: Counter) -> list[int]:
-    """The three largest counts once `more` is added to `counts` (`spread`: how many keys
-    have each count): of the keys in `more`, their sums; of the others, the largest."""
-    others = spread.copy()
-    for key in more:
-        count = counts.get(key)
+def _spread_with(counts: Counter, spread: Counter[int], more: Counter) -> Counter[int]:
+    """`spread` (how many keys have each count) once `more` is added to `counts`."""
+    merged = spread.copy()
+    for key, extra in more.items():
+        count = counts.get(key, 0)
         if count:
-            others[count] -= 1
-    summed = [counts.get(key, 0) + c for key, c in more.items()]
-    return sorted(summed + _largest(others), reverse=True)[:3]
+            merged[count] -= 1
+        merged[count + extra] += 1
+    return merged
+
+
+def _heavy(spread: Counter[int]) -> tuple[int, int]:
+    """Accounts with more than BOT_COMMENTS_PER_ACCOUNT comments, and their comments."""
+    accounts = comments = 0
+    for count, keys in spread.items():
+        if count > BOT_COMMENTS_PER_ACCOUNT and keys > 0:
+            accounts += keys
+            comments += count * keys
+    return accounts, comments
 
 
 def _largest(spread: Counter[int]) -> list[int]:

@@ -56,6 +56,17 @@ def test_a_cluster_of_complaints_on_a_launch_post_does_not_open_it() -> None:
     assert not result.unexplained
 
 
+def test_a_bot_burst_beside_a_few_passers_by_is_left_alone() -> None:
+    """Six accounts pasting a reworded accusation on one post of a brand of 9,139 a
+    day: at the close of its first minute the post's last half hour held 24 negatives
+    from ten accounts, the six bots and four passers-by, so the accounts were not
+    fewer than ten, three of them wrote no more than half, and a firestorm opened.
+    Five accounts that wrote 18 of the 24 are a few writing several."""
+    result = run_spec(build_family(1509)[1])
+    assert result.label("b16-bot").incidents == 0, result
+    assert not result.unexplained
+
+
 def test_a_brand_alert_carried_by_one_thread_opens_without_waiting_for_it() -> None:
     """A campaign over a few posts: the brand's tests alerted for eight minutes while
     its busiest post carried most of the excess, and the brand waited for that post's
