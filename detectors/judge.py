@@ -317,10 +317,10 @@ class Judge:
             for profiles in (self._profiles, self._bursts):
                 profile = profiles.get(brand)
                 if profile is not None:
-                    profile.invalidate_from(minute)
+                    profile.mark_stale(minute)
                 profile = profiles.get(key) if key is not None else None
                 if profile is not None:
-                    profile.invalidate_from(minute)
+                    profile.mark_stale(minute)
 
     def brand_state(self, brand: str) -> BrandState:
         state = self.brands.get(brand)

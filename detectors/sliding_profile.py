@@ -9,7 +9,7 @@ its minute enters the span and once more when it leaves.
 
 The key's mention log (`KeyWindow.negatives`) is kept in minute order, so what entered
 the span since the last look is the log's tail past the minute counted up to. A late
-comment inserted into a minute already counted (`invalidate_from`) has that one minute
+comment inserted into a minute already counted (`mark_stale`) has that one minute
 counted again at the next look: late comments are common (collectors deliver a few
 percent of them minutes behind), and recounting the whole span for each cost a storm at
 a small brand most of its run. Anything else that changes the log makes it start
@@ -24,7 +24,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 
 from stormwatch.detectors.accounts import BOT_COMMENTS_PER_ACCOUNT, AccountProfile
-from stormwatch.key_window import NEGLOG_LIMIT, KeyWindow, NegativeMention
+from stormwatch.key_window import MENTION_MINUTE, NEGLOG_LIMIT, KeyWindow, NegativeMention
 
 
 class SlidingProfile:
@@ -67,7 +67,7 @@ class SlidingProfile:
         for name, value in (state[1] if isinstance(state, tuple) else state).items():
             setattr(self, name, value)
 
-    def invalidate_from(self, minute: int) -> None:
+    def mark_stale(self, minute: int) -> None:
         """A negative comment of `minute` came: if that minute is in the counted span, it
         is going into the log where it belongs, and the minute is counted again at the
         next look (a minute before the span counts for nothing here)."""
@@ -149,14 +149,9 @@ class SlidingProfile:
     def _recount(self, log: Sequence[NegativeMention]) -> None:
         """Count the stale minutes again from the log (still in the span: it has not
         moved since they were marked)."""
-        by_minute, authors, spread = self.by_minute, self.authors, self.spread
-        signatures, text_spread = self.signatures, self.text_spread
         for minute in self.stale:
-            for m in by_minute.pop(minute, ()):
-                _remove_one(authors, spread, m.author)
-                _remove_one(signatures, text_spread, m.signature)
-                self.n -= 1
-            i = bisect.bisect_left(log, minute, key=_minute_of)
+            self._uncount(minute)
+            i = bisect.bisect_left(log, minute, key=MENTION_MINUTE)
             while i < len(log) and log[i].minute == minute:
                 self._count(log[i])
                 i += 1
@@ -166,18 +161,26 @@ class SlidingProfile:
         """Uncount the mentions of minutes up to `lo`."""
         if lo <= self.lo:
             return
-        by_minute, authors, spread = self.by_minute, self.authors, self.spread
-        signatures, text_spread = self.signatures, self.text_spread
+        by_minute = self.by_minute
         if lo - self.lo <= len(by_minute):
             leaving: Iterable[int] = range(self.lo + 1, lo + 1)
         else:  # a long jump: only the minutes that hold mentions
             leaving = [k for k in by_minute if k <= lo]
         for minute in leaving:
-            for m in by_minute.pop(minute, ()):
-                _remove_one(authors, spread, m.author)
-                _remove_one(signatures, text_spread, m.signature)
-                self.n -= 1
+            self._uncount(minute)
         self.lo = lo
+
+    def _uncount(self, minute: int) -> None:
+        """Uncount the mentions of `minute` (none: nothing)."""
+        mentions = self.by_minute.pop(minute, None)
+        if not mentions:
+            return
+        authors, spread = self.authors, self.spread
+        signatures, text_spread = self.signatures, self.text_spread
+        for m in mentions:
+            _remove_one(authors, spread, m.author)
+            _remove_one(signatures, text_spread, m.signature)
+        self.n -= len(mentions)
 
     def _count(self, m: NegativeMention) -> None:
         bucket = self.by_minute.get(m.minute)
@@ -188,10 +191,6 @@ class SlidingProfile:
         _add_one(self.authors, self.spread, m.author)
         _add_one(self.signatures, self.text_spread, m.signature)
         self.n += 1
-
-
-def _minute_of(m: NegativeMention) -> int:
-    return m.minute
 
 
 def _add_one(counts: Counter, spread: Counter[int], key: object) -> None:

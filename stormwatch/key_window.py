@@ -78,7 +78,7 @@ class NegativeMention:
     comment: Comment
 
 
-_MENTION_MINUTE = lambda m: m.minute  # noqa: E731 - bisect key, kept cheap
+MENTION_MINUTE = lambda m: m.minute  # noqa: E731 - bisect key of a mention log, kept cheap
 _SUMMARY_MINUTE = lambda s: s.minute  # noqa: E731
 
 
@@ -197,7 +197,7 @@ class KeyWindow:
         log = self.negatives
         if type(log) is tuple:
             log = self.negatives = deque(maxlen=NEGLOG_LIMIT)
-        i = bisect.bisect_right(log, mention.minute, key=_MENTION_MINUTE)
+        i = bisect.bisect_right(log, mention.minute, key=MENTION_MINUTE)
         if len(log) == log.maxlen:
             if i == 0:
                 return  # older than every remembered mention: it would go first anyway

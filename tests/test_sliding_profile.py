@@ -59,7 +59,7 @@ def test_a_sliding_profile_is_the_profile_counted_afresh(steps: list[tuple]) -> 
         else:
             _, ahead, (author, text) = step
             minute = closed + max(ahead, -closed)
-            sliding.invalidate_from(minute)  # as `Judge.note` does for every negative
+            sliding.mark_stale(minute)  # as `Judge.note` does for every negative
             c = _comment(n, author, text, minute)
             if ahead > 0:
                 window.add(c, minute, True)  # type: ignore[arg-type]
@@ -121,7 +121,7 @@ def test_a_late_comment_recounts_its_minute_not_the_span(monkeypatch) -> None:  
         plain(self, m)
 
     monkeypatch.setattr(SlidingProfile, "_count", counting)
-    sliding.invalidate_from(50)  # as `Judge.note` does, before the window takes it
+    sliding.mark_stale(50)  # as `Judge.note` does, before the window takes it
     window.add_late(_comment(1000, "late", "text 3", 50), 50, True)  # type: ignore[arg-type]
     got = sliding.profile(window, 100, 120)
     assert counted == 11  # minute 50 again: its ten and the late one
@@ -140,7 +140,7 @@ def test_a_profile_from_an_older_checkpoint_restores() -> None:
     restored = SlidingProfile.__new__(SlidingProfile)
     restored.__setstate__((None, old))
     restored.log = window.negatives  # pickling keeps the log it follows as its own copy
-    restored.invalidate_from(5)
+    restored.mark_stale(5)
     window.add_late(_comment(99, "z", "boo", 5), 5, True)  # type: ignore[arg-type]
     assert restored.profile(window, 10, 20) == AccountProfile.of_mentions(
         window.negatives_since(10, 20)
