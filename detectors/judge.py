@@ -46,6 +46,7 @@ THREAD_MIN_RATIO = 1.0  # a thread storm carries at least the brand's normal neg
 KEY_MIN_RATIO = 2.0  # ... and any storm at least twice its key's normal right now
 SHARE_MIN_LIFT = 1.5  # ... with a negative share right now at least 1.5x the usual
 THREAD_GUARD_MINUTES_MAX = 120
+RATE_LED_SHARE = 0.5  # the rate test over its threshold leads a share test this far to its own
 SHARE_FREEZE = 0.5  # either test this far to its threshold: the usual share stands still
 SHARE_FREEZE_MAX_MINUTES = 1440
 RESTING_HEAP_MAX = 256  # resting-thread entries per brand before stale ones are swept
@@ -709,7 +710,21 @@ class Judge:
         rate_evidence = rate_stat / h_rate
         share_evidence = share_stat / h_share
         evidence = share_evidence if warming else min(rate_evidence, share_evidence)
-        candidate = evidence >= 1.0
+        # The rate test may lead a share test half-way there when the extra comments
+        # are mostly negative: a storm's posts draw defenders too, which slows the share
+        # test and not the rate test; a busier day's extra comments are mostly not
+        # negative. Ten extra negatives at least: a small brand's everyday clusters of
+        # complaints are over a rate test's threshold now and then. Not while the
+        # brand's comments surge: then more negatives may come with more talk (a
+        # launch's first complaints made a share test's eight-hour excursion 75 %
+        # negative over normal), and the share test is the one that can tell.
+        candidate = evidence >= 1.0 or (
+            not warming
+            and rate_evidence >= 1.0
+            and share_evidence >= RATE_LED_SHARE
+            and monitor.excursion_mostly_negative(at_least=2 * self.min_accounts)
+            and not self.brands[window.brand].volume.surging
+        )
         naive = rate_evidence >= 1.0 and not warming
         if not (candidate or naive or is_open):
             return None

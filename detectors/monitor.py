@@ -47,6 +47,7 @@ CEILING = 2.0  # statistics stop at this many thresholds: a past surge fades in 
 THREAD_STEPS = 20.0  # thread-minutes per brand-minute that can alarm (concurrent threads)
 RECENT_FAST = 0.01  # decayed negatives from which a thread counts for its brand's top thread
 EXTRA_SHARE_MIN = 1.0 / 3.0  # a storm's extra comments: at least a third negative
+EXTRA_SHARE_LED = 0.5  # ... at least half, for the rate test to lead (`excursion_mostly_negative`)
 _NO_EXCURSION = (0, 0, 0.0, 0.0)
 _HOUR = 0.5 ** (1.0 / 60.0)  # a key's last hour: decayed with a half-life of an hour
 _FAST = 0.5 ** (1.0 / 5.0)  # recent rate: half-life of 5 minutes
@@ -178,6 +179,30 @@ def mostly_not_negative(
     if extra <= 0.0 or extra < expected_comments:
         return False
     return negatives - expected_negatives < EXTRA_SHARE_MIN * extra
+
+
+def mostly_negative(
+    comments: float,
+    negatives: float,
+    expected_comments: float,
+    expected_negatives: float,
+    at_least: float = 0.0,
+) -> bool:
+    """More than `at_least` negatives over normal, and at least `EXTRA_SHARE_LED` of
+    the comments over normal negative (all of them when there are no more comments
+    than normal).
+
+    >>> mostly_negative(40, 25, 10, 1), mostly_negative(10, 4, 10, 1)
+    (True, True)
+    >>> mostly_negative(100, 20, 10, 1), mostly_negative(10, 1, 10, 1)
+    (False, False)
+    >>> mostly_negative(10, 4, 10, 1, at_least=10)
+    False
+    """
+    extra_negatives = negatives - expected_negatives
+    if extra_negatives <= max(0.0, at_least):
+        return False
+    return extra_negatives >= EXTRA_SHARE_LED * (comments - expected_comments)
 
 
 class KeyMonitor:
@@ -452,6 +477,12 @@ class KeyMonitor:
         a brand of 82 a day whose first day had 3 negatives in 89: 15 % of the launch's
         comments were negative, 4x what it had learned)."""
         return mostly_not_negative(*self.excursion)
+
+    def excursion_mostly_negative(self, at_least: float = 0.0) -> bool:
+        """Since its share test last stood at zero, more than `at_least` negatives over
+        normal and at least half of the comments over normal negative
+        (`mostly_negative`)."""
+        return mostly_negative(*self.excursion, at_least=at_least)
 
     def hour_mostly_not_negative(self) -> bool:
         """`excursion_mostly_not_negative` over about the last hour (decayed with a

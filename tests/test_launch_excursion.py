@@ -40,6 +40,24 @@ def test_a_launch_is_mostly_not_negative_and_a_storm_is() -> None:
     assert not storm.excursion_mostly_not_negative()
 
 
+def test_a_storm_is_mostly_negative_and_a_launch_is_not() -> None:
+    """The rate test may lead a share test half-way to its threshold only when the
+    comments over normal are mostly negative (`KeyMonitor.excursion_mostly_negative`):
+    a storm's crowd, not a launch's or a busier day's."""
+    launch, storm, busier = KeyMonitor(), KeyMonitor(), KeyMonitor()
+    _run(launch, 60, n=20, neg=4)  # 19 extra comments a minute, 3 extra negatives
+    _run(storm, 60, n=4, neg=3)  # 3 extra comments a minute, 2 extra negatives
+    _run(busier, 60, n=2, neg=1)  # twice the talk at 50 %: 1 extra comment, 0.9 negative
+    assert storm.excursion_mostly_negative()
+    assert busier.excursion_mostly_negative()
+    assert not launch.excursion_mostly_negative()
+    assert storm.excursion_mostly_negative(at_least=10)
+    assert not storm.excursion_mostly_negative(at_least=10_000)
+    quiet = KeyMonitor()
+    _run(quiet, 60, n=1, neg=0)  # fewer negatives than normal: nothing to lead
+    assert not quiet.excursion_mostly_negative()
+
+
 def test_under_twice_the_volume_the_extra_comments_say_nothing() -> None:
     """A storm at a large brand brings few comments over its normal: their share is
     noise, and the guard stays out of it."""

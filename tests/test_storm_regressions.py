@@ -67,6 +67,32 @@ def test_a_bot_burst_beside_a_few_passers_by_is_left_alone() -> None:
     assert not result.unexplained
 
 
+def test_a_spreading_storm_opens_once_its_rate_leads() -> None:
+    """A storm over eight posts of a brand of 1,633 a day: the brand's rate test was
+    over its threshold from 73 minutes in, its share test at 0.55-0.84 of its own for
+    five minutes after (the storm's posts draw defenders too), and the brand waited for
+    both: 9.2 minutes after breakout. Its comments over normal were mostly negative, so
+    the rate test leads."""
+    result = run_spec(build_family(4)[5])
+    storm = result.label("b11-spreading")
+    assert storm.incidents == 1, result
+    assert storm.lead_seconds is not None and storm.lead_seconds > -6 * 60, result
+    assert result.label("b17-bot").incidents == 0, result
+    assert not result.unexplained
+
+
+def test_a_launch_whose_first_complaints_follow_a_quiet_excursion_stays_quiet() -> None:
+    """A launch at a brand of 94 a day, 28 minutes in: the brand's rate test over its
+    threshold, its share test at 0.55, and the share test's excursion eight hours long,
+    so the launch's first complaints made it 75 % negative over normal. The rate test
+    led and a spreading storm opened; the last hour was 34 % negative over normal, a
+    launch's."""
+    result = run_spec(build_family(2004)[4])
+    assert result.label("b02-product").incidents == 0, result
+    assert result.label("b04-fast-storm").incidents == 1, result
+    assert not result.unexplained
+
+
 def test_a_brand_alert_carried_by_one_thread_opens_without_waiting_for_it() -> None:
     """A campaign over a few posts: the brand's tests alerted for eight minutes while
     its busiest post carried most of the excess, and the brand waited for that post's
