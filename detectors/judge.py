@@ -681,6 +681,7 @@ class Judge:
         says nothing (None) unless early firing counts the open minutes: otherwise it
         would say what the last close said."""
         rate_stat, share_stat = monitor.rate.statistic, monitor.share.statistic
+        closed_rate_evidence = rate_stat / h_rate
         k_ahead = monitor.ahead(minute)
         if (
             k_ahead
@@ -717,9 +718,13 @@ class Judge:
         # complaints are over a rate test's threshold now and then. Not while the
         # brand's comments surge: then more negatives may come with more talk (a
         # launch's first complaints made a share test's eight-hour excursion 75 %
-        # negative over normal), and the share test is the one that can tell.
+        # negative over normal), and the share test is the one that can tell. On the
+        # closed minutes' rate test: the first seconds of a bot burst, counted early,
+        # look like a crowd (four bots on a post whose excursion held fifteen people's
+        # negatives from the hours before).
         candidate = evidence >= 1.0 or (
             not warming
+            and closed_rate_evidence >= 1.0
             and rate_evidence >= 1.0
             and share_evidence >= RATE_LED_SHARE
             and monitor.excursion_mostly_negative(at_least=2 * self.min_accounts)
