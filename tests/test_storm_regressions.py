@@ -67,6 +67,18 @@ def test_a_bot_burst_beside_a_few_passers_by_is_left_alone() -> None:
     assert not result.unexplained
 
 
+def test_a_bot_burst_over_three_posts_is_not_taken_for_a_campaign() -> None:
+    """Six accounts pasting a reworded boycott call on three posts of a brand of 4,522
+    a day (fresh seed 2108): two minutes in, one post's last half hour held 21
+    negatives from eleven accounts, five of them passers-by, at 1.9 comments per
+    account, so the copy-paste read as a campaign and a firestorm opened. Three bots
+    writing more than two each had written 48 % of it."""
+    result = run_spec(build_family(2108)[3])
+    assert result.label("b14-bot").incidents == 0, result
+    assert result.label("b02-slow-storm").incidents == 1, result
+    assert not result.unexplained
+
+
 def test_a_spreading_storm_opens_once_its_rate_leads() -> None:
     """A storm over eight posts of a brand of 1,633 a day: the brand's rate test was
     over its threshold from 73 minutes in, its share test at 0.55-0.84 of its own for
