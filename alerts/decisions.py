@@ -252,7 +252,7 @@ class IncidentDecisions:
             if event.event == "resolved":
                 self.judge.forget(window.key)
                 if not any(i.brand == window.brand for i in self.tracker.open.values()):
-                    self.judge.forget_brand(window.brand)
+                    self.judge.forget_brand(window.brand, minute)
             self._emit(event)
 
     def _absorb(

@@ -79,6 +79,29 @@ def test_a_bot_burst_over_three_posts_is_not_taken_for_a_campaign() -> None:
     assert not result.unexplained
 
 
+def test_a_campaign_is_not_held_back_by_its_rate_over_a_quarter_of_an_hour() -> None:
+    """A campaign at a brand of 3,475 a day: both tests over their thresholds and the
+    negatives at 4.9x the brand's normal over five minutes, held back four minutes as
+    `small_rise` because over a quarter of an hour (which lags a growing storm) they
+    were under 3x."""
+    result = run_spec(build_family(5)[6])
+    campaign = result.label("b13-campaign")
+    assert campaign.incidents == 1 and campaign.campaign, result
+    assert campaign.lead_seconds is not None and campaign.lead_seconds > -3 * 60, result
+    assert result.label("b17-viral").incidents == 0, result
+    assert not result.unexplained
+
+
+def test_a_gust_in_a_storms_tail_does_not_open_a_second_incident() -> None:
+    """A post's storm at a brand of 5,309 a day resolved five hours in; eleven minutes
+    later a gust of its tail put the brand's negatives at 4x normal over five minutes,
+    and with five minutes enough for a brand-wide storm a spreading incident opened.
+    Within two hours of a storm the brand needs 3x over a quarter of an hour."""
+    result = run_spec(build_family(2210)[5])
+    assert result.label("b14-fast-storm").incidents == 1, result
+    assert not result.unexplained
+
+
 def test_a_spreading_storm_opens_once_its_rate_leads() -> None:
     """A storm over eight posts of a brand of 1,633 a day: the brand's rate test was
     over its threshold from 73 minutes in, its share test at 0.55-0.84 of its own for
