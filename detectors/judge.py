@@ -720,7 +720,7 @@ class Judge:
         # The rate test may lead a share test half-way there when the extra comments
         # are mostly negative: a storm's posts draw defenders too, which slows the share
         # test and not the rate test; a busier day's extra comments are mostly not
-        # negative. Ten extra negatives at least: a small brand's everyday clusters of
+        # negative. More than ten extra negatives: a small brand's everyday clusters of
         # complaints are over a rate test's threshold now and then. Not while the
         # brand's comments surge: then more negatives may come with more talk (a
         # launch's first complaints made a share test's eight-hour excursion 75 %
@@ -750,7 +750,8 @@ class Judge:
             upto = max(minute, max(window.open)) if k_ahead and window.open else minute
             profile = _sliding(self._profiles, window.key).profile(window, minute, span, upto)
             benign = profile.benign_reason(min_accounts=self.min_accounts)
-            campaign = profile.campaign
+            # Copy-paste a few accounts wrote much of is theirs, not a campaign's.
+            campaign = profile.campaign and benign != "bot_burst"
             if benign is None and span > GUARD_MINUTES:
                 # A burst inside a longer excursion, judged on its own minutes too: the
                 # negatives of the hours before (four people's) made a bot burst's first
@@ -981,7 +982,7 @@ class Judge:
         if state is not None:
             state.monitor.reset()
 
-    def forget_brand(self, brand: str, minute: int = -1) -> None:
+    def forget_brand(self, brand: str, minute: int) -> None:
         """The brand's last open incident resolved (at `minute`): the evidence its other
         keys gathered meanwhile (the brand's own test under a thread storm, threads
         inside a brand-wide one) is that storm's, spent too; else the same storm opens

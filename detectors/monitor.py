@@ -198,6 +198,8 @@ def mostly_negative(
     (False, False)
     >>> mostly_negative(10, 4, 10, 1, at_least=10)
     False
+    >>> mostly_negative(30, 11, 20, 1, at_least=10), mostly_negative(30, 11.5, 20, 1, at_least=10)
+    (False, True)
     """
     extra_negatives = negatives - expected_negatives
     if extra_negatives <= max(0.0, at_least):

@@ -45,16 +45,18 @@ def test_a_storm_is_mostly_negative_and_a_launch_is_not() -> None:
     comments over normal are mostly negative (`KeyMonitor.excursion_mostly_negative`):
     a storm's crowd, not a launch's or a busier day's."""
     launch, storm, busier = KeyMonitor(), KeyMonitor(), KeyMonitor()
-    _run(launch, 60, n=20, neg=4)  # 19 extra comments a minute, 3 extra negatives
-    _run(storm, 60, n=4, neg=3)  # 3 extra comments a minute, 2 extra negatives
-    _run(busier, 60, n=2, neg=1)  # twice the talk at 50 %: 1 extra comment, 0.9 negative
+    _run(launch, 60, n=20, neg=4)  # 19 extra comments a minute, 3.9 extra negatives
+    _run(storm, 60, n=4, neg=3)  # 3 extra comments a minute, 2.9 extra negatives
+    for minute in range(60):  # twice the talk, a negative every other minute (25 %)
+        _run(busier, 1, n=2, neg=minute % 2, start=minute)
+    assert storm.share.statistic > 0 and busier.share.statistic > 0
     assert storm.excursion_mostly_negative()
-    assert busier.excursion_mostly_negative()
     assert not launch.excursion_mostly_negative()
+    assert not busier.excursion_mostly_negative()  # 24 of 60 extra comments negative
     assert storm.excursion_mostly_negative(at_least=10)
     assert not storm.excursion_mostly_negative(at_least=10_000)
     quiet = KeyMonitor()
-    _run(quiet, 60, n=1, neg=0)  # fewer negatives than normal: nothing to lead
+    _run(quiet, 60, n=1, neg=0)  # nothing over normal: the share test never rises
     assert not quiet.excursion_mostly_negative()
 
 
