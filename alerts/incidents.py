@@ -16,7 +16,7 @@ from urllib.parse import quote
 
 from stormwatch.alerts.event import AlertEvent, iso_utc, severity_rank
 from stormwatch.detectors.crisis import Assessment
-from stormwatch.detectors.judge import BRAND_MIN_RATIO
+from stormwatch.detectors.judge import BRAND_MIN_RATIO, STORM_TAIL_MINUTES
 
 # Builds (summary, drivers, samples, playbook) for an event; supplied by the pipeline.
 Explain = Callable[
@@ -41,7 +41,7 @@ QUIET_MAX_MINUTES = 360
 # not calm: a storm's tail, still a few times a post's usual rate but calm by the
 # resolution's measure, opened a second incident 23 minutes after its first resolved
 # (a first-day storm at a brand of 7,171 a day, fresh seed 1107).
-REOPEN_MINUTES = 120
+REOPEN_MINUTES = STORM_TAIL_MINUTES  # a storm's tail: the judge holds the brand to it too
 _LOG_20 = math.log(20.0)
 
 

@@ -196,7 +196,7 @@ class AccountProfile:
         """
         if self.accounts < 2 * min_accounts:
             return self.comments_per_account > BOT_COMMENTS_PER_ACCOUNT
-        return self.heavy_accounts < 2 * min_accounts and self.heavy_share > 0.5
+        return self._few_heavy_share(min_accounts) > 0.5
 
     def _copied_by_a_few(self, min_accounts: int) -> bool:
         """Copy-paste of which fewer than `2 * min_accounts` accounts, each writing more
@@ -210,7 +210,12 @@ class AccountProfile:
         >>> AccountProfile(60, 52, 0.03, 0.1, 0.3, 0.8, 2, 0.1)._copied_by_a_few(5)
         False
         """
-        return self.heavy_accounts < 2 * min_accounts and self.heavy_share >= COPIED_SHARE
+        return self._few_heavy_share(min_accounts) >= COPIED_SHARE
+
+    def _few_heavy_share(self, min_accounts: int) -> float:
+        """The share of the comments that accounts writing more than two each wrote,
+        when they are fewer than `2 * min_accounts` (else 0: a crowd has its regulars)."""
+        return self.heavy_share if self.heavy_accounts < 2 * min_accounts else 0.0
 
     def benign_reason(self, *, min_accounts: int = 5) -> str | None:
         """Why the surge is not a firestorm, or None when it is one.

@@ -793,7 +793,7 @@ class Judge:
                 benign = "small_rise"
             elif (
                 not thread
-                and max(recent if self._storm_over(window.brand, minute) else 0.0, recent_slow)
+                and self._brand_rate_now(window.brand, minute, recent, recent_slow)
                 < BRAND_MIN_RATIO * brand_lam
             ):
                 # Day-to-day variation of a brand's talk, not a storm: the tests are sure
@@ -966,11 +966,14 @@ class Judge:
         self._profiles.pop(key, None)
         self._bursts.pop(key, None)
 
-    def _storm_over(self, brand: str, minute: int) -> bool:
-        """Whether the brand's last storm ended `STORM_TAIL_MINUTES` or more ago (or it
-        has had none)."""
+    def _brand_rate_now(self, brand: str, minute: int, recent: float, slow: float) -> float:
+        """The brand's negative rate that a brand-wide storm is measured by: the larger of
+        the last five minutes (`recent`) and the last quarter hour (`slow`), the quarter
+        hour only within `STORM_TAIL_MINUTES` of its last storm's end."""
         ended = self.brands[brand].storm_ended
-        return ended < 0 or minute - ended >= STORM_TAIL_MINUTES
+        if ended >= 0 and minute - ended < STORM_TAIL_MINUTES:
+            return slow
+        return max(recent, slow)
 
     def forget(self, key: str) -> None:
         """An incident on `key` resolved: its evidence is spent."""
