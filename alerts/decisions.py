@@ -27,7 +27,7 @@ from stormwatch.alerts.event import AlertEvent
 from stormwatch.alerts.incidents import CALM_RATIO, Evidence, Incident, IncidentTracker
 from stormwatch.detectors.crisis import Assessment
 from stormwatch.detectors.explain import distinctive_terms
-from stormwatch.detectors.features import window_features
+from stormwatch.detectors.features import negatives_off, window_features
 from stormwatch.detectors.feedback import FeedbackMemory, SurgeSignature
 from stormwatch.detectors.judge import BrandVerdict, Judge
 from stormwatch.key_window import MINUTE, KeyWindow
@@ -77,6 +77,7 @@ class IncidentDecisions:
             clock=clock,
             quiet_minutes=quiet_minutes,
             update_minutes=update_minutes,
+            min_spread=2 * judge.min_accounts,
         )
         self.feedback_memory = FeedbackMemory()
         self.suppressed: list[SuppressedSurge] = []
@@ -167,7 +168,11 @@ class IncidentDecisions:
         self._track_suppressed(window, minute, a)
         threads_open = [k for k, i in open_incidents.items() if i.brand == brand and i.thread_id]
         if threads_open and brand not in open_incidents:
-            if a.alerting and not verdict.dominated:
+            if (
+                a.alerting
+                and not verdict.dominated
+                and self._negatives_elsewhere(threads_open, window, minute, a.normal_rate)
+            ):
                 self._spread(threads_open[-1], window, minute, a)
         elif brand in open_incidents or a.alerting:
             may_open = self._brand_may_open(verdict, minute)
@@ -278,6 +283,23 @@ class IncidentDecisions:
         if event is not None:
             self._emit(event)
 
+    def _negatives_elsewhere(
+        self, incident_keys: list[str], window: KeyWindow, minute: int, normal: float
+    ) -> bool:
+        """Whether the brand's last half hour or two hours hold a spread's negatives
+        (`IncidentTracker.spread_shown`) off the posts its open incidents are about.
+        The brand's tests stay up for hours after a post's storm: at night, against a
+        normal of a few negatives an hour, a comment on another post, then six on four
+        others, passed for a brand-wide surge, and the post's incident escalated as
+        spread in its fading tail."""
+        open_incidents = self.tracker.open
+        own: set[str | None] = set()
+        for key in incident_keys:
+            incident = open_incidents[key]
+            own.add(incident.thread_id)
+            own.update(incident.threads)
+        return self.tracker.spread_shown(*negatives_off(window, minute, own), normal)
+
     def _spread(
         self, thread_window_key: str, window: KeyWindow, minute: int, a: Assessment
     ) -> None:
@@ -303,7 +325,11 @@ class IncidentDecisions:
         state = self.judge.brand_state(window.brand)
         normal = state.expected(minute)
         share = state.baseline.typical_thread_share() if window.thread_id else 1.0
-        return window_features(window, minute, normal, share)
+        x = window_features(window, minute, normal, share)
+        if window.thread_id is None:
+            # What the incident's kind is judged by (`IncidentTracker.has_spread`).
+            x["off_top_thread_neg_30"], x["off_top_thread_neg_120"] = negatives_off(window, minute)
+        return x
 
     @staticmethod
     def _decision_time(window: KeyWindow, minute: int) -> float:

@@ -105,9 +105,14 @@ class IncidentTracker:
         clock: Callable[[], float],
         quiet_minutes: int = 30,
         update_minutes: int = 15,
+        min_spread: int = 10,
     ) -> None:
+        """`min_spread`: the fewest negatives off a storm's posts, in half an hour or
+        two hours, that show it has spread (the judge's floor for a rate test's
+        excursion: twice `min_accounts`)."""
         self.explain = explain
         self.clock = clock
+        self.min_spread = min_spread
         self.quiet_minutes = quiet_minutes
         self.update_minutes = update_minutes
         self.open: dict[str, Incident] = {}  # by window key (brand or brand/thread)
@@ -200,6 +205,25 @@ class IncidentTracker:
         minutes = math.ceil(_LOG_20 / (STORM_RATIO * normal_rate))
         return max(self.quiet_minutes, min(QUIET_MAX_MINUTES, minutes))
 
+    def spread_shown(self, off_30: int, off_120: int, normal_per_min: float) -> bool:
+        """Whether negatives off a storm's posts, `off_30` in the last half hour and
+        `off_120` in the last two hours, show it has spread at a brand whose normal is
+        `normal_per_min` negatives: a brand-wide storm's rate (`STORM_RATIO` times
+        normal) over either, and more than a small brand's everyday cluster of
+        complaints (`min_spread`)."""
+        floor = self.min_spread
+        return off_30 >= max(floor, STORM_RATIO * normal_per_min * 30) or off_120 >= max(
+            floor, STORM_RATIO * normal_per_min * 120
+        )
+
+    def has_spread(self, x: dict[str, float]) -> bool:
+        """Whether the features of a brand's window show a spread off its busiest post."""
+        return self.spread_shown(
+            int(x.get("off_top_thread_neg_30", 0)),
+            int(x.get("off_top_thread_neg_120", 0)),
+            x.get("expected_neg_per_min", 0.0),
+        )
+
     def spread(
         self, window_key: str, *, minute: int, evidence: Evidence, a: Assessment
     ) -> AlertEvent | None:
@@ -232,7 +256,7 @@ class IncidentTracker:
             return None
         incident.threads.append(thread_id)
         incident.quiet = 0
-        if incident.thread_id is not None:
+        if incident.thread_id is not None or len(incident.threads) >= 2:
             incident.kind = "spreading"  # a second thread: the storm has spread
         if severity_rank(a.severity) > severity_rank(incident.severity):
             incident.severity = a.severity
@@ -259,9 +283,15 @@ class IncidentTracker:
         incident.reported_ratio = a.ratio
         if incident.thread_id is None and (kind == "opened" or incident.kind == "firestorm"):
             # A brand-wide incident is about one post while one thread carries most of it;
-            # once it has spread it never turns back (the alert contract).
+            # once it has spread it never turns back (the alert contract). After it opened
+            # on one post, a spread needs a crowd's negatives elsewhere: a storm's fading
+            # tail, a comment here and there on other posts, is not one (three negatives
+            # on three posts, four hours into a post's storm, turned it "brand-wide").
             concentrated = one_thread or x.get("top_thread_share_30", 0.0) >= 0.5
-            incident.kind = "firestorm" if concentrated else "spreading"
+            if kind == "opened":
+                incident.kind = "firestorm" if concentrated else "spreading"
+            elif not concentrated and self.has_spread(x):
+                incident.kind = "spreading"
         incident.events.append(kind)
         summary, drivers, samples, playbook = self.explain(incident, kind, a, x)
         if kind == "opened":

@@ -145,6 +145,29 @@ def window_features(
     return x
 
 
+def negatives_off(
+    window: KeyWindow, minute: int, posts: set[str | None] | None = None
+) -> tuple[int, int]:
+    """Negatives of the window in its last 30 and 120 minutes that are not on `posts`
+    (None: not on its busiest post of the 120): what a storm's spread off its posts
+    is made of. Two hours as well as half an hour: a slow swell at a small brand puts
+    one or two negatives an hour on each of several posts."""
+    mentions = window.negatives_since(minute, 120)
+    if posts is None:
+        per_thread: dict[str | None, int] = {}
+        for m in mentions:
+            if m.thread_id is not None:
+                per_thread[m.thread_id] = per_thread.get(m.thread_id, 0) + 1
+        posts = {max(per_thread, key=per_thread.__getitem__)} if per_thread else set()
+    off_30 = off_120 = 0
+    for m in mentions:
+        if m.thread_id not in posts:
+            off_120 += 1
+            if minute - m.minute < 30:
+                off_30 += 1
+    return off_30, off_120
+
+
 def growth_log2(x: dict[str, float]) -> float:
     """Is the negative stream still growing? log2 of the last 5 minutes' effective
     negatives over the 5 before, plus a bonus when growth itself speeds up.

@@ -22,6 +22,18 @@ def evidence(at: float, x: dict[str, float]) -> Evidence:
     return lambda: (at, x)
 
 
+def negatives(top_share: float, total: int = 20) -> dict[str, float]:
+    """A brand window's last half hour: `total` negatives, `top_share` of them on its
+    busiest post."""
+    top = round(total * top_share)
+    return {
+        "top_thread_share_30": top / total if total else 0.0,
+        "top_thread_neg_30": top,
+        "off_top_thread_neg_30": total - top,
+        "off_top_thread_neg_120": total - top,
+    }
+
+
 @pytest.mark.parametrize(
     ("top_thread_shares", "kinds"),
     [
@@ -41,7 +53,7 @@ def test_a_brand_wide_incident_never_turns_back(
     for minute, (share, ratio) in enumerate(zip(top_thread_shares, (4, 12, 40), strict=True)):
         event = tracker.observe(
             "acme", brand="acme", thread_id=None, minute=1000 + minute,
-            evidence=evidence(60_000.0 + 60 * minute, {"top_thread_share_30": share}),
+            evidence=evidence(60_000.0 + 60 * minute, negatives(share)),
             a=assessment(ratio),
         )  # fmt: skip
         assert event is not None
@@ -63,7 +75,7 @@ def test_a_brand_wide_incident_one_thread_carries_is_a_firestorm_until_it_spread
     for minute, (one_thread, ratio) in enumerate(carried):
         event = tracker.observe(
             "acme", brand="acme", thread_id=None, minute=1000 + minute,
-            evidence=evidence(60_000.0 + 60 * minute, {"top_thread_share_30": 0.3}),
+            evidence=evidence(60_000.0 + 60 * minute, negatives(0.3)),
             a=assessment(ratio), one_thread=one_thread,
         )  # fmt: skip
         assert event is not None
@@ -75,7 +87,7 @@ def test_a_brand_wide_firestorm_stays_one_post_when_its_thread_storms_then_sprea
     tracker = IncidentTracker(
         explain=lambda incident, kind, a, x: ("summary", {}, [], None), clock=lambda: 0.0
     )
-    x = {"top_thread_share_30": 0.3}  # the other posts' usual talk dilutes the share
+    x = negatives(0.3)  # the other posts' usual talk dilutes the share
     opened = tracker.observe(
         "acme", brand="acme", thread_id=None, minute=1000, evidence=evidence(60_000.0, x),
         a=assessment(4), one_thread=True,
@@ -88,3 +100,66 @@ def test_a_brand_wide_firestorm_stays_one_post_when_its_thread_storms_then_sprea
     )
     assert opened is not None and first is not None and second is not None
     assert [opened.kind, first.kind, second.kind] == ["firestorm", "firestorm", "spreading"]
+
+
+def test_a_post_storms_tail_on_other_posts_is_not_a_spread() -> None:
+    """Hours into a post's storm its brand's tests are still up; a few negatives on other
+    posts (fewer than ten, the tracker's default `min_spread`) keep the incident a
+    firestorm, and its resolution, with no negatives left, does not relabel it either;
+    at a brand of two negatives a minute, twelve elsewhere in half an hour are its
+    everyday talk, not a spread."""
+    tracker = IncidentTracker(
+        explain=lambda incident, kind, a, x: ("summary", {}, [], None),
+        clock=lambda: 0.0,
+        quiet_minutes=1,
+    )
+    storm = tracker.observe(
+        "acme", brand="acme", thread_id=None, minute=1000,
+        evidence=evidence(60_000.0, negatives(0.9)), a=assessment(4),
+    )  # fmt: skip
+    tail = tracker.observe(
+        "acme", brand="acme", thread_id=None, minute=1001,
+        evidence=evidence(60_060.0, negatives(1 / 3, total=3)), a=assessment(12),
+    )  # fmt: skip
+    calm = Assessment(
+        score=0.0, raw_score=0.0, ratio=0.5, key_ratio=0.5, growth=0.0, volume=1.0,
+        benign=None, alerting=False,
+    )  # fmt: skip
+    resolved = tracker.observe(
+        "acme", brand="acme", thread_id=None, minute=1002,
+        evidence=evidence(60_120.0, negatives(0.0, total=0)), a=calm,
+    )  # fmt: skip
+    assert storm is not None and tail is not None and resolved is not None
+    assert [storm.kind, tail.kind, resolved.event, resolved.kind] == [
+        "firestorm",
+        "firestorm",
+        "resolved",
+        "firestorm",
+    ]
+    crowd = IncidentTracker(
+        explain=lambda incident, kind, a, x: ("summary", {}, [], None), clock=lambda: 0.0
+    )
+    crowd.observe(
+        "acme", brand="acme", thread_id=None, minute=1000,
+        evidence=evidence(60_000.0, negatives(0.9)), a=assessment(4),
+    )  # fmt: skip
+    spread = crowd.observe(
+        "acme", brand="acme", thread_id=None, minute=1001,
+        evidence=evidence(60_060.0, negatives(0.4, total=20)), a=assessment(12),
+    )  # fmt: skip
+    assert spread is not None and spread.kind == "spreading"  # twelve elsewhere
+    busy = IncidentTracker(
+        explain=lambda incident, kind, a, x: ("summary", {}, [], None), clock=lambda: 0.0
+    )
+    busy.observe(
+        "acme", brand="acme", thread_id=None, minute=1000,
+        evidence=evidence(60_000.0, negatives(0.9)), a=assessment(4),
+    )  # fmt: skip
+    everyday = busy.observe(
+        "acme", brand="acme", thread_id=None, minute=1001,
+        evidence=evidence(
+            60_060.0, {**negatives(0.4, total=20), "expected_neg_per_min": 2.0}
+        ),
+        a=assessment(12),
+    )  # fmt: skip
+    assert everyday is not None and everyday.kind == "firestorm"

@@ -6,8 +6,11 @@ the pipeline and checks its labels; the comments say what went wrong before.
 
 from __future__ import annotations
 
+from stormwatch.alerts.sinks import MemoryAlertSink
 from stormwatch.evaluation.family import build_family
-from tests.seeded_runs import run_spec
+from stormwatch.evaluation.scenario import generate
+from stormwatch.pipeline import Pipeline
+from tests.seeded_runs import replay, run_spec
 
 
 def test_a_storm_does_not_reopen_on_another_key_when_its_incident_resolves() -> None:
@@ -173,3 +176,18 @@ def test_a_brand_alert_carried_by_one_thread_opens_without_waiting_for_it() -> N
     first_minute, dominated = alerting[0]
     assert dominated, "the case: one thread carried most of the brand's excess"
     assert incident.thread_id is None and incident.opened_minute == first_minute
+
+
+def test_a_posts_storm_does_not_turn_brand_wide_in_its_tail() -> None:
+    """Two posts' storms at brands of 1,178 and 1,653 a day (seed 10): hours later,
+    with the brands' tests still up and their normal at night one negative an hour,
+    one negative (b10) and three on three other posts (b11) passed for a brand-wide
+    surge, and each post's incident escalated as spread; b03 of seed 2 (147 a day)
+    had its brand-wide firestorm relabelled at its resolution, with no negatives left."""
+    for seed, index, brands in ((10, 5, ("b10", "b11")), (2, 2, ("b03",))):
+        scenario = generate(build_family(seed)[index])
+        sink = MemoryAlertSink()
+        replay(scenario.comments, pipeline=Pipeline(sinks=[sink]))
+        for brand in brands:
+            events = [(e.event, e.kind) for e in sink.events if e.brand == brand]
+            assert events and {kind for _, kind in events} == {"firestorm"}, (brand, events)

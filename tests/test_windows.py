@@ -164,3 +164,18 @@ def test_a_restored_pipeline_closes_minutes_when_an_unbroken_one_does() -> None:
         unbroken.feed(line(k))
         restored.feed(line(k))
         assert restored.stats.minutes_closed == unbroken.stats.minutes_closed
+
+
+def test_negatives_off_a_storms_posts_are_counted_over_half_an_hour_and_two() -> None:
+    from stormwatch.detectors.features import negatives_off
+
+    store = WindowStore(lateness=LATENESS)
+    now = int(T0 // MINUTE) + 200  # the minute judged
+    placed = [("p1", 5)] * 6 + [("p3", 10), ("p3", 12), (None, 20)] + [("p2", 90)] * 3
+    placed += [("p2", 130)]  # two hours and more ago: in neither count
+    for i, (thread, age) in enumerate(placed):
+        store.add(comment(i, (now - age) * MINUTE + 1.0, thread=thread), True)
+    window = store.brands["b"]
+    assert negatives_off(window, now) == (3, 6)  # off p1, the busiest of the two hours
+    assert negatives_off(window, now, {"p1", "p2"}) == (3, 3)
+    assert negatives_off(window, now, {"p3"}) == (7, 10)
