@@ -150,3 +150,33 @@ def test_a_checkpoint_from_before_reopening_restores() -> None:
     assert restored.observe("acme", brand="acme", thread_id=None, minute=5,
                             evidence=lambda: (0.0, {}),
                             a=_alert(ratio=3.0, key_ratio=3.0)) is not None  # fmt: skip
+
+
+def test_a_minute_its_key_alerts_in_is_not_calm() -> None:
+    """A slow storm at a busy brand can run under twice the brand's normal while its
+    tests alert: those minutes do not count towards its calm, the others do."""
+    t = tracker()
+    evidence = lambda: (0.0, {})  # noqa: E731
+    rate = 0.8  # negatives a minute: 30 calm minutes resolve (see above)
+    t.observe(
+        "acme", brand="acme", thread_id=None, minute=1000, evidence=evidence,
+        a=assessment(20.0, alerting=True, normal_rate=rate),
+    )  # fmt: skip
+    low_but_alerting = assessment(1.2, alerting=True, normal_rate=rate)
+    calm = assessment(1.2, alerting=False, normal_rate=rate)
+    events = []
+    for n in range(1, 200):
+        a = low_but_alerting if n % 20 == 0 else calm  # an alerting minute every 20
+        event = t.observe(
+            "acme", brand="acme", thread_id=None, minute=1000 + n, evidence=evidence, a=a
+        )
+        events.append(None if event is None else event.event)
+    assert "resolved" not in events  # 19 calm minutes at most between two alerting
+    resolved_at = None
+    for n in range(200, 240):
+        event = t.observe(
+            "acme", brand="acme", thread_id=None, minute=1000 + n, evidence=evidence, a=calm
+        )
+        if event is not None and event.event == "resolved":
+            resolved_at = n
+    assert resolved_at == 210  # 30 calm minutes after the last alerting one, 180
