@@ -136,30 +136,26 @@ def test_a_post_storms_tail_on_other_posts_is_not_a_spread() -> None:
         "resolved",
         "firestorm",
     ]
-    crowd = IncidentTracker(
+    # Twelve negatives elsewhere in half an hour: a spread, unless the brand's normal
+    # brings that many (two a minute: 180 in half an hour at three times it).
+    assert kind_after_one_post(negatives(0.4, total=20)) == "spreading"
+    busy = {**negatives(0.4, total=20), "expected_neg_per_min": 2.0}
+    assert kind_after_one_post(busy) == "firestorm"
+
+
+def kind_after_one_post(x: dict[str, float]) -> str:
+    """The kind of a brand-wide incident that opened on one post, at its next event,
+    decided with the features `x`."""
+    tracker = IncidentTracker(
         explain=lambda incident, kind, a, x: ("summary", {}, [], None), clock=lambda: 0.0
     )
-    crowd.observe(
+    tracker.observe(
         "acme", brand="acme", thread_id=None, minute=1000,
         evidence=evidence(60_000.0, negatives(0.9)), a=assessment(4),
     )  # fmt: skip
-    spread = crowd.observe(
+    event = tracker.observe(
         "acme", brand="acme", thread_id=None, minute=1001,
-        evidence=evidence(60_060.0, negatives(0.4, total=20)), a=assessment(12),
+        evidence=evidence(60_060.0, x), a=assessment(12),
     )  # fmt: skip
-    assert spread is not None and spread.kind == "spreading"  # twelve elsewhere
-    busy = IncidentTracker(
-        explain=lambda incident, kind, a, x: ("summary", {}, [], None), clock=lambda: 0.0
-    )
-    busy.observe(
-        "acme", brand="acme", thread_id=None, minute=1000,
-        evidence=evidence(60_000.0, negatives(0.9)), a=assessment(4),
-    )  # fmt: skip
-    everyday = busy.observe(
-        "acme", brand="acme", thread_id=None, minute=1001,
-        evidence=evidence(
-            60_060.0, {**negatives(0.4, total=20), "expected_neg_per_min": 2.0}
-        ),
-        a=assessment(12),
-    )  # fmt: skip
-    assert everyday is not None and everyday.kind == "firestorm"
+    assert event is not None
+    return event.kind
