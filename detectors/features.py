@@ -9,6 +9,7 @@ repeating itself cannot look like a crowd.
 from __future__ import annotations
 
 import math
+from collections import Counter
 
 from stormwatch.detectors.baseline import Expectation
 from stormwatch.key_window import KeyWindow
@@ -154,11 +155,8 @@ def negatives_off(
     one or two negatives an hour on each of several posts."""
     mentions = window.negatives_since(minute, 120)
     if posts is None:
-        per_thread: dict[str | None, int] = {}
-        for m in mentions:
-            if m.thread_id is not None:
-                per_thread[m.thread_id] = per_thread.get(m.thread_id, 0) + 1
-        posts = {max(per_thread, key=per_thread.__getitem__)} if per_thread else set()
+        busiest = Counter(m.thread_id for m in mentions if m.thread_id is not None)
+        posts = {thread for thread, _ in busiest.most_common(1)}
     off_30 = off_120 = 0
     for m in mentions:
         if m.thread_id not in posts:
