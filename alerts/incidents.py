@@ -43,6 +43,12 @@ QUIET_MAX_MINUTES = 360
 # (a first-day storm at a brand of 7,171 a day, fresh seed 1107).
 REOPEN_MINUTES = STORM_TAIL_MINUTES  # a storm's tail: the judge holds the brand to it too
 _LOG_20 = math.log(20.0)
+# New thread storms inside an open incident are told together, at most one event per
+# this many minutes (Alertmanager's `group_interval`): the demo's storm over many posts
+# escalated its incident 23 times in an hour for new posts, 0-7 minutes apart, each a
+# Slack reply with a chart. News of its own is told at once (`absorb`).
+GROUP_MINUTES = 10
+_NAMED = 5  # posts named in a summary; the drivers list them all
 
 
 def calm(a: Assessment) -> bool:
@@ -75,12 +81,18 @@ class Incident:
     # would have opened it (`IncidentDecisions.stream_time`). None: not known (opened
     # before incidents kept it; a live run opens lateness after `opened_minute` ended).
     opened_at: float | None = None
+    # Thread storms absorbed since an event last named them, and the minute one did
+    # (`IncidentTracker.group_minutes`).
+    untold: list[str] = field(default_factory=list)
+    told_minute: int = -1
 
     def __setstate__(self, state: tuple[None, dict] | dict) -> None:
         # A checkpoint from before a field existed: its default (pickle keeps slots as
         # (None, {slot: value})).
         slots = state[1] if isinstance(state, tuple) else state
         slots.setdefault("opened_at", None)
+        slots.setdefault("untold", [])
+        slots.setdefault("told_minute", -1)
         for name, value in slots.items():
             setattr(self, name, value)
 
@@ -106,13 +118,16 @@ class IncidentTracker:
         quiet_minutes: int = 30,
         update_minutes: int = 15,
         min_spread: int = 10,
+        group_minutes: int = GROUP_MINUTES,
     ) -> None:
         """`min_spread`: the fewest negatives off a storm's posts, in half an hour or
         two hours, that show it has spread (the judge's floor for a rate test's
-        excursion: twice `min_accounts`)."""
+        excursion: twice `min_accounts`). `group_minutes`: new thread storms of an
+        open incident are named together, in one event per that many minutes."""
         self.explain = explain
         self.clock = clock
         self.min_spread = min_spread
+        self.group_minutes = group_minutes
         self.quiet_minutes = quiet_minutes
         self.update_minutes = update_minutes
         self.open: dict[str, Incident] = {}  # by window key (brand or brand/thread)
@@ -172,6 +187,8 @@ class IncidentTracker:
             return self._event(incident, "resolved", minute, evidence, a, one_thread=one_thread)
         if a.alerting and severity_rank(a.severity) > severity_rank(incident.severity):
             incident.severity = a.severity
+            return self._event(incident, "escalated", minute, evidence, a, one_thread=one_thread)
+        if incident.untold and minute - incident.told_minute >= self.group_minutes:
             return self._event(incident, "escalated", minute, evidence, a, one_thread=one_thread)
         changed = (
             a.ratio >= 1.5 * incident.reported_ratio or a.ratio <= incident.reported_ratio / 1.5
@@ -252,24 +269,31 @@ class IncidentTracker:
         a: Assessment,
     ) -> AlertEvent | None:
         """A new thread storm while the brand has an incident open (brand-wide, or on
-        another thread): one storm, one incident. The incident escalates once per
-        thread, naming it in its drivers; an incident on one thread becomes spreading."""
+        another thread): one storm, one incident. The incident escalates, naming the
+        thread in its drivers and summary; an incident on one thread becomes spreading.
+        Thread storms that follow within `group_minutes` of that event are named
+        together by the incident's next event (`observe` tells them once the interval
+        is up), unless this one is news of its own: the storm's first post, its first
+        spread, or a higher severity."""
         incident = self.open.get(window_key)
         if incident is None or thread_id in incident.threads:
             return None
         incident.threads.append(thread_id)
+        incident.untold.append(thread_id)
         incident.quiet = 0
+        was = incident.kind
         if incident.thread_id is not None or len(incident.threads) >= 2:
             incident.kind = "spreading"  # a second thread: the storm has spread
+        news = incident.kind != was or incident.told_minute < 0
         if severity_rank(a.severity) > severity_rank(incident.severity):
             incident.severity = a.severity
+            news = True
+        if not news and minute - incident.told_minute < self.group_minutes:
+            return None
         # A brand-wide firestorm (one post carried it) whose first thread storm joins:
         # most likely that post, on its own key now; a second one is a spread.
         one_thread = incident.thread_id is None and len(incident.threads) == 1
-        event = self._event(incident, "escalated", minute, evidence, a, one_thread=one_thread)
-        event.drivers["new_thread_storm"] = thread_id
-        event.drivers["absorbed_threads"] = list(incident.threads)
-        return event
+        return self._event(incident, "escalated", minute, evidence, a, one_thread=one_thread)
 
     def _event(
         self,
@@ -297,6 +321,15 @@ class IncidentTracker:
                 incident.kind = "spreading"
         incident.events.append(kind)
         summary, drivers, samples, playbook = self.explain(incident, kind, a, x)
+        new, incident.untold = incident.untold, []
+        if new:
+            incident.told_minute = minute
+            if kind != "resolved":
+                drivers["new_thread_storm"] = new[0]
+                drivers["new_thread_storms"] = new
+                summary = f"{_thread_news(incident, new)} {summary}"
+        if incident.threads:
+            drivers["absorbed_threads"] = list(incident.threads)
         if kind == "opened":
             incident.topics = tuple(drivers.get("topics", ()))
             incident.terms = tuple(drivers.get("top_terms", ()))
@@ -315,3 +348,23 @@ class IncidentTracker:
             playbook=playbook,
             kind=incident.kind,
         )
+
+
+def _thread_news(incident: Incident, new: list[str]) -> str:
+    """What an event naming newly absorbed thread storms says first.
+
+    >>> i = Incident("k", "acme", None, "spreading", "high", 0, 1.0, 5.0, 0, 5.0)
+    >>> i.threads = ["p1", "p2", "p3"]
+    >>> _thread_news(i, ["p2", "p3"])
+    'Spread to 2 more posts: p2, p3.'
+    >>> i.threads, i.kind = ["p1"], "firestorm"
+    >>> _thread_news(i, ["p1"])
+    'The storm is on post p1.'
+    """
+    if incident.kind == "firestorm" and incident.thread_id is None and len(new) == 1:
+        return f"The storm is on post {new[0]}."  # a brand-wide firestorm's own post
+    if len(new) == 1:
+        return f"Spread to post {new[0]}."
+    more = f" and {len(new) - _NAMED} more" if len(new) > _NAMED else ""
+    named = ", ".join(new[:_NAMED]) + more
+    return f"Spread to {len(new)} more posts: {named}."
