@@ -10,7 +10,7 @@ from collections.abc import Sequence
 
 from stormwatch.detectors.crisis import Assessment
 from stormwatch.detectors.explain import distinctive_terms, near_duplicate_share
-from stormwatch.detectors.features import doubling_minutes, growth_log2
+from stormwatch.detectors.features import doubling_minutes, growth_log2, supported_span
 from stormwatch.key_window import KeyWindow, NegativeMention
 
 SAMPLE_COUNT = 5
@@ -82,8 +82,12 @@ def build_content(
     a: Assessment,
     x: dict[str, float],
     normal_texts: Sequence[str],
+    least: int = 5,
 ) -> tuple[str, dict, list[dict], list[str]]:
-    """Returns (summary, drivers, samples, topics) for one incident event."""
+    """Returns (summary, drivers, samples, topics) for one incident event. `least`: the
+    fewest negatives a rate in the summary stands on (the judge's `min_accounts`): with
+    fewer in the last five minutes, it reports the shortest span back holding that many
+    (`supported_span`), the span a small brand's tests gathered their evidence over."""
     mentions = window.negatives_since(minute, 30)
     texts = [m.comment.text for m in mentions[:300]]
     terms = distinctive_terms(texts, normal_texts) if event != "resolved" else []
@@ -128,6 +132,25 @@ def build_content(
             f"Calm again on {where}: {now:.1f} negative comments/min against "
             f"{normal:.2f}/min normally."
         )
+    elif window.count_negatives_since(minute - 5, least) < least:
+        span, negatives, comments, accounts = supported_span(window, minute, least)
+        drivers["rate_span_minutes"] = span
+        drivers["negative_comments_in_span"] = negatives
+        rate = negatives / span
+        usual = "a busy thread's usual" if window.thread_id else "the normal"
+        brand_wide = (
+            f" ({rate / x['brand_neg_per_min']:.1f}x the brand's {_per(x['brand_neg_per_min'])})"
+            if window.thread_id and x["brand_neg_per_min"] > 0
+            else ""
+        )
+        times = f"{rate / normal:.0f}x " if normal > 0 else ""
+        share = f"{negatives / comments:.0%}" if comments else "none"
+        summary = (
+            f"Negative comments{about} on {where}: {negatives} in the last "
+            f"{_span_text(span)}, {_per(rate)}, {times}{usual} {_per(normal)}"
+            f"{brand_wide}; {share} of the comments in that time are negative, from "
+            f"{accounts} accounts."
+        )
     else:
         growth = f", doubling every {doubling:.0f} min" if doubling else ""
         usual = "a busy thread's usual" if window.thread_id else "the normal"
@@ -143,3 +166,26 @@ def build_content(
             f"{int(x['neg_authors_30'])} accounts."
         )
     return summary, drivers, telling_samples(mentions), topics
+
+
+def _span_text(minutes: int) -> str:
+    """
+    >>> _span_text(30), _span_text(60), _span_text(180)
+    ('30 minutes', 'hour', '3 hours')
+    """
+    if minutes < 60:
+        return f"{minutes} minutes"
+    return "hour" if minutes == 60 else f"{minutes // 60} hours"
+
+
+def _per(rate_per_min: float) -> str:
+    """A rate per minute, per hour below one a minute, per day below one an hour.
+
+    >>> _per(2.5), _per(0.15), _per(0.004)
+    ('2.5/min', '9.0/hour', '5.8/day')
+    """
+    if rate_per_min >= 1.0:
+        return f"{rate_per_min:.1f}/min"
+    if rate_per_min * 60 >= 1.0:
+        return f"{rate_per_min * 60:.1f}/hour"
+    return f"{rate_per_min * 1440:.1f}/day"

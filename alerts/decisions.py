@@ -348,7 +348,7 @@ class IncidentDecisions:
         assert self._explaining is not None
         window, minute, normal_texts = self._explaining
         summary, drivers, samples, topics = build_content(
-            window, minute, event, a, x, list(normal_texts)
+            window, minute, event, a, x, list(normal_texts), self.judge.min_accounts
         )
         drivers["peak_ratio_to_baseline"] = round(max(incident.peak_ratio, a.ratio), 1)
         playbook = None

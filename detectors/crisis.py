@@ -43,7 +43,11 @@ class Assessment:
     campaign: bool = False  # near-identical texts from many different accounts
     volume_ratio: float = 0.0  # recent comments per minute / the key's normal
     normal_rate: float = 0.0  # the brand's normal negatives per minute (0: not known)
+    # `ratio` as far as enough comments support it (`features.supported_span`); None:
+    # `ratio` itself (its last five minutes hold enough)
+    severity_ratio: float | None = None
 
     @property
     def severity(self) -> str:
-        return severity_for(self.ratio)
+        ratio = self.ratio if self.severity_ratio is None else self.severity_ratio
+        return severity_for(ratio)

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 
 from stormwatch.detectors.baseline import BrandBaseline, Expectation
 from stormwatch.detectors.crisis import Assessment
+from stormwatch.detectors.features import supported_span
 from stormwatch.detectors.monitor import (
     _FAST,
     _SLOW,
@@ -807,6 +808,13 @@ class Judge:
         calm_normal = (
             _calm_normal(brand_lam, normal, self.brands[window.brand]) if warming else brand_lam
         )
+        severity_ratio = None
+        least = self.min_accounts
+        if (candidate or is_open) and window.count_negatives_since(minute - 5, least) < least:
+            # Too few negatives in the last five minutes for a rate: severity from the
+            # shortest span back that holds enough (what the alert's summary reports).
+            span, negatives, _, _ = supported_span(window, minute, least)
+            severity_ratio = min(recent, negatives / span) / calm_normal
         return Assessment(
             score=evidence,
             raw_score=rate_evidence,
@@ -819,6 +827,7 @@ class Judge:
             campaign=campaign,
             volume_ratio=recent_volume / max(volume_normal, 1e-6),
             normal_rate=calm_normal,
+            severity_ratio=severity_ratio,
         )
 
     # -- between closes ----------------------------------------------------------------

@@ -201,3 +201,20 @@ def test_a_slow_storm_that_alerts_under_twice_its_brands_normal_stays_one_incide
     result = run_spec(build_family(6)[3])
     assert result.label("b15-slow-storm").incidents == 1, result
     assert not result.unexplained
+
+
+def test_a_small_brands_alert_reports_the_span_its_negatives_came_in() -> None:
+    """A slow swell at a brand of 60 a day (seed 2603) opened `critical` on a summary of
+    "0.0/min, 58x the normal 0.00/min; 0% of comments are negative, from 1 accounts":
+    one negative in its last five minutes against a night-time normal of a few a day,
+    while its tests had gathered their evidence over hours. Severity and summary now
+    stand on the shortest span back holding five negatives."""
+    scenario = generate(build_family(2603)[4])
+    sink = MemoryAlertSink()
+    replay(scenario.comments, pipeline=Pipeline(sinks=[sink]))
+    (opened,) = [e for e in sink.events if e.brand == "b01" and e.event == "opened"]
+    assert opened.severity != "critical", opened.summary
+    assert opened.drivers["rate_span_minutes"] >= 30
+    assert opened.drivers["negative_comments_in_span"] >= 5
+    assert f"{opened.drivers['negative_comments_in_span']} in the last" in opened.summary
+    assert "0.0/min" not in opened.summary and " 0% of" not in opened.summary

@@ -179,3 +179,31 @@ def test_negatives_off_a_storms_posts_are_counted_over_half_an_hour_and_two() ->
     assert negatives_off(window, now) == (3, 6)  # off p1, the busiest of the two hours
     assert negatives_off(window, now, {"p1", "p2"}) == (3, 3)
     assert negatives_off(window, now, {"p3"}) == (7, 10)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    ages=st.lists(st.integers(min_value=0, max_value=200), max_size=25),
+    least=st.integers(min_value=1, max_value=6),
+)
+def test_a_rate_stands_on_the_shortest_span_holding_enough_negatives(
+    ages: list[int], least: int
+) -> None:
+    """`supported_span`: the shortest of its spans with at least `least` negatives in
+    the closed minutes (the longest when none has), and what that span holds."""
+    from stormwatch.detectors.features import RATE_SPANS, supported_span
+
+    store = WindowStore(lateness=LATENESS)
+    now = int(T0 // MINUTE) + 300
+    store.add(comment(len(ages), (now - 250) * MINUTE + 1.0), False)  # the window's start
+    for i, age in sorted(enumerate(ages), key=lambda item: -item[1]):  # in time order
+        store.add(comment(i, (now - age) * MINUTE + 1.0), True)
+    window = store.brands["b"]
+    for m in range(now - 250, now + 1):
+        window.close(m)
+    span, negatives, comments, accounts = supported_span(window, now, least)
+    held = {w: sum(1 for a in ages if a < w) for w in RATE_SPANS}
+    enough = [w for w in RATE_SPANS if held[w] >= least]
+    assert span == (enough[0] if enough else RATE_SPANS[-1])
+    assert negatives == comments == held[span]
+    assert accounts == len({i % 7 for i, a in enumerate(ages) if a < span})
