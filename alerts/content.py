@@ -10,7 +10,12 @@ from collections.abc import Sequence
 
 from stormwatch.detectors.crisis import Assessment
 from stormwatch.detectors.explain import distinctive_terms, near_duplicate_share
-from stormwatch.detectors.features import doubling_minutes, growth_log2, supported_span
+from stormwatch.detectors.features import (
+    RATE_SPANS,
+    doubling_minutes,
+    growth_log2,
+    supported_span,
+)
 from stormwatch.key_window import KeyWindow, NegativeMention
 
 SAMPLE_COUNT = 5
@@ -83,11 +88,16 @@ def build_content(
     x: dict[str, float],
     normal_texts: Sequence[str],
     least: int = 5,
+    *,
+    with_open: bool = False,
 ) -> tuple[str, dict, list[dict], list[str]]:
     """Returns (summary, drivers, samples, topics) for one incident event. `least`: the
-    fewest negatives a rate in the summary stands on (the judge's `min_accounts`): with
-    fewer in the last five minutes, it reports the shortest span back holding that many
-    (`supported_span`), the span a small brand's tests gathered their evidence over."""
+    fewest accounts a rate in the summary stands on (the judge's `min_accounts`): when
+    the last five minutes' negatives come from fewer, it reports the shortest span back
+    whose negatives come from that many
+    (`supported_span`), the span a small brand's tests gathered their evidence over.
+    `with_open`: `minute` is the newest open minute of a decision taken early, whose
+    comments are counted as they stand."""
     mentions = window.negatives_since(minute, 30)
     texts = [m.comment.text for m in mentions[:300]]
     terms = distinctive_terms(texts, normal_texts) if event != "resolved" else []
@@ -122,7 +132,7 @@ def build_content(
         drivers["top_threads"] = top_threads(mentions)
     platforms = Counter(m.comment.platform for m in mentions if m.comment.platform)
     drivers["platform"] = platforms.most_common(1)[0][0] if platforms else None
-    volume, negative = window.curve(minute)
+    volume, negative = window.curve(minute, with_open=with_open)
     drivers["volume_per_min_curve"] = volume
     drivers["negative_per_min_curve"] = negative
     where = f"thread {window.thread_id} of {window.brand}" if window.thread_id else window.brand
@@ -132,8 +142,10 @@ def build_content(
             f"Calm again on {where}: {now:.1f} negative comments/min against "
             f"{normal:.2f}/min normally."
         )
-    elif window.count_negatives_since(minute - 5, least) < least:
-        span, negatives, comments, accounts = supported_span(window, minute, least)
+    elif (supported := supported_span(window, minute, least, with_open=with_open))[0] > RATE_SPANS[
+        0
+    ] or supported[3] < least:
+        span, negatives, comments, accounts = supported
         drivers["rate_span_minutes"] = span
         drivers["negative_comments_in_span"] = negatives
         rate = negatives / span
@@ -148,7 +160,8 @@ def build_content(
         summary = (
             f"Negative comments{about} on {where}: {negatives} in the last "
             f"{_span_text(span)}, {_per(rate)}, {times}{usual} {_per(normal)}"
-            f"{brand_wide}; {share} of the comments in that time are negative, from "
+            f"{brand_wide}{_growing(doubling)}; {share} of the comments in that time are "
+            f"negative, from "
             f"{accounts} accounts."
         )
     else:
@@ -189,3 +202,7 @@ def _per(rate_per_min: float) -> str:
     if rate_per_min * 60 >= 1.0:
         return f"{rate_per_min * 60:.1f}/hour"
     return f"{rate_per_min * 1440:.1f}/day"
+
+
+def _growing(doubling: float | None) -> str:
+    return f", doubling every {doubling:.0f} min" if doubling else ""

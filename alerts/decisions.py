@@ -84,7 +84,8 @@ class IncidentDecisions:
         self.suppressing: dict[str, SuppressedSurge] = {}  # by key, while it lasts
         # key -> (ratio bar of a surge recognised as dismissed before, last minute seen)
         self._dismissed_bars: dict[str, tuple[float, int]] = {}
-        self._explaining: tuple[KeyWindow, int, Sequence[str]] | None = None
+        self._explaining: tuple[KeyWindow, int, bool, Sequence[str]] | None = None
+        self._early = False  # deciding on minutes still open (`open_early`)
         # The stream's event time of the decisions now being taken (the pipeline sets
         # it): an incident that opens keeps it as `opened_at`.
         self.stream_time: float | None = None
@@ -188,20 +189,36 @@ class IncidentDecisions:
         minutes still open) open their incidents now, thread storms first; a brand whose
         thread opened defers to it, as at a close."""
         opened: set[str] = set()
-        for window, a in threads:
-            if window.brand not in opened:
-                self._observe(window, minute, a, may_open=True)
-                if window.key in self.tracker.open:
-                    opened.add(window.brand)
-        for verdict in brands:
-            window = verdict.window
-            if (
-                window is not None
-                and verdict.brand not in opened
-                and self._brand_may_open(verdict, minute)
-            ):
-                a = verdict.assessment
-                self._observe(window, minute, a, may_open=True, one_thread=verdict.dominated)
+        self._early = True
+        try:
+            for window, a in threads:
+                if window.brand not in opened:
+                    self._observe(window, minute, a, may_open=True)
+                    if window.key in self.tracker.open:
+                        opened.add(window.brand)
+            for verdict in brands:
+                window = verdict.window
+                if (
+                    window is not None
+                    and verdict.brand not in opened
+                    and self._brand_may_open(verdict, minute)
+                ):
+                    a = verdict.assessment
+                    self._observe(window, minute, a, may_open=True, one_thread=verdict.dominated)
+        finally:
+            self._early = False
+
+    def _explained_at(self, window: KeyWindow, minute: int) -> tuple[int, bool]:
+        """The minute an event decided at `minute` is explained up to, and whether open
+        minutes count: a decision taken early counted the minutes still open, so its
+        explanation does too (two thirds of the incidents of fresh seeds 2601-2603
+        opened early; their summaries named fewer negatives, accounts and a lower rate
+        than the decision had seen)."""
+        if self._early and window.open:
+            top = max(window.open)
+            if top > minute:
+                return top, True
+        return minute, False
 
     def _brand_may_open(self, verdict: BrandVerdict, minute: int) -> bool:
         """Whether the brand's alert may open its incident. A brand surge that one
@@ -239,7 +256,7 @@ class IncidentDecisions:
             self._track_suppressed(window, minute, a, "dismissed_before")
             may_open = False
         state = self.judge.brand_state(window.brand)
-        self._explaining = (window, minute, state.normal_texts)
+        self._explaining = (window, *self._explained_at(window, minute), state.normal_texts)
         event = self.tracker.observe(
             window.key,
             brand=window.brand,
@@ -271,7 +288,7 @@ class IncidentDecisions:
         """A thread storm inside an open brand-wide incident: that incident escalates and
         names the thread (once per thread)."""
         state = self.judge.brand_state(window.brand)
-        self._explaining = (brand_window, minute, state.normal_texts)
+        self._explaining = (brand_window, minute, False, state.normal_texts)
         event = self.tracker.absorb(
             incident_key,
             window.thread_id or "",
@@ -304,7 +321,7 @@ class IncidentDecisions:
         self, thread_window_key: str, window: KeyWindow, minute: int, a: Assessment
     ) -> None:
         state = self.judge.brand_state(window.brand)
-        self._explaining = (window, minute, state.normal_texts)
+        self._explaining = (window, minute, False, state.normal_texts)
         event = self.tracker.spread(
             thread_window_key, minute=minute, evidence=self._evidence(window, window, minute), a=a
         )
@@ -325,10 +342,11 @@ class IncidentDecisions:
         state = self.judge.brand_state(window.brand)
         normal = state.expected(minute)
         share = state.baseline.typical_thread_share() if window.thread_id else 1.0
-        x = window_features(window, minute, normal, share)
+        at, with_open = self._explained_at(window, minute)
+        x = window_features(window, at, normal, share, with_open=with_open)
         if window.thread_id is None:
             # What the incident's kind is judged by (`IncidentTracker.has_spread`).
-            x["off_top_thread_neg_30"], x["off_top_thread_neg_120"] = negatives_off(window, minute)
+            x["off_top_thread_neg_30"], x["off_top_thread_neg_120"] = negatives_off(window, at)
         return x
 
     @staticmethod
@@ -346,10 +364,11 @@ class IncidentDecisions:
         self, incident: Incident, event: str, a: Assessment, x: dict[str, float]
     ) -> tuple[str, dict, list, str | None]:
         assert self._explaining is not None
-        window, minute, normal_texts = self._explaining
+        window, minute, with_open, normal_texts = self._explaining
         summary, drivers, samples, topics = build_content(
-            window, minute, event, a, x, list(normal_texts), self.judge.min_accounts
-        )
+            window, minute, event, a, x, list(normal_texts), self.judge.min_accounts,
+            with_open=with_open,
+        )  # fmt: skip
         drivers["peak_ratio_to_baseline"] = round(max(incident.peak_ratio, a.ratio), 1)
         playbook = None
         if self.playbook_for is not None:

@@ -54,10 +54,16 @@ def quiet_features(normal: Expectation) -> dict[str, float]:
 
 
 def window_features(
-    window: KeyWindow, minute: int, normal: Expectation, key_share: float = 1.0
+    window: KeyWindow,
+    minute: int,
+    normal: Expectation,
+    key_share: float = 1.0,
+    *,
+    with_open: bool = False,
 ) -> dict[str, float]:
     """`key_share` scales the brand's normal to the key: the share of a brand's negative
-    comments that one thread usually gets (1 for the brand itself)."""
+    comments that one thread usually gets (1 for the brand itself). `with_open`: count
+    the open minutes up to `minute` as they stand (explaining an early decision)."""
     x: dict[str, float] = {
         "expected_volume_per_min": normal.volume_per_min,
         "expected_neg_per_min": normal.neg_per_min * key_share,
@@ -71,7 +77,7 @@ def window_features(
     reach_neg_10 = 0.0
     neg_prev_10 = 0
     blocks = [0, 0, 0]  # negatives in the last three 5-minute blocks, newest first
-    for s in window.recent(minute, 30):
+    for s in window.recent(minute, 30, with_open=with_open):
         age = minute - s.minute
         for w in WINDOWS:
             if age < w:
@@ -169,31 +175,40 @@ def negatives_off(
 RATE_SPANS = (5, 15, 30, 60, 120, 180)  # minutes: up to the window's history
 
 
-def supported_span(window: KeyWindow, minute: int, least: int) -> tuple[int, int, int, int]:
+def supported_span(
+    window: KeyWindow, minute: int, least: int, *, with_open: bool = False
+) -> tuple[int, int, int, int]:
     """(minutes, negatives, comments, accounts) of the shortest of `RATE_SPANS` back from
-    `minute` that holds at least `least` negative comments (else the longest): a rate
-    a few comments can support. Over the last five minutes, one negative at a brand of
-    a few a day read as 58 times its normal (`critical`), and the alerts of small
-    brands, whose tests gather their evidence over hours, reported minutes that held
-    next to none of it: 18 of the 130 openings of fresh seeds 2601-2610 said "0.0/min"
-    or named fewer than five accounts ("0% of comments are negative, from 1
-    accounts")."""
+    `minute` whose negative comments come from at least `least` accounts (else the
+    longest): a rate a crowd, not one or two people, supports. Over the last five
+    minutes, one negative at a brand of a few a day read as 58 times its normal
+    (`critical`), and the alerts of small brands, whose tests gather their evidence
+    over hours, reported minutes that held next to none of it: 18 of the 130 openings
+    of fresh seeds 2601-2610 said "0.0/min" or named fewer than five accounts ("0% of
+    comments are negative, from 1 accounts"). `with_open`: `minute` is an open minute,
+    and the open minutes up to it count as they stand."""
     spans = RATE_SPANS
-    i = neg = n = 0
-    for s in window.recent(minute, spans[-1]):  # newest first
-        age = minute - s.minute
+    i = negatives = 0
+    authors: set[str] = set()
+    found = False
+    for m in reversed(window.negatives):  # newest first
+        if m.minute > minute:
+            continue
+        age = minute - m.minute
+        if age >= spans[-1]:
+            break
         while age >= spans[i]:
-            if neg >= least:
-                return spans[i], neg, n, _accounts(window, minute, spans[i])
+            if len(authors) >= least:
+                found = True
+                break
             i += 1
-        neg += s.neg
-        n += s.n
-    span = spans[i] if neg >= least else spans[-1]
-    return span, neg, n, _accounts(window, minute, span)
-
-
-def _accounts(window: KeyWindow, minute: int, span: int) -> int:
-    return len({m.author for m in window.negatives_since(minute, span)})
+        if found:
+            break
+        authors.add(m.author)
+        negatives += 1
+    span = spans[i] if len(authors) >= least else spans[-1]
+    comments = sum(s.n for s in window.recent(minute, span, with_open=with_open))
+    return span, negatives, max(comments, negatives), len(authors)
 
 
 def growth_log2(x: dict[str, float]) -> float:

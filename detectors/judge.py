@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 from stormwatch.detectors.baseline import BrandBaseline, Expectation
 from stormwatch.detectors.crisis import Assessment
-from stormwatch.detectors.features import supported_span
+from stormwatch.detectors.features import RATE_SPANS, supported_span
 from stormwatch.detectors.monitor import (
     _FAST,
     _SLOW,
@@ -809,12 +809,16 @@ class Judge:
             _calm_normal(brand_lam, normal, self.brands[window.brand]) if warming else brand_lam
         )
         severity_ratio = None
-        least = self.min_accounts
-        if (candidate or is_open) and window.count_negatives_since(minute - 5, least) < least:
-            # Too few negatives in the last five minutes for a rate: severity from the
-            # shortest span back that holds enough (what the alert's summary reports).
-            span, negatives, _, _ = supported_span(window, minute, least)
-            severity_ratio = min(recent, negatives / span) / calm_normal
+        if candidate or is_open:
+            # The rate stands on a crowd: when the last five minutes' negatives come from
+            # fewer than `min_accounts` accounts, on the shortest span back whose do
+            # (what the alert's summary reports).
+            upto = max(minute, max(window.open)) if k_ahead and window.open else minute
+            span, negatives, _, accounts = supported_span(
+                window, upto, self.min_accounts, with_open=upto > minute
+            )
+            if span > RATE_SPANS[0] or accounts < self.min_accounts:
+                severity_ratio = min(recent, negatives / span) / calm_normal
         return Assessment(
             score=evidence,
             raw_score=rate_evidence,

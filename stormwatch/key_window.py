@@ -238,19 +238,30 @@ class KeyWindow:
             closed = self.closed = deque(closed, maxlen=HISTORY_MINUTES)
         return closed
 
-    def recent(self, minute: int, width: int) -> Iterator[MinuteSummary]:
-        """Closed minutes in (minute - width, minute]."""
+    def recent(
+        self, minute: int, width: int, *, with_open: bool = False
+    ) -> Iterator[MinuteSummary]:
+        """Closed minutes in (minute - width, minute], newest first; `with_open`: the
+        open minutes in it too, as they stand (for explaining a decision taken early,
+        on minutes still open)."""
         lo = minute - width
+        if with_open and self.open:
+            for m in sorted(self.open, reverse=True):
+                if lo < m <= minute:
+                    b = self.open[m]
+                    yield MinuteSummary(m, b.n, b.neg, b.neg_score, b.reach_neg, len(b.authors), 0)
         for s in reversed(self.closed):
             if s.minute <= lo:
                 break
             if s.minute <= minute:
                 yield s
 
-    def curve(self, minute: int, width: int = HISTORY_MINUTES) -> tuple[list[int], list[int]]:
+    def curve(
+        self, minute: int, width: int = HISTORY_MINUTES, *, with_open: bool = False
+    ) -> tuple[list[int], list[int]]:
         """(comments, negative comments) per minute for the `width` minutes up to `minute`,
         oldest first; minutes without a bucket count zero."""
-        by_minute = {s.minute: s for s in self.recent(minute, width)}
+        by_minute = {s.minute: s for s in self.recent(minute, width, with_open=with_open)}
         volume: list[int] = []
         negative: list[int] = []
         for m in range(minute - width + 1, minute + 1):

@@ -189,8 +189,8 @@ def test_negatives_off_a_storms_posts_are_counted_over_half_an_hour_and_two() ->
 def test_a_rate_stands_on_the_shortest_span_holding_enough_negatives(
     ages: list[int], least: int
 ) -> None:
-    """`supported_span`: the shortest of its spans with at least `least` negatives in
-    the closed minutes (the longest when none has), and what that span holds."""
+    """`supported_span`: the shortest of its spans whose negatives in the closed minutes
+    come from at least `least` accounts (the longest when none), and what it holds."""
     from stormwatch.detectors.features import RATE_SPANS, supported_span
 
     store = WindowStore(lateness=LATENESS)
@@ -203,7 +203,35 @@ def test_a_rate_stands_on_the_shortest_span_holding_enough_negatives(
         window.close(m)
     span, negatives, comments, accounts = supported_span(window, now, least)
     held = {w: sum(1 for a in ages if a < w) for w in RATE_SPANS}
-    enough = [w for w in RATE_SPANS if held[w] >= least]
+    crowd = {w: len({i % 7 for i, a in enumerate(ages) if a < w}) for w in RATE_SPANS}
+    enough = [w for w in RATE_SPANS if crowd[w] >= least]
     assert span == (enough[0] if enough else RATE_SPANS[-1])
     assert negatives == comments == held[span]
-    assert accounts == len({i % 7 for i, a in enumerate(ages) if a < span})
+    assert accounts == crowd[span]
+
+
+def test_an_early_decision_is_explained_with_the_minutes_still_open() -> None:
+    """A decision taken early counted the minutes still open; its explanation counts
+    them too (`with_open`), and a closed-minute view leaves them out."""
+    from stormwatch.detectors.baseline import Expectation
+    from stormwatch.detectors.features import supported_span, window_features
+
+    store = WindowStore(lateness=LATENESS)
+    now = int(T0 // MINUTE) + 300  # the last closed minute
+    store.add(comment(0, (now - 20) * MINUTE + 1.0), True)
+    for i in range(1, 7):  # six people's negatives in the open minute after it
+        c = Comment(id=f"o{i}", text="x", created_at=(now + 1) * MINUTE + i, brand="b",
+                    thread_id="p1", author_id=f"p{i}")  # fmt: skip
+        store.add(c, True)
+    window = store.brands["b"]
+    for m in range(now - 20, now + 1):
+        window.close(m)
+    assert now + 1 in window.open
+    normal = Expectation(volume_per_min=2.0, neg_share=0.1, dispersion=1.0, minutes_seen=500)
+    closed = window_features(window, now, normal)
+    early = window_features(window, now + 1, normal, with_open=True)
+    assert (closed["neg_5"], closed["n_5"]) == (0, 0)
+    assert (early["neg_5"], early["n_5"], early["neg_authors_30"]) == (6, 6, 7)
+    assert supported_span(window, now + 1, 5, with_open=True) == (5, 6, 6, 6)
+    assert supported_span(window, now, 5) == (180, 1, 1, 1)
+    assert window.curve(now + 1, 2, with_open=True) == ([0, 6], [0, 6])
