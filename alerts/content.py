@@ -109,7 +109,7 @@ def build_content(
         "negative_per_min_now": round(now, 2),
         "negative_per_min_baseline": round(normal, 3),
         "negative_per_min_brand_baseline": round(x["brand_neg_per_min"], 3),
-        "ratio_to_baseline": round(a.ratio, 1),
+        "ratio_to_baseline": round(a.severity_basis, 1),  # what its severity reads
         "ratio_to_key_baseline": round(a.key_ratio, 1),
         "growth_log2_per_5min": round(growth_log2(x), 2),
         "doubling_minutes": round(doubling, 1) if doubling else None,
@@ -155,7 +155,7 @@ def build_content(
             if window.thread_id and x["brand_neg_per_min"] > 0
             else ""
         )
-        times = f"{rate / normal:.0f}x " if normal > 0 else ""
+        times = f"{_times(rate / normal)} " if normal > 0 else ""
         share = f"{negatives / comments:.0%}" if comments else "none"
         summary = (
             f"Negative comments{about} on {where}: {negatives} in the last "
@@ -206,3 +206,11 @@ def _per(rate_per_min: float) -> str:
 
 def _growing(doubling: float | None) -> str:
     return f", doubling every {doubling:.0f} min" if doubling else ""
+
+
+def _times(ratio: float) -> str:
+    """
+    >>> _times(0.3), _times(4.26), _times(16.4)
+    ('0.3x', '4.3x', '16x')
+    """
+    return f"{ratio:.0f}x" if ratio >= 10 else f"{ratio:.1f}x"

@@ -85,7 +85,6 @@ class IncidentDecisions:
         # key -> (ratio bar of a surge recognised as dismissed before, last minute seen)
         self._dismissed_bars: dict[str, tuple[float, int]] = {}
         self._explaining: tuple[KeyWindow, int, bool, Sequence[str]] | None = None
-        self._early = False  # deciding on minutes still open (`open_early`)
         # The stream's event time of the decisions now being taken (the pipeline sets
         # it): an incident that opens keeps it as `opened_at`.
         self.stream_time: float | None = None
@@ -144,7 +143,12 @@ class IncidentDecisions:
             if key not in open_incidents and a.alerting and covered in open_incidents:
                 self._absorb(covered, window, brand_windows.get(window.brand, window), minute, a)
             elif key in open_incidents or a.alerting:
-                self._observe(window, minute, a, may_open=True)
+                incident = open_incidents.get(key)
+                # Posts waiting to be told (`IncidentTracker.absorb`) are the brand's
+                # news, not this post's, which may have calmed while they stormed.
+                told = incident is not None and bool(incident.untold)
+                explained = brand_windows.get(window.brand) if told else None
+                self._observe(window, minute, a, may_open=True, explained=explained)
                 if key in open_incidents and window.brand not in covering:
                     covering[window.brand] = key
 
@@ -189,36 +193,30 @@ class IncidentDecisions:
         minutes still open) open their incidents now, thread storms first; a brand whose
         thread opened defers to it, as at a close."""
         opened: set[str] = set()
-        self._early = True
-        try:
-            for window, a in threads:
-                if window.brand not in opened:
-                    self._observe(window, minute, a, may_open=True)
-                    if window.key in self.tracker.open:
-                        opened.add(window.brand)
-            for verdict in brands:
-                window = verdict.window
-                if (
-                    window is not None
-                    and verdict.brand not in opened
-                    and self._brand_may_open(verdict, minute)
-                ):
-                    a = verdict.assessment
-                    self._observe(window, minute, a, may_open=True, one_thread=verdict.dominated)
-        finally:
-            self._early = False
+        for window, a in threads:
+            if window.brand not in opened:
+                self._observe(window, minute, a, may_open=True)
+                if window.key in self.tracker.open:
+                    opened.add(window.brand)
+        for verdict in brands:
+            window = verdict.window
+            if (
+                window is not None
+                and verdict.brand not in opened
+                and self._brand_may_open(verdict, minute)
+            ):
+                a = verdict.assessment
+                self._observe(window, minute, a, may_open=True, one_thread=verdict.dominated)
 
-    def _explained_at(self, window: KeyWindow, minute: int) -> tuple[int, bool]:
+    @staticmethod
+    def _explained_at(a: Assessment, minute: int) -> tuple[int, bool]:
         """The minute an event decided at `minute` is explained up to, and whether open
-        minutes count: a decision taken early counted the minutes still open, so its
-        explanation does too (two thirds of the incidents of fresh seeds 2601-2603
+        minutes count: an assessment that counted the minutes still open (a decision
+        taken early, or at a close with comments already in for the next minutes) is
+        explained with them too. Two thirds of the incidents of fresh seeds 2601-2603
         opened early; their summaries named fewer negatives, accounts and a lower rate
-        than the decision had seen)."""
-        if self._early and window.open:
-            top = max(window.open)
-            if top > minute:
-                return top, True
-        return minute, False
+        than the decision had seen."""
+        return (a.upto, True) if a.upto > minute else (minute, False)
 
     def _brand_may_open(self, verdict: BrandVerdict, minute: int) -> bool:
         """Whether the brand's alert may open its incident. A brand surge that one
@@ -245,7 +243,9 @@ class IncidentDecisions:
         *,
         may_open: bool,
         one_thread: bool = False,
+        explained: KeyWindow | None = None,
     ) -> None:
+        """`explained`: the window an event is explained with (default `window`)."""
         if window.key not in self.tracker.open and not a.alerting:
             return
         if (
@@ -256,13 +256,15 @@ class IncidentDecisions:
             self._track_suppressed(window, minute, a, "dismissed_before")
             may_open = False
         state = self.judge.brand_state(window.brand)
-        self._explaining = (window, *self._explained_at(window, minute), state.normal_texts)
+        at = self._explained_at(a, minute)
+        shown = explained or window
+        self._explaining = (shown, *at, state.normal_texts)
         event = self.tracker.observe(
             window.key,
             brand=window.brand,
             thread_id=window.thread_id,
             minute=minute,
-            evidence=self._evidence(window, window, minute),
+            evidence=self._evidence(window, shown, minute, at),
             a=a,
             may_open=may_open,
             one_thread=one_thread,
@@ -288,12 +290,13 @@ class IncidentDecisions:
         """A thread storm inside an open brand-wide incident: that incident escalates and
         names the thread (once per thread)."""
         state = self.judge.brand_state(window.brand)
-        self._explaining = (brand_window, minute, False, state.normal_texts)
+        at = self._explained_at(a, minute)
+        self._explaining = (brand_window, *at, state.normal_texts)
         event = self.tracker.absorb(
             incident_key,
             window.thread_id or "",
             minute=minute,
-            evidence=self._evidence(window, brand_window, minute),
+            evidence=self._evidence(window, brand_window, minute, at),
             a=a,
         )
         self._explaining = None
@@ -321,28 +324,35 @@ class IncidentDecisions:
         self, thread_window_key: str, window: KeyWindow, minute: int, a: Assessment
     ) -> None:
         state = self.judge.brand_state(window.brand)
-        self._explaining = (window, minute, False, state.normal_texts)
+        at = self._explained_at(a, minute)
+        self._explaining = (window, *at, state.normal_texts)
         event = self.tracker.spread(
-            thread_window_key, minute=minute, evidence=self._evidence(window, window, minute), a=a
-        )
+            thread_window_key, minute=minute, evidence=self._evidence(window, window, minute, at),
+            a=a,
+        )  # fmt: skip
         self._explaining = None
         if event is not None:
             self._emit(event)
 
-    def _evidence(self, decided: KeyWindow, explained: KeyWindow, minute: int) -> Evidence:
+    def _evidence(
+        self, decided: KeyWindow, explained: KeyWindow, minute: int, at: tuple[int, bool]
+    ) -> Evidence:
         """The event's time from the key that `decided`, its features from the window it
-        is `explained` with; computed only if the tracker emits an event."""
+        is `explained` with, up to `at` (`_explained_at`); computed only if the tracker
+        emits an event."""
         return lambda: (
             self._decision_time(decided, minute),
-            self._features(explained, minute),
+            self._features(explained, minute, at),
         )
 
-    def _features(self, window: KeyWindow, minute: int) -> dict[str, float]:
+    def _features(
+        self, window: KeyWindow, minute: int, explained_at: tuple[int, bool]
+    ) -> dict[str, float]:
         """The window's features, for explanations (only when an event is decided)."""
         state = self.judge.brand_state(window.brand)
         normal = state.expected(minute)
         share = state.baseline.typical_thread_share() if window.thread_id else 1.0
-        at, with_open = self._explained_at(window, minute)
+        at, with_open = explained_at
         x = window_features(window, at, normal, share, with_open=with_open)
         if window.thread_id is None:
             # What the incident's kind is judged by (`IncidentTracker.has_spread`).

@@ -46,8 +46,15 @@ class Assessment:
     # `ratio` as far as enough comments support it (`features.supported_span`); None:
     # `ratio` itself (its last five minutes hold enough)
     severity_ratio: float | None = None
+    # The newest minute the assessment counted: past the closed minute it was made at
+    # when it counted the minutes still open (what its explanation must count too).
+    upto: int = -1
+
+    @property
+    def severity_basis(self) -> float:
+        """The ratio severity is read from."""
+        return self.ratio if self.severity_ratio is None else self.severity_ratio
 
     @property
     def severity(self) -> str:
-        ratio = self.ratio if self.severity_ratio is None else self.severity_ratio
-        return severity_for(ratio)
+        return severity_for(self.severity_basis)

@@ -809,11 +809,11 @@ class Judge:
             _calm_normal(brand_lam, normal, self.brands[window.brand]) if warming else brand_lam
         )
         severity_ratio = None
+        upto = max(minute, max(window.open)) if k_ahead and window.open else minute
         if candidate or is_open:
             # The rate stands on a crowd: when the last five minutes' negatives come from
             # fewer than `min_accounts` accounts, on the shortest span back whose do
             # (what the alert's summary reports).
-            upto = max(minute, max(window.open)) if k_ahead and window.open else minute
             span, negatives, _, accounts = supported_span(
                 window, upto, self.min_accounts, with_open=upto > minute
             )
@@ -832,6 +832,7 @@ class Judge:
             volume_ratio=recent_volume / max(volume_normal, 1e-6),
             normal_rate=calm_normal,
             severity_ratio=severity_ratio,
+            upto=upto,
         )
 
     # -- between closes ----------------------------------------------------------------

@@ -126,7 +126,7 @@ def test_decoder_and_privacy_wiring_refuse_six_spaces(tmp_path, monkeypatch) -> 
 def test_purge_removes_stored_texts_and_author_ids(tmp_path) -> None:  # type: ignore[no-untyped-def]
     import sqlite3
 
-    from tests.test_hostile_input import storm_lines, stormwatch
+    from tests.test_hostile_input import ANGRY, storm_lines, stormwatch
 
     (tmp_path / "in.jsonl").write_bytes(b"\n".join(storm_lines()) + b"\n")
     db = tmp_path / "store.sqlite3"
@@ -140,7 +140,10 @@ def test_purge_removes_stored_texts_and_author_ids(tmp_path) -> None:  # type: i
 
     result = stormwatch("run", "in.jsonl", "--db", str(db), cwd=tmp_path)
     assert result.returncode == 0, result.stderr[-2000:]
-    sample = "you lied to us, disgusting behaviour"  # a whole comment text
+    with sqlite3.connect(db) as conn:
+        payload = conn.execute("SELECT payload FROM incident_events").fetchone()[0]
+    sample = orjson.loads(payload)["samples"][0]["text"]  # a whole comment text, stored
+    assert sample.split()[0] in {t.split()[0] for t in ANGRY}, sample  # the storm's
     assert "angry-" in stored() and sample in stored()  # author ids and texts
     kept = stormwatch("purge", "--older-than", "30", "--db", str(db), cwd=tmp_path)
     assert kept.returncode == 0, kept.stderr

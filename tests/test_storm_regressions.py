@@ -218,3 +218,13 @@ def test_a_small_brands_alert_reports_the_span_its_negatives_came_in() -> None:
     assert opened.drivers["negative_comments_in_span"] >= 5
     assert f"{opened.drivers['negative_comments_in_span']} in the last" in opened.summary
     assert "0.0/min" not in opened.summary and " 0% of" not in opened.summary
+    # Every opening of the stream: its severity is what its card's ratio reads, and a
+    # summary of the last minutes (no span) names a crowd, counted where its decision
+    # counted (minutes still open included).
+    from stormwatch.detectors.crisis import severity_for
+
+    for event in (e for e in sink.events if e.event == "opened"):
+        ratio = event.drivers["ratio_to_baseline"]
+        assert event.severity in {severity_for(ratio - 0.05), severity_for(ratio + 0.05)}
+        if "rate_span_minutes" not in event.drivers:
+            assert event.drivers["distinct_accounts_30min"] >= 5, event.summary
