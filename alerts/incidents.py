@@ -43,8 +43,9 @@ QUIET_MAX_MINUTES = 360
 # (a first-day storm at a brand of 7,171 a day, fresh seed 1107).
 REOPEN_MINUTES = STORM_TAIL_MINUTES  # a storm's tail: the judge holds the brand to it too
 _LOG_20 = math.log(20.0)
-# New thread storms inside an open incident are told together, at most one event per
-# this many minutes (Alertmanager's `group_interval`): the demo's storm over many posts
+# New thread storms inside an open incident are told together, by its first event this
+# many minutes after the last that named posts (Alertmanager's `group_interval`): the
+# demo's storm over many posts
 # escalated its incident 23 times in an hour for new posts, 0-7 minutes apart, each a
 # Slack reply with a chart. News of its own is told at once (`absorb`).
 GROUP_MINUTES = 10
