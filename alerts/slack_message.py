@@ -303,7 +303,12 @@ def reply_text(alert: Mapping[str, Any]) -> str:
     event = alert.get("event")
     summary = escape(str(alert.get("summary", "")))
     if event == "escalated":
-        return f"⬆️ Escalated to *{str(alert['severity']).upper()}*: {summary}"
+        severity = str(alert["severity"]).upper()
+        if (alert.get("drivers") or {}).get("new_thread_storms"):
+            # Posts joined the storm (its summary names them), at the same severity or
+            # a higher one: "escalated to HIGH" again would tell nothing.
+            return f"⬆️ *{severity}*: {summary}"
+        return f"⬆️ Escalated to *{severity}*: {summary}"
     if event == "resolved":
         return f"✅ Resolved: {summary}"
     if event == "opened":

@@ -82,7 +82,8 @@ def test_posts_joining_within_the_interval_are_named_in_one_event() -> None:
     assert grouped.drivers["new_thread_storm"] == "p2"
     assert grouped.drivers["absorbed_threads"] == [f"p{i}" for i in range(10)]
     assert grouped.summary.startswith("Spread to 8 more posts: p2, p3, p4, p5, p6 and 3 more.")
-    assert "Spread to 8 more posts" in reply_text(grouped.to_json_dict())
+    reply = reply_text(grouped.to_json_dict())
+    assert reply.startswith("⬆️ *HIGH*: Spread to 8 more posts"), reply
     # Told once: later minutes of the same storm name nobody again.
     later = [
         t.observe(
