@@ -138,9 +138,10 @@ def build_content(
     where = f"thread {window.thread_id} of {window.brand}" if window.thread_id else window.brand
     about = f" about {', '.join(topics)}" if topics else ""
     if event == "resolved":
+        running = f"{_per(now, like=normal)} negative comments" if now else "no negative comment"
         summary = (
-            f"Calm again on {where}: {now:.1f} negative comments/min against "
-            f"{normal:.2f}/min normally."
+            f"Calm again on {where}: {running} in the last five minutes, against "
+            f"{_per(normal)} normally."
         )
     elif (supported := supported_span(window, minute, least, with_open=with_open))[0] > RATE_SPANS[
         0
@@ -191,15 +192,17 @@ def _span_text(minutes: int) -> str:
     return "hour" if minutes == 60 else f"{minutes // 60} hours"
 
 
-def _per(rate_per_min: float) -> str:
-    """A rate per minute, per hour below one a minute, per day below one an hour.
+def _per(rate_per_min: float, like: float | None = None) -> str:
+    """A rate per minute, per hour below one a minute, per day below one an hour; in
+    the unit `like` would take, when given (two rates side by side).
 
-    >>> _per(2.5), _per(0.15), _per(0.004)
-    ('2.5/min', '9.0/hour', '5.8/day')
+    >>> _per(2.5), _per(0.15), _per(0.004), _per(0.8, like=1.3)
+    ('2.5/min', '9.0/hour', '5.8/day', '0.8/min')
     """
-    if rate_per_min >= 1.0:
+    scale = rate_per_min if like is None else like
+    if scale >= 1.0:
         return f"{rate_per_min:.1f}/min"
-    if rate_per_min * 60 >= 1.0:
+    if scale * 60 >= 1.0:
         return f"{rate_per_min * 60:.1f}/hour"
     return f"{rate_per_min * 1440:.1f}/day"
 
