@@ -10,12 +10,7 @@ from collections.abc import Sequence
 
 from stormwatch.detectors.crisis import Assessment
 from stormwatch.detectors.explain import distinctive_terms, near_duplicate_share
-from stormwatch.detectors.features import (
-    RATE_SPANS,
-    doubling_minutes,
-    growth_log2,
-    supported_span,
-)
+from stormwatch.detectors.features import doubling_minutes, growth_log2, thin_span
 from stormwatch.key_window import KeyWindow, NegativeMention
 
 SAMPLE_COUNT = 5
@@ -94,10 +89,10 @@ def build_content(
     """Returns (summary, drivers, samples, topics) for one incident event. `least`: the
     fewest accounts a rate in the summary stands on (the judge's `min_accounts`): when
     the last five minutes' negatives come from fewer, it reports the shortest span back
-    whose negatives come from that many
-    (`supported_span`), the span a small brand's tests gathered their evidence over.
-    `with_open`: `minute` is the newest open minute of a decision taken early, whose
-    comments are counted as they stand."""
+    whose negatives come from that many (`thin_span`), the span a small brand's tests
+    gathered their evidence over, and the span its severity reads. `with_open`:
+    `minute` is the newest open minute of a decision taken early, whose comments are
+    counted as they stand."""
     mentions = window.negatives_since(minute, 30)
     texts = [m.comment.text for m in mentions[:300]]
     terms = distinctive_terms(texts, normal_texts) if event != "resolved" else []
@@ -137,20 +132,19 @@ def build_content(
     drivers["negative_per_min_curve"] = negative
     where = f"thread {window.thread_id} of {window.brand}" if window.thread_id else window.brand
     about = f" about {', '.join(topics)}" if topics else ""
+    usual = "a busy thread's usual" if window.thread_id else "the normal"
+    thin = None if event == "resolved" else thin_span(window, minute, least, with_open=with_open)
     if event == "resolved":
         running = f"{_per(now, like=normal)} negative comments" if now else "no negative comment"
         summary = (
             f"Calm again on {where}: {running} in the last five minutes, against "
             f"{_per(normal)} normally."
         )
-    elif (supported := supported_span(window, minute, least, with_open=with_open))[0] > RATE_SPANS[
-        0
-    ] or supported[3] < least:
-        span, negatives, comments, accounts = supported
+    elif thin is not None:
+        span, negatives, comments, accounts = thin
         drivers["rate_span_minutes"] = span
         drivers["negative_comments_in_span"] = negatives
         rate = negatives / span
-        usual = "a busy thread's usual" if window.thread_id else "the normal"
         brand_wide = (
             f" ({rate / x['brand_neg_per_min']:.1f}x the brand's {_per(x['brand_neg_per_min'])})"
             if window.thread_id and x["brand_neg_per_min"] > 0
@@ -162,12 +156,9 @@ def build_content(
             f"Negative comments{about} on {where}: {negatives} in the last "
             f"{_span_text(span)}, {_per(rate)}, {times}{usual} {_per(normal)}"
             f"{brand_wide}{_growing(doubling)}; {share} of the comments in that time are "
-            f"negative, from "
-            f"{accounts} accounts."
+            f"negative, from {accounts} accounts."
         )
     else:
-        growth = f", doubling every {doubling:.0f} min" if doubling else ""
-        usual = "a busy thread's usual" if window.thread_id else "the normal"
         brand_wide = (
             f" ({a.ratio:.1f}x the brand's {x['brand_neg_per_min']:.2f}/min)"
             if window.thread_id
@@ -175,7 +166,7 @@ def build_content(
         )
         summary = (
             f"Negative comments{about} on {where} run at {now:.1f}/min, "
-            f"{a.key_ratio:.0f}x {usual} {normal:.2f}/min{brand_wide}{growth}; "
+            f"{a.key_ratio:.0f}x {usual} {normal:.2f}/min{brand_wide}{_growing(doubling)}; "
             f"{x['neg_share_10']:.0%} of comments are negative, from "
             f"{int(x['neg_authors_30'])} accounts."
         )

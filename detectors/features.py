@@ -211,6 +211,24 @@ def supported_span(
     return span, negatives, max(comments, negatives), len(authors)
 
 
+def thin_span(
+    window: KeyWindow, minute: int, least: int, *, with_open: bool = False
+) -> tuple[int, int, int, int] | None:
+    """`supported_span` when the negatives of the last `RATE_SPANS[0]` minutes come
+    from fewer than `least` accounts, else None (their rate stands as it is). Stops at
+    the `least`-th account: at a busy key most looks end within a few mentions."""
+    authors: set[str] = set()
+    for m in reversed(window.negatives):  # newest first
+        if m.minute > minute:
+            continue
+        if minute - m.minute >= RATE_SPANS[0]:
+            break
+        authors.add(m.author)
+        if len(authors) >= least:
+            return None
+    return supported_span(window, minute, least, with_open=with_open)
+
+
 def growth_log2(x: dict[str, float]) -> float:
     """Is the negative stream still growing? log2 of the last 5 minutes' effective
     negatives over the 5 before, plus a bonus when growth itself speeds up.

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 from stormwatch.detectors.baseline import BrandBaseline, Expectation
 from stormwatch.detectors.crisis import Assessment
-from stormwatch.detectors.features import RATE_SPANS, supported_span
+from stormwatch.detectors.features import thin_span
 from stormwatch.detectors.monitor import (
     _FAST,
     _SLOW,
@@ -814,10 +814,9 @@ class Judge:
             # The rate stands on a crowd: when the last five minutes' negatives come from
             # fewer than `min_accounts` accounts, on the shortest span back whose do
             # (what the alert's summary reports).
-            span, negatives, _, accounts = supported_span(
-                window, upto, self.min_accounts, with_open=upto > minute
-            )
-            if span > RATE_SPANS[0] or accounts < self.min_accounts:
+            thin = thin_span(window, upto, self.min_accounts, with_open=upto > minute)
+            if thin is not None:
+                span, negatives = thin[0], thin[1]
                 severity_ratio = min(recent, negatives / span) / calm_normal
         return Assessment(
             score=evidence,

@@ -191,7 +191,7 @@ def test_a_rate_stands_on_the_shortest_span_holding_enough_negatives(
 ) -> None:
     """`supported_span`: the shortest of its spans whose negatives in the closed minutes
     come from at least `least` accounts (the longest when none), and what it holds."""
-    from stormwatch.detectors.features import RATE_SPANS, supported_span
+    from stormwatch.detectors.features import RATE_SPANS, supported_span, thin_span
 
     store = WindowStore(lateness=LATENESS)
     now = int(T0 // MINUTE) + 300
@@ -208,6 +208,10 @@ def test_a_rate_stands_on_the_shortest_span_holding_enough_negatives(
     assert span == (enough[0] if enough else RATE_SPANS[-1])
     assert negatives == comments == held[span]
     assert accounts == crowd[span]
+    thin = thin_span(window, now, least)
+    assert thin == (
+        None if crowd[RATE_SPANS[0]] >= least else (span, negatives, comments, accounts)
+    )
 
 
 def test_an_early_decision_is_explained_with_the_minutes_still_open() -> None:
