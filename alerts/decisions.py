@@ -171,6 +171,10 @@ class IncidentDecisions:
             return
         open_incidents = self.tracker.open
         self._track_suppressed(window, minute, a)
+        if not a.alerting and brand not in open_incidents:
+            # Nothing to open, spread or update: most brand-minutes. The scan below
+            # costs every open incident, at each of them.
+            return
         threads_open = [k for k, i in open_incidents.items() if i.brand == brand and i.thread_id]
         if threads_open and brand not in open_incidents:
             if (

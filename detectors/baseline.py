@@ -327,23 +327,33 @@ class BrandBaseline:
                 mean, steps = slots[slot], visits
             else:  # the whole piece from the level (it warms at the piece's end at most)
                 mean, steps = level, j
+            # Sums written out term by term (in the order `sum` would add them): an idle
+            # brand catching up runs this for every hour of its stretch.
             if n <= 3:
-                points = [mean.after_zeros(steps + i) for i in range(n)]
-                volume_sum += sum(max(v, volume_floor) for v in points)
-                negative_sum += sum(max(v * share, MIN_NEG_PER_MIN) for v in points)
+                v = mean.after_zeros(steps)
+                volume_part = max(v, volume_floor)
+                negative_part = max(v * share, MIN_NEG_PER_MIN)
+                for i in range(1, n):
+                    v = mean.after_zeros(steps + i)
+                    volume_part += max(v, volume_floor)
+                    negative_part += max(v * share, MIN_NEG_PER_MIN)
             else:
-                ends = (
-                    mean.after_zeros(steps),
-                    mean.after_zeros(steps + (n - 1) / 2.0),
-                    mean.after_zeros(steps + n - 1),
+                first = mean.after_zeros(steps)
+                middle = mean.after_zeros(steps + (n - 1) / 2.0)
+                last = mean.after_zeros(steps + n - 1)
+                w_end, w_middle = n / 6.0, 4.0 * n / 6.0
+                volume_part = (
+                    w_end * max(first, volume_floor)
+                    + w_middle * max(middle, volume_floor)
+                    + w_end * max(last, volume_floor)
                 )
-                weights = (n / 6.0, 4.0 * n / 6.0, n / 6.0)
-                volume_sum += sum(
-                    w * max(v, volume_floor) for w, v in zip(weights, ends, strict=True)
+                negative_part = (
+                    w_end * max(first * share, MIN_NEG_PER_MIN)
+                    + w_middle * max(middle * share, MIN_NEG_PER_MIN)
+                    + w_end * max(last * share, MIN_NEG_PER_MIN)
                 )
-                negative_sum += sum(
-                    w * max(v * share, MIN_NEG_PER_MIN) for w, v in zip(weights, ends, strict=True)
-                )
+            volume_sum += volume_part
+            negative_sum += negative_part
             j = end
             if volume_sum >= enough[0] and negative_sum >= enough[1]:
                 break

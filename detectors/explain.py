@@ -12,7 +12,7 @@ from __future__ import annotations
 import functools
 import threading
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 GERMAN_STOP_WORDS = frozenset(
     """aber alle allem allen aller alles als also am an ander andere anderem anderen
@@ -51,6 +51,27 @@ def stop_words() -> list[str]:
     return sorted(ENGLISH_STOP_WORDS | GERMAN_STOP_WORDS)
 
 
+ANALYSED_TEXTS = 16_384  # texts whose terms an explanation keeps, per process
+
+
+@functools.cache
+def _analyser() -> Callable[[str], list[str]]:
+    """Words of three letters or more, no stop words, and their pairs: what
+    `distinctive_terms` compares."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    return TfidfVectorizer(
+        stop_words=stop_words(),
+        ngram_range=(1, 2),
+        token_pattern=r"(?u)\b[^\W\d_]{3,}\b",
+    ).build_analyzer()
+
+
+@functools.lru_cache(maxsize=ANALYSED_TEXTS)
+def _analysed(text: str) -> tuple[str, ...]:
+    return tuple(_analyser()(text))
+
+
 def distinctive_terms(
     incident_texts: Sequence[str], normal_texts: Sequence[str], *, top: int = 8
 ) -> list[str]:
@@ -69,13 +90,14 @@ def distinctive_terms(
     from sklearn.feature_extraction.text import TfidfVectorizer
 
     docs = list(incident_texts) + list(normal_texts)
+    # Each text analysed once per process (`_analysed`): a brand's normal talk is the
+    # background of all its incidents' events, and a storm repeats its texts; the
+    # analysis (tokens, stop words, word pairs) was most of an explanation's cost.
     vectorizer = TfidfVectorizer(
-        stop_words=stop_words(),
-        ngram_range=(1, 2),
+        analyzer=_analysed,
         min_df=2 if len(incident_texts) >= 4 else 1,
         max_features=20_000,
         sublinear_tf=True,
-        token_pattern=r"(?u)\b[^\W\d_]{3,}\b",
     )
     try:
         matrix = vectorizer.fit_transform(docs)
