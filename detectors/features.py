@@ -53,6 +53,30 @@ def quiet_features(normal: Expectation) -> dict[str, float]:
     }
 
 
+def window_counts(window: KeyWindow | None, minute: int, normal: Expectation, width: int
+                  ) -> dict[str, float]:  # fmt: skip
+    """The part of `window_features` an observer of a key's last `width` minutes reads
+    (`PipelineObserver.window_minutes`): the expectation, and the comments, negatives and
+    negative share of those minutes, as `n_{width}`, `neg_{width}`, `neg_share_{width}`.
+    The rest walks the key's negatives of half an hour, at every brand judged."""
+    n = neg = 0
+    if window is not None:
+        for s in window.recent(minute, width):
+            n += s.n
+            neg += s.neg
+    return {
+        "expected_volume_per_min": normal.volume_per_min,
+        "expected_neg_per_min": normal.neg_per_min,
+        "brand_neg_per_min": normal.neg_per_min,
+        "base_neg_share": normal.neg_share,
+        "dispersion": normal.dispersion,
+        "minutes_seen": normal.minutes_seen,
+        f"n_{width}": n,
+        f"neg_{width}": neg,
+        f"neg_share_{width}": neg / n if n else 0.0,
+    }
+
+
 def window_features(
     window: KeyWindow,
     minute: int,

@@ -404,6 +404,16 @@ class Judge:
         state.last_minute = minute - 1
         baseline.learn_quiet(first, minutes)
 
+    def rested_verdict(
+        self, brand: str, minute: int, window: KeyWindow | None
+    ) -> BrandVerdict | None:
+        """A resting brand's minute as `_rested` gives it (None: the brand is not known
+        or not at rest), for an observer that looks at resting brands itself."""
+        state = self.brands.get(brand)
+        if state is None or state.asleep_since < 0:
+            return None
+        return self._rested(brand, state, window, minute)
+
     def _rested(self, brand: str, state: BrandState, window: KeyWindow | None, minute: int
                 ) -> BrandVerdict:  # fmt: skip
         """A resting brand's minute, for an observer: nothing is taken (the brand catches

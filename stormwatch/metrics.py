@@ -251,7 +251,8 @@ class StormwatchMetrics:
         )
         self.brand_window_end = Gauge(
             "stormwatch_brand_window_end_timestamp_seconds",
-            "Event time at the end of the brand's last closed minute.",
+            "Event time at the end of the last closed minute the brand's figures were "
+            "computed for (a resting brand's only change as its 10-minute window empties).",
             ["brand"],
             registry=r,
         )
@@ -383,7 +384,14 @@ BRAND_IDLE_MINUTES = 60  # minutes without comments (10-minute window empty) bef
 
 
 class MetricsObserver:
-    """Feeds `StormwatchMetrics` from the pipeline (implements `PipelineObserver`)."""
+    """Feeds `StormwatchMetrics` from the pipeline (implements `PipelineObserver`).
+
+    Its brand gauges read the last `window_minutes` of a brand's comments, so the
+    pipeline shows it a resting brand only when that window changes (and every minute
+    of a brand it judges); a brand's series go once it has been idle
+    `BRAND_IDLE_MINUTES`, found at each close (`keys`)."""
+
+    window_minutes = 10
 
     def __init__(
         self,
@@ -404,7 +412,8 @@ class MetricsObserver:
         self._late: dict[str, object] = {}
         # brand -> its gauges' children, least recently active first
         self._brand_children: dict[str, tuple] = {}
-        self._brand_active: dict[str, int] = {}  # brand -> last minute with comments
+        # brand -> last minute with comments in its window, least recently active first
+        self._brand_active: dict[str, int] = {}
         self._open: dict[str, tuple[str, str, float]] = {}  # incident -> brand, severity, at
 
     # -- hot path ------------------------------------------------------------------------
@@ -462,6 +471,7 @@ class MetricsObserver:
         held = self._brand_children
         children = held.get(brand)
         if x["n_10"] > 0:
+            active.pop(brand, None)  # to the end: `_forget_idle` runs from the front
             active[brand] = minute
             if children is not None:  # to the end: `held` runs from the quietest brand
                 del held[brand]
@@ -552,6 +562,29 @@ class MetricsObserver:
                 m.incidents_open.labels(brand, previous[1]).dec()
                 m.time_to_resolve.labels(severity).observe(max(0.0, event.at - previous[2]))
             m.incidents_resolved.labels(brand, severity).inc()
+
+    def _forget_idle(self, minute: int) -> None:
+        """Brands idle past `BRAND_IDLE_MINUTES` lose their series (oldest first: the
+        scan stops at the first brand still active)."""
+        active = self._brand_active
+        idle = []
+        for brand, last in active.items():
+            if minute - last <= BRAND_IDLE_MINUTES:
+                break
+            idle.append(brand)
+        for brand in idle:
+            if brand in self._brand_children:
+                self._remove_brand(brand)
+            else:
+                del active[brand]
+
+    def minute_done(self, minute: int) -> None:
+        """Every closed minute, after its brands (`minute_closed` is called only for the
+        brands whose figures changed)."""
+        if minute > self._closed_minute:
+            self._closed_minute = minute
+            self._minute_decided(minute)
+        self._forget_idle(minute)
 
     def keys(self, *, brands: int, threads: int, evicted: int) -> None:
         m = self.metrics
