@@ -16,8 +16,10 @@ a firestorm and a viral surge) it prints comments/s of:
   that stream;
 
 then key scaling: the same comments relabelled over 5 brands, 500 brands, 200,000
-threads and 20,000 brands (time ratio to the 5-brand run, best of the repeats), and the
-resident memory one idle thread key costs (measured in a fresh process).
+threads and 20,000 brands, and the brand cases again with the Prometheus metrics
+observer as `serve` and Kafka workers run (time ratio to the 5-brand run without it,
+best of the repeats), and the resident memory one idle thread key costs (measured in a
+fresh process).
 
 Every stage is bounded: a run that passes `--budget` seconds stops and reports the rate
 over what it read (marked `*`). Ratios matter more than absolute figures on a shared
@@ -42,6 +44,7 @@ from datetime import datetime
 from pathlib import Path
 
 import orjson
+from prometheus_client import CollectorRegistry
 from rich.console import Console
 from rich.table import Table
 
@@ -56,6 +59,7 @@ from stormwatch.evaluation.scenario import (
     write_jsonl,
 )
 from stormwatch.gc_settings import tune_for_streaming
+from stormwatch.metrics import MetricsObserver, StormwatchMetrics
 from stormwatch.pipeline import Pipeline
 from stormwatch.runtime import negativity_scorer
 
@@ -109,9 +113,11 @@ def best_of(repeat: int, fn: Callable[[float], int], budget: float) -> tuple[flo
     return best, count, cut
 
 
-def stormwatch_pipeline(lines: list[bytes], deadline: float) -> int:
+def stormwatch_pipeline(lines: list[bytes], deadline: float, *, metrics: bool = False) -> int:
+    """`metrics`: with the Prometheus metrics observer, as `serve` and Kafka workers run."""
     settings = Settings()
-    pipeline = Pipeline(settings, enricher=Enricher(negativity_scorer(settings)))
+    observer = MetricsObserver(StormwatchMetrics(CollectorRegistry())) if metrics else None
+    pipeline = Pipeline(settings, enricher=Enricher(negativity_scorer(settings)), observer=observer)
     feed = pipeline.feed_lines
     for at in range(0, len(lines), CHUNK):
         feed(lines[at : at + CHUNK])
@@ -282,19 +288,26 @@ def main() -> None:
     )
     for col in ("keys", "seconds", "comments/s", "time vs 5 brands"):
         scaling.add_column(col, justify="left" if col == "keys" else "right")
+    by_brands = {500: relabel(lines, brands=500), 20_000: relabel(lines, brands=20_000)}
     cases = [
-        ("5 brands", lines),
-        ("500 brands", relabel(lines, brands=500)),
-        (f"{n_threads_case:,} threads", relabel(lines, threads=n_threads_case)),
-        ("20,000 brands", relabel(lines, brands=20_000)),
+        ("5 brands", lines, False),
+        ("500 brands", by_brands[500], False),
+        (f"{n_threads_case:,} threads", relabel(lines, threads=n_threads_case), False),
+        ("20,000 brands", by_brands[20_000], False),
+        # As `serve` and Kafka workers run: with the Prometheus metrics observer.
+        ("5 brands, with metrics", lines, True),
+        ("500 brands, with metrics", by_brands[500], True),
+        ("20,000 brands, with metrics", by_brands[20_000], True),
     ]
     base_seconds = None
-    for name, case in cases:
+    for name, case, metrics in cases:
         # Best of the repeats as for the table above: one run each put 200,000 threads
         # at 1.47x the 5-brand time in one benchmark run and 1.20-1.36x in pairs of CPU
         # time measured beside it.
         seconds, count, cut = best_of(
-            args.repeat, lambda d, case=case: stormwatch_pipeline(case, d), args.budget
+            args.repeat,
+            lambda d, case=case, metrics=metrics: stormwatch_pipeline(case, d, metrics=metrics),
+            args.budget,
         )
         if cut:  # time for all of it, extrapolated from the rate so far
             seconds = seconds * n / max(count, 1)
