@@ -327,8 +327,9 @@ class BrandBaseline:
                 mean, steps = slots[slot], visits
             else:  # the whole piece from the level (it warms at the piece's end at most)
                 mean, steps = level, j
-            # Sums written out term by term (in the order `sum` would add them): an idle
-            # brand catching up runs this for every hour of its stretch.
+            # Sums written out term by term, in order (on Python 3.11 bit for bit what
+            # `sum` over generators gave, at less cost): an idle brand catching up runs
+            # this for every hour of its stretch.
             if n <= 3:
                 v = mean.after_zeros(steps)
                 volume_part = max(v, volume_floor)

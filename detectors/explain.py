@@ -51,7 +51,10 @@ def stop_words() -> list[str]:
     return sorted(ENGLISH_STOP_WORDS | GERMAN_STOP_WORDS)
 
 
-ANALYSED_TEXTS = 16_384  # texts whose terms an explanation keeps, per process
+# Texts whose terms an explanation keeps, per process, and the longest kept: about
+# 2 KB of terms for a comment of 100 characters, and at most ~40 MB in all.
+ANALYSED_TEXTS = 4096
+ANALYSED_CHARS = 500
 
 
 @functools.cache
@@ -67,8 +70,14 @@ def _analyser() -> Callable[[str], list[str]]:
     ).build_analyzer()
 
 
+def _analysed(text: str) -> tuple[str, ...] | list[str]:
+    if len(text) > ANALYSED_CHARS:
+        return _analyser()(text)
+    return _analysed_short(text)
+
+
 @functools.lru_cache(maxsize=ANALYSED_TEXTS)
-def _analysed(text: str) -> tuple[str, ...]:
+def _analysed_short(text: str) -> tuple[str, ...]:
     return tuple(_analyser()(text))
 
 

@@ -252,7 +252,7 @@ class StormwatchMetrics:
         self.brand_window_end = Gauge(
             "stormwatch_brand_window_end_timestamp_seconds",
             "Event time at the end of the last closed minute the brand's figures were "
-            "computed for (a resting brand's only change as its 10-minute window empties).",
+            "computed for (a resting brand's only when they change).",
             ["brand"],
             registry=r,
         )
@@ -380,16 +380,18 @@ def _non_negative(seconds: float) -> float:
 
 
 MAX_BRAND_SERIES = 1000  # brands with per-brand series at a time
-BRAND_IDLE_MINUTES = 60  # minutes without comments (10-minute window empty) before removal
+# Minutes after the last minute a brand was shown with comments in its 10-minute window
+# before its series go (a brand at rest was last shown so the minute after it spoke).
+BRAND_IDLE_MINUTES = 60
 
 
 class MetricsObserver:
     """Feeds `StormwatchMetrics` from the pipeline (implements `PipelineObserver`).
 
     Its brand gauges read the last `window_minutes` of a brand's comments, so the
-    pipeline shows it a resting brand only when that window changes (and every minute
-    of a brand it judges); a brand's series go once it has been idle
-    `BRAND_IDLE_MINUTES`, found at each close (`keys`)."""
+    pipeline shows it every minute of a brand it judges, a resting brand's minutes only
+    when its figures change, and such a brand once more an hour after its window
+    emptied, when its series go (`BRAND_IDLE_MINUTES`)."""
 
     window_minutes = 10
 
@@ -412,8 +414,7 @@ class MetricsObserver:
         self._late: dict[str, object] = {}
         # brand -> its gauges' children, least recently active first
         self._brand_children: dict[str, tuple] = {}
-        # brand -> last minute with comments in its window, least recently active first
-        self._brand_active: dict[str, int] = {}
+        self._brand_active: dict[str, int] = {}  # brand -> last minute with comments
         self._open: dict[str, tuple[str, str, float]] = {}  # incident -> brand, severity, at
 
     # -- hot path ------------------------------------------------------------------------
@@ -471,7 +472,6 @@ class MetricsObserver:
         held = self._brand_children
         children = held.get(brand)
         if x["n_10"] > 0:
-            active.pop(brand, None)  # to the end: `_forget_idle` runs from the front
             active[brand] = minute
             if children is not None:  # to the end: `held` runs from the quietest brand
                 del held[brand]
@@ -563,28 +563,12 @@ class MetricsObserver:
                 m.time_to_resolve.labels(severity).observe(max(0.0, event.at - previous[2]))
             m.incidents_resolved.labels(brand, severity).inc()
 
-    def _forget_idle(self, minute: int) -> None:
-        """Brands idle past `BRAND_IDLE_MINUTES` lose their series (oldest first: the
-        scan stops at the first brand still active)."""
-        active = self._brand_active
-        idle = []
-        for brand, last in active.items():
-            if minute - last <= BRAND_IDLE_MINUTES:
-                break
-            idle.append(brand)
-        for brand in idle:
-            if brand in self._brand_children:
-                self._remove_brand(brand)
-            else:
-                del active[brand]
-
     def minute_done(self, minute: int) -> None:
         """Every closed minute, after its brands (`minute_closed` is called only for the
-        brands whose figures changed)."""
+        brands whose figures changed, and in some minutes for none)."""
         if minute > self._closed_minute:
             self._closed_minute = minute
             self._minute_decided(minute)
-        self._forget_idle(minute)
 
     def keys(self, *, brands: int, threads: int, evicted: int) -> None:
         m = self.metrics

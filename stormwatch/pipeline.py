@@ -51,6 +51,10 @@ BRAND_STATE_IDLE_MINUTES = 7 * 1440  # a brand's baseline outlives a quiet week,
 # its platform: their string, the minute's int and the dict entry), so the cap is
 # ~150 MB. 1,000,000 is a week of 6,000 comments an hour.
 DEDUPE_MAX_IDS = 1_000_000
+# An observer with a window (`PipelineObserver.window_minutes`) sees a resting brand at
+# each hour's first minute this long after its window emptied, and once more at the end
+# of it: the metrics observer's series go after an idle hour (`metrics.BRAND_IDLE_MINUTES`).
+LAST_LOOK_MINUTES = 60
 
 
 @dataclass(slots=True)
@@ -134,6 +138,7 @@ class Pipeline:
         # Minute -> resting brands an observer with a window sees then (`_observe_resting`).
         self._observe_at: dict[int, dict[str, None]] = {}
         self._spoke: dict[str, int] = {}  # brand -> last minute judged with comments
+        self._observed_once = False  # the first close shows every brand with a window
 
     # -- per comment ---------------------------------------------------------------
 
@@ -504,19 +509,27 @@ class Pipeline:
         window_minutes: int,
         observer: PipelineObserver,
     ) -> None:
-        """Judged brands were observed; a resting brand's figures change only when a
-        minute's comments leave the observer's window (`window_minutes` after the minute
-        they were counted in), so it is observed then, and the minute after one it
-        learned (its expectation moved), as it rests. Observing every brand
-        every minute made the metrics observer cost more than detection: a stream over
-        20,000 brands ran 18 times slower with it than without. A brand's expected rates
-        move to the next hour's at its first minute while the brand spoke within the last
-        hour, and a late comment leaves the window as the minute it was counted at does, a
-        few minutes late."""
+        """Judged brands were shown to the observer; a resting brand is shown when its
+        figures change: when a minute's comments leave the observer's window
+        (`window_minutes` after the minute they were counted in), the minute after one it
+        learned (its expectation moved), and each hour's first minute (expected rates
+        move to the hour's) while it spoke within the last `LAST_LOOK_MINUTES` and
+        window; then once more, so the observer can drop what it holds for an idle
+        brand. A late comment leaves the window as the minute it was counted at does, a
+        few minutes after its own. Showing every brand every minute made the metrics
+        observer cost more than detection: a stream over 20,000 brands ran 18 times
+        slower with it than without.
+
+        Not checkpointed: a pipeline's first close shows every brand with a window (a
+        restored one starts with none of these looks scheduled)."""
         observe_at = self._observe_at
         due = observe_at.pop(minute, None)
-        later = minute + window_minutes
-        schedule = None
+        last_look = minute + window_minutes + LAST_LOOK_MINUTES + 1
+        if not self._observed_once:
+            self._observed_once = True
+            everyone = dict.fromkeys(self.windows.brands)
+            due = everyone if due is None else {**due, **everyone}
+            observe_at.setdefault(last_look, {}).update(everyone)
         spoke = self._spoke
         if judged:
             # A minute learned moves a brand's expectation: shown with the next minute
@@ -524,18 +537,18 @@ class Pipeline:
             following = observe_at.setdefault(minute + 1, {})
             for verdict in judged:
                 following[verdict.brand] = None
-        for verdict in judged:
-            if verdict.n:
-                if schedule is None:
-                    schedule = observe_at.setdefault(later, {})
-                schedule[verdict.brand] = None
-                spoke.pop(verdict.brand, None)  # to the end: oldest first
-                spoke[verdict.brand] = minute
+            leaving = last = None
+            for verdict in judged:
+                if verdict.n:
+                    if leaving is None:
+                        leaving = observe_at.setdefault(minute + window_minutes, {})
+                        last = observe_at.setdefault(last_look, {})
+                    leaving[verdict.brand] = None
+                    last[verdict.brand] = None  # type: ignore[index]
+                    spoke.pop(verdict.brand, None)  # to the end: oldest first
+                    spoke[verdict.brand] = minute
         if minute % 60 == 0:
-            # A new hour: expected rates move to its slot. Brands that spoke within the
-            # last hour and window are shown again (an observer drops a brand's figures
-            # after that, as the metrics observer's series go after an idle hour).
-            horizon = minute - 60 - window_minutes
+            horizon = minute - LAST_LOOK_MINUTES - window_minutes
             while spoke:
                 brand = next(iter(spoke))
                 if spoke[brand] >= horizon:

@@ -28,9 +28,9 @@ class PipelineObserver(Protocol):
     """Hooks for metrics: called synchronously, so implementations must be cheap.
 
     Optional: an observer with a `window_minutes` attribute (an int) reads a brand's
-    last that many minutes only: it sees a resting brand's minute only when a minute's
-    comments leave that window, not every brand every minute, and its `x` holds only the
-    expectation and that window's counts (`features.window_counts`). One with a
+    last that many minutes only: it sees a resting brand's minute only when its figures
+    change (`Pipeline._observe_resting`), not every brand every minute, and its `x` holds
+    only the expectation and that window's counts (`features.window_counts`). One with a
     `minute_done(minute)` method has it called once per closed minute, after its
     brands."""
 

@@ -1,7 +1,8 @@
 """An observer that reads a brand's last ten minutes (the metrics observer) is shown a
 resting brand only when that window changes: its figures are what an observer of every
-brand's every minute would read, the alerts are the same, and far fewer brand-minutes
-are looked at."""
+brand's every minute would read (but for late comments, which leave its window with the
+minute they were counted at), the alerts are the same, and far fewer brand-minutes are
+looked at."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from prometheus_client import CollectorRegistry
 
 from stormwatch.alerts.event import AlertEvent
 from stormwatch.evaluation.scenario import BrandSpec, EventSpec, ScenarioSpec, generate
-from stormwatch.metrics import BRAND_IDLE_MINUTES, MetricsObserver, StormwatchMetrics
+from stormwatch.metrics import MetricsObserver, StormwatchMetrics
 from stormwatch.pipeline import Pipeline
 
 FIGURES = ("n_10", "neg_10", "neg_share_10", "expected_volume_per_min")
@@ -123,30 +124,63 @@ def test_a_windowed_observer_reads_what_every_minute_shows_and_changes_no_alert(
                 assert last[3] == truth[3], (brand, minute)
 
 
-def test_idle_brands_lose_their_series_without_being_shown_again() -> None:
-    """The pipeline no longer shows a brand whose window has emptied: the metrics
-    observer finds its idle brands at each close."""
+def _comments(brand: str, minutes: range, day: str = "2026-03-02") -> list[bytes]:
+    """A comment a minute from a different account, every fifth negative."""
+    out = []
+    for m in minutes:
+        text = "This is a scam, never again" if m % 5 == 0 else "Nice one, thanks"
+        out.append(
+            orjson.dumps(
+                {
+                    "id": f"{brand}-{m}",
+                    "brand": brand,
+                    "text": text,
+                    "created_at": f"{day}T{m // 60:02d}:{m % 60:02d}:10Z",
+                    "author_id": f"{brand}-u{m}",
+                    "thread_id": f"{brand}-post",
+                    "platform": "facebook",
+                    "lang": "en",
+                }
+            )
+        )
+    return out
+
+
+def _rate(registry: CollectorRegistry, brand: str) -> float | None:
+    return registry.get_sample_value("stormwatch_brand_comments_per_second", {"brand": brand})
+
+
+def test_a_brand_that_stops_loses_its_series_an_idle_hour_later() -> None:
+    """acme speaks for two hours and stops; kiez goes on. acme is not shown while it
+    rests, but once more an hour after its window emptied, and its series go then."""
+    registry = CollectorRegistry()
+    pipeline = Pipeline(observer=MetricsObserver(StormwatchMetrics(registry)))
+    acme = _comments("acme", range(0, 120))
+    kiez = _comments("kiez", range(0, 300))
+    lines = sorted(acme + kiez, key=lambda line: orjson.loads(line)["created_at"])
+    cut = {orjson.loads(line)["created_at"]: i for i, line in enumerate(lines)}
+    at = cut["2026-03-02T02:50:10Z"]  # acme's last comment was at 01:59
+    pipeline.feed_lines(lines[:at])
+    assert _rate(registry, "acme") == 0.0  # its window emptied, its series still there
+    pipeline.feed_lines(lines[at:])
+    pipeline.finish()
+    assert _rate(registry, "acme") is None
+    assert _rate(registry, "kiez") is not None
+    closed = registry.get_sample_value("stormwatch_windows_closed_total")
+    assert closed == pipeline.stats.minutes_closed  # each close once
+
+
+def test_partitions_sharing_an_observer_keep_each_others_series() -> None:
+    """Kafka workers share one observer between their partitions' pipelines, whose
+    clocks differ by hours: a partition far ahead drops no series of one behind."""
     registry = CollectorRegistry()
     observer = MetricsObserver(StormwatchMetrics(registry))
-    x = {
-        "n_10": 12,
-        "neg_10": 1,
-        "neg_share_10": 1 / 12,
-        "expected_volume_per_min": 1.0,
-        "expected_neg_per_min": 0.1,
-        "base_neg_share": 0.1,
-    }
-    a = type("A", (), {"score": 0.0, "ratio": 1.0})()
-    rate = "stormwatch_brand_comments_per_second"
-    observer.minute_closed("acme", 100, x, a)  # type: ignore[arg-type]
-    observer.minute_closed("kiez", 100, x, a)  # type: ignore[arg-type]
-    for minute in range(100, 100 + BRAND_IDLE_MINUTES + 1):
-        if minute % 5 == 0:
-            observer.minute_closed("kiez", minute, x, a)  # type: ignore[arg-type]
-        observer.minute_done(minute)
-    assert registry.get_sample_value(rate, {"brand": "acme"}) == 12 / 600
-    observer.minute_done(100 + BRAND_IDLE_MINUTES + 1)
-    assert registry.get_sample_value(rate, {"brand": "acme"}) is None
-    assert registry.get_sample_value(rate, {"brand": "kiez"}) == 12 / 600
-    closed = registry.get_sample_value("stormwatch_windows_closed_total")
-    assert closed == BRAND_IDLE_MINUTES + 2  # minutes 100 .. 161, each once
+    ahead, behind = Pipeline(observer=observer), Pipeline(observer=observer)
+    early = _comments("kiez", range(0, 600))
+    late = _comments("acme", range(0, 600), day="2026-03-03")
+    for i in range(0, 600, 20):
+        behind.feed_lines(early[i : i + 20])
+        ahead.feed_lines(late[i : i + 20])
+        if i >= 60:
+            assert _rate(registry, "kiez") is not None, i
+            assert _rate(registry, "acme") is not None, i
