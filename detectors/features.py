@@ -42,14 +42,18 @@ def quiet_features(normal: Expectation) -> dict[str, float]:
     """The features of a key without a comment in the last 30 minutes: what
     `window_features` would return, without walking the window (most brands, most
     minutes, on a platform with thousands of brands)."""
+    return {**_normal_features(normal), **_QUIET}
+
+
+def _normal_features(normal: Expectation, key_share: float = 1.0) -> dict[str, float]:
+    """What every key's features say of its normal (`key_share`: see `window_features`)."""
     return {
         "expected_volume_per_min": normal.volume_per_min,
-        "expected_neg_per_min": normal.neg_per_min,
+        "expected_neg_per_min": normal.neg_per_min * key_share,
         "brand_neg_per_min": normal.neg_per_min,
         "base_neg_share": normal.neg_share,
         "dispersion": normal.dispersion,
         "minutes_seen": normal.minutes_seen,
-        **_QUIET,
     }
 
 
@@ -64,17 +68,11 @@ def window_counts(window: KeyWindow | None, minute: int, normal: Expectation, wi
         for s in window.recent(minute, width):
             n += s.n
             neg += s.neg
-    return {
-        "expected_volume_per_min": normal.volume_per_min,
-        "expected_neg_per_min": normal.neg_per_min,
-        "brand_neg_per_min": normal.neg_per_min,
-        "base_neg_share": normal.neg_share,
-        "dispersion": normal.dispersion,
-        "minutes_seen": normal.minutes_seen,
-        f"n_{width}": n,
-        f"neg_{width}": neg,
-        f"neg_share_{width}": neg / n if n else 0.0,
-    }
+    x = _normal_features(normal)
+    x[f"n_{width}"] = n
+    x[f"neg_{width}"] = neg
+    x[f"neg_share_{width}"] = neg / n if n else 0.0
+    return x
 
 
 def window_features(
@@ -88,14 +86,7 @@ def window_features(
     """`key_share` scales the brand's normal to the key: the share of a brand's negative
     comments that one thread usually gets (1 for the brand itself). `with_open`: count
     the open minutes up to `minute` as they stand (explaining an early decision)."""
-    x: dict[str, float] = {
-        "expected_volume_per_min": normal.volume_per_min,
-        "expected_neg_per_min": normal.neg_per_min * key_share,
-        "brand_neg_per_min": normal.neg_per_min,
-        "base_neg_share": normal.neg_share,
-        "dispersion": normal.dispersion,
-        "minutes_seen": normal.minutes_seen,
-    }
+    x = _normal_features(normal, key_share)
     n = dict.fromkeys(WINDOWS, 0)
     neg = dict.fromkeys(WINDOWS, 0)
     reach_neg_10 = 0.0
