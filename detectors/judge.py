@@ -438,10 +438,15 @@ class Judge:
     # -- per closed minute -------------------------------------------------------------
 
     def judge_threads(
-        self, minute: int, windows: dict[str, KeyWindow], open_keys: set[str] | dict
+        self,
+        minute: int,
+        windows: dict[str, KeyWindow],
+        open_keys: set[str] | dict,
+        brand_windows: Mapping[str, KeyWindow] | None = None,
     ) -> Iterator[tuple[KeyWindow, Assessment]]:
         """Steps every thread with comments or evidence; yields those worth a decision:
-        alerting, vetoed by a guard, or with an open incident."""
+        alerting, vetoed by a guard, or with an open incident. `brand_windows`: what a
+        thread's guards look at beside its own negatives (`_assess`)."""
         keys = self.live
         for key in self.stepping:
             keys[key] = None
@@ -525,6 +530,7 @@ class Judge:
                 thread=True,
                 warming=state.warming_up,
                 is_open=is_open,
+                brand_window=brand_windows.get(window.brand) if brand_windows else None,
             )
             if a is not None:
                 if state.asleep_since >= 0:
@@ -663,6 +669,21 @@ class Judge:
                 top_thread_rate=top,
             )
 
+    def _spread_bots(self, brand_window: KeyWindow, minute: int, upto: int) -> str | None:
+        """Whether the last `GUARD_MINUTES` of a thread's brand are a bot burst
+        (`AccountProfile.burst_reason`): "bot_burst", else None. Bots that paste over
+        several posts write two comments or fewer on each in their first minutes, and a
+        post's own accounts then look like five people: six accounts wrote 24 negatives
+        on three posts of a brand of 58 comments a day within three minutes, and one
+        post's share of them, 8 from 5 accounts, opened a firestorm there (fresh seed
+        2705). The brand's own window counts them together, in the profile its own
+        guards use."""
+        profile = _sliding(self._bursts, brand_window.key).profile(
+            brand_window, minute, GUARD_MINUTES, upto
+        )
+        reason = profile.burst_reason(min_accounts=self.min_accounts)
+        return reason if reason == "bot_burst" else None
+
     def _may_fire_early(
         self, window: KeyWindow, minute: int, rate: float, share: float, h_rate: float,
         h_share: float,
@@ -692,8 +713,10 @@ class Judge:
         is_open: bool,
         volume: float = 0.0,
         provisional: bool = False,
+        brand_window: KeyWindow | None = None,
     ) -> Assessment | None:
-        """`h_rate`, `h_share`: the key's thresholds at `lam` and `normal`.
+        """`h_rate`, `h_share`: the key's thresholds at `lam` and `normal`;
+        `brand_window`: a thread's brand's window (`_spread_bots`).
         `provisional`: a look between closes (`judge_early`), which changes nothing and
         says nothing (None) unless early firing counts the open minutes: otherwise it
         would say what the last close said."""
@@ -771,6 +794,10 @@ class Judge:
                     window, minute, GUARD_MINUTES, upto
                 )
                 benign = burst.burst_reason(min_accounts=self.min_accounts)
+                if benign is not None:
+                    campaign = False
+            if benign is None and thread and brand_window is not None:
+                benign = self._spread_bots(brand_window, minute, upto)
                 if benign is not None:
                     campaign = False
             if benign in RESET_REASONS and not provisional:
@@ -884,7 +911,8 @@ class Judge:
                 monitor = monitor.caught_up(gap, norm.lam * gap, norm.normal.dispersion)
             a = self._assess(monitor, window, minute, norm.normal, norm.lam, norm.h_rate,
                              norm.h_share, thread=True, warming=norm.state.warming_up,
-                             is_open=False, provisional=True)  # fmt: skip
+                             is_open=False, provisional=True,
+                             brand_window=brand_windows.get(window.brand))  # fmt: skip
             if a is not None and a.alerting:
                 threads.append((window, a))
         for brand in brands:

@@ -466,7 +466,9 @@ class Pipeline:
         if not isinstance(window_minutes, int):
             window_minutes = None
         judge.lazy = observer is None or window_minutes is not None
-        threads = list(judge.judge_threads(minute, self.windows.threads, open_incidents))
+        threads = list(
+            judge.judge_threads(minute, self.windows.threads, open_incidents, self.windows.brands)
+        )
         brands = list(judge.judge_brands(minute, self.windows.brands, open_incidents))
         decisions.hold_open(threads, brands)
         decisions.group_threads(minute, threads, self.windows.brands)
