@@ -11,8 +11,9 @@ hot path, so it touches only pre-built label children (one dict lookup, one incr
 Everything per brand is set when a minute closes and the pipeline shows the brand: every
 minute it is judged, and a resting brand's minutes when its figures change
 (`window_minutes`). A brand's series are removed once its 10-minute window has held no
-comment for an hour (they return with its next comment), and at most `MAX_BRAND_SERIES` brands have series at a time: past that, the
-brand quiet the longest loses its series first.
+comment for an hour (they return with its next comment), and at most `MAX_BRAND_SERIES`
+brands have series at a time: past that, the brand quiet the longest loses its series
+first.
 
 >>> from prometheus_client import CollectorRegistry
 >>> registry = CollectorRegistry()
