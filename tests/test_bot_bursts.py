@@ -13,9 +13,11 @@ a brand's second day.
 from __future__ import annotations
 
 import random
+from dataclasses import replace
 
 import pytest
 
+from stormwatch.evaluation.family import build_family
 from stormwatch.evaluation.scenario import BrandSpec, EventSpec
 from tests.seeded_runs import one_brand_stream, run_specs
 
@@ -72,6 +74,34 @@ def test_bot_bursts_over_several_posts_at_brands_of_40_to_150_a_day_stay_quiet()
     runs = run_specs(specs)
     loud = [r.seed for r in runs if r.label("bots").incidents]
     # Without the brand's window four of these 80 opened (seeds 14, 44, 47, 73). Seed 47
-    # still does (five accounts, 227 comments on three posts of a brand of 101 a day);
-    # not traced yet.
-    assert loud in ([], [47]), f"bursts opened in seeds {loud}"
+    # then still did: its first four negatives, from three of the five accounts, came in
+    # for minutes still open and tipped a test that four ordinary complaints of the
+    # hours before had brought half-way (`Judge._may_fire_early`).
+    assert not loud, f"bursts opened in seeds {loud}"
+
+
+@pytest.mark.slow
+def test_bot_bursts_of_fresh_family_seeds_stay_quiet() -> None:
+    """Every bot burst at a brand under 5,000 a day in the family's seeds 2801-2810
+    (20 of them), each brand replayed alone, as the family draws and delivers it. On
+    seed 2804 three accounts pasting over three posts of a brand of 407 a day opened a
+    firestorm at the close of the burst's first minute: six negatives from the three
+    accounts beside two people's of the half hour read as five people, while the
+    minutes still open already held the same accounts' next twenty (the guards now read
+    those too)."""
+    specs = []
+    for seed in range(2801, 2811):
+        for spec in build_family(seed):
+            for brand in spec.brands:
+                events = tuple(e for e in spec.events if e.brand == brand.name)
+                if brand.comments_per_day < 5000 and any(e.kind == "bot_burst" for e in events):
+                    name = f"{spec.name}-{brand.name}"
+                    specs.append(replace(spec, name=name, brands=(brand,), events=events))
+    runs = run_specs(specs)
+    loud = [
+        (r.scenario, lab.name)
+        for r in runs
+        for lab in r.labels
+        if lab.kind == "bot_burst" and lab.incidents
+    ]
+    assert len(specs) >= 15 and not loud, f"bursts opened: {loud}"
