@@ -12,8 +12,10 @@ Everything per brand is set when a minute closes and the pipeline shows the bran
 minute it is judged, and a resting brand's minutes when its figures change
 (`window_minutes`). A brand's series are removed once its 10-minute window has held no
 comment for an hour (they return with its next comment), and at most `MAX_BRAND_SERIES`
-brands have series at a time: past that, the brand quiet the longest loses its series
-first.
+brands have series at a time: past that, a brand without series takes the place of the
+one quiet the longest only when it expects `DISPLACE_RATIO` times its comments, and
+otherwise waits for a place (the totals count it; its late comments are counted per
+brand only while it has series).
 
 >>> from prometheus_client import CollectorRegistry
 >>> registry = CollectorRegistry()
@@ -382,6 +384,11 @@ def _non_negative(seconds: float) -> float:
 
 
 MAX_BRAND_SERIES = 1000  # brands with per-brand series at a time
+# At the cap a brand without series takes the place of the least recently active one
+# only when it expects this many times that one's comments: 2,000 brands that speak
+# about once an hour each took another's place at almost every comment, a third of
+# the metrics' cost, and no dashboard shows a series that lives for an hour.
+DISPLACE_RATIO = 2.0
 # Minutes after the last minute a brand was shown with comments in its 10-minute window
 # before its series go (a brand at rest was last shown so the minute after it spoke).
 BRAND_IDLE_MINUTES = 60
@@ -416,6 +423,7 @@ class MetricsObserver:
         self._late: dict[str, object] = {}
         # brand -> its gauges' children, least recently active first
         self._brand_children: dict[str, tuple] = {}
+        self._brand_volume: dict[str, float] = {}  # brand with series -> expected/min
         self._brand_active: dict[str, int] = {}  # brand -> last minute with comments
         self._open: dict[str, tuple[str, str, float]] = {}  # incident -> brand, severity, at
 
@@ -430,7 +438,8 @@ class MetricsObserver:
             return
         if late:
             counts[1] += 1
-            self._late_child(c.brand).inc()
+            if c.brand in self._brand_children:  # per brand only where it has series
+                self._late_child(c.brand).inc()
         else:
             counts[0] += 1
         created = c.created_at
@@ -482,9 +491,13 @@ class MetricsObserver:
             if children is not None:
                 self._remove_brand(brand)
             return
+        volume = x["expected_volume_per_min"]
         if children is None:
-            while len(held) >= MAX_BRAND_SERIES:
-                self._remove_brand(next(iter(held)))
+            if len(held) >= MAX_BRAND_SERIES:
+                quietest = next(iter(held))
+                if volume < DISPLACE_RATIO * self._brand_volume[quietest]:
+                    return  # no place for it: the totals count it
+                self._remove_brand(quietest)
             children = held[brand] = (
                 m.brand_comments_rate.labels(brand),
                 m.brand_expected_comments_rate.labels(brand),
@@ -496,9 +509,10 @@ class MetricsObserver:
                 m.brand_surge_ratio.labels(brand),
                 m.brand_window_end.labels(brand),
             )
+        self._brand_volume[brand] = volume
         rate, expected_rate, neg, expected_neg, share, expected_share, score, ratio, end = children
         rate.set(x["n_10"] / 600.0)
-        expected_rate.set(x["expected_volume_per_min"] / 60.0)
+        expected_rate.set(volume / 60.0)
         neg.set(x["neg_10"] / 600.0)
         expected_neg.set(x["expected_neg_per_min"] / 60.0)
         share.set(x["neg_share_10"])
@@ -510,6 +524,7 @@ class MetricsObserver:
     def _remove_brand(self, brand: str) -> None:
         m = self.metrics
         del self._brand_children[brand]
+        del self._brand_volume[brand]
         self._brand_active.pop(brand, None)
         for gauge in (
             m.brand_comments_rate,

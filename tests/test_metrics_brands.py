@@ -51,12 +51,43 @@ def test_an_idle_brand_loses_its_series_and_gets_them_back() -> None:
     assert registry.get_sample_value(RATE, {"brand": "acme"}) == 3 / 600
 
 
-def test_series_are_capped_quietest_brand_first(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_at_the_cap_only_a_busier_brand_takes_a_place(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Brands as busy as those with series wait for a place instead of taking the
+    place of the one quiet the longest (a brand that speaks once an hour would otherwise
+    make and drop series at nearly every comment); one expecting twice that one's
+    comments takes it; an idle brand's place goes to the next that speaks."""
     monkeypatch.setattr(metrics_module, "MAX_BRAND_SERIES", 50)
     registry = CollectorRegistry()
-    observer = MetricsObserver(StormwatchMetrics(registry))
+    metrics = StormwatchMetrics(registry)
+    observer = MetricsObserver(metrics)
     for minute in range(3):
         for b in range(120):
             observer.minute_closed(f"b{b}", minute, features(1), ASSESSMENT)  # type: ignore[arg-type]
+    assert brands_with_series(registry) == {f"b{b}" for b in range(50)}
+    busy = features(40) | {"expected_volume_per_min": 2.5}
+    observer.minute_closed("busy", 3, busy, ASSESSMENT)  # type: ignore[arg-type]
     held = brands_with_series(registry)
-    assert len(held) == 50 and held == {f"b{b}" for b in range(70, 120)}
+    assert len(held) == 50 and "busy" in held and "b0" not in held
+    # b1 quiet from now on: an hour later its place goes to the next brand that speaks
+    for minute in range(4, 66):
+        for b in range(2, 50):
+            observer.minute_closed(f"b{b}", minute, features(1), ASSESSMENT)  # type: ignore[arg-type]
+        observer.minute_closed("b1", minute, features(0), ASSESSMENT)  # type: ignore[arg-type]
+        observer.minute_closed("busy", minute, busy, ASSESSMENT)  # type: ignore[arg-type]
+    observer.minute_closed("b99", 66, features(1), ASSESSMENT)  # type: ignore[arg-type]
+    held = brands_with_series(registry)
+    assert "b1" not in held and "b99" in held and len(held) == 50
+    # late comments are counted per brand only where the brand has series
+    for brand in ("b99", "b100"):
+        observer.comment(
+            SimpleNamespace(brand=brand, platform="x", created_at=66 * 60.0),
+            duplicate=False,
+            late=True,
+        )  # type: ignore[arg-type]
+    late = {
+        s.labels["brand"]
+        for m in registry.collect()
+        if m.name == "stormwatch_late_comments"
+        for s in m.samples
+    }
+    assert late == {"b99"}
