@@ -490,6 +490,8 @@ class MetricsObserver:
         elif minute - active.get(brand, minute - BRAND_IDLE_MINUTES - 1) > BRAND_IDLE_MINUTES:
             if children is not None:
                 self._remove_brand(brand)
+            else:
+                active.pop(brand, None)  # one that waited for a place and went idle
             return
         volume = x["expected_volume_per_min"]
         if children is None:
