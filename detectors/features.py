@@ -42,7 +42,9 @@ def quiet_features(normal: Expectation) -> dict[str, float]:
     """The features of a key without a comment in the last 30 minutes: what
     `window_features` would return, without walking the window (most brands, most
     minutes, on a platform with thousands of brands)."""
-    return {**_normal_features(normal), **_QUIET}
+    x = _normal_features(normal)
+    x.update(_QUIET)
+    return x
 
 
 def _normal_features(normal: Expectation, key_share: float = 1.0) -> dict[str, float]:

@@ -796,8 +796,8 @@ class Judge:
             # minute alone (three accounts' six negatives beside two people's) looks
             # like five people, while the open minutes behind it already hold the same
             # three accounts' next twenty.
-            upto = max(minute, max(window.open)) if window.open else minute
-            profile = _sliding(self._profiles, window.key).profile(window, minute, span, upto)
+            seen = max(minute, max(window.open)) if window.open else minute
+            profile = _sliding(self._profiles, window.key).profile(window, minute, span, seen)
             benign = profile.benign_reason(min_accounts=self.min_accounts)
             # Copy-paste a few accounts wrote much of is theirs, not a campaign's.
             campaign = profile.campaign and benign != "bot_burst"
@@ -806,13 +806,13 @@ class Judge:
                 # negatives of the hours before (four people's) made a bot burst's first
                 # twelve comments, from five accounts, look like a crowd of nine.
                 burst = _sliding(self._bursts, window.key).profile(
-                    window, minute, GUARD_MINUTES, upto
+                    window, minute, GUARD_MINUTES, seen
                 )
                 benign = burst.burst_reason(min_accounts=self.min_accounts)
                 if benign is not None:
                     campaign = False
             if benign is None and thread and brand_window is not None:
-                benign = self._spread_bots(brand_window, minute, upto)
+                benign = self._spread_bots(brand_window, minute, seen)
                 if benign is not None:
                     campaign = False
             if benign in RESET_REASONS and not provisional:
