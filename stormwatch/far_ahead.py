@@ -230,12 +230,25 @@ class FarAheadHold:
         """Accept that the stream is at `ts` now and release what that makes current."""
         if ts > self.max_event_time:
             self.confirmed_jumps += 1
-            self.max_event_time = ts
+            if self.max_event_time == -math.inf:
+                # A start: the stream begins where half of a run agree; the records
+                # held before that time come late (one of them may be a wrong clock).
+                self.max_event_time = ts
+            # A jump of a running stream is walked, not leapt: the records it releases
+            # move the stream on one by one as they are added, in event-time order, so
+            # the ones between the stream's last time and `ts` (a sparse stream's
+            # night, too far apart to agree with each other) land in their own minutes
+            # before those close, instead of all coming late.
             self.admit_below = ts + self.tolerance
         if self.next_minute is None:
             self.next_minute = int((ts - self.lateness) // MINUTE)
+        # A record still held waits from here: the stream was stuck behind it and has
+        # just been confirmed at `ts`, not moved on past it. Counting from when it was
+        # held instead dead-lettered the morning of a sparse stream: a brand of 100 a
+        # day after a night's pause, whose first records confirmed the jump only once
+        # the next ones were already more than `max_hold` past that night.
         for _, _, record in self.held:
-            if record.since == -math.inf:
+            if record.since < ts:
                 record.since = ts
         self._review_held()
 
