@@ -27,7 +27,13 @@ import typer
 from stormwatch.alerts.store_commands import feedback, purge
 from stormwatch.command_arguments import EnvironmentCheckedCommand, err, fail
 from stormwatch.detectors.negativity_commands import evaluate_negativity, negativity_train, score
-from stormwatch.evaluation.commands import evaluate_nab, evaluate_scenarios, evaluate_suite, report
+from stormwatch.evaluation.commands import (
+    evaluate_nab,
+    evaluate_real_volume,
+    evaluate_scenarios,
+    evaluate_suite,
+    report,
+)
 from stormwatch.gc_settings import tune_for_streaming
 from stormwatch.ingest.collect_commands import collect_app
 from stormwatch.kafka.commands import produce, worker
@@ -71,6 +77,7 @@ def _root(
 app.command()(run)
 app.command()(report)
 evaluate_app.command("nab")(evaluate_nab)
+evaluate_app.command("real-volume")(evaluate_real_volume)
 evaluate_app.command("scenarios")(evaluate_scenarios)
 evaluate_app.command("suite")(evaluate_suite)
 playbooks_app.command("check")(playbooks_check)

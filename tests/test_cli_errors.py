@@ -127,6 +127,14 @@ def test_evaluate_nab_missing_directory(work: Path) -> None:
     one_line_error(result, 2, "missing_dir", "does not exist")
 
 
+def test_evaluate_real_volume_missing_or_empty_directory(work: Path) -> None:
+    result = stormwatch("evaluate", "real-volume", "missing_dir", cwd=work)
+    one_line_error(result, 2, "missing_dir", "does not exist")
+    (work / "nab_empty").mkdir()
+    result = stormwatch("evaluate", "real-volume", "nab_empty", cwd=work)
+    one_line_error(result, 2, "no NAB data files in")
+
+
 def test_evaluate_suite_out_is_a_file(work: Path) -> None:
     result = stormwatch("evaluate", "suite", "--out", "empty.jsonl", cwd=work)
     one_line_error(result, 2, "--out empty.jsonl", "give a directory")

@@ -1,4 +1,5 @@
-"""`stormwatch report` and `stormwatch evaluate nab|scenarios|suite`: measuring detection.
+"""`stormwatch report` and `stormwatch evaluate nab|real-volume|scenarios|suite`: measuring
+detection.
 
 Plain typer command functions, registered by the main CLI (`stormwatch.cli`) like the
 Kafka commands; the evaluation itself is imported when a command runs. With ``--json``
@@ -24,7 +25,13 @@ from stormwatch.command_arguments import (
     fail,
 )
 
-__all__ = ["evaluate_nab", "evaluate_scenarios", "evaluate_suite", "report"]
+__all__ = [
+    "evaluate_nab",
+    "evaluate_real_volume",
+    "evaluate_scenarios",
+    "evaluate_suite",
+    "report",
+]
 
 
 def report(
@@ -99,6 +106,44 @@ def evaluate_nab(
         )
     except FileNotFoundError as exc:
         raise fail(f"{exc}: not a NAB data directory (data/ and labels/)") from None
+    if as_json:
+        sys.stdout.write(json.dumps(result, sort_keys=True) + "\n")
+
+
+def evaluate_real_volume(
+    directory: Annotated[
+        Path | None,
+        typer.Argument(help="NAB-format data directory (default: the vendored realTweets)."),
+    ] = None,
+    seed: Annotated[int, typer.Option(help="Seed of texts, accounts and storms.")] = 1,
+    storms: Annotated[
+        bool, typer.Option("--storms/--no-storms", help="Inject storms (off: volume only).")
+    ] = True,
+    jobs: Annotated[int, typer.Option(min=1, help="Streams scored in parallel.")] = 1,
+    as_json: Annotated[bool, typer.Option("--json", help="Last line: figures as JSON.")] = False,
+    config: ConfigFile = None,
+) -> None:
+    """NAB's real tweet counts as brands' volume, human-rated review snippets as texts,
+    storms on top: storms caught, lead, false alarms by brand size."""
+    from stormwatch.evaluation.real_volume import evaluate_real_volume as evaluate
+
+    if directory is not None and not directory.is_dir():
+        raise fail(
+            f"NAB directory {directory} "
+            + ("is a file" if directory.exists() else "does not exist")
+            + ": give a directory with realTweets/*.csv, or omit it for the vendored one"
+        )
+    try:
+        result = evaluate(
+            directory,
+            console=Console(stderr=as_json),
+            settings=command_settings(config),
+            seed=seed,
+            storms=storms,
+            jobs=jobs,
+        )
+    except FileNotFoundError as exc:
+        raise fail(exc) from None
     if as_json:
         sys.stdout.write(json.dumps(result, sort_keys=True) + "\n")
 
