@@ -140,6 +140,10 @@ class FarAheadHold:
                     self.lateness, MIN_TOLERANCE, AHEAD_GAPS * self._gap_sum / self._gap_n
                 )
                 self.admit_below = frontier + self.tolerance
+                if self.held and self.held[0][0] <= self.admit_below:
+                    # A wider tolerance reaches held records: release them now, before
+                    # a later arrival is admitted ahead of them and they come late.
+                    self._review_held()
         self._gap_frontier = frontier
         self._gap_added = self._added
 
@@ -263,6 +267,8 @@ class FarAheadHold:
             self.released.append(record.comment)
             n += 1
         if n:
+            if n < len(held):
+                self._wait_from_released(held[:n], held[n:])
             del held[:n]
             self._released_total += n
             self.hold_ready = True
@@ -282,6 +288,25 @@ class FarAheadHold:
                     keep.append(entry)
             held[:] = keep
         self._plan_review()
+
+    @staticmethod
+    def _wait_from_released(
+        released: list[tuple[float, int, HeldRecord]], still: list[tuple[float, int, HeldRecord]]
+    ) -> None:
+        """A record still held waits from the newest time of the released records that
+        arrived before it: the stream moving through those (a sparse stream walking its
+        night after a jump) is not the stream moving on without reaching it, which only
+        later arrivals can show. Released records that came after it do count, so a
+        lone wrong clock in a stream that releases records now and then still expires."""
+        by_arrival = sorted((seq, record.time) for _, seq, record in released)
+        seqs = [seq for seq, _ in by_arrival]
+        newest: list[float] = []
+        for _, t in by_arrival:
+            newest.append(max(t, newest[-1]) if newest else t)
+        for _, seq, record in still:
+            i = bisect.bisect_left(seqs, seq)
+            if i and newest[i - 1] > record.since:
+                record.since = newest[i - 1]
 
     def _plan_review(self) -> None:
         if not self.held:
@@ -329,11 +354,17 @@ class FarAheadHold:
 
     def end_of_input(self) -> None:
         """No more records: if they never established the stream's time, take the median
-        of what is held; release what that makes current. Call `reject_held` after the
-        released records were added."""
+        of what is held; then release, in event-time order, what the stream would have
+        reached within `max_hold` (a sparse tail: the last comments of a file, hours
+        apart, that no later record can confirm any more; a wrong clock further ahead
+        is still given up on). Call `reject_held` after the released records were
+        added."""
         if self.held and self.max_event_time == -math.inf:
             times = [e[0] for e in self.held]
             self._move_to(times[(len(times) - 1) // 2])
+        if self.held:
+            self.admit_below = max(self.admit_below, self.max_event_time + self.max_hold)
+            self._review_held()
 
     def reject_held(self) -> None:
         """Dead-letter every record still held (the input ended before it was confirmed)."""

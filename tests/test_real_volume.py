@@ -1,0 +1,106 @@
+"""Streams whose volume is NAB's real tweet counts and whose texts are review snippets
+people rated (`stormwatch evaluate real-volume`): sparse real traffic loses nothing to
+the event-time rules, and storms on real volume are caught once each, with no incident
+elsewhere."""
+
+from __future__ import annotations
+
+import functools
+
+import orjson
+import pytest
+
+from stormwatch.evaluation.nab import REALTWEETS_DIR
+from stormwatch.evaluation.real_volume import Snippets, build_stream, run_stream
+from stormwatch.key_window import MINUTE
+from stormwatch.model import Comment
+from stormwatch.windows import WindowStore
+
+DATA = REALTWEETS_DIR / "realTweets"
+
+
+@functools.cache
+def snippets() -> Snippets:
+    return Snippets.load()
+
+
+def comments(lines: list[bytes]) -> list[Comment]:
+    out = []
+    for raw in lines:
+        d = orjson.loads(raw)
+        out.append(
+            Comment(
+                id=d["id"], text=d["text"], created_at=d["created_at"], brand=d["brand"],
+                thread_id=d["thread_id"], author_id=d["author_id"],
+            )
+        )  # fmt: skip
+    return out
+
+
+@pytest.mark.parametrize("brand", ["CVS", "PFE"])  # 104 and 250 comments a day
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_a_small_brands_real_traffic_in_time_order_loses_nothing(brand: str, seed: int) -> None:
+    # Nights of several hours without a comment: each morning's first records are far
+    # ahead of the stream and held until a run of them confirms the jump. Measured
+    # before: CVS lost 19 records as timestamp_outlier and had 58 come late.
+    lines, _, _, _ = build_stream(DATA / f"Twitter_volume_{brand}.csv", snippets(), seed=seed)
+    store = WindowStore(lateness=120.0)
+    added = 0
+
+    def add(c: Comment) -> None:
+        nonlocal added
+        assert not store.add(c, False), f"{c.id} came late"
+        added += 1
+        for m in store.closable():
+            for window in store.brands.values():
+                window.close(m)
+
+    stream = comments(lines)
+    for c in stream:
+        if store.admit(c):
+            add(c)
+        while store.released:
+            add(store.released.popleft())
+    store.end_of_input()
+    while store.released:
+        add(store.released.popleft())
+    store.reject_held()
+    letters = store.take_rejected()
+    assert not letters, letters[0].detail
+    assert added == len(stream)
+    assert (
+        store.next_minute is not None and store.next_minute * MINUTE > stream[-1].created_at - 600
+    )
+
+
+def test_storms_on_real_volume_are_caught_once_and_nothing_else_opens() -> None:
+    # Brands of 104 and 1,264 comments a day, 26 days, five storms each. Measured at
+    # 913a0c1+: nine of the ten caught, one incident each, nothing else opened; the
+    # miss is IBM's storm with 40-minute doublings, peaking at 20x the brand's mean
+    # negative rate, which the guards took for a launch: it rose with the morning's
+    # traffic, and the model flags about half of the strongly negative snippets, so the
+    # extra comments looked mostly not negative (see README, Measured).
+    caught = 0
+    for brand in ("CVS", "IBM"):
+        lines, labels, _, _ = build_stream(
+            DATA / f"Twitter_volume_{brand}.csv", snippets(), seed=1, max_days=26.0
+        )
+        assert len(labels) == 5
+        figures = run_stream(lines, labels)
+        assert (figures["dead_lettered"], figures["late"]) == (0, 0)
+        assert figures["false_alarms"] == [], brand
+        assert all(s["incidents"] <= 1 for s in figures["storms"]), brand
+        caught += sum(s["caught"] for s in figures["storms"])
+    assert caught >= 9
+
+
+def test_real_volume_without_storms_opens_nothing() -> None:
+    # Real bursts, with a negative share that never changes: UPS (1,571 a day) has 209
+    # comments in the five minutes at 2015-03-10T18:02 among its first 20 days.
+    for brand in ("CRM", "UPS"):
+        lines, labels, _, _ = build_stream(
+            DATA / f"Twitter_volume_{brand}.csv", snippets(), seed=2, storms=False, max_days=20.0
+        )
+        figures = run_stream(lines, labels)
+        assert figures["false_alarms"] == [], brand
+        assert (figures["dead_lettered"], figures["late"]) == (0, 0)
