@@ -190,15 +190,6 @@ class BrandBaseline:
             return self.slots[slot].get()
         return self.level.get() if self.minutes else 0.0
 
-    def hour_levels(self) -> tuple[float, ...]:
-        """The expected comments per minute of each hour of the day, as `volume` gives
-        them now (a slot not yet warm: the moving level)."""
-        level = self.level.get() if self.minutes else 0.0
-        return tuple(
-            slot.get() if seen >= SLOT_WARM else level
-            for slot, seen in zip(self.slots, self.slot_seen, strict=True)
-        )
-
     def share(self) -> float:
         total = self.total.get() if self.minutes else 0.0
         learned = self.neg.get() / total if total > 0 else PRIOR_SHARE

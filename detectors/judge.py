@@ -44,10 +44,6 @@ GUARD_MINUTES = 30  # the guards look at the negatives of the excursion, at leas
 GUARD_MINUTES_MAX = 1440  # ... and at most this long (a slow swell over a day)
 BRAND_MIN_RATIO = 3.0  # a brand-wide storm runs at least this many times the brand's normal
 STORM_TAIL_MINUTES = 120  # after a brand's storm, this long over a quarter hour only
-# Extra comments count from the volume before a surge for at most this long: a surge of
-# half a day is the brand's level (NAB's CRM, its traffic rising over weeks, "surged" for
-# days on end, and its afternoons counted as a launch's extra comments).
-CALM_HOLD_MINUTES = 12 * 60
 THREAD_MIN_RATIO = 1.0  # a thread storm carries at least the brand's normal negative rate
 KEY_MIN_RATIO = 2.0  # ... and any storm at least twice its key's normal right now
 SHARE_MIN_LIFT = 1.5  # ... with a negative share right now at least 1.5x the usual
@@ -89,7 +85,6 @@ class BrandState:
         "last_noted",
         "thread_building",
         "calm_volume",
-        "calm_slots",
         "storm_ended",
     )
 
@@ -129,10 +124,6 @@ class BrandState:
         # Its expected comments per minute when its comments last did not surge (-1.0:
         # not yet): what extra comments are counted from while they do (`normal_volume`).
         self.calm_volume = -1.0
-        # While its comments surge (None: not): the minute the surge began (or its calm
-        # was last renewed), its calm volume then, the level of that hour of the day
-        # then, and the level of every hour then.
-        self.calm_slots: tuple[int, float, float, tuple[float, ...]] | None = None
         # The minute its last open incident resolved (-1: none yet): a storm's tail
         # (`STORM_TAIL_MINUTES`).
         self.storm_ended = -1
@@ -153,7 +144,6 @@ class BrandState:
         slots.setdefault("last_noted", -1)
         slots.setdefault("thread_building", -1)
         slots.setdefault("calm_volume", -1.0)
-        slots.setdefault("calm_slots", None)
         slots.setdefault("storm_ended", -1)
         # Its last hour was its own before its monitor kept one for every key.
         surge, last_hour = slots.pop("surge", 0.0), slots.pop("last_hour", None)
@@ -193,36 +183,20 @@ class BrandState:
             return 0.0
         return self.noted / (self.last_noted - self.first_noted + 1)
 
-    def normal_volume(self, normal: Expectation, minute: int) -> float:
-        """Its comments per minute at `minute` as its excursions count extra comments
-        from them: `normal`'s, or while its comments surge (its volume test half-way or
-        signalled) what was normal for that hour of the day before the surge began, if
-        less. The level learns a launch's volume within the hour (its tests must measure
-        against what runs now), and a launch's comments then no longer counted as extra
-        (`KeyMonitor.excursion_mostly_not_negative`). Holding the level itself still
-        instead pinned a brand's rate test at its ceiling for a night after a viral
-        post, and a stray negative then opened an incident. Per hour of the day, not
-        one figure: a busier day keeps the slow volume design half-way all day, and
-        with the morning's level held, NAB's CRM (965 a day) counted its afternoon's
-        usual traffic, three times the morning's, as extra comments of which too few
-        were negative, and a storm on top was taken for a launch
-        (`stormwatch evaluate real-volume --seed 2`)."""
+    def normal_volume(self, normal: Expectation) -> float:
+        """Its comments per minute as its excursions count extra comments from them:
+        `normal`'s, or while its comments surge (its volume test half-way or signalled)
+        what was normal before, if less. The level learns a launch's volume within the
+        hour (its tests must measure against what runs now), and a launch's comments
+        then no longer counted as extra (`KeyMonitor.excursion_mostly_not_negative`).
+        Holding the level itself still instead pinned a brand's rate test at its
+        ceiling for a night after a viral post, and a stray negative then opened an
+        incident."""
         volume = normal.volume_per_min
         if self.calm_volume < 0.0 or not self.volume.surging:
             self.calm_volume = volume
-            self.calm_slots = None
             return volume
-        slot = (minute // 60) % 24
-        if self.calm_slots is None or minute - self.calm_slots[0] >= CALM_HOLD_MINUTES:
-            # (Held longer, a surge is the brand's level now: a trend, a busier week.)
-            levels = self.baseline.hour_levels()
-            start = self.calm_volume if self.calm_slots is None else volume
-            self.calm_slots = (minute, start, levels[slot], levels)
-        _, calm, at_start, levels = self.calm_slots
-        if at_start > 0.0 and levels[slot] > 0.0:
-            calm *= levels[slot] / at_start  # the day's rhythm as it was before
-        self.calm_volume = min(volume, calm)
-        return self.calm_volume
+        return min(volume, self.calm_volume)
 
     def expected(self, minute: int) -> Expectation:
         if self._expectation_minute != minute or self._expectation is None:
@@ -626,7 +600,7 @@ class Judge:
             normal = state.expected(minute)
             lam = normal.neg_per_min
             monitor = state.monitor
-            calm = state.normal_volume(normal, minute)
+            calm = state.normal_volume(normal)
             monitor.step(
                 minute, n=n, lam=lam, dispersion=normal.dispersion, share=normal.neg_share,
                 volume=calm,
