@@ -123,8 +123,10 @@ def evaluate_real_volume(
     as_json: Annotated[bool, typer.Option("--json", help="Last line: figures as JSON.")] = False,
     config: ConfigFile = None,
 ) -> None:
-    """NAB's real tweet counts as brands' volume, human-rated review snippets as texts,
-    storms on top: storms caught, lead, false alarms by brand size."""
+    """Real tweet volume, human-rated texts, storms on top: caught, lead, false alarms.
+
+    Each NAB realTweets file is one brand's comment volume, each text an Amazon review
+    snippet people rated; storms are injected every five days."""
     from stormwatch.evaluation.real_volume import evaluate_real_volume as evaluate
 
     if directory is not None and not directory.is_dir():
