@@ -7,11 +7,11 @@ from __future__ import annotations
 
 import functools
 
-import orjson
 import pytest
 
 from stormwatch.evaluation.nab import REALTWEETS_DIR
 from stormwatch.evaluation.real_volume import Snippets, build_stream, run_stream
+from stormwatch.ingest.decode import Decoder
 from stormwatch.key_window import MINUTE
 from stormwatch.model import Comment
 from stormwatch.windows import WindowStore
@@ -25,16 +25,10 @@ def snippets() -> Snippets:
 
 
 def comments(lines: list[bytes]) -> list[Comment]:
-    out = []
-    for raw in lines:
-        d = orjson.loads(raw)
-        out.append(
-            Comment(
-                id=d["id"], text=d["text"], created_at=d["created_at"], brand=d["brand"],
-                thread_id=d["thread_id"], author_id=d["author_id"],
-            )
-        )  # fmt: skip
-    return out
+    decoder = Decoder()
+    out = [decoder.decode(raw) for raw in lines]
+    assert all(isinstance(c, Comment) for c in out)
+    return out  # type: ignore[return-value]
 
 
 @pytest.mark.parametrize("brand", ["CVS", "PFE"])  # 104 and 250 comments a day

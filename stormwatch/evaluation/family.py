@@ -358,6 +358,7 @@ def evaluate_seeds(
         SIZE_BANDS,
         band_figures,
         band_table,
+        cell,
         said_campaign,
     )
 
@@ -378,9 +379,9 @@ def evaluate_seeds(
     for f in runs:
         per_seed.add_row(
             str(f["seed"]), str(f["comments"]), f"{f['generate_seconds']}+"
-            f"{round(f['total_seconds'] - f['generate_seconds'], 1)}", _cell(f["recall"]),
-            _cell(f["lead_minutes"]["median"]), _cell(f["lead_minutes"]["worst"]),
-            _cell(f["incidents_per_crisis"]), _cell(f["false_alarms_per_brand_day"]),
+            f"{round(f['total_seconds'] - f['generate_seconds'], 1)}", cell(f["recall"]),
+            cell(f["lead_minutes"]["median"]), cell(f["lead_minutes"]["worst"]),
+            cell(f["incidents_per_crisis"]), cell(f["false_alarms_per_brand_day"]),
             str(f["benign_incidents"]), f"{f['campaigns_caught']}/{f['campaigns']}",
             str(f["bot_bursts_as_firestorm"]),
         )  # fmt: skip
@@ -428,10 +429,6 @@ def evaluate_seeds(
         "pooled_by_band": pooled,
         "pooled_said_campaign": said,
     }
-
-
-def _cell(value: object) -> str:
-    return "-" if value is None else str(value)
 
 
 def _seed_text(seeds: list[int]) -> str:

@@ -23,7 +23,6 @@ negative rate, as for the family's crises.
 from __future__ import annotations
 
 import bisect
-import csv
 import math
 import random
 import statistics
@@ -31,7 +30,6 @@ import time
 import zlib
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -41,9 +39,9 @@ from rich.table import Table
 
 from stormwatch.config import Settings
 from stormwatch.evaluation.label_matching import match_labels
-from stormwatch.evaluation.nab import REALTWEETS_DIR
+from stormwatch.evaluation.nab import REALTWEETS_DIR, load_file
 from stormwatch.evaluation.scenario.spec import BREAKOUT_FACTOR
-from stormwatch.evaluation.scenario_scoring import SIZE_BANDS, size_band
+from stormwatch.evaluation.scenario_scoring import SIZE_BANDS, cell, size_band
 
 __all__ = ["Snippets", "StormLabel", "build_stream", "evaluate_real_volume", "run_stream"]
 
@@ -103,14 +101,11 @@ class StormLabel:
 
 
 def _counts(csv_path: Path) -> list[tuple[float, int]]:
-    with open(csv_path, newline="") as fh:
-        return [
-            (
-                datetime.fromisoformat(row["timestamp"]).replace(tzinfo=UTC).timestamp(),
-                int(float(row["value"])),
-            )
-            for row in csv.DictReader(fh)
-        ]
+    """(epoch seconds, comments) per row of a NAB file, read by the NAB loader (its
+    timestamps are naive UTC)."""
+    f = load_file(csv_path, csv_path.name, [])
+    seconds = f.timestamps.astype("datetime64[s]").astype("int64")
+    return [(float(t), int(v)) for t, v in zip(seconds, f.values, strict=True)]
 
 
 def build_stream(
@@ -307,9 +302,9 @@ def evaluate_real_volume(
         caught = [s for s in r["storms"] if s["caught"]]
         table.add_row(
             r["brand"], f"{r['per_day']:,.0f}", str(r["dead_lettered"]), str(r["late"]),
-            f"{len(caught)}/{len(r['storms'])}", _cell(_median(leads)),
-            _cell(min(leads) if leads else None),
-            _cell(round(sum(s["incidents"] for s in caught) / len(caught), 2) if caught else None),
+            f"{len(caught)}/{len(r['storms'])}", cell(_median(leads)),
+            cell(min(leads) if leads else None),
+            cell(round(sum(s["incidents"] for s in caught) / len(caught), 2) if caught else None),
             str(len(r["false_alarms"])),
         )  # fmt: skip
     console.print(table)
@@ -339,10 +334,6 @@ def evaluate_real_volume(
         pooled.add_column(band, justify="right")
     for name in ("brands", "brand_days", "storms", "caught", "lead_median", "lead_worst",
                  "false_alarms", "false_alarms_per_brand_day"):  # fmt: skip
-        pooled.add_row(name.replace("_", " "), *(_cell(b[name]) for b in by_band.values()))
+        pooled.add_row(name.replace("_", " "), *(cell(b[name]) for b in by_band.values()))
     console.print(pooled)
     return {"seed": seed, "per_brand": runs, "by_band": by_band}
-
-
-def _cell(value: object) -> str:
-    return "-" if value is None else str(value)

@@ -39,7 +39,14 @@ from stormwatch.evaluation.label_matching import LabelOutcome
 from stormwatch.evaluation.scenario import read_labels
 from stormwatch.evaluation.scenario_run import ScenarioRun, run_scenario
 
-__all__ = ["SIZE_BANDS", "band_figures", "band_table", "evaluate_scenarios_dir", "size_band"]
+__all__ = [
+    "SIZE_BANDS",
+    "band_figures",
+    "band_table",
+    "cell",
+    "evaluate_scenarios_dir",
+    "size_band",
+]
 
 FIRESTORM_KINDS = frozenset({"firestorm", "spreading"})
 SIZE_BANDS = (("<500", 0.0, 500.0), ("500-5,000", 500.0, 5000.0), (">5,000", 5000.0, math.inf))
@@ -360,7 +367,8 @@ def _print_tables(console: Console, figures: dict[str, Any]) -> None:
     console.print(kinds)
 
 
-def _cell(value: Any) -> str:
+def cell(value: object) -> str:
+    """A table cell: "-" for a figure there is none of."""
     return "-" if value is None else str(value)
 
 
@@ -373,15 +381,15 @@ def band_table(by_band: dict[str, Any], title: str) -> Table:
     rows = [
         ("brands (brand-days)", lambda b: f"{b['brands']} ({b['brand_days']})"),
         ("crises caught", lambda b: f"{b['caught']} / {b['must_alert']}"),
-        ("recall", lambda b: _cell(b["recall"])),
+        ("recall", lambda b: cell(b["recall"])),
         ("lead p10 / median / p90, min",
-         lambda b: " / ".join(_cell(b["lead_minutes"][q]) for q in ("p10", "median", "p90"))),
-        ("worst lead, min", lambda b: _cell(b["lead_minutes"]["worst"])),
-        ("incidents per caught crisis", lambda b: _cell(b["incidents_per_crisis"])),
+         lambda b: " / ".join(cell(b["lead_minutes"][q]) for q in ("p10", "median", "p90"))),
+        ("worst lead, min", lambda b: cell(b["lead_minutes"]["worst"])),
+        ("incidents per caught crisis", lambda b: cell(b["incidents_per_crisis"])),
         ("false alarms per brand-day",
-         lambda b: f"{_cell(b['false_alarms_per_brand_day'])} ({b['false_alarms']})"),
+         lambda b: f"{cell(b['false_alarms_per_brand_day'])} ({b['false_alarms']})"),
         ("benign events with incidents", lambda b: str(b["benign_events_with_incidents"])),
     ]  # fmt: skip
-    for name, cell in rows:
-        table.add_row(name, *(cell(b) for b in by_band.values()))
+    for name, figure in rows:
+        table.add_row(name, *(figure(b) for b in by_band.values()))
     return table
