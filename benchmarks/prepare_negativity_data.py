@@ -15,7 +15,10 @@ paths of their files (sources and licences: `detectors/data/NEGATIVITY_MODEL.md`
       --germeval2018  GermEval-2018-Data/germeval2018.training.txt \\
       --plain 2000
 
-writes `vader_tweets_{train,val,test}.jsonl`, `sb10k_{train,val,test}.jsonl`,
+writes `vader_tweets_{train,val,test}.jsonl`, VADER's review and editorial snippets
+`vader_movie_{train,val,test}.jsonl` and `vader_nyt_{train,val,test}.jsonl` and all of its
+Amazon snippets as `vader_amazon_test.jsonl` (never split: `evaluate real-volume` takes its
+texts from them), `sb10k_{train,val,test}.jsonl`,
 `germeval2017_{train,val}.jsonl` (both from the official dev split: GermEval's own training
 file is not in any of these repositories), `germeval2017_test_{syn,dia}.jsonl`,
 `potts_{train,val}.jsonl`, `sb10k_extra_train.jsonl` (the SB-10k tweets outside XLM-T's
@@ -49,11 +52,22 @@ def bucket(key: str) -> int:
     return int(hashlib.sha1(key.encode("utf-8")).hexdigest()[:8], 16) % 100
 
 
-def vader_tweets(archive: Path) -> Iterator[tuple[str, dict[str, str]]]:
-    """VADER's 4,200 tweets with the mean of ten human ratings in [-4, 4]: negative below
-    -0.05, positive above 0.05 (VADER's own cut-offs); 60/20/20 by the tweet's id."""
+# VADER's four human-rated sets: file in the archive, and the prefix of ids and outputs.
+VADER_SETS = {
+    "tweets": "tweets_GroundTruth.txt",
+    "movie": "movieReviewSnippets_GroundTruth.txt",
+    "nyt": "nytEditorialSnippets_GroundTruth.txt",
+    "amazon": "amazonReviewSnippets_GroundTruth.txt",
+}
+
+
+def vader_rated(archive: Path, name: str) -> Iterator[tuple[str, dict[str, str]]]:
+    """One of VADER's rated sets (`VADER_SETS`), each text with the mean of its human
+    ratings in [-4, 4]: negative below -0.05, positive above 0.05 (VADER's own cut-offs);
+    60/20/20 by the text's id (`vader-<n>` for the tweets, as always; `vader-<name>-<id>`
+    for the others)."""
     with tarfile.open(archive) as tar:
-        member = next(m for m in tar.getmembers() if m.name.endswith("tweets_GroundTruth.txt"))
+        member = next(m for m in tar.getmembers() if m.name.endswith(VADER_SETS[name]))
         raw = tar.extractfile(member)
         assert raw is not None
         lines = raw.read().decode("utf-8", errors="replace").splitlines()
@@ -64,7 +78,7 @@ def vader_tweets(archive: Path) -> Iterator[tuple[str, dict[str, str]]]:
         number, mean, text = fields
         rating = float(mean)
         label = "negative" if rating < -0.05 else "positive" if rating > 0.05 else "neutral"
-        key = f"vader-{number}"
+        key = f"vader-{number}" if name == "tweets" else f"vader-{name}-{number}"
         b = bucket(key)
         split = "train" if b < 60 else "val" if b < 80 else "test"
         yield split, {"id": key, "text": text.strip(), "label": label, "lang": "en"}
@@ -218,7 +232,12 @@ def main() -> None:
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     if args.vader:
-        write_splits(args.out, "vader_tweets", vader_tweets(args.vader))
+        write_splits(args.out, "vader_tweets", vader_rated(args.vader, "tweets"))
+        write_splits(args.out, "vader_movie", vader_rated(args.vader, "movie"))
+        write_splits(args.out, "vader_nyt", vader_rated(args.vader, "nyt"))
+        # Never split: all of it measures, as `evaluate real-volume`'s texts come from it.
+        rows = (row for _, row in vader_rated(args.vader, "amazon"))
+        write(args.out / "vader_amazon_test.jsonl", rows)
     if args.sb10k:
         write_splits(args.out, "sb10k", sb10k(args.sb10k))
     if args.germeval_dev:
@@ -230,8 +249,11 @@ def main() -> None:
         held_out = keys_in([*args.out.glob("*_val.jsonl"), *args.out.glob("*_test*.jsonl")])
         write_splits(args.out, "potts", potts(args.potts, held_out))
     if args.sb10k_full:
-        # its own and later outputs from an earlier run into OUT_DIR are no reason to drop one
-        later = ("scenario", "sb10k_extra", "germeval2018")
+        # its own and later outputs from an earlier run into OUT_DIR are no reason to drop
+        # one, nor VADER's review and editorial snippets: the German files stay as they
+        # were made before those were written ("Thanks!" is also an English snippet)
+        later = ("scenario", "sb10k_extra", "germeval2018", "vader_movie", "vader_nyt")
+        later += ("vader_amazon",)
         seen = keys_in(p for p in args.out.glob("*.jsonl") if not p.name.startswith(later))
         write(args.out / "sb10k_extra_train.jsonl", sb10k_extra(args.sb10k_full, seen))
     if args.germeval2018:
