@@ -235,9 +235,15 @@ class FarAheadHold:
         if ts > self.max_event_time:
             self.confirmed_jumps += 1
             if self.max_event_time == -math.inf:
-                # A start: the stream begins where half of a run agree; the records
-                # held before that time come late (one of them may be a wrong clock).
-                self.max_event_time = ts
+                # A start: the stream begins where half of a run agree, and walks there
+                # from its first held record (as far back as a held record may wait):
+                # nothing has closed yet, so the records before the start (a sparse
+                # stream's first ones, too far apart to agree) land in their own minutes;
+                # older ones (a wrong clock) come late. Started at the run, NAB's UPS
+                # stream (1,654 a day) had its first four records late.
+                first = bisect.bisect_left(self.held, (ts - self.max_hold,))
+                self.max_event_time = self.held[first][0] if first < len(self.held) else ts
+                self.max_event_time = min(ts, self.max_event_time)
             # A jump of a running stream is walked, not leapt: the records it releases
             # move the stream on one by one as they are added, in event-time order, so
             # the ones between the stream's last time and `ts` (a sparse stream's
@@ -245,7 +251,7 @@ class FarAheadHold:
             # before those close, instead of all coming late.
             self.admit_below = ts + self.tolerance
         if self.next_minute is None:
-            self.next_minute = int((ts - self.lateness) // MINUTE)
+            self.next_minute = int((self.max_event_time - self.lateness) // MINUTE)
         # A record still held waits from here: the stream was stuck behind it and has
         # just been confirmed at `ts`, not moved on past it. Counting from when it was
         # held instead dead-lettered the morning of a sparse stream: a brand of 100 a
