@@ -26,7 +26,6 @@ import bisect
 import math
 import random
 import statistics
-import time
 import zlib
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -218,16 +217,10 @@ def run_stream(
 ) -> dict[str, Any]:
     """One stream through a pipeline wired as `stormwatch run` wires it; what it caught,
     how early, and what opened where no storm was."""
-    from stormwatch.detectors.enrich import Enricher
-    from stormwatch.pipeline import Pipeline
-    from stormwatch.runtime import negativity_scorer
+    from stormwatch.evaluation.scenario_run import replay
 
     settings = settings or Settings()
-    pipeline = Pipeline(settings, enricher=Enricher(negativity_scorer(settings)))
-    started = time.perf_counter()
-    pipeline.feed_lines(lines)
-    stats = pipeline.finish()
-    seconds = time.perf_counter() - started
+    pipeline, stats, seconds = replay(lines, settings)
     outcomes, unexplained = match_labels(
         list(pipeline.tracker.history), labels, lateness=settings.lateness_seconds
     )

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,10 +21,11 @@ from stormwatch.detectors.enrich import Enricher
 from stormwatch.evaluation.label_matching import LabelOutcome, match_labels
 from stormwatch.evaluation.scenario import EventLabel
 from stormwatch.model import Comment, DeadLetter
-from stormwatch.pipeline import Pipeline
+from stormwatch.pipeline import Pipeline, RunStats
+from stormwatch.ports import PipelineObserver
 from stormwatch.runtime import negativity_scorer
 
-__all__ = ["ScenarioRun", "TrafficRecorder", "run_scenario"]
+__all__ = ["ScenarioRun", "TrafficRecorder", "replay", "run_scenario"]
 
 
 @dataclass(slots=True)
@@ -87,19 +89,31 @@ class ScenarioRun:
     brand_days: float
 
 
+def replay(
+    lines: Iterable[bytes],
+    settings: Settings,
+    observer: PipelineObserver | None = None,
+    source: str = "",
+) -> tuple[Pipeline, RunStats, float]:
+    """Feed `lines` through a fresh pipeline wired as `stormwatch run` wires it: the
+    pipeline, its stats and the seconds it took. Without an observer the judge stays
+    lazy, as in `run`."""
+    # The negativity backends the settings name, as `run` wires them (the default
+    # enricher is the lexicon whatever the settings say).
+    enricher = Enricher(negativity_scorer(settings))
+    pipeline = Pipeline(settings, enricher=enricher, observer=observer)
+    started = time.perf_counter()
+    pipeline.feed_lines(lines, source)
+    stats = pipeline.finish()
+    return pipeline, stats, time.perf_counter() - started
+
+
 def run_scenario(comments_path: Path, labels: list[EventLabel], settings: Settings) -> ScenarioRun:
     """Feed one JSONL stream through a fresh pipeline and match its incidents to labels."""
     threads = frozenset((lab.brand, lab.thread_id) for lab in labels if lab.thread_id)
     recorder = TrafficRecorder(settings.negative_threshold, threads)
-    # The negativity backends the settings name, as `run` wires them (the default
-    # enricher is the lexicon whatever the settings say).
-    enricher = Enricher(negativity_scorer(settings))
-    pipeline = Pipeline(settings, enricher=enricher, observer=recorder)
-    started = time.perf_counter()
     with comments_path.open("rb") as fh:
-        pipeline.feed_lines(fh, comments_path.name)
-    stats = pipeline.finish()
-    seconds = time.perf_counter() - started
+        pipeline, stats, seconds = replay(fh, settings, recorder, comments_path.name)
     incidents = list(pipeline.tracker.history)
     outcomes, unexplained = match_labels(incidents, labels, lateness=settings.lateness_seconds)
     brand_days = sum((max(v) - min(v) + 1) / 1440.0 for v in recorder.volume.values() if v)
