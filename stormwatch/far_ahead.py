@@ -240,7 +240,7 @@ class FarAheadHold:
                 # nothing has closed yet, so the records before the start (a sparse
                 # stream's first ones, too far apart to agree) land in their own minutes;
                 # older ones (a wrong clock) come late. Started at the run, NAB's UPS
-                # stream (1,654 a day) had its first four records late.
+                # stream (1,571 a day) had its first four records late.
                 first = bisect.bisect_left(self.held, (ts - self.max_hold,))
                 self.max_event_time = self.held[first][0] if first < len(self.held) else ts
                 self.max_event_time = min(ts, self.max_event_time)
