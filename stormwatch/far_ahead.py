@@ -242,8 +242,8 @@ class FarAheadHold:
                 # older ones (a wrong clock) come late. Started at the run, NAB's UPS
                 # stream (1,571 a day) had its first four records late.
                 first = bisect.bisect_left(self.held, (ts - self.max_hold,))
-                self.max_event_time = self.held[first][0] if first < len(self.held) else ts
-                self.max_event_time = min(ts, self.max_event_time)
+                earliest = self.held[first][0] if first < len(self.held) else ts
+                self.max_event_time = min(ts, earliest)
             # A jump of a running stream is walked, not leapt: the records it releases
             # move the stream on one by one as they are added, in event-time order, so
             # the ones between the stream's last time and `ts` (a sparse stream's
