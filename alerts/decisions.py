@@ -49,6 +49,9 @@ class SuppressedSurge:
     last_minute: int
     peak_ratio: float
     peak_volume_ratio: float
+    # The last minute a guard or a person's verdict held it back, not only its share
+    # test (-1: never); what a brand that this thread carries waits for.
+    held_minute: int = -1
 
 
 class IncidentDecisions:
@@ -235,7 +238,10 @@ class IncidentDecisions:
         if self.feedback_memory.knows(brand):
             return False
         return not any(
-            s.brand == brand and s.thread_id is not None and s.last_minute >= minute
+            s.brand == brand
+            and s.thread_id is not None
+            # (a checkpoint of a version before `held_minute`: as it then decided)
+            and getattr(s, "held_minute", s.last_minute) >= minute
             for s in self.suppressing.values()
         )
 
@@ -441,6 +447,7 @@ class IncidentDecisions:
     def _track_suppressed(
         self, window: KeyWindow, minute: int, a: Assessment, reason: str | None = None
     ) -> None:
+        held = reason is not None or a.candidate
         reason = reason or a.benign
         if reason is None or window.key in self.tracker.open:
             return
@@ -461,6 +468,8 @@ class IncidentDecisions:
             self.suppressing[window.key] = current
             self.suppressed.append(current)
         current.last_minute = minute
+        if held:
+            current.held_minute = minute
         current.peak_ratio = max(current.peak_ratio, ratio)
         current.peak_volume_ratio = max(current.peak_volume_ratio, volume_ratio)
 

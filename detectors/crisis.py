@@ -49,6 +49,10 @@ class Assessment:
     # The newest minute the assessment counted: past the closed minute it was made at
     # when it counted the minutes still open (what its explanation must count too).
     upto: int = -1
+    # Whether the tests alone would alert (`benign` then names the guard that held it
+    # back); False with `benign` set: only the rate test is over, which a count-only
+    # detector would page on.
+    candidate: bool = False
 
     @property
     def severity_basis(self) -> float:

@@ -898,6 +898,7 @@ class Judge:
             normal_rate=calm_normal,
             severity_ratio=severity_ratio,
             upto=upto,
+            candidate=candidate,
         )
 
     # -- between closes ----------------------------------------------------------------
