@@ -115,13 +115,16 @@ def test_real_volume_without_storms_opens_nothing() -> None:
         assert (figures["dead_lettered"], figures["late"]) == (0, 0)
 
 
-def test_a_brand_alert_waits_only_for_a_post_a_guard_held_back() -> None:
+def test_a_brand_alert_waits_only_for_a_post_a_guard_held_back(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     # CVS (104 comments a day), seed 1, its first six days: a storm with five-minute
     # doublings, most of it on one new post. The brand's tests alerted at 19:00 while
     # that post carried most of the excess; the post's rate test alone was over its
     # threshold (its share test was not: a count-only detector would page, no guard
     # objected), and the brand waited for the post for 17 minutes. A brand waits only
     # for a post that a guard or a person's verdict held back.
+    from stormwatch.alerts.decisions import IncidentDecisions
     from stormwatch.config import Settings
     from stormwatch.evaluation.scenario_run import replay
 
@@ -129,10 +132,8 @@ def test_a_brand_alert_waits_only_for_a_post_a_guard_held_back() -> None:
         DATA / "Twitter_volume_CVS.csv", snippets(), seed=1, max_days=6.0
     )
     (storm,) = labels
-    import stormwatch.alerts.decisions as decisions_module
-
     first: list[tuple[int, bool, list[tuple[str, int, int]]]] = []
-    decide = decisions_module.IncidentDecisions.decide_brand
+    decide = IncidentDecisions.decide_brand
 
     def spy(self, minute, verdict):  # type: ignore[no-untyped-def]
         if verdict.brand == storm.brand and verdict.assessment.alerting and not first:
@@ -144,12 +145,8 @@ def test_a_brand_alert_waits_only_for_a_post_a_guard_held_back() -> None:
             first.append((minute, verdict.dominated, posts))
         return decide(self, minute, verdict)
 
-    original = decisions_module.IncidentDecisions.decide_brand
-    decisions_module.IncidentDecisions.decide_brand = spy  # type: ignore[method-assign]
-    try:
-        pipeline, _, _ = replay(lines, Settings())
-    finally:
-        decisions_module.IncidentDecisions.decide_brand = original  # type: ignore[method-assign]
+    monkeypatch.setattr(IncidentDecisions, "decide_brand", spy)
+    pipeline, _, _ = replay(lines, Settings())
     minute, dominated, posts = first[0]
     assert dominated, "the case: one post carried most of the brand's excess"
     # The post was left alone at that minute, only for its share test.
