@@ -756,8 +756,8 @@ class Judge:
             # still open, and against the prior share they look like a sudden excess.
             later = sorted((m, b.n) for m, b in window.open.items() if m > minute)
             rate_stat, share_stat = monitor.peek(
-                k_ahead, sum(n for _, n in later), minutes=max(1, len(later)), lam=lam,
-                dispersion=normal.dispersion, share=normal.neg_share,
+                minute, dict(later), lam=lam, dispersion=normal.dispersion,
+                share=normal.neg_share,
             )  # fmt: skip
         recent = monitor.recent_rate()
         recent_volume, recent_slow = monitor.recent_volume(), monitor.recent_slow()
