@@ -130,9 +130,21 @@ def in_parallel(fn: Callable[[T], R], items: Sequence[T]) -> list[R]:
     workers = min(2, os.cpu_count() or 1, len(items))
     if workers <= 1:
         return [fn(x) for x in items]
+    _warm_up()
     context = multiprocessing.get_context("fork")
     with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
         return list(pool.map(fn, items))
+
+
+def _warm_up() -> None:
+    """Load in this process what every run loads on first use, so that the forked
+    workers inherit it instead of each paying for it: the negativity model and word
+    caches (`Pipeline()`), and the text features explanations import (about 2 s of CPU
+    per worker on this machine, for each pool of each test file)."""
+    from stormwatch.detectors.explain import stop_words
+
+    Pipeline()
+    stop_words()
 
 
 def spread(values: Sequence[float | None], scale: float = 1.0) -> str:
