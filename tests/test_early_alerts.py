@@ -8,7 +8,6 @@ from __future__ import annotations
 import math
 import pickle
 import time
-from dataclasses import replace
 
 import orjson
 import pytest
@@ -16,12 +15,12 @@ import pytest
 import stormwatch.pipeline as pipeline_module
 from stormwatch.alerts.event import AlertEvent
 from stormwatch.detectors.judge import Judge
-from stormwatch.evaluation.demo import demo_spec
 from stormwatch.evaluation.scenario import BrandSpec, EventSpec, ScenarioSpec, generate
 from stormwatch.ingest.decode import parse_event_time
 from stormwatch.kafka.checkpoint import restore, snapshot
 from stormwatch.pipeline import EARLY_SECONDS, Pipeline
 from stormwatch.service.live import LivePipeline
+from tests.demo_storms import STORMS, storms_spec
 from tests.seeded_runs import in_parallel
 
 H = 3600.0
@@ -56,30 +55,6 @@ def run(lines: list[bytes]) -> tuple[Pipeline, StreamClock]:
         pipeline.feed(line)
     pipeline.finish()
     return pipeline, clock
-
-
-STORMS = ("nestor-palmoil", "valuemart-wages", "bahnwerk-rauswurf")
-
-
-def storms_spec(seed: int = 7, names: tuple[str, ...] = STORMS) -> ScenarioSpec:
-    """The demo's storms (`names`) in one stream of their brands, each after eight
-    hours of its brand's traffic, the last ending an hour before the stream does.
-    (The whole demo, three days of five brands, took a minute and a half a run on this
-    machine: most of it hours where nothing happens.)"""
-    demo = demo_spec(seed)
-    events = [e for e in demo.events if e.name in names]
-    brands = {e.brand for e in events}
-    starts = (8 * H, 8 * H + 1800.0, 9 * H)
-    moved = tuple(replace(e, start=t) for e, t in zip(events, starts, strict=False))
-    end = max(e.start + e.duration_s for e in moved) + H
-    return ScenarioSpec(
-        "demo-storms",
-        start=demo.start,
-        duration_s=end,
-        brands=tuple(b for b in demo.brands if b.name in brands),
-        events=moved,
-        seed=seed,
-    )
 
 
 @pytest.fixture(scope="module")
