@@ -98,8 +98,8 @@ def replay(
     """Feed `lines` through a fresh pipeline wired as `stormwatch run` wires it: the
     pipeline, its stats and the seconds it took. Without an observer the judge stays
     lazy, as in `run`."""
-    # The negativity backends the settings name, as `run` wires them (the default
-    # enricher is the lexicon whatever the settings say).
+    # The negativity backends the settings name, as `run` wires them (a bare
+    # `Enricher()` takes the default backends whatever the settings say).
     enricher = Enricher(negativity_scorer(settings))
     pipeline = Pipeline(settings, enricher=enricher, observer=observer)
     started = time.perf_counter()
