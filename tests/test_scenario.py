@@ -16,6 +16,7 @@ import pytest
 from stormwatch.evaluation.demo import demo_scenario, demo_spec
 from stormwatch.evaluation.scenario import (
     BREAKOUT_FACTOR,
+    EVIDENCE_NEGATIVES,
     KINDS,
     MUST_ALERT,
     BrandSpec,
@@ -164,6 +165,30 @@ def test_breakout_is_where_the_negative_rate_reaches_ten_times_normal(
     assert len(near) / 5 == pytest.approx(threshold, rel=0.35)
     early = [t for t in negatives if label.breakout - 1200 <= t < label.breakout - 900]
     assert len(early) / 5 < 0.5 * threshold
+
+
+def test_evidence_at_is_the_events_tenth_negative_comment(scenario: Scenario) -> None:
+    for label in scenario.labels:
+        if not label.must_alert:
+            assert label.evidence_at is None
+            continue
+        negatives = sorted(
+            {
+                c["id"]: epoch(c["created_at"])
+                for c in scenario.event_comments(label.name)
+                if scenario.tones[c["id"]] == "negative"
+            }.values()
+        )
+        # Delivered stamps are the true times cut to whole seconds or milliseconds.
+        tenth = negatives[EVIDENCE_NEGATIVES - 1]
+        assert label.evidence_at is not None
+        assert tenth <= label.evidence_at < tenth + 1
+        assert label.onset <= label.evidence_at
+    # acme's firestorm starts at one comment a minute: its tenth negative comes well
+    # before it runs at ten times acme's normal negative rate.
+    fire = scenario.label("fire")
+    assert fire.evidence_at is not None and fire.breakout is not None
+    assert fire.breakout - 40 * 60 < fire.evidence_at < fire.breakout - 10 * 60
 
 
 def test_labels_say_which_events_must_alert(scenario: Scenario) -> None:

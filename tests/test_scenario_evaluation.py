@@ -77,6 +77,17 @@ def test_small_suite_end_to_end(tmp_path: Path) -> None:
     assert set(figures["lead_minutes"]) == {"p10", "median", "p90", "worst"}
     assert figures["lead_minutes"]["median"] == figures["lead_minutes_median"]
     assert figures["incidents_per_crisis"] == 1.0
+    # The lead the storm allowed (its tenth negative before its breakout) is the lead
+    # plus the minutes the alert came after that tenth negative.
+    storm = next(e for e in figures["per_event"] if e["event"] == "acme-storm")
+    allowed, after = storm["evidence_lead_minutes"], storm["after_evidence_minutes"]
+    assert allowed is not None and allowed > 0 and after is not None
+    assert abs(allowed - after - storm["lead_minutes"]) <= 0.15
+    assert band["evidence_lead_minutes_median"] == allowed
+    assert band["after_evidence_minutes_median"] == after
+    bots = next(e for e in figures["per_event"] if e["event"] == "shop-bots")
+    assert bots["evidence_lead_minutes"] is None and bots["after_evidence_minutes"] is None
+    assert "10th negative before breakout" in out.getvalue()
     assert figures["benign_incidents_by_kind"] == {"bot_burst": 0}
     assert figures["campaigns"] == 0
     # A firestorm's alerts do not call it a campaign (its texts are a crowd's).

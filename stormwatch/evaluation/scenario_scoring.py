@@ -4,7 +4,8 @@ judged the way an on-call person would judge it.
 Layout of DIR (what `stormwatch.evaluation.suite.write_suite` and
 `stormwatch.evaluation.scenario.write_jsonl` write): per stream `NAME.jsonl` (comments in the
 input contract, delivery order) and beside it `NAME.labels.json` (one `EventLabel` JSON
-object per line: name, kind, brand, thread_id, must_alert, onset, breakout, end, lang).
+object per line: name, kind, brand, thread_id, must_alert, onset, breakout, end, lang,
+and optionally evidence_at).
 A stream without a labels file is skipped with a note. An optional `NAME.brands.json`
 (one brand per line: `name`, `comments_per_day`, `traffic_start`, `traffic_end`, as
 `stormwatch.evaluation.scenario.write_brands` writes it) gives each brand's nominal size
@@ -18,8 +19,11 @@ each bot burst was reported (it must never be a firestorm incident); and the tim
 pipeline took. Beside the totals: lead quantiles (p10, median, p90, worst), incidents per
 caught crisis (one storm should be one incident), benign incidents by kind, campaigns
 caught, recall by kind, and recall, lead and false alarms per brand-day by brand-size
-band (below 500, 500 to 5,000, above 5,000 comments a day). The same `Pipeline` and
-`Settings` as production; no evaluation mode.
+band (below 500, 500 to 5,000, above 5,000 comments a day). Where the labels say when an
+event's own comments first held ten negative ones (`EventLabel.evidence_at`), also how
+long before its breakout that was (median: the lead the events allowed) and how long
+after it the alert came (median: how fast the detector was once there was something to
+tell). The same `Pipeline` and `Settings` as production; no evaluation mode.
 """
 
 from __future__ import annotations
@@ -70,6 +74,29 @@ def _lead_quantiles(leads: list[float]) -> dict[str, float | None]:
         "p90": round(float(p90), 1),
         "worst": round(min(leads), 1),
     }
+
+
+def _evidence_figures(o: LabelOutcome) -> dict[str, float | None]:
+    """Minutes from the event's tenth negative comment (`EventLabel.evidence_at`) to its
+    breakout (the lead the event allowed a detector that needs ten negatives) and to
+    the alert (how long the detector took once they were there). None where the label
+    does not say (labels of other sources, older label files)."""
+    evidence_at = getattr(o.label, "evidence_at", None)
+    if evidence_at is None:
+        return {"evidence_lead_minutes": None, "after_evidence_minutes": None}
+
+    def minutes_from_evidence(t: float | None) -> float | None:
+        return None if t is None else round((t - evidence_at) / 60, 1)
+
+    return {
+        "evidence_lead_minutes": minutes_from_evidence(o.label.breakout),
+        "after_evidence_minutes": minutes_from_evidence(o.opened_at),
+    }
+
+
+def _median(values: list[float | None]) -> float | None:
+    known = [v for v in values if v is not None]
+    return round(float(np.median(known)), 1) if known else None
 
 
 def _brand_days(run: ScenarioRun, meta: dict[str, dict[str, Any]]) -> dict[str, float]:
@@ -127,6 +154,8 @@ def _rates(events: list[dict[str, Any]]) -> dict[str, Any]:
         "lead_minutes": _lead_quantiles(
             [e["lead_minutes"] for e in caught if e["lead_minutes"] is not None]
         ),
+        "evidence_lead_minutes_median": _median([e.get("evidence_lead_minutes") for e in must]),
+        "after_evidence_minutes_median": _median([e.get("after_evidence_minutes") for e in caught]),
         "incidents_per_crisis": round(sum(counts) / len(counts), 2) if counts else None,
         "crises_with_several_incidents": sum(1 for c in counts if c > 1),
         "benign_events_with_incidents": sum(
@@ -227,6 +256,7 @@ def evaluate_scenarios_dir(
                 "incidents": len(o.incidents),
                 "incident_kinds": sorted({i.kind for i in o.incidents}),
                 "lead_minutes": None if o.lead_seconds is None else round(o.lead_seconds / 60, 1),
+                **_evidence_figures(o),
                 "said_campaign": any(i.key in said for i in o.incidents),
             }
             if lab.kind == "bot_burst":
@@ -385,6 +415,10 @@ def band_table(by_band: dict[str, Any], title: str) -> Table:
         ("lead p10 / median / p90, min",
          lambda b: " / ".join(cell(b["lead_minutes"][q]) for q in ("p10", "median", "p90"))),
         ("worst lead, min", lambda b: cell(b["lead_minutes"]["worst"])),
+        ("10th negative before breakout, median min",
+         lambda b: cell(b.get("evidence_lead_minutes_median"))),
+        ("alert after the 10th negative, median min",
+         lambda b: cell(b.get("after_evidence_minutes_median"))),
         ("incidents per caught crisis", lambda b: cell(b["incidents_per_crisis"])),
         ("false alarms per brand-day",
          lambda b: f"{cell(b['false_alarms_per_brand_day'])} ({b['false_alarms']})"),

@@ -27,6 +27,7 @@ from stormwatch.evaluation.scenario.files import read_labels, write_brands, writ
 from stormwatch.evaluation.scenario.generator import generate
 from stormwatch.evaluation.scenario.spec import (
     BREAKOUT_FACTOR,
+    EVIDENCE_NEGATIVES,
     COLLECTOR_DELIVERY,
     DEFAULT_START,
     KINDS,
@@ -44,6 +45,7 @@ from stormwatch.evaluation.scenario.traffic import activity_profile
 
 __all__ = [
     "BREAKOUT_FACTOR",
+    "EVIDENCE_NEGATIVES",
     "COLLECTOR_DELIVERY",
     "DEFAULT_START",
     "DOMAINS",

@@ -10,6 +10,7 @@ import numpy as np
 from stormwatch.evaluation.scenario.events import EVENT_GENERATORS, ResolvedEvent
 from stormwatch.evaluation.scenario.spec import (
     DAY,
+    EVIDENCE_NEGATIVES,
     MUST_ALERT,
     BrandSpec,
     EventLabel,
@@ -171,6 +172,12 @@ def _misstamps(spec: ScenarioSpec, fields: list[tuple[Rows, np.ndarray]], n: int
     return shift
 
 
+def _evidence_at(rows: Rows) -> float | None:
+    """When the event's comments first held `EVIDENCE_NEGATIVES` negative ones."""
+    times = np.sort(rows.t[np.asarray(rows.tone) == "negative"])
+    return float(times[EVIDENCE_NEGATIVES - 1]) if len(times) >= EVIDENCE_NEGATIVES else None
+
+
 def generate(spec: ScenarioSpec) -> Scenario:
     """Generate the scenario's comment stream and labels; a pure function of `spec`."""
     brands = {b.name: BrandTraffic(spec, b, traffic_start(spec, b)) for b in spec.brands}
@@ -192,6 +199,7 @@ def generate(spec: ScenarioSpec) -> Scenario:
                 breakout=breakout if must_alert else None,
                 end=e.end,
                 lang=e.lang,
+                evidence_at=_evidence_at(rows) if must_alert else None,
             )
         )
     comments, tones, faults = _to_dicts(spec, sources)

@@ -12,6 +12,7 @@ from stormwatch.evaluation.scenario.domains import DOMAINS
 
 DEFAULT_START = 1772409600.0  # Monday 2026-03-02 00:00:00 UTC
 BREAKOUT_FACTOR = 10.0  # breakout: event negative rate >= this x the brand's normal one
+EVIDENCE_NEGATIVES = 10  # `EventLabel.evidence_at`: the event's own negatives so far
 
 MUST_ALERT: dict[str, bool] = {
     "firestorm": True,
@@ -225,7 +226,12 @@ class EventLabel:
 
     `breakout` is when the event's own negative rate (from its rate function, not the
     sample) first reaches `BREAKOUT_FACTOR` x the brand's daily-average negative rate;
-    None when it never does or when the event must not alert. Times are epoch seconds.
+    None when it never does or when the event must not alert. `evidence_at` is when the
+    event's own comments (their true times, not as delivered) first held
+    `EVIDENCE_NEGATIVES` negative ones: before it, what tells the event from everyday
+    talk is a handful of comments, so how far it lies before the breakout bounds the
+    lead any detector can have. None when the event must not alert or never had that
+    many (and in label files written before it). Times are epoch seconds.
     """
 
     name: str
@@ -237,6 +243,7 @@ class EventLabel:
     breakout: float | None
     end: float
     lang: str
+    evidence_at: float | None = None
 
 
 @dataclass
