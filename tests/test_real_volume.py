@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import functools
 
+import orjson
 import pytest
 
 from stormwatch.evaluation.nab import REALTWEETS_DIR
 from stormwatch.evaluation.real_volume import Snippets, build_stream, run_stream
+from stormwatch.evaluation.scenario import EVIDENCE_NEGATIVES
 from stormwatch.ingest.decode import Decoder
 from stormwatch.key_window import MINUTE
 from stormwatch.model import Comment
@@ -65,6 +67,25 @@ def test_a_small_brands_real_traffic_in_time_order_loses_nothing(brand: str, see
     assert (
         store.next_minute is not None and store.next_minute * MINUTE > stream[-1].created_at - 600
     )
+
+
+def test_a_storms_label_says_when_its_tenth_negative_came() -> None:
+    lines, labels, _, _ = build_stream(
+        DATA / "Twitter_volume_IBM.csv", snippets(), seed=1, max_days=26.0
+    )
+    rows = [orjson.loads(line) for line in lines]
+    for k, label in enumerate(labels, start=1):
+        negatives = sorted(r["created_at"] for r in rows if r["author_id"].startswith(f"s{k}-"))
+        assert label.evidence_at is not None
+        assert label.evidence_at == pytest.approx(negatives[EVIDENCE_NEGATIVES - 1], abs=1e-3)
+        assert label.onset < label.evidence_at < label.end
+    # Doubling every 5 minutes from 0.3x the mean negative rate, a storm at IBM
+    # (1,264 a day) runs at ten times it before ten of its negatives are in; doubling
+    # every hour, long after.
+    fast, slow = labels[0], labels[4]
+    assert (fast.doubling_minutes, slow.doubling_minutes) == (5.0, 60.0)
+    assert fast.evidence_at is not None and fast.evidence_at > fast.breakout
+    assert slow.evidence_at is not None and slow.evidence_at < slow.breakout - 3600
 
 
 def test_storms_on_real_volume_are_caught_once_and_nothing_else_opens() -> None:

@@ -17,7 +17,9 @@ holds it half an hour and decays with a half-life of half an hour; 85 % of its c
 are strongly negative snippets (rated -1 or below) from accounts new to the brand, 15 %
 not negative (defenders), 70 % on a new post and the rest on the brand's latest ones.
 Its breakout is when its rate reaches `BREAKOUT_FACTOR` (10) times the brand's mean
-negative rate, as for the family's crises.
+negative rate, as for the family's crises; and as there, the report says how long before
+its breakout its tenth negative comment came (the lead the storm allowed a detector
+that needs ten) and how long after that the alert came.
 """
 
 from __future__ import annotations
@@ -39,8 +41,8 @@ from rich.table import Table
 from stormwatch.config import Settings
 from stormwatch.evaluation.label_matching import match_labels
 from stormwatch.evaluation.nab import REALTWEETS_DIR, load_file
-from stormwatch.evaluation.scenario.spec import BREAKOUT_FACTOR
-from stormwatch.evaluation.scenario_scoring import SIZE_BANDS, cell, size_band
+from stormwatch.evaluation.scenario.spec import BREAKOUT_FACTOR, EVIDENCE_NEGATIVES
+from stormwatch.evaluation.scenario_scoring import SIZE_BANDS, cell, evidence_figures, size_band
 
 __all__ = ["Snippets", "StormLabel", "build_stream", "evaluate_real_volume", "run_stream"]
 
@@ -97,6 +99,7 @@ class StormLabel:
     kind: str = "storm"
     thread_id: str | None = None
     must_alert: bool = True
+    evidence_at: float | None = None  # its tenth negative comment (`EVIDENCE_NEGATIVES`)
 
 
 def _counts(csv_path: Path) -> list[tuple[float, int]]:
@@ -167,6 +170,7 @@ def build_stream(
         breakout = onset + doubling * math.log2(BREAKOUT_FACTOR / START_RATIO)
         post = f"{brand}-storm{k}"
         at = onset
+        negatives, evidence_at = 0, None
         while True:  # a Poisson process of rate(t) <= peak, by thinning
             at += rng.expovariate(peak)
             if at >= end:
@@ -183,13 +187,16 @@ def build_stream(
             thread = post if rng.random() < ON_NEW_POST else post_at(at)
             if rng.random() < STORM_NEGATIVE:
                 text, author = rng.choice(snippets.strong), f"s{k}-{rng.randrange(10**7)}"
+                negatives += 1
+                if negatives == EVIDENCE_NEGATIVES:
+                    evidence_at = at
             else:
                 text, author = rng.choice(snippets.other), f"d{k}-{rng.randrange(10**7)}"
             rows.append((at, text, author, thread))
         labels.append(
             StormLabel(
                 f"{brand}-storm{k}", brand, onset, breakout, end, doubling / 60.0,
-                peak * 60.0 / negative_per_min,
+                peak * 60.0 / negative_per_min, evidence_at=evidence_at,
             )
         )  # fmt: skip
         day += every_days
@@ -237,6 +244,7 @@ def run_stream(
                 "caught": o.caught,
                 "incidents": len(o.incidents),
                 "lead_minutes": None if o.lead_seconds is None else round(o.lead_seconds / 60, 1),
+                **evidence_figures(o),
             }
             for o in outcomes
         ],
@@ -316,6 +324,20 @@ def evaluate_real_volume(
             "caught": sum(s["caught"] for s in all_storms),
             "lead_median": _median(leads),
             "lead_worst": min(leads) if leads else None,
+            "evidence_lead_median": _median(
+                [
+                    s["evidence_lead_minutes"]
+                    for s in all_storms
+                    if s["evidence_lead_minutes"] is not None
+                ]
+            ),
+            "after_evidence_median": _median(
+                [
+                    s["after_evidence_minutes"]
+                    for s in all_storms
+                    if s["after_evidence_minutes"] is not None
+                ]
+            ),
             "false_alarms": false_alarms,
             "false_alarms_per_brand_day": round(false_alarms / brand_days, 4)
             if brand_days
@@ -325,8 +347,12 @@ def evaluate_real_volume(
     pooled.add_column("figure")
     for band in by_band:
         pooled.add_column(band, justify="right")
+    names = {"evidence_lead_median": "10th negative before breakout, median",
+             "after_evidence_median": "alert after the 10th negative, median"}  # fmt: skip
     for name in ("brands", "brand_days", "storms", "caught", "lead_median", "lead_worst",
-                 "false_alarms", "false_alarms_per_brand_day"):  # fmt: skip
-        pooled.add_row(name.replace("_", " "), *(cell(b[name]) for b in by_band.values()))
+                 "evidence_lead_median", "after_evidence_median", "false_alarms",
+                 "false_alarms_per_brand_day"):  # fmt: skip
+        label = names.get(name, name.replace("_", " "))
+        pooled.add_row(label, *(cell(b[name]) for b in by_band.values()))
     console.print(pooled)
     return {"seed": seed, "per_brand": runs, "by_band": by_band}

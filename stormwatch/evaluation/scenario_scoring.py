@@ -49,6 +49,7 @@ __all__ = [
     "band_table",
     "cell",
     "evaluate_scenarios_dir",
+    "evidence_figures",
     "size_band",
 ]
 
@@ -76,7 +77,7 @@ def _lead_quantiles(leads: list[float]) -> dict[str, float | None]:
     }
 
 
-def _evidence_figures(o: LabelOutcome) -> dict[str, float | None]:
+def evidence_figures(o: LabelOutcome) -> dict[str, float | None]:
     """Minutes from the event's tenth negative comment (`EventLabel.evidence_at`) to its
     breakout (the lead the event allowed a detector that needs ten negatives) and to
     the alert (how long the detector took once they were there). None where the label
@@ -256,7 +257,7 @@ def evaluate_scenarios_dir(
                 "incidents": len(o.incidents),
                 "incident_kinds": sorted({i.kind for i in o.incidents}),
                 "lead_minutes": None if o.lead_seconds is None else round(o.lead_seconds / 60, 1),
-                **_evidence_figures(o),
+                **evidence_figures(o),
                 "said_campaign": any(i.key in said for i in o.incidents),
             }
             if lab.kind == "bot_burst":

@@ -27,9 +27,9 @@ from stormwatch.evaluation.scenario.files import read_labels, write_brands, writ
 from stormwatch.evaluation.scenario.generator import generate
 from stormwatch.evaluation.scenario.spec import (
     BREAKOUT_FACTOR,
-    EVIDENCE_NEGATIVES,
     COLLECTOR_DELIVERY,
     DEFAULT_START,
+    EVIDENCE_NEGATIVES,
     KINDS,
     MUST_ALERT,
     TOPICS,
