@@ -779,10 +779,13 @@ class Judge:
         # negative over normal), and the share test is the one that can tell. On the
         # closed minutes' rate test: the first seconds of a bot burst, counted early,
         # look like a crowd (four bots on a post whose excursion held fifteen people's
-        # negatives from the hours before).
+        # negatives from the hours before). On what the rate test gained in the share
+        # test's excursion alone: a launch's volume kept a brand's slow design over its
+        # threshold for eleven hours, and a later cluster of complaints rode on it.
         candidate = evidence >= 1.0 or (
             not warming
             and closed_rate_evidence >= 1.0
+            and monitor.rate_gain() >= h_rate
             and rate_evidence >= 1.0
             and share_evidence >= RATE_LED_SHARE
             and monitor.excursion_mostly_negative(at_least=2 * self.min_accounts)

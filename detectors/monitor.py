@@ -51,6 +51,7 @@ RECENT_FAST = 0.01  # decayed negatives from which a thread counts for its brand
 EXTRA_SHARE_MIN = 1.0 / 3.0  # a storm's extra comments: at least a third negative
 EXTRA_SHARE_LED = 0.5  # ... at least half, for the rate test to lead (`excursion_mostly_negative`)
 _NO_EXCURSION = (0, 0, 0.0, 0.0)
+_NO_FLOOR: tuple[float, ...] = ()
 _HOUR = 0.5 ** (1.0 / 60.0)  # a key's last hour: decayed with a half-life of an hour
 _FAST = 0.5 ** (1.0 / 5.0)  # recent rate: half-life of 5 minutes
 _SLOW = 0.5 ** (1.0 / 15.0)  # half-life of 15 minutes: who carries a brand's storm
@@ -238,6 +239,7 @@ class KeyMonitor:
         "last_minute",
         "rising_since",
         "excursion",
+        "rate_floor",
         "hour",
     )
 
@@ -259,6 +261,8 @@ class KeyMonitor:
         # at a busy key the rate test seldom does, and a storm's post counted hours of
         # its ordinary popularity as extra comments, mostly not negative.
         self.excursion = _NO_EXCURSION
+        # Each rate design's lowest sum since then (`rate_gain`).
+        self.rate_floor: tuple[float, ...] = _NO_FLOOR
         # The same four over about the last hour, decayed (`hour_mostly_not_negative`):
         # not restarted when the share test is back at zero.
         self.hour = _NO_EXCURSION
@@ -267,6 +271,8 @@ class KeyMonitor:
         slots = state[1]
         slots.setdefault("excursion", _NO_EXCURSION)  # a checkpoint from before it
         slots.setdefault("hour", _NO_EXCURSION)
+        # From before it: no floor known, so what the rate test holds counts as its gain.
+        slots.setdefault("rate_floor", _NO_FLOOR)
         for name, value in slots.items():
             setattr(self, name, value)
 
@@ -322,9 +328,11 @@ class KeyMonitor:
         if self.share.statistic == 0.0:
             self.rising_since = minute
             self.excursion = _NO_EXCURSION
+            self.rate_floor = tuple(self.rate.sums)
         else:
             c, k, expected_c, expected_k = self.excursion
             self.excursion = (c + n, k + eff, expected_c + volume, expected_k + expected)
+            self._lower_rate_floor()
         if len(self.caps) > 64 and minute % ACCOUNT_WINDOW == 0:
             self.caps = {a: e for a, e in self.caps.items() if minute - e[0] < ACCOUNT_WINDOW}
         return eff
@@ -437,6 +445,9 @@ class KeyMonitor:
         if self.share.statistic:  # (without comments it stands still)
             c, k, expected_c, expected_k = self.excursion
             self.excursion = (c, k, expected_c + volume_total, expected_k + lam_total)
+            self._lower_rate_floor()
+        else:
+            self.rate_floor = tuple(self.rate.sums)
         c, k, expected_c, expected_k = self.hour
         decay = _HOUR**minutes
         stretch = (1.0 - decay) / (1.0 - _HOUR) / minutes  # a minute's mean decayed weight
@@ -531,6 +542,28 @@ class KeyMonitor:
         self.share.reset()
         self.rising_since = self.last_minute
         self.excursion = _NO_EXCURSION
+        self.rate_floor = tuple(self.rate.sums)
+
+    def _lower_rate_floor(self) -> None:
+        floor, sums = self.rate_floor, self.rate.sums
+        if not floor:
+            return
+        for s, f in zip(sums, floor, strict=True):
+            if s < f:
+                self.rate_floor = tuple(min(s, f) for s, f in zip(sums, floor, strict=True))
+                return
+
+    def rate_gain(self) -> float:
+        """What the rate test gained since its share test last stood at zero: the most
+        any design rose from its lowest sum since then. A slow design near its threshold
+        takes hours to fall back (at 1.5x it falls by half the expected negatives a
+        minute): a launch's volume, explained as not negative, left a brand's over its
+        threshold for eleven hours, and a later cluster of complaints, its share test
+        half-way, led it to an alert on evidence mostly from the launch."""
+        floor = self.rate_floor
+        if not floor:
+            return self.rate.statistic
+        return max(s - f for s, f in zip(self.rate.sums, floor, strict=True))
 
     def excursion_mostly_not_negative(self) -> bool:
         """Since its share test last stood at zero the key had at least twice the

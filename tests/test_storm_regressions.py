@@ -131,6 +131,20 @@ def test_a_launch_whose_first_complaints_follow_a_quiet_excursion_stays_quiet() 
     assert not result.unexplained
 
 
+def test_a_launchs_old_rate_evidence_does_not_lead_a_later_cluster() -> None:
+    """A launch at a brand of 2,500 a day brought eight times the talk at about the
+    usual share: the brand's slow rate design rose over its threshold and, at 1.5x
+    falling by half the expected negatives a minute, stayed there for eleven hours, the
+    share test at zero. Four hours after the launch ended, a cluster of complaints took
+    the share test half-way, and the rate test, its evidence mostly the launch's, led
+    it to a firestorm. The rate test leads only on what it gained in the share test's
+    own excursion."""
+    result = run_spec(build_family(3052)[0])
+    assert result.label("b12-product").incidents == 0, result
+    assert result.label("b10-spreading").incidents == 1, result
+    assert not result.unexplained, result
+
+
 def test_a_brand_alert_carried_by_one_thread_opens_without_waiting_for_it() -> None:
     """A campaign over a few posts: the brand's tests alerted for eight minutes while
     its busiest post carried most of the excess, and the brand waited for that post's
