@@ -779,9 +779,14 @@ class Judge:
         # negative over normal), and the share test is the one that can tell. On the
         # closed minutes' rate test: the first seconds of a bot burst, counted early,
         # look like a crowd (four bots on a post whose excursion held fifteen people's
-        # negatives from the hours before). On what the rate test gained in the share
-        # test's excursion alone: a launch's volume kept a brand's slow design over its
-        # threshold for eleven hours, and a later cluster of complaints rode on it.
+        # negatives from the hours before). Not on evidence the judge has explained
+        # already: over its threshold while the share test stood at zero, the rate
+        # test read more talk at the usual share (`KeyMonitor.spend_rate`); a launch's
+        # kept a brand's slow design over its threshold for eleven hours, and a later
+        # cluster of complaints rode on it. (Spent while the share test was under
+        # half-way, a storm's own first evidence went at busy brands of real volume.)
+        if not provisional and closed_rate_evidence >= 1.0 and monitor.share.statistic == 0.0:
+            monitor.spend_rate()
         candidate = evidence >= 1.0 or (
             not warming
             and closed_rate_evidence >= 1.0

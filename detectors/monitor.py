@@ -261,7 +261,8 @@ class KeyMonitor:
         # at a busy key the rate test seldom does, and a storm's post counted hours of
         # its ordinary popularity as extra comments, mostly not negative.
         self.excursion = _NO_EXCURSION
-        # Each rate design's lowest sum since then (`rate_gain`).
+        # Each rate design's lowest sum since the judge last found its evidence spent
+        # (`spend_rate`, `rate_gain`); empty: none spent.
         self.rate_floor: tuple[float, ...] = _NO_FLOOR
         # The same four over about the last hour, decayed (`hour_mostly_not_negative`):
         # not restarted when the share test is back at zero.
@@ -271,7 +272,7 @@ class KeyMonitor:
         slots = state[1]
         slots.setdefault("excursion", _NO_EXCURSION)  # a checkpoint from before it
         slots.setdefault("hour", _NO_EXCURSION)
-        # From before it: no floor known, so what the rate test holds counts as its gain.
+        # From before it: nothing spent.
         slots.setdefault("rate_floor", _NO_FLOOR)
         for name, value in slots.items():
             setattr(self, name, value)
@@ -328,10 +329,10 @@ class KeyMonitor:
         if self.share.statistic == 0.0:
             self.rising_since = minute
             self.excursion = _NO_EXCURSION
-            self.rate_floor = tuple(self.rate.sums)
         else:
             c, k, expected_c, expected_k = self.excursion
             self.excursion = (c + n, k + eff, expected_c + volume, expected_k + expected)
+        if self.rate_floor:
             self._lower_rate_floor()
         if len(self.caps) > 64 and minute % ACCOUNT_WINDOW == 0:
             self.caps = {a: e for a, e in self.caps.items() if minute - e[0] < ACCOUNT_WINDOW}
@@ -445,9 +446,8 @@ class KeyMonitor:
         if self.share.statistic:  # (without comments it stands still)
             c, k, expected_c, expected_k = self.excursion
             self.excursion = (c, k, expected_c + volume_total, expected_k + lam_total)
+        if self.rate_floor:
             self._lower_rate_floor()
-        else:
-            self.rate_floor = tuple(self.rate.sums)
         c, k, expected_c, expected_k = self.hour
         decay = _HOUR**minutes
         stretch = (1.0 - decay) / (1.0 - _HOUR) / minutes  # a minute's mean decayed weight
@@ -542,24 +542,29 @@ class KeyMonitor:
         self.share.reset()
         self.rising_since = self.last_minute
         self.excursion = _NO_EXCURSION
+        self.rate_floor = _NO_FLOOR
+
+    def spend_rate(self) -> None:
+        """The rate test's evidence so far is explained (over its threshold while the
+        share test stands at zero: more talk at the usual share, a launch's or a busy
+        day's): from here on only what it gains anew may lead (`rate_gain`)."""
         self.rate_floor = tuple(self.rate.sums)
 
     def _lower_rate_floor(self) -> None:
         floor, sums = self.rate_floor, self.rate.sums
-        if not floor:
-            return
         for s, f in zip(sums, floor, strict=True):
             if s < f:
                 self.rate_floor = tuple(min(s, f) for s, f in zip(sums, floor, strict=True))
                 return
 
     def rate_gain(self) -> float:
-        """What the rate test gained since its share test last stood at zero: the most
-        any design rose from its lowest sum since then. A slow design near its threshold
-        takes hours to fall back (at 1.5x it falls by half the expected negatives a
-        minute): a launch's volume, explained as not negative, left a brand's over its
-        threshold for eleven hours, and a later cluster of complaints, its share test
-        half-way, led it to an alert on evidence mostly from the launch."""
+        """What the rate test holds that is not spent (`spend_rate`): the most any
+        design rose from its lowest sum since it was; all it holds when nothing was. A
+        slow design near its threshold takes hours to fall back (at 1.5x it falls by
+        half the expected negatives a minute): a launch's volume, at about the usual
+        share, left a brand's over its threshold for eleven hours, and a later cluster
+        of complaints, its share test half-way, led it to an alert on evidence that was
+        mostly the launch's."""
         floor = self.rate_floor
         if not floor:
             return self.rate.statistic

@@ -225,13 +225,16 @@ def test_launches_at_brands_of_80_to_170_a_day_stay_quiet() -> None:
     assert len(loud) <= 1, f"incidents in seeds {loud}"
 
 
-def test_the_rate_test_gains_only_what_came_since_the_share_test_left_zero() -> None:
-    """`KeyMonitor.rate_gain`: what the rate test may lead with. A launch's volume at
-    the usual share keeps the slow rate design over its threshold long after; a cluster
-    of complaints then gains the rate test only what it would gain at a calm key."""
+def test_spent_rate_evidence_does_not_count_again() -> None:
+    """`KeyMonitor.spend_rate`, `rate_gain`: what the rate test may lead with. A launch's
+    volume at the usual share keeps the slow rate design over its threshold long after;
+    once spent (the judge does so while the share test stands at zero), a later
+    cluster of complaints gains it only what it would gain at a calm key."""
     launch, calm = KeyMonitor(), KeyMonitor()
     _run(launch, 120, n=20, neg=2)  # twenty times the talk, the usual share
     assert launch.share.statistic == 0.0 and launch.rate.statistic >= 5.0
+    assert launch.rate_gain() == launch.rate.statistic  # nothing spent yet
+    launch.spend_rate()
     _run(launch, 60, n=1, neg=0, start=120)
     _run(calm, 180, n=1, neg=0)
     assert launch.rate.statistic >= 5.0  # the slow design, over a threshold of 5
@@ -242,14 +245,16 @@ def test_the_rate_test_gains_only_what_came_since_the_share_test_left_zero() -> 
     assert calm.rate_gain() == calm.rate.statistic
     assert launch.rate_gain() < 5.0 <= launch.rate.statistic
     assert launch.rate_gain() == pytest.approx(calm.rate_gain(), rel=0.05)
-    # Back at zero, the share test starts a new excursion and the gain with it.
-    _run(launch, 600, n=1, neg=0, start=183)
-    assert launch.share.statistic == 0.0 and launch.rate_gain() == 0.0
     restored = pickle.loads(pickle.dumps(launch))  # as a checkpoint keeps it
     assert restored.rate_floor == launch.rate_floor
-    # A checkpoint from before the floor was kept: all the rate test holds counts.
+    # A checkpoint from before spending was kept: nothing spent.
     slots = {name: getattr(launch, name) for name in KeyMonitor.__slots__}
     del slots["rate_floor"]
     old = KeyMonitor.__new__(KeyMonitor)
     old.__setstate__((None, slots))
     assert old.rate_gain() == old.rate.statistic
+    # Fallen back to zero, nothing is left to spend: all it gains counts again.
+    _run(launch, 600, n=1, neg=0, start=183)
+    assert launch.rate.statistic == 0.0
+    _run(launch, 3, n=2, neg=1, start=783)
+    assert launch.rate_gain() == launch.rate.statistic > 0.0

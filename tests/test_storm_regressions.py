@@ -137,8 +137,8 @@ def test_a_launchs_old_rate_evidence_does_not_lead_a_later_cluster() -> None:
     falling by half the expected negatives a minute, stayed there for eleven hours, the
     share test at zero. Four hours after the launch ended, a cluster of complaints took
     the share test half-way, and the rate test, its evidence mostly the launch's, led
-    it to a firestorm. The rate test leads only on what it gained in the share test's
-    own excursion."""
+    it to a firestorm. Over its threshold while the share test stood at zero, the
+    rate test's evidence was spent: it leads only on what it gains anew."""
     result = run_spec(build_family(3052)[0])
     assert result.label("b12-product").incidents == 0, result
     assert result.label("b10-spreading").incidents == 1, result
