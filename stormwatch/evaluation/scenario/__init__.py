@@ -45,10 +45,10 @@ from stormwatch.evaluation.scenario.traffic import activity_profile
 
 __all__ = [
     "BREAKOUT_FACTOR",
-    "EVIDENCE_NEGATIVES",
     "COLLECTOR_DELIVERY",
     "DEFAULT_START",
     "DOMAINS",
+    "EVIDENCE_NEGATIVES",
     "KINDS",
     "MUST_ALERT",
     "TEXT_KINDS",

@@ -230,7 +230,7 @@ class EventLabel:
     event's own comments (their true times, not as delivered) first held
     `EVIDENCE_NEGATIVES` negative ones: before it, what tells the event from everyday
     talk is a handful of comments, so how far it lies before the breakout bounds the
-    lead any detector can have. None when the event must not alert or never had that
+    lead of a detector that needs ten. None when the event must not alert or never had that
     many (and in label files written before it). Times are epoch seconds.
     """
 
