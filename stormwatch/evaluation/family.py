@@ -393,6 +393,9 @@ def evaluate_seeds(
         "lead median, min": lambda b: b["lead_minutes"]["median"],
         "lead p10, min": lambda b: b["lead_minutes"]["p10"],
         "lead worst, min": lambda b: b["lead_minutes"]["worst"],
+        # What the events allowed and how long the alerts took after it (`EventLabel.evidence_at`).
+        "10th negative before breakout, min": lambda b: b["evidence_lead_minutes_median"],
+        "alert after the 10th negative, min": lambda b: b["after_evidence_minutes_median"],
         "incidents per crisis": lambda b: b["incidents_per_crisis"],
         "false alarms per brand-day": lambda b: b["false_alarms_per_brand_day"],
     }
