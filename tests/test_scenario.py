@@ -297,6 +297,12 @@ def test_jsonl_round_trip(scenario: Scenario, tmp_path: Any) -> None:
     lines = (tmp_path / "c.jsonl").read_bytes().splitlines()
     assert [orjson.loads(x) for x in lines[:500]] == scenario.comments[:500]
     assert len(lines) == len(scenario.comments)
+    # Label files written before `evidence_at` existed still read, without it.
+    older = [orjson.loads(x) for x in (tmp_path / "l.jsonl").read_bytes().splitlines()]
+    for row in older:
+        del row["evidence_at"]
+    (tmp_path / "old.jsonl").write_bytes(b"\n".join(orjson.dumps(row) for row in older))
+    assert [lab.evidence_at for lab in read_labels(tmp_path / "old.jsonl")] == [None] * len(older)
 
 
 def test_texts_read_as_their_tone_to_a_lexicon_scorer() -> None:
