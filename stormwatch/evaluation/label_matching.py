@@ -26,6 +26,7 @@ class Label(Protocol):
     onset: float
     breakout: float | None
     end: float
+    evidence_at: float | None  # the event's tenth negative comment, where known
 
 
 @dataclass(slots=True, frozen=True)

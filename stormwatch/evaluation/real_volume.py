@@ -27,7 +27,6 @@ from __future__ import annotations
 import bisect
 import math
 import random
-import statistics
 import zlib
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -42,7 +41,13 @@ from stormwatch.config import Settings
 from stormwatch.evaluation.label_matching import match_labels
 from stormwatch.evaluation.nab import REALTWEETS_DIR, load_file
 from stormwatch.evaluation.scenario.spec import BREAKOUT_FACTOR, EVIDENCE_NEGATIVES
-from stormwatch.evaluation.scenario_scoring import SIZE_BANDS, cell, evidence_figures, size_band
+from stormwatch.evaluation.scenario_scoring import (
+    SIZE_BANDS,
+    cell,
+    evidence_figures,
+    known_median,
+    size_band,
+)
 
 __all__ = ["Snippets", "StormLabel", "build_stream", "evaluate_real_volume", "run_stream"]
 
@@ -266,10 +271,6 @@ def _leads(storms: list[dict[str, Any]]) -> list[float]:
     return [s["lead_minutes"] for s in storms if s["lead_minutes"] is not None]
 
 
-def _median(values: list[float]) -> float | None:
-    return round(statistics.median(values), 1) if values else None
-
-
 def evaluate_real_volume(
     directory: Path | None = None,
     *,
@@ -303,7 +304,7 @@ def evaluate_real_volume(
         caught = [s for s in r["storms"] if s["caught"]]
         table.add_row(
             r["brand"], f"{r['per_day']:,.0f}", str(r["dead_lettered"]), str(r["late"]),
-            f"{len(caught)}/{len(r['storms'])}", cell(_median(leads)),
+            f"{len(caught)}/{len(r['storms'])}", cell(known_median(leads)),
             cell(min(leads) if leads else None),
             cell(round(sum(s["incidents"] for s in caught) / len(caught), 2) if caught else None),
             str(len(r["false_alarms"])),
@@ -322,21 +323,11 @@ def evaluate_real_volume(
             "brand_days": round(brand_days, 1),
             "storms": len(all_storms),
             "caught": sum(s["caught"] for s in all_storms),
-            "lead_median": _median(leads),
+            "lead_median": known_median(leads),
             "lead_worst": min(leads) if leads else None,
-            "evidence_lead_median": _median(
-                [
-                    s["evidence_lead_minutes"]
-                    for s in all_storms
-                    if s["evidence_lead_minutes"] is not None
-                ]
-            ),
-            "after_evidence_median": _median(
-                [
-                    s["after_evidence_minutes"]
-                    for s in all_storms
-                    if s["after_evidence_minutes"] is not None
-                ]
+            "evidence_lead_median": known_median([s["evidence_lead_minutes"] for s in all_storms]),
+            "after_evidence_median": known_median(
+                [s["after_evidence_minutes"] for s in all_storms]
             ),
             "false_alarms": false_alarms,
             "false_alarms_per_brand_day": round(false_alarms / brand_days, 4)

@@ -50,6 +50,7 @@ __all__ = [
     "cell",
     "evaluate_scenarios_dir",
     "evidence_figures",
+    "known_median",
     "size_band",
 ]
 
@@ -81,8 +82,8 @@ def evidence_figures(o: LabelOutcome) -> dict[str, float | None]:
     """Minutes from the event's tenth negative comment (`EventLabel.evidence_at`) to its
     breakout (the lead the event allowed a detector that needs ten negatives) and to
     the alert (how long the detector took once they were there). None where the label
-    does not say (labels of other sources, older label files)."""
-    evidence_at = getattr(o.label, "evidence_at", None)
+    does not say (older label files)."""
+    evidence_at = o.label.evidence_at
     if evidence_at is None:
         return {"evidence_lead_minutes": None, "after_evidence_minutes": None}
 
@@ -95,7 +96,8 @@ def evidence_figures(o: LabelOutcome) -> dict[str, float | None]:
     }
 
 
-def _median(values: list[float | None]) -> float | None:
+def known_median(values: list[float | None]) -> float | None:
+    """The median of the values known (one decimal), None when none is."""
     known = [v for v in values if v is not None]
     return round(float(np.median(known)), 1) if known else None
 
@@ -155,8 +157,12 @@ def _rates(events: list[dict[str, Any]]) -> dict[str, Any]:
         "lead_minutes": _lead_quantiles(
             [e["lead_minutes"] for e in caught if e["lead_minutes"] is not None]
         ),
-        "evidence_lead_minutes_median": _median([e.get("evidence_lead_minutes") for e in must]),
-        "after_evidence_minutes_median": _median([e.get("after_evidence_minutes") for e in caught]),
+        "evidence_lead_minutes_median": known_median(
+            [e.get("evidence_lead_minutes") for e in must]
+        ),
+        "after_evidence_minutes_median": known_median(
+            [e.get("after_evidence_minutes") for e in caught]
+        ),
         "incidents_per_crisis": round(sum(counts) / len(counts), 2) if counts else None,
         "crises_with_several_incidents": sum(1 for c in counts if c > 1),
         "benign_events_with_incidents": sum(
