@@ -274,6 +274,11 @@ class Judge:
         self.next_close = WAKES_NEVER
         # The closed minute of the last early look, and the thread norms it looked up.
         self._early_norms: tuple[int, dict[str, _ThreadNorm]] = (-1, {})
+        # Per resting brand, the thread norm of its rest (`_thread_norm`): what its
+        # threads are judged against stands still while it rests, and at 500 brands of
+        # a few hundred comments a day three in four thread norms were a resting brand's,
+        # each looked up again every minute. Not checkpointed (made again when asked).
+        self._rest_norms: dict[str, tuple[float, float, int, _ThreadNorm]] = {}
         # Account profiles of keys whose guards look at their excursion (by window key):
         # kept as the span slides, not recounted each minute. Not checkpointed (they
         # start afresh at the next look).
@@ -545,13 +550,34 @@ class Judge:
     def _thread_norm(self, brand: str, minute: int) -> _ThreadNorm:
         """What a thread of `brand` is judged against at `minute`."""
         state = self.brand_state(brand)
-        if state.asleep_since >= 0 and state.rest is not None:
+        rest = state.rest
+        if state.asleep_since >= 0 and rest is not None:
             # The threads of a resting brand are judged against the expectation it rests
-            # at; it rests on unless one of them needs a decision.
-            normal = state.rest[0]
-        else:
-            self._catch_up(state, minute)
-            normal = state.expected(minute)
+            # at; it rests on unless one of them needs a decision. Past its warm-up
+            # nothing else that goes into the norm moves while it rests (its baseline
+            # learns when it catches up, its monitor is stepped when it wakes), so the
+            # norm is made once per rest; the checks below only guard that.
+            normal = rest[0]
+            cached = self._rest_norms.get(brand)
+            hour = state.monitor.hour[0]
+            if (
+                cached is not None
+                and cached[3].normal is normal
+                and cached[3].state is state
+                and cached[0] == hour
+                and cached[1] == state.calm_volume
+                and cached[2] == state.baseline.minutes
+            ):
+                return cached[3]
+            norm = self._make_thread_norm(state, normal)
+            if not state.warming_up:  # warming: its share volume moves with each comment
+                self._rest_norms[brand] = (hour, state.calm_volume, state.baseline.minutes, norm)
+            return norm
+        self._catch_up(state, minute)
+        return self._make_thread_norm(state, state.expected(minute))
+
+    def _make_thread_norm(self, state: BrandState, normal: Expectation) -> _ThreadNorm:
+        """The thread norm of `state` at the expectation `normal`."""
         lam = normal.neg_per_min * state.baseline.typical_thread_share()
         table = self.table
         volume = normal.volume_per_min
@@ -1093,6 +1119,7 @@ class Judge:
         state = self.__dict__.copy()
         state["_profiles"] = {}
         state["_bursts"] = {}
+        state["_rest_norms"] = {}
         return state
 
     def __setstate__(self, state: dict) -> None:
@@ -1105,6 +1132,7 @@ class Judge:
         state.setdefault("waking", [])
         state.setdefault("next_close", WAKES_NEVER)
         state.setdefault("_early_norms", (-1, {}))
+        state.setdefault("_rest_norms", {})
         self.__dict__.update(state)
 
     def drop_threads(self, keys: list[str]) -> None:
@@ -1118,6 +1146,7 @@ class Judge:
         for b in brands:
             self.brands.pop(b, None)
             self.awake.pop(b, None)
+            self._rest_norms.pop(b, None)
             self._drop_profiles(b)
 
 
