@@ -83,6 +83,23 @@ def dead_letter_item(item: Any, reason: str, detail: str, source: str) -> DeadLe
     return DeadLetter(orjson.dumps(item, default=str), reason, detail, source)
 
 
+def withheld_item_letter(letter: DeadLetter) -> dict[str, str | int | bool]:
+    """A collector's dead letter without the platform's item, for a pipeline that
+    pseudonymises authors. The item is the platform's own JSON: its accounts sit in
+    fields of each API's making (a YouTube channel id and display name, a Mastodon
+    account, a Bluesky handle and DID, a Reddit user name), not the input contract's
+    `author_id` that ingest pseudonymises, so no pseudonym could be trusted to cover
+    them all; the reason, detail and source say what went wrong and where."""
+    size = len(letter.raw) if letter.size is None else letter.size
+    return {
+        "reason": letter.reason,
+        "detail": letter.detail,
+        "source": letter.source,
+        "withheld": True,
+        "size": size,
+    }
+
+
 class Delivery(Protocol):
     def send(self, records: list[dict[str, Any]]) -> None: ...
 
@@ -101,16 +118,26 @@ class PollReport:
 
 
 def poll_once(
-    collector: PageCollector, destination: Delivery, dead_letter_path: Path | None
+    collector: PageCollector,
+    destination: Delivery,
+    dead_letter_path: Path | None,
+    *,
+    withhold_items: bool = False,
 ) -> PollReport:
-    """Every page the collector has now: delivered, dead letters written, then committed."""
+    """Every page the collector has now: delivered, dead letters written, then committed.
+
+    `withhold_items`: dead letters keep their reason, detail and source but not the
+    platform's item (`withheld_item_letter`), for a pipeline that pseudonymises authors."""
     report = PollReport()
     for page in collector.pages():
         destination.send(page.records)
         if page.dead_letters and dead_letter_path is not None:
             with open(dead_letter_path, "ab") as out:
                 for letter in page.dead_letters:
-                    out.write(orjson.dumps(dead_letter_json(letter)) + b"\n")
+                    line = (
+                        withheld_item_letter(letter) if withhold_items else dead_letter_json(letter)
+                    )
+                    out.write(orjson.dumps(line) + b"\n")
         collector.commit()
         report.records += len(page.records)
         report.dead_letters.update(letter.reason for letter in page.dead_letters)

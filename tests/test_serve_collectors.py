@@ -20,7 +20,8 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from stormwatch.exceptions import ConfigError
-from stormwatch.ingest.page_collector import Page
+from stormwatch.ingest.page_collector import Page, dead_letter_item
+from stormwatch.ingest.pseudonym import Pseudonymizer
 from stormwatch.ingest.watchlist import Watchlist
 from stormwatch.pipeline import Pipeline
 from stormwatch.service.collector_config import CollectorSpec, load_collectors
@@ -201,6 +202,58 @@ def test_a_full_intake_is_waited_out_and_the_cursor_moves_only_once_it_took_the_
     stop.set()
     runner.join(5)
     assert not source.committed.is_set() and live.accepted == 3 and runner.failures == 0
+
+
+class OneBadItem:
+    """A collector whose one page holds a platform item it could not map, with its
+    author's account in the platform's own fields."""
+
+    ITEM = {"id": "yt1", "snippet": {"authorDisplayName": "Jane Roe",
+                                     "authorChannelId": {"value": "UCjane"}}}  # fmt: skip
+
+    def __init__(self) -> None:
+        self.committed = threading.Event()
+
+    def pages(self) -> Iterator[Page]:
+        if not self.committed.is_set():
+            letter = dead_letter_item(self.ITEM, "missing_field", "comment without publishedAt",
+                                      "youtube:video v1")  # fmt: skip
+            yield Page(dead_letters=[letter])
+
+    def commit(self) -> None:
+        self.committed.set()
+
+
+@pytest.mark.parametrize("private", [False, True])
+def test_a_collectors_dead_letters_leave_the_platforms_item_out_when_authors_are_pseudonymised(
+    tmp_path: Path, private: bool
+) -> None:
+    """With `pseudonymize_authors` on, no raw account may reach a file stormwatch writes;
+    the platform's item holds its accounts in fields ingest never pseudonymises, so the
+    letter keeps what went wrong and where, not the item."""
+    pipeline = Pipeline(pseudonymize=Pseudonymizer("k" * 8 + "0123456789abcdefghijklmnop"))
+    live = LivePipeline(pipeline if private else Pipeline(), tick=0.05, checkpoint_seconds=3600)
+    source = OneBadItem()
+    letters = tmp_path / "dead.jsonl"
+    spec = CollectorSpec("yt", "youtube", tmp_path / "c.json", 0.05, letters, lambda: source)
+    runner = CollectorThread(spec, live, retry_seconds=0.02)
+    stop = threading.Event()
+    runner.start(stop)
+    try:
+        assert source.committed.wait(10)
+    finally:
+        stop.set()
+        runner.join(5)
+    text = letters.read_text()
+    (written,) = [orjson.loads(line) for line in text.splitlines()]
+    assert written["reason"] == "missing_field" and written["source"] == "youtube:video v1"
+    assert written["detail"] == "comment without publishedAt"
+    if private:
+        assert "Jane" not in text and "UCjane" not in text
+        assert written["withheld"] is True and written["size"] == len(orjson.dumps(source.ITEM))
+        assert "line" not in written
+    else:
+        assert orjson.loads(written["line"]) == source.ITEM and "withheld" not in written
 
 
 # --- a real serve ---------------------------------------------------------------------------

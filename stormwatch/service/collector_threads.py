@@ -136,7 +136,13 @@ class CollectorThread:
         try:
             if self.collector is None:
                 self.collector = spec.build()
-            report = poll_once(self.collector, delivery, spec.dead_letter)
+            report = poll_once(
+                self.collector,
+                delivery,
+                spec.dead_letter,
+                # Privacy on: the platform's items hold accounts ingest never sees.
+                withhold_items=self.live.pipeline.pseudonymize is not None,
+            )
         except IntakeClosed:
             return None
         except (StormwatchError, FeedError) as exc:
