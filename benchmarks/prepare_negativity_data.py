@@ -13,6 +13,7 @@ paths of their files (sources and licences: `detectors/data/NEGATIVITY_MODEL.md`
       --potts  GerVADER/additional_resources/inputs/PotTS.tsv \\
       --sb10k-full  GerVADER/additional_resources/inputs/sb10k_corpus_v1.0.cgsa.tsv \\
       --germeval2018  GermEval-2018-Data/germeval2018.training.txt \\
+      --goemotions  GoEmotions-pytorch/data/group \\
       --plain 2000
 
 writes `vader_tweets_{train,val,test}.jsonl`, VADER's review and editorial snippets
@@ -23,7 +24,8 @@ texts from them), `sb10k_{train,val,test}.jsonl`,
 file is not in any of these repositories), `germeval2017_test_{syn,dia}.jsonl`,
 `potts_{train,val}.jsonl`, `sb10k_extra_train.jsonl` (the SB-10k tweets outside XLM-T's
 splits), `germeval2018_{offense,other}_train.jsonl` (GermEval 2018's training file, see
-`germeval2018`) and `scenario_plain.jsonl` (neutral and positive comments from stormwatch's
+`germeval2018`), `goemotions_{train,val,test}.jsonl` (Reddit comments, see `goemotions`)
+and `scenario_plain.jsonl` (neutral and positive comments from stormwatch's
 scenario generator: not human-labelled, only for bounding how many plain brand comments the
 model reads as negative). Each line: `id`, `text`, `label` (negative/neutral/positive), `lang`.
 Splits that the sources do not fix are made by the SHA-1 of a stable key, so every run
@@ -199,6 +201,39 @@ def scenario_plain(per_kind: int) -> Iterator[dict[str, str]]:
                            "label": label, "lang": lang}  # fmt: skip
 
 
+# GoEmotions' sentiment groups as monologg/GoEmotions-pytorch ships them in `data/group/`
+# (`labels.txt`: ambiguous, negative, neutral, positive), from Google's own mapping of the
+# 27 emotions (negative: anger, annoyance, disappointment, disapproval, disgust,
+# embarrassment, fear, grief, nervousness, remorse, sadness).
+GOEMOTIONS_GROUPS = ("ambiguous", "negative", "neutral", "positive")
+
+
+def goemotions(folder: Path) -> Iterator[tuple[str, dict[str, str]]]:
+    """GoEmotions (Demszky et al. 2020; Reddit comments, Apache 2.0) in its own splits
+    (`{train,dev,test}.tsv`: text, comma-separated group ids, comment id), `dev` as
+    `val`. A comment raters read as negative and not also positive is negative; one read
+    as positive and not negative positive; the rest (neutral, ambiguous: surprise,
+    confusion, curiosity, realization) neutral; one read as both is left out."""
+    for split, name in (("train", "train"), ("val", "dev"), ("test", "test")):
+        for line in (folder / f"{name}.tsv").read_text(encoding="utf-8").splitlines():
+            fields = line.split("\t")
+            if len(fields) < 3:
+                continue
+            text, ids, comment = fields[0], fields[1], fields[2]
+            groups = {GOEMOTIONS_GROUPS[int(i)] for i in ids.split(",") if i}
+            if "negative" in groups and "positive" in groups:
+                continue
+            label = (
+                "negative"
+                if "negative" in groups
+                else "positive"
+                if "positive" in groups
+                else "neutral"
+            )
+            key = f"goemotions-{comment}"
+            yield split, {"id": key, "text": text, "label": label, "lang": "en"}
+
+
 def write(path: Path, rows: Iterable[dict[str, str]]) -> int:
     count = 0
     with path.open("w", encoding="utf-8") as out:
@@ -228,6 +263,7 @@ def main() -> None:
     parser.add_argument("--potts", type=Path, help="GerVADER's inputs/PotTS.tsv")
     parser.add_argument("--sb10k-full", type=Path, help="GerVADER's sb10k_corpus_v1.0.cgsa.tsv")
     parser.add_argument("--germeval2018", type=Path, help="germeval2018.training.txt")
+    parser.add_argument("--goemotions", type=Path, help="GoEmotions-pytorch's data/group folder")
     parser.add_argument("--plain", type=int, default=0, help="scenario comments per kind")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
@@ -259,6 +295,8 @@ def main() -> None:
     if args.germeval2018:
         held_out = keys_in([*args.out.glob("*_val.jsonl"), *args.out.glob("*_test*.jsonl")])
         write_splits(args.out, "germeval2018", germeval2018(args.germeval2018, held_out))
+    if args.goemotions:
+        write_splits(args.out, "goemotions", goemotions(args.goemotions))
     if args.plain:
         write(args.out / "scenario_plain.jsonl", scenario_plain(args.plain))
 
