@@ -154,6 +154,63 @@ def test_quiet_hours_hold_pages_unless_critical(setup, pagerduty) -> None:
     assert [e["routing_key"][0] for e in pagerduty.events] == ["P", "S"]
 
 
+def test_a_critical_incident_pages_through_quiet_hours(setup, pagerduty) -> None:
+    """`quiet_hours_override = "critical"`: a critical storm at 23:00 does not wait for
+    the morning; its levels page after their delays as by day."""
+    from dataclasses import replace
+
+    store, escalator, worker, clock = setup
+    clock.now = datetime(2026, 3, 3, 23, 0, tzinfo=BERLIN).timestamp()
+    store.record(replace(opened(), severity="critical"))
+    clock.now += 14 * 60
+    run(escalator, worker)
+    assert pagerduty.events == []  # the primary's 15 minutes have not passed
+    clock.now += 2 * 60
+    run(escalator, worker)
+    assert [e["routing_key"][0] for e in pagerduty.events] == ["P"]
+    clock.now += 15 * 60
+    run(escalator, worker)
+    assert [e["routing_key"][0] for e in pagerduty.events] == ["P", "S"]
+
+
+@pytest.mark.parametrize(
+    ("when", "hour", "pages"),
+    [
+        ("business_hours", 10, True),
+        ("business_hours", 19, False),
+        ("outside_business_hours", 10, False),
+        ("outside_business_hours", 19, True),
+    ],
+)
+def test_a_level_pages_only_when_its_condition_holds(
+    tmp_path: Path, pagerduty: FakePagerDuty, when: str, hour: int, pages: bool
+) -> None:
+    """A level with `when` pages only inside (or outside) business hours, Tuesday 10:00
+    or 19:00 in Berlin (not quiet hours either way)."""
+    config = CONFIG.replace(
+        '{{ after_minutes = 15, targets = ["primary"] }},',
+        f'{{{{ after_minutes = 15, targets = ["primary"], when = "{when}" }}}},',
+    )
+    path = tmp_path / "stormwatch.toml"
+    path.write_text(config.format(url=pagerduty.url))
+    oncall = load_oncall_config(path, env=ENV)
+    clock = Clock(datetime(2026, 3, 3, hour, 0, tzinfo=BERLIN).timestamp())
+    store = IncidentStore.open(tmp_path / "incidents.sqlite3", clock=clock)
+    try:
+        escalator = Escalator(store, oncall, clock=clock, notify_slack=False)
+        notifiers = {
+            t.outbox_target: PagerDutyNotifier(routing_key=t.secret or "", url=t.url, timeout=2)
+            for t in oncall.targets.values()
+        }
+        worker = OutboxWorker(store, notifiers, clock=clock, backoff=Backoff(base=0.01, jitter=0))
+        store.record(opened())
+        clock.now += 16 * 60
+        run(escalator, worker)
+        assert [e["routing_key"][0] for e in pagerduty.events] == (["P"] if pages else [])
+    finally:
+        store.close()
+
+
 def test_business_hours_and_quiet_hours_ranges() -> None:
     from stormwatch.alerts.escalation_policy import parse_time_range
 

@@ -135,6 +135,7 @@ def test_feedback_command_labels_a_sample_and_runs_learn_it(db: str) -> None:
 
     worker_enricher = VerdictLoadingFactory(settings).template.enricher
     assert worker_enricher.enrich(SAME_JARGON, "de", "grillhaus")[1] < 0.5
+    assert worker_enricher.enrich(UPDATE, "de", "netzo")[1] >= 0.5  # the worker learnt it too
 
 
 def test_feedback_command_errors(db: str) -> None:
@@ -149,12 +150,18 @@ def test_feedback_command_errors(db: str) -> None:
     assert both.exit_code != 0
 
 
-def test_pipeline_enriches_with_the_brands_correction() -> None:
+@pytest.mark.parametrize("taught", [False, True])
+def test_pipeline_enriches_with_the_brands_correction(taught: bool) -> None:
+    """The pipeline reads each comment with its brand's corrections: the model alone
+    reads the update 0.18, and once a person marked it negative for netzo, netzo's
+    comment counts as negative and another brand's with the same text does not."""
     pipeline = build_pipeline(MODEL_SETTINGS, env={})
-    pipeline.enricher.learn_label("grillhaus", JARGON, "de", negative=False)
-    record = {
-        "id": "1", "text": SAME_JARGON, "created_at": 1_772_442_902, "brand": "grillhaus",
-        "lang": "de",
-    }  # fmt: skip
-    pipeline.feed_lines([json.dumps(record).encode()])
-    assert pipeline.stats.negative == 0
+    if taught:
+        pipeline.enricher.learn_label("netzo", UPDATE, "de", negative=True)
+    records = [
+        {"id": str(i), "text": UPDATE, "created_at": 1_772_442_902, "brand": brand, "lang": "de"}
+        for i, brand in enumerate(("netzo", "other"))
+    ]
+    pipeline.feed_lines([json.dumps(r).encode() for r in records])
+    stats = pipeline.finish()
+    assert stats.processed == 2 and stats.negative == (1 if taught else 0)

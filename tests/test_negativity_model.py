@@ -23,7 +23,7 @@ from stormwatch.detectors.negativity_model import (
     load_model,
     save_model,
 )
-from stormwatch.detectors.negativity_model_scorer import ModelScorer
+from stormwatch.detectors.negativity_model_scorer import ModelReading, ModelScorer
 from stormwatch.detectors.negativity_training import (
     choose_threshold,
     negative_scores,
@@ -158,12 +158,26 @@ def test_training_chooses_thresholds_on_validation_and_round_trips(tmp_path: Pat
 
 
 def test_model_scorer_maps_its_threshold_to_one_half() -> None:
+    """The calibrated probability is mapped piecewise linearly so that the threshold
+    chosen on validation data lands on 0.5, the pipeline's `negative_threshold`."""
     model = load_model().models["en"]
+    t = model.threshold
+    assert 0.0 < t < 1.0
+
+    def mapped(p: float) -> float:
+        return ModelReading(p, 0.0, False, False).negativity(t)
+
+    assert mapped(t) == pytest.approx(0.5)
+    assert mapped(t - 1e-6) < 0.5 < mapped(t + 1e-6)
+    assert mapped(0.0) == 0.0 and mapped(1.0) == pytest.approx(1.0)
+    assert mapped(t / 2) == pytest.approx(0.25) and mapped((1 + t) / 2) == pytest.approx(0.75)
+    # The scorer reads comments with the same arithmetic.
     scorer = ModelScorer(lexicon_scorers()["en"], model, "en")
-    tokens = Tokens("meh")
-    p = scorer.probability(tokens)
-    negativity = scorer.score_tokens(tokens)
-    assert (p >= model.threshold) == (negativity >= 0.5)
+    for text in ("meh", "Worst purchase ever, total ripoff", "Love the new colours"):
+        tokens = Tokens(text)
+        reading = scorer.reading(tokens)
+        assert scorer.score_tokens(tokens) == pytest.approx(reading.negativity(t))
+        assert (reading.probability >= t) == (scorer.score_tokens(tokens) >= 0.5)
 
 
 def test_threshold_choice_maximises_mean_f1() -> None:
