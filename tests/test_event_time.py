@@ -10,7 +10,7 @@ import math
 import random
 
 import orjson
-from hypothesis import HealthCheck, example, given, settings
+from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
 from stormwatch.detectors.enrich import Enricher
@@ -368,6 +368,8 @@ def test_a_quiet_prompt_source_never_holds_the_watermark_back(
     the rest: once each source has shown its delay, every minute closes as soon as the
     stream's newest event time is the lateness past it, however long ago the quiet
     platform last posted (waited for at its newest, it held minutes back by as long)."""
+    # At least three forum posts and a web record after them, or there is nothing to check.
+    assume(every * 2 < len(gaps) - 1)
     feed: list[Comment] = []
     t = T0
     for i, gap in enumerate(gaps):
@@ -378,11 +380,14 @@ def test_a_quiet_prompt_source_never_holds_the_watermark_back(
     feed.sort(key=lambda c: c.created_at)
     store = WindowStore(lateness=LATENESS)
     counts = {"web": 0, "forum": 0}
+    checked = 0
     for c in feed:
         store.add(c, False)
         counts[c.platform] += 1  # type: ignore[index]
         if min(counts.values()) >= 3:
             assert store.watermark == store.max_event_time - LATENESS
+            checked += 1
+    assert checked > 0
 
 
 # -- late comments --------------------------------------------------------------------------

@@ -106,3 +106,37 @@ def test_pipeline_takes_anything_and_accounts_for_it(batch: list[bytes], private
     assert stats.held == 0  # the end of input settles every held record
     assert len(dead.items) == stats.dead_lettered
     assert "processing_error" not in stats.dead_letter_reasons  # nothing broke inside
+
+
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.tuples(st.floats(0.0, 1.0), records), max_size=40))
+def test_hostile_records_inside_a_storm_leave_its_alert_standing(
+    inserts: list[tuple[float, bytes]],
+) -> None:
+    """The same hostile records scattered through a stream that holds a storm: the storm
+    still opens its incident on its post, every alert serialises, every record is
+    accounted for. (The test above mostly meets the decoder: few of its records are
+    comments, and none makes a storm.)"""
+    from tests.test_hostile_input import T0 as STORM_T0
+    from tests.test_hostile_input import storm_lines
+
+    lines = list(storm_lines())
+    for at, raw in sorted(inserts, key=lambda x: x[0], reverse=True):
+        lines.insert(int(at * len(lines)), raw)
+    alerts, dead = Collect(), Collect()
+    pipeline = Pipeline(
+        sinks=[alerts],
+        dead_letters=dead,
+        enricher=enricher(),
+        decoder=Decoder(clock=lambda: STORM_T0 + 86400),
+    )
+    for n, raw in enumerate(lines):
+        pipeline.feed(raw, f"fuzz:{n}")
+    stats = pipeline.finish()
+    assert stats.read == len(lines) == stats.processed + stats.dead_lettered
+    assert "processing_error" not in stats.dead_letter_reasons
+    events = [orjson.loads(item) for item in alerts.items]
+    assert any(
+        e["event"] == "opened" and e["brand"] == "acme" and e["thread_id"] in ("launch-post", None)
+        for e in events
+    ), [(e["event"], e["brand"], e["thread_id"]) for e in events]

@@ -222,8 +222,14 @@ class TestTokens:
         assert tokens.text == "GREAT!!! Not bad :) ok! (no) don't, e-mail..."
 
     def test_positions_line_up_with_the_original_split(self) -> None:
-        text = "Das ist   SEHR\tschlecht,\nwirklich!  🤬 ok"
-        assert len(Tokens(text).words) == len(text.split())
+        """Scorers read ALL-CAPS emphasis from `text.split()` at a word's position."""
+        text = "Das ist   SEHR\tschlecht,\nwirklich!  🤬 ok don’t"
+        tokens = Tokens(text)
+        pieces = text.split()
+        assert len(tokens.words) == len(pieces)
+        assert pieces[tokens.words.index("sehr")] == "SEHR"
+        for word, piece in zip(tokens.words, pieces, strict=True):
+            assert word in piece.lower().replace("\u2019", "'")
 
     def test_typographic_apostrophe_counts_as_apostrophe(self) -> None:
         assert Tokens("I don’t like it").words == ["i", "don't", "like", "it"]

@@ -29,7 +29,11 @@ def test_the_worker_factory_shares_the_configured_enricher() -> None:
     settings = replace(Settings(), negativity_en="lexicon", negativity_de="model")
     factory = VerdictLoadingFactory(settings)
     pipeline = factory([], None)  # type: ignore[arg-type]
+    other = factory([], None)  # type: ignore[arg-type]  # another partition's
     assert isinstance(pipeline.enricher.scorer.german, ModelScorer)
+    assert not isinstance(pipeline.enricher.scorer.english, ModelScorer)
+    # One enricher for all of a worker's partitions: one text cache, one model in memory.
+    assert other is not pipeline and other.enricher is pipeline.enricher
 
 
 def test_plain_brand_questions_are_not_negative_but_complaints_are() -> None:
