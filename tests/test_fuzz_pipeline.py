@@ -87,17 +87,23 @@ class Collect:
         pass
 
 
+def fuzz_pipeline(alerts: Collect, dead: Collect, *, now: float, private: bool) -> Pipeline:
+    """A pipeline whose alerts and dead letters serialise into `alerts` and `dead`, its
+    decoder's clock at `now`; `private`: authors pseudonymised."""
+    return Pipeline(
+        sinks=[alerts],
+        dead_letters=dead,
+        enricher=enricher(),
+        decoder=Decoder(clock=lambda: now),
+        pseudonymize=Pseudonymizer(b"k" * 32) if private else None,
+    )
+
+
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(records, max_size=40), st.booleans())
 def test_pipeline_takes_anything_and_accounts_for_it(batch: list[bytes], private: bool) -> None:
     alerts, dead = Collect(), Collect()
-    pipeline = Pipeline(
-        sinks=[alerts],
-        dead_letters=dead,
-        enricher=enricher(),
-        decoder=Decoder(clock=lambda: T0 + 86400),
-        pseudonymize=Pseudonymizer(b"k" * 32) if private else None,
-    )
+    pipeline = fuzz_pipeline(alerts, dead, now=T0 + 86400, private=private)
     for n, raw in enumerate(batch):
         pipeline.feed(raw, f"fuzz:{n}")
     stats = pipeline.finish()
@@ -124,12 +130,7 @@ def test_hostile_records_inside_a_storm_leave_its_alert_standing(
     for at, raw in sorted(inserts, key=lambda x: x[0], reverse=True):
         lines.insert(int(at * len(lines)), raw)
     alerts, dead = Collect(), Collect()
-    pipeline = Pipeline(
-        sinks=[alerts],
-        dead_letters=dead,
-        enricher=enricher(),
-        decoder=Decoder(clock=lambda: STORM_T0 + 86400),
-    )
+    pipeline = fuzz_pipeline(alerts, dead, now=STORM_T0 + 86400, private=False)
     for n, raw in enumerate(lines):
         pipeline.feed(raw, f"fuzz:{n}")
     stats = pipeline.finish()
