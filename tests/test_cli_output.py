@@ -69,6 +69,20 @@ def test_event_lines_stay_on_one_line_when_narrow() -> None:
     wide = Console(file=io.StringIO(), width=160, force_terminal=True)
     assert one_line(narrow) == {"no_wrap": True, "overflow": "ellipsis"}
     assert one_line(wide) == {}
+    # An event with a long summary, printed by the console sink at 80 columns: one line.
+    from stormwatch.alerts.event import AlertEvent
+    from stormwatch.alerts.sinks import ConsoleAlertSink
+
+    event = AlertEvent(
+        incident="acme/p1/1", event="opened", brand="acme", thread_id="p1", severity="high",
+        score=1.0, at=1_772_442_902.0, emitted_at=1_800_000_000.0,
+        summary="Negative comments about price and service run at 9/min, 30x the normal "
+        "0.3/min; 80% of comments are negative, from 41 accounts, on post p1 of acme",
+    )  # fmt: skip
+    out = io.StringIO()
+    ConsoleAlertSink(Console(file=out, width=80)).emit(event)
+    lines = out.getvalue().splitlines()
+    assert len(lines) == 1 and len(lines[0]) <= 80 and lines[0].lstrip().startswith("opened")
 
 
 def test_every_command_summary_is_one_line() -> None:
