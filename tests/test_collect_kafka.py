@@ -58,6 +58,7 @@ def test_broker_from_the_environment_and_a_missing_topic_created(
     finally:
         destination.close()
     assert [r.key for r in consume_all(kafka_broker, topic, expect=1)] == [b"acme"]
+    assert partition_count(kafka_broker, topic) == 6  # created by stormwatch, as configured
 
 
 def test_broker_from_the_config_file(
@@ -73,6 +74,19 @@ def test_broker_from_the_config_file(
         destination.close()
     got = consume_all(kafka_broker, topic, expect=1)
     assert [r.key for r in got] == [b"globex"]
+    assert partition_count(kafka_broker, topic) == 2  # the config file's `partitions`
+
+
+def partition_count(broker: Broker, topic: str) -> int:
+    """How many partitions `topic` has on the broker (a topic the broker made by itself
+    would not have the count stormwatch asked for)."""
+    from kafka import KafkaConsumer
+
+    consumer = KafkaConsumer(bootstrap_servers=[broker.bootstrap])
+    try:
+        return len(consumer.partitions_for_topic(topic) or ())
+    finally:
+        consumer.close()
 
 
 def test_no_broker_anywhere_is_a_clear_error() -> None:
