@@ -163,17 +163,38 @@ class PoissonCusum(_CusumBank):
         """Learn a run of minutes without a single count in one step (an idle key catching
         up): each design falls by (r - 1) times the expected total, never below zero."""
         phi = max(1.0, dispersion)
-        self.sums = [
-            max(0.0, s - (r - 1.0) * expected_total / phi)
-            for s, r in zip(self.sums, self.ratios, strict=True)
-        ]
+        sums = self.sums
+        if len(sums) != 3:
+            self.sums = [
+                max(0.0, s - (r - 1.0) * expected_total / phi)
+                for s, r in zip(sums, self.ratios, strict=True)
+            ]
+            return
+        # The usual bank written out, as in `_after` (the same operations in the same
+        # order): every resting brand that speaks again takes this step, and at 20,000
+        # brands of a few comments a day that is almost every comment.
+        s1, s2, s3 = sums
+        if not (s1 or s2 or s3):
+            return  # zero stays zero
+        r1, r2, r3 = self.ratios
+        s1 = s1 - (r1 - 1.0) * expected_total / phi
+        s2 = s2 - (r2 - 1.0) * expected_total / phi
+        s3 = s3 - (r3 - 1.0) * expected_total / phi
+        self.sums = [s1 if s1 > 0.0 else 0.0, s2 if s2 > 0.0 else 0.0, s3 if s3 > 0.0 else 0.0]
 
     def quiet_total_to_zero(self, dispersion: float = 1.0) -> float:
         """The expected total of a quiet run from which on `decay_quiet` leaves every design
         at zero (a hair above it, for rounding): an idle key catching up need not sum its
         expectations further than that."""
         phi = max(1.0, dispersion)
-        return max(s * phi / (r - 1.0) for s, r in zip(self.sums, self.ratios, strict=True)) * (
+        sums = self.sums
+        if len(sums) != 3:
+            return max(s * phi / (r - 1.0) for s, r in zip(sums, self.ratios, strict=True)) * (
+                1.0 + 1e-9
+            )
+        s1, s2, s3 = sums
+        r1, r2, r3 = self.ratios
+        return max(s1 * phi / (r1 - 1.0), s2 * phi / (r2 - 1.0), s3 * phi / (r3 - 1.0)) * (
             1.0 + 1e-9
         )
 

@@ -475,3 +475,28 @@ def test_judge_shortcuts_give_the_same_alerts_and_the_same_numbers() -> None:
     assert fast[0] == plain[0]  # what the judge said, key by key and minute by minute
     assert fast[1] == plain[1]
     assert fast[2] == plain[2]
+
+
+@pytest.mark.parametrize("ratios", [(1.5, 3.0, 10.0), (2.0, 5.0)])
+def test_a_quiet_run_lowers_each_design_by_its_expectation_and_no_further(
+    ratios: tuple[float, ...],
+) -> None:
+    """`decay_quiet` takes each design down by (r - 1) times the expected total over the
+    dispersion, never below zero, and `quiet_total_to_zero` is the least total that takes
+    every design to zero; the usual bank of three, written out, and any other bank agree
+    with that, bit for bit."""
+    rng = random.Random(7)
+    for _ in range(2000):
+        test = PoissonCusum(ratios)
+        test.sums = [rng.choice([0.0, rng.uniform(0.0, 20.0)]) for _ in ratios]
+        total, dispersion = rng.choice([0.0, rng.uniform(0.0, 6.0)]), rng.uniform(0.5, 4.0)
+        phi = max(1.0, dispersion)
+        before = list(test.sums)
+        to_zero = test.quiet_total_to_zero(dispersion)
+        pairs = list(zip(before, ratios, strict=True))
+        assert to_zero == max(s * phi / (r - 1.0) for s, r in pairs) * (1 + 1e-9)
+        test.decay_quiet(total, dispersion)
+        assert test.sums == [max(0.0, s - (r - 1.0) * total / phi) for s, r in pairs]
+        test.sums = list(before)
+        test.decay_quiet(to_zero, dispersion)
+        assert test.sums == [0.0] * len(ratios)
