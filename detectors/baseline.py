@@ -42,6 +42,9 @@ PRIOR_COMMENTS = 50.0  # how many comments the prior share is worth
 SLOT_WARM = 30  # minutes of an hour slot seen before it stands on its own
 WINSOR_Z = 3.0  # learned counts are clipped this many standard deviations above normal
 DISPERSION_BLOCK = 10  # minutes per count in the dispersion estimate
+# A quiet stretch of at most this many minutes meets each hour slot once: a second visit
+# of its first slot needs a minute of it, 23 hours, and a minute of it again.
+SLOTS_ONCE = 23 * 60 + 1
 # A block is reset in place and an empty one shared: at hundreds of brands, new ones each
 # block outlived their minute and kept the garbage collector busy.
 _NEW_BLOCK = (0.0, 0.0, 0, 0.0)
@@ -265,6 +268,18 @@ class BrandBaseline:
         if minute % 60 + minutes <= 60:  # within one hour (most stretches of busy brands)
             self.slots[slot].update_zeros(minutes)
             self.slot_seen[slot] += minutes
+        elif minutes <= SLOTS_ONCE:
+            # Each slot met at most once: the hours of the stretch in turn, one update
+            # each, as `_slot_counts` would give them (a brand of a few comments a day
+            # wakes after hours of quiet, so this runs for almost each of its comments).
+            slots, seen = self.slots, self.slot_seen
+            m, end = minute, minute + minutes
+            while m < end:
+                nxt = min(end, (m // 60 + 1) * 60)
+                slot = (m // 60) % 24
+                slots[slot].update_zeros(nxt - m)
+                seen[slot] += nxt - m
+                m = nxt
         else:
             for slot, count in enumerate(_slot_counts(minute, minutes)):
                 if count:

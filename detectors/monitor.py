@@ -457,9 +457,10 @@ class KeyMonitor:
             c * decay, k * decay, expected_c * decay + volume_total * stretch,
             expected_k * decay + normal_total * stretch,
         )  # fmt: skip
-        self.fast *= _FAST**minutes
+        fast = _FAST**minutes
+        self.fast *= fast
         self.slow *= _SLOW**minutes
-        self.fast_n *= _FAST**minutes
+        self.fast_n *= fast
         self.last_minute += minutes
 
     def evidence(

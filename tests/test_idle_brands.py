@@ -5,6 +5,7 @@ stepped every minute."""
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import math
 import random
@@ -500,3 +501,28 @@ def test_a_quiet_run_lowers_each_design_by_its_expectation_and_no_further(
         test.sums = list(before)
         test.decay_quiet(to_zero, dispersion)
         assert test.sums == [0.0] * len(ratios)
+
+
+@pytest.mark.parametrize("minutes", [59, 61, 200, 1380, 1381, 1382, 1500, 3000])
+@pytest.mark.parametrize("offset", [0, 30, 59])
+def test_a_quiet_stretch_updates_each_hour_slot_once_by_its_minutes(
+    minutes: int, offset: int
+) -> None:
+    """`learn_quiet` gives each hour slot the zeros of all its minutes in the stretch at
+    once, exactly as `_slot_counts` counts them, whether the stretch meets a slot once
+    (walked hour by hour) or twice (over a day)."""
+    from stormwatch.detectors.baseline import _slot_counts
+
+    base = BrandBaseline()
+    for m in range(3 * 1440):
+        base.learn(m, n=m % 4, neg=m % 7 == 0)
+    start = 3 * 1440 + 5 * 60 + offset
+    quiet = copy.deepcopy(base)
+    quiet.learn_quiet(start, minutes)
+    for slot, count in enumerate(_slot_counts(start, minutes)):
+        expected = copy.deepcopy(base.slots[slot])
+        if count:
+            expected.update_zeros(count)
+        got = quiet.slots[slot]
+        assert (got.weighted, got.weight) == (expected.weighted, expected.weight), slot
+        assert quiet.slot_seen[slot] == base.slot_seen[slot] + count
