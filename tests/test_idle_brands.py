@@ -526,3 +526,38 @@ def test_a_quiet_stretch_updates_each_hour_slot_once_by_its_minutes(
         got = quiet.slots[slot]
         assert (got.weighted, got.weight) == (expected.weighted, expected.weight), slot
         assert quiet.slot_seen[slot] == base.slot_seen[slot] + count
+
+
+def test_a_resting_brands_thread_norm_follows_what_it_is_made_of() -> None:
+    """The threads of a resting brand are judged against a norm made once per rest; it
+    must be made again whenever anything it is made of moves: a new rest, the brand's
+    last hour of volume, its baseline (a catch-up learns), and never kept while the brand
+    warms up (its share volume moves with each comment)."""
+    from stormwatch.detectors.judge import Judge
+
+    judge = Judge()
+    state = judge.brand_state("acme")
+    for m in range(120):
+        state.baseline.learn(m, n=20, neg=2)
+    state.asleep_since, state.rest = 120, (state.baseline.expected(120), 1.0)
+    first = judge._thread_norm("acme", 130)
+    assert judge._thread_norm("acme", 131) is first  # nothing moved: the same norm
+    assert first.normal is state.rest[0]
+
+    c, k, ec, ek = state.monitor.hour
+    state.monitor.hour = (c + 6000.0, k, ec, ek)  # a busy last hour: a higher share volume
+    busier = judge._thread_norm("acme", 132)
+    assert busier is not first and busier.h_share != first.h_share
+
+    state.rest = (state.baseline.expected(133), 1.0)  # a new rest
+    renewed = judge._thread_norm("acme", 133)
+    assert renewed is not busier and renewed.normal is state.rest[0]
+
+    state.baseline.learn_quiet(133, 240)  # a catch-up taught it four quiet hours
+    learned = judge._thread_norm("acme", 134)
+    assert learned is not renewed
+
+    young = judge.brand_state("newco")  # in its first hour: never kept
+    young.baseline.learn(0, n=3, neg=1)
+    young.asleep_since, young.rest = 1, (young.baseline.expected(1), 1.0)
+    assert judge._thread_norm("newco", 2) is not judge._thread_norm("newco", 2)
