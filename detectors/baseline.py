@@ -28,6 +28,7 @@ from __future__ import annotations
 import copy
 import functools
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 MINUTES_PER_DAY = 1440
@@ -264,27 +265,20 @@ class BrandBaseline:
             return
         self.minutes += minutes
         self.level.update_zeros(minutes)
-        slot = (minute // 60) % 24
-        if minute % 60 + minutes <= 60:  # within one hour (most stretches of busy brands)
-            self.slots[slot].update_zeros(minutes)
-            self.slot_seen[slot] += minutes
-        elif minutes <= SLOTS_ONCE:
-            # Each slot met at most once: the hours of the stretch in turn, one update
-            # each, as `_slot_counts` would give them (a brand of a few comments a day
-            # wakes after hours of quiet, so this runs for almost each of its comments).
-            slots, seen = self.slots, self.slot_seen
-            m, end = minute, minute + minutes
-            while m < end:
-                nxt = min(end, (m // 60 + 1) * 60)
-                slot = (m // 60) % 24
-                slots[slot].update_zeros(nxt - m)
-                seen[slot] += nxt - m
-                m = nxt
-        else:
-            for slot, count in enumerate(_slot_counts(minute, minutes)):
-                if count:
-                    self.slots[slot].update_zeros(count)
-                    self.slot_seen[slot] += count
+        # Each hour slot takes all its minutes of the stretch in one update. Under a day
+        # the stretch meets each slot once, so its hours are taken in turn (a brand of a
+        # few comments a day wakes after hours of quiet, for almost each of its
+        # comments); over a day, the slots' counts are summed first.
+        pieces = (
+            _hour_pieces(minute, minutes)
+            if minutes <= SLOTS_ONCE
+            else enumerate(_slot_counts(minute, minutes))
+        )
+        slots, seen = self.slots, self.slot_seen
+        for slot, count in pieces:
+            if count:
+                slots[slot].update_zeros(count)
+                seen[slot] += count
         self.neg.update_zeros(minutes)
         self.total.update_zeros(minutes)
         # Zero minutes add nothing to a block, only to its length. Two block ends pair
@@ -405,13 +399,20 @@ class BrandBaseline:
         self._previous_block = None
 
 
+def _hour_pieces(first: int, minutes: int) -> Iterator[tuple[int, int]]:
+    """The minutes `first`, ..., `first + minutes - 1` hour by hour: (hour slot, how many
+    of them fall in that hour), in time order."""
+    m, end = first, first + minutes
+    while m < end:
+        nxt = min(end, (m // 60 + 1) * 60)
+        yield (m // 60) % 24, nxt - m
+        m = nxt
+
+
 def _slot_counts(first: int, minutes: int) -> list[int]:
     """How many of the minutes `first`, ..., `first + minutes - 1` fall in each hour slot."""
     days, rest = divmod(minutes, MINUTES_PER_DAY)
     counts = [60 * days] * 24
-    m, end = first, first + rest
-    while m < end:
-        nxt = min(end, (m // 60 + 1) * 60)
-        counts[(m // 60) % 24] += nxt - m
-        m = nxt
+    for slot, count in _hour_pieces(first, rest):
+        counts[slot] += count
     return counts
