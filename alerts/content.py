@@ -16,9 +16,23 @@ from stormwatch.key_window import KeyWindow, NegativeMention
 SAMPLE_COUNT = 5
 ACCOUNT_COUNT = 5
 TEXT_LIMIT = 280
+# More than this share of a key's negatives without an author id: the account guards
+# cannot tell one person, a few bots and a crowd apart (each such comment counts as an
+# account of its own), so the alert says so and does not claim a campaign.
+AUTHORS_UNKNOWN_MOST = 0.5
+
+
+def authors_unknown_share(mentions: Sequence[NegativeMention]) -> float:
+    """The share of `mentions` whose comment came without an author id."""
+    if not mentions:
+        return 0.0
+    return sum(1 for m in mentions if m.comment.author_id is None) / len(mentions)
 
 
 def top_accounts(mentions: Sequence[NegativeMention]) -> list[dict]:
+    """The accounts that wrote the most of `mentions`; comments without an author id
+    are nobody's (their window counts each under its comment id)."""
+    mentions = [m for m in mentions if m.comment.author_id is not None]
     counts = Counter(m.author for m in mentions)
     followers: dict[str, int] = {}
     for m in mentions:
@@ -100,6 +114,8 @@ def build_content(
     now = x["eff_5"] / 5.0
     normal = x["expected_neg_per_min"]
     doubling = doubling_minutes(x)
+    unknown = authors_unknown_share(mentions)
+    anonymous = unknown > AUTHORS_UNKNOWN_MOST
     drivers = {
         "negative_per_min_now": round(now, 2),
         "negative_per_min_baseline": round(normal, 3),
@@ -114,9 +130,10 @@ def build_content(
         "volume_per_min_baseline": round(x["expected_volume_per_min"], 2),
         "volume_anomaly": round(a.volume, 2),
         "evidence": round(a.score, 2),
-        "campaign": a.campaign,
+        "campaign": a.campaign and not anonymous,
         "negative_comments_30min": int(x["neg_30"]),
         "distinct_accounts_30min": int(x["neg_authors_30"]),
+        "authors_unknown_share": round(unknown, 3),
         "near_duplicate_share": near_duplicate_share(texts[:200]),
         "reach_weighted_negativity_10min": round(x["reach_neg_10"], 1),
         "top_terms": terms,
@@ -169,6 +186,11 @@ def build_content(
             f"{a.key_ratio:.0f}x {usual} {normal:.2f}/min{brand_wide}{_growing(doubling)}; "
             f"{x['neg_share_10']:.0%} of comments are negative, from "
             f"{int(x['neg_authors_30'])} accounts."
+        )
+    if anonymous and event != "resolved":
+        summary += (
+            f" {unknown:.0%} of the negative comments came without an author id: whether"
+            " one person, a few bots or many people wrote them cannot be told."
         )
     return summary, drivers, telling_samples(mentions), topics
 

@@ -17,6 +17,7 @@ from typing import Any, Protocol
 
 import orjson
 
+from stormwatch.alerts.content import AUTHORS_UNKNOWN_MOST
 from stormwatch.alerts.curve import sparkline
 from stormwatch.playbooks.model import Playbook
 
@@ -105,6 +106,8 @@ def _figures(drivers: Mapping[str, Any]) -> list[str]:
     if accounts is not None:
         comments = drivers.get("negative_comments_30min")
         extra = f", {comments} comments" if comments is not None else ""
+        if (drivers.get("authors_unknown_share") or 0.0) > AUTHORS_UNKNOWN_MOST:
+            accounts = "unknown (no author ids)"  # each comment counted as its own
         out.append(f"*Accounts (30 min)*\n{accounts}{extra}")
     volume, vbase = drivers.get("volume_per_min_now"), drivers.get("volume_per_min_baseline")
     if volume is not None and vbase is not None:
