@@ -248,11 +248,11 @@ class BrandBaseline:
                     # A minute clipped for its volume keeps its share: its negatives
                     # are scaled with its comments, then clipped on their own. Clipping
                     # the comments alone read a busy minute as more negative than it
-                    # was: while a brand's level still rose from zero in its first
-                    # minutes (16 comments a minute learned as 1, 4, 6, ...; their
-                    # negatives, under a cap of about as many, in full) a brand of
-                    # 23,720 a day learned a share of 0.36 within three minutes, and a
-                    # storm that began with its stream became its normal.
+                    # was: while a brand's level still rose in its first minutes (its
+                    # comments learned as 1, 4, 6, 8, ... a minute; their negatives,
+                    # under a cap of about as many, in full) a brand of 23,720 a day
+                    # read a usual share of 0.30 six minutes in, and a storm that
+                    # began with its stream became its normal.
                     neg = min(
                         neg * (clipped / n),
                         winsorised(neg, expected * self.share(), self.current_dispersion()),
