@@ -46,19 +46,26 @@ def test_a_storm_minute_is_still_clipped_on_its_negatives() -> None:
     assert baseline.share() - before < 0.01
 
 
-@settings(max_examples=200, deadline=None)
+def _learned_share(baseline: BrandBaseline) -> float:
+    """The share the baseline learned from its minutes, before the prior is blended in
+    (`share()` then weighs the prior less as comments are learned, so it may rise when
+    a brand turns out more negative than the prior said)."""
+    return baseline.neg.weighted / baseline.total.weighted
+
+
+@settings(max_examples=300, deadline=None)
 @given(
-    history=st.lists(st.tuples(st.integers(0, 50), st.floats(0.0, 1.0)), min_size=1, max_size=120),
+    history=st.lists(st.tuples(st.integers(1, 50), st.floats(0.0, 1.0)), min_size=1, max_size=120),
     n=st.integers(1, 5000),
     share=st.floats(0.0, 1.0),
 )
-def test_a_minute_no_more_negative_than_usual_never_raises_the_usual_share(
+def test_a_minute_no_more_negative_than_learned_never_raises_the_learned_share(
     history: list[tuple[int, float]], n: int, share: float
 ) -> None:
     baseline = BrandBaseline()
     for m, (count, negative) in enumerate(history):
         baseline.learn(m, n=count, neg=int(count * negative))
-    usual = baseline.share()
-    neg = min(n, int(n * min(share, usual)))  # at most the usual share of this minute
+    learned = _learned_share(baseline)
+    neg = min(n, int(n * min(share, learned)))  # at most the learned share of this minute
     baseline.learn(len(history), n=n, neg=neg)
-    assert baseline.share() <= usual + 1e-12
+    assert _learned_share(baseline) <= learned * (1 + 1e-12) + 1e-15
