@@ -11,7 +11,14 @@ from typing import Annotated
 
 import typer
 
-from stormwatch.command_arguments import DeadLetterFile, command_settings, err, fail
+from stormwatch.command_arguments import (
+    ConfigFile,
+    DeadLetterFile,
+    StoreUrl,
+    command_settings,
+    err,
+    fail,
+)
 from stormwatch.exceptions import StormwatchError
 
 __all__ = ["serve"]
@@ -20,10 +27,8 @@ __all__ = ["serve"]
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8080,
-    db: Annotated[
-        str | None, typer.Option("--db", help="Incident store: SQLite path or URL.")
-    ] = None,
-    config: Annotated[Path | None, typer.Option("--config", help="TOML settings file.")] = None,
+    db: StoreUrl = None,
+    config: ConfigFile = None,
     alerts_jsonl: Annotated[
         Path | None, typer.Option("--alerts-jsonl", help="Also append alert events here (JSONL).")
     ] = None,
