@@ -119,6 +119,19 @@ def test_a_spreading_storm_opens_once_its_rate_leads() -> None:
     assert not result.unexplained
 
 
+def test_a_slow_storm_opens_once_its_share_leads() -> None:
+    """A slow storm on a post of a brand of 1,107 a day: the post's share test over its
+    threshold from 13 minutes before the breakout, its rate test at half of its own,
+    and the post waited for both until 3.7 minutes after the breakout. Its comments
+    over normal were mostly negative, so the share test leads the rate test half-way
+    there, as the rate test leads the share test (fresh seed 3154, then run once)."""
+    result = run_spec(build_family(3154)[4])
+    storm = result.label("b10-slow-storm")
+    assert storm.incidents == 1, result
+    assert storm.lead_seconds is not None and storm.lead_seconds > 5 * 60, result
+    assert not result.unexplained, result
+
+
 def test_a_launch_whose_first_complaints_follow_a_quiet_excursion_stays_quiet() -> None:
     """A launch at a brand of 94 a day, 28 minutes in: the brand's rate test over its
     threshold, its share test at 0.55, and the share test's excursion eight hours long,
