@@ -813,12 +813,14 @@ class Judge:
         # cluster of complaints rode on it. (Spent while the share test was under
         # half-way, a storm's own first evidence went at busy brands of real volume.)
         # The other way round too: the share test over its threshold (at the close
-        # and now) leads a rate test half-way to its own, on the same conditions. A
-        # slow storm's post at a brand of 1,107 a day had its share test over for 13
-        # minutes before the breakout while its rate test stood at half of its own:
-        # at the usual volume the negatives a rate test needs come later than the
-        # share they make (fresh seed 3154; 21 crises of seeds 3151-3160 earlier,
-        # none later, no new incident).
+        # and now) leads a rate test half-way to its own, on the same conditions, when
+        # the excursion brought no more talk that is not negative than usual. A slow
+        # storm's post at a brand of 1,107 a day had its share test over for 13 minutes
+        # before the breakout while its rate test stood at half of its own: at the
+        # usual volume the negatives a rate test needs come later than the share they
+        # make (fresh seed 3154). A launch post draws more of everything, and its
+        # complaints alone lift its share (seed 1303: 159 comments where 100 were
+        # expected, 45 negative; without that condition it opened a firestorm).
         if not provisional and closed_rate_evidence >= 1.0 and monitor.share.statistic == 0.0:
             monitor.spend_rate()
         candidate = evidence >= 1.0 or (
@@ -834,6 +836,7 @@ class Judge:
                     monitor.share.statistic >= h_share
                     and share_evidence >= 1.0
                     and rate_evidence >= SHARE_LED_RATE
+                    and monitor.excursion_without_more_talk()
                 )
             )
             and monitor.excursion_mostly_negative(at_least=2 * self.min_accounts)

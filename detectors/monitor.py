@@ -588,6 +588,15 @@ class KeyMonitor:
         (`mostly_negative`)."""
         return mostly_negative(*self.excursion, at_least=at_least)
 
+    def excursion_without_more_talk(self) -> bool:
+        """Since its share test last stood at zero the key's comments that are not
+        negative were no more than their normal: its negatives came on top of the
+        usual talk, not with more of it. A storm at the usual volume; a launch post
+        draws more of everything (one at a brand of 489 a day: 159 comments over its
+        excursion where 100 were expected, 114 of them not negative against 89)."""
+        comments, negatives, expected_comments, expected_negatives = self.excursion
+        return comments - negatives <= expected_comments - expected_negatives
+
     def hour_mostly_not_negative(self) -> bool:
         """`excursion_mostly_not_negative` over about the last hour (decayed with a
         half-life of an hour), whatever the share test did: its excursion starts afresh

@@ -443,7 +443,9 @@ def test_judge_shortcuts_give_the_same_alerts_and_the_same_numbers() -> None:
             EventSpec("bot_burst", "small9", start=5 * 3600, duration_s=1800),
         ),
         duration_s=7 * 3600,
-        seed=11,
+        # A seed whose busy brand's storm opens on its post, so both kinds of key open
+        # an incident (at seed 11 the share-led rule opens the brand's first).
+        seed=12,
     )  # fmt: skip
     lines = [orjson.dumps(c) for c in generate(spec).comments]
     runs = []
