@@ -60,6 +60,21 @@ def test_a_storm_is_mostly_negative_and_a_launch_is_not() -> None:
     assert not quiet.excursion_mostly_negative()
 
 
+def test_the_share_leads_only_where_the_negatives_came_without_more_talk() -> None:
+    """The share test may lead a rate test half-way to its threshold only when the
+    comments that are not negative stayed at their normal
+    (`KeyMonitor.excursion_without_more_talk`): a storm's negatives at the usual volume,
+    not a launch post's complaints among many more comments of every kind."""
+    storm, launch_post, defended = KeyMonitor(), KeyMonitor(), KeyMonitor()
+    _run(storm, 60, n=1, neg=1)  # the usual volume, every comment negative
+    _run(launch_post, 60, n=6, neg=2)  # 6x the talk, a third of it negative
+    _run(defended, 60, n=3, neg=1)  # negatives with as many defenders
+    assert storm.share.statistic > 0 and launch_post.share.statistic > 0
+    assert storm.excursion_without_more_talk()
+    assert not launch_post.excursion_without_more_talk()
+    assert not defended.excursion_without_more_talk()
+
+
 def test_under_twice_the_volume_the_extra_comments_say_nothing() -> None:
     """A storm at a large brand brings few comments over its normal: their share is
     noise, and the guard stays out of it."""
