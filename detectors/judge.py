@@ -812,6 +812,13 @@ class Judge:
         # kept a brand's slow design over its threshold for eleven hours, and a later
         # cluster of complaints rode on it. (Spent while the share test was under
         # half-way, a storm's own first evidence went at busy brands of real volume.)
+        # Spent too while the brand's comments surge and the key's extra comments are
+        # mostly not negative: a launch a little more negative than the brand's usual
+        # talk kept its share test over zero for 7.5 hours, and 31 minutes after it
+        # the rate test, at its threshold on the launch's evidence, led a gust of the
+        # next negatives to a firestorm (fresh seed 3193). (Spent whenever the brand's
+        # comments surged, three crises of fresh seeds 3201-3210 opened later, two
+        # swells by 46 and 104 minutes: a swell brings its own talk.)
         # The other way round too: the share test over its threshold (at the close
         # and now) leads a rate test half-way to its own, on the same conditions, when
         # the excursion brought no more talk that is not negative than usual. A slow
@@ -821,7 +828,17 @@ class Judge:
         # make (fresh seed 3154). A launch post draws more of everything, and its
         # complaints alone lift its share (seed 1303: 159 comments where 100 were
         # expected, 45 negative; without that condition it opened a firestorm).
-        if not provisional and closed_rate_evidence >= 1.0 and monitor.share.statistic == 0.0:
+        if (
+            not provisional
+            and closed_rate_evidence >= 1.0
+            and (
+                monitor.share.statistic == 0.0
+                or (
+                    self.brands[window.brand].volume.surging
+                    and monitor.excursion_mostly_not_negative()
+                )
+            )
+        ):
             monitor.spend_rate()
         candidate = evidence >= 1.0 or (
             not warming

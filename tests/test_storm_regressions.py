@@ -144,6 +144,20 @@ def test_a_launch_whose_first_complaints_follow_a_quiet_excursion_stays_quiet() 
     assert not result.unexplained
 
 
+def test_a_launchs_rate_evidence_does_not_lead_its_tail() -> None:
+    """A launch at a brand of 184 a day, 7.5 hours long: its comments a little more
+    negative than the brand's usual, so its share test never fell back to zero and the
+    rate test's evidence, built while the brand's comments surged, was never spent. 31
+    minutes after the launch the rate test still stood at its threshold, the share test
+    half-way, and a gust of the next negatives let the rate test lead a firestorm (fresh
+    seed 3193). Evidence the rate test holds while the brand's comments surge, its
+    extra comments mostly not negative, is spent as more talk, as while the share test
+    stands at zero."""
+    result = run_spec(build_family(3193)[3])
+    assert result.label("b04-product").incidents == 0, result
+    assert not result.unexplained, result
+
+
 def test_a_launchs_old_rate_evidence_does_not_lead_a_later_cluster() -> None:
     """A launch at a brand of 2,500 a day brought eight times the talk at about the
     usual share: the brand's slow rate design rose over its threshold and, at 1.5x
