@@ -819,15 +819,6 @@ class Judge:
         # next negatives to a firestorm (fresh seed 3193). (Spent whenever the brand's
         # comments surged, three crises of fresh seeds 3201-3210 opened later, two
         # swells by 46 and 104 minutes: a swell brings its own talk.)
-        # The other way round too: the share test over its threshold (at the close
-        # and now) leads a rate test half-way to its own, on the same conditions, when
-        # the excursion brought no more talk that is not negative than usual. A slow
-        # storm's post at a brand of 1,107 a day had its share test over for 13 minutes
-        # before the breakout while its rate test stood at half of its own: at the
-        # usual volume the negatives a rate test needs come later than the share they
-        # make (fresh seed 3154). A launch post draws more of everything, and its
-        # complaints alone lift its share (seed 1303: 159 comments where 100 were
-        # expected, 45 negative; without that condition it opened a firestorm).
         if (
             not provisional
             and closed_rate_evidence >= 1.0
@@ -840,6 +831,15 @@ class Judge:
             )
         ):
             monitor.spend_rate()
+        # The other way round too: the share test over its threshold (at the close
+        # and now) leads a rate test half-way to its own, on the same conditions, when
+        # the excursion brought no more talk that is not negative than usual. A slow
+        # storm's post at a brand of 1,107 a day had its share test over for 13 minutes
+        # before the breakout while its rate test stood at half of its own: at the
+        # usual volume the negatives a rate test needs come later than the share they
+        # make (fresh seed 3154). A launch post draws more of everything, and its
+        # complaints alone lift its share (seed 1303: 159 comments where 100 were
+        # expected, 45 negative; without that condition it opened a firestorm).
         candidate = evidence >= 1.0 or (
             not warming
             and (
