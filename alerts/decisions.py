@@ -282,6 +282,8 @@ class IncidentDecisions:
         self._explaining = None
         if event is not None and event.event == "opened":
             self.tracker.open[window.key].opened_at = self.stream_time
+        elif event is not None and event.drivers.get("reopened"):
+            self.tracker.open[window.key].reopened_at.append(self.stream_time)
         if event is not None:
             if event.event == "resolved":
                 self.judge.forget(window.key)

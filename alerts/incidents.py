@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from urllib.parse import quote
 
 from stormwatch.alerts.event import AlertEvent, iso_utc, severity_rank
@@ -42,6 +42,13 @@ QUIET_MAX_MINUTES = 360
 # resolution's measure, opened a second incident 23 minutes after its first resolved
 # (a first-day storm at a brand of 7,171 a day, fresh seed 1107).
 REOPEN_MINUTES = STORM_TAIL_MINUTES  # a storm's tail: the judge holds the brand to it too
+# A storm back on its key within this long of its incident resolving is that incident,
+# reopened (an `escalated` event that says how long it was calm), not a second one: a
+# slow swell at a brand of 570 comments a day lulled for 140 minutes between gusts, one
+# at a brand of 2,000 for 238, and each opened a second incident when it came back
+# (fresh seeds 3214 and 3198). The longest calm that resolves an incident: a swell runs
+# for six hours to a day.
+RETURN_MINUTES = QUIET_MAX_MINUTES
 _LOG_20 = math.log(20.0)
 # New thread storms inside an open incident are told together, by its first event this
 # many minutes after the last that named posts (Alertmanager's `group_interval`): the
@@ -86,6 +93,10 @@ class Incident:
     # (`IncidentTracker.group_minutes`).
     untold: list[str] = field(default_factory=list)
     told_minute: int = -1
+    # The minutes it came back after resolving (`IncidentTracker.observe`), and the
+    # stream's event time then, as `opened_at` is for its opening.
+    reopened: list[int] = field(default_factory=list)
+    reopened_at: list[float] = field(default_factory=list)
 
     def __setstate__(self, state: tuple[None, dict] | dict) -> None:
         # A checkpoint from before a field existed: its default (pickle keeps slots as
@@ -94,6 +105,8 @@ class Incident:
         slots.setdefault("opened_at", None)
         slots.setdefault("untold", [])
         slots.setdefault("told_minute", -1)
+        slots.setdefault("reopened", [])
+        slots.setdefault("reopened_at", [])
         for name, value in slots.items():
             setattr(self, name, value)
 
@@ -134,6 +147,8 @@ class IncidentTracker:
         self.open: dict[str, Incident] = {}  # by window key (brand or brand/thread)
         # Window keys whose incident resolved within REOPEN_MINUTES: the minute it did.
         self.resolved: dict[str, int] = {}
+        # ... and within RETURN_MINUTES: the incident, which an alert there reopens.
+        self.returning: dict[str, Incident] = {}
         self.history: list[Incident] = []
 
     def observe(
@@ -155,6 +170,10 @@ class IncidentTracker:
         if incident is None:
             if not (a.alerting and may_open) or self._tail(window_key, minute, a):
                 return None
+            back = self.returning.pop(window_key, None)
+            resolved = self.resolved.get(window_key)
+            if back is not None and resolved is not None and minute - resolved < RETURN_MINUTES:
+                return self._reopen(window_key, back, minute, evidence, a, one_thread)
             incident = Incident(
                 key=incident_key(brand, thread_id, minute),
                 brand=brand,
@@ -184,7 +203,7 @@ class IncidentTracker:
         incident.quiet = incident.quiet + 1 if is_calm else 0
         if incident.quiet >= self.quiet_needed(a.normal_rate):
             del self.open[window_key]
-            self._note_resolved(window_key, minute)
+            self._note_resolved(window_key, incident, minute)
             return self._event(incident, "resolved", minute, evidence, a, one_thread=one_thread)
         if a.alerting and severity_rank(a.severity) > severity_rank(incident.severity):
             incident.severity = a.severity
@@ -198,24 +217,54 @@ class IncidentTracker:
             return self._event(incident, "updated", minute, evidence, a, one_thread=one_thread)
         return None
 
+    def _reopen(
+        self,
+        window_key: str,
+        incident: Incident,
+        minute: int,
+        evidence: Evidence,
+        a: Assessment,
+        one_thread: bool,
+    ) -> AlertEvent:
+        """The storm of a resolved incident is back: the incident opens again and
+        escalates from resolved. Its severity stays the highest band it reached (the
+        contract's), or rises."""
+        calm_minutes = minute - self.resolved[window_key]
+        incident.quiet = 0
+        if severity_rank(a.severity) > severity_rank(incident.severity):
+            incident.severity = a.severity
+        incident.score = a.score
+        incident.ratio = a.ratio
+        incident.peak_ratio = max(incident.peak_ratio, a.ratio)
+        incident.peak_score = max(incident.peak_score, a.score)
+        incident.reopened.append(minute)
+        self.open[window_key] = incident
+        event = self._event(incident, "escalated", minute, evidence, a, one_thread=one_thread)
+        event.drivers["reopened"] = True
+        event.drivers["calm_minutes"] = calm_minutes
+        return replace(event, summary=f"Back after {calm_minutes} calm minutes. {event.summary}")
+
     def _tail(self, window_key: str, minute: int, a: Assessment) -> bool:
         """An alert on a key whose incident resolved less than `REOPEN_MINUTES` ago, while
         the key is calm by the resolution's measure: the tail of the storm it resolved."""
         at = self.resolved.get(window_key)
         return at is not None and minute - at < REOPEN_MINUTES and calm(a)
 
-    def _note_resolved(self, window_key: str, minute: int) -> None:
-        """Remembers a resolution for `_tail`, forgetting those past the window (once per
-        incident, not per look)."""
+    def _note_resolved(self, window_key: str, incident: Incident, minute: int) -> None:
+        """Remembers a resolution for `_tail` and `_reopen`, forgetting those past their
+        windows (once per incident, not per look)."""
         resolved = self.resolved
         if len(resolved) > 64:
             self.resolved = resolved = {
-                k: m for k, m in resolved.items() if minute - m < REOPEN_MINUTES
+                k: m for k, m in resolved.items() if minute - m < RETURN_MINUTES
             }
+            self.returning = {k: i for k, i in self.returning.items() if k in resolved}
         resolved[window_key] = minute
+        self.returning[window_key] = incident
 
     def __setstate__(self, state: dict) -> None:
         state.setdefault("resolved", {})  # a checkpoint from before it
+        state.setdefault("returning", {})
         self.__dict__.update(state)
 
     def quiet_needed(self, normal_rate: float) -> int:

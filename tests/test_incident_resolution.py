@@ -8,9 +8,11 @@ import math
 
 import pytest
 
+from stormwatch.alerts.event import AlertEvent
 from stormwatch.alerts.incidents import (
     QUIET_MAX_MINUTES,
     REOPEN_MINUTES,
+    RETURN_MINUTES,
     STORM_RATIO,
     IncidentTracker,
 )
@@ -101,13 +103,22 @@ def test_a_negative_in_the_calm_starts_it_again() -> None:
 def _resolved_then(a: Assessment, after: int) -> str | None:
     """Opens an incident on a post, calms it until it resolves, then `a` comes `after`
     minutes later: what that opens (None: nothing)."""
+    event = _resolved_then_event(a, after)[1]
+    return event.event if event is not None else None
+
+
+def _resolved_then_event(
+    a: Assessment, after: int
+) -> tuple[IncidentTracker, AlertEvent | None, str]:
+    """`_resolved_then`'s tracker, event and the key of the incident that resolved."""
     t = tracker()
     evidence = lambda: (0.0, {})  # noqa: E731
     storm = Assessment(
         score=2.0, raw_score=0.0, ratio=6.0, key_ratio=18.0, growth=0.0, volume=0.0,
         benign=None, alerting=True, normal_rate=0.5,
     )  # fmt: skip
-    t.observe("acme/p", brand="acme", thread_id="p", minute=0, evidence=evidence, a=storm)
+    first = t.observe("acme/p", brand="acme", thread_id="p", minute=0, evidence=evidence, a=storm)
+    assert first is not None
     calm = Assessment(
         score=0.0, raw_score=0.0, ratio=0.4, key_ratio=0.8, growth=0.0, volume=0.0,
         benign=None, alerting=False, normal_rate=0.5,
@@ -118,7 +129,7 @@ def _resolved_then(a: Assessment, after: int) -> str | None:
         minute += 1
     event = t.observe("acme/p", brand="acme", thread_id="p", minute=minute + after,
                       evidence=evidence, a=a)  # fmt: skip
-    return event.event if event is not None else None
+    return t, event, first.incident
 
 
 def _alert(ratio: float, key_ratio: float) -> Assessment:
@@ -133,20 +144,59 @@ def test_a_storms_tail_does_not_reopen_the_key_it_resolved_on() -> None:
     normal, calm by the measure that resolved it (fresh seed 1107 opened it again)."""
     tail = _alert(ratio=0.7, key_ratio=3.0)
     assert _resolved_then(tail, after=20) is None
-    assert _resolved_then(tail, after=REOPEN_MINUTES) == "opened"  # a new storm by then
+    assert _resolved_then(tail, after=REOPEN_MINUTES) == "escalated"  # back by then
+    assert _resolved_then(tail, after=RETURN_MINUTES) == "opened"  # a new storm
 
 
-def test_a_new_storm_on_that_key_still_opens() -> None:
-    assert _resolved_then(_alert(ratio=2.5, key_ratio=8.0), after=20) == "opened"
+def test_a_storm_back_within_hours_reopens_its_incident() -> None:
+    """A swell that lulls for hours and comes back is one storm: its incident opens
+    again, escalating from resolved, and says how long it was calm."""
+    t, event, key = _resolved_then_event(_alert(ratio=2.5, key_ratio=8.0), after=140)
+    assert event is not None and event.event == "escalated" and event.incident == key
+    assert event.drivers["reopened"] is True
+    # (`_resolved_then_event` comes `after` minutes after the minute past the resolution)
+    assert event.summary.startswith("Back after 141 calm minutes.")
+    assert event.drivers["calm_minutes"] == 141
+    incident = t.open["acme/p"]
+    assert len(t.history) == 1 and incident.reopened == [incident.last_event_minute]
+
+
+def test_a_new_storm_on_that_key_after_the_return_window_opens_its_own() -> None:
+    t, event, key = _resolved_then_event(_alert(ratio=2.5, key_ratio=8.0), after=RETURN_MINUTES)
+    assert event is not None and event.event == "opened" and event.incident != key
+    assert len(t.history) == 2 and t.history[0].reopened == []
+
+
+def test_a_reopened_incident_resolves_and_reopens_again() -> None:
+    t, event, key = _resolved_then_event(_alert(ratio=2.5, key_ratio=8.0), after=30)
+    assert event is not None and event.event == "escalated"
+    calm = Assessment(
+        score=0.0, raw_score=0.0, ratio=0.4, key_ratio=0.8, growth=0.0, volume=0.0,
+        benign=None, alerting=False, normal_rate=0.5,
+    )  # fmt: skip
+    minute = t.open["acme/p"].last_event_minute + 1
+    kinds = []
+    while len(kinds) < 2:
+        e = t.observe("acme/p", brand="acme", thread_id="p", minute=minute,
+                      evidence=lambda: (0.0, {}), a=calm)  # fmt: skip
+        if e is not None:
+            kinds.append(e.event)
+            e = t.observe("acme/p", brand="acme", thread_id="p", minute=minute + 200,
+                          evidence=lambda: (0.0, {}), a=_alert(2.5, 8.0))  # fmt: skip
+            assert e is not None
+            kinds.append(e.event)
+        minute += 1
+    assert kinds == ["resolved", "escalated"] and e.incident == key
+    assert len(t.history[0].reopened) == 2
 
 
 def test_a_checkpoint_from_before_reopening_restores() -> None:
     t = tracker()
     state = t.__dict__.copy()
-    del state["resolved"]
+    del state["resolved"], state["returning"]
     restored = IncidentTracker.__new__(IncidentTracker)
     restored.__setstate__(state)
-    assert restored.resolved == {}
+    assert restored.resolved == {} and restored.returning == {}
     assert restored.observe("acme", brand="acme", thread_id=None, minute=5,
                             evidence=lambda: (0.0, {}),
                             a=_alert(ratio=3.0, key_ratio=3.0)) is not None  # fmt: skip

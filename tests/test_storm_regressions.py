@@ -269,3 +269,27 @@ def test_a_small_brands_alert_reports_the_span_its_negatives_came_in() -> None:
         assert event.severity in {severity_for(ratio - 0.05), severity_for(ratio + 0.05)}
         if "rate_span_minutes" not in event.drivers:
             assert event.drivers["distinct_accounts_30min"] >= 5, event.summary
+
+
+def test_a_swell_back_after_hours_of_calm_reopens_its_incident() -> None:
+    """A slow swell at a brand of 570 a day: its brand-wide incident opened on a gust
+    seven hours before the breakout, resolved after half an hour of calm, and when the
+    swell came back 140 minutes later a second incident opened (fresh seed 3214). The
+    incident reopens instead, from the live stream's point of view too: its events are
+    one incident's, and the store and Slack see it escalate from resolved."""
+    from stormwatch.evaluation.label_matching import match_labels
+
+    scenario = generate(build_family(3214)[5])
+    pipeline = replay(scenario.comments, pipeline=Pipeline(sinks=[MemoryAlertSink()]))
+    (swell,) = [lab for lab in scenario.labels if lab.name == "b08-swell"]
+    mine = [i for i in pipeline.tracker.history if i.brand == swell.brand]
+    assert len(mine) == 1 and mine[0].reopened, mine
+    (memory,) = [s for s in pipeline.sinks if isinstance(s, MemoryAlertSink)]
+    kinds = [e.event for e in memory.events if e.brand == swell.brand]
+    back = kinds.index("resolved") + 1
+    assert kinds[back] == "escalated" and "opened" not in kinds[back:], kinds
+    reopening = [e for e in memory.events if e.drivers.get("reopened")]
+    assert [e.drivers["calm_minutes"] for e in reopening] == [140]
+    outcomes, unexplained = match_labels(pipeline.tracker.history, scenario.labels)
+    assert not unexplained
+    assert [len(o.incidents) for o in outcomes if o.label is swell] == [1]

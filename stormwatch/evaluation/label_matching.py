@@ -47,14 +47,16 @@ class LabelOutcome:
 
     @property
     def opened_at(self) -> float | None:
-        """When a live run would alert: the stream's event time when the incident
-        opened (without it, lateness after its minute ended)."""
-        if not self.incidents:
-            return None
-        return min(
-            i.opened_minute * 60.0 + 60.0 + self.lateness if i.opened_at is None else i.opened_at
+        """When a live run would alert: the stream's event time when the first of its
+        incidents opened, or reopened, within the label's window (without it, lateness
+        after that minute ended)."""
+        times = [
+            minute * 60.0 + 60.0 + self.lateness if at is None else at
             for i in self.incidents
-        )
+            for minute, at in openings(i)
+            if _in_window(minute, self.label)
+        ]
+        return min(times) if times else None
 
     @property
     def lead_seconds(self) -> float | None:
@@ -64,23 +66,41 @@ class LabelOutcome:
         return self.label.breakout - self.opened_at
 
 
-def _overlaps(incident: Incident, label: Label) -> bool:
+def openings(incident: Incident) -> list[tuple[int, float | None]]:
+    """The minutes an incident opened and reopened (`IncidentTracker.observe`), each with
+    the stream's event time then where known. Each is an alert of its own: a reopening
+    no label explains is a false alarm, whatever its first opening was about."""
+    first = [(incident.opened_minute, incident.opened_at)]
+    at = incident.reopened_at
+    return first + [(m, at[n] if n < len(at) else None) for n, m in enumerate(incident.reopened)]
+
+
+def _in_window(minute: int, label: Label) -> bool:
+    return label.onset - MATCH_BEFORE <= minute * 60.0 <= label.end + MATCH_AFTER
+
+
+def _where(incident: Incident, label: Label) -> bool:
     if incident.brand != label.brand:
         return False
-    if label.thread_id is not None and incident.thread_id not in (None, label.thread_id):
-        return False
-    opened = incident.opened_minute * 60.0
-    return label.onset - MATCH_BEFORE <= opened <= label.end + MATCH_AFTER
+    return label.thread_id is None or incident.thread_id in (None, label.thread_id)
 
 
 def match_labels(
     incidents: Sequence[Incident], labels: Sequence[Label], *, lateness: float = 0.0
 ) -> tuple[list[LabelOutcome], list[Incident]]:
-    """Per label the incidents that belong to it; and the incidents no label explains."""
-    outcomes = [
-        LabelOutcome(label, tuple(i for i in incidents if _overlaps(i, label)), lateness)
-        for label in labels
-    ]
-    explained = {id(i) for o in outcomes for i in o.incidents}
-    unexplained = [i for i in incidents if id(i) not in explained]
+    """Per label the incidents that opened or reopened within its window; and the
+    incidents with an opening no label explains."""
+    explained: set[tuple[int, int]] = set()
+    outcomes = []
+    for label in labels:
+        mine = []
+        for i in incidents:
+            if not _where(i, label):
+                continue
+            hits = [m for m, _ in openings(i) if _in_window(m, label)]
+            if hits:
+                mine.append(i)
+                explained.update((id(i), m) for m in hits)
+        outcomes.append(LabelOutcome(label, tuple(mine), lateness))
+    unexplained = [i for i in incidents if any((id(i), m) not in explained for m, _ in openings(i))]
     return outcomes, unexplained

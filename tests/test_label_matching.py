@@ -1,0 +1,65 @@
+"""Matching incidents to labels when an incident reopens: each opening is an alert of
+its own, explained by a label or counted as a false alarm; an incident reopened for the
+same storm is still one incident for it."""
+
+from __future__ import annotations
+
+from stormwatch.alerts.incidents import Incident
+from stormwatch.evaluation.label_matching import match_labels, openings
+from stormwatch.evaluation.scenario.spec import EventLabel
+
+HOUR = 3600.0
+
+
+def label(name: str, onset_h: float, end_h: float, *, kind: str = "slow_swell") -> EventLabel:
+    return EventLabel(
+        name=name, kind=kind, brand="acme", thread_id=None, must_alert=kind != "viral_positive",
+        onset=onset_h * HOUR, breakout=onset_h * HOUR + 1800.0, end=end_h * HOUR, lang="en",
+    )  # fmt: skip
+
+
+def incident(opened_h: float, *reopened_h: float) -> Incident:
+    i = Incident(
+        key=f"acme/*/{opened_h}", brand="acme", thread_id=None, kind="spreading",
+        severity="high", opened_minute=int(opened_h * 60), score=1.0, ratio=5.0,
+        last_event_minute=int(opened_h * 60), reported_ratio=5.0,
+    )  # fmt: skip
+    i.opened_at = opened_h * HOUR + 10.0
+    i.reopened = [int(h * 60) for h in reopened_h]
+    i.reopened_at = [h * HOUR + 10.0 for h in reopened_h]
+    return i
+
+
+def test_a_reopening_within_the_storm_is_the_same_incident() -> None:
+    swell = label("swell", 1.0, 20.0)
+    outcomes, unexplained = match_labels([incident(2.0, 6.0)], [swell])
+    assert [len(o.incidents) for o in outcomes] == [1] and unexplained == []
+    assert outcomes[0].opened_at == 2.0 * HOUR + 10.0  # the first opening leads
+
+
+def test_a_reopening_no_label_explains_is_a_false_alarm() -> None:
+    storm = label("storm", 1.0, 3.0, kind="firestorm")
+    i = incident(1.5, 9.0)
+    outcomes, unexplained = match_labels([i], [storm])
+    assert len(outcomes[0].incidents) == 1 and unexplained == [i]
+
+
+def test_a_reopening_for_another_crisis_catches_it_from_then() -> None:
+    first, second = label("first", 1.0, 3.0), label("second", 6.0, 8.0)
+    outcomes, unexplained = match_labels([incident(1.5, 6.2)], [first, second])
+    assert [len(o.incidents) for o in outcomes] == [1, 1] and unexplained == []
+    assert outcomes[1].opened_at == 6.2 * HOUR + 10.0
+    assert outcomes[1].lead_seconds == second.breakout - (6.2 * HOUR + 10.0)
+
+
+def test_a_reopening_on_a_benign_event_counts_against_it() -> None:
+    storm, viral = label("storm", 1.0, 3.0), label("viral", 5.0, 7.0, kind="viral_positive")
+    outcomes, unexplained = match_labels([incident(1.5, 5.5)], [storm, viral])
+    assert [len(o.incidents) for o in outcomes] == [1, 1] and unexplained == []
+    assert not outcomes[1].correct
+
+
+def test_openings_without_their_stream_times() -> None:
+    i = incident(1.0, 2.0)
+    i.reopened_at = []  # (a checkpoint from a version that did not keep them)
+    assert openings(i) == [(60, 1.0 * HOUR + 10.0), (120, None)]
