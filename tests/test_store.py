@@ -178,6 +178,13 @@ def test_late_events_join_the_history_only_and_resolved_incidents_reopen(
     assert incident is not None
     assert (incident.status, incident.opened_at, incident.resolved_at) == ("open", T0 + 7200, None)
 
+    # A storm back after its incident resolved: the pipeline reopens it by an escalation.
+    store.record(alert(event="resolved", severity="high", at=T0 + 9000))
+    store.record(alert(event="escalated", severity="high", at=T0 + 12000))
+    incident = store.get_incident("nestor/t1")
+    assert incident is not None
+    assert (incident.status, incident.opened_at, incident.resolved_at) == ("open", T0 + 7200, None)
+
 
 def test_record_rejects_bad_input(store: IncidentStore) -> None:
     with pytest.raises(TypeError):
