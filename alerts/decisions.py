@@ -145,6 +145,8 @@ class IncidentDecisions:
             covered = covering.get(window.brand)
             if key not in open_incidents and a.alerting and covered in open_incidents:
                 self._absorb(covered, window, brand_windows.get(window.brand, window), minute, a)
+            elif key not in open_incidents and self._reopen_brand(window, brand_windows, minute, a):
+                covering[window.brand] = brand_windows[window.brand].key
             elif key in open_incidents or a.alerting:
                 incident = open_incidents.get(key)
                 # Posts waiting to be told (`IncidentTracker.absorb`) are the brand's
@@ -195,13 +197,20 @@ class IncidentDecisions:
         minute: int,
         threads: list[tuple[KeyWindow, Assessment]],
         brands: list[BrandVerdict],
+        brand_windows: Mapping[str, KeyWindow] | None = None,
     ) -> None:
         """Alerting verdicts of `Judge.judge_early` (after `minute` closed, on the
         minutes still open) open their incidents now, thread storms first; a brand whose
-        thread opened defers to it, as at a close."""
+        thread opened defers to it, as at a close. `brand_windows`: the brands' windows,
+        for a thread storm that reopens its brand's incident (`_reopen_brand`)."""
         opened: set[str] = set()
         for window, a in threads:
             if window.brand not in opened:
+                if brand_windows is not None and self._reopen_brand(
+                    window, brand_windows, minute, a
+                ):
+                    opened.add(window.brand)
+                    continue
                 self._observe(window, minute, a, may_open=True)
                 if window.key in self.tracker.open:
                     opened.add(window.brand)
@@ -314,6 +323,44 @@ class IncidentDecisions:
         self._explaining = None
         if event is not None:
             self._emit(event)
+
+    def _reopen_brand(
+        self,
+        window: KeyWindow,
+        brand_windows: Mapping[str, KeyWindow],
+        minute: int,
+        a: Assessment,
+    ) -> bool:
+        """A thread storm soon after its brand's incident resolved: that incident reopens
+        and names it (`IncidentTracker.reopen_with_thread`). False: it did not (the
+        thread's own incident resolved more recently, or nothing of the brand's did,
+        or the alert is that storm's tail), and the thread is judged as any other."""
+        brand_window = brand_windows.get(window.brand)
+        tracker = self.tracker
+        if (
+            not a.alerting
+            or window.thread_id is None
+            or brand_window is None
+            or tracker.returning_to(brand_window.key, minute) is None
+            or tracker.returning_to(window.key, minute) is not None
+        ):
+            return False
+        state = self.judge.brand_state(window.brand)
+        at = self._explained_at(a, minute)
+        self._explaining = (brand_window, *at, state.normal_texts)
+        event = self.tracker.reopen_with_thread(
+            brand_window.key,
+            window.thread_id or "",
+            minute=minute,
+            evidence=self._evidence(window, brand_window, minute, at),
+            a=a,
+        )
+        self._explaining = None
+        if event is None:
+            return False
+        tracker.open[brand_window.key].reopened_at.append(self.stream_time)
+        self._emit(event)
+        return True
 
     def _negatives_elsewhere(
         self, incident_keys: list[str], window: KeyWindow, minute: int, normal: float

@@ -170,9 +170,8 @@ class IncidentTracker:
         if incident is None:
             if not (a.alerting and may_open) or self._tail(window_key, minute, a):
                 return None
-            back = self.returning.pop(window_key, None)
-            resolved = self.resolved.get(window_key)
-            if back is not None and resolved is not None and minute - resolved < RETURN_MINUTES:
+            back = self.returning_to(window_key, minute)
+            if back is not None:
                 return self._reopen(window_key, back, minute, evidence, a, one_thread)
             incident = Incident(
                 key=incident_key(brand, thread_id, minute),
@@ -217,6 +216,38 @@ class IncidentTracker:
             return self._event(incident, "updated", minute, evidence, a, one_thread=one_thread)
         return None
 
+    def returning_to(self, window_key: str, minute: int) -> Incident | None:
+        """The incident that resolved on `window_key` less than `RETURN_MINUTES` before
+        `minute`, which an alert there reopens; None when there is none."""
+        incident = self.returning.get(window_key)
+        at = self.resolved.get(window_key)
+        if incident is None or at is None or minute - at >= RETURN_MINUTES:
+            return None
+        return incident
+
+    def reopen_with_thread(
+        self,
+        window_key: str,
+        thread_id: str,
+        *,
+        minute: int,
+        evidence: Evidence,
+        a: Assessment,
+    ) -> AlertEvent | None:
+        """A thread storm soon after its brand's incident resolved: that incident reopens,
+        naming the thread (as `absorb` does for an open one), rather than the thread
+        opening a second incident. A brand-wide firestorm on one post resolved while
+        its post still stormed a little above the brand's normal, and 16 minutes later
+        the same post's own tests opened another incident (tuning seed 4). None: the
+        thread's alert is the tail of that storm (`_tail`), or nothing resolved there."""
+        incident = self.returning_to(window_key, minute)
+        if incident is None or self._tail(window_key, minute, a):
+            return None
+        if thread_id not in incident.threads:
+            incident.threads.append(thread_id)
+            incident.untold.append(thread_id)
+        return self._reopen(window_key, incident, minute, evidence, a, False)
+
     def _reopen(
         self,
         window_key: str,
@@ -238,6 +269,7 @@ class IncidentTracker:
         incident.peak_ratio = max(incident.peak_ratio, a.ratio)
         incident.peak_score = max(incident.peak_score, a.score)
         incident.reopened.append(minute)
+        del self.returning[window_key]
         self.open[window_key] = incident
         event = self._event(incident, "escalated", minute, evidence, a, one_thread=one_thread)
         event.drivers["reopened"] = True

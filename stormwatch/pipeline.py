@@ -382,7 +382,7 @@ class Pipeline:
             return 0
         before = len(tracker.open)
         self.decisions.stream_time = windows.max_event_time
-        self.decisions.open_early(minute, alerting_threads, alerting_brands)
+        self.decisions.open_early(minute, alerting_threads, alerting_brands, windows.brands)
         opened = len(tracker.open) - before
         if not opened and keep_waiting:
             self.early_brands, self.early_threads, self.early_at = brands, threads, early_at

@@ -230,3 +230,40 @@ def test_a_minute_its_key_alerts_in_is_not_calm() -> None:
         if event is not None and event.event == "resolved":
             resolved_at = n
     assert resolved_at == 210  # 30 calm minutes after the last alerting one, 180
+
+
+def _brand_resolved() -> tuple[IncidentTracker, int]:
+    """A brand-wide incident opened and calmed until it resolved; the minute after."""
+    t = tracker()
+    evidence = lambda: (0.0, {})  # noqa: E731
+    t.observe("acme", brand="acme", thread_id=None, minute=0, evidence=evidence,
+              a=_alert(ratio=6.0, key_ratio=6.0))  # fmt: skip
+    calm = Assessment(
+        score=0.0, raw_score=0.0, ratio=0.4, key_ratio=0.4, growth=0.0, volume=0.0,
+        benign=None, alerting=False, normal_rate=0.5,
+    )  # fmt: skip
+    minute = 1
+    while "acme" in t.open:
+        t.observe("acme", brand="acme", thread_id=None, minute=minute, evidence=evidence, a=calm)
+        minute += 1
+    return t, minute
+
+
+def test_a_post_storming_soon_after_reopens_its_brands_incident_naming_it() -> None:
+    t, minute = _brand_resolved()
+    event = t.reopen_with_thread("acme", "p1", minute=minute + 15, evidence=lambda: (0.0, {}),
+                                 a=_alert(ratio=2.5, key_ratio=8.0))  # fmt: skip
+    assert event is not None and event.event == "escalated" and event.drivers["reopened"]
+    assert event.summary.startswith("Back after 16 calm minutes. Spread to post p1.")
+    assert t.open["acme"].threads == ["p1"] and len(t.history) == 1
+
+
+def test_a_posts_tail_or_a_late_storm_does_not_reopen_its_brands_incident() -> None:
+    t, minute = _brand_resolved()
+    tail = _alert(ratio=0.7, key_ratio=3.0)
+    assert t.reopen_with_thread("acme", "p1", minute=minute + 15,
+                                evidence=lambda: (0.0, {}), a=tail) is None  # fmt: skip
+    storm = _alert(ratio=2.5, key_ratio=8.0)
+    assert t.reopen_with_thread("acme", "p1", minute=minute + RETURN_MINUTES,
+                                evidence=lambda: (0.0, {}), a=storm) is None  # fmt: skip
+    assert not t.open

@@ -203,9 +203,9 @@ def test_a_brand_alert_carried_by_one_thread_opens_without_waiting_for_it() -> N
         note(minute, [verdict])
         return decide_brand(minute, verdict)
 
-    def spy_early(minute, threads, brands):  # type: ignore[no-untyped-def]
+    def spy_early(minute, threads, brands, *rest):  # type: ignore[no-untyped-def]
         note(minute, brands)
-        return open_early(minute, threads, brands)
+        return open_early(minute, threads, brands, *rest)
 
     decisions.decide_brand = spy_close  # type: ignore[method-assign]
     decisions.open_early = spy_early  # type: ignore[method-assign]
@@ -293,3 +293,17 @@ def test_a_swell_back_after_hours_of_calm_reopens_its_incident() -> None:
     outcomes, unexplained = match_labels(pipeline.tracker.history, scenario.labels)
     assert not unexplained
     assert [len(o.incidents) for o in outcomes if o.label is swell] == [1]
+
+
+def test_a_posts_storm_soon_after_its_brands_incident_resolved_reopens_it() -> None:
+    """A swell at a brand of 23,549 a day: the brand's incident, a firestorm on one
+    post, resolved while that post still stormed a little above the brand's normal,
+    and 16 minutes later the post's own tests opened a second incident (tuning seed 4).
+    The brand's incident reopens instead and takes the post in."""
+    scenario = generate(build_family(4)[6])
+    pipeline = replay(scenario.comments, pipeline=Pipeline(sinks=[MemoryAlertSink()]))
+    mine = [i for i in pipeline.tracker.history if i.brand == "b19"]
+    assert len(mine) == 1 and mine[0].thread_id is None and mine[0].reopened, mine
+    (memory,) = [s for s in pipeline.sinks if isinstance(s, MemoryAlertSink)]
+    (back,) = [e for e in memory.events if e.drivers.get("reopened")]
+    assert back.incident == mine[0].key and back.drivers["calm_minutes"] == 15
