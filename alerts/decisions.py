@@ -292,7 +292,10 @@ class IncidentDecisions:
         if event is not None and event.event == "opened":
             self.tracker.open[window.key].opened_at = self.stream_time
         elif event is not None and event.drivers.get("reopened"):
-            self.tracker.open[window.key].reopened_at.append(self.stream_time)
+            # (on another key when a brand's alert reopened one of its posts' incidents)
+            for incident in self.tracker.open.values():
+                if incident.key == event.incident:
+                    incident.reopened_at.append(self.stream_time)
         if event is not None:
             if event.event == "resolved":
                 self.judge.forget(window.key)

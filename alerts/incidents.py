@@ -173,6 +173,10 @@ class IncidentTracker:
             back = self.returning_to(window_key, minute)
             if back is not None:
                 return self._reopen(window_key, back, minute, evidence, a, one_thread)
+            if thread_id is None:
+                event = self._reopen_thread(brand, minute, evidence, a, one_thread)
+                if event is not None:
+                    return event
             incident = Incident(
                 key=incident_key(brand, thread_id, minute),
                 brand=brand,
@@ -247,6 +251,27 @@ class IncidentTracker:
             incident.threads.append(thread_id)
             incident.untold.append(thread_id)
         return self._reopen(window_key, incident, minute, evidence, a, False)
+
+    def _reopen_thread(
+        self, brand: str, minute: int, evidence: Evidence, a: Assessment, one_thread: bool
+    ) -> AlertEvent | None:
+        """A brand's alert soon after the incident on one of its posts resolved (and
+        after any of the brand's own): that incident reopens on its post's key, as the
+        spread of its storm unless one post carries the brand's surge. A swell's post
+        incident, spread over several posts, resolved while the swell went on, and 176
+        minutes later the brand opened a second incident (seed 3159). None: no such
+        incident, or the alert is that storm's tail (`_tail`)."""
+        latest, found = self.resolved.get(brand, -1), None
+        for key, incident in self.returning.items():
+            at = self.resolved.get(key, -1)
+            if incident.brand == brand and incident.thread_id is not None and at > latest:
+                latest, found = at, key
+        if found is None or minute - latest >= RETURN_MINUTES or self._tail(found, minute, a):
+            return None
+        incident = self.returning[found]
+        if not one_thread:
+            incident.kind = "spreading"
+        return self._reopen(found, incident, minute, evidence, a, one_thread)
 
     def _reopen(
         self,

@@ -267,3 +267,34 @@ def test_a_posts_tail_or_a_late_storm_does_not_reopen_its_brands_incident() -> N
     assert t.reopen_with_thread("acme", "p1", minute=minute + RETURN_MINUTES,
                                 evidence=lambda: (0.0, {}), a=storm) is None  # fmt: skip
     assert not t.open
+
+
+def test_a_brand_alert_soon_after_a_posts_incident_resolved_reopens_it_as_spread() -> None:
+    t = tracker()
+    evidence = lambda: (0.0, {})  # noqa: E731
+    t.observe("acme/p", brand="acme", thread_id="p", minute=0, evidence=evidence,
+              a=_alert(ratio=6.0, key_ratio=18.0))  # fmt: skip
+    calm = Assessment(
+        score=0.0, raw_score=0.0, ratio=0.4, key_ratio=0.8, growth=0.0, volume=0.0,
+        benign=None, alerting=False, normal_rate=0.5,
+    )  # fmt: skip
+    minute = 1
+    while "acme/p" in t.open:
+        t.observe("acme/p", brand="acme", thread_id="p", minute=minute, evidence=evidence, a=calm)
+        minute += 1
+    event = t.observe("acme", brand="acme", thread_id=None, minute=minute + 175,
+                      evidence=evidence, a=_alert(ratio=4.0, key_ratio=4.0))  # fmt: skip
+    assert event is not None and event.event == "escalated" and event.drivers["reopened"]
+    assert event.thread_id == "p" and event.kind == "spreading"
+    assert list(t.open) == ["acme/p"] and len(t.history) == 1
+    # Past the window, the brand's storm is its own.
+    late = tracker()
+    late.observe("acme/p", brand="acme", thread_id="p", minute=0, evidence=evidence,
+                 a=_alert(ratio=6.0, key_ratio=18.0))  # fmt: skip
+    n = 1
+    while "acme/p" in late.open:
+        late.observe("acme/p", brand="acme", thread_id="p", minute=n, evidence=evidence, a=calm)
+        n += 1
+    event = late.observe("acme", brand="acme", thread_id=None, minute=n + RETURN_MINUTES,
+                         evidence=evidence, a=_alert(ratio=4.0, key_ratio=4.0))  # fmt: skip
+    assert event is not None and event.event == "opened" and event.thread_id is None
