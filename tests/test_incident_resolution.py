@@ -111,25 +111,30 @@ def _resolved_then_event(
     a: Assessment, after: int
 ) -> tuple[IncidentTracker, AlertEvent | None, str]:
     """`_resolved_then`'s tracker, event and the key of the incident that resolved."""
+    t, minute, key = _opened_then_resolved("p")
+    event = t.observe("acme/p", brand="acme", thread_id="p", minute=minute + after,
+                      evidence=lambda: (0.0, {}), a=a)  # fmt: skip
+    return t, event, key
+
+
+def _opened_then_resolved(thread_id: str | None) -> tuple[IncidentTracker, int, str]:
+    """An incident opened on acme's post `thread_id` (None: brand-wide) and calmed until
+    it resolved: the tracker, the minute after, the incident's key."""
     t = tracker()
+    key = "acme" if thread_id is None else f"acme/{thread_id}"
     evidence = lambda: (0.0, {})  # noqa: E731
-    storm = Assessment(
-        score=2.0, raw_score=0.0, ratio=6.0, key_ratio=18.0, growth=0.0, volume=0.0,
-        benign=None, alerting=True, normal_rate=0.5,
-    )  # fmt: skip
-    first = t.observe("acme/p", brand="acme", thread_id="p", minute=0, evidence=evidence, a=storm)
+    first = t.observe(key, brand="acme", thread_id=thread_id, minute=0, evidence=evidence,
+                      a=_alert(ratio=6.0, key_ratio=18.0))  # fmt: skip
     assert first is not None
     calm = Assessment(
         score=0.0, raw_score=0.0, ratio=0.4, key_ratio=0.8, growth=0.0, volume=0.0,
         benign=None, alerting=False, normal_rate=0.5,
     )  # fmt: skip
     minute = 1
-    while "acme/p" in t.open:
-        t.observe("acme/p", brand="acme", thread_id="p", minute=minute, evidence=evidence, a=calm)
+    while key in t.open:
+        t.observe(key, brand="acme", thread_id=thread_id, minute=minute, evidence=evidence, a=calm)
         minute += 1
-    event = t.observe("acme/p", brand="acme", thread_id="p", minute=minute + after,
-                      evidence=evidence, a=a)  # fmt: skip
-    return t, event, first.incident
+    return t, minute, first.incident
 
 
 def _alert(ratio: float, key_ratio: float) -> Assessment:
@@ -234,18 +239,7 @@ def test_a_minute_its_key_alerts_in_is_not_calm() -> None:
 
 def _brand_resolved() -> tuple[IncidentTracker, int]:
     """A brand-wide incident opened and calmed until it resolved; the minute after."""
-    t = tracker()
-    evidence = lambda: (0.0, {})  # noqa: E731
-    t.observe("acme", brand="acme", thread_id=None, minute=0, evidence=evidence,
-              a=_alert(ratio=6.0, key_ratio=6.0))  # fmt: skip
-    calm = Assessment(
-        score=0.0, raw_score=0.0, ratio=0.4, key_ratio=0.4, growth=0.0, volume=0.0,
-        benign=None, alerting=False, normal_rate=0.5,
-    )  # fmt: skip
-    minute = 1
-    while "acme" in t.open:
-        t.observe("acme", brand="acme", thread_id=None, minute=minute, evidence=evidence, a=calm)
-        minute += 1
+    t, minute, _ = _opened_then_resolved(None)
     return t, minute
 
 
@@ -270,31 +264,15 @@ def test_a_posts_tail_or_a_late_storm_does_not_reopen_its_brands_incident() -> N
 
 
 def test_a_brand_alert_soon_after_a_posts_incident_resolved_reopens_it_as_spread() -> None:
-    t = tracker()
     evidence = lambda: (0.0, {})  # noqa: E731
-    t.observe("acme/p", brand="acme", thread_id="p", minute=0, evidence=evidence,
-              a=_alert(ratio=6.0, key_ratio=18.0))  # fmt: skip
-    calm = Assessment(
-        score=0.0, raw_score=0.0, ratio=0.4, key_ratio=0.8, growth=0.0, volume=0.0,
-        benign=None, alerting=False, normal_rate=0.5,
-    )  # fmt: skip
-    minute = 1
-    while "acme/p" in t.open:
-        t.observe("acme/p", brand="acme", thread_id="p", minute=minute, evidence=evidence, a=calm)
-        minute += 1
+    t, minute, _ = _opened_then_resolved("p")
     event = t.observe("acme", brand="acme", thread_id=None, minute=minute + 175,
                       evidence=evidence, a=_alert(ratio=4.0, key_ratio=4.0))  # fmt: skip
     assert event is not None and event.event == "escalated" and event.drivers["reopened"]
     assert event.thread_id == "p" and event.kind == "spreading"
     assert list(t.open) == ["acme/p"] and len(t.history) == 1
     # Past the window, the brand's storm is its own.
-    late = tracker()
-    late.observe("acme/p", brand="acme", thread_id="p", minute=0, evidence=evidence,
-                 a=_alert(ratio=6.0, key_ratio=18.0))  # fmt: skip
-    n = 1
-    while "acme/p" in late.open:
-        late.observe("acme/p", brand="acme", thread_id="p", minute=n, evidence=evidence, a=calm)
-        n += 1
+    late, n, _ = _opened_then_resolved("p")
     event = late.observe("acme", brand="acme", thread_id=None, minute=n + RETURN_MINUTES,
                          evidence=evidence, a=_alert(ratio=4.0, key_ratio=4.0))  # fmt: skip
     assert event is not None and event.event == "opened" and event.thread_id is None
