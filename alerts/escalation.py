@@ -23,7 +23,7 @@ from typing import Any
 
 from stormwatch.alerts.alertmanager import DEFAULT_TTL
 from stormwatch.alerts.escalation_policy import OncallConfig
-from stormwatch.alerts.store import Delivery, Incident, IncidentStore
+from stormwatch.alerts.store import Delivery, Incident, IncidentStore, StoredEvent
 
 log = logging.getLogger(__name__)
 
@@ -58,8 +58,8 @@ class Escalator:
         enqueued = 0
         for status in ("open", "snoozed", "acknowledged", "resolved"):
             for incident in self.store.list_incidents(status=status):  # type: ignore[arg-type]
-                if incident.key in self._settled:
-                    continue
+                if status == "resolved" and incident.key in self._settled:
+                    continue  # (a settled incident that reopened is reconciled again)
                 enqueued += self.reconcile(incident.key)
         return enqueued
 
@@ -101,7 +101,7 @@ class Escalator:
             policy = self.config.policy_for(incident.brand, incident.severity)
             if policy is None:
                 return "no on-call policy covers this incident"
-            fired = _fired_levels(self.store.deliveries(key))
+            fired = _fired_levels(_this_round(self.store.deliveries(key)))
             for i, level in enumerate(policy.levels):
                 level_id = f"{policy.index}.{i}"
                 if level_id not in fired:
@@ -124,10 +124,9 @@ class Escalator:
         policy = self.config.policy_for(incident.brand, incident.severity)
         if policy is None:
             return 0
-        events = self.store.events(incident.key)
-        started = events[0].recorded_at if events else incident.opened_at
+        started = _round_started(self.store.events(incident.key), deliveries, incident.opened_at)
         now = self.clock()
-        fired = _fired_levels(deliveries)
+        fired = _fired_levels(_this_round(deliveries))
         n = 0
         for i, level in enumerate(policy.levels):
             level_id = f"{policy.index}.{i}"
@@ -148,8 +147,11 @@ class Escalator:
         started: float | None = None,
     ) -> int:
         if started is None:
-            events = self.store.events(incident.key)
-            started = events[0].recorded_at if events else self.clock()
+            events, deliveries = (
+                self.store.events(incident.key),
+                self.store.deliveries(incident.key),
+            )
+            started = _round_started(events, deliveries, self.clock())
         for name in targets:
             self._enqueue(incident, name, "trigger", level=level_id, who=who, started=started)
         log.info("incident %s: level %s pages %s", incident.key, level_id, ", ".join(targets))
@@ -225,6 +227,36 @@ class Escalator:
             except Exception:
                 log.exception("escalation pass failed")
             stop.wait(interval)
+
+
+def _last_resolve(deliveries: list[Delivery]) -> int:
+    """The index of the last `resolve` sent to on-call, -1 when none was."""
+    return max(
+        (
+            n
+            for n, d in enumerate(deliveries)
+            if d.target.startswith(ONCALL_PREFIX) and d.payload.get("action") == "resolve"
+        ),
+        default=-1,
+    )
+
+
+def _this_round(deliveries: list[Delivery]) -> list[Delivery]:
+    """The deliveries since on-call was last told the incident resolved: an incident that
+    reopens (its storm came back, or it went on after a person resolved it) pages its
+    levels again, from the first, rather than counting the pages of its first round."""
+    return deliveries[_last_resolve(deliveries) + 1 :]
+
+
+def _round_started(events: list[StoredEvent], deliveries: list[Delivery], default: float) -> float:
+    """When this round of the incident began, which its levels count from: its first
+    event recorded after its last `resolved` one (else its first), and not before
+    on-call was last told it resolved (a person may resolve it while its storm goes on)."""
+    last = max((n for n, e in enumerate(events) if e.event == "resolved"), default=-1)
+    rest = events[last + 1 :] or events
+    started = rest[0].recorded_at if rest else default
+    told = _last_resolve(deliveries)
+    return max(started, deliveries[told].created_at) if told >= 0 else started
 
 
 def _fired_levels(deliveries: list[Delivery]) -> set[str]:

@@ -116,6 +116,35 @@ def test_levels_page_after_their_delays_and_ack_stops_them(setup, pagerduty) -> 
     assert {e["dedup_key"] for e in pagerduty.events} == {KEY}
 
 
+def test_an_incident_that_reopens_pages_its_levels_again(setup, pagerduty) -> None:
+    """A storm back after its incident resolved (the pipeline reopens it with an
+    escalation) is paged as the first time: level by level from its reopening, not at
+    once by the time since it first opened, and not left unpaged because its levels
+    fired before."""
+    from dataclasses import replace
+
+    store, escalator, worker, clock = setup
+    first = opened()
+    store.record(first)
+    clock.now += 15 * 60
+    run(escalator, worker)
+    store.record(replace(first, event="resolved", at=first.at + 3600))
+    run(escalator, worker)
+    assert pagerduty.state == {KEY: "resolved"}
+    clock.now += 3 * 3600
+    store.record(replace(first, event="escalated", at=first.at + 4 * 3600))
+    run(escalator, worker)
+    pages = lambda: [(e["routing_key"][0], e["event_action"]) for e in pagerduty.events]  # noqa: E731
+    assert pages() == [("P", "trigger"), ("P", "resolve")]  # nothing due yet
+    clock.now += 15 * 60
+    run(escalator, worker)
+    assert pages() == [("P", "trigger"), ("P", "resolve"), ("P", "trigger")]
+    assert pagerduty.state == {KEY: "triggered"}
+    clock.now += 15 * 60
+    run(escalator, worker)
+    assert pages()[-1] == ("S", "trigger")
+
+
 def test_escalate_button_pages_the_next_level_now(setup, pagerduty) -> None:
     store, escalator, worker, _ = setup
     store.record(opened())
