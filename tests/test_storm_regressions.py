@@ -320,3 +320,12 @@ def test_a_brand_alert_soon_after_its_posts_incident_resolved_reopens_it() -> No
     (memory,) = [s for s in pipeline.sinks if isinstance(s, MemoryAlertSink)]
     (back,) = [e for e in memory.events if e.drivers.get("reopened")]
     assert back.kind == "spreading" and back.drivers["calm_minutes"] == 176
+
+
+def test_a_bot_burst_at_a_busy_brand_does_not_fire_early_as_a_crowd() -> None:
+    """Six accounts rewording their texts over three posts of a brand of 4,717 a day:
+    their first two or three negatives each, beside a few people's in the minutes still
+    open, made ten accounts, and firing early opened a firestorm (fresh seed 3242)."""
+    result = run_spec(build_family(3242)[6])
+    assert result.label("b14-bot").incidents == 0, result
+    assert not result.unexplained
