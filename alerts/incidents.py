@@ -46,9 +46,11 @@ REOPEN_MINUTES = STORM_TAIL_MINUTES  # a storm's tail: the judge holds the brand
 # reopened (an `escalated` event that says how long it was calm), not a second one: a
 # slow swell at a brand of 570 comments a day lulled for 140 minutes between gusts, one
 # at a brand of 2,000 for 238, and each opened a second incident when it came back
-# (fresh seeds 3214 and 3198). The longest calm that resolves an incident: a swell runs
-# for six hours to a day.
-RETURN_MINUTES = QUIET_MAX_MINUTES
+# (fresh seeds 3214 and 3198). Half a day: a swell runs for six hours to a day, and its
+# lulls last hours (six hours, the longest calm that resolves an incident, left two
+# swells at small brands with two incidents, calm for 366 and 410 minutes: seeds 3159
+# and 3253).
+RETURN_MINUTES = 720
 _LOG_20 = math.log(20.0)
 # New thread storms inside an open incident are told together, by its first event this
 # many minutes after the last that named posts (Alertmanager's `group_interval`): the
