@@ -292,10 +292,7 @@ class IncidentDecisions:
         if event is not None and event.event == "opened":
             self.tracker.open[window.key].opened_at = self.stream_time
         elif event is not None and event.drivers.get("reopened"):
-            # (on another key when a brand's alert reopened one of its posts' incidents)
-            for incident in self.tracker.open.values():
-                if incident.key == event.incident:
-                    incident.reopened_at.append(self.stream_time)
+            self._stamp_reopening(event)
         if event is not None:
             if event.event == "resolved":
                 self.judge.forget(window.key)
@@ -361,9 +358,18 @@ class IncidentDecisions:
         self._explaining = None
         if event is None:
             return False
-        tracker.open[brand_window.key].reopened_at.append(self.stream_time)
+        self._stamp_reopening(event)
         self._emit(event)
         return True
+
+    def _stamp_reopening(self, event: AlertEvent) -> None:
+        """When a live run would have seen the incident reopen (as `opened_at` for its
+        opening); it may sit on another key than the one that decided (a brand's alert
+        that reopened one of its posts' incidents)."""
+        for incident in self.tracker.open.values():
+            if incident.key == event.incident:
+                incident.reopened_at.append(self.stream_time)
+                return
 
     def _negatives_elsewhere(
         self, incident_keys: list[str], window: KeyWindow, minute: int, normal: float
