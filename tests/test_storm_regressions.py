@@ -329,3 +329,15 @@ def test_a_bot_burst_at_a_busy_brand_does_not_fire_early_as_a_crowd() -> None:
     result = run_spec(build_family(3242)[6])
     assert result.label("b14-bot").incidents == 0, result
     assert not result.unexplained
+
+
+def test_a_launchs_complaints_after_its_surge_do_not_lead_the_rate_test() -> None:
+    """A launch at a brand of 53 a day (fresh seed 3296): two hours in, the brand's
+    comments no longer read as a surge (its volume test had learned the launch's
+    level), and a cluster of complaints made the excursion 21 negatives in 64 comments
+    where 50 and 6 were expected: the rate test at its threshold led a share test
+    half-way to a firestorm. Its last hour held 161 comments where 71 were expected,
+    27 % of the extra ones negative: a launch's, as the guards read it."""
+    result = run_spec(build_family(3296)[0])
+    assert result.label("b00-product").incidents == 0, result
+    assert not result.unexplained, result
