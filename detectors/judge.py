@@ -31,7 +31,6 @@ from stormwatch.detectors.monitor import (
     TOLERANCE,
     KeyMonitor,
     ThresholdTable,
-    mostly_negative,
     normal_negatives,
 )
 from stormwatch.detectors.sliding_profile import SlidingProfile
@@ -877,7 +876,7 @@ class Judge:
             and monitor.excursion_mostly_negative(at_least=2 * self.min_accounts)
             and (
                 not self.brands[window.brand].volume.surging
-                or mostly_negative(*monitor.hour, at_least=2 * self.min_accounts)
+                or monitor.hour_mostly_negative(at_least=2 * self.min_accounts)
             )
         )
         naive = rate_evidence >= 1.0 and not warming

@@ -607,6 +607,12 @@ class KeyMonitor:
         in twenty minutes, an hour in, after 20 of 114 before them."""
         return mostly_not_negative(*self.hour)
 
+    def hour_mostly_negative(self, at_least: float = 0.0) -> bool:
+        """`excursion_mostly_negative` over about the last hour (decayed with a
+        half-life of an hour): a storm that is most of a small brand's talk makes the
+        brand's comments surge, and its hour says it is not a launch's."""
+        return mostly_negative(*self.hour, at_least=at_least)
+
     def hour_volume(self) -> float:
         """Comments per minute over about the last hour."""
         return self.hour[0] * (1.0 - _HOUR)

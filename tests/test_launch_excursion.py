@@ -158,6 +158,20 @@ def test_a_storm_hour_is_not() -> None:
     assert not monitor.hour_mostly_not_negative()
 
 
+def test_a_storm_hour_is_mostly_negative_and_a_launch_hour_is_not() -> None:
+    """`KeyMonitor.hour_mostly_negative`: what lets the rate test lead while the brand's
+    comments surge (a storm that is most of a small brand's talk)."""
+    storm, launch = KeyMonitor(), KeyMonitor()
+    for monitor in (storm, launch):
+        _run(monitor, 120, n=1, neg=0)
+    _run(storm, 20, n=4, neg=3, start=120)  # 3 extra comments a minute, 2.9 negative
+    _run(launch, 20, n=20, neg=4, start=120)  # 19 extra a minute, 3.9 negative
+    assert storm.hour_mostly_negative(at_least=10)
+    assert not storm.hour_mostly_negative(at_least=10_000)
+    assert not launch.hour_mostly_negative()
+    assert launch.hour_mostly_not_negative()
+
+
 def test_a_launch_fades_from_the_hour() -> None:
     """A storm two hours after a launch is judged on its own: the launch's comments
     weigh a quarter, and after an hour of the storm's they no longer hold it back."""
