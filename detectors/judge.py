@@ -699,6 +699,25 @@ class Judge:
                 top_thread_rate=top,
             )
 
+    def _may_lead(self, monitor: KeyMonitor, brand: str) -> bool:
+        """Whether one test may lead the other (`_rate_leads`, `_share_leads`): the
+        key's excursion mostly negative (a busier day's extra comments are mostly not
+        negative), with more than ten negatives over normal (a small brand's everyday
+        clusters of complaints are over a rate test's threshold now and then), and the
+        brand's comments not surging, unless the key's last hour too is mostly negative
+        over normal, as a launch's is not (29-34 % in the family's launches). While the
+        comments surge more negatives may come with more talk (a launch's first
+        complaints made a share test's eight-hour excursion 75 % negative over normal),
+        and the share test is the one that can tell. A storm that is most of a small
+        brand's talk makes its comments surge: on real volume, with a model that reads
+        half of its snippets as negative, share tests stopped at 0.97 of their threshold
+        while the rate tests stood over theirs for two hours (CVS seed 19, PFE seed 17;
+        their hours were about half negative over normal)."""
+        return monitor.excursion_mostly_negative(at_least=2 * self.min_accounts) and (
+            not self.brands[brand].volume.surging
+            or monitor.hour_mostly_negative(at_least=2 * self.min_accounts)
+        )
+
     def _spread_bots(self, brand_window: KeyWindow, minute: int, upto: int) -> str | None:
         """Whether the last `GUARD_MINUTES` of a thread's brand are a bot burst
         (`AccountProfile.burst_reason`): "bot_burst", else None. Bots that paste over
@@ -801,40 +820,19 @@ class Judge:
         rate_evidence = rate_stat / h_rate
         share_evidence = share_stat / h_share
         evidence = share_evidence if warming else min(rate_evidence, share_evidence)
-        # The rate test may lead a share test half-way there when the extra comments
-        # are mostly negative: a storm's posts draw defenders too, which slows the share
-        # test and not the rate test; a busier day's extra comments are mostly not
-        # negative. More than ten extra negatives: a small brand's everyday clusters of
-        # complaints are over a rate test's threshold now and then. Not while the
-        # brand's comments surge: then more negatives may come with more talk (a
-        # launch's first complaints made a share test's eight-hour excursion 75 %
-        # negative over normal), and the share test is the one that can tell; unless
-        # the key's last hour too is mostly negative over normal, as a launch's is not
-        # (29-34 % in the family's launches). A storm that is most of a small brand's
-        # talk makes its comments surge: on real volume, with a model that reads half
-        # of its snippets as negative, share tests stopped at 0.97 of their threshold
-        # while the rate tests stood over theirs for two hours (CVS seed 19, PFE seed
-        # 17; their hours were about half negative over normal). Nor while the key's
-        # last hour was a launch's (`hour_mostly_not_negative`), surging or not: two
-        # hours into a launch at a brand of 53 a day its volume test had learned the
-        # launch's level, and a cluster of complaints let the rate test lead to a
-        # firestorm while the hour held 161 comments where 71 were expected, 27 % of
-        # the extra ones negative (fresh seed 3296). On the
-        # closed minutes' rate test: the first seconds of a bot burst, counted early,
-        # look like a crowd (four bots on a post whose excursion held fifteen people's
-        # negatives from the hours before). Not on evidence the judge has explained
-        # already: over its threshold while the share test stood at zero, the rate
-        # test read more talk at the usual share (`KeyMonitor.spend_rate`); a launch's
-        # kept a brand's slow design over its threshold for eleven hours, and a later
-        # cluster of complaints rode on it. (Spent while the share test was under
-        # half-way, a storm's own first evidence went at busy brands of real volume.)
-        # Spent too while the brand's comments surge and the key's extra comments are
-        # mostly not negative: a launch a little more negative than the brand's usual
-        # talk kept its share test over zero for 7.5 hours, and 31 minutes after it
-        # the rate test, at its threshold on the launch's evidence, led a gust of the
-        # next negatives to a firestorm (fresh seed 3193). (Spent whenever the brand's
-        # comments surged, three crises of fresh seeds 3201-3210 opened later, two
-        # swells by 46 and 104 minutes: a swell brings its own talk.)
+        # The rate test's evidence the judge has explained already is spent
+        # (`KeyMonitor.spend_rate`; only what it gains anew may lead, `_rate_leads`):
+        # over its threshold while the share test stood at zero, it read more talk at
+        # the usual share; a launch's kept a brand's slow design over its threshold for
+        # eleven hours, and a later cluster of complaints rode on it. (Spent while the
+        # share test was under half-way, a storm's own first evidence went at busy
+        # brands of real volume.) Spent too while the brand's comments surge and the
+        # key's extra comments are mostly not negative: a launch a little more negative
+        # than the brand's usual talk kept its share test over zero for 7.5 hours, and
+        # 31 minutes after it the rate test, at its threshold on the launch's evidence,
+        # led a gust of the next negatives to a firestorm (fresh seed 3193). (Spent
+        # whenever the brand's comments surged, three crises of fresh seeds 3201-3210
+        # opened later, two swells by 46 and 104 minutes: a swell brings its own talk.)
         if (
             not provisional
             and closed_rate_evidence >= 1.0
@@ -847,37 +845,15 @@ class Judge:
             )
         ):
             monitor.spend_rate()
-        # The other way round too: the share test over its threshold (at the close
-        # and now) leads a rate test half-way to its own, on the same conditions, when
-        # the excursion brought no more talk that is not negative than usual. A slow
-        # storm's post at a brand of 1,107 a day had its share test over for 13 minutes
-        # before the breakout while its rate test stood at half of its own: at the
-        # usual volume the negatives a rate test needs come later than the share they
-        # make (fresh seed 3154). A launch post draws more of everything, and its
-        # complaints alone lift its share (seed 1303: 159 comments where 100 were
-        # expected, 45 negative; without that condition it opened a firestorm).
+        # One test over its threshold may lead the other part of the way there, on an
+        # excursion that is a storm's and not a launch's.
         candidate = evidence >= 1.0 or (
             not warming
             and (
-                (
-                    closed_rate_evidence >= 1.0
-                    and monitor.rate_gain() >= h_rate
-                    and rate_evidence >= 1.0
-                    and share_evidence >= RATE_LED_SHARE
-                    and not monitor.hour_mostly_not_negative()
-                )
-                or (
-                    monitor.share.statistic >= h_share
-                    and share_evidence >= 1.0
-                    and rate_evidence >= SHARE_LED_RATE
-                    and monitor.excursion_without_more_talk()
-                )
+                _rate_leads(monitor, closed_rate_evidence, rate_evidence, share_evidence, h_rate)
+                or _share_leads(monitor, rate_evidence, share_evidence, h_share)
             )
-            and monitor.excursion_mostly_negative(at_least=2 * self.min_accounts)
-            and (
-                not self.brands[window.brand].volume.surging
-                or monitor.hour_mostly_negative(at_least=2 * self.min_accounts)
-            )
+            and self._may_lead(monitor, window.brand)
         )
         naive = rate_evidence >= 1.0 and not warming
         if not (candidate or naive or is_open):
@@ -1218,6 +1194,51 @@ class Judge:
             self.awake.pop(b, None)
             self._rest_norms.pop(b, None)
             self._drop_profiles(b)
+
+
+def _rate_leads(
+    monitor: KeyMonitor,
+    closed_rate_evidence: float,
+    rate_evidence: float,
+    share_evidence: float,
+    h_rate: float,
+) -> bool:
+    """The rate test over its threshold (at the close and now, on evidence not spent:
+    `KeyMonitor.rate_gain`) leads a share test half-way there (`RATE_LED_SHARE`): a
+    storm's posts draw defenders too, which slows the share test and not the rate
+    test. On the closed minutes' rate test: the first seconds of a bot burst, counted
+    early, look like a crowd (four bots on a post whose excursion held fifteen people's
+    negatives from the hours before). Not while the key's last hour was a launch's
+    (`hour_mostly_not_negative`), surging or not: two hours into a launch at a brand of
+    53 a day its volume test had learned the launch's level, and a cluster of
+    complaints let the rate test lead to a firestorm while the hour held 161 comments
+    where 71 were expected, 27 % of the extra ones negative (fresh seed 3296)."""
+    return (
+        closed_rate_evidence >= 1.0
+        and monitor.rate_gain() >= h_rate
+        and rate_evidence >= 1.0
+        and share_evidence >= RATE_LED_SHARE
+        and not monitor.hour_mostly_not_negative()
+    )
+
+
+def _share_leads(
+    monitor: KeyMonitor, rate_evidence: float, share_evidence: float, h_share: float
+) -> bool:
+    """The share test over its threshold (at the close and now) leads a rate test
+    half-way to its own (`SHARE_LED_RATE`) when the excursion brought no more talk that
+    is not negative than usual. A slow storm's post at a brand of 1,107 a day had its
+    share test over for 13 minutes before the breakout while its rate test stood at
+    half of its own: at the usual volume the negatives a rate test needs come later
+    than the share they make (fresh seed 3154). A launch post draws more of
+    everything, and its complaints alone lift its share (seed 1303: 159 comments where
+    100 were expected, 45 negative; without that condition it opened a firestorm)."""
+    return (
+        monitor.share.statistic >= h_share
+        and share_evidence >= 1.0
+        and rate_evidence >= SHARE_LED_RATE
+        and monitor.excursion_without_more_talk()
+    )
 
 
 def _sliding(profiles: dict[str, SlidingProfile], key: str) -> SlidingProfile:
