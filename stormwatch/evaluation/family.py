@@ -359,6 +359,7 @@ def evaluate_seeds(
         band_figures,
         band_table,
         cell,
+        figures_from_500,
         said_campaign,
     )
 
@@ -413,6 +414,14 @@ def evaluate_seeds(
     brands = [dict(b, seed=f["seed"]) for f in runs for b in f["per_brand"]]
     pooled = band_figures(events, brands)
     console.print(band_table(pooled, f"All seeds pooled ({len(seeds)} seeds)"))
+    from_500 = figures_from_500(events)
+    seeds_from_500 = [figures_from_500(f["per_event"])["lead_minutes"]["median"] for f in runs]
+    median_from_500 = cell(from_500["lead_minutes"]["median"])
+    console.print(
+        f"brands of 500 comments a day or more: median lead {median_from_500}"
+        f" min over {from_500['caught']} crises caught of {from_500['must_alert']}"
+        f" (seeds' medians {_spread(seeds_from_500)})"
+    )
     said = said_campaign(events)
     console.print(
         f'alerts saying "campaign": campaigns {said["campaigns_said_campaign"]} / '
@@ -430,6 +439,8 @@ def evaluate_seeds(
         "per_seed": [{k: f[k] for k in keep} for f in runs],
         "spread": spread,
         "pooled_by_band": pooled,
+        "pooled_from_500": from_500,
+        "seeds_lead_median_from_500": seeds_from_500,
         "pooled_said_campaign": said,
     }
 

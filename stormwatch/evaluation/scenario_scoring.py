@@ -50,6 +50,7 @@ __all__ = [
     "cell",
     "evaluate_scenarios_dir",
     "evidence_figures",
+    "figures_from_500",
     "known_median",
     "size_band",
 ]
@@ -169,6 +170,23 @@ def _rates(events: list[dict[str, Any]]) -> dict[str, Any]:
             1 for e in events if not e["must_alert"] and e["caught"]
         ),
     }
+
+
+def figures_from_500(events: list[dict[str, Any]]) -> dict[str, Any]:
+    """`_rates` of the events at brands of 500 comments a day or more, pooled: the lead
+    target (+10 minutes before the breakout) is set on those brands together, while the
+    bands split them at 5,000.
+
+    >>> e = dict(must_alert=True, caught=True, incidents=1)
+    >>> rows = [dict(e, band="<500", lead_minutes=-30.0),
+    ...         dict(e, band="500-5,000", lead_minutes=2.0),
+    ...         dict(e, band=">5,000", lead_minutes=20.0),
+    ...         dict(e, band=">5,000", lead_minutes=40.0)]
+    >>> f = figures_from_500(rows)
+    >>> f["caught"], f["lead_minutes"]["median"]
+    (3, 20.0)
+    """
+    return _rates([e for e in events if e["band"] != SIZE_BANDS[0][0]])
 
 
 def said_campaign(events: list[dict[str, Any]]) -> dict[str, int]:
