@@ -221,3 +221,37 @@ def test_a_storm_that_is_most_of_a_small_brands_talk_is_caught(
     # launch's is a third (see the family's launch regressions). Measured at 7ab4943:
     # both storms missed.
     assert_each_storm_opens_once(brand, seed, storm)
+
+
+def test_the_report_pools_the_lead_over_brands_of_500_a_day_or_more(
+    tmp_path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The aggregation alone: each file's run replaced by fixed figures. The brand of 104
+    # a day stays out of the pooled median; its lead of -60 would pull it down.
+    from rich.console import Console
+
+    import stormwatch.evaluation.real_volume as real_volume
+
+    def storm(lead: float | None) -> dict[str, object]:
+        return {"caught": lead is not None, "lead_minutes": lead, "incidents": 1,
+                "evidence_lead_minutes": None, "after_evidence_minutes": None}  # fmt: skip
+
+    runs = {
+        "SMALL": (104.0, [storm(-60.0), storm(-50.0)]),
+        "MID": (1_264.0, [storm(2.0), storm(None)]),
+        "BIG": (16_000.0, [storm(20.0), storm(30.0)]),
+    }
+
+    def fake_run(csv_path, seed, storms, settings):  # noqa: ANN001, ANN202
+        brand = csv_path.stem.removeprefix("Twitter_volume_")
+        per_day, brand_storms = runs[brand]
+        return {"brand": brand, "per_day": per_day, "days": 55.0, "storms": brand_storms,
+                "false_alarms": [], "dead_lettered": 0, "late": 0}  # fmt: skip
+
+    monkeypatch.setattr(real_volume, "_run_file", fake_run)
+    (tmp_path / "realTweets").mkdir()
+    for brand in runs:
+        (tmp_path / "realTweets" / f"Twitter_volume_{brand}.csv").write_text("")
+    figures = real_volume.evaluate_real_volume(tmp_path, console=Console(file=None, quiet=True))
+    assert figures["lead_median_from_500"] == 20.0  # of 2, 20 and 30
+    assert figures["by_band"]["<500"]["lead_median"] == -55.0
