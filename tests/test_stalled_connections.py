@@ -1,6 +1,7 @@
 """A thousand stalled connections against a real `stormwatch serve` on 127.0.0.1: each
-opens, sends part of a request and then nothing. `/healthz` still answers at once, and
-the server drops them once the header timeout has passed.
+opens, sends part of a request and then nothing. `/healthz` still answers (the first
+time once the server has taken them in, well before any could time out; then at once),
+and the server drops them once the header timeout has passed.
 
 The server starts with a soft open-files limit of 1,024 (a common default), so it must
 raise its own limit, or a thousand sockets would make `accept()` fail."""
@@ -77,11 +78,16 @@ def test_stalled_connections_do_not_block_healthz_and_are_dropped(tmp_path: Path
             s.sendall(PARTIAL[i % len(PARTIAL)])
             stalled.append(s)
         opened_at = time.monotonic()
-        for _ in range(5):
+        for i in range(5):
             t0 = time.perf_counter()
             r = httpx.get(url + "/healthz", timeout=5)
             assert r.status_code == 200 and r.json() == {"ok": True}
-            assert time.perf_counter() - t0 < 1.0  # quick, with headroom on a loaded machine
+            # The first answer comes while the server still takes in the thousand
+            # connections just opened (0.7-1.07 s on this machine on a slow day, where
+            # the later ones took 0.06-0.17 s); a server waiting on the stalled
+            # connections would answer only once the header timeout had dropped them.
+            bound = HEADER_TIMEOUT_SECONDS / 2 if i == 0 else 1.0
+            assert time.perf_counter() - t0 < bound
         # every stalled connection is closed by the server after the header timeout
         selector = selectors.DefaultSelector()
         for s in stalled:
