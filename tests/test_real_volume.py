@@ -11,7 +11,12 @@ import orjson
 import pytest
 
 from stormwatch.evaluation.nab import REALTWEETS_DIR
-from stormwatch.evaluation.real_volume import Snippets, build_stream, run_stream
+from stormwatch.evaluation.real_volume import (
+    BENIGN_KINDS,
+    Snippets,
+    build_stream,
+    run_stream,
+)
 from stormwatch.evaluation.scenario import EVIDENCE_NEGATIVES
 from stormwatch.ingest.decode import Decoder
 from stormwatch.key_window import MINUTE
@@ -242,11 +247,15 @@ def test_the_report_pools_the_lead_over_brands_of_500_a_day_or_more(
         "BIG": (16_000.0, [storm(20.0), storm(30.0)]),
     }
 
-    def fake_run(csv_path, seed, storms, settings):  # noqa: ANN001, ANN202
+    def fake_run(csv_path, seed, storms, benign, settings):  # noqa: ANN001, ANN202
         brand = csv_path.stem.removeprefix("Twitter_volume_")
         per_day, brand_storms = runs[brand]
+        look_alikes = [{"name": f"{brand}-bot3", "kind": "bot_burst", "incidents": 0},
+                       {"name": f"{brand}-angry4", "kind": "angry_customer",
+                        "incidents": int(brand == "MID")}]  # fmt: skip
         return {"brand": brand, "per_day": per_day, "days": 55.0, "storms": brand_storms,
-                "false_alarms": [], "dead_lettered": 0, "late": 0}  # fmt: skip
+                "benign": look_alikes, "false_alarms": [], "dead_lettered": 0,
+                "late": 0}  # fmt: skip
 
     monkeypatch.setattr(real_volume, "_run_file", fake_run)
     (tmp_path / "realTweets").mkdir()
@@ -255,3 +264,64 @@ def test_the_report_pools_the_lead_over_brands_of_500_a_day_or_more(
     figures = real_volume.evaluate_real_volume(tmp_path, console=Console(file=None, quiet=True))
     assert figures["lead_median_from_500"] == 20.0  # of 2, 20 and 30
     assert figures["by_band"]["<500"]["lead_median"] == -55.0
+    # The look-alikes: one opened, at the brand of 1,264 a day.
+    assert figures["benign_by_kind"]["angry_customer"] == {"events": 3, "opened": 1}
+    assert figures["benign_by_kind"]["bot_burst"] == {"events": 3, "opened": 0}
+    assert figures["by_band"]["500-5,000"]["benign_opened"] == 1
+    assert figures["by_band"][">5,000"]["benign"] == 2
+
+
+def test_look_alikes_come_between_the_storms_and_leave_them_as_they_were() -> None:
+    path = DATA / "Twitter_volume_IBM.csv"
+    plain, storms, _, _ = build_stream(path, snippets(), seed=3)
+    lines, labels, _, _ = build_stream(path, snippets(), seed=3, benign=True)
+    assert labels[: len(storms)] == storms
+    look_alikes = labels[len(storms) :]
+    kinds = [label.kind for label in look_alikes]
+    # Every five days from day 5.5 of 55: ten, the four kinds in turn.
+    assert len(look_alikes) == 10
+    assert all(kinds[i] != kinds[i + 1] for i in range(9))
+    assert set(kinds) == set(BENIGN_KINDS)
+    assert not any(label.must_alert for label in look_alikes)
+    windows = sorted((label.onset, label.end) for label in labels)
+    assert all(end < onset for (_, end), (onset, _) in zip(windows, windows[1:], strict=False))
+    rows = [orjson.loads(line) for line in lines]
+    assert len({r["id"] for r in rows}) == len(rows)
+
+    # The storms' comments are the same with and without the look-alikes.
+    def storm_rows(raw: list[bytes]) -> list[tuple[float, str, str]]:
+        out = []
+        for line in raw:
+            r = orjson.loads(line)
+            if r["author_id"][0] in "sd" and "-" in r["author_id"]:
+                out.append((r["created_at"], r["text"], r["author_id"]))
+        return out
+
+    assert storm_rows(lines) == storm_rows(plain)
+    for label in look_alikes:
+        mine = [r for r in rows if label.onset <= r["created_at"] <= label.end and
+                r["author_id"].startswith(label.kind[0] if label.kind != "product_launch"
+                                          else "l")]  # fmt: skip
+        accounts = {r["author_id"] for r in mine}
+        if label.kind == "bot_burst":
+            assert 100 <= len(mine) <= 400 and 2 <= len(accounts) <= 6
+        elif label.kind == "angry_customer":
+            assert 12 <= len(mine) <= 35 and len(accounts) == 1
+        else:  # a crowd of new accounts
+            assert len(accounts) > 50, label
+
+
+def test_look_alikes_in_rated_texts_open_nothing() -> None:
+    # Brands of 104 and 1,264 comments a day, 26 days: five storms and four look-alikes
+    # each (praise on one post, a launch, a bot burst, an angry customer). Measured
+    # when they were made, on seed 25, all ten brands of 55 days: none of the 100
+    # opened (`stormwatch evaluate real-volume --seed 25`).
+    for brand in ("CVS", "IBM"):
+        lines, labels, _, _ = build_stream(
+            DATA / f"Twitter_volume_{brand}.csv", snippets(), seed=4, max_days=26.0, benign=True
+        )
+        figures = run_stream(lines, labels)
+        assert len(figures["benign"]) == 4, brand
+        assert [b["incidents"] for b in figures["benign"]] == [0] * 4, figures["benign"]
+        assert all(s["caught"] for s in figures["storms"]), brand
+        assert figures["false_alarms"] == [], brand

@@ -119,6 +119,14 @@ def evaluate_real_volume(
     storms: Annotated[
         bool, typer.Option("--storms/--no-storms", help="Inject storms (off: volume only).")
     ] = True,
+    benign: Annotated[
+        bool,
+        typer.Option(
+            "--benign/--no-benign",
+            help="Inject benign look-alikes between the storms (praise, launches, bot"
+            " bursts, angry customers).",
+        ),
+    ] = True,
     jobs: Annotated[int, typer.Option(min=1, help="Streams scored in parallel.")] = 1,
     as_json: Annotated[bool, typer.Option("--json", help="Last line: figures as JSON.")] = False,
     config: ConfigFile = None,
@@ -126,7 +134,8 @@ def evaluate_real_volume(
     """Real tweet volume, human-rated texts, storms on top: caught, lead, false alarms.
 
     Each NAB realTweets file is one brand's comment volume, each text an Amazon review
-    snippet people rated; storms are injected every five days."""
+    snippet people rated; storms are injected every five days and benign look-alikes
+    between them."""
     from stormwatch.evaluation.real_volume import evaluate_real_volume as evaluate
 
     if directory is not None and not directory.is_dir():
@@ -142,6 +151,7 @@ def evaluate_real_volume(
             settings=command_settings(config),
             seed=seed,
             storms=storms,
+            benign=benign,
             jobs=jobs,
         )
     except FileNotFoundError as exc:

@@ -20,6 +20,16 @@ Its breakout is when its rate reaches `BREAKOUT_FACTOR` (10) times the brand's m
 negative rate, as for the family's crises; and as there, the report says how long before
 its breakout its tenth negative comment came (the lead the storm allowed a detector
 that needs ten) and how long after that the alert came.
+
+Between the storms (from day `first_day + every_days / 2`, one every `every_days`) come
+the family's four benign look-alikes, in the same rated texts, each of which must open
+nothing: a post drawing a flood of praise (snippets rated +1 or above, negative ones at
+half the brand's share), a launch of two to five posts at 1.3x the brand's negative
+share, a bot burst (two to six accounts posting 100 to 400 rewrites of two strongly
+negative snippets within minutes, `scenario.variation.rewrite`) and one angry customer
+(12 to 35 strongly negative snippets from one account over one to three hours). Their
+texts were written by people, not by the generator whose vocabulary the guards were
+built on.
 """
 
 from __future__ import annotations
@@ -28,6 +38,7 @@ import bisect
 import math
 import random
 import zlib
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,6 +52,7 @@ from stormwatch.config import Settings
 from stormwatch.evaluation.label_matching import match_labels
 from stormwatch.evaluation.nab import REALTWEETS_DIR, load_file
 from stormwatch.evaluation.scenario.spec import BREAKOUT_FACTOR, EVIDENCE_NEGATIVES
+from stormwatch.evaluation.scenario.variation import rewrite
 from stormwatch.evaluation.scenario_scoring import (
     SIZE_BANDS,
     cell,
@@ -63,6 +75,10 @@ PLATEAU_S = 1800.0
 HALF_LIFE_S = 1800.0
 STORM_NEGATIVE = 0.85
 ON_NEW_POST = 0.7
+POSITIVE_AT = 1.0  # praise: rated this or higher
+BENIGN_KINDS = ("viral_positive", "product_launch", "bot_burst", "angry_customer")
+VIRAL_PEAK_MAX = 300.0  # comments a minute at most, at a viral post's peak
+LAUNCH_PEAK_MAX = 150.0  # ... over all of a launch's posts
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,12 +88,14 @@ class Snippets:
     negative: tuple[str, ...]  # mean rating under -0.05
     strong: tuple[str, ...]  # -1 or below
     other: tuple[str, ...]  # the rest
+    positive: tuple[str, ...] = ()  # +1 or above (of `other`)
 
     @classmethod
     def load(cls, path: Path | None = None) -> Snippets:
         negative: list[str] = []
         strong: list[str] = []
         other: list[str] = []
+        positive: list[str] = []
         with open(path or SNIPPETS_PATH / SNIPPETS_FILE, encoding="utf-8") as fh:
             for row in fh:
                 parts = row.rstrip("\r\n").split("\t")
@@ -87,7 +105,9 @@ class Snippets:
                 (negative if rating < NEGATIVE_BELOW else other).append(parts[2])
                 if rating <= STRONG_AT:
                     strong.append(parts[2])
-        return cls(tuple(negative), tuple(strong), tuple(other))
+                elif rating >= POSITIVE_AT:
+                    positive.append(parts[2])
+        return cls(tuple(negative), tuple(strong), tuple(other), tuple(positive))
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,6 +125,140 @@ class StormLabel:
     thread_id: str | None = None
     must_alert: bool = True
     evidence_at: float | None = None  # its tenth negative comment (`EVIDENCE_NEGATIVES`)
+
+
+@dataclass(frozen=True, slots=True)
+class BenignLabel:
+    """An injected look-alike that must open nothing, in the shape `match_labels` reads."""
+
+    name: str
+    brand: str
+    onset: float
+    end: float
+    kind: str
+    thread_id: str | None = None
+    must_alert: bool = False
+    breakout: float | None = None
+    evidence_at: float | None = None
+
+
+def _growth_times(
+    rng: random.Random,
+    onset: float,
+    start: float,
+    peak: float,
+    doubling: float,
+    plateau: float,
+    half_life: float,
+    end: float,
+) -> Iterator[float]:
+    """The times of a Poisson process whose rate (per second) grows from `start`, doubling
+    every `doubling` seconds, to `peak`, holds it for `plateau` seconds and halves every
+    `half_life` seconds until `end`; by thinning. A generator, so that what the caller
+    draws for each time comes between its own draws (a storm's comments have always been
+    drawn in that order: the same seed gives the same storms)."""
+    grow = doubling * math.log2(peak / start)
+    at = onset
+    while True:
+        at += rng.expovariate(peak)
+        if at >= end:
+            return
+        x = at - onset
+        if x < grow:
+            rate = start * 2.0 ** (x / doubling)
+        elif x < grow + plateau:
+            rate = peak
+        else:
+            rate = peak * 0.5 ** ((x - grow - plateau) / half_life)
+        if rng.random() < rate / peak:
+            yield at
+
+
+Row = tuple[float, str, str, str]
+
+
+def _benign(
+    kind: str,
+    k: int,
+    rng: random.Random,
+    brand: str,
+    onset: float,
+    per_min: float,
+    negative_share: float,
+    snippets: Snippets,
+    recent_posts: Callable[[float, int], list[str]],
+    regular: Callable[[], str],
+) -> tuple[list[Row], BenignLabel]:
+    """The rows of one look-alike of `kind` (the `k`-th of the brand's) and its label.
+    Sizes as the family draws them (`evaluation.family.benign_event`)."""
+    name = f"{brand}-{kind.split('_')[0]}{k}"
+    rows: list[Row] = []
+    if kind == "viral_positive":
+        post = f"{brand}-viral{k}"
+        peak = min(VIRAL_PEAK_MAX, max(10.0, rng.uniform(8.0, 30.0) * per_min)) / 60.0
+        start = max(0.2, 0.5 * per_min) / 60.0
+        doubling, plateau, half_life = 300.0, rng.uniform(900.0, 2400.0), 2400.0
+        end = onset + doubling * math.log2(peak / start) + plateau + 4.0 * half_life
+        for at in _growth_times(rng, onset, start, peak, doubling, plateau, half_life, end):
+            r = rng.random()
+            if r < 0.5 * negative_share:
+                text = rng.choice(snippets.negative)
+            else:
+                text = rng.choice(snippets.positive if rng.random() < 0.7 else snippets.other)
+            who = regular() if rng.random() < 0.1 else f"v{k}-{rng.randrange(10**7)}"
+            rows.append((at, text, who, post))
+        return rows, BenignLabel(name, brand, onset, end, kind, thread_id=post)
+    if kind == "product_launch":
+        n_posts = rng.randint(2, 5)
+        offsets = [0.0]
+        for _ in range(n_posts - 1):
+            offsets.append(offsets[-1] + rng.uniform(300.0, 1200.0))
+        weights = [rng.gammavariate(2.0, 1.0) for _ in range(n_posts)]
+        total = sum(weights)
+        peak_all = min(LAUNCH_PEAK_MAX, max(5.0, rng.uniform(4.0, 12.0) * per_min)) / 60.0
+        doubling, plateau, half_life = 240.0, 1800.0, 3600.0
+        # New accounts from a pool of half the launch's expected comments, as the family's.
+        expected = peak_all * (doubling / math.log(2.0) + plateau + half_life / math.log(2.0))
+        pool = max(200, int(0.5 * expected))
+        end = onset
+        for j, (offset, w) in enumerate(zip(offsets, weights, strict=True)):
+            peak = peak_all * w / total
+            start = 0.05 * peak
+            at0 = onset + offset
+            post_end = at0 + doubling * math.log2(peak / start) + plateau + 4.0 * half_life
+            end = max(end, post_end)
+            post = f"{brand}-launch{k}-{j}"
+            for at in _growth_times(rng, at0, start, peak, doubling, plateau, half_life, post_end):
+                if rng.random() < 1.3 * negative_share:
+                    text = rng.choice(snippets.negative)
+                else:
+                    text = rng.choice(snippets.other)
+                who = regular() if rng.random() < 0.5 else f"l{k}-{rng.randrange(pool)}"
+                rows.append((at, text, who, post))
+        return rows, BenignLabel(name, brand, onset, end, kind)
+    if kind == "bot_burst":
+        n, accounts = rng.randint(100, 400), rng.randint(2, 6)
+        length = rng.uniform(8.0, 20.0) * 60.0
+        posts = recent_posts(onset, rng.choice((1, 1, 2, 3)))
+        bases = [rng.choice(snippets.strong) for _ in range(2)]
+        tags = (f"#boycott{brand}", f"#{brand}fail")
+        for _ in range(n):
+            base = bases[int(rng.random() < 0.3)]
+            text = rewrite(base, rng, "en", brand, tags)
+            at = onset + rng.uniform(0.0, length)
+            rows.append((at, text, f"b{k}-{rng.randrange(accounts)}", rng.choice(posts)))
+        thread = posts[0] if len(posts) == 1 else None
+        return rows, BenignLabel(name, brand, onset, onset + length, kind, thread_id=thread)
+    if kind == "angry_customer":
+        n = rng.randint(12, 35)
+        length = rng.uniform(1.0, 3.0) * 3600.0
+        posts = recent_posts(onset, rng.choice((1, 2)))
+        for _ in range(n):
+            at = onset + rng.uniform(0.0, length)
+            rows.append((at, rng.choice(snippets.strong), f"a{k}", rng.choice(posts)))
+        thread = posts[0] if len(posts) == 1 else None
+        return rows, BenignLabel(name, brand, onset, onset + length, kind, thread_id=thread)
+    raise ValueError(kind)
 
 
 def _counts(csv_path: Path) -> list[tuple[float, int]]:
@@ -125,10 +279,11 @@ def build_stream(
     first_day: float = 3.0,
     every_days: float = 5.0,
     max_days: float | None = None,
-) -> tuple[list[bytes], list[StormLabel], float, float]:
+    benign: bool = False,
+) -> tuple[list[bytes], list[StormLabel | BenignLabel], float, float]:
     """The comments of one NAB file (its first `max_days` when given) as JSONL lines in
-    event-time order, the storms' labels, the brand's mean comments a day and the days
-    the stream spans."""
+    event-time order, the labels (the storms', then with `benign` the look-alikes'), the
+    brand's mean comments a day and the days the stream spans."""
     brand = csv_path.stem.removeprefix("Twitter_volume_")
     # zlib.crc32, not hash(): the same stream in every process.
     rng = random.Random(seed * 1_000_003 + zlib.crc32(brand.encode()))
@@ -158,7 +313,7 @@ def build_stream(
             pool = snippets.negative if rng.random() < negative_share else snippets.other
             # A few accounts write much, most once or twice.
             rows.append((at, rng.choice(pool), f"u{int(authors * rng.random() ** 2)}", post_at(at)))
-    labels: list[StormLabel] = []
+    labels: list[StormLabel | BenignLabel] = []
     day = first_day
     while storms and t_start + (day + 1) * 86400.0 <= t_end:
         k = len(labels) + 1
@@ -174,21 +329,8 @@ def build_stream(
             break
         breakout = onset + doubling * math.log2(BREAKOUT_FACTOR / START_RATIO)
         post = f"{brand}-storm{k}"
-        at = onset
         negatives, evidence_at = 0, None
-        while True:  # a Poisson process of rate(t) <= peak, by thinning
-            at += rng.expovariate(peak)
-            if at >= end:
-                break
-            x = at - onset
-            if x < grow:
-                rate = start * 2.0 ** (x / doubling)
-            elif x < grow + PLATEAU_S:
-                rate = peak
-            else:
-                rate = peak * 0.5 ** ((x - grow - PLATEAU_S) / HALF_LIFE_S)
-            if rng.random() >= rate / peak:
-                continue
+        for at in _growth_times(rng, onset, start, peak, doubling, PLATEAU_S, HALF_LIFE_S, end):
             thread = post if rng.random() < ON_NEW_POST else post_at(at)
             if rng.random() < STORM_NEGATIVE:
                 text, author = rng.choice(snippets.strong), f"s{k}-{rng.randrange(10**7)}"
@@ -205,6 +347,33 @@ def build_stream(
             )
         )  # fmt: skip
         day += every_days
+    if benign:
+        # Their own generator: the storms of a seed stay what they were without them.
+        brng = random.Random(f"benign:{seed}:{brand}")
+
+        def recent_posts(ts: float, n: int) -> list[str]:
+            newest = bisect.bisect_right(posts, ts) - 1
+            return [f"{brand}-p{i}" for i in range(newest, max(-1, newest - n), -1)]
+
+        def regular() -> str:
+            return f"u{int(authors * brng.random() ** 2)}"
+
+        per_min = daily / 1440.0
+        turn = brng.randrange(len(BENIGN_KINDS))
+        day = first_day + every_days / 2.0
+        while t_start + (day + 1) * 86400.0 <= t_end:
+            k = len(labels) + 1
+            kind = BENIGN_KINDS[(turn + k) % len(BENIGN_KINDS)]
+            onset = t_start + day * 86400.0 + brng.uniform(0.0, 86400.0)
+            more, label = _benign(
+                kind, k, brng, brand, onset, per_min, negative_share, snippets,
+                recent_posts, regular,
+            )  # fmt: skip
+            if label.end > t_end:
+                break
+            rows.extend(more)
+            labels.append(label)
+            day += every_days
     rows.sort(key=lambda r: r[0])
     lines = [
         orjson.dumps(
@@ -225,10 +394,12 @@ def build_stream(
 
 
 def run_stream(
-    lines: list[bytes], labels: list[StormLabel], settings: Settings | None = None
+    lines: list[bytes],
+    labels: Sequence[StormLabel | BenignLabel],
+    settings: Settings | None = None,
 ) -> dict[str, Any]:
     """One stream through a pipeline wired as `stormwatch run` wires it; what it caught,
-    how early, and what opened where no storm was."""
+    how early, which look-alikes opened an incident, and what opened where nothing was."""
     from stormwatch.evaluation.scenario_run import replay
 
     settings = settings or Settings()
@@ -252,6 +423,12 @@ def run_stream(
                 **evidence_figures(o),
             }
             for o in outcomes
+            if isinstance(o.label, StormLabel)
+        ],
+        "benign": [
+            {"name": o.label.name, "kind": o.label.kind, "incidents": len(o.incidents)}
+            for o in outcomes
+            if isinstance(o.label, BenignLabel)
         ],
         "false_alarms": [
             {"key": i.key, "kind": i.kind, "severity": i.severity} for i in unexplained
@@ -259,12 +436,21 @@ def run_stream(
     }
 
 
-def _run_file(csv_path: Path, seed: int, storms: bool, settings: Settings | None) -> dict[str, Any]:
-    lines, labels, daily, days = build_stream(csv_path, Snippets.load(), seed=seed, storms=storms)
+def _run_file(
+    csv_path: Path, seed: int, storms: bool, benign: bool, settings: Settings | None
+) -> dict[str, Any]:
+    lines, labels, daily, days = build_stream(
+        csv_path, Snippets.load(), seed=seed, storms=storms, benign=benign
+    )
     figures = run_stream(lines, labels, settings)
     figures.update(brand=csv_path.stem.removeprefix("Twitter_volume_"))
     figures.update(per_day=round(daily, 1), days=round(days, 2))
     return figures
+
+
+def _opened(benign: list[dict[str, Any]]) -> int:
+    """How many of these look-alikes opened an incident."""
+    return sum(1 for b in benign if b["incidents"])
 
 
 def _leads(storms: list[dict[str, Any]]) -> list[float]:
@@ -278,6 +464,7 @@ def evaluate_real_volume(
     settings: Settings | None = None,
     seed: int = 1,
     storms: bool = True,
+    benign: bool = True,
     jobs: int = 1,
 ) -> dict[str, Any]:
     """Every NAB file of `directory` (default: the vendored realTweets) as one brand's
@@ -290,23 +477,27 @@ def evaluate_real_volume(
     if jobs > 1:
         with ProcessPoolExecutor(max_workers=jobs) as pool:
             n = len(files)
-            runs = list(pool.map(_run_file, files, [seed] * n, [storms] * n, [settings] * n))
+            runs = list(
+                pool.map(_run_file, files, [seed] * n, [storms] * n, [benign] * n, [settings] * n)
+            )
     else:
-        runs = [_run_file(f, seed, storms, settings) for f in files]
+        runs = [_run_file(f, seed, storms, benign, settings) for f in files]
     runs.sort(key=lambda r: r["per_day"])
 
     table = Table(title=f"Real volume (NAB realTweets), real texts, seed {seed}")
-    for col in ("brand", "a day", "lost", "late", "storms\ncaught", "lead\nmedian",
-                "lead\nworst", "incidents\n/storm", "false\nalarms"):  # fmt: skip
+    for col in ("brand", "a day", "lost/\nlate", "storms\ncaught", "lead\nmedian",
+                "lead\nworst", "incid.\n/storm", "look-\nalikes\nopened",
+                "false\nalarms"):  # fmt: skip
         table.add_column(col, justify="right")
     for r in runs:
         leads = _leads(r["storms"])
         caught = [s for s in r["storms"] if s["caught"]]
         table.add_row(
-            r["brand"], f"{r['per_day']:,.0f}", str(r["dead_lettered"]), str(r["late"]),
+            r["brand"], f"{r['per_day']:,.0f}", f"{r['dead_lettered']}/{r['late']}",
             f"{len(caught)}/{len(r['storms'])}", cell(known_median(leads)),
             cell(min(leads) if leads else None),
             cell(round(sum(s["incidents"] for s in caught) / len(caught), 2) if caught else None),
+            f"{_opened(r['benign'])}/{len(r['benign'])}",
             str(len(r["false_alarms"])),
         )  # fmt: skip
     console.print(table)
@@ -329,6 +520,8 @@ def evaluate_real_volume(
             "after_evidence_median": known_median(
                 [s["after_evidence_minutes"] for s in all_storms]
             ),
+            "benign": sum(len(r["benign"]) for r in members),
+            "benign_opened": sum(_opened(r["benign"]) for r in members),
             "false_alarms": false_alarms,
             "false_alarms_per_brand_day": round(false_alarms / brand_days, 4)
             if brand_days
@@ -339,10 +532,11 @@ def evaluate_real_volume(
     for band in by_band:
         pooled.add_column(band, justify="right")
     names = {"evidence_lead_median": "10th negative before breakout, median",
-             "after_evidence_median": "alert after the 10th negative, median"}  # fmt: skip
+             "after_evidence_median": "alert after the 10th negative, median",
+             "benign": "look-alikes", "benign_opened": "look-alikes with an incident"}  # fmt: skip
     for name in ("brands", "brand_days", "storms", "caught", "lead_median", "lead_worst",
-                 "evidence_lead_median", "after_evidence_median", "false_alarms",
-                 "false_alarms_per_brand_day"):  # fmt: skip
+                 "evidence_lead_median", "after_evidence_median", "benign", "benign_opened",
+                 "false_alarms", "false_alarms_per_brand_day"):  # fmt: skip
         label = names.get(name, name.replace("_", " "))
         pooled.add_row(label, *(cell(b[name]) for b in by_band.values()))
     console.print(pooled)
@@ -354,9 +548,22 @@ def evaluate_real_volume(
         f"brands of 500 comments a day or more: median lead {cell(lead_from_500)} min"
         f" over {len(from_500)} storms caught"
     )
+    by_kind = {
+        kind: {
+            "events": sum(1 for r in runs for b in r["benign"] if b["kind"] == kind),
+            "opened": sum(_opened([b for b in r["benign"] if b["kind"] == kind]) for r in runs),
+        }
+        for kind in BENIGN_KINDS
+    }
+    if any(k["events"] for k in by_kind.values()):
+        console.print(
+            "look-alikes with an incident: "
+            + ", ".join(f"{kind} {k['opened']}/{k['events']}" for kind, k in by_kind.items())
+        )
     return {
         "seed": seed,
         "per_brand": runs,
         "by_band": by_band,
+        "benign_by_kind": by_kind,
         "lead_median_from_500": lead_from_500,
     }
