@@ -127,6 +127,13 @@ def evaluate_real_volume(
             " bursts, angry customers).",
         ),
     ] = True,
+    campaigns: Annotated[
+        bool,
+        typer.Option(
+            "--campaigns/--no-campaigns",
+            help="Inject templated campaigns from many accounts, the day before each storm.",
+        ),
+    ] = True,
     jobs: Annotated[int, typer.Option(min=1, help="Streams scored in parallel.")] = 1,
     as_json: Annotated[bool, typer.Option("--json", help="Last line: figures as JSON.")] = False,
     config: ConfigFile = None,
@@ -134,8 +141,8 @@ def evaluate_real_volume(
     """Real tweet volume, human-rated texts, storms on top: caught, lead, false alarms.
 
     Each NAB realTweets file is one brand's comment volume, each text an Amazon review
-    snippet people rated; storms are injected every five days and benign look-alikes
-    between them."""
+    snippet people rated; storms, templated campaigns and benign look-alikes are
+    injected every five days."""
     from stormwatch.evaluation.real_volume import evaluate_real_volume as evaluate
 
     if directory is not None and not directory.is_dir():
@@ -152,6 +159,7 @@ def evaluate_real_volume(
             seed=seed,
             storms=storms,
             benign=benign,
+            campaigns=campaigns,
             jobs=jobs,
         )
     except FileNotFoundError as exc:

@@ -29,7 +29,10 @@ share, a bot burst (two to six accounts posting 100 to 400 rewrites of two stron
 negative snippets within minutes, `scenario.variation.rewrite`) and one angry customer
 (12 to 35 strongly negative snippets from one account over one to three hours). Their
 texts were written by people, not by the generator whose vocabulary the guards were
-built on.
+built on. And in the day before each storm's a templated campaign (`_campaign`): three
+strongly negative snippets rewritten by many new accounts, which must alert like a
+storm and should say "campaign" (the bot burst is the same kind of text from a few
+accounts).
 """
 
 from __future__ import annotations
@@ -49,7 +52,7 @@ from rich.console import Console
 from rich.table import Table
 
 from stormwatch.config import Settings
-from stormwatch.evaluation.label_matching import match_labels
+from stormwatch.evaluation.label_matching import LabelOutcome, match_labels
 from stormwatch.evaluation.nab import REALTWEETS_DIR, load_file
 from stormwatch.evaluation.scenario.spec import BREAKOUT_FACTOR, EVIDENCE_NEGATIVES
 from stormwatch.evaluation.scenario.variation import rewrite
@@ -79,6 +82,8 @@ POSITIVE_AT = 1.0  # praise: rated this or higher
 BENIGN_KINDS = ("viral_positive", "product_launch", "bot_burst", "angry_customer")
 VIRAL_PEAK_MAX = 300.0  # comments a minute at most, at a viral post's peak
 LAUNCH_PEAK_MAX = 150.0  # ... over all of a launch's posts
+CAMPAIGN_DOUBLINGS_MIN = (5.0, 10.0, 15.0)  # organised: faster than most storms
+CAMPAIGN_POPULARITY = (0.6, 0.3, 0.1)  # how often each of its three messages is posted
 
 
 @dataclass(frozen=True, slots=True)
@@ -261,6 +266,52 @@ def _benign(
     raise ValueError(kind)
 
 
+def _campaign(
+    k: int,
+    rng: random.Random,
+    brand: str,
+    onset: float,
+    negative_per_min: float,
+    snippets: Snippets,
+    recent_posts: Callable[[float, int], list[str]],
+) -> tuple[list[Row], StormLabel]:
+    """A templated campaign (the family's `campaign`, in rated texts): three strongly
+    negative snippets handed out, posted with each person's own changes
+    (`scenario.variation.rewrite`) by many new accounts, one or two comments each, on one
+    to twelve of the brand's recent posts; it grows, peaks and decays as a storm does.
+    Must alert, and should say "campaign"."""
+    doubling = CAMPAIGN_DOUBLINGS_MIN[k % len(CAMPAIGN_DOUBLINGS_MIN)] * 60.0
+    ratio = math.exp(rng.uniform(*(math.log(r) for r in PEAK_RATIOS)))
+    peak = max(PEAK_FLOOR, ratio * negative_per_min) / 60.0
+    start = START_RATIO * negative_per_min / 60.0
+    doublings = math.log2(peak / start)
+    end = onset + doubling * doublings + PLATEAU_S + HALF_LIFE_S * doublings
+    breakout = onset + doubling * math.log2(BREAKOUT_FACTOR / START_RATIO)
+    templates = [rng.choice(snippets.strong) for _ in CAMPAIGN_POPULARITY]
+    posts = recent_posts(onset, rng.randint(1, 12))
+    tags = (f"#boycott{brand}", f"#{brand}lies")
+    expected = peak * (doubling / math.log(2.0) + PLATEAU_S + HALF_LIFE_S / math.log(2.0))
+    pool = max(300, int(0.8 * expected / STORM_NEGATIVE))
+    rows: list[Row] = []
+    negatives, evidence_at = 0, None
+    for at in _growth_times(rng, onset, start, peak, doubling, PLATEAU_S, HALF_LIFE_S, end):
+        post = rng.choice(posts)
+        if rng.random() < STORM_NEGATIVE:
+            base = rng.choices(templates, CAMPAIGN_POPULARITY)[0]
+            text, author = rewrite(base, rng, "en", brand, tags), f"c{k}-{rng.randrange(pool)}"
+            negatives += 1
+            if negatives == EVIDENCE_NEGATIVES:
+                evidence_at = at
+        else:
+            text, author = rng.choice(snippets.other), f"d{k}-{rng.randrange(10**7)}"
+        rows.append((at, text, author, post))
+    label = StormLabel(
+        f"{brand}-campaign{k}", brand, onset, breakout, end, doubling / 60.0,
+        peak * 60.0 / negative_per_min, kind="campaign", evidence_at=evidence_at,
+    )  # fmt: skip
+    return rows, label
+
+
 def _counts(csv_path: Path) -> list[tuple[float, int]]:
     """(epoch seconds, comments) per row of a NAB file, read by the NAB loader (its
     timestamps are naive UTC)."""
@@ -280,10 +331,12 @@ def build_stream(
     every_days: float = 5.0,
     max_days: float | None = None,
     benign: bool = False,
+    campaigns: bool = False,
 ) -> tuple[list[bytes], list[StormLabel | BenignLabel], float, float]:
     """The comments of one NAB file (its first `max_days` when given) as JSONL lines in
-    event-time order, the labels (the storms', then with `benign` the look-alikes'), the
-    brand's mean comments a day and the days the stream spans."""
+    event-time order, the labels (the storms', then with `benign` the look-alikes', then
+    with `campaigns` the campaigns'), the brand's mean comments a day and the days the
+    stream spans."""
     brand = csv_path.stem.removeprefix("Twitter_volume_")
     # zlib.crc32, not hash(): the same stream in every process.
     rng = random.Random(seed * 1_000_003 + zlib.crc32(brand.encode()))
@@ -347,13 +400,14 @@ def build_stream(
             )
         )  # fmt: skip
         day += every_days
+
+    def recent_posts(ts: float, n: int) -> list[str]:
+        newest = bisect.bisect_right(posts, ts) - 1
+        return [f"{brand}-p{i}" for i in range(newest, max(-1, newest - n), -1)]
+
     if benign:
         # Their own generator: the storms of a seed stay what they were without them.
         brng = random.Random(f"benign:{seed}:{brand}")
-
-        def recent_posts(ts: float, n: int) -> list[str]:
-            newest = bisect.bisect_right(posts, ts) - 1
-            return [f"{brand}-p{i}" for i in range(newest, max(-1, newest - n), -1)]
 
         def regular() -> str:
             return f"u{int(authors * brng.random() ** 2)}"
@@ -373,6 +427,21 @@ def build_stream(
                 break
             rows.extend(more)
             labels.append(label)
+            day += every_days
+    if campaigns:
+        # In the first 0.6 of the day before each storm's: over before that day begins.
+        crng = random.Random(f"campaigns:{seed}:{brand}")
+        day = first_day + every_days - 1.0
+        while t_start + (day + 1) * 86400.0 <= t_end:
+            k = len(labels) + 1
+            onset = t_start + day * 86400.0 + crng.uniform(0.0, 0.6 * 86400.0)
+            more, storm = _campaign(
+                k, crng, brand, onset, negative_per_min, snippets, recent_posts
+            )  # fmt: skip
+            if storm.end > t_end:
+                break
+            rows.extend(more)
+            labels.append(storm)
             day += every_days
     rows.sort(key=lambda r: r[0])
     lines = [
@@ -398,33 +467,42 @@ def run_stream(
     labels: Sequence[StormLabel | BenignLabel],
     settings: Settings | None = None,
 ) -> dict[str, Any]:
-    """One stream through a pipeline wired as `stormwatch run` wires it; what it caught,
-    how early, which look-alikes opened an incident, and what opened where nothing was."""
+    """One stream through a pipeline wired as `stormwatch run` wires it: what it caught,
+    how early, whether a campaign's alerts said "campaign", which look-alikes opened an
+    incident, and what opened where nothing was."""
+    from stormwatch.alerts.sinks import MemoryAlertSink
     from stormwatch.evaluation.scenario_run import replay
 
     settings = settings or Settings()
-    pipeline, stats, seconds = replay(lines, settings)
+    alerts = MemoryAlertSink()
+    pipeline, stats, seconds = replay(lines, settings, sinks=[alerts])
     outcomes, unexplained = match_labels(
         list(pipeline.tracker.history), labels, lateness=settings.lateness_seconds
     )
+    # Incidents whose alerts said "campaign" (near-identical texts from many people).
+    said = {e.incident for e in alerts.events if e.drivers.get("campaign")}
+
+    def crisis(o: LabelOutcome) -> dict[str, Any]:
+        label = o.label
+        assert isinstance(label, StormLabel)
+        return {
+            "name": label.name,
+            "doubling_minutes": label.doubling_minutes,
+            "peak_ratio": round(label.peak_ratio, 1),
+            "caught": o.caught,
+            "incidents": len(o.incidents),
+            "lead_minutes": None if o.lead_seconds is None else round(o.lead_seconds / 60, 1),
+            "said_campaign": any(i.key in said for i in o.incidents),
+            **evidence_figures(o),
+        }
+
     return {
         "comments": stats.processed,
         "dead_lettered": stats.dead_lettered,
         "late": stats.late,
         "seconds": round(seconds, 1),
-        "storms": [
-            {
-                "name": o.label.name,
-                "doubling_minutes": o.label.doubling_minutes,  # type: ignore[attr-defined]
-                "peak_ratio": round(o.label.peak_ratio, 1),  # type: ignore[attr-defined]
-                "caught": o.caught,
-                "incidents": len(o.incidents),
-                "lead_minutes": None if o.lead_seconds is None else round(o.lead_seconds / 60, 1),
-                **evidence_figures(o),
-            }
-            for o in outcomes
-            if isinstance(o.label, StormLabel)
-        ],
+        "storms": [crisis(o) for o in outcomes if o.label.kind == "storm"],
+        "campaigns": [crisis(o) for o in outcomes if o.label.kind == "campaign"],
         "benign": [
             {"name": o.label.name, "kind": o.label.kind, "incidents": len(o.incidents)}
             for o in outcomes
@@ -437,10 +515,15 @@ def run_stream(
 
 
 def _run_file(
-    csv_path: Path, seed: int, storms: bool, benign: bool, settings: Settings | None
+    csv_path: Path,
+    seed: int,
+    storms: bool,
+    benign: bool,
+    campaigns: bool,
+    settings: Settings | None,
 ) -> dict[str, Any]:
     lines, labels, daily, days = build_stream(
-        csv_path, Snippets.load(), seed=seed, storms=storms, benign=benign
+        csv_path, Snippets.load(), seed=seed, storms=storms, benign=benign, campaigns=campaigns
     )
     figures = run_stream(lines, labels, settings)
     figures.update(brand=csv_path.stem.removeprefix("Twitter_volume_"))
@@ -465,6 +548,7 @@ def evaluate_real_volume(
     seed: int = 1,
     storms: bool = True,
     benign: bool = True,
+    campaigns: bool = True,
     jobs: int = 1,
 ) -> dict[str, Any]:
     """Every NAB file of `directory` (default: the vendored realTweets) as one brand's
@@ -478,10 +562,13 @@ def evaluate_real_volume(
         with ProcessPoolExecutor(max_workers=jobs) as pool:
             n = len(files)
             runs = list(
-                pool.map(_run_file, files, [seed] * n, [storms] * n, [benign] * n, [settings] * n)
-            )
+                pool.map(
+                    _run_file, files, [seed] * n, [storms] * n, [benign] * n,
+                    [campaigns] * n, [settings] * n,
+                )
+            )  # fmt: skip
     else:
-        runs = [_run_file(f, seed, storms, benign, settings) for f in files]
+        runs = [_run_file(f, seed, storms, benign, campaigns, settings) for f in files]
     runs.sort(key=lambda r: r["per_day"])
 
     table = Table(title=f"Real volume (NAB realTweets), real texts, seed {seed}")
@@ -506,6 +593,7 @@ def evaluate_real_volume(
     for band, _, _ in SIZE_BANDS:
         members = [r for r in runs if size_band(r["per_day"]) == band]
         all_storms = [s for r in members for s in r["storms"]]
+        all_campaigns = [s for r in members for s in r["campaigns"]]
         leads = _leads(all_storms)
         brand_days = sum(r["days"] for r in members)
         false_alarms = sum(len(r["false_alarms"]) for r in members)
@@ -520,6 +608,11 @@ def evaluate_real_volume(
             "after_evidence_median": known_median(
                 [s["after_evidence_minutes"] for s in all_storms]
             ),
+            "campaigns": len(all_campaigns),
+            "campaigns_caught": sum(s["caught"] for s in all_campaigns),
+            "campaign_lead_median": known_median(_leads(all_campaigns)),
+            "campaigns_said_campaign": sum(s["said_campaign"] for s in all_campaigns),
+            "storms_said_campaign": sum(s["said_campaign"] for s in all_storms),
             "benign": sum(len(r["benign"]) for r in members),
             "benign_opened": sum(_opened(r["benign"]) for r in members),
             "false_alarms": false_alarms,
@@ -533,10 +626,14 @@ def evaluate_real_volume(
         pooled.add_column(band, justify="right")
     names = {"evidence_lead_median": "10th negative before breakout, median",
              "after_evidence_median": "alert after the 10th negative, median",
+             "campaigns_said_campaign": 'campaigns said "campaign"',
+             "storms_said_campaign": 'storms said "campaign"',
              "benign": "look-alikes", "benign_opened": "look-alikes with an incident"}  # fmt: skip
     for name in ("brands", "brand_days", "storms", "caught", "lead_median", "lead_worst",
-                 "evidence_lead_median", "after_evidence_median", "benign", "benign_opened",
-                 "false_alarms", "false_alarms_per_brand_day"):  # fmt: skip
+                 "evidence_lead_median", "after_evidence_median", "campaigns",
+                 "campaigns_caught", "campaign_lead_median", "campaigns_said_campaign",
+                 "storms_said_campaign", "benign", "benign_opened", "false_alarms",
+                 "false_alarms_per_brand_day"):  # fmt: skip
         label = names.get(name, name.replace("_", " "))
         pooled.add_row(label, *(cell(b[name]) for b in by_band.values()))
     console.print(pooled)
@@ -555,6 +652,13 @@ def evaluate_real_volume(
         }
         for kind in BENIGN_KINDS
     }
+    campaigns = [c for r in runs for c in r["campaigns"]]
+    if campaigns:
+        caught = [c for c in campaigns if c["caught"]]
+        console.print(
+            f"campaigns caught {len(caught)}/{len(campaigns)}, "
+            f'{sum(c["said_campaign"] for c in caught)} of them said "campaign"'
+        )
     if any(k["events"] for k in by_kind.values()):
         console.print(
             "look-alikes with an incident: "

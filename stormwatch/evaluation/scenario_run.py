@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import time
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,7 +22,7 @@ from stormwatch.evaluation.label_matching import LabelOutcome, match_labels
 from stormwatch.evaluation.scenario import EventLabel
 from stormwatch.model import Comment, DeadLetter
 from stormwatch.pipeline import Pipeline, RunStats
-from stormwatch.ports import PipelineObserver
+from stormwatch.ports import AlertSink, PipelineObserver
 from stormwatch.runtime import negativity_scorer
 
 __all__ = ["ScenarioRun", "TrafficRecorder", "replay", "run_scenario"]
@@ -94,6 +94,7 @@ def replay(
     settings: Settings,
     observer: PipelineObserver | None = None,
     source: str = "",
+    sinks: Sequence[AlertSink] = (),
 ) -> tuple[Pipeline, RunStats, float]:
     """Feed `lines` through a fresh pipeline wired as `stormwatch run` wires it: the
     pipeline, its stats and the seconds it took. Without an observer the judge stays
@@ -101,7 +102,7 @@ def replay(
     # The negativity backends the settings name, as `run` wires them (a bare
     # `Enricher()` takes the default backends whatever the settings say).
     enricher = Enricher(negativity_scorer(settings))
-    pipeline = Pipeline(settings, enricher=enricher, observer=observer)
+    pipeline = Pipeline(settings, enricher=enricher, observer=observer, sinks=sinks)
     started = time.perf_counter()
     pipeline.feed_lines(lines, source)
     stats = pipeline.finish()
