@@ -379,3 +379,25 @@ def test_a_campaign_the_model_reads_as_negative_is_caught_and_said_so() -> None:
     assert all(c["incidents"] == 1 for c in figures["campaigns"])
     assert all(s["caught"] and not s["said_campaign"] for s in figures["storms"])
     assert [b["incidents"] for b in figures["benign"]] == [0] * 4
+
+
+def test_a_campaign_half_read_as_negative_at_a_small_brand_is_caught() -> None:
+    # CVS (104 comments a day), seed 4, the first of its campaigns: 69 copies of three
+    # messages from new accounts, 31 read as negative (the model reads all copies of a
+    # message alike), the brand's comments surging with them. Its rate test stood over
+    # its threshold for an hour and its share test at 0.71 of its own, but the
+    # excursion was 40 % negative, under the half that lets the rate test lead a
+    # crowd's storm. Measured at a3d22ab: never opened. Copies of a few messages from
+    # many accounts may lead.
+    lines, labels, _, _ = build_stream(
+        DATA / "Twitter_volume_CVS.csv", snippets(), seed=4, max_days=26.0, benign=True,
+        campaigns=True,
+    )  # fmt: skip
+    figures = run_stream(lines, labels)
+    first = figures["campaigns"][0]
+    assert first["name"] == "CVS-campaign10"
+    assert first["caught"] and first["said_campaign"] and first["incidents"] == 1
+    assert all(s["caught"] for s in figures["storms"])
+    assert [b["incidents"] for b in figures["benign"]] == [0] * 4
+    assert figures["false_alarms"] == []
+
