@@ -176,7 +176,7 @@ class IncidentTracker:
             if back is not None:
                 return self._reopen(window_key, back, minute, evidence, a, one_thread)
             if thread_id is None:
-                event = self._reopen_thread(brand, minute, evidence, a, one_thread)
+                event = self._reopen_thread(window_key, brand, minute, evidence, a, one_thread)
                 if event is not None:
                     return event
             incident = Incident(
@@ -255,14 +255,24 @@ class IncidentTracker:
         return self._reopen(window_key, incident, minute, evidence, a, False)
 
     def _reopen_thread(
-        self, brand: str, minute: int, evidence: Evidence, a: Assessment, one_thread: bool
+        self,
+        window_key: str,
+        brand: str,
+        minute: int,
+        evidence: Evidence,
+        a: Assessment,
+        one_thread: bool,
     ) -> AlertEvent | None:
-        """A brand's alert soon after the incident on one of its posts resolved (and
-        after any of the brand's own): that incident reopens on its post's key, as the
-        spread of its storm unless one post carries the brand's surge. A swell's post
-        incident, spread over several posts, resolved while the swell went on, and 176
-        minutes later the brand opened a second incident (seed 3159). None: no such
-        incident, or the alert is that storm's tail (`_tail`)."""
+        """A brand's alert (on the brand's `window_key`) soon after the incident on one
+        of its posts resolved (and after any of the brand's own): that incident reopens,
+        as the spread of its storm unless one post carries the brand's surge. A swell's
+        post incident, spread over several posts, resolved while the swell went on, and
+        176 minutes later the brand opened a second incident (seed 3159). It reopens on
+        the brand's key, where the storm now alerts and is judged each minute: reopened
+        on its post's key, calmed and idle since (its window gone with the idle keys),
+        nothing judged it again, and it stayed open for six weeks, each later storm of
+        the brand an update of it (real volume, PFE, seed 31). None: no such incident,
+        or the alert is that storm's tail (`_tail`)."""
         latest, found = self.resolved.get(brand, -1), None
         for key, incident in self.returning.items():
             at = self.resolved.get(key, -1)
@@ -273,7 +283,7 @@ class IncidentTracker:
         incident = self.returning[found]
         if not one_thread:
             incident.kind = "spreading"
-        return self._reopen(found, incident, minute, evidence, a, one_thread)
+        return self._reopen(window_key, incident, minute, evidence, a, one_thread, found)
 
     def _reopen(
         self,
@@ -283,11 +293,14 @@ class IncidentTracker:
         evidence: Evidence,
         a: Assessment,
         one_thread: bool,
+        resolved_on: str | None = None,
     ) -> AlertEvent:
-        """The storm of a resolved incident is back: the incident opens again and
-        escalates from resolved. Its severity stays the highest band it reached (the
-        contract's), or rises."""
-        calm_minutes = minute - self.resolved[window_key]
+        """The storm of a resolved incident is back: the incident opens again on
+        `window_key` (it resolved on `resolved_on`, by default the same key) and escalates
+        from resolved. Its severity stays the highest band it reached (the contract's),
+        or rises."""
+        resolved_on = window_key if resolved_on is None else resolved_on
+        calm_minutes = minute - self.resolved[resolved_on]
         incident.quiet = 0
         if severity_rank(a.severity) > severity_rank(incident.severity):
             incident.severity = a.severity
@@ -296,7 +309,7 @@ class IncidentTracker:
         incident.peak_ratio = max(incident.peak_ratio, a.ratio)
         incident.peak_score = max(incident.peak_score, a.score)
         incident.reopened.append(minute)
-        del self.returning[window_key]
+        del self.returning[resolved_on]
         self.open[window_key] = incident
         event = self._event(incident, "escalated", minute, evidence, a, one_thread=one_thread)
         event.drivers["reopened"] = True

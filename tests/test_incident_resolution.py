@@ -270,7 +270,19 @@ def test_a_brand_alert_soon_after_a_posts_incident_resolved_reopens_it_as_spread
                       evidence=evidence, a=_alert(ratio=4.0, key_ratio=4.0))  # fmt: skip
     assert event is not None and event.event == "escalated" and event.drivers["reopened"]
     assert event.thread_id == "p" and event.kind == "spreading"
-    assert list(t.open) == ["acme/p"] and len(t.history) == 1
+    # On the brand's key, where the storm now alerts and is judged each minute: the
+    # post calmed long ago and nothing may judge its key again (real volume, PFE seed
+    # 31: reopened on the post's key, it stayed open for six weeks).
+    assert list(t.open) == ["acme"] and len(t.history) == 1
+    calm = Assessment(
+        score=0.0, raw_score=0.0, ratio=0.4, key_ratio=0.8, growth=0.0, volume=0.0,
+        benign=None, alerting=False, normal_rate=0.5,
+    )  # fmt: skip
+    at = minute + 176
+    while "acme" in t.open and at < minute + 176 + 400:
+        t.observe("acme", brand="acme", thread_id=None, minute=at, evidence=evidence, a=calm)
+        at += 1
+    assert not t.open and t.history[0].reopened == [minute + 175]
     # Past the window, the brand's storm is its own.
     late, n, _ = _opened_then_resolved("p")
     event = late.observe("acme", brand="acme", thread_id=None, minute=n + RETURN_MINUTES,

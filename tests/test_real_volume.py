@@ -401,3 +401,27 @@ def test_a_campaign_half_read_as_negative_at_a_small_brand_is_caught() -> None:
     assert [b["incidents"] for b in figures["benign"]] == [0] * 4
     assert figures["false_alarms"] == []
 
+
+def test_a_posts_incident_reopened_by_its_brand_resolves_when_the_brand_calms() -> None:
+    # PFE (250 comments a day), seed 31: a campaign's incident on one of the brand's
+    # posts resolved, and 12 hours later the next storm's brand-wide alert reopened it.
+    # Reopened on the post's key, calm and idle by then (its window gone with the idle
+    # keys), nothing judged it again: it stayed open for the remaining six weeks, and
+    # every later storm was an update of it, caught by no opening of its own (measured
+    # at a3d22ab: 9 of the brand's 11 storms missed). It reopens on the brand's key.
+    from stormwatch.config import Settings
+    from stormwatch.evaluation.scenario_run import replay
+
+    lines, labels, _, _ = build_stream(
+        DATA / "Twitter_volume_PFE.csv", snippets(), seed=31, benign=True, campaigns=True
+    )
+    # To a day after the third storm: the two after the reopening.
+    until = labels[2].end + 86400
+    lines = [raw for raw in lines if orjson.loads(raw)["created_at"] < until]
+    pipeline, _, _ = replay(lines, Settings())
+    reopened = [i for i in pipeline.tracker.history if i.reopened]
+    assert reopened, "the case: a post's incident reopened by its brand's alert"
+    assert reopened[0].thread_id is not None
+    assert not pipeline.tracker.open
+    figures = run_stream(lines, labels[:3])
+    assert [s["caught"] for s in figures["storms"]] == [True] * 3
