@@ -6,6 +6,7 @@ elsewhere."""
 from __future__ import annotations
 
 import functools
+from typing import Any
 
 import orjson
 import pytest
@@ -278,12 +279,19 @@ def test_the_report_pools_the_lead_over_brands_of_500_a_day_or_more(
     assert figures["by_band"][">5,000"]["campaigns_caught"] == 0
 
 
-def test_look_alikes_come_between_the_storms_and_leave_them_as_they_were() -> None:
+def ibm_with(**extra: bool) -> tuple[list[bytes], list[bytes], list[Any], list[Any]]:
+    """IBM's stream of seed 3 without and with `extra` events (`benign`, `campaigns`):
+    both streams' lines, all labels with them, and the extra ones, after checking that
+    the storms' labels come first and are those without them."""
     path = DATA / "Twitter_volume_IBM.csv"
     plain, storms, _, _ = build_stream(path, snippets(), seed=3)
-    lines, labels, _, _ = build_stream(path, snippets(), seed=3, benign=True)
+    lines, labels, _, _ = build_stream(path, snippets(), seed=3, **extra)
     assert labels[: len(storms)] == storms
-    look_alikes = labels[len(storms) :]
+    return plain, lines, labels, labels[len(storms) :]
+
+
+def test_look_alikes_come_between_the_storms_and_leave_them_as_they_were() -> None:
+    plain, lines, labels, look_alikes = ibm_with(benign=True)
     kinds = [label.kind for label in look_alikes]
     # Every five days from day 5.5 of 55: ten, the four kinds in turn.
     assert len(look_alikes) == 10
@@ -335,11 +343,7 @@ def test_look_alikes_in_rated_texts_open_nothing() -> None:
 
 
 def test_campaigns_are_copies_of_three_messages_from_many_accounts() -> None:
-    path = DATA / "Twitter_volume_IBM.csv"
-    _, storms, _, _ = build_stream(path, snippets(), seed=3)
-    lines, labels, _, _ = build_stream(path, snippets(), seed=3, campaigns=True)
-    assert labels[: len(storms)] == storms
-    campaigns = labels[len(storms) :]
+    _, lines, labels, campaigns = ibm_with(campaigns=True)
     # The day before each storm's, from day 7 of 55: ten, over before the storms' days.
     assert len(campaigns) == 10 and {c.kind for c in campaigns} == {"campaign"}
     assert all(c.must_alert and c.breakout is not None for c in campaigns)
@@ -365,15 +369,21 @@ def test_campaigns_are_copies_of_three_messages_from_many_accounts() -> None:
         assert sum(r["text"] in rated for r in copies) < 0.5 * len(copies)
 
 
+def first_26_days(brand: str, *, seed: int) -> dict[str, Any]:
+    """`run_stream`'s figures for a brand's first 26 days with campaigns and
+    look-alikes: five storms, four campaigns, four look-alikes."""
+    lines, labels, _, _ = build_stream(
+        DATA / f"Twitter_volume_{brand}.csv", snippets(), seed=seed, max_days=26.0,
+        benign=True, campaigns=True,
+    )  # fmt: skip
+    return run_stream(lines, labels)
+
+
 def test_a_campaign_the_model_reads_as_negative_is_caught_and_said_so() -> None:
     # IBM (1,264 a day), 26 days: four campaigns, their copies read 41-90 % negative by
     # the model. Measured when they were made: each caught, one incident each, each
     # alert saying "campaign"; the five storms caught and the four look-alikes quiet.
-    lines, labels, _, _ = build_stream(
-        DATA / "Twitter_volume_IBM.csv", snippets(), seed=6, max_days=26.0, benign=True,
-        campaigns=True,
-    )  # fmt: skip
-    figures = run_stream(lines, labels)
+    figures = first_26_days("IBM", seed=6)
     assert len(figures["campaigns"]) == 4
     assert all(c["caught"] and c["said_campaign"] for c in figures["campaigns"])
     assert all(c["incidents"] == 1 for c in figures["campaigns"])
@@ -389,11 +399,7 @@ def test_a_campaign_half_read_as_negative_at_a_small_brand_is_caught() -> None:
     # excursion was 40 % negative, under the half that lets the rate test lead a
     # crowd's storm. Measured at a3d22ab: never opened. Copies of a few messages from
     # many accounts may lead.
-    lines, labels, _, _ = build_stream(
-        DATA / "Twitter_volume_CVS.csv", snippets(), seed=4, max_days=26.0, benign=True,
-        campaigns=True,
-    )  # fmt: skip
-    figures = run_stream(lines, labels)
+    figures = first_26_days("CVS", seed=4)
     first = figures["campaigns"][0]
     assert first["name"] == "CVS-campaign10"
     assert first["caught"] and first["said_campaign"] and first["incidents"] == 1

@@ -182,6 +182,33 @@ def _growth_times(
 Row = tuple[float, str, str, str]
 
 
+def _crisis_rows(
+    rng: random.Random,
+    k: int,
+    times: Iterator[float],
+    where: Callable[[float], str],
+    negative: Callable[[], tuple[str, str]],
+    snippets: Snippets,
+) -> tuple[list[Row], float | None]:
+    """The rows of the `k`-th crisis (a storm or a campaign) at `times`: each on the
+    post `where` picks, `STORM_NEGATIVE` of them a negative text and its author from
+    `negative`, the rest a defender's other snippet; and when its tenth negative came
+    (`EVIDENCE_NEGATIVES`). The draws in the order storms have always made them."""
+    rows: list[Row] = []
+    negatives, evidence_at = 0, None
+    for at in times:
+        post = where(at)
+        if rng.random() < STORM_NEGATIVE:
+            text, author = negative()
+            negatives += 1
+            if negatives == EVIDENCE_NEGATIVES:
+                evidence_at = at
+        else:
+            text, author = rng.choice(snippets.other), f"d{k}-{rng.randrange(10**7)}"
+        rows.append((at, text, author, post))
+    return rows, evidence_at
+
+
 def _benign(
     kind: str,
     k: int,
@@ -292,19 +319,15 @@ def _campaign(
     tags = (f"#boycott{brand}", f"#{brand}lies")
     expected = peak * (doubling / math.log(2.0) + PLATEAU_S + HALF_LIFE_S / math.log(2.0))
     pool = max(300, int(0.8 * expected / STORM_NEGATIVE))
-    rows: list[Row] = []
-    negatives, evidence_at = 0, None
-    for at in _growth_times(rng, onset, start, peak, doubling, PLATEAU_S, HALF_LIFE_S, end):
-        post = rng.choice(posts)
-        if rng.random() < STORM_NEGATIVE:
-            base = rng.choices(templates, CAMPAIGN_POPULARITY)[0]
-            text, author = rewrite(base, rng, "en", brand, tags), f"c{k}-{rng.randrange(pool)}"
-            negatives += 1
-            if negatives == EVIDENCE_NEGATIVES:
-                evidence_at = at
-        else:
-            text, author = rng.choice(snippets.other), f"d{k}-{rng.randrange(10**7)}"
-        rows.append((at, text, author, post))
+
+    def copy() -> tuple[str, str]:
+        base = rng.choices(templates, CAMPAIGN_POPULARITY)[0]
+        return rewrite(base, rng, "en", brand, tags), f"c{k}-{rng.randrange(pool)}"
+
+    times = _growth_times(rng, onset, start, peak, doubling, PLATEAU_S, HALF_LIFE_S, end)
+    rows, evidence_at = _crisis_rows(
+        rng, k, times, lambda _: rng.choice(posts), copy, snippets
+    )  # fmt: skip
     label = StormLabel(
         f"{brand}-campaign{k}", brand, onset, breakout, end, doubling / 60.0,
         peak * 60.0 / negative_per_min, kind="campaign", evidence_at=evidence_at,
@@ -382,17 +405,14 @@ def build_stream(
             break
         breakout = onset + doubling * math.log2(BREAKOUT_FACTOR / START_RATIO)
         post = f"{brand}-storm{k}"
-        negatives, evidence_at = 0, None
-        for at in _growth_times(rng, onset, start, peak, doubling, PLATEAU_S, HALF_LIFE_S, end):
-            thread = post if rng.random() < ON_NEW_POST else post_at(at)
-            if rng.random() < STORM_NEGATIVE:
-                text, author = rng.choice(snippets.strong), f"s{k}-{rng.randrange(10**7)}"
-                negatives += 1
-                if negatives == EVIDENCE_NEGATIVES:
-                    evidence_at = at
-            else:
-                text, author = rng.choice(snippets.other), f"d{k}-{rng.randrange(10**7)}"
-            rows.append((at, text, author, thread))
+        times = _growth_times(rng, onset, start, peak, doubling, PLATEAU_S, HALF_LIFE_S, end)
+        more, evidence_at = _crisis_rows(
+            rng, k, times,
+            lambda at, post=post: post if rng.random() < ON_NEW_POST else post_at(at),
+            lambda k=k: (rng.choice(snippets.strong), f"s{k}-{rng.randrange(10**7)}"),
+            snippets,
+        )  # fmt: skip
+        rows.extend(more)
         labels.append(
             StormLabel(
                 f"{brand}-storm{k}", brand, onset, breakout, end, doubling / 60.0,
@@ -405,6 +425,21 @@ def build_stream(
         newest = bisect.bisect_right(posts, ts) - 1
         return [f"{brand}-p{i}" for i in range(newest, max(-1, newest - n), -1)]
 
+    def inject(
+        day: float, span: float, rng: random.Random,
+        make: Callable[[int, float], tuple[list[Row], StormLabel | BenignLabel]],
+    ) -> None:  # fmt: skip
+        """One event every `every_days` from `day`, each at a random time in the first
+        `span` of its day, made by `make(k, onset)`; none that would outlast the stream."""
+        while t_start + (day + 1) * 86400.0 <= t_end:
+            onset = t_start + day * 86400.0 + rng.uniform(0.0, span * 86400.0)
+            more, label = make(len(labels) + 1, onset)
+            if label.end > t_end:
+                break
+            rows.extend(more)
+            labels.append(label)
+            day += every_days
+
     if benign:
         # Their own generator: the storms of a seed stay what they were without them.
         brng = random.Random(f"benign:{seed}:{brand}")
@@ -414,35 +449,22 @@ def build_stream(
 
         per_min = daily / 1440.0
         turn = brng.randrange(len(BENIGN_KINDS))
-        day = first_day + every_days / 2.0
-        while t_start + (day + 1) * 86400.0 <= t_end:
-            k = len(labels) + 1
-            kind = BENIGN_KINDS[(turn + k) % len(BENIGN_KINDS)]
-            onset = t_start + day * 86400.0 + brng.uniform(0.0, 86400.0)
-            more, label = _benign(
-                kind, k, brng, brand, onset, per_min, negative_share, snippets,
-                recent_posts, regular,
-            )  # fmt: skip
-            if label.end > t_end:
-                break
-            rows.extend(more)
-            labels.append(label)
-            day += every_days
+        inject(
+            first_day + every_days / 2.0, 1.0, brng,
+            lambda k, onset: _benign(
+                BENIGN_KINDS[(turn + k) % len(BENIGN_KINDS)], k, brng, brand, onset,
+                per_min, negative_share, snippets, recent_posts, regular,
+            ),
+        )  # fmt: skip
     if campaigns:
         # In the first 0.6 of the day before each storm's: over before that day begins.
         crng = random.Random(f"campaigns:{seed}:{brand}")
-        day = first_day + every_days - 1.0
-        while t_start + (day + 1) * 86400.0 <= t_end:
-            k = len(labels) + 1
-            onset = t_start + day * 86400.0 + crng.uniform(0.0, 0.6 * 86400.0)
-            more, storm = _campaign(
+        inject(
+            first_day + every_days - 1.0, 0.6, crng,
+            lambda k, onset: _campaign(
                 k, crng, brand, onset, negative_per_min, snippets, recent_posts
-            )  # fmt: skip
-            if storm.end > t_end:
-                break
-            rows.extend(more)
-            labels.append(storm)
-            day += every_days
+            ),
+        )  # fmt: skip
     rows.sort(key=lambda r: r[0])
     lines = [
         orjson.dumps(
