@@ -249,6 +249,8 @@ def test_the_report_pools_the_lead_over_brands_of_500_a_day_or_more(
         "BIG": (16_000.0, [storm(20.0), storm(30.0)]),
     }
 
+    longest = {"SMALL": None, "MID": 5.5, "BIG": 7.0}
+
     def fake_run(csv_path, seed, storms, benign, campaigns, settings):  # noqa: ANN001, ANN202
         brand = csv_path.stem.removeprefix("Twitter_volume_")
         per_day, brand_storms = runs[brand]
@@ -258,7 +260,8 @@ def test_the_report_pools_the_lead_over_brands_of_500_a_day_or_more(
         campaign = {**storm(5.0 if brand == "MID" else None), "said_campaign": brand == "MID"}
         return {"brand": brand, "per_day": per_day, "days": 55.0, "storms": brand_storms,
                 "campaigns": [campaign], "benign": look_alikes, "false_alarms": [],
-                "dead_lettered": 0, "late": 0}  # fmt: skip
+                "dead_lettered": 0, "late": 0,
+                "longest_incident_hours": longest[brand]}  # fmt: skip
 
     monkeypatch.setattr(real_volume, "_run_file", fake_run)
     (tmp_path / "realTweets").mkdir()
@@ -277,6 +280,8 @@ def test_the_report_pools_the_lead_over_brands_of_500_a_day_or_more(
     assert (mid["campaigns"], mid["campaigns_caught"], mid["campaigns_said_campaign"]) == (1, 1, 1)
     assert mid["campaign_lead_median"] == 5.0 and mid["storms"] == 2
     assert figures["by_band"][">5,000"]["campaigns_caught"] == 0
+    assert figures["by_band"]["<500"]["longest_incident_hours"] is None
+    assert figures["by_band"][">5,000"]["longest_incident_hours"] == 7.0
 
 
 def ibm_with(**extra: bool) -> tuple[list[bytes], list[bytes], list[Any], list[Any]]:
@@ -431,3 +436,4 @@ def test_a_posts_incident_reopened_by_its_brand_resolves_when_the_brand_calms() 
     assert not pipeline.tracker.open
     figures = run_stream(lines, labels[:3])
     assert [s["caught"] for s in figures["storms"]] == [True] * 3
+    assert figures["longest_incident_hours"] < 24.0

@@ -503,6 +503,15 @@ def run_stream(
     )
     # Incidents whose alerts said "campaign" (near-identical texts from many people).
     said = {e.incident for e in alerts.events if e.drivers.get("campaign")}
+    # How long the longest incident stayed open, to its last event (its resolution) or,
+    # still open, to the stream's end: one stuck open swallows every later storm as an
+    # update (a post's incident reopened on its idle key stayed open for six weeks).
+    end = int(pipeline.windows.max_event_time // 60) if stats.processed else 0
+    still_open = {id(i) for i in pipeline.tracker.open.values()}
+    spans = [
+        ((end if id(i) in still_open else i.last_event_minute) - i.opened_minute) / 60.0
+        for i in pipeline.tracker.history
+    ]
 
     def crisis(o: LabelOutcome) -> dict[str, Any]:
         label = o.label
@@ -533,6 +542,7 @@ def run_stream(
         "false_alarms": [
             {"key": i.key, "kind": i.kind, "severity": i.severity} for i in unexplained
         ],
+        "longest_incident_hours": round(max(spans), 1) if spans else None,
     }
 
 
@@ -637,6 +647,14 @@ def evaluate_real_volume(
             "storms_said_campaign": sum(s["said_campaign"] for s in all_storms),
             "benign": sum(len(r["benign"]) for r in members),
             "benign_opened": sum(_opened(r["benign"]) for r in members),
+            "longest_incident_hours": max(
+                (
+                    r["longest_incident_hours"]
+                    for r in members
+                    if r["longest_incident_hours"] is not None
+                ),
+                default=None,
+            ),  # fmt: skip
             "false_alarms": false_alarms,
             "false_alarms_per_brand_day": round(false_alarms / brand_days, 4)
             if brand_days
@@ -650,12 +668,13 @@ def evaluate_real_volume(
              "after_evidence_median": "alert after the 10th negative, median",
              "campaigns_said_campaign": 'campaigns said "campaign"',
              "storms_said_campaign": 'storms said "campaign"',
-             "benign": "look-alikes", "benign_opened": "look-alikes with an incident"}  # fmt: skip
+             "benign": "look-alikes", "benign_opened": "look-alikes with an incident",
+             "longest_incident_hours": "longest incident, hours"}  # fmt: skip
     for name in ("brands", "brand_days", "storms", "caught", "lead_median", "lead_worst",
                  "evidence_lead_median", "after_evidence_median", "campaigns",
                  "campaigns_caught", "campaign_lead_median", "campaigns_said_campaign",
-                 "storms_said_campaign", "benign", "benign_opened", "false_alarms",
-                 "false_alarms_per_brand_day"):  # fmt: skip
+                 "storms_said_campaign", "benign", "benign_opened", "longest_incident_hours",
+                 "false_alarms", "false_alarms_per_brand_day"):  # fmt: skip
         label = names.get(name, name.replace("_", " "))
         pooled.add_row(label, *(cell(b[name]) for b in by_band.values()))
     console.print(pooled)
