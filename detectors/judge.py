@@ -770,15 +770,17 @@ class Judge:
 
     def _excursion_profile(
         self, window: KeyWindow, monitor: KeyMonitor, minute: int, thread: bool
-    ) -> AccountProfile:
-        """Who wrote the key's negatives over its excursion (`_guard_span`). Judged on
-        every comment in, the minutes still open too, whether or not the tests count
-        them: at a close a bot burst's first minute alone (three accounts' six negatives
-        beside two people's) looks like five people, while the open minutes behind it
-        already hold the same three accounts' next twenty."""
+    ) -> tuple[AccountProfile, int, int]:
+        """Who wrote the key's negatives over its excursion: the profile, the minutes
+        back it spans (`_guard_span`) and the newest minute it saw. Judged on every
+        comment in, the minutes still open too, whether or not the tests count them: at
+        a close a bot burst's first minute alone (three accounts' six negatives beside
+        two people's) looks like five people, while the open minutes behind it already
+        hold the same three accounts' next twenty."""
         seen = max(minute, max(window.open)) if window.open else minute
         span = _guard_span(monitor, minute, thread)
-        return _sliding(self._profiles, window.key).profile(window, minute, span, seen)
+        profile = _sliding(self._profiles, window.key).profile(window, minute, span, seen)
+        return profile, span, seen
 
     def _assess(
         self,
@@ -868,7 +870,7 @@ class Judge:
                 or _share_leads(monitor, rate_evidence, share_evidence, h_share)
             )
         )
-        profile = None
+        looked = None
         if leads and not self._may_lead(monitor, window.brand):
             # Copies of a few messages from many people, about one each, may lead where
             # a crowd's varied complaints may not: the model reads every copy of a
@@ -878,9 +880,10 @@ class Judge:
             # seed 4: a campaign at a brand of 104 a day, 31 negatives of its 69
             # copies, its rate test over its threshold for an hour and its share test
             # at 0.71, never opened).
-            profile = self._excursion_profile(window, monitor, minute, thread)
+            looked = self._excursion_profile(window, monitor, minute, thread)
             leads = (
-                profile.campaign and profile.benign_reason(min_accounts=self.min_accounts) is None
+                looked[0].campaign
+                and looked[0].benign_reason(min_accounts=self.min_accounts) is None
             )
         candidate = evidence >= 1.0 or leads
         naive = rate_evidence >= 1.0 and not warming
@@ -889,10 +892,7 @@ class Judge:
         benign = None
         campaign = False
         if candidate:
-            if profile is None:
-                profile = self._excursion_profile(window, monitor, minute, thread)
-            seen = max(minute, max(window.open)) if window.open else minute
-            span = _guard_span(monitor, minute, thread)
+            profile, span, seen = looked or self._excursion_profile(window, monitor, minute, thread)
             benign = profile.benign_reason(min_accounts=self.min_accounts)
             # Copy-paste a few accounts wrote much of is theirs, not a campaign's.
             campaign = profile.campaign and benign != "bot_burst"

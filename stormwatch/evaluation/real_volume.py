@@ -382,13 +382,16 @@ def build_stream(
         back = rng.choices((0, 1, 2), (0.6, 0.3, 0.1))[0]
         return f"{brand}-p{max(0, newest - back)}"
 
-    rows: list[tuple[float, str, str, str]] = []
+    def regular(r: random.Random) -> str:
+        """One of the brand's own accounts: a few write much, most once or twice."""
+        return f"u{int(authors * r.random() ** 2)}"
+
+    rows: list[Row] = []
     for ts, n in counts:
         for _ in range(n):
             at = ts + rng.uniform(0.0, 300.0)
             pool = snippets.negative if rng.random() < negative_share else snippets.other
-            # A few accounts write much, most once or twice.
-            rows.append((at, rng.choice(pool), f"u{int(authors * rng.random() ** 2)}", post_at(at)))
+            rows.append((at, rng.choice(pool), regular(rng), post_at(at)))
     labels: list[StormLabel | BenignLabel] = []
     day = first_day
     while storms and t_start + (day + 1) * 86400.0 <= t_end:
@@ -443,17 +446,13 @@ def build_stream(
     if benign:
         # Their own generator: the storms of a seed stay what they were without them.
         brng = random.Random(f"benign:{seed}:{brand}")
-
-        def regular() -> str:
-            return f"u{int(authors * brng.random() ** 2)}"
-
         per_min = daily / 1440.0
         turn = brng.randrange(len(BENIGN_KINDS))
         inject(
             first_day + every_days / 2.0, 1.0, brng,
             lambda k, onset: _benign(
                 BENIGN_KINDS[(turn + k) % len(BENIGN_KINDS)], k, brng, brand, onset,
-                per_min, negative_share, snippets, recent_posts, regular,
+                per_min, negative_share, snippets, recent_posts, lambda: regular(brng),
             ),
         )  # fmt: skip
     if campaigns:
