@@ -180,6 +180,7 @@ def _growth_times(
 
 
 Row = tuple[float, str, str, str]
+_Made = tuple[list[Row], BenignLabel]  # a look-alike's rows and label
 
 
 def _crisis_rows(
@@ -209,88 +210,123 @@ def _crisis_rows(
     return rows, evidence_at
 
 
-def _benign(
-    kind: str,
-    k: int,
-    rng: random.Random,
-    brand: str,
-    onset: float,
-    per_min: float,
-    negative_share: float,
-    snippets: Snippets,
-    recent_posts: Callable[[float, int], list[str]],
-    regular: Callable[[], str],
-) -> tuple[list[Row], BenignLabel]:
-    """The rows of one look-alike of `kind` (the `k`-th of the brand's) and its label.
-    Sizes as the family draws them (`evaluation.family.benign_event`)."""
-    name = f"{brand}-{kind.split('_')[0]}{k}"
+@dataclass(frozen=True, slots=True)
+class _Brand:
+    """What every look-alike of a brand is made from: its name, its comments a minute and
+    negative share, the rated texts, its recent posts at a time and one of its regular
+    accounts."""
+
+    name: str
+    per_min: float
+    negative_share: float
+    snippets: Snippets
+    recent_posts: Callable[[float, int], list[str]]
+    regular: Callable[[], str]
+
+
+def _viral(k: int, rng: random.Random, onset: float, brand: _Brand) -> _Made:
+    """Praise flooding one new post: mostly positive snippets, at half the brand's
+    negative share, from new accounts and a few of the brand's own."""
+    post = f"{brand.name}-viral{k}"
+    peak = min(VIRAL_PEAK_MAX, max(10.0, rng.uniform(8.0, 30.0) * brand.per_min)) / 60.0
+    start = max(0.2, 0.5 * brand.per_min) / 60.0
+    doubling, plateau, half_life = 300.0, rng.uniform(900.0, 2400.0), 2400.0
+    end = onset + doubling * math.log2(peak / start) + plateau + 4.0 * half_life
+    snippets = brand.snippets
     rows: list[Row] = []
-    if kind == "viral_positive":
-        post = f"{brand}-viral{k}"
-        peak = min(VIRAL_PEAK_MAX, max(10.0, rng.uniform(8.0, 30.0) * per_min)) / 60.0
-        start = max(0.2, 0.5 * per_min) / 60.0
-        doubling, plateau, half_life = 300.0, rng.uniform(900.0, 2400.0), 2400.0
-        end = onset + doubling * math.log2(peak / start) + plateau + 4.0 * half_life
-        for at in _growth_times(rng, onset, start, peak, doubling, plateau, half_life, end):
-            r = rng.random()
-            if r < 0.5 * negative_share:
+    for at in _growth_times(rng, onset, start, peak, doubling, plateau, half_life, end):
+        r = rng.random()
+        if r < 0.5 * brand.negative_share:
+            text = rng.choice(snippets.negative)
+        else:
+            text = rng.choice(snippets.positive if rng.random() < 0.7 else snippets.other)
+        who = brand.regular() if rng.random() < 0.1 else f"v{k}-{rng.randrange(10**7)}"
+        rows.append((at, text, who, post))
+    name = f"{brand.name}-viral{k}"
+    return rows, BenignLabel(name, brand.name, onset, end, "viral_positive", thread_id=post)
+
+
+def _launch(k: int, rng: random.Random, onset: float, brand: _Brand) -> _Made:
+    """A launch over two to five new posts: more of everything, at 1.3x the brand's
+    negative share, half of it from new accounts."""
+    n_posts = rng.randint(2, 5)
+    offsets = [0.0]
+    for _ in range(n_posts - 1):
+        offsets.append(offsets[-1] + rng.uniform(300.0, 1200.0))
+    weights = [rng.gammavariate(2.0, 1.0) for _ in range(n_posts)]
+    total = sum(weights)
+    peak_all = min(LAUNCH_PEAK_MAX, max(5.0, rng.uniform(4.0, 12.0) * brand.per_min)) / 60.0
+    doubling, plateau, half_life = 240.0, 1800.0, 3600.0
+    # New accounts from a pool of half the launch's expected comments, as the family's.
+    expected = peak_all * (doubling / math.log(2.0) + plateau + half_life / math.log(2.0))
+    pool = max(200, int(0.5 * expected))
+    snippets = brand.snippets
+    rows: list[Row] = []
+    end = onset
+    for j, (offset, w) in enumerate(zip(offsets, weights, strict=True)):
+        peak = peak_all * w / total
+        start = 0.05 * peak
+        at0 = onset + offset
+        post_end = at0 + doubling * math.log2(peak / start) + plateau + 4.0 * half_life
+        end = max(end, post_end)
+        post = f"{brand.name}-launch{k}-{j}"
+        for at in _growth_times(rng, at0, start, peak, doubling, plateau, half_life, post_end):
+            if rng.random() < 1.3 * brand.negative_share:
                 text = rng.choice(snippets.negative)
             else:
-                text = rng.choice(snippets.positive if rng.random() < 0.7 else snippets.other)
-            who = regular() if rng.random() < 0.1 else f"v{k}-{rng.randrange(10**7)}"
+                text = rng.choice(snippets.other)
+            who = brand.regular() if rng.random() < 0.5 else f"l{k}-{rng.randrange(pool)}"
             rows.append((at, text, who, post))
-        return rows, BenignLabel(name, brand, onset, end, kind, thread_id=post)
-    if kind == "product_launch":
-        n_posts = rng.randint(2, 5)
-        offsets = [0.0]
-        for _ in range(n_posts - 1):
-            offsets.append(offsets[-1] + rng.uniform(300.0, 1200.0))
-        weights = [rng.gammavariate(2.0, 1.0) for _ in range(n_posts)]
-        total = sum(weights)
-        peak_all = min(LAUNCH_PEAK_MAX, max(5.0, rng.uniform(4.0, 12.0) * per_min)) / 60.0
-        doubling, plateau, half_life = 240.0, 1800.0, 3600.0
-        # New accounts from a pool of half the launch's expected comments, as the family's.
-        expected = peak_all * (doubling / math.log(2.0) + plateau + half_life / math.log(2.0))
-        pool = max(200, int(0.5 * expected))
-        end = onset
-        for j, (offset, w) in enumerate(zip(offsets, weights, strict=True)):
-            peak = peak_all * w / total
-            start = 0.05 * peak
-            at0 = onset + offset
-            post_end = at0 + doubling * math.log2(peak / start) + plateau + 4.0 * half_life
-            end = max(end, post_end)
-            post = f"{brand}-launch{k}-{j}"
-            for at in _growth_times(rng, at0, start, peak, doubling, plateau, half_life, post_end):
-                if rng.random() < 1.3 * negative_share:
-                    text = rng.choice(snippets.negative)
-                else:
-                    text = rng.choice(snippets.other)
-                who = regular() if rng.random() < 0.5 else f"l{k}-{rng.randrange(pool)}"
-                rows.append((at, text, who, post))
-        return rows, BenignLabel(name, brand, onset, end, kind)
-    if kind == "bot_burst":
-        n, accounts = rng.randint(100, 400), rng.randint(2, 6)
-        length = rng.uniform(8.0, 20.0) * 60.0
-        posts = recent_posts(onset, rng.choice((1, 1, 2, 3)))
-        bases = [rng.choice(snippets.strong) for _ in range(2)]
-        tags = (f"#boycott{brand}", f"#{brand}fail")
-        for _ in range(n):
-            base = bases[int(rng.random() < 0.3)]
-            text = rewrite(base, rng, "en", brand, tags)
-            at = onset + rng.uniform(0.0, length)
-            rows.append((at, text, f"b{k}-{rng.randrange(accounts)}", rng.choice(posts)))
-        thread = posts[0] if len(posts) == 1 else None
-        return rows, BenignLabel(name, brand, onset, onset + length, kind, thread_id=thread)
-    if kind == "angry_customer":
-        n = rng.randint(12, 35)
-        length = rng.uniform(1.0, 3.0) * 3600.0
-        posts = recent_posts(onset, rng.choice((1, 2)))
-        for _ in range(n):
-            at = onset + rng.uniform(0.0, length)
-            rows.append((at, rng.choice(snippets.strong), f"a{k}", rng.choice(posts)))
-        thread = posts[0] if len(posts) == 1 else None
-        return rows, BenignLabel(name, brand, onset, onset + length, kind, thread_id=thread)
-    raise ValueError(kind)
+    return rows, BenignLabel(f"{brand.name}-product{k}", brand.name, onset, end, "product_launch")
+
+
+def _bot_burst(k: int, rng: random.Random, onset: float, brand: _Brand) -> _Made:
+    """Two to six accounts posting 100-400 rewrites of two strongly negative snippets
+    on one to three recent posts within 8-20 minutes."""
+    n, accounts = rng.randint(100, 400), rng.randint(2, 6)
+    length = rng.uniform(8.0, 20.0) * 60.0
+    posts = brand.recent_posts(onset, rng.choice((1, 1, 2, 3)))
+    bases = [rng.choice(brand.snippets.strong) for _ in range(2)]
+    tags = (f"#boycott{brand.name}", f"#{brand.name}fail")
+    rows: list[Row] = []
+    for _ in range(n):
+        base = bases[int(rng.random() < 0.3)]
+        text = rewrite(base, rng, "en", brand.name, tags)
+        at = onset + rng.uniform(0.0, length)
+        rows.append((at, text, f"b{k}-{rng.randrange(accounts)}", rng.choice(posts)))
+    thread = posts[0] if len(posts) == 1 else None
+    label = BenignLabel(
+        f"{brand.name}-bot{k}", brand.name, onset, onset + length, "bot_burst", thread_id=thread
+    )
+    return rows, label
+
+
+def _angry_customer(k: int, rng: random.Random, onset: float, brand: _Brand) -> _Made:
+    """One account writing 12-35 strongly negative snippets on one or two recent posts
+    over one to three hours."""
+    n = rng.randint(12, 35)
+    length = rng.uniform(1.0, 3.0) * 3600.0
+    posts = brand.recent_posts(onset, rng.choice((1, 2)))
+    rows: list[Row] = []
+    for _ in range(n):
+        at = onset + rng.uniform(0.0, length)
+        rows.append((at, rng.choice(brand.snippets.strong), f"a{k}", rng.choice(posts)))
+    thread = posts[0] if len(posts) == 1 else None
+    label = BenignLabel(
+        f"{brand.name}-angry{k}", brand.name, onset, onset + length, "angry_customer",
+        thread_id=thread,
+    )  # fmt: skip
+    return rows, label
+
+
+# Each benign kind's maker: its rows and label, sizes as the family draws them
+# (`evaluation.family.benign_event`); in the order of `BENIGN_KINDS`.
+BENIGN_MAKERS: dict[str, Callable[[int, random.Random, float, _Brand], _Made]] = {
+    "viral_positive": _viral,
+    "product_launch": _launch,
+    "bot_burst": _bot_burst,
+    "angry_customer": _angry_customer,
+}
 
 
 def _campaign(
@@ -377,8 +413,12 @@ def build_stream(
         posts.append(t)
         t += rng.uniform(3600.0, 5 * 3600.0)
 
+    def newest_post(ts: float) -> int:
+        """The index of the brand's newest post at `ts`."""
+        return bisect.bisect_right(posts, ts) - 1
+
     def post_at(ts: float) -> str:
-        newest = bisect.bisect_right(posts, ts) - 1
+        newest = newest_post(ts)
         back = rng.choices((0, 1, 2), (0.6, 0.3, 0.1))[0]
         return f"{brand}-p{max(0, newest - back)}"
 
@@ -425,7 +465,7 @@ def build_stream(
         day += every_days
 
     def recent_posts(ts: float, n: int) -> list[str]:
-        newest = bisect.bisect_right(posts, ts) - 1
+        newest = newest_post(ts)
         return [f"{brand}-p{i}" for i in range(newest, max(-1, newest - n), -1)]
 
     def inject(
@@ -446,13 +486,14 @@ def build_stream(
     if benign:
         # Their own generator: the storms of a seed stay what they were without them.
         brng = random.Random(f"benign:{seed}:{brand}")
-        per_min = daily / 1440.0
+        look_alike = _Brand(
+            brand, daily / 1440.0, negative_share, snippets, recent_posts, lambda: regular(brng)
+        )
         turn = brng.randrange(len(BENIGN_KINDS))
         inject(
             first_day + every_days / 2.0, 1.0, brng,
-            lambda k, onset: _benign(
-                BENIGN_KINDS[(turn + k) % len(BENIGN_KINDS)], k, brng, brand, onset,
-                per_min, negative_share, snippets, recent_posts, lambda: regular(brng),
+            lambda k, onset: BENIGN_MAKERS[BENIGN_KINDS[(turn + k) % len(BENIGN_KINDS)]](
+                k, brng, onset, look_alike
             ),
         )  # fmt: skip
     if campaigns:
