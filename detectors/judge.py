@@ -862,16 +862,17 @@ class Judge:
             monitor.spend_rate()
         # One test over its threshold may lead the other part of the way there, on an
         # excursion that is a storm's and not a launch's, or a templated campaign's.
-        leads = (
-            not warming
-            and evidence < 1.0
-            and (
-                _rate_leads(monitor, closed_rate_evidence, rate_evidence, share_evidence, h_rate)
-                or _share_leads(monitor, rate_evidence, share_evidence, h_share)
-            )
+        one_over = not warming and evidence < 1.0
+        leads = one_over and (
+            _rate_leads(monitor, closed_rate_evidence, rate_evidence, share_evidence, h_rate)
+            or _share_leads(monitor, rate_evidence, share_evidence, h_share)
         )
         looked = None
-        if leads and not self._may_lead(monitor, window.brand):
+        if (leads and not self._may_lead(monitor, window.brand)) or (
+            one_over
+            and not leads
+            and _campaign_tests(closed_rate_evidence, rate_evidence, share_evidence)
+        ):
             # Copies of a few messages from many people, about one each, may lead where
             # a crowd's varied complaints may not: the model reads every copy of a
             # message alike, so a campaign whose message it half reads as negative
@@ -881,10 +882,23 @@ class Judge:
             # copies, its rate test over its threshold for an hour and its share test
             # at 0.71, never opened).
             looked = self._excursion_profile(window, monitor, minute, thread)
-            leads = (
-                looked[0].campaign
-                and looked[0].benign_reason(min_accounts=self.min_accounts) is None
-            )
+            leads = _campaign_without_guards(looked[0], self.min_accounts)
+            span, seen = looked[1], looked[2]
+            if not leads and span > GUARD_MINUTES:
+                # Or the last `GUARD_MINUTES` on their own: a campaign is a burst of
+                # copies, and at a small brand the share test's slow design can stay
+                # over zero for a day, its excursion holding whatever came before. A
+                # campaign at a brand of 250 a day, 79 copies read 37 % negative, its
+                # rate test over its threshold for 90 minutes, was judged with the day
+                # before it: an angry customer's 35 comments, who wrote 43 % of the
+                # negatives, then 22 hours of everyday talk, diluting its copies (real
+                # volume, PFE seed 31).
+                burst = _sliding(self._bursts, window.key).profile(
+                    window, minute, GUARD_MINUTES, seen
+                )
+                if _campaign_without_guards(burst, self.min_accounts):
+                    leads = True
+                    looked = (burst, GUARD_MINUTES, seen)
         candidate = evidence >= 1.0 or leads
         naive = rate_evidence >= 1.0 and not warming
         if not (candidate or naive or is_open):
@@ -892,8 +906,11 @@ class Judge:
         benign = None
         campaign = False
         if candidate:
-            profile, span, seen = looked or self._excursion_profile(window, monitor, minute, thread)
-            benign = profile.benign_reason(min_accounts=self.min_accounts)
+            if looked is None:
+                looked = self._excursion_profile(window, monitor, minute, thread)
+                benign = looked[0].benign_reason(min_accounts=self.min_accounts)
+            # else: a campaign's lead, which asked that no guard object to its authors
+            profile, span, seen = looked
             # Copy-paste a few accounts wrote much of is theirs, not a campaign's.
             campaign = profile.campaign and benign != "bot_burst"
             if benign is None and span > GUARD_MINUTES:
@@ -1260,6 +1277,25 @@ def _share_leads(
         and rate_evidence >= SHARE_LED_RATE
         and monitor.excursion_without_more_talk()
     )
+
+
+def _campaign_tests(closed_rate_evidence: float, rate_evidence: float, share_evidence: float
+                    ) -> bool:  # fmt: skip
+    """What a templated campaign's lead asks of the tests: the rate test over its
+    threshold at the close and now, the share test half-way (`RATE_LED_SHARE`), whether
+    or not the rate test's evidence was spent (`KeyMonitor.spend_rate`) and whatever the
+    key's last hour (`_rate_leads`). Spending and the hour tell more talk at about the
+    usual share, a launch's, from a storm's; a campaign's copies are that talk, each
+    account's own: at a brand of 1,571 a day, 311 copies read 33 % negative kept the rate
+    test at its ceiling for four hours; a dip of the share test to zero spent it, and the
+    hour, 29 % negative over normal, read as a launch's (real volume, UPS seed 31)."""
+    return closed_rate_evidence >= 1.0 and rate_evidence >= 1.0 and share_evidence >= RATE_LED_SHARE
+
+
+def _campaign_without_guards(profile: AccountProfile, min_accounts: int) -> bool:
+    """Copies of a few messages from many people, about one each, and no guard
+    objecting to who wrote them: a templated campaign."""
+    return profile.campaign and profile.benign_reason(min_accounts=min_accounts) is None
 
 
 def _guard_span(monitor: KeyMonitor, minute: int, thread: bool) -> int:

@@ -437,3 +437,40 @@ def test_a_posts_incident_reopened_by_its_brand_resolves_when_the_brand_calms() 
     figures = run_stream(lines, labels[:3])
     assert [s["caught"] for s in figures["storms"]] == [True] * 3
     assert figures["longest_incident_hours"] < 24.0
+
+
+def test_a_campaign_after_a_day_of_other_evidence_is_judged_on_its_own_burst() -> None:
+    # PFE (250 comments a day), seed 31, campaign 28: 79 copies read 37 % negative, its
+    # rate test over its threshold for 90 minutes. The brand's share test had not been
+    # back at zero for 29 hours (its slow design falls by a few hundredths a comment),
+    # so its excursion held an angry customer's 35 comments 16 hours before (43 % of
+    # the negatives of the last day: "single_account") and a day of everyday talk that
+    # diluted the copies under "duplicated". Measured at b96526e: never opened. The
+    # last half hour on its own is a campaign.
+    lines, labels, _, _ = build_stream(
+        DATA / "Twitter_volume_PFE.csv", snippets(), seed=31, benign=True, campaigns=True
+    )
+    figures = run_stream(lines, labels)
+    by_name = {c["name"]: c for c in figures["campaigns"]}
+    campaign = by_name["PFE-campaign28"]
+    assert campaign["caught"] and campaign["said_campaign"] and campaign["incidents"] == 1
+    assert all(s["caught"] and s["incidents"] == 1 for s in figures["storms"])
+    assert all(b["incidents"] == 0 for b in figures["benign"])
+
+
+def test_a_campaign_leads_on_rate_evidence_spent_before_it() -> None:
+    # CVS (104 comments a day), seed 31, campaign 27: copies read about a third
+    # negative, the brand's rate test at its ceiling for two hours and its share test
+    # half-way. A dip of the share test to zero had spent the rate test's evidence
+    # (more talk at the usual share, as a launch brings), and a test at its ceiling
+    # gains nothing anew, so it could not lead. Measured at b96526e: never opened.
+    # A campaign's copies are that talk, each account's own.
+    lines, labels, _, _ = build_stream(
+        DATA / "Twitter_volume_CVS.csv", snippets(), seed=31, benign=True, campaigns=True
+    )
+    figures = run_stream(lines, labels)
+    campaign = {c["name"]: c for c in figures["campaigns"]}["CVS-campaign27"]
+    assert campaign["caught"] and campaign["said_campaign"] and campaign["incidents"] == 1
+    assert all(s["caught"] and s["incidents"] == 1 for s in figures["storms"])
+    assert all(b["incidents"] == 0 for b in figures["benign"])
+    assert figures["false_alarms"] == []
