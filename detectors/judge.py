@@ -862,17 +862,16 @@ class Judge:
             monitor.spend_rate()
         # One test over its threshold may lead the other part of the way there, on an
         # excursion that is a storm's and not a launch's, or a templated campaign's.
-        one_over = not warming and evidence < 1.0
-        leads = one_over and (
-            _rate_leads(monitor, closed_rate_evidence, rate_evidence, share_evidence, h_rate)
-            or _share_leads(monitor, rate_evidence, share_evidence, h_share)
+        leads = (
+            not warming
+            and evidence < 1.0
+            and (
+                _rate_leads(monitor, closed_rate_evidence, rate_evidence, share_evidence, h_rate)
+                or _share_leads(monitor, rate_evidence, share_evidence, h_share)
+            )
         )
         looked = None
-        if (leads and not self._may_lead(monitor, window.brand)) or (
-            one_over
-            and not leads
-            and _campaign_tests(closed_rate_evidence, rate_evidence, share_evidence)
-        ):
+        if leads and not self._may_lead(monitor, window.brand):
             # Copies of a few messages from many people, about one each, may lead where
             # a crowd's varied complaints may not: the model reads every copy of a
             # message alike, so a campaign whose message it half reads as negative
@@ -1277,19 +1276,6 @@ def _share_leads(
         and rate_evidence >= SHARE_LED_RATE
         and monitor.excursion_without_more_talk()
     )
-
-
-def _campaign_tests(closed_rate_evidence: float, rate_evidence: float, share_evidence: float
-                    ) -> bool:  # fmt: skip
-    """What a templated campaign's lead asks of the tests: the rate test over its
-    threshold at the close and now, the share test half-way (`RATE_LED_SHARE`), whether
-    or not the rate test's evidence was spent (`KeyMonitor.spend_rate`) and whatever the
-    key's last hour (`_rate_leads`). Spending and the hour tell more talk at about the
-    usual share, a launch's, from a storm's; a campaign's copies are that talk, each
-    account's own: at a brand of 1,571 a day, 311 copies read 33 % negative kept the rate
-    test at its ceiling for four hours; a dip of the share test to zero spent it, and the
-    hour, 29 % negative over normal, read as a launch's (real volume, UPS seed 31)."""
-    return closed_rate_evidence >= 1.0 and rate_evidence >= 1.0 and share_evidence >= RATE_LED_SHARE
 
 
 def _campaign_without_guards(profile: AccountProfile, min_accounts: int) -> bool:
