@@ -881,8 +881,8 @@ class Judge:
             # copies, its rate test over its threshold for an hour and its share test
             # at 0.71, never opened).
             looked = self._excursion_profile(window, monitor, minute, thread)
-            leads = _campaign_without_guards(looked[0], self.min_accounts)
-            span, seen = looked[1], looked[2]
+            profile, span, seen = looked
+            leads = _campaign_without_guards(profile, self.min_accounts)
             if not leads and span > GUARD_MINUTES:
                 # Or the last `GUARD_MINUTES` on their own: a campaign is a burst of
                 # copies, and at a small brand the share test's slow design can stay
@@ -906,10 +906,10 @@ class Judge:
         campaign = False
         if candidate:
             if looked is None:
-                looked = self._excursion_profile(window, monitor, minute, thread)
-                benign = looked[0].benign_reason(min_accounts=self.min_accounts)
-            # else: a campaign's lead, which asked that no guard object to its authors
-            profile, span, seen = looked
+                profile, span, seen = self._excursion_profile(window, monitor, minute, thread)
+                benign = profile.benign_reason(min_accounts=self.min_accounts)
+            else:  # a campaign's lead, which asked that no guard object to its authors
+                profile, span, seen = looked
             # Copy-paste a few accounts wrote much of is theirs, not a campaign's.
             campaign = profile.campaign and benign != "bot_burst"
             if benign is None and span > GUARD_MINUTES:

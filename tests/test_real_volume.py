@@ -413,6 +413,16 @@ def test_a_campaign_half_read_as_negative_at_a_small_brand_is_caught() -> None:
     assert figures["false_alarms"] == []
 
 
+@functools.cache
+def pfe_seed_31() -> tuple[list[bytes], list[Any]]:
+    """PFE's whole stream of seed 31 with campaigns and look-alikes (two tests replay
+    it), and its labels."""
+    lines, labels, _, _ = build_stream(
+        DATA / "Twitter_volume_PFE.csv", snippets(), seed=31, benign=True, campaigns=True
+    )
+    return lines, labels
+
+
 def test_a_posts_incident_reopened_by_its_brand_resolves_when_the_brand_calms() -> None:
     # PFE (250 comments a day), seed 31: a campaign's incident on one of the brand's
     # posts resolved, and 12 hours later the next storm's brand-wide alert reopened it.
@@ -423,9 +433,7 @@ def test_a_posts_incident_reopened_by_its_brand_resolves_when_the_brand_calms() 
     from stormwatch.config import Settings
     from stormwatch.evaluation.scenario_run import replay
 
-    lines, labels, _, _ = build_stream(
-        DATA / "Twitter_volume_PFE.csv", snippets(), seed=31, benign=True, campaigns=True
-    )
+    lines, labels = pfe_seed_31()
     # To a day after the third storm: the two after the reopening.
     until = labels[2].end + 86400
     lines = [raw for raw in lines if orjson.loads(raw)["created_at"] < until]
@@ -447,10 +455,7 @@ def test_a_campaign_after_a_day_of_other_evidence_is_judged_on_its_own_burst() -
     # the negatives of the last day: "single_account") and a day of everyday talk that
     # diluted the copies under "duplicated". Measured at b96526e: never opened. The
     # last half hour on its own is a campaign.
-    lines, labels, _, _ = build_stream(
-        DATA / "Twitter_volume_PFE.csv", snippets(), seed=31, benign=True, campaigns=True
-    )
-    figures = run_stream(lines, labels)
+    figures = run_stream(*pfe_seed_31())
     by_name = {c["name"]: c for c in figures["campaigns"]}
     campaign = by_name["PFE-campaign28"]
     assert campaign["caught"] and campaign["said_campaign"] and campaign["incidents"] == 1
