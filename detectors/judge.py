@@ -804,6 +804,13 @@ class Judge:
         `provisional`: a look between closes (`judge_early`), which changes nothing and
         says nothing (None) unless early firing counts the open minutes: otherwise it
         would say what the last close said."""
+        if not is_open and not monitor.may_reach(minute, h_rate, h_share):
+            # Both tests under their thresholds, and what is in for the open minutes
+            # cannot bring either there: no evidence, no lead (both ask for a test at
+            # its threshold at the close), nothing spent, nothing to say. Most keys
+            # with a negative waiting are such, and the look ahead below cost more
+            # than the rest of their minute.
+            return None
         rate_stat, share_stat = monitor.rate.statistic, monitor.share.statistic
         closed_rate_evidence = rate_stat / h_rate
         k_ahead = monitor.ahead(minute)

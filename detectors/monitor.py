@@ -41,6 +41,11 @@ from stormwatch.detectors.sequential import (
 
 RATE_RATIOS = (1.5, 3.0, 10.0)  # slow swell over hours ... explosion within minutes
 SHARE_ODDS = (2.5, 8.0)
+# The most one negative comment can add to a design's sum: the log of the largest ratio
+# (a Poisson design gains k log r less the expectation, over a dispersion >= 1; a
+# binomial one log(p1 / p0) <= log r for a negative, less for any other comment).
+RATE_GAIN_MAX = math.log(max(RATE_RATIOS))
+SHARE_GAIN_MAX = math.log(max(SHARE_ODDS))
 PEEK_MINUTES = 60  # the most open minutes an early look steps through one by one
 TOLERANCE = 0.25  # how far the normal rate and share may be off without being a storm
 ACCOUNT_CAP = 2  # negatives one account adds to a key within ACCOUNT_WINDOW minutes
@@ -337,6 +342,18 @@ class KeyMonitor:
         if len(self.caps) > 64 and minute % ACCOUNT_WINDOW == 0:
             self.caps = {a: e for a, e in self.caps.items() if minute - e[0] < ACCOUNT_WINDOW}
         return eff
+
+    def may_reach(self, minute: int, h_rate: float, h_share: float) -> bool:
+        """Whether the negatives already in for the minutes after `minute`, counted now
+        however they fall (`peek`), could bring either test to its threshold: each
+        lifts a design's sum by at most `RATE_GAIN_MAX` or `SHARE_GAIN_MAX`. A key with
+        a negative or two waiting and both tests far under their thresholds, as most
+        keys with negatives are at most closes, needs no look ahead."""
+        k = self.ahead(minute)
+        return (
+            self.rate.statistic + k * RATE_GAIN_MAX >= h_rate
+            or self.share.statistic + k * SHARE_GAIN_MAX >= h_share
+        )
 
     def ahead(self, minute: int) -> int:
         """Effective negatives already in for minutes after `minute` (still open)."""

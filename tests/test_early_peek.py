@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import copy
 
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from stormwatch.detectors.monitor import TOLERANCE, KeyMonitor
@@ -79,3 +79,32 @@ def test_a_storms_fullest_minute_is_not_charged_for_the_minute_just_begun() -> N
     expected = 2 * LAM * (1 + TOLERANCE)
     lumped = monitor.rate.score_one({"count": 8, "expected": expected, "dispersion": 1.0})
     assert rate == close.rate.statistic > lumped
+
+
+@settings(max_examples=300, deadline=None)
+# Five negatives of five comments at a usual share of 2 %: the share test's larger design
+# gains nearly log 8 for each, its smaller one under log 2.5.
+@example([], [(5, 5)], 30.0, 9.0, 5.0, 1.0, 0.02)
+@given(
+    st.lists(minutes, max_size=20),
+    st.lists(minutes, min_size=1, max_size=4),
+    st.floats(2.0, 30.0),
+    st.floats(2.0, 30.0),
+    st.floats(0.01, 5.0),
+    st.floats(1.0, 5.0),
+    st.floats(0.02, 0.6),
+)
+def test_a_key_that_may_not_reach_a_threshold_reads_under_both(  # type: ignore[no-untyped-def]
+    history, ahead, h_rate, h_share, lam, dispersion, share
+) -> None:
+    """`may_reach` False (the judge then skips the look ahead): whatever the open
+    minutes' negatives and comments, the look reads both tests under their thresholds."""
+    monitor = warmed(history)
+    closed = len(history) - 1
+    comments = with_open_minutes(monitor, closed + 1, ahead)
+    rate, share_stat = monitor.peek(closed, comments, lam=lam, dispersion=dispersion, share=share)
+    if not monitor.may_reach(closed, h_rate, h_share):
+        assert rate < h_rate
+        assert share_stat < h_share
+    if monitor.rate.statistic >= h_rate or monitor.share.statistic >= h_share:
+        assert monitor.may_reach(closed, h_rate, h_share)
