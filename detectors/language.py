@@ -45,9 +45,37 @@ _STRIPPED: dict[str, str] = {}
 _STRIPPED_LIMIT: Final = 50_000  # a few MB at most
 
 
+# Protest hashtags glue a crisis word to a brand or a cause: #BoycottNestle, #BoykottX,
+# #XSkandal, #StopCensorship, #EpicFail, #ShameOnX. Whole ("boycottnestle") no lexicon
+# and no model knows them; read as the word they are built on, both do. A templated
+# campaign's copies read as negative only as often as its template did: at real volume
+# (Amazon review snippets rated -1 or worse) half of them, and none for "avoid apex dvd
+# players - even if they're free! #boycottKO". Only these words, at the start or the
+# end of a hashtag with at least two more letters, and only words that end no other
+# word ("lies" and "kills" would read #families and #softskills): a stem is read, not
+# guessed.
+HASHTAG_PREFIXES: Final = {"boycott": "boycott", "boykott": "boykott", "shameon": "shame"}
+HASHTAG_SUFFIXES: Final = (
+    "boycott", "boykott", "censorship", "zensur", "scandal", "skandal", "fail", "shame",
+)  # fmt: skip
+
+
+def _hashtag_stem(word: str) -> str | None:
+    """The crisis word a hashtag's lowercased body is built on, if any."""
+    for prefix, stem in HASHTAG_PREFIXES.items():
+        if word.startswith(prefix) and len(word) >= len(prefix) + 2:
+            return stem
+    for suffix in HASHTAG_SUFFIXES:
+        if word.endswith(suffix) and len(word) >= len(suffix) + 2:
+            return suffix
+    return None
+
+
 def _strip(part: str) -> str:
     stripped = part.strip(_PUNCTUATION)
     word = stripped if len(stripped) > 2 else part
+    if part[0] == "#":
+        word = _hashtag_stem(stripped) or word
     if len(_STRIPPED) >= _STRIPPED_LIMIT:
         _STRIPPED.clear()
     _STRIPPED[part] = word
@@ -59,7 +87,9 @@ class Tokens:
 
     `words` follows VADER's tokeniser exactly (whitespace split, surrounding punctuation
     stripped unless that leaves two characters or fewer, so ``:)`` and ``ok!`` survive)
-    but on the lowercased text, because every lexicon lookup is case-insensitive. Only
+    but on the lowercased text, because every lexicon lookup is case-insensitive, and
+    a protest hashtag is the crisis word it is built on (``#BoycottNestle``: "boycott";
+    `HASHTAG_PREFIXES`, `HASHTAG_SUFFIXES`), still one word in its place. Only
     ALL-CAPS emphasis needs the original case, and scorers get it from `text`, whose
     whitespace split lines up with `words` position by position.
     """

@@ -56,9 +56,10 @@ class VaderScorer(CompoundScorer):
     Follows `SentimentIntensityAnalyzer` rule for rule (boosters and dampeners with
     distance decay, negation up to three tokens back, "no", "least", "never so",
     "without doubt", special idioms, "but" re-weighting, ALL-CAPS and punctuation
-    emphasis, emoji names, alpha = 15). Two deliberate differences: "’" counts as an
-    apostrophe (so "don’t" negates), and the "but" re-weighting is by position where
-    VADER's looks values up with `list.index` and sometimes re-weights the wrong one.
+    emphasis, emoji names, alpha = 15). Three deliberate differences: "’" counts as an
+    apostrophe (so "don’t" negates), the "but" re-weighting is by position where
+    VADER's looks values up with `list.index` and sometimes re-weights the wrong one,
+    and a protest hashtag reads as the crisis word it is built on (`Tokens`).
     The language argument is ignored: this scorer always reads English.
     """
 

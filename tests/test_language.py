@@ -256,3 +256,14 @@ def test_strip_cache_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
     words = Tokens("one, two! three? four. five; six: seven").words
     assert words == ["one", "two", "three", "four", "five", "six", "seven"]
     assert len(language._STRIPPED) <= 3
+
+
+def test_a_protest_hashtag_is_the_crisis_word_it_is_built_on() -> None:
+    text = "#BoycottNestle #EpicFail, #StopCensorship! #BahnSkandal #ShameOnYou"
+    assert Tokens(text).words == ["boycott", "fail", "censorship", "skandal", "shame"]
+    # Whole words, words outside hashtags, stems with under two more letters and
+    # endings other words have stay as they are.
+    assert Tokens("#boycott boycottnestle #xfail #fails #families #softskills").words == [
+        "boycott", "boycottnestle", "xfail", "fails", "families", "softskills",
+    ]  # fmt: skip
+    assert len(Tokens("#BoycottNestle now").words) == len("#BoycottNestle now".split())

@@ -303,3 +303,20 @@ def test_lexicons_are_loaded_once() -> None:
 def test_scores_stay_in_range(multi: MultilingualScorer, text: str) -> None:
     for lang in ("en", "de", None, "fr"):
         assert 0.0 <= multi.score(text, lang) <= 1.0
+
+
+def test_a_campaign_hashtag_makes_a_mild_complaint_negative() -> None:
+    """The copies of a templated campaign carry its hashtags: "#BoycottX" reads as the
+    boycott it calls for, in both backends, where a model trained on tweets reads the
+    template itself as harmless (an Amazon review snippet rated -1.7 by people)."""
+    from stormwatch.config import Settings
+    from stormwatch.runtime import negativity_scorer
+
+    model = negativity_scorer(Settings())
+    lexicon = MultilingualScorer()
+    template = "avoid apex dvd players - even if they're free!"
+    assert model.score(template, "en") < 0.5
+    assert model.score(template + " #boycottKO", "en") >= 0.5
+    assert lexicon.score("Nestle, answer us #BoycottNestle", "en") > lexicon.score(
+        "Nestle, answer us", "en"
+    )
