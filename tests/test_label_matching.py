@@ -4,8 +4,9 @@ same storm is still one incident for it."""
 
 from __future__ import annotations
 
+from stormwatch.alerts.event import AlertEvent
 from stormwatch.alerts.incidents import Incident
-from stormwatch.evaluation.label_matching import match_labels, openings
+from stormwatch.evaluation.label_matching import alerts_said_campaign, match_labels, openings
 from stormwatch.evaluation.scenario.spec import EventLabel
 
 HOUR = 3600.0
@@ -63,3 +64,21 @@ def test_openings_without_their_stream_times() -> None:
     i = incident(1.0, 2.0)
     i.reopened_at = []  # (a checkpoint from a version that did not keep them)
     assert openings(i) == [(60, 1.0 * HOUR + 10.0), (120, None)]
+
+
+def alert(i: Incident, at_h: float, *, campaign: bool) -> AlertEvent:
+    return AlertEvent(
+        incident=i.key, event="opened", brand="acme", thread_id=None, severity="high",
+        score=1.0, at=at_h * HOUR, emitted_at=0.0, summary="", drivers={"campaign": campaign},
+    )  # fmt: skip
+
+
+def test_a_storm_that_reopens_a_campaigns_incident_is_not_said_to_be_one() -> None:
+    campaign, storm = label("campaign", 1.0, 3.0, kind="campaign"), label("storm", 12.0, 14.0)
+    i = incident(1.5, 12.2)
+    outcomes, _ = match_labels([i], [campaign, storm])
+    events = [alert(i, 1.5, campaign=True), alert(i, 12.2, campaign=False)]
+    assert [alerts_said_campaign(o, events) for o in outcomes] == [True, False]
+    # The storm's own alert saying so counts for it.
+    events.append(alert(i, 12.5, campaign=True))
+    assert alerts_said_campaign(outcomes[1], events)

@@ -7,10 +7,11 @@ scenarios`, so that all three judge a run the same way.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+from stormwatch.alerts.event import AlertEvent
 from stormwatch.alerts.incidents import Incident
 
 MATCH_BEFORE = 15 * 60  # an incident may open this long before the labelled onset
@@ -77,6 +78,19 @@ def openings(incident: Incident) -> list[tuple[int, float | None]]:
 
 def _in_window(minute: int, label: Label) -> bool:
     return label.onset - MATCH_BEFORE <= minute * 60.0 <= label.end + MATCH_AFTER
+
+
+def alerts_said_campaign(outcome: LabelOutcome, events: Iterable[AlertEvent]) -> bool:
+    """Whether an alert of the label's incidents within its window said "campaign". An
+    incident that a later storm reopened (within half a day of resolving) keeps the
+    events of the campaign it opened for, and those do not speak for the storm (real
+    volume, IBM seed 6: a storm ten hours after a campaign reopened its incident)."""
+    keys = {i.key for i in outcome.incidents}
+    label = outcome.label
+    lo, hi = label.onset - MATCH_BEFORE, label.end + MATCH_AFTER
+    return any(
+        e.incident in keys and lo <= e.at <= hi and bool(e.drivers.get("campaign")) for e in events
+    )
 
 
 def _where(incident: Incident, label: Label) -> bool:

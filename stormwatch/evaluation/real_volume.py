@@ -52,7 +52,7 @@ from rich.console import Console
 from rich.table import Table
 
 from stormwatch.config import Settings
-from stormwatch.evaluation.label_matching import LabelOutcome, match_labels
+from stormwatch.evaluation.label_matching import LabelOutcome, alerts_said_campaign, match_labels
 from stormwatch.evaluation.nab import REALTWEETS_DIR, load_file
 from stormwatch.evaluation.scenario.spec import BREAKOUT_FACTOR, EVIDENCE_NEGATIVES
 from stormwatch.evaluation.scenario.variation import rewrite
@@ -541,8 +541,8 @@ def run_stream(
     outcomes, unexplained = match_labels(
         list(pipeline.tracker.history), labels, lateness=settings.lateness_seconds
     )
-    # Incidents whose alerts said "campaign" (near-identical texts from many people).
-    said = {e.incident for e in alerts.events if e.drivers.get("campaign")}
+    # Alerts that said "campaign" (near-identical texts from many people).
+    said = [e for e in alerts.events if e.drivers.get("campaign")]
     # How long the longest incident stayed open, to its last event (its resolution) or,
     # still open, to the stream's end: one stuck open swallows every later storm as an
     # update (a post's incident reopened on its idle key stayed open for six weeks).
@@ -563,7 +563,7 @@ def run_stream(
             "caught": o.caught,
             "incidents": len(o.incidents),
             "lead_minutes": None if o.lead_seconds is None else round(o.lead_seconds / 60, 1),
-            "said_campaign": any(i.key in said for i in o.incidents),
+            "said_campaign": alerts_said_campaign(o, said),
             **evidence_figures(o),
         }
 

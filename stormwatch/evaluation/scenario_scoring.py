@@ -39,7 +39,7 @@ from rich.console import Console
 from rich.table import Table
 
 from stormwatch.config import Settings
-from stormwatch.evaluation.label_matching import LabelOutcome
+from stormwatch.evaluation.label_matching import LabelOutcome, alerts_said_campaign
 from stormwatch.evaluation.scenario import read_labels
 from stormwatch.evaluation.scenario_run import ScenarioRun, run_scenario
 
@@ -265,8 +265,8 @@ def evaluate_scenarios_dir(
 
     events: list[dict[str, Any]] = []
     for run in runs:
-        # Incidents whose alerts said "campaign" (near-identical texts from many people).
-        said = {e.incident for e in run.recorder.alerts if e.drivers.get("campaign")}
+        # Alerts that said "campaign" (near-identical texts from many people).
+        said = [e for e in run.recorder.alerts if e.drivers.get("campaign")]
         for o in run.outcomes:
             lab = o.label
             row: dict[str, Any] = {
@@ -282,7 +282,7 @@ def evaluate_scenarios_dir(
                 "incident_kinds": sorted({i.kind for i in o.incidents}),
                 "lead_minutes": None if o.lead_seconds is None else round(o.lead_seconds / 60, 1),
                 **evidence_figures(o),
-                "said_campaign": any(i.key in said for i in o.incidents),
+                "said_campaign": alerts_said_campaign(o, said),
             }
             if lab.kind == "bot_burst":
                 row["reported_as"] = _bot_report(run, o)
