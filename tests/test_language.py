@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from stormwatch.detectors.language import (
     OTHER,
@@ -267,3 +269,25 @@ def test_a_protest_hashtag_is_the_crisis_word_it_is_built_on() -> None:
         "boycott", "boycottnestle", "xfail", "fails", "families", "softskills",
     ]  # fmt: skip
     assert len(Tokens("#BoycottNestle now").words) == len("#BoycottNestle now".split())
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.one_of(
+            st.text(min_size=1, max_size=12).filter(lambda w: not any(c.isspace() for c in w)),
+            st.builds(
+                lambda w: "#" + w,
+                st.sampled_from(
+                    ["BoycottAcme", "AcmeFail", "boycott", "ShameOnAcme", "families", "Zensur"]
+                ),
+            ),
+        ),
+        max_size=12,
+    )
+)
+def test_hashtags_keep_every_word_in_its_place(pieces: list[str]) -> None:
+    """One word per whitespace piece, whatever the hashtags: scorers read ALL-CAPS
+    emphasis from the original piece at a word's position."""
+    text = " ".join(pieces)
+    assert len(Tokens(text).words) == len(text.split())
