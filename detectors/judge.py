@@ -522,13 +522,12 @@ class Judge:
                 # Nothing building: it rests until its thread speaks again (quiet minutes
                 # only lower its tests); its part in its brand's top thread goes on.
                 _rest_thread(state, key, monitor, minute)
-            if self.shortcuts and not (
-                is_open
-                or monitor.pending
-                or monitor.rate.statistic / norm.h_rate >= 1.0
-                or monitor.share.statistic / norm.h_share >= 1.0
+            if (
+                self.shortcuts
+                and not is_open
+                and not monitor.may_reach(minute, norm.h_rate, norm.h_share)
             ):
-                continue  # `_assess` would return None: nothing open, ahead or over
+                continue  # `_assess` would return None (see there)
             a = self._assess(
                 monitor,
                 window,
@@ -804,12 +803,13 @@ class Judge:
         `provisional`: a look between closes (`judge_early`), which changes nothing and
         says nothing (None) unless early firing counts the open minutes: otherwise it
         would say what the last close said."""
-        if not is_open and not monitor.may_reach(minute, h_rate, h_share):
+        if self.shortcuts and not is_open and not monitor.may_reach(minute, h_rate, h_share):
             # Both tests under their thresholds, and what is in for the open minutes
             # cannot bring either there: no evidence, no lead (both ask for a test at
             # its threshold at the close), nothing spent, nothing to say. Most keys
             # with a negative waiting are such, and the look ahead below cost more
-            # than the rest of their minute.
+            # than the rest of their minute. (Without `shortcuts`, the tests'
+            # reference, every key is read to the end.)
             return None
         rate_stat, share_stat = monitor.rate.statistic, monitor.share.statistic
         closed_rate_evidence = rate_stat / h_rate

@@ -8,6 +8,7 @@ import statistics
 import pytest
 from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
+from stormwatch.config import Settings
 from stormwatch.detectors.language import Tokens
 from stormwatch.detectors.negativity import (
     MultilingualScorer,
@@ -16,6 +17,7 @@ from stormwatch.detectors.negativity import (
 )
 from stormwatch.detectors.negativity_english import VaderScorer
 from stormwatch.detectors.negativity_german import GermanScorer
+from stormwatch.runtime import negativity_scorer
 
 
 @pytest.fixture(scope="module")
@@ -309,9 +311,6 @@ def test_a_campaign_hashtag_makes_a_mild_complaint_negative() -> None:
     """The copies of a templated campaign carry its hashtags: "#BoycottX" reads as the
     boycott it calls for, in both backends, where a model trained on tweets reads the
     template itself as harmless (an Amazon review snippet rated -1.7 by people)."""
-    from stormwatch.config import Settings
-    from stormwatch.runtime import negativity_scorer
-
     model = negativity_scorer(Settings())
     lexicon = MultilingualScorer()
     template = "avoid apex dvd players - even if they're free!"

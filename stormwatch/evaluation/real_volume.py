@@ -541,8 +541,6 @@ def run_stream(
     outcomes, unexplained = match_labels(
         list(pipeline.tracker.history), labels, lateness=settings.lateness_seconds
     )
-    # Alerts that said "campaign" (near-identical texts from many people).
-    said = [e for e in alerts.events if e.drivers.get("campaign")]
     # How long the longest incident stayed open, to its last event (its resolution) or,
     # still open, to the stream's end: one stuck open swallows every later storm as an
     # update (a post's incident reopened on its idle key stayed open for six weeks).
@@ -563,7 +561,7 @@ def run_stream(
             "caught": o.caught,
             "incidents": len(o.incidents),
             "lead_minutes": None if o.lead_seconds is None else round(o.lead_seconds / 60, 1),
-            "said_campaign": alerts_said_campaign(o, said),
+            "said_campaign": alerts_said_campaign(o, alerts.events),
             **evidence_figures(o),
         }
 

@@ -265,8 +265,6 @@ def evaluate_scenarios_dir(
 
     events: list[dict[str, Any]] = []
     for run in runs:
-        # Alerts that said "campaign" (near-identical texts from many people).
-        said = [e for e in run.recorder.alerts if e.drivers.get("campaign")]
         for o in run.outcomes:
             lab = o.label
             row: dict[str, Any] = {
@@ -282,7 +280,7 @@ def evaluate_scenarios_dir(
                 "incident_kinds": sorted({i.kind for i in o.incidents}),
                 "lead_minutes": None if o.lead_seconds is None else round(o.lead_seconds / 60, 1),
                 **evidence_figures(o),
-                "said_campaign": alerts_said_campaign(o, said),
+                "said_campaign": alerts_said_campaign(o, run.recorder.alerts),
             }
             if lab.kind == "bot_burst":
                 row["reported_as"] = _bot_report(run, o)
