@@ -29,6 +29,7 @@ __all__ = [
     "classify_tokens",
     "detect_language",
     "detect_language_tokens",
+    "is_protest_hashtag",
     "tokenize",
 ]
 
@@ -71,6 +72,24 @@ def _hashtag_stem(word: str) -> str | None:
     return None
 
 
+# The stems that make a hashtag a call against someone (`is_protest_hashtag`). Not
+# "fail": it also ends slogans (#neverfail, #cantfail), where it is still read as the
+# word, but is no protest. Alone, only a boycott is a call: #scandal is also a TV show.
+_PROTEST_WORDS: Final = frozenset(
+    ("boycott", "boykott", "shame", "censorship", "zensur", "scandal", "skandal")
+)
+_PROTEST_ALONE: Final = frozenset(("boycott", "boykott"))
+
+
+def is_protest_hashtag(part: str) -> bool:
+    """Whether a lowercased whitespace piece is a protest hashtag: ``#boycott``,
+    ``#boycottnestle``, ``#bahnskandal!`` (`Tokens.protest`)."""
+    if part[0] != "#":
+        return False
+    body = part.strip(_PUNCTUATION)
+    return body in _PROTEST_ALONE or _hashtag_stem(body) in _PROTEST_WORDS
+
+
 def _strip(part: str) -> str:
     stripped = part.strip(_PUNCTUATION)
     word = stripped if len(stripped) > 2 else part
@@ -91,10 +110,12 @@ class Tokens:
     a protest hashtag is the crisis word it is built on (``#BoycottNestle``: "boycott";
     `HASHTAG_PREFIXES`, `HASHTAG_SUFFIXES`), still one word in its place. Only
     ALL-CAPS emphasis needs the original case, and scorers get it from `text`, whose
-    whitespace split lines up with `words` position by position.
+    whitespace split lines up with `words` position by position. `protest` says whether
+    a piece is a protest hashtag (`is_protest_hashtag`), which scorers read as a call
+    against the brand whatever the words around it say.
     """
 
-    __slots__ = ("text", "lower", "words")
+    __slots__ = ("text", "lower", "words", "protest")
 
     def __init__(self, text: str) -> None:
         lower = text.lower()
@@ -111,6 +132,7 @@ class Tokens:
                 if words[i] is None:
                     words[i] = _strip(part)
         self.words = words
+        self.protest = "#" in lower and any(map(is_protest_hashtag, parts))
 
     def __repr__(self) -> str:
         return f"Tokens({self.text!r})"

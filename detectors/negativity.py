@@ -54,6 +54,7 @@ __all__ = [
     "BACKENDS",
     "MultilingualScorer",
     "NegativityScorer",
+    "PROTEST_FLOOR",
     "TokenNegativityScorer",
     "build_scorer",
     "lexicon_scorers",
@@ -77,6 +78,16 @@ class TokenNegativityScorer(NegativityScorer, Protocol):
         ...
 
 
+PROTEST_FLOOR: Final = 0.75
+"""The least negativity of a comment with a protest hashtag (``#BoycottNestle``,
+``#BahnSkandal``, ``#ShameOnX``; `Tokens.protest`), in any language. The hashtag is the
+commenter's own label for what they write: a campaign's copies are as polite or as
+sarcastic as its template ("it was nice while it lasted #boycottIBM"; "avoid apex dvd
+players - even if they're free!"), and read word by word such a copy is not negative,
+so a campaign of thousands read as a few. Above `negative_threshold`'s default 0.5
+with a margin, as a crisis word in a negative sentence reads."""
+
+
 class MultilingualScorer:
     """Scores English with `VaderScorer` and German with `GermanScorer`.
 
@@ -86,6 +97,7 @@ class MultilingualScorer:
     word costs more than an occasional false alarm on a two-word comment. Text in any
     other language (given, or recognised) scores 0: an English or German lexicon reads
     French or Spanish as noise ("pain", "die", "gift"), and no score beats a wrong one.
+    In every language a protest hashtag makes a comment at least `PROTEST_FLOOR`.
     """
 
     def __init__(
@@ -106,6 +118,12 @@ class MultilingualScorer:
         return self.score_tokens(Tokens(text), lang)
 
     def score_tokens(self, tokens: Tokens, lang: str | None) -> float:
+        negativity = self._score_language(tokens, lang)
+        if tokens.protest and negativity < PROTEST_FLOOR:
+            return PROTEST_FLOOR
+        return negativity
+
+    def _score_language(self, tokens: Tokens, lang: str | None) -> float:
         if lang is None:
             lang = classify_tokens(tokens)
             if lang is None:

@@ -12,6 +12,7 @@ from stormwatch.detectors.language import (
     classify_tokens,
     detect_language,
     detect_language_tokens,
+    is_protest_hashtag,
     tokenize,
 )
 
@@ -269,6 +270,16 @@ def test_a_protest_hashtag_is_the_crisis_word_it_is_built_on() -> None:
         "boycott", "boycottnestle", "xfail", "fails", "families", "softskills",
     ]  # fmt: skip
     assert len(Tokens("#BoycottNestle now").words) == len("#BoycottNestle now".split())
+
+
+def test_a_protest_hashtag_is_told_from_other_hashtags() -> None:
+    protests = ["#boycottnestle", "#boycott!", "#bahnskandal", "#shameonyou", "#stopzensur"]
+    others = ["#epicfail", "#neverfail", "#scandal", "#shame", "#families", "boycottx", "#b"]
+    assert [is_protest_hashtag(p) for p in protests] == [True] * len(protests)
+    assert [is_protest_hashtag(p) for p in others] == [False] * len(others)
+    assert Tokens("it was nice while it lasted #BoycottIBM").protest
+    assert not Tokens("it was nice while it lasted #IBM").protest
+    assert not Tokens("a boycott, #EpicFail").protest
 
 
 @settings(max_examples=200, deadline=None)

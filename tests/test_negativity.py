@@ -6,11 +6,14 @@ import random
 import statistics
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
 from stormwatch.config import Settings
 from stormwatch.detectors.language import Tokens
 from stormwatch.detectors.negativity import (
+    PROTEST_FLOOR,
     MultilingualScorer,
     NegativityScorer,
     TokenNegativityScorer,
@@ -319,3 +322,44 @@ def test_a_campaign_hashtag_makes_a_mild_complaint_negative() -> None:
     assert lexicon.score("Nestle, answer us #BoycottNestle", "en") > lexicon.score(
         "Nestle, answer us", "en"
     )
+
+
+@pytest.mark.parametrize("backend", ["model", "lexicon"])
+def test_a_protest_hashtag_makes_any_comment_negative(backend: str) -> None:
+    """A campaign's copies are as polite or sarcastic as its template; the protest
+    hashtag is the commenter's own label, in any language and either backend."""
+    scorer = negativity_scorer(Settings(negativity_en=backend, negativity_de=backend))
+    sarcastic = "it was nice while it lasted"
+    assert scorer.score(sarcastic, "en") < 0.5
+    for text, lang in [
+        (sarcastic + " #boycottIBM", "en"),
+        ("Danke für nichts #BahnSkandal", "de"),
+        ("Ne plus acheter #BoycottNestle", "fr"),
+        ("#ShameOnAcme", None),
+    ]:
+        assert scorer.score(text, lang) >= PROTEST_FLOOR, text
+    # A clearer complaint keeps its own, higher reading; other hashtags add no floor.
+    assert scorer.score("This is a disgrace, I hate it #BoycottAcme", "en") > PROTEST_FLOOR
+    assert scorer.score(sarcastic + " #throwback #IBM", "en") < 0.5
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    text=st.text(max_size=60),
+    hashtag=st.sampled_from(["#BoycottAcme", "#AcmeSkandal", "#ShameOnAcme", "#Acme", "#fun"]),
+    lang=st.sampled_from(["en", "de", "fr", None]),
+)
+def test_the_protest_floor_changes_nothing_else(
+    multi: MultilingualScorer, text: str, hashtag: str, lang: str | None
+) -> None:
+    """With a protest hashtag a comment reads at least the floor and otherwise as its
+    language's scorer reads it; without one, exactly as that scorer reads it."""
+    combined = f"{text} {hashtag}"
+    tokens = Tokens(combined)
+    plain = multi._score_language(tokens, lang)
+    if tokens.protest:
+        assert multi.score(combined, lang) == max(plain, PROTEST_FLOOR)
+    else:
+        assert multi.score(combined, lang) == plain
+    if "#" not in text:
+        assert tokens.protest == (hashtag in ("#BoycottAcme", "#AcmeSkandal", "#ShameOnAcme"))
