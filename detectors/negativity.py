@@ -81,11 +81,12 @@ class TokenNegativityScorer(NegativityScorer, Protocol):
 PROTEST_FLOOR: Final = 0.75
 """The least negativity of a comment with a protest hashtag (``#BoycottNestle``,
 ``#BahnSkandal``, ``#ShameOnX``; `Tokens.protest`), in any language. The hashtag is the
-commenter's own label for what they write: a campaign's copies are as polite or as
-sarcastic as its template ("it was nice while it lasted #boycottIBM"; "avoid apex dvd
-players - even if they're free!"), and read word by word such a copy is not negative,
-so a campaign of thousands read as a few. Above `negative_threshold`'s default 0.5
-with a margin, as a crisis word in a negative sentence reads."""
+commenter's own label for what they write: a campaign's copies are as mild as its
+template ("i try navigating to a chapter past 34 via the menu and it wouldn't do it!
+#boycottKO" reads 0.03 word by word), so a campaign of thousands read as a few (at
+real volume, seed 31, 563 of 3,000 copies with such a hashtag read under 0.5). Above
+`negative_threshold`'s default 0.5 with a margin, as a crisis word in a negative
+sentence reads."""
 
 
 class MultilingualScorer:

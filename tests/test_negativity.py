@@ -326,13 +326,13 @@ def test_a_campaign_hashtag_makes_a_mild_complaint_negative() -> None:
 
 @pytest.mark.parametrize("backend", ["model", "lexicon"])
 def test_a_protest_hashtag_makes_any_comment_negative(backend: str) -> None:
-    """A campaign's copies are as polite or sarcastic as its template; the protest
-    hashtag is the commenter's own label, in any language and either backend."""
+    """A campaign's copies are as mild as its template; the protest hashtag is the
+    commenter's own label, in any language and either backend."""
     scorer = negativity_scorer(Settings(negativity_en=backend, negativity_de=backend))
-    sarcastic = "it was nice while it lasted"
-    assert scorer.score(sarcastic, "en") < 0.5
+    mild = "i try navigating to a chapter past 34 via the menu and it wouldn't do it!"
+    assert scorer.score(mild, "en") < 0.5
     for text, lang in [
-        (sarcastic + " #boycottIBM", "en"),
+        (mild + " #boycottKO", "en"),
         ("Danke für nichts #BahnSkandal", "de"),
         ("Ne plus acheter #BoycottNestle", "fr"),
         ("#ShameOnAcme", None),
@@ -340,7 +340,7 @@ def test_a_protest_hashtag_makes_any_comment_negative(backend: str) -> None:
         assert scorer.score(text, lang) >= PROTEST_FLOOR, text
     # A clearer complaint keeps its own, higher reading; other hashtags add no floor.
     assert scorer.score("This is a disgrace, I hate it #BoycottAcme", "en") > PROTEST_FLOOR
-    assert scorer.score(sarcastic + " #throwback #IBM", "en") < 0.5
+    assert scorer.score(mild + " #throwback #IBM", "en") < 0.5
 
 
 @settings(max_examples=150, deadline=None)
