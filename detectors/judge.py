@@ -877,23 +877,8 @@ class Judge:
                 or _share_leads(monitor, rate_evidence, share_evidence, h_share)
             )
         )
-        # Evidence spent on what looked like a launch (`spend_rate`) stays the rate
-        # test's own when the excursion's negatives turn out to be a campaign's copies:
-        # a launch's comments are each their own. A campaign at a brand of 104 a day
-        # read 40 % negative, its first copies mostly not: its rate test's evidence was
-        # spent while they came, and the test stood at 1.8-2.5 times its threshold, the
-        # share test half-way or more, for an hour without opening (real volume, CVS
-        # seed 31).
-        spent_campaign = (
-            not leads
-            and not warming
-            and evidence < 1.0
-            and closed_rate_evidence >= 1.0
-            and rate_evidence >= 1.0
-            and share_evidence >= RATE_LED_SHARE
-        )
         looked = None
-        if spent_campaign or (leads and not self._may_lead(monitor, window.brand)):
+        if leads and not self._may_lead(monitor, window.brand):
             # Copies of a few messages from many people, about one each, may lead where
             # a crowd's varied complaints may not: the model reads every copy of a
             # message alike, so a campaign whose message it half reads as negative
