@@ -333,7 +333,7 @@ class IncidentDecisions:
     ) -> bool:
         """A thread storm soon after its brand's incident resolved: that incident reopens
         and names it (`IncidentTracker.reopen_with_thread`). False: it did not (the
-        thread's own incident resolved more recently, or nothing of the brand's did,
+        thread has an incident of its own to return to, or nothing of the brand's did,
         or the alert is that storm's tail), and the thread is judged as any other."""
         brand_window = brand_windows.get(window.brand)
         tracker = self.tracker

@@ -21,8 +21,8 @@ an hour, where Poisson noise alone would allow almost nothing.
 Thresholds follow from the false-alarm budget (expected false alarms per brand and
 month): the rate test's threshold is the one at which its designs, on the key's own
 null (negative binomial with the brand's dispersion), raise that many false alarms
-(`ThresholdTable`, computed exactly and cached); the share test's follows from Lorden's
-bound over the comments a month brings.
+(`ThresholdTable`, computed exactly and cached); the share test's is the one at which
+its designs raise that many over the comments a month brings (exact run lengths too).
 """
 
 from __future__ import annotations
