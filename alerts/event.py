@@ -54,7 +54,7 @@ class AlertEvent:
     drivers: dict[str, Any] = field(default_factory=dict)
     samples: list[dict[str, Any]] = field(default_factory=list)
     playbook: str | None = None
-    kind: str = "firestorm"  # firestorm | spreading | bot_burst: what the incident is about
+    kind: str = "firestorm"  # firestorm | spreading: what the incident is about
 
     def to_json_dict(self) -> dict[str, Any]:
         """The contract's JSON object: times as ISO 8601 UTC strings."""
