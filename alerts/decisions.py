@@ -541,7 +541,7 @@ class IncidentDecisions:
                     threads.append(incident.thread_id)
                 self.remember_verdict(
                     brand=incident.brand,
-                    thread_level=incident.thread_id is not None,
+                    thread_level=incident.one_post,
                     topics=incident.topics,
                     terms=incident.terms,
                     label=label,

@@ -99,6 +99,10 @@ class Incident:
     # stream's event time then, as `opened_at` is for its opening.
     reopened: list[int] = field(default_factory=list)
     reopened_at: list[float] = field(default_factory=list)
+    # Opened as one post's storm: a thread storm, or a brand-wide surge one post carried
+    # (kind "firestorm" at its opening). A verdict on it is compared with thread storms,
+    # as such a live surge is (`IncidentDecisions`, `read_verdicts`).
+    one_post: bool = False
 
     def __setstate__(self, state: tuple[None, dict] | dict) -> None:
         # A checkpoint from before a field existed: its default (pickle keeps slots as
@@ -109,6 +113,7 @@ class Incident:
         slots.setdefault("told_minute", -1)
         slots.setdefault("reopened", [])
         slots.setdefault("reopened_at", [])
+        slots.setdefault("one_post", slots.get("thread_id") is not None)
         for name, value in slots.items():
             setattr(self, name, value)
 
@@ -184,6 +189,7 @@ class IncidentTracker:
                 brand=brand,
                 thread_id=thread_id,
                 kind="firestorm" if thread_id else "spreading",
+                one_post=thread_id is not None,
                 severity=a.severity,
                 opened_minute=minute,
                 score=a.score,
@@ -439,6 +445,7 @@ class IncidentTracker:
             concentrated = one_thread or x.get("top_thread_share_30", 0.0) >= 0.5
             if kind == "opened":
                 incident.kind = "firestorm" if concentrated else "spreading"
+                incident.one_post = concentrated
             elif not concentrated and self.has_spread(x):
                 incident.kind = "spreading"
         incident.events.append(kind)

@@ -190,7 +190,10 @@ def read_verdicts(url: str) -> list[dict[str, Any]]:
                 out.append(
                     {
                         "brand": brand,
-                        "thread_level": opened.get("thread_id") is not None,
+                        # One post's storm: a thread's, or a brand-wide surge one
+                        # post carried (opened as "firestorm"), as a live one compares.
+                        "thread_level": opened.get("thread_id") is not None
+                        or opened.get("kind") == "firestorm",
                         "topics": tuple(drivers.get("topics", ())),
                         "terms": tuple(drivers.get("top_terms", ())),
                         "label": verdict.label,

@@ -286,25 +286,31 @@ def test_verdicts_loaded_from_the_store_know_where_and_who(tmp_path) -> None:  #
         "top_threads": [{"thread_id": t, "negative_comments": 9} for t in ("t1", "t2")],
     }
 
-    def opened(key: str, thread_id: str | None, at: float) -> AlertEvent:
+    def opened(key: str, thread_id: str | None, at: float, kind: str) -> AlertEvent:
         return AlertEvent(
             incident=key, event="opened", brand="b", thread_id=thread_id, severity="medium",
             score=1.2, at=at, emitted_at=at + 60, summary="a storm", drivers=dict(drivers),
+            kind=kind,
         )  # fmt: skip
 
     url = f"sqlite:///{tmp_path / 'incidents.sqlite3'}"
     old, new = 1_767_225_600.0, 1_767_225_600.0 + 40 * DAY
     with IncidentStore.open(url, clock=lambda: old) as store:
-        assert store.record(opened("b/t-old/2026-01-01T00:00Z", "t-old", old))
+        assert store.record(opened("b/t-old/2026-01-01T00:00Z", "t-old", old, "firestorm"))
         store.add_feedback("b/t-old/2026-01-01T00:00Z", "false_alarm", who="test", at=old)
     with IncidentStore.open(url, clock=lambda: new) as store:
         purge(store, older_than_days=30)  # the thread storm's accounts are gone
-        assert store.record(opened("b/*/2026-02-10T00:00Z", None, new))
+        assert store.record(opened("b/*/2026-02-10T00:00Z", None, new, "spreading"))
         store.add_feedback("b/*/2026-02-10T00:00Z", "false_alarm", who="test", at=new)
+        # A brand-wide surge one post carried opens as that post's "firestorm".
+        assert store.record(opened("b/*/2026-02-11T00:00Z", None, new + DAY, "firestorm"))
+        store.add_feedback("b/*/2026-02-11T00:00Z", "false_alarm", who="test", at=new + DAY)
 
     pipeline = build_pipeline(Settings(database_url=url), env={})
     memory = pipeline.decisions.feedback_memory
-    thread_storm, brand_wide = (v.signature for v in memory.verdicts["b"])
+    thread_storm, brand_wide, one_post = (v.signature for v in memory.verdicts["b"])
+    assert (thread_storm.thread_level, brand_wide.thread_level) == (True, False)
+    assert one_post.thread_level, "compared with thread storms, as a live one is"
     assert (thread_storm.platform, thread_storm.accounts) == ("youtube", None)
     assert thread_storm.threads == frozenset({"t-old"})
     assert brand_wide.platform == "youtube"

@@ -59,6 +59,7 @@ def test_a_brand_wide_incident_never_turns_back(
         assert event is not None
         events.append(event)
     assert tuple(e.kind for e in events) == kinds
+    assert tracker.history[0].one_post == (kinds[0] == "firestorm")
     headers = [headline(e.to_json_dict()).rsplit(" · ", 1)[1] for e in events]
     assert headers == ["brand-wide" if k == "spreading" else "brand" for k in kinds]
 
@@ -81,6 +82,9 @@ def test_a_brand_wide_incident_one_thread_carries_is_a_firestorm_until_it_spread
         assert event is not None
         kinds.append(event.kind)
     assert kinds == ["firestorm", "firestorm", "spreading"]
+    # A verdict on it is compared with thread storms (as the live surge was), also
+    # after it spread: what it was when someone saw it open.
+    assert tracker.history[0].one_post
 
 
 def test_a_brand_wide_firestorm_stays_one_post_when_its_thread_storms_then_spreads() -> None:
