@@ -46,8 +46,8 @@ _STRIPPED: dict[str, str] = {}
 _STRIPPED_LIMIT: Final = 50_000  # a few MB at most
 
 
-# Protest hashtags glue a crisis word to a brand or a cause: #BoycottNestle, #BoykottX,
-# #XSkandal, #StopCensorship, #EpicFail, #ShameOnX. Whole ("boycottnestle") no lexicon
+# Protest hashtags glue a crisis word to a brand or a cause: #BoycottNestle, #BoykottBahn,
+# #BahnSkandal, #StopCensorship, #EpicFail, #ShameOnAcme. Whole ("boycottnestle") no lexicon
 # and no model knows them; read as the word they are built on, both do. A templated
 # campaign's copies read as negative only as often as its template did: at real volume
 # (Amazon review snippets rated -1 or worse) half of them, and none for "avoid apex dvd

@@ -80,7 +80,7 @@ class TokenNegativityScorer(NegativityScorer, Protocol):
 
 PROTEST_FLOOR: Final = 0.75
 """The least negativity of a comment with a protest hashtag (``#BoycottNestle``,
-``#BahnSkandal``, ``#ShameOnX``; `Tokens.protest`), in any language. The hashtag is the
+``#BahnSkandal``, ``#ShameOnAcme``; `Tokens.protest`), in any language. The hashtag is the
 commenter's own label for what they write: a campaign's copies are as mild as its
 template ("i try navigating to a chapter past 34 via the menu and it wouldn't do it!
 #boycottKO" reads 0.03 word by word), so a campaign of thousands read as a few (at
