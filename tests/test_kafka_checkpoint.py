@@ -34,7 +34,9 @@ def _fed_pipeline(n: int = 400) -> Pipeline:
     return pipeline
 
 
-def _latest(records: list[checkpoint.Record]) -> dict[bytes, tuple[bytes, dict[str, bytes]]]:
+def _latest(
+    records: list[checkpoint.Record],
+) -> dict[bytes, tuple[bytes | None, dict[str, bytes]]]:
     """What a compacted topic keeps: the latest value per key."""
     return {r.key: (r.value, dict(r.headers)) for r in records}
 
@@ -74,6 +76,33 @@ def test_a_checkpoint_cut_short_leaves_the_previous_one_readable() -> None:
     saved = checkpoint.decode(0, _latest(crashed))
     assert saved is not None and (saved.seq, saved.next_offset) == (1, 100)
     assert checkpoint.decode(0, _latest(first + second)).seq == 2
+
+
+def test_a_smaller_checkpoint_leaves_no_older_chunks_behind() -> None:
+    """A storm's checkpoint takes more chunks than the quiet one two checkpoints later in
+    the same slot: the chunks past the new one's get tombstones, else compaction would
+    keep them (and the comments in them) for good."""
+    big = checkpoint.snapshot(_fed_pipeline(400))
+    small = checkpoint.snapshot(_fed_pipeline(40))
+    first = checkpoint.encode(2, seq=2, next_offset=400, state=big, chunk_bytes=1000)
+    held = checkpoint.chunks_held(2, _latest(first))
+    assert held[0] == checkpoint.chunks_written(first) > 3 and held[1] == 0  # seq 2: slot 0
+    between = checkpoint.encode(2, seq=3, next_offset=410, state=small, chunk_bytes=1000)
+    later = checkpoint.encode(
+        2, seq=4, next_offset=420, state=small, chunk_bytes=1000, chunks_before=held[0]
+    )
+    written = checkpoint.chunks_written(later)
+    assert 0 < written < held[0]
+    tombstones = [r for r in later if r.value is None]
+    assert len(tombstones) == held[0] - written
+    latest = _latest(first + between + later)
+    assert checkpoint.chunks_held(2, latest) == [written, checkpoint.chunks_written(between)]
+    saved = checkpoint.decode(2, latest)
+    assert saved is not None and (saved.seq, saved.next_offset) == (4, 420)
+    assert saved.stats.read == 40
+    # Without the count of what the slot held, nothing is tombstoned: the old chunks stay.
+    unaware = checkpoint.encode(2, seq=4, next_offset=420, state=small, chunk_bytes=1000)
+    assert checkpoint.chunks_held(2, _latest(first + between + unaware))[0] == held[0]
 
 
 def test_no_checkpoint_and_a_damaged_one() -> None:

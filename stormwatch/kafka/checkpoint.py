@@ -18,7 +18,10 @@ Layout in changelog partition p (same number as the input partition), compaction
   SHA-256 and `next_offset`.
 Successive checkpoints alternate between two slots, so the chunks the latest manifest
 points at are never overwritten by a checkpoint that crashed before its own manifest
-(compaction keeps only the latest record per key; a single slot could lose them).
+(compaction keeps only the latest record per key; a single slot could lose them). A
+checkpoint with fewer chunks than its slot held before writes tombstones (no value) for
+the chunks past its own: else those older chunks, with the comments in them, would stay
+in the compacted topic for good.
 
 Trust: the state is a pickle. Only stormwatch workers may write the changelog topic
 (grant write on it to their principal alone, as for Kafka Streams' internal topics).
@@ -110,7 +113,7 @@ def restore(pipeline: Pipeline, state: Mapping[str, Any]) -> None:
 @dataclass(slots=True, frozen=True)
 class Record:
     key: bytes
-    value: bytes
+    value: bytes | None  # None: a tombstone
     headers: tuple[tuple[str, bytes], ...] = ()
 
 
@@ -139,8 +142,11 @@ def encode(
     next_offset: int,
     state: Mapping[str, Any],
     chunk_bytes: int = CHUNK_BYTES,
+    chunks_before: int = 0,
 ) -> list[Record]:
-    """The records of checkpoint `seq` of `partition`, chunks first, manifest last."""
+    """The records of checkpoint `seq` of `partition`, chunks first, manifest last.
+    `chunks_before`: how many chunks its slot holds from an earlier checkpoint; those
+    past this one's own get tombstones (`chunks_written` counts this one's)."""
     blob = zlib.compress(pickle.dumps(dict(state), protocol=pickle.HIGHEST_PROTOCOL), 1)
     slot = seq % 2
     pieces = [blob[i : i + chunk_bytes] for i in range(0, len(blob), chunk_bytes)] or [b""]
@@ -149,6 +155,10 @@ def encode(
         Record(f"{partition}/{slot}/{i}".encode(), piece, (seq_header,))
         for i, piece in enumerate(pieces)
     ]
+    records.extend(
+        Record(f"{partition}/{slot}/{i}".encode(), None, (seq_header,))
+        for i in range(len(pieces), chunks_before)
+    )
     stats: RunStats = state["stats"]
     manifest = {
         "format": FORMAT,
@@ -166,6 +176,28 @@ def encode(
     }
     records.append(Record(manifest_key(partition), orjson.dumps(manifest), (seq_header,)))
     return records
+
+
+def chunks_written(records: list[Record]) -> int:
+    """How many chunks the records of one `encode` hold (tombstones and manifest aside)."""
+    return sum(1 for r in records[:-1] if r.value is not None)
+
+
+def chunks_held(
+    partition: int, latest: Mapping[bytes, tuple[bytes | None, Mapping[str, bytes]]]
+) -> list[int]:
+    """Per slot, how many chunk keys of `partition` hold a value in `latest` (one past
+    the highest such index): what the next checkpoint in that slot may leave behind."""
+    held = [0, 0]
+    prefix = f"{partition}/".encode()
+    for key, (value, _) in latest.items():
+        if value is None or not key.startswith(prefix):
+            continue
+        parts = key[len(prefix) :].split(b"/")
+        if len(parts) == 2 and parts[0] in (b"0", b"1") and parts[1].isdigit():
+            slot = int(parts[0])
+            held[slot] = max(held[slot], int(parts[1]) + 1)
+    return held
 
 
 def decode(

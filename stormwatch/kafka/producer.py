@@ -87,7 +87,7 @@ class TopicWriter:
         self,
         topic: str,
         *,
-        value: bytes,
+        value: bytes | None,
         key: bytes | None = None,
         headers: Sequence[tuple[str, bytes]] = (),
         partition: int | None = None,

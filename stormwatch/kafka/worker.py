@@ -65,6 +65,8 @@ class PartitionTask:
     pipeline: Pipeline
     next_offset: int | None = None  # first offset not yet fed; None = nothing read yet
     seq: int = 0  # sequence number of the last checkpoint written
+    # Per checkpoint slot, the chunks the changelog holds there (`checkpoint.encode`).
+    chunks: list[int] = field(default_factory=lambda: [0, 0])
     dirty: bool = False
     last_input: float = 0.0  # worker clock when records were last fed (or assigned)
     looked: bool = False  # looked early on this pause already (once per pause)
@@ -353,14 +355,18 @@ class Worker:
                 flush = getattr(sink, "flush", None)
                 if flush is not None:
                     flush()
+            written = []
             for task in tasks:
                 assert task.next_offset is not None
+                slot = (task.seq + 1) % 2
                 records = checkpoint.encode(
                     task.partition,
                     seq=task.seq + 1,
                     next_offset=task.next_offset,
                     state=checkpoint.snapshot(task.pipeline),
+                    chunks_before=task.chunks[slot],
                 )
+                written.append((slot, checkpoint.chunks_written(records)))
                 for r in records:
                     self.writer.send(
                         self.kafka.changelog_topic,
@@ -375,7 +381,8 @@ class Worker:
                 f"checkpoint aborted, nothing committed: {exc}"
             ) from exc
         offsets = {}
-        for task in tasks:
+        for task, (slot, chunks) in zip(tasks, written, strict=True):
+            task.chunks[slot] = chunks
             task.seq += 1
             task.dirty = False
             offsets[task.partition] = task.next_offset
@@ -514,6 +521,7 @@ class Worker:
             values = {k: (v.value, v.headers) for k, v in latest[p].items()}
             saved = checkpoint.decode(p, values)
             task = PartitionTask(p, self.new_pipeline([self.gate], self.dead_letters))
+            task.chunks = checkpoint.chunks_held(p, values)
             if saved is not None:
                 checkpoint.restore(task.pipeline, saved.state)
                 task.seq, task.next_offset = saved.seq, saved.next_offset
