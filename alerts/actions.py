@@ -63,10 +63,14 @@ class IncidentActions:
             note = f"😴 Snoozed for 1 h by {who}"
         elif action == "resolve":
             self.store.set_status(incident, "resolved", at=self.clock())
+            if self.escalator is not None:
+                self.escalator.resolved_by(incident, who=who)
             note = f"✅ Resolved by {who}"
         elif action == "false_alarm":
             record_feedback(self.store, incident, "false_alarm", who=who, at=self.clock())
             self.store.set_status(incident, "resolved", at=self.clock())
+            if self.escalator is not None:
+                self.escalator.resolved_by(incident, who=who)
             note = f"🙅 False alarm, said {who}: resolved and kept as feedback for the detectors"
         elif action == "escalate":
             if self.escalator is None:

@@ -118,6 +118,15 @@ class Escalator:
         )
         self.store.mark_delivered(row)
 
+    def resolved_by(self, key: str, *, who: str) -> None:
+        """A person resolved the incident: journalled, so that if its storm goes on and
+        it reopens, its levels count from then, whether or not on-call had been paged
+        (the store forgets the resolution when the incident reopens)."""
+        row = self.store.enqueue(
+            incident=key, target=JOURNAL, payload={"action": "resolve", "who": who}
+        )
+        self.store.mark_delivered(row)
+
     # --- reconciliation ----------------------------------------------------------------
 
     def _page_due(self, incident: Incident, deliveries: list[Delivery]) -> int:
@@ -250,13 +259,24 @@ def _this_round(deliveries: list[Delivery]) -> list[Delivery]:
 
 def _round_started(events: list[StoredEvent], deliveries: list[Delivery], default: float) -> float:
     """When this round of the incident began, which its levels count from: its first
-    event recorded after its last `resolved` one (else its first), and not before
-    on-call was last told it resolved (a person may resolve it while its storm goes on)."""
-    last = max((n for n, e in enumerate(events) if e.event == "resolved"), default=-1)
-    rest = events[last + 1 :] or events
-    started = rest[0].recorded_at if rest else default
-    told = _last_resolve(deliveries)
-    return max(started, deliveries[told].created_at) if told >= 0 else started
+    event recorded after it last resolved (its `resolved` event, on-call told so, or a
+    person resolving it while its storm went on), else its first event. Counted from the
+    reopening after a person resolved it too: with nobody paged before, its levels
+    counted from its first opening and all paged at once when it reopened."""
+    if not events:
+        return default
+    resolved = [e.recorded_at for e in events if e.event == "resolved"]
+    resolved += [
+        d.created_at
+        for d in deliveries
+        if d.payload.get("action") == "resolve"
+        and (d.target == JOURNAL or d.target.startswith(ONCALL_PREFIX))
+    ]
+    if not resolved:
+        return events[0].recorded_at
+    last = max(resolved)
+    after = [e.recorded_at for e in events if e.recorded_at >= last and e.event != "resolved"]
+    return after[0] if after else last
 
 
 def _fired_levels(deliveries: list[Delivery]) -> set[str]:

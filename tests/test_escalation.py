@@ -146,6 +146,36 @@ def test_an_incident_that_reopens_pages_its_levels_again(setup, pagerduty) -> No
     assert pages()[-1] == ("S", "trigger")
 
 
+def test_a_storm_that_goes_on_after_a_person_resolved_it_pages_from_its_reopening(
+    setup, pagerduty
+) -> None:
+    """Resolved by a person five minutes in, before any level paged, and reopened by the
+    pipeline an hour later: its levels count from the reopening. Counted from its first
+    opening (nothing had told on-call it resolved), both levels paged at once."""
+    from dataclasses import replace
+
+    store, escalator, worker, clock = setup
+    first = opened()
+    store.record(first)
+    clock.now += 5 * 60
+    IncidentActions(store, escalator=escalator, notify_slack=False).apply(
+        "resolve", KEY, who="alice"
+    )
+    run(escalator, worker)
+    clock.now += 55 * 60
+    store.record(replace(first, event="updated", at=first.at + 3600))
+    assert store.get_incident(KEY).status == "open"
+    run(escalator, worker)
+    pages = lambda: [(e["routing_key"][0], e["event_action"]) for e in pagerduty.events]  # noqa: E731
+    assert pages() == []
+    clock.now += 15 * 60
+    run(escalator, worker)
+    assert pages() == [("P", "trigger")]
+    clock.now += 15 * 60
+    run(escalator, worker)
+    assert pages() == [("P", "trigger"), ("S", "trigger")]
+
+
 def test_escalate_button_pages_the_next_level_now(setup, pagerduty) -> None:
     store, escalator, worker, _ = setup
     store.record(opened())
