@@ -1,6 +1,6 @@
 """The machine's PostgreSQL for integration tests: a fresh database per test.
 
-The server listens on 127.0.0.1:5432 with trust auth (see DESIGN.md). Each database is
+The server listens on 127.0.0.1:5432 with trust auth (see the README, Tests). Each database is
 `stormwatch_test_<random>`, created through a maintenance database (`postgres`, else
 `test`) and dropped afterwards (`WITH (FORCE)`: a worker killed mid-test may still hold a
 connection). An unreachable server skips the test, which `STORMWATCH_REQUIRE_SERVICES=1`

@@ -3,7 +3,7 @@
 A scenario is data (`ScenarioSpec`: brands with background traffic, plus events such as
 firestorms or benign spikes) and `generate` is a pure function of it, so the same spec
 and seed always give the same stream. The comments follow the public input contract
-(see DESIGN.md) and carry nothing that gives the answer away; the answers live apart in
+(the README, Input comment) and carry nothing that gives the answer away; the answers live apart in
 `Scenario.labels` (one `EventLabel` per event) and `Scenario.tones` (per comment).
 
 Why synthetic at all: real firestorms are rare, unlabelled and cannot be redistributed.
