@@ -24,10 +24,16 @@ from dataclasses import dataclass
 
 from stormwatch.alerts.content import build_content, top_accounts, top_threads, top_topics
 from stormwatch.alerts.event import AlertEvent
-from stormwatch.alerts.incidents import CALM_RATIO, Evidence, Incident, IncidentTracker
+from stormwatch.alerts.incidents import (
+    CALM_RATIO,
+    ONE_POST_SHARE,
+    Evidence,
+    Incident,
+    IncidentTracker,
+)
 from stormwatch.detectors.crisis import Assessment
 from stormwatch.detectors.explain import distinctive_terms
-from stormwatch.detectors.features import negatives_off, window_features
+from stormwatch.detectors.features import negatives_off, top_thread_share, window_features
 from stormwatch.detectors.feedback import FeedbackMemory, SurgeSignature
 from stormwatch.detectors.judge import BrandVerdict, Judge
 from stormwatch.key_window import MINUTE, KeyWindow
@@ -480,9 +486,14 @@ class IncidentDecisions:
             state = self.judge.brands.get(window.brand)
             normal = list(state.normal_texts) if state is not None else []
             platforms = Counter(m.comment.platform for m in mentions if m.comment.platform)
+            # One post's storm as its incident's kind says (`ONE_POST_SHARE`): a verdict
+            # on such an incident is thread-level, and so must a surge like it be read,
+            # whether or not the post's own rate carries most of the brand's excess.
             signature = SurgeSignature.of(
                 window.brand,
-                thread_level=window.thread_id is not None or one_thread,
+                thread_level=window.thread_id is not None
+                or one_thread
+                or top_thread_share(mentions) >= ONE_POST_SHARE,
                 topics=top_topics(mentions),
                 terms=distinctive_terms(texts, normal),
                 platform=platforms.most_common(1)[0][0] if platforms else None,

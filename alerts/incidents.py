@@ -68,6 +68,12 @@ def calm(a: Assessment) -> bool:
     return a.ratio < CALM_RATIO and a.key_ratio < 2.0 * CALM_RATIO
 
 
+# A brand-wide surge whose busiest post holds at least this share of its last 30 minutes'
+# negatives is that post's storm: it opens as a `firestorm`, and a verdict on it and a
+# surge like it later are compared as thread storms (`IncidentDecisions._dismissed`).
+ONE_POST_SHARE = 0.5
+
+
 @dataclass(slots=True)
 class Incident:
     key: str
@@ -442,7 +448,7 @@ class IncidentTracker:
             # on one post, a spread needs a crowd's negatives elsewhere: a storm's fading
             # tail, a comment here and there on other posts, is not one (three negatives
             # on three posts, four hours into a post's storm, turned it "brand-wide").
-            concentrated = one_thread or x.get("top_thread_share_30", 0.0) >= 0.5
+            concentrated = one_thread or x.get("top_thread_share_30", 0.0) >= ONE_POST_SHARE
             if kind == "opened":
                 incident.kind = "firestorm" if concentrated else "spreading"
                 incident.one_post = concentrated

@@ -9,6 +9,7 @@ import copy
 import random
 import statistics
 from dataclasses import dataclass
+from types import SimpleNamespace
 
 import orjson
 import pytest
@@ -23,6 +24,8 @@ from stormwatch.evaluation.scenario import (
     generate,
 )
 from stormwatch.ingest.decode import parse_event_time
+from stormwatch.key_window import KeyWindow
+from stormwatch.model import Comment
 from stormwatch.pipeline import Pipeline
 from tests.seeded_runs import in_parallel, replay
 
@@ -319,3 +322,42 @@ def test_verdicts_loaded_from_the_store_know_where_and_who(tmp_path) -> None:  #
     same_people = SurgeSignature.of("b", thread_level=False, topics=["labor"], terms=["wages"],
                                     accounts=crowd[:4] + ["x"])  # fmt: skip
     assert memory.ratio_bar(same_people) == pytest.approx(12.0)
+
+
+def _brand_window_with_negatives(per_thread: dict[str, int], minute: int) -> KeyWindow:
+    window = KeyWindow("b", "b", None, minute - 20)
+    n = 0
+    for thread, count in per_thread.items():
+        for i in range(count):
+            n += 1
+            comment = Comment(
+                f"c{n}", f"complaint {n} about the price", (minute - 10 + i) * 60.0, "b",
+                thread_id=thread, author_id=f"u{n}",
+            )  # fmt: skip
+            window.add(comment, minute - 10 + i, True)
+    return window
+
+
+@pytest.mark.parametrize(("per_thread", "compared_as_one_post"), [
+    ({"p1": 6, "p2": 2, "p3": 2}, True),  # one post holds 60 % of the negatives
+    ({"p1": 4, "p2": 3, "p3": 3}, False),  # 40 %: a brand-wide surge
+])  # fmt: skip
+def test_a_brand_surge_is_compared_as_its_incident_would_open(
+    per_thread: dict[str, int], compared_as_one_post: bool
+) -> None:
+    """A brand-wide incident whose busiest post held half its negatives or more opens as
+    that post's `firestorm`, and a verdict on it is a thread storm's; a surge like it is
+    compared the same way, also when the post's own rate does not carry most of the
+    brand's excess (`one_thread` False), else the verdict never matched its return."""
+    minute = 29_600_000
+    for verdict_is_one_post in (True, False):
+        pipeline = Pipeline()
+        decisions = pipeline.decisions
+        decisions.remember_verdict(
+            brand="b", thread_level=verdict_is_one_post, topics=(), terms=(),
+            label="false_alarm", peak_ratio=10.0, threads=("p1", "p2", "p3"),
+        )  # fmt: skip
+        window = _brand_window_with_negatives(per_thread, minute)
+        surge = SimpleNamespace(ratio=5.0)  # under the dismissed one's peak
+        dismissed = decisions._dismissed(window, minute, surge, one_thread=False)  # type: ignore[arg-type]
+        assert dismissed is (verdict_is_one_post == compared_as_one_post)
