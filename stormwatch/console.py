@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from rich.console import Console
 from rich.table import Table
 
+from stormwatch.alerts.incidents import Incident
 from stormwatch.detectors.accounts import BENIGN_REASONS
 from stormwatch.evaluation.label_matching import Label, match_labels
 from stormwatch.pipeline import Pipeline
@@ -21,6 +22,18 @@ WIDE = 100
 def _when(epoch: float) -> str:
     """Date and time (UTC): a run spans days, so a weekday alone is ambiguous."""
     return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%d %H:%M")
+
+
+def _rate(processed: int, seconds: float) -> float:
+    return processed / seconds if seconds > 0 else 0.0
+
+
+def _opened(incident: Incident) -> float:
+    """When it opened, as its live line said: the stream's time then (its key names the
+    minute it was judged at, a few minutes before, with the allowed lateness)."""
+    if incident.opened_at is not None:
+        return incident.opened_at
+    return incident.opened_minute * 60.0
 
 
 def is_compact(console: Console) -> bool:
@@ -47,12 +60,16 @@ def _line(console: Console, text: str, style: str | None = None) -> None:
     console.print(text, style=style, no_wrap=True, overflow="ellipsis", highlight=False)
 
 
-def render_run(console: Console, pipeline: Pipeline, labels: Sequence[Label] = ()) -> bool:
-    """Prints the report; returns False when labelled events were judged wrong."""
+def render_run(
+    console: Console, pipeline: Pipeline, labels: Sequence[Label] = (), *, processed_before: int = 0
+) -> bool:
+    """Prints the report; returns False when labelled events were judged wrong.
+    `processed_before`: comments a resumed run's checkpoint had processed already (the
+    counts go on from there; the rate is this run's own)."""
     if is_compact(console):
-        return _render_compact(console, pipeline, labels)
+        return _render_compact(console, pipeline, labels, processed_before)
     stats = pipeline.stats
-    rate = stats.processed / stats.seconds if stats.seconds > 0 else 0.0
+    rate = _rate(stats.processed - processed_before, stats.seconds)
     counts = Table(title="Input", show_header=True, header_style="bold")
     for col in (
         "read",
@@ -84,7 +101,7 @@ def render_run(console: Console, pipeline: Pipeline, labels: Sequence[Label] = (
         incidents.add_column(col)
     for i in history:
         incidents.add_row(
-            _when(i.opened_minute * 60),
+            _when(_opened(i)),
             i.brand,
             i.thread_id or "(brand-wide)",
             i.kind,
@@ -140,10 +157,12 @@ def render_run(console: Console, pipeline: Pipeline, labels: Sequence[Label] = (
     return all_right
 
 
-def _render_compact(console: Console, pipeline: Pipeline, labels: Sequence[Label]) -> bool:
+def _render_compact(
+    console: Console, pipeline: Pipeline, labels: Sequence[Label], processed_before: int
+) -> bool:
     """The same report as plain lines, one per incident, surge or label."""
     stats = pipeline.stats
-    rate = stats.processed / stats.seconds if stats.seconds > 0 else 0.0
+    rate = _rate(stats.processed - processed_before, stats.seconds)
     _line(
         console,
         f"Input: {stats.read:,} read, {stats.processed:,} processed, "
@@ -164,7 +183,7 @@ def _render_compact(console: Console, pipeline: Pipeline, labels: Sequence[Label
         where = f"{i.brand}/{i.thread_id}" if i.thread_id else f"{i.brand} (brand-wide)"
         _line(
             console,
-            f"  {_when(i.opened_minute * 60)}  {where}  {i.kind} {i.severity} {i.peak_ratio:.0f}x",
+            f"  {_when(_opened(i))}  {where}  {i.kind} {i.severity} {i.peak_ratio:.0f}x",
         )
         _line(console, f"    {events_in_brief(i.events)}")
 

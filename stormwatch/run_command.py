@@ -7,6 +7,8 @@ store with `--db`, and serves metrics when a port is configured.
 
 from __future__ import annotations
 
+import signal
+import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -79,6 +81,54 @@ def _progress(*, by_bytes: bool) -> Progress:
     )
 
 
+class _StopOnInterrupt:
+    """Ctrl-C stops the run after the record being processed, which then ends as at the
+    end of its input: checkpointed, judged, counted (a record cut half-way through would
+    be counted as read and never as processed, or saved half-applied). A second Ctrl-C
+    aborts at once (a paced or idle input may not deliver another record soon)."""
+
+    def __init__(self) -> None:
+        self.requested = False
+        self._previous: object = None
+
+    def __enter__(self) -> _StopOnInterrupt:
+        if threading.current_thread() is threading.main_thread():
+            self._previous = signal.signal(signal.SIGINT, self._interrupted)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)  # type: ignore[arg-type]
+
+    def _interrupted(self, signum: int, frame: object) -> None:
+        self.requested = True
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        err.print("interrupted: stopping after this record (Ctrl-C again to abort)")
+
+
+class _AboveProgress:
+    """The console incident events print on: while the progress bar runs on the same
+    terminal, the bar's own console (the line goes above the bar); else `out`. Rich
+    writes to the real stdout even while a live display redirects it, so events printed
+    on `out` and the bar on stderr overwrote each other on a terminal."""
+
+    def __init__(self, out: Console) -> None:
+        self.out = out
+        self.progress: Progress | None = None
+
+    def _target(self) -> Console:
+        progress = self.progress
+        if progress is not None and progress.live.is_started and self.out.is_terminal:
+            return progress.console
+        return self.out
+
+    def print(self, *objects: object, **options: object) -> None:
+        self._target().print(*objects, **options)  # type: ignore[arg-type]
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._target(), name)
+
+
 def run(
     input: Annotated[
         str | None,
@@ -117,17 +167,19 @@ def run(
     check_output_file(dead_letter, "dead-letter", "--dead-letter")
     settings = command_settings(config, database_url=db)
     out = Console(stderr=alerts_jsonl is not None and str(alerts_jsonl) == "-")
+    events = _AboveProgress(out)
     try:
         observer, server = _metrics(metrics_port)
         pipeline = build_pipeline(
             settings,
             alerts_jsonl=alerts_jsonl,
             dead_letter=dead_letter,
-            console=None if quiet else out,
+            console=None if quiet else events,
             observer=observer,
             config_path=config,
         )
         checkpoints = _resume(pipeline, settings.database_url)
+        processed_before = pipeline.stats.processed  # a resumed run's counts go on
     except StormwatchError as exc:
         raise fail(exc) from None
     labels = ()
@@ -135,7 +187,8 @@ def run(
     every = 1 if speed else 2000
     # Asked on every line (a clock read), so a stream that trickles in is checkpointed too.
     checkpoint_if_due = checkpoints.save_if_due if checkpoints is not None else lambda: None
-    with _progress(by_bytes=input not in (None, "-")) as progress:
+    with _StopOnInterrupt() as stop, _progress(by_bytes=input not in (None, "-")) as progress:
+        events.progress = progress
         if input is None:
             from stormwatch.evaluation.demo import demo_scenario
 
@@ -147,6 +200,8 @@ def run(
             for n, comment in enumerate(scenario.comments, 1):
                 feed(orjson.dumps(comment), f"demo:{n}")
                 checkpoint_if_due()
+                if stop.requested:
+                    break
                 if n % every == 0:
                     progress.update(task, completed=n)
         else:
@@ -160,9 +215,12 @@ def run(
             for n, line in enumerate(source.lines(), 1):
                 feed(line, f"{name}:{n}")
                 checkpoint_if_due()
+                if stop.requested:
+                    break
                 if n % every == 0:
                     progress.update(task, completed=source.bytes_read, comments=n)
             progress.update(task, completed=source.bytes_read, comments=n)
+    events.progress = None
     if checkpoints is not None:
         # Before `finish()`: the minute in progress and held records stay open in the
         # checkpoint, so a run over the continued input goes on as if never stopped.
@@ -176,8 +234,11 @@ def run(
             f"read={stats.read} processed={stats.processed} dead_lettered={stats.dead_lettered} "
             f"incidents={len(pipeline.tracker.history)} seconds={stats.seconds:.1f}"
         )
-        return
-    ok = render_run(out, pipeline, labels)
+        ok = True
+    else:
+        ok = render_run(out, pipeline, labels, processed_before=processed_before)
+    if stop.requested:
+        raise typer.Exit(130)  # as a shell reports a run stopped by Ctrl-C
     if labels and not ok:
         raise typer.Exit(1)
 

@@ -114,3 +114,79 @@ def test_reasons_for_leaving_a_surge_alone_are_whole_at_80_columns() -> None:
     from stormwatch.detectors.accounts import BENIGN_REASONS
 
     assert [r for r in BENIGN_REASONS.values() if len(r) + 4 > 80] == []
+
+
+def test_events_print_above_the_progress_bar_on_a_terminal() -> None:
+    """On a terminal, an incident's line goes through the bar's console while the bar
+    runs (printed above it), not straight to stdout, where the bar's redraws on stderr
+    overwrote the lines and the lines broke the bar; after it, and when stdout is not a
+    terminal, to stdout."""
+    from rich.progress import Progress
+
+    from stormwatch.run_command import _AboveProgress
+
+    stdout, stderr = io.StringIO(), io.StringIO()
+    out = Console(file=stdout, force_terminal=True, width=120)
+    events = _AboveProgress(out)
+    with Progress(console=Console(file=stderr, force_terminal=True, width=120)) as progress:
+        events.progress = progress
+        events.print("opened while reading")
+    events.progress = None
+    events.print("opened after reading")
+    assert "opened while reading" in stderr.getvalue()
+    assert "opened while reading" not in stdout.getvalue()
+    assert "opened after reading" in stdout.getvalue()
+    piped = _AboveProgress(Console(file=io.StringIO(), width=80))
+    with Progress(console=Console(file=io.StringIO(), force_terminal=True)) as progress:
+        piped.progress = progress
+        assert piped.width == 80 and not piped.is_terminal  # stdout's own console
+
+
+def test_a_resumed_runs_rate_counts_its_own_comments() -> None:
+    from stormwatch.console import render_run
+    from stormwatch.pipeline import Pipeline
+
+    pipeline = Pipeline()
+    pipeline.stats.processed = 1_000_000  # 990,000 of them processed before the resume
+    pipeline.stats.started, pipeline.stats.finished = 0.0, 10.0
+    text = io.StringIO()
+    render_run(Console(file=text, width=80), pipeline, processed_before=990_000)
+    assert "1,000 comments/s" in text.getvalue()
+
+
+def test_ctrl_c_ends_a_run_with_its_counts(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Ctrl-C stops after the record being processed, and the run ends as at the end of
+    its input: every record read counted as processed or dead-lettered, then the report,
+    exit status 130."""
+    import signal
+    import time
+
+    import orjson
+
+    lines = [
+        orjson.dumps(
+            {
+                "id": f"c{i}",
+                "text": "nice coffee",
+                "created_at": 1_772_409_600 + 2 * i,
+                "brand": "acme",
+            }
+        )  # fmt: skip
+        for i in range(5000)
+    ]
+    (tmp_path / "comments.jsonl").write_bytes(b"\n".join(lines) + b"\n")
+    env = {**os.environ, "COLUMNS": "80"}
+    for name in ("STORMWATCH_CONFIG", "STORMWATCH_DATABASE_URL", "SLACK_BOT_TOKEN"):
+        env.pop(name, None)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "stormwatch.cli", "run", "comments.jsonl", "-q", "--speed", "60"],
+        cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    time.sleep(4.0)  # paced at an hour a minute: 30 comments a second, for minutes
+    process.send_signal(signal.SIGINT)
+    stdout, stderr = process.communicate(timeout=60)
+    assert process.returncode == 130, stderr
+    assert "interrupted" in stderr and "Traceback" not in stderr
+    counts = dict(part.split("=") for part in stdout.split())
+    read, processed = int(counts["read"]), int(counts["processed"])
+    assert 0 < read < 5000 and read == processed + int(counts["dead_lettered"])
