@@ -20,7 +20,7 @@ import pytest
 
 from stormwatch.alerts.alertmanager import AlertmanagerNotifier
 from stormwatch.alerts.delivery import Backoff, OutboxWorker
-from stormwatch.alerts.escalation import Escalator
+from stormwatch.alerts.escalation import JOURNAL, Escalator
 from stormwatch.alerts.escalation_policy import Level, OncallConfig, Policy, TargetConfig
 from stormwatch.alerts.store import IncidentStore
 from tests.test_pagerduty import KEY, opened
@@ -180,8 +180,11 @@ def test_escalated_incident_is_routed_and_resolved_with_ends_at(alertmanager, tm
             "resolve", KEY, who="alice"
         )
         assert worker.drain(timeout=10)
-        sent = [d.payload["action"] for d in store.deliveries(KEY)]
+        deliveries = store.deliveries(KEY)
+        sent = [d.payload["action"] for d in deliveries if d.target != JOURNAL]
         assert sent == ["trigger", "acknowledge", "resolve"]
+        journal = [d.payload for d in deliveries if d.target == JOURNAL]
+        assert journal == [{"action": "resolve", "who": "alice"}]  # when a person resolved it
         resolved = receiver.wait("resolved")
         [alert] = resolved["alerts"]
         assert alert["status"] == "resolved" and alert["labels"]["incident"] == KEY
