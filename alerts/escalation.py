@@ -238,22 +238,23 @@ class Escalator:
             stop.wait(interval)
 
 
-def _last_resolve(deliveries: list[Delivery]) -> int:
-    """The index of the last `resolve` sent to on-call, -1 when none was."""
-    return max(
-        (
-            n
-            for n, d in enumerate(deliveries)
-            if d.target.startswith(ONCALL_PREFIX) and d.payload.get("action") == "resolve"
-        ),
-        default=-1,
+def _is_resolve(delivery: Delivery) -> bool:
+    """A `resolve` sent to on-call, or a person's resolve journalled (`resolved_by`)."""
+    return delivery.payload.get("action") == "resolve" and (
+        delivery.target == JOURNAL or delivery.target.startswith(ONCALL_PREFIX)
     )
 
 
+def _last_resolve(deliveries: list[Delivery]) -> int:
+    """The index of the last resolve (`_is_resolve`), -1 when there was none."""
+    return max((n for n, d in enumerate(deliveries) if _is_resolve(d)), default=-1)
+
+
 def _this_round(deliveries: list[Delivery]) -> list[Delivery]:
-    """The deliveries since on-call was last told the incident resolved: an incident that
-    reopens (its storm came back, or it went on after a person resolved it) pages its
-    levels again, from the first, rather than counting the pages of its first round."""
+    """The deliveries since the incident last resolved (on-call told so, or a person
+    resolved it; the same cut as `_round_started`): an incident that reopens (its storm
+    came back, or it went on after a person resolved it) pages its levels again, from
+    the first, rather than counting the pages of its first round."""
     return deliveries[_last_resolve(deliveries) + 1 :]
 
 
@@ -266,12 +267,7 @@ def _round_started(events: list[StoredEvent], deliveries: list[Delivery], defaul
     if not events:
         return default
     resolved = [e.recorded_at for e in events if e.event == "resolved"]
-    resolved += [
-        d.created_at
-        for d in deliveries
-        if d.payload.get("action") == "resolve"
-        and (d.target == JOURNAL or d.target.startswith(ONCALL_PREFIX))
-    ]
+    resolved += [d.created_at for d in deliveries if _is_resolve(d)]
     if not resolved:
         return events[0].recorded_at
     last = max(resolved)

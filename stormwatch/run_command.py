@@ -92,7 +92,12 @@ class _StopOnInterrupt:
         self._previous: object = None
 
     def __enter__(self) -> _StopOnInterrupt:
-        if threading.current_thread() is threading.main_thread():
+        # Not where SIGINT was ignored (`nohup`, a background job of a script): a Ctrl-C
+        # meant for the foreground job must not stop this run.
+        if (
+            threading.current_thread() is threading.main_thread()
+            and signal.getsignal(signal.SIGINT) is not signal.SIG_IGN
+        ):
             self._previous = signal.signal(signal.SIGINT, self._interrupted)
         return self
 
@@ -102,7 +107,8 @@ class _StopOnInterrupt:
 
     def _interrupted(self, signum: int, frame: object) -> None:
         self.requested = True
-        signal.signal(signal.SIGINT, signal.default_int_handler)
+        previous = self._previous
+        signal.signal(signal.SIGINT, previous if callable(previous) else signal.default_int_handler)  # type: ignore[arg-type]
         err.print("interrupted: stopping after this record (Ctrl-C again to abort)")
 
 
@@ -117,15 +123,17 @@ class _AboveProgress:
         self.progress: Progress | None = None
 
     def _target(self) -> Console:
-        progress = self.progress
+        progress = self.__dict__.get("progress")  # (not via __getattr__: copies recursed)
         if progress is not None and progress.live.is_started and self.out.is_terminal:
             return progress.console
-        return self.out
+        return self.__dict__["out"]
 
     def print(self, *objects: object, **options: object) -> None:
         self._target().print(*objects, **options)  # type: ignore[arg-type]
 
     def __getattr__(self, name: str) -> object:
+        if name.startswith("__"):
+            raise AttributeError(name)
         return getattr(self._target(), name)
 
 
