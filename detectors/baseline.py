@@ -28,7 +28,6 @@ from __future__ import annotations
 import copy
 import functools
 import math
-from array import array
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -44,11 +43,13 @@ PRIOR_COMMENTS = 50.0  # how many comments the prior share is worth
 SLOT_WARM = 30  # minutes of an hour slot seen before it stands on its own
 WINSOR_Z = 3.0  # learned counts are clipped this many standard deviations above normal
 DISPERSION_BLOCK = 10  # minutes per count in the dispersion estimate
-_PAIR_MINUTES = 2 * DISPERSION_BLOCK  # a reading pairs a block with the one before it
-_TENTH = 1.0 / DISPERSION_BLOCK  # the weight of one minute's reading
 # A quiet stretch of at most this many minutes meets each hour slot once: a second visit
 # of its first slot needs a minute of it, 23 hours, and a minute of it again.
 SLOTS_ONCE = 23 * 60 + 1
+# A block is reset in place and an empty one shared: at hundreds of brands, new ones each
+# block outlived their minute and kept the garbage collector busy.
+_NEW_BLOCK = (0.0, 0.0, 0, 0.0)
+_EMPTY_BLOCK = (0.0, 0.0, 0.0)
 
 
 @functools.cache
@@ -83,10 +84,6 @@ class DecayingMean:
 
     def get(self, default: float = 0.0) -> float:
         return self.weighted / self.weight if self.weight > 1e-12 else default
-
-    def update_weighted(self, x: float, w: float) -> None:
-        self.weighted = self.weighted * self.decay + w * x
-        self.weight = self.weight * self.decay + w
 
     def after_zeros(self, steps: float) -> float:
         """`get()` after `steps` updates with 0.0, without making them (`steps` may be a
@@ -152,10 +149,8 @@ class BrandBaseline:
         "burst_spread",
         "thread_share",
         "minutes",
-        "_ring",
-        "_ring_at",
-        "_ring_len",
-        "_sums",
+        "_block",
+        "_previous_block",
     )
 
     def __init__(self, *, level_half_life: float = 60.0, share_half_life: float = 1440.0) -> None:
@@ -166,37 +161,30 @@ class BrandBaseline:
         self.neg = DecayingMean(share_half_life)
         self.total = DecayingMean(share_half_life)
         self.comments = 0.0  # comments learned, capped: how far the prior share still counts
-        # Dispersions are read every minute (`_block_step`), a tenth of a reading each.
-        self.dispersion = DecayingMean(share_half_life)
-        self.volume_spread = DecayingMean(share_half_life)
+        self.dispersion = DecayingMean(share_half_life / DISPERSION_BLOCK)
+        self.volume_spread = DecayingMean(share_half_life / DISPERSION_BLOCK)
         # The same of the counts as they came, bursts included (not winsorised): what
         # the volume test takes as the brand's normal, so a brand whose talk comes in
         # bursts is not surging at each of them.
-        self.burst_spread = DecayingMean(share_half_life)
+        self.burst_spread = DecayingMean(share_half_life / DISPERSION_BLOCK)
         self.thread_share = DecayingMean(share_half_life)
         self.minutes = 0
-        # The last `_PAIR_MINUTES` learned minutes' negatives, comments (winsorised) and
-        # comments as they came, three floats a minute in a ring (an array: at 20,000
-        # brands a deque of tuples cost 2 KB each), where the next goes and how many it
-        # holds; and the sums of each over the older and the newer ten of them.
-        self._ring = array("d", bytes(24 * _PAIR_MINUTES))
-        self._ring_at = 0
-        self._ring_len = 0
-        self._sums = [0.0] * 6
+        # Negatives, comments (winsorised) and minutes in the current dispersion
+        # block, and its comments as they came.
+        self._block = [0.0, 0.0, 0, 0.0]
+        self._previous_block: tuple[float, float, float] | None = None
 
     def __setstate__(self, state: tuple[None, dict]) -> None:
-        # A checkpoint from before the burst spread: it starts from the winsorised one.
-        # One from before dispersions were read every minute: its blocks are dropped
-        # (the next twenty minutes fill the ring) and its spreads decay per minute now.
+        # A checkpoint from before the burst spread: it starts from the winsorised one,
+        # and a block's counts as they came from its winsorised ones.
         slots = state[1]
         slots.setdefault("burst_spread", copy.copy(slots["volume_spread"]))
-        if "_ring" not in slots:
-            del slots["_block"], slots["_previous_block"]
-            slots["_ring"] = array("d", bytes(24 * _PAIR_MINUTES))
-            slots["_ring_at"] = slots["_ring_len"] = 0
-            slots["_sums"] = [0.0] * 6
-            for name in ("dispersion", "volume_spread", "burst_spread"):
-                slots[name].decay = slots["neg"].decay
+        block = slots["_block"]
+        if len(block) == 3:
+            block.append(block[1])
+        previous = slots["_previous_block"]
+        if previous is not None and len(previous) == 2:
+            slots["_previous_block"] = (*previous, previous[1])
         for name, value in slots.items():
             setattr(self, name, value)
 
@@ -305,10 +293,21 @@ class BrandBaseline:
                 seen[slot] += count
         self.neg.update_zeros(minutes)
         self.total.update_zeros(minutes)
-        # Quiet minutes are read as any other (pairs of what came before with zeros)
-        # until the ring holds only zeros: after that every pair is zero and zero, whose
-        # mean under 1 teaches nothing.
-        self._block_step(0.0, 0.0, 0.0, min(minutes, _PAIR_MINUTES))
+        # Zero minutes add nothing to a block, only to its length. Two block ends pair
+        # what was counted before with zero blocks (taken by `_block_step`); after them
+        # every block is zero and pairs with zero (mean below 1: nothing learned).
+        block = self._block
+        for _ in range(2):
+            to_end = DISPERSION_BLOCK - block[2]
+            if minutes < to_end:
+                block[2] += minutes
+                return
+            block[2] = DISPERSION_BLOCK - 1
+            self._block_step(0, 0, 0)  # the block ends
+            minutes -= to_end
+        ends, block[2] = divmod(minutes, DISPERSION_BLOCK)
+        if ends:
+            self._previous_block = _EMPTY_BLOCK
 
     def quiet_totals(
         self,
@@ -382,80 +381,34 @@ class BrandBaseline:
                 break
         return volume_sum, negative_sum
 
-    def _block_step(self, neg: float, n: float, raw: float, times: int = 1) -> None:
-        """Counts `times` learned minutes of these counts in the dispersion readings (a
-        quiet stretch: zeros). Each minute pairs the last ten minutes' counts with the
-        ten before (overlapping blocks, a tenth of a reading each), not blocks whose
-        edges count from the brand's first minute: one comment seven minutes before a
-        stream moved every edge, and the one pair of blocks that then held negatives,
-        read 2.0, raised the rate tests' thresholds by 40 % as a storm began. Every
-        phase read at once, no edge moves, and the same minutes give ten times the
-        readings. Written out in one loop (an idle brand catching up steps up to
-        twenty quiet minutes at each wake: at 500 brands a method call per step and
-        spread cost a tenth of the run)."""
-        ring = self._ring
-        at, held = self._ring_at, self._ring_len
-        b0, b1, b2, a0, a1, a2 = self._sums
-        d, v, r = self.dispersion, self.volume_spread, self.burst_spread
-        for step in range(times):
-            if held == _PAIR_MINUTES:  # the oldest (where the next goes) leaves
-                i = 3 * at
-                b0 -= ring[i]
-                b1 -= ring[i + 1]
-                b2 -= ring[i + 2]
-            if held >= DISPERSION_BLOCK:  # the newer ten's oldest joins the older ten
-                i = 3 * ((at - DISPERSION_BLOCK) % _PAIR_MINUTES)
-                x0, x1, x2 = ring[i], ring[i + 1], ring[i + 2]
-                b0 += x0
-                b1 += x1
-                b2 += x2
-                a0 -= x0
-                a1 -= x1
-                a2 -= x2
-            i = 3 * at
-            ring[i], ring[i + 1], ring[i + 2] = neg, n, raw
-            a0 += neg
-            a1 += n
-            a2 += raw
-            at = (at + 1) % _PAIR_MINUTES
-            if held < _PAIR_MINUTES:
-                held += 1
-                if held < _PAIR_MINUTES:
-                    continue
-            # Quasi-Poisson dispersion from two consecutive 10-minute counts: their
-            # difference has twice the variance, and a slow daily trend cancels.
-            mean = (a0 + b0) / 2.0
-            if mean >= 1.0:
-                x = min((a0 - b0) ** 2 / (2.0 * mean), MAX_DISPERSION)
-                d.weighted = d.weighted * d.decay + _TENTH * x
-                d.weight = d.weight * d.decay + _TENTH
-            mean = (a1 + b1) / 2.0
-            if mean >= 1.0:
-                x = min((a1 - b1) ** 2 / (2.0 * mean), MAX_VOLUME_DISPERSION)
-                v.weighted = v.weighted * v.decay + _TENTH * x
-                v.weight = v.weight * v.decay + _TENTH
-            mean = (a2 + b2) / 2.0
-            if mean >= 1.0:
-                x = min((a2 - b2) ** 2 / (2.0 * mean), MAX_VOLUME_DISPERSION)
-                r.weighted = r.weighted * r.decay + _TENTH * x
-                r.weight = r.weight * r.decay + _TENTH
-            if not (a0 or a1 or a2 or b0 or b1 or b2) and not (neg or n or raw):
-                # All zeros from here: no pair can be read until counts come again.
-                left = times - step - 1
-                if left:
-                    for k in range(min(left, _PAIR_MINUTES)):
-                        j = 3 * ((at + k) % _PAIR_MINUTES)
-                        ring[j] = ring[j + 1] = ring[j + 2] = 0.0
-                    at = (at + left) % _PAIR_MINUTES
-                break
-        self._ring_at, self._ring_len = at, held
-        self._sums = [b0, b1, b2, a0, a1, a2]
+    def _block_step(self, neg: float, n: float, raw: float) -> None:
+        block = self._block
+        block[0] += neg
+        block[1] += n
+        block[2] += 1
+        block[3] += raw
+        if block[2] == DISPERSION_BLOCK:
+            current = (block[0], block[1], block[3])
+            previous = self._previous_block
+            if previous is not None:
+                # Quasi-Poisson dispersion from two consecutive 10-minute counts: their
+                # difference has twice the variance, and a slow daily trend cancels.
+                for now, before, spread, cap in (
+                    (current[0], previous[0], self.dispersion, MAX_DISPERSION),
+                    (current[1], previous[1], self.volume_spread, MAX_VOLUME_DISPERSION),
+                    (current[2], previous[2], self.burst_spread, MAX_VOLUME_DISPERSION),
+                ):
+                    mean = (now + before) / 2.0
+                    if mean >= 1.0:
+                        spread.update(min((now - before) ** 2 / (2.0 * mean), cap))
+            self._previous_block = current if current != _EMPTY_BLOCK else _EMPTY_BLOCK
+            block[:] = _NEW_BLOCK
 
     def skip(self, minute: int) -> None:
-        """A minute not learned (judged abnormal): the dispersion readings start afresh,
-        so a storm's minutes never pair with normal ones."""
-        self._ring_len = 0
-        self._sums = [0.0] * 6
+        """A minute not learned (judged abnormal): the dispersion block restarts, so a
+        storm's minutes never pair with normal ones."""
+        self._block[:] = _NEW_BLOCK
+        self._previous_block = None
 
 
 def _hour_pieces(first: int, minutes: int) -> Iterator[tuple[int, int]]:

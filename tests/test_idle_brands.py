@@ -54,8 +54,8 @@ def test_learn_quiet_equals_zero_minutes(seed: int) -> None:
         a.learn(m, n=0, neg=0)
     b.learn_quiet(minute, k)
     minute += k
-    assert (a.minutes, a.slot_seen, list(a._ring)) == (b.minutes, b.slot_seen, list(b._ring))
-    assert a._sums == b._sums
+    assert (a.minutes, a.slot_seen, a._block) == (b.minutes, b.slot_seen, b._block)
+    assert a._previous_block == b._previous_block
     for x, y in [
         (a.level, b.level),
         (a.neg, b.neg),
@@ -397,8 +397,8 @@ def _detector_state(pipeline: Pipeline) -> list[tuple]:
                 state.volume.armed,
                 tuple((m.weighted, m.weight) for m in means),
                 b.comments,
-                list(b._ring),
-                list(b._sums),
+                list(b._block),
+                b._previous_block,
             )
         )
     for key, monitor in [

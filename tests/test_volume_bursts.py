@@ -82,22 +82,16 @@ def test_a_checkpoint_from_before_the_burst_spread_restores() -> None:
     for minute in range(95):
         b.learn(minute, n=rng.randrange(0, 9), neg=0)
     # What a baseline pickled before the burst spread held: no `burst_spread`, blocks
-    # without their counts as they came, and (before dispersions were read every
-    # minute) 10-minute blocks instead of the ring, its spreads decaying per block.
+    # without their counts as they came.
     cls, args, (none, slots) = b.__reduce_ex__(2)[:3]
-    for name in ("burst_spread", "_ring", "_ring_at", "_ring_len", "_sums"):
-        del slots[name]
-    slots["_block"] = [1.0, 14.0, 3]
-    slots["_previous_block"] = (2.0, 31.0)
-    for name in ("dispersion", "volume_spread"):
-        slots[name].decay = 0.5 ** (10 / 1440)
+    del slots["burst_spread"]
+    slots["_block"] = slots["_block"][:3]
+    slots["_previous_block"] = slots["_previous_block"][:2]
     old = pickle.dumps((none, slots))
     restored = BrandBaseline.__new__(BrandBaseline)
     restored.__setstate__(pickle.loads(old))
     assert restored.burst_dispersion() == restored.volume_dispersion()
-    assert restored.dispersion.decay == restored.burst_spread.decay == restored.neg.decay
-    assert restored._ring_len == 0 and not hasattr(restored, "_block")
     for minute in range(95, 200):
         restored.learn(minute, n=rng.randrange(0, 9), neg=0)
     assert restored.burst_dispersion() >= 1.0
-    assert restored._ring_len == 20 and len(restored._sums) == 6
+    assert len(restored._block) == 4 and len(restored._previous_block) == 3
