@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import signal
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -81,35 +82,70 @@ def _progress(*, by_bytes: bool) -> Progress:
     )
 
 
+class _StopRequested(Exception):
+    """Raised into the wait for the next record by a stop asked for while waiting."""
+
+
 class _StopOnInterrupt:
-    """Ctrl-C stops the run after the record being processed, which then ends as at the
-    end of its input: checkpointed, judged, counted (a record cut half-way through would
-    be counted as read and never as processed, or saved half-applied). A second Ctrl-C
-    aborts at once (a paced or idle input may not deliver another record soon)."""
+    """Ctrl-C or SIGTERM (`docker stop`, systemd, `kill`) stops the run after the record
+    being processed, which then ends as at the end of its input: checkpointed, judged,
+    counted (a record cut half-way through would be counted as read and never as
+    processed, or saved half-applied). While the run waits for a record (stdin idle, a
+    paced file's next line not due) it stops at once. A second Ctrl-C aborts at once."""
 
     def __init__(self) -> None:
         self.requested = False
-        self._previous: object = None
+        self.signal: int | None = None  # the first that asked
+        self.waiting = False  # for the next record: a stop need not wait for one
+        self._previous: dict[int, object] = {}
 
     def __enter__(self) -> _StopOnInterrupt:
-        # Not where SIGINT was ignored (`nohup`, a background job of a script): a Ctrl-C
-        # meant for the foreground job must not stop this run.
-        if (
-            threading.current_thread() is threading.main_thread()
-            and signal.getsignal(signal.SIGINT) is not signal.SIG_IGN
-        ):
-            self._previous = signal.signal(signal.SIGINT, self._interrupted)
+        # Not where a signal was ignored (`nohup`, a background job of a script): a
+        # Ctrl-C meant for the foreground job must not stop this run.
+        if threading.current_thread() is threading.main_thread():
+            for signum in (signal.SIGINT, signal.SIGTERM):
+                if signal.getsignal(signum) is not signal.SIG_IGN:
+                    self._previous[signum] = signal.signal(signum, self._interrupted)
         return self
 
     def __exit__(self, *exc: object) -> None:
-        if self._previous is not None:
-            signal.signal(signal.SIGINT, self._previous)  # type: ignore[arg-type]
+        for signum, previous in self._previous.items():
+            signal.signal(signum, previous)  # type: ignore[arg-type]
+
+    @property
+    def exit_status(self) -> int:
+        """As a shell reports a job stopped by that signal (130 for Ctrl-C)."""
+        return 128 + (self.signal or signal.SIGINT)
+
+    def next_record(self, records: Iterator[bytes]) -> bytes | None:
+        """The next record, or None at the input's end or on a stop asked for meanwhile."""
+        if self.requested:
+            return None
+        self.waiting = True
+        try:
+            return next(records, None)
+        except _StopRequested:
+            return None
+        finally:
+            self.waiting = False
 
     def _interrupted(self, signum: int, frame: object) -> None:
+        first = not self.requested
         self.requested = True
-        previous = self._previous
-        signal.signal(signal.SIGINT, previous if callable(previous) else signal.default_int_handler)  # type: ignore[arg-type]
-        err.print("interrupted: stopping after this record (Ctrl-C again to abort)")
+        if first:
+            self.signal = signum
+        if signum == signal.SIGINT:
+            previous = self._previous.get(signum)
+            handler = previous if callable(previous) else signal.default_int_handler
+            signal.signal(signal.SIGINT, handler)  # type: ignore[arg-type]
+        if first:
+            when = "now" if self.waiting else "after this record"
+            if signum == signal.SIGINT:
+                err.print(f"interrupted: stopping {when} (Ctrl-C again to abort)")
+            else:
+                err.print(f"terminated: stopping {when}")
+        if self.waiting:
+            raise _StopRequested
 
 
 class _AboveProgress:
@@ -220,7 +256,9 @@ def run(
             feed = pipeline.feed
             name = source.name
             n = 0
-            for n, line in enumerate(source.lines(), 1):
+            records = source.lines()
+            while (line := stop.next_record(records)) is not None:
+                n += 1
                 feed(line, f"{name}:{n}")
                 checkpoint_if_due()
                 if stop.requested:
@@ -246,7 +284,7 @@ def run(
     else:
         ok = render_run(out, pipeline, labels, processed_before=processed_before)
     if stop.requested:
-        raise typer.Exit(130)  # as a shell reports a run stopped by Ctrl-C
+        raise typer.Exit(stop.exit_status)
     if labels and not ok:
         raise typer.Exit(1)
 

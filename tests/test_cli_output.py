@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import os
 import re
+import signal
 import subprocess
 import sys
 
@@ -152,6 +153,52 @@ def test_a_resumed_runs_rate_counts_its_own_comments() -> None:
     text = io.StringIO()
     render_run(Console(file=text, width=80), pipeline, processed_before=990_000)
     assert "1,000 comments/s" in text.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("signum", "said"), [(signal.SIGINT, "interrupted"), (signal.SIGTERM, "terminated")]
+)
+def test_a_stop_while_the_input_is_idle_ends_the_run_at_once(  # type: ignore[no-untyped-def]
+    tmp_path, signum: int, said: str
+) -> None:
+    """`tail -f ... | stormwatch run -` under `docker stop` or Ctrl-C: the input is open
+    and idle, and the run ends at once with every record it read processed, not at the
+    next record (which may never come) nor killed without its counts."""
+    import fcntl
+    import termios
+    import time
+
+    import orjson
+
+    env = {**os.environ, "COLUMNS": "80"}
+    for name in ("STORMWATCH_CONFIG", "STORMWATCH_DATABASE_URL", "SLACK_BOT_TOKEN"):
+        env.pop(name, None)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "stormwatch.cli", "run", "-", "-q"],
+        cwd=tmp_path, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )  # fmt: skip
+    assert process.stdin is not None
+    for i in range(10):
+        comment = {"id": f"c{i}", "text": "nice coffee", "created_at": 1_772_409_600 + i,
+                   "brand": "acme"}  # fmt: skip
+        process.stdin.write(orjson.dumps(comment).decode() + "\n")
+    process.stdin.flush()
+    waiting = bytearray(4)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:  # until the run has taken every line off the pipe
+        fcntl.ioctl(process.stdin.fileno(), termios.FIONREAD, waiting)
+        if int.from_bytes(waiting, sys.byteorder) == 0:
+            break
+        time.sleep(0.05)
+    time.sleep(1.0)  # (the lines are being processed; then it waits for the next)
+    process.send_signal(signum)
+    assert process.wait(timeout=30) == 128 + signum  # stdin still open
+    stdout, stderr = process.communicate()
+    assert f"{said}: stopping now" in stderr and "Traceback" not in stderr, stderr
+    counts = dict(part.split("=") for part in stdout.split())
+    assert (int(counts["read"]), int(counts["processed"])) == (10, 10)
 
 
 def test_ctrl_c_ends_a_run_with_its_counts(tmp_path) -> None:  # type: ignore[no-untyped-def]
