@@ -41,14 +41,19 @@ from stormwatch.playbooks.commands import playbooks_check
 from stormwatch.run_command import run
 from stormwatch.service.commands import serve
 
+# Help in markdown mode: a docstring's lines reflow as one paragraph. In rich mode its
+# line breaks were kept and cut a word onto a line of its own at 80 columns.
 app = typer.Typer(
     add_completion=False,
+    rich_markup_mode="markdown",
     no_args_is_help=False,
     help="Early warning for negative social-media firestorms.",
 )
-evaluate_app = typer.Typer(help="Measure detection against labelled data.")
-playbooks_app = typer.Typer(help="Response playbooks.")
-negativity_app = typer.Typer(help="The negativity model.")
+evaluate_app = typer.Typer(
+    rich_markup_mode="markdown", help="Measure detection against labelled data."
+)
+playbooks_app = typer.Typer(rich_markup_mode="markdown", help="Response playbooks.")
+negativity_app = typer.Typer(rich_markup_mode="markdown", help="The negativity model.")
 app.add_typer(evaluate_app, name="evaluate")
 app.add_typer(playbooks_app, name="playbooks")
 app.add_typer(negativity_app, name="negativity")

@@ -189,8 +189,10 @@ def test_seed_defaults_agree(work: Path) -> None:
     assert demo_spec().seed == DEFAULT_SEED
     for command in (("run",), ("evaluate", "suite")):
         text = stormwatch(*command, "--help", cwd=work, env={"COLUMNS": "120"}).stdout
-        line = next(line for line in text.splitlines() if "--seed " in line)
-        assert f"[default: {DEFAULT_SEED}]" in line, line
+        lines = text.splitlines()
+        at = next(i for i, line in enumerate(lines) if "--seed " in line)
+        option = " ".join(lines[at : at + 2])  # (the default may go on the next line)
+        assert f"[default: {DEFAULT_SEED}]" in option, option
 
 
 def test_quiet_prints_only_the_summary(work: Path) -> None:

@@ -236,7 +236,7 @@ def worker(
     print(orjson.dumps(summary_json(summary)).decode(), flush=True)
 
 
-app = typer.Typer(add_completion=False, help="stormwatch on Kafka.")
+app = typer.Typer(add_completion=False, rich_markup_mode="markdown", help="stormwatch on Kafka.")
 app.command()(produce)
 app.command()(worker)
 
