@@ -213,8 +213,9 @@ def evaluate_suite(
 ) -> None:
     """Write the labelled scenario family for a seed or several, and score it.
 
-    Writes NAME.jsonl, .labels.json and .brands.json; with --evaluate, scores them and
-    reports recall, lead and false alarms by brand size with their spread across seeds.
+    Writes NAME.jsonl and NAME.labels.json per stream (the family also NAME.brands.json:
+    each brand's size); with --evaluate, scores them and reports recall, lead and false
+    alarms by brand size with their spread across seeds.
     Tune on 'tuning', report 'held-out'."""
     from stormwatch.evaluation.family import evaluate_seeds, parse_seeds, write_family
     from stormwatch.evaluation.suite import write_suite
