@@ -3,12 +3,14 @@ labelled input (the demo) whether each event was judged right."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from rich.console import Console
 from rich.table import Table
 
+from stormwatch.alerts.decisions import SuppressedSurge
 from stormwatch.alerts.incidents import Incident
 from stormwatch.detectors.accounts import BENIGN_REASONS
 from stormwatch.evaluation.label_matching import Label, match_labels
@@ -34,6 +36,34 @@ def _opened(incident: Incident) -> float:
     if incident.opened_at is not None:
         return incident.opened_at
     return incident.opened_minute * 60.0
+
+
+def listed_surges(pipeline: Pipeline) -> list[SuppressedSurge]:
+    """The surges left alone worth a line: not a blip (two minutes or more, or three
+    times the key's normal volume), at least twice normal in volume or negatives, and
+    not while an incident of its brand was open (a spreading storm's posts, each too
+    small alone, are that incident's, not surges left alone)."""
+    tracker = pipeline.tracker
+    still_open = {id(i) for i in tracker.open.values()}
+    spans: dict[str, list[tuple[int, float]]] = {}
+    for i in tracker.history:
+        end = math.inf if id(i) in still_open else i.last_event_minute
+        spans.setdefault(i.brand, []).append((i.opened_minute, end))
+    return [
+        s
+        for s in pipeline.decisions.suppressed
+        if (s.last_minute - s.first_minute >= 2 or s.peak_volume_ratio >= 3)
+        and max(s.peak_ratio, s.peak_volume_ratio) >= 2
+        and not any(
+            s.first_minute <= end and s.last_minute >= start
+            for start, end in spans.get(s.brand, ())
+        )
+    ]
+
+
+def _surges_title(pipeline: Pipeline, listed: Sequence[SuppressedSurge]) -> str:
+    total = len(pipeline.decisions.suppressed)
+    return f"Surges left alone ({total}" + (f", {len(listed)} listed)" if total else ")")
 
 
 def is_compact(console: Console) -> bool:
@@ -111,14 +141,11 @@ def render_run(
         )
     console.print(incidents)
 
-    ignored = Table(
-        title=f"Surges left alone ({len(pipeline.decisions.suppressed)})", header_style="bold green"
-    )
+    listed = listed_surges(pipeline)
+    ignored = Table(title=_surges_title(pipeline, listed), header_style="bold green")
     for col in ("from", "to", "brand", "thread", "why", "peak volume", "peak negative"):
         ignored.add_column(col)
-    for s in pipeline.decisions.suppressed:
-        if s.last_minute - s.first_minute < 2 and s.peak_volume_ratio < 3:
-            continue  # a blip, not worth a row
+    for s in listed:
         ignored.add_row(
             _when(s.first_minute * 60),
             _when(s.last_minute * 60 + 60),
@@ -187,13 +214,9 @@ def _render_compact(
         )
         _line(console, f"    {events_in_brief(i.events)}")
 
-    shown = [
-        s
-        for s in pipeline.decisions.suppressed
-        if not (s.last_minute - s.first_minute < 2 and s.peak_volume_ratio < 3)
-    ]
-    _line(console, f"Surges left alone ({len(pipeline.decisions.suppressed)})", "bold green")
-    for s in shown:
+    listed = listed_surges(pipeline)
+    _line(console, _surges_title(pipeline, listed), "bold green")
+    for s in listed:
         where = f"{s.brand}/{s.thread_id}" if s.thread_id else f"{s.brand} (brand-wide)"
         _line(
             console,

@@ -143,6 +143,35 @@ def test_events_print_above_the_progress_bar_on_a_terminal() -> None:
         assert piped.width == 80 and not piped.is_terminal  # stdout's own console
 
 
+def test_surges_left_alone_lists_neither_blips_nor_an_incidents_own_posts() -> None:
+    """The posts of a spreading storm each too small alone are that incident's, not
+    surges left alone; nor is a surge at its key's normal rates, or a blip."""
+    from stormwatch.alerts.decisions import SuppressedSurge
+    from stormwatch.alerts.incidents import Incident
+    from stormwatch.console import listed_surges, render_run
+    from stormwatch.pipeline import Pipeline
+
+    pipeline = Pipeline()
+    spread = Incident("b:mart", "mart", None, "spreading", "high", 100, 9.0, 12.0, 200, 12.0)
+    pipeline.tracker.history.append(spread)
+
+    def surge(thread: str, first: int, last: int, neg: float, vol: float) -> SuppressedSurge:
+        return SuppressedSurge(f"t:{thread}", "mart", thread, "too_small", first, last, neg, vol)
+
+    kept = [surge("launch", 20, 50, 2.0, 7.0), surge("after", 230, 240, 3.0, 1.0),
+            surge("blip-but-big", 300, 300, 1.0, 4.0)]  # fmt: skip
+    left_out = [surge("spread-post", 150, 160, 1.0, 1.0), surge("in-tail", 190, 260, 5.0, 5.0),
+                surge("normal", 400, 420, 1.0, 1.4), surge("blip", 500, 501, 6.0, 2.0)]  # fmt: skip
+    pipeline.decisions.suppressed.extend(kept + left_out)
+    assert listed_surges(pipeline) == kept
+    text = io.StringIO()
+    render_run(Console(file=text, width=80), pipeline)
+    assert "Surges left alone (7, 3 listed)" in text.getvalue()
+    assert "mart/after" in text.getvalue() and "mart/spread-post" not in text.getvalue()
+    pipeline.tracker.open[spread.key] = spread  # still open: every later surge is its own
+    assert listed_surges(pipeline) == kept[:1]
+
+
 def test_a_resumed_runs_rate_counts_its_own_comments() -> None:
     from stormwatch.console import render_run
     from stormwatch.pipeline import Pipeline
