@@ -105,6 +105,9 @@ class Incident:
     # stream's event time then, as `opened_at` is for its opening.
     reopened: list[int] = field(default_factory=list)
     reopened_at: list[float] = field(default_factory=list)
+    # Each absorbed thread storm and the stream's event time when an event first named
+    # it (`new_thread_storms`): an escalation naming a post tells of that post's storm.
+    told_at: dict[str, float] = field(default_factory=dict)
     # Opened as one post's storm: a thread storm, or a brand-wide surge one post carried
     # (kind "firestorm" at its opening). A verdict on it is compared with thread storms,
     # as such a live surge is (`IncidentDecisions`, `read_verdicts`).
@@ -120,6 +123,7 @@ class Incident:
         slots.setdefault("reopened", [])
         slots.setdefault("reopened_at", [])
         slots.setdefault("one_post", slots.get("thread_id") is not None)
+        slots.setdefault("told_at", {})
         for name, value in slots.items():
             setattr(self, name, value)
 
@@ -462,6 +466,8 @@ class IncidentTracker:
             if kind != "resolved":
                 drivers["new_thread_storm"] = new[0]
                 drivers["new_thread_storms"] = new
+                for thread in new:
+                    incident.told_at.setdefault(thread, at)
                 summary = f"{_thread_news(incident, new)} {summary}"
         if incident.threads:
             drivers["absorbed_threads"] = list(incident.threads)

@@ -82,3 +82,30 @@ def test_a_storm_that_reopens_a_campaigns_incident_is_not_said_to_be_one() -> No
     # The storm's own alert saying so counts for it.
     events.append(alert(i, 12.5, campaign=True))
     assert alerts_said_campaign(outcomes[1], events)
+
+
+def test_an_escalation_naming_a_posts_storm_catches_it() -> None:
+    """One storm, one incident: an incident already open (here for nothing a label
+    explains) that escalates naming a storm's post told of that storm then; its own
+    opening stays a false alarm. Found on fresh seed 3496: a small brand's incident
+    open since the night before escalated 24.5 min after a slow storm's breakout."""
+    from dataclasses import replace
+
+    storm = replace(label("storm", 10.0, 14.0, kind="firestorm"), thread_id="p7")
+    brand_wide = incident(2.0)
+    brand_wide.told_at = {"p7": 10.8 * HOUR}
+    outcomes, unexplained = match_labels([brand_wide], [storm])
+    (outcome,) = outcomes
+    assert outcome.caught and outcome.by_escalation and unexplained == [brand_wide]
+    assert outcome.lead_seconds == storm.breakout - 10.8 * HOUR
+    # An incident opened in the window leads, and is no escalation.
+    own = incident(10.2)
+    outcomes, _ = match_labels([brand_wide, own], [storm])
+    assert not outcomes[0].by_escalation and outcomes[0].opened_at == 10.2 * HOUR + 10.0
+    # Another post's incident that took this post's storm in told of it too.
+    other_post = replace(incident(9.0), thread_id="p1", told_at={"p7": 10.5 * HOUR})
+    assert match_labels([other_post], [storm])[0][0].by_escalation
+    # Naming it outside the window, or naming another post, tells nothing of it.
+    brand_wide.told_at = {"p7": 16.0 * HOUR, "p8": 10.8 * HOUR}
+    outcomes, _ = match_labels([brand_wide], [storm])
+    assert not outcomes[0].caught

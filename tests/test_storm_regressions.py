@@ -341,3 +341,17 @@ def test_a_launchs_complaints_after_its_surge_do_not_lead_the_rate_test() -> Non
     result = run_spec(build_family(3296)[0])
     assert result.label("b00-product").incidents == 0, result
     assert not result.unexplained, result
+
+
+def test_a_posts_storm_in_an_incident_open_since_the_night_is_caught_by_its_escalation() -> (
+    None
+):
+    """A brand of 167 a day on its second day (fresh seed 3496): an incident opened at
+    04:22 on six negatives in an hour and did not calm overnight (README, Measured); a
+    slow storm on a post at 18:00 escalated it, naming the post, 24.5 min after the
+    breakout. That escalation is the storm's alert (one storm, one incident); the
+    night's opening stays a false alarm."""
+    result = run_spec(build_family(3496)[4])
+    storm = result.label("b04-slow-storm")
+    assert storm.incidents == 1 and storm.lead_seconds is not None, result
+    assert result.unexplained == ("b04/*/2026-03-03T04:21Z",), result

@@ -50,14 +50,26 @@ class LabelOutcome:
     def opened_at(self) -> float | None:
         """When a live run would alert: the stream's event time when the first of its
         incidents opened, or reopened, within the label's window (without it, lateness
-        after that minute ended)."""
+        after that minute ended), or escalated naming the label's post (`told`)."""
         times = [
             minute * 60.0 + 60.0 + self.lateness if at is None else at
             for i in self.incidents
             for minute, at in openings(i)
-            if _in_window(minute, self.label)
+            if _where(i, self.label) and _in_window(minute, self.label)
         ]
+        times += [at for i in self.incidents if (at := told(i, self.label)) is not None]
         return min(times) if times else None
+
+    @property
+    def by_escalation(self) -> bool:
+        """Caught only by an escalation of an incident already open for something else
+        (a storm on a post inside it): none of its incidents opened in its window."""
+        label = self.label
+        return self.caught and not any(
+            _where(i, label) and _in_window(minute, label)
+            for i in self.incidents
+            for minute, _ in openings(i)
+        )
 
     @property
     def lead_seconds(self) -> float | None:
@@ -78,6 +90,18 @@ def openings(incident: Incident) -> list[tuple[int, float | None]]:
 
 def _in_window(minute: int, label: Label) -> bool:
     return label.onset - MATCH_BEFORE <= minute * 60.0 <= label.end + MATCH_AFTER
+
+
+def told(incident: Incident, label: Label) -> float | None:
+    """When an event of `incident` first named the label's post as a storm it took in
+    (`new_thread_storms`), if within the label's window: an open incident's escalation
+    naming the post tells of that post's storm, one storm, one incident. None if not."""
+    if label.thread_id is None or incident.brand != label.brand:
+        return None
+    at = incident.told_at.get(label.thread_id)
+    if at is None or not label.onset - MATCH_BEFORE <= at <= label.end + MATCH_AFTER:
+        return None
+    return at
 
 
 def alerts_said_campaign(outcome: LabelOutcome, events: Iterable[AlertEvent]) -> bool:
@@ -102,17 +126,16 @@ def _where(incident: Incident, label: Label) -> bool:
 def match_labels(
     incidents: Sequence[Incident], labels: Sequence[Label], *, lateness: float = 0.0
 ) -> tuple[list[LabelOutcome], list[Incident]]:
-    """Per label the incidents that opened or reopened within its window; and the
-    incidents with an opening no label explains."""
+    """Per label the incidents that opened or reopened within its window, or escalated
+    within it naming its post (`told`); and the incidents with an opening no label
+    explains (an escalation explains no opening)."""
     explained: set[tuple[int, int]] = set()
     outcomes = []
     for label in labels:
         mine = []
         for i in incidents:
-            if not _where(i, label):
-                continue
-            hits = [m for m, _ in openings(i) if _in_window(m, label)]
-            if hits:
+            hits = [m for m, _ in openings(i) if _in_window(m, label)] if _where(i, label) else []
+            if hits or told(i, label) is not None:
                 mine.append(i)
                 explained.update((id(i), m) for m in hits)
         outcomes.append(LabelOutcome(label, tuple(mine), lateness))

@@ -278,6 +278,7 @@ def evaluate_scenarios_dir(
                 "correct": o.correct,
                 "incidents": len(o.incidents),
                 "incident_kinds": sorted({i.kind for i in o.incidents}),
+                "by_escalation": o.by_escalation,
                 "lead_minutes": None if o.lead_seconds is None else round(o.lead_seconds / 60, 1),
                 **evidence_figures(o),
                 "said_campaign": alerts_said_campaign(o, run.recorder.alerts),
@@ -363,6 +364,8 @@ def _print_tables(console: Console, figures: dict[str, Any]) -> None:
         ok = "[green]ok[/green]" if e["correct"] else "[red]WRONG[/red]"
         lead = "" if e["lead_minutes"] is None else f"{e['lead_minutes']:+.1f}"
         kinds = e.get("reported_as") or ",".join(e["incident_kinds"])
+        if e.get("by_escalation"):
+            kinds += " (escalation naming its post)"
         if e.get("said_campaign"):
             kinds += ' (said "campaign")'
         table.add_row(e["scenario"], e["event"], e["kind"], should, ok, lead, kinds)
