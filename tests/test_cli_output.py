@@ -184,6 +184,20 @@ def test_a_resumed_runs_rate_counts_its_own_comments() -> None:
     assert "1,000 comments/s" in text.getvalue()
 
 
+def run_on_stdin(tmp_path) -> subprocess.Popen[str]:  # type: ignore[no-untyped-def]
+    """`stormwatch run - -q` reading a pipe, with SIGINT as a terminal's foreground job
+    gets it: pytest's workers ignore it, and an ignored SIGINT stays ignored."""
+    env = {**os.environ, "COLUMNS": "80"}
+    for name in ("STORMWATCH_CONFIG", "STORMWATCH_DATABASE_URL", "SLACK_BOT_TOKEN"):
+        env.pop(name, None)
+    return subprocess.Popen(
+        [sys.executable, "-m", "stormwatch.cli", "run", "-", "-q"],
+        cwd=tmp_path, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )  # fmt: skip
+
+
 @pytest.mark.parametrize(
     ("signum", "said"), [(signal.SIGINT, "interrupted"), (signal.SIGTERM, "terminated")]
 )
@@ -199,15 +213,7 @@ def test_a_stop_while_the_input_is_idle_ends_the_run_at_once(  # type: ignore[no
 
     import orjson
 
-    env = {**os.environ, "COLUMNS": "80"}
-    for name in ("STORMWATCH_CONFIG", "STORMWATCH_DATABASE_URL", "SLACK_BOT_TOKEN"):
-        env.pop(name, None)
-    process = subprocess.Popen(
-        [sys.executable, "-m", "stormwatch.cli", "run", "-", "-q"],
-        cwd=tmp_path, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE, text=True,
-        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
-    )  # fmt: skip
+    process = run_on_stdin(tmp_path)
     assert process.stdin is not None
     for i in range(10):
         comment = {"id": f"c{i}", "text": "nice coffee", "created_at": 1_772_409_600 + i,
@@ -234,22 +240,12 @@ def test_ctrl_c_ends_a_run_with_its_counts(tmp_path) -> None:  # type: ignore[no
     """Ctrl-C stops after the record being processed, and the run ends as at the end of
     its input: every record read counted as processed or dead-lettered, then the report,
     exit status 130. (Fed on stdin: once more than a pipe's buffer is written, the run
-    is reading, its handler in place. SIGINT as a terminal's foreground job gets it:
-    pytest's workers ignore it, and an ignored SIGINT stays ignored.)"""
-    import signal
+    is reading, its handler in place.)"""
     import time
 
     import orjson
 
-    env = {**os.environ, "COLUMNS": "80"}
-    for name in ("STORMWATCH_CONFIG", "STORMWATCH_DATABASE_URL", "SLACK_BOT_TOKEN"):
-        env.pop(name, None)
-    process = subprocess.Popen(
-        [sys.executable, "-m", "stormwatch.cli", "run", "-", "-q"],
-        cwd=tmp_path, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE, text=True,
-        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
-    )  # fmt: skip
+    process = run_on_stdin(tmp_path)
     assert process.stdin is not None
     lines = "".join(
         orjson.dumps(
