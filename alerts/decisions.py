@@ -79,7 +79,7 @@ class IncidentDecisions:
         update_minutes: int = 15,
     ) -> None:
         self.judge = judge
-        self._emit = emit  # the pipeline's: counts the event, tells the observer and sinks
+        self._send = emit  # the pipeline's: counts the event, tells the observer and sinks
         self.playbook_for = playbook_for
         self.tracker = IncidentTracker(
             explain=self._explain,
@@ -367,6 +367,18 @@ class IncidentDecisions:
         self._stamp_reopening(event)
         self._emit(event)
         return True
+
+    def _emit(self, event: AlertEvent) -> None:
+        """Send `event`; an event naming posts whose storms its incident took in stamps
+        when a live run would have told of each (`Incident.told_at`, as `opened_at`)."""
+        new = event.drivers.get("new_thread_storms")
+        if new and event.event != "resolved":
+            at = self.stream_time if self.stream_time is not None else event.at
+            for incident in self.tracker.open.values():
+                if incident.key == event.incident:
+                    for thread in new:
+                        incident.told_at.setdefault(thread, at)
+        self._send(event)
 
     def _stamp_reopening(self, event: AlertEvent) -> None:
         """When a live run would have seen the incident reopen (as `opened_at` for its

@@ -106,7 +106,8 @@ class Incident:
     reopened: list[int] = field(default_factory=list)
     reopened_at: list[float] = field(default_factory=list)
     # Each absorbed thread storm and the stream's event time when an event first named
-    # it (`new_thread_storms`): an escalation naming a post tells of that post's storm.
+    # it (`new_thread_storms`; stamped by `IncidentDecisions`, as `opened_at`): an
+    # escalation naming a post tells of that post's storm.
     told_at: dict[str, float] = field(default_factory=dict)
     # Opened as one post's storm: a thread storm, or a brand-wide surge one post carried
     # (kind "firestorm" at its opening). A verdict on it is compared with thread storms,
@@ -466,8 +467,6 @@ class IncidentTracker:
             if kind != "resolved":
                 drivers["new_thread_storm"] = new[0]
                 drivers["new_thread_storms"] = new
-                for thread in new:
-                    incident.told_at.setdefault(thread, at)
                 summary = f"{_thread_news(incident, new)} {summary}"
         if incident.threads:
             drivers["absorbed_threads"] = list(incident.threads)

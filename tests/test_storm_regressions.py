@@ -348,10 +348,13 @@ def test_a_posts_storm_in_an_incident_open_since_the_night_is_caught_by_its_esca
 ):
     """A brand of 167 a day on its second day (fresh seed 3496): an incident opened at
     04:22 on six negatives in an hour and did not calm overnight (README, Measured); a
-    slow storm on a post at 18:00 escalated it, naming the post, 24.5 min after the
+    slow storm on a post at 18:00 escalated it, naming the post, 26.6 min after the
     breakout. That escalation is the storm's alert (one storm, one incident); the
     night's opening stays a false alarm."""
     result = run_spec(build_family(3496)[4])
     storm = result.label("b04-slow-storm")
     assert storm.incidents == 1 and storm.lead_seconds is not None, result
+    # Timed as a live run would have seen the escalation: the stream's time then (the
+    # event's own `at`, its newest negative comment, came 2.1 min before).
+    assert round(storm.lead_seconds / 60, 1) == -26.6, result
     assert result.unexplained == ("b04/*/2026-03-03T04:21Z",), result
