@@ -109,3 +109,20 @@ def test_an_escalation_naming_a_posts_storm_catches_it() -> None:
     brand_wide.told_at = {"p7": 16.0 * HOUR, "p8": 10.8 * HOUR}
     outcomes, _ = match_labels([brand_wide], [storm])
     assert not outcomes[0].caught
+
+
+def test_a_storm_over_several_posts_is_told_by_its_own_post() -> None:
+    """Real volume's storms land mostly on a new post of their own (`StormLabel.post`)
+    and on recent ones, so their labels name no thread: an escalation naming their own
+    post tells of them (real volume, seed 43: CRM's storm 6 inside a campaign's
+    incident, "Spread to post CRM-storm6")."""
+    from stormwatch.evaluation.real_volume import StormLabel
+
+    storm = StormLabel("acme-storm6", "acme", 10.0 * HOUR, 10.5 * HOUR, 14.0 * HOUR, 5.0,
+                       30.0, post="acme-storm6")  # fmt: skip
+    campaigns = incident(2.0)
+    campaigns.told_at = {"acme-storm6": 10.9 * HOUR}
+    (outcome,), _ = match_labels([campaigns], [storm])
+    assert outcome.by_escalation and outcome.lead_seconds == storm.breakout - 10.9 * HOUR
+    campaigns.told_at = {"acme-p7": 10.9 * HOUR}  # another post: not this storm's
+    assert not match_labels([campaigns], [storm])[0][0].caught

@@ -238,15 +238,15 @@ def test_the_report_pools_the_lead_over_brands_of_500_a_day_or_more(
 
     import stormwatch.evaluation.real_volume as real_volume
 
-    def storm(lead: float | None) -> dict[str, object]:
+    def storm(lead: float | None, *, by_escalation: bool = False) -> dict[str, object]:
         return {"caught": lead is not None, "lead_minutes": lead, "incidents": 1,
                 "evidence_lead_minutes": None, "after_evidence_minutes": None,
-                "said_campaign": False}  # fmt: skip
+                "said_campaign": False, "by_escalation": by_escalation}  # fmt: skip
 
     runs = {
         "SMALL": (104.0, [storm(-60.0), storm(-50.0)]),
         "MID": (1_264.0, [storm(2.0), storm(None)]),
-        "BIG": (16_000.0, [storm(20.0), storm(30.0)]),
+        "BIG": (16_000.0, [storm(20.0), storm(30.0, by_escalation=True)]),
     }
 
     longest = {"SMALL": None, "MID": 5.5, "BIG": 7.0}
@@ -282,6 +282,7 @@ def test_the_report_pools_the_lead_over_brands_of_500_a_day_or_more(
     assert figures["by_band"][">5,000"]["campaigns_caught"] == 0
     assert figures["by_band"]["<500"]["longest_incident_hours"] is None
     assert figures["by_band"][">5,000"]["longest_incident_hours"] == 7.0
+    assert figures["by_band"][">5,000"]["caught_by_escalation"] == 1
 
 
 def ibm_with(**extra: bool) -> tuple[list[bytes], list[bytes], list[Any], list[Any]]:

@@ -96,9 +96,12 @@ def told(incident: Incident, label: Label) -> float | None:
     """When an event of `incident` first named the label's post as a storm it took in
     (`new_thread_storms`), if within the label's window: an open incident's escalation
     naming the post tells of that post's storm, one storm, one incident. None if not."""
-    if label.thread_id is None or incident.brand != label.brand:
+    # A storm over several posts that began on one of its own names that one in `post`
+    # (real volume's storms); a label on one post, that post.
+    post = label.thread_id if label.thread_id is not None else getattr(label, "post", None)
+    if post is None or incident.brand != label.brand:
         return None
-    at = incident.told_at.get(label.thread_id)
+    at = incident.told_at.get(post)
     if at is None or not label.onset - MATCH_BEFORE <= at <= label.end + MATCH_AFTER:
         return None
     return at

@@ -130,6 +130,9 @@ class StormLabel:
     thread_id: str | None = None
     must_alert: bool = True
     evidence_at: float | None = None  # its tenth negative comment (`EVIDENCE_NEGATIVES`)
+    # The new post most of it lands on (`ON_NEW_POST`; the rest on recent posts): an
+    # open incident's escalation naming it tells of this storm (`label_matching.told`).
+    post: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -459,7 +462,7 @@ def build_stream(
         labels.append(
             StormLabel(
                 f"{brand}-storm{k}", brand, onset, breakout, end, doubling / 60.0,
-                peak * 60.0 / negative_per_min, evidence_at=evidence_at,
+                peak * 60.0 / negative_per_min, evidence_at=evidence_at, post=post,
             )
         )  # fmt: skip
         day += every_days
@@ -559,6 +562,7 @@ def run_stream(
             "doubling_minutes": label.doubling_minutes,
             "peak_ratio": round(label.peak_ratio, 1),
             "caught": o.caught,
+            "by_escalation": o.by_escalation,
             "incidents": len(o.incidents),
             "lead_minutes": None if o.lead_seconds is None else round(o.lead_seconds / 60, 1),
             "said_campaign": alerts_said_campaign(o, alerts.events),
@@ -678,6 +682,7 @@ def evaluate_real_volume(
             "after_evidence_median": known_median(
                 [s["after_evidence_minutes"] for s in all_storms]
             ),
+            "caught_by_escalation": sum(s["by_escalation"] for s in all_storms),
             "campaigns": len(all_campaigns),
             "campaigns_caught": sum(s["caught"] for s in all_campaigns),
             "campaign_lead_median": known_median(_leads(all_campaigns)),
@@ -707,8 +712,10 @@ def evaluate_real_volume(
              "campaigns_said_campaign": 'campaigns said "campaign"',
              "storms_said_campaign": 'storms said "campaign"',
              "benign": "look-alikes", "benign_opened": "look-alikes with an incident",
-             "longest_incident_hours": "longest incident, hours"}  # fmt: skip
-    for name in ("brands", "brand_days", "storms", "caught", "lead_median", "lead_worst",
+             "longest_incident_hours": "longest incident, hours",
+             "caught_by_escalation": "caught by an escalation naming its post"}  # fmt: skip
+    for name in ("brands", "brand_days", "storms", "caught", "caught_by_escalation",
+                 "lead_median", "lead_worst",
                  "evidence_lead_median", "after_evidence_median", "campaigns",
                  "campaigns_caught", "campaign_lead_median", "campaigns_said_campaign",
                  "storms_said_campaign", "benign", "benign_opened", "longest_incident_hours",
