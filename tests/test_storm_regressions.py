@@ -343,9 +343,7 @@ def test_a_launchs_complaints_after_its_surge_do_not_lead_the_rate_test() -> Non
     assert not result.unexplained, result
 
 
-def test_a_posts_storm_in_an_incident_open_since_the_night_is_caught_by_its_escalation() -> (
-    None
-):
+def test_a_posts_storm_in_an_incident_open_since_the_night_is_caught_by_its_escalation() -> None:
     """A brand of 167 a day on its second day (fresh seed 3496): an incident opened at
     04:22 on six negatives in an hour and did not calm overnight (README, Measured); a
     slow storm on a post at 18:00 escalated it, naming the post, 26.6 min after the
