@@ -33,7 +33,7 @@ from stormwatch.alerts.incidents import (
 )
 from stormwatch.detectors.crisis import Assessment
 from stormwatch.detectors.explain import distinctive_terms
-from stormwatch.detectors.features import negatives_off, top_thread_share, window_features
+from stormwatch.detectors.features import negatives_off, window_features
 from stormwatch.detectors.feedback import FeedbackMemory, SurgeSignature
 from stormwatch.detectors.judge import BrandVerdict, Judge
 from stormwatch.key_window import MINUTE, KeyWindow
@@ -498,21 +498,23 @@ class IncidentDecisions:
             state = self.judge.brands.get(window.brand)
             normal = list(state.normal_texts) if state is not None else []
             platforms = Counter(m.comment.platform for m in mentions if m.comment.platform)
+            busiest = top_threads(mentions) if window.thread_id is None else []
             # One post's storm as its incident's kind says (`ONE_POST_SHARE`): a verdict
             # on such an incident is thread-level, and so must a surge like it be read,
             # whether or not the post's own rate carries most of the brand's excess.
+            one_post = bool(busiest) and (
+                busiest[0]["negative_comments"] >= ONE_POST_SHARE * len(mentions)
+            )
             signature = SurgeSignature.of(
                 window.brand,
-                thread_level=window.thread_id is not None
-                or one_thread
-                or top_thread_share(mentions) >= ONE_POST_SHARE,
+                thread_level=window.thread_id is not None or one_thread or one_post,
                 topics=top_topics(mentions),
                 terms=distinctive_terms(texts, normal),
                 platform=platforms.most_common(1)[0][0] if platforms else None,
                 accounts=[x["author_id"] for x in top_accounts(mentions)],
                 threads=[window.thread_id]
                 if window.thread_id
-                else [x["thread_id"] for x in top_threads(mentions)],
+                else [x["thread_id"] for x in busiest],
             )
             bar = memory.ratio_bar(signature)
         if bar <= 0.0:

@@ -10,10 +10,9 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Sequence
 
 from stormwatch.detectors.baseline import Expectation
-from stormwatch.key_window import KeyWindow, NegativeMention
+from stormwatch.key_window import KeyWindow
 
 WINDOWS = (5, 10, 30)
 AUTHOR_CAP = 2
@@ -266,13 +265,3 @@ def doubling_minutes(x: dict[str, float]) -> float | None:
     if c <= b or b <= 0:
         return None
     return 5.0 / math.log2(c / b)
-
-
-def top_thread_share(mentions: Sequence[NegativeMention]) -> float:
-    """The busiest thread's share of `mentions` (0.0 without any on a thread): the
-    `top_thread_share_30` of `window_features` over the same mentions."""
-    per_thread: dict[str, int] = {}
-    for m in mentions:
-        if m.thread_id is not None:
-            per_thread[m.thread_id] = per_thread.get(m.thread_id, 0) + 1
-    return max(per_thread.values()) / len(mentions) if per_thread else 0.0
