@@ -257,12 +257,11 @@ def run(
             name = source.name
             n = 0
             records = source.lines()
+            # (`next_record` returns None once a stop is asked for.)
             while (line := stop.next_record(records)) is not None:
                 n += 1
                 feed(line, f"{name}:{n}")
                 checkpoint_if_due()
-                if stop.requested:
-                    break
                 if n % every == 0:
                     progress.update(task, completed=source.bytes_read, comments=n)
             progress.update(task, completed=source.bytes_read, comments=n)
