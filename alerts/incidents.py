@@ -2,8 +2,8 @@
 
 One storm is one incident. An incident opens when a key's assessment alerts; while it is
 open, a rising severity band escalates it, a material change after `update_minutes`
-updates it, and only `quiet_minutes` of calm in a row resolve it (more at a brand whose
-negatives are hours apart: `quiet_needed`). Severity never drops
+updates it, and only `quiet_minutes` of calm in a row (`settled`) resolve it (more at a
+brand whose negatives are hours apart: `quiet_needed`). Severity never drops
 while open, so a storm that breathes does not flap between bands.
 """
 
@@ -66,6 +66,30 @@ def calm(a: Assessment) -> bool:
     brand's, and twice that of the key's own). Not the test statistics: they keep the
     memory of a storm for a while, by design."""
     return a.ratio < CALM_RATIO and a.key_ratio < 2.0 * CALM_RATIO
+
+
+# Evidence (the smaller of the rate and share tests over their thresholds) under this:
+# the tests that opened the incident see nothing building any more.
+QUIET_EVIDENCE = 0.5
+# ... which counts as calm only once the incident has been open (or back) this long: a
+# storm's first two hours, as long as the judge holds a brand to a storm's tail.
+SETTLE_MINUTES = STORM_TAIL_MINUTES
+
+
+def settled(a: Assessment, open_minutes: int) -> bool:
+    """The key's incident, open for `open_minutes`, may count the minute as calm: its
+    rate is back near normal (`calm`), or, after `SETTLE_MINUTES`, the tests have let go
+    of the storm (`QUIET_EVIDENCE`) while more people talk, no more negatively than
+    usual. The second is what a busy day after a storm looks like: on real tweet volume
+    a brand's mentions ran 3-5x their normal for a day after a campaign (CRM,
+    real-volume seed 42), its negatives with them, and an incident waiting for their
+    rate alone stayed open 36 hours, through the next day's storm. Not at once: a slow
+    storm's post drew its brand's comments up 2.2x with it in the first quarter hour of
+    its incident, which resolved on the tests' word and left the post's storm to open
+    a second one (FB, seed 44). Never a minute that alerts."""
+    if a.alerting:
+        return False
+    return calm(a) or (open_minutes >= SETTLE_MINUTES and a.score < QUIET_EVIDENCE)
 
 
 # A brand-wide surge whose busiest post holds at least this share of its last 30 minutes'
@@ -221,7 +245,8 @@ class IncidentTracker:
         # A minute the key alerts in is no calm minute, whatever its rate: a slow storm
         # on a post of a brand of 6,433 a day, in the brand's first hour, ran under twice
         # the brand's normal while its tests alerted, and resolved mid-storm.
-        is_calm = calm(a) and not a.alerting
+        since = incident.reopened[-1] if incident.reopened else incident.opened_minute
+        is_calm = settled(a, minute - since)
         incident.quiet = incident.quiet + 1 if is_calm else 0
         if incident.quiet >= self.quiet_needed(a.normal_rate):
             del self.open[window_key]

@@ -5,14 +5,17 @@ their absence, and a slow swell must not resolve between two of its negatives)."
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import pytest
 
 from stormwatch.alerts.event import AlertEvent
 from stormwatch.alerts.incidents import (
+    QUIET_EVIDENCE,
     QUIET_MAX_MINUTES,
     REOPEN_MINUTES,
     RETURN_MINUTES,
+    SETTLE_MINUTES,
     STORM_RATIO,
     IncidentTracker,
 )
@@ -27,10 +30,15 @@ def tracker() -> IncidentTracker:
     )
 
 
-def assessment(ratio: float, *, alerting: bool, normal_rate: float) -> Assessment:
+def assessment(
+    ratio: float, *, alerting: bool, normal_rate: float, score: float | None = None
+) -> Assessment:
+    """`score`: the tests' evidence (default 2.0 when alerting, else 0.0)."""
+    if score is None:
+        score = 2.0 if alerting else 0.0
     return Assessment(
-        score=2.0 if alerting else 0.0, raw_score=0.0, ratio=ratio, key_ratio=ratio,
-        growth=0.0, volume=0.0, benign=None, alerting=alerting, normal_rate=normal_rate,
+        score=score, raw_score=0.0, ratio=ratio, key_ratio=ratio, growth=0.0, volume=0.0,
+        benign=None, alerting=alerting, normal_rate=normal_rate,
     )  # fmt: skip
 
 
@@ -82,22 +90,71 @@ def test_an_unknown_normal_keeps_quiet_minutes() -> None:
     assert tracker().quiet_needed(0.0) == 30
 
 
-def test_a_negative_in_the_calm_starts_it_again() -> None:
+def _calm_with_one_negative(stirred: Assessment, at: int) -> list[tuple[int, str]]:
+    """An incident at a brand of 10 negatives a day (144 calm minutes resolve it), calm
+    but for `stirred` at minute `at`: its events after the opening."""
     t = tracker()
-    rate = 10.0 * PER_DAY  # 144 calm minutes
+    rate = 10.0 * PER_DAY
     evidence = lambda: (0.0, {})  # noqa: E731
     t.observe("acme", brand="acme", thread_id=None, minute=0, evidence=evidence,
               a=assessment(20.0, alerting=True, normal_rate=rate))  # fmt: skip
     calm = assessment(0.5, alerting=False, normal_rate=rate)
-    stirred = assessment(3.0, alerting=False, normal_rate=rate)  # one negative: 3x normal
     events = []
     for minute in range(1, 400):
-        a = stirred if minute == 100 else calm
+        a = stirred if minute == at else calm
         event = t.observe("acme", brand="acme", thread_id=None, minute=minute,
                           evidence=evidence, a=a)  # fmt: skip
         if event is not None:
             events.append((minute, event.event))
-    assert events == [(100, "updated"), (100 + 144, "resolved")]  # 144 calm minutes after it
+    return events
+
+
+def test_a_negative_in_the_calm_starts_it_again() -> None:
+    """One negative (3x the normal) while the tests still hold the storm's evidence."""
+    stirred = assessment(3.0, alerting=False, normal_rate=10.0 * PER_DAY, score=0.8)
+    events = _calm_with_one_negative(stirred, at=130)
+    assert events == [(130, "updated"), (130 + 144, "resolved")]  # 144 calm minutes after it
+
+
+def test_a_negative_the_tests_see_nothing_in_does_not() -> None:
+    """The tests have let go of the storm (evidence under `QUIET_EVIDENCE`) and the
+    incident is past its first `SETTLE_MINUTES`: a lone negative above twice the normal
+    rate is ordinary talk, and the calm goes on. Earlier it starts the calm again."""
+    stirred = assessment(
+        3.0, alerting=False, normal_rate=10.0 * PER_DAY, score=0.9 * QUIET_EVIDENCE
+    )
+    assert SETTLE_MINUTES < 130 < 144
+    assert _calm_with_one_negative(stirred, at=130) == [(144, "resolved")]
+    assert _calm_with_one_negative(stirred, at=100) == [(100, "updated"), (244, "resolved")]
+
+
+def test_a_busy_day_after_a_storm_resolves_its_incident() -> None:
+    """Real tweet volume: after a campaign a brand's mentions ran 3-5x their normal for
+    a day, its negatives with them, no more negative than usual (the tests at zero). Its
+    incident resolves after the calm asked for, counted from `SETTLE_MINUTES` after it
+    opened; it stays open while the tests still hold evidence, and a minute that alerts
+    starts the calm again."""
+    rate = 0.1  # negatives a minute: 30 calm minutes
+    evidence = lambda: (0.0, {})  # noqa: E731
+
+    def resolved(script: Callable[[int], Assessment]) -> list[int]:
+        t = tracker()
+        t.observe("acme", brand="acme", thread_id=None, minute=0, evidence=evidence,
+                  a=assessment(20.0, alerting=True, normal_rate=rate))  # fmt: skip
+        out = []
+        for minute in range(1, 400):
+            event = t.observe("acme", brand="acme", thread_id=None, minute=minute,
+                              evidence=evidence, a=script(minute))  # fmt: skip
+            if event is not None and event.event == "resolved":
+                out.append(minute)
+        return out
+
+    holding = assessment(4.0, alerting=False, normal_rate=rate, score=QUIET_EVIDENCE)
+    busy = assessment(4.0, alerting=False, normal_rate=rate, score=0.1)
+    alerting = assessment(4.0, alerting=True, normal_rate=rate, score=1.1)
+    assert resolved(lambda m: busy) == [SETTLE_MINUTES + 29]
+    script = lambda m: holding if m < 200 else alerting if m == 220 else busy  # noqa: E731
+    assert resolved(script) == [220 + 30]
 
 
 def _resolved_then(a: Assessment, after: int) -> str | None:
