@@ -76,20 +76,31 @@ QUIET_EVIDENCE = 0.5
 SETTLE_MINUTES = STORM_TAIL_MINUTES
 
 
+def no_more_negative(a: Assessment) -> bool:
+    """The key's negatives per comment lately under `CALM_RATIO` times its usual share:
+    its negatives rose (if at all) with its comments. `key_ratio` and `volume_ratio`
+    stand on the same normal, so their quotient is the share's ratio to the usual."""
+    return a.key_ratio < CALM_RATIO * max(1.0, a.volume_ratio)
+
+
 def settled(a: Assessment, open_minutes: int) -> bool:
     """The key's incident, open for `open_minutes`, may count the minute as calm: its
     rate is back near normal (`calm`), or, after `SETTLE_MINUTES`, the tests have let go
     of the storm (`QUIET_EVIDENCE`) while more people talk, no more negatively than
-    usual. The second is what a busy day after a storm looks like: on real tweet volume
-    a brand's mentions ran 3-5x their normal for a day after a campaign (CRM,
-    real-volume seed 42), its negatives with them, and an incident waiting for their
-    rate alone stayed open 36 hours, through the next day's storm. Not at once: a slow
+    usual (`no_more_negative`). The second is what a busy day after a storm looks like:
+    on real tweet volume a brand's mentions ran 3-5x their normal for a day after a
+    campaign (CRM, real-volume seed 42), its negatives with them, and an incident
+    waiting for their rate alone stayed open 36 hours, through the next day's storm.
+    The evidence is the smaller of the two tests', so the share is asked too: a rate
+    test at rest says nothing of it. Not at once: a slow
     storm's post drew its brand's comments up 2.2x with it in the first quarter hour of
     its incident, which resolved on the tests' word and left the post's storm to open
     a second one (FB, seed 44). Never a minute that alerts."""
     if a.alerting:
         return False
-    return calm(a) or (open_minutes >= SETTLE_MINUTES and a.score < QUIET_EVIDENCE)
+    if calm(a):
+        return True
+    return open_minutes >= SETTLE_MINUTES and a.score < QUIET_EVIDENCE and no_more_negative(a)
 
 
 # A brand-wide surge whose busiest post holds at least this share of its last 30 minutes'

@@ -31,14 +31,19 @@ def tracker() -> IncidentTracker:
 
 
 def assessment(
-    ratio: float, *, alerting: bool, normal_rate: float, score: float | None = None
+    ratio: float,
+    *,
+    alerting: bool,
+    normal_rate: float,
+    score: float | None = None,
+    volume_ratio: float = 1.0,
 ) -> Assessment:
     """`score`: the tests' evidence (default 2.0 when alerting, else 0.0)."""
     if score is None:
         score = 2.0 if alerting else 0.0
     return Assessment(
         score=score, raw_score=0.0, ratio=ratio, key_ratio=ratio, growth=0.0, volume=0.0,
-        benign=None, alerting=alerting, normal_rate=normal_rate,
+        benign=None, alerting=alerting, normal_rate=normal_rate, volume_ratio=volume_ratio,
     )  # fmt: skip
 
 
@@ -116,16 +121,18 @@ def test_a_negative_in_the_calm_starts_it_again() -> None:
     assert events == [(130, "updated"), (130 + 144, "resolved")]  # 144 calm minutes after it
 
 
-def test_a_negative_the_tests_see_nothing_in_does_not() -> None:
-    """The tests have let go of the storm (evidence under `QUIET_EVIDENCE`) and the
-    incident is past its first `SETTLE_MINUTES`: a lone negative above twice the normal
-    rate is ordinary talk, and the calm goes on. Earlier it starts the calm again."""
-    stirred = assessment(
-        3.0, alerting=False, normal_rate=10.0 * PER_DAY, score=0.9 * QUIET_EVIDENCE
-    )
+def test_a_negative_the_tests_see_nothing_in_settles_only_as_part_of_more_talk() -> None:
+    """Past `SETTLE_MINUTES`, with the tests' evidence under `QUIET_EVIDENCE`: a lone
+    negative among the usual comments (three times the usual share) still starts the
+    calm again; the same negatives among three times the comments do not."""
+    rate = 10.0 * PER_DAY
+    quiet = 0.9 * QUIET_EVIDENCE
+    lone = assessment(3.0, alerting=False, normal_rate=rate, score=quiet)
+    busier = assessment(3.0, alerting=False, normal_rate=rate, score=quiet, volume_ratio=3.0)
     assert SETTLE_MINUTES < 130 < 144
-    assert _calm_with_one_negative(stirred, at=130) == [(144, "resolved")]
-    assert _calm_with_one_negative(stirred, at=100) == [(100, "updated"), (244, "resolved")]
+    assert _calm_with_one_negative(lone, at=130) == [(130, "updated"), (274, "resolved")]
+    assert _calm_with_one_negative(busier, at=130) == [(144, "resolved")]
+    assert _calm_with_one_negative(busier, at=100) == [(100, "updated"), (244, "resolved")]
 
 
 def test_a_busy_day_after_a_storm_resolves_its_incident() -> None:
@@ -150,7 +157,7 @@ def test_a_busy_day_after_a_storm_resolves_its_incident() -> None:
         return out
 
     holding = assessment(4.0, alerting=False, normal_rate=rate, score=QUIET_EVIDENCE)
-    busy = assessment(4.0, alerting=False, normal_rate=rate, score=0.1)
+    busy = assessment(4.0, alerting=False, normal_rate=rate, score=0.1, volume_ratio=4.0)
     alerting = assessment(4.0, alerting=True, normal_rate=rate, score=1.1)
     assert resolved(lambda m: busy) == [SETTLE_MINUTES + 29]
     script = lambda m: holding if m < 200 else alerting if m == 220 else busy  # noqa: E731
@@ -345,3 +352,32 @@ def test_a_brand_alert_soon_after_a_posts_incident_resolved_reopens_it_as_spread
     event = late.observe("acme", brand="acme", thread_id=None, minute=n + RETURN_MINUTES,
                          evidence=evidence, a=_alert(ratio=4.0, key_ratio=4.0))  # fmt: skip
     assert event is not None and event.event == "opened" and event.thread_id is None
+
+
+def test_the_tests_at_rest_do_not_settle_a_share_still_high() -> None:
+    """The evidence is the smaller of the rate and share tests': a rate test at rest says
+    nothing of the share. Past `SETTLE_MINUTES`, with both tests' evidence low, twice the
+    usual share or more keeps the incident open; a rise of negatives that the comments
+    carry (the same share) settles it."""
+    rate = 0.1
+    evidence = lambda: (0.0, {})  # noqa: E731
+
+    def resolved_at(key_ratio: float, volume_ratio: float) -> int | None:
+        t = tracker()
+        t.observe("acme", brand="acme", thread_id=None, minute=0, evidence=evidence,
+                  a=assessment(20.0, alerting=True, normal_rate=rate))  # fmt: skip
+        a = Assessment(
+            score=0.1, raw_score=0.1, ratio=key_ratio, key_ratio=key_ratio, growth=0.0,
+            volume=0.0, benign=None, alerting=False, normal_rate=rate,
+            volume_ratio=volume_ratio,
+        )  # fmt: skip
+        for minute in range(1, 400):
+            event = t.observe("acme", brand="acme", thread_id=None, minute=minute,
+                              evidence=evidence, a=a)  # fmt: skip
+            if event is not None and event.event == "resolved":
+                return minute
+        return None
+
+    assert resolved_at(6.0, 4.0) == SETTLE_MINUTES + 29  # 1.5x the usual share
+    assert resolved_at(6.0, 2.5) is None  # 2.4x
+    assert resolved_at(3.0, 0.5) is None  # fewer comments than usual, 3x the negatives
