@@ -92,10 +92,10 @@ def settled(a: Assessment, open_minutes: int) -> bool:
     campaign (CRM, real-volume seed 42), its negatives with them, and an incident
     waiting for their rate alone stayed open 36 hours, through the next day's storm.
     The evidence is the smaller of the two tests', so the share is asked too: a rate
-    test at rest says nothing of it. Not at once: a slow
-    storm's post drew its brand's comments up 2.2x with it in the first quarter hour of
-    its incident, which resolved on the tests' word and left the post's storm to open
-    a second one (FB, seed 44). Never a minute that alerts."""
+    test at rest says nothing of it. Not at once: a slow storm's post drew its brand's
+    comments up 2.2x with it in the first quarter hour of its incident, which resolved
+    on the tests' word and left the post's storm to open a second one (FB, seed 44).
+    Never a minute that alerts."""
     if a.alerting:
         return False
     if calm(a):
