@@ -64,12 +64,7 @@ class LabelOutcome:
     def by_escalation(self) -> bool:
         """Caught only by an escalation of an incident already open for something else
         (a storm on a post inside it): none of its incidents opened in its window."""
-        label = self.label
-        return self.caught and not any(
-            _where(i, label) and _in_window(minute, label)
-            for i in self.incidents
-            for minute, _ in openings(i)
-        )
+        return self.caught and not any(_openings_within(i, self.label) for i in self.incidents)
 
     @property
     def lead_seconds(self) -> float | None:
@@ -88,8 +83,21 @@ def openings(incident: Incident) -> list[tuple[int, float | None]]:
     return first + [(m, at[n] if n < len(at) else None) for n, m in enumerate(incident.reopened)]
 
 
+def _within(at: float, label: Label) -> bool:
+    """Whether event time `at` (epoch seconds) is within the label's window."""
+    return label.onset - MATCH_BEFORE <= at <= label.end + MATCH_AFTER
+
+
 def _in_window(minute: int, label: Label) -> bool:
-    return label.onset - MATCH_BEFORE <= minute * 60.0 <= label.end + MATCH_AFTER
+    return _within(minute * 60.0, label)
+
+
+def _openings_within(incident: Incident, label: Label) -> list[int]:
+    """The minutes `incident` opened or reopened within the label's window, where the
+    label is (`_where`)."""
+    if not _where(incident, label):
+        return []
+    return [minute for minute, _ in openings(incident) if _in_window(minute, label)]
 
 
 def told(incident: Incident, label: Label) -> float | None:
@@ -102,9 +110,7 @@ def told(incident: Incident, label: Label) -> float | None:
     if post is None or incident.brand != label.brand:
         return None
     at = incident.told_at.get(post)
-    if at is None or not label.onset - MATCH_BEFORE <= at <= label.end + MATCH_AFTER:
-        return None
-    return at
+    return at if at is not None and _within(at, label) else None
 
 
 def alerts_said_campaign(outcome: LabelOutcome, events: Iterable[AlertEvent]) -> bool:
@@ -114,9 +120,9 @@ def alerts_said_campaign(outcome: LabelOutcome, events: Iterable[AlertEvent]) ->
     volume, IBM seed 6: a storm ten hours after a campaign reopened its incident)."""
     keys = {i.key for i in outcome.incidents}
     label = outcome.label
-    lo, hi = label.onset - MATCH_BEFORE, label.end + MATCH_AFTER
     return any(
-        e.incident in keys and lo <= e.at <= hi and bool(e.drivers.get("campaign")) for e in events
+        e.incident in keys and _within(e.at, label) and bool(e.drivers.get("campaign"))
+        for e in events
     )
 
 
@@ -137,7 +143,7 @@ def match_labels(
     for label in labels:
         mine = []
         for i in incidents:
-            hits = [m for m, _ in openings(i) if _in_window(m, label)] if _where(i, label) else []
+            hits = _openings_within(i, label)
             if hits or told(i, label) is not None:
                 mine.append(i)
                 explained.update((id(i), m) for m in hits)
