@@ -25,11 +25,11 @@ from dataclasses import dataclass
 from stormwatch.alerts.content import build_content, top_accounts, top_threads, top_topics
 from stormwatch.alerts.event import AlertEvent
 from stormwatch.alerts.incidents import (
-    CALM_RATIO,
     ONE_POST_SHARE,
     Evidence,
     Incident,
     IncidentTracker,
+    settled,
 )
 from stormwatch.detectors.crisis import Assessment
 from stormwatch.detectors.explain import distinctive_terms
@@ -99,13 +99,16 @@ class IncidentDecisions:
         self.stream_time: float | None = None
 
     def hold_open(
-        self, threads: list[tuple[KeyWindow, Assessment]], brands: list[BrandVerdict]
+        self,
+        minute: int,
+        threads: list[tuple[KeyWindow, Assessment]],
+        brands: list[BrandVerdict],
     ) -> None:
         """An incident that absorbed threads is one storm: it stays open while any of
-        them still alerts, and one on a thread while its brand alerts or its brand's
-        negative talk is not calm, though the thread it opened on has calmed. Otherwise
-        it would resolve mid-storm and the storm's other keys would open incidents of
-        their own."""
+        them still alerts, and one on a thread while its brand's minute is not settled
+        (`settled`, asked of the brand as its own incident would be), though the thread
+        it opened on has calmed. Otherwise it would resolve mid-storm and the storm's
+        other keys would open incidents of their own."""
         open_incidents = self.tracker.open
         if not open_incidents:
             return
@@ -125,8 +128,10 @@ class IncidentDecisions:
             a = verdict.assessment
             for incident in on_threads.get(verdict.brand, ()):
                 # A slow swell moves from post to post: its first thread calms while the
-                # brand's negative talk is still up.
-                if a.alerting or a.ratio >= CALM_RATIO:
+                # brand's negative talk is still up. A busy day after the storm is not
+                # that: more people talk, no more negatively (`settled`).
+                since = incident.reopened[-1] if incident.reopened else incident.opened_minute
+                if not settled(a, minute - since):
                     incident.quiet = 0
 
     def group_threads(

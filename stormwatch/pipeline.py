@@ -470,7 +470,7 @@ class Pipeline:
             judge.judge_threads(minute, self.windows.threads, open_incidents, self.windows.brands)
         )
         brands = list(judge.judge_brands(minute, self.windows.brands, open_incidents))
-        decisions.hold_open(threads, brands)
+        decisions.hold_open(minute, threads, brands)
         decisions.group_threads(minute, threads, self.windows.brands)
         for verdict in brands:
             if observer is not None:

@@ -381,3 +381,38 @@ def test_the_tests_at_rest_do_not_settle_a_share_still_high() -> None:
     assert resolved_at(6.0, 4.0) == SETTLE_MINUTES + 29  # 1.5x the usual share
     assert resolved_at(6.0, 2.5) is None  # 2.4x
     assert resolved_at(3.0, 0.5) is None  # fewer comments than usual, 3x the negatives
+
+
+def test_a_busy_day_at_its_brand_lets_a_posts_incident_resolve() -> None:
+    """A post's incident is held open while its brand's minute is not settled: a swell
+    moves from post to post. A busy day after the storm is not that: past
+    `SETTLE_MINUTES`, its brand talking 4x as much, no more negatively, no longer holds
+    the calmed post's incident open; a brand whose share of negatives is still 4x its
+    usual does."""
+    from stormwatch.alerts.decisions import IncidentDecisions
+    from stormwatch.detectors.judge import BrandVerdict, Judge
+
+    rate = 0.1
+    evidence = lambda: (0.0, {})  # noqa: E731
+
+    def resolved_at(volume_ratio: float) -> int | None:
+        decisions = IncidentDecisions(Judge(), emit=lambda event: None, clock=lambda: 0.0)
+        t = decisions.tracker = tracker()  # explains nothing
+        t.observe("acme/p", brand="acme", thread_id="p", minute=0, evidence=evidence,
+                  a=assessment(20.0, alerting=True, normal_rate=rate))  # fmt: skip
+        post_calm = assessment(0.5, alerting=False, normal_rate=rate)
+        brand = BrandVerdict(
+            "acme", None, assessment(4.0, alerting=False, normal_rate=rate, score=0.1,
+                                     volume_ratio=volume_ratio),
+            False, 100, 10, 0.1,
+        )  # fmt: skip
+        for minute in range(1, 400):
+            decisions.hold_open(minute, [], [brand])
+            event = t.observe("acme/p", brand="acme", thread_id="p", minute=minute,
+                              evidence=evidence, a=post_calm)  # fmt: skip
+            if event is not None and event.event == "resolved":
+                return minute
+        return None
+
+    assert SETTLE_MINUTES < (resolved_at(4.0) or 0) <= SETTLE_MINUTES + 30
+    assert resolved_at(1.0) is None
