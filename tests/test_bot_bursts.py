@@ -139,3 +139,19 @@ def test_bot_bursts_of_fresh_family_seeds_stay_quiet() -> None:
         if lab.kind == "bot_burst" and lab.incidents
     ]
     assert len(specs) >= 15 and not loud, f"bursts opened: {loud}"
+
+
+@pytest.mark.slow
+def test_a_bot_burst_at_a_busy_brand_is_judged_on_its_last_minutes_too() -> None:
+    """At a brand of 5,427 a day (fresh family seed 3554, replayed alone as the family
+    draws and delivers it) six accounts pasted copies for three minutes among the
+    everyday negatives of the half hour before: the guards' half hour read 32 negatives
+    from 23 accounts, 56 % of the texts distinct, a crowd, and a brand-wide incident
+    opened. Its last ten minutes alone read a bot burst (`BURST_GUARD_MINUTES`)."""
+    spec = next(s for s in build_family(3554) if any(b.name == "b14" for b in s.brands))
+    brand = next(b for b in spec.brands if b.name == "b14")
+    events = tuple(e for e in spec.events if e.brand == brand.name)
+    assert [e.kind for e in events] == ["bot_burst"]
+    (run,) = run_specs([replace(spec, name=f"{spec.name}-b14", brands=(brand,), events=events)])
+    assert not run.label(events[0].name).incidents
+    assert not run.unexplained
