@@ -130,8 +130,7 @@ class IncidentDecisions:
                 # A slow swell moves from post to post: its first thread calms while the
                 # brand's negative talk is still up. A busy day after the storm is not
                 # that: more people talk, no more negatively (`settled`).
-                since = incident.reopened[-1] if incident.reopened else incident.opened_minute
-                if not settled(a, minute - since):
+                if not settled(a, minute - incident.back_since):
                     incident.quiet = 0
 
     def group_threads(

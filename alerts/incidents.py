@@ -149,6 +149,12 @@ class Incident:
     # as such a live surge is (`IncidentDecisions`, `read_verdicts`).
     one_post: bool = False
 
+    @property
+    def back_since(self) -> int:
+        """The minute it opened, or came back last (`reopened`): what `settled` counts
+        its open minutes from."""
+        return self.reopened[-1] if self.reopened else self.opened_minute
+
     def __setstate__(self, state: tuple[None, dict] | dict) -> None:
         # A checkpoint from before a field existed: its default (pickle keeps slots as
         # (None, {slot: value})).
@@ -256,8 +262,7 @@ class IncidentTracker:
         # A minute the key alerts in is no calm minute, whatever its rate: a slow storm
         # on a post of a brand of 6,433 a day, in the brand's first hour, ran under twice
         # the brand's normal while its tests alerted, and resolved mid-storm.
-        since = incident.reopened[-1] if incident.reopened else incident.opened_minute
-        is_calm = settled(a, minute - since)
+        is_calm = settled(a, minute - incident.back_since)
         incident.quiet = incident.quiet + 1 if is_calm else 0
         if incident.quiet >= self.quiet_needed(a.normal_rate):
             del self.open[window_key]
