@@ -702,7 +702,7 @@ class Judge:
                 top_thread_rate=top,
             )
 
-    def _may_lead(self, monitor: KeyMonitor, brand: str) -> bool:
+    def _may_lead(self, monitor: KeyMonitor, brand: str, *, thread: bool) -> bool:
         """Whether one test may lead the other (`_rate_leads`, `_share_leads`): the
         key's excursion mostly negative (a busier day's extra comments are mostly not
         negative), with more than ten negatives over normal (a small brand's everyday
@@ -715,10 +715,21 @@ class Judge:
         brand's talk makes its comments surge: on real volume, with a model that reads
         half of its snippets as negative, share tests stopped at 0.97 of their threshold
         while the rate tests stood over theirs for two hours (CVS seed 19, PFE seed 17;
-        their hours were about half negative over normal)."""
-        return monitor.excursion_mostly_negative(at_least=2 * self.min_accounts) and (
-            not self.brands[brand].volume.surging
-            or monitor.hour_mostly_negative(at_least=2 * self.min_accounts)
+        their hours were about half negative over normal).
+        A thread's normal is its brand's busiest post's, more than most posts ever draw,
+        so a post's excursion is counted over the minutes its share test read
+        (`KeyMonitor.excursion_read_mostly_negative`); a brand's normal is its own, and
+        its quiet minutes count (at a brand of 250 a day, a storm's minutes each
+        expected a comment's worth of normal talk given that they held one, and its
+        brand-wide lead came 12 minutes later: real volume, PFE seed 50)."""
+        at_least = 2 * self.min_accounts
+        mostly_negative = (
+            monitor.excursion_read_mostly_negative(at_least)
+            if thread
+            else monitor.excursion_mostly_negative(at_least)
+        )
+        return mostly_negative and (
+            not self.brands[brand].volume.surging or monitor.hour_mostly_negative(at_least)
         )
 
     def _spread_bots(self, brand_window: KeyWindow, minute: int, upto: int) -> str | None:
@@ -881,7 +892,7 @@ class Judge:
             )
         )
         looked = None
-        if leads and not self._may_lead(monitor, window.brand):
+        if leads and not self._may_lead(monitor, window.brand, thread=thread):
             # Copies of a few messages from many people, about one each, may lead where
             # a crowd's varied complaints may not: the model reads every copy of a
             # message alike, so a campaign whose message it half reads as negative

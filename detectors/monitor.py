@@ -56,6 +56,7 @@ RECENT_FAST = 0.01  # decayed negatives from which a thread counts for its brand
 EXTRA_SHARE_MIN = 1.0 / 3.0  # a storm's extra comments: at least a third negative
 EXTRA_SHARE_LED = 0.5  # ... at least half, for the rate test to lead (`excursion_mostly_negative`)
 _NO_EXCURSION = (0, 0, 0.0, 0.0)
+_NO_READ = (0.0, 0.0)
 _NO_FLOOR: tuple[float, ...] = ()
 _HOUR = 0.5 ** (1.0 / 60.0)  # a key's last hour: decayed with a half-life of an hour
 _FAST = 0.5 ** (1.0 / 5.0)  # recent rate: half-life of 5 minutes
@@ -244,6 +245,7 @@ class KeyMonitor:
         "last_minute",
         "rising_since",
         "excursion",
+        "excursion_read",
         "rate_floor",
         "hour",
     )
@@ -266,6 +268,9 @@ class KeyMonitor:
         # at a busy key the rate test seldom does, and a storm's post counted hours of
         # its ordinary popularity as extra comments, mostly not negative.
         self.excursion = _NO_EXCURSION
+        # What the key's normal expected of the excursion's minutes with comments alone
+        # (comments, negatives): the minutes its share test read (`excursion_read_mostly_negative`).
+        self.excursion_read = _NO_READ
         # Each rate design's lowest sum since the judge last found its evidence spent
         # (`spend_rate`, `rate_gain`); empty: none spent.
         self.rate_floor: tuple[float, ...] = _NO_FLOOR
@@ -276,6 +281,7 @@ class KeyMonitor:
     def __setstate__(self, state: tuple[None, dict]) -> None:
         slots = state[1]
         slots.setdefault("excursion", _NO_EXCURSION)  # a checkpoint from before it
+        slots.setdefault("excursion_read", (slots["excursion"][2], slots["excursion"][3]))
         slots.setdefault("hour", _NO_EXCURSION)
         # From before it: nothing spent.
         slots.setdefault("rate_floor", _NO_FLOOR)
@@ -334,9 +340,20 @@ class KeyMonitor:
         if self.share.statistic == 0.0:
             self.rising_since = minute
             self.excursion = _NO_EXCURSION
+            self.excursion_read = _NO_READ
         else:
             c, k, expected_c, expected_k = self.excursion
             self.excursion = (c + n, k + eff, expected_c + volume, expected_k + expected)
+            if comments:
+                # What normal brings to a minute known to have comments (a Poisson
+                # count given that it is not zero): at a key that expects a comment an
+                # hour, each such minute still holds one.
+                read_c, read_k = self.excursion_read
+                if volume > 1e-9:
+                    given = volume / -math.expm1(-volume)
+                    self.excursion_read = (read_c + given, read_k + expected * given / volume)
+                else:
+                    self.excursion_read = (read_c + 1.0, read_k)
         if self.rate_floor:
             self._lower_rate_floor()
         if len(self.caps) > 64 and minute % ACCOUNT_WINDOW == 0:
@@ -560,6 +577,7 @@ class KeyMonitor:
         self.share.reset()
         self.rising_since = self.last_minute
         self.excursion = _NO_EXCURSION
+        self.excursion_read = _NO_READ
         self.rate_floor = _NO_FLOOR
 
     def spend_rate(self) -> None:
@@ -604,6 +622,14 @@ class KeyMonitor:
         normal and at least half of the comments over normal negative
         (`mostly_negative`)."""
         return mostly_negative(*self.excursion, at_least=at_least)
+
+    def excursion_read_mostly_negative(self, at_least: float = 0.0) -> bool:
+        """`excursion_mostly_negative` against what the key's normal expected of the
+        minutes with comments alone: without comments the share test stands still, so
+        a quiet post's excursion can last hours, and each quiet minute of it would
+        count the negatives of its brand's busiest post as expected."""
+        comments, negatives, _, _ = self.excursion
+        return mostly_negative(comments, negatives, *self.excursion_read, at_least=at_least)
 
     def excursion_without_more_talk(self) -> bool:
         """Since its share test last stood at zero the key's comments that are not

@@ -103,6 +103,54 @@ def test_quiet_minutes_count_what_the_normal_expected() -> None:
     assert monitor.excursion == (before[0], before[1], before[2] + 10.0, before[3] + 1.0)
 
 
+def _thread_minutes(monitor: KeyMonitor, start: int, minutes: int, every: int, neg: bool) -> None:
+    """A post's minutes at a normal of 1.1 comments and 0.07 negatives a minute (its
+    brand's busiest post), with one comment every `every` minutes, negative or not."""
+    for minute in range(start, start + minutes):
+        n = 1 if (minute - start) % every == 0 else 0
+        if n and neg:
+            monitor.note_negative(f"a{minute}", minute)
+        monitor.step(minute, n=n, lam=0.07, dispersion=1.0, share=0.062)
+        monitor.clip_at(5.0, 5.0)
+
+
+def test_a_quiet_posts_excursion_counts_normal_only_where_its_share_test_read() -> None:
+    """Without comments the share test stands still, so a quiet post's excursion can
+    last hours, and each quiet minute of it counted its brand's busiest post's
+    negatives as expected: a storm on a post, 14 negatives of 38 comments, read 15.5
+    expected where the post itself brought few, and the share test over its threshold
+    could not lead for four minutes (family seed 3, 1.7 minutes before the breakout).
+    Against the minutes with comments alone, what normal brings to a minute known to
+    hold one, it is mostly negative."""
+    post = KeyMonitor()
+    _thread_minutes(post, 0, 200, every=20, neg=True)  # a complaint every 20 minutes
+    _thread_minutes(post, 200, 14, every=1, neg=True)  # then one a minute
+    assert post.share.statistic > 0.0 and post.excursion[0] == 24
+    assert not post.excursion_mostly_negative(at_least=10)  # 15 expected over 214 minutes
+    assert post.excursion_read_mostly_negative(at_least=10)
+    calm = KeyMonitor()
+    _thread_minutes(calm, 0, 200, every=20, neg=True)
+    _thread_minutes(calm, 200, 14, every=1, neg=False)  # then one a minute, none negative
+    assert not calm.excursion_read_mostly_negative(at_least=10)
+
+
+def test_a_sparse_keys_minutes_with_comments_expect_a_comment_each() -> None:
+    """A key that expects a comment an hour still has one in each minute its share test
+    reads (a Poisson count given that it is not zero): 40 such comments at its usual
+    share are not 40 comments over normal, of which the few negatives would be too few."""
+    sparse = KeyMonitor()
+    for minute in range(0, 40 * 30, 30):
+        sparse.note_negative(f"a{minute}", minute)  # its first comment negative: the share rises
+        sparse.step(minute, n=1, lam=0.0017, dispersion=1.0, share=0.1)
+        for quiet in range(minute + 1, minute + 30):
+            sparse.step(quiet, n=1 if quiet == minute + 15 else 0, lam=0.0017, dispersion=1.0,
+                        share=0.1)  # fmt: skip
+    assert sparse.share.statistic > 0.0
+    read_comments, read_negatives = sparse.excursion_read
+    comments = sparse.excursion[0]
+    assert comments <= read_comments < 1.01 * comments
+
+
 def test_a_checkpoint_from_before_the_excursion_restores() -> None:
     monitor = KeyMonitor()
     _run(monitor, 5, n=20, neg=4)
@@ -113,6 +161,16 @@ def test_a_checkpoint_from_before_the_excursion_restores() -> None:
     restored.__setstate__((None, slots))
     assert restored.excursion == (0, 0, 0.0, 0.0)
     assert restored.share.statistic == monitor.share.statistic
+
+
+def test_a_checkpoint_from_before_the_read_minutes_restores_with_the_excursions() -> None:
+    monitor = KeyMonitor()
+    _run(monitor, 5, n=20, neg=4)
+    slots = monitor.__reduce_ex__(2)[2][1]
+    del slots["excursion_read"]
+    restored = KeyMonitor()
+    restored.__setstate__((None, slots))
+    assert restored.excursion_read == monitor.excursion[2:]
 
 
 def test_extra_comments_count_from_the_volume_before_the_surge() -> None:

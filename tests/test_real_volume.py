@@ -513,3 +513,25 @@ def test_a_busy_day_at_its_brand_lets_a_posts_incident_resolve_before_the_next_s
     # it resolves that afternoon, and the storm opens one of its own.
     campaign = _campaign_then_storm("IBM", 47, "IBM-campaign31", "IBM-storm11")
     assert campaign.thread_id is not None  # on one post
+
+
+def test_a_brands_quiet_minutes_count_in_its_normal_when_its_rate_test_leads() -> None:
+    # PFE (250 comments a day), seed 50, storm 2 (10-minute doublings): the brand's
+    # rate test over its threshold 90 minutes in, its share test half-way, and its
+    # excursion 25 comments, 14 negative, against a normal of 9.6 and 1.6 over all its
+    # minutes. Counted over the minutes with comments alone, as a post's is, each of
+    # them expects about a comment of normal talk given that it held one, the storm's
+    # minutes too, and the lead came 12 minutes later (-43.0 -> -54.8, measured while
+    # trying it). A brand's normal is its own: its quiet minutes count.
+    lines, labels, _, _ = build_stream(
+        DATA / "Twitter_volume_PFE.csv", snippets(), seed=50, benign=True, campaigns=True
+    )
+    storm = next(label for label in labels if label.name == "PFE-storm2")
+    until = storm.end + 3600
+    figures = run_stream(
+        [raw for raw in lines if orjson.loads(raw)["created_at"] < until],
+        [label for label in labels if label.onset < until],
+    )
+    (second,) = [s for s in figures["storms"] if s["name"] == "PFE-storm2"]
+    assert second["caught"] and second["incidents"] == 1
+    assert second["lead_minutes"] > -48.0
