@@ -723,12 +723,12 @@ class Judge:
         expected a comment's worth of normal talk given that they held one, and its
         brand-wide lead came 12 minutes later: real volume, PFE seed 50)."""
         at_least = 2 * self.min_accounts
-        mostly_negative = (
+        storm_like = (
             monitor.excursion_read_mostly_negative(at_least)
             if thread
             else monitor.excursion_mostly_negative(at_least)
         )
-        return mostly_negative and (
+        return storm_like and (
             not self.brands[brand].volume.surging or monitor.hour_mostly_negative(at_least)
         )
 
