@@ -5,14 +5,19 @@ from few, and one family per seed."""
 from __future__ import annotations
 
 import collections
+import io
+import json
 import math
 import re
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
+from rich.console import Console
 
+from stormwatch.evaluation import family as family_module
 from stormwatch.evaluation.family import (
     HELD_OUT_SEEDS,
     TUNING_SEEDS,
@@ -28,6 +33,8 @@ from stormwatch.evaluation.scenario import (
     Scenario,
     ScenarioSpec,
     generate,
+    write_brands,
+    write_jsonl,
 )
 from stormwatch.evaluation.scenario_scoring import size_band
 
@@ -206,3 +213,40 @@ def test_slow_swell_rises_for_hours_over_many_posts() -> None:
     near = [epoch(c["created_at"]) for c in comments if sc.tones[c["id"]] == "negative"
             and abs(epoch(c["created_at"]) - lab.breakout) < 1800]  # fmt: skip
     assert len(near) / 60 == pytest.approx(10 * brand.negative_rate_per_min, rel=0.35)
+
+
+def test_evaluated_seeds_carry_every_events_row(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`evaluate suite --evaluate --json` keeps each event's row with its seed, so two
+    trees' runs compare event by event."""
+
+    def one_storm(directory: Path, seed: int) -> list[Path]:
+        spec = ScenarioSpec(
+            name=f"storm-{seed}",
+            duration_s=30 * 3600.0,
+            seed=seed,
+            brands=(BrandSpec("acme", 3000, threads_per_day=10),),
+            events=(
+                EventSpec("firestorm", "acme", 24 * 3600.0, 4 * 3600.0, name="acme-storm",
+                          peak_rate_per_min=30, start_rate_per_min=0.4, doubling_time_s=480),
+            ),
+        )  # fmt: skip
+        directory.mkdir(parents=True, exist_ok=True)
+        path = directory / f"{spec.name}.jsonl"
+        write_jsonl(generate(spec), path, directory / f"{spec.name}.labels.json")
+        write_brands(spec, directory / f"{spec.name}.brands.json")
+        return [path]
+
+    monkeypatch.setattr(family_module, "write_family", one_storm)
+    result = family_module.evaluate_seeds(
+        [3, 4], tmp_path, console=Console(file=io.StringIO(), width=140)
+    )
+    rows = result["per_event"]
+    assert [(r["seed"], r["scenario"], r["event"]) for r in rows] == [
+        (3, "storm-3", "acme-storm"),
+        (4, "storm-4", "acme-storm"),
+    ]
+    assert all(r["band"] == "500-5,000" and r["caught"] for r in rows)
+    assert all(isinstance(r["lead_minutes"], float) for r in rows)
+    json.dumps(result)  # what `--json` prints

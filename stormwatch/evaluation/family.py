@@ -353,7 +353,8 @@ def evaluate_seeds(
 ) -> dict[str, Any]:
     """Write and score the family for each seed (in `out_dir/seed-N/`, each with its
     `report.txt`); print one row per seed, the spread across seeds (median [min, max])
-    and the pooled per-band table. Returns the figures for `--json`."""
+    and the pooled per-band table. Returns the figures for `--json`, each event's row
+    among them."""
     from stormwatch.evaluation.scenario_scoring import (
         SIZE_BANDS,
         band_figures,
@@ -442,6 +443,9 @@ def evaluate_seeds(
         "pooled_from_500": from_500,
         "seeds_lead_median_from_500": seeds_from_500,
         "pooled_said_campaign": said,
+        # Every event's row (seed, scenario, band, result, lead, the minutes its tenth
+        # negative allowed): two trees' runs compare event by event, not only pooled.
+        "per_event": events,
     }
 
 
