@@ -715,8 +715,7 @@ class Judge:
         brand's talk makes its comments surge: on real volume, with a model that reads
         half of its snippets as negative, share tests stopped at 0.97 of their threshold
         while the rate tests stood over theirs for two hours (CVS seed 19, PFE seed 17;
-        their hours were about half negative over normal). Mostly negative is 40 % of
-        the comments over normal (`EXTRA_SHARE_LED`): a real storm reads about 46 %.
+        their hours were about half negative over normal).
         A thread's normal is its brand's busiest post's, more than most posts ever draw,
         so a post's excursion is counted over the minutes its share test read
         (`KeyMonitor.excursion_read_mostly_negative`); a brand's normal is its own, and

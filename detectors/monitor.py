@@ -54,12 +54,7 @@ CEILING = 2.0  # statistics stop at this many thresholds: a past surge fades in 
 THREAD_STEPS = 20.0  # thread-minutes per brand-minute that can alarm (concurrent threads)
 RECENT_FAST = 0.01  # decayed negatives from which a thread counts for its brand's top thread
 EXTRA_SHARE_MIN = 1.0 / 3.0  # a storm's extra comments: at least a third negative
-# ... at least this share, for one test to lead the other (`excursion_mostly_negative`).
-# Not half: the negativity model flags 53 % of review snippets people rated -1 or lower,
-# so a real storm of 85 % such texts reads about 46 % negative over normal, and at half
-# its tests could lead only on the generator's storms; launches read 29-34 % (family)
-# and about 14 % (real volume).
-EXTRA_SHARE_LED = 0.4
+EXTRA_SHARE_LED = 0.5  # ... at least half, for the rate test to lead (`excursion_mostly_negative`)
 _NO_EXCURSION = (0, 0, 0.0, 0.0)
 _NO_READ = (0.0, 0.0)
 _NO_FLOOR: tuple[float, ...] = ()
@@ -624,7 +619,7 @@ class KeyMonitor:
 
     def excursion_mostly_negative(self, at_least: float = 0.0) -> bool:
         """Since its share test last stood at zero, more than `at_least` negatives over
-        normal and at least `EXTRA_SHARE_LED` of the comments over normal negative
+        normal and at least half of the comments over normal negative
         (`mostly_negative`)."""
         return mostly_negative(*self.excursion, at_least=at_least)
 

@@ -32,22 +32,6 @@ def _run(monitor: KeyMonitor, minutes: int, *, n: int, neg: int, start: int = 0)
         monitor.clip_at(5.0, 5.0)
 
 
-def test_a_storm_the_model_reads_under_half_negative_is_mostly_negative() -> None:
-    """The model flags about half of what people rate strongly negative outside tweets:
-    a storm of review snippets reads about 46 % negative over normal (real volume),
-    and its tests may lead all the same (`EXTRA_SHARE_LED`). At half, only the
-    generator's storms could: a storm at UPS (1,571 a day, real volume seed 51) waited
-    five more minutes for both tests."""
-    storm = KeyMonitor()
-    _run(storm, 20, n=21, neg=9)  # 20 extra comments a minute, 8.9 of them negative
-    assert not storm.excursion_mostly_not_negative()
-    assert storm.excursion_mostly_negative(at_least=10)
-    assert storm.hour_mostly_negative(at_least=10)
-    over_a_third = KeyMonitor()
-    _run(over_a_third, 20, n=21, neg=7)  # 34.5 % of the extra comments: a launch's
-    assert not over_a_third.excursion_mostly_negative()
-
-
 def test_a_launch_is_mostly_not_negative_and_a_storm_is() -> None:
     launch, storm = KeyMonitor(), KeyMonitor()
     _run(launch, 60, n=20, neg=4)  # 20x the volume, 20 % negative: twice the usual share
@@ -64,12 +48,12 @@ def test_a_storm_is_mostly_negative_and_a_launch_is_not() -> None:
     launch, storm, busier = KeyMonitor(), KeyMonitor(), KeyMonitor()
     _run(launch, 60, n=20, neg=4)  # 19 extra comments a minute, 3.9 extra negatives
     _run(storm, 60, n=4, neg=3)  # 3 extra comments a minute, 2.9 extra negatives
-    for minute in range(60):  # twice the talk, a negative in two minutes of five (20 %)
-        _run(busier, 1, n=2, neg=int(minute % 5 in (0, 2)), start=minute)
+    for minute in range(60):  # twice the talk, a negative every other minute (25 %)
+        _run(busier, 1, n=2, neg=minute % 2, start=minute)
     assert storm.share.statistic > 0 and busier.share.statistic > 0
     assert storm.excursion_mostly_negative()
     assert not launch.excursion_mostly_negative()
-    assert not busier.excursion_mostly_negative()  # 18 of 60 extra comments negative
+    assert not busier.excursion_mostly_negative()  # 24 of 60 extra comments negative
     assert storm.excursion_mostly_negative(at_least=10)
     assert not storm.excursion_mostly_negative(at_least=10_000)
     quiet = KeyMonitor()
