@@ -50,6 +50,17 @@ def test_a_cluster_of_complaints_in_a_launch_does_not_open_it() -> None:
     assert not result.unexplained
 
 
+def test_a_launchs_first_complaints_while_its_brand_surges_do_not_lead() -> None:
+    """A launch at a brand of 1,517 a day: 23 minutes in, the brand's last hour held 45
+    comments over normal, 20 of them negative (44 %), while its comments surged, and its
+    rate test over the threshold led a share test half-way. A lead while comments surge
+    asks for half of them: at 40 % (a real storm of review snippets reads about 46 %)
+    this opened a firestorm (fresh seed 3656)."""
+    result = run_spec(build_family(3656)[4])
+    assert result.label("b11-product").incidents == 0, result
+    assert not result.unexplained
+
+
 def test_a_cluster_of_complaints_on_a_launch_post_does_not_open_it() -> None:
     """A launch post at a brand of 489 a day: an hour in, 21 of 57 comments in twenty
     minutes were complaints (20 of 114 before them), and the post's share test had
