@@ -4,7 +4,7 @@ Each command is a plain typer function defined with what it drives (the pattern 
 `stormwatch/kafka/commands.py`), registered here in the order `--help` lists them:
 
 - `run`: `stormwatch/run_command.py`; `serve`: `stormwatch/service/commands.py`
-- `report`, `evaluate nab|scenarios|suite`: `stormwatch/evaluation/commands.py`
+- `report`, `evaluate compare|nab|real-volume|scenarios|suite`: `stormwatch/evaluation/commands.py`
 - `feedback`, `purge`: `alerts/store_commands.py`
 - `score`, `evaluate negativity`, `negativity train`: `detectors/negativity_commands.py`
 - `produce`, `worker`: `stormwatch/kafka/commands.py`
@@ -28,6 +28,7 @@ from stormwatch.alerts.store_commands import feedback, purge
 from stormwatch.command_arguments import EnvironmentCheckedCommand, err, fail
 from stormwatch.detectors.negativity_commands import evaluate_negativity, negativity_train, score
 from stormwatch.evaluation.commands import (
+    evaluate_compare,
     evaluate_nab,
     evaluate_real_volume,
     evaluate_scenarios,
@@ -81,6 +82,7 @@ def _root(
 
 app.command()(run)
 app.command()(report)
+evaluate_app.command("compare")(evaluate_compare)
 evaluate_app.command("nab")(evaluate_nab)
 evaluate_app.command("real-volume")(evaluate_real_volume)
 evaluate_app.command("scenarios")(evaluate_scenarios)

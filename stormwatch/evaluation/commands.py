@@ -1,5 +1,5 @@
-"""`stormwatch report` and `stormwatch evaluate nab|real-volume|scenarios|suite`: measuring
-detection.
+"""`stormwatch report` and `stormwatch evaluate compare|nab|real-volume|scenarios|suite`:
+measuring detection.
 
 Plain typer command functions, registered by the main CLI (`stormwatch.cli`) like the
 Kafka commands; the evaluation itself is imported when a command runs. With ``--json``
@@ -26,6 +26,7 @@ from stormwatch.command_arguments import (
 )
 
 __all__ = [
+    "evaluate_compare",
     "evaluate_nab",
     "evaluate_real_volume",
     "evaluate_scenarios",
@@ -240,3 +241,44 @@ def evaluate_suite(
         directory = out if seeds is None else out / f"seed-{s}"
         paths = write_suite(directory, s) if classic else write_family(directory, s)
         console.print(f"seed {s}: wrote {len(paths)} streams to {directory}")
+
+
+def _last_json_line(path: Path) -> dict:
+    """The figures a `--json` run printed: its last non-empty line (a file of the whole
+    output reads as well as one of that line alone)."""
+    try:
+        lines = [line for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    except (OSError, UnicodeDecodeError) as exc:
+        raise fail(f"cannot read {path}: {exc}") from None
+    if not lines:
+        raise fail(f"{path} is empty: give the output of a --json run")
+    try:
+        figures = json.loads(lines[-1])
+    except json.JSONDecodeError as exc:
+        raise fail(f"{path}: its last line is not JSON ({exc.msg})") from None
+    if not isinstance(figures, dict):
+        raise fail(f"{path}: its last line is not a JSON object")
+    return figures
+
+
+def evaluate_compare(
+    before: Annotated[Path, typer.Argument(help="--json output of the run before the change.")],
+    after: Annotated[Path, typer.Argument(help="--json output of the run after it.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Last line: figures as JSON.")] = False,
+) -> None:
+    """Two runs of the same seeds, event by event: what a change did.
+
+    Reads the --json output of two `evaluate suite --evaluate` runs or of two
+    `evaluate real-volume` runs; prints the events whose result, lead or incidents
+    changed, how many crises opened earlier or later, benign events that newly opened
+    an incident, and each run's false alarms and median lead from 500 a day."""
+    from stormwatch.evaluation.comparison import ComparisonError, compare, print_comparison
+
+    try:
+        result = compare(_last_json_line(before), _last_json_line(after))
+    except (ComparisonError, KeyError, TypeError) as exc:
+        reason = f"missing field {exc}" if isinstance(exc, KeyError) else str(exc)
+        raise fail(f"cannot compare {before} with {after}: {reason}") from None
+    print_comparison(result, Console(stderr=as_json))
+    if as_json:
+        sys.stdout.write(json.dumps(result, sort_keys=True) + "\n")
