@@ -24,20 +24,26 @@ class ComparisonError(ValueError):
     `evaluate real-volume`, or two runs of different kinds or seeds."""
 
 
+_FIELDS = ("caught", "lead_minutes", "incidents")  # what a change can move
+
+
+def _row(kind: str, band: str, must_alert: bool, lead: float | None, incidents: int) -> dict:
+    return {"kind": kind, "band": band, "must_alert": must_alert, "caught": incidents > 0,
+            "lead_minutes": lead, "incidents": incidents}  # fmt: skip
+
+
 def event_rows(figures: dict[str, Any]) -> tuple[str, dict[tuple, dict[str, Any]]]:
     """The kind of run ("suite" or "real-volume") and its events by a key that names
     the same event in another run of the same seeds: (seed, scenario, event) for the
     family, (seed, brand, event) for real volume. Each row: kind, band, must_alert,
-    caught, lead_minutes, incidents."""
+    caught (at least one incident), lead_minutes, incidents."""
     if "per_event" in figures:
-        rows = {}
-        for e in figures["per_event"]:
-            rows[e["seed"], e["scenario"], e["event"]] = {
-                "kind": e["kind"], "band": e["band"], "must_alert": e["must_alert"],
-                "caught": bool(e["caught"]), "lead_minutes": e["lead_minutes"],
-                "incidents": e["incidents"],
-            }  # fmt: skip
-        return "suite", rows
+        return "suite", {
+            (e["seed"], e["scenario"], e["event"]): _row(
+                e["kind"], e["band"], e["must_alert"], e["lead_minutes"], e["incidents"]
+            )
+            for e in figures["per_event"]
+        }
     if "per_brand" in figures and "seed" in figures:
         from stormwatch.evaluation.scenario_scoring import size_band
 
@@ -47,17 +53,13 @@ def event_rows(figures: dict[str, Any]) -> tuple[str, dict[tuple, dict[str, Any]
             band = size_band(b["per_day"])
             for kind in ("storms", "campaigns"):
                 for e in b[kind]:
-                    rows[seed, b["brand"], e["name"]] = {
-                        "kind": kind[:-1], "band": band, "must_alert": True,
-                        "caught": bool(e["caught"]), "lead_minutes": e["lead_minutes"],
-                        "incidents": e["incidents"],
-                    }  # fmt: skip
+                    rows[seed, b["brand"], e["name"]] = _row(
+                        kind[:-1], band, True, e["lead_minutes"], e["incidents"]
+                    )
             for e in b["benign"]:
-                rows[seed, b["brand"], e["name"]] = {
-                    "kind": e["kind"], "band": band, "must_alert": False,
-                    "caught": e["incidents"] > 0, "lead_minutes": None,
-                    "incidents": e["incidents"],
-                }  # fmt: skip
+                rows[seed, b["brand"], e["name"]] = _row(
+                    e["kind"], band, False, None, e["incidents"]
+                )
         return "real-volume", rows
     raise ComparisonError(
         "not the --json output of `evaluate suite --evaluate` (with per_event rows) or of "
@@ -65,14 +67,14 @@ def event_rows(figures: dict[str, Any]) -> tuple[str, dict[tuple, dict[str, Any]
     )
 
 
-def _false_alarms(figures: dict[str, Any]) -> int:
-    if "per_event" in figures:
+def _false_alarms(kind: str, figures: dict[str, Any]) -> int:
+    if kind == "suite":
         return sum(b["false_alarms"] for b in figures["pooled_by_band"].values())
     return sum(len(b["false_alarms"]) for b in figures["per_brand"])
 
 
-def _lead_from_500(figures: dict[str, Any]) -> float | None:
-    if "per_event" in figures:
+def _lead_from_500(kind: str, figures: dict[str, Any]) -> float | None:
+    if kind == "suite":
         return figures["pooled_from_500"]["lead_minutes"]["median"]
     return figures.get("lead_median_from_500")
 
@@ -99,8 +101,7 @@ def compare(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
     )
     for key in sorted(rows_a, key=str):
         a, b = rows_a[key], rows_b[key]
-        fields = ("caught", "lead_minutes", "incidents")
-        if all(a[f] == b[f] for f in fields):
+        if all(a[f] == b[f] for f in _FIELDS):
             continue
         delta = None
         if a["lead_minutes"] is not None and b["lead_minutes"] is not None:
@@ -121,18 +122,18 @@ def compare(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
                 "kind": a["kind"],
                 "band": a["band"],
                 "must_alert": a["must_alert"],
-                "before": {f: a[f] for f in fields},
-                "after": {f: b[f] for f in fields},
+                "before": {f: a[f] for f in _FIELDS},
+                "after": {f: b[f] for f in _FIELDS},
                 "lead_change_minutes": delta,
-            }  # fmt: skip
+            }
         )
     return {
         "kind": kind_a,
         "events": len(rows_a),
         "changed": changed,
         **counts,
-        "false_alarms": [_false_alarms(before), _false_alarms(after)],
-        "lead_median_from_500": [_lead_from_500(before), _lead_from_500(after)],
+        "false_alarms": [_false_alarms(kind_a, before), _false_alarms(kind_a, after)],
+        "lead_median_from_500": [_lead_from_500(kind_a, before), _lead_from_500(kind_a, after)],
     }
 
 
