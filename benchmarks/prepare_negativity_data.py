@@ -14,6 +14,7 @@ paths of their files (sources and licences: `detectors/data/NEGATIVITY_MODEL.md`
       --sb10k-full  GerVADER/additional_resources/inputs/sb10k_corpus_v1.0.cgsa.tsv \\
       --germeval2018  GermEval-2018-Data/germeval2018.training.txt \\
       --goemotions  GoEmotions-pytorch/data/group \\
+      --airline  Twitter-Airline-Sentiment/Tweets.csv \\
       --plain 2000
 
 writes `vader_tweets_{train,val,test}.jsonl`, VADER's review and editorial snippets
@@ -24,7 +25,8 @@ texts from them), `sb10k_{train,val,test}.jsonl`,
 file is not in any of these repositories), `germeval2017_test_{syn,dia}.jsonl`,
 `potts_{train,val}.jsonl`, `sb10k_extra_train.jsonl` (the SB-10k tweets outside XLM-T's
 splits), `germeval2018_{offense,other}_train.jsonl` (GermEval 2018's training file, see
-`germeval2018`), `goemotions_{train,val,test}.jsonl` (Reddit comments, see `goemotions`)
+`germeval2018`), `goemotions_{train,val,test}.jsonl` (Reddit comments, see `goemotions`),
+`airline_{dev,test}.jsonl` (tweets to US airlines, see `airline`; they only measure)
 and `scenario_plain.jsonl` (neutral and positive comments from stormwatch's
 scenario generator: not human-labelled, only for bounding how many plain brand comments the
 model reads as negative). Each line: `id`, `text`, `label` (negative/neutral/positive), `lang`.
@@ -36,6 +38,7 @@ digits only, without links and mentions) is in a validation or test file is left
 from __future__ import annotations
 
 import argparse
+import csv
 import hashlib
 import html
 import json
@@ -234,6 +237,26 @@ def goemotions(folder: Path) -> Iterator[tuple[str, dict[str, str]]]:
             yield split, {"id": key, "text": text, "label": label, "lang": "en"}
 
 
+def airline(path: Path) -> Iterator[tuple[str, dict[str, str]]]:
+    """Twitter US Airline Sentiment (Crowdflower's "Data for Everyone", February 2015;
+    CC BY-NC-SA 4.0 in its Kaggle release): 14,640 tweets to six US airlines, each read by
+    contributors as negative, neutral or positive. Tweets addressed to a brand, mostly
+    complaints about it: the kind of comment stormwatch reads. Non-commercial, so it only
+    measures (as GermEval 2017 does), split in halves by the SHA-1 of the `tweet_id`
+    field as the file gives it: `dev` to look at what is missed, `test` to measure once.
+    (The copy measured in the README, github.com/AyushDhatwalia/Twitter-Airline-Sentiment,
+    holds the ids rounded to six digits, "5.70306E+17": tweets of one rounded id, close
+    in time, land in the same half. Another copy with whole ids splits otherwise.)"""
+    with path.open(encoding="utf-8", newline="") as f:
+        for number, row in enumerate(csv.DictReader(f), start=1):
+            label = row["airline_sentiment"]
+            if label not in LABELS:
+                continue
+            split = "dev" if bucket(f"airline-{row['tweet_id']}") < 50 else "test"
+            row_id = f"airline-{number}"
+            yield split, {"id": row_id, "text": row["text"], "label": label, "lang": "en"}
+
+
 def write(path: Path, rows: Iterable[dict[str, str]]) -> int:
     count = 0
     with path.open("w", encoding="utf-8") as out:
@@ -264,6 +287,7 @@ def main() -> None:
     parser.add_argument("--sb10k-full", type=Path, help="GerVADER's sb10k_corpus_v1.0.cgsa.tsv")
     parser.add_argument("--germeval2018", type=Path, help="germeval2018.training.txt")
     parser.add_argument("--goemotions", type=Path, help="GoEmotions-pytorch's data/group folder")
+    parser.add_argument("--airline", type=Path, help="Twitter US Airline Sentiment's Tweets.csv")
     parser.add_argument("--plain", type=int, default=0, help="scenario comments per kind")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
@@ -297,6 +321,8 @@ def main() -> None:
         write_splits(args.out, "germeval2018", germeval2018(args.germeval2018, held_out))
     if args.goemotions:
         write_splits(args.out, "goemotions", goemotions(args.goemotions))
+    if args.airline:
+        write_splits(args.out, "airline", airline(args.airline))
     if args.plain:
         write(args.out / "scenario_plain.jsonl", scenario_plain(args.plain))
 
