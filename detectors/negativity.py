@@ -37,6 +37,11 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Final, Protocol, runtime_checkable
 
+from stormwatch.detectors.complaints import (
+    COMPLAINT_FLOOR,
+    COMPLAINT_POSITIVE_LIMIT,
+    reports_failure,
+)
 from stormwatch.detectors.exceptions import DetectorError
 from stormwatch.detectors.language import Tokens, classify_tokens
 from stormwatch.detectors.negativity_compound import CompoundScorer
@@ -98,7 +103,8 @@ class MultilingualScorer:
     word costs more than an occasional false alarm on a two-word comment. Text in any
     other language (given, or recognised) scores 0: an English or German lexicon reads
     French or Spanish as noise ("pain", "die", "gift"), and no score beats a wrong one.
-    In every language a protest hashtag makes a comment at least `PROTEST_FLOOR`.
+    In every language a protest hashtag makes a comment at least `PROTEST_FLOOR`, and in
+    English and German a report of a failure at least `COMPLAINT_FLOOR` (`complaints`).
     """
 
     def __init__(
@@ -128,14 +134,25 @@ class MultilingualScorer:
         if lang is None:
             lang = classify_tokens(tokens)
             if lang is None:
-                english = self._english(tokens, "en")
-                german = self._german(tokens, "de")
+                english = self._reported(self._english(tokens, "en"), tokens, "en")
+                german = self._reported(self._german(tokens, "de"), tokens, "de")
                 return english if english > german else german
         if lang == "en":
-            return self._english(tokens, lang)
+            return self._reported(self._english(tokens, lang), tokens, lang)
         if lang == "de":
-            return self._german(tokens, lang)
+            return self._reported(self._german(tokens, lang), tokens, lang)
         return 0.0  # OTHER, or a language we have no lexicon for
+
+    def _reported(self, negativity: float, tokens: Tokens, lang: str) -> float:
+        """At least `COMPLAINT_FLOOR` for a report of a failure (`complaints`), unless
+        the language's lexicon reads the comment as clearly positive."""
+        if negativity >= COMPLAINT_FLOOR or not reports_failure(tokens, lang):
+            return negativity
+        scorer = self.english if lang == "en" else self.german
+        compound = getattr(scorer, "compound_tokens", None)
+        if compound is not None and compound(tokens) >= COMPLAINT_POSITIVE_LIMIT:
+            return negativity
+        return COMPLAINT_FLOOR
 
 
 # --------------------------------------------------------------------------- backends

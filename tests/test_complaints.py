@@ -1,0 +1,102 @@
+"""A customer's report that something failed reads as negative, in either backend.
+
+Sentiment lexicons and the tweet-trained model read "40 minutes on hold and counting"
+as neutral; to a brand it is a complaint (`detectors/complaints.py`).
+"""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from stormwatch.config import Settings
+from stormwatch.detectors.complaints import COMPLAINT_FLOOR, reports_failure
+from stormwatch.detectors.language import Tokens
+from stormwatch.detectors.negativity import MultilingualScorer
+from stormwatch.runtime import negativity_scorer
+
+REPORTS = [
+    ("en", "@acme 40 minutes on hold and counting"),
+    ("en", "the app keeps crashing since the update"),
+    ("en", "Still waiting for my package, ordered two weeks ago"),
+    ("en", "you charged me twice and nobody answers"),
+    ("en", "They hung up on me. Third time today."),
+    ("en", "my order was cancelled without any notice"),
+    ("en", "it stopped working after two days"),
+    ("en", "Never buying from them again."),
+    ("en", "lost my suitcase and no reply to my emails"),
+    ("en", "Delayed again, this is the third week in a row"),
+    ("de", "Warum ist meine Bestellung noch nicht da?"),
+    ("de", "Mal wieder 40 Minuten Verspätung"),
+    ("de", "Seit einer Stunde in der Warteschleife"),
+    ("de", "Die App funktioniert schon wieder nicht"),
+    ("de", "Zug fällt heute schon wieder aus"),
+    ("de", "Doppelt abgebucht und keine Antwort vom Kundenservice"),
+]
+
+NOT_REPORTS = [
+    ("en", "Picked up an air fryer on the way to work"),
+    ("en", "Just ordered the new model, can't wait to try it out!"),
+    ("en", "Delivered without delay, thanks a lot!"),
+    ("en", "What time do you open on Sundays?"),
+    ("en", "Love the new flavour, please never change it"),
+    ("de", "Die neue App sieht gut aus"),
+    ("de", "Auf dem Weg zur Arbeit noch die Kaffeemaschine geholt"),
+    ("de", "Wann öffnet die Filiale am Samstag?"),
+]
+
+
+@pytest.fixture(scope="module", params=["model", "lexicon"])
+def scorer(request: pytest.FixtureRequest) -> MultilingualScorer:
+    backends = {"negativity_en": request.param, "negativity_de": request.param}
+    return negativity_scorer(Settings(**backends))
+
+
+@pytest.mark.parametrize(("lang", "text"), REPORTS)
+def test_a_report_of_a_failure_reads_negative_in_either_backend(
+    scorer: MultilingualScorer, lang: str, text: str
+) -> None:
+    assert reports_failure(Tokens(text), lang), text
+    assert scorer.score(text, lang) >= COMPLAINT_FLOOR, text
+    # Without a language given, it is classified (or both languages read it).
+    assert scorer.score(text, None) >= COMPLAINT_FLOOR, text
+
+
+@pytest.mark.parametrize(("lang", "text"), NOT_REPORTS)
+def test_everyday_talk_is_no_report(scorer: MultilingualScorer, lang: str, text: str) -> None:
+    tokens = Tokens(text)
+    assert not reports_failure(tokens, lang), text
+    # Read as the language's own scorer reads it (the model reads "Delivered without
+    # delay" as negative on its own, 0.71: not this floor's doing).
+    own = scorer.english if lang == "en" else scorer.german
+    assert scorer.score_tokens(tokens, lang) == own.score_tokens(tokens, lang), text
+
+
+def test_a_failure_handled_well_is_not_floored(scorer: MultilingualScorer) -> None:
+    text = "Flight delayed two hours but the crew was amazing, thank you so much!"
+    assert reports_failure(Tokens(text), "en")
+    assert scorer.score(text, "en") < 0.5
+
+
+def test_other_languages_are_not_read_for_reports(scorer: MultilingualScorer) -> None:
+    # English words inside French: the scorer reads no French, and no report either.
+    text = "Mon colis est delayed, toujours rien"
+    assert scorer.score(text, "fr") == 0.0
+    assert not reports_failure(Tokens(text), "fr")
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.text(min_size=0, max_size=80),
+    st.sampled_from(["", " still waiting", " on hold", " Verspätung", " kaputt", "!"]),
+    st.sampled_from(["en", "de"]),
+)
+def test_the_floor_only_raises_a_language_scorers_reading(text: str, tail: str, lang: str) -> None:
+    multi = MultilingualScorer()
+    own = multi.english if lang == "en" else multi.german
+    tokens = Tokens(text + tail)
+    reading = multi.score_tokens(tokens, lang)
+    assert reading >= own.score_tokens(tokens, lang)
+    if reading != own.score_tokens(tokens, lang) and not tokens.protest:
+        assert reading == COMPLAINT_FLOOR
