@@ -6,11 +6,14 @@ as neutral; to a brand it is a complaint (`detectors/complaints.py`).
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from stormwatch.config import Settings
+from stormwatch.detectors import complaints
 from stormwatch.detectors.complaints import COMPLAINT_FLOOR, reports_failure
 from stormwatch.detectors.language import Tokens
 from stormwatch.detectors.negativity import MultilingualScorer
@@ -100,3 +103,29 @@ def test_the_floor_only_raises_a_language_scorers_reading(text: str, tail: str, 
     assert reading >= own.score_tokens(tokens, lang)
     if reading != own.score_tokens(tokens, lang) and not tokens.protest:
         assert reading == COMPLAINT_FLOOR
+
+
+def _one_pattern(lang: str) -> re.Pattern[str]:
+    entries = complaints._ENGLISH if lang == "en" else complaints._GERMAN
+    return re.compile("|".join(f"(?:{pattern})" for _, pattern in entries))
+
+
+def _vocabulary(lang: str) -> list[str]:
+    entries = complaints._ENGLISH if lang == "en" else complaints._GERMAN
+    words = {w for anchors, pattern in entries for w in anchors.split()}
+    words |= {w for _, pattern in entries for w in re.findall(r"[a-zäöüß']+", pattern)}
+    return sorted(words | {"the", "my", "acme", "heute", "2", "😡", "@acme"})
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.data(), st.sampled_from(["en", "de"]))
+def test_the_anchored_search_finds_what_one_pattern_finds(data: st.DataObject, lang: str) -> None:
+    # Only anchored patterns are searched, for speed; none may be passed over, also
+    # when words are glued by punctuation ("w/delays", "nicht,deshalb").
+    words = data.draw(st.lists(st.sampled_from(_vocabulary(lang)), min_size=1, max_size=8))
+    glue = data.draw(st.lists(st.sampled_from([" ", " ", ", ", "/", "...", "!! ", ","]),
+                              min_size=len(words), max_size=len(words)))  # fmt: skip
+    text = "".join(w + g for w, g in zip(words, glue, strict=True)).strip()
+    tokens = Tokens(text)
+    expected = _one_pattern(lang).search(tokens.lower) is not None
+    assert reports_failure(tokens, lang) == expected, text
