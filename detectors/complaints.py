@@ -11,10 +11,10 @@ watches a brand's talk turn against it, the report is the complaint.
 `reports_failure` matches phrases of the common kinds (waiting, delays, cancellations,
 things lost, broken or not working, charges and refunds, nobody answering, never
 again), written from what customers write to brands in general, with no industry's
-nouns (no flights, trains or parcels: "my order" and "mein Paket" would each be one
-brand's). Hand-written because no maintained library ships complaint phrases for
-English and German; a regular expression per language, run only on texts the model
-reads under the floor, and cached with the rest of a text's reading (`Enricher`).
+nouns (no flights, trains, luggage or parcels). Hand-written because no maintained
+library ships complaint phrases for English and German: regular expressions, each
+searched only in comments holding one of its anchor words and read under the floor,
+the result cached with the rest of a text's reading (`Enricher`).
 """
 
 from __future__ import annotations
