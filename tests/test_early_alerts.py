@@ -140,16 +140,19 @@ def opened_both_ways(seed: int) -> list[tuple[float, float, float]]:
 
 @pytest.mark.slow
 def test_without_early_looks_no_storm_opens_sooner_and_most_open_later() -> None:
-    """Over seeds 1-6 of the palm-oil storm (seed 7's tipping comment closed its minute:
-    it opened at that comment either way). Where it opens later, the close of its
-    minute took it: lateness (120 s) after the minute, past the tipping comment."""
+    """Over seeds 1-6 of the palm-oil storm. Where it opens later, the close of its
+    minute took it: lateness (120 s) after the minute, past the tipping comment; where
+    not, the tipping comment closed its minute, and it opened at that comment either
+    way. Later in 6 of seeds 1-12 at 9c1ed1c (3-6, 9, 11), in 5 since complaint
+    reports are read (seed 6's tipping comment now closes its minute): at least half of
+    1-6."""
     runs = in_parallel(opened_both_ways, list(range(1, 7)))
     table = "\n".join(f"seed {seed}: {run}" for seed, run in enumerate(runs, 1))
     assert all(len(run) == 1 for run in runs), table
     opened = [run[0] for run in runs]
     assert all(early <= late for early, late, _ in opened), table
     later = [(early, late, tipped) for early, late, tipped in opened if late > early]
-    assert len(later) >= 4, table
+    assert len(later) >= 3, table
     assert all(late - tipped > EARLY_SECONDS for _, late, tipped in later), table
 
 

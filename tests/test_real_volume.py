@@ -425,15 +425,24 @@ def pfe_seed_31() -> tuple[list[bytes], list[Any]]:
     return lines, labels
 
 
-def test_a_posts_incident_reopened_by_its_brand_resolves_when_the_brand_calms() -> None:
+def test_a_posts_incident_reopened_by_its_brand_resolves_when_the_brand_calms(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     # PFE (250 comments a day), seed 31: a campaign's incident on one of the brand's
     # posts resolved, and 12 hours later the next storm's brand-wide alert reopened it.
     # Reopened on the post's key, calm and idle by then (its window gone with the idle
     # keys), nothing judged it again: it stayed open for the remaining six weeks, and
     # every later storm was an update of it, caught by no opening of its own (measured
     # at a3d22ab: 9 of the brand's 11 storms missed). It reopens on the brand's key.
+    # The case needs the readings it was found with: since complaint reports are read
+    # (`detectors/complaints.py`) nothing reopens here, nor in PFE seeds 1-24 or CRM
+    # seeds 1-16 (to a day after the third storm; of CVS seeds 1-30, six reopen a brand's
+    # incident, none a post's). What is tested, the tracker's reopening, reads no text.
+    import stormwatch.detectors.negativity as negativity
     from stormwatch.config import Settings
     from stormwatch.evaluation.scenario_run import replay
+
+    monkeypatch.setattr(negativity, "reports_failure", lambda tokens, lang: False)
 
     lines, labels = pfe_seed_31()
     # To a day after the third storm: the two after the reopening.
@@ -522,16 +531,20 @@ def test_a_brands_quiet_minutes_count_in_its_normal_when_its_rate_test_leads() -
     # minutes. Counted over the minutes with comments alone, as a post's is, each of
     # them expects about a comment of normal talk given that it held one, the storm's
     # minutes too, and the lead came 12 minutes later (-43.0 -> -54.8, measured while
-    # trying it). A brand's normal is its own: its quiet minutes count.
+    # trying it). A brand's normal is its own: its quiet minutes count. Since complaint
+    # reports are read, the brand's usual share is a little higher and storm 2's share
+    # test reached half-way only later (-54.8 with its quiet minutes counted or not);
+    # storm 3 is such a case now: -43.2 counted, -55.5 not (measured 2026-12-06 with
+    # the brand's excursion read as a post's; storm 4 the other way, -30.7 and -23.8).
     lines, labels, _, _ = build_stream(
         DATA / "Twitter_volume_PFE.csv", snippets(), seed=50, benign=True, campaigns=True
     )
-    storm = next(label for label in labels if label.name == "PFE-storm2")
+    storm = next(label for label in labels if label.name == "PFE-storm3")
     until = storm.end + 3600
     figures = run_stream(
         [raw for raw in lines if orjson.loads(raw)["created_at"] < until],
         [label for label in labels if label.onset < until],
     )
-    (second,) = [s for s in figures["storms"] if s["name"] == "PFE-storm2"]
-    assert second["caught"] and second["incidents"] == 1
-    assert second["lead_minutes"] > -48.0
+    (third,) = [s for s in figures["storms"] if s["name"] == "PFE-storm3"]
+    assert third["caught"] and third["incidents"] == 1
+    assert third["lead_minutes"] > -48.0
