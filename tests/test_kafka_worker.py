@@ -434,12 +434,16 @@ def test_worker_health_and_readiness_on_its_endpoint(
         return time.monotonic() + skew[0]
 
     store = IncidentStore.open(pg_url)
-    worker = Worker(
-        kafka,
-        store=store,
-        new_pipeline=pipeline_factory(Settings(database_url=pg_url)),
-        clock=clock,
-    )
+    factory = pipeline_factory(Settings(database_url=pg_url))
+    # What readiness says while each partition's pipeline is being set up: not ready
+    # until all of them are (it once said "ready: partitions [0]" between the two).
+    while_restoring: list[str] = []
+
+    def new_pipeline(*args, **kwargs):  # type: ignore[no-untyped-def]
+        while_restoring.append(worker.ready()[1])
+        return factory(*args, **kwargs)
+
+    worker = Worker(kafka, store=store, new_pipeline=new_pipeline, clock=clock)
     server = start_metrics_server(0, CollectorRegistry(), health=worker.healthy, ready=worker.ready)
     failures: list[BaseException] = []
 
@@ -461,6 +465,7 @@ def test_worker_health_and_readiness_on_its_endpoint(
             what="the worker to be ready",
         )
         assert body == "ready: partitions [0, 1]"
+        assert while_restoring == ["no partitions assigned"] * 2, while_restoring
         assert get("/healthz") == (200, "ok")
 
         drop_database(pg_url)  # the incident store goes away under the running worker

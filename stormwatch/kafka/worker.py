@@ -505,11 +505,15 @@ class Worker:
         assigned = set(self.source.assignment())
         arrived = [p for p in arrived if p in assigned]
         restore = []
+        # The new tasks are published together once all are set up: the probes read
+        # `tasks` from another thread, and a worker half-way through its partitions'
+        # restores said it was ready with the first of them.
+        settled: dict[int, PartitionTask] = {}
         for p in arrived:
             parked = self._parked.pop(p, None)
             # Back to us with nobody having committed since: our copy is current.
             if parked is not None and self.source.committed(p) == parked.next_offset:
-                self.tasks[p] = parked
+                settled[p] = parked
                 parked.last_input = self.clock()  # a rebalance is not a quiet partition
                 if parked.next_offset is not None:
                     self.source.seek(p, parked.next_offset)
@@ -536,7 +540,8 @@ class Worker:
                     task.next_offset = committed
                 self.status.write("fresh", partition=p, offset=committed)
             task.last_input = self.clock()
-            self.tasks[p] = task
+            settled[p] = task
+        self.tasks.update(settled)
         self.source.resume(arrived)
         self.status.write("assigned", partitions=sorted(self.tasks))
         self.drain_outbox()
