@@ -135,6 +135,14 @@ def test_evaluate_real_volume_missing_or_empty_directory(work: Path) -> None:
     one_line_error(result, 2, "no NAB data files in")
 
 
+def test_evaluate_real_volume_unusable_texts(work: Path) -> None:
+    result = stormwatch("evaluate", "real-volume", "--texts", "missing.jsonl", cwd=work)
+    one_line_error(result, 2, "missing.jsonl")
+    (work / "neutral.jsonl").write_text('{"text": "fine", "label": "neutral"}\n')
+    result = stormwatch("evaluate", "real-volume", "--texts", "neutral.jsonl", cwd=work)
+    one_line_error(result, 2, "neutral.jsonl", "needs texts labelled negative and positive")
+
+
 def test_evaluate_suite_out_is_a_file(work: Path) -> None:
     result = stormwatch("evaluate", "suite", "--out", "empty.jsonl", cwd=work)
     one_line_error(result, 2, "--out empty.jsonl", "give a directory")

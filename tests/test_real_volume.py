@@ -6,6 +6,7 @@ elsewhere."""
 from __future__ import annotations
 
 import functools
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -548,3 +549,47 @@ def test_a_brands_quiet_minutes_count_in_its_normal_when_its_rate_test_leads() -
     (third,) = [s for s in figures["storms"] if s["name"] == "PFE-storm3"]
     assert third["caught"] and third["incidents"] == 1
     assert third["lead_minutes"] > -48.0
+
+
+def test_labelled_texts_stand_in_for_the_snippets(tmp_path: Path) -> None:
+    # `evaluate real-volume --texts`: a user's own labelled comments (or a rated set)
+    # as the streams' texts. Storms draw from the negative ones, praise from the
+    # positive ones, everyday talk from all.
+    negatives = [f"still waiting for order {n}, nobody answers" for n in range(40)]
+    positives = [f"love the new menu {n}" for n in range(20)]
+    neutrals = [f"what time do you open on day {n}?" for n in range(40)]
+    rows = [{"text": t, "label": "negative"} for t in negatives]
+    rows += [{"text": t, "label": "positive"} for t in positives]
+    rows += [{"text": t, "label": "neutral"} for t in neutrals]
+    path = tmp_path / "labelled.jsonl"
+    path.write_bytes(b"\n".join(orjson.dumps(r) for r in rows) + b"\n\n")
+    texts = Snippets.from_labelled(path)
+    assert set(texts.negative) == set(texts.strong) == set(negatives)
+    assert set(texts.positive) == set(positives)
+    assert set(texts.other) == set(positives) | set(neutrals)
+
+    lines, labels, _, _ = build_stream(
+        DATA / "Twitter_volume_IBM.csv", texts, seed=1, max_days=12.0, benign=True
+    )
+    comments = [orjson.loads(line) for line in lines]
+    given = set(negatives) | set(positives) | set(neutrals)
+    # All but the copies that campaigns and bots rewrite (`scenario.variation.rewrite`).
+    assert sum(c["text"] in given for c in comments) > 0.9 * len(comments)
+    storm = [c for c in comments if c["author_id"].startswith("s1-")]
+    assert storm and {c["text"] for c in storm} <= set(negatives)
+    assert any(label.kind == "storm" for label in labels)
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b'{"text": "fine", "label": "neutral"}\n', "needs texts labelled negative and positive"),
+        (b'{"text": "bad", "label": "negative"}\nnot json\n', "line 2: expected JSON"),
+        (b'{"label": "negative"}\n', "line 1: expected JSON with 'text' and 'label'"),
+    ],
+)
+def test_unusable_labelled_texts_are_named(tmp_path: Path, content: bytes, message: str) -> None:
+    path = tmp_path / "labelled.jsonl"
+    path.write_bytes(content)
+    with pytest.raises(ValueError, match=message):
+        Snippets.from_labelled(path)

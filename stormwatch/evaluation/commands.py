@@ -136,14 +136,22 @@ def evaluate_real_volume(
         ),
     ] = True,
     jobs: Annotated[int, typer.Option(min=1, help="Streams scored in parallel.")] = 1,
+    texts: Annotated[
+        Path | None,
+        typer.Option(
+            "--texts",
+            help="Labelled JSONL (text, label: negative/neutral/positive) to draw the"
+            " comments from instead of the Amazon snippets, e.g. your own brand's.",
+        ),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Last line: figures as JSON.")] = False,
     config: ConfigFile = None,
 ) -> None:
     """Real tweet volume, human-rated texts, storms on top: caught, lead, false alarms.
 
     Each NAB realTweets file is one brand's comment volume, each text an Amazon review
-    snippet people rated; storms, templated campaigns and benign look-alikes are
-    injected every five days."""
+    snippet people rated (or one of --texts); storms, templated campaigns and benign
+    look-alikes are injected every five days."""
     from stormwatch.evaluation.real_volume import evaluate_real_volume as evaluate
 
     if directory is not None and not directory.is_dir():
@@ -162,8 +170,9 @@ def evaluate_real_volume(
             benign=benign,
             campaigns=campaigns,
             jobs=jobs,
+            texts=texts,
         )
-    except FileNotFoundError as exc:
+    except (OSError, ValueError) as exc:
         raise fail(exc) from None
     if as_json:
         sys.stdout.write(json.dumps(result, sort_keys=True) + "\n")

@@ -33,6 +33,11 @@ built on. And in the day before each storm's a templated campaign (`_campaign`):
 strongly negative snippets rewritten by many new accounts, which must alert like a
 storm and should say "campaign" (the bot burst is the same kind of text from a few
 accounts).
+
+Any labelled texts can stand in for the snippets (`Snippets.from_labelled`, `evaluate
+real-volume --texts`): a brand's own comments that people labelled, or a rated set of
+comments addressed to brands such as the airline tweets; without ratings, every
+negative text may be a storm's.
 """
 
 from __future__ import annotations
@@ -113,6 +118,42 @@ class Snippets:
                 elif rating >= POSITIVE_AT:
                     positive.append(parts[2])
         return cls(tuple(negative), tuple(strong), tuple(other), tuple(positive))
+
+    @classmethod
+    def from_labelled(cls, path: Path) -> Snippets:
+        """Texts people labelled (JSONL: `text`, `label` negative, neutral or positive),
+        in place of the rated snippets: every negative one may be a storm's, as there is
+        no rating to tell the strong ones. A user's own labelled comments, or a rated
+        set such as the airline tweets (`benchmarks/prepare_negativity_data.py`).
+        ValueError names what is missing."""
+        negative: list[str] = []
+        other: list[str] = []
+        positive: list[str] = []
+        with open(path, encoding="utf-8") as fh:
+            for number, line in enumerate(fh, start=1):
+                if not line.strip():
+                    continue
+                try:
+                    row = orjson.loads(line)
+                    text, label = row["text"], row["label"]
+                except (ValueError, KeyError, TypeError):
+                    raise ValueError(
+                        f"{path}, line {number}: expected JSON with 'text' and 'label'"
+                    ) from None
+                if not isinstance(text, str) or not text.strip():
+                    continue
+                if label == "negative":
+                    negative.append(text)
+                else:
+                    other.append(text)
+                    if label == "positive":
+                        positive.append(text)
+        if not negative or not positive:
+            raise ValueError(
+                f"{path}: needs texts labelled negative and positive "
+                f"(found {len(negative)} negative, {len(positive)} positive)"
+            )
+        return cls(tuple(negative), tuple(negative), tuple(other), tuple(positive))
 
 
 @dataclass(frozen=True, slots=True)
@@ -595,9 +636,11 @@ def _run_file(
     benign: bool,
     campaigns: bool,
     settings: Settings | None,
+    texts: Path | None = None,
 ) -> dict[str, Any]:
+    snippets = Snippets.load() if texts is None else Snippets.from_labelled(texts)
     lines, labels, daily, days = build_stream(
-        csv_path, Snippets.load(), seed=seed, storms=storms, benign=benign, campaigns=campaigns
+        csv_path, snippets, seed=seed, storms=storms, benign=benign, campaigns=campaigns
     )
     figures = run_stream(lines, labels, settings)
     figures.update(brand=csv_path.stem.removeprefix("Twitter_volume_"))
@@ -624,13 +667,18 @@ def evaluate_real_volume(
     benign: bool = True,
     campaigns: bool = True,
     jobs: int = 1,
+    texts: Path | None = None,
 ) -> dict[str, Any]:
     """Every NAB file of `directory` (default: the vendored realTweets) as one brand's
-    stream; prints a row per brand and the pooled figures by size band."""
+    stream; prints a row per brand and the pooled figures by size band. `texts`:
+    labelled JSONL to draw the comments from instead of the Amazon snippets
+    (`Snippets.from_labelled`; ValueError when unusable)."""
     data = (directory or REALTWEETS_DIR) / "realTweets"
     files = sorted(data.glob("*.csv")) if data.is_dir() else []
     if not files:
         raise FileNotFoundError(f"no NAB data files in {data}")
+    if texts is not None:
+        Snippets.from_labelled(texts)  # unusable texts fail here, not in every worker
     console.print(f"{len(files)} streams, seed {seed}; scoring ...", style="dim")
     if jobs > 1:
         with ProcessPoolExecutor(max_workers=jobs) as pool:
@@ -638,11 +686,11 @@ def evaluate_real_volume(
             runs = list(
                 pool.map(
                     _run_file, files, [seed] * n, [storms] * n, [benign] * n,
-                    [campaigns] * n, [settings] * n,
+                    [campaigns] * n, [settings] * n, [texts] * n,
                 )
             )  # fmt: skip
     else:
-        runs = [_run_file(f, seed, storms, benign, campaigns, settings) for f in files]
+        runs = [_run_file(f, seed, storms, benign, campaigns, settings, texts) for f in files]
     runs.sort(key=lambda r: r["per_day"])
 
     table = Table(title=f"Real volume (NAB realTweets), real texts, seed {seed}")
