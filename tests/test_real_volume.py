@@ -253,7 +253,7 @@ def test_the_report_pools_the_lead_over_brands_of_500_a_day_or_more(
 
     longest = {"SMALL": None, "MID": 5.5, "BIG": 7.0}
 
-    def fake_run(csv_path, seed, storms, benign, campaigns, settings, texts=None):  # noqa: ANN001, ANN202
+    def fake_run(csv_path, seed, storms, benign, campaigns, settings, snippets):  # noqa: ANN001, ANN202
         brand = csv_path.stem.removeprefix("Twitter_volume_")
         per_day, brand_storms = runs[brand]
         look_alikes = [{"name": f"{brand}-bot3", "kind": "bot_burst", "incidents": 0},

@@ -636,9 +636,8 @@ def _run_file(
     benign: bool,
     campaigns: bool,
     settings: Settings | None,
-    texts: Path | None = None,
+    snippets: Snippets,
 ) -> dict[str, Any]:
-    snippets = Snippets.load() if texts is None else Snippets.from_labelled(texts)
     lines, labels, daily, days = build_stream(
         csv_path, snippets, seed=seed, storms=storms, benign=benign, campaigns=campaigns
     )
@@ -677,8 +676,7 @@ def evaluate_real_volume(
     files = sorted(data.glob("*.csv")) if data.is_dir() else []
     if not files:
         raise FileNotFoundError(f"no NAB data files in {data}")
-    if texts is not None:
-        Snippets.from_labelled(texts)  # unusable texts fail here, not in every worker
+    snippets = Snippets.load() if texts is None else Snippets.from_labelled(texts)
     console.print(f"{len(files)} streams, seed {seed}; scoring ...", style="dim")
     if jobs > 1:
         with ProcessPoolExecutor(max_workers=jobs) as pool:
@@ -686,11 +684,11 @@ def evaluate_real_volume(
             runs = list(
                 pool.map(
                     _run_file, files, [seed] * n, [storms] * n, [benign] * n,
-                    [campaigns] * n, [settings] * n, [texts] * n,
+                    [campaigns] * n, [settings] * n, [snippets] * n,
                 )
             )  # fmt: skip
     else:
-        runs = [_run_file(f, seed, storms, benign, campaigns, settings, texts) for f in files]
+        runs = [_run_file(f, seed, storms, benign, campaigns, settings, snippets) for f in files]
     runs.sort(key=lambda r: r["per_day"])
 
     table = Table(title=f"Real volume (NAB realTweets), real texts, seed {seed}")
