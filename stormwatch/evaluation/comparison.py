@@ -27,8 +27,10 @@ class ComparisonError(ValueError):
 _FIELDS = ("caught", "lead_minutes", "incidents")  # what a change can move
 
 
-def _row(kind: str, band: str, must_alert: bool, lead: float | None, incidents: int) -> dict:
-    return {"kind": kind, "band": band, "must_alert": must_alert, "caught": incidents > 0,
+def _row(
+    kind: str, band: str, must_alert: bool, caught: bool, lead: float | None, incidents: int
+) -> dict:
+    return {"kind": kind, "band": band, "must_alert": must_alert, "caught": caught,
             "lead_minutes": lead, "incidents": incidents}  # fmt: skip
 
 
@@ -36,11 +38,17 @@ def event_rows(figures: dict[str, Any]) -> tuple[str, dict[tuple, dict[str, Any]
     """The kind of run ("suite" or "real-volume") and its events by a key that names
     the same event in another run of the same seeds: (seed, scenario, event) for the
     family, (seed, brand, event) for real volume. Each row: kind, band, must_alert,
-    caught (at least one incident), lead_minutes, incidents."""
+    caught as the run counted it (a look-alike: whether it opened an incident),
+    lead_minutes, incidents."""
     if "per_event" in figures:
         return "suite", {
             (e["seed"], e["scenario"], e["event"]): _row(
-                e["kind"], e["band"], e["must_alert"], e["lead_minutes"], e["incidents"]
+                e["kind"],
+                e["band"],
+                e["must_alert"],
+                e["caught"],
+                e["lead_minutes"],
+                e["incidents"],
             )
             for e in figures["per_event"]
         }
@@ -54,11 +62,11 @@ def event_rows(figures: dict[str, Any]) -> tuple[str, dict[tuple, dict[str, Any]
             for kind in ("storms", "campaigns"):
                 for e in b[kind]:
                     rows[seed, b["brand"], e["name"]] = _row(
-                        kind[:-1], band, True, e["lead_minutes"], e["incidents"]
+                        kind[:-1], band, True, e["caught"], e["lead_minutes"], e["incidents"]
                     )
-            for e in b["benign"]:
+            for e in b["benign"]:  # "caught": opened an incident
                 rows[seed, b["brand"], e["name"]] = _row(
-                    e["kind"], band, False, None, e["incidents"]
+                    e["kind"], band, False, e["incidents"] > 0, None, e["incidents"]
                 )
         return "real-volume", rows
     raise ComparisonError(
