@@ -15,6 +15,7 @@ paths of their files (sources and licences: `detectors/data/NEGATIVITY_MODEL.md`
       --germeval2018  GermEval-2018-Data/germeval2018.training.txt \\
       --goemotions  GoEmotions-pytorch/data/group \\
       --airline  Twitter-Airline-Sentiment/Tweets.csv \\
+      --kotzias  "sentiment labelled sentences" \\
       --plain 2000
 
 writes `vader_tweets_{train,val,test}.jsonl`, VADER's review and editorial snippets
@@ -26,7 +27,8 @@ file is not in any of these repositories), `germeval2017_test_{syn,dia}.jsonl`,
 `potts_{train,val}.jsonl`, `sb10k_extra_train.jsonl` (the SB-10k tweets outside XLM-T's
 splits), `germeval2018_{offense,other}_train.jsonl` (GermEval 2018's training file, see
 `germeval2018`), `goemotions_{train,val,test}.jsonl` (Reddit comments, see `goemotions`),
-`airline_{dev,test}.jsonl` (tweets to US airlines, see `airline`; they only measure)
+`airline_{dev,test}.jsonl` (tweets to US airlines, see `airline`; they only measure),
+`kotzias_{train,val,test}.jsonl` (review sentences, see `kotzias`)
 and `scenario_plain.jsonl` (neutral and positive comments from stormwatch's
 scenario generator: not human-labelled, only for bounding how many plain brand comments the
 model reads as negative). Each line: `id`, `text`, `label` (negative/neutral/positive), `lang`.
@@ -257,6 +259,32 @@ def airline(path: Path) -> Iterator[tuple[str, dict[str, str]]]:
             yield split, {"id": row_id, "text": row["text"], "label": label, "lang": "en"}
 
 
+KOTZIAS_FILES = ("amazon_cells_labelled.txt", "yelp_labelled.txt", "imdb_labelled.txt")
+
+
+def kotzias(folder: Path, held_out: set[str]) -> Iterator[tuple[str, dict[str, str]]]:
+    """Sentiment Labelled Sentences (Kotzias et al. 2015, UCI Machine Learning
+    Repository): 500 negative and 500 positive sentences from each of Amazon product
+    reviews, Yelp restaurant reviews and IMDb film reviews (`sentence<TAB>0|1`), chosen
+    by their authors as clearly one or the other: no neutral ones. Split 60/20/20 into
+    train/val/test by the SHA-1 of the text key; a sentence whose key is in a validation,
+    dev or test file written before, or repeats an earlier one, is left out."""
+    seen: set[str] = set()
+    for name in KOTZIAS_FILES:
+        source = name.split("_", 1)[0]
+        lines = (folder / name).read_text(encoding="utf-8", errors="replace").splitlines()
+        for i, line in enumerate(lines):
+            text, _, score = line.rpartition("\t")
+            text, key = text.strip(), text_key(text)
+            if score.strip() not in ("0", "1") or not key or key in held_out or key in seen:
+                continue
+            seen.add(key)
+            b = bucket(f"kotzias-{key}")
+            split = "train" if b < 60 else "val" if b < 80 else "test"
+            label = "negative" if score.strip() == "0" else "positive"
+            yield split, {"id": f"kotzias-{source}-{i}", "text": text, "label": label, "lang": "en"}
+
+
 def write(path: Path, rows: Iterable[dict[str, str]]) -> int:
     count = 0
     with path.open("w", encoding="utf-8") as out:
@@ -288,6 +316,7 @@ def main() -> None:
     parser.add_argument("--germeval2018", type=Path, help="germeval2018.training.txt")
     parser.add_argument("--goemotions", type=Path, help="GoEmotions-pytorch's data/group folder")
     parser.add_argument("--airline", type=Path, help="Twitter US Airline Sentiment's Tweets.csv")
+    parser.add_argument("--kotzias", type=Path, help="the sentiment labelled sentences folder")
     parser.add_argument("--plain", type=int, default=0, help="scenario comments per kind")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
@@ -313,7 +342,7 @@ def main() -> None:
         # one, nor VADER's review and editorial snippets: the German files stay as they
         # were made before those were written ("Thanks!" is also an English snippet)
         later = ("scenario", "sb10k_extra", "germeval2018", "vader_movie", "vader_nyt")
-        later += ("vader_amazon",)
+        later += ("vader_amazon", "kotzias")
         seen = keys_in(p for p in args.out.glob("*.jsonl") if not p.name.startswith(later))
         write(args.out / "sb10k_extra_train.jsonl", sb10k_extra(args.sb10k_full, seen))
     if args.germeval2018:
@@ -323,6 +352,16 @@ def main() -> None:
         write_splits(args.out, "goemotions", goemotions(args.goemotions))
     if args.airline:
         write_splits(args.out, "airline", airline(args.airline))
+    if args.kotzias:
+        held_out = keys_in(
+            [
+                *args.out.glob("*_val.jsonl"),
+                *args.out.glob("*_test*.jsonl"),
+                *args.out.glob("*_dev.jsonl"),
+            ]
+        )
+        held_out -= keys_in(args.out.glob("kotzias_*.jsonl"))  # its own, from an earlier run
+        write_splits(args.out, "kotzias", kotzias(args.kotzias, held_out))
     if args.plain:
         write(args.out / "scenario_plain.jsonl", scenario_plain(args.plain))
 
