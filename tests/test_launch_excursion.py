@@ -62,8 +62,8 @@ def test_a_storm_is_mostly_negative_and_a_launch_is_not() -> None:
 
 
 def test_the_share_leads_only_where_the_negatives_came_without_more_talk() -> None:
-    """The share test may lead a rate test half-way to its threshold only when the
-    comments that are not negative stayed at their normal
+    """The share test may lead a rate test a quarter of the way to its threshold only
+    when the comments that are not negative stayed at their normal
     (`KeyMonitor.excursion_without_more_talk`): a storm's negatives at the usual volume,
     not a launch post's complaints among many more comments of every kind."""
     storm, launch_post, defended = KeyMonitor(), KeyMonitor(), KeyMonitor()
