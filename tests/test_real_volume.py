@@ -606,8 +606,9 @@ def test_a_new_posts_storm_leads_with_its_share_test_a_quarter_of_the_way() -> N
         DATA / "Twitter_volume_KO.csv", snippets(), seed=52, benign=True, campaigns=True
     )
     storm = next(label for label in labels if label.name == "KO-storm3")
-    lines = [raw for raw in lines if orjson.loads(raw)["created_at"] < storm.end + 3600]
-    figures = run_stream(lines, [label for label in labels if label.end <= storm.end])
+    until = storm.end + 3600
+    lines = [raw for raw in lines if orjson.loads(raw)["created_at"] < until]
+    figures = run_stream(lines, [label for label in labels if label.onset < until])
     (outcome,) = [s for s in figures["storms"] if s["name"] == "KO-storm3"]
     assert outcome["incidents"] == 1, outcome
     assert outcome["lead_minutes"] > -15.0, outcome
