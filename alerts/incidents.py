@@ -35,7 +35,9 @@ CALM_RATIO = 2.0  # recent negative rate under this many times the brand's norma
 # 95 % probability (exp(-STORM_RATIO * rate * minutes) = 5 %), at least `quiet_minutes`
 # and at most QUIET_MAX_MINUTES. Else a slow swell at a small brand resolves between two
 # of its negatives and opens a second incident for the same storm.
-STORM_RATIO = BRAND_MIN_RATIO  # a brand-wide storm's least rate over the normal
+# A brand-wide storm's least rate over the normal at a brand of under a negative a
+# minute (`Judge._brand_min_rate`; at larger ones calm lasts `quiet_minutes` anyway).
+STORM_RATIO = BRAND_MIN_RATIO
 QUIET_MAX_MINUTES = 360
 # For this long after a key's incident resolved, the key opens another only when it is
 # not calm: a storm's tail, still a few times a post's usual rate but calm by the

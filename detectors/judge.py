@@ -47,6 +47,10 @@ GUARD_MINUTES_MAX = 1440  # ... and at most this long (a slow swell over a day)
 # hour before it holds a busy brand's everyday complaints, each from its own account.
 BURST_GUARD_MINUTES = 10
 BRAND_MIN_RATIO = 3.0  # a brand-wide storm runs at least this many times the brand's normal
+# ... or this many, where that is a crowd: `2 * min_accounts` negatives over normal in
+# five minutes (`_brand_min_rate`)
+BRAND_BUSY_RATIO = 2.0
+BRAND_EXCESS_MINUTES = 5.0
 STORM_TAIL_MINUTES = 120  # after a brand's storm, this long over a quarter hour only
 THREAD_MIN_RATIO = 1.0  # a thread storm carries at least the brand's normal negative rate
 KEY_MIN_RATIO = 2.0  # ... and any storm at least twice its key's normal right now
@@ -1010,11 +1014,9 @@ class Judge:
                 # A post carrying less than the brand's whole normal negative talk is not
                 # a storm for the brand yet (at a large brand: an ordinary busy post).
                 benign = "small_rise"
-            elif (
-                not thread
-                and self._brand_rate_now(window.brand, minute, recent, recent_slow)
-                < BRAND_MIN_RATIO * brand_lam
-            ):
+            elif not thread and self._brand_rate_now(
+                window.brand, minute, recent, recent_slow
+            ) < self._brand_min_rate(brand_lam):
                 # Day-to-day variation of a brand's talk, not a storm: the tests are sure
                 # the rate is up, but not by enough, over the last five minutes or a
                 # quarter of an hour, to matter brand-wide. Either: a storm's rate over a
@@ -1022,6 +1024,8 @@ class Judge:
                 # day was held four minutes at 4.9x its normal over five minutes). Not
                 # five minutes within two hours of the brand's last storm: its tail
                 # comes in gusts (one at 4x, 11 minutes after a post's storm resolved).
+                # Not enough is a ratio at a small brand, a count at a large one
+                # (`_brand_min_rate`).
                 benign = "small_rise"
         calm_normal = (
             _calm_normal(brand_lam, normal, self.brands[window.brand]) if warming else brand_lam
@@ -1198,6 +1202,20 @@ class Judge:
         """The key's account profiles (its excursion's and its last half hour's)."""
         self._profiles.pop(key, None)
         self._bursts.pop(key, None)
+
+    def _brand_min_rate(self, normal: float) -> float:
+        """The least negative rate a brand-wide storm runs at, for a brand whose normal
+        is `normal` negatives a minute: `BRAND_MIN_RATIO` times it, or down to
+        `BRAND_BUSY_RATIO` times it where that is a crowd, `2 * min_accounts` negatives
+        over normal in `BRAND_EXCESS_MINUTES`. At a brand of a few hundred comments a
+        day twice the normal is a handful of complaints: a cluster on a launch post, at
+        2-3x its brand's normal over five minutes with both tests at their thresholds
+        (family seed 1303), is such. At a large one it is dozens of people: a campaign at
+        a brand of 13,815 a day (2.5 negatives a minute normal) was held back six
+        minutes with both tests over their thresholds, its negatives 2-3x the normal
+        (tuning seed 6)."""
+        crowd = normal + 2.0 * self.min_accounts / BRAND_EXCESS_MINUTES
+        return max(BRAND_BUSY_RATIO * normal, min(BRAND_MIN_RATIO * normal, crowd))
 
     def _brand_rate_now(self, brand: str, minute: int, recent: float, slow: float) -> float:
         """The brand's negative rate that a brand-wide storm is measured by: the larger of
