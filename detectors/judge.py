@@ -1010,9 +1010,10 @@ class Judge:
                 # excursion was 36-44 % negative over normal, the hour with the busy
                 # morning in it 21-25 %, and the hour held the storm for two hours.
                 benign = "not_negative"
-            elif thread and recent < THREAD_MIN_RATIO * brand_lam:
+            elif thread and recent < self._thread_min_rate(brand_lam, lam):
                 # A post carrying less than the brand's whole normal negative talk is not
-                # a storm for the brand yet (at a large brand: an ordinary busy post).
+                # a storm for the brand yet (at a large brand: an ordinary busy post),
+                # unless it is a crowd over the post's normal (`_thread_min_rate`).
                 benign = "small_rise"
             elif not thread and self._brand_rate_now(
                 window.brand, minute, recent, recent_slow
@@ -1216,6 +1217,16 @@ class Judge:
         (tuning seed 6)."""
         crowd = normal + 2.0 * self.min_accounts / BRAND_EXCESS_MINUTES
         return max(BRAND_BUSY_RATIO * normal, min(BRAND_MIN_RATIO * normal, crowd))
+
+    def _thread_min_rate(self, brand_normal: float, normal: float) -> float:
+        """The least negative rate a post's storm runs at: its brand's whole normal
+        (`THREAD_MIN_RATIO` times it), or `2 * min_accounts` negatives over the post's
+        own `normal` in `BRAND_EXCESS_MINUTES` when that is less. At a brand of 37,621
+        a day (5.9 negatives a minute normal, its busiest post's 0.73) a fast storm's
+        post had both tests over their thresholds for eight minutes, held back until
+        it carried the brand's whole normal (tuning seed 4)."""
+        crowd = normal + 2.0 * self.min_accounts / BRAND_EXCESS_MINUTES
+        return min(THREAD_MIN_RATIO * brand_normal, crowd)
 
     def _brand_rate_now(self, brand: str, minute: int, recent: float, slow: float) -> float:
         """The brand's negative rate that a brand-wide storm is measured by: the larger of
