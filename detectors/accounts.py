@@ -30,10 +30,7 @@ BENIGN_REASONS: dict[str, str] = {
     "bot_burst": "near-identical comments from a few accounts",
     "few_accounts": "too few different people",
     "not_negative": "volume surge, not mostly negative (positive virality, a launch)",
-    "small_rise": (
-        "too small: under 2-3x normal brand-wide, a post under the brand's normal rate"
-        " and no crowd over its own"
-    ),
+    "small_rise": "too small: under 2-3x normal brand-wide, a post under its brand's normal",
     "past_surge": "the evidence is of minutes ago; the rate is back under twice normal",
     "dismissed_before": "people marked a surge like this a false alarm before",
 }
