@@ -47,10 +47,9 @@ GUARD_MINUTES_MAX = 1440  # ... and at most this long (a slow swell over a day)
 # hour before it holds a busy brand's everyday complaints, each from its own account.
 BURST_GUARD_MINUTES = 10
 BRAND_MIN_RATIO = 3.0  # a brand-wide storm runs at least this many times the brand's normal
-# ... or this many, where that is a crowd: `2 * min_accounts` negatives over normal in
-# five minutes (`_brand_min_rate`)
+# ... or this many, where that is a crowd (`_crowd_rate`, `_brand_min_rate`)
 BRAND_BUSY_RATIO = 2.0
-BRAND_EXCESS_MINUTES = 5.0
+CROWD_MINUTES = 5.0  # a crowd: `2 * min_accounts` negatives over normal in this long
 STORM_TAIL_MINUTES = 120  # after a brand's storm, this long over a quarter hour only
 THREAD_MIN_RATIO = 1.0  # a thread storm carries at least the brand's normal negative rate
 KEY_MIN_RATIO = 2.0  # ... and any storm at least twice its key's normal right now
@@ -1208,25 +1207,30 @@ class Judge:
         """The least negative rate a brand-wide storm runs at, for a brand whose normal
         is `normal` negatives a minute: `BRAND_MIN_RATIO` times it, or down to
         `BRAND_BUSY_RATIO` times it where that is a crowd, `2 * min_accounts` negatives
-        over normal in `BRAND_EXCESS_MINUTES`. At a brand of a few hundred comments a
+        over normal in `CROWD_MINUTES` (`_crowd_rate`). At a brand of a few hundred comments a
         day twice the normal is a handful of complaints: a cluster on a launch post, at
         2-3x its brand's normal over five minutes with both tests at their thresholds
         (family seed 1303), is such. At a large one it is dozens of people: a campaign at
         a brand of 13,815 a day (2.5 negatives a minute normal) was held back six
         minutes with both tests over their thresholds, its negatives 2-3x the normal
         (tuning seed 6)."""
-        crowd = normal + 2.0 * self.min_accounts / BRAND_EXCESS_MINUTES
-        return max(BRAND_BUSY_RATIO * normal, min(BRAND_MIN_RATIO * normal, crowd))
+        return max(
+            BRAND_BUSY_RATIO * normal, min(BRAND_MIN_RATIO * normal, self._crowd_rate(normal))
+        )
 
     def _thread_min_rate(self, brand_normal: float, normal: float) -> float:
         """The least negative rate a post's storm runs at: its brand's whole normal
         (`THREAD_MIN_RATIO` times it), or `2 * min_accounts` negatives over the post's
-        own `normal` in `BRAND_EXCESS_MINUTES` when that is less. At a brand of 37,621
+        own `normal` in `CROWD_MINUTES` when that is less (`_crowd_rate`). At a brand of 37,621
         a day (5.9 negatives a minute normal, its busiest post's 0.73) a fast storm's
         post had both tests over their thresholds for eight minutes, held back until
         it carried the brand's whole normal (tuning seed 4)."""
-        crowd = normal + 2.0 * self.min_accounts / BRAND_EXCESS_MINUTES
-        return min(THREAD_MIN_RATIO * brand_normal, crowd)
+        return min(THREAD_MIN_RATIO * brand_normal, self._crowd_rate(normal))
+
+    def _crowd_rate(self, normal: float) -> float:
+        """A key's negative rate when `2 * min_accounts` negatives over its `normal`
+        come in `CROWD_MINUTES`: more than a handful of people, whatever the key's size."""
+        return normal + 2.0 * self.min_accounts / CROWD_MINUTES
 
     def _brand_rate_now(self, brand: str, minute: int, recent: float, slow: float) -> float:
         """The brand's negative rate that a brand-wide storm is measured by: the larger of
