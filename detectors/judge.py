@@ -725,7 +725,7 @@ class Judge:
         its quiet minutes count (at a brand of 250 a day, a storm's minutes each
         expected a comment's worth of normal talk given that they held one, and its
         brand-wide lead came 12 minutes later: real volume, PFE seed 50)."""
-        at_least = 2 * self.min_accounts
+        at_least = self.crowd
         storm_like = (
             monitor.excursion_read_mostly_negative(at_least)
             if thread
@@ -778,7 +778,7 @@ class Judge:
             authors[m.author] += 1
         repeats = sum(n for n in authors.values() if n > 1)
         crowd_like = 2 * repeats < authors.total()
-        if len(authors) >= 2 * self.min_accounts:
+        if len(authors) >= self.crowd:
             return crowd_like
         if rate / h_rate < 0.5 or share / h_share < 0.5 * RATE_LED_SHARE:
             return False
@@ -984,7 +984,7 @@ class Judge:
                 or (
                     thread
                     and self.brands[window.brand].monitor.excursion_mostly_not_negative()
-                    and not monitor.excursion_mostly_negative(at_least=2 * self.min_accounts)
+                    and not monitor.excursion_mostly_negative(at_least=self.crowd)
                 )
             ):
                 # Many more comments, few of them negative: a launch or a viral post, a
@@ -1144,7 +1144,7 @@ class Judge:
             return False
         if monitor.rate.statistic and monitor.share.statistic:
             return True
-        enough = 2 * self.min_accounts
+        enough = self.crowd
         return window.count_negatives_since(minute, enough) >= enough
 
     # -- learning ----------------------------------------------------------------------
@@ -1227,10 +1227,16 @@ class Judge:
         it carried the brand's whole normal (tuning seed 4)."""
         return min(THREAD_MIN_RATIO * brand_normal, self._crowd_rate(normal))
 
+    @property
+    def crowd(self) -> int:
+        """Negatives over normal that are more than a handful of people's: twice
+        `min_accounts` (the bar for a lead, an early look and a crowd's rate)."""
+        return 2 * self.min_accounts
+
     def _crowd_rate(self, normal: float) -> float:
         """A key's negative rate when `2 * min_accounts` negatives over its `normal`
         come in `CROWD_MINUTES`: more than a handful of people, whatever the key's size."""
-        return normal + 2.0 * self.min_accounts / CROWD_MINUTES
+        return normal + self.crowd / CROWD_MINUTES
 
     def _brand_rate_now(self, brand: str, minute: int, recent: float, slow: float) -> float:
         """The brand's negative rate that a brand-wide storm is measured by: the larger of
