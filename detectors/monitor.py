@@ -88,7 +88,7 @@ class ThresholdTable:
 
     >>> t = ThresholdTable(false_alarms_per_month=1.0)
     >>> round(t.rate(0.5, 1.0, thread=False), 1), round(t.rate(0.5, 1.0, thread=True), 1)
-    (10.2, 13.9)
+    (10.2, 13.1)
     """
 
     # (budget, expected-count bucket, dispersion bucket, thread) -> threshold

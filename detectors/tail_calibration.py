@@ -31,7 +31,13 @@ __all__ = ["KEEP", "TailCalibration"]
 
 KEEP = 12  # peaks kept: the fit's sample (the smallest is where the tail starts)
 MIN_PEAK = 0.25  # smaller excursions (in thresholds) say nothing about the tail
-MIN_MONTHS = 7.0 / 30.0  # before a week of record the exact threshold stands alone
+# Before a day of record (one turn of the daily rhythm, so the peaks are not those of
+# one hour of the day) the exact threshold stands alone. A short record only
+# extrapolates further (a higher factor for the same peaks), so the wait is not what
+# keeps the fit honest; it was a week until the exact thresholds were exact, and a
+# brand whose talk bursts every two hours got volume signals for its whole first week
+# (`tests/test_volume_bursts.py`).
+MIN_MONTHS = 1.0 / 30.0
 
 
 class TailCalibration:

@@ -341,7 +341,8 @@ def test_a_swell_back_after_hours_of_calm_reopens_its_incident() -> None:
     seven hours before the breakout, resolved after half an hour of calm, and when the
     swell came back 140 minutes later a second incident opened (fresh seed 3214). The
     incident reopens instead, from the live stream's point of view too: its events are
-    one incident's, and the store and Slack see it escalate from resolved."""
+    one incident's, and the store and Slack see it escalate from resolved. (Hours of
+    calm: 140 minutes when found, 124 since the rate test's thresholds are exact.)"""
     from stormwatch.evaluation.label_matching import match_labels
 
     scenario = generate(build_family(3214)[5])
@@ -354,7 +355,8 @@ def test_a_swell_back_after_hours_of_calm_reopens_its_incident() -> None:
     back = kinds.index("resolved") + 1
     assert kinds[back] == "escalated" and "opened" not in kinds[back:], kinds
     reopening = [e for e in memory.events if e.drivers.get("reopened")]
-    assert [e.drivers["calm_minutes"] for e in reopening] == [140]
+    (calm,) = [e.drivers["calm_minutes"] for e in reopening]
+    assert 120 <= calm < RETURN_MINUTES
     outcomes, unexplained = match_labels(pipeline.tracker.history, scenario.labels)
     assert not unexplained
     assert [len(o.incidents) for o in outcomes if o.label is swell] == [1]
