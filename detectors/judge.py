@@ -49,7 +49,7 @@ BURST_GUARD_MINUTES = 10
 BRAND_MIN_RATIO = 3.0  # a brand-wide storm runs at least this many times the brand's normal
 # ... or this many, where that is a crowd (`_crowd_rate`, `_brand_min_rate`)
 BRAND_BUSY_RATIO = 2.0
-CROWD_MINUTES = 5.0  # a crowd: `2 * min_accounts` negatives over normal in this long
+CROWD_MINUTES = 5.0  # a crowd: `Judge.crowd` negatives over normal in this long
 STORM_TAIL_MINUTES = 120  # after a brand's storm, this long over a quarter hour only
 THREAD_MIN_RATIO = 1.0  # a thread storm carries at least the brand's normal negative rate
 KEY_MIN_RATIO = 2.0  # ... and any storm at least twice its key's normal right now
@@ -1206,8 +1206,8 @@ class Judge:
     def _brand_min_rate(self, normal: float) -> float:
         """The least negative rate a brand-wide storm runs at, for a brand whose normal
         is `normal` negatives a minute: `BRAND_MIN_RATIO` times it, or down to
-        `BRAND_BUSY_RATIO` times it where that is a crowd, `2 * min_accounts` negatives
-        over normal in `CROWD_MINUTES` (`_crowd_rate`). At a brand of a few hundred comments a
+        `BRAND_BUSY_RATIO` times it where that is a crowd, `crowd` negatives over
+        normal in `CROWD_MINUTES` (`_crowd_rate`). At a brand of a few hundred comments a
         day twice the normal is a handful of complaints: a cluster on a launch post, at
         2-3x its brand's normal over five minutes with both tests at their thresholds
         (family seed 1303), is such. At a large one it is dozens of people: a campaign at
@@ -1220,7 +1220,7 @@ class Judge:
 
     def _thread_min_rate(self, brand_normal: float, normal: float) -> float:
         """The least negative rate a post's storm runs at: its brand's whole normal
-        (`THREAD_MIN_RATIO` times it), or `2 * min_accounts` negatives over the post's
+        (`THREAD_MIN_RATIO` times it), or `crowd` negatives over the post's
         own `normal` in `CROWD_MINUTES` when that is less (`_crowd_rate`). At a brand of 37,621
         a day (5.9 negatives a minute normal, its busiest post's 0.73) a fast storm's
         post had both tests over their thresholds for eight minutes, held back until
@@ -1234,7 +1234,7 @@ class Judge:
         return 2 * self.min_accounts
 
     def _crowd_rate(self, normal: float) -> float:
-        """A key's negative rate when `2 * min_accounts` negatives over its `normal`
+        """A key's negative rate when `crowd` negatives over its `normal`
         come in `CROWD_MINUTES`: more than a handful of people, whatever the key's size."""
         return normal + self.crowd / CROWD_MINUTES
 
