@@ -268,10 +268,17 @@ class Pipeline:
             c.negativity = negativity
             c.topics = topics
             key = thread_key(c.brand, c.thread_id) if c.thread_id is not None else None
-            self.judge.note(
-                c.brand, c.thread_id, author_id or c.id, int(c.created_at // MINUTE), negative, key
-            )
+            beyond = windows.beyond_history_count
             late = windows.add(c, negative, key)
+            if windows.beyond_history_count == beyond:
+                # Not for a comment older than every key's history: it is counted as
+                # late and nothing else, so it must not reach the tests as a negative of
+                # the next closing minute either (hours late, it would be folded into
+                # the present).
+                self.judge.note(
+                    c.brand, c.thread_id, author_id or c.id, int(c.created_at // MINUTE),
+                    negative, key,
+                )  # fmt: skip
         except Exception as exc:  # noqa: BLE001 - one record must not stop the run
             self._processing_error(c, raw, source, exc, pseudonymized=pseudonymized)
             return

@@ -433,6 +433,35 @@ def test_a_comment_beyond_the_history_is_counted_and_changes_nothing() -> None:
     assert thread_key("b", "p-new") not in store.threads
 
 
+def test_a_negative_beyond_the_history_does_not_reach_the_tests() -> None:
+    """Counted as late and nothing else: not a negative of the next closing minute of
+    its brand's tests (the window store dropped it, and the judge did not see it)."""
+    angry = "This is terrible, the worst service ever, I hate you"
+    stream = steady(240, T0 + 4 * HOUR, 5.0)
+    old = comment("old", T0 + 4 * HOUR - (HISTORY_MINUTES + 10) * MINUTE, text=angry)
+    late = comment("late", T0 + 4 * HOUR + 5 * MINUTE, text=angry)  # within the history
+    runs: dict[str, object] = {}
+    for name, extra in (("without", None), ("beyond", old), ("within", late)):
+        p = new_pipeline()
+        highest: list[float] = []  # each test's highest sum over the minutes after it
+        for i, c in enumerate(stream):
+            p.feed(line(c))
+            if i < len(stream) // 2:
+                continue
+            monitor = p.judge.brands["b"].monitor
+            if extra is not None and i == len(stream) // 2:
+                p.feed(line(extra))
+                runs[name + " pending"] = sum(monitor.pending.values())
+            else:
+                sums = [*monitor.rate.sums, *monitor.share.sums]
+                if highest:
+                    sums = [max(a, b) for a, b in zip(highest, sums, strict=True)]
+                highest = sums
+        runs[name] = highest
+    assert runs["beyond pending"] == 0 and runs["beyond"] == runs["without"]
+    assert runs["within pending"] == 1 and runs["within"] != runs["without"]
+
+
 # -- properties ---------------------------------------------------------------------------
 
 
