@@ -378,7 +378,8 @@ class IncidentTracker:
 
     def _tail(self, window_key: str, minute: int, a: Assessment) -> bool:
         """An alert on a key whose incident resolved less than `REOPEN_MINUTES` ago, while
-        the key is calm by the resolution's measure: the tail of the storm it resolved."""
+        the key is calm (`calm`, the first of the resolution's measures): the tail of the storm
+        it resolved."""
         at = self.resolved.get(window_key)
         return at is not None and minute - at < REOPEN_MINUTES and calm(a)
 
