@@ -11,6 +11,7 @@ import pytest
 
 from stormwatch.alerts.decisions import SuppressedSurge
 from stormwatch.config import Settings
+from stormwatch.detectors.crisis import Assessment
 from stormwatch.exceptions import ConfigError
 from stormwatch.far_ahead import HeldRecord
 from stormwatch.kafka import checkpoint
@@ -65,6 +66,57 @@ def test_round_trip_in_chunks_restores_the_state() -> None:
     # The restored pipeline carries on: a redelivered comment is a duplicate there too.
     target.feed(b'{"id": "c1", "text": "x", "created_at": 1772409607, "brand": "acme"}')
     assert target.stats.duplicates == 1
+
+
+def _assessment(ratio: float, alerting: bool) -> Assessment:
+    return Assessment(
+        score=2.0 if alerting else 0.0, raw_score=0.0, ratio=ratio, key_ratio=ratio,
+        growth=0.0, volume=0.0, benign=None, alerting=alerting, normal_rate=10.0,
+        volume_ratio=1.0,
+    )  # fmt: skip
+
+
+def test_a_storm_back_after_a_restart_reopens_its_incident() -> None:
+    """The tracker's recent resolutions are part of the checkpoint: without them a
+    storm that came back within half a day after a restart opened a second incident,
+    and a resolved storm's tail could open one too."""
+
+    def explain(*_: object) -> tuple[str, dict, list, None]:
+        return "s", {}, [], None
+
+    source = Pipeline(Settings())
+    source.tracker.explain = explain
+    tracker = source.tracker
+    first = tracker.observe(
+        "acme", brand="acme", thread_id=None, minute=1000, evidence=lambda: (0.0, {}),
+        a=_assessment(20.0, True),
+    )  # fmt: skip
+    assert first is not None and first.event == "opened"
+    minute = 1000
+    while "acme" in tracker.open:
+        minute += 1
+        tracker.observe(
+            "acme", brand="acme", thread_id=None, minute=minute, evidence=lambda: (0.0, {}),
+            a=_assessment(0.5, False),
+        )  # fmt: skip
+    saved = checkpoint.decode(
+        3, _latest(checkpoint.encode(3, seq=1, next_offset=0, state=checkpoint.snapshot(source)))
+    )
+    assert saved is not None
+    target = Pipeline(Settings())
+    target.tracker.explain = explain
+    checkpoint.restore(target, saved.state)
+    back = target.tracker.observe(
+        "acme", brand="acme", thread_id=None, minute=minute + 180,
+        evidence=lambda: (0.0, {}), a=_assessment(20.0, True),
+    )  # fmt: skip
+    assert back is not None and back.event == "escalated"
+    assert back.incident == first.incident  # the same incident, reopened
+    # A checkpoint from before resolutions were saved restores with none remembered.
+    del saved.state["resolved"], saved.state["returning"]
+    older = Pipeline(Settings())
+    checkpoint.restore(older, saved.state)
+    assert older.tracker.resolved == {} and older.tracker.returning == {}
 
 
 def test_a_checkpoint_cut_short_leaves_the_previous_one_readable() -> None:

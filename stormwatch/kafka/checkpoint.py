@@ -60,6 +60,10 @@ def snapshot(pipeline: Pipeline) -> dict[str, Any]:
         "judge": pipeline.judge,
         "open": pipeline.tracker.open,
         "history": pipeline.tracker.history,
+        # Recent resolutions: a storm's tail is not a new incident, and a storm back
+        # within half a day reopens its incident (`IncidentTracker._tail`, `_reopen`).
+        "resolved": pipeline.tracker.resolved,
+        "returning": pipeline.tracker.returning,
         "seen_ids": pipeline.seen_ids,
         "bare_ids_until": pipeline.bare_ids_until,
         "stats": pipeline.stats,
@@ -92,6 +96,9 @@ def restore(pipeline: Pipeline, state: Mapping[str, Any]) -> None:
     pipeline.decisions.judge = pipeline.judge
     pipeline.tracker.open = state["open"]
     pipeline.tracker.history = state["history"]
+    # (A checkpoint from before they were saved: no resolution remembered, as then.)
+    pipeline.tracker.resolved = state.get("resolved", {})
+    pipeline.tracker.returning = state.get("returning", {})
     pipeline.seen_ids = state["seen_ids"]
     if "bare_ids_until" in state:
         pipeline.bare_ids_until = state["bare_ids_until"]
