@@ -210,7 +210,11 @@ class SlackNotifier:
     # --- root message -------------------------------------------------------------------
 
     def _post_root(self, incident: Incident, delivery: Delivery) -> Outcome:
-        channel = self.config.channel_for(incident.brand, incident.severity)
+        # The channel of the delivery's own event, not of the incident as it stands: a
+        # retry of a post Slack took (the client timed out) searches where that post
+        # went, though the incident escalated into another route's channel meanwhile.
+        severity = delivery.payload.get("severity") or incident.severity
+        channel = self.config.channel_for(incident.brand, severity)
         found = self._find_root(channel, incident.key) if delivery.attempts > 1 else None
         if found is None:
             response = self.poster.chat_postMessage(

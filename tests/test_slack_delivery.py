@@ -249,6 +249,34 @@ def test_routes_choose_the_channel(store, slack) -> None:
     assert {m.channel for m in slack.roots()} == {"C0CRISIS", "C0ALERTS"}
 
 
+def test_a_retried_post_searches_its_own_route_after_the_incident_escalated(store, slack) -> None:
+    """Slack took the first post (the client timed out), then the incident escalated
+    into another route's channel: the retry looks where the first post went, not in
+    the new channel, and posts nothing twice."""
+    from stormwatch.alerts.slack_config import SlackRoute
+
+    config = SlackConfig(
+        token=FakeSlack.TOKEN,
+        api_url=slack.url,
+        channel="C0ALERTS",
+        chart=False,
+        routes=(SlackRoute(channel="C0CRISIS", min_severity="high"),),
+    )
+    notifier = SlackNotifier(
+        store, config, clients=make_clients(config, timeout=0.5, backoff_factor=0.01)
+    )
+    w = OutboxWorker(store, {"slack": notifier}, backoff=FAST)
+    slack.script("chat.postMessage", SlowAfterAccept(1.0))
+    store.record(alert(), targets=["slack"])
+    assert w.run_once() == 1  # timed out: uncertain
+    store.record(alert(event="escalated", severity="high", at=T0 + 60), targets=["slack"])
+    time.sleep(1.2)  # the fake's slow answer is over
+    assert w.drain(timeout=10)
+    [root] = slack.roots()
+    assert root.channel == "C0ALERTS"
+    assert store.get_incident("acme/p1/2026-03-02T09:15Z").slack_ts == root.ts
+
+
 def test_chart_spans_the_incident_against_the_normal_at_opening(
     store, slack, monkeypatch: pytest.MonkeyPatch
 ) -> None:
