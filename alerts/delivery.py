@@ -137,11 +137,12 @@ class OutboxWorker:
             self.waiting.pop(delivery.id, None)
             self.dead += 1
             return None
-        delay = (
-            outcome.after
-            if outcome.after is not None
-            else self.backoff.delay(delivery.attempts, self.rng)
-        )
+        # Never sooner than the backoff either: a target that answers "retry after 0 s"
+        # (or a date in the past) again and again was retried in a hot loop, and
+        # `drain` never saw a pass without work.
+        delay = self.backoff.delay(delivery.attempts, self.rng)
+        if outcome.after is not None:
+            delay = max(delay, outcome.after)
         retry_at = self.clock() + delay
         log.warning(
             "delivery %s to %s failed (attempt %d), retry in %.1fs: %s",
@@ -177,6 +178,8 @@ class OutboxWorker:
         deadline = time.monotonic() + timeout
         while True:
             if self.run_once():
+                if time.monotonic() > deadline:
+                    return False  # deliveries still being tried: not drained
                 continue
             if not self.waiting:
                 return True
