@@ -67,7 +67,9 @@ class TimeRange:
 
     def contains(self, local: datetime) -> bool:
         t = local.time()
-        if self.start <= self.end:
+        if self.start == self.end:  # `00:00-24:00`, `09:00-09:00`: the whole day
+            return local.weekday() in self.days
+        if self.start < self.end:
             return local.weekday() in self.days and self.start <= t < self.end
         if t >= self.start:
             return local.weekday() in self.days
@@ -76,9 +78,12 @@ class TimeRange:
 
 
 def parse_time_range(text: str, where: str) -> TimeRange:
-    """`09:00-18:00`, optionally after days: `mon-fri 09:00-18:00`, `sat,sun 10:00-14:00`.
+    """`09:00-18:00`, optionally after days: `mon-fri 09:00-18:00`, `sat,sun 10:00-14:00`;
+    `00:00-24:00` is the whole day.
 
     >>> parse_time_range("mon-fri 09:00-18:00", "x").days == frozenset(range(5))
+    True
+    >>> parse_time_range("sat,sun 00:00-24:00", "x").contains(datetime(2026, 12, 5, 12))
     True
     """
     days_part, _, hours_part = text.strip().rpartition(" ")

@@ -304,3 +304,20 @@ def test_config_errors_name_the_setting(tmp_path: Path, toml: str, message: str)
     path.write_text(toml)
     with pytest.raises(ConfigError, match=message):
         load_oncall_config(path, env={})
+
+
+def test_hours_up_to_24_00_reach_the_end_of_the_day() -> None:
+    """`00:00-24:00` is the whole day (it read as an empty range: weekend business hours
+    written so never paged their level), and `18:00-24:00` runs to midnight."""
+    from stormwatch.alerts.escalation_policy import parse_time_range
+
+    weekend = parse_time_range("sat,sun 00:00-24:00", "business_hours")
+    evening = parse_time_range("18:00-24:00", "quiet_hours")
+    saturday, monday = datetime(2026, 12, 5), datetime(2026, 12, 7)
+    for hour in (0, 12, 23):
+        assert weekend.contains(saturday.replace(hour=hour, minute=59))
+        assert not weekend.contains(monday.replace(hour=hour))
+    assert evening.contains(monday.replace(hour=23, minute=59))
+    assert evening.contains(monday.replace(hour=18))
+    assert not evening.contains(monday.replace(hour=17, minute=59))
+    assert not evening.contains(monday.replace(hour=0, minute=30))
