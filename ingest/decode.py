@@ -240,6 +240,10 @@ class Decoder:
         platform = get("platform")
         if platform is not None and (type(platform) is not str or not platform):
             platform = _optional_text(platform)
+        if "\x00" in comment_id or (platform is not None and "\x00" in platform):
+            # Dedupe joins platform and id with NUL (`dedupe_key`): one that holds it
+            # could pass for another comment and drop it as a duplicate.
+            raise _Reject("wrong_type", "fields 'id' and 'platform' must not contain NUL")
         author_id = get("author_id")
         if author_id is not None and (type(author_id) is not str or not author_id):
             author_id = _optional_text(author_id)

@@ -79,6 +79,9 @@ def test_timestamp_forms(created_at: object, expected: float) -> None:
         (orjson.dumps({**GOOD, "brand": 7}), "wrong_type"),
         # brand "a\x1fb" + thread "c" would share a window with brand "a" + thread "b\x1fc"
         (orjson.dumps({**GOOD, "brand": "a\x1fb", "thread_id": "c"}), "wrong_type"),
+        # platform "fb\0x" + id "1" would pass for platform "fb" + id "x\01" (dedupe)
+        (orjson.dumps({**GOOD, "platform": "fb\x00x", "id": "1"}), "wrong_type"),
+        (orjson.dumps({**GOOD, "platform": "fb", "id": "x\x001"}), "wrong_type"),
         (orjson.dumps({**GOOD, "text": "x" * 30_000}), "too_large"),
         (b'{"id": "1", "text": "\xff\xfe", "created_at": 1, "brand": "b"}', "invalid_encoding"),
         (b"x" * 70_000, "too_large"),
