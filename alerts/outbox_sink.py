@@ -36,9 +36,11 @@ class OutboxSink:
         self.escalator = escalator
         self.drain_seconds = drain_seconds
         self.recorded = 0
+        self.last_new = True  # whether the last event emitted was new to the store
 
     def emit(self, event: AlertEvent) -> None:
-        if self.store.record(event, targets=self.targets):
+        self.last_new = self.store.record(event, targets=self.targets)
+        if self.last_new:
             self.recorded += 1
         if self.escalator is not None:
             self.escalator.reconcile(event.incident)

@@ -7,12 +7,22 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING, Protocol
 
 import orjson
 from rich.markup import escape
 
 from stormwatch.alerts.event import AlertEvent
+
+if TYPE_CHECKING:
+    from stormwatch.ports import AlertSink
+
+
+class RecordingSink(Protocol):
+    """A sink that records events in the incident store: whether the last one it
+    emitted was recorded for the first time."""
+
+    last_new: bool
 
 
 def one_line(console: object) -> dict[str, object]:
@@ -42,6 +52,24 @@ class JsonlAlertSink:
     def close(self) -> None:
         if self.path != "-":
             self._file.close()
+
+
+class NewEventsOnly:
+    """A sink that sees only the events the incident store recorded for the first time
+    (`recorder`: the store's sink, which emits before it and says whether its last
+    event was new). A run resumed from its checkpoint emits again the events that came
+    after it; the store knows them, and a file or a console must not show them twice."""
+
+    def __init__(self, sink: AlertSink, recorder: RecordingSink) -> None:
+        self.sink = sink
+        self.recorder = recorder
+
+    def emit(self, event: AlertEvent) -> None:
+        if self.recorder.last_new:
+            self.sink.emit(event)
+
+    def close(self) -> None:
+        self.sink.close()
 
 
 class MemoryAlertSink:

@@ -17,13 +17,15 @@ class StoreSink:
         self.targets = tuple(targets)
         self.recorded = 0
         self.repeated = 0
+        self.last_new = True  # whether the last event emitted was new to the store
 
     @classmethod
     def open(cls, url: str | Path, *, targets: Sequence[str] = ()) -> StoreSink:
         return cls(IncidentStore.open(url), targets=targets)
 
     def emit(self, event: AlertEvent) -> None:
-        if self.store.record(event, targets=self.targets):
+        self.last_new = self.store.record(event, targets=self.targets)
+        if self.last_new:
             self.recorded += 1
         else:
             self.repeated += 1

@@ -8,7 +8,7 @@ from typing import Any
 
 from rich.console import Console
 
-from stormwatch.alerts.sinks import ConsoleAlertSink, JsonlAlertSink
+from stormwatch.alerts.sinks import ConsoleAlertSink, JsonlAlertSink, NewEventsOnly
 from stormwatch.config import Settings, pseudonym_key
 from stormwatch.detectors.enrich import Enricher
 from stormwatch.detectors.negativity import MultilingualScorer, build_scorer
@@ -36,13 +36,13 @@ def build_pipeline(
     console run prints what it would have posted. `delivery_sinks` replace the store and
     outbox sinks built here (`stormwatch serve` records into its own store and delivers
     from its own loop)."""
-    sinks: list[AlertSink] = []
+    shown: list[AlertSink] = []  # what a person or a file sees of each event
     if console is not None:
-        sinks.append(ConsoleAlertSink(console))
+        shown.append(ConsoleAlertSink(console))
     if alerts_jsonl is not None:
         # Appended to, as by a worker: a run resumed after a crash continues the file
         # instead of wiping the alerts the killed run wrote.
-        sinks.append(JsonlAlertSink(alerts_jsonl, append=True))
+        shown.append(JsonlAlertSink(alerts_jsonl, append=True))
     tagger = TopicTagger(load_vocabulary(settings.topics_file)) if settings.topics_file else None
     playbook_for = None
     playbooks = None
@@ -61,18 +61,15 @@ def build_pipeline(
     if delivery_sinks is None:
         # The metrics observer also counts deliveries (stormwatch_deliveries_total).
         metrics = getattr(observer, "metrics", None)
-        sinks.extend(
-            _delivery_sinks(
-                settings,
-                console,
-                config_path,
-                env,
-                playbooks,
-                on_outcome=getattr(metrics, "delivery", None),
-            )
+        delivery_sinks = _delivery_sinks(
+            settings,
+            console,
+            config_path,
+            env,
+            playbooks,
+            on_outcome=getattr(metrics, "delivery", None),
         )
-    else:
-        sinks.extend(delivery_sinks)
+    sinks = _store_first(shown, list(delivery_sinks), persistent=bool(settings.database_url))
     pseudonymize = None
     if settings.pseudonymize_authors:
         pseudonymize = Pseudonymizer(pseudonym_key())
@@ -106,6 +103,20 @@ def negativity_scorer(settings: Settings) -> MultilingualScorer:
     `negativity_de`, `negativity_model`): what `run`, `serve` and `worker` enrich with."""
     model = Path(settings.negativity_model) if settings.negativity_model else None
     return build_scorer({"en": settings.negativity_en, "de": settings.negativity_de}, model)
+
+
+def _store_first(
+    shown: list[AlertSink], delivery: list[AlertSink], *, persistent: bool
+) -> list[AlertSink]:
+    """The sinks in the order they see an event. With a store that outlives the run
+    (`--db`), its sink records first and the others see only what it recorded for the
+    first time (`NewEventsOnly`): a run resumed from its checkpoint emits the events
+    after it again, and its appended alerts file and console showed them twice."""
+    recorder = next((s for s in delivery if hasattr(s, "last_new")), None)
+    if not persistent or recorder is None:
+        return [*shown, *delivery]
+    others = [s for s in delivery if s is not recorder]
+    return [recorder, *(NewEventsOnly(s, recorder) for s in [*shown, *others])]
 
 
 def _delivery_sinks(

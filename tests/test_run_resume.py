@@ -154,3 +154,54 @@ def test_a_resumed_run_appends_to_the_dead_letter_file(tmp_path: Path) -> None:
         "missing_field",
         "not_an_object",
     ]
+
+
+def test_a_resumed_run_writes_no_alert_event_twice(tmp_path: Path) -> None:
+    """Killed after an alert event but before the next checkpoint, the run emits that
+    event again when it resumes over the same input: the store recognises it, and the
+    appended alerts file must not hold it twice (it did: the file heard every event)."""
+    from stormwatch.config import Settings
+    from stormwatch.runtime import build_pipeline
+    from stormwatch.stored_checkpoint import StoredCheckpoint
+    from tests.small_storm import small_storm_lines
+
+    lines = small_storm_lines()
+    settings = Settings(database_url=f"sqlite:///{tmp_path / 'incidents.sqlite3'}")
+    alerts = tmp_path / "alerts.jsonl"
+
+    def events() -> list[tuple[str, str, float]]:
+        if not alerts.exists():
+            return []
+        rows = map(orjson.loads, alerts.read_bytes().splitlines())
+        return [(e["incident"], e["event"], e["at"]) for e in rows]
+
+    first = build_pipeline(settings, alerts_jsonl=alerts, env={})
+    with IncidentStore.open(settings.database_url) as store:
+        saver = StoredCheckpoint(store)
+        for n, line in enumerate(lines, 1):
+            first.feed(line, f"storm.jsonl:{n}")
+            if events():
+                break  # killed: its first event is written, the checkpoint is older
+            if n % 50 == 0:
+                saver.save(first)
+    for sink in first.sinks:
+        sink.close()
+    written = events()
+    assert written and written[0][1] == "opened"
+
+    second = build_pipeline(settings, alerts_jsonl=alerts, env={})
+    with IncidentStore.open(settings.database_url) as store:
+        assert StoredCheckpoint(store).restore(second)
+    for n, line in enumerate(lines, 1):
+        second.feed(line, f"storm.jsonl:{n}")
+    second.finish()
+    for sink in second.sinks:
+        sink.close()
+    after = events()
+    assert after[: len(written)] == written
+    assert len(after) == len(set(after)) > len(written)  # it went on, nothing twice
+    with IncidentStore.open(settings.database_url) as store:
+        stored = [
+            (e.incident, e.event) for i in store.list_incidents() for e in store.events(i.key)
+        ]
+    assert sorted(stored) == sorted((key, event) for key, event, _ in after)
