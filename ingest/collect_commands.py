@@ -26,6 +26,12 @@ err = Console(stderr=True)
 BATCH = 500
 
 
+class IngestRefused(StormwatchError):
+    """`/ingest` did not take a batch (an error status, or no answer at all, as while
+    `serve` restarts): the poll's cursor is not committed, and the next poll sends its
+    records again. A `StormwatchError`, so a collector polling `--every` goes on."""
+
+
 class Destination:
     """Where records go: JSONL appended to a file, stdout, POST /ingest of a server
     (bearer token from STORMWATCH_INGEST_TOKEN; 429 waits for Retry-After and resends),
@@ -61,13 +67,20 @@ class Destination:
                 self.out.write(body)
                 self.out.flush()
                 continue
+            import httpx  # loaded with the client (`__init__`)
+
             while True:
-                response = self.client.post(self.to, content=body)
+                try:
+                    response = self.client.post(self.to, content=body)
+                except httpx.HTTPError as exc:
+                    raise IngestRefused(f"{self.to}: {type(exc).__name__}: {exc}") from None
                 if response.status_code == 429:
                     time.sleep(retry_after_seconds(response.headers.get("retry-after"), 1.0))
                     continue
                 if response.status_code != 202:
-                    raise FeedError(f"{self.to} answered {response.status_code}: {response.text}")
+                    raise IngestRefused(
+                        f"{self.to} answered {response.status_code}: {response.text[:200]}"
+                    )
                 break
 
     def close(self) -> None:
@@ -134,13 +147,18 @@ def rss(
         return
     try:
         while True:
+            sent = 0
             try:
-                records = list(collector.poll())
-                destination.send(records)
-                collector.commit()
-                err.print(f"{len(records)} new entries")
+                for page in collector.pages():  # each feed delivered, then committed
+                    destination.send(page.records)
+                    collector.commit()
+                    sent += len(page.records)
+                err.print(f"{sent} new entries")
             except (FeedError, StormwatchError) as exc:  # a feed, or Kafka not acknowledging
-                err.print(f"[red]error:[/red] {escape(str(exc))}", soft_wrap=True, highlight=False)
+                also = f" ({sent} new entries from the other feeds)" if sent else ""
+                err.print(
+                    f"[red]error:[/red] {escape(str(exc))}{also}", soft_wrap=True, highlight=False
+                )
                 if not every:
                     raise typer.Exit(1) from None
             if not every:

@@ -89,15 +89,26 @@ class RssCollector:
         self._pending: dict[str, dict[str, Any]] = {}
 
     def poll(self) -> Iterator[dict[str, Any]]:
-        """New records of every feed; `commit()` after delivering them."""
-        for feed in self.feeds:
-            yield from self._poll_feed(feed)
+        """New records of every feed; `commit()` after delivering them. FeedError at the
+        end when a feed failed (`pages`)."""
+        for page in self.pages():
+            yield from page.records
 
     def pages(self) -> Iterator[Page]:
         """One page per feed, for the page loop (`poll_once`, `serve`'s collectors):
-        deliver it, then `commit()`."""
+        deliver it, then `commit()`. A feed that fails (gone, refused, not a feed) is
+        skipped, and FeedError names the failed ones once the others were read: one dead
+        feed stopped every feed after it, at every poll."""
+        failed: list[str] = []
         for feed in self.feeds:
-            yield Page(records=list(self._poll_feed(feed)))
+            try:
+                records = list(self._poll_feed(feed))
+            except FeedError as exc:
+                failed.append(str(exc))
+                continue
+            yield Page(records=records)
+        if failed:
+            raise FeedError("; ".join(failed))
 
     def check(self) -> str:
         """One plain GET per feed (no ETag: the body must parse): each answers as a feed."""

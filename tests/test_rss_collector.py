@@ -111,6 +111,33 @@ def test_server_error_is_a_feed_error_and_keeps_the_cursor(
     assert len(list(RssCollector([Feed(feed.url, "acme")], cursor).poll())) == 2
 
 
+def test_a_dead_feed_does_not_stop_the_others(feed: FeedServer, tmp_path: Path) -> None:
+    """Each feed is read on its own: one that is gone costs only its own entries, and
+    the error names it once the others were delivered and committed (it stopped every
+    feed after it, at every poll)."""
+    gone = FeedServer()
+    gone.fail = True
+    cursor = tmp_path / "cursor.json"
+    try:
+        collector = RssCollector([Feed(gone.url, "acme"), Feed(feed.url, "acme")], cursor)
+        delivered: list[str] = []
+        with pytest.raises(FeedError, match="HTTP 503"):
+            for page in collector.pages():
+                delivered += [r["id"] for r in page.records]
+                collector.commit()
+        assert delivered == ["urn:1", "urn:2"]
+        again = RssCollector([Feed(gone.url, "acme"), Feed(feed.url, "acme")], cursor)
+        again_ids: list[str] = []
+        with pytest.raises(FeedError):
+            for page in again.pages():
+                again_ids += [r["id"] for r in page.records]
+        assert again_ids == []  # the good feed's entries were committed: none again
+        gone.fail = False
+        assert len(list(RssCollector([Feed(gone.url, "acme")], cursor).poll())) == 2
+    finally:
+        gone.close()
+
+
 def test_brand_from_the_watchlist(feed: FeedServer, tmp_path: Path) -> None:
     feed.entries.append(("urn:3", "Acme vs Globex", "both bad"))
     watchlist = Watchlist.from_mapping(
@@ -196,3 +223,41 @@ def test_an_unreachable_feed_is_one_line_that_keeps_its_brackets(tmp_path: Path)
     assert done.returncode == 1
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and url in lines[0], done.stderr
+
+
+def test_ingest_answering_an_error_or_nothing_fails_the_poll_not_the_collector(
+    tmp_path: Path,
+) -> None:
+    """A 503 from `/ingest` (a `serve` restarting), or no answer at all, is a
+    `StormwatchError`: a collector polling `--every` reports it and polls again (it
+    ended with a traceback)."""
+    from stormwatch.exceptions import StormwatchError
+    from stormwatch.ingest.collect_commands import Destination, IngestRefused
+
+    class Unavailable(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802
+            self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            self.send_response(503)
+            self.send_header("Content-Length", "2")
+            self.end_headers()
+            self.wfile.write(b"{}")
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Unavailable)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    env = {"STORMWATCH_INGEST_TOKEN": "t" * 32}
+    try:
+        busy = Destination(f"http://127.0.0.1:{server.server_address[1]}/ingest", env=env)
+        with pytest.raises(IngestRefused, match="answered 503"):
+            busy.send([{"id": "1"}])
+        busy.close()
+    finally:
+        server.shutdown()
+        server.server_close()
+    gone = Destination("http://127.0.0.1:1/ingest", env=env)
+    with pytest.raises(IngestRefused, match="ConnectError"):
+        gone.send([{"id": "1"}])
+    gone.close()
+    assert issubclass(IngestRefused, StormwatchError)
