@@ -171,6 +171,13 @@ class RedditCollector:
         self.reddit = reddit
         self.brand = brand
         self.watchlist = watchlist
+        # Subreddits the watchlist gives a brand ("r/acmebank"), by casefolded name:
+        # Reddit names them with their creator's capitals ("AcmeBank").
+        self._owned = (
+            {c.casefold(): c for c in watchlist.by_channel if c.casefold().startswith("r/")}
+            if watchlist is not None
+            else {}
+        )
         self.sleep = sleep
         self.cursor_file = CursorFile(cursor_path)
         self.cursor = self.cursor_file.load()
@@ -441,8 +448,8 @@ class RedditCollector:
             return [self.brand]
         brands: list[str] = []
         if self.watchlist is not None:
-            owned = f"r/{subreddit}" in self.watchlist.by_channel
-            channel = f"r/{subreddit}" if owned else subreddit
+            configured = self._owned.get(f"r/{subreddit}".casefold())
+            channel = configured if configured is not None else subreddit
             brands = self.watchlist.brands_for(channel_id=channel or None, text=text)
             owner = self.watchlist.by_channel.get(channel) if channel else None
             if owner is None and hit_brands:

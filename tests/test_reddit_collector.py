@@ -364,6 +364,24 @@ def test_brand_from_the_watchlist(api: FakeReddit, tmp_path: Path) -> None:
     assert [d.reason for p in pages for d in p.dead_letters] == ["no_brand"]
 
 
+def test_an_owned_subreddit_matches_whatever_its_capitals(api: FakeReddit, tmp_path: Path) -> None:
+    """Reddit names a subreddit as its creator wrote it ("AcmeBank"), users write
+    `r/acmebank`: its comments are the brand's (they were dead-lettered no_brand)."""
+    watchlist = Watchlist.from_mapping(
+        {"brands": {"acme": {"channels": ["r/acmebank"], "keywords": ["acme"]}}}
+    )
+    api.add_submission("acmebank", "s1", "Card declined again")
+    api.add_comment("acmebank", "c1", "same, app is broken", "s1")
+    for item in (*api.submissions["acmebank"], *api.comments["acmebank"]):
+        item["data"]["subreddit"] = "AcmeBank"
+    streams = streams_for(["acmebank"], [])
+    rc = collector(api, tmp_path / "c.json", streams=streams, brand=None, watchlist=watchlist)
+    pages = list(rc.pages())
+    records = sorted((r["id"], r["brand"]) for p in pages for r in p.records)
+    assert records == [("t1_c1", "acme"), ("t3_s1", "acme")]
+    assert [d.reason for p in pages for d in p.dead_letters] == []
+
+
 def tree_reads(api: FakeReddit) -> list[str]:
     """The submissions whose comment tree was asked for, in order."""
     return [path.split("/")[2] for _, method, path, _ in api.requests
