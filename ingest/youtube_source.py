@@ -167,6 +167,11 @@ def _error_reason(exc: Any) -> tuple[str, str]:
         return "", ""
 
 
+def _activity(thread: dict[str, Any]) -> dt.datetime:
+    """When a remembered thread was last active (the earliest time when unknown)."""
+    return _parse_time(thread.get("active")) or dt.datetime.min.replace(tzinfo=dt.UTC)
+
+
 def _parse_time(value: object) -> dt.datetime | None:
     if not isinstance(value, str):
         return None
@@ -443,7 +448,11 @@ class YouTubeCollector:
                         threads[thread_id]["active"] = when.isoformat()
                     self._new_replies(channel, video, thread_id, item, threads, out)
                 while len(threads) > THREADS_PER_VIDEO:
-                    del threads[next(iter(threads))]
+                    # The quietest thread goes: the one whose last activity is oldest
+                    # (the first entered went before, and a scan enters the newest
+                    # first, so a busy video's first read forgot its newest threads and
+                    # the replies under them were never read).
+                    del threads[min(threads, key=lambda t: _activity(threads[t]))]
             except _QuotaSpent:
                 if out.records or out.dead_letters:
                     yield out  # this page is read again next time; what it gave is known
@@ -637,24 +646,41 @@ class YouTubeCollector:
         seen = set(known["replies"])
         fresh: list[str] = []
         active = _parse_time(known.get("active"))
+        # Replies cut from the remembered ids (past `REPLIES_PER_THREAD`) were delivered
+        # up to this time: every page is read again when the count changes, and they
+        # came again, a few hundred at each change.
+        cut_at = _parse_time(known.get("cut_at"))
+        published: dict[str, dt.datetime] = {}
         for reply in replies:
             reply_id = reply.get("id") if isinstance(reply, dict) else None
+            when = (
+                _parse_time((reply.get("snippet") or {}).get("publishedAt"))
+                if isinstance(reply, dict)
+                else None
+            )
+            if isinstance(reply_id, str) and when is not None:
+                published[reply_id] = when
             if reply_id in seen:
                 continue
             if isinstance(reply_id, str) and reply_id:
+                if cut_at is not None and when is not None and when <= cut_at:
+                    continue  # delivered before, then cut from the ids
                 seen.add(reply_id)
                 fresh.append(reply_id)
-                when = _parse_time((reply.get("snippet") or {}).get("publishedAt"))
                 if when is not None and (active is None or when > active):
                     active = when
             self._map(channel, video, reply, thread_id, out)
+        kept = known["replies"] + fresh
+        for reply_id in kept[:-REPLIES_PER_THREAD]:
+            when = published.get(reply_id)
+            if when is not None and (cut_at is None or when > cut_at):
+                cut_at = when
         del threads[thread_id]  # entered again, last: a video forgets its quietest threads first
-        threads[thread_id] = {
-            "n": total,
-            "replies": (known["replies"] + fresh)[-REPLIES_PER_THREAD:],
-        }
+        threads[thread_id] = {"n": total, "replies": kept[-REPLIES_PER_THREAD:]}
         if active is not None:
             threads[thread_id]["active"] = active.isoformat()
+        if cut_at is not None:
+            threads[thread_id]["cut_at"] = cut_at.isoformat()
 
     def _map(
         self,

@@ -733,3 +733,44 @@ def test_check_and_collect_from_the_command_line(api: FakeYouTube, tmp_path: Pat
     api.add_thread("vidA", "T2", "acme again")
     assert run_cli(api, *args).returncode == 0
     assert [orjson.loads(x)["id"] for x in out.read_text().splitlines()] == ["T1", "T1.r1", "T2"]
+
+
+def test_a_busy_videos_first_read_keeps_its_newest_threads(
+    api: FakeYouTube, tmp_path: Path
+) -> None:
+    """Past `THREADS_PER_VIDEO` the quietest threads are forgotten, not the first read:
+    a scan reads the newest first, and a reply under the newest thread was never read."""
+    from stormwatch.ingest import youtube_source
+
+    api.page_size = 100
+    threads = youtube_source.THREADS_PER_VIDEO + 100
+    for n in range(1, threads + 1):
+        api.add_thread("vidA", f"T{n}", f"thread {n}")
+    cursor = tmp_path / "cursor.json"
+    clock = Clock(1_772_442_000.0 + 3600)
+    first = collector(api, cursor, clock=clock)
+    assert len(drain(first)) == threads
+    kept = first.cursor["videos"]["vidA"]["threads"]
+    assert f"T{threads}" in kept and "T1" not in kept
+    api.add_reply("vidA", f"T{threads}", "acme reply under the newest thread")
+    second = [r["id"] for r in drain(collector(api, cursor, clock=clock))]
+    assert second == [f"T{threads}.r1"]
+
+
+def test_replies_past_the_remembered_ids_come_once(api: FakeYouTube, tmp_path: Path) -> None:
+    """A thread keeps at most `REPLIES_PER_THREAD` reply ids, and every page is read
+    again when its count changes: the replies cut from the ids came again (a few
+    hundred at each change)."""
+    from stormwatch.ingest import youtube_source
+
+    api.page_size = 100
+    api.add_thread("vidA", "T1", "acme thread")
+    cursor = tmp_path / "cursor.json"
+    clock = Clock(1_772_442_000.0 + 86400)
+    got = [r["id"] for r in drain(collector(api, cursor, clock=clock))]
+    for _ in range(youtube_source.REPLIES_PER_THREAD + 100):
+        api.add_reply("vidA", "T1")
+    for _ in range(3):
+        got += [r["id"] for r in drain(collector(api, cursor, clock=clock))]  # a restart
+        api.add_reply("vidA", "T1")  # one more before the next poll
+    assert len(got) == len(set(got)) == 1 + len(api.replies["T1"]) - 1  # the last is unread
