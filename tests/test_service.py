@@ -656,3 +656,77 @@ def test_sigterm_stops_serve_cleanly_with_exit_0(tmp_path: Path) -> None:
 
     state = pickle.loads(zlib.decompress(found[1]))["state"]
     assert state["stats"].read == 50
+
+
+def test_more_records_than_the_intake_holds_get_413_and_a_batch_counts_until_processed(
+    tmp_path: Path, config: Path
+) -> None:
+    """`queue_records` (40 here) bounds what waits and what the pipeline works on: a
+    request of more records is refused whole with 413 (an empty intake took any batch,
+    millions of tiny records in one body), and a batch being processed still counts
+    (the next one was taken while the first was worked on)."""
+    gate = threading.Event()
+    s = make_service(tmp_path, config, ENV, gate=gate)
+    try:
+        r = httpx.post(s.url + "/ingest", content=b"{}\n" * 41, headers=auth())
+        assert r.status_code == 413 and "split it" in r.json()["error"]
+        assert s.live.queued == 0
+        first = jsonl([comment(i) for i in range(30)])
+        assert httpx.post(s.url + "/ingest", content=first, headers=auth()).status_code == 202
+        wait_for(lambda: not s.live._queue)  # the pipeline took it, and waits at the gate
+        assert s.live.queued == 30
+        second = jsonl([comment(100 + i) for i in range(30)])
+        assert httpx.post(s.url + "/ingest", content=second, headers=auth()).status_code == 429
+        gate.set()
+        processed(s, 30)
+        assert httpx.post(s.url + "/ingest", content=second, headers=auth()).status_code == 202
+        processed(s, 60)
+    finally:
+        gate.set()
+        s.stop()
+        s.store.close()
+
+
+def test_a_record_nested_too_deep_for_json_arrays_is_dead_lettered(service: Service) -> None:
+    """orjson reads 1,024 levels but writes 255: an array item deeper than that was a 500
+    for the whole request; it is one dead letter, the rest is taken."""
+    deep = b"[" * 300 + b"]" * 300
+    body = b"[" + orjson.dumps(comment(1)) + b"," + deep + b"]"
+    r = httpx.post(service.url + "/ingest", content=body, headers=auth())
+    assert r.status_code == 202
+    assert r.json()["accepted"] == 1 and r.json()["dead_lettered"] == 1
+
+
+def test_a_token_that_is_not_ascii_stops_the_start(tmp_path: Path, config: Path) -> None:
+    """A header carries ASCII: such a token could never authenticate."""
+    from stormwatch.exceptions import ConfigError
+
+    with pytest.raises(ConfigError, match="must be ASCII"):
+        make_service(tmp_path, config, {**ENV, "STORMWATCH_INGEST_TOKEN": "ü" * 40})
+
+
+def test_sigterm_right_after_the_start_still_stops_serve(tmp_path: Path) -> None:
+    """A stop that comes while the service starts (before uvicorn takes the signals
+    over) is kept: it was dropped, and the service ran on."""
+    port = free_port()
+    env = {**os.environ, "STORMWATCH_INGEST_TOKEN": TOKEN}
+    for name in ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "META_APP_SECRET", "STORMWATCH_CONFIG"):
+        env.pop(name, None)
+    command = ["serve", "--db", str(tmp_path / "serve.sqlite3"), "--port", str(port)]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "stormwatch.cli", *command],
+        env=env,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stderr is not None
+        line = proc.stderr.readline()
+        while "listening on" not in line:
+            assert line, "serve exited before listening"
+            line = proc.stderr.readline()
+        proc.send_signal(signal.SIGTERM)  # at once
+        assert proc.wait(timeout=30) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()

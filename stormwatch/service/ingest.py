@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 import orjson
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -95,6 +96,9 @@ def _token(variable: str, value: str) -> bytes:
             f"{variable} is shorter than {MIN_TOKEN_LENGTH} characters: use a long random "
             "token, e.g. `python -c 'import secrets; print(secrets.token_urlsafe(32))'`"
         )
+    if not value.strip().isascii():
+        # An HTTP header carries ASCII (`authenticate`): such a token could never match.
+        raise ConfigError(f"{variable} must be ASCII: e.g. secrets.token_urlsafe(32)")
     return value.strip().encode()
 
 
@@ -139,8 +143,18 @@ def split_records(body: bytes) -> list[bytes]:
             raise HTTPException(400, "body starts with '[' but is not a JSON array") from None
         if not isinstance(items, list):
             raise HTTPException(400, "expected a JSON array or JSON lines")
-        return [orjson.dumps(item) for item in items]
+        return [_encoded(item) for item in items]
     return [line for line in (raw.strip() for raw in body.split(b"\n")) if line]
+
+
+def _encoded(item: object) -> bytes:
+    """One item of a JSON array as its own record. orjson reads 1,024 levels of nesting
+    but writes 255: a deeper item (a 500 for the whole batch) becomes a record the
+    decoder dead-letters as `invalid_json`."""
+    try:
+        return orjson.dumps(item)
+    except TypeError:
+        return b"[nested too deep]"
 
 
 class IngestEndpoint:
@@ -163,18 +177,35 @@ class IngestEndpoint:
             self.requests["unauthorized"] += 1
             return error(401, "missing or wrong bearer token", {"WWW-Authenticate": "Bearer"})
         body = await read_body(request, self.config.max_body_bytes)
-        records = split_records(body)
+        # Lines are counted before they are split: a body of millions of tiny records
+        # is refused before it costs anything.
+        lines = body.count(b"\n")
+        if lines > 2 * self.config.queue_records:
+            return self._too_many(lines)
+        # Off the event loop: a large body decoded there held every other request
+        # (health checks, Slack) for as long.
+        records = await run_in_threadpool(split_records, body)
+        if len(records) > self.config.queue_records:
+            return self._too_many(len(records))
         # A request the intake cannot take is refused before it is decoded: under
         # overload the HTTP side must not take the pipeline's time (one GIL). The body
         # is read all the same, so the client gets its 429 on an intact connection.
         if not self.live.has_room(len(records)):
             return self._full()
         label = DEFAULT_SOURCE if source == DEFAULT_SOURCE else f"{DEFAULT_SOURCE}:{source}"
-        decoded, counts = self.check(records, label)
+        decoded, counts = await run_in_threadpool(self.check, records, label)
         if not self.live.offer(records, label, decoded):
             return self._full()
         self.requests["accepted"] += 1
         return JSONResponse(counts, status_code=202)
+
+    def _too_many(self, n: int) -> Response:
+        """More records than the intake holds (`queue_records`): never taken, so not a
+        429 to retry but a 413 to split."""
+        self.requests["too_large"] += 1
+        return error(
+            413, f"{n} records in one request: at most {self.config.queue_records}, split it"
+        )
 
     def _full(self) -> Response:
         self.requests["full"] += 1

@@ -114,8 +114,9 @@ class LivePipeline:
     def has_room(self, n: int = 1) -> bool:
         """Whether a batch of `n` records would be taken now (`offer` decides; this lets
         a caller refuse a request before it spends time decoding it)."""
-        queued = self._queued
-        return not self._stopping and (not queued or queued + n <= self.max_records)
+        # Counted until processed (`_run`), so the batch the pipeline works on counts
+        # too: an empty queue took any batch, and the next while it was worked on.
+        return not self._stopping and self._queued + n <= self.max_records
 
     def learn_label(self, label: Label) -> None:
         """Have the pipeline learn a person's reading of one comment, on its own thread."""
@@ -178,9 +179,7 @@ class LivePipeline:
                 self._cond.wait(self.tick)
             if not self._queue:
                 return None
-            batch = self._queue.popleft()
-            self._queued -= len(batch.lines)
-            return batch
+            return self._queue.popleft()  # still counted in `_queued` until processed
 
     def _run(self) -> None:
         feed = self.pipeline.feed
@@ -202,6 +201,8 @@ class LivePipeline:
                         self.failed += 1
                         if self.failed == 1 or self.failed % 1000 == 0:
                             log.exception("processing a record from %s failed", batch.source)
+                with self._cond:
+                    self._queued -= len(batch.lines)
                 self.last_input = self.clock()
             elif self._stopping:
                 return

@@ -290,11 +290,16 @@ class Service:
         sock = bind(self.host, self.port)  # a busy port fails before anything starts
         self.host, self.port = sock.getsockname()[:2]
         server = uvicorn.Server(server_config(self.app, host=self.host, port=self.port))
+
         # uvicorn re-raises the signal it caught once it stopped; with these handlers in
-        # place that is a no-op, and the shutdown below runs to the end (exit 0).
-        previous = {
-            sig: signal.signal(sig, lambda *_: None) for sig in (signal.SIGTERM, signal.SIGINT)
-        }
+        # place that only asks it to stop again, and the shutdown below runs to the end
+        # (exit 0). Before uvicorn takes the signals over (while the store and the
+        # pipeline open), a stop is remembered: uvicorn then stops right after it
+        # started (a SIGTERM then was dropped, and the service ran on).
+        def stop_soon(*_: object) -> None:
+            server.should_exit = True
+
+        previous = {sig: signal.signal(sig, stop_soon) for sig in (signal.SIGTERM, signal.SIGINT)}
         try:
             self.open()
             if ready is not None:
