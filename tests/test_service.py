@@ -730,3 +730,51 @@ def test_sigterm_right_after_the_start_still_stops_serve(tmp_path: Path) -> None
     finally:
         if proc.poll() is None:
             proc.kill()
+
+
+def test_alert_events_wait_out_a_store_that_fails_and_nothing_else_stops(
+    tmp_path: Path,
+) -> None:
+    """The store refuses writes for a while (locked, a database restarting): the events
+    wait in order and are recorded once it answers again; the pipeline goes on. Raised
+    into the pipeline, the event was lost and the rest of its minute was not done."""
+    from sqlalchemy.exc import OperationalError
+
+    from stormwatch.service.serve import StoreAlertSink
+
+    lines = storm_lines()
+    env = {"STORMWATCH_INGEST_TOKEN": TOKEN}
+    s = make_service(tmp_path, None, env)
+    try:
+        [sink] = [x for x in s.live.pipeline.sinks if isinstance(x, StoreAlertSink)]
+        record = sink.store.record
+        down = threading.Event()
+        down.set()
+
+        def failing(*args: Any, **kwargs: Any) -> bool:
+            if down.is_set():
+                raise OperationalError("INSERT", {}, Exception("database is locked"))
+            return record(*args, **kwargs)
+
+        sink.store.record = failing  # type: ignore[method-assign]
+        with httpx.Client(base_url=s.url, headers=auth(), timeout=30) as c:
+            for i in range(0, len(lines), 40):
+                while (
+                    r := c.post("/ingest", content=b"\n".join(lines[i : i + 40]))
+                ).status_code == 429:
+                    time.sleep(0.02)
+                assert r.status_code == 202
+        processed(s, len(lines))
+        assert s.live.pipeline.tracker.history  # the storm opened
+        assert sink.pending and not s.store.list_incidents()
+        waiting = list(sink.pending)
+        down.clear()
+        wait_for(lambda: not sink.pending)
+        stored = [
+            (e.incident, e.event) for i in s.store.list_incidents() for e in s.store.events(i.key)
+        ]
+        assert sorted(stored) == sorted((e.incident, e.event) for e in waiting)
+        assert s.live.failed == 0 and s.live.pipeline.stats.read == len(lines)
+    finally:
+        s.stop()
+        s.store.close()

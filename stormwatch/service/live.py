@@ -208,6 +208,7 @@ class LivePipeline:
                 return
             now = self.clock()
             if batch is None:
+                self.flush_sinks()  # (a store that failed: its events are retried)
                 # The input paused: the comment that tips a storm may be the last for a
                 # while, and no later one comes to pass the next early look's tick.
                 self._check_early()
@@ -243,8 +244,16 @@ class LivePipeline:
     def checkpoint(self) -> bool:
         """Write the pipeline's state to the store (call on the pipeline thread, or after
         it stopped); False when there is no store or the write failed (logged; the next
-        one retries)."""
+        one retries). Alert events waiting for the store go first (`flush_sinks`)."""
+        self.flush_sinks()
         return self.checkpoints is not None and self.checkpoints.save(self.pipeline)
+
+    def flush_sinks(self) -> None:
+        """Sinks that keep events the store could not take yet record them now."""
+        for sink in self.pipeline.sinks:
+            flush = getattr(sink, "flush", None)
+            if flush is not None:
+                flush()
 
     def restore(self) -> bool:
         """Load the latest checkpoint into the pipeline; False when there is none."""

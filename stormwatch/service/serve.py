@@ -28,6 +28,7 @@ import logging
 import signal
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -115,12 +116,40 @@ class StoreAlertSink:
         self.targets = targets
         self.escalator = escalator
         self.wake = wake
+        # Events not recorded yet: the store failed (locked past its timeout, a database
+        # restarting). Kept in order and recorded by the next `flush`; the pipeline
+        # goes on. Raised into it, the event was lost and the rest of its minute
+        # (other brands' decisions, what the minute teaches) was never done.
+        self.pending: deque[AlertEvent] = deque()
+        self._failing = False
 
     def emit(self, event: AlertEvent) -> None:
-        self.store.record(event, targets=self.targets)
-        if self.escalator is not None:
-            self.escalator.reconcile(event.incident)
-        self.wake()
+        self.pending.append(event)
+        self.flush()
+
+    def flush(self) -> bool:
+        """Record what waits, oldest first; True when nothing waits any more."""
+        pending = self.pending
+        while pending:
+            event = pending[0]
+            try:
+                self.store.record(event, targets=self.targets)
+            except Exception:  # noqa: BLE001 - the store's or its driver's: retried
+                if not self._failing:
+                    self._failing = True
+                    log.exception("recording alert events failed; %d wait", len(pending))
+                return False
+            pending.popleft()
+            if self._failing:
+                self._failing = False
+                log.warning("the incident store records again")
+            if self.escalator is not None:
+                try:
+                    self.escalator.reconcile(event.incident)
+                except Exception:  # noqa: BLE001 - its next round reconciles again
+                    log.exception("escalation of %s failed", event.incident)
+            self.wake()
+        return True
 
     def close(self) -> None:
         pass  # the service closes the store after the outbox drained
