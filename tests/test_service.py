@@ -556,19 +556,20 @@ def storm_lines() -> list[bytes]:
     return [orjson.dumps(c) for c in generate(SPEC).comments]
 
 
+def send(s: Service, lines: list[bytes], per_request: int = 500) -> None:
+    """All of `lines` to `POST /ingest`, waiting out each 429."""
+    with httpx.Client(base_url=s.url, headers=auth(), timeout=30) as c:
+        for i in range(0, len(lines), per_request):
+            body = b"\n".join(lines[i : i + per_request])
+            while (r := c.post("/ingest", content=body)).status_code == 429:
+                time.sleep(0.02)
+            assert r.status_code == 202
+
+
 def test_restart_mid_stream_resumes_the_open_incident(tmp_path: Path) -> None:
     lines = storm_lines()
     db = f"sqlite:///{tmp_path / 'resume.sqlite3'}"
     env = {"STORMWATCH_INGEST_TOKEN": TOKEN}
-
-    def send(s: Service, part: list[bytes]) -> None:
-        with httpx.Client(base_url=s.url, headers=auth(), timeout=30) as c:
-            for i in range(0, len(part), 500):
-                while (
-                    r := c.post("/ingest", content=b"\n".join(part[i : i + 500]))
-                ).status_code == 429:
-                    time.sleep(0.05)
-                assert r.status_code == 202
 
     # reference: one uninterrupted run
     ref = make_service(tmp_path, None, env, db=f"sqlite:///{tmp_path / 'ref.sqlite3'}")
@@ -619,9 +620,8 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def test_sigterm_stops_serve_cleanly_with_exit_0(tmp_path: Path) -> None:
-    port = free_port()
-    db = tmp_path / "serve.sqlite3"
+def serve_process(db: Path, port: int) -> subprocess.Popen[str]:
+    """`stormwatch serve` in a process of its own, once it says it is listening."""
     env = {**os.environ, "STORMWATCH_INGEST_TOKEN": TOKEN}
     for name in ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "META_APP_SECRET", "STORMWATCH_CONFIG"):
         env.pop(name, None)
@@ -631,12 +631,22 @@ def test_sigterm_stops_serve_cleanly_with_exit_0(tmp_path: Path) -> None:
         stderr=subprocess.PIPE,
         text=True,
     )
+    assert proc.stderr is not None
+    line = proc.stderr.readline()
+    while "listening on" not in line:
+        if not line:
+            proc.kill()
+            raise AssertionError("serve exited before listening")
+        line = proc.stderr.readline()
+    return proc
+
+
+def test_sigterm_stops_serve_cleanly_with_exit_0(tmp_path: Path) -> None:
+    port = free_port()
+    db = tmp_path / "serve.sqlite3"
+    proc = serve_process(db, port)
     try:
         assert proc.stderr is not None
-        line = proc.stderr.readline()
-        while "listening on" not in line:
-            assert line, "serve exited before listening"
-            line = proc.stderr.readline()
         url = f"http://127.0.0.1:{port}"
         r = httpx.post(url + "/ingest", content=jsonl([comment(i) for i in range(50)]),
                        headers=auth())  # fmt: skip
@@ -708,23 +718,8 @@ def test_a_token_that_is_not_ascii_stops_the_start(tmp_path: Path, config: Path)
 def test_sigterm_right_after_the_start_still_stops_serve(tmp_path: Path) -> None:
     """A stop that comes while the service starts (before uvicorn takes the signals
     over) is kept: it was dropped, and the service ran on."""
-    port = free_port()
-    env = {**os.environ, "STORMWATCH_INGEST_TOKEN": TOKEN}
-    for name in ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "META_APP_SECRET", "STORMWATCH_CONFIG"):
-        env.pop(name, None)
-    command = ["serve", "--db", str(tmp_path / "serve.sqlite3"), "--port", str(port)]
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "stormwatch.cli", *command],
-        env=env,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    proc = serve_process(tmp_path / "serve.sqlite3", free_port())
     try:
-        assert proc.stderr is not None
-        line = proc.stderr.readline()
-        while "listening on" not in line:
-            assert line, "serve exited before listening"
-            line = proc.stderr.readline()
         proc.send_signal(signal.SIGTERM)  # at once
         assert proc.wait(timeout=30) == 0
     finally:
@@ -757,13 +752,7 @@ def test_alert_events_wait_out_a_store_that_fails_and_nothing_else_stops(
             return record(*args, **kwargs)
 
         sink.store.record = failing  # type: ignore[method-assign]
-        with httpx.Client(base_url=s.url, headers=auth(), timeout=30) as c:
-            for i in range(0, len(lines), 40):
-                while (
-                    r := c.post("/ingest", content=b"\n".join(lines[i : i + 40]))
-                ).status_code == 429:
-                    time.sleep(0.02)
-                assert r.status_code == 202
+        send(s, lines, per_request=40)
         processed(s, len(lines))
         assert s.live.pipeline.tracker.history  # the storm opened
         assert sink.pending and not s.store.list_incidents()
