@@ -26,6 +26,8 @@ from stormwatch.alerts.store import Delivery, IncidentStore
 
 log = logging.getLogger(__name__)
 
+MIN_RETRY_AFTER = 1.0  # seconds at least before a retry that a target asked for
+
 
 @dataclass(frozen=True, slots=True)
 class Sent:
@@ -137,12 +139,14 @@ class OutboxWorker:
             self.waiting.pop(delivery.id, None)
             self.dead += 1
             return None
-        # Never sooner than the backoff either: a target that answers "retry after 0 s"
-        # (or a date in the past) again and again was retried in a hot loop, and
-        # `drain` never saw a pass without work.
-        delay = self.backoff.delay(delivery.attempts, self.rng)
-        if outcome.after is not None:
-            delay = max(delay, outcome.after)
+        # As the target asks, but never sooner than a second: one that answered "retry
+        # after 0 s" (or a date in the past) again and again was retried in a hot loop,
+        # and `drain` never saw a pass without work.
+        delay = (
+            max(outcome.after, MIN_RETRY_AFTER)
+            if outcome.after is not None
+            else self.backoff.delay(delivery.attempts, self.rng)
+        )
         retry_at = self.clock() + delay
         log.warning(
             "delivery %s to %s failed (attempt %d), retry in %.1fs: %s",
