@@ -672,7 +672,7 @@ def test_more_records_than_the_intake_holds_get_413_and_a_batch_counts_until_pro
     tmp_path: Path, config: Path
 ) -> None:
     """`queue_records` (40 here) bounds what waits and what the pipeline works on: a
-    request of more records is refused whole with 413 (an empty intake took any batch,
+    request of more records is refused whole with 413 (an empty intake took any request,
     millions of tiny records in one body), and a batch being processed still counts
     (the next one was taken while the first was worked on)."""
     gate = threading.Event()
@@ -691,6 +691,14 @@ def test_more_records_than_the_intake_holds_get_413_and_a_batch_counts_until_pro
         processed(s, 30)
         assert httpx.post(s.url + "/ingest", content=second, headers=auth()).status_code == 202
         processed(s, 60)
+        # A collector's page larger than the intake holds is taken when it is idle (it
+        # would wait for ever), and nothing is taken beside it while it is worked on.
+        page = jsonl([comment(200 + i) for i in range(50)]).splitlines()
+        gate.clear()
+        assert s.live.offer(page, "collector:x")
+        assert not s.live.offer(page[:1], "collector:x")
+        gate.set()
+        processed(s, 110)
     finally:
         gate.set()
         s.stop()

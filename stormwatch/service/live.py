@@ -115,8 +115,11 @@ class LivePipeline:
         """Whether a batch of `n` records would be taken now (`offer` decides; this lets
         a caller refuse a request before it spends time decoding it)."""
         # Counted until processed (`_run`), so the batch the pipeline works on counts
-        # too: an empty queue took any batch, and the next while it was worked on.
-        return not self._stopping and self._queued + n <= self.max_records
+        # too (the next one was taken while it was worked on). An idle intake takes a
+        # batch larger than it holds, or a collector's page that large would wait for
+        # ever; `POST /ingest` refuses such requests itself (413).
+        queued = self._queued
+        return not self._stopping and (not queued or queued + n <= self.max_records)
 
     def learn_label(self, label: Label) -> None:
         """Have the pipeline learn a person's reading of one comment, on its own thread."""
