@@ -447,12 +447,16 @@ class YouTubeCollector:
                     if when is not None and "active" not in threads[thread_id]:
                         threads[thread_id]["active"] = when.isoformat()
                     self._new_replies(channel, video, thread_id, item, threads, out)
-                while len(threads) > THREADS_PER_VIDEO:
-                    # The quietest thread goes: the one whose last activity is oldest
-                    # (the first entered went before, and a scan enters the newest
-                    # first, so a busy video's first read forgot its newest threads and
-                    # the replies under them were never read).
-                    del threads[min(threads, key=lambda t: _activity(threads[t]))]
+                excess = len(threads) - THREADS_PER_VIDEO
+                if excess > 0:
+                    # The quietest threads go: those whose last activity is oldest (the
+                    # first entered went before, and a scan enters the newest first, so
+                    # a busy video's first read forgot its newest threads and the
+                    # replies under them were never read).
+                    for quiet in heapq.nsmallest(
+                        excess, threads, key=lambda t: _activity(threads[t])
+                    ):
+                        del threads[quiet]
             except _QuotaSpent:
                 if out.records or out.dead_letters:
                     yield out  # this page is read again next time; what it gave is known
