@@ -11,6 +11,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import orjson
@@ -621,3 +622,63 @@ def test_a_quiet_partition_closes_its_minutes_on_the_wall_clock_while_another_is
         stop.set()
         busy.join(timeout=10)
         stop_worker(worker, thread)
+
+
+def test_a_restored_partition_is_not_looked_at_before_it_is_read_to_its_end(
+    kafka_broker, create_topic, unique, producer, pg_url, tmp_path
+) -> None:  # type: ignore[no-untyped-def]
+    """A crash between an alert and the next checkpoint: the successor restores the
+    checkpoint before the alert, and its first loop turn, before any record is fetched,
+    must not count the partition as paused. A look there would open the storm at a point
+    the first run never looked at: a second `opened` event (another second, another
+    severity) for the storm already alerted."""
+    from stormwatch.config import Settings
+    from stormwatch.kafka.sinks import StatusLog
+    from stormwatch.kafka.worker import Worker, pipeline_factory
+    from tests.small_storm import small_storm_lines
+
+    # Small storm seed 1 edited around its tipping comment (line 242): another brand's
+    # negative comes first in that second, so the once-a-second look happens on it; the
+    # tipping comment waits for the next look, which one more negative a second later
+    # brings. Read straight through, the storm opens on that last record.
+    lines = small_storm_lines(1)
+    tipping = orjson.loads(lines[241])
+    at = parse_event_time(tipping["created_at"])
+    other = {"id": "other-1", "brand": "zeta", "text": tipping["text"], "created_at": at}
+    follow = dict(tipping, id=tipping["id"] + "-b", created_at=at + 1.5)
+    tipping["created_at"] = at + 0.5
+    lines = lines[:241] + [orjson.dumps(r) for r in (other, tipping, follow)]
+
+    kafka = worker_settings(kafka_broker, create_topic, unique, partitions=1, checkpoint_s=0.001)
+    produce_lines(producer, kafka.topic, lines, ["shop"] * len(lines))
+    settings = Settings(database_url=pg_url)
+
+    class CrashBeforeCheckpointingTheAlert(Worker):
+        def checkpoint(self, partitions, **options):  # type: ignore[no-untyped-def]
+            if self.gate.recorded and not self._aborted:
+                raise RuntimeError("crash")
+            return super().checkpoint(partitions, **options)
+
+    # The first worker reads all but the last record, checkpoints, then alerts on it.
+    first = CrashBeforeCheckpointingTheAlert(
+        replace(kafka, max_poll_records=len(lines) - 1),
+        store=IncidentStore.open(pg_url),
+        new_pipeline=pipeline_factory(settings),
+        status=StatusLog(tmp_path / "first.jsonl"),
+    )
+    with pytest.raises(RuntimeError, match="crash"):
+        first.run(stop_when_idle=30)
+    first.store.close()
+    (incident,) = opened_in_store(pg_url)
+    (saved,) = read_checkpoints(kafka, [0]).values()
+    assert saved is not None and saved.next_offset == len(lines) - 1
+
+    second = Worker(
+        kafka,
+        store=IncidentStore.open(pg_url),
+        new_pipeline=pipeline_factory(settings),
+        status=StatusLog(tmp_path / "second.jsonl"),
+    )
+    assert second.run(stop_when_idle=3).records_fed == 1
+    second.store.close()
+    assert opened_in_store(pg_url) == Counter({incident: 1})

@@ -298,12 +298,12 @@ class Worker:
         return "signal"
 
     def _quiet(self, now: float, now_wall: float, *, busy: set[int]) -> None:
-        """The partitions this poll brought no records for (`busy`: those it did) have
-        paused: look early at their keys with new negatives, so the comment that tips a
-        storm alerts although none follows it; and close the minutes of a partition
-        without records for `idle_seconds` up to wall clock − lateness, once it has none
-        waiting (a partition the consumer lags behind on is not quiet: its records
-        would all come late). A look that opens nothing leaves the state as it was (the
+        """The partitions this poll brought no records for (`busy`: those it did) and
+        that are read to their end have paused (one the consumer lags behind on is not
+        quiet: its records would all come late): look early at their keys with new
+        negatives, so the comment that tips a storm alerts although none follows it;
+        and close the minutes of a partition without records for `idle_seconds` up to
+        wall clock − lateness. A look that opens nothing leaves the state as it was (the
         keys wait for the next look), so a replay of the same records decides the same;
         a look that opens and a close on the wall clock are checkpointed at once, so a
         replay after a crash starts after them rather than deciding them again."""
@@ -316,10 +316,15 @@ class Worker:
             lateness = pipeline.settings.lateness_seconds
             idle = lateness + IDLE_EXTRA_SECONDS if self.idle_seconds is None else self.idle_seconds
             changed = 0
-            if pipeline.early_brands and not task.looked:
+            # Only a partition read to its end has paused: one restored a moment ago (lag
+            # still unknown) or one the consumer lags behind on has records waiting, and a
+            # look there would decide at a point a straight run never looked at (after a
+            # crash: a second `opened` event for the storm the first run opened).
+            caught_up = self.source.lag(p) == 0
+            if pipeline.early_brands and not task.looked and caught_up:
                 task.looked = True  # the same keys on the same records: once a pause
                 changed = pipeline.check_early(keep_waiting=True)
-            if now - task.last_input >= idle and self.source.lag(p) == 0:
+            if now - task.last_input >= idle and caught_up:
                 changed += pipeline.advance_to(now_wall - lateness)
             if changed:
                 task.dirty = True
