@@ -266,3 +266,41 @@ def test_kafka_settings_refuse_secrets_in_files_and_bad_values(tmp_path) -> None
         load_kafka_settings(env={"STORMWATCH_KAFKA_PARTITIONS": "many"})
     with pytest.raises(ConfigError, match="bootstrap"):
         load_kafka_settings(env={}).client_options()
+
+
+def test_a_surge_like_a_dismissed_one_keeps_its_bar_across_a_restart() -> None:
+    """Recognised once, a surge keeps the bar of the dismissed surge it resembles while
+    it lasts. A restored pipeline must hold the same bar: recomputed from the surge as
+    it has drifted by then, the bar fell to 0 and the look-alike paged."""
+    from stormwatch.detectors.feedback import FeedbackMemory, SurgeSignature
+
+    source = _fed_pipeline()
+    memory = FeedbackMemory()
+    memory.record(
+        SurgeSignature.of("acme", thread_level=False, topics=["price"], terms=["patch"]),
+        "false_alarm",
+        14.0,
+    )
+    source.decisions.feedback_memory = memory
+    window = source.windows.brands["acme"]
+    minute = int(source.windows.max_event_time // 60)
+    # What the surge looks like now is nothing like the dismissed one: no bar of its own.
+    assert not source.decisions._dismissed(window, minute, _assessment(15.0, True))
+    source.decisions._dismissed_bars["acme"] = (21.0, minute - 5)  # recognised earlier
+    assert source.decisions._dismissed(window, minute, _assessment(15.0, True))
+
+    saved = checkpoint.decode(
+        3, _latest(checkpoint.encode(3, seq=1, next_offset=0, state=checkpoint.snapshot(source)))
+    )
+    assert saved is not None
+    target = Pipeline(Settings())
+    checkpoint.restore(target, saved.state)
+    target.decisions.feedback_memory = memory  # verdicts are re-read at start-up
+    window = target.windows.brands["acme"]
+    assert target.decisions._dismissed(window, minute, _assessment(15.0, True))
+    assert not target.decisions._dismissed(window, minute, _assessment(22.0, True))
+    # A checkpoint from before the bars were saved restores with none held.
+    del saved.state["dismissed_bars"]
+    older = Pipeline(Settings())
+    checkpoint.restore(older, saved.state)
+    assert older.decisions._dismissed_bars == {}

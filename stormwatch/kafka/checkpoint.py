@@ -69,6 +69,9 @@ def snapshot(pipeline: Pipeline) -> dict[str, Any]:
         "stats": pipeline.stats,
         "suppressed": pipeline.decisions.suppressed,
         "suppressing": pipeline.decisions.suppressing,
+        # The bar a surge like a dismissed one keeps while it lasts: recomputed after a
+        # restart from the drifted surge, it could fall to 0 and the surge page.
+        "dismissed_bars": pipeline.decisions._dismissed_bars,
         "next_eviction_minute": pipeline._next_eviction_minute,
         # Keys waiting for an early look, so a replay looks when the first run did.
         "early": (pipeline.early_brands, pipeline.early_threads, pipeline.early_at),
@@ -112,6 +115,7 @@ def restore(pipeline: Pipeline, state: Mapping[str, Any]) -> None:
     pipeline.stats = state["stats"]
     pipeline.decisions.suppressed = state["suppressed"]
     pipeline.decisions.suppressing = state["suppressing"]
+    pipeline.decisions._dismissed_bars = state.get("dismissed_bars", {})
     pipeline._next_eviction_minute = state["next_eviction_minute"]
     if "early" in state:  # else a checkpoint from before early looks: nothing waits
         pipeline.early_brands, pipeline.early_threads, pipeline.early_at = state["early"]
