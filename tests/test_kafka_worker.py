@@ -682,3 +682,39 @@ def test_a_restored_partition_is_not_looked_at_before_it_is_read_to_its_end(
     assert second.run(stop_when_idle=3).records_fed == 1
     second.store.close()
     assert opened_in_store(pg_url) == Counter({incident: 1})
+
+
+def test_a_changelog_read_waits_out_a_broker_that_stalls(
+    kafka_broker, create_topic, unique, producer, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    """A broker that answers a second and a half late (a GC pause, a busy host) while a
+    worker restores must be waited for: taken for an empty changelog, the partition
+    restored cold and its next checkpoint overwrote the saved state for good."""
+    import signal
+
+    from stormwatch.kafka import source
+
+    topic = create_topic(unique("changelog"), partitions=1)
+    for i in range(20):
+        producer.send(topic, key=f"k{i % 5}".encode(), value=f"v{i}".encode())
+    producer.flush()
+
+    connect = source._connect
+
+    def stalling_connect(*args, **kwargs):  # type: ignore[no-untyped-def]
+        consumer = connect(*args, **kwargs)
+        kafka_broker.process.send_signal(signal.SIGSTOP)
+        threading.Timer(1.5, kafka_broker.process.send_signal, (signal.SIGCONT,)).start()
+        return consumer
+
+    monkeypatch.setattr(source, "_connect", stalling_connect)
+    started = time.monotonic()
+    latest = source.read_latest(kafka_broker.client(), topic=topic, partitions=[0])
+    assert time.monotonic() - started >= 1.5
+    assert {k: v.value for k, v in latest[0].items()} == {
+        f"k{k}".encode(): f"v{15 + k}".encode() for k in range(5)
+    }
+    # The scan of a partition (the outbox's check for alerts already published) too.
+    monkeypatch.setattr(source, "_connect", stalling_connect)
+    scanned = source.scan(kafka_broker.client(), topic=topic, partition=0, start=10)
+    assert [offset for offset, _, _ in scanned] == list(range(10, 20))

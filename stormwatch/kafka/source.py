@@ -203,11 +203,12 @@ def read_latest(
     topic: str,
     partitions: Sequence[int],
     timeout_s: float = 30.0,
-    quiet_s: float = 1.0,
 ) -> dict[int, dict[bytes, KeyedValue]]:
     """The latest value per key in each of `partitions` of `topic`, read from the start
-    up to the high watermark. A partition whose watermark never shows up in a fetch is
-    taken as empty after `quiet_s` without records."""
+    up to the high watermark. A partition is read to its end only once a fetch answer
+    has shown its watermark (0 for an empty one): a broker slow to answer is waited for
+    (up to `timeout_s`, then `BrokerError`), never taken for an empty changelog, which
+    would restore a worker cold and overwrite its saved state."""
     out: dict[int, dict[bytes, KeyedValue]] = {p: {} for p in partitions}
     if not partitions:
         return out
@@ -218,7 +219,6 @@ def read_latest(
         consumer.seek_to_beginning(*tps)
         open_tps = set(tps)
         deadline = time.monotonic() + timeout_s
-        last_records = time.monotonic()
         while open_tps:
             if time.monotonic() > deadline:
                 raise BrokerError(f"reading {topic} {sorted(tps[t] for t in open_tps)} timed out")
@@ -228,19 +228,22 @@ def read_latest(
                 for r in records:
                     if r.key is not None:
                         latest[r.key] = KeyedValue(r.offset, r.value, dict(r.headers or ()))
-            if fetched:
-                last_records = time.monotonic()
-            for tp in list(open_tps):
-                end = consumer.highwater(tp)
-                if end is not None and consumer.position(tp) >= end:
-                    open_tps.discard(tp)
-                elif end is None and time.monotonic() - last_records > quiet_s:
-                    open_tps.discard(tp)
+            open_tps = {tp for tp in open_tps if not _read_to_end(consumer, tp)}
         return out
     except KafkaError as exc:
         raise BrokerError(f"reading {topic} failed: {exc}") from exc
     finally:
         consumer.close(autocommit=False)
+
+
+def _read_to_end(consumer: KafkaConsumer, tp: TopicPartition) -> bool:
+    """Whether the consumer's position has reached the partition's high watermark, as
+    the last fetch answer gave it (unknown until one came: not at the end).
+
+    The watermark of the fetch answers, not `end_offsets`: Tansu answers ListOffsets
+    with an offset short of the end when records came in one batch."""
+    end = consumer.highwater(tp)
+    return end is not None and consumer.position(tp) >= end
 
 
 def scan(
@@ -250,9 +253,9 @@ def scan(
     partition: int,
     start: int,
     timeout_s: float = 30.0,
-    quiet_s: float = 1.0,
 ) -> list[tuple[int, bytes | None, bytes | None]]:
-    """(offset, key, value) of one partition from `start` to its high watermark."""
+    """(offset, key, value) of one partition from `start` to its high watermark (waited
+    for, as in `read_latest`, up to `timeout_s`, then `BrokerError`)."""
     consumer = _connect(client_options, enable_auto_commit=False, fetch_max_wait_ms=100)
     out: list[tuple[int, bytes | None, bytes | None]] = []
     try:
@@ -260,17 +263,11 @@ def scan(
         consumer.assign([tp])
         consumer.seek(tp, start)
         deadline = time.monotonic() + timeout_s
-        last_records = time.monotonic()
         while time.monotonic() < deadline:
             fetched = consumer.poll(timeout_ms=200, max_records=5000)
             for records in fetched.values():
                 out.extend((r.offset, r.key, r.value) for r in records)
-            if fetched:
-                last_records = time.monotonic()
-            end = consumer.highwater(tp)
-            if end is not None and consumer.position(tp) >= end:
-                return out
-            if end is None and time.monotonic() - last_records > quiet_s:
+            if _read_to_end(consumer, tp):
                 return out
         raise BrokerError(f"reading {topic}[{partition}] from {start} timed out")
     except KafkaError as exc:
