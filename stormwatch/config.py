@@ -7,6 +7,7 @@ Secrets (tokens) are never read from the file: only from the environment.
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 import tomllib
 from collections.abc import Mapping
@@ -88,6 +89,9 @@ OTHER_VARIABLES = frozenset(
     }
 )
 OPEN_PREFIXES = ("INGEST_TOKEN_",)  # per-source ingest tokens
+# The three hours of closed minutes each key keeps (`key_window.HISTORY_MINUTES`): a
+# minute held open longer could no longer take its late comments into its history.
+MAX_LATENESS_SECONDS = 3 * 3600.0
 
 
 def known_variables(config_path: str | Path | None = None) -> set[str]:
@@ -171,10 +175,17 @@ class Settings:
     pseudonymize_authors: bool = False
 
     def __post_init__(self) -> None:
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if isinstance(value, float) and not math.isfinite(value):
+                raise ConfigError(f"{f.name} must be a finite number, got {value}")
         checks = [
-            (self.lateness_seconds >= 0, "lateness_seconds must be >= 0"),
+            (
+                0 <= self.lateness_seconds <= MAX_LATENESS_SECONDS,
+                f"lateness_seconds must be in [0, {MAX_LATENESS_SECONDS:.0f}]",
+            ),
             (self.thread_idle_seconds > 0, "thread_idle_seconds must be > 0"),
-            (self.dedupe_hours > 0, "dedupe_hours must be > 0"),
+            (0 < self.dedupe_hours <= 24 * 366, "dedupe_hours must be in (0, 8784]"),
             (self.checkpoint_seconds > 0, "checkpoint_seconds must be > 0"),
             (0.0 < self.negative_threshold < 1.0, "negative_threshold must be in (0, 1)"),
             (self.negativity_en in ("model", "lexicon"), "negativity_en must be model or lexicon"),
@@ -200,15 +211,17 @@ def _coerce(name: str, raw: Any, annotation: str) -> Any:
         raise ConfigError(f"{name} must not be empty")
     try:
         if kind == "float":
-            if isinstance(raw, bool):
+            if isinstance(raw, bool) or not math.isfinite(value := float(raw)):
                 raise ValueError
-            return float(raw)
+            return value
         if kind == "int":
             if isinstance(raw, bool) or (isinstance(raw, float) and not raw.is_integer()):
                 raise ValueError
             return int(raw)
         if kind == "str":
-            return str(raw)
+            if not isinstance(raw, str):  # a TOML number, list or boolean
+                raise ValueError
+            return raw
         if kind == "bool":
             if isinstance(raw, bool):
                 return raw
@@ -228,8 +241,36 @@ def read_config_file(path: str | Path) -> dict[str, Any]:
         return tomllib.loads(Path(path).read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ConfigError(f"config file {path} not found") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"config file {path}: not UTF-8 text") from None
+    except OSError as exc:
+        raise ConfigError(f"config file {path}: {exc.strerror or exc}") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"config file {path}: {exc}") from None
+
+
+def stormwatch_table(data: dict[str, Any], path: str | Path) -> dict[str, Any]:
+    """The `[stormwatch]` table of a config file, or the whole file without one. With the
+    table, a setting outside it is refused: it would be ignored without a word."""
+    section = data.get("stormwatch")
+    if section is None:
+        return data
+    if not isinstance(section, dict):
+        raise ConfigError(f"config file {path}: stormwatch must be a table ([stormwatch])")
+    stray = sorted(key for key, value in data.items() if not _is_table(value))
+    if stray:
+        raise ConfigError(
+            f"config file {path}: {', '.join(stray)} outside the [stormwatch] table "
+            "(put settings inside it)"
+        )
+    return section
+
+
+def _is_table(value: Any) -> bool:
+    """A table or an array of tables (`[slack]`, `[[collectors]]`): a component's own."""
+    return isinstance(value, dict) or (
+        isinstance(value, list) and bool(value) and all(isinstance(t, dict) for t in value)
+    )
 
 
 def config_section(
@@ -244,7 +285,7 @@ def config_section(
     data = read_config_file(chosen)
     section = data.get(name)
     if section is None:
-        section = data.get("stormwatch", {}).get(name, {})
+        section = stormwatch_table(data, chosen).get(name, {})
     if not isinstance(section, dict):
         raise ConfigError(f"config file {chosen}: [{name}] must be a table")
     return section
@@ -268,11 +309,8 @@ def load_settings(
     check_environment(env, path)
     if path:
         data = read_config_file(path)
-        section = data.get("stormwatch", data)
-        for key, raw in section.items():
-            if isinstance(raw, dict) or (
-                isinstance(raw, list) and raw and all(isinstance(t, dict) for t in raw)
-            ):
+        for key, raw in stormwatch_table(data, path).items():
+            if _is_table(raw):
                 continue  # other sections (slack, kafka, [[collectors]]) are their components
             if key not in known:
                 raise ConfigError(f"config file {path}: unknown setting {key!r}")

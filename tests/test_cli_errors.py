@@ -311,3 +311,48 @@ def test_a_variable_the_config_option_names_is_known(work: Path) -> None:
     assert result.exit_code == 0, result.output
     result = in_process("run", "empty.jsonl", "-q", cwd=work, env=env)
     one_line_in_process(result, 2, "STORMWATCH_HOOK_SECRET")
+
+
+@pytest.mark.parametrize(
+    ("config", "env", "words"),
+    [
+        (b"\xff\xfe", {}, ("c.toml", "not UTF-8")),
+        (b"stormwatch = 1\n", {}, ("stormwatch must be a table",)),
+        # Beside a [stormwatch] table a top-level setting was ignored, unchecked.
+        (b"min_accounts = 0\n[stormwatch]\nquiet_minutes = 5\n", {}, ("min_accounts", "outside")),
+        (b"lateness_seconds = inf\n", {}, ("lateness_seconds", "inf")),
+        (b"", {"STORMWATCH_LATENESS_SECONDS": "nan"}, ("STORMWATCH_LATENESS_SECONDS", "nan")),
+        (b"", {"STORMWATCH_DEDUPE_HOURS": "inf"}, ("STORMWATCH_DEDUPE_HOURS",)),
+        (b"", {"STORMWATCH_LATENESS_SECONDS": "1e300"}, ("lateness_seconds must be in",)),
+        (b"database_url = true\n", {}, ("database_url must be a str", "True")),
+        (b'[stormwatch]\nplaybooks_dir = ["a"]\n', {}, ("playbooks_dir must be a str",)),
+    ],
+)
+def test_a_config_value_of_the_wrong_kind_is_one_line_naming_it(
+    work: Path, config: bytes, env: dict[str, str], words: tuple[str, ...]
+) -> None:
+    """Before: tracebacks (a file not UTF-8, `stormwatch = 1`, infinite dedupe hours),
+    every record dead-lettered (infinite lateness), a hang (lateness 1e300), or a store
+    named `True` (a boolean where a path belongs)."""
+    (work / "c.toml").write_bytes(config)
+    result = in_process("run", "empty.jsonl", "-q", "--config", "c.toml", cwd=work, env=env)
+    one_line_in_process(result, 2, *words)
+    assert not (work / "True").exists()
+
+
+@pytest.mark.parametrize(
+    ("args", "config", "words"),
+    [
+        (("--bootstrap", "localhost:abc"), "", ("'localhost:abc'", "HOST:PORT")),
+        (("--bootstrap", "broker:9092,:9093"), "", ("':9093'",)),
+        ((), '[kafka]\nbootstrap = ["127.0.0.1:9092"]\n', ("[kafka] bootstrap must be a str",)),
+    ],
+)
+def test_a_malformed_kafka_bootstrap_is_one_line(
+    work: Path, args: tuple[str, ...], config: str, words: tuple[str, ...]
+) -> None:
+    """kafka-python's own parser raised a bare ValueError at the first connection."""
+    (work / "c.toml").write_text(config)
+    for command in (("worker", "--db", "w.db"), ("produce", "empty.jsonl")):
+        result = in_process(*command, *args, "--config", "c.toml", cwd=work)
+        one_line_in_process(result, 2, *words)

@@ -38,6 +38,7 @@ STORMWATCH_KAFKA_SSL_CERTFILE, STORMWATCH_KAFKA_SSL_KEYFILE.
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
@@ -114,6 +115,8 @@ class KafkaSettings:
         for ok, message in checks:
             if not ok:
                 raise ConfigError(message)
+        for server in self.bootstrap.split(",") if self.bootstrap else ():
+            _check_server(server.strip())
         for name in ("ssl_cafile", "ssl_certfile", "ssl_keyfile"):
             path = getattr(self, name)
             if path is not None and not Path(path).is_file():
@@ -149,6 +152,24 @@ class KafkaSettings:
         return options
 
 
+def _check_server(server: str) -> None:
+    """`host`, `host:port` or `[v6-address]:port`: kafka-python raises a bare ValueError
+    deep in the first connection on anything else."""
+    if server.startswith("["):
+        host, bracket, rest = server[1:].partition("]")
+        colon, port = rest[:1], rest[1:]
+        ok = bool(host and bracket) and (rest == "" or colon == ":")
+    elif server.count(":") > 1:  # a bare IPv6 address, no port
+        host, colon, port, ok = server, "", "", True
+    else:
+        host, colon, port = server.partition(":")
+        ok = bool(host)
+    if not ok or (colon and not (port.isdigit() and 1 <= int(port) <= 65535)):
+        raise ConfigError(
+            f"kafka bootstrap server {server!r} must be HOST or HOST:PORT (port 1-65535)"
+        )
+
+
 def _coerce(name: str, raw: Any, annotation: str) -> Any:
     kind = annotation.replace(" | None", "")
     try:
@@ -166,10 +187,12 @@ def _coerce(name: str, raw: Any, annotation: str) -> Any:
                 raise ValueError
             return int(raw)
         if kind == "float":
-            if isinstance(raw, bool):
+            if isinstance(raw, bool) or not math.isfinite(value := float(raw)):
                 raise ValueError
-            return float(raw)
-        return str(raw)
+            return value
+        if not isinstance(raw, str):  # a TOML list (`bootstrap = [...]`), number or boolean
+            raise ValueError
+        return raw
     except (TypeError, ValueError):
         raise ConfigError(f"{name} must be a {kind}, got {raw!r}") from None
 
