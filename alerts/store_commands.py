@@ -134,7 +134,7 @@ def _label_comment(
     except StormwatchError as exc:
         raise fail(exc, 1) from None
     reading = "negative" if negative else "not negative"
-    Console().print(f"recorded: comment {comment} of {brand} reads {reading}")
+    Console().print(f"recorded: comment {comment} of {brand} reads {reading}", markup=False)
 
 
 def purge(

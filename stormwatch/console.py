@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from stormwatch.alerts.decisions import SuppressedSurge
@@ -87,7 +88,11 @@ def events_in_brief(events: Sequence[str]) -> str:
 
 
 def _line(console: Console, text: str, style: str | None = None) -> None:
-    console.print(text, style=style, no_wrap=True, overflow="ellipsis", highlight=False)
+    """Plain text: brands, threads and keys come from the input, and `[/x]` in one must
+    print as it is, not be read as console markup (or stop the report)."""
+    console.print(
+        text, style=style, no_wrap=True, overflow="ellipsis", highlight=False, markup=False
+    )
 
 
 def render_run(
@@ -132,8 +137,8 @@ def render_run(
     for i in history:
         incidents.add_row(
             _when(_opened(i)),
-            i.brand,
-            i.thread_id or "(brand-wide)",
+            escape(i.brand),
+            escape(i.thread_id or "(brand-wide)"),
             i.kind,
             i.severity,
             f"{i.peak_ratio:.0f}x",
@@ -149,8 +154,8 @@ def render_run(
         ignored.add_row(
             _when(s.first_minute * 60),
             _when(s.last_minute * 60 + 60),
-            s.brand,
-            s.thread_id or "(brand-wide)",
+            escape(s.brand),
+            escape(s.thread_id or "(brand-wide)"),
             BENIGN_REASONS.get(s.reason, s.reason),
             f"{s.peak_volume_ratio:.0f}x",
             f"{s.peak_ratio:.0f}x",
@@ -169,9 +174,9 @@ def render_run(
     for o in outcomes:
         lead = o.lead_seconds
         check.add_row(
-            o.label.name,
-            o.label.kind,
-            o.label.brand,
+            escape(o.label.name),
+            escape(o.label.kind),
+            escape(o.label.brand),
             "yes" if o.label.must_alert else "no",
             f"{len(o.incidents)} incident(s)" if o.incidents else "no",
             f"{lead / 60:.0f} min" if lead is not None else "",
@@ -180,7 +185,7 @@ def render_run(
         all_right = all_right and o.correct and len(o.incidents) <= 1
     console.print(check)
     for i in unexplained:
-        console.print(f"[red]Incident with no labelled event:[/red] {i.key}")
+        console.print(f"[red]Incident with no labelled event:[/red] {escape(i.key)}")
     return all_right
 
 

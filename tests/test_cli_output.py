@@ -264,3 +264,26 @@ def test_ctrl_c_ends_a_run_with_its_counts(tmp_path) -> None:  # type: ignore[no
     counts = dict(part.split("=") for part in stdout.split())
     read, processed = int(counts["read"]), int(counts["processed"])
     assert 0 < read <= 3000 and read == processed + int(counts["dead_lettered"])
+
+
+@pytest.mark.parametrize("terminal", [False, True])
+def test_brands_and_threads_print_as_they_are_not_as_markup(terminal: bool) -> None:
+    """Brands and threads come from the input: `[/x]` stopped the report with a markup
+    error, and `[red]` was eaten."""
+    from stormwatch.alerts.decisions import SuppressedSurge
+    from stormwatch.alerts.incidents import Incident
+    from stormwatch.console import render_run
+    from stormwatch.pipeline import Pipeline
+
+    pipeline = Pipeline()
+    brand, thread = "[red]mart", "t[/x]"
+    pipeline.tracker.history.append(
+        Incident(f"{brand}/{thread}", brand, thread, "firestorm", "high", 100, 9.0, 12.0, 200, 12.0)
+    )
+    pipeline.decisions.suppressed.append(
+        SuppressedSurge("k", brand, "[b]post", "too_small", 20, 50, 2.0, 7.0)
+    )
+    text = io.StringIO()
+    render_run(Console(file=text, width=160, force_terminal=terminal), pipeline)  # tables
+    out = text.getvalue()
+    assert "[red]mart" in out and "t[/x]" in out and "[b]post" in out, out

@@ -36,6 +36,7 @@ from typing import Any
 import numpy as np
 import orjson
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from stormwatch.config import Settings
@@ -371,7 +372,9 @@ def _print_tables(console: Console, figures: dict[str, Any]) -> None:
         table.add_row(e["scenario"], e["event"], e["kind"], should, ok, lead, kinds)
     console.print(table)
     for fa in figures["false_alarm_incidents"]:
-        console.print(f"[red]false alarm[/red] {fa['scenario']}: {fa['key']} ({fa['kind']})")
+        console.print(
+            f"[red]false alarm[/red] {escape(fa['scenario'])}: {escape(fa['key'])} ({fa['kind']})"
+        )
     summary = Table(title="Scenario figures (targets in brackets)")
     summary.add_column("figure")
     summary.add_column("value", justify="right")
