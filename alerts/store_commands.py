@@ -30,11 +30,11 @@ __all__ = ["feedback", "purge"]
 def _existing_store(url: str) -> None:
     """A SQLite store must exist already: a typo in the path would otherwise create an
     empty database and record the verdict where nobody reads it."""
-    from sqlalchemy.engine import make_url
+    from stormwatch.alerts.store.connection import _parse_url
 
     try:
-        parsed = make_url(url if "://" in url else f"sqlite:///{url}")
-    except Exception:  # noqa: BLE001 - the store reports a bad URL itself
+        parsed = _parse_url(url)  # as the store reads it: `~` expanded
+    except StormwatchError:  # the store reports a bad URL itself
         return
     if parsed.get_backend_name() != "sqlite":
         return

@@ -197,7 +197,7 @@ def run(
             help="Pace in event time: 60 = an hour of comments per minute (> 0).",
         ),
     ] = None,
-    seed: Annotated[int, typer.Option(help="Seed of the demo scenario.")] = DEFAULT_SEED,
+    seed: Annotated[int, typer.Option(min=0, help="Seed of the demo scenario.")] = DEFAULT_SEED,
     metrics_port: MetricsPort = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only the summary line.")] = False,
 ) -> None:

@@ -356,3 +356,32 @@ def test_a_malformed_kafka_bootstrap_is_one_line(
     for command in (("worker", "--db", "w.db"), ("produce", "empty.jsonl")):
         result = in_process(*command, *args, "--config", "c.toml", cwd=work)
         one_line_in_process(result, 2, *words)
+
+
+@pytest.mark.parametrize(
+    "url", ["postgresql://postgres@127.0.0.1:abc/x", "postgresql://postgres@[::1/x"]
+)
+def test_a_store_url_with_a_bad_port_or_host_is_one_line(work: Path, url: str) -> None:
+    result = in_process("run", "empty.jsonl", "-q", "--db", url, cwd=work)
+    one_line_in_process(result, 2, "invalid incident store URL")
+
+
+@pytest.mark.parametrize(
+    "command", [("run", "-q", "--seed", "-1"), ("evaluate", "suite", "--seed", "-1")]
+)
+def test_a_negative_seed_is_one_line(work: Path, command: tuple[str, ...]) -> None:
+    one_line_error(stormwatch(*command, cwd=work), 2, "--seed", "greater than or equal to 0")
+
+
+def test_purge_and_feedback_find_a_store_given_with_a_tilde(work: Path) -> None:
+    """`run --db ~/x.db` expands the `~`; purge and feedback refused the same path."""
+    home = {"HOME": str(work)}
+    result = in_process("run", "empty.jsonl", "-q", "--db", "~/tilde.db", cwd=work, env=home)
+    assert result.exit_code == 0, result.output
+    assert (work / "tilde.db").is_file()
+    result = in_process("purge", "--older-than", "0", "--db", "~/tilde.db", cwd=work, env=home)
+    assert result.exit_code == 0, result.output
+    env = {**home, "STORMWATCH_DATABASE_URL": "~/tilde.db"}
+    result = in_process("feedback", "no-such-incident", "--false-alarm", cwd=work, env=env)
+    assert "does not exist" not in result.output, result.output
+    assert "no-such-incident" in result.output, result.output

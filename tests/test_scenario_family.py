@@ -65,8 +65,9 @@ def test_one_family_per_seed_and_seed_sets_apart(family: list[ScenarioSpec]) -> 
     assert not set(TUNING_SEEDS) & set(HELD_OUT_SEEDS)
     assert parse_seeds("1-3") == [1, 2, 3] and parse_seeds("4,7") == [4, 7]
     assert parse_seeds("held-out") == list(HELD_OUT_SEEDS)
-    with pytest.raises(ValueError):
-        parse_seeds("")
+    for text in ("", "x", "3-x", "5-3"):
+        with pytest.raises(ValueError, match="use e.g. 1-5"):
+            parse_seeds(text)
 
 
 def test_family_covers_kinds_sizes_and_young_brands(family: list[ScenarioSpec]) -> None:

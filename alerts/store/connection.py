@@ -37,7 +37,7 @@ def _parse_url(url: str | Path) -> sa.URL:
         return sa.URL.create("sqlite", database=str(Path(text).expanduser()))
     try:
         parsed = sa.make_url(text)
-    except ArgumentError:
+    except (ArgumentError, ValueError):
         # Not echoing the text: it may hold a password.
         raise StoreError(
             "invalid incident store URL: expected a file path, sqlite:///PATH, "

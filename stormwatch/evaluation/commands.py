@@ -202,7 +202,7 @@ def evaluate_scenarios(
 
 def evaluate_suite(
     out: Annotated[Path, typer.Option("--out", help="Directory for the suite files.")],
-    seed: Annotated[int, typer.Option(help="Seed of the suite.")] = DEFAULT_SEED,
+    seed: Annotated[int, typer.Option(min=0, help="Seed of the suite.")] = DEFAULT_SEED,
     seeds: Annotated[
         str | None,
         typer.Option(

@@ -93,9 +93,12 @@ def parse_seeds(text: str) -> list[int]:
     if text in named:
         return list(named[text])
     seeds: list[int] = []
-    for part in text.split(","):
-        lo, _, hi = part.strip().partition("-")
-        seeds.extend(range(int(lo), int(hi or lo) + 1))
+    try:
+        for part in text.split(","):
+            lo, _, hi = part.strip().partition("-")
+            seeds.extend(range(int(lo), int(hi or lo) + 1))
+    except ValueError:
+        seeds = []
     if not seeds or min(seeds) < 0:
         raise ValueError(f"seeds {text!r}: use e.g. 1-5, 1,3,7, tuning or held-out")
     return seeds
