@@ -30,7 +30,8 @@ from __future__ import annotations
 import re
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING
 
 from prometheus_client import (
     CollectorRegistry,
@@ -47,6 +48,9 @@ from stormwatch import __version__
 from stormwatch.alerts.event import SEVERITIES, AlertEvent
 from stormwatch.detectors.crisis import Assessment
 from stormwatch.model import Comment, DeadLetter
+
+if TYPE_CHECKING:
+    from stormwatch.alerts.incidents import Incident
 
 __all__ = [
     "DEAD_LETTER_REASONS",
@@ -73,7 +77,11 @@ DEAD_LETTER_REASONS = (
     "invalid_timestamp",
     "timestamp_out_of_range",
     "timestamp_in_future",
+    "timestamp_outlier",
     "too_large",
+    "out_of_range",
+    "decode_error",
+    "processing_error",
 )
 DELIVERY_OUTCOMES = ("delivered", "failed", "retried", "dropped")
 _TARGET = re.compile(r"[a-z][a-z0-9_]{0,31}")
@@ -163,7 +171,7 @@ class StormwatchMetrics:
         )
         self.late_comments = Counter(
             "stormwatch_late_comments_total",
-            "Comments older than the watermark, folded into the oldest open minute, by brand.",
+            "Comments older than the watermark (in their own minute while it is kept), by brand.",
             ["brand"],
             registry=r,
         )
@@ -581,6 +589,23 @@ class MetricsObserver:
                 m.incidents_open.labels(brand, previous[1]).dec()
                 m.time_to_resolve.labels(severity).observe(max(0.0, event.at - previous[2]))
             m.incidents_resolved.labels(brand, severity).inc()
+
+    def incidents_held(self, incidents: Iterable[Incident]) -> None:
+        """Open incidents a restored checkpoint brought (a resumed run, a restarted service,
+        a partition a worker took over): they are open here now, though no `opened` event
+        of this process said so."""
+        for incident in incidents:
+            if incident.key not in self._open:
+                opened_at = incident.opened_at if incident.opened_at is not None else 0.0
+                self._open[incident.key] = (incident.brand, incident.severity, opened_at)
+                self.metrics.incidents_open.labels(incident.brand, incident.severity).inc()
+
+    def incidents_let_go(self, incidents: Iterable[Incident]) -> None:
+        """Open incidents of a partition this worker gave up: its new owner counts them."""
+        for incident in incidents:
+            held = self._open.pop(incident.key, None)
+            if held is not None:
+                self.metrics.incidents_open.labels(held[0], held[1]).dec()
 
     def minute_done(self, minute: int) -> None:
         """Every closed minute, after its brands (`minute_closed` is called only for the

@@ -304,3 +304,41 @@ def test_a_surge_like_a_dismissed_one_keeps_its_bar_across_a_restart() -> None:
     older = Pipeline(Settings())
     checkpoint.restore(older, saved.state)
     assert older.decisions._dismissed_bars == {}
+
+
+def test_the_open_incident_gauge_counts_restored_incidents_until_let_go() -> None:
+    """A resumed run, a restarted service or a worker taking over a partition has the
+    restored open incidents open: the gauge showed none of them (no `opened` event in
+    this process), and a worker giving a partition up kept counting them."""
+    from prometheus_client import CollectorRegistry
+
+    from stormwatch.metrics import MetricsObserver, StormwatchMetrics
+
+    def explain(*_: object) -> tuple[str, dict, list, None]:
+        return "s", {}, [], None
+
+    source = Pipeline(Settings())
+    source.tracker.explain = explain
+    opened = source.tracker.observe(
+        "acme", brand="acme", thread_id=None, minute=1000, evidence=lambda: (0.0, {}),
+        a=_assessment(20.0, True),
+    )  # fmt: skip
+    assert opened is not None
+    saved = checkpoint.decode(
+        3, _latest(checkpoint.encode(3, seq=1, next_offset=0, state=checkpoint.snapshot(source)))
+    )
+    assert saved is not None
+    registry = CollectorRegistry()
+    target = Pipeline(Settings(), observer=MetricsObserver(StormwatchMetrics(registry)))
+
+    def gauge() -> float | None:
+        return registry.get_sample_value(
+            "stormwatch_incidents_open", {"brand": "acme", "severity": opened.severity}
+        )
+
+    checkpoint.restore(target, saved.state)
+    assert gauge() == 1.0
+    checkpoint.hold(target)  # the same partition back: counted once
+    assert gauge() == 1.0
+    checkpoint.let_go(target)
+    assert gauge() == 0.0

@@ -20,6 +20,7 @@ from stormwatch.metrics import (
     PLATFORMS,
     MetricsObserver,
     StormwatchMetrics,
+    reason_label,
 )
 from stormwatch.model import Comment
 from stormwatch.pipeline import Pipeline
@@ -277,3 +278,20 @@ def test_metrics_address_from_option_or_environment() -> None:
         metrics_address(None, env={"STORMWATCH_METRICS_PORT": "nine"})
     with pytest.raises(ConfigError):
         metrics_address(70000, env={})
+
+
+def test_every_dead_letter_reason_the_code_gives_has_its_own_label() -> None:
+    """A reason missing from the fixed set shows as `reason="other"`: `timestamp_outlier`,
+    `out_of_range`, `decode_error` and `processing_error` did."""
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    given = set()
+    for package in ("stormwatch", "ingest"):
+        for path in (root / package).rglob("*.py"):
+            text = path.read_text(encoding="utf-8")
+            given |= set(re.findall(r'_Reject\(\s*"([a-z_]+)"', text))
+            given |= set(re.findall(r'DeadLetter\(\s*[^,()]+(?:\[[^]]*\])?,\s*"([a-z_]+)"', text))
+    assert {"invalid_json", "timestamp_outlier", "processing_error"} <= given  # it reads them
+    assert {r for r in given if reason_label(r) != r} == set()

@@ -119,6 +119,22 @@ def restore(pipeline: Pipeline, state: Mapping[str, Any]) -> None:
     pipeline._next_eviction_minute = state["next_eviction_minute"]
     if "early" in state:  # else a checkpoint from before early looks: nothing waits
         pipeline.early_brands, pipeline.early_threads, pipeline.early_at = state["early"]
+    hold(pipeline)
+
+
+def hold(pipeline: Pipeline) -> None:
+    """`pipeline`'s open incidents are this process's now (restored, or a partition back):
+    the metrics observer's open-incident gauge counts them."""
+    held = getattr(pipeline.observer, "incidents_held", None)
+    if held is not None:
+        held(pipeline.tracker.open.values())
+
+
+def let_go(pipeline: Pipeline) -> None:
+    """A worker gave up `pipeline`'s partition: its open incidents are its new owner's."""
+    let_go = getattr(pipeline.observer, "incidents_let_go", None)
+    if let_go is not None:
+        let_go(pipeline.tracker.open.values())
 
 
 @dataclass(slots=True, frozen=True)

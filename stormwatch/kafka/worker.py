@@ -476,6 +476,7 @@ class Worker:
             task = self.tasks.pop(p, None)
             if task is not None:
                 self._parked[p] = task
+                checkpoint.let_go(task.pipeline)
             if self.metrics is not None:
                 self.metrics.forget_partition(p)
         self.status.write("revoked", partitions=partitions)
@@ -484,8 +485,10 @@ class Worker:
         """IO thread, loop waiting in poll(): drop them now, so that the assignment that
         follows in the same poll() sees them as new and restores them."""
         for p in partitions:
-            self.tasks.pop(p, None)
-            self._parked.pop(p, None)
+            task = self.tasks.pop(p, None)
+            if task is not None:
+                checkpoint.let_go(task.pipeline)
+            self._parked.pop(p, None)  # let go when it was parked
         self._lost.extend(partitions)
 
     def _on_assigned(self, partitions: list[int]) -> None:
@@ -500,7 +503,9 @@ class Worker:
         assert self.source is not None
         lost, self._lost = self._lost, []
         for p in lost:
-            self.tasks.pop(p, None)
+            task = self.tasks.pop(p, None)
+            if task is not None:
+                checkpoint.let_go(task.pipeline)
             self._parked.pop(p, None)
             if self.metrics is not None:
                 self.metrics.forget_partition(p)
@@ -519,6 +524,7 @@ class Worker:
             # Back to us with nobody having committed since: our copy is current.
             if parked is not None and self.source.committed(p) == parked.next_offset:
                 settled[p] = parked
+                checkpoint.hold(parked.pipeline)
                 parked.last_input = self.clock()  # a rebalance is not a quiet partition
                 if parked.next_offset is not None:
                     self.source.seek(p, parked.next_offset)
