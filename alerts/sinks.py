@@ -36,17 +36,37 @@ def one_line(console: object) -> dict[str, object]:
 
 class JsonlAlertSink:
     """Alert events, one JSON object per line, flushed per event (alerts are rare and
-    someone may be tailing the file)."""
+    someone may be tailing the file).
 
-    def __init__(self, path: str | Path, *, append: bool = False) -> None:
+    `skip_known` (a file appended to by a run that resumes from a checkpoint): an event
+    already in the file is not written again, and every event is offered, not only
+    those the store recorded for the first time. The file is then complete on its own:
+    an event the store recorded just before a crash, or before the write to the file
+    failed (a full disk), is written when the resumed run emits it again, and one
+    written just before a crash is not written twice."""
+
+    def __init__(self, path: str | Path, *, append: bool = False, skip_known: bool = False) -> None:
         self.path = str(path)
+        self.known: set[tuple[object, ...]] | None = None
+        if skip_known and self.path != "-":
+            self.known = _written(Path(self.path))
         mode = "ab" if append else "wb"
         self._file: IO[bytes] = (
             sys.stdout.buffer if self.path == "-" else open(self.path, mode)  # noqa: SIM115
         )
 
+    @property
+    def skips_known(self) -> bool:
+        return self.known is not None
+
     def emit(self, event: AlertEvent) -> None:
-        self._file.write(orjson.dumps(event.to_json_dict()) + b"\n")
+        fields = event.to_json_dict()
+        if self.known is not None:
+            identity = _identity(fields)
+            if identity in self.known:
+                return
+            self.known.add(identity)
+        self._file.write(orjson.dumps(fields) + b"\n")
         self._file.flush()
 
     def close(self) -> None:
@@ -54,18 +74,46 @@ class JsonlAlertSink:
             self._file.close()
 
 
+def _identity(fields: dict) -> tuple[object, ...]:
+    """What makes two alert events the same, as in the incident store."""
+    return (fields.get("incident"), fields.get("event"), fields.get("at"), fields.get("severity"))
+
+
+def _written(path: Path) -> set[tuple[object, ...]]:
+    """The identities of the events in an alerts file; a line a crash cut short is cut
+    off (the event is written whole when it comes again)."""
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        return set()
+    whole = data[: data.rfind(b"\n") + 1]
+    if len(whole) < len(data) and path.is_file():
+        with open(path, "r+b") as torn:
+            torn.truncate(len(whole))
+    known = set()
+    for line in whole.splitlines():
+        try:
+            fields = orjson.loads(line)
+        except orjson.JSONDecodeError:
+            continue
+        if isinstance(fields, dict):
+            known.add(_identity(fields))
+    return known
+
+
 class NewEventsOnly:
     """A sink that sees only the events the incident store recorded for the first time
     (`recorder`: the store's sink, which emits before it and says whether its last
     event was new). A run resumed from its checkpoint emits again the events that came
-    after it; the store knows them, and a file or a console must not show them twice."""
+    after it; the store knows them, and a console must not show them twice. A file that
+    skips what it holds already (`JsonlAlertSink.skips_known`) sees every event."""
 
     def __init__(self, sink: AlertSink, recorder: RecordingSink) -> None:
         self.sink = sink
         self.recorder = recorder
 
     def emit(self, event: AlertEvent) -> None:
-        if self.recorder.last_new:
+        if self.recorder.last_new or getattr(self.sink, "skips_known", False):
             self.sink.emit(event)
 
     def close(self) -> None:

@@ -42,7 +42,9 @@ def build_pipeline(
     if alerts_jsonl is not None:
         # Appended to, as by a worker: a run resumed after a crash continues the file
         # instead of wiping the alerts the killed run wrote.
-        shown.append(JsonlAlertSink(alerts_jsonl, append=True))
+        shown.append(
+            JsonlAlertSink(alerts_jsonl, append=True, skip_known=bool(settings.database_url))
+        )
     tagger = TopicTagger(load_vocabulary(settings.topics_file)) if settings.topics_file else None
     playbook_for = None
     playbooks = None

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import orjson
+import pytest
 
 from stormwatch.alerts.store import IncidentStore
 from stormwatch.evaluation.scenario import generate
@@ -205,3 +206,62 @@ def test_a_resumed_run_writes_no_alert_event_twice(tmp_path: Path) -> None:
             (e.incident, e.event) for i in store.list_incidents() for e in store.events(i.key)
         ]
     assert sorted(stored) == sorted((key, event) for key, event, _ in after)
+
+
+def test_an_alert_event_the_file_could_not_take_is_written_when_the_run_resumes(
+    tmp_path: Path,
+) -> None:
+    """The store records an event, then the write to the alerts file fails (a full
+    disk) and the run stops. Resumed over the same input, the run emits the event
+    again: the store knows it, and the file, which never got it, must get it now (it
+    never did: the file heard only what the store recorded for the first time)."""
+    import errno
+
+    from stormwatch.alerts.sinks import JsonlAlertSink
+    from stormwatch.config import Settings
+    from stormwatch.runtime import build_pipeline
+    from stormwatch.stored_checkpoint import StoredCheckpoint
+    from tests.small_storm import small_storm_lines
+
+    lines = small_storm_lines()
+    settings = Settings(database_url=f"sqlite:///{tmp_path / 'incidents.sqlite3'}")
+    alerts = tmp_path / "alerts.jsonl"
+
+    class FullDisk:
+        def write(self, data: bytes) -> int:
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+    first = build_pipeline(settings, alerts_jsonl=alerts, env={})
+    (sink,) = [s for s in first.sinks if isinstance(getattr(s, "sink", s), JsonlAlertSink)]
+    file = getattr(sink, "sink", sink)
+    file._file.close()
+    file._file = FullDisk()  # type: ignore[assignment]
+    with IncidentStore.open(settings.database_url) as store:
+        saver = StoredCheckpoint(store)
+        with pytest.raises(OSError, match="No space"):
+            for n, line in enumerate(lines, 1):
+                first.feed(line, f"storm.jsonl:{n}")
+                if n % 50 == 0:
+                    saver.save(first)
+        recorded = [
+            (e.incident, e.event) for i in store.list_incidents() for e in store.events(i.key)
+        ]
+    assert recorded and alerts.read_bytes() == b""
+
+    second = build_pipeline(settings, alerts_jsonl=alerts, env={})
+    with IncidentStore.open(settings.database_url) as store:
+        assert StoredCheckpoint(store).restore(second)
+    for n, line in enumerate(lines, 1):
+        second.feed(line, f"storm.jsonl:{n}")
+    second.finish()
+    for s in second.sinks:
+        s.close()
+    rows = [orjson.loads(line) for line in alerts.read_bytes().splitlines()]
+    assert len({(e["incident"], e["event"], e["at"]) for e in rows}) == len(rows)  # none twice
+    written = [(e["incident"], e["event"]) for e in rows]
+    assert written[: len(recorded)] == recorded
+    with IncidentStore.open(settings.database_url) as store:
+        stored = [
+            (e.incident, e.event) for i in store.list_incidents() for e in store.events(i.key)
+        ]
+    assert sorted(written) == sorted(stored)

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
+import orjson
 import pytest
 import sqlalchemy as sa
 from hypothesis import HealthCheck, given, settings
@@ -598,3 +599,30 @@ def test_any_sequence_with_repeats_stores_the_distinct_events(
         assert sorted(d.event_id for d in outbox) == sorted(e.id for e in stored)
 
     check()
+
+
+def test_an_alerts_file_is_complete_on_its_own_after_a_crash(tmp_path: Path) -> None:
+    """A worker's (and `run --db`'s) alerts file: an event the store recorded before the
+    file got it (a crash between the two, a full disk) is written when the event comes
+    again; one the file holds is not written twice; a line a crash cut short is cut off
+    and the event written whole."""
+    from stormwatch.alerts.sinks import JsonlAlertSink
+    from stormwatch.kafka.sinks import AlertGate
+
+    path = tmp_path / "alerts.jsonl"
+    opened, escalated, resolved = (
+        alert(event="opened"),
+        alert(event="escalated", severity="high", at=T0 + 600),
+        alert(event="resolved", at=T0 + 3600),
+    )
+    whole = orjson.dumps(escalated.to_json_dict())
+    path.write_bytes(whole + b"\n" + orjson.dumps(resolved.to_json_dict())[:40])
+    with IncidentStore.open(f"sqlite:///{tmp_path / 'i.db'}") as store:
+        store.record(opened)  # recorded, then the crash: the file never got it
+        file = JsonlAlertSink(path, append=True, skip_known=True)
+        gate = AlertGate(store, local=[file])
+        for event in (opened, escalated, resolved, resolved):
+            gate.emit(event)
+        file.close()
+    rows = [orjson.loads(line) for line in path.read_bytes().splitlines()]
+    assert [r["event"] for r in rows] == ["escalated", "opened", "resolved"]

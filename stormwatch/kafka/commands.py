@@ -206,7 +206,8 @@ def worker(
         if not quiet:
             local.append(ConsoleAlertSink(err))
         if alerts_jsonl is not None:
-            local.append(JsonlAlertSink(alerts_jsonl, append=str(alerts_jsonl) != "-"))
+            append = str(alerts_jsonl) != "-"
+            local.append(JsonlAlertSink(alerts_jsonl, append=append, skip_known=append))
         status = StatusLog(status_file)
         w = Worker(
             kafka,

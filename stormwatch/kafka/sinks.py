@@ -60,6 +60,9 @@ class AlertGate:
     def emit(self, event: AlertEvent) -> None:
         if not self.store.record(event, targets=self.targets):
             self.repeated += 1
+            for sink in self.local:  # a file complete on its own (`JsonlAlertSink`)
+                if getattr(sink, "skips_known", False):
+                    sink.emit(event)
             return
         self.recorded += 1
         self.queued = True
