@@ -718,3 +718,30 @@ def test_a_changelog_read_waits_out_a_broker_that_stalls(
     monkeypatch.setattr(source, "_connect", stalling_connect)
     scanned = source.scan(kafka_broker.client(), topic=topic, partition=0, start=10)
     assert [offset for offset, _, _ in scanned] == list(range(10, 20))
+
+
+def test_without_topic_creation_every_missing_topic_stops_start_up(
+    kafka_broker, create_topic, unique
+) -> None:  # type: ignore[no-untyped-def]
+    """A missing alerts or dead-letter topic stopped the worker only at its first alert
+    or dead letter (about a minute of retries), and again after every restart."""
+    from stormwatch.kafka.exceptions import TopicError
+    from stormwatch.kafka.topics import worker_topics
+
+    names = {
+        "topic": create_topic(unique("comments"), partitions=2),
+        "changelog_topic": create_topic(unique("changelog"), partitions=2),
+        "alerts_topic": unique("alerts"),
+        "dead_letter_topic": unique("dlq"),
+    }
+
+    def start() -> int:
+        return worker_topics(
+            kafka_broker.client(), **names, partitions=2, replication_factor=1, create=False
+        )
+
+    for missing in ("alerts_topic", "dead_letter_topic"):
+        with pytest.raises(TopicError, match=f"topic {names[missing]} does not exist"):
+            start()
+        create_topic(names[missing], partitions=2)
+    assert start() == 2

@@ -108,9 +108,12 @@ def worker_topics(
 
     The changelog gets the input topic's partition count, whatever `partitions` says,
     because its partition p must exist for every input partition p."""
-    counts = partition_counts(client_options, [topic, changelog_topic])
+    names = [topic, changelog_topic, alerts_topic, dead_letter_topic]
+    counts = partition_counts(client_options, names)
     if not create:
-        for name in (topic, changelog_topic):
+        # All four at start-up: a missing alerts or dead-letter topic would otherwise
+        # stop the worker at its first alert or dead letter, and again after a restart.
+        for name in names:
             if name not in counts:
                 raise TopicError(f"topic {name} does not exist (topic creation is off)")
     if topic not in counts:
