@@ -61,6 +61,21 @@ def opened(alerts: Path) -> list[str]:
     ]
 
 
+def resume_over(lines: list[bytes], settings: Any, alerts: Path) -> None:
+    """A run resumed from the store's checkpoint over the whole input, to its end."""
+    from stormwatch.runtime import build_pipeline
+    from stormwatch.stored_checkpoint import StoredCheckpoint
+
+    second = build_pipeline(settings, alerts_jsonl=alerts, env={})
+    with IncidentStore.open(settings.database_url) as store:
+        assert StoredCheckpoint(store).restore(second)
+    for n, line in enumerate(lines, 1):
+        second.feed(line, f"storm.jsonl:{n}")
+    second.finish()
+    for sink in second.sinks:
+        sink.close()
+
+
 def test_a_run_killed_mid_storm_resumes_the_same_incident(tmp_path: Path) -> None:
     comments = tmp_path / "storm.jsonl"
     stream = generate(SPEC).comments
@@ -190,14 +205,7 @@ def test_a_resumed_run_writes_no_alert_event_twice(tmp_path: Path) -> None:
     written = events()
     assert written and written[0][1] == "opened"
 
-    second = build_pipeline(settings, alerts_jsonl=alerts, env={})
-    with IncidentStore.open(settings.database_url) as store:
-        assert StoredCheckpoint(store).restore(second)
-    for n, line in enumerate(lines, 1):
-        second.feed(line, f"storm.jsonl:{n}")
-    second.finish()
-    for sink in second.sinks:
-        sink.close()
+    resume_over(lines, settings, alerts)
     after = events()
     assert after[: len(written)] == written
     assert len(after) == len(set(after)) > len(written)  # it went on, nothing twice
@@ -248,14 +256,7 @@ def test_an_alert_event_the_file_could_not_take_is_written_when_the_run_resumes(
         ]
     assert recorded and alerts.read_bytes() == b""
 
-    second = build_pipeline(settings, alerts_jsonl=alerts, env={})
-    with IncidentStore.open(settings.database_url) as store:
-        assert StoredCheckpoint(store).restore(second)
-    for n, line in enumerate(lines, 1):
-        second.feed(line, f"storm.jsonl:{n}")
-    second.finish()
-    for s in second.sinks:
-        s.close()
+    resume_over(lines, settings, alerts)
     rows = [orjson.loads(line) for line in alerts.read_bytes().splitlines()]
     assert len({(e["incident"], e["event"], e["at"]) for e in rows}) == len(rows)  # none twice
     written = [(e["incident"], e["event"]) for e in rows]
