@@ -40,7 +40,7 @@ from stormwatch.alerts.chart import curve_png
 from stormwatch.alerts.curve import incident_curve, minute_counts, usual_rate
 from stormwatch.alerts.delivery import Dead, Outcome, Retry, Sent
 from stormwatch.alerts.slack_config import SlackConfig
-from stormwatch.alerts.slack_message import headline, incident_blocks, reply_text
+from stormwatch.alerts.slack_message import incident_blocks, notification_text, reply_text
 from stormwatch.alerts.store import Delivery, Incident, IncidentStore
 from stormwatch.alerts.store.negativity_labels import NegativityLabel
 from stormwatch.playbooks.matcher import PlaybookSet
@@ -219,7 +219,7 @@ class SlackNotifier:
         if found is None:
             response = self.poster.chat_postMessage(
                 channel=channel,
-                text=headline(incident.last_event),
+                text=notification_text(incident.last_event),
                 blocks=self._blocks(incident),
                 metadata={
                     "event_type": METADATA_EVENT,
@@ -283,7 +283,7 @@ class SlackNotifier:
         self.client.chat_update(
             channel=channel,
             ts=root,
-            text=headline(incident.last_event),
+            text=notification_text(incident.last_event),
             blocks=self._blocks(incident),
         )
         text = self._reply_for(incident, delivery)

@@ -89,6 +89,13 @@ def headline(alert: Mapping[str, Any]) -> str:
     return f"{SEVERITY_ICON.get(severity, '')} {severity.upper()} · {alert['brand']} · {what}"
 
 
+def notification_text(alert: Mapping[str, Any]) -> str:
+    """The message's top-level text: the headline, escaped. Slack reads mentions in it
+    (the notification is built from it), and a brand or thread named `<!channel>` must
+    not ping anyone."""
+    return escape(headline(alert))
+
+
 def _figures(drivers: Mapping[str, Any]) -> list[str]:
     out = []
     now, base = drivers.get("negative_per_min_now"), drivers.get("negative_per_min_baseline")

@@ -307,3 +307,24 @@ def test_chart_spans_the_incident_against_the_normal_at_opening(
     assert baseline == 0.3
     assert points[0][0] == (T0 // 60 - 179) * 60  # three hours before the opening
     assert len(points) == 180 + 60  # and every minute up to the escalation
+
+
+def test_a_brand_or_thread_named_like_a_mention_pings_nobody(store, slack) -> None:
+    """The top-level text is the notification, and Slack reads mentions in it: a brand
+    `<!channel>` pinged the whole channel (the blocks were escaped, the text not)."""
+    w = worker(store, slack)
+    key = "x/y/2026-03-02T09:15Z"
+    hostile = {"incident": key, "brand": "<!channel>", "thread_id": "<@U0ADMIN>"}
+    store.record(alert(**hostile), targets=["slack"])  # type: ignore[arg-type]
+    assert w.drain(timeout=10)
+    [root] = slack.roots()
+    posted = root.text
+    store.record(
+        alert(**hostile, event="escalated", severity="high", at=T0 + 600), targets=["slack"]
+    )  # type: ignore[arg-type]
+    assert w.drain(timeout=10)
+    [root] = slack.roots()
+    assert root.edits == 1
+    for text in (posted, root.text):
+        assert "<!" not in text and "<@" not in text, text
+        assert "&lt;!channel&gt;" in text and "&lt;@U0ADMIN&gt;" in text, text
