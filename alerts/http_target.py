@@ -1,7 +1,9 @@
 """JSON over HTTP for the on-call targets (PagerDuty, Alertmanager, webhooks), and what an
 answer means for the outbox: 2xx sent; 408, 429 and 5xx or no answer recoverable (after
 the target's `Retry-After`, in seconds or as an HTTP-date); any other 4xx permanent,
-since sending the same body again cannot fix it."""
+since sending the same body again cannot fix it. A redirect is not followed: urllib
+would follow a 301 or 302 with a GET without the body, and a 200 to that GET counted as
+a page sent that nobody received; it is permanent, naming where it points."""
 
 from __future__ import annotations
 
@@ -30,6 +32,14 @@ class Answer:
             return None
 
 
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None  # urllib then raises the 3xx as an HTTPError: an answer, below
+
+
+_opener = urllib.request.build_opener(_NoRedirects)
+
+
 def post_json(
     url: str,
     body: Any,
@@ -48,7 +58,7 @@ def post_json(
         headers={"Content-Type": "application/json", **(headers or {})},
     )
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
+        with _opener.open(request, timeout=timeout) as response:
             return Answer(response.status, dict(response.headers), response.read())
     except HTTPError as exc:
         return Answer(exc.code, dict(exc.headers or {}), exc.read() or b"")
@@ -59,6 +69,9 @@ def outcome(answer: Answer, *, what: str, external_id: str | None = None) -> Out
         return Sent(external_id)
     detail = answer.body[:300].decode("utf-8", "replace")
     error = f"{what}: HTTP {answer.status} {detail}".strip()
+    if 300 <= answer.status < 400:
+        location = next((v for k, v in answer.headers.items() if k.lower() == "location"), "")
+        return Dead(f"{what}: HTTP {answer.status} redirected to {location!r}: fix the url")
     if answer.status in (408, 429) or answer.status >= 500:
         header = next((v for k, v in answer.headers.items() if k.lower() == "retry-after"), None)
         # Absent or unparsable: None, and the outbox's own backoff decides.

@@ -158,3 +158,42 @@ def test_no_receiver_is_a_recoverable_failure(store: IncidentStore) -> None:
     (row,) = [d for d in store.deliveries(KEY) if d.target == TARGET]
     assert row.status == "failed" and row.next_attempt_at is not None  # to be retried
     assert "webhook:" in (row.last_error or "")
+
+
+def test_a_redirected_page_is_dead_not_sent() -> None:
+    """An http:// URL on a host that redirects to https:// (301): urllib followed it with
+    a GET without the body, the GET's 200 counted as sent, and nobody got the page."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from stormwatch.alerts.delivery import Dead
+    from stormwatch.alerts.http_target import outcome, post_json
+
+    asked: list[str] = []
+
+    class Redirecting(BaseHTTPRequestHandler):
+        def _answer(self) -> None:
+            asked.append(f"{self.command} {self.path}")
+            if self.path == "/old":
+                self.send_response(301)
+                self.send_header("Location", "/hook")
+            else:
+                self.send_response(200)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        do_POST = do_GET = _answer  # noqa: N815 - http.server's names
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Redirecting)
+    threading.Thread(target=httpd.serve_forever, args=(0.02,), daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{httpd.server_address[1]}/old"
+        result = outcome(post_json(url, {"page": 1}), what="webhook")
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+    assert asked == ["POST /old"]
+    assert isinstance(result, Dead) and "redirected to '/hook'" in (result.error)
