@@ -1,9 +1,12 @@
 """PagerDuty Events API v2: trigger, acknowledge and resolve one PagerDuty alert per
 incident. The `dedup_key` is the incident key, so a retried trigger, a level-2 page after
-a level-1 page and the resolve all land on the same PagerDuty alert."""
+a level-1 page and the resolve all land on the same PagerDuty alert; a key past
+PagerDuty's 255 characters (a long thread id, percent-encoded) is shortened the same way
+every time (`dedup_key`)."""
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 from stormwatch.alerts.delivery import Dead, Outcome
@@ -25,6 +28,24 @@ _DETAILS = (
 )
 
 
+DEDUP_KEY_LIMIT = 255  # PagerDuty refuses longer keys with 400, for good
+
+
+def dedup_key(incident: str) -> str:
+    """The incident key, or for a longer one its start and a hash of the whole: the same
+    for every event of the incident, and distinct for distinct incidents.
+
+    >>> dedup_key("acme/p1/2026-03-02T09:15Z")
+    'acme/p1/2026-03-02T09:15Z'
+    >>> len(dedup_key("acme/" + "x" * 300))
+    255
+    """
+    if len(incident) <= DEDUP_KEY_LIMIT:
+        return incident
+    digest = hashlib.sha256(incident.encode("utf-8")).hexdigest()
+    return f"{incident[: DEDUP_KEY_LIMIT - len(digest) - 1]}#{digest}"
+
+
 def event_body(
     delivery: Delivery, *, routing_key: str, source: str = "stormwatch"
 ) -> dict[str, Any]:
@@ -33,7 +54,7 @@ def event_body(
     body: dict[str, Any] = {
         "routing_key": routing_key,
         "event_action": p["action"],
-        "dedup_key": delivery.incident,
+        "dedup_key": dedup_key(delivery.incident),
     }
     if p["action"] != "trigger":
         return body

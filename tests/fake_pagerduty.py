@@ -99,6 +99,8 @@ class FakePagerDuty:
             errors.append("'event_action' is invalid")
         if not event.get("dedup_key"):
             errors.append("'dedup_key' is missing or blank")  # we always send one
+        elif len(event["dedup_key"]) > 255:
+            errors.append("'dedup_key' is too long (max 255)")
         if event.get("event_action") == "trigger":
             payload = event.get("payload") or {}
             for name in ("summary", "source"):

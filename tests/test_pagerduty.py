@@ -102,3 +102,23 @@ def test_unreachable_pagerduty_is_retried(store, pagerduty) -> None:
     w.run_once()
     [delivery] = store.deliveries(KEY)
     assert delivery.status == "failed" and "pagerduty" in delivery.last_error
+
+
+def test_an_incident_key_past_255_characters_pages_one_alert(store, pagerduty) -> None:
+    """A long thread id (a feed URL, percent-encoded) made a key PagerDuty refuses with
+    400: the page was dead. Every event of the incident must use the same short key."""
+    long_key = "acme/" + "https%3A%2F%2Fexample.com%2Ffeed" * 8 + "/2026-03-02T09:15Z"
+    other = long_key.replace("acme/", "acme2/")
+    assert len(long_key) > 255
+    for key in (long_key, other):
+        store.record(opened(key))
+    w = worker(store, pagerduty)
+    page(store, "trigger", incident=long_key)
+    page(store, "trigger", incident=other)
+    page(store, "resolve", incident=long_key)
+    assert w.drain(timeout=10)
+    assert all(d.status == "sent" for d in store.deliveries(long_key)), store.deliveries(long_key)
+    keys = [e["dedup_key"] for e in pagerduty.events]
+    assert len(keys) == 3 and keys[0] == keys[2] != keys[1]
+    assert all(len(k) <= 255 for k in keys)
+    assert pagerduty.state == {keys[0]: "resolved", keys[1]: "triggered"}
