@@ -32,7 +32,7 @@ MAX_EVENT_TIME = datetime(2100, 1, 1, tzinfo=UTC).timestamp()
 # (see stormwatch/far_ahead.py) and dead-letters them as `timestamp_outlier`.
 MAX_AHEAD_OF_NOW = 3600.0
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")  # C0, DEL and C1: Unicode's Cc
 _OPTIONAL_TEXT = ("thread_id", "parent_id", "platform", "author_id", "lang")
 
 
@@ -250,7 +250,8 @@ class Decoder:
         lang = get("lang")
         if lang is not None:
             lang = _optional_text(lang)
-            lang = lang.lower()[:2] if lang else None
+            lang = lang.strip().lower()[:2] if lang else None  # " en" is English
+            lang = lang or None
         return Comment(
             comment_id,
             text,

@@ -45,6 +45,14 @@ def test_optional_fields_kept_and_unknown_fields_dropped() -> None:
     assert c.author_followers == 5000 and not hasattr(c, "extra")
 
 
+@pytest.mark.parametrize(("lang", "expected"), [(" en", "en"), ("de-AT ", "de"), ("  ", None)])
+def test_a_language_is_read_past_surrounding_spaces(lang: str, expected: str | None) -> None:
+    """ " en" was read as " e": a language nothing scores, so its comments were never
+    negative."""
+    c = decode({**GOOD, "lang": lang})
+    assert isinstance(c, Comment) and c.lang == expected
+
+
 @pytest.mark.parametrize(
     ("created_at", "expected"),
     [
@@ -79,6 +87,7 @@ def test_timestamp_forms(created_at: object, expected: float) -> None:
         (orjson.dumps({**GOOD, "brand": 7}), "wrong_type"),
         # brand "a\x1fb" + thread "c" would share a window with brand "a" + thread "b\x1fc"
         (orjson.dumps({**GOOD, "brand": "a\x1fb", "thread_id": "c"}), "wrong_type"),
+        (orjson.dumps({**GOOD, "brand": "a\x85b"}), "wrong_type"),  # C1 controls too
         # platform "fb\0x" + id "1" would pass for platform "fb" + id "x\01" (dedupe)
         (orjson.dumps({**GOOD, "platform": "fb\x00x", "id": "1"}), "wrong_type"),
         (orjson.dumps({**GOOD, "platform": "fb", "id": "x\x001"}), "wrong_type"),
