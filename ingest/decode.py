@@ -6,6 +6,7 @@ the two, so a run can always account for `read = processed + dead-lettered`.
 
 from __future__ import annotations
 
+import json
 import math
 import re
 import time
@@ -33,7 +34,7 @@ MAX_EVENT_TIME = datetime(2100, 1, 1, tzinfo=UTC).timestamp()
 MAX_AHEAD_OF_NOW = 3600.0
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")  # C0, DEL and C1: Unicode's Cc
-_OPTIONAL_TEXT = ("thread_id", "parent_id", "platform", "author_id", "lang")
+OPTIONAL_TEXT = ("thread_id", "parent_id", "platform", "author_id", "lang")
 
 
 class Oversized(bytes):
@@ -114,6 +115,14 @@ def _optional_text(value: object) -> str | None:
     return None
 
 
+def _exact_numbers(raw: bytes, obj: dict) -> dict:
+    """orjson reads an integer past 64 bits as a float: two post ids of 21 digits both
+    became "1e+20", and their posts one thread. The text fields get the digits as sent,
+    from the standard library's parser (exact integers; only for such rare records)."""
+    exact = json.loads(raw)
+    return {**obj, **{k: exact[k] for k in OPTIONAL_TEXT if type(obj.get(k)) is float}}
+
+
 class Decoder:
     """Turns raw records into comments; `brand_for_text` derives a missing brand.
 
@@ -173,6 +182,8 @@ class Decoder:
             except UnicodeDecodeError:
                 raise _Reject("invalid_encoding", "record is not valid UTF-8") from None
             raise _Reject("invalid_json", str(exc)[:200]) from None
+        if type(obj) is dict and any(type(obj.get(k)) is float for k in OPTIONAL_TEXT):
+            obj = _exact_numbers(raw, obj)
         return self._from_object(obj)
 
     def _from_object(self, obj: object) -> Comment:

@@ -167,3 +167,32 @@ def test_decoder_never_crashes_and_accounts_for_every_record(batch: list[bytes])
             assert out.reason != "decode_error", out.detail  # no unexpected exceptions
             dead += 1
     assert comments + dead == len(batch)
+
+
+def test_numeric_ids_past_64_bits_keep_their_digits() -> None:
+    """orjson reads such integers as floats: post ids 100000000000000000001 and ...002
+    both became "1e+20", every post one thread and every author one account."""
+    decoder = Decoder()
+    ids = []
+    for n in (1, 2):
+        raw = (
+            orjson.dumps({**GOOD, "id": f"c{n}"})[:-1]
+            + (
+                f', "thread_id": 10000000000000000000{n}, "author_id": 2000000000000000000{n}'
+                ', "parent_id": 1.5}'
+            ).encode()
+        )
+        c = decoder.decode(raw, "f:1")
+        assert isinstance(c, Comment), c
+        ids.append((c.thread_id, c.author_id, c.parent_id))
+    assert ids == [
+        ("100000000000000000001", "20000000000000000001", "1.5"),
+        ("100000000000000000002", "20000000000000000002", "1.5"),
+    ]
+    # The same ids in a JSON array posted to `serve`, which splits it into records.
+    from stormwatch.service.ingest import split_records
+
+    body = b"[" + b", ".join(orjson.dumps({**GOOD, "id": "c"})[:-1] + (
+        f', "thread_id": 10000000000000000000{n}}}'.encode()) for n in (1, 2)) + b"]"  # fmt: skip
+    threads = [decoder.decode(r, "serve").thread_id for r in split_records(body)]  # type: ignore[union-attr]
+    assert threads == ["100000000000000000001", "100000000000000000002"]

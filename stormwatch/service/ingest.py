@@ -24,6 +24,7 @@ and nothing of it is taken: send it again later.
 from __future__ import annotations
 
 import hmac
+import json
 import os
 from collections import Counter
 from collections.abc import Mapping
@@ -39,7 +40,7 @@ from starlette.responses import JSONResponse, Response
 
 from stormwatch.alerts.config_section import SectionReader, read_section
 from stormwatch.exceptions import ConfigError
-from stormwatch.ingest.decode import Decoder
+from stormwatch.ingest.decode import OPTIONAL_TEXT, Decoder
 from stormwatch.model import Comment, DeadLetter
 from stormwatch.service.asgi import error, read_body
 from stormwatch.service.live import LivePipeline
@@ -143,17 +144,27 @@ def split_records(body: bytes) -> list[bytes]:
             raise HTTPException(400, "body starts with '[' but is not a JSON array") from None
         if not isinstance(items, list):
             raise HTTPException(400, "expected a JSON array or JSON lines")
+        if any(_lossy(item) for item in items):
+            # An id past 64 bits, which orjson reads as a float: the items as sent, from
+            # the standard library's parser (exact integers), as the decoder does.
+            return [_encoded(item, exact=True) for item in json.loads(stripped)]
         return [_encoded(item) for item in items]
     return [line for line in (raw.strip() for raw in body.split(b"\n")) if line]
 
 
-def _encoded(item: object) -> bytes:
+def _lossy(item: object) -> bool:
+    return type(item) is dict and any(type(item.get(k)) is float for k in OPTIONAL_TEXT)
+
+
+def _encoded(item: object, *, exact: bool = False) -> bytes:
     """One item of a JSON array as its own record. orjson reads 1,024 levels of nesting
     but writes 255: a deeper item (a 500 for the whole batch) becomes a record the
     decoder dead-letters as `invalid_json`."""
     try:
+        if exact:
+            return json.dumps(item, ensure_ascii=False, allow_nan=False).encode("utf-8")
         return orjson.dumps(item)
-    except TypeError:
+    except (TypeError, ValueError, RecursionError):
         return b"[nested too deep]"
 
 
