@@ -91,7 +91,7 @@ class Pipeline:
         decoder: Decoder | None = None,
         pseudonymize: Callable[[str], str] | None = None,
         observer: PipelineObserver | None = None,
-        clock: Callable[[], float] = time.time,
+        clock: Callable[[], float] | None = time.time,
     ) -> None:
         self.settings = settings or Settings()
         s = self.settings
@@ -102,7 +102,9 @@ class Pipeline:
         self.decoder = decoder or Decoder()
         self.pseudonymize = pseudonymize
         self.observer = observer
-        self.clock = clock  # the wall clock: only a live stream's start looks at it
+        # The wall clock: only a live stream's start looks at it. None: not a live input
+        # (a file read to its end), whose first record never starts the stream alone.
+        self.clock = clock
         self.windows = WindowStore(lateness=s.lateness_seconds, idle_eviction=s.thread_idle_seconds)
         self.judge = Judge(
             false_alarms_per_month=s.false_alarms_per_month, min_accounts=s.min_accounts
@@ -215,8 +217,11 @@ class Pipeline:
         author pseudonymised (checkpoints pickle what it holds), and they are not
         pseudonymised again when released or dead-lettered."""
         windows = self.windows
-        if windows.max_event_time == -math.inf and windows.start_if_current(
-            c.created_at, self.clock()
+        clock = self.clock
+        if (
+            windows.max_event_time == -math.inf
+            and clock is not None
+            and windows.start_if_current(c.created_at, clock())
         ):
             return False  # a live stream's first comment: the stream starts with it
         pseudonymize = self.pseudonymize

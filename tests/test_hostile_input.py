@@ -310,3 +310,30 @@ def test_unknown_fields_are_dropped_after_decoding() -> None:
     assert isinstance(c, Comment)
     assert not hasattr(c, "extra") and not hasattr(c, "__dict__")
     assert sum(len(str(getattr(c, f))) for f in c.__slots__) < 200  # type: ignore[attr-defined]
+
+
+def test_a_stray_first_record_stamped_now_does_not_start_a_backtest(tmp_path: Path) -> None:
+    """`run FILE` is a backtest: its first record, stamped about now, started the stream
+    at once, and every real record after it came hours late. No incident opened."""
+    import time
+
+    from typer.testing import CliRunner
+
+    from stormwatch.cli import app
+    from tests.small_storm import small_storm_lines
+
+    lines = small_storm_lines(1)
+    stray = orjson.dumps(
+        {"id": "stray", "text": "test post", "created_at": time.time() - 60, "brand": "other"}
+    )
+    opened = []
+    for name, content in (("clean", lines), ("stray", [stray, *lines])):
+        (tmp_path / f"{name}.jsonl").write_bytes(b"\n".join(content) + b"\n")
+        alerts = tmp_path / f"{name}.alerts"
+        result = CliRunner().invoke(
+            app, ["run", str(tmp_path / f"{name}.jsonl"), "-q", "--alerts-jsonl", str(alerts)]
+        )
+        assert result.exit_code == 0, result.output
+        events = [orjson.loads(line) for line in alerts.read_bytes().splitlines()]
+        opened.append([e["incident"] for e in events if e["event"] == "opened"])
+    assert opened[0] and opened[1] == opened[0]
