@@ -55,6 +55,8 @@ MAX_UNKNOWN_ATTEMPTS = 10
 IN_CLIENT_RATE_LIMIT_WAIT = 5.0  # longer Retry-After: back to the outbox, not a blocked worker
 
 # Slack errors that will not go away by trying again: the delivery is dead, loudly.
+# The bot may post but not read the channel: searching for a lost post is skipped.
+UNSEARCHABLE = frozenset({"missing_scope", "not_in_channel", "channel_not_found"})
 PERMANENT = frozenset(
     {
         "channel_not_found",
@@ -215,7 +217,7 @@ class SlackNotifier:
         # went, though the incident escalated into another route's channel meanwhile.
         severity = delivery.payload.get("severity") or incident.severity
         channel = self.config.channel_for(incident.brand, severity)
-        found = self._find_root(channel, incident.key) if delivery.attempts > 1 else None
+        found = self._search_root(channel, incident.key) if delivery.attempts > 1 else None
         if found is None:
             response = self.poster.chat_postMessage(
                 channel=channel,
@@ -234,6 +236,19 @@ class SlackNotifier:
         self.store.set_slack_message(incident.key, channel=channel_id, ts=ts)
         self._chart(incident, delivery, channel_id, ts)
         return Sent(ts)
+
+    def _search_root(self, channel: str, key: str) -> tuple[str, str] | None:
+        """`_find_root`, for a bot that may not read the channel: without the scope
+        (`channels:history`) or membership the search is skipped and the message posted
+        (a second message is possible then; no message at all was the alternative)."""
+        try:
+            return self._find_root(channel, key)
+        except SlackApiError as exc:
+            error = exc.response.get("error") if exc.response is not None else None
+            if error not in UNSEARCHABLE:
+                raise
+            log.warning("cannot search %s for a lost post (%s): posting it", channel, error)
+            return None
 
     def _find_root(self, channel: str, key: str) -> tuple[str, str] | None:
         channel_id = self._channel_id(channel)

@@ -328,3 +328,19 @@ def test_a_brand_or_thread_named_like_a_mention_pings_nobody(store, slack) -> No
     for text in (posted, root.text):
         assert "<!" not in text and "<@" not in text, text
         assert "&lt;!channel&gt;" in text and "&lt;@U0ADMIN&gt;" in text, text
+
+
+@pytest.mark.parametrize("error", ["missing_scope", "not_in_channel"])
+def test_a_bot_that_cannot_read_the_channel_still_posts_a_retried_message(
+    store, slack, error: str
+) -> None:
+    """The first post failed; before posting again the bot looks for it in the channel.
+    Without `channels:history` (or membership) that search failed for good, and the
+    incident never reached Slack."""
+    w = worker(store, slack)
+    slack.script("chat.postMessage", Status(500))
+    slack.script("conversations.list", Error(error))
+    store.record(alert(), targets=["slack"])
+    assert w.drain(timeout=10)
+    assert len(slack.roots()) == 1
+    assert [d.status for d in store.deliveries("acme/p1/2026-03-02T09:15Z")] == ["sent"]
