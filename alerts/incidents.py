@@ -9,6 +9,7 @@ while open, so a storm that breathes does not flap between bands.
 
 from __future__ import annotations
 
+import hashlib
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -180,8 +181,29 @@ def incident_key(brand: str, thread_id: str | None, minute: int) -> str:
     >>> incident_key("a/b", "*", 29_520_000)  # escaped: never the brand-wide key
     'a%2Fb/%2A/2026-02-16T00:00Z'
     """
-    thread = quote(thread_id, safe="") if thread_id is not None else "*"
-    return f"{quote(brand, safe='')}/{thread}/{iso_utc(minute * 60)[:16]}Z"
+    thread = _key_part(thread_id) if thread_id is not None else "*"
+    return f"{_key_part(brand)}/{thread}/{iso_utc(minute * 60)[:16]}Z"
+
+
+KEY_PART_CHARS = 400  # an encoded brand or thread id longer than this is shortened
+
+
+def _key_part(text: str) -> str:
+    """`text` percent-encoded; past `KEY_PART_CHARS` (a brand of 240 CJK characters
+    encodes to 2,160), its start and a hash of the whole, so that a key fits where it
+    goes (a Slack button's value holds 2,000 characters, a context line 3,000).
+
+    >>> part = _key_part("株" * 240)
+    >>> len(part) <= KEY_PART_CHARS, part[-17]
+    (True, '~')
+    """
+    encoded = quote(text, safe="")
+    if len(encoded) <= KEY_PART_CHARS:
+        return encoded
+    digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:16]
+    start = encoded[: KEY_PART_CHARS - len(digest) - 1]
+    cut = start.rfind("%", len(start) - 2)  # not inside an escape
+    return f"{start[:cut] if cut >= 0 else start}~{digest}"
 
 
 class IncidentTracker:

@@ -344,3 +344,23 @@ def test_a_bot_that_cannot_read_the_channel_still_posts_a_retried_message(
     assert w.drain(timeout=10)
     assert len(slack.roots()) == 1
     assert [d.status for d in store.deliveries("acme/p1/2026-03-02T09:15Z")] == ["sent"]
+
+
+def test_a_long_brand_and_thread_keep_the_message_within_block_kit_limits() -> None:
+    """Within ingest's 512 characters, a brand or thread id percent-encodes to up to nine
+    characters each: the incident key went past a button's 2,000 characters and the
+    context line's 3,000, Slack answered invalid_blocks, and the incident never got
+    there. Keys shorten such parts (start and hash), distinct per brand."""
+    from stormwatch.alerts.incidents import incident_key
+    from stormwatch.alerts.slack_message import incident_blocks
+
+    brand, thread = "株式会社" * 128, "&" * 512
+    key = incident_key(brand, thread, 29_520_000)
+    assert key != incident_key(brand[:-1] + "x", thread, 29_520_000)
+    assert key == incident_key(brand, thread, 29_520_000)
+    event = alert(incident=key, brand=brand, thread_id=thread).to_json_dict()
+    blocks = incident_blocks(event)
+    values = [e["value"] for b in blocks if b["type"] == "actions" for e in b["elements"]]
+    texts = [e["text"] for b in blocks if b["type"] == "context" for e in b["elements"]]
+    assert values and max(map(len, values)) <= 2000
+    assert texts and max(map(len, texts)) <= 3000
