@@ -138,4 +138,8 @@ def _read_file(file: Path) -> tuple[Playbook | None, list[PlaybookError]]:
         return None, [PlaybookError(file, line, f"invalid YAML: {problem}")]
     except yaml.YAMLError as exc:  # e.g. a control character: reader errors carry no mark
         return None, [PlaybookError(file, None, f"invalid YAML: {exc}")]
+    except (ValueError, TypeError, AttributeError) as exc:
+        # A value that parses but cannot be built: `!!int abc`, `!!timestamp soon`, an
+        # integer of more digits than Python converts.
+        return None, [PlaybookError(file, None, f"invalid YAML value: {exc}")]
     return parse_playbook(doc, file)

@@ -41,6 +41,20 @@ class _MarkedLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ign
     pass
 
 
+def _build(loader: _MarkedLoader, node: Any) -> Any:
+    """A node's value; one that parses but cannot be built (`!!int abc`, `!!timestamp
+    soon`, an integer of more digits than Python converts) is an error at its line."""
+    try:
+        return loader.construct_object(node, deep=True)
+    except (ValueError, TypeError, AttributeError) as exc:
+        value = str(node.value)
+        shown = value if len(value) <= 40 else value[:37] + "..."
+        kind = str(node.tag).rsplit(":", 1)[-1]  # int, float, timestamp, ...
+        raise ConstructorError(
+            None, None, f"cannot read {shown!r} as {kind} ({exc})"[:300], node.start_mark
+        ) from None
+
+
 def _construct_map(loader: _MarkedLoader, node: MappingNode) -> MarkedMap:
     loader.flatten_mapping(node)  # resolves `<<` merge keys
     result = MarkedMap()
@@ -48,7 +62,7 @@ def _construct_map(loader: _MarkedLoader, node: MappingNode) -> MarkedMap:
     result.key_lines = {}
     result.value_lines = {}
     for key_node, value_node in node.value:
-        key = loader.construct_object(key_node, deep=True)
+        key = _build(loader, key_node)
         try:
             hash(key)
         except TypeError:
@@ -60,14 +74,14 @@ def _construct_map(loader: _MarkedLoader, node: MappingNode) -> MarkedMap:
             raise ConstructorError(
                 None, None, f"duplicate key {key!r} (first on line {first})", key_node.start_mark
             )
-        result[key] = loader.construct_object(value_node, deep=True)
+        result[key] = _build(loader, value_node)
         result.key_lines[key] = key_node.start_mark.line + 1
         result.value_lines[key] = value_node.start_mark.line + 1
     return result
 
 
 def _construct_seq(loader: _MarkedLoader, node: SequenceNode) -> MarkedSeq:
-    result = MarkedSeq(loader.construct_object(child, deep=True) for child in node.value)
+    result = MarkedSeq(_build(loader, child) for child in node.value)
     result.line = node.start_mark.line + 1
     result.item_lines = [child.start_mark.line + 1 for child in node.value]
     return result

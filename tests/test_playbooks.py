@@ -270,6 +270,18 @@ BROKEN = [
         16,
         "invalid YAML: duplicate key 'do' (first on line 15)",
     ),
+    (
+        "a tag that cannot be built",
+        edit("priority: 5", "priority: !!int abc"),
+        4,
+        "invalid YAML: cannot read 'abc' as int",
+    ),
+    (
+        "a bad timestamp in a list",
+        edit("topics: [price]", "topics: [price, !!timestamp soon]"),
+        6,
+        "invalid YAML: cannot read 'soon' as timestamp",
+    ),
     ("empty file", "", 1, "a playbook file holds one mapping (id, title, ...), not empty"),
     (
         "list at top level",
