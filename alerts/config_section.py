@@ -7,6 +7,7 @@ the same file (`--config` or `STORMWATCH_CONFIG`).
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -59,8 +60,8 @@ class SectionReader:
 
     def number(self, key: str, default: float, *, minimum: float = 0.0) -> float:
         raw = self.data.get(key, default)
-        if isinstance(raw, bool) or not isinstance(raw, int | float):
-            raise ConfigError(f"{self.name(key)} must be a number, got {raw!r}")
+        if isinstance(raw, bool) or not isinstance(raw, int | float) or not math.isfinite(raw):
+            raise ConfigError(f"{self.name(key)} must be a finite number, got {raw!r}")
         if raw < minimum:
             raise ConfigError(f"{self.name(key)} must be >= {minimum:g}, got {raw!r}")
         return float(raw)

@@ -45,6 +45,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, time
 from pathlib import Path
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from stormwatch.alerts.config_section import SectionReader, read_section
@@ -189,7 +190,7 @@ def load_oncall_config(
         if kind is None:
             raise ConfigError(f"{t.where}.type is required ({', '.join(TARGET_TYPES)})")
         url = t.str("url", "https://events.pagerduty.com" if kind == "pagerduty" else None)
-        if url is None or not url.startswith(("http://", "https://")):
+        if not _http_url(url):
             raise ConfigError(f"{t.where}.url must be an http(s) URL, got {url!r}")
         secret_key = {"pagerduty": "routing_key_env", "webhook": "secret_env"}.get(kind)
         secret = None
@@ -241,3 +242,16 @@ def load_oncall_config(
         quiet_hours=parse_time_range(quiet, "oncall.quiet_hours") if quiet else None,
         quiet_hours_override=section.choice("quiet_hours_override", "critical", SEVERITIES),
     )
+
+
+def _http_url(url: str | None) -> bool:
+    """http(s) with a host that parses: `http://[::1` passed a prefix check, and then
+    every page crashed in the outbox and was retried for ever."""
+    if url is None or not url.startswith(("http://", "https://")):
+        return False
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - a port that is not a number raises only when read
+    except ValueError:
+        return False
+    return bool(parts.hostname)

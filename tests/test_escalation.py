@@ -297,6 +297,16 @@ def test_business_hours_and_quiet_hours_ranges() -> None:
         ),
         ("[[oncall.policies]]\nlevels = [{after_minutes = 5, targets = ['ghost']}]\n", "ghost"),
         ("[oncall]\npager = 1\n", "unknown setting 'pager'"),
+        # A URL that passed a prefix check, and every page then crashed in the outbox.
+        ("[oncall.targets.x]\ntype = 'webhook'\nurl = 'http://[::1'\n", "url must be an"),
+        ("[oncall.targets.x]\ntype = 'webhook'\nurl = 'http://h:x/'\n", "url must be an"),
+        ("[oncall.targets.x]\ntype = 'webhook'\nurl = 'https://'\n", "url must be an"),
+        # NaN passed `>= minimum`: a level after NaN minutes paged at once.
+        (
+            "[oncall.targets.x]\ntype = 'alertmanager'\nurl = 'http://h/'\n"
+            "[[oncall.policies]]\nlevels = [{after_minutes = nan, targets = ['x']}]\n",
+            "after_minutes must be a finite number",
+        ),
     ],
 )
 def test_config_errors_name_the_setting(tmp_path: Path, toml: str, message: str) -> None:
