@@ -98,6 +98,10 @@ class Escalator:
             incident = self.store.get_incident(key)
             if incident is None:
                 return f"no incident {key}"
+            if incident.status == "resolved":
+                # An older copy of the message still has the button: paging on-call for
+                # an incident over would wake someone for nothing.
+                return f"{who} asked to escalate, but the incident is resolved"
             policy = self.config.policy_for(incident.brand, incident.severity)
             if policy is None:
                 return "no on-call policy covers this incident"

@@ -187,6 +187,18 @@ def test_escalate_button_pages_the_next_level_now(setup, pagerduty) -> None:
     assert [e["routing_key"][0] for e in pagerduty.events] == ["P", "S"]
 
 
+def test_escalate_on_a_resolved_incident_pages_nobody(setup, pagerduty) -> None:
+    """Two people press at once, or an older copy of the message still shows the button:
+    the incident is resolved, and paging on-call for it woke someone for nothing."""
+    store, escalator, worker, _ = setup
+    store.record(opened())
+    actions = IncidentActions(store, escalator=escalator, notify_slack=False)
+    actions.apply("resolve", KEY, who="alice")
+    assert "resolved" in actions.apply("escalate", KEY, who="bob").note
+    assert worker.drain(timeout=5)
+    assert [e for e in pagerduty.events if e["event_action"] == "trigger"] == []
+
+
 def test_snooze_holds_pages_for_an_hour(setup, pagerduty) -> None:
     store, escalator, worker, clock = setup
     store.record(opened())
