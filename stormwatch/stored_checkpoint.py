@@ -16,8 +16,9 @@ import logging
 import pickle
 import time
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
+from stormwatch.alerts.event import AlertEvent
 from stormwatch.alerts.exceptions import StoreError
 from stormwatch.alerts.store import IncidentStore
 from stormwatch.kafka.checkpoint import restore, snapshot
@@ -45,11 +46,17 @@ class StoredCheckpoint:
         self.seq = 0  # of the last checkpoint written or restored
         self.saved_at = 0.0
         self.restored = False
+        self.pending_alerts: list[AlertEvent] = []  # of the checkpoint restored
 
-    def save(self, pipeline: Pipeline) -> bool:
+    def save(self, pipeline: Pipeline, *, pending: Sequence[AlertEvent] = ()) -> bool:
         """Write `pipeline`'s state (call on the thread that feeds it, or once it stopped);
-        False when the write failed (logged; the next one retries)."""
+        False when the write failed (logged; the next one retries). `pending`: alert
+        events decided but not yet recorded (the store refused them): the state holds
+        the decisions, so the events must be kept with it (`pending_alerts` after a
+        restore)."""
         state = {"format": CHECKPOINT_FORMAT, "state": snapshot(pipeline)}
+        if pending:
+            state["pending_alerts"] = list(pending)
         try:
             blob = zlib.compress(pickle.dumps(state, protocol=pickle.HIGHEST_PROTOCOL), 1)
             self.store.save_checkpoint(self.name, blob, seq=self.seq + 1)
@@ -77,6 +84,7 @@ class StoredCheckpoint:
             log.error("checkpoint %d has an unknown format: starting fresh", seq)
             return False
         restore(pipeline, state["state"])
+        self.pending_alerts = list(state.get("pending_alerts", ()))
         # A perf_counter reading of another process means nothing here.
         pipeline.stats.started = time.perf_counter()
         pipeline.stats.finished = None

@@ -10,12 +10,14 @@ import hashlib
 import hmac
 import json
 import os
+import pickle
 import signal
 import socket
 import subprocess
 import sys
 import threading
 import time
+import zlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -775,3 +777,80 @@ def test_alert_events_wait_out_a_store_that_fails_and_nothing_else_stops(
     finally:
         s.stop()
         s.store.close()
+
+
+def test_alert_events_the_store_refused_until_a_stop_are_recorded_after_the_restart(
+    tmp_path: Path,
+) -> None:
+    """The store refuses the events (a row lock past its timeout) but takes the
+    checkpoint, which holds the decisions: the events were dropped at the stop, and the
+    restarted service never recorded or posted the storm."""
+    from sqlalchemy.exc import OperationalError
+
+    from stormwatch.service.serve import StoreAlertSink
+
+    lines = storm_lines()
+    env = {"STORMWATCH_INGEST_TOKEN": TOKEN}
+    db = f"sqlite:///{tmp_path / 'incidents.sqlite3'}"
+    s = make_service(tmp_path, None, env, db=db)
+    try:
+        [sink] = [x for x in s.live.pipeline.sinks if isinstance(x, StoreAlertSink)]
+
+        def failing(*args: Any, **kwargs: Any) -> bool:
+            raise OperationalError("INSERT", {}, Exception("database is locked"))
+
+        sink.store.record = failing  # type: ignore[method-assign]
+        send(s, lines, per_request=40)
+        processed(s, len(lines))
+        waiting = [(e.incident, e.event, e.at) for e in sink.pending]
+        assert waiting
+    finally:
+        s.stop()
+        s.store.close()
+    again = make_service(tmp_path, None, env, db=db)
+    try:
+        assert again.live.restored
+        stored = [
+            (e.incident, e.event, e.at)
+            for i in again.store.list_incidents()
+            for e in again.store.events(i.key)
+        ]
+        assert sorted(stored) == sorted(waiting)
+    finally:
+        again.stop()
+        again.store.close()
+
+
+def test_a_start_whose_restore_fails_keeps_the_checkpoint_it_could_not_read(
+    tmp_path: Path,
+) -> None:
+    """The store errs while the checkpoint is read (a database restarting): the failed
+    start's shutdown saved its empty pipeline over the checkpoint, and the next start
+    had lost every open incident, baseline and seen id."""
+    env = {"STORMWATCH_INGEST_TOKEN": TOKEN}
+    db = f"sqlite:///{tmp_path / 'incidents.sqlite3'}"
+    s = make_service(tmp_path, None, env, db=db)
+    send(s, [orjson.dumps(comment(i)) for i in range(50)])
+    processed(s, 50)
+    s.stop()
+    s.store.close()
+
+    def read() -> int:
+        with IncidentStore.open(db) as store:
+            found = store.load_checkpoint(CHECKPOINT_NAME)
+        assert found is not None
+        return pickle.loads(zlib.decompress(found[1]))["state"]["stats"].read
+
+    assert read() == 50
+    service = build_service(Settings(database_url=db), port=0, env=env)
+
+    def flaky(name: str) -> None:
+        raise StoreError("incident store: server closed the connection unexpectedly")
+
+    service.store.load_checkpoint = flaky  # type: ignore[method-assign]
+    try:
+        with pytest.raises(StoreError):
+            service.run()
+    finally:
+        service.store.close()
+    assert read() == 50

@@ -28,6 +28,7 @@ from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from stormwatch.alerts.event import AlertEvent
 from stormwatch.alerts.store import IncidentStore
 from stormwatch.detectors.explain import load_in_background
 from stormwatch.detectors.negativity_feedback import Label
@@ -148,12 +149,21 @@ class LivePipeline:
             self._closed = True
             self._stopping = True
             self._cond.notify()
-        if self._thread is not None:
-            self._thread.join(timeout=timeout)
-            if self._thread.is_alive():
-                log.error("the pipeline did not finish its intake within %.0f s", timeout)
-                return
+        if self._thread is None:
+            # Never started (the restore failed): the empty pipeline must not replace
+            # the checkpoint it could not read.
+            return
+        self._thread.join(timeout=timeout)
+        if self._thread.is_alive():
+            log.error("the pipeline did not finish its intake within %.0f s", timeout)
+            return
         self.checkpoint()
+        if waiting := self._pending():
+            log.error(
+                "%d alert events are not recorded yet (the store refused them): kept in "
+                "the checkpoint, they are recorded at the next start",
+                len(waiting),
+            )
         for sink in self.pipeline.sinks:
             try:
                 sink.close()
@@ -249,7 +259,13 @@ class LivePipeline:
         it stopped); False when there is no store or the write failed (logged; the next
         one retries). Alert events waiting for the store go first (`flush_sinks`)."""
         self.flush_sinks()
-        return self.checkpoints is not None and self.checkpoints.save(self.pipeline)
+        return self.checkpoints is not None and self.checkpoints.save(
+            self.pipeline, pending=self._pending()
+        )
+
+    def _pending(self) -> list[AlertEvent]:
+        """Alert events the sinks keep because the store refused them so far."""
+        return [e for sink in self.pipeline.sinks for e in getattr(sink, "pending", ())]
 
     def flush_sinks(self) -> None:
         """Sinks that keep events the store could not take yet record them now."""
@@ -259,8 +275,16 @@ class LivePipeline:
                 flush()
 
     def restore(self) -> bool:
-        """Load the latest checkpoint into the pipeline; False when there is none."""
-        return self.checkpoints is not None and self.checkpoints.restore(self.pipeline)
+        """Load the latest checkpoint into the pipeline; False when there is none. The
+        alert events it kept unrecorded wait in the sink again, recorded first."""
+        if self.checkpoints is None or not self.checkpoints.restore(self.pipeline):
+            return False
+        waiting = self.checkpoints.pending_alerts
+        sink = next((s for s in self.pipeline.sinks if hasattr(s, "pending")), None)
+        if waiting and sink is not None:
+            sink.pending.extendleft(reversed(waiting))
+            self.flush_sinks()
+        return True
 
     @property
     def restored(self) -> bool:
