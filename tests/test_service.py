@@ -551,6 +551,31 @@ def test_quiet_stream_closes_minutes_on_wall_clock(tmp_path: Path) -> None:
         live.stop()
 
 
+def test_a_trickle_of_late_records_does_not_hold_a_quiet_streams_minutes_open() -> None:
+    """Late replies to old threads (or duplicates, or malformed records) every 20 s do
+    not move the stream on: they kept the idle timer fresh, and the quiet brand's
+    minutes never closed on the wall clock."""
+    from stormwatch.pipeline import Pipeline
+
+    now = [NOW]
+    live = LivePipeline(
+        Pipeline(Settings(lateness_seconds=120)), tick=0.05, clock=lambda: now[0]
+    ).start()
+    try:
+        t0 = NOW - 1800
+        live.offer([orjson.dumps(comment(i, t=t0 + 30 * i)) for i in range(30)], "test")
+        wait_for(lambda: live.pipeline.stats.read == 30)
+        for k in range(10):  # 200 s of wall clock, a late record every 20 s
+            now[0] += 20
+            late = comment(1000 + k, t=t0 - 600)
+            live.offer([orjson.dumps({**late, "brand": "globex"})], "collector")
+            wait_for(lambda k=k: live.pipeline.stats.read == 31 + k)
+        target = int((now[0] - 120) // 60)
+        wait_for(lambda: live.pipeline.windows.next_minute >= target)
+    finally:
+        live.stop()
+
+
 def storm_lines() -> list[bytes]:
     from stormwatch.evaluation.scenario import generate
     from tests.metrics_run import SPEC

@@ -22,6 +22,7 @@ bounded intake, closing minutes on wall-clock idleness, checkpointed to the stor
 from __future__ import annotations
 
 import logging
+import math
 import threading
 import time
 from collections import deque
@@ -84,7 +85,8 @@ class LivePipeline:
         self._closed = False
         self._thread: threading.Thread | None = None
         self._heartbeat = time.monotonic()
-        self.last_input = clock()
+        self.last_input = clock()  # when input last moved the stream's event time on
+        self._newest_event = -math.inf
         self.accepted = 0  # records taken into the intake
         self.failed = 0  # records whose processing raised
         self.error: str | None = None
@@ -216,7 +218,12 @@ class LivePipeline:
                             log.exception("processing a record from %s failed", batch.source)
                 with self._cond:
                     self._queued -= len(batch.lines)
-                self.last_input = self.clock()
+                # Input that moves the stream on: late, duplicate or malformed records
+                # do not, and a trickle of them held a quiet stream's minutes open.
+                newest = self.pipeline.windows.max_event_time
+                if newest > self._newest_event:
+                    self._newest_event = newest
+                    self.last_input = self.clock()
             elif self._stopping:
                 return
             now = self.clock()
