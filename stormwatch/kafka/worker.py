@@ -27,6 +27,7 @@ detectors. The rules that make incidents exactly-once over at-least-once input:
 from __future__ import annotations
 
 import logging
+import math
 import signal
 import threading
 import time
@@ -68,7 +69,11 @@ class PartitionTask:
     # Per checkpoint slot, the chunks the changelog holds there (`checkpoint.encode`).
     chunks: list[int] = field(default_factory=lambda: [0, 0])
     dirty: bool = False
-    last_input: float = 0.0  # worker clock when records were last fed (or assigned)
+    # Worker clock when records last moved the partition's event time on (or it was
+    # assigned): late, duplicate or malformed records do not, and a trickle of them
+    # held a quiet partition's minutes open for good.
+    last_input: float = 0.0
+    newest_event: float = -math.inf
     looked: bool = False  # looked early on this pause already (once per pause)
 
 
@@ -269,7 +274,9 @@ class Worker:
                     feed(value if value is not None else b"", where + str(offset))
                 task.next_offset = batch.next_offset
                 task.dirty = True
-                task.last_input = now
+                newest = task.pipeline.windows.max_event_time
+                if newest > task.newest_event:
+                    task.newest_event, task.last_input = newest, now
                 task.looked = False
             if self.tasks:
                 self._quiet(now, now_wall, busy={batch.partition for batch in batches})
