@@ -749,3 +749,23 @@ def test_without_topic_creation_every_missing_topic_stops_start_up(
             start()
         create_topic(names[missing], partitions=2)
     assert start() == 2
+
+
+def test_produce_reports_an_invalid_line_as_it_reads(
+    kafka_broker: Broker, create_topic: Callable[..., str], unique: Callable[[str], str], tmp_path
+) -> None:  # type: ignore[no-untyped-def]
+    """The report of an invalid line quotes the input: `[/b]` in it was read as console
+    markup, and the command ended in a traceback after sending every valid line."""
+    from typer.testing import CliRunner
+
+    from stormwatch.cli import app
+
+    topic = create_topic(unique("produce"), partitions=1)
+    good = {"id": "c1", "text": "hi", "created_at": 1772442902, "brand": "acme"}
+    path = tmp_path / "comments.jsonl"
+    path.write_bytes(orjson.dumps(good) + b"\n" + orjson.dumps({**good, "created_at": "[/b]"}))
+    result = CliRunner().invoke(
+        app, ["produce", str(path), "--bootstrap", kafka_broker.bootstrap, "--topic", topic]
+    )
+    assert result.exit_code == 0, result.output
+    assert "'[/b]'" in result.output and "sent=1 invalid=1" in result.output

@@ -96,7 +96,10 @@ def produce(
     except (StormwatchError, OSError) as exc:
         raise _fail(exc) from None
     for letter in report.examples:
-        err.print(f"[yellow]invalid[/yellow] {letter.source}: {letter.reason}: {letter.detail}")
+        # Escaped: the detail quotes the input ("[object Object]", "[/b]": a markup
+        # error after every valid line was sent, and no summary).
+        what = escape(f"{letter.source}: {letter.reason}: {letter.detail}")
+        err.print(f"[yellow]invalid[/yellow] {what}", highlight=False)
     reasons = ", ".join(f"{r}={n}" for r, n in report.invalid.most_common())
     err.print(
         f"sent={report.sent} invalid={report.invalid_total}"
