@@ -401,3 +401,16 @@ def test_serve_refuses_a_wrong_collector_in_one_line(tmp_path: Path) -> None:
         "error: collectors[0] (mastodon): set STORMWATCH_MASTODON_TOKEN "
         "(an access token with read scope)"
     ]
+
+
+def test_a_dead_letter_file_is_made_writable_at_start_up(tmp_path: Path) -> None:
+    """A dead-letter file in a directory that did not exist stopped its collector at the
+    first page with a dead letter, for good: the page was never committed and was
+    polled again and again. Its directory is made, as the cursor's is; a file that
+    cannot be written stops start-up in one line."""
+    rss = '[[collectors]]\nsource = "rss"\nfeeds = ["http://x/f"]\nbrand = "acme"\ncursor = "c"\n'
+    [spec] = load(tmp_path, f'{rss}dead_letter = "new/dir/dead.jsonl"\n')
+    assert spec.dead_letter == tmp_path / "new/dir/dead.jsonl" and spec.dead_letter.is_file()
+    (tmp_path / "a-file").write_text("")
+    with pytest.raises(ConfigError, match=r"collectors\[0\].dead_letter: cannot write .*a-file"):
+        load(tmp_path, f'{rss}dead_letter = "a-file/dead.jsonl"\n')

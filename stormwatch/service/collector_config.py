@@ -119,9 +119,24 @@ def _spec(
         source=source,
         cursor=cursor,
         every=table.number("every", DEFAULT_EVERY_S, minimum=MIN_EVERY_S),
-        dead_letter=_relative(base, dead) if dead else None,
+        dead_letter=_writable(_relative(base, dead), f"{table.where}.dead_letter")
+        if dead
+        else None,
         build=build,
     )
+
+
+def _writable(path: Path, setting: str) -> Path:
+    """A dead-letter file that can be appended to, its directory made as the cursor's
+    is: one that could not be written stopped its collector at the first page with a
+    dead letter, for good (the page was never committed, so polled again and again)."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(path, "ab"):
+            pass
+    except OSError as exc:
+        raise ConfigError(f"{setting}: cannot write {path}: {exc.strerror or exc}") from None
+    return path
 
 
 def _relative(base: Path, name: str) -> Path:
