@@ -385,3 +385,10 @@ def test_purge_and_feedback_find_a_store_given_with_a_tilde(work: Path) -> None:
     result = in_process("feedback", "no-such-incident", "--false-alarm", cwd=work, env=env)
     assert "does not exist" not in result.output, result.output
     assert "no-such-incident" in result.output, result.output
+
+
+@pytest.mark.parametrize("value", ["-1", "nan"])
+def test_a_worker_stop_when_idle_that_is_not_a_time_is_one_line(work: Path, value: str) -> None:
+    """-1 stopped a worker at once, nan never."""
+    result = stormwatch("worker", "--stop-when-idle", value, "--bootstrap", "127.0.0.1:9", cwd=work)
+    one_line_error(result, 2, "--stop-when-idle")

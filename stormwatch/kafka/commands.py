@@ -129,6 +129,7 @@ def worker(
         float | None,
         typer.Option(
             "--stop-when-idle",
+            min=0.0,
             help="Exit cleanly, offsets committed, after this many seconds without input.",
         ),
     ] = None,
