@@ -526,17 +526,24 @@ def test_probes_and_metrics(service: Service) -> None:
 # --- live pipeline: idle minutes, checkpoints ----------------------------------------------
 
 
-def test_quiet_stream_closes_minutes_on_wall_clock(tmp_path: Path) -> None:
+def quiet_live(now: list[float]) -> tuple[LivePipeline, float]:
+    """A live pipeline on the fake wall clock `now[0]`, fed half an hour of comments
+    that end half a minute before it; and the first comment's time."""
     from stormwatch.pipeline import Pipeline
 
-    now = [NOW]
     live = LivePipeline(
         Pipeline(Settings(lateness_seconds=120)), tick=0.05, clock=lambda: now[0]
     ).start()
+    t0 = NOW - 1800
+    live.offer([orjson.dumps(comment(i, t=t0 + 30 * i)) for i in range(30)], "test")
+    wait_for(lambda: live.pipeline.stats.read == 30)
+    return live, t0
+
+
+def test_quiet_stream_closes_minutes_on_wall_clock(tmp_path: Path) -> None:
+    now = [NOW]
+    live, _ = quiet_live(now)
     try:
-        t0 = NOW - 1800
-        live.offer([orjson.dumps(comment(i, t=t0 + 30 * i)) for i in range(30)], "test")
-        wait_for(lambda: live.pipeline.stats.read == 30)
         time.sleep(0.2)
         before = live.pipeline.windows.next_minute
         now[0] += 170  # under lateness + 60 s of silence: nothing closes on the clock
@@ -555,16 +562,9 @@ def test_a_trickle_of_late_records_does_not_hold_a_quiet_streams_minutes_open() 
     """Late replies to old threads (or duplicates, or malformed records) every 20 s do
     not move the stream on: they kept the idle timer fresh, and the quiet brand's
     minutes never closed on the wall clock."""
-    from stormwatch.pipeline import Pipeline
-
     now = [NOW]
-    live = LivePipeline(
-        Pipeline(Settings(lateness_seconds=120)), tick=0.05, clock=lambda: now[0]
-    ).start()
+    live, t0 = quiet_live(now)
     try:
-        t0 = NOW - 1800
-        live.offer([orjson.dumps(comment(i, t=t0 + 30 * i)) for i in range(30)], "test")
-        wait_for(lambda: live.pipeline.stats.read == 30)
         for k in range(10):  # 200 s of wall clock, a late record every 20 s
             now[0] += 20
             late = comment(1000 + k, t=t0 - 600)
