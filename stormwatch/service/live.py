@@ -151,21 +151,20 @@ class LivePipeline:
             self._closed = True
             self._stopping = True
             self._cond.notify()
-        if self._thread is None:
-            # Never started (the restore failed): the empty pipeline must not replace
-            # the checkpoint it could not read.
-            return
-        self._thread.join(timeout=timeout)
-        if self._thread.is_alive():
-            log.error("the pipeline did not finish its intake within %.0f s", timeout)
-            return
-        self.checkpoint()
-        if waiting := self._pending():
-            log.error(
-                "%d alert events are not recorded yet (the store refused them): kept in "
-                "the checkpoint, they are recorded at the next start",
-                len(waiting),
-            )
+        # Never started (the restore failed): no checkpoint, or the empty pipeline would
+        # replace the one it could not read.
+        if self._thread is not None:
+            self._thread.join(timeout=timeout)
+            if self._thread.is_alive():
+                log.error("the pipeline did not finish its intake within %.0f s", timeout)
+                return
+            self.checkpoint()
+            if waiting := self._pending():
+                log.error(
+                    "%d alert events are not recorded yet (the store refused them): kept "
+                    "in the checkpoint, they are recorded at the next start",
+                    len(waiting),
+                )
         for sink in self.pipeline.sinks:
             try:
                 sink.close()
