@@ -205,7 +205,15 @@ class SlackNotifier:
         try:
             if incident.slack_ts is None or incident.slack_channel is None:
                 return self._post_root(incident, delivery)
-            return self._update(incident, delivery)
+            try:
+                return self._update(incident, delivery)
+            except SlackApiError as exc:
+                if exc.response is None or exc.response.get("error") != "message_not_found":
+                    raise
+                # Someone deleted the incident's message: every later update failed,
+                # and the escalations never reached Slack. Post it anew, as it stands.
+                log.warning("the Slack message of %s is gone: posting it anew", incident.key)
+                return self._post_root(incident, delivery)
         except (SlackApiError, SlackClientError, OSError, http.client.HTTPException) as exc:
             return classify(exc, attempts=delivery.attempts)
 

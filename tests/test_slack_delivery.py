@@ -364,3 +364,20 @@ def test_a_long_brand_and_thread_keep_the_message_within_block_kit_limits() -> N
     texts = [e["text"] for b in blocks if b["type"] == "context" for e in b["elements"]]
     assert values and max(map(len, values)) <= 2000
     assert texts and max(map(len, texts)) <= 3000
+
+
+def test_a_deleted_message_is_posted_anew_at_the_next_event(store, slack) -> None:
+    """Someone deleted the incident's message: every later update failed with
+    message_not_found, was retried and died, and the escalation never reached Slack."""
+    w = worker(store, slack)
+    store.record(alert(), targets=["slack"])
+    assert w.drain(timeout=10)
+    [first] = slack.roots()
+    slack.messages.remove(first)  # deleted in Slack
+    store.record(alert(event="escalated", severity="high", at=T0 + 600), targets=["slack"])
+    assert w.drain(timeout=10)
+    [anew] = slack.roots()
+    assert anew.ts != first.ts and "HIGH" in anew.text
+    incident = store.get_incident("acme/p1/2026-03-02T09:15Z")
+    assert incident.slack_ts == anew.ts
+    assert [d.status for d in store.deliveries(incident.key)] == ["sent", "sent"]
