@@ -6,6 +6,7 @@ this one shape, so the contract is defined once, here.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
@@ -33,6 +34,12 @@ def route_matches(brands: frozenset[str], min_severity: str, brand: str, severit
     return (not brands or brand.casefold() in brands) and severity_rank(severity) >= severity_rank(
         min_severity
     )
+
+
+def event_identity(fields: Mapping[str, Any]) -> tuple[Any, ...]:
+    """What makes two alert events the same, as the incident store counts them: of an
+    event's contract JSON (a file's line, a topic's record, an outbox payload)."""
+    return (fields.get("incident"), fields.get("event"), fields.get("at"), fields.get("severity"))
 
 
 def iso_utc(epoch_seconds: float) -> str:

@@ -12,7 +12,7 @@ from typing import IO, TYPE_CHECKING, Protocol
 import orjson
 from rich.markup import escape
 
-from stormwatch.alerts.event import AlertEvent
+from stormwatch.alerts.event import AlertEvent, event_identity
 
 if TYPE_CHECKING:
     from stormwatch.ports import AlertSink
@@ -62,7 +62,7 @@ class JsonlAlertSink:
     def emit(self, event: AlertEvent) -> None:
         fields = event.to_json_dict()
         if self.known is not None:
-            identity = _identity(fields)
+            identity = event_identity(fields)
             if identity in self.known:
                 return
             self.known.add(identity)
@@ -72,11 +72,6 @@ class JsonlAlertSink:
     def close(self) -> None:
         if self.path != "-":
             self._file.close()
-
-
-def _identity(fields: dict) -> tuple[object, ...]:
-    """What makes two alert events the same, as in the incident store."""
-    return (fields.get("incident"), fields.get("event"), fields.get("at"), fields.get("severity"))
 
 
 def _written(path: Path) -> set[tuple[object, ...]]:
@@ -97,7 +92,7 @@ def _written(path: Path) -> set[tuple[object, ...]]:
         except orjson.JSONDecodeError:
             continue
         if isinstance(fields, dict):
-            known.add(_identity(fields))
+            known.add(event_identity(fields))
     return known
 
 

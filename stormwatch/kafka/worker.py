@@ -37,6 +37,7 @@ from typing import Any
 
 import orjson
 
+from stormwatch.alerts.event import event_identity
 from stormwatch.alerts.store import Delivery, IncidentStore
 from stormwatch.config import Settings
 from stormwatch.detectors.explain import load_in_background
@@ -447,11 +448,11 @@ class Worker:
                     partition, start = int(p), max(start, int(o) + 1)
         if partition is None:
             partition = partition_for_key(self.client, self.kafka.alerts_topic, key)
-        want = _identity(row.payload)
+        want = event_identity(row.payload)
         for offset, k, value in scan(
             self.client, topic=self.kafka.alerts_topic, partition=partition, start=start
         ):
-            if k == key and value is not None and _identity(orjson.loads(value)) == want:
+            if k == key and value is not None and event_identity(orjson.loads(value)) == want:
                 return f"{partition}:{offset}"
         return None
 
@@ -577,11 +578,6 @@ class Worker:
         except Exception as exc:  # noqa: BLE001 - the reason is the answer
             return False, f"incident store unreachable: {exc}"
         return True, f"ready: partitions {sorted(self.tasks)}"
-
-
-def _identity(payload: dict[str, Any]) -> tuple[Any, ...]:
-    """What makes two alert events the same (as in the incident store)."""
-    return (payload["incident"], payload["event"], payload["at"], payload["severity"])
 
 
 class VerdictLoadingFactory:
