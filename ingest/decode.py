@@ -103,24 +103,25 @@ def _required_text(obj: dict, name: str, *, limit: int) -> str:
     return value
 
 
-def _optional_text(value: object) -> str | None:
+def _optional_text(value: object, exact: bool = False) -> str | None:
     # Lenient on optional fields: numeric thread ids are common, a wrong type loses only
     # that field, never the comment.
     if value is None:
         return None
     if isinstance(value, str):
         return value[:MAX_FIELD_CHARS] if value else None
+    if type(value) is float and not exact:
+        raise _Inexact
     if isinstance(value, int | float) and not isinstance(value, bool):
         return str(value)
     return None
 
 
-def _exact_numbers(raw: bytes, obj: dict) -> dict:
-    """orjson reads an integer past 64 bits as a float: two post ids of 21 digits both
-    became "1e+20", and their posts one thread. The text fields get the digits as sent,
-    from the standard library's parser (exact integers; only for such rare records)."""
-    exact = json.loads(raw)
-    return {**obj, **{k: exact[k] for k in OPTIONAL_TEXT if type(obj.get(k)) is float}}
+class _Inexact(Exception):
+    """A number in a text field that orjson read as a float: an integer past 64 bits
+    comes so (two post ids of 21 digits both became "1e+20", and their posts one
+    thread). `Decoder._decode` reads such a rare record again with the standard
+    library's parser, which keeps integers exact; the common record pays nothing."""
 
 
 class Decoder:
@@ -165,7 +166,10 @@ class Decoder:
     ) -> Comment | DeadLetter:
         """Decode an already-parsed JSON value (HTTP bodies holding a list of comments)."""
         try:
-            return self._from_object(obj)
+            try:
+                return self._from_object(obj)
+            except _Inexact:  # already parsed: the digits are gone, keep what is left
+                return self._from_object(obj, exact=True)
         except _Reject as reject:
             return DeadLetter(raw or _dumps(obj), reject.reason, reject.detail, source)
         except Exception as exc:  # noqa: BLE001 - as in `decode`
@@ -182,11 +186,13 @@ class Decoder:
             except UnicodeDecodeError:
                 raise _Reject("invalid_encoding", "record is not valid UTF-8") from None
             raise _Reject("invalid_json", str(exc)[:200]) from None
-        if type(obj) is dict and any(type(obj.get(k)) is float for k in OPTIONAL_TEXT):
-            obj = _exact_numbers(raw, obj)
-        return self._from_object(obj)
+        try:
+            return self._from_object(obj)
+        except _Inexact:
+            return self._from_object(json.loads(raw), exact=True)
 
-    def _from_object(self, obj: object) -> Comment:
+    def _from_object(self, obj: object, exact: bool = False) -> Comment:
+        """`exact`: `obj` was read by a parser that keeps integers exact (`_Inexact`)."""
         if type(obj) is not dict:
             raise _Reject("not_an_object", f"record is a JSON {type(obj).__name__}, not an object")
         get = obj.get
@@ -244,23 +250,23 @@ class Decoder:
         # else goes through the lenient conversion.
         thread_id = get("thread_id")
         if thread_id is not None and (type(thread_id) is not str or not thread_id):
-            thread_id = _optional_text(thread_id)
+            thread_id = _optional_text(thread_id, exact)
         parent_id = get("parent_id")
         if parent_id is not None and (type(parent_id) is not str or not parent_id):
-            parent_id = _optional_text(parent_id)
+            parent_id = _optional_text(parent_id, exact)
         platform = get("platform")
         if platform is not None and (type(platform) is not str or not platform):
-            platform = _optional_text(platform)
+            platform = _optional_text(platform, exact)
         if "\x00" in comment_id or (platform is not None and "\x00" in platform):
             # Dedupe joins platform and id with NUL (`dedupe_key`): one that holds it
             # could pass for another comment and drop it as a duplicate.
             raise _Reject("wrong_type", "fields 'id' and 'platform' must not contain NUL")
         author_id = get("author_id")
         if author_id is not None and (type(author_id) is not str or not author_id):
-            author_id = _optional_text(author_id)
+            author_id = _optional_text(author_id, exact)
         lang = get("lang")
         if lang is not None:
-            lang = _optional_text(lang)
+            lang = _optional_text(lang, exact)
             lang = lang.strip().lower()[:2] if lang else None  # " en" is English
             lang = lang or None
         return Comment(
