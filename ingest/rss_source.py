@@ -75,11 +75,13 @@ class RssCollector:
         *,
         watchlist: Watchlist | None = None,
         agent: str = "stormwatch (+https://github.com/stormwatch)",
+        timeout: float = 30.0,
     ) -> None:
         self.feeds = feeds
         self.cursor_path = cursor_path
         self.watchlist = watchlist
         self.agent = agent
+        self.timeout = timeout
         self.cursor: dict[str, dict[str, Any]] = {}
         if cursor_path.exists():
             try:
@@ -100,6 +102,7 @@ class RssCollector:
         skipped, and FeedError names the failed ones once the others were read: one dead
         feed stopped every feed after it, at every poll."""
         failed: list[str] = []
+        self._pending = {}  # a feed whose page was not delivered is read again
         for feed in self.feeds:
             try:
                 records = list(self._poll_feed(feed))
@@ -121,14 +124,40 @@ class RssCollector:
         return f"rss: {len(self.feeds)} feed(s) answered, {entries} entries listed"
 
     def _fetch(self, feed: Feed, etag: str | None, modified: str | None) -> Any:
-        """The parsed feed (its `status` 304 when unchanged); FeedError when refused."""
-        import feedparser  # here: `stormwatch --help` need not load it
+        """The parsed feed (its `status` 304 when unchanged); FeedError when refused.
 
-        parsed = feedparser.parse(feed.url, etag=etag, modified=modified, agent=self.agent)
-        status = parsed.get("status")
-        if status is not None and status >= 400:
+        Fetched with httpx, parsed by feedparser: feedparser's own fetch (urllib) has no
+        time-out, and a feed that accepts the connection and never answers held the
+        collector (and every feed after it) for good."""
+        import feedparser  # here: `stormwatch --help` need not load it
+        import httpx
+
+        headers = {"User-Agent": self.agent}
+        if etag:
+            headers["If-None-Match"] = etag
+        if modified:
+            headers["If-Modified-Since"] = modified
+        try:
+            response = httpx.get(
+                feed.url, headers=headers, timeout=self.timeout, follow_redirects=True
+            )
+        except (httpx.HTTPError, httpx.InvalidURL) as exc:
+            raise FeedError(f"{feed.url}: {exc or type(exc).__name__}") from None
+        status = response.status_code
+        if status >= 400:
             raise FeedError(f"{feed.url}: HTTP {status}")
-        if status != 304 and parsed.get("bozo") and not parsed.entries:
+        if status == 304:
+            return feedparser.FeedParserDict(status=304, entries=[])
+        lowered = {k.lower(): v for k, v in response.headers.items()}
+        lowered.pop("content-encoding", None)  # httpx has decoded the body already
+        lowered.setdefault("content-location", str(response.url))  # base of relative links
+        parsed = feedparser.parse(response.content, response_headers=lowered)
+        parsed["status"] = status
+        if lowered.get("etag"):
+            parsed["etag"] = lowered["etag"]
+        if lowered.get("last-modified"):
+            parsed["modified"] = lowered["last-modified"]
+        if parsed.get("bozo") and not parsed.entries:
             raise FeedError(f"{feed.url}: {parsed.get('bozo_exception')}")
         return parsed
 

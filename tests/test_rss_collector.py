@@ -35,12 +35,17 @@ class FeedServer:
     def __init__(self) -> None:
         self.entries = [("urn:1", "Acme price hike", "outrageous"), ("urn:2", "Acme app", "ok")]
         self.fail = False
+        self.stall = threading.Event()  # set: accept, then never answer until closed
+        self.closed = threading.Event()
         self.requests: list[str | None] = []  # If-None-Match of each request
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:  # noqa: N802
                 outer.requests.append(self.headers.get("If-None-Match"))
+                if outer.stall.is_set():
+                    outer.closed.wait(30)
+                    return
                 if outer.fail:
                     self.send_response(503)
                     self.end_headers()
@@ -66,6 +71,7 @@ class FeedServer:
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
     def close(self) -> None:
+        self.closed.set()
         self.server.shutdown()
         self.server.server_close()
 
@@ -109,6 +115,49 @@ def test_server_error_is_a_feed_error_and_keeps_the_cursor(
     assert not cursor.exists()
     feed.fail = False
     assert len(list(RssCollector([Feed(feed.url, "acme")], cursor).poll())) == 2
+
+
+def test_a_feed_that_never_answers_times_out(feed: FeedServer, tmp_path: Path) -> None:
+    """A feed that accepts the connection and says nothing held the collector, and every
+    feed after it, for good (feedparser's own fetch has no time-out)."""
+    stalled = FeedServer()
+    stalled.stall.set()
+    try:
+        collector = RssCollector(
+            [Feed(stalled.url, "acme"), Feed(feed.url, "acme")], tmp_path / "c.json", timeout=0.5
+        )
+        delivered: list[str] = []
+        with pytest.raises(FeedError, match=f"^{stalled.url}: .*timed out"):
+            for page in collector.pages():
+                delivered += [r["id"] for r in page.records]
+                collector.commit()
+        assert delivered == ["urn:1", "urn:2"]
+    finally:
+        stalled.close()
+
+
+def test_a_page_not_delivered_is_read_again_after_another_feed_commits(
+    feed: FeedServer, tmp_path: Path
+) -> None:
+    """A page whose delivery failed must not be committed by another feed's commit at a
+    later poll: its entries were marked read and never sent."""
+    other = FeedServer()
+    other.entries = [("urn:b1", "Acme blog", "fine")]
+    cursor = tmp_path / "c.json"
+    try:
+        collector = RssCollector([Feed(feed.url, "acme"), Feed(other.url, "acme")], cursor)
+        first = next(collector.pages())  # the delivery of feed's page fails: no commit
+        assert [r["id"] for r in first.records] == ["urn:1", "urn:2"]
+        feed.fail = True
+        with pytest.raises(FeedError, match="HTTP 503"):
+            for page in collector.pages():
+                assert [r["id"] for r in page.records] == ["urn:b1"]
+                collector.commit()
+        feed.fail = False
+        again = [r["id"] for page in collector.pages() for r in page.records]
+        assert again == ["urn:1", "urn:2"]
+    finally:
+        other.close()
 
 
 def test_a_dead_feed_does_not_stop_the_others(feed: FeedServer, tmp_path: Path) -> None:
