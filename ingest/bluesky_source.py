@@ -257,6 +257,7 @@ class BlueskyCollector:
     def pages(self) -> Iterator[Page]:
         """Each query's new posts, one search page at a time; `commit()` after delivering
         each page."""
+        self._pending = {}  # a page that was not delivered is read again, not committed
         for query in self.queries:
             yield from self._query_pages(query)
 

@@ -92,6 +92,40 @@ def test_restart_mid_scan_neither_loses_nor_doubles(bluesky: FakeBluesky, tmp_pa
     assert resumed and all("since=" in r for r in resumed)  # resumed by time, not offset
 
 
+class RefusesOnce(Collected):
+    """A destination that refuses its n-th send (an /ingest restarting, a broker away)."""
+
+    def __init__(self, refuse: int) -> None:
+        super().__init__()
+        self.refuse, self.sends = refuse, 0
+
+    def send(self, records: list[dict[str, Any]]) -> None:
+        self.sends += 1
+        if self.sends == self.refuse:
+            raise CollectorError("refused")
+        super().send(records)
+
+
+def test_a_page_refused_is_sent_again_not_committed_by_the_next_poll(
+    bluesky: FakeBluesky, tmp_path: Path
+) -> None:
+    """The second query's page the destination refused stayed pending, and the next
+    poll's first commit (the first query's) saved it as sent: its posts were lost."""
+    one = collector(bluesky, tmp_path / "cursor.json", ["acme", "globex"])
+    bluesky.post("acme first")
+    bluesky.post("globex first")
+    got = RefusesOnce(refuse=4)
+    poll_once(one, got, None)
+    refused = [bluesky.post(f"globex outage {n}") for n in range(3)]
+    bluesky.post("acme later")
+    with pytest.raises(CollectorError, match="refused"):
+        poll_once(one, got, None)  # acme's page sent, globex's refused
+    poll_once(one, got, None)
+    poll_once(one, got, None)
+    ids = [r["id"] for r in got.records]
+    assert set(refused) <= set(ids) and len(ids) == len(set(ids)) == 6
+
+
 def test_record_mapping_reply_root_and_parent(bluesky: FakeBluesky, tmp_path: Path) -> None:
     root = bluesky.post("Acme raised prices again", author="carol.test")
     reply = bluesky.post("@acme.bsky.social this is a rip-off", reply_to=root, langs=("de",))
