@@ -24,7 +24,7 @@ def curve_png(
     if baseline is not None:
         ax.axhline(baseline, color="#7f7f7f", linestyle="--", linewidth=1, label="normal")
         ax.legend(loc="upper left", frameon=False)
-    ax.set_title(title, fontsize=10)
+    ax.set_title(title, fontsize=10, parse_math=False)  # "Ca$$h Store" is a name, not TeX
     ax.set_ylabel("negative comments / min")
     ax.set_ylim(bottom=0)
     ax.grid(alpha=0.3)

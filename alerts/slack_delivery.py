@@ -426,9 +426,13 @@ class SlackNotifier:
             return
         # What was normal when it opened: a later baseline may have moved with the storm.
         baseline = usual_rate(history, "negative_per_min_baseline")
+        title = f"{incident.severity.upper()} {incident.brand} {incident.thread_id or ''}"
         try:
-            title = f"{incident.severity.upper()} {incident.brand} {incident.thread_id or ''}"
             png = curve_png(curve, title=title.strip(), baseline=baseline)
+        except Exception:  # noqa: BLE001 - a picture that cannot be drawn must not cost the alert
+            log.exception("chart of %s could not be drawn", incident.key)
+            return
+        try:
             self.poster.files_upload_v2(
                 channel=channel,
                 thread_ts=root,

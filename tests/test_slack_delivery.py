@@ -125,6 +125,43 @@ def test_escalation_uploads_a_chart_into_the_thread(store, slack) -> None:
     assert len(files) == 1 and slack.uploads[files[0].files[0]].startswith(b"\x89PNG")
 
 
+def test_a_brand_with_dollar_signs_gets_its_chart_and_its_alert(store, slack) -> None:
+    """matplotlib read "$...$" in the title as TeX and raised: the opening's delivery
+    was retried for ever, each retry editing the message and replying "Reopened"."""
+    w = worker(store, slack)
+    for i, (event, severity) in enumerate(
+        [("opened", "medium"), ("updated", "medium"), ("escalated", "high")]
+    ):
+        store.record(
+            alert(event=event, severity=severity, at=T0 + 600 * i, brand="Ca$$h Store"),
+            targets=["slack"],
+        )
+    assert w.drain(timeout=10)
+    [root] = slack.roots()
+    assert len([m for m in slack.replies(root) if m.files]) == 1
+    deliveries = store.deliveries("acme/p1/2026-03-02T09:15Z")
+    assert [(d.status, d.attempts) for d in deliveries] == [("sent", 1)] * 3
+
+
+def test_a_chart_that_cannot_be_drawn_costs_only_the_chart(store, slack, monkeypatch) -> None:
+    import stormwatch.alerts.slack_delivery as delivery
+
+    def broken(*args: object, **kwargs: object) -> bytes:
+        raise ValueError("no font")
+
+    monkeypatch.setattr(delivery, "curve_png", broken)
+    w = worker(store, slack)
+    for i, (event, severity) in enumerate(
+        [("opened", "medium"), ("updated", "medium"), ("escalated", "high")]
+    ):
+        store.record(alert(event=event, severity=severity, at=T0 + 600 * i), targets=["slack"])
+    assert w.drain(timeout=10)
+    [root] = slack.roots()
+    assert not [m for m in slack.replies(root) if m.files]
+    deliveries = store.deliveries("acme/p1/2026-03-02T09:15Z")
+    assert [(d.status, d.attempts) for d in deliveries] == [("sent", 1)] * 3
+
+
 def test_missing_files_scope_costs_only_the_chart(store, slack) -> None:
     w = worker(store, slack, token="xoxb-no-files")
     for i, event in enumerate(["opened", "updated", "escalated", "resolved"]):
