@@ -179,4 +179,4 @@ def negativity_train(
             f"validation F1 {record['validation_mean_f1']:.3f}"
             + ("" if flagged is None else f", plain comments read negative {flagged:.1%}")
         )
-    console.print(f"wrote {path}")
+    console.print(f"wrote {path}", markup=False)

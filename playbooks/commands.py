@@ -11,6 +11,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from stormwatch.command_arguments import err, fail
 
@@ -31,7 +32,7 @@ def playbooks_check(
         raise fail(f"{directory} holds no playbooks (*.yaml): nothing to check", 1)
     problems = check(directory)
     for problem in problems:
-        err.print(str(problem))
+        err.print(str(problem), markup=False)  # paths and values quoted as they are
     if problems:
         raise typer.Exit(1)
-    Console().print(f"[green]playbooks OK[/green]: {directory}")
+    Console().print(f"[green]playbooks OK[/green]: {escape(str(directory))}")

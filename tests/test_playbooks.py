@@ -502,3 +502,17 @@ def test_topic_label() -> None:
     assert topic_label("labour", "de") == "Arbeitsbedingungen"
     assert topic_label("labour", "fr") == "working conditions"
     assert topic_label("new_tag", "de") == "new tag"
+
+
+def test_check_command_quotes_paths_and_values_as_they_are(tmp_path: Path) -> None:
+    """Rich read "[prod]" in a path and "[bold]" in a value as markup: the command named
+    a file that does not exist and misquoted the value ("[/foo]" ended in a traceback)."""
+    from typer.testing import CliRunner
+
+    from stormwatch.cli import app
+
+    text = edit("min_severity: medium", "min_severity: '[bold]hi[/foo]'")
+    user = write(tmp_path / "team[prod]", {"t.yaml": text})
+    done = CliRunner().invoke(app, ["playbooks", "check", str(user)], env={"COLUMNS": "300"})
+    assert done.exit_code == 1, done.output
+    assert f"{user / 't.yaml'}:" in done.output and "'[bold]hi[/foo]'" in done.output

@@ -132,3 +132,45 @@ def test_with_the_comments_file_the_brands_volume_has_its_usual(
     span = data.spans[0]
     assert span.usual_volume_per_min in data.usual_volume
     assert span.usual_negative_per_min in data.usual_negative
+
+
+def test_a_reopened_incident_stays_open_and_odd_names_draw(alerts: Path, tmp_path: Path) -> None:
+    """An incident an `escalated` event reopened after `resolved` was drawn as closed at
+    its resolution; a brand like "Ca$$h Store" (TeX to matplotlib) stopped the report
+    in a traceback; `-o report` without a suffix printed a path that was not written."""
+    events = [{**e, "brand": "Ca$$h Store"} for e in _events(alerts)]
+    assert [e["event"] for e in events][-1] == "resolved"
+    resolved_at = events[-1]["at"]
+    last = _epoch_of(resolved_at) + 2 * H
+    reopened = {**events[-1], "event": "escalated", "severity": "high", "at": _iso(last)}
+    path = tmp_path / "reopened.jsonl"
+    path.write_bytes(b"".join(orjson.dumps(e) + b"\n" for e in [*events, reopened]))
+    data = report_data(path)
+    [span] = data.spans
+    assert span.closed >= last > _epoch_of(resolved_at)
+    out = render_report(path, tmp_path / "report")
+    assert out == tmp_path / "report" and out.read_bytes().startswith(b"\x89PNG")
+
+
+def test_alert_lines_outside_the_contract_are_one_error(alerts: Path, tmp_path: Path) -> None:
+    from stormwatch.evaluation.report import ReportError
+
+    good = _events(alerts)[0]
+    for bad in ({"at": 1772442060}, {"drivers": [1, 2]}, {"severity": "extreme"},
+                {"event": "closed"}):  # fmt: skip
+        path = tmp_path / "bad.jsonl"
+        path.write_bytes(orjson.dumps({**good, **bad}) + b"\n")
+        with pytest.raises(ReportError, match=r"bad.jsonl:1: not an alert event"):
+            report_data(path)
+
+
+def _epoch_of(iso: str) -> float:
+    from datetime import datetime
+
+    return datetime.fromisoformat(iso.replace("Z", "+00:00")).timestamp()
+
+
+def _iso(t: float) -> str:
+    from datetime import UTC, datetime
+
+    return datetime.fromtimestamp(t, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

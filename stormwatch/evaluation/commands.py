@@ -63,7 +63,7 @@ def report(
         raise fail(exc) from None
     except OSError as exc:
         raise fail(f"cannot write {out}: {exc.strerror or exc}", 1) from None
-    Console().print(f"wrote {written}")
+    Console().print(f"wrote {written}", markup=False)
 
 
 def evaluate_nab(
@@ -249,7 +249,7 @@ def evaluate_suite(
     for s in chosen:
         directory = out if seeds is None else out / f"seed-{s}"
         paths = write_suite(directory, s) if classic else write_family(directory, s)
-        console.print(f"seed {s}: wrote {len(paths)} streams to {directory}")
+        console.print(f"seed {s}: wrote {len(paths)} streams to {directory}", markup=False)
 
 
 def _last_json_line(path: Path) -> dict:

@@ -168,8 +168,12 @@ def _read_alerts(path: Path) -> dict[str, list[_Event]]:
                 e.get("thread_id"),
                 e.get("drivers") or {},
             )
+            if event.event not in EVENT_MARKERS or event.severity not in SEVERITY_COLOURS:
+                raise ValueError(f"event {event.event!r} of severity {event.severity!r}")
+            if not isinstance(event.drivers, dict):
+                raise ValueError("drivers is not an object")
             out.setdefault(e["brand"], []).append(event)
-        except (orjson.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
+        except (orjson.JSONDecodeError, KeyError, TypeError, ValueError, AttributeError) as exc:
             raise ReportError(f"{path}:{n}: not an alert event ({exc})") from None
     for events in out.values():
         events.sort(key=lambda e: e.at)
@@ -349,7 +353,7 @@ def _draw(out: Path, data: ReportData) -> None:
     for span in data.spans:
         ax_neg.annotate(
             f"{span.severity} · {span.where}", (_dt(span.opened), top * 0.95), fontsize=8,
-            rotation=90, va="top", ha="right", color="#333333",
+            rotation=90, va="top", ha="right", color="#333333", parse_math=False,
         )  # fmt: skip
 
     ax_neg.set_ylabel("negative comments / min")
@@ -373,9 +377,10 @@ def _draw(out: Path, data: ReportData) -> None:
         f"stormwatch · {data.brand} · {n_incidents} incident{'s' if n_incidents != 1 else ''}"
         f"  —  source: {data.source}",
         fontsize=11,
+        parse_math=False,  # "Ca$$h Store" is a brand, not TeX
     )
     fig.tight_layout()
-    fig.savefig(out, dpi=110)
+    fig.savefig(out, dpi=110, format="png")  # the path named, whatever its suffix
     plt.close(fig)
 
 
@@ -388,7 +393,6 @@ def _incident_spans(events: list[_Event], end: float) -> list[Span]:
     for incident, own in grouped.items():
         first = own[0]
         history = [(e.at, e.drivers) for e in own]
-        resolved = [e.at for e in own if e.event == "resolved"]
         usual_negative = usual_rate(history, "negative_per_min_brand_baseline")
         if usual_negative is None:  # alerts from before the brand's baseline was a driver
             usual_negative = usual_rate(history, "negative_per_min_baseline")
@@ -396,7 +400,7 @@ def _incident_spans(events: list[_Event], end: float) -> list[Span]:
             Span(
                 incident,
                 first.at,
-                resolved[-1] if resolved else end,
+                own[-1].at if own[-1].event == "resolved" else end,  # reopened: still open
                 max((e.severity for e in own), key=list(SEVERITY_COLOURS).index),
                 f"thread {first.thread_id}" if first.thread_id else "brand-wide",
                 usual_negative,

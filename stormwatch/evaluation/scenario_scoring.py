@@ -352,7 +352,7 @@ def evaluate_scenarios_dir(
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
         figures["charts"] = [str(p) for run in runs for p in write_event_charts(run, out)]
-        console.print(f"wrote {len(figures['charts'])} charts to {out}")
+        console.print(f"wrote {len(figures['charts'])} charts to {out}", markup=False)
     return figures
 
 
