@@ -38,7 +38,12 @@ def route_matches(brands: frozenset[str], min_severity: str, brand: str, severit
 
 def event_identity(fields: Mapping[str, Any]) -> tuple[Any, ...]:
     """What makes two alert events the same, as the incident store counts them: of an
-    event's contract JSON (a file's line, a topic's record, an outbox payload)."""
+    event's contract JSON (a file's line, a topic's record, an outbox payload). An
+    incident opens once: its key names its opening minute, and a run resumed over the
+    continued input judges the minutes the stopped run closed at its end again, with
+    their later comments, and may open it at another second or severity."""
+    if fields.get("event") == "opened":
+        return (fields.get("incident"), "opened", None, None)
     return (fields.get("incident"), fields.get("event"), fields.get("at"), fields.get("severity"))
 
 

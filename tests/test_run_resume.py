@@ -266,3 +266,36 @@ def test_an_alert_event_the_file_could_not_take_is_written_when_the_run_resumes(
             (e.incident, e.event) for i in store.list_incidents() for e in store.events(i.key)
         ]
     assert sorted(written) == sorted(stored)
+
+
+def test_a_run_resumed_over_the_continued_input_opens_no_incident_twice(tmp_path: Path) -> None:
+    """`run PART1 --db` checkpoints before its end closes the minutes in progress, which
+    may open an incident; `run PART2 --db` judges those minutes again with their later
+    comments and opened the same incident a second time, at another second (the store,
+    the alerts file, the console and Slack each had two `opened`)."""
+    from stormwatch.config import Settings
+    from stormwatch.runtime import build_pipeline
+    from stormwatch.stored_checkpoint import StoredCheckpoint
+    from tests.demo_storms import storms_spec
+
+    comments = [c for c in generate(storms_spec()).comments if c["brand"] == "nestor"]
+    cut = next(
+        i for i, c in enumerate(comments) if parse_event_time(c["created_at"]) >= 1772439450
+    )  # 2026-03-02T08:17:30Z: the storm's first comments came a minute before
+    lines = [orjson.dumps(c) for c in comments]
+    settings = Settings(database_url=f"sqlite:///{tmp_path / 'incidents.sqlite3'}")
+    alerts = tmp_path / "alerts.jsonl"
+    first = build_pipeline(settings, alerts_jsonl=alerts, env={})
+    for n, line in enumerate(lines[:cut], 1):
+        first.feed(line, f"part1.jsonl:{n}")
+    with IncidentStore.open(settings.database_url) as store:
+        StoredCheckpoint(store).save(first)  # as `run` does, before `finish()`
+    first.finish()
+    assert opened(alerts), "the end of part 1 opens the storm"
+    resume_over(lines[cut:], settings, alerts)
+    keys = opened(alerts)
+    assert len(keys) == len(set(keys)) >= 1, keys
+    with IncidentStore.open(settings.database_url) as store:
+        events = [(i.key, e.event) for i in store.list_incidents() for e in store.events(i.key)]
+    stored = [key for key, event in events if event == "opened"]
+    assert sorted(stored) == sorted(keys)

@@ -124,7 +124,12 @@ def test_a_duplicate_of_a_first_event_creates_nothing(store: IncidentStore) -> N
     store.record(alert("a", at=T0))
     assert store.record(alert("a", at=T0 + 1e-9)) is False  # same microsecond: same event
     assert [i.key for i in store.list_incidents()] == ["a"]
-    assert store.record(alert("a", at=T0 + 1e-3)) is True  # another millisecond: new event
+    assert store.record(alert("a", event="updated", at=T0 + 1e-3)) is True  # another event
+    assert store.record(alert("a", event="updated", at=T0 + 2e-3)) is True  # another ms: too
+    # An incident opens once: again at another second or severity (a resumed run judging
+    # again the minutes the stopped one closed at its end) it is known.
+    assert store.record(alert("a", at=T0 + 60, severity="high")) is False
+    assert [e.event for e in store.events("a")] == ["opened", "updated", "updated"]
 
 
 def test_incident_lifecycle(store: IncidentStore) -> None:
@@ -174,17 +179,17 @@ def test_late_events_join_the_history_only_and_resolved_incidents_reopen(
     assert len(store.events("nestor/t1")) == 3
 
     store.record(alert(event="resolved", severity="low", at=T0 + 600))
-    store.record(alert(event="opened", severity="high", at=T0 + 7200))
+    # An incident opens once (its key names its opening minute).
+    assert store.record(alert(event="opened", severity="high", at=T0 + 7200)) is False
     incident = store.get_incident("nestor/t1")
     assert incident is not None
-    assert (incident.status, incident.opened_at, incident.resolved_at) == ("open", T0 + 7200, None)
+    assert (incident.status, incident.resolved_at) == ("resolved", T0 + 600)
 
     # A storm back after its incident resolved: the pipeline reopens it by an escalation.
-    store.record(alert(event="resolved", severity="high", at=T0 + 9000))
     store.record(alert(event="escalated", severity="high", at=T0 + 12000))
     incident = store.get_incident("nestor/t1")
     assert incident is not None
-    assert (incident.status, incident.opened_at, incident.resolved_at) == ("open", T0 + 7200, None)
+    assert (incident.status, incident.opened_at, incident.resolved_at) == ("open", T0, None)
 
 
 def test_record_rejects_bad_input(store: IncidentStore) -> None:
@@ -554,7 +559,10 @@ def test_sqlite_settings_and_plain_paths(tmp_path: Path) -> None:
 
 
 def identity(event: AlertEvent | store_module.StoredEvent) -> tuple[str, str, str, int]:
-    """What makes two events the same: the store's idempotency key."""
+    """What makes two events the same: the store's idempotency key (an incident opens
+    once)."""
+    if event.event == "opened":
+        return (event.incident, "opened", "", 0)
     return (event.incident, event.event, event.severity, round(event.at * 1_000_000))
 
 

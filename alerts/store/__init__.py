@@ -15,6 +15,9 @@ summary may differ and are not part of it. A unique constraint on those columns 
 `INSERT ... ON CONFLICT DO NOTHING` makes `record()` of a known event a no-op, also when
 two processes race. `severity` is in the key because it is what tells two real
 transitions at one instant apart (escalate medium → high → critical in one window).
+An incident opens once: a second `opened` of a known incident (a resumed run judging
+again, with their later comments, the minutes the stopped run closed at its end) is
+known whatever its `at` and severity.
 
 Outbox: `record()` enqueues one delivery per target in the same transaction as the
 event, so an alert is persisted together with the promise to send it.

@@ -47,6 +47,9 @@ class IncidentRecords(StoreBase):
             current = conn.execute(
                 sa.select(INCIDENTS).where(INCIDENTS.c.key == event.incident).with_for_update()
             ).one()
+            if created is None and event.event == "opened" and _opened(conn, event.incident):
+                conn.rollback()  # an incident opens once (`event_identity`)
+                return False
             event_id = conn.scalar(
                 self._insert(INCIDENT_EVENTS)
                 .values(
@@ -219,3 +222,11 @@ def require_incident(conn: Connection, key: str) -> str:
     if status is None:
         raise StoreError(f"no incident with key {key!r}")
     return status
+
+
+def _opened(conn: Connection, incident: str) -> bool:
+    """Whether `incident` has its `opened` event already."""
+    query = sa.select(INCIDENT_EVENTS.c.id).where(
+        INCIDENT_EVENTS.c.incident == incident, INCIDENT_EVENTS.c.event == "opened"
+    )
+    return conn.scalar(query.limit(1)) is not None
