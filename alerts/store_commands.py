@@ -125,7 +125,9 @@ def _label_comment(
                         f"no alert shows a comment {comment!r} as a sample: give its --text "
                         "and --brand"
                     )
-                text, brand = sample.text, sample.brand
+                # The language the pipeline read it in, as the Slack button keeps it:
+                # corrections are per brand and language.
+                text, brand, lang = sample.text, sample.brand, lang or sample.lang
             elif brand is None:
                 raise fail("--text needs --brand")
             store.add_negativity_label(

@@ -48,7 +48,7 @@ def _store_with_sample(url: str) -> None:
         at=1_772_442_902.0,
         emitted_at=1_800_000_000.0,
         summary="a storm",
-        samples=[{"id": "c-42", "text": JARGON, "negativity": 0.8}],
+        samples=[{"id": "c-42", "text": JARGON, "negativity": 0.8, "lang": "de"}],
     )
     with IncidentStore.open(url) as store:
         store.record(event)
@@ -126,6 +126,7 @@ def test_feedback_command_labels_a_sample_and_runs_learn_it(db: str) -> None:
     with IncidentStore.open(db) as store:
         labels = store.negativity_labels()
     assert [(lb.brand, lb.negative) for lb in labels] == [("grillhaus", False), ("netzo", True)]
+    assert labels[0].lang == "de"  # the sample's language, as the Slack button keeps it
     # `run`, `serve` and `worker` learn the labels when they open the store
     settings = replace(MODEL_SETTINGS, database_url=db)
     enricher = build_pipeline(settings, env={}).enricher
