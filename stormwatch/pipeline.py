@@ -306,7 +306,12 @@ class Pipeline:
                 self.early_threads[key] = None
         else:
             state = self.brands.get(c.brand)
-            if state is not None and c.brand not in self.tracker.open:
+            # The brand's normal talk (what alerts' top terms stand out from): none of
+            # it while an incident of the brand, brand-wide or on a post, is open.
+            open_now = self.tracker.open
+            if state is not None and (
+                not open_now or all(i.brand != c.brand for i in open_now.values())
+            ):
                 state.normal_texts.append(c.text)
         if late:
             stats.late += 1

@@ -65,3 +65,40 @@ def test_a_storms_words_rise_above_everyday_talk() -> None:
     normal = ["love the coffee", "great flavour", "my order was late", "love it"] * 5
     assert distinctive_terms(storm, normal, top=2) == ["censorship", "deleted"]
     assert distinctive_terms([], normal) == []
+
+
+def test_a_posts_storm_is_not_learnt_as_its_brands_normal_talk() -> None:
+    """The brand's normal talk (what top terms stand out from) took the storm's own
+    plain comments while an incident on one of its posts was open: only a brand-wide
+    incident kept them out."""
+    import orjson
+
+    from stormwatch.alerts.sinks import MemoryAlertSink
+    from stormwatch.config import Settings
+    from stormwatch.pipeline import Pipeline
+    from tests.small_storm import small_storm_lines
+
+    pipeline = Pipeline(Settings(), sinks=[MemoryAlertSink()])
+    pipeline.clock = None
+    learnt_in_storm = 0
+    for line in small_storm_lines():
+        post_incident = any(i.thread_id for i in pipeline.tracker.open.values())
+        state = pipeline.brands.get("shop")
+        before = (
+            (len(state.normal_texts), state.normal_texts[-1])
+            if state and state.normal_texts
+            else None
+        )
+        pipeline.feed(line)
+        state = pipeline.brands.get("shop")
+        after = (
+            (len(state.normal_texts), state.normal_texts[-1])
+            if state and state.normal_texts
+            else None
+        )
+        if post_incident and after != before and "firestorm" in orjson.loads(line)["id"]:
+            learnt_in_storm += 1
+    pipeline.finish()
+    opened = [i for i in pipeline.tracker.history if i.thread_id]
+    assert opened, "the small storm opens an incident on its post"
+    assert learnt_in_storm == 0
