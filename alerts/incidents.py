@@ -331,7 +331,7 @@ class IncidentTracker:
         incident = self.returning_to(window_key, minute)
         if incident is None or self._tail(window_key, minute, a):
             return None
-        if thread_id not in incident.threads:
+        if thread_id not in incident.threads and thread_id != incident.thread_id:
             incident.threads.append(thread_id)
             incident.untold.append(thread_id)
         return self._reopen(window_key, incident, minute, evidence, a, False)
@@ -481,7 +481,8 @@ class IncidentTracker:
         is up), unless this one is news of its own: the storm's first post, its first
         spread, or a higher severity."""
         incident = self.open.get(window_key)
-        if incident is None or thread_id in incident.threads:
+        # Its own post (a post's incident reopened on its brand's key) is no spread.
+        if incident is None or thread_id in incident.threads or thread_id == incident.thread_id:
             return None
         incident.threads.append(thread_id)
         incident.untold.append(thread_id)

@@ -155,3 +155,39 @@ def test_posts_waiting_survive_a_checkpoint_and_old_checkpoints_load() -> None:
     fresh = Incident.__new__(Incident)
     fresh.__setstate__((None, slots))
     assert fresh.untold == [] and fresh.told_minute == -1
+
+
+def test_a_posts_incident_reopened_on_its_brand_does_not_spread_to_its_own_post() -> None:
+    """A post's incident that came back on its brand's key (a brand alert soon after it
+    resolved) took its own post's next alert for a new post: "Spread to post T" with T
+    its own post, and the kind turned `spreading`."""
+    from collections import Counter
+
+    from stormwatch.alerts.sinks import MemoryAlertSink
+    from stormwatch.evaluation.scenario import BrandSpec, EventSpec, ScenarioSpec, generate
+    from stormwatch.pipeline import Pipeline
+    from tests.seeded_runs import replay
+
+    spec = ScenarioSpec(
+        "own-post", duration_s=12 * 3600,
+        brands=(BrandSpec("shop", 20000, lang="en", threads_per_day=8),),
+        events=(EventSpec("firestorm", "shop", 4 * 3600, 3600),
+                EventSpec("spreading_firestorm", "shop", 8 * 3600, 3600, n_threads=8)),
+        seed=1,
+    )  # fmt: skip
+    scenario = generate(spec)
+    first, second = scenario.labels[0].thread_id, scenario.labels[1].name
+    posts = Counter(c["thread_id"] for c in scenario.comments if c["id"].startswith(second + "#"))
+    again = posts.most_common()[3][0]  # one of the spread's posts is the first storm's
+    comments = [
+        {**c, "thread_id": first}
+        if c["id"].startswith(second + "#") and c["thread_id"] == again
+        else c
+        for c in scenario.comments
+    ]
+    memory = MemoryAlertSink()
+    replay(comments, pipeline=Pipeline(sinks=[memory]))
+    mine = [e for e in memory.events if e.thread_id == first]
+    assert any(e.drivers.get("reopened") for e in mine), "the first storm's incident came back"
+    for e in mine:
+        assert first not in (e.drivers.get("new_thread_storms") or []), e.summary
