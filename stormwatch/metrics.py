@@ -133,7 +133,10 @@ class CommentTally(Collector):
         return [self._family()]
 
     def collect(self) -> list[Metric]:
-        totals: dict[str, list[int]] = {}
+        # Every platform from the first scrape, at 0: before any comment decoded (a
+        # producer that changed its format) the ingest-stalled and dead-letter-ratio
+        # rules had no series to compute on, and could not fire.
+        totals = {p: [0] * len(COMMENT_OUTCOMES) for p in (*PLATFORMS, OTHER, UNKNOWN)}
         for rows in list(self._owners):
             for platform, counts in list(rows.items()):
                 total = totals.setdefault(platform, [0] * len(COMMENT_OUTCOMES))
@@ -434,6 +437,7 @@ class MetricsObserver:
         self._brand_volume: dict[str, float] = {}  # brand with series -> expected/min
         self._brand_active: dict[str, int] = {}  # brand -> last minute with comments
         self._open: dict[str, tuple[str, str, float]] = {}  # incident -> brand, severity, at
+        self._told: set[str] = set()  # brands whose incident counters moved from 0
 
     # -- hot path ------------------------------------------------------------------------
 
@@ -519,6 +523,12 @@ class MetricsObserver:
                 m.brand_surge_ratio.labels(brand),
                 m.brand_window_end.labels(brand),
             )
+            # The incident counters from 0 while the brand has series: a series born at
+            # 1 has no increase() to see, and the dashboards missed every brand's first
+            # incident (and the first after each restart).
+            for counter in (m.incidents_opened, m.incidents_escalated, m.incidents_resolved):
+                for severity in SEVERITIES:
+                    counter.labels(brand, severity)
         self._brand_volume[brand] = volume
         rate, expected_rate, neg, expected_neg, share, expected_share, score, ratio, end = children
         rate.set(x["n_10"] / 600.0)
@@ -550,6 +560,13 @@ class MetricsObserver:
             gauge.remove(brand)
         if self._late.pop(brand, None) is not None:
             m.late_comments.remove(brand)
+        if brand not in self._told:  # its zero incident counters go with its series
+            for counter in (m.incidents_opened, m.incidents_escalated, m.incidents_resolved):
+                for severity in SEVERITIES:
+                    try:
+                        counter.remove(brand, severity)
+                    except KeyError:
+                        pass
 
     def _minute_decided(self, minute: int) -> None:
         m = self.metrics
@@ -571,6 +588,7 @@ class MetricsObserver:
     def alert(self, event: AlertEvent) -> None:
         m = self.metrics
         brand, severity = event.brand, event.severity
+        self._told.add(brand)
         if event.event == "opened":
             self._open[event.incident] = (brand, severity, event.at)
             m.incidents_opened.labels(brand, severity).inc()

@@ -295,3 +295,15 @@ def test_every_dead_letter_reason_the_code_gives_has_its_own_label() -> None:
             given |= set(re.findall(r'DeadLetter\(\s*[^,()]+(?:\[[^]]*\])?,\s*"([a-z_]+)"', text))
     assert {"invalid_json", "timestamp_outlier", "processing_error"} <= given  # it reads them
     assert {r for r in given if reason_label(r) != r} == set()
+
+
+def test_comment_counts_are_exported_from_zero_before_any_comment() -> None:
+    """Without a series of stormwatch_comments_total (nothing decoded yet: a producer
+    that changed its format), the ingest-stalled and dead-letter-ratio rules computed on
+    nothing and never fired."""
+    registry = CollectorRegistry()
+    StormwatchMetrics(registry)
+    for platform in (*PLATFORMS, "other", "unknown"):
+        for outcome in COMMENT_OUTCOMES:
+            labels = {"platform": platform, "outcome": outcome}
+            assert registry.get_sample_value("stormwatch_comments_total", labels) == 0.0

@@ -91,3 +91,29 @@ def test_at_the_cap_only_a_busier_brand_takes_a_place(monkeypatch) -> None:  # t
         for s in m.samples
     }
     assert late == {"b99"}
+
+
+def test_incident_counters_start_at_zero_while_a_brand_has_series() -> None:
+    """A counter series born at 1 has no increase() to see: the dashboards missed every
+    brand's first incident. Zero while the brand has series; the zeros go with them."""
+    from stormwatch.alerts.event import SEVERITIES, AlertEvent
+
+    registry = CollectorRegistry()
+    observer = MetricsObserver(StormwatchMetrics(registry))
+    opened = "stormwatch_incidents_opened_total"
+    observer.minute_closed("acme", 0, features(30), ASSESSMENT)  # type: ignore[arg-type]
+    observer.minute_closed("beta", 0, features(30), ASSESSMENT)  # type: ignore[arg-type]
+    for brand in ("acme", "beta"):
+        for severity in SEVERITIES:
+            assert registry.get_sample_value(opened, {"brand": brand, "severity": severity}) == 0
+    event = AlertEvent(
+        incident="acme/p1/2026-03-02T09:15Z", event="opened", brand="acme", thread_id="p1",
+        severity="high", score=12.0, at=60.0, emitted_at=60.0, summary="", drivers={},
+    )  # fmt: skip
+    observer.alert(event)
+    assert registry.get_sample_value(opened, {"brand": "acme", "severity": "high"}) == 1
+    for minute in range(1, 62):  # both go idle and lose their series
+        observer.minute_closed("acme", minute, features(0), ASSESSMENT)  # type: ignore[arg-type]
+        observer.minute_closed("beta", minute, features(0), ASSESSMENT)  # type: ignore[arg-type]
+    assert registry.get_sample_value(opened, {"brand": "acme", "severity": "high"}) == 1
+    assert registry.get_sample_value(opened, {"brand": "beta", "severity": "high"}) is None

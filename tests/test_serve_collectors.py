@@ -276,7 +276,7 @@ def comments_by_platform(url: str) -> dict[str, float]:
                 if sample.name == "stormwatch_comments_total":
                     platform = sample.labels["platform"]
                     totals[platform] = totals.get(platform, 0) + sample.value
-    return totals
+    return {platform: n for platform, n in totals.items() if n}  # all are exported from 0
 
 
 def collector_samples(url: str) -> dict[tuple[str, str], float]:
