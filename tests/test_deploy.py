@@ -220,6 +220,11 @@ def test_kubernetes_manifests_are_consistent(exported: set[str]) -> None:
         for volume in pod["spec"]["volumes"]:
             if "configMap" in volume:
                 assert volume["configMap"]["name"] in configmaps
+    # `serve` is one pipeline with one checkpoint in the store: one pod, never two at once.
+    serve = next(d for d in docs if d["metadata"]["name"] == "stormwatch-serve"
+                 and d["kind"] == "Deployment")  # fmt: skip
+    assert serve["spec"]["replicas"] == 1
+    assert serve["spec"]["strategy"] == {"type": "Recreate"}
     hpa = next(d for d in docs if d["kind"] == "HorizontalPodAutoscaler")
     metric = hpa["spec"]["metrics"][0]["external"]["metric"]["name"]
     assert metric in exported
