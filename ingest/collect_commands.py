@@ -17,6 +17,7 @@ from rich.markup import escape
 
 from stormwatch.exceptions import StormwatchError
 from stormwatch.ingest.kafka_destination import KafkaDestination
+from stormwatch.ingest.platform_commands import EveryOption
 from stormwatch.ingest.rss_source import Feed, FeedError, RssCollector
 from stormwatch.ingest.watchlist import Watchlist
 from stormwatch.retry_after import retry_after_seconds
@@ -110,9 +111,7 @@ def rss(
     watchlist: Annotated[
         Path | None, typer.Option("--watchlist", help="Watchlist YAML: brand by text.")
     ] = None,
-    every: Annotated[
-        float, typer.Option("--every", help="Seconds between polls; 0 = poll once and exit.")
-    ] = 0.0,
+    every: EveryOption = 0.0,
     check: Annotated[
         bool, typer.Option("--check", help="Fetch each feed once to check it, then exit.")
     ] = False,

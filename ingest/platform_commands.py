@@ -9,6 +9,7 @@ Plain typer command functions, registered on `collect_app` by
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -36,12 +37,43 @@ BrandOption = Annotated[
 WatchlistOption = Annotated[
     Path | None, typer.Option("--watchlist", help="Watchlist YAML: brand by account and text.")
 ]
+
+
+def _every(value: float) -> float:
+    """A pause `time.sleep` takes: -1, nan or inf ended the command in a traceback after
+    its first poll."""
+    if not math.isfinite(value) or value < 0:
+        raise typer.BadParameter(f"{value} is not a number of seconds (0 or more)")
+    return value
+
+
+def _dead_letter(path: Path | None) -> Path | None:
+    """Appendable from the start, its directory made: one that could not be written
+    stopped the collector at its first dead letter, after the page was sent and before
+    its cursor was committed (each restart sent the page again)."""
+    if path is None:
+        return None
+    path = path.expanduser()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(path, "ab"):
+            pass
+    except OSError as exc:
+        raise typer.BadParameter(f"cannot write {path}: {exc.strerror or exc}") from None
+    return path
+
+
 EveryOption = Annotated[
-    float, typer.Option("--every", help="Seconds between polls; 0 = poll once and exit.")
+    float,
+    typer.Option("--every", help="Seconds between polls; 0 = poll once and exit.", callback=_every),
 ]
 DeadLetterOption = Annotated[
     Path | None,
-    typer.Option("--dead-letter", help="Append items that could not be mapped here (JSONL)."),
+    typer.Option(
+        "--dead-letter",
+        help="Append items that could not be mapped here (JSONL).",
+        callback=_dead_letter,
+    ),
 ]
 CheckOption = Annotated[
     bool,

@@ -65,7 +65,11 @@ def reddit(
     from stormwatch.ingest.collect_commands import Destination
     from stormwatch.ingest.watchlist import Watchlist
 
-    streams = streams_for(subreddit or [], search or [])
+    try:
+        streams = streams_for(subreddit or [], search or [])
+    except ValueError as exc:
+        say_error(f"--subreddit: {exc}")
+        raise typer.Exit(2) from None
     missing = [n for n in (CLIENT_ID_ENV, CLIENT_SECRET_ENV) if not os.environ.get(n, "").strip()]
     if missing:
         say_error(f"{' and '.join(missing)} not set: Reddit's API needs an app's credentials")

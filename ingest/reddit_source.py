@@ -104,8 +104,10 @@ def streams_for(subreddits: list[str], queries: list[str]) -> list[Stream]:
     ['comments:acme', 'submissions:acme', 'search:acme outage']
     """
     out = []
-    for name in subreddits:
-        name = name.strip().removeprefix("/").removeprefix("r/")
+    for given in subreddits:
+        name = given.strip().removeprefix("/").removeprefix("r/").strip()
+        if not name:  # praw refused it at the first poll, in a traceback, at every poll
+            raise ValueError(f"subreddit {given!r} names no subreddit")
         out += [Stream("comments", name), Stream("submissions", name)]
     return out + [Stream("search", q) for q in queries]
 

@@ -392,3 +392,27 @@ def test_a_worker_stop_when_idle_that_is_not_a_time_is_one_line(work: Path, valu
     """-1 stopped a worker at once, nan never."""
     result = stormwatch("worker", "--stop-when-idle", value, "--bootstrap", "127.0.0.1:9", cwd=work)
     one_line_error(result, 2, "--stop-when-idle")
+
+
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (("rss", "http://127.0.0.1:1/f", "--every", "-1"), ("--every", "0 or more")),
+        (("rss", "http://127.0.0.1:1/f", "--every", "nan"), ("--every", "0 or more")),
+        (("mastodon", "--server", "http://127.0.0.1:1", "--every", "inf"), ("--every",)),
+        (("mastodon", "--server", "http://127.0.0.1:1", "--dead-letter", "f/x.jsonl"),
+         ("--dead-letter", "cannot write")),
+        (("reddit", "--subreddit", "r/"), ("--subreddit", "names no subreddit")),
+    ],
+)  # fmt: skip
+def test_collector_arguments_are_checked_before_any_poll(
+    work: Path, args: tuple[str, ...], words: tuple[str, ...]
+) -> None:
+    """`--every -1`/nan/inf ended in a traceback after the first poll; a dead-letter
+    file that cannot be written stopped the collector at its first dead letter (its page
+    sent, its cursor not committed); `--subreddit r/` was praw's traceback at each poll."""
+    (work / "f").write_text("a file, not a directory")
+    env = {"STORMWATCH_REDDIT_CLIENT_ID": "id", "STORMWATCH_REDDIT_CLIENT_SECRET": "secret"}
+    command = ("collect", *args, "--brand", "acme", "--to", "out.jsonl")
+    one_line_error(stormwatch(*command, cwd=work, env=env), 2, *words)
+    assert not (work / "out.jsonl").exists()

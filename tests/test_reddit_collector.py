@@ -587,3 +587,13 @@ def test_check_and_collect_from_the_command_line(api: FakeReddit, tmp_path: Path
         "t3_s1",
         "t1_c2",
     ]
+
+
+def test_a_subreddit_name_that_names_nothing_is_refused() -> None:
+    import pytest
+
+    from stormwatch.ingest.reddit_source import streams_for
+
+    for name in ("r/", "", " ", "/r/ "):
+        with pytest.raises(ValueError, match="names no subreddit"):
+            streams_for([name], [])

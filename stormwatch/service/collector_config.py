@@ -253,7 +253,10 @@ def _reddit(
 
     client_id = _secret(table, env, CLIENT_ID_ENV, "a Reddit app's client id")
     secret = _secret(table, env, CLIENT_SECRET_ENV, "a Reddit app's client secret")
-    streams = streams_for(list(table.str_list("subreddits")), list(table.str_list("searches")))
+    try:
+        streams = streams_for(list(table.str_list("subreddits")), list(table.str_list("searches")))
+    except ValueError as exc:
+        raise ConfigError(f"{table.where} (reddit): subreddits: {exc}") from None
     if not streams:
         raise ConfigError(f"{table.where} (reddit): give subreddits or searches")
 
