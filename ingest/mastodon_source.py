@@ -43,6 +43,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
+from stormwatch.ingest.decode import collected_text
 from stormwatch.ingest.page_collector import (
     CollectorError,
     CursorFile,
@@ -277,7 +278,7 @@ class MastodonCollector:
         followers = account.get("followers_count")
         return {
             "id": sid,
-            "text": f"{warning}\n\n{text}" if warning else text,
+            "text": collected_text(f"{warning}\n\n{text}" if warning else text),
             "created_at": _iso(status["created_at"]),
             "thread_id": self._root(sid, parent_id),
             "parent_id": parent_id,

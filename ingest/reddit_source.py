@@ -56,6 +56,7 @@ from pathlib import Path
 from typing import Any
 
 from stormwatch.exceptions import StormwatchError
+from stormwatch.ingest.decode import collected_text
 from stormwatch.ingest.page_collector import CursorFile, Page, dead_letter_item
 from stormwatch.ingest.watchlist import Watchlist
 from stormwatch.retry_after import retry_after_seconds
@@ -437,7 +438,7 @@ class RedditCollector:
             return []
         record: dict[str, Any] = {
             "id": name,
-            "text": text,
+            "text": collected_text(text),
             "created_at": created,
             "thread_id": thread,
             "author_id": str(author) if author is not None else None,

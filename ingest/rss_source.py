@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from stormwatch.ingest.decode import collected_text
 from stormwatch.ingest.page_collector import Page
 from stormwatch.ingest.watchlist import Watchlist
 
@@ -59,7 +60,7 @@ def entry_record(entry: Any, feed: Feed) -> dict[str, Any] | None:
     when = entry.get("published_parsed") or entry.get("updated_parsed")
     return {
         "id": str(ident),
-        "text": text,
+        "text": collected_text(text),
         "created_at": calendar.timegm(when) if when else None,  # none: dead-lettered
         "thread_id": feed.url,
         "author_id": entry.get("author") or None,

@@ -55,6 +55,7 @@ from pathlib import Path
 from typing import Any
 
 from stormwatch.exceptions import StormwatchError
+from stormwatch.ingest.decode import collected_text
 from stormwatch.ingest.page_collector import CursorFile, Page, dead_letter_item
 from stormwatch.ingest.watchlist import Watchlist
 from stormwatch.retry_after import retry_after_seconds
@@ -714,7 +715,7 @@ class YouTubeCollector:
             return
         record: dict[str, Any] = {
             "id": ident,
-            "text": text,
+            "text": collected_text(text),
             "created_at": published,
             "thread_id": video,
             "author_id": (snippet.get("authorChannelId") or {}).get("value"),

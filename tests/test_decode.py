@@ -196,3 +196,22 @@ def test_numeric_ids_past_64_bits_keep_their_digits() -> None:
         f', "thread_id": 10000000000000000000{n}}}'.encode()) for n in (1, 2)) + b"]"  # fmt: skip
     threads = [decoder.decode(r, "serve").thread_id for r in split_records(body)]  # type: ignore[union-attr]
     assert threads == ["100000000000000000001", "100000000000000000002"]
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.tuples(
+        st.text(st.characters(exclude_categories=("Cs",)), min_size=1, max_size=12),
+        st.integers(0, 9000),
+    ).map(lambda t: t[0] * t[1])
+)
+def test_a_collected_text_of_any_length_and_script_decodes(text: str) -> None:
+    """What a collector keeps of a long text (a Reddit self-post of 40,000 characters, a
+    full-text feed entry) fits the contract: its start, marked "…" where it was cut."""
+    from stormwatch.ingest.decode import MAX_TEXT_CHARS, collected_text
+
+    kept = collected_text(text)
+    assert kept == text or (kept.endswith("…") and text.startswith(kept[:-1]))
+    assert len(kept) <= MAX_TEXT_CHARS
+    record = {"id": "t3_x", "brand": "acme", "text": kept, "created_at": 1772442060}
+    assert isinstance(decode(record), Comment), (len(text), len(kept))

@@ -310,3 +310,18 @@ def test_ingest_answering_an_error_or_nothing_fails_the_poll_not_the_collector(
         gone.send([{"id": "1"}])
     gone.close()
     assert issubclass(IngestRefused, StormwatchError)
+
+
+def test_a_full_text_entry_is_cut_to_what_the_contract_takes(
+    feed: FeedServer, tmp_path: Path
+) -> None:
+    """A full-text feed entry past 20,000 characters was dead-lettered `too_large` by
+    every runtime: the post was never counted."""
+    from stormwatch.ingest.decode import MAX_TEXT_CHARS, Decoder
+    from stormwatch.model import Comment
+
+    feed.entries = [("urn:long", "Acme recall", "word " * 6000)]
+    [record] = list(RssCollector([Feed(feed.url, "acme")], tmp_path / "c.json").poll())
+    assert len(record["text"]) <= MAX_TEXT_CHARS and record["text"].endswith("…")
+    assert record["text"].startswith("Acme recall — word word")
+    assert isinstance(Decoder().decode(orjson.dumps(record)), Comment)
