@@ -63,26 +63,37 @@ class Destination:
             self.kafka.send(records)  # ProduceError unless the broker acknowledged all
             return
         for i in range(0, len(records), BATCH):
-            body = b"".join(orjson.dumps(r) + b"\n" for r in records[i : i + BATCH])
+            lines = [orjson.dumps(r) + b"\n" for r in records[i : i + BATCH]]
             if self.out is not None:
-                self.out.write(body)
+                self.out.write(b"".join(lines))
                 self.out.flush()
                 continue
-            import httpx  # loaded with the client (`__init__`)
+            self._post(lines)
 
-            while True:
-                try:
-                    response = self.client.post(self.to, content=body)
-                except httpx.HTTPError as exc:
-                    raise IngestRefused(f"{self.to}: {type(exc).__name__}: {exc}") from None
-                if response.status_code == 429:
-                    time.sleep(retry_after_seconds(response.headers.get("retry-after"), 1.0))
-                    continue
-                if response.status_code != 202:
-                    raise IngestRefused(
-                        f"{self.to} answered {response.status_code}: {response.text[:200]}"
-                    )
-                break
+    def _post(self, lines: list[bytes]) -> None:
+        """POST the lines as one body; a 413 (over `serve`'s `max_body_bytes` or its
+        queue, or a proxy's limit) sends each half on its own: sent again whole, the page
+        was refused at every poll, and nothing after it was ever delivered."""
+        import httpx  # loaded with the client (`__init__`)
+
+        while True:
+            try:
+                response = self.client.post(self.to, content=b"".join(lines))
+            except httpx.HTTPError as exc:
+                raise IngestRefused(f"{self.to}: {type(exc).__name__}: {exc}") from None
+            if response.status_code == 429:
+                time.sleep(retry_after_seconds(response.headers.get("retry-after"), 1.0))
+                continue
+            if response.status_code == 413 and len(lines) > 1:
+                half = len(lines) // 2
+                self._post(lines[:half])
+                self._post(lines[half:])
+                return
+            if response.status_code != 202:
+                raise IngestRefused(
+                    f"{self.to} answered {response.status_code}: {response.text[:200]}"
+                )
+            return
 
     def close(self) -> None:
         if self.kafka is not None:

@@ -325,3 +325,42 @@ def test_a_full_text_entry_is_cut_to_what_the_contract_takes(
     assert len(record["text"]) <= MAX_TEXT_CHARS and record["text"].endswith("…")
     assert record["text"].startswith("Acme recall — word word")
     assert isinstance(Decoder().decode(orjson.dumps(record)), Comment)
+
+
+def test_a_body_ingest_refuses_as_too_large_is_sent_in_halves(tmp_path: Path) -> None:
+    """A 413 (`serve`'s `max_body_bytes` or queue, a proxy's 1 MB) was retried whole at
+    every poll: nothing after that page was ever delivered."""
+    from stormwatch.ingest.collect_commands import Destination, IngestRefused
+
+    taken: list[str] = []
+
+    class Limited(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802
+            body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            status = 413 if len(body) > 1000 else 202
+            if status == 202:
+                taken.extend(orjson.loads(line)["id"] for line in body.splitlines())
+            self.send_response(status)
+            self.send_header("Content-Length", "2")
+            self.end_headers()
+            self.wfile.write(b"{}")
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Limited)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        to = Destination(
+            f"http://127.0.0.1:{server.server_address[1]}/ingest",
+            env={"STORMWATCH_INGEST_TOKEN": "t" * 32},
+        )
+        records = [{"id": str(n), "text": "x" * 250} for n in range(11)]
+        to.send(records)
+        assert taken == [r["id"] for r in records]
+        with pytest.raises(IngestRefused, match="answered 413"):
+            to.send([{"id": "big", "text": "x" * 2000}])  # one record: nothing to split
+        to.close()
+    finally:
+        server.shutdown()
+        server.server_close()
