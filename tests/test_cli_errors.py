@@ -416,3 +416,49 @@ def test_collector_arguments_are_checked_before_any_poll(
     command = ("collect", *args, "--brand", "acme", "--to", "out.jsonl")
     one_line_error(stormwatch(*command, cwd=work, env=env), 2, *words)
     assert not (work / "out.jsonl").exists()
+
+
+def _nab_dir(root: Path, labels: str, *, value: str = "12") -> Path:
+    (root / "data" / "mine").mkdir(parents=True)
+    (root / "labels").mkdir()
+    rows = ["timestamp,value"] + [
+        f"2024-01-01 {h:02d}:{m:02d}:00,{value if (h, m) == (1, 5) else 10}"
+        for h in range(10)
+        for m in range(0, 60, 5)
+    ]
+    (root / "data" / "mine" / "a.csv").write_text("\n".join(rows) + "\n")
+    (root / "labels" / "combined_windows.json").write_text(labels)
+    return root
+
+
+@pytest.mark.parametrize(
+    ("labels", "value", "words"),
+    [
+        ('{"mine/a.csv": []}', "12", ("no labelled anomaly window",)),
+        ('{"mine/a.csv": [', "12", ("combined_windows.json", "not a NAB label file")),
+        ('{"mine/a.csv": [["2024-01-01 02:00:00", "2024-01-01 03:00:00"]]}', "abc",
+         ("a.csv", "not a number")),
+    ],
+)  # fmt: skip
+def test_evaluate_nab_on_a_directory_nab_cannot_score_is_one_line(
+    work: Path, labels: str, value: str, words: tuple[str, ...]
+) -> None:
+    """No window to score printed NaN (not JSON) as every score; a truncated label file
+    or a value that is no number was a traceback."""
+    nab = _nab_dir(work / "nab", labels, value=value)
+    one_line_in_process(in_process("evaluate", "nab", str(nab), "--json", cwd=work), 2, *words)
+
+
+def test_evaluate_real_volume_on_a_file_without_comments_is_one_line(work: Path) -> None:
+    (work / "rv" / "realTweets").mkdir(parents=True)
+    (work / "rv" / "realTweets" / "Twitter_volume_X.csv").write_text("timestamp,value\n")
+    result = in_process("evaluate", "real-volume", str(work / "rv"), cwd=work)
+    assert result.exit_code == 2 and isinstance(result.exception, SystemExit), result.output
+    last = result.output.strip().splitlines()[-1]  # after the progress line
+    assert last.startswith("error: ") and "Twitter_volume_X.csv: no comments" in last, last
+
+
+def test_overlapping_seed_ranges_score_each_seed_once() -> None:
+    from stormwatch.evaluation.family import parse_seeds
+
+    assert parse_seeds("1-3,3-5,2") == [1, 2, 3, 4, 5]

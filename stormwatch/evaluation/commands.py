@@ -107,6 +107,8 @@ def evaluate_nab(
         )
     except FileNotFoundError as exc:
         raise fail(f"{exc}: not a NAB data directory (data/ and labels/)") from None
+    except ValueError as exc:  # a CSV or labels file NAB's format does not allow
+        raise fail(exc) from None
     if as_json:
         sys.stdout.write(json.dumps(result, sort_keys=True) + "\n")
 

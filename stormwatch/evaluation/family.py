@@ -101,7 +101,7 @@ def parse_seeds(text: str) -> list[int]:
         seeds = []
     if not seeds or min(seeds) < 0:
         raise ValueError(f"seeds {text!r}: use e.g. 1-5, 1,3,7, tuning or held-out")
-    return seeds
+    return list(dict.fromkeys(seeds))  # "1-3,3-5" scored seed 3 twice, in both pools
 
 
 def _log_uniform(rng: random.Random, lo: float, hi: float) -> float:

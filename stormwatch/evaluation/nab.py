@@ -252,7 +252,13 @@ def _find_window_files(root: Path) -> list[Path]:
 def _load_windows(paths: Sequence[Path]) -> dict[str, list[list[str]]]:
     merged: dict[str, list[list[str]]] = {}
     for path in paths:
-        for key, wins in json.loads(path.read_text()).items():
+        try:
+            labels = json.loads(path.read_text())
+        except ValueError as exc:  # also UnicodeDecodeError
+            raise ValueError(f"{path}: not a NAB label file ({exc})") from None
+        if not isinstance(labels, dict):
+            raise ValueError(f"{path}: not a NAB label file (an object of windows per file)")
+        for key, wins in labels.items():
             if key in merged and merged[key] != wins:
                 raise ValueError(f"{path}: windows for {key} disagree with another label file")
             merged[key] = wins
@@ -276,7 +282,10 @@ def load_file(path: str | Path, name: str, window_times: Sequence[Sequence[str]]
     ts = _to_datetime(_column(path, header, rows, "timestamp"))
     if len(ts) > 1 and not np.all(ts[1:] > ts[:-1]):
         raise ValueError(f"{path}: timestamps must be strictly increasing")
-    values = np.array(_column(path, header, rows, "value"), dtype=np.float64)
+    try:
+        values = np.array(_column(path, header, rows, "value"), dtype=np.float64)
+    except ValueError as exc:
+        raise ValueError(f"{path}: a value is not a number ({exc})") from None
     window_rows = [_rows_for_window(name, ts, w[0], w[1]) for w in window_times]
     return NabFile.build(name, ts, values, window_rows)
 

@@ -165,6 +165,8 @@ def evaluate_nab_dir(
     """
     directory = nab.REALTWEETS_DIR if directory is None else Path(directory)
     corpus = nab.load_corpus(directory)
+    if not any(len(f.windows) for f in corpus.values()):  # every score would be NaN
+        raise ValueError(f"{directory}: no labelled anomaly window to score")
     if false_alarms_per_month is None:
         false_alarms_per_month = Settings().false_alarms_per_month
     raw = {

@@ -420,7 +420,10 @@ def _counts(csv_path: Path) -> list[tuple[float, int]]:
     timestamps are naive UTC)."""
     f = load_file(csv_path, csv_path.name, [])
     seconds = f.timestamps.astype("datetime64[s]").astype("int64")
-    return [(float(t), int(v)) for t, v in zip(seconds, f.values, strict=True)]
+    counts = [(float(t), int(v)) for t, v in zip(seconds, f.values, strict=True)]
+    if not any(n > 0 for _, n in counts):  # no brand to put storms on, nor a rate to scale
+        raise ValueError(f"{csv_path}: no comments (no rows, or every count is 0)")
+    return counts
 
 
 def build_stream(
