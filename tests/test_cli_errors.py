@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import sqlite3
@@ -10,6 +11,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import orjson
 import pytest
 
 
@@ -462,3 +464,39 @@ def test_overlapping_seed_ranges_score_each_seed_once() -> None:
     from stormwatch.evaluation.family import parse_seeds
 
     assert parse_seeds("1-3,3-5,2") == [1, 2, 3, 4, 5]
+
+
+def _labelled_stream(work: Path, label: str) -> Path:
+    stream = work / "streams"
+    stream.mkdir()
+    rows = [{"id": str(n), "brand": "newco", "text": "ok", "created_at": 1772442000 + 60 * n}
+            for n in range(30)]  # fmt: skip
+    (stream / "s.jsonl").write_bytes(b"".join(orjson.dumps(r) + b"\n" for r in rows))
+    (stream / "s.labels.json").write_text(label + "\n")
+    return stream
+
+
+LABEL = (
+    '{"name": "newco-storm [/eu]", "kind": "firestorm", "brand": "newco", "thread_id": null,'
+    ' "must_alert": false, "onset": 1772442000, "breakout": null, "end": 1772443000,'
+    ' "lang": "en", "written_by": "a person"}'
+)
+
+
+def test_evaluate_scenarios_takes_hand_written_labels_or_says_which_line(work: Path) -> None:
+    """A label line that is no label was a traceback; an unknown field too; a name with
+    "[/eu]" was read as markup and stopped the command after the whole scoring; a
+    --report that is a file failed only after it."""
+    stream = _labelled_stream(work, LABEL)
+    done = in_process("evaluate", "scenarios", str(stream), "--json", cwd=work)
+    assert done.exit_code == 0, done.output
+    assert "newco-storm [/eu]" in done.output
+    assert json.loads(done.output.strip().splitlines()[-1])["per_event"][0]["event"] == (
+        "newco-storm [/eu]"
+    )
+    (work / "a_file").write_text("")
+    done = in_process("evaluate", "scenarios", str(stream), "--report", "a_file", cwd=work)
+    one_line_in_process(done, 2, "--report a_file", "give a directory")
+    (stream / "s.labels.json").write_text(LABEL[:40] + "\n")
+    done = in_process("evaluate", "scenarios", str(stream), cwd=work)
+    one_line_in_process(done, 2, "s.labels.json:1", "not an event label")

@@ -191,12 +191,14 @@ def evaluate_scenarios(
     """Run the pipeline over labelled streams: recall, lead, false alarms, benign incidents."""
     from stormwatch.evaluation.scenario_scoring import evaluate_scenarios_dir
 
+    if report is not None and report.exists() and not report.is_dir():  # before the work
+        raise fail(f"--report {report} is a file: give a directory for the charts")
     console = Console(stderr=as_json)  # keep stdout's last line the JSON
     try:
         result = evaluate_scenarios_dir(
             directory, console=console, out_dir=report, settings=command_settings(config)
         )
-    except FileNotFoundError as exc:
+    except (FileNotFoundError, ValueError) as exc:
         raise fail(exc) from None
     if as_json:
         sys.stdout.write(json.dumps(result, sort_keys=True) + "\n")

@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 __all__ = ["ComparisonError", "compare", "event_rows", "print_comparison"]
@@ -165,7 +166,7 @@ def print_comparison(result: dict[str, Any], console: Console) -> None:
         delta = r["lead_change_minutes"]
         must = r["must_alert"]
         table.add_row(
-            str(r["seed"]), str(r["where"]), str(r["event"]), r["band"],
+            str(r["seed"]), escape(str(r["where"])), escape(str(r["event"])), r["band"],
             f"{said(r['before'], must)} -> {said(r['after'], must)}",
             "" if delta is None else f"{delta:+.1f}",
         )  # fmt: skip

@@ -54,6 +54,7 @@ from typing import Any
 
 import orjson
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from stormwatch.config import Settings
@@ -703,7 +704,7 @@ def evaluate_real_volume(
         leads = _leads(r["storms"])
         caught = [s for s in r["storms"] if s["caught"]]
         table.add_row(
-            r["brand"], f"{r['per_day']:,.0f}", f"{r['dead_lettered']}/{r['late']}",
+            escape(r["brand"]), f"{r['per_day']:,.0f}", f"{r['dead_lettered']}/{r['late']}",
             f"{len(caught)}/{len(r['storms'])}", cell(known_median(leads)),
             cell(min(leads) if leads else None),
             cell(round(sum(s["incidents"] for s in caught) / len(caught), 2) if caught else None),

@@ -240,7 +240,9 @@ def evaluate_scenarios_dir(
     for path in sorted(directory.glob("*.jsonl")):
         labels_path = path.with_name(f"{path.stem}.labels.json")
         if not labels_path.is_file():
-            console.print(f"[yellow]skipped[/yellow] {path.name}: no {labels_path.name}")
+            console.print(
+                f"[yellow]skipped[/yellow] {escape(path.name)}: no {escape(labels_path.name)}"
+            )
             continue
         runs.append(run_scenario(path, read_labels(labels_path), settings))
         meta[path.stem] = _read_brands(path.with_name(f"{path.stem}.brands.json"))
@@ -369,7 +371,8 @@ def _print_tables(console: Console, figures: dict[str, Any]) -> None:
             kinds += " (escalation naming its post)"
         if e.get("said_campaign"):
             kinds += ' (said "campaign")'
-        table.add_row(e["scenario"], e["event"], e["kind"], should, ok, lead, kinds)
+        names = (escape(str(e["scenario"])), escape(str(e["event"])), escape(str(e["kind"])))
+        table.add_row(*names, should, ok, lead, escape(kinds))  # names as written, no markup
     console.print(table)
     for fa in figures["false_alarm_incidents"]:
         console.print(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from dataclasses import asdict
+from dataclasses import asdict, fields
 from pathlib import Path
 
 import orjson
@@ -26,9 +26,22 @@ def write_jsonl(
 
 
 def read_labels(path: str | Path) -> list[EventLabel]:
-    """Labels written by `write_jsonl`."""
+    """Labels written by `write_jsonl` (or by hand: fields the label does not know are
+    left out). ValueError naming the file and line of one that is not a label."""
+    known = {f.name for f in fields(EventLabel)}
+    labels = []
     with open(path, "rb") as fh:
-        return [EventLabel(**orjson.loads(line)) for line in fh if line.strip()]
+        for n, line in enumerate(fh, 1):
+            if not line.strip():
+                continue
+            try:
+                row = orjson.loads(line)
+                if not isinstance(row, dict):
+                    raise TypeError("not a JSON object")
+                labels.append(EventLabel(**{k: v for k, v in row.items() if k in known}))
+            except (orjson.JSONDecodeError, TypeError) as exc:
+                raise ValueError(f"{path}:{n}: not an event label ({exc})") from None
+    return labels
 
 
 def write_brands(spec: ScenarioSpec, path: str | Path) -> None:
