@@ -7,6 +7,7 @@ is built from the settings' backends (`negativity.build_scorer`) when a command 
 
 from __future__ import annotations
 
+import math
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -102,6 +103,8 @@ def evaluate_negativity(
             comments = list(read_labelled(lines, source=input))
     except StormwatchError as exc:
         raise fail(exc, 2) from None
+    if not comments:  # figures of nothing read 0.000, as if the scorer were that bad
+        raise fail(f"{input}: no labelled comment to evaluate", 2)
     threshold = settings.negative_threshold
     flagged = [scorer.score(c.text, c.lang) >= threshold for c in comments]
     scores = negative_scores(comments, flagged)
@@ -123,6 +126,12 @@ def evaluate_negativity(
     Console().print(table)
 
 
+def _positive(value: float) -> float:
+    if not math.isfinite(value) or value <= 0:
+        raise typer.BadParameter(f"{value} is not a number above 0")
+    return value
+
+
 def negativity_train(
     train: Annotated[
         list[Path], typer.Option("--train", help="Labelled JSONL for training (repeatable).")
@@ -134,8 +143,13 @@ def negativity_train(
     out: Annotated[
         Path | None, typer.Option("--out", help="Model file (default: the shipped one).")
     ] = None,
-    bits: Annotated[int, typer.Option(help="log2 of the number of hashed features.")] = 18,
-    c: Annotated[float, typer.Option("--c", help="Inverse regularisation strength.")] = 2.0,
+    bits: Annotated[
+        int, typer.Option(min=8, max=24, help="log2 of the number of hashed features.")
+    ] = 18,
+    c: Annotated[
+        float,
+        typer.Option("--c", help="Inverse regularisation strength (above 0).", callback=_positive),
+    ] = 2.0,
     seed: Annotated[int, typer.Option(help="Seed of the cross-validation folds.")] = 0,
     plain: Annotated[
         list[Path] | None,

@@ -70,7 +70,7 @@ def read_labelled(
             text, label = record["text"], record["label"]
         except (orjson.JSONDecodeError, KeyError, TypeError) as exc:
             raise DetectorError(f"{source}:{number}: not a labelled comment ({exc})") from None
-        if not isinstance(text, str) or label not in LABELS:
+        if not isinstance(text, str) or not isinstance(label, str) or label not in LABELS:
             raise DetectorError(
                 f"{source}:{number}: needs a string text and a label in {sorted(LABELS)}"
             )
@@ -231,6 +231,12 @@ def train_models(
             per_file.setdefault(language_of(comment), []).append(comment)
         for lang, comments in per_file.items():
             validation_sets.setdefault(lang, []).append((path.name, comments))
+    unchosen = sorted(set(by_lang) - set(validation_sets))
+    if unchosen:  # its threshold would be 0.5 with a validation F1 of NaN: nobody chose it
+        raise DetectorError(
+            f"no validation comment in {', '.join(unchosen)}: a language's threshold is "
+            "chosen on its validation comments"
+        )
     plain_sets: dict[str, list[str]] = {}
     for path in plain:
         for comment in read_labelled_file(path):
@@ -255,12 +261,9 @@ def train_models(
             for _, rows in validation_sets.get(lang, [])
         ]
         plain_readings = _readings_of_texts(scorer, plain_sets.get(lang, []))
-        if measured:
-            threshold, mean_f1 = choose_threshold(
-                measured, plain=plain_readings, max_plain_flagged=max_plain_flagged
-            )
-        else:
-            threshold, mean_f1 = 0.5, float("nan")
+        threshold, mean_f1 = choose_threshold(
+            measured, plain=plain_readings, max_plain_flagged=max_plain_flagged
+        )
         plain_flagged = (
             float(np.mean(_negative_at(plain_readings, threshold))) if plain_readings else None
         )

@@ -347,3 +347,24 @@ def test_scenario_runs_read_negativity_with_the_configured_backend(tmp_path: Pat
 
     assert negatives(Settings(negativity_de="lexicon")) == 0
     assert negatives(Settings(negativity_de="model")) == 1
+
+
+def test_training_and_evaluation_refuse_what_they_cannot_use(tmp_path: Path) -> None:
+    """A language without validation comments got a threshold of 0.5 nobody chose
+    ("validation F1 nan"); --c -1 and --bits 32 were scikit-learn tracebacks; a label
+    that is an object a TypeError; an empty file figures of 0.000, exit 0."""
+    train = _write(tmp_path / "train.jsonl", _labelled(3))
+    german = _write(tmp_path / "val.jsonl", [r for r in _labelled(1) if r[2] == "de"])
+    with pytest.raises(DetectorError, match="no validation comment in en"):
+        train_models([train], [german], bits=12, c=1.0)
+    for option, value in (("--c", "-1"), ("--c", "nan"), ("--bits", "32")):
+        result = runner.invoke(
+            app, ["negativity", "train", "--train", str(train), "--validation", str(train),
+                  option, value],
+        )  # fmt: skip
+        assert result.exit_code == 2, (option, value, result.output)
+    with pytest.raises(DetectorError, match="input:1"):
+        list(read_labelled([b'{"text": "x", "label": {"a": 1}}']))
+    empty = _write(tmp_path / "empty.jsonl", [])
+    result = runner.invoke(app, ["evaluate", "negativity", str(empty)])
+    assert result.exit_code == 2 and "no labelled comment" in result.output, result.output
