@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+from dataclasses import replace
 from pathlib import Path
 
 from rich.console import Console
@@ -116,3 +117,19 @@ def test_suite_is_seeded_and_varied() -> None:
     assert any(b.history_days == 0 for s in a for b in s.brands)
     langs = {e.lang for s in a for e in s.events if e.kind == "firestorm"}
     assert {"en", "de"} <= langs
+
+
+def test_the_classic_suite_writes_its_brands_nominal_sizes(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Without a brands file a brand was banded by its measured size, its own storm's
+    comments in it: newco, 2,000 a day, came out at 6,665 and its storm in >5,000."""
+    import stormwatch.evaluation.suite as suite
+
+    short = [replace(spec, duration_s=3600.0, events=()) for spec in build_suite(7)]
+    monkeypatch.setattr(suite, "build_suite", lambda seed: short)
+    written = suite.write_suite(tmp_path, 7)
+    assert len(written) == len(short)
+    for spec in short:
+        rows = [json.loads(line) for line in (tmp_path / f"{spec.name}.brands.json").open()]
+        assert {r["name"]: r["comments_per_day"] for r in rows} == {
+            b.name: b.comments_per_day for b in spec.brands
+        }

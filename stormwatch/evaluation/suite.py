@@ -10,8 +10,9 @@ about 250,000 comments per seed (249,294 / 252,480 / 248,557 for seeds 1 / 2 / 3
 Since the scenario family (`family.py`) this is `stormwatch evaluate suite --classic`.
 
 Layout written by `write_suite(dir, seed)`: per scenario `NAME.jsonl` (comments, the
-input contract, delivery order) and `NAME.labels.json` (one `EventLabel` JSON object per
-line), which is what `stormwatch evaluate scenarios DIR` reads.
+input contract, delivery order), `NAME.labels.json` (one `EventLabel` JSON object per
+line) and `NAME.brands.json` (the brands' nominal sizes, for the size bands), which is
+what `stormwatch evaluate scenarios DIR` reads.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from stormwatch.evaluation.scenario import (
     EventSpec,
     ScenarioSpec,
     generate,
+    write_brands,
     write_jsonl,
 )
 
@@ -182,5 +184,8 @@ def write_suite(directory: str | Path, seed: int = 1) -> list[Path]:
         scenario = generate(spec)
         comments = out / f"{spec.name}.jsonl"
         write_jsonl(scenario, comments, out / f"{spec.name}.labels.json")
+        # Brands banded by their nominal size: measured from the stream, a storm's own
+        # comments put a brand of 2,000 a day in the >5,000 band.
+        write_brands(spec, out / f"{spec.name}.brands.json")
         written.append(comments)
     return written
