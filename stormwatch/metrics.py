@@ -420,9 +420,13 @@ class MetricsObserver:
         metrics: StormwatchMetrics,
         *,
         clock: Callable[[], float] = time.time,
+        key_gauges: bool = True,
     ) -> None:
         self.metrics = metrics
         self.clock = clock
+        # False where several pipelines share the observer (a Kafka worker's partitions):
+        # each would set the tracked-key gauges to its own count; the worker sums them.
+        self.key_gauges = key_gauges
         self.newest_event = 0.0
         # platform as written -> [processed, late, duplicate] counts of its label. Bounded:
         # raw spellings beyond the first 64 share the row of their label without a cache entry.
@@ -634,6 +638,17 @@ class MetricsObserver:
 
     def keys(self, *, brands: int, threads: int, evicted: int) -> None:
         m = self.metrics
-        m.tracked_brands.set(brands)
-        m.tracked_threads.set(threads)
+        if self.key_gauges:
+            m.tracked_brands.set(brands)
+            m.tracked_threads.set(threads)
         m.evicted_keys.inc(evicted)
+
+    def brands_let_go(self, brands: Iterable[str]) -> None:
+        """Brands of a partition this worker gave up: their series go (the new owner
+        exports them); kept, they stayed at their last figures, a storm that never ended
+        on the dashboards beside the new owner's line."""
+        for brand in brands:
+            if brand in self._brand_children:
+                self._remove_brand(brand)
+            else:
+                self._brand_active.pop(brand, None)

@@ -117,3 +117,38 @@ def test_incident_counters_start_at_zero_while_a_brand_has_series() -> None:
         observer.minute_closed("beta", minute, features(0), ASSESSMENT)  # type: ignore[arg-type]
     assert registry.get_sample_value(opened, {"brand": "acme", "severity": "high"}) == 1
     assert registry.get_sample_value(opened, {"brand": "beta", "severity": "high"}) is None
+
+
+def test_a_partition_let_go_takes_its_brands_series_and_workers_sum_their_keys() -> None:
+    """A worker kept exporting, frozen, the brands of a partition it gave up (a second
+    line per brand beside the new owner's, a storm that never ended), and its tracked
+    brands were whichever partition's pipeline closed a minute last."""
+    from stormwatch.kafka import checkpoint
+    from stormwatch.kafka.worker import Worker
+
+    registry = CollectorRegistry()
+    metrics = StormwatchMetrics(registry)
+    observer = MetricsObserver(metrics, key_gauges=False)
+    observer.minute_closed("acme", 0, features(30), ASSESSMENT)  # type: ignore[arg-type]
+    observer.minute_closed("beta", 0, features(30), ASSESSMENT)  # type: ignore[arg-type]
+    observer.keys(brands=1, threads=3, evicted=0)
+    assert registry.get_sample_value("stormwatch_tracked_brands") == 0  # the worker's to set
+    pipeline = SimpleNamespace(
+        observer=observer,
+        tracker=SimpleNamespace(open={}),
+        windows=SimpleNamespace(brands={"acme": None}, threads={}),
+    )
+    checkpoint.let_go(pipeline)  # type: ignore[arg-type]
+    assert brands_with_series(registry) == {"beta"}
+
+    def task(brands: int, threads: int) -> SimpleNamespace:
+        windows = SimpleNamespace(brands=dict.fromkeys(range(brands)), threads=range(threads))
+        return SimpleNamespace(pipeline=SimpleNamespace(windows=windows))
+
+    worker = SimpleNamespace(
+        source=SimpleNamespace(lag=lambda p: 0), metrics=metrics,
+        tasks={0: task(2, 5), 3: task(4, 1)},
+    )  # fmt: skip
+    Worker._report_lag(worker)  # type: ignore[arg-type]
+    assert registry.get_sample_value("stormwatch_tracked_brands") == 6
+    assert registry.get_sample_value("stormwatch_tracked_threads") == 6

@@ -135,6 +135,9 @@ def let_go(pipeline: Pipeline) -> None:
     let_go = getattr(pipeline.observer, "incidents_let_go", None)
     if let_go is not None:
         let_go(pipeline.tracker.open.values())
+    brands_let_go = getattr(pipeline.observer, "brands_let_go", None)
+    if brands_let_go is not None:
+        brands_let_go(list(pipeline.windows.brands))
 
 
 @dataclass(slots=True, frozen=True)

@@ -205,7 +205,7 @@ def worker(
 
             registry = CollectorRegistry()
             metrics = StormwatchMetrics(registry)
-            observer = MetricsObserver(metrics)
+            observer = MetricsObserver(metrics, key_gauges=False)  # the worker sums them
         local = []
         if not quiet:
             local.append(ConsoleAlertSink(err))

@@ -346,6 +346,10 @@ class Worker:
             lag = self.source.lag(p)
             if lag is not None:
                 self.metrics.set_consumer_lag(p, lag)
+        # The keys of all its partitions (each pipeline knows only its own).
+        windows = [task.pipeline.windows for task in self.tasks.values()]
+        self.metrics.tracked_brands.set(sum(len(w.brands) for w in windows))
+        self.metrics.tracked_threads.set(sum(len(w.threads) for w in windows))
 
     # -- checkpoints -------------------------------------------------------------------------
 
