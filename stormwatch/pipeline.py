@@ -430,13 +430,27 @@ class Pipeline:
             if not windows.hold_ready:
                 return
 
-    def finish(self) -> RunStats:
-        """End of input: settle the held records, close what is left, flush the sinks."""
+    def settle_held(self) -> None:
+        """End of input for the records held far ahead: processed (a sparse tail the
+        stream would have reached) or dead-lettered `timestamp_outlier`. `run --db` calls
+        it before its last checkpoint: left in the checkpoint, they were dead-lettered
+        again (or processed after being dead-lettered) by the run over the continued
+        input. The hold bound goes back to where the records set it, so that input's
+        strays are still held."""
         windows = self.windows
+        if not windows.held:
+            return
+        bound = windows.admit_below
         windows.end_of_input()
         self._drain_held()
         windows.reject_held()
         self._drain_held()
+        windows.admit_below = max(bound, windows.max_event_time + windows.tolerance)
+
+    def finish(self) -> RunStats:
+        """End of input: settle the held records, close what is left, flush the sinks."""
+        windows = self.windows
+        self.settle_held()
         lateness = windows.lateness
         for m in windows.flush():
             # A live stream closes them when its input has paused (`advance_to`).

@@ -271,8 +271,10 @@ def run(
             progress.update(task, completed=source.bytes_read, comments=n)
     events.progress = None
     if checkpoints is not None:
-        # Before `finish()`: the minute in progress and held records stay open in the
-        # checkpoint, so a run over the continued input goes on as if never stopped.
+        # Before `finish()`: the minute in progress stays open in the checkpoint, so a
+        # run over the continued input goes on as if never stopped. Records held far
+        # ahead are settled first, once (`Pipeline.settle_held`).
+        pipeline.settle_held()
         checkpoints.save()
         checkpoints.stored.store.close()
     stats = pipeline.finish()

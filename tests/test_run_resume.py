@@ -299,3 +299,40 @@ def test_a_run_resumed_over_the_continued_input_opens_no_incident_twice(tmp_path
         events = [(i.key, e.event) for i in store.list_incidents() for e in store.events(i.key)]
     stored = [key for key, event in events if event == "opened"]
     assert sorted(stored) == sorted(keys)
+
+
+def test_records_held_far_ahead_at_the_end_of_a_part_are_dead_lettered_once(
+    tmp_path: Path,
+) -> None:
+    """`run PART1 --db` dead-lettered at its end two records held four hours ahead, but
+    its checkpoint (saved before) still held them: `run PART2 --db` over the continued
+    input dead-lettered them again (4 lines in the file, counted 2)."""
+    from typer.testing import CliRunner
+
+    from stormwatch.cli import app
+
+    t0 = 1_772_400_000
+
+    def comment(n: int, at: float) -> bytes:
+        row = {"id": f"c{n}", "text": "fine thanks", "created_at": at, "brand": "acme",
+               "thread_id": "p1", "author_id": f"u{n % 50}"}  # fmt: skip
+        return orjson.dumps(row) + b"\n"
+
+    end = t0 + 20 * 299
+    first = [comment(n, t0 + 20 * n) for n in range(300)]
+    first += [comment(10_000 + n, end + 4 * 3600 + n) for n in range(2)]  # a wrong clock
+    rest = [comment(300 + n, end + 20 * (n + 1)) for n in range(900)]  # 5 hours on
+    (tmp_path / "first.jsonl").write_bytes(b"".join(first))
+    (tmp_path / "rest.jsonl").write_bytes(b"".join(rest))
+    db, dead = f"sqlite:///{tmp_path / 'store.sqlite3'}", tmp_path / "dead.jsonl"
+    env = {k: None for k in os.environ if k.startswith(("STORMWATCH_", "SLACK_"))}
+    for part in ("first.jsonl", "rest.jsonl"):
+        args = ["run", str(tmp_path / part), "--db", db, "--dead-letter", str(dead), "-q"]
+        result = CliRunner().invoke(app, args, env=env)
+        assert result.exit_code == 0, result.output
+    assert "read=1202 processed=1200 dead_lettered=2" in result.output
+    letters = [orjson.loads(line) for line in dead.read_bytes().splitlines()]
+    assert [(x["reason"], orjson.loads(x["line"])["id"]) for x in letters] == [
+        ("timestamp_outlier", "c10000"),
+        ("timestamp_outlier", "c10001"),
+    ]
