@@ -251,9 +251,12 @@ class RedditCollector:
         source = f"reddit:{stream.key}"
         out = Page()
         failures = 0
+        from_top = scan["after"] is None
         while True:
             try:
+                listed = False
                 for item in self._listing(stream, scan["after"]):
+                    listed = True
                     failures = 0
                     data = vars(item)  # attributes as sent: no lazy fetch
                     name = _fullname(data, out, f"{stream.kind} item", source)
@@ -276,6 +279,13 @@ class RedditCollector:
                         del seen_list[:-SEEN_PER_STREAM]
                         yield out
                         out = Page()
+                if not listed and not from_top:
+                    # Reddit lists nothing after an item removed since (a moderator, the
+                    # spam filter): the scan ended there and its older items were never
+                    # read. Read again from the top down to the boundary; what was
+                    # delivered is skipped by `seen`.
+                    scan["after"], from_top = None, True
+                    continue
                 break
             except prawcore.PrawcoreException as exc:
                 failures += 1

@@ -597,3 +597,24 @@ def test_a_subreddit_name_that_names_nothing_is_refused() -> None:
     for name in ("r/", "", " ", "/r/ "):
         with pytest.raises(ValueError, match="names no subreddit"):
             streams_for([name], [])
+
+
+def test_a_scan_resumed_after_an_item_removed_since_reads_the_rest(
+    api: FakeReddit, tmp_path: Path
+) -> None:
+    """Reddit lists nothing after an item that was removed: a scan resumed after the
+    last item it delivered, removed by a moderator meanwhile, ended there, and the older
+    items it had not reached were never read."""
+    api.add_submission("acme", "s1", "Acme outage?", "nothing loads")
+    for n in range(1, 8):
+        api.add_comment("acme", f"c{n}", f"same here {n}", "s1")
+    rc = collector(api, tmp_path / "cursor.json", page_size=3,
+                   streams=streams_for(["acme"], [])[:1])  # fmt: skip
+    pages = rc.pages()
+    first = [r["id"] for r in next(pages).records]
+    rc.commit()
+    assert first == ["t1_c7", "t1_c6", "t1_c5"]
+    next(pages)  # read, its delivery failed: not committed
+    api.comments["acme"] = [c for c in api.comments["acme"] if c["data"]["id"] != "c5"]
+    later = drain(rc) + drain(rc)
+    assert sorted(r["id"] for r in later) == ["t1_c1", "t1_c2", "t1_c3", "t1_c4"]
