@@ -625,9 +625,15 @@ class YouTubeCollector:
     ) -> None:
         total = (item.get("snippet") or {}).get("totalReplyCount") or 0
         known = threads[thread_id]
-        if not isinstance(total, int) or total == known["n"]:
+        if not isinstance(total, int):
             return
         embedded = (item.get("replies") or {}).get("comments") or []
+        if total == known["n"]:
+            # The same count can hide a reply deleted and a new one written: the replies
+            # the thread came with (free, a few) tell, where they are all of them.
+            remembered = set(known["replies"])
+            if all(isinstance(r, dict) and r.get("id") in remembered for r in embedded):
+                return
         if len(embedded) >= total:
             replies = list(embedded)
         else:

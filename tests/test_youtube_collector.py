@@ -774,3 +774,22 @@ def test_replies_past_the_remembered_ids_come_once(api: FakeYouTube, tmp_path: P
         got += [r["id"] for r in drain(collector(api, cursor, clock=clock))]  # a restart
         api.add_reply("vidA", "T1")  # one more before the next poll
     assert len(got) == len(set(got)) == 1 + len(api.replies["T1"]) - 1  # the last is unread
+
+
+def test_a_reply_written_as_another_was_deleted_is_read(api: FakeYouTube, tmp_path: Path) -> None:
+    """Replies were read only when a thread's totalReplyCount changed: one reply deleted
+    and one written between two polls left it as it was, and the new reply was never
+    read (the replies the thread comes with show it)."""
+    api.add_thread("vidA", "T1", "acme support is useless", replies=2)
+    cursor = tmp_path / "c.json"
+    assert [r["id"] for r in drain(collector(api, cursor))] == ["T1", "T1.r1", "T1.r2"]
+    api.replies["T1"] = [r for r in api.replies["T1"] if r["id"] != "T1.r1"]
+    api.minute += 1
+    api.replies["T1"].append(
+        comment("T1.r3", CHANNEL, "acme just closed my account", api.minute, parent="T1")
+    )
+    thread = api.threads["vidA"][0]
+    assert thread["snippet"]["totalReplyCount"] == len(api.replies["T1"])
+    thread["replies"] = {"comments": api.replies["T1"][: api.embedded_replies]}
+    assert [r["id"] for r in drain(collector(api, cursor))] == ["T1.r3"]
+    assert drain(collector(api, cursor)) == []
