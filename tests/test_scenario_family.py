@@ -251,3 +251,25 @@ def test_evaluated_seeds_carry_every_events_row(
     assert all(r["band"] == "500-5,000" and r["caught"] for r in rows)
     assert all(isinstance(r["lead_minutes"], float) for r in rows)
     json.dumps(result)  # what `--json` prints
+
+
+def test_the_per_seed_figures_are_whole_at_80_columns() -> None:
+    """At 80 columns (and whenever output is piped) the per-seed table cut its figures:
+    a worst lead of -103.7 read "-10…"."""
+    import io
+
+    from rich.console import Console
+
+    from stormwatch.evaluation.family import print_per_seed
+
+    run = {"seed": 103, "comments": 312345, "generate_seconds": 12.5, "total_seconds": 95.25,
+           "recall": 0.95, "lead_minutes": {"median": 18.4, "worst": -103.7},
+           "incidents_per_crisis": 1.05, "false_alarms_per_brand_day": 0.012,
+           "benign_incidents": 2, "campaigns_caught": 3, "campaigns": 4,
+           "bot_bursts_as_firestorm": 0}  # fmt: skip
+    for width in (80, 160):
+        out = io.StringIO()
+        print_per_seed(Console(file=out, width=width), [run])
+        text = out.getvalue()
+        assert "…" not in text and "-103.7" in text and "312345" in text, text
+        assert max(len(line) for line in text.splitlines()) <= width

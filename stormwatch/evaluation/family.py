@@ -375,22 +375,7 @@ def evaluate_seeds(
     else:
         runs = [_run_seed(seed, d, settings) for seed, d in zip(seeds, dirs, strict=True)]
 
-    per_seed = Table(title="Per seed")
-    cols = ("seed", "comments", "seconds", "recall", "lead median", "lead worst",
-            "incidents/crisis", "false alarms/brand-day", "benign events alerted",
-            "campaigns caught", "bots as firestorm")  # fmt: skip
-    for col in cols:
-        per_seed.add_column(col, justify="right")
-    for f in runs:
-        per_seed.add_row(
-            str(f["seed"]), str(f["comments"]), f"{f['generate_seconds']}+"
-            f"{round(f['total_seconds'] - f['generate_seconds'], 1)}", cell(f["recall"]),
-            cell(f["lead_minutes"]["median"]), cell(f["lead_minutes"]["worst"]),
-            cell(f["incidents_per_crisis"]), cell(f["false_alarms_per_brand_day"]),
-            str(f["benign_incidents"]), f"{f['campaigns_caught']}/{f['campaigns']}",
-            str(f["bot_bursts_as_firestorm"]),
-        )  # fmt: skip
-    console.print(per_seed)
+    print_per_seed(console, runs)
 
     bands = [band for band, _, _ in SIZE_BANDS]
     spread_rows = {
@@ -450,6 +435,47 @@ def evaluate_seeds(
         # negative allowed): two trees' runs compare event by event, not only pooled.
         "per_event": events,
     }
+
+
+PER_SEED_TABLE_WIDTH = 110  # narrower: the table's figures were cut ("-10…")
+
+
+def print_per_seed(console: Console, runs: list[dict[str, Any]]) -> None:
+    """One row per seed: a table on a wide terminal, a line each otherwise (at 80
+    columns, and whenever output is piped, the table cut its figures)."""
+    from stormwatch.evaluation.scenario_scoring import cell
+
+    rows = [
+        (
+            str(f["seed"]), str(f["comments"]),
+            f"{f['generate_seconds']}+{round(f['total_seconds'] - f['generate_seconds'], 1)}",
+            cell(f["recall"]), cell(f["lead_minutes"]["median"]),
+            cell(f["lead_minutes"]["worst"]), cell(f["incidents_per_crisis"]),
+            cell(f["false_alarms_per_brand_day"]), str(f["benign_incidents"]),
+            f"{f['campaigns_caught']}/{f['campaigns']}", str(f["bot_bursts_as_firestorm"]),
+        )
+        for f in runs
+    ]  # fmt: skip
+    if console.width >= PER_SEED_TABLE_WIDTH:
+        table = Table(title="Per seed")
+        cols = ("seed", "comments", "seconds", "recall", "lead median", "lead worst",
+                "incidents/crisis", "false alarms/brand-day", "benign events alerted",
+                "campaigns caught", "bots as firestorm")  # fmt: skip
+        for col in cols:
+            table.add_column(col, justify="right")
+        for row in rows:
+            table.add_row(*row)
+        console.print(table)
+        return
+    console.print("Per seed:")
+    for seed, comments, seconds, recall, median, worst, per_crisis, fa, benign, camp, bots in rows:
+        console.print(
+            f"seed {seed}: {comments} comments, {seconds} s, recall {recall}, lead median "
+            f"{median} worst {worst} min, {per_crisis} incidents/crisis, {fa} false "
+            f"alarms/brand-day, {benign} benign events alerted, campaigns caught {camp}, "
+            f"bots as firestorm {bots}",
+            markup=False, highlight=False,
+        )  # fmt: skip
 
 
 def _seed_text(seeds: list[int]) -> str:
