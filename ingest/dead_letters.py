@@ -14,7 +14,7 @@ import sys
 from collections.abc import Callable
 from dataclasses import replace as replace_letter
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 import orjson
 
@@ -46,11 +46,11 @@ def pseudonymize_record(raw: bytes, pseudonymize: Callable[[str], str]) -> bytes
         obj = orjson.loads(raw)
     except orjson.JSONDecodeError:
         obj = None
-    if isinstance(obj, dict):
-        author = obj.get("author_id")
-        if author is None or isinstance(author, bool | dict | list):
+    if isinstance(obj, dict | list):
+        # At any depth, whatever its type: a producer that wraps its comments
+        # ({"comment": {...}}) or sends the author as {"id", "name"} leaked them all.
+        if not _pseudonymize_authors(obj, pseudonymize):
             return raw
-        obj["author_id"] = pseudonymize(author if isinstance(author, str) else str(author))
         new = orjson.dumps(obj)
     else:
 
@@ -64,6 +64,28 @@ def pseudonymize_record(raw: bytes, pseudonymize: Callable[[str], str]) -> bytes
 
         new = _AUTHOR_VALUE.sub(replace, raw)
     return raw if new == raw else new
+
+
+def _pseudonymize_authors(value: Any, pseudonymize: Callable[[str], str]) -> bool:
+    """Replace, in place, every `author_id` in `value` by its pseudonym (a value that is
+    no string by that of its JSON); whether any was."""
+    changed = False
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if key == "author_id" and item is not None:
+                text = (
+                    item
+                    if isinstance(item, str)
+                    else orjson.dumps(item, option=orjson.OPT_SORT_KEYS).decode()
+                )
+                value[key] = pseudonymize(text)
+                changed = True
+            else:
+                changed |= _pseudonymize_authors(item, pseudonymize)
+    elif isinstance(value, list):
+        for item in value:
+            changed |= _pseudonymize_authors(item, pseudonymize)
+    return changed
 
 
 def dead_letter_json(letter: DeadLetter) -> dict[str, str | int | bool]:

@@ -40,14 +40,14 @@ def pseudonym_key(env: Mapping[str, str] | None = None) -> bytes:
     """
     env = os.environ if env is None else env
     name = f"{ENV_PREFIX}PSEUDONYM_KEY"
-    key = env.get(name, "")
+    # Blanks around it are no part of it: a key file's newline gave every author other
+    # pseudonyms than the same key without it (services stopped matching accounts).
+    key = env.get(name, "").strip()
     hint = "generate one with `openssl rand -hex 32`"
-    if not key.strip():
+    if not key:
         raise ConfigError(f"pseudonymize_authors is on but {name} is not set: {hint}")
-    if len(key.strip()) < MIN_KEY_CHARS:
-        raise ConfigError(
-            f"{name} has {len(key.strip())} characters (at least {MIN_KEY_CHARS}): {hint}"
-        )
+    if len(key) < MIN_KEY_CHARS:
+        raise ConfigError(f"{name} has {len(key)} characters (at least {MIN_KEY_CHARS}): {hint}")
     if len(set(key)) < MIN_KEY_DISTINCT:
         raise ConfigError(
             f"{name} has only {len(set(key))} distinct characters "

@@ -38,12 +38,17 @@ def test_dead_letters_carry_pseudonyms_when_privacy_is_on() -> None:
         b'{"id": "3", "author_id": 4711, "text": broken',
         b'\xff\xfe{"author_id": "carol"}',
         b'{"id": "4", "text": "hi", "created_at": "x", "brand": "a", "author_id": "dave"}',
+        # Wrapped, or the author as an object: these leaked (only a top-level string or
+        # number was replaced).
+        b'{"comment": {"id": "5", "text": "hi", "author_id": "erin.wood"}}',
+        b'{"id": "6", "text": "hi", "brand": "a", "author_id": {"id": "frank", "name": "F"}}',
     ]
     for raw in records:
         pipeline.feed(raw, "f")
     lines = [orjson.dumps(dead_letter_json(x)) for x in letters.letters]
     assert len(lines) == len(records)
-    for secret in (b"alice@example.com", b"bob.smith", b"4711", b"carol", b"dave"):
+    for secret in (b"alice@example.com", b"bob.smith", b"4711", b"carol", b"dave",
+                   b"erin.wood", b"frank"):  # fmt: skip
         assert not any(secret in line for line in lines), secret
     assert pseudonym("alice@example.com").encode() in lines[0]
     assert pseudonym("4711").encode() in lines[2]
@@ -268,3 +273,27 @@ def test_a_released_far_ahead_record_that_fails_is_dead_lettered_under_its_pseud
     assert letter.reason == "processing_error"
     pseudonym = Pseudonymizer(KEY.encode())("mallory@example.com")
     assert orjson.loads(letter.raw)["author_id"] == pseudonym
+
+
+def test_a_key_with_a_newline_gives_the_same_pseudonyms() -> None:
+    """A key file's trailing newline was accepted and gave every author other pseudonyms
+    than the same key without it: services stopped matching the same accounts."""
+    from stormwatch.config import pseudonym_key
+
+    key = "k3y-" + "0a1b2c3d4e5f6789" * 2
+    assert (
+        pseudonym_key({"STORMWATCH_PSEUDONYM_KEY": key + "\n"})
+        == pseudonym_key({"STORMWATCH_PSEUDONYM_KEY": f"  {key}"})
+        == key.encode()
+    )
+
+
+def test_purge_scrubs_the_comment_a_slack_refresh_note_quotes() -> None:
+    """A comment reading's Slack refresh note quotes the comment: purge deleted the
+    reading and left the text in the delivery's payload."""
+    from stormwatch.alerts.store.retention import scrub
+
+    payload = {"action": "refresh", "note": "U1 marked a comment as negative: “I hate it”",
+               "who": "U1", "samples": [{"text": "x"}]}  # fmt: skip
+    clean, changed = scrub(payload)
+    assert changed and clean == {"action": "refresh", "note": "", "who": "U1", "samples": []}

@@ -32,7 +32,9 @@ from stormwatch.alerts.store.schema import (
     NEGATIVITY_LABELS,
 )
 
-PERSONAL_KEYS = ("samples", "top_accounts")  # where texts and author ids are
+# Where texts and author ids are: samples and accounts of alerts, and the note a comment
+# reading's Slack refresh carries (it quotes the comment).
+PERSONAL_KEYS = ("samples", "top_accounts", "note")
 SETTLED = ("sent", "dead")  # deliveries that will not be sent again
 
 
@@ -51,7 +53,7 @@ def scrub(payload: Any) -> tuple[Any, bool]:
         out = {}
         for key, value in payload.items():
             if key in PERSONAL_KEYS and value:
-                out[key] = []
+                out[key] = "" if isinstance(value, str) else []
                 changed = True
             else:
                 out[key], sub = scrub(value)
