@@ -297,3 +297,29 @@ def test_purge_scrubs_the_comment_a_slack_refresh_note_quotes() -> None:
                "who": "U1", "samples": [{"text": "x"}]}  # fmt: skip
     clean, changed = scrub(payload)
     assert changed and clean == {"action": "refresh", "note": "", "who": "U1", "samples": []}
+
+
+def test_a_checkpoint_written_with_privacy_off_is_not_resumed_with_it_on(
+    tmp_path, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    """Privacy turned on and the run resumed: the restored windows, mentions and
+    incidents kept the authors as they came, and new alerts showed them (besides
+    counting each account twice, raw and as a pseudonym)."""
+    from stormwatch.alerts.store import IncidentStore
+    from stormwatch.config import Settings
+    from stormwatch.runtime import build_pipeline
+    from stormwatch.stored_checkpoint import StoredCheckpoint
+
+    db = f"sqlite:///{tmp_path / 'store.sqlite3'}"
+    first = build_pipeline(Settings(database_url=db), env={})
+    first.feed(b'{"id": "1", "text": "awful", "brand": "a", "author_id": "alice", '
+               b'"created_at": 1772442000}')  # fmt: skip
+    with IncidentStore.open(db) as store:
+        StoredCheckpoint(store).save(first)
+        private = Settings(database_url=db, pseudonymize_authors=True)
+        monkeypatch.setenv("STORMWATCH_PSEUDONYM_KEY", KEY)
+        again = build_pipeline(private, env={})
+        with pytest.raises(ConfigError, match="pseudonymize_authors off"):
+            StoredCheckpoint(store).restore(again)
+        plain = build_pipeline(Settings(database_url=db), env={})
+        assert StoredCheckpoint(store).restore(plain)  # with it off as written: resumed

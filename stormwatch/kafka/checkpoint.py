@@ -38,7 +38,7 @@ from typing import Any
 
 import orjson
 
-from stormwatch.exceptions import StormwatchError
+from stormwatch.exceptions import ConfigError, StormwatchError
 from stormwatch.model import dedupe_key
 from stormwatch.pipeline import Pipeline, RunStats
 
@@ -75,11 +75,21 @@ def snapshot(pipeline: Pipeline) -> dict[str, Any]:
         "next_eviction_minute": pipeline._next_eviction_minute,
         # Keys waiting for an early look, so a replay looks when the first run did.
         "early": (pipeline.early_brands, pipeline.early_threads, pipeline.early_at),
+        # Whether the authors in it are pseudonyms (`restore` refuses a mix).
+        "pseudonymized": pipeline.pseudonymize is not None,
     }
 
 
 def restore(pipeline: Pipeline, state: Mapping[str, Any]) -> None:
-    """Put a snapshot's state into `pipeline`, built with this process's wiring."""
+    """Put a snapshot's state into `pipeline`, built with this process's wiring.
+    ConfigError, changing nothing, for a checkpoint written with privacy off into a
+    pipeline with it on: its windows, mentions, incidents and held alerts carry the
+    authors as they came, and new alerts showed them beside the pseudonyms."""
+    if pipeline.pseudonymize is not None and state.get("pseudonymized") is False:
+        raise ConfigError(
+            "the checkpoint was written with pseudonymize_authors off and holds author ids "
+            "as they came: resume with it off, or start with it on from a new store"
+        )
     pipeline.windows = state["windows"]
     # Privacy on now: held records of an older checkpoint may still carry raw authors.
     pipeline.pseudonymize_held()
