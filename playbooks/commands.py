@@ -32,7 +32,8 @@ def playbooks_check(
         raise fail(f"{directory} holds no playbooks (*.yaml): nothing to check", 1)
     problems = check(directory)
     for problem in problems:
-        err.print(str(problem), markup=False)  # paths and values quoted as they are
+        # As they are: no markup, not wrapped inside a path (one problem a line).
+        err.print(str(problem), markup=False, soft_wrap=True, highlight=False)
     if problems:
         raise typer.Exit(1)
     Console().print(f"[green]playbooks OK[/green]: {escape(str(directory))}")

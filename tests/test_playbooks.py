@@ -513,6 +513,6 @@ def test_check_command_quotes_paths_and_values_as_they_are(tmp_path: Path) -> No
 
     text = edit("min_severity: medium", "min_severity: '[bold]hi[/foo]'")
     user = write(tmp_path / "team[prod]", {"t.yaml": text})
-    done = CliRunner().invoke(app, ["playbooks", "check", str(user)], env={"COLUMNS": "300"})
+    done = CliRunner().invoke(app, ["playbooks", "check", str(user)], env={"COLUMNS": "80"})
     assert done.exit_code == 1, done.output
     assert f"{user / 't.yaml'}:" in done.output and "'[bold]hi[/foo]'" in done.output
