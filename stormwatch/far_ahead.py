@@ -262,6 +262,30 @@ class FarAheadHold:
                 record.since = ts
         self._review_held()
 
+    def drop_held(self, key: str) -> bool:
+        """Forget the held record whose `dedupe_key` is `key` (a copy of it came at a
+        time the stream admits); whether one was held."""
+        for i, (_, _, record) in enumerate(self.held):
+            if dedupe_key(record.comment) == key:
+                self._forget(record)
+                del self.held[i]
+                self._plan_review()
+                return True
+        return False
+
+    def catch_up(self, now: float) -> None:
+        """A live input's wall clock says `now`: records stamped up to it are not ahead
+        of anything, whatever the stream's own newest time says. After a quiet spell
+        longer than the tolerance every comment stamped now was held, and a trickle on a
+        post or two (too few keys, too far apart to confirm a jump) stayed held for
+        good: never processed, never alerted on, and the stream never moved on."""
+        bound = now + self.tolerance
+        if bound <= self.admit_below:
+            return
+        self.admit_below = bound
+        if self.held and self.held[0][0] <= bound:
+            self._review_held()
+
     def _review_held(self) -> None:
         """Release the held records the stream has caught up with (in event-time order);
         dead-letter those it has moved past `max_hold` without reaching."""

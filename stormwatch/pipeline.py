@@ -188,7 +188,7 @@ class Pipeline:
         key = c.id if platform is None else platform + "\x00" + c.id  # dedupe_key(c)
         if (
             key in seen
-            or (windows.held_ids and key in windows.held_ids)
+            or (windows.held_ids and key in windows.held_ids and not self._held_copy(c, key))
             or (self.bare_ids_until is not None and c.id in seen)
         ):
             stats = self.stats
@@ -210,6 +210,20 @@ class Pipeline:
             self._process(c, raw, source)
         if windows.hold_ready:
             self._drain_held()
+
+    def _held_copy(self, c: Comment, key: str) -> bool:
+        """`c` has the id of a record held far ahead, but comes at a time the stream
+        admits: the held copy is the wrong clock. It is dropped (counted as the
+        duplicate) and `c` goes on; True. Else `c` is the duplicate; False. The held
+        copy made the right one a duplicate and was then dead-lettered: the comment was
+        never counted."""
+        if c.created_at > self.windows.admit_below or not self.windows.drop_held(key):
+            return False
+        stats = self.stats
+        stats.held -= 1
+        stats.processed += 1
+        stats.duplicates += 1
+        return True
 
     def _hold(self, c: Comment, raw: bytes, source: str) -> bool:
         """Offers `c`, ahead of what the stream admits, to the far-ahead hold; True when
@@ -472,6 +486,11 @@ class Pipeline:
         intake; returns how many."""
         windows = self.windows
         self.decisions.stream_time = event_time + windows.lateness  # the wall clock now
+        # Comments stamped up to now are no longer held as far ahead: processed before
+        # their minutes close, not late after them.
+        windows.catch_up(event_time + windows.lateness)
+        if windows.hold_ready:
+            self._drain_held()
         closed = 0
         while (
             windows.next_minute is not None

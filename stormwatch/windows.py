@@ -166,8 +166,13 @@ class WindowStore(FarAheadHold):
         fewer than 3 records (it is then waited for at its newest time, for at most
         `source_idle`, as one whose delay is longer than that)."""
         sample = self.delays.get(source)
-        if sample is None or len(sample) < 3:
+        if sample is None:
             return math.inf
+        if len(sample) < 3:
+            # Its records so far came at the stream's front: not behind, nothing to
+            # wait for (waiting stopped every minute's close for 5 minutes, and moved
+            # other brands' incidents, at each first record of a new platform).
+            return 0.0 if max(sample) == 0.0 else math.inf
         ordered = sorted(sample)
         return ordered[len(ordered) // 2]
 
@@ -267,5 +272,8 @@ class WindowStore(FarAheadHold):
         self.evicted_count += len(evicted)
         for source in [s for s, t in self.sources.items() if t < horizon]:
             del self.sources[source]
-            self.delays.pop(source, None)
+            # Its delay is kept (a rare platform is not new again at each post), up to
+            # MAX_SOURCES of them.
+            if len(self.delays) > MAX_SOURCES:
+                self.delays.pop(source, None)
         return evicted

@@ -729,3 +729,85 @@ def test_records_released_by_a_close_are_processed_before_the_next_record() -> N
     stats = p.finish()
     assert stats.duplicates == redelivered == 1
     assert sum(s.n for s in p.windows.brands["b"].closed) == len(stream)
+
+
+def test_a_live_trickle_after_a_lull_is_processed_not_held_for_good() -> None:
+    """`serve` and workers close a quiet stream's minutes on the wall clock, but the
+    far-ahead hold knew only the stream's own newest time: after a lull every comment
+    stamped now was held, and a trickle on two posts (too few keys, too far apart to
+    confirm a jump) stayed held for good: no comment processed, no alert."""
+    now = [1_796_000_000.0]
+    pipeline = Pipeline(enricher=Enricher(), clock=lambda: now[0])
+    lateness = pipeline.settings.lateness_seconds
+    n = 0
+
+    def feed(thread: str, text: str) -> None:
+        nonlocal n
+        n += 1
+        row = {"id": str(n), "text": text, "created_at": now[0], "brand": "acme",
+               "thread_id": thread, "author_id": f"u{n}"}  # fmt: skip
+        pipeline.feed(orjson.dumps(row))
+
+    start = now[0]
+    for k in range(360):  # a busy half hour
+        now[0] = start + 5 * k
+        feed(f"p{k % 5}", "looks nice")
+    for s in range(10, 1200, 10):  # a quiet 20 minutes: the service closes them
+        now[0] = start + 1800 + s
+        pipeline.advance_to(now[0] - lateness)
+    resume = now[0]
+    for k in range(40):  # then one comment every 150 s on two posts
+        now[0] = resume + 150 * k
+        feed(f"q{k % 2}", "this is a scam, worst company ever, I want my money back")
+        now[0] += 90  # the service's idle check comes before the next comment
+        pipeline.advance_to(now[0] - lateness)
+    stats = pipeline.stats
+    assert stats.held == 0 and stats.processed == 400 and stats.late == 0, stats
+    assert pipeline.windows.max_event_time == resume + 150 * 39
+
+
+def test_a_copy_at_the_right_time_replaces_a_held_wrong_clock_copy() -> None:
+    """A copy stamped a day ahead came first and was held; the same comment at its
+    right time was then dropped as its duplicate, and the held copy dead-lettered: the
+    comment was never counted."""
+    t0 = 1_772_438_400.0
+    pipeline = Pipeline(enricher=Enricher())
+    pipeline.clock = None
+    rows = [{"id": f"c{i}", "text": "my order arrived", "created_at": t0 + 10 * i,
+             "brand": "acme", "thread_id": f"p{i % 4}"} for i in range(200)]  # fmt: skip
+    wrong = {**rows[150], "created_at": rows[150]["created_at"] + 86_400}
+    for i, row in enumerate(rows):
+        if i == 100:
+            pipeline.feed(orjson.dumps(wrong))
+        pipeline.feed(orjson.dumps(row))
+    stats = pipeline.finish()
+    counted = sum(m.n for m in pipeline.windows.brands["acme"].closed)
+    assert counted == 200 and stats.dead_lettered == 0, (counted, stats)
+    assert (stats.read, stats.processed, stats.duplicates, stats.held) == (201, 201, 1, 0)
+
+
+def _opened(lines: list[bytes]) -> list[tuple[str, str, int]]:
+    from stormwatch.alerts.sinks import MemoryAlertSink
+
+    memory = MemoryAlertSink()
+    pipeline = Pipeline(enricher=Enricher(), sinks=[memory])
+    pipeline.clock = None
+    for raw in lines:
+        pipeline.feed(raw)
+    pipeline.finish()
+    return [(e.incident, e.kind, int(e.at)) for e in memory.events if e.event == "opened"]
+
+
+def test_a_new_platforms_first_record_at_the_front_holds_no_close_back() -> None:
+    """One record of another brand from a platform not seen before, stamped at the
+    stream's newest time, stopped every minute's close for five minutes (its delay was
+    unknown): the storm's alert came two minutes later."""
+    from stormwatch.ingest.decode import parse_event_time
+    from tests.small_storm import small_storm_lines
+
+    lines = small_storm_lines(1)
+    times = [parse_event_time(orjson.loads(r)["created_at"]) for r in lines]
+    at = next(i for i, t in enumerate(times) if t >= times[0] + 6.07 * 3600)
+    extra = orjson.dumps({"id": "x1", "text": "thanks, all good", "brand": "other",
+                          "created_at": times[at - 1], "platform": "mastodon"})  # fmt: skip
+    assert _opened(lines[:at] + [extra] + lines[at:]) == _opened(lines)
