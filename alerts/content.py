@@ -177,13 +177,17 @@ def build_content(
         )
     else:
         brand_wide = (
-            f" ({a.ratio:.1f}x the brand's {x['brand_neg_per_min']:.2f}/min)"
+            f" ({_times(a.ratio)} the brand's {_per(x['brand_neg_per_min'])})"
             if window.thread_id
             else ""
         )
+        # The ratio of the two rates the sentence names (the key's decayed ratio set
+        # beside the five-minute rate read "1.0/min, 20x the usual 0.04/min"); rates in
+        # the unit they read in ("0.00/min" at a small brand).
+        times = f"{_times(now / normal)} " if normal > 0 else ""
         summary = (
-            f"Negative comments{about} on {where} run at {now:.1f}/min, "
-            f"{a.key_ratio:.0f}x {usual} {normal:.2f}/min{brand_wide}{_growing(doubling)}; "
+            f"Negative comments{about} on {where} run at {_per(now, like=normal)}, "
+            f"{times}{usual} {_per(normal)}{brand_wide}{_growing(doubling)}; "
             f"{x['neg_share_10']:.0%} of comments are negative, from "
             f"{int(x['neg_authors_30'])} accounts."
         )

@@ -102,3 +102,43 @@ def test_a_posts_storm_is_not_learnt_as_its_brands_normal_talk() -> None:
     opened = [i for i in pipeline.tracker.history if i.thread_id]
     assert opened, "the small storm opens an incident on its post"
     assert learnt_in_storm == 0
+
+
+def _per_minute(number: str, unit: str) -> float:
+    return float(number) / {"min": 1.0, "hour": 60.0, "day": 1440.0}[unit]
+
+
+def test_a_summarys_ratio_is_the_ratio_of_the_rates_it_names() -> None:
+    """ "run at 1.0/min, 20x a busy thread's usual 0.04/min": the five-minute rate beside
+    the key's decayed ratio; and "the normal 0.00/min" at small brands."""
+    import re
+
+    from stormwatch.alerts.sinks import MemoryAlertSink
+    from stormwatch.evaluation.scenario import BrandSpec, EventSpec, ScenarioSpec, generate
+    from stormwatch.pipeline import Pipeline
+    from tests.seeded_runs import replay
+
+    spec = ScenarioSpec(
+        "summary", duration_s=30 * 3600,
+        brands=(BrandSpec("big", 6000, lang="en"), BrandSpec("small", 120, lang="en")),
+        events=(EventSpec("firestorm", "big", 26 * 3600, 3600),
+                EventSpec("firestorm", "small", 26 * 3600, 3600)),
+        seed=3,
+    )  # fmt: skip
+    memory = MemoryAlertSink()
+    replay(generate(spec).comments, pipeline=Pipeline(sinks=[memory]))
+    pattern = re.compile(
+        r"run at ([\d.]+)/(min|hour|day), ([\d.]+)x (?:the normal|a busy thread's usual) "
+        r"([\d.]+)/(min|hour|day)"
+    )
+    checked = 0
+    for e in memory.events:
+        assert "0.00/" not in e.summary, e.summary
+        m = pattern.search(e.summary)
+        if m is None:
+            continue
+        rate, normal = _per_minute(m[1], m[2]), _per_minute(m[4], m[5])
+        shown = float(m[3])
+        assert abs(shown - rate / normal) <= 0.1 * rate / normal + 0.1, e.summary
+        checked += 1
+    assert checked, [e.summary for e in memory.events]
