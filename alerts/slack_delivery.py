@@ -385,7 +385,7 @@ class SlackNotifier:
         curve = self._curve(incident)
         hours = (curve[-1][0] - curve[0][0]) / 3600.0 if len(curve) >= 2 else None
         return incident_blocks(
-            incident.last_event,
+            self._shown(incident),
             status=incident.status,
             status_note=self._status_note(incident),
             playbook=playbook,
@@ -394,9 +394,21 @@ class SlackNotifier:
             marks=self._marks(incident),
         )
 
+    def _shown(self, incident: Incident) -> Mapping[str, Any]:
+        """The incident's last event, with the comments of its latest event that had
+        any: a calm event (resolved, a quiet update) has none of its last half hour, and
+        the card lost its top comments and their Negative / Not negative buttons."""
+        last = incident.last_event
+        if last.get("samples"):
+            return last
+        for event in reversed(self.store.events(incident.key)):
+            if event.payload.get("samples"):
+                return {**last, "samples": event.payload["samples"]}
+        return last
+
     def _marks(self, incident: Incident) -> dict[str, NegativityLabel]:
         """The latest reading people gave each of the incident's sample comments."""
-        samples = incident.last_event.get("samples") or ()
+        samples = self._shown(incident).get("samples") or ()
         shown = {str(s.get("id")) for s in samples if isinstance(s, dict)}
         if not shown:
             return {}

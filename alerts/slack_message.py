@@ -100,9 +100,16 @@ def _figures(drivers: Mapping[str, Any]) -> list[str]:
     out = []
     now, base = drivers.get("negative_per_min_now"), drivers.get("negative_per_min_baseline")
     if now is not None and base is not None:
+        # The ratio of the two rates shown; a post's card then gives its brand's, which
+        # its severity reads (beside a post's rate and normal, the brand's ratio read
+        # "1 (normal 0.035, 9.6x)").
+        times = f", *{now / base:.3g}x*" if base > 0 else ""
+        text = f"*Negative/min*\n{now:g} (normal {base:g}{times})"
         ratio = drivers.get("ratio_to_baseline")
-        times = f", *{ratio:g}x*" if ratio is not None else ""
-        out.append(f"*Negative/min*\n{now:g} (normal {base:g}{times})")
+        brand = drivers.get("negative_per_min_brand_baseline")
+        if ratio is not None and brand is not None and brand != base:
+            text += f"\n{ratio:g}x the brand's normal {brand:g}"
+        out.append(text)
     doubling = drivers.get("doubling_minutes")
     if doubling:
         out.append(f"*Growth*\ndoubling every {doubling:g} min")

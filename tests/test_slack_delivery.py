@@ -418,3 +418,32 @@ def test_a_deleted_message_is_posted_anew_at_the_next_event(store, slack) -> Non
     incident = store.get_incident("acme/p1/2026-03-02T09:15Z")
     assert incident.slack_ts == anew.ts
     assert [d.status for d in store.deliveries(incident.key)] == ["sent", "sent"]
+
+
+def test_the_cards_ratio_is_that_of_the_rates_it_shows() -> None:
+    """A post's card set its rate and normal beside its brand's ratio: "1 (normal 0.035,
+    9.6x)". The ratio shown is now that of the two rates; the brand's follows, named."""
+    from stormwatch.alerts.slack_message import incident_blocks
+
+    event = alert(thread_id="p1").to_json_dict()
+    event["drivers"] = {**event["drivers"], "negative_per_min_now": 1.0,
+                        "negative_per_min_baseline": 0.035, "ratio_to_baseline": 9.6,
+                        "negative_per_min_brand_baseline": 0.104}  # fmt: skip
+    text = str(incident_blocks(event))
+    assert "1 (normal 0.035, *28.6x*)" in text and "9.6x the brand's normal 0.104" in text
+
+
+def test_a_resolved_card_keeps_its_comments_and_their_buttons(store, slack) -> None:
+    """A calm event has no comments of its last half hour: the resolved card lost its
+    top comments, and with them the Negative / Not negative buttons the README promises
+    also once the incident is resolved."""
+    w = worker(store, slack)
+    store.record(alert(), targets=["slack"])
+    calm = replace(alert(event="resolved", severity="low", at=T0 + 1800), samples=[])
+    store.record(calm, targets=["slack"])
+    assert w.drain(timeout=10)
+    [root] = slack.roots()
+    assert root.edits and "Resolved" in str(root.blocks)  # the card shows the resolution
+    assert [b["block_id"] for b in root.blocks if b["type"] == "actions"] == [
+        "stormwatch_comment_0"
+    ]
