@@ -478,6 +478,21 @@ class IncidentDecisions:
                 platform=drivers["platform"],
                 brand=incident.brand,
             )
+            # Kept once chosen, unless it was what an incident of no topic gets (the
+            # catch-all gives way to the first specific one): matched on each event's
+            # last half hour, a censorship storm's card turned `generic` as it faded,
+            # and the team's steps changed under them.
+            kept = incident.playbook
+            if kept is not None and kept != playbook:
+                fallback = self.playbook_for(
+                    topics=(),
+                    severity=incident.severity,
+                    platform=drivers["platform"],
+                    brand=incident.brand,
+                )
+                if kept != fallback:
+                    playbook = kept
+            incident.playbook = playbook
         return summary, drivers, samples, playbook
 
     def _dismissed(

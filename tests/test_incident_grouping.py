@@ -191,3 +191,30 @@ def test_a_posts_incident_reopened_on_its_brand_does_not_spread_to_its_own_post(
     assert any(e.drivers.get("reopened") for e in mine), "the first storm's incident came back"
     for e in mine:
         assert first not in (e.drivers.get("new_thread_storms") or []), e.summary
+
+
+def test_an_incidents_playbook_stays_as_its_storm_fades() -> None:
+    """The playbook was matched on each event's last half hour only: as a storm faded
+    its events, the incident and its Slack card turned to the catch-all (`generic`),
+    and the team's steps changed under them."""
+    from stormwatch.alerts.sinks import MemoryAlertSink
+    from stormwatch.config import Settings
+    from stormwatch.evaluation.scenario import BrandSpec, EventSpec, ScenarioSpec, generate
+    from stormwatch.runtime import build_pipeline
+    from tests.seeded_runs import replay
+
+    spec = ScenarioSpec(
+        "fading", duration_s=12 * 3600,
+        brands=(BrandSpec("shop", 3000, lang="en", threads_per_day=8),),
+        events=(EventSpec("firestorm", "shop", 6 * 3600, 3600),), seed=1,
+    )  # fmt: skip
+    memory = MemoryAlertSink()
+    replay(
+        generate(spec).comments,
+        pipeline=build_pipeline(Settings(), env={}, delivery_sinks=[memory]),
+    )
+    events = [e for e in memory.events if e.incident == memory.events[0].incident]
+    assert events[0].playbook not in (None, "generic") and events[-1].event == "resolved"
+    assert {e.playbook for e in events} == {events[0].playbook}, [
+        (e.event, e.playbook) for e in events
+    ]
