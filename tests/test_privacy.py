@@ -323,3 +323,28 @@ def test_a_checkpoint_written_with_privacy_off_is_not_resumed_with_it_on(
             StoredCheckpoint(store).restore(again)
         plain = build_pipeline(Settings(database_url=db), env={})
         assert StoredCheckpoint(store).restore(plain)  # with it off as written: resumed
+
+
+def test_a_bluesky_posts_uri_names_its_author_by_pseudonym() -> None:
+    """A Bluesky id (at://DID/app.bsky.feed.post/key) named its author in clear beside
+    the author's pseudonym in every sample; its copies still dedupe."""
+    pseudonym = Pseudonymizer(KEY.encode())
+    pipeline = Pipeline(pseudonymize=pseudonym)
+    pipeline.clock = None
+    did = "did:plc:alice0000000000000000000"
+    post = {"id": f"at://{did}/app.bsky.feed.post/3l1", "text": "awful service",
+            "brand": "acme", "created_at": 1772442000, "author_id": did,
+            "thread_id": f"at://{did}/app.bsky.feed.post/3l0",
+            "parent_id": f"at://{did}/app.bsky.feed.post/3l0", "platform": "bluesky"}  # fmt: skip
+    for n in range(5):  # the stream's time
+        pipeline.feed(orjson.dumps({"id": f"b{n}", "text": "ok", "brand": "acme",
+                                    "created_at": 1772441900 + n}))  # fmt: skip
+    pipeline.feed(orjson.dumps(post))
+    pipeline.feed(orjson.dumps(post))  # a redelivery
+    pipeline.finish()
+    assert (pipeline.stats.processed, pipeline.stats.duplicates) == (7, 1)
+    [mention] = pipeline.windows.brands["acme"].negatives
+    c = mention.comment
+    assert did not in (c.id + c.thread_id + c.parent_id + c.author_id)
+    assert c.id == f"at://{pseudonym(did)}/app.bsky.feed.post/3l1"
+    assert c.thread_id == c.parent_id == f"at://{pseudonym(did)}/app.bsky.feed.post/3l0"
