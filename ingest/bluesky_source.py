@@ -3,8 +3,8 @@
 Polls `app.bsky.feed.searchPosts` (sort `latest`) through the `atproto` client, logged in
 with a handle and an app password. Each query — `--query`, else every keyword and
 hashtag of the watchlist — is read in scans: newest first along the response's `cursor`
-until the last post collected before (`since`, the newest `sortAt` already delivered,
-with the ids seen at that instant). Search results go back in time, so a scan's progress
+back to `since`, `OVERLAP` before the newest `sortAt` already delivered, skipping the ids
+delivered from there on (`seen`). Search results go back in time, so a scan's progress
 is kept by time too: after each delivered page the cursor file holds the scan's newest
 and oldest `sortAt` so far (and the ids at each), and a restart resumes the scan with
 `since` and `until` filters rather than the server's `cursor`, which may be an offset that
@@ -78,35 +78,52 @@ def _iso(when: datetime) -> str:
     return when.astimezone(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 
+# Each scan reads this far back below the newest post it delivered before: search orders
+# by sortAt, the earlier of createdAt and indexedAt, so a post from a phone whose clock
+# runs behind, or indexed late, sorts below posts already collected; without the overlap
+# it lay below `since` for good. The ids delivered within it are remembered and skipped.
+OVERLAP = timedelta(minutes=5)
+SEEN_LIMIT = 5000  # ids remembered within the overlap (a busy query's five minutes)
+
+
 @dataclass(slots=True)
 class _Scan:
     """One pass from the newest post back to `since`; what it delivered so far."""
 
-    since: datetime | None  # everything up to here was delivered by earlier scans
-    seen: set[str]  # ... including these ids at exactly `since`
+    since: datetime | None  # everything before here was delivered by earlier scans
+    seen: dict[str, datetime]  # ... and these ids from `since` on (id -> sortAt)
     top: datetime | None = None  # newest sortAt delivered by this scan
     top_seen: set[str] = field(default_factory=set)
     until: datetime | None = None  # oldest sortAt delivered by this scan
     until_seen: set[str] = field(default_factory=set)
     resumed_until: datetime | None = None  # where the interrupted scan had got to
     resumed_seen: frozenset[str] = frozenset()
-    uris: set[str] = field(default_factory=set)  # delivered by this process's scan
+    uris: dict[str, datetime] = field(default_factory=dict)  # delivered by this scan
+    read_to_end: bool = False  # no older page was left (a first scan may stop at one)
 
     @classmethod
     def load(cls, state: dict[str, Any]) -> _Scan:
-        scan = cls(_when(state.get("since")), set(state.get("seen", [])))
+        since = _when(state.get("since"))
+        saved_seen = state.get("seen", [])
+        if isinstance(saved_seen, dict):
+            seen = {u: t for u, t in ((u, _when(t)) for u, t in saved_seen.items()) if t}
+        else:  # a cursor from before the overlap: the ids at exactly `since`
+            seen = dict.fromkeys(saved_seen, since) if since is not None else {}
+        scan = cls(since, seen)  # type: ignore[arg-type]
         saved = state.get("scan") or {}
         scan.top, scan.top_seen = _when(saved.get("top")), set(saved.get("top_seen", []))
         scan.until, scan.until_seen = _when(saved.get("until")), set(saved.get("until_seen", []))
         scan.resumed_until, scan.resumed_seen = scan.until, frozenset(scan.until_seen)
+        # What the interrupted scan delivered within the overlap below its top: the
+        # next scan reads back over it and must know them.
+        delivered = saved.get("delivered") or {}
+        scan.uris = {u: t for u, t in ((u, _when(t)) for u, t in delivered.items()) if t}
         return scan
 
     def delivered(self, uri: str, sort_at: datetime) -> bool:
         if uri in self.uris:
             return True  # offset cursors repeat a post when new ones arrive on top
-        if self.since is not None and (
-            sort_at < self.since or (sort_at == self.since and uri in self.seen)
-        ):
+        if self.since is not None and (sort_at < self.since or uri in self.seen):
             return True
         until = self.resumed_until
         return until is not None and (
@@ -114,7 +131,7 @@ class _Scan:
         )
 
     def note(self, uri: str, sort_at: datetime) -> None:
-        self.uris.add(uri)
+        self.uris[uri] = sort_at
         if self.top is None or sort_at > self.top:
             self.top, self.top_seen = sort_at, {uri}
         elif sort_at == self.top:
@@ -124,25 +141,40 @@ class _Scan:
         elif sort_at == self.until:
             self.until_seen.add(uri)
 
+    def _seen_json(self, seen: dict[str, datetime]) -> dict[str, str]:
+        newest = sorted(seen.items(), key=lambda item: item[1])[-SEEN_LIMIT:]
+        return {u: _iso(t) for u, t in sorted(newest)}
+
     def in_progress(self) -> dict[str, Any]:
         state: dict[str, Any] = {
             "since": _iso(self.since) if self.since else None,
-            "seen": sorted(self.seen),
+            "seen": self._seen_json(self.seen),
         }
         if self.top is not None and self.until is not None:
+            below = self.top - OVERLAP
             state["scan"] = {
                 "top": _iso(self.top),
                 "top_seen": sorted(self.top_seen),
                 "until": _iso(self.until),
                 "until_seen": sorted(self.until_seen),
+                "delivered": self._seen_json({u: t for u, t in self.uris.items() if t >= below}),
             }
         return state
 
     def finished(self) -> dict[str, Any]:
         if self.top is None:
-            return {"since": _iso(self.since) if self.since else None, "seen": sorted(self.seen)}
-        seen = self.top_seen | (self.seen if self.top == self.since else set())
-        return {"since": _iso(self.top), "seen": sorted(seen)}
+            return {"since": _iso(self.since) if self.since else None,
+                    "seen": self._seen_json(self.seen)}  # fmt: skip
+        # Never below what the scans read: the last one's `since`, or the bottom of a
+        # first scan (a query starts with its newest page, older posts left alone).
+        since = self.top - OVERLAP
+        floor = self.since
+        if floor is None and not self.read_to_end:
+            floor = self.until
+        if floor is not None and floor > since:
+            since = floor
+        seen = {u: t for u, t in (*self.seen.items(), *self.uris.items()) if t >= since}
+        return {"since": _iso(since), "seen": self._seen_json(seen)}
 
 
 @dataclass(slots=True)
@@ -289,7 +321,8 @@ class BlueskyCollector:
                     continue
                 scan.note(post.uri, sort_at)
                 self._map(post, source, out)
-            finished = first_run or not response.size or not isinstance(response.cursor, str)
+            scan.read_to_end = not response.size or not isinstance(response.cursor, str)
+            finished = first_run or scan.read_to_end
             self._pending[key] = scan.finished() if finished else scan.in_progress()
             yield out
             if finished:

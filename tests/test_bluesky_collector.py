@@ -179,7 +179,7 @@ def test_exhausted_rate_limit_waits_for_the_reset(bluesky: FakeBluesky, tmp_path
     bluesky.post("acme more")
     got = Collected()
     poll_once(source, got, None)  # its request waits for the reset first
-    assert len(slept) == 1 and 250 < slept[0] <= 300  # ratelimit-reset is 5 minutes away
+    assert slept and 250 < slept[0] <= 300  # ratelimit-reset is 5 minutes away
     assert len(got.records) == 1
 
 
@@ -286,3 +286,30 @@ def test_check_logs_in_and_searches_once(
         2,
         "error: give --query, or a --watchlist with keywords or hashtags",
     )
+
+
+def test_a_post_sorted_below_the_last_scans_newest_is_collected_once(
+    bluesky: FakeBluesky, tmp_path: Path
+) -> None:
+    """Search sorts by sortAt, the earlier of createdAt and indexedAt: a post from a
+    phone whose clock runs behind, indexed after a poll, sorted below the newest post
+    that poll collected, and the next scan (from that post on) never reached it."""
+    from datetime import timedelta
+
+    from tests.fake_bluesky import T0, _iso
+
+    for n in range(4):
+        bluesky.post(f"acme is down {n}")
+    source = collector(bluesky, tmp_path / "c.json", page_limit=100)
+    got = Collected()
+    poll_once(source, got, None)
+    skewed = bluesky.post(
+        "acme ate my money", record={"createdAt": _iso(T0 - timedelta(seconds=25))}
+    )
+    text, _, uri = bluesky.index[-1]
+    bluesky.index[-1] = (text, T0 - timedelta(seconds=25), uri)  # its sortAt: createdAt
+    later = [bluesky.post(f"acme still down {n}") for n in range(3)]
+    for _ in range(3):
+        poll_once(collector(bluesky, tmp_path / "c.json", page_limit=100), got, None)
+    ids = [r["id"] for r in got.records]
+    assert ids.count(skewed) == 1 and set(later) <= set(ids) and len(ids) == len(set(ids)) == 8
