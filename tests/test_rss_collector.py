@@ -7,7 +7,7 @@ import os
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -274,6 +274,25 @@ def test_an_unreachable_feed_is_one_line_that_keeps_its_brackets(tmp_path: Path)
     assert len(lines) == 1 and url in lines[0], done.stderr
 
 
+def ingest_server(status_for: Callable[[bytes], int]) -> ThreadingHTTPServer:
+    """A local /ingest answering each POST body with `status_for(body)` (started)."""
+
+    class Ingest(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802
+            body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            self.send_response(status_for(body))
+            self.send_header("Content-Length", "2")
+            self.end_headers()
+            self.wfile.write(b"{}")
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Ingest)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
 def test_ingest_answering_an_error_or_nothing_fails_the_poll_not_the_collector(
     tmp_path: Path,
 ) -> None:
@@ -283,19 +302,7 @@ def test_ingest_answering_an_error_or_nothing_fails_the_poll_not_the_collector(
     from stormwatch.exceptions import StormwatchError
     from stormwatch.ingest.collect_commands import Destination, IngestRefused
 
-    class Unavailable(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802
-            self.rfile.read(int(self.headers.get("Content-Length") or 0))
-            self.send_response(503)
-            self.send_header("Content-Length", "2")
-            self.end_headers()
-            self.wfile.write(b"{}")
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Unavailable)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    server = ingest_server(lambda body: 503)
     env = {"STORMWATCH_INGEST_TOKEN": "t" * 32}
     try:
         busy = Destination(f"http://127.0.0.1:{server.server_address[1]}/ingest", env=env)
@@ -334,22 +341,13 @@ def test_a_body_ingest_refuses_as_too_large_is_sent_in_halves(tmp_path: Path) ->
 
     taken: list[str] = []
 
-    class Limited(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802
-            body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-            status = 413 if len(body) > 1000 else 202
-            if status == 202:
-                taken.extend(orjson.loads(line)["id"] for line in body.splitlines())
-            self.send_response(status)
-            self.send_header("Content-Length", "2")
-            self.end_headers()
-            self.wfile.write(b"{}")
+    def limited(body: bytes) -> int:
+        if len(body) > 1000:
+            return 413
+        taken.extend(orjson.loads(line)["id"] for line in body.splitlines())
+        return 202
 
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Limited)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    server = ingest_server(limited)
     try:
         to = Destination(
             f"http://127.0.0.1:{server.server_address[1]}/ingest",
