@@ -126,6 +126,8 @@ def render_run(
         f"{rate:,.0f}",
     )
     console.print(counts)
+    if stats.held:
+        console.print(_held_line(stats.held))
     if stats.dead_letter_reasons:
         reasons = ", ".join(f"{r}: {n}" for r, n in stats.dead_letter_reasons.most_common())
         console.print(f"Dead letters by reason: {reasons}")
@@ -206,6 +208,8 @@ def _render_compact(
         f"  dead-lettered {stats.dead_lettered:,}, duplicates {stats.duplicates:,}, "
         f"late {stats.late:,}",
     )
+    if stats.held:
+        _line(console, f"  {_held_line(stats.held)}")
     for reason, n in stats.dead_letter_reasons.most_common():
         _line(console, f"  dead letters {reason}: {n:,}")
 
@@ -253,3 +257,10 @@ def _render_compact(
     for i in unexplained:
         _line(console, f"Incident with no labelled event: {i.key}", "red")
     return all_right
+
+
+def _held_line(held: int) -> str:
+    """Records still held far ahead at the end (`run --db` carries them in its
+    checkpoint to the run over the continued input): read = processed + dead-lettered
+    + held."""
+    return f"held far ahead, for the continued input: {held:,}"

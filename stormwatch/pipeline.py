@@ -446,27 +446,20 @@ class Pipeline:
             if not windows.hold_ready:
                 return
 
-    def settle_held(self) -> None:
-        """End of input for the records held far ahead: processed (a sparse tail the
-        stream would have reached) or dead-lettered `timestamp_outlier`. `run --db` calls
-        it before its last checkpoint: left in the checkpoint, they were dead-lettered
-        again (or processed after being dead-lettered) by the run over the continued
-        input. The hold bound goes back to where the records set it, so that input's
-        strays are still held."""
-        windows = self.windows
-        if not windows.held:
-            return
-        bound = windows.admit_below
-        windows.end_of_input()
-        self._drain_held()
-        windows.reject_held()
-        self._drain_held()
-        windows.admit_below = max(bound, windows.max_event_time + windows.tolerance)
+    def finish(self, *, carry_held: bool = False) -> RunStats:
+        """End of input: settle the held records, close what is left, flush the sinks.
 
-    def finish(self) -> RunStats:
-        """End of input: settle the held records, close what is left, flush the sinks."""
+        `carry_held` (`run --db`, whose checkpoint was saved just before): the records
+        held far ahead stay held, in the checkpoint, for the run over the continued input
+        (counted `held`). Settled here they were dead-lettered twice, or walked to and
+        processed, which moved the stream on: the next part's first hour came late. A
+        stream that never got a time (a few records) settles them all the same."""
         windows = self.windows
-        self.settle_held()
+        if not carry_held or windows.max_event_time == -math.inf:
+            windows.end_of_input()
+            self._drain_held()
+            windows.reject_held()
+            self._drain_held()
         lateness = windows.lateness
         for m in windows.flush():
             # A live stream closes them when its input has paused (`advance_to`).

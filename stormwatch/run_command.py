@@ -271,19 +271,19 @@ def run(
             progress.update(task, completed=source.bytes_read, comments=n)
     events.progress = None
     if checkpoints is not None:
-        # Before `finish()`: the minute in progress stays open in the checkpoint, so a
-        # run over the continued input goes on as if never stopped. Records held far
-        # ahead are settled first, once (`Pipeline.settle_held`).
-        pipeline.settle_held()
+        # Before `finish()`: the minute in progress and the records held far ahead
+        # stay open in the checkpoint, so a run over the continued input goes on as if
+        # never stopped (the held records are carried to it, not settled here).
         checkpoints.save()
         checkpoints.stored.store.close()
-    stats = pipeline.finish()
+    stats = pipeline.finish(carry_held=checkpoints is not None)
     if server is not None:
         server.close()
     if quiet:
         out.print(
             f"read={stats.read} processed={stats.processed} dead_lettered={stats.dead_lettered} "
-            f"incidents={len(pipeline.tracker.history)} seconds={stats.seconds:.1f}"
+            + (f"held={stats.held} " if stats.held else "")
+            + f"incidents={len(pipeline.tracker.history)} seconds={stats.seconds:.1f}"
         )
         ok = True
     else:

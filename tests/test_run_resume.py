@@ -301,17 +301,21 @@ def test_a_run_resumed_over_the_continued_input_opens_no_incident_twice(tmp_path
     assert sorted(stored) == sorted(keys)
 
 
-def test_records_held_far_ahead_at_the_end_of_a_part_are_dead_lettered_once(
+def test_records_held_far_ahead_at_the_end_of_a_part_are_carried_to_the_next(
     tmp_path: Path,
 ) -> None:
-    """`run PART1 --db` dead-lettered at its end two records held four hours ahead, but
-    its checkpoint (saved before) still held them: `run PART2 --db` over the continued
-    input dead-lettered them again (4 lines in the file, counted 2)."""
+    """`run PART1 --db` settled at its end the records it held ahead of the stream,
+    after its checkpoint: the run over the continued input, which still held them, then
+    dead-lettered them a second time (4 hours ahead); walked to and processed before
+    the checkpoint instead (1 hour ahead) they moved the stream on, and the next part's
+    first hour came late. Carried in the checkpoint, they are settled once, as in one
+    run over the whole input."""
     from typer.testing import CliRunner
 
     from stormwatch.cli import app
 
     t0 = 1_772_400_000
+    env = {k: None for k in os.environ if k.startswith(("STORMWATCH_", "SLACK_"))}
 
     def comment(n: int, at: float) -> bytes:
         row = {"id": f"c{n}", "text": "fine thanks", "created_at": at, "brand": "acme",
@@ -319,20 +323,29 @@ def test_records_held_far_ahead_at_the_end_of_a_part_are_dead_lettered_once(
         return orjson.dumps(row) + b"\n"
 
     end = t0 + 20 * 299
-    first = [comment(n, t0 + 20 * n) for n in range(300)]
-    first += [comment(10_000 + n, end + 4 * 3600 + n) for n in range(2)]  # a wrong clock
-    rest = [comment(300 + n, end + 20 * (n + 1)) for n in range(900)]  # 5 hours on
-    (tmp_path / "first.jsonl").write_bytes(b"".join(first))
-    (tmp_path / "rest.jsonl").write_bytes(b"".join(rest))
-    db, dead = f"sqlite:///{tmp_path / 'store.sqlite3'}", tmp_path / "dead.jsonl"
-    env = {k: None for k in os.environ if k.startswith(("STORMWATCH_", "SLACK_"))}
-    for part in ("first.jsonl", "rest.jsonl"):
-        args = ["run", str(tmp_path / part), "--db", db, "--dead-letter", str(dead), "-q"]
-        result = CliRunner().invoke(app, args, env=env)
-        assert result.exit_code == 0, result.output
-    assert "read=1202 processed=1200 dead_lettered=2" in result.output
-    letters = [orjson.loads(line) for line in dead.read_bytes().splitlines()]
-    assert [(x["reason"], orjson.loads(x["line"])["id"]) for x in letters] == [
-        ("timestamp_outlier", "c10000"),
-        ("timestamp_outlier", "c10001"),
-    ]
+    for hours in (4, 1):
+        first = [comment(n, t0 + 20 * n) for n in range(300)]
+        first += [comment(10_000 + n, end + hours * 3600 + n) for n in range(2)]
+        rest = [comment(300 + n, end + 20 * (n + 1)) for n in range(900)]  # 5 hours on
+        work = tmp_path / f"{hours}h"
+        work.mkdir()
+        (work / "first.jsonl").write_bytes(b"".join(first))
+        (work / "rest.jsonl").write_bytes(b"".join(rest))
+        (work / "all.jsonl").write_bytes(b"".join(first + rest))
+        db, dead = f"sqlite:///{work / 'store.sqlite3'}", work / "dead.jsonl"
+        outputs = []
+        for part in ("first.jsonl", "rest.jsonl"):
+            args = ["run", str(work / part), "--db", db, "--dead-letter", str(dead), "-q"]
+            result = CliRunner().invoke(app, args, env=env)
+            assert result.exit_code == 0, result.output
+            outputs.append(result.output)
+        assert "held=2 " in outputs[0], outputs[0]
+        whole = CliRunner().invoke(app, ["run", str(work / "all.jsonl"), "-q"], env=env)
+        counts = whole.output.split(" incidents=")[0]  # read, processed, dead-lettered
+        assert counts in outputs[1], (hours, whole.output, outputs[1])
+        letters = dead.read_bytes().splitlines() if dead.exists() else []
+        assert len(letters) == int(counts.split("dead_lettered=")[1]), letters  # once each
+        with IncidentStore.open(db) as store:
+            _, blob = store.load_checkpoint(CHECKPOINT_NAME)
+        stats = pickle.loads(zlib.decompress(blob))["state"]["stats"]
+        assert stats.late <= 1, (hours, stats)  # the first hour was late in two parts
