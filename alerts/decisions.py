@@ -472,27 +472,17 @@ class IncidentDecisions:
         drivers["peak_ratio_to_baseline"] = round(max(incident.peak_ratio, a.ratio), 1)
         playbook = None
         if self.playbook_for is not None:
+            # On what it opened about (its last half hour's topics until it has any): on
+            # the latter alone a fading censorship storm's card turned `generic`, or to
+            # whatever a late stray comment named, and the team's steps changed under
+            # them. Severity, platform and brand as they are now, so a rule for a higher
+            # severity still applies.
             playbook = self.playbook_for(
-                topics=topics,
+                topics=incident.topics or tuple(topics),
                 severity=incident.severity,
                 platform=drivers["platform"],
                 brand=incident.brand,
             )
-            # Kept once chosen, unless it was what an incident of no topic gets (the
-            # catch-all gives way to the first specific one): matched on each event's
-            # last half hour, a censorship storm's card turned `generic` as it faded,
-            # and the team's steps changed under them.
-            kept = incident.playbook
-            if kept is not None and kept != playbook:
-                fallback = self.playbook_for(
-                    topics=(),
-                    severity=incident.severity,
-                    platform=drivers["platform"],
-                    brand=incident.brand,
-                )
-                if kept != fallback:
-                    playbook = kept
-            incident.playbook = playbook
         return summary, drivers, samples, playbook
 
     def _dismissed(

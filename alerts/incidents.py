@@ -151,7 +151,6 @@ class Incident:
     # (kind "firestorm" at its opening). A verdict on it is compared with thread storms,
     # as such a live surge is (`IncidentDecisions`, `read_verdicts`).
     one_post: bool = False
-    playbook: str | None = None  # the playbook its events name (`IncidentDecisions._explain`)
 
     @property
     def back_since(self) -> int:
@@ -170,7 +169,6 @@ class Incident:
         slots.setdefault("reopened_at", [])
         slots.setdefault("one_post", slots.get("thread_id") is not None)
         slots.setdefault("told_at", {})
-        slots.setdefault("playbook", None)
         for name, value in slots.items():
             setattr(self, name, value)
 
