@@ -280,8 +280,8 @@ class FarAheadHold:
         post or two (too few keys, too far apart to confirm a jump) stayed held for
         good: never processed, never alerted on, and the stream never moved on."""
         bound = now + self.tolerance
-        if bound <= self.admit_below:
-            return
+        if bound <= self.admit_below or self.max_event_time == -math.inf:
+            return  # (no stream yet: its first record starts it by its own rule)
         self.admit_below = bound
         if self.held and self.held[0][0] <= bound:
             self._review_held()

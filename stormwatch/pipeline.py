@@ -127,6 +127,7 @@ class Pipeline:
         # a platform (restored from a checkpoint from before dedupe counted platforms):
         # an id matches them whatever its platform, as it did then. None: no such ids.
         self.bare_ids_until: int | None = None
+        self.brands_in_incident: set[str] = set()  # `note_open_incidents`
         self.stats = RunStats()
         self._negative_threshold = s.negative_threshold
         self._next_eviction_minute: int | None = None
@@ -324,10 +325,7 @@ class Pipeline:
             state = self.brands.get(c.brand)
             # The brand's normal talk (what alerts' top terms stand out from): none of
             # it while an incident of the brand, brand-wide or on a post, is open.
-            open_now = self.tracker.open
-            if state is not None and (
-                not open_now or all(i.brand != c.brand for i in open_now.values())
-            ):
+            if state is not None and c.brand not in self.brands_in_incident:
                 state.normal_texts.append(c.text)
         if late:
             stats.late += 1
@@ -417,9 +415,17 @@ class Pipeline:
         self.decisions.stream_time = windows.max_event_time
         self.decisions.open_early(minute, alerting_threads, alerting_brands, windows.brands)
         opened = len(tracker.open) - before
+        if opened:
+            self.note_open_incidents()
         if not opened and keep_waiting:
             self.early_brands, self.early_threads, self.early_at = brands, threads, early_at
         return opened
+
+    def note_open_incidents(self) -> None:
+        """The brands with an incident open, for the per-comment path (a set lookup, not a
+        look at every open incident for each comment): after each closed minute, each
+        early opening and a restore (`checkpoint.restore`)."""
+        self.brands_in_incident = {i.brand for i in self.tracker.open.values()}
 
     def _drain_held(self) -> None:
         """Process the held records the stream caught up with (in event-time order) and
@@ -486,6 +492,7 @@ class Pipeline:
         windows.catch_up(event_time + windows.lateness)
         if windows.hold_ready:
             self._drain_held()
+            self.decisions.stream_time = event_time + windows.lateness  # (closing reset it)
         closed = 0
         while (
             windows.next_minute is not None
@@ -531,6 +538,7 @@ class Pipeline:
         if observer is not None and window_minutes is not None:
             self._observe_resting(minute, brands, window_minutes, observer)
         self._learn(minute, brands)
+        self.note_open_incidents()
         evicted = self._evict_on_schedule(minute)
         if observer is not None:
             done = getattr(observer, "minute_done", None)

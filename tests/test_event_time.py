@@ -811,3 +811,22 @@ def test_a_new_platforms_first_record_at_the_front_holds_no_close_back() -> None
     extra = orjson.dumps({"id": "x1", "text": "thanks, all good", "brand": "other",
                           "created_at": times[at - 1], "platform": "mastodon"})  # fmt: skip
     assert _opened(lines[:at] + [extra] + lines[at:]) == _opened(lines)
+
+
+def test_an_idle_tick_before_any_input_does_not_let_a_wrong_clock_start_the_stream() -> None:
+    """`serve` closes idle minutes before any input came: the wall clock then admitted
+    the first record whatever its stamp, and one a day behind started the stream a day
+    ago (1,450 empty minutes closed once the real time came)."""
+    now = [1_796_000_000.0]
+    pipeline = Pipeline(enricher=Enricher(), clock=lambda: now[0])
+    pipeline.advance_to(now[0] - pipeline.settings.lateness_seconds)
+
+    def feed(n: int, at: float) -> None:
+        pipeline.feed(orjson.dumps({"id": str(n), "text": "ok", "created_at": at,
+                                    "brand": "acme", "thread_id": f"p{n % 5}"}))  # fmt: skip
+
+    feed(0, now[0] - 86_400)
+    for n in range(1, 200):
+        now[0] += 3
+        feed(n, now[0])
+    assert pipeline.stats.minutes_closed <= 15, pipeline.stats

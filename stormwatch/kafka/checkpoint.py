@@ -108,6 +108,7 @@ def restore(pipeline: Pipeline, state: Mapping[str, Any]) -> None:
     pipeline.brands = pipeline.judge.brands
     pipeline.decisions.judge = pipeline.judge
     pipeline.tracker.open = state["open"]
+    pipeline.note_open_incidents()
     pipeline.tracker.history = state["history"]
     # (A checkpoint from before they were saved: no resolution remembered, as then.)
     pipeline.tracker.resolved = state.get("resolved", {})
