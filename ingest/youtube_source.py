@@ -632,7 +632,15 @@ class YouTubeCollector:
             # The same count can hide a reply deleted and a new one written: the replies
             # the thread came with (free, a few) tell, where they are all of them.
             remembered = set(known["replies"])
-            if all(isinstance(r, dict) and r.get("id") in remembered for r in embedded):
+            cut_at = _parse_time(known.get("cut_at"))  # delivered, no longer remembered
+
+            def delivered(reply: Any) -> bool:
+                if not isinstance(reply, dict) or reply.get("id") in remembered:
+                    return True
+                published = _parse_time((reply.get("snippet") or {}).get("publishedAt"))
+                return cut_at is not None and published is not None and published <= cut_at
+
+            if all(delivered(r) for r in embedded):
                 return
         if len(embedded) >= total:
             replies = list(embedded)

@@ -226,6 +226,8 @@ class Pipeline:
         stats.held -= 1
         stats.processed += 1
         stats.duplicates += 1
+        if self.observer is not None:
+            self.observer.comment(c, duplicate=True, late=False)  # (as every duplicate)
         return True
 
     def _hold(self, c: Comment, raw: bytes, source: str) -> bool:

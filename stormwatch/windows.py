@@ -272,8 +272,8 @@ class WindowStore(FarAheadHold):
         self.evicted_count += len(evicted)
         for source in [s for s, t in self.sources.items() if t < horizon]:
             del self.sources[source]
-            # Its delay is kept (a rare platform is not new again at each post), up to
-            # MAX_SOURCES of them.
+            # Its delay is kept (a rare platform is not new again at each post) while
+            # fewer than MAX_SOURCES are kept; beyond, the silent one's goes with it.
             if len(self.delays) > MAX_SOURCES:
                 self.delays.pop(source, None)
         return evicted
