@@ -4,8 +4,9 @@ prometheus-client's ASGI app serves `/metrics`; Kubernetes probes also need live
 readiness, so this small Starlette app on uvicorn serves all three from one port
 (`stormwatch serve` mounts the same routes on its main port).
 `/healthz` answers 200 while the process can answer at all (and `health()` agrees);
-`/readyz` answers 200 only when `ready()` returns `(True, reason)` — source connected,
-store reachable, caught up within the lateness bound — and 503 with the reason otherwise.
+`/readyz` answers 200 only when `ready()` returns `(True, reason)` (a worker: partitions
+assigned and the store answering; `serve`: the store answering and the pipeline thread
+running) and 503 with the reason otherwise.
 
 The port comes from `--metrics-port` or `STORMWATCH_METRICS_PORT`; the listening address
 from `STORMWATCH_METRICS_HOST` (default 127.0.0.1: nothing is exposed unless asked; in a
