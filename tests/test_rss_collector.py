@@ -36,6 +36,7 @@ class FeedServer:
         self.entries = [("urn:1", "Acme price hike", "outrageous"), ("urn:2", "Acme app", "ok")]
         self.fail = False
         self.stall = threading.Event()  # set: accept, then never answer until closed
+        self.trickle = threading.Event()  # set: answer a byte at a time until closed
         self.closed = threading.Event()
         self.requests: list[str | None] = []  # If-None-Match of each request
         outer = self
@@ -45,6 +46,16 @@ class FeedServer:
                 outer.requests.append(self.headers.get("If-None-Match"))
                 if outer.stall.is_set():
                     outer.closed.wait(30)
+                    return
+                if outer.trickle.is_set():  # the headers, then a byte now and then
+                    self.send_response(200)
+                    self.send_header("Content-Length", "100000")
+                    self.end_headers()
+                    for _ in range(50):  # five seconds, then the connection drops
+                        if outer.closed.wait(0.1):
+                            break
+                        self.wfile.write(b" ")
+                        self.wfile.flush()
                     return
                 if outer.fail:
                     self.send_response(503)
@@ -362,3 +373,21 @@ def test_a_body_ingest_refuses_as_too_large_is_sent_in_halves(tmp_path: Path) ->
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_a_feed_trickling_its_answer_times_out_too(feed: FeedServer, tmp_path: Path) -> None:
+    """The time-out bounds the whole fetch: a feed sending a byte every 0.1 s passed
+    every read's time-out and held the poll."""
+    feed.trickle.set()
+    collector = RssCollector([Feed(feed.url, "acme")], tmp_path / "c.json", timeout=1.0)
+    with pytest.raises(FeedError, match="no whole answer in 1 s"):
+        list(collector.poll())
+
+
+def test_a_feed_file_is_read_from_disk(tmp_path: Path) -> None:
+    """A path or file:// URL names a feed document on disk (feedparser's own reading)."""
+    path = tmp_path / "feed.atom"
+    path.write_bytes(atom([("urn:1", "Acme price hike", "outrageous")]))
+    for url in (str(path), path.as_uri()):
+        records = list(RssCollector([Feed(url, "acme")], tmp_path / f"{len(url)}.json").poll())
+        assert [r["id"] for r in records] == ["urn:1"], url
