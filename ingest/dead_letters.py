@@ -88,6 +88,16 @@ def _pseudonymize_authors(value: Any, pseudonymize: Callable[[str], str]) -> boo
     return changed
 
 
+def appendable(path: Path) -> Path:
+    """`path`, its directory made, opened once for appending: a dead-letter file that
+    could not be written stopped a collector at its first dead letter, after its page
+    was sent and before its cursor was committed. OSError when it cannot be."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "ab"):
+        pass
+    return path
+
+
 def dead_letter_json(letter: DeadLetter) -> dict[str, str | int | bool]:
     out: dict[str, str | int | bool] = {
         "reason": letter.reason,

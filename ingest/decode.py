@@ -21,9 +21,6 @@ MAX_RECORD_BYTES = 64 * 1024
 # A dead letter keeps at most this much of a record (the original size is recorded).
 DEAD_LETTER_BYTES = 4096
 MAX_TEXT_CHARS = 20_000
-# What a collector keeps of a longer text: a record must also stay under
-# MAX_RECORD_BYTES with its other fields, whatever the script of its text.
-COLLECTED_TEXT_BYTES = 48 * 1024
 MAX_FIELD_CHARS = 512
 # The largest follower count accepted (the largest accounts have a few hundred million).
 MAX_FOLLOWERS = 10**12
@@ -286,22 +283,3 @@ class Decoder:
             0.0,
             (),
         )
-
-
-def collected_text(text: str) -> str:
-    """A platform's text cut to what the input contract takes (MAX_TEXT_CHARS, and
-    COLLECTED_TEXT_BYTES as JSON), its end marked "…". A Reddit self-post or a full-text
-    feed entry past 20,000 characters was dead-lettered `too_large`: the post a storm
-    starts from was never counted, when its start says what it is about."""
-    if len(text) * 6 + 2 <= COLLECTED_TEXT_BYTES:  # short: even all escaped it fits
-        return text
-    try:
-        size = len(orjson.dumps(text))
-    except TypeError:  # a lone surrogate: the decoder says what is wrong with it
-        return text
-    if len(text) <= MAX_TEXT_CHARS and size <= COLLECTED_TEXT_BYTES:
-        return text
-    cut = text[: MAX_TEXT_CHARS - 1]
-    while (size := len(orjson.dumps(cut))) > COLLECTED_TEXT_BYTES - 3:  # "…": 3 bytes
-        cut = cut[: int(len(cut) * (COLLECTED_TEXT_BYTES - 3) / size)]
-    return cut + "…"

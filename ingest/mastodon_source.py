@@ -43,11 +43,11 @@ from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
-from stormwatch.ingest.decode import collected_text
 from stormwatch.ingest.page_collector import (
     CollectorError,
     CursorFile,
     Page,
+    collected_text,
     dead_letter_item,
 )
 from stormwatch.ingest.watchlist import Watchlist

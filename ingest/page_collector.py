@@ -29,6 +29,7 @@ from rich.markup import escape
 
 from stormwatch.exceptions import StormwatchError
 from stormwatch.ingest.dead_letters import dead_letter_json
+from stormwatch.ingest.decode import MAX_TEXT_CHARS
 from stormwatch.model import DeadLetter
 
 
@@ -165,3 +166,27 @@ def run_page_collector(
         if not every:
             return 0
         time.sleep(every)
+
+
+# What a collector keeps of a longer text: a record must also stay under the decoder's
+# MAX_RECORD_BYTES with its other fields, whatever the script of its text.
+COLLECTED_TEXT_BYTES = 48 * 1024
+
+
+def collected_text(text: str) -> str:
+    """A platform's text cut to what the input contract takes (MAX_TEXT_CHARS, and
+    COLLECTED_TEXT_BYTES as JSON), its end marked "…". A Reddit self-post or a full-text
+    feed entry past 20,000 characters was dead-lettered `too_large`: the post a storm
+    starts from was never counted, when its start says what it is about."""
+    if len(text) * 6 + 2 <= COLLECTED_TEXT_BYTES:  # short: even all escaped it fits
+        return text
+    try:
+        size = len(orjson.dumps(text))
+    except TypeError:  # a lone surrogate: the decoder says what is wrong with it
+        return text
+    if len(text) <= MAX_TEXT_CHARS and size <= COLLECTED_TEXT_BYTES:
+        return text
+    cut = text[: MAX_TEXT_CHARS - 1]
+    while (size := len(orjson.dumps(cut))) > COLLECTED_TEXT_BYTES - 3:  # "…": 3 bytes
+        cut = cut[: int(len(cut) * (COLLECTED_TEXT_BYTES - 3) / size)]
+    return cut + "…"

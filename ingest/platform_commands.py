@@ -20,6 +20,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from stormwatch.exceptions import ConfigError, StormwatchError
+from stormwatch.ingest.dead_letters import appendable
 from stormwatch.ingest.page_collector import PageCollector, run_page_collector
 
 err = Console(stderr=True)
@@ -48,19 +49,14 @@ def _every(value: float) -> float:
 
 
 def _dead_letter(path: Path | None) -> Path | None:
-    """Appendable from the start, its directory made: one that could not be written
-    stopped the collector at its first dead letter, after the page was sent and before
-    its cursor was committed (each restart sent the page again)."""
+    """Checked before the first poll (`appendable`)."""
     if path is None:
         return None
     path = path.expanduser()
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with open(path, "ab"):
-            pass
+        return appendable(path)
     except OSError as exc:
         raise typer.BadParameter(f"cannot write {path}: {exc.strerror or exc}") from None
-    return path
 
 
 EveryOption = Annotated[

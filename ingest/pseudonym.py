@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from collections.abc import Callable
+
+from stormwatch.model import Comment
 
 CACHE_LIMIT = 200_000
 
@@ -38,3 +41,28 @@ class Pseudonymizer:
             self._cache.clear()  # bounded; recomputing is cheap
         self._cache[author_id] = pseudonym
         return pseudonym
+
+
+def pseudonymize_at_uris(c: Comment, pseudonymize: Callable[[str], str]) -> None:
+    """With privacy on, the author a Bluesky post's URI names (at://DID/collection/key),
+    in its id, thread and parent, becomes its pseudonym (as `author_id` does), before
+    dedupe so that every copy gets the same id: samples showed the author's DID in
+    clear beside the pseudonym of the same author."""
+    c.id = at_uri_pseudonym(c.id, pseudonymize)
+    if c.thread_id is not None and c.thread_id.startswith("at://"):
+        c.thread_id = at_uri_pseudonym(c.thread_id, pseudonymize)
+    if c.parent_id is not None and c.parent_id.startswith("at://"):
+        c.parent_id = at_uri_pseudonym(c.parent_id, pseudonymize)
+
+
+def at_uri_pseudonym(uri: str, pseudonymize: Callable[[str], str]) -> str:
+    """
+    >>> at_uri_pseudonym("at://did:plc:abc/app.bsky.feed.post/3l2", lambda a: "p:" + a[-3:])
+    'at://p:abc/app.bsky.feed.post/3l2'
+    >>> at_uri_pseudonym("at://p:abc/app.bsky.feed.post/3l2", lambda a: "p:x")  # already
+    'at://p:abc/app.bsky.feed.post/3l2'
+    """
+    authority, slash, path = uri[5:].partition("/")
+    if not authority or authority.startswith("p:"):  # none, or a pseudonym already
+        return uri
+    return f"at://{pseudonymize(authority)}{slash}{path}"

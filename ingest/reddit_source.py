@@ -56,8 +56,7 @@ from pathlib import Path
 from typing import Any
 
 from stormwatch.exceptions import StormwatchError
-from stormwatch.ingest.decode import collected_text
-from stormwatch.ingest.page_collector import CursorFile, Page, dead_letter_item
+from stormwatch.ingest.page_collector import CursorFile, Page, collected_text, dead_letter_item
 from stormwatch.ingest.watchlist import Watchlist
 from stormwatch.retry_after import retry_after_seconds
 

@@ -28,8 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from stormwatch.ingest.decode import collected_text
-from stormwatch.ingest.page_collector import Page
+from stormwatch.ingest.page_collector import Page, collected_text
 from stormwatch.ingest.watchlist import Watchlist
 
 SEEN_PER_FEED = 2000  # ids remembered per feed: far more than any feed lists at once

@@ -32,6 +32,7 @@ from stormwatch.detectors.features import quiet_features, window_counts, window_
 from stormwatch.detectors.judge import BrandVerdict, Judge
 from stormwatch.ingest.dead_letters import pseudonymize_letter, pseudonymize_record
 from stormwatch.ingest.decode import Decoder
+from stormwatch.ingest.pseudonym import pseudonymize_at_uris
 from stormwatch.key_window import MINUTE, thread_key
 from stormwatch.model import Comment, DeadLetter
 from stormwatch.ports import AlertSink, DeadLetterSink, PipelineObserver, PlaybookMatcher
@@ -185,7 +186,7 @@ class Pipeline:
     def _accept(self, c: Comment, raw: bytes = b"", source: str = "") -> None:
         windows = self.windows
         if self.pseudonymize is not None and c.id.startswith("at://"):
-            _pseudonymize_at_uris(c, self.pseudonymize)
+            pseudonymize_at_uris(c, self.pseudonymize)
         seen = self.seen_ids
         platform = c.platform
         key = c.id if platform is None else platform + "\x00" + c.id  # dedupe_key(c)
@@ -683,28 +684,3 @@ class Pipeline:
         ]
         self.judge.evict(idle)
         return len(evicted)
-
-
-def _pseudonymize_at_uris(c: Comment, pseudonymize: Callable[[str], str]) -> None:
-    """With privacy on, the author a Bluesky post's URI names (at://DID/collection/key),
-    in its id, thread and parent, becomes its pseudonym (as `author_id` does), before
-    dedupe so that every copy gets the same id: samples showed the author's DID in
-    clear beside the pseudonym of the same author."""
-    c.id = _at_uri(c.id, pseudonymize)
-    if c.thread_id is not None and c.thread_id.startswith("at://"):
-        c.thread_id = _at_uri(c.thread_id, pseudonymize)
-    if c.parent_id is not None and c.parent_id.startswith("at://"):
-        c.parent_id = _at_uri(c.parent_id, pseudonymize)
-
-
-def _at_uri(uri: str, pseudonymize: Callable[[str], str]) -> str:
-    """
-    >>> _at_uri("at://did:plc:abc/app.bsky.feed.post/3l2", lambda a: "p:" + a[-3:])
-    'at://p:abc/app.bsky.feed.post/3l2'
-    >>> _at_uri("at://p:abc/app.bsky.feed.post/3l2", lambda a: "p:x")  # already
-    'at://p:abc/app.bsky.feed.post/3l2'
-    """
-    authority, slash, path = uri[5:].partition("/")
-    if not authority or authority.startswith("p:"):  # none, or a pseudonym already
-        return uri
-    return f"at://{pseudonymize(authority)}{slash}{path}"

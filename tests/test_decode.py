@@ -208,7 +208,8 @@ def test_numeric_ids_past_64_bits_keep_their_digits() -> None:
 def test_a_collected_text_of_any_length_and_script_decodes(text: str) -> None:
     """What a collector keeps of a long text (a Reddit self-post of 40,000 characters, a
     full-text feed entry) fits the contract: its start, marked "…" where it was cut."""
-    from stormwatch.ingest.decode import MAX_TEXT_CHARS, collected_text
+    from stormwatch.ingest.decode import MAX_TEXT_CHARS
+    from stormwatch.ingest.page_collector import collected_text
 
     kept = collected_text(text)
     assert kept == text or (kept.endswith("…") and text.startswith(kept[:-1]))

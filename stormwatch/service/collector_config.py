@@ -29,6 +29,7 @@ from typing import Any
 from stormwatch.alerts.config_section import SectionReader, config_path
 from stormwatch.config import read_config_file
 from stormwatch.exceptions import ConfigError
+from stormwatch.ingest.dead_letters import appendable
 from stormwatch.ingest.page_collector import CollectorError, CursorFile, PageCollector
 from stormwatch.ingest.watchlist import Watchlist
 
@@ -127,16 +128,12 @@ def _spec(
 
 
 def _writable(path: Path, setting: str) -> Path:
-    """A dead-letter file that can be appended to, its directory made as the cursor's
-    is: one that could not be written stopped its collector at the first page with a
-    dead letter, for good (the page was never committed, so polled again and again)."""
+    """A dead-letter file that can be appended to (`appendable`), else one line naming
+    the setting."""
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with open(path, "ab"):
-            pass
+        return appendable(path)
     except OSError as exc:
         raise ConfigError(f"{setting}: cannot write {path}: {exc.strerror or exc}") from None
-    return path
 
 
 def _relative(base: Path, name: str) -> Path:
