@@ -14,12 +14,14 @@ scorers add ("boycott", "censorship", "greenwashing", ...).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from itertools import compress
 from typing import Final
 
 from stormwatch.detectors.language import Tokens
 from stormwatch.detectors.negativity_compound import (
+    EMOJI_SUPPLEMENT,
     MAYBE_EMOJI,
     CompoundScorer,
     caps_differential,
@@ -50,30 +52,45 @@ ENGLISH_CRISIS_TERMS: Final[Mapping[str, float]] = {
 }
 
 
+# An emoji of the supplement stands for itself: its name is the emoji, and the emoji is
+# a lexicon word with its valence, so negation and "but" treat it as they treat the
+# words of other emoji's names. Built once per process, like VADER's tables.
+@functools.cache
+def _lexicon_with_emoji() -> dict[str, float]:
+    return {**vader_tables().lexicon, **EMOJI_SUPPLEMENT}
+
+
+@functools.cache
+def _emoji_names() -> dict[str, str]:
+    return {**vader_tables().emoji_names, **{emoji: emoji for emoji in EMOJI_SUPPLEMENT}}
+
+
 class VaderScorer(CompoundScorer):
     """English negativity from VADER's lexicon and rules, without VADER's overheads.
 
     Follows `SentimentIntensityAnalyzer` rule for rule (boosters and dampeners with
     distance decay, negation up to three tokens back, "no", "least", "never so",
     "without doubt", special idioms, "but" re-weighting, ALL-CAPS and punctuation
-    emphasis, emoji names, alpha = 15). Three deliberate differences: "’" counts as an
-    apostrophe (so "don’t" negates), the "but" re-weighting is by position where
-    VADER's looks values up with `list.index` and sometimes re-weights the wrong one,
-    and a protest hashtag reads as the crisis word it is built on (`Tokens`).
+    emphasis, emoji names, alpha = 15). Four deliberate differences: the emoji of
+    `EMOJI_SUPPLEMENT` carry their own valence (VADER's names for them carry none or
+    the wrong one), "’" counts as an apostrophe (so "don’t" negates), the "but"
+    re-weighting is by position where VADER's looks values up with `list.index` and
+    sometimes re-weights the wrong one, and a protest hashtag reads as the crisis word
+    it is built on (`Tokens`).
     The language argument is ignored: this scorer always reads English.
     """
 
     def __init__(self, extra_lexicon: Mapping[str, float] | None = None) -> None:
         tables = vader_tables()
         self._tables = tables
-        self._lexicon = tables.lexicon
+        self._lexicon = _lexicon_with_emoji()
         if extra_lexicon:
-            self._lexicon = {**tables.lexicon, **extra_lexicon}
+            self._lexicon = {**self._lexicon, **extra_lexicon}
         self._boosters = tables.boosters
         self._negations = tables.negations
         self._special_firsts = tables.special_firsts
         self._special_seconds = tables.special_seconds
-        self._emoji_names = tables.emoji_names
+        self._emoji_names = _emoji_names()
         self._caps_increment = tables.caps_increment
         self._negation_scalar = tables.negation_scalar
         # Words that make a rule beyond a plain lexicon lookup fire for the word after.

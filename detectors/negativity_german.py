@@ -25,6 +25,7 @@ from typing import Final
 
 from stormwatch.detectors.language import Tokens
 from stormwatch.detectors.negativity_compound import (
+    EMOJI_SUPPLEMENT,
     MAYBE_EMOJI,
     CompoundScorer,
     caps_differential,
@@ -131,25 +132,6 @@ _GERMAN_OVERRIDES: Final[Mapping[str, float]] = {
     "shitstorm": -1.0,
     "fail": -0.7,
     "fake": -0.7,
-}
-
-# Emoji whose English names carry no VADER valence ("pouting face") or the wrong one
-# ("broken heart" is +1.1), on VADER's scale. The German scorer uses them on top of
-# the names; the English scorer stays with VADER's behaviour.
-_EMOJI_SUPPLEMENT: Final[Mapping[str, float]] = {
-    "😡": -2.5,
-    "🤬": -3.0,
-    "😤": -2.0,
-    "👎": -2.0,
-    "🙄": -1.5,
-    "🤮": -2.5,
-    "🤢": -2.0,
-    "💩": -2.0,
-    "😒": -1.5,
-    "💔": -2.0,
-    "🤡": -1.5,
-    "👍": 1.5,
-    "👏": 1.5,
 }
 
 _GERMAN_NEGATIONS: Final = frozenset(
@@ -294,7 +276,7 @@ class GermanScorer(CompoundScorer):
 
     def __init__(self) -> None:
         self._lexicon = _german_lexicon()
-        self._emoji_valence = {**vader_tables().emoji_valence, **_EMOJI_SUPPLEMENT}
+        self._emoji_valence = {**vader_tables().emoji_valence, **EMOJI_SUPPLEMENT}
         self._caps_increment = vader_tables().caps_increment
         self._negation_scalar = vader_tables().negation_scalar
 

@@ -18,6 +18,7 @@ from stormwatch.detectors.negativity import (
     NegativityScorer,
     TokenNegativityScorer,
 )
+from stormwatch.detectors.negativity_compound import EMOJI_SUPPLEMENT
 from stormwatch.detectors.negativity_english import VaderScorer
 from stormwatch.detectors.negativity_german import GermanScorer
 from stormwatch.runtime import negativity_scorer
@@ -119,7 +120,12 @@ def _vader_class(compound: float) -> int:
 
 def test_fast_english_scorer_agrees_with_real_vader(english: VaderScorer) -> None:
     analyzer = SentimentIntensityAnalyzer()
-    sentences = _varied_sentences() + REALISTIC_ENGLISH
+    # The supplement's emoji are a deliberate difference (tested below).
+    sentences = [
+        s
+        for s in _varied_sentences() + REALISTIC_ENGLISH
+        if not any(emoji in s for emoji in EMOJI_SUPPLEMENT)
+    ]
     assert len(set(sentences)) >= 300
     ours = [english.compound(s) for s in sentences]
     theirs = [analyzer.polarity_scores(s)["compound"] for s in sentences]
@@ -247,6 +253,19 @@ def test_german_inflected_forms_are_scored(german: GermanScorer) -> None:
 )
 def test_german_crisis_words(german: GermanScorer, text: str) -> None:
     assert german.score(text, "de") >= 0.4
+
+
+def test_english_reads_the_emoji_vader_names_without_valence(english: VaderScorer) -> None:
+    # VADER reads "Customer service 😡😡😡" as neutral: "pouting face" scores nothing.
+    assert SentimentIntensityAnalyzer().polarity_scores("Customer service 😡😡😡")["compound"] == 0
+    assert english.score("Customer service 😡😡😡", "en") > 0.5
+    assert english.score("Customer service 👎", "en") > 0.3
+    # "broken heart" is "broken" -2.1 plus "heart" +3.2 for VADER: positive.
+    assert english.score("Flight cancelled again 💔", "en") > 0.3
+    assert english.score("Great crew today 👍", "en") == 0.0
+    # The emoji is a word like any other: negation turns it round.
+    assert english.score("not 😡", "en") == 0.0
+    assert english.score("Customer service", "en") == 0.0
 
 
 def test_german_emoji_count_with_their_english_names(german: GermanScorer) -> None:
