@@ -199,6 +199,22 @@ def test_escalate_on_a_resolved_incident_pages_nobody(setup, pagerduty) -> None:
     assert [e for e in pagerduty.events if e["event_action"] == "trigger"] == []
 
 
+def test_snooze_on_a_resolved_incident_leaves_it_resolved(setup, pagerduty) -> None:
+    """Snoozing a resolved incident made it `snoozed`, and an hour later `open`: on-call
+    was paged for a storm that was over, and nothing would resolve it again."""
+    store, escalator, worker, clock = setup
+    store.record(opened())
+    actions = IncidentActions(store, escalator=escalator, notify_slack=False)
+    actions.apply("resolve", KEY, who="alice")
+    resolved_at = store.get_incident(KEY).resolved_at
+    assert "resolved" in actions.apply("snooze_1h", KEY, who="bob").note
+    clock.now += 61 * 60
+    run(escalator, worker)
+    incident = store.get_incident(KEY)
+    assert (incident.status, incident.resolved_at) == ("resolved", resolved_at)
+    assert [e for e in pagerduty.events if e["event_action"] == "trigger"] == []
+
+
 def test_snooze_holds_pages_for_an_hour(setup, pagerduty) -> None:
     store, escalator, worker, clock = setup
     store.record(opened())
