@@ -128,8 +128,17 @@ def authenticate(header: str | None, tokens: Mapping[str, bytes]) -> str | None:
     return found
 
 
-def split_records(body: bytes) -> list[bytes]:
-    """The records of a body: a JSON array of objects, or one object per line.
+class TooManyRecords(Exception):
+    """A body holds more records than the intake takes (`queue_records`): a 413."""
+
+    def __init__(self, count: int) -> None:
+        super().__init__(count)
+        self.count = count
+
+
+def split_records(body: bytes, max_records: int | None = None) -> list[bytes]:
+    """The records of a body: a JSON array of objects, or one object per line. An array
+    of more than `max_records` items raises `TooManyRecords` before any item is copied.
 
     >>> split_records(b'[{"id": "1"}, {"id": "2"}]')
     [b'{"id":"1"}', b'{"id":"2"}']
@@ -137,19 +146,40 @@ def split_records(body: bytes) -> list[bytes]:
     [b'{"id": "1"}', b'{"id": "2"}']
     """
     stripped = body.lstrip()
-    if stripped.startswith(b"["):
-        try:
-            items = orjson.loads(stripped)
-        except orjson.JSONDecodeError:
+    if not stripped.startswith(b"["):
+        return [line for line in (raw.strip() for raw in body.split(b"\n")) if line]
+    exact = False
+    try:
+        items = orjson.loads(stripped)
+    except orjson.JSONDecodeError:
+        # orjson refuses a lone surrogate ("\ud83d": a text cut inside an emoji) and a
+        # number past the double range; the standard library reads both, and the item
+        # then fails alone as a record the decoder dead-letters, as in JSON lines.
+        items = _exact_items(stripped)
+        if items is None:
             raise HTTPException(400, "body starts with '[' but is not a JSON array") from None
-        if not isinstance(items, list):
-            raise HTTPException(400, "expected a JSON array or JSON lines")
-        if any(_lossy(item) for item in items):
-            # An id past 64 bits, which orjson reads as a float: the items as sent, from
-            # the standard library's parser (exact integers), as the decoder does.
-            return [_encoded(item, exact=True) for item in json.loads(stripped)]
-        return [_encoded(item) for item in items]
-    return [line for line in (raw.strip() for raw in body.split(b"\n")) if line]
+        exact = True
+    if not isinstance(items, list):
+        raise HTTPException(400, "expected a JSON array or JSON lines")
+    if max_records is not None and len(items) > max_records:
+        raise TooManyRecords(len(items))
+    if not exact and any(_lossy(item) for item in items):
+        # An id past 64 bits, which orjson reads as a float: the items as sent, from
+        # the standard library's parser (exact integers), as the decoder does. If it
+        # cannot read the body (an item nested past its recursion limit), the ids stay
+        # as orjson read them rather than the batch failing.
+        exact_items = _exact_items(stripped)
+        if isinstance(exact_items, list) and len(exact_items) == len(items):
+            items, exact = exact_items, True
+    return [_encoded(item, exact=exact) for item in items]
+
+
+def _exact_items(body: bytes) -> object | None:
+    """`body` read by the standard library's parser, None where it cannot read it."""
+    try:
+        return json.loads(body)
+    except (ValueError, RecursionError):
+        return None
 
 
 def _lossy(item: object) -> bool:
@@ -158,14 +188,14 @@ def _lossy(item: object) -> bool:
 
 def _encoded(item: object, *, exact: bool = False) -> bytes:
     """One item of a JSON array as its own record. orjson reads 1,024 levels of nesting
-    but writes 255: a deeper item (a 500 for the whole batch) becomes a record the
-    decoder dead-letters as `invalid_json`."""
+    but writes 255, and neither writes a lone surrogate: such an item (a 500 for the
+    whole batch) becomes a record the decoder dead-letters as `invalid_json`."""
     try:
         if exact:
             return json.dumps(item, ensure_ascii=False, allow_nan=False).encode("utf-8")
         return orjson.dumps(item)
     except (TypeError, ValueError, RecursionError):
-        return b"[nested too deep]"
+        return b"[not encodable]"
 
 
 class IngestEndpoint:
@@ -188,15 +218,21 @@ class IngestEndpoint:
             self.requests["unauthorized"] += 1
             return error(401, "missing or wrong bearer token", {"WWW-Authenticate": "Bearer"})
         body = await read_body(request, self.config.max_body_bytes)
-        # Lines are counted before they are split: a body of millions of tiny records
-        # is refused before it costs anything.
-        lines = body.count(b"\n")
-        if lines > 2 * self.config.queue_records:
-            return self._too_many(lines)
+        limit = self.config.queue_records
+        # JSON lines are counted before they are split: a body of millions of tiny
+        # records is refused before it costs anything. Not an array's newlines: a
+        # pretty-printed array has many per record.
+        if not body.lstrip().startswith(b"["):
+            lines = body.count(b"\n")
+            if lines > 2 * limit:
+                return self._too_many(lines)
         # Off the event loop: a large body decoded there held every other request
         # (health checks, Slack) for as long.
-        records = await run_in_threadpool(split_records, body)
-        if len(records) > self.config.queue_records:
+        try:
+            records = await run_in_threadpool(split_records, body, limit)
+        except TooManyRecords as too_many:
+            return self._too_many(too_many.count)
+        if len(records) > limit:
             return self._too_many(len(records))
         # A request the intake cannot take is refused before it is decoded: under
         # overload the HTTP side must not take the pipeline's time (one GIL). The body
