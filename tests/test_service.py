@@ -391,6 +391,31 @@ def test_meta_comments_map_to_the_input_contract(tmp_path: Path, config: Path) -
     ]
 
 
+def test_a_meta_comment_whose_message_cannot_be_written_is_one_dead_letter(
+    tmp_path: Path, config: Path
+) -> None:
+    """A signed delivery whose `message` was nested 300 deep (orjson reads 1,024 levels,
+    writes 255) was a 500: the delivery's good comment was lost with it at every retry."""
+    service = make_service(tmp_path, config, ENV)
+    try:
+        import copy
+
+        feed = copy.deepcopy(FEED)
+        feed["entry"][0]["changes"][1]["value"]["message"] = "DEEP"
+        body = orjson.dumps(feed).replace(b'"DEEP"', b"[" * 300 + b'"x"' + b"]" * 300)
+        r = httpx.post(
+            service.url + "/webhooks/meta",
+            content=body,
+            headers={"X-Hub-Signature-256": meta_sign(body)},
+        )
+        assert r.status_code == 200 and r.json()["accepted"] == 2
+        processed(service, 2)
+        assert service.live.pipeline.stats.dead_lettered == 1
+    finally:
+        service.stop()
+        service.store.close()
+
+
 # --- Slack ----------------------------------------------------------------------------------
 
 

@@ -171,7 +171,7 @@ def split_records(body: bytes, max_records: int | None = None) -> list[bytes]:
         exact_items = _exact_items(stripped)
         if isinstance(exact_items, list) and len(exact_items) == len(items):
             items, exact = exact_items, True
-    return [_encoded(item, exact=exact) for item in items]
+    return [record_bytes(item, exact=exact) for item in items]
 
 
 def _exact_items(body: bytes) -> object | None:
@@ -186,10 +186,11 @@ def _lossy(item: object) -> bool:
     return type(item) is dict and any(type(item.get(k)) is float for k in OPTIONAL_TEXT)
 
 
-def _encoded(item: object, *, exact: bool = False) -> bytes:
-    """One item of a JSON array as its own record. orjson reads 1,024 levels of nesting
-    but writes 255, and neither writes a lone surrogate: such an item (a 500 for the
-    whole batch) becomes a record the decoder dead-letters as `invalid_json`."""
+def record_bytes(item: object, *, exact: bool = False) -> bytes:
+    """One item of a JSON array (or one mapped webhook comment) as its own record.
+    orjson reads 1,024 levels of nesting but writes 255, and neither writes a lone
+    surrogate: such an item (a 500 for the whole batch) becomes a record the decoder
+    dead-letters as `invalid_json`."""
     try:
         if exact:
             return json.dumps(item, ensure_ascii=False, allow_nan=False).encode("utf-8")

@@ -35,6 +35,7 @@ from stormwatch.exceptions import ConfigError
 from stormwatch.ingest.meta_webhook import map_payload, verify_signature
 from stormwatch.ingest.watchlist import Watchlist
 from stormwatch.service.asgi import error, read_body
+from stormwatch.service.ingest import record_bytes
 from stormwatch.service.live import LivePipeline
 
 log = logging.getLogger(__name__)
@@ -107,7 +108,7 @@ class MetaWebhook:
         except orjson.JSONDecodeError:
             return error(400, "body is not JSON")
         mapped = map_payload(payload, self.config.watchlist)
-        lines = [orjson.dumps(r) for r in mapped.records]
+        lines = [record_bytes(r) for r in mapped.records]
         if not self.live.offer(lines, "meta"):
             return error(429, "intake full: retry later", {"Retry-After": "1"})
         return JSONResponse({"accepted": len(lines), "skipped": dict(mapped.skipped)})
