@@ -115,6 +115,24 @@ def test_serve_port_busy(work: Path, option: str) -> None:
     one_line_error(result, 1, f"127.0.0.1:{port}", f"choose another {option}")
 
 
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (("--port", "70000"), ("--port", "70000")),
+        (("--port", "-1"), ("--port", "-1")),
+        (("--host", "no.such.host.invalid", "--port", "0"), ("--host", "no.such.host.invalid")),
+    ],
+)
+def test_serve_port_out_of_range_or_host_unknown(
+    work: Path, args: tuple[str, ...], words: tuple[str, ...]
+) -> None:
+    """A port past 65535 was a 38-line traceback (bind raises OverflowError, not
+    OSError); an unknown host said "choose another --port"."""
+    result = stormwatch("serve", *args, "--db", "serve.sqlite3", cwd=work)
+    line = one_line_error(result, 2, *words)
+    assert "choose another --port" not in line
+
+
 def test_negative_speed(work: Path) -> None:
     result = stormwatch("run", "--speed", "-1", "empty.jsonl", cwd=work)
     one_line_error(result, 2, "--speed", "stormwatch run --help")

@@ -6,6 +6,7 @@ service (`stormwatch.service.serve`) and its web stack are imported when it runs
 
 from __future__ import annotations
 
+import socket
 from pathlib import Path
 from typing import Annotated
 
@@ -56,6 +57,8 @@ def serve(
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    if not 0 <= port <= 65535:
+        raise fail(f"--port must be in 0..65535, got {port}", 2)
     settings = command_settings(config, database_url=db)
     registry = CollectorRegistry()
     metrics_server = None
@@ -79,6 +82,8 @@ def serve(
         service.run(ready=lambda url: err.print(f"stormwatch serve listening on {url}"))
     except StormwatchError as exc:
         raise fail(exc) from None
+    except socket.gaierror as exc:
+        raise fail(f"cannot resolve --host {host!r} ({exc.strerror or exc})", 2) from None
     except OSError as exc:
         # The metrics server is up before the service binds --port: a busy port now is
         # --port's, unless the metrics server never started.
