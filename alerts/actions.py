@@ -47,7 +47,17 @@ class IncidentActions:
         self.clock = clock or store._clock
 
     def apply(self, action: str, incident: str, *, who: str, source: str = "slack") -> ActionResult:
-        """Raises `StoreError` for an unknown incident, `ValueError` for an unknown action."""
+        """Raises `StoreError` for an unknown incident, `ValueError` for an unknown action.
+
+        Under the escalator's lock: a pass that read the status before an acknowledgement
+        paged on-call after it, and one between a snooze's status and its end time ended
+        the snooze at once."""
+        if self.escalator is None:
+            return self._apply(action, incident, who=who, source=source)
+        with self.escalator.lock:
+            return self._apply(action, incident, who=who, source=source)
+
+    def _apply(self, action: str, incident: str, *, who: str, source: str) -> ActionResult:
         if action == "acknowledge":
             first = self._first_acknowledgement(incident)
             at = self.clock()

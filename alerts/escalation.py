@@ -47,7 +47,9 @@ class Escalator:
         self.clock = clock
         self.notify_slack = notify_slack
         self.alertmanager_ttl = alertmanager_ttl
-        self._lock = threading.Lock()  # one reconcile per process at a time: no double pages
+        # One reconcile per process at a time (no double pages). People's actions hold it
+        # too (`IncidentActions`), so no pass acts on a status they are changing.
+        self.lock = threading.RLock()
         self._settled: set[str] = set()  # resolved and fully told downstream
 
     # --- entry points --------------------------------------------------------------------
@@ -64,7 +66,7 @@ class Escalator:
         return enqueued
 
     def reconcile(self, key: str) -> int:
-        with self._lock:
+        with self.lock:
             incident = self.store.get_incident(key)
             if incident is None:
                 return 0
@@ -72,7 +74,9 @@ class Escalator:
             if incident.status == "snoozed":
                 if self._snoozed_until(deliveries) > self.clock():
                     return 0
-                self.store.set_status(key, "open")
+                # Someone who took the incident and snoozed it still has it.
+                taken = incident.acknowledged_at is not None
+                self.store.set_status(key, "acknowledged" if taken else "open")
                 self._tell_slack(key, "⏰ Snooze over: escalation runs again")
                 incident = self.store.get_incident(key)
                 assert incident is not None
@@ -94,7 +98,7 @@ class Escalator:
     def escalate_now(self, key: str, *, who: str) -> str:
         """The Escalate button: the next level that has not paged yet, now, whatever its
         delay and hours say. Returns a note for the thread."""
-        with self._lock:
+        with self.lock:
             incident = self.store.get_incident(key)
             if incident is None:
                 return f"no incident {key}"
@@ -165,8 +169,13 @@ class Escalator:
                 self.store.deliveries(incident.key),
             )
             started = _round_started(events, deliveries, self.clock())
-        for name in targets:
-            self._enqueue(incident, name, "trigger", level=level_id, who=who, started=started)
+        self.store.enqueue_all(
+            incident.key,
+            [
+                self._row(incident, name, "trigger", level=level_id, who=who, started=started)
+                for name in targets
+            ],
+        )
         log.info("incident %s: level %s pages %s", incident.key, level_id, ", ".join(targets))
         return len(targets)
 
@@ -207,9 +216,13 @@ class Escalator:
     # --- helpers -----------------------------------------------------------------------
 
     def _enqueue(self, incident: Incident, name: str, action: str, **extra: Any) -> None:
-        target = self.config.targets[name].outbox_target
+        self.store.enqueue_all(incident.key, [self._row(incident, name, action, **extra)])
+
+    def _row(
+        self, incident: Incident, name: str, action: str, **extra: Any
+    ) -> tuple[str, dict[str, Any]]:
         payload = {"action": action, "alert": incident.last_event, **extra}
-        self.store.enqueue(incident=incident.key, target=target, payload=payload)
+        return self.config.targets[name].outbox_target, payload
 
     def _tell_slack(self, key: str, note: str) -> None:
         if self.notify_slack:

@@ -215,6 +215,101 @@ def test_snooze_on_a_resolved_incident_leaves_it_resolved(setup, pagerduty) -> N
     assert [e for e in pagerduty.events if e["event_action"] == "trigger"] == []
 
 
+def test_a_level_pages_all_its_targets_or_none(tmp_path: Path, pagerduty) -> None:
+    """A level's pages went in one transaction each: when the second insert failed (a
+    database locked by a purge), the level counted as paged and its second target was
+    never paged, by any later pass or restart."""
+    import sqlalchemy as sa
+
+    path = tmp_path / "stormwatch.toml"
+    two = CONFIG.replace(
+        """  {{ after_minutes = 15, targets = ["primary"] }},
+  {{ after_minutes = 30, targets = ["secondary"] }},""",
+        """  {{ after_minutes = 15, targets = ["primary", "secondary"] }},""",
+    )
+    path.write_text(two.format(url=pagerduty.url))
+    config = load_oncall_config(path, env=ENV)
+    clock = Clock(TUESDAY_10)
+    store = IncidentStore.open(tmp_path / "incidents.sqlite3", clock=clock)
+    escalator = Escalator(store, config, clock=clock, notify_slack=False)
+    notifiers = {
+        t.outbox_target: PagerDutyNotifier(routing_key=t.secret or "", url=t.url, timeout=2)
+        for t in config.targets.values()
+    }
+    worker = OutboxWorker(store, notifiers, clock=clock, backoff=Backoff(base=0.01, jitter=0))
+    inserts = []
+
+    def second_insert_fails(conn, cursor, statement, *args) -> None:  # type: ignore[no-untyped-def]
+        if statement.startswith("INSERT INTO deliveries"):
+            inserts.append(statement)
+            if len(inserts) == 2:
+                raise sa.exc.OperationalError(statement, {}, Exception("database is locked"))
+
+    try:
+        store.record(opened())
+        clock.now += 15 * 60
+        sa.event.listen(store._engine, "before_cursor_execute", second_insert_fails)
+        with pytest.raises(Exception, match="locked"):
+            escalator.tick()
+        sa.event.remove(store._engine, "before_cursor_execute", second_insert_fails)
+        clock.now += 60
+        run(escalator, worker)
+        assert sorted(e["routing_key"][0] for e in pagerduty.events) == ["P", "S"]
+    finally:
+        store.close()
+
+
+def test_a_snoozed_acknowledged_incident_is_acknowledged_again_after_the_hour(
+    setup, pagerduty
+) -> None:
+    """The end of a snooze set every incident `open`: one someone had taken paged the
+    next level an hour later."""
+    store, escalator, worker, clock = setup
+    store.record(opened())
+    clock.now += 15 * 60
+    run(escalator, worker)
+    actions = IncidentActions(store, escalator=escalator, notify_slack=False)
+    actions.apply("acknowledge", KEY, who="alice")
+    actions.apply("snooze_1h", KEY, who="alice")
+    clock.now += 61 * 60
+    run(escalator, worker)
+    assert store.get_incident(KEY).status == "acknowledged"
+    assert [(e["routing_key"][0], e["event_action"]) for e in pagerduty.events] == [
+        ("P", "trigger"),
+        ("P", "acknowledge"),
+    ]
+
+
+def test_a_pass_never_acts_on_a_status_a_person_is_changing(setup, pagerduty) -> None:
+    """Acknowledge and Snooze come from the web server's threads, passes from the
+    escalation thread: a pass that read "open" before an acknowledgement paged after it,
+    and one between a snooze's status and its end time ended the snooze at once."""
+    import threading
+
+    store, escalator, worker, clock = setup
+    store.record(opened())
+    clock.now += 15 * 60
+    actions = IncidentActions(store, escalator=escalator, notify_slack=False)
+    real_set_status = store.set_status
+    passes: list[threading.Thread] = []
+
+    def set_status_while_a_pass_starts(*args, **kwargs):  # type: ignore[no-untyped-def]
+        old = real_set_status(*args, **kwargs)
+        passes.append(threading.Thread(target=escalator.tick))
+        passes[-1].start()
+        passes[-1].join(0.3)  # with the lock held by the action, the pass waits
+        return old
+
+    store.set_status = set_status_while_a_pass_starts  # type: ignore[method-assign]
+    actions.apply("snooze_1h", KEY, who="bob")
+    store.set_status = real_set_status  # type: ignore[method-assign]
+    for thread in passes:
+        thread.join(5)
+    assert worker.drain(timeout=5)
+    assert store.get_incident(KEY).status == "snoozed"
+    assert pagerduty.events == []
+
+
 def test_snooze_holds_pages_for_an_hour(setup, pagerduty) -> None:
     store, escalator, worker, clock = setup
     store.record(opened())

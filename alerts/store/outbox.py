@@ -126,25 +126,40 @@ class Outbox(StoreBase):
     ) -> int:
         """A delivery not tied to an alert event (an on-call page, a message refresh after
         a button press), after every earlier one of the incident; returns its id."""
-        if not target:
+        return self.enqueue_all(incident, [(target, payload)], not_before=not_before)[0]
+
+    def enqueue_all(
+        self,
+        incident: str,
+        rows: list[tuple[str, dict[str, Any]]],
+        *,
+        not_before: float | None = None,
+    ) -> list[int]:
+        """Several deliveries (target, payload) in one transaction, all or none: a level
+        that pages two targets must not page one of them for good if the second insert
+        fails (a locked database), as the level then counts as paged."""
+        if not all(target for target, _ in rows):
             raise ValueError("target must be a non-empty string")
         now = self._clock()
         with self._transaction(write=True) as conn:
             require_incident(conn, incident)
-            return int(
-                conn.scalar(
-                    DELIVERIES.insert()
-                    .values(
-                        incident=incident,
-                        event_id=None,
-                        target=target,
-                        payload=payload,
-                        status="pending",
-                        attempts=0,
-                        next_attempt_at=now if not_before is None else max(now, not_before),
-                        created_at=now,
-                        updated_at=now,
+            return [
+                int(
+                    conn.scalar(
+                        DELIVERIES.insert()
+                        .values(
+                            incident=incident,
+                            event_id=None,
+                            target=target,
+                            payload=payload,
+                            status="pending",
+                            attempts=0,
+                            next_attempt_at=now if not_before is None else max(now, not_before),
+                            created_at=now,
+                            updated_at=now,
+                        )
+                        .returning(DELIVERIES.c.id)
                     )
-                    .returning(DELIVERIES.c.id)
                 )
-            )
+                for target, payload in rows
+            ]
