@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import http.client
 import json
+import socket
+import threading
 import urllib.request
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -37,7 +39,47 @@ class _NoRedirects(urllib.request.HTTPRedirectHandler):
         return None  # urllib then raises the 3xx as an HTTPError: an answer, below
 
 
-_opener = urllib.request.build_opener(_NoRedirects)
+class _TrackedHTTPHandler(urllib.request.HTTPHandler):
+    """Keeps the sockets of the connections it opens, so a deadline can cut them
+    (`post_json`); urllib lets go of a connection's socket once the headers are in."""
+
+    def __init__(self, opened: list[socket.socket]) -> None:
+        super().__init__()
+        self.opened = opened
+
+    def http_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
+        return self.do_open(_tracked(http.client.HTTPConnection, self.opened), req)
+
+
+class _TrackedHTTPSHandler(urllib.request.HTTPSHandler):
+    def __init__(self, opened: list[socket.socket]) -> None:
+        super().__init__()
+        self.opened = opened
+
+    def https_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
+        return self.do_open(
+            _tracked(http.client.HTTPSConnection, self.opened),
+            req,
+            context=self._context,  # type: ignore[attr-defined]
+        )
+
+
+def _tracked(base: type[http.client.HTTPConnection], opened: list[socket.socket]) -> Any:
+    class Tracked(base):  # type: ignore[valid-type,misc]
+        def connect(self) -> None:
+            super().connect()
+            opened.append(self.sock)
+
+    return Tracked
+
+
+def _cut(opened: list[socket.socket], fired: threading.Event) -> None:
+    fired.set()
+    for sock in opened:
+        try:
+            sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
 
 
 def post_json(
@@ -49,7 +91,11 @@ def post_json(
     raw: bytes | None = None,
 ) -> Answer:
     """POST `body` as JSON (or the exact bytes `raw`, when they are signed); HTTP errors
-    come back as answers, network failures raise `OSError`."""
+    come back as answers, network failures raise `OSError`.
+
+    `timeout` bounds the whole request: urllib's bounds each socket read, and a target
+    trickling its answer a byte a second held the outbox worker (Slack's deliveries too)
+    for as long as it went on. A timer cuts the connection at the deadline."""
     data = raw if raw is not None else json.dumps(body).encode("utf-8")
     request = urllib.request.Request(
         url,
@@ -57,11 +103,34 @@ def post_json(
         method="POST",
         headers={"Content-Type": "application/json", **(headers or {})},
     )
+    opened: list[socket.socket] = []
+    opener = urllib.request.build_opener(
+        _NoRedirects, _TrackedHTTPHandler(opened), _TrackedHTTPSHandler(opened)
+    )
+    fired = threading.Event()
+    timer = threading.Timer(timeout, _cut, (opened, fired))
+    timer.daemon = True
+    timer.start()
     try:
-        with _opener.open(request, timeout=timeout) as response:
+        with opener.open(request, timeout=timeout) as response:
             return Answer(response.status, dict(response.headers), response.read())
     except HTTPError as exc:
-        return Answer(exc.code, dict(exc.headers or {}), exc.read() or b"")
+        return Answer(exc.code, dict(exc.headers or {}), _read_error_body(exc, fired))
+    except (OSError, http.client.HTTPException) as exc:
+        if fired.is_set():
+            raise TimeoutError(f"no whole answer in {timeout:g} s") from exc
+        raise
+    finally:
+        timer.cancel()
+
+
+def _read_error_body(exc: HTTPError, fired: threading.Event) -> bytes:
+    try:
+        return exc.read() or b""
+    except (OSError, http.client.HTTPException):
+        if fired.is_set():
+            return b"(answer cut at the time-out)"
+        raise
 
 
 def outcome(answer: Answer, *, what: str, external_id: str | None = None) -> Outcome:

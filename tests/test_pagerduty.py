@@ -122,3 +122,51 @@ def test_an_incident_key_past_255_characters_pages_one_alert(store, pagerduty) -
     assert len(keys) == 3 and keys[0] == keys[2] != keys[1]
     assert all(len(k) <= 255 for k in keys)
     assert pagerduty.state == {keys[0]: "resolved", keys[1]: "triggered"}
+
+
+@pytest.mark.parametrize("where", ["headers", "body"])
+def test_a_target_trickling_its_answer_is_cut_at_the_time_out(where: str) -> None:
+    """urllib's time-out bounds each read: a target (or a proxy before it) answering a
+    byte a second held the outbox worker, and every Slack delivery behind it, for as
+    long as it went on. Now the time-out bounds the whole request: a retry."""
+    import socket
+    import threading
+    import time
+
+    from stormwatch.alerts.delivery import Retry
+    from stormwatch.alerts.http_target import failed, post_json
+
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(1)
+    stop = threading.Event()
+    head = b"HTTP/1.1 202 Accepted\r\nContent-Type: application/json\r\nContent-Length: 60\r\n\r\n"
+
+    def trickle() -> None:
+        conn, _ = server.accept()
+        with conn:
+            conn.recv(65536)
+            drip = head if where == "headers" else b" " * 60
+            if where == "body":
+                conn.sendall(head)
+            for byte in drip:
+                if stop.wait(0.5):
+                    return
+                try:
+                    conn.sendall(bytes([byte]))
+                except OSError:
+                    return
+
+    thread = threading.Thread(target=trickle, daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{server.getsockname()[1]}"
+    try:
+        started = time.monotonic()
+        with pytest.raises(TimeoutError, match="no whole answer in 1 s"):
+            post_json(url, {"x": 1}, timeout=1.0)
+        assert time.monotonic() - started < 3
+    finally:
+        stop.set()
+        thread.join(5)
+        server.close()
+    assert isinstance(failed(TimeoutError("no whole answer in 1 s"), what="pagerduty"), Retry)
