@@ -6,7 +6,8 @@ Alertmanager resolves an alert on its own once `endsAt` passes, so a firing aler
 with `endsAt` = now + `ttl` and re-sent (`refresh`) by the escalation scheduler while
 the incident is open: if stormwatch dies, its alerts end instead of firing for ever.
 Severity is a label (receivers route on it); when it rises, the alert under the old
-severity is ended in the same request.
+severity is ended in the same request. A silence lasts 24 hours and is made again while
+the incident stays acknowledged and its alert is refreshed; a resolution expires it.
 """
 
 from __future__ import annotations
@@ -16,8 +17,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from stormwatch.alerts.delivery import Dead, Outcome
-from stormwatch.alerts.http_target import failed, outcome, post_json
+from stormwatch.alerts.delivery import Dead, Outcome, Sent
+from stormwatch.alerts.http_target import delete, failed, outcome, post_json
 from stormwatch.alerts.store import Delivery, IncidentStore
 
 ALERTNAME = "StormwatchIncident"
@@ -81,19 +82,68 @@ class AlertmanagerNotifier:
         action = delivery.payload.get("action")
         try:
             if action in ("trigger", "refresh", "resolve"):
+                if action == "resolve":
+                    # A silence left behind hid the resolution and, when the storm came
+                    # back, the reopened incident's alert from every receiver.
+                    for silence in self._silences(delivery):
+                        ended = self._expire(silence)
+                        if ended is not None:
+                            return ended
                 answer = post_json(
                     f"{self.url}/api/v2/alerts", self._alerts(delivery), timeout=self.timeout
                 )
-                return outcome(answer, what="alertmanager")
+                result = outcome(answer, what="alertmanager")
+                if action == "refresh" and isinstance(result, Sent):
+                    return self._renew_silence(delivery) or result
+                return result
             if action == "acknowledge":
-                answer = post_json(
-                    f"{self.url}/api/v2/silences", self._silence(delivery), timeout=self.timeout
-                )
-                silence = (answer.json() or {}).get("silenceID") if answer.status == 200 else None
-                return outcome(answer, what="alertmanager silence", external_id=silence)
+                return self._post_silence(delivery)
         except Exception as exc:
             return failed(exc, what="alertmanager")
         return Dead(f"alertmanager: unknown action {action!r}")
+
+    def _post_silence(self, delivery: Delivery) -> Outcome:
+        answer = post_json(
+            f"{self.url}/api/v2/silences", self._silence(delivery), timeout=self.timeout
+        )
+        body = answer.json() if answer.status == 200 else None
+        silence = body.get("silenceID") if isinstance(body, dict) else None
+        return outcome(
+            answer,
+            what="alertmanager silence",
+            external_id=silence if isinstance(silence, str) else None,
+        )
+
+    def _silences(self, delivery: Delivery) -> list[tuple[str, float]]:
+        """(silence id, when it was made) of this target's silences on the incident since
+        it last resolved here, oldest first."""
+        found: list[tuple[str, float]] = []
+        for d in self.store.deliveries(delivery.incident):
+            if d.target != delivery.target or d.status != "sent" or d.id == delivery.id:
+                continue
+            if d.payload.get("action") == "resolve":
+                found = []
+            elif d.external_id and d.payload.get("action") in ("acknowledge", "refresh"):
+                found.append((d.external_id, d.updated_at))
+        return found
+
+    def _expire(self, silence: tuple[str, float]) -> Outcome | None:
+        """None once the silence is gone (expired now, earlier, or unknown: 404)."""
+        answer = delete(f"{self.url}/api/v2/silence/{silence[0]}", timeout=self.timeout)
+        if 200 <= answer.status < 300 or answer.status == 404:
+            return None
+        if b"already expired" in answer.body:  # Alertmanager answers 500 so
+            return None
+        return outcome(answer, what="alertmanager silence expiry")
+
+    def _renew_silence(self, delivery: Delivery) -> Outcome | None:
+        """An acknowledged incident's silence is made again before it ends: it lasted 24
+        hours while its alert was refreshed as firing, and receivers were paged again
+        about an incident someone had taken."""
+        silences = self._silences(delivery)
+        if not silences or silences[-1][1] + SILENCE_SECONDS - 2 * self.ttl > self.clock():
+            return None
+        return self._post_silence(delivery)
 
     def _alerts(self, delivery: Delivery) -> list[dict[str, Any]]:
         payload = delivery.payload

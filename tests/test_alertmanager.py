@@ -12,6 +12,7 @@ import threading
 import time
 import urllib.request
 from collections.abc import Iterator
+from dataclasses import replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -167,19 +168,16 @@ def test_escalated_incident_is_routed_and_resolved_with_ends_at(alertmanager, tm
             "acknowledge", KEY, who="alice"
         )
         assert worker.drain(timeout=10)
-        with urllib.request.urlopen(url + "/api/v2/silences", timeout=5) as r:
-            silences = [s for s in json.loads(r.read()) if s["status"]["state"] == "active"]
+        silences = active_silences(url)
         assert [m["value"] for s in silences for m in s["matchers"]] == [KEY]
-        for s in silences:  # let the resolution through to the receiver
-            urllib.request.urlopen(
-                urllib.request.Request(url + f"/api/v2/silence/{s['id']}", method="DELETE"),
-                timeout=5,
-            )
 
+        # The resolution expires the silence (it was left for 24 hours: the resolution
+        # and a reopened incident's alert reached no receiver).
         IncidentActions(store, escalator=escalator, notify_slack=False).apply(
             "resolve", KEY, who="alice"
         )
         assert worker.drain(timeout=10)
+        assert active_silences(url) == []
         deliveries = store.deliveries(KEY)
         sent = [d.payload["action"] for d in deliveries if d.target != JOURNAL]
         assert sent == ["trigger", "acknowledge", "resolve"]
@@ -189,3 +187,94 @@ def test_escalated_incident_is_routed_and_resolved_with_ends_at(alertmanager, tm
         [alert] = resolved["alerts"]
         assert alert["status"] == "resolved" and alert["labels"]["incident"] == KEY
         assert not alert["endsAt"].startswith("0001")
+        # The storm comes back: the reopened incident fires at the receiver again.
+        store.record(replace(opened(), event="updated", severity="critical"))
+        assert store.get_incident(KEY).status == "open"
+        assert escalator.tick() >= 1
+        assert worker.drain(timeout=10)
+        deadline = time.monotonic() + 15
+        while sum(n["status"] == "firing" for n in receiver.notifications) < 2:
+            assert time.monotonic() < deadline, receiver.notifications
+            time.sleep(0.05)
+
+
+def active_silences(url: str, states: tuple[str, ...] = ("active",)) -> list[dict[str, Any]]:
+    with urllib.request.urlopen(url + "/api/v2/silences", timeout=5) as r:
+        return [s for s in json.loads(r.read()) if s["status"]["state"] in states]
+
+
+def test_an_acknowledged_incident_stays_silenced_past_a_day(alertmanager, tmp_path) -> None:
+    """The silence lasted 24 hours while the acknowledged incident's alert was refreshed
+    as firing: a day later receivers were paged again about an incident someone had."""
+    url, _ = alertmanager
+    key = "acme/p2/2026-03-02T09:15Z"
+    clock = [time.time()]
+    config = OncallConfig(
+        targets={"am": TargetConfig(name="am", type="alertmanager", url=url)},
+        policies=(Policy(index=0, levels=(Level(after_minutes=0, targets=("am",)),)),),
+    )
+    with IncidentStore.open(tmp_path / "incidents.sqlite3", clock=lambda: clock[0]) as store:
+        escalator = Escalator(store, config, notify_slack=False, clock=lambda: clock[0])
+        notifier = AlertmanagerNotifier(url=url, store=store, clock=lambda: clock[0])
+        worker = OutboxWorker(
+            store, {"oncall:am": notifier}, backoff=Backoff(base=0.05), clock=lambda: clock[0]
+        )
+        store.record(opened(key))
+        escalator.tick()
+        assert worker.drain(timeout=10)
+        from stormwatch.alerts.actions import IncidentActions
+
+        IncidentActions(store, escalator=escalator, notify_slack=False).apply(
+            "acknowledge", key, who="alice"
+        )
+        assert worker.drain(timeout=10)
+        [first] = [s for s in active_silences(url) if s["matchers"][0]["value"] == key]
+        for _ in range(48):  # a day and a half of passes, half an hour apart
+            clock[0] += 1800
+            escalator.tick()
+            assert worker.drain(timeout=10)
+        # (Made at the test's clock, a day ahead: Alertmanager calls it pending.)
+        ends = sorted(
+            s["endsAt"]
+            for s in active_silences(url, ("active", "pending"))
+            if s["matchers"][0]["value"] == key
+        )
+        assert ends and ends[-1] > first["endsAt"]
+        made = [d for d in store.deliveries(key) if d.external_id and d.target == "oncall:am"]
+        assert len(made) == 2  # the acknowledgement's, and one made again before it ended
+
+
+def test_a_silence_answer_that_is_not_an_object_is_taken_as_sent(tmp_path) -> None:
+    """An Alertmanager-compatible server answering 200 with `"ok"`: the notifier raised
+    AttributeError, and the outbox retried for ever, making a silence each time."""
+    from stormwatch.alerts.delivery import Sent
+
+    posts: list[bytes] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802
+            posts.append(self.rfile.read(int(self.headers.get("Content-Length") or 0)))
+            self.send_response(200)
+            self.send_header("Content-Length", "4")
+            self.end_headers()
+            self.wfile.write(b'"ok"')
+
+        def log_message(self, *_args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
+    try:
+        with IncidentStore.open(tmp_path / "incidents.sqlite3") as store:
+            store.record(opened())
+            row = store.enqueue(
+                incident=KEY, target="oncall:am", payload={"action": "acknowledge", "who": "a"}
+            )
+            [delivery] = [d for d in store.deliveries(KEY) if d.id == row]
+            notifier = AlertmanagerNotifier(
+                url=f"http://127.0.0.1:{server.server_address[1]}", store=store
+            )
+            assert notifier.deliver(delivery) == Sent(None)
+            assert len(posts) == 1
+    finally:
+        server.shutdown()
