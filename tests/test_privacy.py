@@ -348,3 +348,34 @@ def test_a_bluesky_posts_uri_names_its_author_by_pseudonym() -> None:
     assert did not in (c.id + c.thread_id + c.parent_id + c.author_id)
     assert c.id == f"at://{pseudonym(did)}/app.bsky.feed.post/3l1"
     assert c.thread_id == c.parent_id == f"at://{pseudonym(did)}/app.bsky.feed.post/3l0"
+
+
+def test_purge_works_in_short_transactions_and_scrubs_every_page(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """The purge was one transaction: over a large store it held the write lock past a
+    live `serve`'s busy time-out, and its button presses and alerts failed meanwhile.
+    Now a page of rows per transaction, and the pages between them miss nothing."""
+    from dataclasses import replace
+
+    import sqlalchemy as sa
+
+    from stormwatch.alerts.store import IncidentStore, retention
+    from tests.test_pagerduty import opened
+
+    monkeypatch.setattr(retention, "PURGE_PAGE_ROWS", 2)
+    with IncidentStore.open(tmp_path / "store.sqlite3", clock=lambda: 1_800_000_000.0) as store:
+        samples = [{"id": "c1", "text": "I hate it", "author_id": "ann"}]
+        for n in range(7):
+            event = replace(opened(f"acme/p{n}/2026-03-02T09:15Z"), samples=samples)
+            store.record(event, targets=("slack",))
+        for delivery in store.pending_deliveries("slack"):
+            store.mark_delivered(delivery.id)
+        commits = []
+        sa.event.listen(store._engine, "commit", lambda conn: commits.append(1))
+        report = retention.purge(store, older_than_days=0, now=1_900_000_000.0)
+        assert (report.events, report.incidents, report.deliveries) == (7, 7, 7)
+        assert len(commits) >= 3 * 4  # 7 rows a table, 2 a transaction
+        for n in range(7):
+            key = f"acme/p{n}/2026-03-02T09:15Z"
+            assert "I hate it" not in str(store.get_incident(key).last_event)
+            assert "ann" not in str([e.payload for e in store.events(key)])
+            assert "ann" not in str([d.payload for d in store.deliveries(key)])

@@ -36,6 +36,7 @@ from stormwatch.alerts.store.schema import (
 # reading's Slack refresh carries (it quotes the comment).
 PERSONAL_KEYS = ("samples", "top_accounts", "note")
 SETTLED = ("sent", "dead")  # deliveries that will not be sent again
+PURGE_PAGE_ROWS = 500
 
 
 @dataclass
@@ -77,16 +78,31 @@ def purge(store: StoreBase, *, older_than_days: float, now: float | None = None)
         (INCIDENTS, INCIDENTS.c.key, "last_event", INCIDENTS.c.updated_at, "incidents"),
         (DELIVERIES, DELIVERIES.c.id, "payload", DELIVERIES.c.updated_at, "deliveries"),
     )
+    for table, key, column, when, counter in targets:
+        # A page of rows per transaction: one transaction over a large store held the
+        # write lock past a live `serve`'s busy time-out (26 s over 60,000 events), and
+        # its button presses and alerts failed meanwhile. A purge cut short by a crash
+        # leaves what it did done; the next one does the rest.
+        after: Any = None
+        while True:
+            with store._transaction(write=True) as conn:
+                query = sa.select(key, table.c[column]).where(when < cutoff)
+                if table is DELIVERIES:
+                    query = query.where(DELIVERIES.c.status.in_(SETTLED))
+                if after is not None:
+                    query = query.where(key > after)
+                rows = conn.execute(query.order_by(key).limit(PURGE_PAGE_ROWS)).all()
+                for row_key, payload in rows:
+                    cleaned, changed = scrub(payload)
+                    if changed:
+                        conn.execute(
+                            sa.update(table).where(key == row_key).values({column: cleaned})
+                        )
+                        setattr(report, counter, getattr(report, counter) + 1)
+            if len(rows) < PURGE_PAGE_ROWS:
+                break
+            after = rows[-1][0]
     with store._transaction(write=True) as conn:
-        for table, key, column, when, counter in targets:
-            query = sa.select(key, table.c[column]).where(when < cutoff)
-            if table is DELIVERIES:
-                query = query.where(DELIVERIES.c.status.in_(SETTLED))
-            for row_key, payload in conn.execute(query).all():
-                cleaned, changed = scrub(payload)
-                if changed:
-                    conn.execute(sa.update(table).where(key == row_key).values({column: cleaned}))
-                    setattr(report, counter, getattr(report, counter) + 1)
         deleted = conn.execute(sa.delete(NEGATIVITY_LABELS).where(NEGATIVITY_LABELS.c.at < cutoff))
         report.labels = deleted.rowcount
     return report
