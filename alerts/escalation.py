@@ -29,6 +29,7 @@ log = logging.getLogger(__name__)
 
 ONCALL_PREFIX = "oncall:"
 JOURNAL = "escalation"
+ESCALATE_AGAIN_AFTER_S = 10.0  # an Escalate within this of the last one is a double click
 SLACK = "slack"
 
 
@@ -109,7 +110,18 @@ class Escalator:
             policy = self.config.policy_for(incident.brand, incident.severity)
             if policy is None:
                 return "no on-call policy covers this incident"
-            fired = _fired_levels(_this_round(self.store.deliveries(key)))
+            this_round = _this_round(self.store.deliveries(key))
+            pressed = [
+                d.created_at
+                for d in this_round
+                if d.target.startswith(ONCALL_PREFIX)
+                and d.payload.get("action") == "trigger"
+                and d.payload.get("who") is not None
+            ]
+            if pressed and self.clock() - pressed[-1] < ESCALATE_AGAIN_AFTER_S:
+                # A double click is two signed requests: it paged two levels at once.
+                return f"{who} asked to escalate, but the incident was escalated just now"
+            fired = _fired_levels(this_round)
             for i, level in enumerate(policy.levels):
                 level_id = f"{policy.index}.{i}"
                 if level_id not in fired:

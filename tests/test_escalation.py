@@ -177,11 +177,13 @@ def test_a_storm_that_goes_on_after_a_person_resolved_it_pages_from_its_reopenin
 
 
 def test_escalate_button_pages_the_next_level_now(setup, pagerduty) -> None:
-    store, escalator, worker, _ = setup
+    store, escalator, worker, clock = setup
     store.record(opened())
     actions = IncidentActions(store, escalator=escalator, notify_slack=False)
     assert "paging primary" in actions.apply("escalate", KEY, who="bob").note
+    clock.now += 30
     assert "paging secondary" in actions.apply("escalate", KEY, who="bob").note
+    clock.now += 30
     assert "already" in actions.apply("escalate", KEY, who="bob").note
     assert worker.drain(timeout=5)
     assert [e["routing_key"][0] for e in pagerduty.events] == ["P", "S"]
@@ -308,6 +310,23 @@ def test_a_pass_never_acts_on_a_status_a_person_is_changing(setup, pagerduty) ->
     assert worker.drain(timeout=5)
     assert store.get_incident(KEY).status == "snoozed"
     assert pagerduty.events == []
+
+
+def test_a_double_click_on_escalate_pages_one_level(setup, pagerduty) -> None:
+    """Two presses a second apart are two signed requests: they paged the first and the
+    second level at once. A press ten seconds after the last one pages the next."""
+    store, escalator, worker, clock = setup
+    store.record(opened())
+    actions = IncidentActions(store, escalator=escalator, notify_slack=False)
+    assert "paging primary" in actions.apply("escalate", KEY, who="alice").note
+    clock.now += 1
+    assert "just now" in actions.apply("escalate", KEY, who="alice").note
+    assert worker.drain(timeout=5)
+    assert [e["routing_key"][0] for e in pagerduty.events] == ["P"]
+    clock.now += 10
+    assert "paging secondary" in actions.apply("escalate", KEY, who="alice").note
+    assert worker.drain(timeout=5)
+    assert [e["routing_key"][0] for e in pagerduty.events] == ["P", "S"]
 
 
 def test_snooze_holds_pages_for_an_hour(setup, pagerduty) -> None:
