@@ -54,6 +54,11 @@ class StoredCheckpoint:
         events decided but not yet recorded (the store refused them): the state holds
         the decisions, so the events must be kept with it (`pending_alerts` after a
         restore)."""
+        # The dead letters of the records the state counts as read reach their file
+        # first: buffered letters were lost at a crash, and the restart resumed after.
+        flush = getattr(pipeline.dead_letters, "flush", None)
+        if flush is not None:
+            flush()
         state = {"format": CHECKPOINT_FORMAT, "state": snapshot(pipeline)}
         if pending:
             state["pending_alerts"] = list(pending)

@@ -4,12 +4,14 @@ the dead-letter topic as `processing_error` and the worker moves on to the next 
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 import orjson
 import pytest
 
 from stormwatch.alerts.store import IncidentStore
 from stormwatch.config import Settings
+from stormwatch.ingest.dead_letters import JsonlDeadLetters
 from stormwatch.kafka.settings import KafkaSettings
 from stormwatch.kafka.worker import Worker, pipeline_factory
 from tests.kafka_harness import HEARTBEAT_MS, SESSION_TIMEOUT_MS, Broker, consume_all
@@ -28,6 +30,7 @@ def test_worker_dead_letters_a_poison_record_and_moves_on(
     producer,  # type: ignore[no-untyped-def]
     unique: Callable[[str], str],
     pg_url: str,
+    tmp_path: Path,
 ) -> None:
     topic = create_topic(unique("comments"), partitions=1)
     rows = list(storm_rows()[:600])
@@ -52,11 +55,26 @@ def test_worker_dead_letters_a_poison_record_and_moves_on(
         pipeline.enricher = PoisonEnricher(pipeline.enricher, POISON)
         return pipeline
 
+    letters = JsonlDeadLetters(tmp_path / "dead.jsonl")
+    in_file_at_checkpoints: list[tuple[int, int]] = []
+
+    class CheckedWorker(Worker):
+        def checkpoint(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+            super().checkpoint(*args, **kwargs)
+            lines = len((tmp_path / "dead.jsonl").read_bytes().splitlines())
+            in_file_at_checkpoints.append((letters.count, lines))
+
     with IncidentStore.open(pg_url) as store:
-        worker = Worker(kafka, store=store, new_pipeline=new_pipeline)
+        worker = CheckedWorker(
+            kafka, store=store, new_pipeline=new_pipeline, local_dead_letters=letters
+        )
         summary = worker.run(stop_when_idle=2.0)
     stats = summary.partitions[0]
     assert (stats.read, stats.processed, stats.dead_lettered) == (600, 598, 2)
+    # `--dead-letter FILE`: every letter counted is in the file when its records'
+    # offsets are committed (it sat in the buffer: a crash lost it for good).
+    assert (2, 2) in in_file_at_checkpoints
+    assert all(count == lines for count, lines in in_file_at_checkpoints)
     dead = consume_all(kafka_broker, f"{topic}-dlq", expect=2)
     assert [r.headers["reason"] for r in dead] == [b"processing_error"] * 2
     assert sorted(orjson.loads(r.value)["id"] for r in dead) == sorted(

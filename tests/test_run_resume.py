@@ -349,3 +349,20 @@ def test_records_held_far_ahead_at_the_end_of_a_part_are_carried_to_the_next(
             _, blob = store.load_checkpoint(CHECKPOINT_NAME)
         stats = pickle.loads(zlib.decompress(blob))["state"]["stats"]
         assert stats.late <= 1, (hours, stats)  # the first hour was late in two parts
+
+
+def test_a_checkpoint_writes_the_dead_letters_it_counts_to_their_file(tmp_path: Path) -> None:
+    """`run --db` and `serve` with `--dead-letter FILE`: the letters sat in the file's
+    buffer while the checkpoint counted their records as read; a crash lost them, and
+    the restart resumed after their records."""
+    from stormwatch.ingest.dead_letters import JsonlDeadLetters
+    from stormwatch.pipeline import Pipeline
+    from stormwatch.stored_checkpoint import StoredCheckpoint
+
+    path = tmp_path / "dead.jsonl"
+    pipeline = Pipeline(dead_letters=JsonlDeadLetters(path))
+    pipeline.feed(b"{not json")
+    pipeline.feed(b'{"id": "1", "text": "hi", "created_at": 1772442000, "brand": "acme"}')
+    with IncidentStore.open(tmp_path / "store.sqlite3") as store:
+        assert StoredCheckpoint(store).save(pipeline)
+    assert len(path.read_bytes().splitlines()) == 1

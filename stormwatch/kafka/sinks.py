@@ -102,6 +102,11 @@ class DeadLetterTopic:
         if self.local is not None:
             self.local.write(letter)
 
+    def flush(self) -> None:
+        flush = getattr(self.local, "flush", None)
+        if flush is not None:
+            flush()
+
     def close(self) -> None:
         if self.local is not None:
             self.local.close()

@@ -368,6 +368,7 @@ class Worker:
             return
         try:
             self.writer.flush()  # dead letters (and anything else produced) acknowledged
+            self.dead_letters.flush()  # and written to the local file, if any
             for sink in self.gate.local:
                 flush = getattr(sink, "flush", None)
                 if flush is not None:
