@@ -124,6 +124,40 @@ class _Inexact(Exception):
     library's parser, which keeps integers exact; the common record pays nothing."""
 
 
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _with_lone_surrogates_replaced(raw: bytes) -> object | None:
+    """A record holding an escaped lone surrogate ("\\ud83d"), which orjson refuses: a
+    text cut inside an emoji by a producer counting UTF-16 units (JavaScript's
+    `slice`), whose `JSON.stringify` writes the half it kept so. Read by the standard
+    library, with each lone half as U+FFFD, rather than the comment lost. None when the
+    record is not JSON for that parser either."""
+    if b"\\u" not in raw:
+        return None
+    try:
+        # NaN, Infinity and numbers past the double range stay refused, as orjson does.
+        obj = json.loads(raw, parse_constant=_not_json, parse_float=_finite_float)
+    except (ValueError, RecursionError):
+        return None
+    if type(obj) is dict:
+        for key, value in obj.items():
+            if type(value) is str and _LONE_SURROGATE.search(value):
+                obj[key] = _LONE_SURROGATE.sub("\ufffd", value)
+    return obj
+
+
+def _not_json(constant: str) -> float:
+    raise ValueError(f"{constant} is not JSON")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"{text} is past the double range")
+    return value
+
+
 class Decoder:
     """Turns raw records into comments; `brand_for_text` derives a missing brand.
 
@@ -185,7 +219,10 @@ class Decoder:
                 raw.decode("utf-8")
             except UnicodeDecodeError:
                 raise _Reject("invalid_encoding", "record is not valid UTF-8") from None
-            raise _Reject("invalid_json", str(exc)[:200]) from None
+            repaired = _with_lone_surrogates_replaced(raw)
+            if repaired is None:
+                raise _Reject("invalid_json", str(exc)[:200]) from None
+            return self._from_object(repaired, exact=True)
         try:
             return self._from_object(obj)
         except _Inexact:

@@ -216,3 +216,39 @@ def test_a_collected_text_of_any_length_and_script_decodes(text: str) -> None:
     assert len(kept) <= MAX_TEXT_CHARS
     record = {"id": "t3_x", "brand": "acme", "text": kept, "created_at": 1772442060}
     assert isinstance(decode(record), Comment), (len(text), len(kept))
+
+
+def test_a_text_cut_inside_an_emoji_keeps_its_comment() -> None:
+    """JavaScript cuts strings by UTF-16 units and `JSON.stringify` writes the half of an
+    emoji it kept as "\\ud83d", which orjson refuses: the comment was dead-lettered as
+    `invalid_json`. It is read with the half as U+FFFD."""
+    decoder = Decoder()
+    cut = b'{"id": "1", "text": "so angry \\ud83d", "created_at": 1700000000, "brand": "acme"}'
+    comment = decoder.decode(cut)
+    assert isinstance(comment, Comment) and comment.text == "so angry \ufffd"
+    whole = cut.replace(b"\\ud83d", b"\\ud83d\\ude21")
+    assert decoder.decode(whole).text == "so angry \U0001f621"  # type: ignore[union-attr]
+    # Still refused: what is not JSON for either parser, and NaN or Infinity beside it.
+    assert decoder.decode(b'{"id": "1", "text": "\\ud83d"').reason == "invalid_json"  # type: ignore[union-attr]
+    for not_json in (b"NaN", b"Infinity", b"1e999"):
+        record = cut.replace(b"1700000000", not_json)
+        assert decoder.decode(record).reason == "invalid_json"  # type: ignore[union-attr]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=40), st.integers(min_value=0, max_value=40))
+def test_any_text_cut_at_any_utf16_unit_decodes(text: str, cut: int) -> None:
+    """Whatever a UTF-16 cut leaves, the record decodes as the same text with a lone half
+    (if any) as U+FFFD would."""
+    units = text.encode("utf-16-le")[: 2 * cut]
+    kept = units.decode("utf-16-le", "surrogatepass")
+    raw = orjson.dumps({"id": "1", "created_at": 1700000000, "brand": "acme", "text": "T"})
+    escaped = "".join(c if c.isascii() and c.isprintable() and c not in '"\\' else
+                      f"\\u{ord(c):04x}" if ord(c) < 0x10000 else
+                      "".join(f"\\u{u:04x}" for u in (0xD800 + ((ord(c) - 0x10000) >> 10),
+                                                       0xDC00 + ((ord(c) - 0x10000) & 0x3FF)))
+                      for c in kept)  # fmt: skip
+    comment = Decoder().decode(raw.replace(b'"T"', f'"{escaped}"'.encode()))
+    expected = "".join("\ufffd" if 0xD800 <= ord(c) <= 0xDFFF else c for c in kept)
+    same = Decoder().decode(raw.replace(b'"T"', orjson.dumps(expected)))
+    assert comment == same, (comment, same)

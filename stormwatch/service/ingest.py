@@ -188,12 +188,12 @@ def _lossy(item: object) -> bool:
 
 def record_bytes(item: object, *, exact: bool = False) -> bytes:
     """One item of a JSON array (or one mapped webhook comment) as its own record.
-    orjson reads 1,024 levels of nesting but writes 255, and neither writes a lone
-    surrogate: such an item (a 500 for the whole batch) becomes a record the decoder
-    dead-letters as `invalid_json`."""
+    orjson reads 1,024 levels of nesting but writes 255: such an item (a 500 for the
+    whole batch) becomes a record the decoder dead-letters as `invalid_json`."""
     try:
         if exact:
-            return json.dumps(item, ensure_ascii=False, allow_nan=False).encode("utf-8")
+            # ASCII: a lone surrogate stays an escape, which the decoder reads (as U+FFFD).
+            return json.dumps(item, allow_nan=False).encode("ascii")
         return orjson.dumps(item)
     except (TypeError, ValueError, RecursionError):
         return b"[not encodable]"
