@@ -20,6 +20,7 @@ from __future__ import annotations
 import http.client
 import logging
 import socket
+import time
 from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.error import URLError
@@ -49,6 +50,7 @@ from stormwatch.retry_after import retry_after_seconds
 log = logging.getLogger(__name__)
 
 TARGET = "slack"
+UNEDITABLE = frozenset({"cant_update_message", "edit_window_closed"})
 METADATA_EVENT = "stormwatch_incident"
 SEARCH_PAGES = 5  # 1000 newest messages: an uncertain post is minutes old at most
 MAX_UNKNOWN_ATTEMPTS = 10
@@ -102,6 +104,22 @@ class ShortRateLimitRetryHandler(RateLimitErrorRetryHandler):
         if response is None or response.status_code != 429:
             return False
         return _retry_after(response.headers) <= self.max_wait
+
+    def prepare_for_next_attempt(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> None:
+        """The wait as `_can_retry` read it: slack_sdk's own reads the header with
+        `int()`, which raised on an HTTP-date or "1.5" and slept a negative "-1"."""
+        if response is None:
+            raise error or RuntimeError("no response to retry")
+        state.next_attempt_requested = True
+        time.sleep(_retry_after(response.headers))
+        state.increment_current_attempt()
 
 
 class RefusedConnectionRetryHandler(ConnectionErrorRetryHandler):
@@ -303,12 +321,20 @@ class SlackNotifier:
 
     def _update(self, incident: Incident, delivery: Delivery) -> Outcome:
         channel, root = str(incident.slack_channel), str(incident.slack_ts)
-        self.client.chat_update(
-            channel=channel,
-            ts=root,
-            text=notification_text(incident.last_event),
-            blocks=self._blocks(incident),
-        )
+        try:
+            self.client.chat_update(
+                channel=channel,
+                ts=root,
+                text=notification_text(incident.last_event),
+                blocks=self._blocks(incident),
+            )
+        except SlackApiError as exc:
+            error = exc.response.get("error") if exc.response is not None else None
+            if error not in UNEDITABLE:
+                raise
+            # Another bot user posted it (the app was installed anew), or it is too old
+            # to edit: the escalation still goes into its thread, which Slack takes.
+            log.warning("cannot edit the Slack message of %s (%s)", incident.key, error)
         text = self._reply_for(incident, delivery)
         if text is None:
             return Sent(None)  # edited in place; the thread stays quiet
@@ -320,6 +346,11 @@ class SlackNotifier:
         payload = delivery.payload
         if payload.get("action") == "refresh":
             return payload.get("note")
+        if payload.get("event") == "opened" and not self._told_before(incident, delivery):
+            # The incident's first message, posted by this very delivery before it was
+            # marked sent (a crash in the chart upload, a store that refused the mark):
+            # the retry edits it; "Reopened" in its thread and a second chart were wrong.
+            return None
         if payload.get("event") != "updated":
             return reply_text(payload)
         # Minor update: into the thread at most once per interval, else only the edit.
@@ -338,6 +369,13 @@ class SlackNotifier:
         if last is not None and self.clock() - last < interval:
             return None
         return reply_text(payload)
+
+    def _told_before(self, incident: Incident, delivery: Delivery) -> bool:
+        """Whether Slack was sent anything of the incident before this delivery."""
+        return any(
+            d.target == TARGET and d.status == "sent" and d.id < delivery.id
+            for d in self.store.deliveries(incident.key)
+        )
 
     def _reply(self, channel: str, root: str, key: str, delivery: Delivery, text: str) -> str:
         marker = {"incident": key, "delivery": delivery.id}

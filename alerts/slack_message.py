@@ -45,6 +45,9 @@ SAMPLES_SHOWN = 3
 STEPS_SHOWN = 3
 LESSONS_SHOWN = 2
 _SECTION_LIMIT = 2900  # Slack allows 3000 characters per section text
+_FIELD_LIMIT = 1900  # and 2000 per field; over either the whole message is refused
+_TERM_LIMIT = 40  # a term is a word or two of comments: a 2,500-letter "word" is spam
+_MENTION = re.compile(r"<@[UW][A-Z0-9]{2,20}>")  # a Slack user, as `who` names people
 
 # Where a platform's thread id makes a stable public URL. Others get no link: a wrong
 # link is worse than none in the first minutes of a storm.
@@ -128,14 +131,23 @@ def _figures(drivers: Mapping[str, Any]) -> list[str]:
         out.append(f"*Volume/min*\n{volume:g} (normal {vbase:g})")
     topics = drivers.get("topics") or drivers.get("top_terms")
     if topics:
-        out.append(f"*Topics*\n{escape(', '.join(map(str, topics[:5])))}")
-    return out[:10]  # Block Kit: at most 10 fields per section
+        terms = (_cut(str(t), _TERM_LIMIT) for t in topics[:5])
+        out.append(f"*Topics*\n{escape(', '.join(terms))}")
+    # Block Kit: at most 10 fields per section, 2,000 characters each.
+    return [_cut(field, _FIELD_LIMIT) for field in out[:10]]
 
 
-def _section(text: str) -> dict[str, Any]:
-    if len(text) > _SECTION_LIMIT:
-        text = text[: _SECTION_LIMIT - 1] + "…"
-    return {"type": "section", "text": {"type": "mrkdwn", "text": text}}
+def _cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _section(text: str, *, verbatim: bool = False) -> dict[str, Any]:
+    """`verbatim` for what quotes people's comments: Slack then parses no "@here" or
+    channel name in them and makes no link of a bare URL."""
+    body: dict[str, Any] = {"type": "mrkdwn", "text": _cut(text, _SECTION_LIMIT)}
+    if verbatim:
+        body["verbatim"] = True
+    return {"type": "section", "text": body}
 
 
 class Mark(Protocol):
@@ -162,14 +174,21 @@ def _comment(sample: Mapping[str, Any], mark: Mark | None) -> str:
     text = " ".join(str(sample.get("text", "")).split())
     if len(text) > 200:
         text = text[:199] + "…"
-    who = sample.get("author_id") or "unknown"
+    # One line: an author id with a newline forged a "Marked not negative by ..." line.
+    who = _cut(" ".join(str(sample.get("author_id") or "unknown").split()), 100)
     followers = sample.get("followers")
     reach = f", {followers:,} followers" if followers else ""
-    line = f">{escape(text)}\n— {escape(str(who))}{reach}"
+    line = f">{escape(text)}\n— {escape(who)}{reach}"
     if mark is not None:
         reading = "negative" if mark.negative else "not negative"
-        line += f"\n_Marked {reading} by {escape(mark.who)}_"
+        line += f"\n_Marked {reading} by {_person(mark.who)}_"
     return line
+
+
+def _person(who: str) -> str:
+    """Who marked a comment: a Slack user as a mention (shown as their name), anyone
+    else (`stormwatch feedback --who`) as escaped text."""
+    return who if _MENTION.fullmatch(who) else escape(who)
 
 
 def _reading_buttons(
@@ -201,7 +220,7 @@ def _samples(
         comment_id = sample.get("id")
         mark = marks.get(str(comment_id)) if comment_id is not None else None
         heading = "*Top comments*\n" if position == 0 else ""
-        blocks.append(_section(heading + _comment(sample, mark)))
+        blocks.append(_section(heading + _comment(sample, mark), verbatim=True))
         if comment_id is not None and str(comment_id):
             platform = sample.get("platform")
             buttons = _reading_buttons(
@@ -295,7 +314,7 @@ def incident_blocks(
     blocks.extend(_samples(str(alert["incident"]), alert.get("samples") or (), marks or {}))
     accounts = _accounts(drivers.get("top_accounts") or ())
     if accounts:
-        blocks.append(_section(accounts))
+        blocks.append(_section(accounts, verbatim=True))
     if playbook is not None:
         blocks.append(_section(_playbook(playbook)))
     if status != "resolved":

@@ -47,7 +47,7 @@ class Status:
     """Answer with this HTTP status (and Retry-After for 429) without acting."""
 
     code: int
-    retry_after: int | None = None
+    retry_after: int | str | None = None  # seconds, or an HTTP-date as Slack may send
 
 
 @dataclass(frozen=True)

@@ -75,7 +75,7 @@ def test_each_shown_comment_has_reading_buttons_within_block_kit_limits() -> Non
         assert not_negative["action_id"] == f"{COMMENT_ACTION_PREFIX}not_negative:{position}"
         assert json.loads(negative["value"]) == {"incident": KEY, "comment": f"c{position}"}
     # the reading it has is shown, under the comment and on its button
-    assert "Marked not negative by &lt;@U0ALICE&gt;" in json.dumps(blocks)
+    assert "Marked not negative by <@U0ALICE>" in json.dumps(blocks)  # a mention
     assert readings[1]["elements"][1]["style"] == "primary"
     assert "style" not in readings[0]["elements"][1]
     # resolved: no incident buttons, the comments can still be marked

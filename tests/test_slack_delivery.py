@@ -447,3 +447,74 @@ def test_a_resolved_card_keeps_its_comments_and_their_buttons(store, slack) -> N
     assert [b["block_id"] for b in root.blocks if b["type"] == "actions"] == [
         "stormwatch_comment_0"
     ]
+
+
+def test_spam_terms_and_forged_lines_keep_the_card_within_limits_and_honest() -> None:
+    """A 2,500-letter "word" repeated in a storm's comments became a top term: the Topics
+    field passed Slack's 2,000 characters, Slack answered invalid_blocks, a permanent
+    error, and the incident never reached Slack. An author id with a newline forged a
+    "Marked not negative" line under its comment."""
+    from dataclasses import replace
+
+    from stormwatch.alerts.slack_message import incident_blocks
+
+    spam = "a" * 2500
+    event = alert()
+    event = replace(
+        event,
+        drivers={**event.drivers, "top_terms": [spam, f"{spam} {spam}", "refund"]},
+        samples=[{"id": "c1", "text": "@here look", "author_id": "eve\n_Marked not negative_"}],
+    )
+    blocks = incident_blocks(event.to_json_dict())
+    fields = [f["text"] for b in blocks if b["type"] == "section" for f in b.get("fields", [])]
+    assert fields and max(map(len, fields)) <= 2000
+    [topics] = [f for f in fields if f.startswith("*Topics*")]
+    assert "refund" in topics and len(topics) < 200
+    [sample] = [b["text"] for b in blocks if "@here look" in b.get("text", {}).get("text", "")]
+    assert sample["verbatim"] is True  # Slack parses no @here in a comment
+    assert "\n_Marked" not in sample["text"]
+
+
+def test_a_retried_opening_post_edits_its_message_without_a_reopened_reply(store, slack) -> None:
+    """The opening post stored its message before it was marked sent: a crash in the
+    chart upload, or a store refusing the mark, and the retry answered in the thread
+    with "Reopened" (and a second chart)."""
+    store.record(alert(), targets=["slack"])
+    [claimed] = store.pending_deliveries("slack", lease=0.0)
+    w = worker(store, slack)
+    notifier = w.notifiers["slack"]
+    notifier.deliver(claimed)  # posted and stored; the worker died before the mark
+    assert w.drain(timeout=10)
+    [root] = slack.roots()
+    assert [m.text for m in slack.replies(root) if not m.files] == []
+    assert store.deliveries(claimed.incident)[0].status == "sent"
+    store.record(alert(event="escalated", severity="high", at=T0 + 600), targets=["slack"])
+    assert w.drain(timeout=10)
+    assert [m.text[:12] for m in slack.replies(root) if not m.files] == ["⬆️ Escalated"]
+
+
+def test_a_retry_after_slack_sdk_cannot_read_is_waited_out_in_the_client(store, slack) -> None:
+    """slack_sdk reads Retry-After with int(): "1.5" (or an HTTP-date) raised ValueError
+    inside the client, and the post failed with a traceback instead of waiting."""
+    w = worker(store, slack)
+    slack.script("chat.postMessage", Status(429, retry_after="1.5"))
+    store.record(alert(), targets=["slack"])
+    started = time.monotonic()
+    assert w.run_once() == 1
+    assert store.deliveries("acme/p1/2026-03-02T09:15Z")[0].status == "sent"
+    assert time.monotonic() - started >= 1.4
+    assert len(slack.roots()) == 1
+
+
+def test_a_message_slack_will_not_let_us_edit_still_gets_its_thread_reply(store, slack) -> None:
+    """`cant_update_message` (the app was installed anew as another bot user) is a
+    permanent error: every later escalation of the incident was dead, though Slack
+    takes the reply into the thread."""
+    w = worker(store, slack)
+    store.record(alert(), targets=["slack"])
+    assert w.drain(timeout=10)
+    slack.script("chat.update", Error("cant_update_message"))
+    store.record(alert(event="escalated", severity="high", at=T0 + 600), targets=["slack"])
+    assert w.drain(timeout=10)
+    [root] = slack.roots()
+    assert [m.text[:12] for m in slack.replies(root) if not m.files] == ["⬆️ Escalated"]
