@@ -5,6 +5,7 @@ All take the same `AlertEvent`; a sink that fails raises, and the caller decides
 
 from __future__ import annotations
 
+import stat
 import sys
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Protocol
@@ -48,7 +49,7 @@ class JsonlAlertSink:
     def __init__(self, path: str | Path, *, append: bool = False, skip_known: bool = False) -> None:
         self.path = str(path)
         self.known: set[tuple[object, ...]] | None = None
-        if skip_known and self.path != "-":
+        if skip_known and self.path != "-" and _rereadable(Path(self.path)):
             self.known = _written(Path(self.path))
         mode = "ab" if append else "wb"
         self._file: IO[bytes] = (
@@ -72,6 +73,15 @@ class JsonlAlertSink:
     def close(self) -> None:
         if self.path != "-":
             self._file.close()
+
+
+def _rereadable(path: Path) -> bool:
+    """A regular file, or none yet: what a resumed run can read back. Reading a pipe
+    (`/dev/stdout` into `| jq`, a FIFO) waited for ever for its own writer."""
+    try:
+        return stat.S_ISREG(path.stat().st_mode)
+    except FileNotFoundError:
+        return True
 
 
 def _written(path: Path) -> set[tuple[object, ...]]:

@@ -20,6 +20,7 @@ from rich.table import Table
 from stormwatch.command_arguments import ConfigFile, command_settings, err, fail
 from stormwatch.config import Settings
 from stormwatch.exceptions import StormwatchError
+from stormwatch.ingest.file_source import UTF8_BOM
 
 __all__ = ["evaluate_negativity", "negativity_train", "score"]
 
@@ -59,6 +60,8 @@ def score(
     skipped = 0
     with _input_lines(input) as lines:
         for number, line in enumerate(lines, 1):
+            if number == 1:
+                line = line.removeprefix(UTF8_BOM)
             if not line.strip():
                 continue
             try:
@@ -68,7 +71,9 @@ def score(
                 if not isinstance(text, str):
                     raise TypeError("text is not a string")
             except (orjson.JSONDecodeError, KeyError, TypeError, AttributeError) as exc:
-                err.print(f"line {number}: skipped ({exc})")
+                err.print(
+                    f"line {number}: skipped ({exc})", soft_wrap=True, markup=False, highlight=False
+                )
                 skipped += 1
                 continue
             lang, negativity, topics = enricher.enrich(

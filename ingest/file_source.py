@@ -24,6 +24,8 @@ from stormwatch.ingest.decode import (
     parse_event_time,
 )
 
+UTF8_BOM = b"\xef\xbb\xbf"
+
 
 class FileSource:
     def __init__(
@@ -61,8 +63,14 @@ class FileSource:
             pace = self._pacer() if self.speed else None
             readline = stream.readline
             limit = self.max_line_bytes + 2  # room for the line end
+            first = True
             while line := readline(limit):
                 self.bytes_read += len(line)
+                if first:
+                    first = False
+                    # A byte order mark (Excel, Notepad, PowerShell) made the first
+                    # comment a dead letter: orjson refuses it, rightly, inside JSON.
+                    line = line.removeprefix(UTF8_BOM)
                 if len(line) == limit and not line.endswith(b"\n"):
                     yield self._skip_rest(readline, line)
                     continue

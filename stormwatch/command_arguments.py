@@ -97,6 +97,26 @@ def check_output_file(path: str | Path | None, what: str, option: str) -> None:
         raise fail(f"{option} {p} is not writable: check its permissions")
 
 
+def check_distinct_files(**paths: str | Path | None) -> None:
+    """The input and output files of a command are different files (by option name,
+    `_` for `-`): a dead-letter file that was the input read each letter back as a bad
+    record and wrote it again until the disk was full; an alerts file that was the
+    input lost its last line to the torn-line repair of a resumed run."""
+    seen: list[tuple[str, Path]] = []
+    for name, path in paths.items():
+        if path is None or str(path) == "-":
+            continue
+        option = "--" + name.replace("_", "-") if name != "input" else "the input"
+        p = Path(path)
+        for other_name, other in seen:
+            same = p.resolve() == other.resolve()
+            if not same and p.exists() and other.exists():
+                same = os.path.samefile(p, other)
+            if same:
+                raise fail(f"{option} {p} is the same file as {other_name}: choose another path")
+        seen.append((option, p))
+
+
 def command_settings(config: Path | None, **overrides: object) -> Settings:
     """The settings of the config file with the command's options over them; a missing or
     invalid file is a usage error."""

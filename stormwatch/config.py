@@ -7,6 +7,7 @@ Secrets (tokens) are never read from the file: only from the environment.
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import math
 import os
 import tomllib
@@ -238,7 +239,7 @@ def _coerce(name: str, raw: Any, annotation: str) -> Any:
 def read_config_file(path: str | Path) -> dict[str, Any]:
     """The whole TOML config file, with errors that name it."""
     try:
-        return tomllib.loads(Path(path).read_text(encoding="utf-8"))
+        return tomllib.loads(Path(path).read_text(encoding="utf-8-sig"))  # BOM or none
     except FileNotFoundError:
         raise ConfigError(f"config file {path} not found") from None
     except UnicodeDecodeError:
@@ -264,6 +265,30 @@ def stormwatch_table(data: dict[str, Any], path: str | Path) -> dict[str, Any]:
             "(put settings inside it)"
         )
     return section
+
+
+# The tables of a config file, each read by its component (`config_section`).
+COMPONENT_TABLES = frozenset({"slack", "oncall", "kafka", "ingest", "watchlist", "collectors"})
+
+
+def check_tables(data: dict[str, Any], path: str | Path) -> None:
+    """Every table of the file is one a component reads: a misspelt `[oncal]` or
+    `[stormwach]` was skipped without a word, and nobody was paged or privacy stayed
+    off, while a misspelt key stopped the start."""
+    top = COMPONENT_TABLES | {"stormwatch"}
+    inner = data.get("stormwatch")
+    found = [(key, top, "") for key, value in data.items() if _is_table(value)]
+    if isinstance(inner, dict):
+        found += [
+            (key, COMPONENT_TABLES, "stormwatch.")
+            for key, value in inner.items()
+            if _is_table(value)
+        ]
+    for name, known, prefix in found:
+        if name not in known:
+            close = difflib.get_close_matches(name, sorted(known), n=1)
+            hint = f" (did you mean [{prefix}{close[0]}]?)" if close else ""
+            raise ConfigError(f"config file {path}: unknown table [{prefix}{name}]{hint}")
 
 
 def _is_table(value: Any) -> bool:
@@ -309,6 +334,7 @@ def load_settings(
     check_environment(env, path)
     if path:
         data = read_config_file(path)
+        check_tables(data, path)
         for key, raw in stormwatch_table(data, path).items():
             if _is_table(raw):
                 continue  # other sections (slack, kafka, [[collectors]]) are their components

@@ -35,6 +35,7 @@ from stormwatch.command_arguments import (
     ConfigFile,
     DeadLetterFile,
     MetricsPort,
+    check_distinct_files,
     check_input_file,
     check_output_file,
     command_settings,
@@ -209,6 +210,7 @@ def run(
         check_input_file(input, "input")
     check_output_file(alerts_jsonl, "alerts", "--alerts-jsonl")
     check_output_file(dead_letter, "dead-letter", "--dead-letter")
+    check_distinct_files(input=input, alerts_jsonl=alerts_jsonl, dead_letter=dead_letter)
     settings = command_settings(config, database_url=db)
     out = Console(stderr=alerts_jsonl is not None and str(alerts_jsonl) == "-")
     events = _AboveProgress(out)
@@ -308,7 +310,8 @@ def _resume(pipeline: Pipeline, url: str | None) -> IntervalCheckpoints | None:
         err.print(
             f"resumed from the checkpoint in the store: {stats.read:,} records read before, "
             f"open incidents: {len(pipeline.tracker.open)}; ids seen before count as "
-            "duplicates and the counts go on from there"
+            "duplicates and the counts go on from there",
+            soft_wrap=True,
         )
     every = pipeline.settings.checkpoint_seconds
     return IntervalCheckpoints(stored, pipeline, every_seconds=every)

@@ -518,3 +518,56 @@ def test_evaluate_scenarios_takes_hand_written_labels_or_says_which_line(work: P
     (stream / "s.labels.json").write_text(LABEL[:40] + "\n")
     done = in_process("evaluate", "scenarios", str(stream), cwd=work)
     one_line_in_process(done, 2, "s.labels.json:1", "not an event label")
+
+
+@pytest.mark.parametrize("option", ["--dead-letter", "--alerts-jsonl"])
+def test_an_output_file_that_is_the_input_is_refused(work: Path, option: str) -> None:
+    """`--dead-letter` naming the input read each letter back as a bad record and wrote
+    it again, until the disk was full; `--alerts-jsonl` with `--db` cut the input's
+    last line as a torn alert line."""
+    (work / "in.jsonl").write_text('{"bad": 1}\n')
+    result = in_process("run", "in.jsonl", "-q", option, "./in.jsonl", cwd=work)
+    one_line_in_process(result, 2, option, "same file as the input")
+    assert (work / "in.jsonl").read_text() == '{"bad": 1}\n'
+
+
+@pytest.mark.parametrize(
+    ("content", "words"),
+    [
+        ("[stormwach]\npseudonymize_authors = true\n", "[stormwach] (did you mean [stormwatch]?)"),
+        ('[oncal]\ntimezone = "UTC"\n', "[oncal] (did you mean [oncall]?)"),
+        ("[stormwatch]\n[stormwatch.slak]\nchannel = '#x'\n", "[stormwatch.slak]"),
+    ],
+)
+def test_a_misspelt_table_stops_the_start(work: Path, content: str, words: str) -> None:
+    """A misspelt key stopped the start, a misspelt table was skipped without a word:
+    `[stormwach]` left privacy off, `[oncal]` paged nobody."""
+    (work / "typo.toml").write_text(content)
+    result = in_process("run", "empty.jsonl", "-q", "--config", "typo.toml", cwd=work)
+    one_line_in_process(result, 2, "unknown table", words)
+
+
+def test_alerts_to_a_pipe_with_a_store_do_not_wait_for_ever(work: Path) -> None:
+    """`run --db X --alerts-jsonl /dev/stdout | jq`: a resumed run reads the alerts file
+    back first, and reading the pipe waited for its own writer for ever."""
+    fifo = work / "alerts.fifo"
+    os.mkfifo(fifo)
+    received: list[bytes] = []
+
+    def read_fifo() -> None:
+        with open(fifo, "rb") as pipe:
+            received.append(pipe.read())
+
+    import threading
+
+    reader = threading.Thread(target=read_fifo, daemon=True)
+    reader.start()
+    from tests.test_hostile_input import storm_lines
+
+    (work / "in.jsonl").write_bytes(b"\n".join(storm_lines()) + b"\n")
+    result = stormwatch(
+        "run", "in.jsonl", "-q", "--db", "store.sqlite3", "--alerts-jsonl", str(fifo), cwd=work
+    )
+    reader.join(30)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert received and received[0].count(b"\n") >= 1

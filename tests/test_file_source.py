@@ -47,3 +47,16 @@ def test_full_speed_never_sleeps(tmp_path: Path) -> None:
     write(path, [1772442902.0, 1772446502.0])
     source = FileSource(path, sleep=lambda s: (_ for _ in ()).throw(AssertionError("slept")))
     assert len(list(source.lines())) == 2
+
+
+def test_a_byte_order_mark_does_not_cost_the_first_comment(tmp_path: Path) -> None:
+    """Files saved by Excel, Notepad or PowerShell start with a BOM: the first comment
+    was dead-lettered `invalid_json`."""
+    from stormwatch.ingest.decode import Decoder
+    from stormwatch.model import Comment
+
+    record = b'{"id": "1", "text": "hi", "created_at": 1700000000, "brand": "acme"}'
+    path = tmp_path / "bom.jsonl"
+    path.write_bytes(b"\xef\xbb\xbf" + record + b"\r\n" + record.replace(b'"1"', b'"2"'))
+    decoded = [Decoder().decode(line) for line in FileSource(path).lines()]
+    assert [type(c) for c in decoded] == [Comment, Comment]
