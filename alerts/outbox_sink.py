@@ -37,8 +37,14 @@ class OutboxSink:
         self.drain_seconds = drain_seconds
         self.recorded = 0
         self.last_new = True  # whether the last event emitted was new to the store
+        self._incidents: set[str] = set()
+        # After `close()`: the deliveries of this run's incidents that were not sent
+        # (Slack down past the drain, a revoked token), and the last error of one.
+        self.undelivered = 0
+        self.last_error: str | None = None
 
     def emit(self, event: AlertEvent) -> None:
+        self._incidents.add(event.incident)
         self.last_new = self.store.record(event, targets=self.targets)
         if self.last_new:
             self.recorded += 1
@@ -49,6 +55,11 @@ class OutboxSink:
     def close(self) -> None:
         try:
             self.worker.drain(timeout=self.drain_seconds)
+            for key in sorted(self._incidents):
+                for delivery in self.store.deliveries(key):
+                    if delivery.status != "sent" and delivery.target in self.worker.notifiers:
+                        self.undelivered += 1
+                        self.last_error = delivery.last_error or self.last_error
         finally:
             self.store.close()
 

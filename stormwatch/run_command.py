@@ -281,6 +281,7 @@ def run(
     stats = pipeline.finish(carry_held=checkpoints is not None)
     if server is not None:
         server.close()
+    undelivered = _report_undelivered(pipeline, settings.database_url)
     if quiet:
         out.print(
             f"read={stats.read} processed={stats.processed} dead_lettered={stats.dead_lettered} "
@@ -292,8 +293,31 @@ def run(
         ok = render_run(out, pipeline, labels, processed_before=processed_before)
     if stop.requested:
         raise typer.Exit(stop.exit_status)
-    if labels and not ok:
+    if (labels and not ok) or undelivered:
         raise typer.Exit(1)
+
+
+def _report_undelivered(pipeline: Pipeline, url: str | None) -> int:
+    """Says on stderr how many alert deliveries were not sent (Slack down for the whole
+    drain, a revoked token): the run ended 0 and they were gone without a word."""
+    sinks = [s for s in pipeline.sinks if getattr(s, "undelivered", 0)]
+    undelivered = sum(s.undelivered for s in sinks)
+    if undelivered:
+        where = (
+            "they stay in the store for `stormwatch serve` to send"
+            if url
+            else "they are lost with the run (give --db to keep them)"
+        )
+        reason = next((s.last_error for s in sinks if s.last_error), None)
+        err.print(
+            f"error: {undelivered} alert deliveries were not sent"
+            + (f" ({reason})" if reason else "")
+            + f": {where}",
+            soft_wrap=True,
+            markup=False,
+            highlight=False,
+        )
+    return undelivered
 
 
 def _resume(pipeline: Pipeline, url: str | None) -> IntervalCheckpoints | None:

@@ -65,3 +65,23 @@ def test_dry_run_uses_the_routed_channel() -> None:
     config = SlackConfig(channel="#all", routes=(SlackRoute("#acme", frozenset({"acme"})),))
     DryRunSlackSink(Console(file=out, width=200), config).emit(alert())
     assert "→ #acme:" in out.getvalue()
+
+
+def test_a_run_whose_alerts_were_not_sent_says_so_and_fails(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A token Slack refuses (or Slack down past the drain) and no --db: the run ended 0
+    and its alerts were gone without a word."""
+    from tests.test_cli_errors import in_process
+    from tests.test_hostile_input import storm_lines
+
+    (tmp_path / "in.jsonl").write_bytes(b"\n".join(storm_lines()) + b"\n")
+    with FakeSlack() as slack:
+        env = {
+            "SLACK_BOT_TOKEN": "xoxb-revoked",
+            "SLACK_API_URL": slack.url,
+            "STORMWATCH_SLACK_CHANNEL": "#alerts",
+        }
+        result = in_process("run", "in.jsonl", "-q", cwd=tmp_path, env=env)
+    assert result.exit_code == 1, result.output
+    [line] = [line for line in result.output.splitlines() if line.startswith("error:")]
+    assert "alert deliveries were not sent (slack: token_revoked)" in line
+    assert "give --db to keep them" in line
