@@ -25,6 +25,7 @@ from stormwatch.ingest.decode import (
 )
 
 UTF8_BOM = b"\xef\xbb\xbf"
+RE_ANCHOR_AFTER_S = 3600.0  # wall seconds a paced line may be due ahead of the clock
 
 
 class FileSource:
@@ -120,5 +121,10 @@ class FileSource:
             delay = due - self.clock()
             if delay > 0:
                 self.sleep(min(delay, 60.0))
+            if delay > RE_ANCHOR_AFTER_S:
+                # A first line stamped years behind the rest (a stray) made every later
+                # line due years ahead: 60 s of sleep per line, for ever. A gap no real
+                # pause explains starts the pace again from here.
+                start_wall, start_event = self.clock(), event_time
 
         return pace

@@ -60,3 +60,22 @@ def test_a_byte_order_mark_does_not_cost_the_first_comment(tmp_path: Path) -> No
     path.write_bytes(b"\xef\xbb\xbf" + record + b"\r\n" + record.replace(b'"1"', b'"2"'))
     decoded = [Decoder().decode(line) for line in FileSource(path).lines()]
     assert [type(c) for c in decoded] == [Comment, Comment]
+
+
+def test_a_stray_first_line_far_behind_does_not_stall_a_paced_run(tmp_path: Path) -> None:
+    """A first line stamped a year before the rest made every later line due a year
+    ahead at speed 60: 60 s of sleep per line, for ever. The pace starts again from
+    the first line due more than an hour of wall time ahead."""
+    path = tmp_path / "c.jsonl"
+    t0 = 1772442902.0
+    write(path, [t0 - 365 * 86400, t0, t0 + 60, t0 + 120, t0 + 180])
+    now = [0.0]
+    slept: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        slept.append(seconds)
+        now[0] += seconds
+
+    source = FileSource(path, speed=60, sleep=sleep, clock=lambda: now[0])
+    assert len(list(source.lines())) == 5
+    assert slept == [60.0, 1.0, 1.0, 1.0]
