@@ -380,7 +380,9 @@ class SlackNotifier:
     def _reply(self, channel: str, root: str, key: str, delivery: Delivery, text: str) -> str:
         marker = {"incident": key, "delivery": delivery.id}
         if delivery.attempts > 1:
-            found = self._find_reply(channel, root, marker)
+            # Only replies from after the delivery was queued: a thread of six weeks of
+            # updates holds more than the 1,000 replies read, oldest first.
+            found = self._find_reply(channel, root, marker, oldest=delivery.created_at - 300)
             if found is not None:
                 return found
         response = self.poster.chat_postMessage(
@@ -393,11 +395,18 @@ class SlackNotifier:
         )
         return str(response["ts"])
 
-    def _find_reply(self, channel: str, root: str, marker: dict[str, Any]) -> str | None:
+    def _find_reply(
+        self, channel: str, root: str, marker: dict[str, Any], *, oldest: float
+    ) -> str | None:
         cursor = None
         for _ in range(SEARCH_PAGES):
             page = self.client.conversations_replies(
-                channel=channel, ts=root, limit=200, include_all_metadata=True, cursor=cursor
+                channel=channel,
+                ts=root,
+                limit=200,
+                include_all_metadata=True,
+                cursor=cursor,
+                oldest=f"{max(oldest, 0.0):.6f}",
             )
             for message in page.get("messages", []):
                 payload = (message.get("metadata") or {}).get("event_payload") or {}

@@ -322,7 +322,12 @@ class FakeSlack:
         root = [m for m in self.messages if m.channel == channel and m.ts == ts]
         if not root:
             return {"ok": False, "error": "thread_not_found"}
-        thread = root + [m for m in self.messages if m.channel == channel and m.thread_ts == ts]
+        oldest = float(p.get("oldest") or 0)  # Slack: replies after it (the parent always)
+        thread = root + [
+            m
+            for m in self.messages
+            if m.channel == channel and m.thread_ts == ts and float(m.ts) > oldest
+        ]
         return self._page(thread, p, "messages")
 
     def _conversations_list(self, p: dict[str, Any], token: str) -> dict[str, Any]:

@@ -518,3 +518,24 @@ def test_a_message_slack_will_not_let_us_edit_still_gets_its_thread_reply(store,
     assert w.drain(timeout=10)
     [root] = slack.roots()
     assert [m.text[:12] for m in slack.replies(root) if not m.files] == ["⬆️ Escalated"]
+
+
+def test_a_retried_reply_in_a_long_thread_is_found_not_posted_twice(store, slack) -> None:
+    """The search for a reply whose answer was lost read the thread's first 1,000
+    messages, oldest first: in a thread of weeks of updates the reply, the newest, was
+    never among them and was posted again."""
+    from tests.fake_slack import Message
+
+    w = worker(store, slack, timeout=0.5)
+    store.record(alert(), targets=["slack"])
+    assert w.drain(timeout=10)
+    [root] = slack.roots()
+    old = f"{int(time.time()) - 86400}"
+    slack.messages.extend(
+        Message(root.channel, f"{old}.{n:06d}", "Update", None, None, root.ts) for n in range(1100)
+    )
+    slack.script("chat.postMessage", SlowAfterAccept(1.0))
+    store.record(alert(event="escalated", severity="high", at=T0 + 600), targets=["slack"])
+    assert w.drain(timeout=10)
+    escalations = [m for m in slack.replies(root) if m.text.startswith("⬆️ Escalated")]
+    assert len(escalations) == 1
