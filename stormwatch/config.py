@@ -232,7 +232,7 @@ def _coerce(name: str, raw: Any, annotation: str) -> Any:
                 return False
             raise ValueError
     except (TypeError, ValueError):
-        raise ConfigError(f"{name} must be a {kind}, got {raw!r}") from None
+        raise ConfigError(f"{name} must be {KIND_NAMES.get(kind, kind)}, got {raw!r}") from None
     raise ConfigError(f"{name}: unsupported type {annotation}")
 
 
@@ -248,6 +248,15 @@ def read_config_file(path: str | Path) -> dict[str, Any]:
         raise ConfigError(f"config file {path}: {exc.strerror or exc}") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"config file {path}: {exc}") from None
+
+
+# How a setting's type is named to the person who wrote the wrong one.
+KIND_NAMES = {
+    "int": "a whole number",
+    "float": "a number",
+    "str": "a string",
+    "bool": "true or false (or 1/0, yes/no, on/off)",
+}
 
 
 def stormwatch_table(data: dict[str, Any], path: str | Path) -> dict[str, Any]:

@@ -344,8 +344,8 @@ def test_a_variable_the_config_option_names_is_known(work: Path) -> None:
         (b"", {"STORMWATCH_LATENESS_SECONDS": "nan"}, ("STORMWATCH_LATENESS_SECONDS", "nan")),
         (b"", {"STORMWATCH_DEDUPE_HOURS": "inf"}, ("STORMWATCH_DEDUPE_HOURS",)),
         (b"", {"STORMWATCH_LATENESS_SECONDS": "1e300"}, ("lateness_seconds must be in",)),
-        (b"database_url = true\n", {}, ("database_url must be a str", "True")),
-        (b'[stormwatch]\nplaybooks_dir = ["a"]\n', {}, ("playbooks_dir must be a str",)),
+        (b"database_url = true\n", {}, ("database_url must be a string", "True")),
+        (b'[stormwatch]\nplaybooks_dir = ["a"]\n', {}, ("playbooks_dir must be a string",)),
     ],
 )
 def test_a_config_value_of_the_wrong_kind_is_one_line_naming_it(
@@ -365,7 +365,7 @@ def test_a_config_value_of_the_wrong_kind_is_one_line_naming_it(
     [
         (("--bootstrap", "localhost:abc"), "", ("'localhost:abc'", "HOST:PORT")),
         (("--bootstrap", "broker:9092,:9093"), "", ("':9093'",)),
-        ((), '[kafka]\nbootstrap = ["127.0.0.1:9092"]\n', ("[kafka] bootstrap must be a str",)),
+        ((), '[kafka]\nbootstrap = ["127.0.0.1:9092"]\n', ("[kafka] bootstrap must be a string",)),
     ],
 )
 def test_a_malformed_kafka_bootstrap_is_one_line(

@@ -46,7 +46,7 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
-from stormwatch.config import config_section
+from stormwatch.config import KIND_NAMES, config_section
 from stormwatch.exceptions import ConfigError
 
 ENV_PREFIX = "STORMWATCH_KAFKA_"
@@ -216,7 +216,7 @@ def _coerce(name: str, raw: Any, annotation: str) -> Any:
             raise ValueError
         return raw
     except (TypeError, ValueError):
-        raise ConfigError(f"{name} must be a {kind}, got {raw!r}") from None
+        raise ConfigError(f"{name} must be {KIND_NAMES.get(kind, kind)}, got {raw!r}") from None
 
 
 def load_kafka_settings(
