@@ -67,13 +67,12 @@ class IncidentActions:
                 self.on_acknowledged(severity, max(0.0, at - emitted))
             note = f"👀 Acknowledged by {who}: escalation stopped"
         elif action == "snooze_1h":
-            found = self.store.get_incident(incident)
-            if found is not None and found.status == "resolved":
-                # An older copy of the message, or Resolve and Snooze pressed at once:
-                # snoozing would reopen it in an hour and page on-call for a storm over.
+            # An older copy of the message, Resolve and Snooze pressed at once, or the
+            # pipeline resolving it meanwhile: snoozing would reopen it in an hour and
+            # page on-call for a storm over.
+            if self.store.set_status(incident, "snoozed", unless=("resolved",)) == "resolved":
                 note = f"{who} asked to snooze, but the incident is resolved"
             else:
-                self.store.set_status(incident, "snoozed")
                 if self.escalator is not None:
                     self.escalator.snooze(incident, who=who, seconds=SNOOZE_SECONDS)
                 note = f"😴 Snoozed for 1 h by {who}"

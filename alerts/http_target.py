@@ -69,17 +69,30 @@ def _tracked(base: type[http.client.HTTPConnection], opened: list[socket.socket]
         def connect(self) -> None:
             super().connect()
             opened.append(self.sock)
+            if getattr(opened, "fired", False):  # the deadline passed while connecting
+                _shut(self.sock)
 
     return Tracked
 
 
 def _cut(opened: list[socket.socket], fired: threading.Event) -> None:
     fired.set()
-    for sock in opened:
-        try:
-            sock.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
+    opened.fired = True  # type: ignore[attr-defined]
+    for sock in list(opened):
+        _shut(sock)
+
+
+def _shut(sock: socket.socket) -> None:
+    try:
+        sock.shutdown(socket.SHUT_RDWR)
+    except OSError:
+        pass
+
+
+class _Opened(list):  # type: ignore[type-arg]
+    """The sockets of one request, and whether its deadline has passed."""
+
+    fired = False
 
 
 def post_json(
@@ -112,7 +125,7 @@ def delete(url: str, *, timeout: float = 10.0) -> Answer:
 
 
 def _send(request: urllib.request.Request, timeout: float) -> Answer:
-    opened: list[socket.socket] = []
+    opened: list[socket.socket] = _Opened()
     opener = urllib.request.build_opener(
         _NoRedirects, _TrackedHTTPHandler(opened), _TrackedHTTPSHandler(opened)
     )

@@ -38,9 +38,12 @@ class OutboxSink:
         self.recorded = 0
         self.last_new = True  # whether the last event emitted was new to the store
         self._incidents: set[str] = set()
-        # After `close()`: the deliveries of this run's incidents that were not sent
-        # (Slack down past the drain, a revoked token), and the last error of one.
+        self._since = store._clock()  # deliveries queued from now on are this run's
+        # After `close()`: this run's deliveries not sent by then, still to be retried
+        # (`undelivered`: Slack down past the drain) or failed for good (`dead`: a
+        # revoked token), and the last error of one.
         self.undelivered = 0
+        self.dead = 0
         self.last_error: str | None = None
 
     def emit(self, event: AlertEvent) -> None:
@@ -57,9 +60,17 @@ class OutboxSink:
             self.worker.drain(timeout=self.drain_seconds)
             for key in sorted(self._incidents):
                 for delivery in self.store.deliveries(key):
-                    if delivery.status != "sent" and delivery.target in self.worker.notifiers:
+                    if (
+                        delivery.status == "sent"
+                        or delivery.created_at < self._since
+                        or delivery.target not in self.worker.notifiers
+                    ):
+                        continue
+                    if delivery.status == "dead":
+                        self.dead += 1
+                    else:
                         self.undelivered += 1
-                        self.last_error = delivery.last_error or self.last_error
+                    self.last_error = delivery.last_error or self.last_error
         finally:
             self.store.close()
 

@@ -121,10 +121,11 @@ class FileSource:
             delay = due - self.clock()
             if delay > 0:
                 self.sleep(min(delay, 60.0))
-            if delay > RE_ANCHOR_AFTER_S:
+            if abs(delay) > RE_ANCHOR_AFTER_S:
                 # A first line stamped years behind the rest (a stray) made every later
-                # line due years ahead: 60 s of sleep per line, for ever. A gap no real
-                # pause explains starts the pace again from here.
+                # line due years ahead: 60 s of sleep per line, for ever; after one
+                # stamped far ahead, the lines after it are as far behind. A gap no real
+                # pause explains, either way, starts the pace again from here.
                 start_wall, start_event = self.clock(), event_time
 
         return pace

@@ -108,6 +108,8 @@ def check_distinct_files(**paths: str | Path | None) -> None:
             continue
         option = "--" + name.replace("_", "-") if name != "input" else "the input"
         p = Path(path)
+        if p.exists() and not p.is_file():
+            continue  # a terminal or pipe two outputs share (`2>&1`) harms nothing
         for other_name, other in seen:
             same = p.resolve() == other.resolve()
             if not same and p.exists() and other.exists():

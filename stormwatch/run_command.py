@@ -298,26 +298,33 @@ def run(
 
 
 def _report_undelivered(pipeline: Pipeline, url: str | None) -> int:
-    """Says on stderr how many alert deliveries were not sent (Slack down for the whole
-    drain, a revoked token): the run ended 0 and they were gone without a word."""
-    sinks = [s for s in pipeline.sinks if getattr(s, "undelivered", 0)]
-    undelivered = sum(s.undelivered for s in sinks)
-    if undelivered:
-        where = (
-            "they stay in the store for `stormwatch serve` to send"
+    """Says on stderr how many of this run's alert deliveries were not sent (Slack down
+    for the whole drain, a revoked token): the run ended 0 and they were gone without a
+    word. Returns how many."""
+    sinks = [s for s in pipeline.sinks if getattr(s, "undelivered", 0) or getattr(s, "dead", 0)]
+    dead = sum(s.dead for s in sinks)
+    waiting = sum(s.undelivered for s in sinks)
+    reason = next((s.last_error for s in sinks if s.last_error), None)
+    parts = []
+    if dead:
+        parts.append(f"{dead} failed for good")
+    if waiting:
+        parts.append(
+            f"{waiting} stay in the store for `stormwatch serve` to send"
             if url
-            else "they are lost with the run (give --db to keep them)"
+            else f"{waiting} are lost with the run (give --db to keep them)"
         )
-        reason = next((s.last_error for s in sinks if s.last_error), None)
+    if parts:
         err.print(
-            f"error: {undelivered} alert deliveries were not sent"
+            f"error: {dead + waiting} alert deliveries were not sent"
             + (f" ({reason})" if reason else "")
-            + f": {where}",
+            + ": "
+            + "; ".join(parts),
             soft_wrap=True,
             markup=False,
             highlight=False,
         )
-    return undelivered
+    return dead + waiting
 
 
 def _resume(pipeline: Pipeline, url: str | None) -> IntervalCheckpoints | None:

@@ -571,3 +571,13 @@ def test_alerts_to_a_pipe_with_a_store_do_not_wait_for_ever(work: Path) -> None:
     reader.join(30)
     assert result.returncode == 0, result.stderr[-2000:]
     assert received and received[0].count(b"\n") >= 1
+
+
+def test_serve_names_the_metrics_host_it_cannot_resolve(work: Path) -> None:
+    """The metrics server starts first: an unknown STORMWATCH_METRICS_HOST was blamed on
+    --host."""
+    result = stormwatch(
+        "serve", "--port", "0", "--metrics-port", "0", "--db", "serve.sqlite3", cwd=work,
+        env={"STORMWATCH_METRICS_HOST": "no.such.host.invalid"},
+    )  # fmt: skip
+    one_line_error(result, 2, "STORMWATCH_METRICS_HOST 'no.such.host.invalid'")

@@ -4,6 +4,7 @@ hours and outside quiet hours; an acknowledgement stops it and acknowledges down
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -473,3 +474,16 @@ def test_hours_up_to_24_00_reach_the_end_of_the_day() -> None:
     assert evening.contains(monday.replace(hour=18))
     assert not evening.contains(monday.replace(hour=17, minute=59))
     assert not evening.contains(monday.replace(hour=0, minute=30))
+
+
+def test_a_snooze_never_reopens_what_the_pipeline_resolved_meanwhile(setup) -> None:
+    """The status is checked and changed in one transaction: a resolution recorded by the
+    pipeline between a check and a change was snoozed, reopened an hour later, paged."""
+    store, _, _, _ = setup
+    store.record(opened())
+    store.set_status(KEY, "resolved")
+    assert store.set_status(KEY, "snoozed", unless=("resolved",)) == "resolved"
+    assert store.get_incident(KEY).status == "resolved"
+    store.record(replace(opened(), event="updated"))  # the storm came back: open
+    assert store.set_status(KEY, "snoozed", unless=("resolved",)) == "open"
+    assert store.get_incident(KEY).status == "snoozed"

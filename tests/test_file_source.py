@@ -79,3 +79,9 @@ def test_a_stray_first_line_far_behind_does_not_stall_a_paced_run(tmp_path: Path
     source = FileSource(path, speed=60, sleep=sleep, clock=lambda: now[0])
     assert len(list(source.lines())) == 5
     assert slept == [60.0, 1.0, 1.0, 1.0]
+    # A stray a week ahead: one minute's sleep, then the lines after it paced again.
+    write(path, [t0, t0 + 60, t0 + 7 * 86400, t0 + 120, t0 + 180])
+    slept.clear()
+    source = FileSource(path, speed=60, sleep=sleep, clock=lambda: now[0])
+    assert len(list(source.lines())) == 5
+    assert slept == [1.0, 60.0, 1.0]

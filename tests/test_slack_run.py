@@ -84,4 +84,4 @@ def test_a_run_whose_alerts_were_not_sent_says_so_and_fails(tmp_path) -> None:  
     assert result.exit_code == 1, result.output
     [line] = [line for line in result.output.splitlines() if line.startswith("error:")]
     assert "alert deliveries were not sent (slack: token_revoked)" in line
-    assert "give --db to keep them" in line
+    assert "failed for good" in line

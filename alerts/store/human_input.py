@@ -90,14 +90,25 @@ class HumanInput(StoreBase):
         with self._transaction() as conn:
             return [from_row(cls, row) for row in conn.execute(query)]
 
-    def set_status(self, incident: str, status: IncidentStatus, *, at: float | None = None) -> str:
+    def set_status(
+        self,
+        incident: str,
+        status: IncidentStatus,
+        *,
+        at: float | None = None,
+        unless: tuple[str, ...] = (),
+    ) -> str:
         """A person moved the incident (snooze, resolve, reopen); returns the old status.
-        `resolved_at` of a human resolution is wall clock: no comment decided it."""
+        `resolved_at` of a human resolution is wall clock: no comment decided it. An
+        incident whose status is in `unless` is left as it is, decided in the same
+        transaction (a snooze must not reopen what the pipeline resolved meanwhile)."""
         if status not in INCIDENT_STATUSES:
             raise ValueError(f"status must be one of {INCIDENT_STATUSES}, got {status!r}")
         at = self._clock() if at is None else at
         with self._transaction(write=True) as conn:
             old = require_incident(conn, incident)
+            if old in unless:
+                return old
             values: dict[str, Any] = {"status": status}
             if status == "resolved" and old != "resolved":
                 values["resolved_at"] = at

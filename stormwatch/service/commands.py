@@ -83,7 +83,13 @@ def serve(
     except StormwatchError as exc:
         raise fail(exc) from None
     except socket.gaierror as exc:
-        raise fail(f"cannot resolve --host {host!r} ({exc.strerror or exc})", 2) from None
+        # The metrics server starts first: failing before it is up, its host is at fault.
+        culprit = (
+            f"STORMWATCH_METRICS_HOST {address[0]!r}"
+            if address is not None and metrics_server is None
+            else f"--host {host!r}"
+        )
+        raise fail(f"cannot resolve {culprit} ({exc.strerror or exc})", 2) from None
     except OSError as exc:
         # The metrics server is up before the service binds --port: a busy port now is
         # --port's, unless the metrics server never started.
