@@ -19,9 +19,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-import orjson
-
 from stormwatch.exceptions import ConfigError
+from stormwatch.ingest.page_collector import record_line
 
 SCHEME = "kafka://"
 
@@ -65,7 +64,7 @@ class KafkaDestination:
         for record in records:
             brand = record.get("brand")
             key = brand.encode("utf-8") if isinstance(brand, str) else None
-            self.writer.send(self.topic, key=key, value=orjson.dumps(record))
+            self.writer.send(self.topic, key=key, value=record_line(record))
         self.writer.flush()
 
     def close(self) -> None:

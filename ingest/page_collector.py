@@ -138,7 +138,7 @@ def poll_once(
                     line = (
                         withheld_item_letter(letter) if withhold_items else dead_letter_json(letter)
                     )
-                    out.write(orjson.dumps(line) + b"\n")
+                    out.write(record_line(line) + b"\n")
         collector.commit()
         report.records += len(page.records)
         report.dead_letters.update(letter.reason for letter in page.dead_letters)
@@ -171,6 +171,18 @@ def run_page_collector(
 # What a collector keeps of a longer text: a record must also stay under the decoder's
 # MAX_RECORD_BYTES with its other fields, whatever the script of its text.
 COLLECTED_TEXT_BYTES = 48 * 1024
+
+
+def record_line(record: Any) -> bytes:
+    """A collected record (or dead letter) as one JSON line. A platform's text may hold a
+    lone surrogate (half an emoji: `"\\ud83d"` is valid JSON), which orjson will not
+    write: it failed the collector's whole page at every poll, for good. Such a record
+    is written by the standard library with the half escaped, as it came; the decoder
+    reads it with the half as U+FFFD."""
+    try:
+        return orjson.dumps(record)
+    except TypeError:
+        return json.dumps(record, allow_nan=False, default=str).encode("ascii")
 
 
 def collected_text(text: str) -> str:

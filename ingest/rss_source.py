@@ -111,6 +111,11 @@ class RssCollector:
             except FeedError as exc:
                 failed.append(str(exc))
                 continue
+            except Exception as exc:  # noqa: BLE001 - feedparser fails on garbage its own way
+                # (UnicodeEncodeError on "&#55357;", a half emoji as an entity): that feed
+                # fails, not every feed after it.
+                failed.append(f"{feed.url}: {type(exc).__name__}: {exc}")
+                continue
             yield Page(records=records)
         if failed:
             raise FeedError("; ".join(failed))

@@ -391,3 +391,36 @@ def test_a_feed_file_is_read_from_disk(tmp_path: Path) -> None:
     for url in (str(path), path.as_uri()):
         records = list(RssCollector([Feed(url, "acme")], tmp_path / f"{len(url)}.json").poll())
         assert [r["id"] for r in records] == ["urn:1"], url
+
+
+def test_an_entry_feedparser_cannot_read_costs_only_its_feed(
+    feed: FeedServer, tmp_path: Path
+) -> None:
+    """An emoji written as two surrogate character references (`&#55357;&#56865;`, as
+    some encoders write it) makes feedparser raise UnicodeEncodeError: it escaped the
+    loop over feeds, and every feed after it went unread at every poll."""
+    garbled = FeedServer()
+    garbled.entries = [("urn:b1", "Acme is awful &#55357;&#56865;", "x")]
+    try:
+        collector = RssCollector(
+            [Feed(garbled.url, "acme"), Feed(feed.url, "acme")], tmp_path / "cursor.json"
+        )
+        delivered: list[str] = []
+        with pytest.raises(FeedError, match=r"bad|UnicodeEncodeError|surrogate"):
+            for page in collector.pages():
+                delivered += [r["id"] for r in page.records]
+                collector.commit()
+        assert delivered == ["urn:1", "urn:2"]
+    finally:
+        garbled.close()
+
+
+def test_a_record_with_half_an_emoji_is_written_and_read() -> None:
+    """A platform's text holding a lone surrogate (valid JSON: "\\ud83d"): orjson would not
+    write it and the collector's whole page failed at every poll, for good."""
+    from stormwatch.ingest.decode import Decoder
+    from stormwatch.ingest.page_collector import record_line
+
+    record = {"id": "1", "text": "so bad \ud83d", "created_at": 1700000000, "brand": "acme"}
+    comment = Decoder().decode(record_line(record))
+    assert comment.text == "so bad \ufffd"  # type: ignore[union-attr]
