@@ -581,3 +581,21 @@ def test_serve_names_the_metrics_host_it_cannot_resolve(work: Path) -> None:
         env={"STORMWATCH_METRICS_HOST": "no.such.host.invalid"},
     )  # fmt: skip
     one_line_error(result, 2, "STORMWATCH_METRICS_HOST 'no.such.host.invalid'")
+
+
+def test_serve_names_the_file_it_cannot_open_not_the_port(work: Path) -> None:
+    """A collector's cursor that is a directory, an --alerts-jsonl directory: serve said
+    "cannot listen on 127.0.0.1:0 (Is a directory): choose another --port"."""
+    (work / "serve.toml").write_text(
+        '[[collectors]]\nsource = "rss"\nname = "blog"\nfeeds = ["http://127.0.0.1:9/f"]\n'
+        'brand = "acme"\ncursor = "adir"\n'
+    )
+    result = stormwatch(
+        "serve", "--port", "0", "--db", "serve.sqlite3", "--config", "serve.toml", cwd=work
+    )
+    line = one_line_error(result, 2, "adir")
+    assert "--port" not in line
+    result = stormwatch(
+        "serve", "--port", "0", "--db", "serve.sqlite3", "--alerts-jsonl", "adir", cwd=work
+    )
+    one_line_error(result, 2, "--alerts-jsonl adir is a directory")

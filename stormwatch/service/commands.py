@@ -16,6 +16,7 @@ from stormwatch.command_arguments import (
     ConfigFile,
     DeadLetterFile,
     StoreUrl,
+    check_output_file,
     command_settings,
     err,
     fail,
@@ -59,21 +60,29 @@ def serve(
     )
     if not 0 <= port <= 65535:
         raise fail(f"--port must be in 0..65535, got {port}", 2)
+    check_output_file(alerts_jsonl, "alerts", "--alerts-jsonl")
+    check_output_file(dead_letter, "dead-letter", "--dead-letter")
     settings = command_settings(config, database_url=db)
     registry = CollectorRegistry()
     metrics_server = None
     service = None
     address = None
     try:
-        service = build_service(
-            settings,
-            host=host,
-            port=port,
-            config_path=config,
-            alerts_jsonl=alerts_jsonl,
-            dead_letter=dead_letter,
-            registry=registry,
-        )
+        try:
+            service = build_service(
+                settings,
+                host=host,
+                port=port,
+                config_path=config,
+                alerts_jsonl=alerts_jsonl,
+                dead_letter=dead_letter,
+                registry=registry,
+            )
+        except OSError as exc:
+            # A file it opens (a collector's cursor, --alerts-jsonl, --dead-letter): the
+            # port is bound later, and blaming it sent people to the wrong option.
+            named = f" {exc.filename}" if exc.filename else ""
+            raise fail(f"cannot start:{named}: {exc.strerror or exc}", 2) from None
         address = metrics_address(metrics_port)
         if address is not None:
             metrics_server = start_metrics_server(
