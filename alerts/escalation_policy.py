@@ -192,6 +192,13 @@ def load_oncall_config(
         url = t.str("url", "https://events.pagerduty.com" if kind == "pagerduty" else None)
         if not _http_url(url):
             raise ConfigError(f"{t.where}.url must be an http(s) URL, got {url!r}")
+        if "@" in urlsplit(str(url)).netloc:
+            # urllib takes `user:pw@host` for the host name: every page was retried for
+            # ever ("Name or service not known"), and the password sat in the file.
+            raise ConfigError(
+                f"{t.where}.url must not hold a user or password: the webhook's secret_env "
+                "signs each request"
+            )
         secret_key = {"pagerduty": "routing_key_env", "webhook": "secret_env"}.get(kind)
         secret = None
         if secret_key is not None:
@@ -201,7 +208,11 @@ def load_oncall_config(
             secret = env.get(variable)
             if not secret:
                 raise ConfigError(f"{t.where}: environment variable {variable} is not set")
-        targets[name] = TargetConfig(name=name, type=kind, url=url.rstrip("/"), secret=secret)
+        # PagerDuty and Alertmanager get their API paths appended; a webhook's URL is
+        # its receiver's route exactly as written (`/hook/` moved to `/hook` was
+        # answered with a redirect, and the page was dead).
+        url = str(url) if kind == "webhook" else str(url).rstrip("/")
+        targets[name] = TargetConfig(name=name, type=kind, url=url, secret=secret)
     policies = []
     for i, p in enumerate(section.tables("policies")):
         p.check_keys({"brands", "min_severity", "levels"})

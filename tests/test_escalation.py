@@ -444,6 +444,11 @@ def test_business_hours_and_quiet_hours_ranges() -> None:
         ("[oncall.targets.x]\ntype = 'webhook'\nurl = 'http://[::1'\n", "url must be an"),
         ("[oncall.targets.x]\ntype = 'webhook'\nurl = 'http://h:x/'\n", "url must be an"),
         ("[oncall.targets.x]\ntype = 'webhook'\nurl = 'https://'\n", "url must be an"),
+        # urllib took `user:pw@host` for the host name: every page retried for ever.
+        (
+            "[oncall.targets.x]\ntype = 'webhook'\nurl = 'https://u:pw@h/hook'\n",
+            "must not hold a user or password",
+        ),
         # NaN passed `>= minimum`: a level after NaN minutes paged at once.
         (
             "[oncall.targets.x]\ntype = 'alertmanager'\nurl = 'http://h/'\n"
@@ -487,3 +492,17 @@ def test_a_snooze_never_reopens_what_the_pipeline_resolved_meanwhile(setup) -> N
     store.record(replace(opened(), event="updated"))  # the storm came back: open
     assert store.set_status(KEY, "snoozed", unless=("resolved",)) == "open"
     assert store.get_incident(KEY).status == "snoozed"
+
+
+def test_a_webhook_url_is_kept_as_written_and_the_others_lose_their_slash(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """`url = ".../hook/"` was posted to `/hook`: a receiver routed on `/hook/` answered
+    with a redirect, and the page was dead."""
+    path = tmp_path / "oncall.toml"
+    path.write_text(
+        "[oncall.targets.hook]\ntype = 'webhook'\nurl = 'https://ops.example.com/hook/'\n"
+        "secret_env = 'HOOK'\n"
+        "[oncall.targets.am]\ntype = 'alertmanager'\nurl = 'http://127.0.0.1:9093/'\n"
+    )
+    config = load_oncall_config(path, env={"HOOK": "s" * 32})
+    assert config.targets["hook"].url == "https://ops.example.com/hook/"
+    assert config.targets["am"].url == "http://127.0.0.1:9093"
