@@ -50,8 +50,23 @@ _LANG = re.compile(r"[a-z]{2}")  # ISO 639-1
 
 def _did_you_mean(word: object, choices: Collection[str]) -> str:
     """` (did you mean 'x'?)` for a near miss, else the empty string."""
-    close = get_close_matches(str(word), sorted(choices), n=1, cutoff=0.6)
+    if not isinstance(word, str) or len(word) > 100:
+        return ""  # a list or mapping (a YAML alias bomb printed megabytes): no near miss
+    close = get_close_matches(word, sorted(choices), n=1, cutoff=0.6)
     return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def _shown(value: object) -> str:
+    """A value as an error message shows it: a string cut to 40 characters, anything
+    else by its kind. A 332-byte file whose aliases expand to millions of items held
+    `playbooks check` and the start of serve while `repr` wrote them out."""
+    if isinstance(value, str):
+        return repr(value if len(value) <= 40 else value[:39] + "…")
+    if isinstance(value, bool | int | float) or value is None:
+        return repr(value)
+    if isinstance(value, list):
+        return "a list"
+    return "a mapping" if isinstance(value, dict) else f"a {type(value).__name__}"
 
 
 def _join(path: str, key: object) -> str:
@@ -148,7 +163,7 @@ class _Validator:
         if value in SEVERITIES:
             return True
         hint = _did_you_mean(value, SEVERITIES) or f" (expected one of {', '.join(SEVERITIES)})"
-        self.error(line, f"{where}: unknown severity {value!r}{hint}")
+        self.error(line, f"{where}: unknown severity {_shown(value)}{hint}")
         return False
 
     # --- sections -------------------------------------------------------------------
@@ -247,7 +262,7 @@ class _Validator:
             role = item.get("role")
             if "role" in item and (not isinstance(role, str) or role not in ROLES):
                 hint = _did_you_mean(role, ROLES) or f" (known: {', '.join(sorted(ROLES))})"
-                self.error(item.key_line("role"), f"{path}.role: unknown role {role!r}{hint}")
+                self.error(item.key_line("role"), f"{path}.role: unknown role {_shown(role)}{hint}")
             action = self.text(item, "action", path) if "action" in item else None
             deadline = item.get("deadline_minutes")
             if not isinstance(deadline, int) or isinstance(deadline, bool) or deadline <= 0:

@@ -516,3 +516,22 @@ def test_check_command_quotes_paths_and_values_as_they_are(tmp_path: Path) -> No
     done = CliRunner().invoke(app, ["playbooks", "check", str(user)], env={"COLUMNS": "80"})
     assert done.exit_code == 1, done.output
     assert f"{user / 't.yaml'}:" in done.output and "'[bold]hi[/foo]'" in done.output
+
+
+def test_an_alias_bomb_is_named_by_its_kind_not_written_out(tmp_path: Path) -> None:
+    """A few hundred bytes of YAML aliases expand to ten million items: the message for a
+    wrong `min_severity` or `role` wrote them out with repr (16 s, megabytes of "line";
+    two levels more and `playbooks check` and serve's start never ended)."""
+    import time
+
+    bomb = "a: &a [x,x,x,x,x,x,x,x,x,x]\n" + "".join(
+        f"{b}: &{b} [" + ",".join([f"*{a}"] * 10) + "]\n"
+        for a, b in zip("abcdef", "bcdefg", strict=True)
+    )
+    text = bomb + edit("  min_severity: medium", "  min_severity: *g")
+    started = time.monotonic()
+    errors = check(write(tmp_path, {"x.yaml": text}))  # the anchors' keys are unknown too
+    assert time.monotonic() - started < 5
+    reasons = [e.reason for e in errors]
+    assert any(r.startswith("match.min_severity: unknown severity a list") for r in reasons)
+    assert max(map(len, reasons)) < 300
