@@ -65,10 +65,11 @@ def pagerduty() -> Iterator[FakePagerDuty]:
         yield server
 
 
-@pytest.fixture
-def setup(tmp_path: Path, pagerduty: FakePagerDuty):  # type: ignore[no-untyped-def]
+def oncall_setup(tmp_path: Path, pagerduty: FakePagerDuty, config_text: str = CONFIG):  # type: ignore[no-untyped-def]
+    """A store, an escalator and an outbox worker paging the fake PagerDuty, on a clock
+    set to a Tuesday morning in Berlin."""
     path = tmp_path / "stormwatch.toml"
-    path.write_text(CONFIG.format(url=pagerduty.url))
+    path.write_text(config_text.format(url=pagerduty.url))
     config = load_oncall_config(path, env=ENV)
     clock = Clock(TUESDAY_10)
     store = IncidentStore.open(tmp_path / "incidents.sqlite3", clock=clock)
@@ -78,6 +79,12 @@ def setup(tmp_path: Path, pagerduty: FakePagerDuty):  # type: ignore[no-untyped-
         for t in config.targets.values()
     }
     worker = OutboxWorker(store, notifiers, clock=clock, backoff=Backoff(base=0.01, jitter=0))
+    return store, escalator, worker, clock
+
+
+@pytest.fixture
+def setup(tmp_path: Path, pagerduty: FakePagerDuty):  # type: ignore[no-untyped-def]
+    store, escalator, worker, clock = oncall_setup(tmp_path, pagerduty)
     yield store, escalator, worker, clock
     store.close()
 
@@ -224,22 +231,12 @@ def test_a_level_pages_all_its_targets_or_none(tmp_path: Path, pagerduty) -> Non
     never paged, by any later pass or restart."""
     import sqlalchemy as sa
 
-    path = tmp_path / "stormwatch.toml"
     two = CONFIG.replace(
         """  {{ after_minutes = 15, targets = ["primary"] }},
   {{ after_minutes = 30, targets = ["secondary"] }},""",
         """  {{ after_minutes = 15, targets = ["primary", "secondary"] }},""",
     )
-    path.write_text(two.format(url=pagerduty.url))
-    config = load_oncall_config(path, env=ENV)
-    clock = Clock(TUESDAY_10)
-    store = IncidentStore.open(tmp_path / "incidents.sqlite3", clock=clock)
-    escalator = Escalator(store, config, clock=clock, notify_slack=False)
-    notifiers = {
-        t.outbox_target: PagerDutyNotifier(routing_key=t.secret or "", url=t.url, timeout=2)
-        for t in config.targets.values()
-    }
-    worker = OutboxWorker(store, notifiers, clock=clock, backoff=Backoff(base=0.01, jitter=0))
+    store, escalator, worker, clock = oncall_setup(tmp_path, pagerduty, two)
     inserts = []
 
     def second_insert_fails(conn, cursor, statement, *args) -> None:  # type: ignore[no-untyped-def]

@@ -30,6 +30,13 @@ def test_speed_paces_in_event_time(tmp_path: Path) -> None:
     path = tmp_path / "c.jsonl"
     t0 = 1772442902.0
     write(path, [t0, t0 + 60, t0 + 60, t0 + 3600], [b"{broken"])
+    lines, slept = paced(path)
+    assert lines == 5  # the broken line passes through unpaced
+    assert slept == [1.0, 59.0]
+
+
+def paced(path: Path, speed: float = 60) -> tuple[int, list[float]]:
+    """The lines of `path` read at `speed` on a fake clock, and the sleeps taken."""
     now = [0.0]
     slept: list[float] = []
 
@@ -37,9 +44,8 @@ def test_speed_paces_in_event_time(tmp_path: Path) -> None:
         slept.append(seconds)
         now[0] += seconds
 
-    source = FileSource(path, speed=60, sleep=sleep, clock=lambda: now[0])
-    assert len(list(source.lines())) == 5  # the broken line passes through unpaced
-    assert slept == [1.0, 59.0]
+    source = FileSource(path, speed=speed, sleep=sleep, clock=lambda: now[0])
+    return len(list(source.lines())), slept
 
 
 def test_full_speed_never_sleeps(tmp_path: Path) -> None:
@@ -69,19 +75,7 @@ def test_a_stray_first_line_far_behind_does_not_stall_a_paced_run(tmp_path: Path
     path = tmp_path / "c.jsonl"
     t0 = 1772442902.0
     write(path, [t0 - 365 * 86400, t0, t0 + 60, t0 + 120, t0 + 180])
-    now = [0.0]
-    slept: list[float] = []
-
-    def sleep(seconds: float) -> None:
-        slept.append(seconds)
-        now[0] += seconds
-
-    source = FileSource(path, speed=60, sleep=sleep, clock=lambda: now[0])
-    assert len(list(source.lines())) == 5
-    assert slept == [60.0, 1.0, 1.0, 1.0]
+    assert paced(path) == (5, [60.0, 1.0, 1.0, 1.0])
     # A stray a week ahead: one minute's sleep, then the lines after it paced again.
     write(path, [t0, t0 + 60, t0 + 7 * 86400, t0 + 120, t0 + 180])
-    slept.clear()
-    source = FileSource(path, speed=60, sleep=sleep, clock=lambda: now[0])
-    assert len(list(source.lines())) == 5
-    assert slept == [1.0, 60.0, 1.0]
+    assert paced(path) == (5, [1.0, 60.0, 1.0])
