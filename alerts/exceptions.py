@@ -12,3 +12,8 @@ class AlertsError(StormwatchError):
 class StoreError(AlertsError):
     """The incident store cannot be opened, migrated or written: bad URL, unreachable
     database, schema newer than this code, unknown incident or delivery."""
+
+
+class StoreUrlError(StoreError):
+    """The store's URL is wrong (unparsable, an unsupported database, its driver not
+    installed): a wrong usage, where a store that does not answer is a failure."""

@@ -29,6 +29,7 @@ from rich.progress import (
 )
 from rich.text import Text
 
+from stormwatch.alerts.exceptions import StoreError, StoreUrlError
 from stormwatch.command_arguments import (
     DATABASE_ENV,
     DEFAULT_SEED,
@@ -230,6 +231,10 @@ def run(
             pipeline.clock = None
         checkpoints = _resume(pipeline, settings.database_url)
         processed_before = pipeline.stats.processed  # a resumed run's counts go on
+    except StoreUrlError as exc:
+        raise fail(exc) from None
+    except StoreError as exc:
+        raise fail(exc, 1) from None  # the store does not answer: a failure, not a usage
     except StormwatchError as exc:
         raise fail(exc) from None
     labels = ()

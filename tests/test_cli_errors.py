@@ -599,3 +599,12 @@ def test_serve_names_the_file_it_cannot_open_not_the_port(work: Path) -> None:
         "serve", "--port", "0", "--db", "serve.sqlite3", "--alerts-jsonl", "adir", cwd=work
     )
     one_line_error(result, 2, "--alerts-jsonl adir is a directory")
+
+
+def test_a_store_that_does_not_answer_is_a_failure_not_a_usage_error(work: Path) -> None:
+    """`run --db` against a database that refuses the connection exited 2, the code of a
+    wrong usage; `feedback` and `purge` already said 1 for it. A wrong URL stays 2."""
+    result = in_process(
+        "run", "empty.jsonl", "-q", "--db", "postgresql://postgres@127.0.0.1:1/x", cwd=work
+    )
+    one_line_in_process(result, 1, "Connection refused")

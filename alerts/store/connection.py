@@ -17,7 +17,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 from sqlalchemy.pool import StaticPool
 
-from stormwatch.alerts.exceptions import StoreError
+from stormwatch.alerts.exceptions import StoreError, StoreUrlError
 from stormwatch.alerts.store.schema import migrate
 
 SQLITE_BUSY_TIMEOUT_S: Final = 10.0
@@ -32,21 +32,21 @@ def _json_dumps(value: Any) -> str:
 def _parse_url(url: str | Path) -> sa.URL:
     text = str(url)
     if not text:
-        raise StoreError("empty incident store URL: give a file path, sqlite:///PATH or a URL")
+        raise StoreUrlError("empty incident store URL: give a file path, sqlite:///PATH or a URL")
     if isinstance(url, Path) or "://" not in text:
         return sa.URL.create("sqlite", database=str(Path(text).expanduser()))
     try:
         parsed = sa.make_url(text)
     except (ArgumentError, ValueError):
         # Not echoing the text: it may hold a password.
-        raise StoreError(
+        raise StoreUrlError(
             "invalid incident store URL: expected a file path, sqlite:///PATH, "
             "sqlite:///:memory: or postgresql+psycopg://USER@HOST:PORT/DB"
         ) from None
     if parsed.drivername in ("postgres", "postgresql"):  # plain URLs default to psycopg2
         parsed = parsed.set(drivername="postgresql+psycopg")
     if parsed.drivername not in ("sqlite", "sqlite+pysqlite", "postgresql+psycopg"):
-        raise StoreError(
+        raise StoreUrlError(
             f"unsupported incident store database {parsed.drivername!r} in "
             f"{parsed.render_as_string(hide_password=True)}: use SQLite (a file path or "
             "sqlite:///PATH) or PostgreSQL (postgresql+psycopg://...)"
@@ -137,11 +137,11 @@ class StoreBase:
             engine = _create_engine(parsed)
         except (ArgumentError, NoSuchModuleError, ImportError) as exc:
             if parsed.get_backend_name() == "postgresql" and isinstance(exc, ImportError):
-                raise StoreError(
+                raise StoreUrlError(
                     f"cannot open incident store {where}: the PostgreSQL driver psycopg is "
                     "not installed: pip install 'stormwatch[postgres]'"
                 ) from exc
-            raise StoreError(f"cannot open incident store {where}: {_reason(exc)}") from exc
+            raise StoreUrlError(f"cannot open incident store {where}: {_reason(exc)}") from exc
         store = cls(engine, clock=clock)
         try:
             with store._transaction(write=True) as conn:
