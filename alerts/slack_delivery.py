@@ -51,6 +51,7 @@ log = logging.getLogger(__name__)
 
 TARGET = "slack"
 UNEDITABLE = frozenset({"cant_update_message", "edit_window_closed"})
+CHART_PAUSE_SECONDS = 600.0
 METADATA_EVENT = "stormwatch_incident"
 SEARCH_PAGES = 5  # 1000 newest messages: an uncertain post is minutes old at most
 MAX_UNKNOWN_ATTEMPTS = 10
@@ -212,6 +213,7 @@ class SlackNotifier:
         self.client, self.poster = clients or make_clients(config)
         self.clock = clock or store._clock
         self.charts = config.chart  # turned off for good when the token lacks files:write
+        self.charts_paused_until = 0.0  # after an upload that timed out (`_chart`)
         self._channel_ids: dict[str, str] = {}
 
     # --- the outbox entry point ---------------------------------------------------------
@@ -476,6 +478,8 @@ class SlackNotifier:
         event = delivery.payload.get("event")
         if not self.charts or event not in ("opened", "escalated", "resolved"):
             return
+        if self.clock() < self.charts_paused_until:
+            return
         if delivery.payload != incident.last_event:
             return
         history = [(e.at, e.payload.get("drivers") or {}) for e in self.store.events(incident.key)]
@@ -507,7 +511,11 @@ class SlackNotifier:
             else:
                 log.warning("chart upload failed: %s", error)
         except (SlackClientError, OSError, http.client.HTTPException) as exc:
-            log.warning("chart upload failed: %s", exc)
+            # A file host that does not answer (an egress rule lets slack.com through,
+            # not files.slack.com) held every alert behind it for the client's time-out:
+            # charts wait a while, the alerts do not.
+            self.charts_paused_until = self.clock() + CHART_PAUSE_SECONDS
+            log.warning("chart upload failed (charts paused for 10 min): %s", exc)
 
 
 def _names(message: Mapping[str, Any], key: str) -> bool:

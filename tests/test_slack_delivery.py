@@ -539,3 +539,21 @@ def test_a_retried_reply_in_a_long_thread_is_found_not_posted_twice(store, slack
     assert w.drain(timeout=10)
     escalations = [m for m in slack.replies(root) if m.text.startswith("⬆️ Escalated")]
     assert len(escalations) == 1
+
+
+def test_a_chart_upload_that_times_out_pauses_charts_not_alerts(store, slack) -> None:
+    """An upload host that does not answer held each alert behind it for the client's
+    time-out, event after event. After one time-out, charts wait ten minutes."""
+    w = worker(store, slack, timeout=0.5)
+    slack.script("files.getUploadURLExternal", SlowAfterAccept(1.0))
+    events = [("opened", "medium"), ("updated", "medium"), ("escalated", "high")]
+    events += [("escalated", "critical")]
+    for i, (event, severity) in enumerate(events):
+        store.record(
+            alert(event=event, severity=severity, at=T0 + 600 * i, negative_per_min=4.0 * (i + 1)),
+            targets=["slack"],
+        )
+        assert w.drain(timeout=10)
+    [root] = slack.roots()
+    assert [m.text[:12] for m in slack.replies(root) if not m.files][-2:] == ["⬆️ Escalated"] * 2
+    assert len(slack.calls_to("files.getUploadURLExternal")) == 1  # the second: paused
