@@ -39,47 +39,23 @@ class _NoRedirects(urllib.request.HTTPRedirectHandler):
         return None  # urllib then raises the 3xx as an HTTPError: an answer, below
 
 
-class _TrackedHTTPHandler(urllib.request.HTTPHandler):
-    """Keeps the sockets of the connections it opens, so a deadline can cut them
-    (`post_json`); urllib lets go of a connection's socket once the headers are in."""
+class _Deadline:
+    """The sockets one request opens, cut when its time-out passes (`_send`): urllib lets
+    go of a connection's socket once the headers are in, so the handlers below keep it."""
 
-    def __init__(self, opened: list[socket.socket]) -> None:
-        super().__init__()
-        self.opened = opened
+    def __init__(self) -> None:
+        self.sockets: list[socket.socket] = []
+        self.passed = False
 
-    def http_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
-        return self.do_open(_tracked(http.client.HTTPConnection, self.opened), req)
+    def opened(self, sock: socket.socket) -> None:
+        self.sockets.append(sock)
+        if self.passed:  # it passed while connecting
+            _shut(sock)
 
-
-class _TrackedHTTPSHandler(urllib.request.HTTPSHandler):
-    def __init__(self, opened: list[socket.socket]) -> None:
-        super().__init__()
-        self.opened = opened
-
-    def https_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
-        return self.do_open(
-            _tracked(http.client.HTTPSConnection, self.opened),
-            req,
-            context=self._context,  # type: ignore[attr-defined]
-        )
-
-
-def _tracked(base: type[http.client.HTTPConnection], opened: list[socket.socket]) -> Any:
-    class Tracked(base):  # type: ignore[valid-type,misc]
-        def connect(self) -> None:
-            super().connect()
-            opened.append(self.sock)
-            if getattr(opened, "fired", False):  # the deadline passed while connecting
-                _shut(self.sock)
-
-    return Tracked
-
-
-def _cut(opened: list[socket.socket], fired: threading.Event) -> None:
-    fired.set()
-    opened.fired = True  # type: ignore[attr-defined]
-    for sock in list(opened):
-        _shut(sock)
+    def cut(self) -> None:
+        self.passed = True
+        for sock in list(self.sockets):
+            _shut(sock)
 
 
 def _shut(sock: socket.socket) -> None:
@@ -89,10 +65,35 @@ def _shut(sock: socket.socket) -> None:
         pass
 
 
-class _Opened(list):  # type: ignore[type-arg]
-    """The sockets of one request, and whether its deadline has passed."""
+def _tracked(base: type[http.client.HTTPConnection], deadline: _Deadline) -> Any:
+    class Tracked(base):  # type: ignore[valid-type,misc]
+        def connect(self) -> None:
+            super().connect()
+            deadline.opened(self.sock)
 
-    fired = False
+    return Tracked
+
+
+class _TrackedHTTPHandler(urllib.request.HTTPHandler):
+    def __init__(self, deadline: _Deadline) -> None:
+        super().__init__()
+        self.deadline = deadline
+
+    def http_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
+        return self.do_open(_tracked(http.client.HTTPConnection, self.deadline), req)
+
+
+class _TrackedHTTPSHandler(urllib.request.HTTPSHandler):
+    def __init__(self, deadline: _Deadline) -> None:
+        super().__init__()
+        self.deadline = deadline
+
+    def https_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
+        return self.do_open(
+            _tracked(http.client.HTTPSConnection, self.deadline),
+            req,
+            context=self._context,  # type: ignore[attr-defined]
+        )
 
 
 def post_json(
@@ -125,34 +126,30 @@ def delete(url: str, *, timeout: float = 10.0) -> Answer:
 
 
 def _send(request: urllib.request.Request, timeout: float) -> Answer:
-    opened: list[socket.socket] = _Opened()
+    deadline = _Deadline()
     opener = urllib.request.build_opener(
-        _NoRedirects, _TrackedHTTPHandler(opened), _TrackedHTTPSHandler(opened)
+        _NoRedirects, _TrackedHTTPHandler(deadline), _TrackedHTTPSHandler(deadline)
     )
-    fired = threading.Event()
-    timer = threading.Timer(timeout, _cut, (opened, fired))
+    timer = threading.Timer(timeout, deadline.cut)
     timer.daemon = True
     timer.start()
     try:
         with opener.open(request, timeout=timeout) as response:
             return Answer(response.status, dict(response.headers), response.read())
     except HTTPError as exc:
-        return Answer(exc.code, dict(exc.headers or {}), _read_error_body(exc, fired))
+        try:
+            body = exc.read() or b""
+        except (OSError, http.client.HTTPException):
+            if not deadline.passed:
+                raise
+            body = b"(answer cut at the time-out)"
+        return Answer(exc.code, dict(exc.headers or {}), body)
     except (OSError, http.client.HTTPException) as exc:
-        if fired.is_set():
+        if deadline.passed:
             raise TimeoutError(f"no whole answer in {timeout:g} s") from exc
         raise
     finally:
         timer.cancel()
-
-
-def _read_error_body(exc: HTTPError, fired: threading.Event) -> bytes:
-    try:
-        return exc.read() or b""
-    except (OSError, http.client.HTTPException):
-        if fired.is_set():
-            return b"(answer cut at the time-out)"
-        raise
 
 
 def outcome(answer: Answer, *, what: str, external_id: str | None = None) -> Outcome:

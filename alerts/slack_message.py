@@ -171,9 +171,7 @@ def comment_reference(incident: str, comment_id: str, platform: str | None = Non
 
 
 def _comment(sample: Mapping[str, Any], mark: Mark | None) -> str:
-    text = " ".join(str(sample.get("text", "")).split())
-    if len(text) > 200:
-        text = text[:199] + "…"
+    text = _cut(" ".join(str(sample.get("text", "")).split()), 200)
     # One line: an author id with a newline forged a "Marked not negative by ..." line.
     who = _cut(" ".join(str(sample.get("author_id") or "unknown").split()), 100)
     followers = sample.get("followers")

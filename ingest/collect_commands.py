@@ -15,8 +15,8 @@ from rich.console import Console
 from rich.markup import escape
 
 from stormwatch.exceptions import StormwatchError
+from stormwatch.ingest.decode import record_json
 from stormwatch.ingest.kafka_destination import KafkaDestination
-from stormwatch.ingest.page_collector import record_line
 from stormwatch.ingest.platform_commands import EveryOption
 from stormwatch.ingest.rss_source import Feed, FeedError, RssCollector
 from stormwatch.ingest.watchlist import Watchlist
@@ -63,7 +63,7 @@ class Destination:
             self.kafka.send(records)  # ProduceError unless the broker acknowledged all
             return
         for i in range(0, len(records), BATCH):
-            lines = [record_line(r) + b"\n" for r in records[i : i + BATCH]]
+            lines = [record_json(r) + b"\n" for r in records[i : i + BATCH]]
             if self.out is not None:
                 self.out.write(b"".join(lines))
                 self.out.flush()

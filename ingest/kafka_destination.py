@@ -20,7 +20,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from stormwatch.exceptions import ConfigError
-from stormwatch.ingest.page_collector import record_line
+from stormwatch.ingest.decode import record_json
 
 SCHEME = "kafka://"
 
@@ -64,7 +64,7 @@ class KafkaDestination:
         for record in records:
             brand = record.get("brand")
             key = brand.encode("utf-8") if isinstance(brand, str) else None
-            self.writer.send(self.topic, key=key, value=record_line(record))
+            self.writer.send(self.topic, key=key, value=record_json(record))
         self.writer.flush()
 
     def close(self) -> None:

@@ -29,7 +29,7 @@ from rich.markup import escape
 
 from stormwatch.exceptions import StormwatchError
 from stormwatch.ingest.dead_letters import dead_letter_json
-from stormwatch.ingest.decode import MAX_TEXT_CHARS
+from stormwatch.ingest.decode import MAX_TEXT_CHARS, record_json
 from stormwatch.model import DeadLetter
 
 
@@ -138,7 +138,7 @@ def poll_once(
                     line = (
                         withheld_item_letter(letter) if withhold_items else dead_letter_json(letter)
                     )
-                    out.write(record_line(line) + b"\n")
+                    out.write(record_json(line) + b"\n")
         collector.commit()
         report.records += len(page.records)
         report.dead_letters.update(letter.reason for letter in page.dead_letters)
@@ -173,18 +173,6 @@ def run_page_collector(
 COLLECTED_TEXT_BYTES = 48 * 1024
 
 
-def record_line(record: Any) -> bytes:
-    """A collected record (or dead letter) as one JSON line. A platform's text may hold a
-    lone surrogate (half an emoji: `"\\ud83d"` is valid JSON), which orjson will not
-    write: it failed the collector's whole page at every poll, for good. Such a record
-    is written by the standard library with the half escaped, as it came; the decoder
-    reads it with the half as U+FFFD."""
-    try:
-        return orjson.dumps(record)
-    except TypeError:
-        return json.dumps(record, allow_nan=False, default=str).encode("ascii")
-
-
 def collected_text(text: str) -> str:
     """A platform's text cut to what the input contract takes (MAX_TEXT_CHARS, and
     COLLECTED_TEXT_BYTES as JSON), its end marked "…". A Reddit self-post or a full-text
@@ -194,7 +182,7 @@ def collected_text(text: str) -> str:
         return text
     try:
         size = len(orjson.dumps(text))
-    except TypeError:  # a lone surrogate: the decoder says what is wrong with it
+    except TypeError:  # a lone surrogate: kept whole (`record_json` writes it)
         return text
     if len(text) <= MAX_TEXT_CHARS and size <= COLLECTED_TEXT_BYTES:
         return text

@@ -231,12 +231,10 @@ def run(
             pipeline.clock = None
         checkpoints = _resume(pipeline, settings.database_url)
         processed_before = pipeline.stats.processed  # a resumed run's counts go on
-    except StoreUrlError as exc:
-        raise fail(exc) from None
-    except StoreError as exc:
-        raise fail(exc, 1) from None  # the store does not answer: a failure, not a usage
     except StormwatchError as exc:
-        raise fail(exc) from None
+        # A store that does not answer is a failure (1); a wrong URL or setting, a usage.
+        unanswered = isinstance(exc, StoreError) and not isinstance(exc, StoreUrlError)
+        raise fail(exc, 1 if unanswered else 2) from None
     labels = ()
     # Paced input moves slowly: refresh on every line, else every 2,000 lines.
     every = 1 if speed else 2000

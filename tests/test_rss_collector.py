@@ -418,9 +418,8 @@ def test_an_entry_feedparser_cannot_read_costs_only_its_feed(
 def test_a_record_with_half_an_emoji_is_written_and_read() -> None:
     """A platform's text holding a lone surrogate (valid JSON: "\\ud83d"): orjson would not
     write it and the collector's whole page failed at every poll, for good."""
-    from stormwatch.ingest.decode import Decoder
-    from stormwatch.ingest.page_collector import record_line
+    from stormwatch.ingest.decode import Decoder, record_json
 
     record = {"id": "1", "text": "so bad \ud83d", "created_at": 1700000000, "brand": "acme"}
-    comment = Decoder().decode(record_line(record))
+    comment = Decoder().decode(record_json(record))
     assert comment.text == "so bad \ufffd"  # type: ignore[union-attr]

@@ -22,7 +22,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from stormwatch.exceptions import StormwatchError
-from stormwatch.ingest.page_collector import PageCollector, poll_once, record_line
+from stormwatch.ingest.decode import record_json
+from stormwatch.ingest.page_collector import PageCollector, poll_once
 from stormwatch.ingest.rss_source import FeedError
 from stormwatch.metrics import StormwatchMetrics
 from stormwatch.service.collector_config import CollectorSpec
@@ -56,7 +57,7 @@ class IntakeDelivery:
         self.taken = 0  # records the intake took
 
     def send(self, records: Sequence[dict[str, Any]]) -> None:
-        lines = [record_line(record) for record in records]
+        lines = [record_json(record) for record in records]
         while True:
             if self.stop.is_set():
                 raise IntakeClosed("stopping: page left for the next start")

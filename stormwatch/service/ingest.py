@@ -40,7 +40,7 @@ from starlette.responses import JSONResponse, Response
 
 from stormwatch.alerts.config_section import SectionReader, read_section
 from stormwatch.exceptions import ConfigError
-from stormwatch.ingest.decode import OPTIONAL_TEXT, Decoder
+from stormwatch.ingest.decode import OPTIONAL_TEXT, Decoder, record_json
 from stormwatch.model import Comment, DeadLetter
 from stormwatch.service.asgi import error, read_body
 from stormwatch.service.live import LivePipeline
@@ -153,8 +153,8 @@ def split_records(body: bytes, max_records: int | None = None) -> list[bytes]:
         items = orjson.loads(stripped)
     except orjson.JSONDecodeError:
         # orjson refuses a lone surrogate ("\ud83d": a text cut inside an emoji) and a
-        # number past the double range; the standard library reads both, and the item
-        # then fails alone as a record the decoder dead-letters, as in JSON lines.
+        # number past the double range; the standard library reads both, and each item
+        # is then judged alone, as in JSON lines (`record_json`).
         items = _exact_items(stripped)
         if items is None:
             raise HTTPException(400, "body starts with '[' but is not a JSON array") from None
@@ -171,7 +171,7 @@ def split_records(body: bytes, max_records: int | None = None) -> list[bytes]:
         exact_items = _exact_items(stripped)
         if isinstance(exact_items, list) and len(exact_items) == len(items):
             items, exact = exact_items, True
-    return [record_bytes(item, exact=exact) for item in items]
+    return [record_json(item, exact=exact) for item in items]
 
 
 def _exact_items(body: bytes) -> object | None:
@@ -184,19 +184,6 @@ def _exact_items(body: bytes) -> object | None:
 
 def _lossy(item: object) -> bool:
     return type(item) is dict and any(type(item.get(k)) is float for k in OPTIONAL_TEXT)
-
-
-def record_bytes(item: object, *, exact: bool = False) -> bytes:
-    """One item of a JSON array (or one mapped webhook comment) as its own record.
-    orjson reads 1,024 levels of nesting but writes 255: such an item (a 500 for the
-    whole batch) becomes a record the decoder dead-letters as `invalid_json`."""
-    try:
-        if exact:
-            # ASCII: a lone surrogate stays an escape, which the decoder reads (as U+FFFD).
-            return json.dumps(item, allow_nan=False).encode("ascii")
-        return orjson.dumps(item)
-    except (TypeError, ValueError, RecursionError):
-        return b"[not encodable]"
 
 
 class IngestEndpoint:

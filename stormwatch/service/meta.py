@@ -32,10 +32,10 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 
 from stormwatch.alerts.config_section import SectionReader, config_path, read_section
 from stormwatch.exceptions import ConfigError
+from stormwatch.ingest.decode import record_json
 from stormwatch.ingest.meta_webhook import map_payload, verify_signature
 from stormwatch.ingest.watchlist import Watchlist
 from stormwatch.service.asgi import error, read_body
-from stormwatch.service.ingest import record_bytes
 from stormwatch.service.live import LivePipeline
 
 log = logging.getLogger(__name__)
@@ -108,7 +108,7 @@ class MetaWebhook:
         except orjson.JSONDecodeError:
             return error(400, "body is not JSON")
         mapped = map_payload(payload, self.config.watchlist)
-        lines = [record_bytes(r) for r in mapped.records]
+        lines = [record_json(r) for r in mapped.records]
         if not self.live.offer(lines, "meta"):
             return error(429, "intake full: retry later", {"Retry-After": "1"})
         return JSONResponse({"accepted": len(lines), "skipped": dict(mapped.skipped)})
