@@ -70,6 +70,21 @@ def test_dashboards_are_generated_and_up_to_date() -> None:
     assert out.returncode == 0, out.stderr
 
 
+def test_the_crisis_score_panel_turns_red_where_incidents_open() -> None:
+    """The gauge is the tests' evidence over their thresholds (alarm at 1), the scale of
+    an alert event's `score`; the panel kept an older scale's red at 8, so a storm that
+    opened at 1.09 and went critical at 5.9 never left green and orange."""
+    import json
+
+    board = json.loads((DEPLOY / "grafana" / "dashboards" / "brand-health.json").read_text())
+    (panel,) = [p for p in board["panels"] if p["title"].startswith("Crisis score")]
+    steps = panel["fieldConfig"]["defaults"]["thresholds"]["steps"]
+    red = next(s["value"] for s in steps if s["color"] == "red")
+    orange = next(s["value"] for s in steps if s["color"] == "orange")
+    opened = [e.score for e in run_scenario().memory.events if e.event == "opened"]
+    assert opened and orange < red <= min(opened), (steps, opened)
+
+
 @pytest.mark.parametrize("path", DASHBOARDS, ids=lambda p: p.name)
 def test_every_dashboard_query_names_an_exported_metric(path: Path, exported: set[str]) -> None:
     import json

@@ -430,11 +430,12 @@ def brand_health() -> dict:
         ),
         panel(
             "timeseries",
-            "Crisis score (-log10 p; an incident opens from 8)",
+            "Crisis score (tests over their thresholds; an incident opens from 1)",
             [target(f"stormwatch_brand_crisis_score{{{b}}}", "{{brand}}")],
             x=12,
             y=8,
-            thresholds=[(None, "green"), (3, "orange"), (8, "red")],
+            # The judge's alarm is evidence >= 1 (`detectors.judge`): orange half-way.
+            thresholds=[(None, "green"), (0.5, "orange"), (1, "red")],
             options={"legend": {"displayMode": "list", "placement": "bottom"}},
         ),
         panel(
