@@ -4,6 +4,7 @@ sends `endsAt`; an acknowledgement becomes a silence."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import shutil
 import socket
@@ -101,6 +102,16 @@ receivers:
         send_resolved: true
 """
     )
+    try:
+        with running_alertmanager(config, work) as url:
+            yield url, receiver
+    finally:
+        receiver.server.shutdown()
+
+
+@contextlib.contextmanager
+def running_alertmanager(config: Path, work: Path) -> Iterator[str]:
+    """The real Alertmanager on a free loopback port with `config`; its base URL."""
     port = free_port()
     process = subprocess.Popen(
         [
@@ -128,11 +139,10 @@ receivers:
             raise RuntimeError(f"alertmanager did not start: {process.stderr.read().decode()}")
         time.sleep(0.1)
     try:
-        yield url, receiver
+        yield url
     finally:
         process.terminate()
         process.wait(timeout=10)
-        receiver.server.shutdown()
 
 
 def test_escalated_incident_is_routed_and_resolved_with_ends_at(alertmanager, tmp_path) -> None:
@@ -278,3 +288,42 @@ def test_a_silence_answer_that_is_not_an_object_is_taken_as_sent(tmp_path) -> No
             assert len(posts) == 1
     finally:
         server.shutdown()
+
+
+def test_no_workers_mutes_only_the_workers_own_alerts(tmp_path: Path) -> None:
+    """deploy/alertmanager's inhibition, in the real Alertmanager: with no worker up the
+    workers' own alerts are noise, but serve's are not: a Slack that fails there, or a
+    serve that is down, must still reach someone (the rule muted every pipeline alert)."""
+    config = Path(__file__).resolve().parent.parent / "deploy" / "alertmanager" / "alertmanager.yml"
+    pipeline = {"component": "pipeline", "severity": "critical"}
+    sent = [
+        {"alertname": "StormwatchNoWorkers", **pipeline},
+        {"alertname": "StormwatchWorkerDown", "job": "stormwatch-worker", **pipeline},
+        {"alertname": "StormwatchWorkerDown", "job": "stormwatch-serve", **pipeline},
+        {"alertname": "StormwatchDeliveriesFailing", "job": "stormwatch-serve",
+         "target": "slack", **pipeline},
+    ]  # fmt: skip
+    with running_alertmanager(config, tmp_path) as url:
+        body = json.dumps([{"labels": labels} for labels in sent]).encode()
+        post = urllib.request.Request(
+            url + "/api/v2/alerts", data=body, headers={"Content-Type": "application/json"}
+        )
+        urllib.request.urlopen(post, timeout=5).close()
+        deadline = time.monotonic() + 15
+        while True:
+            with urllib.request.urlopen(url + "/api/v2/alerts", timeout=5) as r:
+                alerts = json.load(r)
+            state = {
+                (a["labels"]["alertname"], a["labels"].get("job")): a["status"]["state"]
+                for a in alerts
+            }
+            if state.get(("StormwatchWorkerDown", "stormwatch-worker")) == "suppressed":
+                break
+            assert time.monotonic() < deadline, state
+            time.sleep(0.2)
+    assert state == {
+        ("StormwatchNoWorkers", None): "active",
+        ("StormwatchWorkerDown", "stormwatch-worker"): "suppressed",
+        ("StormwatchWorkerDown", "stormwatch-serve"): "active",
+        ("StormwatchDeliveriesFailing", "stormwatch-serve"): "active",
+    }
