@@ -16,6 +16,33 @@ ROOT = Path(__file__).resolve().parent.parent
 HARMLESS = re.compile(r"byte-compiling is disabled|Running pip as the 'root' user|is ignored: it")
 
 
+def docker_build_context(into: Path) -> Path:
+    """What deploy/Dockerfile's build stage copies, laid out as it does (its COPY lines
+    before the second FROM), tracked files only: the wheel below is built from that, so
+    a file the build needs and the image leaves out fails here, not in a user's build."""
+    stage = (ROOT / "deploy" / "Dockerfile").read_text().split("\nFROM ")[1]
+    tracked = set(
+        subprocess.run(
+            ["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True
+        ).stdout.split()
+    )
+    for line in stage.splitlines():
+        if not line.startswith("COPY "):
+            continue
+        *sources, dest = line.split()[1:]
+        for source in sources:
+            for path in tracked:
+                if path != source and not path.startswith(source.rstrip("/") + "/"):
+                    continue
+                if dest.rstrip("/") in ("", "."):
+                    target = into / (Path(path).name if path == source else path)
+                else:
+                    target = into / dest / Path(path).relative_to(source)
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_bytes((ROOT / path).read_bytes())
+    return into
+
+
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     import setuptools
@@ -23,6 +50,7 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     if int(setuptools.__version__.split(".")[0]) < 77:
         pytest.skip("setuptools >= 77 builds SPDX licences: pip install -e '.[dev]'")
     out = tmp_path_factory.mktemp("wheel")
+    context = docker_build_context(tmp_path_factory.mktemp("context"))
     result = subprocess.run(
         [
             sys.executable,
@@ -34,7 +62,7 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
             "-v",
             "-w",
             str(out),
-            str(ROOT),
+            str(context),
         ],
         capture_output=True,
         text=True,
@@ -82,6 +110,8 @@ def test_wheel_holds_every_package_and_its_data(wheel: tuple[Path, str]) -> None
     metadata = next(n for n in names if n.endswith(".dist-info/METADATA"))
     text = zipfile.ZipFile(built).read(metadata).decode()
     assert "License-Expression: Apache-2.0" in text
+    licences = {n.split(".dist-info/licenses/")[1] for n in names if ".dist-info/licenses/" in n}
+    assert licences == {"LICENSE", "stormwatch/evaluation/data/nab/LICENSE.txt"}, licences
     assert "Provides-Extra: postgres" in text
 
 
