@@ -13,6 +13,7 @@ dead letters appended to a JSONL file, one summary line per poll.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import tempfile
@@ -77,6 +78,15 @@ class CursorFile:
             out.flush()
             os.fsync(out.fileno())
         os.replace(tmp, self.path)
+
+
+def missing_client(module: str) -> str | None:
+    """Why a collector cannot run here, in one line: its platform's client library (the
+    `collectors` extra) is not installed. Checked before the first poll, which would
+    otherwise fail with an import traceback at every poll while serve looks healthy."""
+    if importlib.util.find_spec(module) is None:
+        return f"the {module} package is not installed: pip install 'stormwatch[collectors]'"
+    return None
 
 
 def dead_letter_item(item: Any, reason: str, detail: str, source: str) -> DeadLetter:

@@ -21,7 +21,7 @@ from rich.markup import escape
 
 from stormwatch.exceptions import ConfigError, StormwatchError
 from stormwatch.ingest.dead_letters import appendable
-from stormwatch.ingest.page_collector import PageCollector, run_page_collector
+from stormwatch.ingest.page_collector import PageCollector, missing_client, run_page_collector
 
 err = Console(stderr=True)
 STREAMING_PAUSE_S = 0.01  # between a streaming window and the next poll
@@ -173,6 +173,8 @@ def mastodon(
     """Poll Mastodon hashtag timelines and mentions (token: STORMWATCH_MASTODON_TOKEN)."""
     from stormwatch.ingest.mastodon_source import TOKEN_ENV, MastodonCollector, MastodonStream
 
+    if why := missing_client("mastodon"):
+        raise _usage(why)
     token = os.environ.get(TOKEN_ENV)
     if not token:
         raise _usage(f"set {TOKEN_ENV} (an access token with read scope)")
@@ -241,6 +243,8 @@ def bluesky(
         queries_of,
     )
 
+    if why := missing_client("atproto"):
+        raise _usage(why)
     handle = os.environ.get(HANDLE_ENV, "").strip()
     password = os.environ.get(PASSWORD_ENV, "").strip()
     if not handle or not password:

@@ -132,6 +132,37 @@ def test_wrong_settings_stop_start_up_in_one_line(
     assert str(raised.value) == message
 
 
+@pytest.mark.parametrize(
+    ("source", "module", "table", "options"),
+    [
+        ("mastodon", "mastodon", 'server = "https://m.example"\ntags = ["acme"]\ncursor = "c"',
+         ["--server", "https://m.example", "--tag", "acme"]),
+        ("bluesky", "atproto", 'queries = ["acme"]\ncursor = "c"', ["--query", "acme"]),
+    ],
+)  # fmt: skip
+def test_a_collector_whose_client_is_not_installed_stops_start_up(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    source: str,
+    module: str,
+    table: str,
+    options: list[str],
+) -> None:
+    """Without the `collectors` extra (the Docker image had none) serve started, looked
+    healthy and failed every poll in an import traceback; `collect` did the same."""
+    monkeypatch.setitem(sys.modules, module, None)  # import -> ImportError, as uninstalled
+    needs = f"the {module} package is not installed: pip install 'stormwatch[collectors]'"
+    with pytest.raises(ConfigError) as raised:
+        load(tmp_path, f'[[collectors]]\nbrand = "acme"\nsource = "{source}"\n{table}\n', SECRETS)
+    assert str(raised.value) == f"collectors[0] ({source}): {needs}"
+    out = subprocess.run(
+        [sys.executable, "-c", f"import sys; sys.modules[{module!r}] = None; "
+         "from stormwatch.cli import main; main()", "collect", source, *options, "--check"],
+        capture_output=True, text=True, env={**os.environ, **SECRETS}, cwd=tmp_path,
+    )  # fmt: skip
+    assert out.returncode == 2 and needs in out.stderr and "Traceback" not in out.stderr, out
+
+
 def test_shared_cursors_unreadable_cursors_and_no_brand_are_refused(tmp_path: Path) -> None:
     rss = '[[collectors]]\nsource = "rss"\nfeeds = ["http://x/f"]\nbrand = "acme"\n'
     with pytest.raises(ConfigError, match=r"collectors\[1\].cursor: .*c.json is also 'rss-0'"):

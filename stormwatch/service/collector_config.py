@@ -155,6 +155,13 @@ def _nonempty(table: SectionReader, key: str) -> list[str]:
     return values
 
 
+def _client(table: SectionReader, module: str) -> None:
+    from stormwatch.ingest.page_collector import missing_client
+
+    if why := missing_client(module):
+        raise ConfigError(f"{table.where} ({table.data['source']}): {why}")
+
+
 def _rss(
     table: SectionReader, cursor: Path, brand: str | None, wl: Watchlist | None, env: Any
 ) -> Callable[[], PageCollector]:
@@ -169,6 +176,7 @@ def _mastodon(
 ) -> Callable[[], PageCollector]:
     from stormwatch.ingest.mastodon_source import TOKEN_ENV, MastodonCollector, MastodonStream
 
+    _client(table, "mastodon")
     token = _secret(table, env, TOKEN_ENV, "an access token with read scope")
     server = table.str("server") or env.get("STORMWATCH_MASTODON_SERVER")
     if not server:
@@ -191,6 +199,7 @@ def _bluesky(
         queries_of,
     )
 
+    _client(table, "atproto")
     handle = _secret(table, env, HANDLE_ENV, "the account's handle")
     password = _secret(table, env, PASSWORD_ENV, "an app password")
     server = table.str("server") or env.get("STORMWATCH_BLUESKY_SERVER") or "https://bsky.social"
