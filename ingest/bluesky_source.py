@@ -37,6 +37,8 @@ from stormwatch.ingest.page_collector import CollectorError, CursorFile, Page, d
 from stormwatch.ingest.watchlist import Watchlist
 from stormwatch.retry_after import retry_after_seconds
 
+PLATFORM = "bluesky"  # the `platform` of its records (a metrics label of its own)
+
 PAGE_LIMIT = 100  # the most searchPosts returns per page
 MAX_WAIT_S = 300.0  # never sleep longer than this for a rate limit
 MAX_RETRIES = 8  # 429s in a row before a request is given up
@@ -351,7 +353,7 @@ class BlueskyCollector:
             "parent_id": _ref_uri(reply, "parent"),
             "author_id": post.author.did,
             "lang": langs[0] if langs and isinstance(langs[0], str) else None,
-            "platform": "bluesky",
+            "platform": PLATFORM,
         }
         brands = self._brands(text, item["lang"])
         if not brands:

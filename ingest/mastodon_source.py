@@ -52,6 +52,8 @@ from stormwatch.ingest.page_collector import (
 )
 from stormwatch.ingest.watchlist import Watchlist
 
+PLATFORM = "mastodon"  # the `platform` of its records (a metrics label of its own)
+
 PAGE_LIMIT = 40  # the most Mastodon returns per timeline page
 ROOTS_REMEMBERED = 5000  # status → conversation root, kept in the cursor file
 MAX_WAIT_S = 300.0  # never sleep longer than this for a rate limit
@@ -285,7 +287,7 @@ class MastodonCollector:
             "author_id": account.get("acct"),
             "author_followers": followers if isinstance(followers, int) else None,
             "lang": status.get("language"),
-            "platform": "mastodon",
+            "platform": PLATFORM,
         }
 
     def _root(self, sid: str, parent_id: str | None) -> str:

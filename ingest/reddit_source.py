@@ -60,6 +60,8 @@ from stormwatch.ingest.page_collector import CursorFile, Page, collected_text, d
 from stormwatch.ingest.watchlist import Watchlist
 from stormwatch.retry_after import retry_after_seconds
 
+PLATFORM = "reddit"  # the `platform` of its records (a metrics label of its own)
+
 SEEN_PER_STREAM = 5000
 PAGE = 100  # items delivered (and committed) at a time, as Reddit pages them
 # Search hits followed for their comments, per query. Every followed hit costs one request
@@ -451,7 +453,7 @@ class RedditCollector:
             "created_at": created,
             "thread_id": thread,
             "author_id": str(author) if author is not None else None,
-            "platform": "reddit",
+            "platform": PLATFORM,
         }
         if isinstance(parent, str) and parent.startswith("t1_"):
             record["parent_id"] = parent

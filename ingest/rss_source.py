@@ -31,6 +31,8 @@ from typing import Any
 from stormwatch.ingest.page_collector import Page, collected_text
 from stormwatch.ingest.watchlist import Watchlist
 
+PLATFORM = "blog"  # the `platform` of its records (a metrics label of its own)
+
 SEEN_PER_FEED = 2000  # ids remembered per feed: far more than any feed lists at once
 MAX_FEED_BYTES = 20_000_000  # a feed document larger than this is refused, not read on
 _TAG = re.compile(r"<[^>]+>")
@@ -65,7 +67,7 @@ def entry_record(entry: Any, feed: Feed) -> dict[str, Any] | None:
         "created_at": calendar.timegm(when) if when else None,  # none: dead-lettered
         "thread_id": feed.url,
         "author_id": entry.get("author") or None,
-        "platform": "blog",
+        "platform": PLATFORM,
     }
 
 

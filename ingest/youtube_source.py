@@ -59,6 +59,8 @@ from stormwatch.ingest.page_collector import CursorFile, Page, collected_text, d
 from stormwatch.ingest.watchlist import Watchlist
 from stormwatch.retry_after import retry_after_seconds
 
+PLATFORM = "youtube"  # the `platform` of its records (a metrics label of its own)
+
 # Units per call, as the API documents them (https://developers.google.com/youtube/v3/
 # determine_quota_cost): every list call used here costs 1 (search.list would cost 100).
 QUOTA_COST = {
@@ -732,7 +734,7 @@ class YouTubeCollector:
             "created_at": published,
             "thread_id": video,
             "author_id": (snippet.get("authorChannelId") or {}).get("value"),
-            "platform": "youtube",
+            "platform": PLATFORM,
         }
         if parent_id is not None:
             record["parent_id"] = parent_id

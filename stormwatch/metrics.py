@@ -63,7 +63,18 @@ __all__ = [
     "reason_label",
 ]
 
-PLATFORMS = ("facebook", "instagram", "twitter", "youtube", "tiktok", "reddit", "blog", "news")
+PLATFORMS = (
+    "facebook",
+    "instagram",
+    "twitter",
+    "youtube",
+    "tiktok",
+    "reddit",
+    "mastodon",
+    "bluesky",
+    "blog",
+    "news",
+)
 OTHER = "other"
 UNKNOWN = "unknown"  # the comment named no platform
 COMMENT_OUTCOMES = ("processed", "late", "duplicate")

@@ -20,6 +20,7 @@ from stormwatch.metrics import (
     PLATFORMS,
     MetricsObserver,
     StormwatchMetrics,
+    platform_label,
     reason_label,
 )
 from stormwatch.model import Comment
@@ -307,3 +308,21 @@ def test_comment_counts_are_exported_from_zero_before_any_comment() -> None:
         for outcome in COMMENT_OUTCOMES:
             labels = {"platform": platform, "outcome": outcome}
             assert registry.get_sample_value("stormwatch_comments_total", labels) == 0.0
+
+
+def test_every_collectors_platform_has_a_label_of_its_own() -> None:
+    """The platforms stormwatch's own collectors and Meta webhooks write: Mastodon's and
+    Bluesky's comments were counted as `other` on the ingest-by-platform panel."""
+    from stormwatch.ingest import (
+        bluesky_source,
+        mastodon_source,
+        reddit_source,
+        rss_source,
+        youtube_source,
+    )
+
+    written = {
+        m.PLATFORM
+        for m in (bluesky_source, mastodon_source, reddit_source, rss_source, youtube_source)
+    } | {"facebook", "instagram"}
+    assert {platform_label(p) for p in written} == written
