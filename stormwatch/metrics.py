@@ -27,6 +27,7 @@ brand only while it has series).
 
 from __future__ import annotations
 
+import math
 import re
 import sys
 import time
@@ -632,6 +633,15 @@ class MetricsObserver:
                 opened_at = incident.opened_at if incident.opened_at is not None else 0.0
                 self._open[incident.key] = (incident.brand, incident.severity, opened_at)
                 self.metrics.incidents_open.labels(incident.brand, incident.severity).inc()
+
+    def stream_restored(self, *, newest_event: float, brands: int, threads: int) -> None:
+        """A restored checkpoint's stream: its newest event time and the keys it holds."""
+        if math.isfinite(newest_event) and newest_event > self.newest_event:
+            self.newest_event = newest_event
+            self.metrics.newest_event.set(newest_event)
+        if self.key_gauges:
+            self.metrics.tracked_brands.set(brands)
+            self.metrics.tracked_threads.set(threads)
 
     def incidents_let_go(self, incidents: Iterable[Incident]) -> None:
         """Open incidents of a partition this worker gave up: its new owner counts them."""

@@ -326,3 +326,26 @@ def test_every_collectors_platform_has_a_label_of_its_own() -> None:
         for m in (bluesky_source, mastodon_source, reddit_source, rss_source, youtube_source)
     } | {"facebook", "instagram"}
     assert {platform_label(p) for p in written} == written
+
+
+def test_a_restored_stream_starts_the_event_time_and_key_gauges_where_it_was() -> None:
+    """After a restart the observer is new: the newest event time stayed 0 (the
+    dashboards' event-time lag read 56 years) and no brand or thread was tracked until
+    the next comment, however many the checkpoint held."""
+    import pickle
+
+    from stormwatch.kafka.checkpoint import restore, snapshot
+    from tests.metrics_run import SPEC
+
+    first = run_scenario(stop_at=_index_at_hour(6))
+    state = pickle.loads(pickle.dumps(snapshot(first.pipeline)))
+    registry = CollectorRegistry()
+    restore(Pipeline(observer=MetricsObserver(StormwatchMetrics(registry))), state)
+    newest = max(c.created_at for c in _comments(first) if c.created_at < SPEC.start + 6 * 3600)
+    assert registry.get_sample_value("stormwatch_newest_event_timestamp_seconds") == newest
+    assert registry.get_sample_value("stormwatch_tracked_brands") == 2
+    assert (
+        registry.get_sample_value("stormwatch_tracked_threads")
+        == len(first.pipeline.windows.threads)
+        > 0
+    )

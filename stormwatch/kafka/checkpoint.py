@@ -135,10 +135,20 @@ def restore(pipeline: Pipeline, state: Mapping[str, Any]) -> None:
 
 def hold(pipeline: Pipeline) -> None:
     """`pipeline`'s open incidents are this process's now (restored, or a partition back):
-    the metrics observer's open-incident gauge counts them."""
+    the metrics observer's open-incident gauge counts them, and its event-time and key
+    gauges start from the restored stream (not from zero: the dashboards' event-time lag
+    read 56 years after a restart, until the next comment)."""
     held = getattr(pipeline.observer, "incidents_held", None)
     if held is not None:
         held(pipeline.tracker.open.values())
+    restored = getattr(pipeline.observer, "stream_restored", None)
+    if restored is not None:
+        windows = pipeline.windows
+        restored(
+            newest_event=windows.max_event_time,
+            brands=len(windows.brands),
+            threads=len(windows.threads),
+        )
 
 
 def let_go(pipeline: Pipeline) -> None:
