@@ -257,7 +257,7 @@ def overview() -> dict:
         panel(
             "stat",
             "Workers up",
-            [target('sum(up{job=~"stormwatch.*"})')],
+            [target('sum(up{job="stormwatch-worker"}) or vector(0)')],
             x=20,
             y=1,
             w=4,
