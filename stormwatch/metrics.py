@@ -214,7 +214,8 @@ class StormwatchMetrics:
         )
         self.consumer_lag = Gauge(
             "stormwatch_kafka_consumer_lag_messages",
-            "Messages between the committed offset and the end of each assigned partition.",
+            "Messages between the worker's read position and the end of each assigned "
+            "partition (below the group's committed lag by what awaits a checkpoint).",
             ["partition"],
             registry=r,
         )
