@@ -15,7 +15,11 @@ comment for an hour (they return with its next comment), and at most `MAX_BRAND_
 brands have series at a time: past that, a brand without series takes the place of the
 one quiet the longest only when it expects `DISPLACE_RATIO` times its comments, and
 otherwise waits for a place (the totals count it; its late comments are counted per
-brand only while it has series).
+brand only while it has series). The cap is on those window series: a brand's incident
+series are made at its first incident event, series or not, and a brand that has had an
+incident keeps them (one per severity) for the life of the process. A brand waiting for
+a place has no zero to start its counters from, so its first incident shows in the
+counter's value, not in `increase()`.
 
 >>> from prometheus_client import CollectorRegistry
 >>> registry = CollectorRegistry()
