@@ -378,10 +378,6 @@ class StormwatchMetrics:
     def observe_time_to_acknowledge(self, severity: str, seconds: float) -> None:
         self.time_to_acknowledge.labels(_severity(severity)).observe(_non_negative(seconds))
 
-    def observe_time_to_resolve(self, severity: str, seconds: float) -> None:
-        """For incidents resolved by hand; the pipeline's own resolutions are counted."""
-        self.time_to_resolve.labels(_severity(severity)).observe(_non_negative(seconds))
-
     def collector_poll(self, collector: str, *, ok: bool, records: int, waits: int) -> None:
         """One poll of a collector of serve; `waits`: offers refused by a full intake."""
         self.collector_polls.labels(collector, "ok" if ok else "failed").inc()

@@ -208,7 +208,7 @@ def test_methods_for_workers_and_delivery_fail_fast_on_misuse() -> None:
     with pytest.raises(ValueError):
         m.observe_time_to_acknowledge("urgent", 1.0)
     with pytest.raises(ValueError):
-        m.observe_time_to_resolve("low", -5.0)
+        m.observe_time_to_acknowledge("low", -5.0)
     assert (
         registry.get_sample_value(
             "stormwatch_deliveries_total", {"target": "slack", "outcome": "failed"}
