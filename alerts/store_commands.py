@@ -8,12 +8,15 @@ exist rather than create an empty database nobody reads.
 
 from __future__ import annotations
 
+import contextlib
+import sqlite3
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
 
+from stormwatch.alerts.exceptions import StoreUrlError
 from stormwatch.command_arguments import (
     DATABASE_ENV,
     ConfigFile,
@@ -28,8 +31,9 @@ __all__ = ["feedback", "purge"]
 
 
 def _existing_store(url: str) -> None:
-    """A SQLite store must exist already: a typo in the path would otherwise create an
-    empty database and record the verdict where nobody reads it."""
+    """A SQLite store must exist already, and be one: a typo in the path would otherwise
+    create an empty database and record the verdict where nobody reads it, and another
+    application's database got stormwatch's tables added and a purge "done" in it."""
     from stormwatch.alerts.store.connection import _parse_url
 
     try:
@@ -39,11 +43,34 @@ def _existing_store(url: str) -> None:
     if parsed.get_backend_name() != "sqlite":
         return
     database = parsed.database
-    if database and database != ":memory:" and not Path(database).is_file():
+    if not database or database == ":memory:":
         raise fail(
-            f"incident store {database} does not exist: give the --db of the run "
+            f"an in-memory store holds nothing: give the --db of the run (or {DATABASE_ENV})"
+        )
+    path = Path(database)
+    if not path.is_file():
+        what = "is a directory" if path.is_dir() else "does not exist"
+        raise fail(
+            f"incident store {database} {what}: give the --db of the run "
             f"(or {DATABASE_ENV}) that recorded the incident"
         )
+    try:
+        with contextlib.closing(
+            sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+        ) as db:
+            tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master")}
+    except sqlite3.Error:
+        return  # not a database at all: the store says so in its own words
+    if "schema_version" not in tables:
+        raise fail(
+            f"{database} is not a stormwatch incident store (it holds no schema_version "
+            "table): give the --db of the run that recorded the incident"
+        )
+
+
+def _store_failed(exc: StormwatchError) -> typer.Exit:
+    """A wrong store URL is a wrong usage (2, as for `run`); a store that fails, 1."""
+    return fail(exc, 2 if isinstance(exc, StoreUrlError) else 1)
 
 
 def feedback(
@@ -97,8 +124,8 @@ def feedback(
             label = "false_alarm" if false_alarm else "confirmed"
             record_feedback(store, incident, label, who=who)
     except StormwatchError as exc:
-        raise fail(exc, 1) from None
-    Console().print(f"recorded {label} for {incident}")
+        raise _store_failed(exc) from None
+    Console(soft_wrap=True).print(f"recorded {label} for {incident}")
 
 
 def _label_comment(
@@ -134,9 +161,11 @@ def _label_comment(
                 brand=brand, comment_id=comment, text=text, lang=lang, negative=negative, who=who
             )
     except StormwatchError as exc:
-        raise fail(exc, 1) from None
+        raise _store_failed(exc) from None
     reading = "negative" if negative else "not negative"
-    Console().print(f"recorded: comment {comment} of {brand} reads {reading}", markup=False)
+    Console(soft_wrap=True).print(
+        f"recorded: comment {comment} of {brand} reads {reading}", markup=False
+    )
 
 
 def purge(
@@ -167,8 +196,8 @@ def purge(
         with IncidentStore.open(settings.database_url) as store:
             report = purge_store(store, older_than_days=older_than)
     except StormwatchError as exc:
-        raise fail(exc, 1) from None
-    Console().print(
+        raise _store_failed(exc) from None
+    Console(soft_wrap=True).print(
         f"purged comment texts and author ids older than {older_than:g} days: "
         f"{report.events} events, {report.incidents} incidents, "
         f"{report.deliveries} deliveries, {report.labels} negativity labels deleted"

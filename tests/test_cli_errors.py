@@ -185,7 +185,9 @@ def test_feedback_does_not_create_a_database(work: Path) -> None:
 
 
 def test_feedback_on_an_existing_store_reaches_the_store(work: Path) -> None:
-    sqlite3.connect(work / "store.sqlite3").close()
+    from stormwatch.alerts.store import IncidentStore
+
+    IncidentStore.open(str(work / "store.sqlite3")).close()
     result = stormwatch("feedback", "acme/*/1", "--confirmed", "--db", "store.sqlite3", cwd=work)
     # The store was opened and asked: it holds no such incident.
     one_line_error(result, 1, "no incident with key", "acme/*/1")
@@ -608,3 +610,26 @@ def test_a_store_that_does_not_answer_is_a_failure_not_a_usage_error(work: Path)
         "run", "empty.jsonl", "-q", "--db", "postgresql://postgres@127.0.0.1:1/x", cwd=work
     )
     one_line_in_process(result, 1, "Connection refused")
+
+
+def test_purge_and_feedback_refuse_what_is_not_an_incident_store(work: Path) -> None:
+    """Another application's SQLite file got stormwatch's ten tables added and a purge
+    reported done; an in-memory store took a label and lost it; a wrong store URL said 1
+    (a failure at run time) where `run` says 2 (a wrong usage)."""
+    with sqlite3.connect(work / "notes.db") as db:
+        db.execute("CREATE TABLE notes (body TEXT)")
+    result = in_process("purge", "--older-than", "30", "--db", "notes.db", cwd=work)
+    one_line_in_process(result, 2, "notes.db is not a stormwatch incident store")
+    with sqlite3.connect(work / "notes.db") as db:
+        assert [r[0] for r in db.execute("SELECT name FROM sqlite_master")] == ["notes"]
+    for args in (
+        ("feedback", "--comment", "c1", "--negative", "--text", "t", "--brand", "acme"),
+        ("purge", "--older-than", "30"),
+    ):
+        result = in_process(*args, "--db", ":memory:", cwd=work)
+        one_line_in_process(result, 2, "an in-memory store holds nothing")
+        result = in_process(*args, "--db", "foo://bar", cwd=work)
+        assert result.exit_code == 2, result.output
+    (work / "adir").mkdir(exist_ok=True)
+    result = in_process("purge", "--older-than", "30", "--db", "adir", cwd=work)
+    one_line_in_process(result, 2, "adir is a directory")
