@@ -25,7 +25,8 @@ from stormwatch.ingest.decode import (
 )
 
 UTF8_BOM = b"\xef\xbb\xbf"
-RE_ANCHOR_AFTER_S = 3600.0  # wall seconds a paced line may be due ahead of the clock
+MAX_PACE_WAIT_S = 60.0  # the longest a paced line waits: a longer gap is cut to this
+RE_ANCHOR_AFTER_S = 3600.0  # wall seconds a paced line may be due behind the clock
 
 
 class FileSource:
@@ -120,12 +121,14 @@ class FileSource:
             due = start_wall + (event_time - start_event) / speed
             delay = due - self.clock()
             if delay > 0:
-                self.sleep(min(delay, 60.0))
-            if abs(delay) > RE_ANCHOR_AFTER_S:
-                # A first line stamped years behind the rest (a stray) made every later
-                # line due years ahead: 60 s of sleep per line, for ever; after one
-                # stamped far ahead, the lines after it are as far behind. A gap no real
-                # pause explains, either way, starts the pace again from here.
+                self.sleep(min(delay, MAX_PACE_WAIT_S))
+            if delay > MAX_PACE_WAIT_S or delay < -RE_ANCHOR_AFTER_S:
+                # A gap cut to a minute is a minute: the lines after it are paced from
+                # here (measured from the old start, each waited another minute until
+                # the whole gap was served). A first line stamped years behind the rest
+                # (a stray) made every later line due years ahead; after one stamped far
+                # ahead, the lines after it are as far behind: a gap no real pause
+                # explains, either way, starts the pace again from here.
                 start_wall, start_event = self.clock(), event_time
 
         return pace

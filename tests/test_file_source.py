@@ -79,3 +79,13 @@ def test_a_stray_first_line_far_behind_does_not_stall_a_paced_run(tmp_path: Path
     # A stray a week ahead: one minute's sleep, then the lines after it paced again.
     write(path, [t0, t0 + 60, t0 + 7 * 86400, t0 + 120, t0 + 180])
     assert paced(path) == (5, [1.0, 60.0, 1.0])
+
+
+def test_a_gap_cut_to_a_minute_leaves_the_lines_after_it_paced(tmp_path: Path) -> None:
+    """Three hours of event time at speed 60 wait one minute, not three: the lines
+    after the gap come at their own pace (each waited another minute while the whole
+    gap was served: 30 s of event time took a minute of wall time)."""
+    path = tmp_path / "c.jsonl"
+    t0 = 1772442902.0
+    write(path, [t0, t0 + 3 * 3600, t0 + 3 * 3600 + 30, t0 + 3 * 3600 + 90])
+    assert paced(path) == (4, [60.0, 0.5, 1.0])
