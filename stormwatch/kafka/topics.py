@@ -113,9 +113,11 @@ def worker_topics(
     if not create:
         # All four at start-up: a missing alerts or dead-letter topic would otherwise
         # stop the worker at its first alert or dead letter, and again after a restart.
-        for name in names:
-            if name not in counts:
-                raise TopicError(f"topic {name} does not exist (topic creation is off)")
+        missing = [name for name in names if name not in counts]
+        if missing:  # all of them at once: one restart per missing topic otherwise
+            topics = "topic " if len(missing) == 1 else "topics "
+            verb = " does not exist" if len(missing) == 1 else " do not exist"
+            raise TopicError(f"{topics}{', '.join(missing)}{verb} (topic creation is off)")
     if topic not in counts:
         ensure_topics(client_options, [TopicSpec(topic, partitions, replication_factor)])
         counts[topic] = partition_counts(client_options, [topic])[topic]
