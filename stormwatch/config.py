@@ -342,14 +342,7 @@ def load_settings(
     path = path or env.get(f"{ENV_PREFIX}CONFIG")
     check_environment(env, path)
     if path:
-        data = read_config_file(path)
-        check_tables(data, path)
-        for key, raw in stormwatch_table(data, path).items():
-            if _is_table(raw):
-                continue  # other sections (slack, kafka, [[collectors]]) are their components
-            if key not in known:
-                raise ConfigError(f"config file {path}: unknown setting {key!r}")
-            values[key] = _coerce(key, raw, known[key])
+        values.update(file_settings(path))
     for name, annotation in known.items():
         raw = env.get(ENV_PREFIX + name.upper())
         if raw is not None:
@@ -360,6 +353,24 @@ def load_settings(
     settings = dataclasses.replace(Settings(), **values)
     check_setting_files(settings)
     return settings
+
+
+def file_settings(path: str | Path) -> dict[str, Any]:
+    """The `[stormwatch]` settings of the config file at `path`, checked with the rest of
+    the file: every table one a component reads (`check_tables`), every setting known
+    and of its type. Commands that read one table only (`produce`, `collect`) check the
+    file through this too, so a file one command refuses no other takes."""
+    known = {f.name: str(f.type) for f in fields(Settings)}
+    values: dict[str, Any] = {}
+    data = read_config_file(path)
+    check_tables(data, path)
+    for key, raw in stormwatch_table(data, path).items():
+        if _is_table(raw):
+            continue  # other sections (slack, kafka, [[collectors]]) are their components
+        if key not in known:
+            raise ConfigError(f"config file {path}: unknown setting {key!r}")
+        values[key] = _coerce(key, raw, known[key])
+    return values
 
 
 def check_setting_files(settings: Settings) -> None:

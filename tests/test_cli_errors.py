@@ -633,3 +633,25 @@ def test_purge_and_feedback_refuse_what_is_not_an_incident_store(work: Path) -> 
     (work / "adir").mkdir(exist_ok=True)
     result = in_process("purge", "--older-than", "30", "--db", "adir", cwd=work)
     one_line_in_process(result, 2, "adir is a directory")
+
+
+def test_produce_and_collect_refuse_a_config_file_the_other_commands_refuse(work: Path) -> None:
+    """They read `[kafka]` alone: a misspelt `[kafak]` holding the broker's TLS settings,
+    or a misspelt setting elsewhere in the file, was skipped without a word there while
+    `run`, `worker` and `serve` refused the same file."""
+    (work / "typo.toml").write_text('[kafak]\nbootstrap = "127.0.0.1:1"\n')
+    (work / "setting.toml").write_text(
+        '[kafka]\nbootstrap = "127.0.0.1:1"\n[stormwatch]\nmin_acounts = 3\n'
+    )
+    (work / "feed.xml").write_text("<rss version='2.0'><channel><title>x</title></channel></rss>")
+    for config, words in (
+        ("typo.toml", ("unknown table [kafak]", "did you mean [kafka]")),
+        ("setting.toml", ("unknown setting 'min_acounts'",)),
+    ):
+        result = in_process("produce", "empty.jsonl", "--topic", "t", "--config", config, cwd=work)
+        one_line_in_process(result, 2, *words)
+        env = {"STORMWATCH_CONFIG": config, "STORMWATCH_KAFKA_BOOTSTRAP": "127.0.0.1:1"}
+        result = in_process(
+            "collect", "rss", "feed.xml", "--brand", "acme", "--to", "kafka://t", cwd=work, env=env
+        )
+        one_line_in_process(result, 2, *words)

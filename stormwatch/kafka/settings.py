@@ -46,7 +46,7 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
-from stormwatch.config import KIND_NAMES, config_section
+from stormwatch.config import KIND_NAMES, config_section, file_settings
 from stormwatch.exceptions import ConfigError
 
 ENV_PREFIX = "STORMWATCH_KAFKA_"
@@ -229,6 +229,9 @@ def load_kafka_settings(
     env = os.environ if env is None else env
     known = {f.name: str(f.type) for f in fields(KafkaSettings)}
     values: dict[str, Any] = {}
+    whole = path or env.get("STORMWATCH_CONFIG")
+    if whole:
+        file_settings(whole)  # a misspelt table or setting stops here as in every command
     section = config_section("kafka", path, env)
     if section:
         path = path or env.get("STORMWATCH_CONFIG")
