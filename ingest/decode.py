@@ -282,7 +282,8 @@ class Decoder:
         if brand is None and self.brand_for_text is not None:
             brand = self.brand_for_text(text)
         if brand is None:
-            raise _Reject("missing_field", "field 'brand' is missing and no watchlist matched")
+            matched = " and no watchlist matched" if self.brand_for_text is not None else ""
+            raise _Reject("missing_field", f"field 'brand' is missing{matched}")
         if type(brand) is not str:
             raise _Reject("wrong_type", "field 'brand' must be a string")
         if not brand or len(brand) > MAX_FIELD_CHARS:

@@ -117,9 +117,14 @@ def test_event_times_from_the_future_are_dead_lettered() -> None:
 def test_brand_derived_from_watchlist() -> None:
     decoder = Decoder(brand_for_text=lambda t: "nestor" if "nestor" in t.lower() else None)
     obj = {k: v for k, v in GOOD.items() if k != "brand"}
-    assert isinstance(decoder.decode(orjson.dumps(obj)), DeadLetter)
+    letter = decoder.decode(orjson.dumps(obj))
+    assert isinstance(letter, DeadLetter)
+    assert letter.detail == "field 'brand' is missing and no watchlist matched"
     c = decoder.decode(orjson.dumps({**obj, "text": "Nestor deleted my comment"}))
     assert isinstance(c, Comment) and c.brand == "nestor"
+    # Where no watchlist is asked (`run`, `/ingest`), the letter does not say one was.
+    letter = Decoder().decode(orjson.dumps(obj))
+    assert isinstance(letter, DeadLetter) and letter.detail == "field 'brand' is missing"
 
 
 INT64 = st.integers(min_value=-(2**63), max_value=2**63 - 1)
