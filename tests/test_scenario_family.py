@@ -239,6 +239,9 @@ def test_evaluated_seeds_carry_every_events_row(
         write_brands(spec, directory / f"{spec.name}.brands.json")
         return [path]
 
+    # A stream an earlier run left in the seed's folder is not the seed's: it was pooled
+    # into its figures without a word.
+    one_storm(tmp_path / "seed-3", 99)
     monkeypatch.setattr(family_module, "write_family", one_storm)
     result = family_module.evaluate_seeds(
         [3, 4], tmp_path, console=Console(file=io.StringIO(), width=140)

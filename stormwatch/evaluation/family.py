@@ -325,11 +325,14 @@ def _run_seed(seed: int, directory: Path, settings: Settings | None) -> dict[str
     from stormwatch.evaluation.scenario_scoring import evaluate_scenarios_dir
 
     started = time.perf_counter()
-    write_family(directory, seed)
+    written = write_family(directory, seed)
     generated = time.perf_counter()
     text = io.StringIO()
+    # The streams written now, not every one in the folder: an --out used before (a
+    # `--classic` run, another family) left streams there that were pooled into the
+    # seed's figures without a word.
     figures = evaluate_scenarios_dir(
-        directory, console=Console(file=text, width=140), settings=settings
+        directory, console=Console(file=text, width=140), settings=settings, streams=written
     )
     (directory / "report.txt").write_text(text.getvalue())
     figures["seed"] = seed

@@ -228,8 +228,10 @@ def evaluate_scenarios_dir(
     console: Console,
     out_dir: str | Path | None = None,
     settings: Settings | None = None,
+    streams: list[Path] | None = None,
 ) -> dict[str, Any]:
-    """Run every labelled stream in `directory`; print tables; write PNGs to `out_dir`.
+    """Run every labelled stream in `directory` (or only `streams`, those of one family
+    seed just written there); print tables; write PNGs to `out_dir`.
 
     Returns the figures for `--json`.
     """
@@ -237,7 +239,7 @@ def evaluate_scenarios_dir(
     settings = settings or Settings()
     runs: list[ScenarioRun] = []
     meta: dict[str, dict[str, dict[str, Any]]] = {}
-    for path in sorted(directory.glob("*.jsonl")):
+    for path in sorted(streams if streams is not None else directory.glob("*.jsonl")):
         labels_path = path.with_name(f"{path.stem}.labels.json")
         if not labels_path.is_file():
             console.print(
