@@ -164,6 +164,24 @@ def test_alert_lines_outside_the_contract_are_one_error(alerts: Path, tmp_path: 
             report_data(path)
 
 
+def test_a_last_line_cut_by_a_crash_or_a_byte_order_mark_still_make_a_report(
+    alerts: Path, tmp_path: Path
+) -> None:
+    """A run killed while writing leaves its last alert line cut short (the README says
+    so), and Windows tools save with a byte order mark: the whole file was refused."""
+    from stormwatch.evaluation.report import ReportError
+
+    whole = report_data(alerts)
+    data = alerts.read_bytes()
+    cut = tmp_path / "cut.jsonl"
+    cut.write_bytes(b"\xef\xbb\xbf" + data + data.splitlines()[-1][:-40])
+    assert len(report_data(cut).events) == len(whole.events)
+    # A bad line that ends with its newline is no cut: still an error.
+    cut.write_bytes(data + data.splitlines()[-1][:-40] + b"\n")
+    with pytest.raises(ReportError, match="not an alert event"):
+        report_data(cut)
+
+
 def _epoch_of(iso: str) -> float:
     from datetime import datetime
 

@@ -150,14 +150,24 @@ def _epoch(iso: str) -> float:
 
 
 def _read_alerts(path: Path) -> dict[str, list[_Event]]:
+    """The alert events of a JSONL file, by brand. A last line without its newline that
+    does not parse is left out: a run killed while writing it leaves it so (see the
+    README), and the report of the events before it is what was wanted."""
     try:
-        lines = path.read_bytes().splitlines()
+        data = path.read_bytes().removeprefix(b"\xef\xbb\xbf")  # a byte order mark
     except OSError as exc:
         raise ReportError(f"cannot read {path}: {exc}") from None
+    lines = data.splitlines()
+    torn = len(lines) if data and not data.endswith(b"\n") else 0
     out: dict[str, list[_Event]] = {}
     for n, line in enumerate(lines, 1):
         if not line.strip():
             continue
+        if n == torn:
+            try:
+                orjson.loads(line)
+            except orjson.JSONDecodeError:
+                continue  # cut short by a crash
         try:
             e = orjson.loads(line)
             event = _Event(
