@@ -173,6 +173,12 @@ def test_report_into_a_missing_directory(work: Path) -> None:
     one_line_error(result, 2, "/nonexistent", "does not exist")
 
 
+def test_report_to_a_dash_is_refused_not_written_to_a_file_named_dash(work: Path) -> None:
+    result = in_process("report", "empty.jsonl", "-o", "-", cwd=work)
+    one_line_in_process(result, 2, "--out -")
+    assert not (work / "-").exists()
+
+
 def test_playbooks_check_on_an_empty_directory(work: Path) -> None:
     result = stormwatch("playbooks", "check", "adir", cwd=work)
     one_line_error(result, 1, "no playbooks")

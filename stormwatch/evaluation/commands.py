@@ -56,6 +56,8 @@ def report(
     check_input_file(alerts, "alerts file")
     if comments is not None:
         check_input_file(comments, "comments file")
+    if str(out) == "-":  # `check_output_file` lets "-" (stdout) by: a PNG is no text
+        raise fail("--out - would write the PNG to a file named '-': give a file name")
     check_output_file(out, "PNG", "--out")
     try:
         written = render_report(alerts, out, comments_path=comments, brand=brand)
@@ -63,7 +65,7 @@ def report(
         raise fail(exc) from None
     except OSError as exc:
         raise fail(f"cannot write {out}: {exc.strerror or exc}", 1) from None
-    Console().print(f"wrote {written}", markup=False)
+    Console(soft_wrap=True).print(f"wrote {written}", markup=False)
 
 
 def evaluate_nab(
