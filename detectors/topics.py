@@ -104,6 +104,8 @@ def load_vocabulary(path: str | PathLike[str]) -> dict[str, tuple[str, ...]]:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         raise VocabularyError(f"{path}: not valid YAML: {exc}") from exc
+    except RecursionError:  # lists nested thousands deep: PyYAML builds them recursively
+        raise VocabularyError(f"{path}: not valid YAML: nested too deep") from None
     return _validate(data, str(path))
 
 

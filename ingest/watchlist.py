@@ -102,6 +102,8 @@ class Watchlist:
             raise ConfigError(f"watchlist {path} not found") from None
         except yaml.YAMLError as exc:
             raise ConfigError(f"watchlist {path}: {exc}") from None
+        except RecursionError:  # lists nested thousands deep: PyYAML builds them recursively
+            raise ConfigError(f"watchlist {path}: nested too deep") from None
         return cls.from_mapping(data, where=str(path))
 
     @classmethod

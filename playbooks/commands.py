@@ -26,8 +26,10 @@ def playbooks_check(
 
     if not directory.exists():
         raise fail(f"{directory} does not exist: give a playbook directory or YAML file")
-    if directory.is_dir() and not any(
-        p.suffix in (".yaml", ".yml") for p in directory.iterdir() if p.is_file()
+    if directory.is_dir() and not any(  # as the loader reads them: not hidden files
+        p.suffix in (".yaml", ".yml") and not p.name.startswith(".")
+        for p in directory.iterdir()
+        if p.is_file()
     ):
         raise fail(f"{directory} holds no playbooks (*.yaml): nothing to check", 1)
     problems = check(directory)

@@ -142,4 +142,8 @@ def _read_file(file: Path) -> tuple[Playbook | None, list[PlaybookError]]:
         # A value that parses but cannot be built: `!!int abc`, `!!timestamp soon`, an
         # integer of more digits than Python converts.
         return None, [PlaybookError(file, None, f"invalid YAML value: {exc}")]
+    except RecursionError:
+        # Collections nested a few hundred deep (`[[[[...`): the builder recurses per
+        # level, and the traceback stopped `playbooks check` and serve's start.
+        return None, [PlaybookError(file, None, "invalid YAML: nested too deep")]
     return parse_playbook(doc, file)

@@ -535,3 +535,29 @@ def test_an_alias_bomb_is_named_by_its_kind_not_written_out(tmp_path: Path) -> N
     reasons = [e.reason for e in errors]
     assert any(r.startswith("match.min_severity: unknown severity a list") for r in reasons)
     assert max(map(len, reasons)) < 300
+
+
+def test_yaml_nested_thousands_deep_is_an_error_not_a_traceback(tmp_path: Path) -> None:
+    """PyYAML builds nested lists recursively: a playbook, topic vocabulary or watchlist
+    nested a few hundred to thousands deep ended `playbooks check`, serve's or run's
+    start in a RecursionError traceback. Hidden files are no playbooks, for the loader
+    and for `playbooks check` alike (it said "playbooks OK" with nothing checked)."""
+    from typer.testing import CliRunner
+
+    from stormwatch.cli import app
+    from stormwatch.detectors.topics import VocabularyError, load_vocabulary
+    from stormwatch.exceptions import ConfigError
+    from stormwatch.ingest.watchlist import Watchlist
+
+    deep = "[" * 3000 + "]" * 3000
+    errors = check(write(tmp_path / "pb", {"x.yaml": f"steps: {'[' * 300}{']' * 300}\n"}))
+    assert [e.reason for e in errors] == ["invalid YAML: nested too deep"]
+    (tmp_path / "t.yaml").write_text(f"environment: {deep}\n")
+    with pytest.raises(VocabularyError, match="nested too deep"):
+        load_vocabulary(tmp_path / "t.yaml")
+    (tmp_path / "w.yaml").write_text(f"brands:\n  acme:\n    keywords: {deep}\n")
+    with pytest.raises(ConfigError, match="nested too deep"):
+        Watchlist.load(tmp_path / "w.yaml")
+    hidden = write(tmp_path / "hidden", {".draft.yaml": "id: draft\n"})
+    done = CliRunner().invoke(app, ["playbooks", "check", str(hidden)])
+    assert done.exit_code == 1 and "holds no playbooks" in done.output, done.output
