@@ -492,6 +492,21 @@ def test_overlapping_seed_ranges_score_each_seed_once() -> None:
     assert parse_seeds("1-3,3-5,2") == [1, 2, 3, 4, 5]
 
 
+@pytest.mark.parametrize(
+    "option", [("--threshold", "0"), ("--threshold", "nan"), ("--threshold", "2"),
+               ("--false-alarms-per-month", "nan"), ("--false-alarms-per-month", "-1")]
+)  # fmt: skip
+def test_evaluate_nab_options_out_of_range_are_refused(work: Path, option: tuple) -> None:
+    """--threshold 0 printed a score of -21797 and exit 0; nan wrote NaN into --json."""
+    result = in_process("evaluate", "nab", *option, cwd=work)
+    one_line_in_process(result, 2, option[0])
+
+
+def test_evaluate_suite_jobs_below_one_is_refused(work: Path) -> None:
+    result = in_process("evaluate", "suite", "--out", "s", "--jobs", "0", cwd=work)
+    assert result.exit_code == 2 and "--jobs" in result.output, result.output
+
+
 def _labelled_stream(work: Path, label: str) -> Path:
     stream = work / "streams"
     stream.mkdir()

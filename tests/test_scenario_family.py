@@ -65,7 +65,9 @@ def test_one_family_per_seed_and_seed_sets_apart(family: list[ScenarioSpec]) -> 
     assert not set(TUNING_SEEDS) & set(HELD_OUT_SEEDS)
     assert parse_seeds("1-3") == [1, 2, 3] and parse_seeds("4,7") == [4, 7]
     assert parse_seeds("held-out") == list(HELD_OUT_SEEDS)
-    for text in ("", "x", "3-x", "5-3"):
+    # Every part must name seeds ("1-3,5-1" ran 1-3); a range past what a run could
+    # score is a typo (1-99999999999 was a MemoryError).
+    for text in ("", "x", "3-x", "5-3", "1-3,5-1", "1-3,", "1-99999999999", "-1"):
         with pytest.raises(ValueError, match="use e.g. 1-5"):
             parse_seeds(text)
 

@@ -92,6 +92,10 @@ def evaluate_nab(
     """Score the pipeline's volume test on NAB data with NAB's rules."""
     from stormwatch.evaluation.nab_scoring import evaluate_nab_dir
 
+    if threshold is not None and not 0.0 < threshold <= 1.0:  # NaN fails this too
+        raise fail(f"--threshold {threshold} is not in (0, 1]")
+    if false_alarms_per_month is not None and not 0.0 < false_alarms_per_month <= 1000.0:
+        raise fail(f"--false-alarms-per-month {false_alarms_per_month} is not in (0, 1000]")
     if directory is not None and not directory.is_dir():
         raise fail(
             f"NAB directory {directory} "
@@ -223,7 +227,7 @@ def evaluate_suite(
         bool,
         typer.Option("--evaluate", help="Also score each seed and report the spread across seeds."),
     ] = False,
-    jobs: Annotated[int, typer.Option(help="Seeds scored in parallel (--evaluate).")] = 1,
+    jobs: Annotated[int, typer.Option(min=1, help="Seeds scored in parallel (--evaluate).")] = 1,
     as_json: Annotated[bool, typer.Option("--json", help="Last line: figures as JSON.")] = False,
     config: ConfigFile = None,
 ) -> None:

@@ -87,20 +87,27 @@ _BENIGN = ("bot_burst", "bot_burst", "bot_burst", "viral_positive", "viral_posit
            "product_launch", "product_launch", "angry_customer", "angry_customer")  # fmt: skip
 
 
+MAX_SEEDS = 10_000  # a seed takes about 1.5 min to score: more is a typo
+
+
 def parse_seeds(text: str) -> list[int]:
     """`"1-5"`, `"1,3,7"`, `"tuning"` (1-5) or `"held-out"` (101-110) to a seed list."""
     named = {"tuning": TUNING_SEEDS, "held-out": HELD_OUT_SEEDS}
     if text in named:
         return list(named[text])
+    wrong = ValueError(f"seeds {text!r}: use e.g. 1-5, 1,3,7, tuning or held-out")
     seeds: list[int] = []
     try:
         for part in text.split(","):
             lo, _, hi = part.strip().partition("-")
-            seeds.extend(range(int(lo), int(hi or lo) + 1))
+            first, last = int(lo), int(hi or lo)
+            # Every part names a seed at least ("1-3,5-1" ran 1-3 and dropped "5-1"),
+            # and no more than a run could score (one of 1-99999999999 was a MemoryError).
+            if first < 0 or last < first or len(seeds) + last - first >= MAX_SEEDS:
+                raise wrong
+            seeds.extend(range(first, last + 1))
     except ValueError:
-        seeds = []
-    if not seeds or min(seeds) < 0:
-        raise ValueError(f"seeds {text!r}: use e.g. 1-5, 1,3,7, tuning or held-out")
+        raise wrong from None
     return list(dict.fromkeys(seeds))  # "1-3,3-5" scored seed 3 twice, in both pools
 
 
