@@ -466,6 +466,10 @@ def _nab_dir(root: Path, labels: str, *, value: str = "12") -> Path:
         ('{"mine/a.csv": [', "12", ("combined_windows.json", "not a NAB label file")),
         ('{"mine/a.csv": [["2024-01-01 02:00:00", "2024-01-01 03:00:00"]]}', "abc",
          ("a.csv", "not a number")),
+        *[('{"mine/a.csv": [["2024-01-01 02:00:00", "2024-01-01 03:00:00"]]}', v,
+           ("a.csv:15: value", "is not a count")) for v in ("1e308", "nan", "-50")],
+        ('{"mine/a.csv": [["2024-01-01 02:00:00", "soon"]]}', "12",
+         ("window [2024-01-01 02:00:00, soon]", "not a date and time")),
     ],
 )  # fmt: skip
 def test_evaluate_nab_on_a_directory_nab_cannot_score_is_one_line(
@@ -475,6 +479,25 @@ def test_evaluate_nab_on_a_directory_nab_cannot_score_is_one_line(
     or a value that is no number was a traceback."""
     nab = _nab_dir(work / "nab", labels, value=value)
     one_line_in_process(in_process("evaluate", "nab", str(nab), "--json", cwd=work), 2, *words)
+
+
+@pytest.mark.parametrize(
+    ("csv", "words"),
+    [
+        ("", ("a.csv: empty",)),
+        ("timestamp,value\n2024-01-01 00:00:00\n", ("a.csv:2: no value in this row",)),
+        ("timestamp,value\nnotatime,3\n", ("a.csv", "a timestamp is not a date and time")),
+    ],
+)
+def test_a_nab_csv_that_is_empty_short_or_undated_is_one_line(
+    work: Path, csv: str, words: tuple[str, ...]
+) -> None:
+    """An empty file was a StopIteration traceback, a row without its value an
+    IndexError, and a bad timestamp named no file."""
+    labels = '{"mine/a.csv": [["2024-01-01 02:00:00", "2024-01-01 03:00:00"]]}'
+    nab = _nab_dir(work / "nab", labels)
+    (nab / "data" / "mine" / "a.csv").write_text(csv)
+    one_line_in_process(in_process("evaluate", "nab", str(nab), cwd=work), 2, *words)
 
 
 def test_evaluate_real_volume_on_a_file_without_comments_is_one_line(work: Path) -> None:

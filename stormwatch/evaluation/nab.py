@@ -217,11 +217,16 @@ class NabFile:
         )
 
 
+MAX_COUNT = 1e12  # per row: NAB's busiest file holds tens of thousands
+
+
 def _read_columns(path: Path) -> tuple[list[str], list[list[str]]]:
-    with path.open(newline="") as fh:
+    with path.open(newline="", encoding="utf-8-sig") as fh:
         reader = csv.reader(fh)
-        header = [h.strip() for h in next(reader)]
+        header = [h.strip() for h in next(reader, [])]
         rows = [r for r in reader if r]
+    if not header:
+        raise ValueError(f"{path}: empty (a NAB file starts with its header, timestamp,value)")
     return header, rows
 
 
@@ -230,12 +235,18 @@ def _column(path: Path, header: list[str], rows: list[list[str]], name: str) -> 
         idx = header.index(name)
     except ValueError:
         raise ValueError(f"{path}: no column {name!r} (columns: {header})") from None
+    for n, row in enumerate(rows, 2):
+        if len(row) <= idx:
+            raise ValueError(f"{path}:{n}: no {name} in this row")
     return [r[idx] for r in rows]
 
 
-def _to_datetime(stamps: Sequence[str]) -> np.ndarray:
+def _to_datetime(stamps: Sequence[str], where: object = "") -> np.ndarray:
     """NAB timestamps are naive 'YYYY-MM-DD HH:MM:SS[.ffffff]' strings; keep them naive."""
-    return np.array([s.strip().replace(" ", "T") for s in stamps], dtype="datetime64[us]")
+    try:
+        return np.array([s.strip().replace(" ", "T") for s in stamps], dtype="datetime64[us]")
+    except ValueError as exc:
+        raise ValueError(f"{where}: a timestamp is not a date and time ({exc})") from None
 
 
 def _find_window_files(root: Path) -> list[Path]:
@@ -267,7 +278,7 @@ def _load_windows(paths: Sequence[Path]) -> dict[str, list[list[str]]]:
 
 def _rows_for_window(name: str, ts: np.ndarray, start: str, end: str) -> tuple[int, int]:
     """Rows whose timestamp lies in [start, end]; NAB windows are inclusive at both ends."""
-    lo_t, hi_t = _to_datetime([start, end])
+    lo_t, hi_t = _to_datetime([start, end], f"{name}: window [{start}, {end}]")
     lo = int(np.searchsorted(ts, lo_t, side="left"))
     hi = int(np.searchsorted(ts, hi_t, side="right")) - 1
     if lo > hi:
@@ -279,13 +290,21 @@ def load_file(path: str | Path, name: str, window_times: Sequence[Sequence[str]]
     """Read one ``timestamp,value`` CSV and map its label windows to row ranges."""
     path = Path(path)
     header, rows = _read_columns(path)
-    ts = _to_datetime(_column(path, header, rows, "timestamp"))
+    ts = _to_datetime(_column(path, header, rows, "timestamp"), path)
     if len(ts) > 1 and not np.all(ts[1:] > ts[:-1]):
         raise ValueError(f"{path}: timestamps must be strictly increasing")
     try:
         values = np.array(_column(path, header, rows, "value"), dtype=np.float64)
     except ValueError as exc:
         raise ValueError(f"{path}: a value is not a number ({exc})") from None
+    # Counts of tweets: a negative, NaN or infinite one is no count (NaN and 1e308 ended
+    # in tracebacks far from here, a negative one was taken without a word).
+    bad = np.flatnonzero(~np.isfinite(values) | (values < 0) | (values > MAX_COUNT))
+    if bad.size:
+        raise ValueError(
+            f"{path}:{int(bad[0]) + 2}: value {rows[bad[0]][header.index('value')]!r} "
+            f"is not a count (0 to {MAX_COUNT:.0e})"
+        )
     window_rows = [_rows_for_window(name, ts, w[0], w[1]) for w in window_times]
     return NabFile.build(name, ts, values, window_rows)
 
