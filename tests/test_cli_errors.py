@@ -561,9 +561,14 @@ def test_evaluate_scenarios_takes_hand_written_labels_or_says_which_line(work: P
     (work / "a_file").write_text("")
     done = in_process("evaluate", "scenarios", str(stream), "--report", "a_file", cwd=work)
     one_line_in_process(done, 2, "--report a_file", "give a directory")
+    done = in_process("evaluate", "scenarios", str(stream), "--report", "a_file/sub", cwd=work)
+    one_line_in_process(done, 2, "--report a_file/sub")
     (stream / "s.labels.json").write_text(LABEL[:40] + "\n")
     done = in_process("evaluate", "scenarios", str(stream), cwd=work)
     one_line_in_process(done, 2, "s.labels.json:1", "not an event label")
+    (stream / "s.labels.json").write_text(LABEL.replace("1772442000", '"soon"') + "\n")
+    done = in_process("evaluate", "scenarios", str(stream), cwd=work)
+    one_line_in_process(done, 2, "s.labels.json:1", "onset must be epoch seconds")
 
 
 @pytest.mark.parametrize("option", ["--dead-letter", "--alerts-jsonl"])

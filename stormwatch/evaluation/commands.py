@@ -199,6 +199,11 @@ def evaluate_scenarios(
 
     if report is not None and report.exists() and not report.is_dir():  # before the work
         raise fail(f"--report {report} is a file: give a directory for the charts")
+    if report is not None:
+        try:  # made now: one under a file failed only after the whole scoring
+            report.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise fail(f"--report {report}: {exc.strerror or exc}") from None
     console = Console(stderr=as_json)  # keep stdout's last line the JSON
     try:
         result = evaluate_scenarios_dir(

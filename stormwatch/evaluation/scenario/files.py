@@ -38,10 +38,35 @@ def read_labels(path: str | Path) -> list[EventLabel]:
                 row = orjson.loads(line)
                 if not isinstance(row, dict):
                     raise TypeError("not a JSON object")
-                labels.append(EventLabel(**{k: v for k, v in row.items() if k in known}))
+                label = EventLabel(**{k: v for k, v in row.items() if k in known})
+                _check_types(label)
+                labels.append(label)
             except (orjson.JSONDecodeError, TypeError) as exc:
                 raise ValueError(f"{path}:{n}: not an event label ({exc})") from None
     return labels
+
+
+_TIMES = ("onset", "end")
+_OPTIONAL_TIMES = ("breakout", "evidence_at")
+_TEXTS = ("name", "kind", "brand", "lang")
+
+
+def _check_types(label: EventLabel) -> None:
+    """Its fields of the types the scoring computes with: an `onset` of "soon" was a
+    TypeError traceback from deep inside the scoring."""
+    for name in _TIMES + _OPTIONAL_TIMES:
+        value = getattr(label, name)
+        if value is None and name in _OPTIONAL_TIMES:
+            continue
+        if type(value) not in (int, float) or not math.isfinite(value):
+            raise TypeError(f"{name} must be epoch seconds, got {value!r}")
+    for name in _TEXTS:
+        if not isinstance(getattr(label, name), str):
+            raise TypeError(f"{name} must be a string, got {getattr(label, name)!r}")
+    if label.thread_id is not None and not isinstance(label.thread_id, str):
+        raise TypeError(f"thread_id must be a string or null, got {label.thread_id!r}")
+    if type(label.must_alert) is not bool:
+        raise TypeError(f"must_alert must be true or false, got {label.must_alert!r}")
 
 
 def write_brands(spec: ScenarioSpec, path: str | Path) -> None:
