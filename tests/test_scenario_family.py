@@ -278,3 +278,26 @@ def test_the_per_seed_figures_are_whole_at_80_columns() -> None:
         text = out.getvalue()
         assert "…" not in text and "-103.7" in text and "312345" in text, text
         assert max(len(line) for line in text.splitlines()) <= width
+
+
+def test_the_labelled_events_table_keeps_every_name_at_80_columns() -> None:
+    """Piped (80 columns) every scenario and event name ended in "…": no event could be
+    told from another. They fold onto more lines now."""
+    import io
+
+    from rich.console import Console
+
+    from stormwatch.evaluation.scenario_scoring import events_table
+
+    event = {"scenario": "tiny-small-and-new", "event": "radladen-firestorm-day-two",
+             "kind": "angry_customer", "must_alert": False, "correct": True,
+             "lead_minutes": None, "incident_kinds": []}  # fmt: skip
+    out = io.StringIO()
+    Console(file=out, width=80).print(events_table([event]))
+    table = out.getvalue()
+    assert "…" not in table, table
+    assert max(len(line) for line in table.splitlines()) <= 80
+    body = table.split("┡")[1].splitlines()[1:-1]  # the one row's lines, folded
+    cells = [[c.strip() for c in line.split("│")[1:-1]] for line in body]
+    columns = ["".join(parts) for parts in zip(*cells, strict=True)]
+    assert columns[:3] == ["tiny-small-and-new", "radladen-firestorm-day-two", "angry_customer"]

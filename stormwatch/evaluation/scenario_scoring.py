@@ -361,10 +361,18 @@ def evaluate_scenarios_dir(
 
 
 def _print_tables(console: Console, figures: dict[str, Any]) -> None:
+    console.print(events_table(figures["per_event"]))
+    _print_summary(console, figures)
+
+
+def events_table(per_event: list[dict[str, Any]]) -> Table:
+    """One row per labelled event: what it should have done, what it did, its lead."""
     table = Table(title="Labelled events")
     for col in ("scenario", "event", "kind", "should", "result", "lead (min)", "incidents"):
-        table.add_column(col)
-    for e in figures["per_event"]:
+        # Names fold onto more lines rather than end in "…": at 80 columns (any pipe or
+        # file) every name was cut and no event could be told from another.
+        table.add_column(col, overflow="fold")
+    for e in per_event:
         should = "alert" if e["must_alert"] else "stay quiet"
         ok = "[green]ok[/green]" if e["correct"] else "[red]WRONG[/red]"
         lead = "" if e["lead_minutes"] is None else f"{e['lead_minutes']:+.1f}"
@@ -375,7 +383,10 @@ def _print_tables(console: Console, figures: dict[str, Any]) -> None:
             kinds += ' (said "campaign")'
         names = (escape(str(e["scenario"])), escape(str(e["event"])), escape(str(e["kind"])))
         table.add_row(*names, should, ok, lead, escape(kinds))  # names as written, no markup
-    console.print(table)
+    return table
+
+
+def _print_summary(console: Console, figures: dict[str, Any]) -> None:
     for fa in figures["false_alarm_incidents"]:
         console.print(
             f"[red]false alarm[/red] {escape(fa['scenario'])}: {escape(fa['key'])} ({fa['kind']})"
