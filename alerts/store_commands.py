@@ -110,10 +110,15 @@ def feedback(
             raise fail("--comment labels a comment: no incident, --false-alarm or --confirmed")
         if negative is None:
             raise fail("give --negative or --not-negative with --comment")
+        if brand is not None and not brand.strip():
+            raise fail("--brand is empty: give the comment's brand")
         _label_comment(settings, comment, negative, text=text, brand=brand, lang=lang, who=who)
         return
     if incident is None:
         raise fail("give an incident key, or --comment ID")
+    if negative is not None or text is not None or brand is not None or lang is not None:
+        # They were taken without a word: the verdict recorded, the reading lost.
+        raise fail("--negative, --text, --brand and --lang go with --comment ID, not a verdict")
     if false_alarm == confirmed:
         raise fail("give exactly one of --false-alarm or --confirmed")
     if not settings.database_url:

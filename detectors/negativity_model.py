@@ -298,6 +298,17 @@ def load_model(path: Path | None = None) -> ModelFile:
                     data[key].astype(np.float32), **dict(zip(_SCALARS, scalars, strict=True))
                 )
             meta = json.loads(data["meta"].tobytes().decode("utf-8")) if "meta" in data else {}
-    except (OSError, KeyError, ValueError) as exc:
+    except OSError as exc:
         raise DetectorError(f"cannot read the negativity model {path}: {exc}") from exc
+    except (KeyError, ValueError, EOFError) as exc:
+        # numpy's own message for a file that is no .npz ends "you can load it unsafely
+        # using allow_pickle=": advice nobody should take for a file from elsewhere.
+        raise DetectorError(
+            f"{path} is not a stormwatch negativity model (a .npz written by "
+            f"`stormwatch negativity train`): {type(exc).__name__}"
+        ) from None
+    if not models:
+        raise DetectorError(
+            f"{path} is not a stormwatch negativity model: it holds no language's weights"
+        )
     return ModelFile(models, meta)

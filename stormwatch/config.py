@@ -397,10 +397,11 @@ def check_setting_files(settings: Settings) -> None:
             raise ConfigError(f"negativity_model {path}: no such file")
         try:
             models = load_model(path).models
+        except StormwatchError as exc:  # load_model's own words name the path
+            raise ConfigError(f"negativity_model: {_one_line(exc)}") from None
         except Exception as exc:  # noqa: BLE001 - whatever the file is, it is no model
-            reason = _one_line(exc.__cause__ or exc)  # load_model's own words name the path
             raise ConfigError(
-                f"negativity_model {path}: not a negativity model file ({reason})"
+                f"negativity_model {path}: not a negativity model file ({type(exc).__name__})"
             ) from None
         for lang, backend in (("en", settings.negativity_en), ("de", settings.negativity_de)):
             if backend == "model" and lang not in models:

@@ -278,7 +278,7 @@ def one_line_in_process(result, code: int, *words: str) -> str:  # type: ignore[
         ("topics_file", "a: [b\n  c: d\n", ("topics_file", "broken.file", "not valid YAML")),
         ("topics_file", "- just a list\n", ("topics_file", "broken.file")),
         ("negativity_model", None, ("negativity_model", "missing.file", "no such file")),
-        ("negativity_model", "not numpy", ("negativity_model", "broken.file", "not a negativity")),
+        ("negativity_model", "not numpy", ("negativity_model", "broken.file", "not a stormwatch")),
     ],
 )
 def test_a_broken_file_setting_is_one_line_naming_it(
@@ -290,7 +290,9 @@ def test_a_broken_file_setting_is_one_line_naming_it(
     (work / "c.toml").write_text(f'{setting} = "{name}"\n')
     for command in (("run", "empty.jsonl"), ("score", "empty.jsonl")):
         result = in_process(*command, "--config", "c.toml", cwd=work)
-        one_line_in_process(result, 2, "configuration error", *words)
+        line = one_line_in_process(result, 2, "configuration error", *words)
+        # numpy's advice for a file that is no .npz: never to a user about a foreign file
+        assert "allow_pickle" not in line, line
 
 
 @pytest.mark.parametrize(
@@ -704,3 +706,21 @@ def test_produce_and_collect_refuse_a_config_file_the_other_commands_refuse(work
             "collect", "rss", "feed.xml", "--brand", "acme", "--to", "kafka://t", cwd=work, env=env
         )
         one_line_in_process(result, 2, *words)
+
+
+def test_feedback_refuses_a_comments_options_on_a_verdict_and_an_empty_brand(work: Path) -> None:
+    """`feedback KEY --confirmed --negative --text hi` recorded the verdict and dropped
+    the reading without a word; `--brand ""` stored a label for no brand."""
+    from stormwatch.alerts.store import IncidentStore
+
+    IncidentStore.open(str(work / "store.sqlite3")).close()
+    result = in_process(
+        "feedback", "acme/*/1", "--confirmed", "--negative", "--text", "hi",
+        "--db", "store.sqlite3", cwd=work,
+    )  # fmt: skip
+    one_line_in_process(result, 2, "go with --comment ID")
+    result = in_process(
+        "feedback", "--comment", "c1", "--negative", "--text", "t", "--brand", " ",
+        "--db", "store.sqlite3", cwd=work,
+    )  # fmt: skip
+    one_line_in_process(result, 2, "--brand is empty")
