@@ -176,6 +176,8 @@ def negativity_train(
     from stormwatch.detectors.negativity_model import default_model_path, save_model
     from stormwatch.detectors.negativity_training import train_models
 
+    if out is not None and (out.is_dir() or str(out) == "-"):  # before minutes of training
+        raise fail(f"--out {out} is not a file name: give the model file to write")
     try:
         model_file = train_models(
             train,
@@ -189,7 +191,10 @@ def negativity_train(
     except (StormwatchError, OSError) as exc:
         raise fail(exc, 2) from None
     path = out if out is not None else default_model_path()
-    save_model(model_file, path)
+    try:
+        save_model(model_file, path)
+    except OSError as exc:
+        raise fail(f"cannot write {path}: {exc.strerror or exc}", 1) from None
     console = Console()
     for lang, record in model_file.meta["languages"].items():
         flagged = record["plain_flagged"]

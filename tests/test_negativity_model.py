@@ -320,6 +320,13 @@ def test_negativity_train_command(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert "plain comments read negative" in " ".join(result.output.split())
     assert set(load_model(out).models) == {"en", "de"}
+    # A directory for --out failed only after the training, in a traceback.
+    for where in (str(tmp_path), "-"):
+        result = runner.invoke(
+            app, ["negativity", "train", "--train", str(train), "--validation",
+                  str(validation), "--out", where, "--bits", "12"],
+        )  # fmt: skip
+        assert result.exit_code == 2 and "is not a file name" in result.output, result.output
 
 
 def test_scenario_runs_read_negativity_with_the_configured_backend(tmp_path: Path) -> None:
