@@ -502,9 +502,14 @@ def test_a_nab_csv_that_is_empty_short_or_undated_is_one_line(
     one_line_in_process(in_process("evaluate", "nab", str(nab), cwd=work), 2, *words)
 
 
-def test_evaluate_real_volume_on_a_file_without_comments_is_one_line(work: Path) -> None:
-    (work / "rv" / "realTweets").mkdir(parents=True)
-    (work / "rv" / "realTweets" / "Twitter_volume_X.csv").write_text("timestamp,value\n")
+@pytest.mark.parametrize("layout", ["realTweets", "data/realTweets"])
+def test_evaluate_real_volume_on_a_file_without_comments_is_one_line(
+    work: Path, layout: str
+) -> None:
+    """Also in the NAB repository's layout (DIR/data/realTweets), as `evaluate nab` takes
+    it: it said "no NAB data files" there."""
+    (work / "rv" / layout).mkdir(parents=True)
+    (work / "rv" / layout / "Twitter_volume_X.csv").write_text("timestamp,value\n")
     result = in_process("evaluate", "real-volume", str(work / "rv"), cwd=work)
     assert result.exit_code == 2 and isinstance(result.exception, SystemExit), result.output
     last = result.output.strip().splitlines()[-1]  # after the progress line

@@ -676,7 +676,12 @@ def evaluate_real_volume(
     stream; prints a row per brand and the pooled figures by size band. `texts`:
     labelled JSONL to draw the comments from instead of the Amazon snippets
     (`Snippets.from_labelled`; ValueError when unusable)."""
-    data = (directory or REALTWEETS_DIR) / "realTweets"
+    root = directory or REALTWEETS_DIR
+    # DIR/realTweets, or the NAB repository's own layout as `evaluate nab` takes it.
+    data = next(
+        (d for d in (root / "realTweets", root / "data" / "realTweets") if d.is_dir()),
+        root / "realTweets",
+    )
     files = sorted(data.glob("*.csv")) if data.is_dir() else []
     if not files:
         raise FileNotFoundError(f"no NAB data files in {data}")
