@@ -9,6 +9,7 @@ is not valid UTF-8 keeps its exact bytes in `line_base64` instead. A record long
 from __future__ import annotations
 
 import base64
+import json
 import re
 import sys
 from collections.abc import Callable
@@ -26,44 +27,77 @@ from stormwatch.model import DeadLetter
 _AUTHOR_VALUE = re.compile(rb'("author_id"\s*:\s*)("(?:[^"\\]|\\.)*(?:"|\\?$)|-?[0-9][0-9.eE+-]*)')
 
 
+# Anything in a record's bytes that looks like an author key: `"author_id":`, a Python
+# repr's `'author_id':`, an escaped `"author\u005fid":`, `"authorId":`.
+_AUTHOR_KEY = re.compile(rb"""author[^"'\s:,{}]{0,16}["']\s*:""", re.IGNORECASE)
+
+
 def pseudonymize_letter(letter: DeadLetter, pseudonymize: Callable[[str], str]) -> DeadLetter:
     """The dead letter with its author id replaced by the pseudonym ingest would have
-    given it (privacy on): see `pseudonymize_record`."""
+    given it (privacy on): see `pseudonymize_record`. Fails closed: a record that still
+    names an author after that (a Python repr, an author object in a record cut at 4 KiB
+    or broken by a stray comma) is withheld, its reason, detail, source and size kept."""
     new = pseudonymize_record(letter.raw, pseudonymize)
+    if new is None:
+        size = len(letter.raw) if letter.size is None else letter.size
+        return replace_letter(letter, raw=b"", size=size, withheld=True)
     if new is letter.raw:
         return letter
     return replace_letter(letter, raw=new, size=letter.size)
 
 
-def pseudonymize_record(raw: bytes, pseudonymize: Callable[[str], str]) -> bytes:
+def pseudonymize_record(raw: bytes, pseudonymize: Callable[[str], str]) -> bytes | None:
     """The record's bytes with its author id replaced by the pseudonym ingest would have
-    given it: a record that parses gets the id at its `author_id` key; one that does not
-    (invalid JSON, cut to 4 KiB, not UTF-8) wherever an `"author_id"` key shows in its
-    bytes. `raw` itself (the same object) when there was nothing to replace."""
-    if b"author_id" not in raw and b"author\\u" not in raw:
+    given it: a record that parses (NaN and integers of any size as they are, a JSON
+    string holding a record too) gets the id at its `author_id` key, at any depth; one
+    that does not (invalid JSON, cut to 4 KiB, not UTF-8) wherever an `"author_id"` key
+    with a plain value shows in its bytes. `raw` itself (the same object) when there was
+    nothing to replace; None when an author may still show (withhold it)."""
+    if b"author" not in raw.lower():
         return raw
     try:
-        obj = orjson.loads(raw)
-    except orjson.JSONDecodeError:
+        # The standard parser, not orjson: integers past 64 bits stay exact (orjson read
+        # them as floats, and the author got another pseudonym than ingest gives it),
+        # and NaN parses (a record refused for it still had its author replaced).
+        obj = json.loads(raw)
+    except (ValueError, RecursionError):
         obj = None
+    if isinstance(obj, str):  # a record encoded twice: its author sits inside the string
+        inner = pseudonymize_record(obj.encode("utf-8", "surrogatepass"), pseudonymize)
+        if inner is None:
+            return None
+        return raw if inner == obj.encode("utf-8", "surrogatepass") else _dumps(inner.decode())
     if isinstance(obj, dict | list):
         # At any depth, whatever its type: a producer that wraps its comments
         # ({"comment": {...}}) or sends the author as {"id", "name"} leaked them all.
         if not _pseudonymize_authors(obj, pseudonymize):
-            return raw
-        new = orjson.dumps(obj)
-    else:
+            return raw if b"author_id" not in raw else None
+        return _dumps(obj)
+    if obj is not None:  # a number, true, null: nothing in it names anyone
+        return raw
 
-        def replace(match: re.Match[bytes]) -> bytes:
-            value = match.group(2)
-            try:
-                author = orjson.loads(value)
-            except orjson.JSONDecodeError:
-                author = value.decode("utf-8", "replace").lstrip('"')  # cut off
-            return match.group(1) + orjson.dumps(pseudonymize(str(author)))
+    replaced = 0
 
-        new = _AUTHOR_VALUE.sub(replace, raw)
+    def replace(match: re.Match[bytes]) -> bytes:
+        nonlocal replaced
+        replaced += 1
+        value = match.group(2)
+        try:
+            author = json.loads(value)
+        except ValueError:
+            author = value.decode("utf-8", "replace").lstrip('"')  # cut off
+        return match.group(1) + orjson.dumps(pseudonymize(str(author)))
+
+    new = _AUTHOR_VALUE.sub(replace, raw)
+    if len(_AUTHOR_KEY.findall(new)) > replaced:
+        return None  # an author key this could not replace: fail closed
     return raw if new == raw else new
+
+
+def _dumps(value: Any) -> bytes:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode(
+        "utf-8", "surrogatepass"
+    )
 
 
 def _pseudonymize_authors(value: Any, pseudonymize: Callable[[str], str]) -> bool:
@@ -76,7 +110,8 @@ def _pseudonymize_authors(value: Any, pseudonymize: Callable[[str], str]) -> boo
                 text = (
                     item
                     if isinstance(item, str)
-                    else orjson.dumps(item, option=orjson.OPT_SORT_KEYS).decode()
+                    # exact for integers past 64 bits (orjson refuses them)
+                    else json.dumps(item, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
                 )
                 value[key] = pseudonymize(text)
                 changed = True
@@ -104,6 +139,10 @@ def dead_letter_json(letter: DeadLetter) -> dict[str, str | int | bool]:
         "detail": letter.detail,
         "source": letter.source,
     }
+    if letter.withheld:
+        out["withheld"] = True
+        out["size"] = len(letter.raw) if letter.size is None else letter.size
+        return out
     raw = letter.raw
     size = len(raw) if letter.size is None else letter.size
     truncated = size > len(raw) or len(raw) > DEAD_LETTER_BYTES

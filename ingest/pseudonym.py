@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 from collections.abc import Callable
 
 from stormwatch.model import Comment
@@ -48,11 +49,32 @@ def pseudonymize_at_uris(c: Comment, pseudonymize: Callable[[str], str]) -> None
     in its id, thread and parent, becomes its pseudonym (as `author_id` does), before
     dedupe so that every copy gets the same id: samples showed the author's DID in
     clear beside the pseudonym of the same author."""
-    c.id = at_uri_pseudonym(c.id, pseudonymize)
+    if c.id.startswith("at://"):
+        c.id = at_uri_pseudonym(c.id, pseudonymize)
     if c.thread_id is not None and c.thread_id.startswith("at://"):
         c.thread_id = at_uri_pseudonym(c.thread_id, pseudonymize)
     if c.parent_id is not None and c.parent_id.startswith("at://"):
         c.parent_id = at_uri_pseudonym(c.parent_id, pseudonymize)
+
+
+# The authority of an at:// URI in a record's bytes (JSON: it ends at a slash or quote).
+_AT_AUTHORITY = re.compile(rb'at://([^/"\\\s]+)')
+
+
+def pseudonymize_at_uris_in(raw: bytes, pseudonymize: Callable[[str], str]) -> bytes:
+    """`raw` with the author every at:// URI in it names replaced by its pseudonym, as
+    `pseudonymize_at_uris` does to a comment's fields: a record held far ahead of the
+    stream is kept as bytes, in the checkpoint too, and kept the DIDs in clear."""
+    if b"at://" not in raw:
+        return raw
+
+    def replace(match: re.Match[bytes]) -> bytes:
+        authority = match.group(1).decode("utf-8", "replace")
+        if authority.startswith("p:"):
+            return match.group(0)
+        return b"at://" + pseudonymize(authority).encode()
+
+    return _AT_AUTHORITY.sub(replace, raw)
 
 
 def at_uri_pseudonym(uri: str, pseudonymize: Callable[[str], str]) -> str:

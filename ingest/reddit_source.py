@@ -474,7 +474,10 @@ class RedditCollector:
         if not brands:
             searched = stream.kind == "search" and hit_brands is None
             names = "the text names none" + (" nor does the query" if searched else "")
-            detail = f"r/{subreddit} is no brand's and {names}"
+            # A user's profile is a subreddit named after them (u_NAME): not in the detail,
+            # which stays when the item is withheld for privacy.
+            where = "a user's profile" if subreddit.lower().startswith("u_") else f"r/{subreddit}"
+            detail = f"{where} is no brand's and {names}"
             out.dead_letters.append(dead_letter_item(_sent(data), "no_brand", detail, source))
             return []
         out.records.extend(self.watchlist.records_for(record, brands))  # type: ignore[union-attr]

@@ -38,6 +38,9 @@ class DeadLetter:
     detail: str  # human text, e.g. "field 'brand' is missing"
     source: str = ""  # where it came from, e.g. "file:comments.jsonl:17"
     size: int | None = None  # bytes of the original record when `raw` is only its beginning
+    # The record is left out (`raw` empty, `size` its length): privacy is on and an
+    # author id in it could not be replaced (`pseudonymize_letter`).
+    withheld: bool = False
 
 
 def dedupe_key(c: Comment) -> str:

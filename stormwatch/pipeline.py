@@ -32,7 +32,7 @@ from stormwatch.detectors.features import quiet_features, window_counts, window_
 from stormwatch.detectors.judge import BrandVerdict, Judge
 from stormwatch.ingest.dead_letters import pseudonymize_letter, pseudonymize_record
 from stormwatch.ingest.decode import Decoder
-from stormwatch.ingest.pseudonym import pseudonymize_at_uris
+from stormwatch.ingest.pseudonym import pseudonymize_at_uris, pseudonymize_at_uris_in
 from stormwatch.key_window import MINUTE, thread_key
 from stormwatch.model import Comment, DeadLetter
 from stormwatch.ports import AlertSink, DeadLetterSink, PipelineObserver, PlaybookMatcher
@@ -185,7 +185,11 @@ class Pipeline:
 
     def _accept(self, c: Comment, raw: bytes = b"", source: str = "") -> None:
         windows = self.windows
-        if self.pseudonymize is not None and c.id.startswith("at://"):
+        if self.pseudonymize is not None and (
+            c.id.startswith("at://")
+            or (c.thread_id is not None and c.thread_id.startswith("at://"))
+            or (c.parent_id is not None and c.parent_id.startswith("at://"))
+        ):  # each on its own: a post keyed by its CID still names its thread's author
             pseudonymize_at_uris(c, self.pseudonymize)
         seen = self.seen_ids
         platform = c.platform
@@ -256,7 +260,12 @@ class Pipeline:
         assert pseudonymize is not None
         if c.author_id is not None:
             c = replace_comment(c, author_id=pseudonymize(c.author_id))
-        return c, pseudonymize_record(raw, pseudonymize) if raw else raw
+        if not raw:
+            return c, raw
+        held = pseudonymize_record(pseudonymize_at_uris_in(raw, pseudonymize), pseudonymize)
+        # A record that decoded is JSON: its author was replaced; None only if its text
+        # looked like another author key, and then the bytes are not kept at all.
+        return c, b"" if held is None else held
 
     def pseudonymize_held(self) -> int:
         """Pseudonymise the held records that still carry the author as it came (held

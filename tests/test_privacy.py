@@ -54,6 +54,41 @@ def test_dead_letters_carry_pseudonyms_when_privacy_is_on() -> None:
     assert pseudonym("4711").encode() in lines[2]
 
 
+def test_a_dead_letter_whose_author_cannot_be_replaced_is_withheld() -> None:
+    """Records that are no parseable JSON object kept their author in clear: a Python
+    repr, an escaped key, an author object in a record broken by a stray comma or cut at
+    4 KiB, a record encoded twice. Now the author is replaced where the record parses
+    (NaN, integers past 64 bits and a JSON string holding a record included), and the
+    line is withheld (reason, detail, source and size kept) where it cannot be."""
+    letters = Letters()
+    pseudonym = Pseudonymizer(KEY.encode())
+    pipeline = Pipeline(dead_letters=letters, pseudonymize=pseudonym)
+    record = {"id": "d4", "text": "hi", "created_at": "x", "brand": "a", "author_id": "SECRET1"}
+    big = b'{"id": "d8", "text": "hi", "created_at": "x", "author_id": 98765432109876543210987}'
+    records = [
+        b'{"id": "d1", "author_id": {"id": "SECRET2"}, "text": "hi", "n": NaN}',  # parses
+        b'{"id": "d2", "author_id": ["SECRET3"], "text": "hi",}',  # withheld
+        b'{"id": "d3", "author\\u005fid": "SECRET4", "text": "hi",}',  # withheld
+        orjson.dumps(orjson.dumps(record).decode()),  # a record encoded twice: parses
+        str(record).encode(),  # a Python repr: withheld
+        b'{"id": "d6", "author_id": {"id": "SECRET5"}, "text": "' + b"x" * 70_000 + b'"}',
+        b'{"id": "d7", "author_id": "SECRET6", "text": "hi",}',  # a plain id: replaced
+        big,  # its pseudonym is the one ingest gives 98765432109876543210987
+    ]
+    for raw in records:
+        pipeline.feed(raw, "f")
+    shown = [dead_letter_json(x) for x in letters.letters]
+    assert len(shown) == len(records)
+    assert not any(b"SECRET" in orjson.dumps(x) for x in shown), shown
+    assert [bool(x.get("withheld")) for x in shown] == [
+        False, True, True, False, True, True, False, False,
+    ]  # fmt: skip
+    assert all(x["size"] > 0 for x in shown if x.get("withheld"))
+    assert pseudonym("SECRET1") in shown[3]["line"]
+    assert pseudonym("98765432109876543210987") in shown[7]["line"]
+    assert "123" not in shown[7]["line"] or "e+" not in shown[7]["line"]
+
+
 def test_dead_letters_keep_author_ids_when_privacy_is_off() -> None:
     letters = Letters()
     pipeline = Pipeline(dead_letters=letters)
@@ -348,6 +383,34 @@ def test_a_bluesky_posts_uri_names_its_author_by_pseudonym() -> None:
     assert did not in (c.id + c.thread_id + c.parent_id + c.author_id)
     assert c.id == f"at://{pseudonym(did)}/app.bsky.feed.post/3l1"
     assert c.thread_id == c.parent_id == f"at://{pseudonym(did)}/app.bsky.feed.post/3l0"
+
+
+def test_a_bluesky_thread_uri_is_pseudonymised_whatever_the_posts_id() -> None:
+    """A producer keying posts by their CID (no at:// id) but naming the thread by its
+    root's URI showed the root author's DID in the incident key, summaries, Slack and
+    the store: the URIs were pseudonymised only when the id was one. A record held far
+    ahead kept its URIs in clear in the checkpoint."""
+    import pickle
+
+    from stormwatch.kafka.checkpoint import snapshot
+
+    pseudonym = Pseudonymizer(KEY.encode())
+    pipeline = Pipeline(pseudonymize=pseudonym)
+    pipeline.clock = None
+    did = "did:plc:rootauthor000000000000000"
+    root = f"at://{did}/app.bsky.feed.post/3l0"
+    for n in range(50):
+        pipeline.feed(orjson.dumps({"id": f"b{n}", "text": "ok", "brand": "acme",
+                                    "created_at": 1772441600 + 7 * n}))  # fmt: skip
+    post = {"id": "bafyreicid", "text": "awful service", "brand": "acme",
+            "created_at": 1772442000, "thread_id": root, "parent_id": root}  # fmt: skip
+    pipeline.feed(orjson.dumps(post))
+    pipeline.feed(orjson.dumps({**post, "id": "bafyfar", "created_at": 1772442000 + 86_400}))
+    assert pipeline.stats.held == 1
+    assert did.encode() not in pickle.dumps(snapshot(pipeline))
+    pipeline.finish()
+    [mention] = pipeline.windows.brands["acme"].negatives
+    assert mention.comment.thread_id == f"at://{pseudonym(did)}/app.bsky.feed.post/3l0"
 
 
 def test_purge_works_in_short_transactions_and_scrubs_every_page(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]

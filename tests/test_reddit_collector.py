@@ -461,6 +461,20 @@ def test_a_comment_under_a_hit_counts_for_the_hits_brands(api: FakeReddit, tmp_p
     assert tree_reads(api) == ["h3", "h2", "h1"]
 
 
+def test_a_hit_on_a_users_profile_does_not_name_the_user_in_its_dead_letter(
+    api: FakeReddit, tmp_path: Path
+) -> None:
+    """A user's profile is the subreddit u_NAME: its dead letter's detail, which stays
+    when serve withholds the item for privacy, named the user."""
+    watchlist = Watchlist.from_mapping({"brands": {"acme": {"keywords": ["acme"]}}})
+    api.add_submission("u_somebody", "h9", "router compared")
+    streams = streams_for([], ["router"])
+    rc = collector(api, tmp_path / "c.json", streams=streams, brand=None, watchlist=watchlist)
+    letters = [(d.reason, d.detail) for p in rc.pages() for d in p.dead_letters]
+    assert letters == [("no_brand", "a user's profile is no brand's and the text names none "
+                        "nor does the query")]  # fmt: skip
+
+
 def test_followed_hits_are_bounded_by_count_and_age(api: FakeReddit, tmp_path: Path) -> None:
     for n in range(1, 5):
         api.add_submission("gadgets", f"a{n}", f"acme outage {n}")
