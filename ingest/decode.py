@@ -86,6 +86,10 @@ class _Reject(Exception):
         self.detail = detail
 
 
+# "...T23:59:60[.fff][+hh:mm]": a leap second; group 1 up to the seconds, 2 the rest.
+_LEAP_SECOND = re.compile(r"(\d{4}-?\d\d-?\d\d[T ]23:?59:?)60((?:[.,]\d+)?(?:[+-]\d\d:?\d\d)?)$")
+
+
 def parse_event_time(value: object) -> float:
     """Epoch seconds from an ISO 8601 string or a number of epoch seconds."""
     if isinstance(value, bool):
@@ -98,19 +102,33 @@ def parse_event_time(value: object) -> float:
         text = value.strip()
         if text.endswith(("Z", "z")):
             text = text[:-1] + "+00:00"
+        leap = 0.0
         try:
             parsed = datetime.fromisoformat(text)
         except ValueError:
-            raise _Reject(
-                "invalid_timestamp", f"created_at {value[:40]!r} is not ISO 8601"
-            ) from None
+            # A leap second (23:59:60, valid RFC 3339) is the last instant of its minute
+            # plus one second: Python's datetime has no second 60.
+            leap_second = _LEAP_SECOND.match(text)
+            if leap_second is None:
+                raise _Reject(
+                    "invalid_timestamp", f"created_at {value[:40]!r} is not ISO 8601"
+                ) from None
+            text, leap = leap_second.group(1) + "59" + leap_second.group(2), 1.0
+            try:
+                parsed = datetime.fromisoformat(text)
+            except ValueError:
+                raise _Reject(
+                    "invalid_timestamp", f"created_at {value[:40]!r} is not ISO 8601"
+                ) from None
         if parsed.tzinfo is None:
             parsed = parsed.replace(tzinfo=UTC)
-        ts = parsed.timestamp()
+        ts = parsed.timestamp() + leap
     else:
         raise _Reject("wrong_type", "created_at must be an ISO 8601 string or epoch seconds")
     if not MIN_EVENT_TIME <= ts < MAX_EVENT_TIME:
-        hint = " (milliseconds instead of seconds?)" if ts > MAX_EVENT_TIME else ""
+        # Only a number can be milliseconds: a date string far ahead is just that.
+        numeric = isinstance(value, int | float)
+        hint = " (milliseconds instead of seconds?)" if numeric and ts > MAX_EVENT_TIME else ""
         raise _Reject("timestamp_out_of_range", f"created_at {value!r} is out of range{hint}")
     return ts
 

@@ -257,3 +257,19 @@ def test_any_text_cut_at_any_utf16_unit_decodes(text: str, cut: int) -> None:
     expected = "".join("\ufffd" if 0xD800 <= ord(c) <= 0xDFFF else c for c in kept)
     same = Decoder().decode(raw.replace(b'"T"', orjson.dumps(expected)))
     assert comment == same, (comment, same)
+
+
+def test_a_leap_second_is_a_time_and_only_numbers_get_the_milliseconds_hint() -> None:
+    """ "23:59:60" is valid RFC 3339 (a leap second) and was dead-lettered as not ISO
+    8601; a date string in year 9999 was asked whether it was milliseconds."""
+    from stormwatch.ingest.decode import parse_event_time
+
+    assert parse_event_time("2016-12-31T23:59:60Z") == parse_event_time("2017-01-01T00:00:00Z")
+    assert parse_event_time("2016-12-31T23:59:60.5+00:00") == 1483228800.5
+    for bad in ("2016-12-31T22:59:60Z", "2016-12-31T23:59:61Z"):
+        letter = Decoder().decode(orjson.dumps({**GOOD, "created_at": bad}))
+        assert isinstance(letter, DeadLetter) and letter.reason == "invalid_timestamp"
+    far = Decoder().decode(orjson.dumps({**GOOD, "created_at": "9999-12-31T23:59:59Z"}))
+    assert isinstance(far, DeadLetter) and "milliseconds" not in far.detail
+    ms = Decoder().decode(orjson.dumps({**GOOD, "created_at": 1772442902000}))
+    assert isinstance(ms, DeadLetter) and "milliseconds" in ms.detail
