@@ -39,6 +39,7 @@ from typing import Any
 import orjson
 
 from stormwatch.exceptions import ConfigError, StormwatchError
+from stormwatch.key_window import MINUTE
 from stormwatch.model import dedupe_key
 from stormwatch.pipeline import Pipeline, RunStats
 
@@ -91,6 +92,13 @@ def restore(pipeline: Pipeline, state: Mapping[str, Any]) -> None:
             "as they came: resume with it off, or start with it on from a new store"
         )
     pipeline.windows = state["windows"]
+    # Where the next minute closes, as the pipeline that wrote the checkpoint had it: left
+    # at its start value, the first record after a restore ran one closing step more than
+    # an uninterrupted run (the far-ahead tolerance learned an extra gap), and a record
+    # that ran in its own minute came late.
+    next_minute = pipeline.windows.next_minute
+    if next_minute is not None:
+        pipeline._close_at = (next_minute + 1) * MINUTE + pipeline.windows.lateness
     # Privacy on now: held records of an older checkpoint may still carry raw authors.
     pipeline.pseudonymize_held()
     judge = state.get("judge")
