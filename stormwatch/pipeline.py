@@ -474,8 +474,15 @@ class Pipeline:
         stream that never got a time (a few records) settles them all the same."""
         windows = self.windows
         if not carry_held or windows.max_event_time == -math.inf:
-            windows.end_of_input()
-            self._drain_held()
+            # A sparse tail is walked step by step: each step releases what lies within
+            # `max_hold` of the stream's newest time, which then moves on (one step
+            # left a tail of comments an hour apart dead-lettered after its first).
+            while True:
+                held = len(windows.held)
+                windows.end_of_input()
+                self._drain_held()
+                if not windows.held or len(windows.held) == held:
+                    break
             windows.reject_held()
             self._drain_held()
         lateness = windows.lateness

@@ -123,6 +123,22 @@ def test_a_record_54_hours_ahead_is_held_and_dead_lettered_without_moving_the_wa
     assert max(s.minute for s in p.windows.brands["b"].closed) * MINUTE < T0 + 1800
 
 
+def test_a_sparse_tail_is_walked_to_its_end_and_a_wrong_clock_past_it_is_not() -> None:
+    """A busy hour, then a comment an hour for six hours (a backtest's evening): the end
+    of input released what lay within one hold of the stream's newest time, once, and
+    dead-lettered the rest as 60 minutes ahead. It is walked step by step now; a record
+    two days past the tail is still given up on."""
+    p = new_pipeline()
+    busy = steady(720, T0, 5.0)
+    tail = [comment(f"t{h}", busy[-1].created_at + h * HOUR, thread="p2") for h in range(1, 7)]
+    wrong = comment("wrong", tail[-1].created_at + 48 * HOUR, thread="p3")
+    p.feed_lines([line(c) for c in [*busy, *tail, wrong]], "f")
+    stats = p.finish()
+    assert stats.read == stats.processed + stats.dead_lettered
+    assert (stats.processed, stats.dead_lettered) == (726, 1), stats
+    assert stats.dead_letter_reasons == {"timestamp_outlier": 1}
+
+
 def test_a_held_record_is_dead_lettered_once_the_stream_moved_on_without_reaching_it() -> None:
     store = WindowStore(lateness=LATENESS)
     stream = steady(2000, T0, 6.0)  # 3.3 hours
