@@ -114,7 +114,9 @@ class Pipeline:
             self.judge,
             emit=self._emit,
             playbook_for=playbook_for,
-            clock=clock,
+            # An event's `emitted_at` is wall time whatever the input: a pipeline built
+            # with clock=None (no live input) crashed at its first incident.
+            clock=clock or time.time,
             quiet_minutes=s.quiet_minutes,
             update_minutes=s.update_minutes,
         )

@@ -349,3 +349,18 @@ def test_a_restored_stream_starts_the_event_time_and_key_gauges_where_it_was() -
         == len(first.pipeline.windows.threads)
         > 0
     )
+
+
+def test_a_pipeline_without_a_clock_stamps_its_events_with_the_wall_time() -> None:
+    """`Pipeline(clock=None)`, documented as "not a live input", crashed at its first
+    incident (the decisions called the missing clock for `emitted_at`)."""
+    from stormwatch.alerts.sinks import MemoryAlertSink
+    from stormwatch.evaluation.scenario import generate
+    from tests.metrics_run import SPEC
+
+    memory = MemoryAlertSink()
+    pipeline = Pipeline(sinks=[memory], clock=None)
+    before = time.time()
+    pipeline.feed_lines(orjson.dumps(c) for c in generate(SPEC).comments)
+    pipeline.finish()
+    assert memory.events and all(e.emitted_at >= before for e in memory.events)
