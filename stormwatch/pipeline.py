@@ -471,27 +471,36 @@ class Pipeline:
 
         `carry_held` (`run --db`, whose checkpoint was saved just before): the records
         held far ahead stay held, in the checkpoint, for the run over the continued input
-        (counted `held`). Settled here they were dead-lettered twice, or walked to and
-        processed, which moved the stream on: the next part's first hour came late. A
-        stream that never got a time (a few records) settles them all the same."""
+        (counted `held`), and so do the minutes the watermark has not passed: the run
+        over the continued input judges them with all their comments. Settled here, held
+        records were dead-lettered twice, or walked to and processed, which moved the
+        stream on (the next part's first hour came late); and the minutes, judged on what
+        had come so far, opened an incident the checkpoint never knew (another minute's),
+        so the continued run opened the storm a second time and the first stayed open in
+        the store for good. A stream that never got a time (a few records) settles them
+        all the same."""
         windows = self.windows
-        if not carry_held or windows.max_event_time == -math.inf:
-            # A sparse tail is walked step by step: each step releases what lies within
-            # `max_hold` of the stream's newest time, which then moves on (one step
-            # left a tail of comments an hour apart dead-lettered after its first).
-            while True:
-                held = len(windows.held)
-                windows.end_of_input()
-                self._drain_held()
-                if not windows.held or len(windows.held) == held:
-                    break
-            windows.reject_held()
+        if carry_held and windows.max_event_time != -math.inf:
+            return self._finished()
+        # A sparse tail is walked step by step: each step releases what lies within
+        # `max_hold` of the stream's newest time, which then moves on (one step left a
+        # tail of comments an hour apart dead-lettered after its first).
+        while True:
+            held = len(windows.held)
+            windows.end_of_input()
             self._drain_held()
+            if not windows.held or len(windows.held) == held:
+                break
+        windows.reject_held()
+        self._drain_held()
         lateness = windows.lateness
         for m in windows.flush():
             # A live stream closes them when its input has paused (`advance_to`).
             self.decisions.stream_time = max(windows.max_event_time, (m + 1) * MINUTE + lateness)
             self._close_minute(m)
+        return self._finished()
+
+    def _finished(self) -> RunStats:
         self.stats.finished = time.perf_counter()
         for sink in self.sinks:
             sink.close()

@@ -301,6 +301,38 @@ def test_a_run_resumed_over_the_continued_input_opens_no_incident_twice(tmp_path
     assert sorted(stored) == sorted(keys)
 
 
+def test_a_part_that_ends_mid_storm_leaves_its_last_minutes_to_the_next_run(
+    tmp_path: Path,
+) -> None:
+    """`run PART1 --db` judged its last minutes on what had come so far and opened the
+    storm at 18:48 (its checkpoint, saved before, never knew); `run PART2 --db` opened it
+    at 18:45 with all the comments: two `opened` for one storm, and the first stayed open
+    in the store for good (the classic suite's slow-german stream, cut at line 35,760).
+    The minutes in progress now stay open in the checkpoint, as a stop leaves them."""
+    from stormwatch.config import Settings
+    from stormwatch.evaluation.commands import DEFAULT_SEED
+    from stormwatch.evaluation.suite import build_suite
+    from stormwatch.runtime import build_pipeline
+    from stormwatch.stored_checkpoint import StoredCheckpoint
+
+    (spec,) = [s for s in build_suite(DEFAULT_SEED) if s.name == "slow-german"]
+    lines = [orjson.dumps(c) for c in generate(spec).comments]
+    settings = Settings(database_url=f"sqlite:///{tmp_path / 'incidents.sqlite3'}")
+    alerts = tmp_path / "alerts.jsonl"
+    first = build_pipeline(settings, alerts_jsonl=alerts, env={})
+    first.clock = None
+    for n, line in enumerate(lines[:35759], 1):
+        first.feed(line, f"part1.jsonl:{n}")
+    with IncidentStore.open(settings.database_url) as store:
+        StoredCheckpoint(store).save(first)  # as `run` does, before `finish()`
+    first.finish(carry_held=True)
+    resume_over(lines[35759:], settings, alerts)
+    keys = opened(alerts)
+    assert sorted(k.split("/")[0] for k in keys) == ["bahnhof", "nordkost"], keys
+    with IncidentStore.open(settings.database_url) as store:
+        assert [i.key for i in store.list_incidents() if i.status != "resolved"] == []
+
+
 def test_records_held_far_ahead_at_the_end_of_a_part_are_carried_to_the_next(
     tmp_path: Path,
 ) -> None:
