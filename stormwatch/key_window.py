@@ -24,6 +24,11 @@ MINUTE = 60
 HISTORY_MINUTES = 180  # closed minutes kept per key: features use 30, alert curves 180
 SHORT_HISTORY = 8  # closed summaries kept in a plain list before the ring is made
 NEGLOG_LIMIT = 20_000  # negative comments remembered per key (bounds memory in storms)
+# ... and for at most this many minutes: the longest look back is a guard's over a day
+# (`judge.GUARD_MINUTES_MAX`, 1,440) from a minute up to the history back (late comments).
+# Kept by count alone, a busy brand's log held six days of comments (16 MB of them, in
+# every checkpoint too) and, full, made each look during a storm count afresh.
+NEGLOG_MINUTES = 1440 + HISTORY_MINUTES + 60
 
 
 def text_signature(text: str) -> int:
@@ -229,6 +234,11 @@ class KeyWindow:
         if type(closed) is list and len(closed) >= SHORT_HISTORY:
             closed = self._history()
         closed.append(summary)
+        log = self.negatives
+        if log and log[0].minute < minute - NEGLOG_MINUTES:
+            oldest = minute - NEGLOG_MINUTES
+            while log and log[0].minute < oldest:
+                log.popleft()  # type: ignore[union-attr]
         return summary
 
     def _history(self) -> deque[MinuteSummary]:

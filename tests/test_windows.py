@@ -239,3 +239,24 @@ def test_an_early_decision_is_explained_with_the_minutes_still_open() -> None:
     assert supported_span(window, now + 1, 5, with_open=True) == (5, 6, 6, 6)
     assert supported_span(window, now, 5) == (180, 1, 1, 1)
     assert window.curve(now + 1, 2, with_open=True) == ([0, 6], [0, 6])
+
+
+def test_a_keys_negatives_are_remembered_for_a_day_and_a_bit_not_for_days() -> None:
+    """Kept by count alone (20,000), a busy brand's log held six days of negative comments
+    (16 MB, in every checkpoint too), while no look goes back further than a guard's day
+    from a minute up to the history back; at the count cap each look in a storm counted
+    afresh. Each close now lets go of what is older than `NEGLOG_MINUTES`."""
+    from stormwatch.detectors.judge import GUARD_MINUTES_MAX
+    from stormwatch.key_window import HISTORY_MINUTES, NEGLOG_MINUTES, KeyWindow
+
+    assert NEGLOG_MINUTES >= GUARD_MINUTES_MAX + HISTORY_MINUTES
+    start = 29_540_000
+    window = KeyWindow("b", "b", None, start)
+    for minute in range(start, start + 3 * 1440):
+        c = Comment(id=f"c{minute}", text="awful", created_at=minute * MINUTE, brand="b")
+        window.add(c, minute, True)
+        window.close(minute)
+        assert window.negatives[0].minute >= minute - NEGLOG_MINUTES
+    assert len(window.negatives) == NEGLOG_MINUTES + 1
+    last = start + 3 * 1440 - 1
+    assert len(window.negatives_since(last, GUARD_MINUTES_MAX)) == GUARD_MINUTES_MAX
