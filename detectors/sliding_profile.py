@@ -111,7 +111,11 @@ class SlidingProfile:
     def _closed(self, window: KeyWindow, hi: int, width: int) -> AccountProfile:
         log = window.negatives
         lo = hi - width
-        if log is not self.log or lo < self.lo or hi < self.hi or len(log) >= NEGLOG_LIMIT:
+        # A full log lets its oldest go as mentions come: afresh only when that may have
+        # reached into the counted span (a full log whose oldest is before the span
+        # lost none of it; afresh at every look, a storm's looks cost two to three times).
+        full = len(log) >= NEGLOG_LIMIT and log[0].minute > self.lo
+        if log is not self.log or lo < self.lo or hi < self.hi or full:
             self.by_minute = {}
             self.authors = Counter()
             self.spread = Counter()

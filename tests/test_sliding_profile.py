@@ -145,3 +145,32 @@ def test_a_profile_from_an_older_checkpoint_restores() -> None:
     assert restored.profile(window, 10, 20) == AccountProfile.of_mentions(
         window.negatives_since(10, 20)
     )
+
+
+def test_a_full_log_counts_afresh_only_when_its_span_lost_mentions() -> None:
+    """A log at its count cap lets its oldest go with each new mention: counted afresh at
+    every look, a storm's looks cost two to three times; now only when the dropped ones
+    may have reached into the span. Either way the profile is the one counted afresh,
+    over a span the full log has cut (600 minutes) and one it has not (60)."""
+    from stormwatch.key_window import NEGLOG_LIMIT
+
+    window = KeyWindow("acme", "acme", None, 0)
+    wide, narrow = SlidingProfile(), SlidingProfile()
+    per_minute = 40
+    minutes = NEGLOG_LIMIT // per_minute + 200  # the log fills, then drops its oldest
+    n = 0
+    for minute in range(1, minutes):
+        for k in range(per_minute):
+            n += 1
+            comment = _comment(n, f"a{k % 17}", ("boo", "bad")[k % 2], minute)
+            window.add(comment, minute, True)  # type: ignore[arg-type]
+        window.close(minute)
+        if minute % 50:
+            continue
+        counts = narrow.by_minute  # a fresh count makes a new one
+        for sliding, width in ((wide, 600), (narrow, 60)):
+            got = sliding.profile(window, minute, width)
+            assert got == AccountProfile.of_mentions(window.negatives_since(minute, width))
+        if len(window.negatives) == NEGLOG_LIMIT and minute > 600:
+            assert narrow.by_minute is counts, minute  # slid on, not counted afresh
+    assert len(window.negatives) == NEGLOG_LIMIT
