@@ -60,10 +60,10 @@ class Escalator:
         of deliveries enqueued."""
         enqueued = 0
         for status in ("open", "snoozed", "acknowledged", "resolved"):
-            for incident in self.store.list_incidents(status=status):  # type: ignore[arg-type]
-                if status == "resolved" and incident.key in self._settled:
+            for key in self.store.incident_keys(status):  # type: ignore[arg-type]
+                if status == "resolved" and key in self._settled:
                     continue  # (a settled incident that reopened is reconciled again)
-                enqueued += self.reconcile(incident.key)
+                enqueued += self.reconcile(key)
         return enqueued
 
     def reconcile(self, key: str) -> int:

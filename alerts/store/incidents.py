@@ -133,6 +133,18 @@ class IncidentRecords(StoreBase):
         with self._transaction() as conn:
             return [from_row(Incident, row) for row in conn.execute(query)]
 
+    def incident_keys(self, status: IncidentStatus) -> list[str]:
+        """The keys of the incidents in `status`, oldest first: what the escalator's pass
+        walks (each is read again under its lock); the whole rows, their last events as
+        JSON, cost it half a second per pass at 20,000 resolved incidents."""
+        query = (
+            sa.select(INCIDENTS.c.key)
+            .where(INCIDENTS.c.status == status)
+            .order_by(INCIDENTS.c.opened_at, INCIDENTS.c.key)
+        )
+        with self._transaction() as conn:
+            return [row[0] for row in conn.execute(query)]
+
     def events(self, incident: str) -> list[StoredEvent]:
         """The incident's events in the order they were recorded."""
         query = (
