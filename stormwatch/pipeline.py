@@ -58,6 +58,10 @@ DEDUPE_MAX_IDS = 1_000_000
 LAST_LOOK_MINUTES = 60
 
 
+MAX_LANGUAGES = 64  # languages counted each on its own in the run's stats
+OTHER_LANGUAGES = "other"  # ... the rest together
+
+
 @dataclass(slots=True)
 class RunStats:
     read: int = 0
@@ -329,7 +333,10 @@ class Pipeline:
             seen = self.seen_ids
             self.seen_ids = dict(islice(seen.items(), len(seen) - DEDUPE_MAX_IDS * 9 // 10, None))
         languages = stats.languages
-        languages[lang] = languages.get(lang, 0) + 1
+        if lang in languages or len(languages) < MAX_LANGUAGES:
+            languages[lang] = languages.get(lang, 0) + 1
+        else:  # a producer's odd codes: counted, not each its own entry for good
+            languages[OTHER_LANGUAGES] = languages.get(OTHER_LANGUAGES, 0) + 1
         if negative:
             stats.negative += 1
             self.early_brands[c.brand] = None

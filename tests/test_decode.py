@@ -273,3 +273,17 @@ def test_a_leap_second_is_a_time_and_only_numbers_get_the_milliseconds_hint() ->
     assert isinstance(far, DeadLetter) and "milliseconds" not in far.detail
     ms = Decoder().decode(orjson.dumps({**GOOD, "created_at": 1772442902000}))
     assert isinstance(ms, DeadLetter) and "milliseconds" in ms.detail
+
+
+def test_a_run_counts_odd_language_codes_together_past_a_few_dozen() -> None:
+    """Any two characters are kept as `lang`: a producer sending odd codes grew the run's
+    language counts by one entry each for the life of a service."""
+    from stormwatch.pipeline import MAX_LANGUAGES, OTHER_LANGUAGES, Pipeline
+
+    pipeline = Pipeline()
+    for n in range(500):
+        code = chr(0x4E00 + n) * 2
+        pipeline.feed(orjson.dumps({**GOOD, "id": f"c{n}", "lang": code}))
+    languages = pipeline.stats.languages
+    assert len(languages) <= MAX_LANGUAGES + 1
+    assert sum(languages.values()) == 500 and languages[OTHER_LANGUAGES] > 400
