@@ -188,7 +188,9 @@ class FarAheadHold:
             for i in range(lo, hi):
                 keys.add(held[i][2].key)
                 if len(keys) >= CONFIRM_KEYS:
-                    return held[lo][0]
+                    if self._every_source_moved(lo, hi):
+                        return held[lo][0]
+                    break
         marks = self._run_marks
         if len(marks) == CONFIRM_RUN and marks[-1] - marks[0] <= CONFIRM_RUN:
             # Most recent arrivals were held (one source, one thread, or one source whose
@@ -200,6 +202,22 @@ class FarAheadHold:
                 if times[i + half - 1] - times[i] <= self.tolerance:
                     return times[i]
         return None
+
+    def _every_source_moved(self, lo: int, hi: int) -> bool:
+        """Every source still delivering at the stream's time has records among the held
+        `held[lo:hi]`: a stream that moved on moved on for all of them. Three comments of
+        one collector whose clock ran a day ahead, on three threads, moved the whole
+        stream there while every other source went on at its own time (each of their
+        records then came late, and a storm went unseen)."""
+        active = self.active_sources()
+        if len(active) <= 1:
+            return True
+        moved = {self.held[i][2].comment.platform for i in range(lo, hi)}
+        return active <= moved
+
+    def active_sources(self) -> set[str | None]:
+        """The sources delivering at the stream's time (`WindowStore` knows them)."""
+        return set()
 
     def _confirmed_start(self) -> float | None:
         """No stream yet, and the held records are too far apart for the tolerance of a

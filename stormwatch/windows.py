@@ -124,6 +124,11 @@ class WindowStore(FarAheadHold):
 
     # -- the watermark ----------------------------------------------------------------
 
+    def active_sources(self) -> set[str | None]:
+        """The platforms that delivered within `source_idle` of the stream's newest time."""
+        horizon = self.max_event_time - self.source_idle
+        return {source for source, newest in self.sources.items() if newest >= horizon}
+
     @property
     def watermark(self) -> float:
         """Event time up to which every active source has delivered (or, by its usual

@@ -199,6 +199,35 @@ def test_a_genuine_jump_of_the_stream_is_accepted_once_other_keys_confirm_it() -
     assert sum(s.n for s in brand.closed if s.minute * MINUTE >= T0 + 86400) == 300
 
 
+def test_a_batch_from_one_sources_wrong_clock_does_not_move_the_others_on() -> None:
+    """Three comments of one collector whose clock ran a day ahead, on three threads, in
+    one batch: they confirmed a jump of the whole stream, and every comment of the
+    other platforms after them came late (a storm went unseen). A jump needs every
+    source still delivering to have moved; a jump of all of them is still taken."""
+
+    def two_platforms(start: float, prefix: str) -> list[Comment]:
+        return [
+            comment(f"{prefix}{i}", start + 3 * i, thread=f"p{i % 5}",
+                    platform=("facebook", "youtube")[i % 2])
+            for i in range(600)
+        ]  # fmt: skip
+
+    p = new_pipeline()
+    stream = two_platforms(T0, "s")
+    strays = [comment(f"bad{k}", T0 + 900 + 86400, thread=f"t{k}", platform="rss")
+              for k in range(CONFIRM_KEYS)]  # fmt: skip
+    p.feed_lines([line(c) for c in [*stream[:300], *strays, *stream[300:]]], "f")
+    stats = p.finish()
+    assert stats.late == 0 and stats.processed == 600, stats
+    assert stats.dead_letter_reasons == {"timestamp_outlier": CONFIRM_KEYS}
+    # The stream as a whole two days on, both platforms: taken at once, nothing lost.
+    p = new_pipeline()
+    after = two_platforms(T0 + 2 * 86400, "z")
+    p.feed_lines([line(c) for c in [*stream, *after]], "f")
+    stats = p.finish()
+    assert (stats.late, stats.dead_lettered, stats.processed) == (0, 0, 1200), stats
+
+
 def test_a_jump_of_a_one_thread_stream_is_accepted_after_a_run_of_held_arrivals() -> None:
     store = WindowStore(lateness=LATENESS)
     admit_all(store, steady(100, T0, 3.0, keys=1))
