@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from stormwatch.metrics import PLATFORMS
 from stormwatch.service.exporter import MetricsServer, start_metrics_server
 from tests.metrics_run import SPEC, MetricsRun, run_scenario
 
@@ -121,10 +122,7 @@ def test_prometheus_sees_the_ingest_counters_and_the_crisis_score(storm, prometh
     assert got == pytest.approx(expected, rel=1e-12)
     assert scalar(prometheus, 'sum(stormwatch_incidents_open{brand="acme"})') == 1
     by_platform = query(prometheus, "sum by (platform) (stormwatch_comments_total)")
-    assert {r["metric"]["platform"] for r in by_platform} <= {
-        "facebook", "instagram", "twitter", "youtube", "tiktok", "reddit", "blog", "news",
-        "other", "unknown",
-    }  # fmt: skip
+    assert {r["metric"]["platform"] for r in by_platform} <= {*PLATFORMS, "other", "unknown"}
 
 
 @needs_promtool

@@ -376,7 +376,7 @@ def test_serve_runs_configured_collectors_and_a_restart_reads_nothing_twice(
     serve = Serve(config, db, env)
     try:
         wait_for(
-            lambda: comments_by_platform(serve.url) == {"blog": 2, "other": 3},
+            lambda: comments_by_platform(serve.url) == {"blog": 2, "mastodon": 3},
             "2 feed entries and 3 statuses processed",
         )
         counters = collector_samples(serve.url)
@@ -403,12 +403,12 @@ def test_serve_runs_configured_collectors_and_a_restart_reads_nothing_twice(
         feed.entries.append(("urn:3", "Acme outage", "down again"))
         new = mastodon.post("<p>#acme still down</p>", tags=("acme",))
         wait_for(
-            lambda: comments_by_platform(serve.url) == {"blog": 1, "other": 1},
+            lambda: comments_by_platform(serve.url) == {"blog": 1, "mastodon": 1},
             "only the new entry and the new status processed",
         )
         polls = len(feed.requests)
         wait_for(lambda: len(feed.requests) > polls + 2, "more polls")
-        assert comments_by_platform(serve.url) == {"blog": 1, "other": 1}
+        assert comments_by_platform(serve.url) == {"blog": 1, "mastodon": 1}
         log = serve.stop()
     finally:
         serve.kill()
