@@ -106,17 +106,19 @@ def parse_event_time(value: object) -> float:
         try:
             parsed = datetime.fromisoformat(text)
         except ValueError:
-            # A leap second (23:59:60, valid RFC 3339) is the last instant of its minute
-            # plus one second: Python's datetime has no second 60.
+            # A leap second (23:59:60, valid RFC 3339) is second 59 plus one: Python's
+            # datetime has no second 60. Asked only of what did not parse (hot path).
             leap_second = _LEAP_SECOND.match(text)
-            if leap_second is None:
-                raise _Reject(
-                    "invalid_timestamp", f"created_at {value[:40]!r} is not ISO 8601"
-                ) from None
-            text, leap = leap_second.group(1) + "59" + leap_second.group(2), 1.0
-            try:
-                parsed = datetime.fromisoformat(text)
-            except ValueError:
+            parsed = None
+            if leap_second is not None:
+                leap = 1.0
+                try:
+                    parsed = datetime.fromisoformat(
+                        leap_second.group(1) + "59" + leap_second.group(2)
+                    )
+                except ValueError:
+                    pass
+            if parsed is None:
                 raise _Reject(
                     "invalid_timestamp", f"created_at {value[:40]!r} is not ISO 8601"
                 ) from None

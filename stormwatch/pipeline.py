@@ -333,8 +333,11 @@ class Pipeline:
             seen = self.seen_ids
             self.seen_ids = dict(islice(seen.items(), len(seen) - DEDUPE_MAX_IDS * 9 // 10, None))
         languages = stats.languages
-        if lang in languages or len(languages) < MAX_LANGUAGES:
-            languages[lang] = languages.get(lang, 0) + 1
+        seen_lang = languages.get(lang)  # one lookup for the usual case
+        if seen_lang is not None:
+            languages[lang] = seen_lang + 1
+        elif len(languages) < MAX_LANGUAGES:
+            languages[lang] = 1
         else:  # a producer's odd codes: counted, not each its own entry for good
             languages[OTHER_LANGUAGES] = languages.get(OTHER_LANGUAGES, 0) + 1
         if negative:

@@ -137,11 +137,7 @@ def test_a_feed_that_never_answers_times_out(feed: FeedServer, tmp_path: Path) -
         collector = RssCollector(
             [Feed(stalled.url, "acme"), Feed(feed.url, "acme")], tmp_path / "c.json", timeout=0.5
         )
-        delivered: list[str] = []
-        with pytest.raises(FeedError, match=f"^{stalled.url}: .*timed out"):
-            for page in collector.pages():
-                delivered += [r["id"] for r in page.records]
-                collector.commit()
+        delivered = _delivered_until(collector, f"^{stalled.url}: .*timed out")
         assert delivered == ["urn:1", "urn:2"]
     finally:
         stalled.close()
@@ -405,11 +401,7 @@ def test_an_entry_feedparser_cannot_read_costs_only_its_feed(
         collector = RssCollector(
             [Feed(garbled.url, "acme"), Feed(feed.url, "acme")], tmp_path / "cursor.json"
         )
-        delivered: list[str] = []
-        with pytest.raises(FeedError, match=r"bad|UnicodeEncodeError|surrogate"):
-            for page in collector.pages():
-                delivered += [r["id"] for r in page.records]
-                collector.commit()
+        delivered = _delivered_until(collector, r"bad|UnicodeEncodeError|surrogate")
         assert delivered == ["urn:1", "urn:2"]
     finally:
         garbled.close()
@@ -423,3 +415,14 @@ def test_a_record_with_half_an_emoji_is_written_and_read() -> None:
     record = {"id": "1", "text": "so bad \ud83d", "created_at": 1700000000, "brand": "acme"}
     comment = Decoder().decode(record_json(record))
     assert comment.text == "so bad \ufffd"  # type: ignore[union-attr]
+
+
+def _delivered_until(collector: RssCollector, error: str) -> list[str]:
+    """The ids of the pages delivered (and committed) before the poll failed with
+    `error`, which it must."""
+    delivered: list[str] = []
+    with pytest.raises(FeedError, match=error):
+        for page in collector.pages():
+            delivered += [r["id"] for r in page.records]
+            collector.commit()
+    return delivered
