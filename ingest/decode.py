@@ -338,6 +338,10 @@ class Decoder:
         platform = get("platform")
         if platform is not None and (type(platform) is not str or not platform):
             platform = _optional_text(platform, exact)
+        if platform is not None:
+            # One platform whatever its spelling: dedupe keys on it, so "Facebook" and
+            # "facebook" made a redelivered comment count twice.
+            platform = platform.strip().casefold() or None
         if "\x00" in comment_id or (platform is not None and "\x00" in platform):
             # Dedupe joins platform and id with NUL (`dedupe_key`): one that holds it
             # could pass for another comment and drop it as a duplicate.

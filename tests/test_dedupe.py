@@ -103,6 +103,14 @@ def test_an_id_is_unique_per_platform() -> None:
     assert pipeline.stats.held == 2 and pipeline.stats.duplicates == 4
 
 
+def test_a_redelivery_whose_platform_differs_in_case_is_a_duplicate() -> None:
+    pipeline = started()
+    pipeline.feed(on("facebook", "7", T0))
+    pipeline.feed(on("Facebook", "7", T0 + 1))
+    pipeline.feed(on(" FACEBOOK ", "7", T0 + 2))
+    assert pipeline.stats.duplicates == 2
+
+
 def test_ids_of_a_checkpoint_from_before_platforms_counted_still_dedupe() -> None:
     """Such a checkpoint remembered bare ids, whatever the platform: they match an id on
     any platform, as they did, until they age out of `dedupe_hours`."""
