@@ -111,7 +111,9 @@ def build_content(
     texts = [m.comment.text for m in mentions[:300]]
     terms = distinctive_terms(texts, normal_texts) if event != "resolved" else []
     topics = top_topics(mentions)
-    now = x["eff_5"] / 5.0
+    # What came in: the same counts the curves show (the detectors' per-account cap is
+    # for telling a crowd from a few people, which the accounts below show).
+    now = x["neg_5"] / 5.0
     normal = x["expected_neg_per_min"]
     doubling = doubling_minutes(x)
     unknown = authors_unknown_share(mentions)

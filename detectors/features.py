@@ -1,9 +1,8 @@
 """Window features of one key at one closed minute: the `x` the detectors learn and score.
 
-Plain dicts of floats, river-style, so any river detector can consume them. The
-"effective" negative count caps what one account can add (two comments per window) and
-what one text can add (near-duplicates count twice at most): one angry customer or a bot
-repeating itself cannot look like a crowd.
+Plain dicts of floats, river-style, so any river detector can consume them. The growth
+blocks (`eff_block_*`) count an account at most twice, so one angry customer or a bot
+repeating itself does not read as a storm doubling.
 """
 
 from __future__ import annotations
@@ -16,11 +15,10 @@ from stormwatch.key_window import KeyWindow
 
 WINDOWS = (5, 10, 30)
 AUTHOR_CAP = 2
-SIGNATURE_CAP = 2
 
 
 _QUIET = {
-    **{f"{kind}_{w}": 0 for kind in ("n", "neg", "eff") for w in WINDOWS},
+    **{f"{kind}_{w}": 0 for kind in ("n", "neg") for w in WINDOWS},
     "neg_share_10": 0.0,
     "neg_share_5": 0.0,
     "reach_neg_10": 0.0,
@@ -114,40 +112,26 @@ def window_features(
 
     mentions = window.negatives_since(minute, 30)
     per_author: dict[str, int] = {}
-    per_sig: dict[int, int] = {}
+    signatures: set[int] = set()
     per_thread: dict[str | None, int] = {}
-    eff5 = eff10 = eff30 = 0  # capped per account
-    sig5 = sig10 = sig30 = 0  # capped per text
     authors_10 = 0
-    # Newest first: an account's or a text's first mentions are its most recent ones.
+    # Newest first: an account's first mentions are its most recent ones.
     for m in mentions:
         age = minute - m.minute
         author = m.author
         a = per_author.get(author, 0) + 1
         per_author[author] = a
-        g = per_sig.get(m.signature, 0) + 1
-        per_sig[m.signature] = g
+        signatures.add(m.signature)
         thread = m.thread_id
         per_thread[thread] = per_thread.get(thread, 0) + 1
         if a == 1 and age < 10:
             authors_10 += 1
-        if a <= AUTHOR_CAP:
-            eff30 += 1
-            if age < 10:
-                eff10 += 1
-                if age < 5:
-                    eff5 += 1
-        if g <= SIGNATURE_CAP:
-            sig30 += 1
-            if age < 10:
-                sig10 += 1
-                if age < 5:
-                    sig5 += 1
-        if age < 15 and a <= AUTHOR_CAP and g <= SIGNATURE_CAP:
+        # Growth counts an account at most `AUTHOR_CAP` times, so one account pasting
+        # faster is not a storm doubling; copies of one text from many accounts count
+        # in full (capping them per text read a campaign of 150 people at 10 a minute
+        # as flat).
+        if age < 15 and a <= AUTHOR_CAP:
             blocks[age // 5] += 1
-    eff = {5: min(eff5, sig5), 10: min(eff10, sig10), 30: min(eff30, sig30)}
-    for w in WINDOWS:
-        x[f"eff_{w}"] = eff[w]
     total = len(mentions)
     x["neg_authors_30"] = len(per_author)
     x["neg_authors_10"] = authors_10
@@ -155,7 +139,7 @@ def window_features(
         counts = sorted(per_author.values(), reverse=True)
         x["top_author_share_30"] = counts[0] / total
         x["top3_author_share_30"] = sum(counts[:3]) / total
-        x["distinct_text_share_30"] = len(per_sig) / total
+        x["distinct_text_share_30"] = len(signatures) / total
         threads = [c for t, c in per_thread.items() if t is not None]
         x["top_thread_share_30"] = max(threads) / total if threads else 0.0
         x["top_thread_neg_30"] = max(threads) if threads else 0

@@ -142,3 +142,40 @@ def test_a_summarys_ratio_is_the_ratio_of_the_rates_it_names() -> None:
         assert abs(shown - rate / normal) <= 0.1 * rate / normal + 0.1, e.summary
         checked += 1
     assert checked, [e.summary for e in memory.events]
+
+
+def test_a_campaigns_rate_is_reported_as_it_comes_in() -> None:
+    """150 accounts pasting one text on a post, ten a minute: the alert said 0.4/min,
+    the per-text cap the detectors once used, while its own curve showed ten."""
+    from stormwatch.alerts.sinks import MemoryAlertSink
+    from stormwatch.evaluation.scenario import BrandSpec, ScenarioSpec, generate
+    from stormwatch.pipeline import Pipeline
+    from tests.seeded_runs import replay
+
+    spec = ScenarioSpec(
+        "background", duration_s=10 * 3600, brands=(BrandSpec("acme", 3000, lang="en"),),
+        seed=8,
+    )  # fmt: skip
+    from stormwatch.ingest.decode import parse_event_time
+
+    comments = list(generate(spec).comments)
+    for c in comments:
+        c["created_at"] = parse_event_time(c["created_at"])
+    start = comments[0]["created_at"] + 8 * 3600
+    text = "Acme lied about the recall and deleted our complaints. Shame on you, boycott Acme!"
+    campaign = [
+        {"id": f"camp{i}", "text": text, "created_at": start + i * 6, "brand": "acme",
+         "thread_id": "camp1", "platform": "facebook", "author_id": f"acct{i}"}
+        for i in range(150)
+    ]  # fmt: skip
+    stream = sorted(comments + campaign, key=lambda c: c["created_at"])
+    memory = MemoryAlertSink()
+    replay(stream, pipeline=Pipeline(sinks=[memory]))
+    during = [
+        e for e in memory.events
+        if e.thread_id in (None, "camp1") and e.event != "resolved"
+        and start + 240 <= e.at < start + 900
+    ]  # fmt: skip
+    assert during, [(e.event, e.thread_id, e.at - start) for e in memory.events]
+    for e in during:  # 40 copies in the last five minutes at least
+        assert e.drivers["negative_per_min_now"] >= 8.0, e.drivers
