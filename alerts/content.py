@@ -149,6 +149,10 @@ def build_content(
     volume, negative = window.curve(minute, with_open=with_open)
     drivers["volume_per_min_curve"] = volume
     drivers["negative_per_min_curve"] = negative
+    # Where the curves end: the minute explained, which is not the event's time (the
+    # newest negative) once the key has been quiet a while; drawn at the event's time,
+    # a storm's minutes moved twelve minutes early on the chart.
+    drivers["curve_end"] = minute * 60
     where = f"thread {window.thread_id} of {window.brand}" if window.thread_id else window.brand
     about = f" about {', '.join(topics)}" if topics else ""
     usual = "a busy thread's usual" if window.thread_id else "the normal"

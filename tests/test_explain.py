@@ -144,23 +144,35 @@ def test_a_summarys_ratio_is_the_ratio_of_the_rates_it_names() -> None:
     assert checked, [e.summary for e in memory.events]
 
 
-def test_a_campaigns_rate_is_reported_as_it_comes_in() -> None:
-    """150 accounts pasting one text on a post, ten a minute: the alert said 0.4/min,
-    the per-text cap the detectors once used, while its own curve showed ten."""
-    from stormwatch.alerts.sinks import MemoryAlertSink
+def _background(hours: int, per_day: int = 3000, seed: int = 8) -> list[dict]:
+    """A brand's everyday comments with numeric times, to add a storm to."""
     from stormwatch.evaluation.scenario import BrandSpec, ScenarioSpec, generate
-    from stormwatch.pipeline import Pipeline
-    from tests.seeded_runs import replay
-
-    spec = ScenarioSpec(
-        "background", duration_s=10 * 3600, brands=(BrandSpec("acme", 3000, lang="en"),),
-        seed=8,
-    )  # fmt: skip
     from stormwatch.ingest.decode import parse_event_time
 
+    spec = ScenarioSpec(
+        "background", duration_s=hours * 3600, brands=(BrandSpec("acme", per_day, lang="en"),),
+        seed=seed,
+    )  # fmt: skip
     comments = list(generate(spec).comments)
     for c in comments:
         c["created_at"] = parse_event_time(c["created_at"])
+    return comments
+
+
+def _alerts_of(stream: list[dict]) -> list:
+    from stormwatch.alerts.sinks import MemoryAlertSink
+    from stormwatch.pipeline import Pipeline
+    from tests.seeded_runs import replay
+
+    memory = MemoryAlertSink()
+    replay(sorted(stream, key=lambda c: c["created_at"]), pipeline=Pipeline(sinks=[memory]))
+    return memory.events
+
+
+def test_a_campaigns_rate_is_reported_as_it_comes_in() -> None:
+    """150 accounts pasting one text on a post, ten a minute: the alert said 0.4/min,
+    the per-text cap the detectors once used, while its own curve showed ten."""
+    comments = _background(10)
     start = comments[0]["created_at"] + 8 * 3600
     text = "Acme lied about the recall and deleted our complaints. Shame on you, boycott Acme!"
     campaign = [
@@ -168,14 +180,41 @@ def test_a_campaigns_rate_is_reported_as_it_comes_in() -> None:
          "thread_id": "camp1", "platform": "facebook", "author_id": f"acct{i}"}
         for i in range(150)
     ]  # fmt: skip
-    stream = sorted(comments + campaign, key=lambda c: c["created_at"])
-    memory = MemoryAlertSink()
-    replay(stream, pipeline=Pipeline(sinks=[memory]))
+    events = _alerts_of(comments + campaign)
     during = [
-        e for e in memory.events
+        e for e in events
         if e.thread_id in (None, "camp1") and e.event != "resolved"
         and start + 240 <= e.at < start + 900
     ]  # fmt: skip
-    assert during, [(e.event, e.thread_id, e.at - start) for e in memory.events]
+    assert during, [(e.event, e.thread_id, e.at - start) for e in events]
     for e in during:  # 40 copies in the last five minutes at least
         assert e.drivers["negative_per_min_now"] >= 8.0, e.drivers
+
+
+def test_an_events_curve_is_drawn_in_the_minutes_it_counted() -> None:
+    """An update explained twelve minutes after its newest negative drew its curve
+    ending at that negative's minute: the storm's minutes moved twelve minutes early
+    on the chart and in the report. Joined over the incident's events, the curves give
+    every minute's comments as they came (the stream is delivered in time)."""
+    from collections import Counter
+
+    from stormwatch.alerts.curve import VOLUME_CURVE_DRIVER, minute_counts
+
+    comments = _background(6, per_day=1500, seed=13)
+    t0 = comments[0]["created_at"]
+    storm = []
+    for k, start in enumerate((t0 + 3 * 3600, t0 + 4.5 * 3600)):
+        storm += [
+            {"id": f"s{k}-{i}", "text": f"Disgraceful, you deleted my complaint {i}. Shame!",
+             "created_at": start + i * 15, "brand": "acme", "thread_id": "r1",
+             "platform": "facebook", "author_id": f"acct{k}-{i}"}
+            for i in range(80)
+        ]  # fmt: skip
+    events = _alerts_of(comments + storm)
+    assert len(events) >= 3, [(e.event, e.at - t0) for e in events]
+    truth = Counter(int(c["created_at"] // 60) for c in comments + storm)
+    drawn = minute_counts([(e.at, e.drivers) for e in events], VOLUME_CURVE_DRIVER)
+    assert len(drawn) > 180
+    first = int(t0 // 60)
+    wrong = {m - first: (n, truth[m]) for m, n in drawn.items() if n != truth[m]}
+    assert not wrong, wrong
