@@ -119,9 +119,11 @@ def build_content(
     unknown = authors_unknown_share(mentions)
     anonymous = unknown > AUTHORS_UNKNOWN_MOST
     drivers = {
-        "negative_per_min_now": round(now, 2),
-        "negative_per_min_baseline": round(normal, 3),
-        "negative_per_min_brand_baseline": round(x["brand_neg_per_min"], 3),
+        # Rates to four significant figures: a small brand's normal of 7.4 a day,
+        # rounded to 0.005/min, read 7.2/day on the card beside the summary's 7.4.
+        "negative_per_min_now": _figures4(now),
+        "negative_per_min_baseline": _figures4(normal),
+        "negative_per_min_brand_baseline": _figures4(x["brand_neg_per_min"]),
         "ratio_to_baseline": round(a.severity_basis, 1),  # what its severity reads
         "ratio_to_key_baseline": round(a.key_ratio, 1),
         "growth_log2_per_5min": round(growth_log2(x), 2),
@@ -158,32 +160,36 @@ def build_content(
     usual = "a busy thread's usual" if window.thread_id else "the normal"
     thin = None if event == "resolved" else thin_span(window, minute, least, with_open=with_open)
     if event == "resolved":
-        running = f"{_per(now, like=normal)} negative comments" if now else "no negative comment"
+        running = (
+            f"{rate_text(now, like=normal)} negative comments" if now else "no negative comment"
+        )
         summary = (
             f"Calm again on {where}: {running} in the last five minutes, against "
-            f"{_per(normal)} normally."
+            f"{rate_text(normal)} normally."
         )
     elif thin is not None:
         span, negatives, comments, accounts = thin
         drivers["rate_span_minutes"] = span
         drivers["negative_comments_in_span"] = negatives
+        drivers["comments_in_span"] = comments
         rate = negatives / span
+        brand_rate = x["brand_neg_per_min"]
         brand_wide = (
-            f" ({rate / x['brand_neg_per_min']:.1f}x the brand's {_per(x['brand_neg_per_min'])})"
-            if window.thread_id and x["brand_neg_per_min"] > 0
+            f" ({rate / brand_rate:.1f}x the brand's {rate_text(brand_rate)})"
+            if window.thread_id and brand_rate > 0
             else ""
         )
         times = f"{_times(rate / normal)} " if normal > 0 else ""
         share = f"{negatives / comments:.0%}" if comments else "none"
         summary = (
             f"Negative comments{about} on {where}: {negatives} in the last "
-            f"{_span_text(span)}, {_per(rate)}, {times}{usual} {_per(normal)}"
+            f"{_span_text(span)}, {rate_text(rate)}, {times}{usual} {rate_text(normal)}"
             f"{brand_wide}{_growing(doubling)}; {share} of the comments in that time are "
             f"negative, from {accounts} accounts."
         )
     else:
         brand_wide = (
-            f" ({_times(a.ratio)} the brand's {_per(x['brand_neg_per_min'])})"
+            f" ({_times(a.ratio)} the brand's {rate_text(x['brand_neg_per_min'])})"
             if window.thread_id
             else ""
         )
@@ -192,8 +198,8 @@ def build_content(
         # the unit they read in ("0.00/min" at a small brand).
         times = f"{_times(now / normal)} " if normal > 0 else ""
         summary = (
-            f"Negative comments{about} on {where} run at {_per(now, like=normal)}, "
-            f"{times}{usual} {_per(normal)}{brand_wide}{_growing(doubling)}; "
+            f"Negative comments{about} on {where} run at {rate_text(now, like=normal)}, "
+            f"{times}{usual} {rate_text(normal)}{brand_wide}{_growing(doubling)}; "
             f"{x['neg_share_10']:.0%} of comments are negative, from "
             f"{int(x['neg_authors_30'])} accounts."
         )
@@ -215,11 +221,19 @@ def _span_text(minutes: int) -> str:
     return "hour" if minutes == 60 else f"{minutes // 60} hours"
 
 
-def _per(rate_per_min: float, like: float | None = None) -> str:
+def _figures4(value: float) -> float:
+    """
+    >>> _figures4(0.0051234), _figures4(12.345678), _figures4(0.0)
+    (0.005123, 12.35, 0.0)
+    """
+    return float(f"{value:.4g}")
+
+
+def rate_text(rate_per_min: float, like: float | None = None) -> str:
     """A rate per minute, per hour below one a minute, per day below one an hour; in
     the unit `like` would take, when given (two rates side by side).
 
-    >>> _per(2.5), _per(0.15), _per(0.004), _per(0.8, like=1.3)
+    >>> rate_text(2.5), rate_text(0.15), rate_text(0.004), rate_text(0.8, like=1.3)
     ('2.5/min', '9.0/hour', '5.8/day', '0.8/min')
     """
     scale = rate_per_min if like is None else like

@@ -469,7 +469,12 @@ class IncidentDecisions:
             window, minute, event, a, x, list(normal_texts), self.judge.min_accounts,
             with_open=with_open,
         )  # fmt: skip
-        drivers["peak_ratio_to_baseline"] = round(max(incident.peak_ratio, a.ratio), 1)
+        drivers["peak_ratio_to_baseline"] = round(
+            max(incident.peak_severity_ratio, a.severity_basis), 1
+        )
+        # The key's decayed ratio at its peak, which a person's verdict on the incident
+        # is remembered with (`read_verdicts`).
+        drivers["peak_rate_ratio"] = round(max(incident.peak_ratio, a.ratio), 1)
         playbook = None
         if self.playbook_for is not None:
             # On what it opened about (its last half hour's topics until it has any): on

@@ -17,7 +17,7 @@ from typing import Any, Protocol
 
 import orjson
 
-from stormwatch.alerts.content import AUTHORS_UNKNOWN_MOST
+from stormwatch.alerts.content import AUTHORS_UNKNOWN_MOST, rate_text
 from stormwatch.alerts.curve import sparkline
 from stormwatch.playbooks.model import Playbook
 
@@ -102,21 +102,40 @@ def notification_text(alert: Mapping[str, Any]) -> str:
 def _figures(drivers: Mapping[str, Any]) -> list[str]:
     out = []
     now, base = drivers.get("negative_per_min_now"), drivers.get("negative_per_min_baseline")
-    if now is not None and base is not None:
+    span, in_span = drivers.get("rate_span_minutes"), drivers.get("negative_comments_in_span")
+    ratio = drivers.get("ratio_to_baseline")
+    if span and in_span is not None and base is not None:
+        # The span the summary reports (a small brand's few negatives over half an hour
+        # or more), in the summary's units: its five-minute rate read "0 (normal
+        # 0.005, 0x)" beside a summary of "10.0/hour, 32x the normal 7.4/day".
+        rate = in_span / span
+        times = f", *{rate / base:.3g}x*" if base > 0 else ""
+        text = (
+            f"*Negative rate*\n{in_span} in {span} min: {rate_text(rate)} "
+            f"(normal {rate_text(base)}{times})"
+        )
+        if ratio is not None:
+            # Severity reads the span's rate against the brand's calm normal, capped
+            # by the last five minutes' (`Assessment.severity_basis`).
+            text += f"\nseverity at {ratio:g}x"
+        out.append(text)
+    elif now is not None and base is not None:
         # The ratio of the two rates shown; a post's card then gives its brand's, which
         # its severity reads (beside a post's rate and normal, the brand's ratio read
         # "1 (normal 0.035, 9.6x)").
         times = f", *{now / base:.3g}x*" if base > 0 else ""
-        text = f"*Negative/min*\n{now:g} (normal {base:g}{times})"
-        ratio = drivers.get("ratio_to_baseline")
+        text = f"*Negative rate*\n{rate_text(now, like=base)} (normal {rate_text(base)}{times})"
         brand = drivers.get("negative_per_min_brand_baseline")
         if ratio is not None and brand is not None and brand != base:
-            text += f"\n{ratio:g}x the brand's normal {brand:g}"
+            text += f"\n{ratio:g}x the brand's normal {rate_text(brand)}"
         out.append(text)
     doubling = drivers.get("doubling_minutes")
     if doubling:
         out.append(f"*Growth*\ndoubling every {doubling:g} min")
     share, usual = drivers.get("negative_share"), drivers.get("negative_share_baseline")
+    comments = drivers.get("comments_in_span")
+    if span and in_span is not None and comments:
+        share = in_span / comments  # of the span the rate is read over, as the summary
     if share is not None and usual is not None:
         out.append(f"*Negative share*\n{share:.0%} (usually {usual:.0%})")
     accounts = drivers.get("distinct_accounts_30min")

@@ -143,7 +143,7 @@ def render_run(
             escape(i.thread_id or "(brand-wide)"),
             i.kind,
             i.severity,
-            f"{i.peak_ratio:.0f}x",
+            f"{i.peak_severity_ratio:.0f}x",
             events_in_brief(i.events),
         )
     console.print(incidents)
@@ -219,7 +219,7 @@ def _render_compact(
         where = f"{i.brand}/{i.thread_id}" if i.thread_id else f"{i.brand} (brand-wide)"
         _line(
             console,
-            f"  {_when(_opened(i))}  {where}  {i.kind} {i.severity} {i.peak_ratio:.0f}x",
+            f"  {_when(_opened(i))}  {where}  {i.kind} {i.severity} {i.peak_severity_ratio:.0f}x",
         )
         _line(console, f"    {events_in_brief(i.events)}")
 

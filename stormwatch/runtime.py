@@ -210,13 +210,18 @@ def read_verdicts(url: str) -> list[dict[str, Any]]:
                         "topics": tuple(drivers.get("topics", ())),
                         "terms": tuple(drivers.get("top_terms", ())),
                         "label": verdict.label,
-                        "peak_ratio": max(
-                            e.get("drivers", {}).get("peak_ratio_to_baseline", 0.0) for e in events
-                        ),
+                        "peak_ratio": max(_peak_rate_ratio(e) for e in events),
                         **_where_and_who(opened),
                     }
                 )
     return out
+
+
+def _peak_rate_ratio(event: Mapping[str, Any]) -> float:
+    """The ratio a verdict is remembered with; events stored before `peak_rate_ratio`
+    was sent carried it as `peak_ratio_to_baseline`."""
+    drivers = event.get("drivers", {})
+    return drivers.get("peak_rate_ratio", drivers.get("peak_ratio_to_baseline", 0.0))
 
 
 def _where_and_who(opened: Mapping[str, Any]) -> dict[str, Any]:

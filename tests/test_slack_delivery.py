@@ -430,7 +430,26 @@ def test_the_cards_ratio_is_that_of_the_rates_it_shows() -> None:
                         "negative_per_min_baseline": 0.035, "ratio_to_baseline": 9.6,
                         "negative_per_min_brand_baseline": 0.104}  # fmt: skip
     text = str(incident_blocks(event))
-    assert "1 (normal 0.035, *28.6x*)" in text and "9.6x the brand's normal 0.104" in text
+    assert "60.0/hour (normal 2.1/hour, *28.6x*)" in text
+    assert "9.6x the brand's normal 6.2/hour" in text
+
+
+def test_a_small_brands_card_reads_the_span_its_summary_reports() -> None:
+    """At a brand of about 150 a day the summary read "10 in the last hour, 10.0/hour,
+    32x the normal 7.4/day; 67% ... negative" while its card said "0 (normal 0.005, 0x)"
+    and a negative share of 0 %: five-minute figures rounded to two decimals."""
+    from stormwatch.alerts.slack_message import incident_blocks
+
+    event = alert().to_json_dict()
+    event["drivers"] = {**event["drivers"], "negative_per_min_now": 0.0,
+                        "negative_per_min_baseline": 0.005, "ratio_to_baseline": 8.3,
+                        "rate_span_minutes": 60, "negative_comments_in_span": 10,
+                        "comments_in_span": 15, "negative_share": 0.0,
+                        "negative_share_baseline": 0.059}  # fmt: skip
+    text = str(incident_blocks(event))
+    assert "10 in 60 min: 10.0/hour (normal 7.2/day, *33.3x*)" in text, text
+    assert "severity at 8.3x" in text, text
+    assert "67% (usually 6%)" in text, text
 
 
 def test_a_resolved_card_keeps_its_comments_and_their_buttons(store, slack) -> None:
