@@ -8,6 +8,8 @@ import math
 from collections import Counter
 from collections.abc import Sequence
 
+import regex
+
 from stormwatch.detectors.crisis import Assessment
 from stormwatch.detectors.explain import distinctive_terms, near_duplicate_share
 from stormwatch.detectors.features import doubling_minutes, growth_log2, thin_span
@@ -20,6 +22,30 @@ TEXT_LIMIT = 280
 # cannot tell one person, a few bots and a crowd apart (each such comment counts as an
 # account of its own), so the alert says so and does not claim a campaign.
 AUTHORS_UNKNOWN_MOST = 0.5
+
+
+def cut_text(text: str, limit: int) -> str:
+    """`text` in at most `limit` characters, cut between two grapheme clusters and marked
+    with "…": cut anywhere, a family emoji of seven code points became one man, with no
+    sign that anything was cut. (`regex`'s \\X, as the standard library has no
+    grapheme segmentation.)
+
+    >>> cut_text("abc", 3), cut_text("abcdef", 4)
+    ('abc', 'abc…')
+    >>> cut_text("ok 👨‍👩‍👧‍👦 then", 5)
+    'ok …'
+    """
+    if len(text) <= limit:
+        return text
+    end = 0
+    for cluster in _GRAPHEME.finditer(text):
+        if cluster.end() > limit - 1:
+            break
+        end = cluster.end()
+    return text[:end] + "…"
+
+
+_GRAPHEME = regex.compile(r"\X")
 
 
 def authors_unknown_share(mentions: Sequence[NegativeMention]) -> float:
@@ -62,7 +88,7 @@ def telling_samples(mentions: Sequence[NegativeMention]) -> list[dict]:
         out.append(
             {
                 "id": c.id,
-                "text": c.text[:TEXT_LIMIT],
+                "text": cut_text(c.text, TEXT_LIMIT),
                 "author_id": c.author_id,
                 "followers": c.author_followers,
                 "thread_id": c.thread_id,

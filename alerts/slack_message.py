@@ -2,7 +2,8 @@
 
 Pure functions from the incident's latest alert (contract JSON) and its playbook to
 blocks; nothing here talks to Slack. Comment texts and account names are user content:
-they are escaped so they can neither format the message nor mention anyone.
+they are escaped so they can neither format the message nor mention anyone
+(`escape_user`).
 
 Under each shown comment are buttons that mark it negative or not negative (a label
 that teaches the brand's negativity correction); they stay once the incident is
@@ -17,7 +18,7 @@ from typing import Any, Protocol
 
 import orjson
 
-from stormwatch.alerts.content import AUTHORS_UNKNOWN_MOST, rate_text
+from stormwatch.alerts.content import AUTHORS_UNKNOWN_MOST, cut_text, rate_text
 from stormwatch.alerts.curve import sparkline
 from stormwatch.playbooks.model import Playbook
 
@@ -65,6 +66,23 @@ def escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+# Slack's mrkdwn has no escape for its formatting marks, so in people's text they become
+# look-alikes that format nothing: `*bold claim*` stays as written, not bold. An
+# underscore inside a word formats nothing, and user names keep theirs.
+_FORMAT_MARK = re.compile(r"[*~`]|(?<!\w)_|_(?!\w)")
+_LOOKALIKE = {"*": "\u2217", "~": "\u223c", "`": "\u02cb", "_": "\uff3f"}
+
+
+def escape_user(text: str) -> str:
+    """People's text (comments, account and thread ids, terms): escaped, and its
+    formatting marks made inert.
+
+    >>> escape_user("*bold* _it_ ~x~ `c` <!here> a_b")
+    '∗bold∗ ＿it＿ ∼x∼ ˋcˋ &lt;!here&gt; a_b'
+    """
+    return _FORMAT_MARK.sub(lambda m: _LOOKALIKE[m[0]], escape(text))
+
+
 def thread_link(platform: str | None, thread_id: str | None) -> str | None:
     """A URL of the thread when its platform's ids map to one, else None.
 
@@ -96,7 +114,7 @@ def notification_text(alert: Mapping[str, Any]) -> str:
     """The message's top-level text: the headline, escaped. Slack reads mentions in it
     (the notification is built from it), and a brand or thread named `<!channel>` must
     not ping anyone."""
-    return escape(headline(alert))
+    return escape_user(headline(alert))
 
 
 def _figures(drivers: Mapping[str, Any]) -> list[str]:
@@ -151,13 +169,19 @@ def _figures(drivers: Mapping[str, Any]) -> list[str]:
     topics = drivers.get("topics") or drivers.get("top_terms")
     if topics:
         terms = (_cut(str(t), _TERM_LIMIT) for t in topics[:5])
-        out.append(f"*Topics*\n{escape(', '.join(terms))}")
+        out.append(f"*Topics*\n{escape_user(', '.join(terms))}")
     # Block Kit: at most 10 fields per section, 2,000 characters each.
     return [_cut(field, _FIELD_LIMIT) for field in out[:10]]
 
 
 def _cut(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    """At most `limit` characters, never inside a grapheme or an escaped `&amp;`."""
+    if len(text) <= limit:
+        return text
+    return _PARTIAL_ENTITY.sub("", cut_text(text, limit)[:-1]) + "…"
+
+
+_PARTIAL_ENTITY = re.compile(r"&[a-z]*$")
 
 
 def _section(text: str, *, verbatim: bool = False) -> dict[str, Any]:
@@ -195,7 +219,7 @@ def _comment(sample: Mapping[str, Any], mark: Mark | None) -> str:
     who = _cut(" ".join(str(sample.get("author_id") or "unknown").split()), 100)
     followers = sample.get("followers")
     reach = f", {followers:,} followers" if followers else ""
-    line = f">{escape(text)}\n— {escape(who)}{reach}"
+    line = f">{escape_user(text)}\n— {escape_user(who)}{reach}"
     if mark is not None:
         reading = "negative" if mark.negative else "not negative"
         line += f"\n_Marked {reading} by {_person(mark.who)}_"
@@ -205,7 +229,7 @@ def _comment(sample: Mapping[str, Any], mark: Mark | None) -> str:
 def _person(who: str) -> str:
     """Who marked a comment: a Slack user as a mention (shown as their name), anyone
     else (`stormwatch feedback --who`) as escaped text."""
-    return who if _MENTION.fullmatch(who) else escape(who)
+    return who if _MENTION.fullmatch(who) else escape_user(who)
 
 
 def _reading_buttons(
@@ -254,7 +278,10 @@ def _samples(
 
 def _accounts(accounts: Sequence[Mapping[str, Any]]) -> str | None:
     parts = [
-        f"{escape(str(a.get('author_id')))} ({a.get('comments', '?')}×"
+        # Each id cut first: one of 512 "&" escaped to 2,560 characters filled the
+        # section, and the others went.
+        f"{escape_user(_cut(' '.join(str(a.get('author_id')).split()), 100))} "
+        f"({a.get('comments', '?')}×"
         + (f", {a['followers']:,} followers)" if a.get("followers") else ")")
         for a in accounts[:5]
     ]
@@ -313,13 +340,15 @@ def incident_blocks(
     blocks: list[dict[str, Any]] = [
         {"type": "header", "text": {"type": "plain_text", "text": title[:150], "emoji": True}},
     ]
-    summary = escape(str(alert.get("summary", "")))
+    # People's words are in it (thread ids, topics, terms): inert, and `verbatim` below
+    # so Slack parses no "@here" in it.
+    summary = escape_user(str(alert.get("summary", "")))
     if link:
         summary += f"\n<{link}|Open the thread>"
     state = f"*{STATUS_LABEL.get(status, status)}*"
     if status_note:
         state += f" · {escape(status_note)}"
-    blocks.append(_section(f"{summary}\n{state}"))
+    blocks.append(_section(f"{summary}\n{state}", verbatim=True))
     fields = _figures(drivers)
     if fields:
         blocks.append(
@@ -354,7 +383,7 @@ def incident_blocks(
 def reply_text(alert: Mapping[str, Any]) -> str:
     """The thread reply for an escalation, update or resolution."""
     event = alert.get("event")
-    summary = escape(str(alert.get("summary", "")))
+    summary = escape_user(str(alert.get("summary", "")))
     if event == "escalated":
         severity = str(alert["severity"]).upper()
         if (alert.get("drivers") or {}).get("new_thread_storms"):

@@ -576,3 +576,39 @@ def test_a_chart_upload_that_times_out_pauses_charts_not_alerts(store, slack) ->
     [root] = slack.roots()
     assert [m.text[:12] for m in slack.replies(root) if not m.files][-2:] == ["⬆️ Escalated"] * 2
     assert len(slack.calls_to("files.getUploadURLExternal")) == 1  # the second: paused
+
+
+def test_peoples_text_formats_nothing_and_long_ids_are_cut_whole() -> None:
+    """Comment text, author ids and a thread id reached mrkdwn sections as they were:
+    `*bold claim*` was bold and `*@here*` in a thread id sat in a section Slack parses
+    mentions in. One author id of 512 "&" filled the accounts section, cut in the
+    middle of "&amp;", and the other accounts went. A family emoji was cut to a man."""
+    import json as json_module
+
+    from stormwatch.alerts.slack_message import incident_blocks, reply_text
+
+    family = "👨‍👩‍👧‍👦"
+    event = alert(thread_id="*@here*").to_json_dict()
+    event["summary"] = "Negative comments on thread *@here* of acme run at 2.0/min."
+    event["samples"] = [
+        {"id": "c1", "text": "*bold claim* _italic_ ~strike~ `code` " + family * 60,
+         "author_id": "*boss*", "negativity": 0.9},
+    ]  # fmt: skip
+    event["drivers"] = {**event["drivers"], "top_accounts": [
+        {"author_id": "&" * 512, "comments": 9}, {"author_id": "*boss*", "comments": 5},
+        {"author_id": "carol", "comments": 3}]}  # fmt: skip
+    blocks = incident_blocks(event)
+    sections = [b["text"] for b in blocks if b["type"] == "section" and "text" in b]
+    mrkdwn = "\n".join(t["text"] for t in sections)
+    for formatted in ("*bold claim*", "_italic_", "~strike~", "`code`", "*boss*", "*@here*"):
+        assert formatted not in mrkdwn, formatted
+    assert "∗bold claim∗" in mrkdwn and "∗boss∗" in mrkdwn
+    summary = next(t for t in sections if "run at" in t["text"])
+    assert summary.get("verbatim") is True
+    accounts = next(t["text"] for t in sections if "Loudest accounts" in t["text"])
+    assert "carol" in accounts and "∗boss∗" in accounts and len(accounts) < 700
+    assert "&amp" not in accounts.split("carol")[1]  # no entity cut in two
+    comment = next(t["text"] for t in sections if "Top comments" in t["text"])
+    assert "\u200d…" not in comment and comment.count(family) >= 1
+    assert json_module.dumps(comment).count("\\u200d") % 3 == 0  # whole families only
+    assert "*@here*" not in reply_text({**event, "event": "updated"})
