@@ -244,8 +244,17 @@ def growth_log2(x: dict[str, float]) -> float:
 
 
 def doubling_minutes(x: dict[str, float]) -> float | None:
-    """Minutes the negative stream takes to double at its current growth, if growing."""
+    """Minutes the negative stream takes to double at its current growth, if it grows
+    by more than a standard deviation of the two counts' difference (as Poisson counts):
+    a flat storm's one comment more in the last five minutes, 20 after 19, read
+    "doubling every 67 min".
+
+    >>> doubling_minutes({"eff_block_0": 20, "eff_block_1": 10})
+    5.0
+    >>> doubling_minutes({"eff_block_0": 20, "eff_block_1": 19}) is None
+    True
+    """
     c, b = x["eff_block_0"], x["eff_block_1"]
-    if c <= b or b <= 0:
+    if b <= 0 or c - b <= math.sqrt(c + b):
         return None
     return 5.0 / math.log2(c / b)
