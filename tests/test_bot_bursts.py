@@ -155,3 +155,43 @@ def test_a_bot_burst_at_a_busy_brand_is_judged_on_its_last_minutes_too() -> None
     (run,) = run_specs([replace(spec, name=f"{spec.name}-b14", brands=(brand,), events=events)])
     assert not run.label(events[0].name).incidents
     assert not run.unexplained
+
+
+def test_a_bot_burst_is_not_learned_as_the_brands_normal_talk() -> None:
+    """Five accounts' 325 negatives in half an hour at a brand of about 560 a day: the
+    tests, which count an account twice at most, stayed at zero, while its baseline
+    learned every comment, and the brand's usual negative share rose from 9 % to 42 %
+    (a campaign of 280 people the next morning read as no more negative than usual)."""
+    import orjson
+
+    from stormwatch.alerts.sinks import MemoryAlertSink
+    from stormwatch.evaluation.scenario import ScenarioSpec, generate
+    from stormwatch.ingest.decode import parse_event_time
+    from stormwatch.pipeline import Pipeline
+
+    spec = ScenarioSpec(
+        "quiet", duration_s=30 * 3600, brands=(BrandSpec("fizz", 560, lang="en"),), seed=4
+    )
+    comments = list(generate(spec).comments)
+    for c in comments:
+        c["created_at"] = parse_event_time(c["created_at"])
+    start = comments[0]["created_at"] + 20 * 3600
+    texts = ("Scam company, they steal your money", "Total scam, they stole my money!!",
+             "scam scam scam, stole my money")  # fmt: skip
+    burst = [
+        {"id": f"bot{i}", "text": f"{texts[i % 3]} {i}", "created_at": start + i * 5.5,
+         "brand": "fizz", "thread_id": f"fizz-p{i % 2}", "author_id": f"bot{i % 5}"}
+        for i in range(325)
+    ]  # fmt: skip
+    stream = sorted(comments + burst, key=lambda c: c["created_at"])
+    pipeline = Pipeline(sinks=[MemoryAlertSink()])
+    before = None
+    for c in stream:
+        if before is None and c["created_at"] >= start:
+            minute = int(start // 60)
+            before = pipeline.judge.brand_state("fizz").expected(minute).neg_share
+        pipeline.feed(orjson.dumps(c))
+    pipeline.finish()
+    after = pipeline.judge.brand_state("fizz").expected(int(start // 60) + 120).neg_share
+    assert before is not None and after < 1.5 * before, (before, after)
+    assert not pipeline.tracker.history
