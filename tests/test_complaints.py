@@ -36,6 +36,15 @@ REPORTS = [
     ("de", "Die App funktioniert schon wieder nicht"),
     ("de", "Zug fällt heute schon wieder aus"),
     ("de", "Doppelt abgebucht und keine Antwort vom Kundenservice"),
+    # calls to stop, refusals to buy: a campaign's polite template
+    ("en", "Dear Acme, stop funding coal mines now. We will not buy your products anymore!"),
+    ("en", "@acme end animal testing today, we won't buy until you do"),
+    ("en", "Please stop selling palm oil from cleared forests"),
+    ("en", "I'm not going to buy from you until you change this."),
+    ("de", "Hört auf mit Tierversuchen, sofort! Wir kaufen nichts mehr von euch."),
+    ("de", "Schluss mit Palmöl aus Regenwaldrodung"),
+    ("de", "Stoppt die Abholzung jetzt! Kein Cent mehr für euch."),
+    ("de", "Ich kaufe bei euch nie wieder, hört endlich auf damit"),
 ]
 
 NOT_REPORTS = [
@@ -47,6 +56,13 @@ NOT_REPORTS = [
     ("de", "Die neue App sieht gut aus"),
     ("de", "Auf dem Weg zur Arbeit noch die Kaffeemaschine geholt"),
     ("de", "Wann öffnet die Filiale am Samstag?"),
+    ("en", "I can't stop eating these, so good"),
+    ("en", "Stop by our store on Main Street this weekend"),
+    ("en", "We will buy the bigger one next time"),
+    ("en", "Never stop making this flavour"),
+    ("de", "Ich höre auf zu rauchen, eure App hilft mir dabei"),
+    ("de", "Wir kaufen nur noch bei euch"),
+    ("de", "Ich kaufe jetzt schon zum dritten Mal"),
 ]
 
 
