@@ -442,3 +442,40 @@ def test_a_restored_pipeline_closes_its_minutes_as_the_uninterrupted_one() -> No
 
     whole = late_ids(-1)
     assert whole and late_ids(73) == whole
+
+
+@pytest.mark.parametrize(
+    ("damage", "says"),
+    [
+        ("not-json", "manifest is not JSON"),
+        ("list", "manifest is not an object"),
+        ("no-sha256", "manifest has no sha256"),
+        ("not-zlib", "cannot be read"),
+    ],
+)
+def test_a_damaged_checkpoint_is_one_clear_error(damage: str, says: str) -> None:
+    """A manifest that is not JSON, lacks its checksum, or chunks that are not zlib ended
+    the worker in a traceback (JSONDecodeError, KeyError, zlib.error), not one line."""
+    import hashlib
+
+    records = checkpoint.encode(
+        0, seq=1, next_offset=9, state=checkpoint.snapshot(_fed_pipeline(20)), chunk_bytes=1000
+    )
+    latest = _latest(records)
+    manifest = orjson.loads(latest[b"0"][0])
+    headers = latest[b"0"][1]
+    if damage == "not-json":
+        latest[b"0"] = (b"\x00garbage", headers)
+    elif damage == "list":
+        latest[b"0"] = (b"[1, 2]", headers)
+    elif damage == "no-sha256":
+        del manifest["sha256"]
+        latest[b"0"] = (orjson.dumps(manifest), headers)
+    else:
+        blob = b"not zlib at all"
+        chunk = f"0/{manifest['slot']}/0".encode()
+        latest[chunk] = (blob, latest[chunk][1])
+        manifest.update(chunks=1, sha256=hashlib.sha256(blob).hexdigest())
+        latest[b"0"] = (orjson.dumps(manifest), headers)
+    with pytest.raises(checkpoint.CheckpointError, match=says):
+        checkpoint.decode(0, latest)

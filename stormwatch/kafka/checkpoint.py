@@ -267,13 +267,28 @@ def decode(
     entry = latest.get(manifest_key(partition))
     if entry is None or entry[0] is None:
         return None
-    manifest = orjson.loads(entry[0])
+    # A damaged changelog is one line naming the partition, never a traceback.
+    try:
+        manifest = orjson.loads(entry[0])
+    except orjson.JSONDecodeError:
+        raise CheckpointError(
+            f"checkpoint of partition {partition}: its manifest is not JSON"
+        ) from None
+    if not isinstance(manifest, dict):
+        raise CheckpointError(f"checkpoint of partition {partition}: its manifest is not an object")
     if manifest.get("format") != FORMAT:
         raise CheckpointError(
             f"checkpoint of partition {partition} has format {manifest.get('format')}, "
             f"this stormwatch reads format {FORMAT}"
         )
+    missing = [k for k in ("seq", "slot", "chunks", "sha256", "next_offset") if k not in manifest]
+    if missing:
+        raise CheckpointError(
+            f"checkpoint of partition {partition}: its manifest has no {', '.join(missing)}"
+        )
     seq, slot = manifest["seq"], manifest["slot"]
+    if type(manifest["chunks"]) is not int or manifest["chunks"] < 0:
+        raise CheckpointError(f"checkpoint of partition {partition}: its chunk count is not one")
     pieces = []
     for i in range(manifest["chunks"]):
         chunk = latest.get(f"{partition}/{slot}/{i}".encode())
@@ -283,5 +298,10 @@ def decode(
     blob = b"".join(pieces)
     if hashlib.sha256(blob).hexdigest() != manifest["sha256"]:
         raise CheckpointError(f"checkpoint {seq} of partition {partition}: checksum mismatch")
-    state = pickle.loads(zlib.decompress(blob))  # noqa: S301 - our own changelog, see module doc
+    try:
+        state = pickle.loads(zlib.decompress(blob))  # noqa: S301 - our own changelog, see module doc
+    except (zlib.error, pickle.UnpicklingError, EOFError, ValueError) as error:
+        raise CheckpointError(
+            f"checkpoint {seq} of partition {partition} cannot be read: {error}"
+        ) from None
     return Checkpoint(partition, seq, manifest["next_offset"], state)
