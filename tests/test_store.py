@@ -248,6 +248,24 @@ def test_outbox_order_retries_and_dead_rows(store: IncidentStore, clock: FakeClo
     assert [d.incident for d in store.pending_deliveries("jsonl", now=now)] == ["i0", "i1", "i2"]
 
 
+def test_a_claim_is_held_until_its_lease_runs_out_or_another_takes_it(
+    store: IncidentStore, clock: FakeClock
+) -> None:
+    """A Kafka worker that stood still past its lease published an `opened` another
+    worker had claimed and published meanwhile: it now asks whether its claim holds."""
+    clock.now = WALL
+    store.record(alert("i0", at=T0), targets=["kafka"])
+    [mine] = store.pending_deliveries("kafka", now=WALL + 1, lease=30)
+    assert store.held_claims([(mine.id, mine.attempts)], now=WALL + 20) == {mine.id}
+    assert store.held_claims([(mine.id, mine.attempts)], now=WALL + 31) == set()  # ran out
+    [theirs] = store.pending_deliveries("kafka", now=WALL + 31, lease=30)
+    assert theirs.id == mine.id and theirs.attempts == mine.attempts + 1
+    assert store.held_claims([(mine.id, mine.attempts)], now=WALL + 32) == set()
+    assert store.held_claims([(theirs.id, theirs.attempts)], now=WALL + 32) == {theirs.id}
+    store.mark_delivered(theirs.id, "0:7")
+    assert store.held_claims([(theirs.id, theirs.attempts)], now=WALL + 33) == set()
+
+
 def test_outbox_keeps_order_within_an_incident(store: IncidentStore) -> None:
     store.record(alert(event="opened", at=T0), targets=["slack"])
     store.record(alert(event="escalated", severity="high", at=T0 + 60), targets=["slack"])

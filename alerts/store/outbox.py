@@ -71,6 +71,22 @@ class Outbox(StoreBase):
             for row in rows
         ]
 
+    def held_claims(self, claims: list[tuple[int, int]], *, now: float | None = None) -> set[int]:
+        """Of (delivery id, attempts) claims, the ids still held: not sent or dead, not
+        claimed again since (the same attempt), and their lease not run out."""
+        if not claims:
+            return set()
+        now = self._clock() if now is None else now
+        d = DELIVERIES
+        query = sa.select(d.c.id, d.c.attempts).where(
+            d.c.id.in_([i for i, _ in claims]),
+            d.c.status.in_(_CLAIMABLE),
+            d.c.next_attempt_at > now,
+        )
+        with self._transaction() as conn:
+            current = {row.id: row.attempts for row in conn.execute(query)}
+        return {i for i, attempts in claims if current.get(i) == attempts}
+
     def deliveries(self, incident: str) -> list[Delivery]:
         """All deliveries of an incident, oldest first (for inspection; does not claim)."""
         query = sa.select(DELIVERIES).where(DELIVERIES.c.incident == incident)

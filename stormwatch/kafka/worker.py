@@ -430,6 +430,12 @@ class Worker:
                 if found is not None:
                     self.store.mark_delivered(row.id, found)
                     continue
+                if not self.store.held_claims([(row.id, row.attempts)]):
+                    # The lease ran out while this worker stood still (a long pause, a
+                    # slow topic scan) and another may have claimed and published the
+                    # row: a worker stalled 35 s past its 30 s lease published an
+                    # `opened` its successor had already published.
+                    continue
                 receipt = self.writer.send(
                     self.kafka.alerts_topic,
                     key=row.incident.encode("utf-8"),
