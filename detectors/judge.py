@@ -1282,6 +1282,12 @@ class Judge:
             if key.startswith(prefix):
                 monitor.reset()
 
+    def forget_thresholds(self) -> None:
+        """Drops the thresholds kept between minutes, after `table` changed (a restore
+        under another false-alarm budget)."""
+        self._early_norms = (-1, {})
+        self._rest_norms = {}
+
     def __getstate__(self) -> dict:
         state = self.__dict__.copy()
         state["_profiles"] = {}

@@ -479,3 +479,23 @@ def test_a_damaged_checkpoint_is_one_clear_error(damage: str, says: str) -> None
         latest[b"0"] = (orjson.dumps(manifest), headers)
     with pytest.raises(checkpoint.CheckpointError, match=says):
         checkpoint.decode(0, latest)
+
+
+def test_a_restore_runs_on_this_processs_settings() -> None:
+    """Raising `min_accounts`, `lateness_seconds` or the false-alarm budget and
+    restarting the workers changed nothing: every restored partition brought back its
+    judge and windows with the settings they were built with."""
+    source = _fed_pipeline()
+    state = pickle.loads(pickle.dumps(checkpoint.snapshot(source)))
+    settings = Settings(
+        min_accounts=9, lateness_seconds=300, false_alarms_per_month=0.5,
+        thread_idle_seconds=7200,
+    )  # fmt: skip
+    target = Pipeline(settings)
+    checkpoint.restore(target, state)
+    assert target.judge.min_accounts == 9
+    assert target.judge.table.budget == 0.5
+    assert target.windows.lateness == 300 and target.windows.idle_eviction == 7200
+    assert target.decisions.judge is target.judge
+    again = pickle.loads(pickle.dumps(checkpoint.snapshot(target)))
+    assert again["judge"].min_accounts == 9 and again["windows"].lateness == 300

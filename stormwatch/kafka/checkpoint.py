@@ -38,6 +38,7 @@ from typing import Any
 
 import orjson
 
+from stormwatch.detectors.monitor import ThresholdTable
 from stormwatch.exceptions import ConfigError, StormwatchError
 from stormwatch.key_window import MINUTE
 from stormwatch.model import dedupe_key
@@ -92,6 +93,12 @@ def restore(pipeline: Pipeline, state: Mapping[str, Any]) -> None:
             "as they came: resume with it off, or start with it on from a new store"
         )
     pipeline.windows = state["windows"]
+    # This process's settings, not those the checkpoint's objects were built with: a
+    # changed `min_accounts`, `lateness_seconds` or false-alarm budget was ignored by
+    # every restored partition, and saved again with each later checkpoint.
+    settings = pipeline.settings
+    pipeline.windows.lateness = settings.lateness_seconds
+    pipeline.windows.idle_eviction = settings.thread_idle_seconds
     # Where the next minute closes, as the pipeline that wrote the checkpoint had it: left
     # at its start value, the first record after a restore ran one closing step more than
     # an uninterrupted run (the far-ahead tolerance learned an extra gap), and a record
@@ -113,6 +120,11 @@ def restore(pipeline: Pipeline, state: Mapping[str, Any]) -> None:
                 brand_state.order = order
         judge.awake = dict(judge.brands)
         judge._created = len(judge.brands)
+    judge = pipeline.judge
+    judge.min_accounts = settings.min_accounts
+    if judge.table.budget != settings.false_alarms_per_month:
+        judge.table = ThresholdTable(settings.false_alarms_per_month)
+        judge.forget_thresholds()
     pipeline.brands = pipeline.judge.brands
     pipeline.decisions.judge = pipeline.judge
     pipeline.tracker.open = state["open"]
