@@ -77,6 +77,9 @@ def test_worker_dead_letters_a_poison_record_and_moves_on(
     assert all(count == lines for count, lines in in_file_at_checkpoints)
     dead = consume_all(kafka_broker, f"{topic}-dlq", expect=2)
     assert [r.headers["reason"] for r in dead] == [b"processing_error"] * 2
+    # Keyed by their source, so a repeat after a crash's replay is recognisable.
+    assert [r.key for r in dead] == [r.headers["source"] for r in dead]
+    assert sorted(r.key for r in dead) == [f"{topic}:0:100".encode(), f"{topic}:0:400".encode()]
     assert sorted(orjson.loads(r.value)["id"] for r in dead) == sorted(
         (rows[100]["id"], rows[400]["id"])
     )

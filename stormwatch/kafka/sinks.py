@@ -91,6 +91,10 @@ class DeadLetterTopic:
     def write(self, letter: DeadLetter) -> None:
         self.writer.send(
             self.topic,
+            # Keyed by where it came from: a worker that resumes after a crash replays the
+            # records since its last checkpoint, and their dead letters come again; by
+            # key, a consumer (or compaction) keeps one of each.
+            key=letter.source.encode("utf-8", "replace") if letter.source else None,
             value=letter.raw,
             headers=(
                 ("reason", letter.reason.encode()),
