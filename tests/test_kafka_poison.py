@@ -83,3 +83,35 @@ def test_worker_dead_letters_a_poison_record_and_moves_on(
     assert sorted(orjson.loads(r.value)["id"] for r in dead) == sorted(
         (rows[100]["id"], rows[400]["id"])
     )
+
+
+def test_input_not_keyed_by_brand_is_named_once(
+    kafka_broker: Broker,
+    create_topic: Callable[..., str],
+    producer,  # type: ignore[no-untyped-def]
+    unique: Callable[[str], str],
+    pg_url: str,
+    tmp_path: Path,
+) -> None:
+    """Records keyed by comment id (a third-party producer) spread a brand over
+    partitions, and one storm opened three incidents, without a word in the log."""
+    from stormwatch.kafka.sinks import StatusLog
+
+    topic = create_topic(unique("comments"), partitions=1)
+    for row in storm_rows()[:50]:
+        producer.send(topic, key=str(row["id"]).encode(), value=orjson.dumps(row))
+    producer.flush()
+    kafka = KafkaSettings(
+        bootstrap=kafka_broker.bootstrap, topic=topic, group=unique("group"),
+        alerts_topic=f"{topic}-alerts", checkpoint_seconds=1.0,
+        session_timeout_ms=SESSION_TIMEOUT_MS, heartbeat_interval_ms=HEARTBEAT_MS,
+    )  # fmt: skip
+    status = tmp_path / "status.jsonl"
+    with IncidentStore.open(pg_url) as store:
+        Worker(
+            kafka, store=store, new_pipeline=pipeline_factory(Settings(database_url=pg_url)),
+            status=StatusLog(status),
+        ).run(stop_when_idle=2.0)  # fmt: skip
+    events = [orjson.loads(line) for line in status.read_bytes().splitlines()]
+    [wrong] = [e for e in events if e["event"] == "misrouted"]
+    assert wrong["partition"] == 0 and wrong["brand"] == storm_rows()[0]["brand"]

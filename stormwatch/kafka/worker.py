@@ -55,6 +55,29 @@ log = logging.getLogger("stormwatch.kafka.worker")
 
 POLL_SECONDS = 0.5
 LAG_EVERY_SECONDS = 1.0
+KEYS_CHECKED = 20  # records of a partition's first batch whose key is compared with the brand
+
+
+def misrouted(keys: Sequence[bytes | None], values: Sequence[bytes | None]) -> tuple | None:
+    """The first (key, brand) of up to `KEYS_CHECKED` records whose key is not its brand:
+    input keyed otherwise (by comment id, or not at all) spreads a brand over partitions,
+    each with a pipeline of its own, and one storm opened an incident on each of three.
+
+    >>> misrouted([b"acme", b"acme"], [b'{"brand": "acme"}', b'{"brand": "acme"}']) is None
+    True
+    >>> misrouted([b"c-17"], [b'{"brand": "acme", "id": "c-17"}'])
+    (b'c-17', 'acme')
+    >>> misrouted([None], [b'{"brand": "acme"}'])
+    (None, 'acme')
+    """
+    for key, value in zip(keys[:KEYS_CHECKED], values[:KEYS_CHECKED], strict=False):
+        try:
+            brand = orjson.loads(value).get("brand") if value else None
+        except (orjson.JSONDecodeError, AttributeError):
+            continue  # the pipeline dead-letters it
+        if isinstance(brand, str) and (key is None or key != brand.encode("utf-8")):
+            return key, brand
+    return None
 
 
 class WorkerError(StormwatchError):
@@ -76,6 +99,7 @@ class PartitionTask:
     last_input: float = 0.0
     newest_event: float = -math.inf
     looked: bool = False  # looked early on this pause already (once per pause)
+    keys_checked: bool = False  # its first batch's keys compared with brands (`misrouted`)
 
 
 @dataclass(slots=True)
@@ -269,6 +293,20 @@ class Worker:
                         continue
                     offsets, values = offsets[keep[0] :], values[keep[0] :]
                 self.summary.records_fed += len(offsets)
+                if not task.keys_checked:
+                    task.keys_checked = True
+                    wrong = misrouted(batch.keys, values)
+                    if wrong is not None:
+                        log.warning(
+                            "partition %d: a record keyed %r holds brand %r: key the input by"
+                            " brand (as `stormwatch produce` does), or a brand's comments"
+                            " spread over partitions and one storm opens an incident on each",
+                            batch.partition, wrong[0], wrong[1],
+                        )  # fmt: skip
+                        self.status.write(
+                            "misrouted", partition=batch.partition, brand=wrong[1],
+                            key=None if wrong[0] is None else wrong[0].decode("utf-8", "replace"),
+                        )  # fmt: skip
                 feed = task.pipeline.feed
                 where = f"{prefix}{batch.partition}:"
                 for offset, value in zip(offsets, values, strict=True):
