@@ -773,3 +773,33 @@ def test_produce_reports_an_invalid_line_as_it_reads(
     )
     assert result.exit_code == 0, result.output
     assert "'[/b]'" in result.output and "sent=1 invalid=1" in result.output
+
+
+def test_a_partition_whose_checkpoint_is_gone_stops_the_worker_unless_told(
+    kafka_broker, create_topic, unique, producer, pg_url
+) -> None:  # type: ignore[no-untyped-def]
+    """Offsets committed and the changelog entry gone (deleted, or a topic recreated):
+    the worker resumed cold with one log line, and a storm under way opened a second
+    incident while its first stayed open in the store for good."""
+    from stormwatch.config import Settings
+    from stormwatch.kafka.checkpoint import CheckpointError
+    from stormwatch.kafka.worker import Worker, pipeline_factory
+    from tests.small_storm import small_storm_lines
+
+    lines = small_storm_lines(1)[:100]
+    kafka = worker_settings(kafka_broker, create_topic, unique, partitions=1, checkpoint_s=1.0)
+    produce_lines(producer, kafka.topic, lines, ["shop"] * len(lines))
+    settings = Settings(database_url=pg_url)
+
+    def run(**options) -> int:  # type: ignore[no-untyped-def]
+        with IncidentStore.open(pg_url) as store:
+            worker = Worker(kafka, store=store, new_pipeline=pipeline_factory(settings), **options)
+            return worker.run(stop_when_idle=2).records_fed
+
+    assert run() == 100
+    producer.send(kafka.changelog_topic, key=b"0", value=None, partition=0)  # manifest gone
+    producer.flush()
+    with pytest.raises(CheckpointError, match="--resume-cold"):
+        run()
+    produce_lines(producer, kafka.topic, lines[:5], ["shop"] * 5)
+    assert run(resume_cold=True) == 5  # from the committed offset, without state

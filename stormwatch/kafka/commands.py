@@ -161,6 +161,14 @@ def worker(
         typer.Option("--status-file", help="Append lifecycle events here (JSONL)."),
     ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only the summary line.")] = False,
+    resume_cold: Annotated[
+        bool,
+        typer.Option(
+            "--resume-cold",
+            help="Resume a partition whose checkpoint is gone at its committed offset, "
+            "without its state (default: stop).",
+        ),
+    ] = False,
 ) -> None:
     """Run the pipeline as one member of a Kafka consumer group."""
     from stormwatch.alerts.sinks import ConsoleAlertSink, JsonlAlertSink
@@ -221,6 +229,7 @@ def worker(
             local_dead_letters=JsonlDeadLetters(dead_letter) if dead_letter else None,
             metrics=metrics,
             status=status,
+            resume_cold=resume_cold,
         )
         server = None
         if address is not None and registry is not None:

@@ -133,8 +133,12 @@ class Worker:
         status: StatusLog | None = None,
         clock: Callable[[], float] = time.monotonic,
         idle_seconds: float | None = None,
+        resume_cold: bool = False,
     ) -> None:
         self.kafka = kafka
+        # A partition with committed offsets and no checkpoint resumes there without its
+        # state only when asked (`--resume-cold`); otherwise the worker stops.
+        self.resume_cold = resume_cold
         # No input on a partition for this long: its minutes up to wall clock − lateness
         # close anyway, as in `stormwatch serve` (None: lateness + 60 s).
         self.idle_seconds = idle_seconds
@@ -601,8 +605,18 @@ class Worker:
                 self.status.write("restored", partition=p, offset=saved.next_offset, seq=saved.seq)
             else:
                 committed = self.source.committed(p)
+                if committed is not None and not self.resume_cold:
+                    # Offsets without state: the changelog was lost or deleted. Resumed
+                    # cold, a storm under way opened a second incident while its first
+                    # stayed open in the store for good.
+                    raise checkpoint.CheckpointError(
+                        f"partition {p} has offsets committed up to {committed} but no "
+                        f"checkpoint in {self.kafka.changelog_topic} (lost or deleted): "
+                        "resuming there without its state would judge its brands afresh and"
+                        " open their running incidents again; start with --resume-cold to"
+                        " do so anyway"
+                    )
                 if committed is not None:
-                    # Offsets without state: the changelog was lost or deleted.
                     log.warning("partition %d: no checkpoint, resuming at %d cold", p, committed)
                     self.source.seek(p, committed)
                     task.next_offset = committed
