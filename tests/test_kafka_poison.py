@@ -96,16 +96,12 @@ def test_input_not_keyed_by_brand_is_named_once(
     """Records keyed by comment id (a third-party producer) spread a brand over
     partitions, and one storm opened three incidents, without a word in the log."""
     from stormwatch.kafka.sinks import StatusLog
+    from tests.test_kafka_worker import worker_settings
 
-    topic = create_topic(unique("comments"), partitions=1)
+    kafka = worker_settings(kafka_broker, create_topic, unique, partitions=1, checkpoint_s=1.0)
     for row in storm_rows()[:50]:
-        producer.send(topic, key=str(row["id"]).encode(), value=orjson.dumps(row))
+        producer.send(kafka.topic, key=str(row["id"]).encode(), value=orjson.dumps(row))
     producer.flush()
-    kafka = KafkaSettings(
-        bootstrap=kafka_broker.bootstrap, topic=topic, group=unique("group"),
-        alerts_topic=f"{topic}-alerts", checkpoint_seconds=1.0,
-        session_timeout_ms=SESSION_TIMEOUT_MS, heartbeat_interval_ms=HEARTBEAT_MS,
-    )  # fmt: skip
     status = tmp_path / "status.jsonl"
     with IncidentStore.open(pg_url) as store:
         Worker(
