@@ -151,11 +151,26 @@ def distinctive_terms(
     for term in sorted(lift, key=lambda t: (-lift[t], t)):
         if lift[term] <= 0 or len(chosen) >= top:
             break
-        # A pair adds nothing when both its words are already listed.
-        if " " in term and all(part in chosen for part in term.split()):
+        # A term that overlaps one listed adds little: a pair one of whose words is
+        # listed, a word a listed pair holds. Skipping only pairs of two listed words,
+        # a campaign's terms read "acme, acme lied, lied, lied recall" and "recall" and
+        # "shame" had no room.
+        if _overlaps(term, chosen):
             continue
         chosen.append(term)
     return chosen
+
+
+def _overlaps(term: str, chosen: Sequence[str]) -> bool:
+    """Whether `term` shares a word with a term in `chosen`.
+
+    >>> _overlaps("acme lied", ["acme"]), _overlaps("lied", ["acme lied"])
+    (True, True)
+    >>> _overlaps("recall", ["acme", "lied"])
+    False
+    """
+    words = set(term.split())
+    return any(words & set(c.split()) for c in chosen)
 
 
 def near_duplicate_share(texts: Sequence[str], *, threshold: float = 0.9) -> float:

@@ -40,7 +40,7 @@ def vectorizer_terms(incident: list[str], normal: list[str], top: int = 8) -> li
         if rise[i] <= 0 or len(chosen) >= top:
             break
         term = str(terms[i])
-        if " " in term and all(part in chosen for part in term.split()):
+        if any(set(term.split()) & set(c.split()) for c in chosen):
             continue
         chosen.append(term)
     return chosen
@@ -57,6 +57,16 @@ texts = st.lists(
 @given(incident=texts.filter(bool), normal=texts, top=st.integers(1, 10))
 def test_the_terms_are_the_vectorizers(incident: list[str], normal: list[str], top: int) -> None:
     assert distinctive_terms(incident, normal, top=top) == vectorizer_terms(incident, normal, top)
+
+
+def test_terms_that_overlap_a_listed_one_leave_room_for_others() -> None:
+    """A campaign's terms read "acme, acme lied, lied, lied recall": pairs whose words
+    were listed beside them, while "recall" and "shame" had no room."""
+    storm = ["acme lied about the recall, shame", "acme lied, recall hidden, shame"] * 3
+    normal = ["love the coffee", "great flavour today", "where to buy it"] * 4
+    terms = distinctive_terms(storm, normal, top=4)
+    assert "recall" in terms and "shame" in terms, terms
+    assert not any(set(a.split()) & set(b.split()) for a in terms for b in terms if a != b)
 
 
 def test_a_storms_words_rise_above_everyday_talk() -> None:
