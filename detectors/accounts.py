@@ -29,7 +29,9 @@ BENIGN_REASONS: dict[str, str] = {
     "single_account": "one account writes most of the negative comments",
     "bot_burst": "near-identical comments from a few accounts",
     "few_accounts": "too few different people",
-    "not_negative": "volume surge, not mostly negative (positive virality, a launch)",
+    # Also said of more negatives at the usual volume whose share is not up enough: a
+    # swell at a large brand (volume 1x, negatives 2x) read "volume surge".
+    "not_negative": "negative share not up enough (a launch, a viral post, a busy day)",
     "small_rise": "too small: under 2-3x normal brand-wide, a post under its brand's normal",
     "past_surge": "the evidence is of minutes ago; the rate is back under twice normal",
     "dismissed_before": "people marked a surge like this a false alarm before",
