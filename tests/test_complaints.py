@@ -145,3 +145,39 @@ def test_the_anchored_search_finds_what_one_pattern_finds(data: st.DataObject, l
     tokens = Tokens(text)
     expected = _one_pattern(lang).search(tokens.lower) is not None
     assert reports_failure(tokens, lang) == expected, text
+
+
+def test_a_polite_campaign_opens_an_incident_that_says_campaign() -> None:
+    """Three hundred people pasting a polite German demand on one post of a brand of
+    1,500 a day: read 0.22 a copy, it was no storm at all."""
+    import orjson
+
+    from stormwatch.alerts.sinks import MemoryAlertSink
+    from stormwatch.evaluation.scenario import BrandSpec, ScenarioSpec, generate
+    from stormwatch.ingest.decode import parse_event_time
+    from stormwatch.pipeline import Pipeline
+
+    spec = ScenarioSpec(
+        "polite", duration_s=12 * 3600, brands=(BrandSpec("hof", 1500, lang="de"),), seed=2
+    )
+    comments = list(generate(spec).comments)
+    for c in comments:
+        c["created_at"] = parse_event_time(c["created_at"])
+    start = comments[0]["created_at"] + 9 * 3600
+    openers = ("", "Liebes Hof-Team, ", "Hallo Hof, ", "@hof ")
+    tails = ("", " #TierversucheStoppen", " Danke.", " 🐰")
+    campaign = [
+        {"id": f"camp{i}", "brand": "hof", "thread_id": "hof-post-7", "lang": "de",
+         "text": f"{openers[i % 4]}hört auf mit Tierversuchen, sofort! Wir kaufen nichts "
+                 f"mehr von euch.{tails[i // 4 % 4]}",
+         "created_at": start + i * 12.0, "author_id": f"person{i}"}
+        for i in range(300)
+    ]  # fmt: skip
+    memory = MemoryAlertSink()
+    pipeline = Pipeline(sinks=[memory])
+    for c in sorted(comments + campaign, key=lambda c: c["created_at"]):
+        pipeline.feed(orjson.dumps(c))
+    pipeline.finish()
+    opened = [e for e in memory.events if e.event == "opened" and e.at >= start]
+    assert opened and opened[0].at < start + 1800, [(e.event, e.at - start) for e in opened]
+    assert any(e.drivers.get("campaign") for e in memory.events if e.at >= start)
