@@ -129,14 +129,28 @@ _ENGLISH: Final = (
     ),
     # calls on the brand to stop, and refusals to buy until it does: a campaign's
     # template is polite by design ("Dear Acme, stop funding coal mines now. We will not
-    # buy your products anymore!" read 0.23 with "Dear", 0.94 without)
+    # buy your products anymore!" read 0.23 with "Dear", 0.94 without). A refusal, not
+    # loyalty ("we will never shop anywhere else"); a call, not a person's own habit
+    # ("quit smoking last year"): the call starts a sentence, is addressed ("@acme",
+    # "please", "dear acme,") or urged ("now", "!").
     (
-        "buy shop purchase order",
+        "buy buying shop shopping purchase purchasing order ordering",
         r"\b(we|i)('ll| will|'re| are|'m| am)? ?(not|never|no longer|won't|wont|refuse to|"
-        r"not going to|never going to) (buy|shop|purchase|order)\b",
+        r"not going to|never going to)( be)? (buy|buying|shop|shopping|purchase|purchasing|"
+        r"order|ordering)\b(?! (anywhere|anything|anyone|elsewhere|any other)\b)",
     ),
-    ("until", r"\buntil you (stop|change|end|do)\b"),
-    ("stop end quit cease", r"(^|[.!?,:;]\s*|@\w+\s+|\bplease\s+)(stop|end|quit|cease)\s+\w+ing\b"),
+    (
+        "until",
+        r"\b(not|never|no longer|won't|wont|refuse|boycott\w*)\b[^.!?]{0,80}"
+        r"\buntil you (stop|change|end|do)\b",
+    ),
+    (
+        "stop end quit cease",
+        r"(^|[.!?,:;]\s*|@\w+\s+|\bplease\s+)(stop|end|quit|cease)\s+(\w+\s+){0,2}?\w+ing\b"
+        r"[^.!?]*?(\bnow\b|\bimmediately\b|\btoday\b|!)"
+        r"|(@\w+\s+|\bplease\s+|\b(dear|hey|hi) \w+,\s*)(stop|end|quit|cease)\s+(\w+\s+){0,2}?"
+        r"\w+ing\b",
+    ),
 )
 
 _GERMAN: Final = (
@@ -181,19 +195,21 @@ _GERMAN: Final = (
         r"(kundenservice|service|support|kundendienst)\b",
     ),
     # calls on the brand to stop, and refusals to buy ("Hört auf mit Tierversuchen,
-    # sofort! Wir kaufen nichts mehr von euch." read 0.22)
-    ("auf", r"\bhör(t)? (endlich |sofort |bitte |jetzt )?auf (mit|zu|damit|\w+ zu)\b"),
-    ("schluss", r"\bschluss mit\b"),
+    # sofort! Wir kaufen nichts mehr von euch." read 0.22): a call starts a sentence or
+    # is addressed, not "Ich hör auf zu rauchen", "Zum Schluss mit Freunden ...", "Der
+    # Bus beendet die Fahrt"
+    ("auf", r"(^|[.!?,:;]\s*|@\w+\s+)hör(t)? (endlich |sofort |bitte |jetzt |doch )?auf\b"),
+    ("schluss", r"(^|[.!?,:;]\s*|@\w+\s+)schluss mit\b"),
     (
         "mehr wieder",
-        r"\b(wir|ich) (kaufen|kaufe|bestellen|bestelle) (hier |bei euch |von euch |eure \w+ |"
-        r"euer \w+ )?(nichts|nie|keine|keinen|gar nichts) (mehr|wieder)\b",
+        r"\b(wir|ich) (kaufen|kaufe|bestellen|bestelle) ([\w-]+ ){0,3}?(nichts|nie|keine|keinen|"
+        r"gar nichts|nicht) (mehr|wieder)\b(?! als\b)",
     ),
     ("mehr", r"\bkeinen? (cent|euro) mehr\b"),
     (
         "stoppt beendet",
-        r"\b(stoppt|beendet) (endlich |sofort |jetzt )?(die|den|das|eure|euren|diese|diesen|"
-        r"dieses)\b",
+        r"(^|[.!?,:;]\s*|@\w+\s+)(stoppt|beendet) (endlich |sofort |jetzt )?(die|den|das|eure|"
+        r"euren|diese|diesen|dieses)\b",
     ),
 )
 

@@ -45,6 +45,10 @@ REPORTS = [
     ("de", "Schluss mit Palmöl aus Regenwaldrodung"),
     ("de", "Stoppt die Abholzung jetzt! Kein Cent mehr für euch."),
     ("de", "Ich kaufe bei euch nie wieder, hört endlich auf damit"),
+    ("en", "We won't be buying from you again"),
+    ("en", "End animal testing now"),
+    ("de", "Wir kaufen eure Produkte nicht mehr"),
+    ("de", "Hört endlich auf, Regenwald abzuholzen"),
 ]
 
 NOT_REPORTS = [
@@ -63,6 +67,15 @@ NOT_REPORTS = [
     ("de", "Ich höre auf zu rauchen, eure App hilft mir dabei"),
     ("de", "Wir kaufen nur noch bei euch"),
     ("de", "Ich kaufe jetzt schon zum dritten Mal"),
+    # a person's own habit, loyalty, a wish, a sentence's subject: no call on the brand
+    ("en", "Quit smoking last year thanks to your app"),
+    ("en", "I can't wait until you do a collab with them"),
+    ("en", "We will never shop anywhere else"),
+    ("en", "Stop eating junk food, try our salads"),
+    ("de", "Zum Schluss mit Freunden noch eine Pizza bei euch gegessen"),
+    ("de", "Ich hör auf zu rauchen, eure App hilft mir dabei"),
+    ("de", "Der Bus beendet die Fahrt heute am Bahnhof"),
+    ("de", "Ich kaufe nicht mehr als zwei Packungen"),
 ]
 
 
