@@ -95,13 +95,19 @@ def test_input_not_keyed_by_brand_is_named_once(
 ) -> None:
     """Records keyed by comment id (a third-party producer) spread a brand over
     partitions, and one storm opened three incidents, without a word in the log."""
+    from dataclasses import replace
+
     from stormwatch.kafka.sinks import StatusLog
     from tests.test_kafka_worker import worker_settings
 
     kafka = worker_settings(kafka_broker, create_topic, unique, partitions=1, checkpoint_s=1.0)
-    for row in storm_rows()[:50]:
-        producer.send(kafka.topic, key=str(row["id"]).encode(), value=orjson.dumps(row))
+    # The first record keyed right, the next ones by comment id, fetched one at a time:
+    # the first batch alone said nothing.
+    for n, row in enumerate(storm_rows()[:50]):
+        key = row["brand"] if n == 0 else str(row["id"])
+        producer.send(kafka.topic, key=key.encode(), value=orjson.dumps(row))
     producer.flush()
+    kafka = replace(kafka, max_poll_records=1)
     status = tmp_path / "status.jsonl"
     with IncidentStore.open(pg_url) as store:
         Worker(

@@ -55,7 +55,7 @@ log = logging.getLogger("stormwatch.kafka.worker")
 
 POLL_SECONDS = 0.5
 LAG_EVERY_SECONDS = 1.0
-KEYS_CHECKED = 20  # records of a partition's first batch whose key is compared with the brand
+KEYS_CHECKED = 20  # a partition's first records whose key is compared with their brand
 
 
 def misrouted(keys: Sequence[bytes | None], values: Sequence[bytes | None]) -> tuple | None:
@@ -99,7 +99,7 @@ class PartitionTask:
     last_input: float = 0.0
     newest_event: float = -math.inf
     looked: bool = False  # looked early on this pause already (once per pause)
-    keys_checked: bool = False  # its first batch's keys compared with brands (`misrouted`)
+    keys_checked: int = 0  # of its first records, how many keys were compared (`misrouted`)
 
 
 @dataclass(slots=True)
@@ -289,18 +289,21 @@ class Worker:
                         source.pause([batch.partition])
                         self._arrived.append(batch.partition)
                     continue  # otherwise fetched before a rebalance took it away
-                offsets, values = batch.offsets, batch.values
+                offsets, keys, values = batch.offsets, batch.keys, batch.values
                 if task.next_offset is not None and offsets[0] < task.next_offset:
                     # Fetched before a restore moved the position: never feed twice.
                     keep = [i for i, o in enumerate(offsets) if o >= task.next_offset]
                     if not keep:
                         continue
-                    offsets, values = offsets[keep[0] :], values[keep[0] :]
+                    first = keep[0]
+                    offsets, keys, values = offsets[first:], keys[first:], values[first:]
                 self.summary.records_fed += len(offsets)
-                if not task.keys_checked:
-                    task.keys_checked = True
-                    wrong = misrouted(batch.keys, values)
+                if task.keys_checked < KEYS_CHECKED:
+                    wanted = KEYS_CHECKED - task.keys_checked
+                    task.keys_checked += min(wanted, len(values))
+                    wrong = misrouted(keys[:wanted], values[:wanted])
                     if wrong is not None:
+                        task.keys_checked = KEYS_CHECKED  # named once
                         log.warning(
                             "partition %d: a record keyed %r holds brand %r: key the input by"
                             " brand (as `stormwatch produce` does), or a brand's comments"
