@@ -151,8 +151,8 @@ class Incident:
     # (kind "firestorm" at its opening). A verdict on it is compared with thread storms,
     # as such a live surge is (`IncidentDecisions`, `read_verdicts`).
     one_post: bool = False
-    # The highest ratio its severity read (`Assessment.severity_basis`): what its events
-    # report as `peak_ratio_to_baseline`, beside `ratio_to_baseline`. `peak_ratio` is the
+    # The highest ratio its events reported (`Assessment.severity_basis`, their
+    # `ratio_to_baseline`): `peak_ratio_to_baseline`. `peak_ratio` is the
     # key's decayed ratio, which people's verdicts are compared by; at a small brand it
     # ran to 30x while no event reported more than 16x.
     peak_severity_ratio: float = 0.0
@@ -174,7 +174,8 @@ class Incident:
         slots.setdefault("reopened_at", [])
         slots.setdefault("one_post", slots.get("thread_id") is not None)
         slots.setdefault("told_at", {})
-        slots.setdefault("peak_severity_ratio", slots.get("peak_ratio", 0.0))
+        # (from before: what its last event reported, the nearest it kept)
+        slots.setdefault("peak_severity_ratio", slots.get("reported_ratio", 0.0))
         for name, value in slots.items():
             setattr(self, name, value)
 
@@ -280,7 +281,6 @@ class IncidentTracker:
                 reported_ratio=a.ratio,
                 peak_ratio=a.ratio,
                 peak_score=a.score,
-                peak_severity_ratio=a.severity_basis,
             )
             self.open[window_key] = incident
             self.history.append(incident)
@@ -289,7 +289,6 @@ class IncidentTracker:
         incident.score = a.score
         incident.ratio = a.ratio
         incident.peak_ratio = max(incident.peak_ratio, a.ratio)
-        incident.peak_severity_ratio = max(incident.peak_severity_ratio, a.severity_basis)
         incident.peak_score = max(incident.peak_score, a.score)
         # A minute the key alerts in is no calm minute, whatever its rate: a slow storm
         # on a post of a brand of 6,433 a day, in the brand's first hour, ran under twice
@@ -397,7 +396,6 @@ class IncidentTracker:
         incident.score = a.score
         incident.ratio = a.ratio
         incident.peak_ratio = max(incident.peak_ratio, a.ratio)
-        incident.peak_severity_ratio = max(incident.peak_severity_ratio, a.severity_basis)
         incident.peak_score = max(incident.peak_score, a.score)
         incident.reopened.append(minute)
         del self.returning[resolved_on]
@@ -471,7 +469,6 @@ class IncidentTracker:
         if severity_rank(a.severity) > severity_rank(incident.severity):
             incident.severity = a.severity
         incident.peak_ratio = max(incident.peak_ratio, a.ratio)
-        incident.peak_severity_ratio = max(incident.peak_severity_ratio, a.severity_basis)
         return self._event(incident, "escalated", minute, evidence, a)
 
     def absorb(
@@ -524,6 +521,8 @@ class IncidentTracker:
         at, x = evidence()
         incident.last_event_minute = minute
         incident.reported_ratio = a.ratio
+        # Of the events only: a minute that emitted nothing reported nothing.
+        incident.peak_severity_ratio = max(incident.peak_severity_ratio, a.severity_basis)
         if incident.thread_id is None and (kind == "opened" or incident.kind == "firestorm"):
             # A brand-wide incident is about one post while one thread carries most of it;
             # once it has spread it never turns back (the alert contract). After it opened

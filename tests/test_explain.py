@@ -249,3 +249,32 @@ def test_an_incidents_peak_ratio_is_the_highest_ratio_it_reported() -> None:
         reported = max(seen.get(e.incident, 0.0), e.drivers["ratio_to_baseline"])
         seen[e.incident] = reported
         assert e.drivers["peak_ratio_to_baseline"] == reported, (e.event, e.drivers)
+
+
+def test_a_peak_counts_only_what_an_event_reported() -> None:
+    """The peak rose with every minute the key was judged, not only with an event: an
+    update said "peak 9.9" where no event had ever reported more than 6."""
+    from stormwatch.alerts.incidents import IncidentTracker
+    from stormwatch.detectors.crisis import Assessment
+
+    tracker = IncidentTracker(
+        explain=lambda incident, kind, a, x: ("s", {}, [], None), clock=lambda: 0.0,
+        update_minutes=15,
+    )  # fmt: skip
+
+    def evidence() -> tuple[float, dict]:
+        return 0.0, {"top_thread_share_30": 0.0, "off_top_thread_neg_30": 50}
+
+    def seen(minute: int, ratio: float) -> object:
+        a = Assessment(
+            score=2, raw_score=2, ratio=ratio, key_ratio=ratio, growth=0, volume=0,
+            benign=None, alerting=True, normal_rate=1.0,
+        )  # fmt: skip
+        return tracker.observe(
+            "acme", brand="acme", thread_id=None, minute=minute, evidence=evidence, a=a
+        )
+
+    assert seen(0, 6.0) is not None  # opened at 6x
+    assert seen(1, 9.9) is None  # the same band, a minute later: nothing reported
+    (incident,) = tracker.open.values()
+    assert incident.peak_severity_ratio == 6.0
