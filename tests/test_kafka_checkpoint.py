@@ -451,6 +451,8 @@ def test_a_restored_pipeline_closes_its_minutes_as_the_uninterrupted_one() -> No
         ("list", "manifest is not an object"),
         ("no-sha256", "manifest has no sha256"),
         ("not-zlib", "cannot be read"),
+        ("other-version", "cannot be read by this stormwatch: AttributeError"),
+        ("offset-text", "its next_offset is not a count"),
     ],
 )
 def test_a_damaged_checkpoint_is_one_clear_error(damage: str, says: str) -> None:
@@ -470,6 +472,16 @@ def test_a_damaged_checkpoint_is_one_clear_error(damage: str, says: str) -> None
         latest[b"0"] = (b"[1, 2]", headers)
     elif damage == "no-sha256":
         del manifest["sha256"]
+        latest[b"0"] = (orjson.dumps(manifest), headers)
+    elif damage == "offset-text":
+        manifest["next_offset"] = "ten"
+        latest[b"0"] = (orjson.dumps(manifest), headers)
+    elif damage == "other-version":  # a class this stormwatch does not have
+        blob = zlib.compress(pickle.dumps(checkpoint.snapshot(_fed_pipeline(5))).replace(
+            b"BrandState", b"BrandStatX"))  # fmt: skip
+        chunk = f"0/{manifest['slot']}/0".encode()
+        latest[chunk] = (blob, latest[chunk][1])
+        manifest.update(chunks=1, sha256=hashlib.sha256(blob).hexdigest())
         latest[b"0"] = (orjson.dumps(manifest), headers)
     else:
         blob = b"not zlib at all"

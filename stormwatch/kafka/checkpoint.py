@@ -299,8 +299,12 @@ def decode(
             f"checkpoint of partition {partition}: its manifest has no {', '.join(missing)}"
         )
     seq, slot = manifest["seq"], manifest["slot"]
-    if type(manifest["chunks"]) is not int or manifest["chunks"] < 0:
-        raise CheckpointError(f"checkpoint of partition {partition}: its chunk count is not one")
+    for field in ("seq", "chunks", "next_offset"):
+        if type(manifest[field]) is not int or manifest[field] < 0:
+            raise CheckpointError(
+                f"checkpoint of partition {partition}: its {field} is not a count "
+                f"({manifest[field]!r})"
+            )
     pieces = []
     for i in range(manifest["chunks"]):
         chunk = latest.get(f"{partition}/{slot}/{i}".encode())
@@ -312,8 +316,11 @@ def decode(
         raise CheckpointError(f"checkpoint {seq} of partition {partition}: checksum mismatch")
     try:
         state = pickle.loads(zlib.decompress(blob))  # noqa: S301 - our own changelog, see module doc
-    except (zlib.error, pickle.UnpicklingError, EOFError, ValueError) as error:
+    except Exception as error:  # noqa: BLE001 - whatever it is, one line naming the partition
+        # Not zlib, not a pickle, or one of another stormwatch version (a class it names
+        # that this one lacks, after a rollback): one line, not a traceback.
         raise CheckpointError(
-            f"checkpoint {seq} of partition {partition} cannot be read: {error}"
+            f"checkpoint {seq} of partition {partition} cannot be read by this stormwatch: "
+            f"{type(error).__name__}: {error}"
         ) from None
     return Checkpoint(partition, seq, manifest["next_offset"], state)
