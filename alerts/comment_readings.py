@@ -13,8 +13,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from stormwatch.alerts.content import cut_text
 from stormwatch.alerts.escalation import SLACK
-from stormwatch.alerts.slack_message import escape
+from stormwatch.alerts.slack_message import escape_user
 from stormwatch.alerts.store import IncidentStore
 from stormwatch.alerts.store.negativity_labels import NegativityLabel
 
@@ -80,12 +81,11 @@ class CommentReadings:
             when = "from now on"
         else:
             when = "once stormwatch restarts"
-        snippet = " ".join(sample.text.split())
-        if len(snippet) > SNIPPET_CHARS:
-            snippet = snippet[: SNIPPET_CHARS - 1] + "…"
+        # People's words, as on the card: inert, cut between characters as drawn.
+        snippet = cut_text(" ".join(sample.text.split()), SNIPPET_CHARS)
         note = (
-            f"🏷️ {who} marked a comment as {reading}: “{escape(snippet)}”. "
-            f"Stormwatch corrects how {escape(found.brand)}'s comments with its words read, "
+            f"🏷️ {who} marked a comment as {reading}: “{escape_user(snippet)}”. "
+            f"Stormwatch corrects how {escape_user(found.brand)}'s comments with its words read, "
             f"{when}."
         )
         if self.notify_slack:

@@ -205,7 +205,7 @@ def build_content(
             if window.thread_id and brand_rate > 0
             else ""
         )
-        times = f"{_times(rate / normal)} " if normal > 0 else ""
+        times = f"{ratio_text(rate / normal)} " if normal > 0 else ""
         share = f"{negatives / comments:.0%}" if comments else "none"
         summary = (
             f"Negative comments{about} on {where}: {negatives} in the last "
@@ -215,14 +215,14 @@ def build_content(
         )
     else:
         brand_wide = (
-            f" ({_times(a.ratio)} the brand's {rate_text(x['brand_neg_per_min'])})"
+            f" ({ratio_text(a.ratio)} the brand's {rate_text(x['brand_neg_per_min'])})"
             if window.thread_id
             else ""
         )
         # The ratio of the two rates the sentence names (the key's decayed ratio set
         # beside the five-minute rate read "1.0/min, 20x the usual 0.04/min"); rates in
         # the unit they read in ("0.00/min" at a small brand).
-        times = f"{_times(now / normal)} " if normal > 0 else ""
+        times = f"{ratio_text(now / normal)} " if normal > 0 else ""
         summary = (
             f"Negative comments{about} on {where} run at {rate_text(now, like=normal)}, "
             f"{times}{usual} {rate_text(normal)}{brand_wide}{_growing(doubling)}; "
@@ -274,9 +274,9 @@ def _growing(doubling: float | None) -> str:
     return f", doubling every {doubling:.0f} min" if doubling else ""
 
 
-def _times(ratio: float) -> str:
+def ratio_text(ratio: float) -> str:
     """
-    >>> _times(0.3), _times(4.26), _times(16.4)
-    ('0.3x', '4.3x', '16x')
+    >>> ratio_text(0.3), ratio_text(4.26), ratio_text(16.4), ratio_text(1880.4)
+    ('0.3x', '4.3x', '16x', '1880x')
     """
     return f"{ratio:.0f}x" if ratio >= 10 else f"{ratio:.1f}x"

@@ -18,7 +18,7 @@ from typing import Any, Protocol
 
 import orjson
 
-from stormwatch.alerts.content import AUTHORS_UNKNOWN_MOST, cut_text, rate_text
+from stormwatch.alerts.content import AUTHORS_UNKNOWN_MOST, cut_text, rate_text, ratio_text
 from stormwatch.alerts.curve import sparkline
 from stormwatch.playbooks.model import Playbook
 
@@ -127,7 +127,7 @@ def _figures(drivers: Mapping[str, Any]) -> list[str]:
         # or more), in the summary's units: its five-minute rate read "0 (normal
         # 0.005, 0x)" beside a summary of "10.0/hour, 32x the normal 7.4/day".
         rate = in_span / span
-        times = f", *{rate / base:.3g}x*" if base > 0 else ""
+        times = f", *{ratio_text(rate / base)}*" if base > 0 else ""
         text = (
             f"*Negative rate*\n{in_span} in {span} min: {rate_text(rate)} "
             f"(normal {rate_text(base)}{times})"
@@ -141,7 +141,7 @@ def _figures(drivers: Mapping[str, Any]) -> list[str]:
         # The ratio of the two rates shown; a post's card then gives its brand's, which
         # its severity reads (beside a post's rate and normal, the brand's ratio read
         # "1 (normal 0.035, 9.6x)").
-        times = f", *{now / base:.3g}x*" if base > 0 else ""
+        times = f", *{ratio_text(now / base)}*" if base > 0 else ""
         text = f"*Negative rate*\n{rate_text(now, like=base)} (normal {rate_text(base)}{times})"
         brand = drivers.get("negative_per_min_brand_baseline")
         if ratio is not None and brand is not None and brand != base:
@@ -338,7 +338,10 @@ def incident_blocks(
     link = thread_link(drivers.get("platform"), alert.get("thread_id"))
     title = headline(alert)
     blocks: list[dict[str, Any]] = [
-        {"type": "header", "text": {"type": "plain_text", "text": title[:150], "emoji": True}},
+        {
+            "type": "header",
+            "text": {"type": "plain_text", "text": cut_text(title, 150), "emoji": True},
+        },
     ]
     # People's words are in it (thread ids, topics, terms): inert, and `verbatim` below
     # so Slack parses no "@here" in it.

@@ -430,7 +430,7 @@ def test_the_cards_ratio_is_that_of_the_rates_it_shows() -> None:
                         "negative_per_min_baseline": 0.035, "ratio_to_baseline": 9.6,
                         "negative_per_min_brand_baseline": 0.104}  # fmt: skip
     text = str(incident_blocks(event))
-    assert "60.0/hour (normal 2.1/hour, *28.6x*)" in text
+    assert "60.0/hour (normal 2.1/hour, *29x*)" in text
     assert "9.6x the brand's normal 6.2/hour" in text
 
 
@@ -447,7 +447,7 @@ def test_a_small_brands_card_reads_the_span_its_summary_reports() -> None:
                         "comments_in_span": 15, "negative_share": 0.0,
                         "negative_share_baseline": 0.059}  # fmt: skip
     text = str(incident_blocks(event))
-    assert "10 in 60 min: 10.0/hour (normal 7.2/day, *33.3x*)" in text, text
+    assert "10 in 60 min: 10.0/hour (normal 7.2/day, *33x*)" in text, text
     assert "severity at 8.3x" in text, text
     assert "67% (usually 6%)" in text, text
 
@@ -612,3 +612,31 @@ def test_peoples_text_formats_nothing_and_long_ids_are_cut_whole() -> None:
     assert "\u200d…" not in comment and comment.count(family) >= 1
     assert json_module.dumps(comment).count("\\u200d") % 3 == 0  # whole families only
     assert "*@here*" not in reply_text({**event, "event": "updated"})
+
+
+def test_large_ratios_header_cuts_and_reading_notes_read_as_the_card_does(
+    tmp_path: Path,
+) -> None:
+    """The card printed "*1.88e+03x*" beside a summary's "1880x"; the header was cut
+    inside an emoji; the note for a marked comment let its `*NEVER*` format and cut a
+    family emoji in two."""
+    from stormwatch.alerts.comment_readings import CommentReadings
+    from stormwatch.alerts.slack_message import incident_blocks
+
+    family = "👨‍👩‍👧‍👦"
+    event = alert(brand="x" * 130 + family * 3).to_json_dict()
+    event["drivers"] = {**event["drivers"], "negative_per_min_now": 564.0}
+    blocks = incident_blocks(event)
+    assert "*1880x*" in str(blocks) and "e+03" not in str(blocks)
+    header = blocks[0]["text"]["text"]
+    assert header.endswith("…") and "\u200d…" not in header and len(header) <= 150
+
+    with IncidentStore.open(str(tmp_path / "store.db")) as store:
+        sample = {"id": "c1", "text": "*NEVER* ~again~ " + family * 30, "author_id": "u1"}
+        shown = replace(alert(), samples=[sample])
+        store.record(shown, targets=[])
+        result = CommentReadings(store, notify_slack=False).mark(
+            shown.incident, "c1", negative=True, who="<@U1>"
+        )
+    assert "*NEVER*" not in result.note and "~again~" not in result.note
+    assert "∗NEVER∗" in result.note and "\u200d…" not in result.note
