@@ -137,3 +137,27 @@ def test_ids_of_a_checkpoint_from_before_platforms_counted_still_dedupe() -> Non
     assert target.bare_ids_until is None and "old" not in target.seen_ids
     target.feed(on("youtube", "old", T0 + 4 * 60 * MINUTE))
     assert target.stats.duplicates == 2
+
+
+def test_a_checkpoint_from_before_platforms_were_lower_case_still_dedupes() -> None:
+    """Its ids and held comments kept "Facebook": after the upgrade a redelivery as
+    "facebook" was not recognised for the week an id is remembered."""
+    import pickle
+
+    from stormwatch.kafka import checkpoint
+
+    source = started()
+    source.feed(on("youtube", "old", T0))
+    source.feed(on("youtube", "held", T0 + 86000))
+    state = pickle.loads(pickle.dumps(checkpoint.snapshot(source)))
+    # as such a checkpoint was: the platform as it came
+    state["seen_ids"] = {k.replace("youtube", "YouTube"): v for k, v in state["seen_ids"].items()}
+    windows = state["windows"]
+    windows.held_ids = {k.replace("youtube", "YouTube") for k in windows.held_ids}
+    for _, _, record in windows.held:
+        record.comment.platform = "YouTube"
+    target = Pipeline(Settings(), decoder=Decoder(clock=lambda: T0 + 86400))
+    checkpoint.restore(target, state)
+    target.feed(on("youtube", "old", T0 + 1))
+    target.feed(on("YouTube", "held", T0 + 86000))
+    assert target.stats.duplicates == 2

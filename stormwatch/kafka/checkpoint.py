@@ -143,6 +143,7 @@ def restore(pipeline: Pipeline, state: Mapping[str, Any]) -> None:
         pipeline.bare_ids_until = max(pipeline.seen_ids.values(), default=None)
         windows = pipeline.windows
         windows.held_ids = {dedupe_key(record.comment) for _, _, record in windows.held}
+    _platforms_read_as_now(pipeline)
     pipeline.stats = state["stats"]
     pipeline.decisions.suppressed = state["suppressed"]
     pipeline.decisions.suppressing = state["suppressing"]
@@ -269,6 +270,35 @@ def chunks_held(
             slot = int(parts[0])
             held[slot] = max(held[slot], int(parts[1]) + 1)
     return held
+
+
+def _platform_key(key: str) -> str:
+    r"""A dedupe key with its platform as ingest reads it now (lower case, no surrounding
+    spaces; `ingest.decode`).
+
+    >>> _platform_key("Facebook \x00c-1"), _platform_key("c-2"), _platform_key(" \x00c-3")
+    ('facebook\x00c-1', 'c-2', 'c-3')
+    """
+    platform, sep, rest = key.partition("\x00")
+    if not sep:
+        return key
+    platform = platform.strip().casefold()
+    return platform + sep + rest if platform else rest
+
+
+def _platforms_read_as_now(pipeline: Pipeline) -> None:
+    """Remembered ids and held comments of a checkpoint written before platforms were
+    read in lower case: "Facebook" kept, a redelivery as "facebook" was not recognised
+    for the week the id is remembered, and counted twice."""
+    seen = pipeline.seen_ids
+    if any(_platform_key(key) != key for key in seen):
+        pipeline.seen_ids = {_platform_key(key): minute for key, minute in seen.items()}
+    windows = pipeline.windows
+    for _, _, record in windows.held:
+        platform = record.comment.platform
+        if platform is not None:
+            record.comment.platform = platform.strip().casefold() or None
+    windows.held_ids = {_platform_key(key) for key in windows.held_ids}
 
 
 def decode(
