@@ -1181,8 +1181,9 @@ class Judge:
             max(rate_building, verdict.share_evidence) >= SHARE_FREEZE
             or state.thread_building == minute
         )
-        # What the tests counted: an account's comments past its cap are left out, as
-        # the tests leave them out. Learned, five accounts' bot burst (325 comments in
+        # Without the negatives an account wrote past its cap, which the tests leave out
+        # too, in the minute's comments and negatives alike: a bot burst leaves no trace
+        # in the baseline. Learned, five accounts' bot burst (325 comments in
         # half an hour, at a brand of 558 a day, its tests at zero throughout) lifted the
         # usual negative share from 9 % to 42 %, and the next morning a campaign of 280
         # people read as no more negative than usual (held-out seed 4, 2026-12-07).
