@@ -1044,6 +1044,14 @@ class Judge:
             if thin is not None:
                 span, negatives = thin[0], thin[1]
                 severity_ratio = min(recent, negatives / span) / calm_normal
+                if candidate and benign is None and thin[3] < self.min_accounts:
+                    # Not even the longest span the alert could report holds a crowd:
+                    # its rate stands on a few people, however many the excursion's
+                    # guards counted over a day. At a brand of 55 a day, a share test
+                    # over zero all day let a day of single misread comments pass for
+                    # a crowd, and one comment from one account opened an incident
+                    # ("1 in the last 3 hours ... from 1 accounts").
+                    benign = "few_accounts"
         return Assessment(
             score=evidence,
             raw_score=rate_evidence,

@@ -195,3 +195,25 @@ def test_a_bot_burst_is_not_learned_as_the_brands_normal_talk() -> None:
     after = pipeline.judge.brand_state("fizz").expected(int(start // 60) + 120).neg_share
     assert before is not None and after < 1.5 * before, (before, after)
     assert not pipeline.tracker.history
+
+
+def test_one_comment_does_not_open_an_incident_after_a_day_of_misread_ones() -> None:
+    """At a brand of 55 a day, a giveaway's and a fan campaign's comments the model
+    misread as negative (one each, from 39 accounts over the day) kept its share test
+    over zero all day; the account guard, looking back the whole day, counted a crowd,
+    and one comment from one account opened an incident: "1 in the last 3 hours ...
+    from 1 accounts". A stream of a held-out generator (helper-written, 2026-12-07)."""
+    import gzip
+    from pathlib import Path
+
+    from stormwatch.alerts.sinks import MemoryAlertSink
+    from stormwatch.pipeline import Pipeline
+
+    path = Path(__file__).parent / "data" / "held_out" / "one_account_after_a_misread_day.jsonl.gz"
+    memory = MemoryAlertSink()
+    pipeline = Pipeline(sinks=[memory])
+    with gzip.open(path) as lines:
+        for line in lines:
+            pipeline.feed(line)
+    pipeline.finish()
+    assert [e.summary for e in memory.events if e.event == "opened"] == []
