@@ -88,10 +88,6 @@ EMOJI_SUPPLEMENT: Final[Mapping[str, float]] = {
     "🤡": -1.5,
     "👍": 1.5,
     "👏": 1.5,
-    # VADER reads 🔥 by its name, "fire", a negative word; on social media it is mostly
-    # praise ("kick off! 🔥🔥🔥" read 0.995 negative, "love this 🔥🔥🔥" 0.66) and
-    # sometimes anger: neither, its words decide.
-    "🔥": 0.0,
 }
 
 

@@ -268,16 +268,6 @@ def test_english_reads_the_emoji_vader_names_without_valence(english: VaderScore
     assert english.score("Customer service", "en") == 0.0
 
 
-def test_fire_is_neither_praise_nor_anger_its_words_decide() -> None:
-    """VADER names 🔥 "fire", a negative word: "kick off! 🔥🔥🔥" read 0.995 negative and
-    a viral post's cheering about a sixth negative."""
-    scorer = negativity_scorer(Settings())
-    assert scorer.score("kick off! 🔥🔥🔥", "en") < 0.5
-    assert scorer.score("love this 🔥🔥🔥", "en") < 0.1
-    assert scorer.score("Endlich!! 🔥🔥🔥", "de") < 0.5
-    assert scorer.score("Shame on you Acme 🔥🔥", "en") > 0.5
-
-
 def test_german_emoji_count_with_their_english_names(german: GermanScorer) -> None:
     assert german.score("Lieferung heute angekommen 😡😡", "de") > 0.3
     assert german.score("Lieferung heute angekommen 😍", "de") == 0.0
