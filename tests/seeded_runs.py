@@ -153,3 +153,20 @@ def spread(values: Sequence[float | None], scale: float = 1.0) -> str:
     if not present:
         return "none"
     return f"{present[0]:.1f} / {statistics.median(present):.1f} / {present[-1]:.1f}"
+
+
+def background_comments(
+    brand: str, per_day: float, hours: float, *, lang: str = "en", seed: int = 1
+) -> list[dict[str, Any]]:
+    """A brand's everyday comments from the scenario generator, with numeric event
+    times, for a test to add its own storm, burst or campaign to."""
+    from stormwatch.ingest.decode import parse_event_time
+
+    spec = ScenarioSpec(
+        "background", duration_s=hours * 3600, brands=(BrandSpec(brand, per_day, lang=lang),),
+        seed=seed,
+    )  # fmt: skip
+    comments = list(generate(spec).comments)
+    for c in comments:
+        c["created_at"] = parse_event_time(c["created_at"])
+    return comments

@@ -165,16 +165,10 @@ def test_a_bot_burst_is_not_learned_as_the_brands_normal_talk() -> None:
     import orjson
 
     from stormwatch.alerts.sinks import MemoryAlertSink
-    from stormwatch.evaluation.scenario import ScenarioSpec, generate
-    from stormwatch.ingest.decode import parse_event_time
     from stormwatch.pipeline import Pipeline
+    from tests.seeded_runs import background_comments
 
-    spec = ScenarioSpec(
-        "quiet", duration_s=30 * 3600, brands=(BrandSpec("fizz", 560, lang="en"),), seed=4
-    )
-    comments = list(generate(spec).comments)
-    for c in comments:
-        c["created_at"] = parse_event_time(c["created_at"])
+    comments = background_comments("fizz", 560, 30, seed=4)
     start = comments[0]["created_at"] + 20 * 3600
     texts = ("Scam company, they steal your money", "Total scam, they stole my money!!",
              "scam scam scam, stole my money")  # fmt: skip

@@ -166,16 +166,10 @@ def test_a_polite_campaign_opens_an_incident_that_says_campaign() -> None:
     import orjson
 
     from stormwatch.alerts.sinks import MemoryAlertSink
-    from stormwatch.evaluation.scenario import BrandSpec, ScenarioSpec, generate
-    from stormwatch.ingest.decode import parse_event_time
     from stormwatch.pipeline import Pipeline
+    from tests.seeded_runs import background_comments
 
-    spec = ScenarioSpec(
-        "polite", duration_s=12 * 3600, brands=(BrandSpec("hof", 1500, lang="de"),), seed=2
-    )
-    comments = list(generate(spec).comments)
-    for c in comments:
-        c["created_at"] = parse_event_time(c["created_at"])
+    comments = background_comments("hof", 1500, 12, lang="de", seed=2)
     start = comments[0]["created_at"] + 9 * 3600
     openers = ("", "Liebes Hof-Team, ", "Hallo Hof, ", "@hof ")
     tails = ("", " #TierversucheStoppen", " Danke.", " 🐰")

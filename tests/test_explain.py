@@ -156,17 +156,9 @@ def test_a_summarys_ratio_is_the_ratio_of_the_rates_it_names() -> None:
 
 def _background(hours: int, per_day: int = 3000, seed: int = 8) -> list[dict]:
     """A brand's everyday comments with numeric times, to add a storm to."""
-    from stormwatch.evaluation.scenario import BrandSpec, ScenarioSpec, generate
-    from stormwatch.ingest.decode import parse_event_time
+    from tests.seeded_runs import background_comments
 
-    spec = ScenarioSpec(
-        "background", duration_s=hours * 3600, brands=(BrandSpec("acme", per_day, lang="en"),),
-        seed=seed,
-    )  # fmt: skip
-    comments = list(generate(spec).comments)
-    for c in comments:
-        c["created_at"] = parse_event_time(c["created_at"])
-    return comments
+    return background_comments("acme", per_day, hours, seed=seed)
 
 
 def _alerts_of(stream: list[dict]) -> list:
