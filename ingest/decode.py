@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 
 import orjson
 
-from stormwatch.model import Comment, DeadLetter
+from stormwatch.model import Comment, DeadLetter, platform_name
 
 MAX_RECORD_BYTES = 64 * 1024
 # A dead letter keeps at most this much of a record (the original size is recorded).
@@ -341,7 +341,7 @@ class Decoder:
         if platform is not None:
             # One platform whatever its spelling: dedupe keys on it, so "Facebook" and
             # "facebook" made a redelivered comment count twice.
-            platform = platform.strip().casefold() or None
+            platform = platform_name(platform)
         if "\x00" in comment_id or (platform is not None and "\x00" in platform):
             # Dedupe joins platform and id with NUL (`dedupe_key`): one that holds it
             # could pass for another comment and drop it as a duplicate.

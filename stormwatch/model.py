@@ -43,6 +43,16 @@ class DeadLetter:
     withheld: bool = False
 
 
+def platform_name(raw: str) -> str | None:
+    """A platform as stormwatch keeps it: lower case, without surrounding spaces (None
+    when nothing is left). Dedupe keys on it, so "Facebook" and "facebook" are one.
+
+    >>> platform_name(" Facebook "), platform_name("  ")
+    ('facebook', None)
+    """
+    return raw.strip().casefold() or None
+
+
 def dedupe_key(c: Comment) -> str:
     """What makes a delivery the same comment: its id, which is unique per platform
     (README, "Input comment"), so the same id on two platforms is two comments.

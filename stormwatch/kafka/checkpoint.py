@@ -41,7 +41,7 @@ import orjson
 from stormwatch.detectors.monitor import ThresholdTable
 from stormwatch.exceptions import ConfigError, StormwatchError
 from stormwatch.key_window import MINUTE
-from stormwatch.model import dedupe_key
+from stormwatch.model import dedupe_key, platform_name
 from stormwatch.pipeline import Pipeline, RunStats
 
 FORMAT = 1
@@ -68,6 +68,7 @@ def snapshot(pipeline: Pipeline) -> dict[str, Any]:
         "returning": pipeline.tracker.returning,
         "seen_ids": pipeline.seen_ids,
         "bare_ids_until": pipeline.bare_ids_until,
+        "platforms_folded": True,  # platforms in lower case (`_platforms_read_as_now`)
         "stats": pipeline.stats,
         "suppressed": pipeline.decisions.suppressed,
         "suppressing": pipeline.decisions.suppressing,
@@ -143,7 +144,8 @@ def restore(pipeline: Pipeline, state: Mapping[str, Any]) -> None:
         pipeline.bare_ids_until = max(pipeline.seen_ids.values(), default=None)
         windows = pipeline.windows
         windows.held_ids = {dedupe_key(record.comment) for _, _, record in windows.held}
-    _platforms_read_as_now(pipeline)
+    if not state.get("platforms_folded"):
+        _platforms_read_as_now(pipeline)
     pipeline.stats = state["stats"]
     pipeline.decisions.suppressed = state["suppressed"]
     pipeline.decisions.suppressing = state["suppressing"]
@@ -282,22 +284,21 @@ def _platform_key(key: str) -> str:
     platform, sep, rest = key.partition("\x00")
     if not sep:
         return key
-    platform = platform.strip().casefold()
-    return platform + sep + rest if platform else rest
+    name = platform_name(platform)
+    return name + sep + rest if name else rest
 
 
 def _platforms_read_as_now(pipeline: Pipeline) -> None:
     """Remembered ids and held comments of a checkpoint written before platforms were
     read in lower case: "Facebook" kept, a redelivery as "facebook" was not recognised
-    for the week the id is remembered, and counted twice."""
-    seen = pipeline.seen_ids
-    if any(_platform_key(key) != key for key in seen):
-        pipeline.seen_ids = {_platform_key(key): minute for key, minute in seen.items()}
+    for the week the id is remembered, and counted twice. (Called only for such a
+    checkpoint: the rewrite reads every remembered id, up to a million.)"""
+    pipeline.seen_ids = {_platform_key(key): minute for key, minute in pipeline.seen_ids.items()}
     windows = pipeline.windows
     for _, _, record in windows.held:
         platform = record.comment.platform
         if platform is not None:
-            record.comment.platform = platform.strip().casefold() or None
+            record.comment.platform = platform_name(platform)
     windows.held_ids = {_platform_key(key) for key in windows.held_ids}
 
 
