@@ -41,6 +41,9 @@ it was handled."""
 # one of its words (`Tokens.words`, or a part of one glued by punctuation), and then for
 # the patterns of that anchor alone: all of them as one regular expression cost
 # 29 us a comment, several times the model's reading.
+# Where a call on the brand starts: a clause's beginning, or an address ("@acme ").
+_CALL_START: Final = r"(^|[.!?,:;]\s*|@\w+\s+)"
+
 _ENGLISH: Final = (
     # waiting, and nobody answering
     ("hold", r"\bon hold\b"),
@@ -146,7 +149,7 @@ _ENGLISH: Final = (
     ),
     (
         "stop end quit cease",
-        r"(^|[.!?,:;]\s*|@\w+\s+|\bplease\s+)(stop|end|quit|cease)\s+(\w+\s+){0,2}?\w+ing\b"
+        rf"({_CALL_START}|\bplease\s+)(stop|end|quit|cease)\s+(\w+\s+){{0,2}}?\w+ing\b"
         r"[^.!?]*?(\bnow\b|\bimmediately\b|\btoday\b|!)"
         r"|(@\w+\s+|\bplease\s+|\b(dear|hey|hi) \w+,\s*)(stop|end|quit|cease)\s+(\w+\s+){0,2}?"
         r"\w+ing\b",
@@ -198,8 +201,8 @@ _GERMAN: Final = (
     # sofort! Wir kaufen nichts mehr von euch." read 0.22): a call starts a sentence or
     # is addressed, not "Ich hör auf zu rauchen", "Zum Schluss mit Freunden ...", "Der
     # Bus beendet die Fahrt"
-    ("auf", r"(^|[.!?,:;]\s*|@\w+\s+)hör(t)? (endlich |sofort |bitte |jetzt |doch )?auf\b"),
-    ("schluss", r"(^|[.!?,:;]\s*|@\w+\s+)schluss mit\b"),
+    ("auf", _CALL_START + r"hör(t)? (endlich |sofort |bitte |jetzt |doch )?auf\b"),
+    ("schluss", _CALL_START + r"schluss mit\b"),
     (
         "mehr wieder",
         r"\b(wir|ich) (kaufen|kaufe|bestellen|bestelle) ([\w-]+ ){0,3}?(nichts|nie|keine|keinen|"
@@ -208,7 +211,7 @@ _GERMAN: Final = (
     ("mehr", r"\bkeinen? (cent|euro) mehr\b"),
     (
         "stoppt beendet",
-        r"(^|[.!?,:;]\s*|@\w+\s+)(stoppt|beendet) (endlich |sofort |jetzt )?(die|den|das|eure|"
+        _CALL_START + r"(stoppt|beendet) (endlich |sofort |jetzt )?(die|den|das|eure|"
         r"euren|diese|diesen|dieses)\b",
     ),
 )
