@@ -83,37 +83,3 @@ def test_worker_dead_letters_a_poison_record_and_moves_on(
     assert sorted(orjson.loads(r.value)["id"] for r in dead) == sorted(
         (rows[100]["id"], rows[400]["id"])
     )
-
-
-def test_input_not_keyed_by_brand_is_named_once(
-    kafka_broker: Broker,
-    create_topic: Callable[..., str],
-    producer,  # type: ignore[no-untyped-def]
-    unique: Callable[[str], str],
-    pg_url: str,
-    tmp_path: Path,
-) -> None:
-    """Records keyed by comment id (a third-party producer) spread a brand over
-    partitions, and one storm opened three incidents, without a word in the log."""
-    from dataclasses import replace
-
-    from stormwatch.kafka.sinks import StatusLog
-    from tests.test_kafka_worker import worker_settings
-
-    kafka = worker_settings(kafka_broker, create_topic, unique, partitions=1, checkpoint_s=1.0)
-    # The first record keyed right, the next ones by comment id, fetched one at a time:
-    # the first batch alone said nothing.
-    for n, row in enumerate(storm_rows()[:50]):
-        key = row["brand"] if n == 0 else str(row["id"])
-        producer.send(kafka.topic, key=key.encode(), value=orjson.dumps(row))
-    producer.flush()
-    kafka = replace(kafka, max_poll_records=1)
-    status = tmp_path / "status.jsonl"
-    with IncidentStore.open(pg_url) as store:
-        Worker(
-            kafka, store=store, new_pipeline=pipeline_factory(Settings(database_url=pg_url)),
-            status=StatusLog(status),
-        ).run(stop_when_idle=2.0)  # fmt: skip
-    events = [orjson.loads(line) for line in status.read_bytes().splitlines()]
-    [wrong] = [e for e in events if e["event"] == "misrouted"]
-    assert wrong["partition"] == 0 and wrong["brand"] == storm_rows()[0]["brand"]

@@ -803,3 +803,32 @@ def test_a_partition_whose_checkpoint_is_gone_stops_the_worker_unless_told(
         run()
     produce_lines(producer, kafka.topic, lines[:5], ["shop"] * 5)
     assert run(resume_cold=True) == 5  # from the committed offset, without state
+
+
+def test_input_not_keyed_by_brand_is_named_once(
+    kafka_broker, create_topic, unique, producer, pg_url, tmp_path
+) -> None:  # type: ignore[no-untyped-def]
+    """Records keyed by comment id (a third-party producer) spread a brand over
+    partitions, and one storm opened three incidents, without a word in the log."""
+    from stormwatch.config import Settings
+    from stormwatch.kafka.sinks import StatusLog
+    from stormwatch.kafka.worker import Worker, pipeline_factory
+    from tests.test_hostile_input import storm_rows
+
+    kafka = worker_settings(kafka_broker, create_topic, unique, partitions=1, checkpoint_s=1.0)
+    # The first record keyed right, the next ones by comment id, fetched one at a time:
+    # the first batch alone said nothing.
+    for n, row in enumerate(storm_rows()[:50]):
+        key = row["brand"] if n == 0 else str(row["id"])
+        producer.send(kafka.topic, key=key.encode(), value=orjson.dumps(row))
+    producer.flush()
+    kafka = replace(kafka, max_poll_records=1)
+    status = tmp_path / "status.jsonl"
+    with IncidentStore.open(pg_url) as store:
+        Worker(
+            kafka, store=store, new_pipeline=pipeline_factory(Settings(database_url=pg_url)),
+            status=StatusLog(status),
+        ).run(stop_when_idle=2.0)  # fmt: skip
+    events = [orjson.loads(line) for line in status.read_bytes().splitlines()]
+    [wrong] = [e for e in events if e["event"] == "misrouted"]
+    assert wrong["partition"] == 0 and wrong["brand"] == storm_rows()[0]["brand"]
