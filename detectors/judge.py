@@ -62,6 +62,9 @@ RATE_LED_SHARE = 0.5  # the rate test over its threshold leads a share test this
 SHARE_LED_RATE = 0.25  # the share test over its threshold leads a rate test this far to its own
 SHARE_FREEZE = 0.5  # either test this far to its threshold: the usual share stands still
 SHARE_FREEZE_MAX_MINUTES = 1440
+# A brand's minutes not learned in a row (an incident of it open, or its tests over
+# their thresholds) before what runs is taken as lasting and learned all the same.
+UNLEARNED_MAX_MINUTES = 1440
 RESTING_HEAP_MAX = 256  # resting-thread entries per brand before stale ones are swept
 _LOG_FAST = math.log(_FAST)
 _LOG_SLOW = math.log(_SLOW)
@@ -97,6 +100,7 @@ class BrandState:
         "thread_building",
         "calm_volume",
         "storm_ended",
+        "unlearned",
     )
 
     def __init__(self, order: int = 0) -> None:
@@ -138,6 +142,8 @@ class BrandState:
         # The minute its last open incident resolved (-1: none yet): a storm's tail
         # (`STORM_TAIL_MINUTES`).
         self.storm_ended = -1
+        # Minutes in a row its baseline did not learn (`UNLEARNED_MAX_MINUTES`).
+        self.unlearned = 0
 
     def __setstate__(self, state: tuple[None, dict] | dict) -> None:
         # A checkpoint from before a slot existed: its default (pickle keeps slots as
@@ -156,6 +162,7 @@ class BrandState:
         slots.setdefault("thread_building", -1)
         slots.setdefault("calm_volume", -1.0)
         slots.setdefault("storm_ended", -1)
+        slots.setdefault("unlearned", 0)
         # Its last hour was its own before its monitor kept one for every key.
         surge, last_hour = slots.pop("surge", 0.0), slots.pop("last_hour", None)
         for name, value in slots.items():
@@ -1165,7 +1172,9 @@ class Judge:
         """Learns an undisturbed minute into the brand's baseline: no incident of the
         brand open and the tests below their thresholds, winsorised. Not stricter: a
         baseline that skips every minute with a few negatives in it learns the quiet
-        minutes only, and its normal sinks until ordinary talk looks like a storm."""
+        minutes only, and its normal sinks until ordinary talk looks like a storm. Not
+        longer than a day: after `UNLEARNED_MAX_MINUTES` minutes in a row not learned,
+        what runs has lasted and is learned all the same."""
         if verdict.rested:
             return  # learned when the brand catches up
         state = self.brands[verdict.brand]
@@ -1173,9 +1182,29 @@ class Judge:
         quiet = verdict.evidence < LEARN_BELOW or (
             state.warming_up and not verdict.assessment.alerting
         )
+        # Without the negatives an account wrote past its cap, which the tests leave out
+        # too, in the minute's comments and negatives alike: a bot burst leaves no trace
+        # in the baseline. Learned, five accounts' bot burst (325 comments in
+        # half an hour, at a brand of 558 a day, its tests at zero throughout) lifted the
+        # usual negative share from 9 % to 42 %, and the next morning a campaign of 280
+        # people read as no more negative than usual (held-out seed 4, 2026-12-07).
+        n, neg = verdict.n - verdict.capped, verdict.neg - verdict.capped
         if disturbed or not quiet:
-            baseline.skip(minute)
+            if state.unlearned < UNLEARNED_MAX_MINUTES:
+                state.unlearned += 1
+                baseline.skip(minute)
+                return
+            # A day without a minute learned: what runs now has lasted, and is learned
+            # (winsorised, the usual share too) as a lasting change is. Unbounded, an
+            # incident opened while a brand's usual share was still near the prior
+            # never closed: at an airline whose talk is 45 % complaints it opened in the
+            # brand's first night against a usual share of 0.26, the baseline stood
+            # still from then on, and three days later everyday talk read "31x" and the
+            # real storm came as updates of that incident (case streams, 2026-12-07).
+            state.share_frozen = 0
+            baseline.learn(minute, n=n, neg=neg)
             return
+        state.unlearned = 0
         # The usual share stands still while either test is half-way to its threshold,
         # or one of its threads' (`thread_building`): a swell over a day would otherwise
         # become its own normal before it alarms, and a storm growing on one post for
@@ -1189,13 +1218,6 @@ class Judge:
             max(rate_building, verdict.share_evidence) >= SHARE_FREEZE
             or state.thread_building == minute
         )
-        # Without the negatives an account wrote past its cap, which the tests leave out
-        # too, in the minute's comments and negatives alike: a bot burst leaves no trace
-        # in the baseline. Learned, five accounts' bot burst (325 comments in
-        # half an hour, at a brand of 558 a day, its tests at zero throughout) lifted the
-        # usual negative share from 9 % to 42 %, and the next morning a campaign of 280
-        # people read as no more negative than usual (held-out seed 4, 2026-12-07).
-        n, neg = verdict.n - verdict.capped, verdict.neg - verdict.capped
         if building and state.share_frozen < SHARE_FREEZE_MAX_MINUTES:
             state.share_frozen += 1
             baseline.learn(minute, n=n, neg=neg, share=False)

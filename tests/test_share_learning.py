@@ -9,6 +9,8 @@ brand learns its level and rhythm, not its share (as while its own tests are).
 
 from __future__ import annotations
 
+import random
+
 import orjson
 import pytest
 
@@ -57,3 +59,53 @@ def test_the_usual_share_stands_still_while_a_thread_builds(
     assert not moved, moved[:5]
     assert any(row[3] != row[2] for row in learned if not row[1])  # it learns otherwise
     assert len(pipeline.tracker.history) == 1, pipeline.tracker.history  # the storm
+
+
+NEGATIVE = (
+    "my order never arrived and nobody answers",
+    "worst service ever, still waiting for a refund",
+    "the app keeps crashing, this is useless",
+    "charged twice and support ignores me",
+    "delayed again, terrible experience",
+    "broken on arrival, so disappointed",
+)
+PLAIN = (
+    "what time do you open on sunday",
+    "do you ship to austria?",
+    "is the blue one back in stock",
+    "thanks for the quick reply",
+    "love the new colours",
+    "where can i find the size chart",
+)
+
+
+def _lasting_shift(seed: int, hours: int = 96, shift_hour: int = 24) -> list[bytes]:
+    """Two comments a minute, 8 % negative for a day, then 45 % for good (everyday talk
+    that has turned into complaints, not a storm that ends)."""
+    rng = random.Random(seed)
+    t, i, out = 0.0, 0, []
+    while t < hours * H:
+        t += rng.expovariate(2.0 / 60.0)
+        share = 0.08 if t < shift_hour * H else 0.45
+        text = rng.choice(NEGATIVE if rng.random() < share else PLAIN)
+        i += 1
+        out.append(orjson.dumps({
+            "id": f"c{i}", "text": text + rng.choice(("", "!", " ?", " :(", " pls")),
+            "created_at": 1_772_582_400.0 + t, "brand": "acme", "thread_id": f"p{int(t // 7200)}",
+            "author_id": f"a{rng.randrange(100_000)}", "lang": "en",
+        }))  # fmt: skip
+    return out
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_a_lasting_change_is_learned_and_its_incident_closes(seed: int) -> None:
+    # An incident holds its brand's baseline still, so that a storm never becomes its
+    # normal; unbounded, an incident on a change that lasts never closed (the baseline
+    # could not learn what would make it calm) and swallowed every later storm.
+    pipeline = Pipeline(sinks=[MemoryAlertSink()])
+    for line in _lasting_shift(seed):
+        pipeline.feed(line)
+    pipeline.finish()
+    assert pipeline.stats.events["opened"] >= 1  # the change itself was news
+    assert not pipeline.tracker.open, [i.opened_minute for i in pipeline.tracker.open.values()]
+    assert pipeline.judge.brands["acme"].baseline.share() > 0.3
