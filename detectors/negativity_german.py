@@ -132,6 +132,18 @@ _GERMAN_OVERRIDES: Final[Mapping[str, float]] = {
     "shitstorm": -1.0,
     "fail": -0.7,
     "fake": -0.7,
+    # Accusations a campaign makes of a brand ("X zerstört den Regenwald", "X hat Leute
+    # vergiftet"): the lexicon has their nouns (Zerstörung, Vergiftung, Ausbeutung,
+    # Vertuschung) but not the verbs, and such a comment read 0.10-0.23.
+    "zerstören": -1.0,
+    "vergiften": -1.0,
+    "ausbeuten": -1.0,
+    "vertuschen": -0.7,
+    "schande": -1.0,
+    "schämen": -1.0,
+    "betrügen": -1.0,
+    "lügt": -1.0,  # "lügen" is too short for the verb rule (the lexicon has it)
+    "ausgebeutet": -1.0,
 }
 
 _GERMAN_NEGATIONS: Final = frozenset(
@@ -232,6 +244,12 @@ def _german_lexicon_entries() -> Iterator[tuple[str, str, float]]:
             yield form, pos, float(polarity)
 
 
+def _override_pos(form: str) -> str:
+    """The lexicon's own rule for a listed word it lacks: a verb if it looks like an
+    infinitive, otherwise noun or adjective."""
+    return "VB" if form.endswith("en") and len(form) > 5 else ""
+
+
 @functools.cache
 def _german_lexicon() -> dict[str, float]:
     """Lowercased lemma and inflection -> valence on VADER's scale, built once."""
@@ -249,8 +267,8 @@ def _german_lexicon() -> dict[str, float]:
             lemmas.pop(form, None)
         elif form in lemmas:
             lemmas[form] = (polarity, lemmas[form][1])
-        else:  # the lexicon's own rule for verbs; anything else may be noun or adjective
-            lemmas[form] = (polarity, "VB" if form.endswith("en") and len(form) > 5 else "")
+        else:
+            lemmas[form] = (polarity, _override_pos(form))
     lexicon = {form: polarity * _GERMAN_SCALE for form, (polarity, _) in lemmas.items()}
     removed = {form for form, polarity in _GERMAN_OVERRIDES.items() if polarity == 0.0}
     for form, (polarity, pos) in lemmas.items():
@@ -406,5 +424,6 @@ def german_crisis_words() -> frozenset[str]:
     """The strongly negative words the lexicon was given (polarity <= -0.7), with their
     inflections: where one occurs, the model scorer keeps the lexicon's reading as a floor."""
     lemmas = [form for form, polarity in _GERMAN_OVERRIDES.items() if polarity <= -0.7]
-    forms = {form for lemma in lemmas for form in _inflections(lemma, "")}
+    # A verb's forms as the lexicon derives them ("zerstört", "vergiftet", "schämt").
+    forms = {form for lemma in lemmas for form in _inflections(lemma, _override_pos(lemma))}
     return frozenset({*lemmas, *forms})

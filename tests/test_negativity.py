@@ -249,6 +249,8 @@ def test_german_inflected_forms_are_scored(german: GermanScorer) -> None:
         "Ekelhaft",
         "Totaler Schrott",
         "Verarsche!",
+        "Zerstört!",
+        "Vergiftet!",
     ],
 )
 def test_german_crisis_words(german: GermanScorer, text: str) -> None:

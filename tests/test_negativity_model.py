@@ -80,6 +80,35 @@ def test_crisis_vocabulary_stays_negative(text: str, lang: str) -> None:
     assert build_scorer(MODEL).score(text, lang) >= 0.5
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Waldkorn zerstört den Regenwald",
+        "Waldkorn hat Leute vergiftet",
+        "Waldkorn vergiftet Leute und vertuscht es",
+        "Waldkorn betrügt seine Kunden",
+        "Schande über Waldkorn",
+        "Hört auf, den Regenwald zu zerstören!",
+    ],
+)
+def test_german_accusations_read_negative(text: str) -> None:
+    # The lexicon had the nouns (Zerstörung, Vergiftung) but not the verbs: a German
+    # campaign's "X zerstört den Regenwald" read 0.21 while its English twin read 0.99.
+    assert build_scorer(MODEL).score(text, "de") >= 0.5
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Das ist keine Schande",
+        "Ihr müsst euch nicht schämen, tolles Produkt",
+        "Danke, ihr seid die Besten",
+    ],
+)
+def test_german_accusation_words_negated_or_absent_stay_below_one_half(text: str) -> None:
+    assert build_scorer(MODEL).score(text, "de") < 0.5
+
+
 def test_negation_and_intensifiers_still_count_through_the_lexicon_features() -> None:
     scorer = build_scorer(MODEL)
     assert scorer.score("This is good", "en") < scorer.score("This is not good", "en")
