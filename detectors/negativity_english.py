@@ -49,6 +49,12 @@ ENGLISH_CRISIS_TERMS: Final[Mapping[str, float]] = {
     "disgrace": -2.2,
     "ripoff": -2.0,
     "rip-off": -2.0,
+    # VADER has "scam" and "fraud" but not the people: "scammers!!!" read 0.39.
+    "scammer": -2.5,
+    "scammers": -2.5,
+    "scammed": -2.5,
+    "crook": -2.2,
+    "crooks": -2.2,
 }
 
 

@@ -74,7 +74,13 @@ def test_model_passes_clear_english_praise(text: str) -> None:
 
 @pytest.mark.parametrize(
     ("text", "lang"),
-    [("Zensur! Boykott!", "de"), ("Nie wieder, ihr Betrüger!", "de"), ("censorship!", "en")],
+    [
+        ("Zensur! Boykott!", "de"),
+        ("Nie wieder, ihr Betrüger!", "de"),
+        ("censorship!", "en"),
+        ("scammers!!!", "en"),
+        ("bunch of crooks", "en"),
+    ],
 )
 def test_crisis_vocabulary_stays_negative(text: str, lang: str) -> None:
     assert build_scorer(MODEL).score(text, lang) >= 0.5
