@@ -54,6 +54,7 @@ from stormwatch.detectors.negativity_model import (
     load_model,
 )
 from stormwatch.detectors.negativity_model_scorer import ModelScorer
+from stormwatch.detectors.praise_slang import slang_praise_removed
 
 __all__ = [
     "BACKENDS",
@@ -134,14 +135,24 @@ class MultilingualScorer:
         if lang is None:
             lang = classify_tokens(tokens)
             if lang is None:
-                english = self._reported(self._english(tokens, "en"), tokens, "en")
+                english = self._reported(self._read_english(tokens), tokens, "en")
                 german = self._reported(self._german(tokens, "de"), tokens, "de")
                 return english if english > german else german
         if lang == "en":
-            return self._reported(self._english(tokens, lang), tokens, lang)
+            return self._reported(self._read_english(tokens), tokens, lang)
         if lang == "de":
             return self._reported(self._german(tokens, lang), tokens, lang)
         return 0.0  # OTHER, or a language we have no lexicon for
+
+    def _read_english(self, tokens: Tokens) -> float:
+        """The English reading, of the comment without its slang praise where it has
+        some ("that camera is insane": `praise_slang`), if that reads less negative."""
+        negativity = self._english(tokens, "en")
+        if negativity > 0.0:
+            plain = slang_praise_removed(tokens)
+            if plain is not None:
+                return min(negativity, self._english(Tokens(plain), "en"))
+        return negativity
 
     def _reported(self, negativity: float, tokens: Tokens, lang: str) -> float:
         """At least `COMPLAINT_FLOOR` for a report of a failure (`complaints`), unless

@@ -410,3 +410,39 @@ def test_training_and_evaluation_refuse_what_they_cannot_use(tmp_path: Path) -> 
     empty = _write(tmp_path / "empty.jsonl", [])
     result = runner.invoke(app, ["evaluate", "negativity", str(empty)])
     assert result.exit_code == 2 and "no labelled comment" in result.output, result.output
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "that camera is insane",
+        "that demo was sick",
+        "sick design",
+        "you killed it!",
+        "this is fire 🔥🔥",
+        "the battery life is insane",
+        "stupid good",
+        "Looks sick 🔥",
+    ],
+)
+def test_english_slang_praise_reads_as_praise(text: str) -> None:
+    # Read in the dictionary sense these were 0.93-0.99: a launch's talk read 36 %
+    # negative where 22 % were complaints (independent case streams).
+    assert build_scorer(MODEL).score(text, "en") < 0.5
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "that price is insane",
+        "I am sick of waiting",
+        "this is insane, 3 weeks and no refund",
+        "the app is sick, crashes every time",
+        "the update is not fire at all, it broke my phone",
+        "sick of this company",
+        "this is crazy",
+        "my kid is sick from your burger",
+    ],
+)
+def test_the_same_words_in_complaints_stay_negative(text: str) -> None:
+    assert build_scorer(MODEL).score(text, "en") >= 0.5
