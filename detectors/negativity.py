@@ -84,6 +84,11 @@ class TokenNegativityScorer(NegativityScorer, Protocol):
         ...
 
 
+SLANG_PRAISE_BESIDE: Final = 0.4
+"""The least lexicon compound of the rest of a comment whose slang word is also outrage
+("insane", "crazy", "sick") for the word to count as praise (`praise_slang`): "love
+it" reads 0.64, a 😍 0.46, "who thought this was ok" 0.30."""
+
 PROTEST_FLOOR: Final = 0.75
 """The least negativity of a comment with a protest hashtag (``#BoycottNestle``,
 ``#BahnSkandal``, ``#ShameOnAcme``; `Tokens.protest`), in any language. The hashtag is the
@@ -146,12 +151,21 @@ class MultilingualScorer:
 
     def _read_english(self, tokens: Tokens) -> float:
         """The English reading, of the comment without its slang praise where it has
-        some ("that camera is insane": `praise_slang`), if that reads less negative."""
+        some ("that camera is insane": `praise_slang`) and nothing else negative, if
+        that reads less negative."""
         negativity = self._english(tokens, "en")
         if negativity > 0.0:
-            plain = slang_praise_removed(tokens)
-            if plain is not None:
-                return min(negativity, self._english(Tokens(plain), "en"))
+            found = slang_praise_removed(tokens)
+            if found is not None:
+                rest = Tokens(found[0])
+                # Only where nothing else in it is negative ("sick burger, i threw up"),
+                # and for a word that is also outrage only with clear praise beside it
+                # ("the new design is insane 😍", not "... insane, who thought this was
+                # ok": "ok" alone reads 0.30).
+                compound = getattr(self.english, "compound_tokens", None)
+                reading = compound(rest) if compound is not None else 0.0
+                if reading >= (SLANG_PRAISE_BESIDE if found[1] else 0.0):
+                    return min(negativity, self._english(rest, "en"))
         return negativity
 
     def _reported(self, negativity: float, tokens: Tokens, lang: str) -> float:

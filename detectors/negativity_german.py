@@ -134,10 +134,10 @@ _GERMAN_OVERRIDES: Final[Mapping[str, float]] = {
     "fake": -0.7,
     # Accusations a campaign makes of a brand ("X zerstört den Regenwald", "X hat Leute
     # vergiftet"): the lexicon has their nouns (Zerstörung, Vergiftung, Ausbeutung,
-    # Vertuschung) but not the verbs, and such a comment read 0.10-0.23.
+    # Vertuschung) but not the verbs, and such a comment read 0.10-0.23. Of "ausbeuten"
+    # only the participle: its derived "ausbeute" is the noun Ausbeute (yield).
     "zerstören": -1.0,
     "vergiften": -1.0,
-    "ausbeuten": -1.0,
     "vertuschen": -0.7,
     "schande": -1.0,
     "schämen": -1.0,

@@ -4,16 +4,17 @@ Sentiment lexicons and models read these words in their dictionary sense: VADER 
 "insane", "sick", "killed" and the fire emoji's name as strongly negative, and the
 shipped model read "that camera is insane" 0.95, "sick design" 0.97 and "you killed
 it!" 0.99. A launch's or a viral post's talk is full of them, so a launch read as
-three times more negative than it was (independent case streams, 2026-12-07).
+half again more negative than it was (independent case streams, 2026-12-07).
 
-`slang_praise_removed` finds the slang word where it is praise by its grammar: said of
-something ("<it> is/was/looks insane"), before a product word ("sick design"), as an
-intensifier ("stupid good") or in an idiom ("killed it", "nailed it"); not of a price,
-a fee or a wait ("that price is insane"), and not under a negation. It returns the text
-without those words (and the fire emoji beside them), which the scorer then reads
-instead: whatever else the comment says still counts, and a report of a failure is
-still floored after it ("the app is sick, crashes every time"). Hand-written like
-`complaints`: no maintained library reads slang for sentiment.
+`slang_praise_removed` finds the slang word where its grammar makes it praise: said of a
+product word ("that camera is insane"), of "this"/"that" only for words that are never
+outrage ("this is fire", not "this is insane" or "this ad is sick"), before a product
+word ("sick design"), as an intensifier ("stupid good") or in an idiom said to someone
+("you killed it", "nailed it"). Never in a comment that names a price, a fee, a wait
+or the service ("the price of this phone is insane"), and never under a negation. It
+returns the text without those words (and the fire emoji right after them); the scorer
+reads that instead only when nothing else in it is negative (`MultilingualScorer`).
+Hand-written like `complaints`: no maintained library reads slang for sentiment.
 """
 
 from __future__ import annotations
@@ -25,83 +26,114 @@ from stormwatch.detectors.language import Tokens
 
 __all__ = ["slang_praise_removed"]
 
-# Slang that is praise whatever it is said of, and slang that is also outrage ("this
-# is insane", "this is crazy") and so praise only of a product word.
-_PRAISE: Final = r"(sick|fire|lit|dope|killer)"
-_EITHER: Final = r"(insane|unreal|nuts|bonkers|wild|crazy|savage)"
-_VERB: Final = r"(is|was|looks|looked|sounds|sounded|'s|are|were)"
+# Slang that is praise whatever it is said of, and slang that is also outrage or disgust
+# ("this is insane", "this ad is sick") and so praise only of a product word.
+_PRAISE: Final = r"(fire|lit|dope)"
+_EITHER: Final = r"(insane|sick|unreal|nuts|bonkers|wild|crazy|savage|killer)"
+_VERB: Final = r"( is| was| looks| looked| sounds| sounded| are| were|'s)"
 _ADVERB: Final = r"((so|absolutely|literally|just|lowkey|highkey|honestly|actually|kinda|pretty) )?"
+# Things a launch or a post shows off; not what people complain of in them (an update, an
+# ad, a price, the battery), which stay read as they read.
 _PRODUCT_WORDS: Final = (
-    r"(design|camera|phone|shot|shots|photo|photos|pic|pics|drop|colou?rs?|colorway|look|"
-    r"fit|sound|demo|trailer|feature|features|update|collab|edit|video|track|beat|song|ad|"
-    r"commercial|merch|car|ride|game|graphics|screen|display|battery|life|flavou?r|taste|"
-    r"burger|pizza|menu|drink|launch|show|performance|skills|moves|vibe|vibes|one|these|"
-    r"those|thing|things|product|lineup|model|version|watch|shoes|sneakers|jacket)"
+    r"(design|camera|cam|shot|shots|photo|photos|pic|pics|colou?rs?|colorway|look|fit|sound|"
+    r"demo|trailer|collab|edit|track|beat|song|car|ride|graphics|screen|display|flavou?r|"
+    r"taste|burger|pizza|drink|show|performance|skills|moves|vibe|vibes|watch|shoes|"
+    r"sneakers|jacket|outfit|phone|lineup)"
+)
+# A comment that names one of these is about what it costs or how it is served.
+_COMPLAINED_OF: Final = re.compile(
+    r"\b(price|prices|priced|pricing|cost|costs|fee|fees|shipping|wait|waiting|waited|queue|"
+    r"delay|delays|delayed|bill|charge|charged|charges|tax|markup|interest|service|support|"
+    r"refund|money)\b"
 )
 _END: Final = r"(?=\s*($|[.!,;:?)\U0001f300-\U0001faff\u2600-\u27bf]))"
 
+# (pattern, whether its slang is also outrage and so needs a sign of praise beside it)
 _PATTERNS: Final = (
-    # said of something: "this is fire 🔥", "looks sick!", "that camera is insane"
-    re.compile(
-        rf"(^|(?<![\w'])(this|that|it|these|those|which|{_PRODUCT_WORDS}) ){_VERB} {_ADVERB}"
-        rf"(?P<slang>{_PRAISE}){_END}"
+    # said of something: "this is fire 🔥", "that camera is insane"
+    (
+        re.compile(rf"(^|(?<![\w']))(this|that|it){_VERB} {_ADVERB}(?P<slang>{_PRAISE}){_END}"),
+        False,
     ),
-    re.compile(
-        rf"(?<![\w']){_PRODUCT_WORDS} {_VERB} {_ADVERB}(?P<slang>{_PRAISE}|{_EITHER}){_END}"
+    (
+        re.compile(rf"(?<![\w']){_PRODUCT_WORDS}{_VERB} {_ADVERB}(?P<slang>{_PRAISE}){_END}"),
+        False,
     ),
-    re.compile(rf"^(?P<slang>(looks|sounds) {_ADVERB}{_PRAISE}){_END}"),
-    # before a product word: "sick design", "insane camera", "killer feature"
-    re.compile(rf"(?<![\w'])(?P<slang>{_PRAISE}|{_EITHER}|insanely) {_PRODUCT_WORDS}\b"),
+    (
+        re.compile(rf"(?<![\w']){_PRODUCT_WORDS}{_VERB} {_ADVERB}(?P<slang>{_EITHER}){_END}"),
+        True,
+    ),
+    (re.compile(rf"^(?P<slang>(looks|sounds) {_ADVERB}{_PRAISE}){_END}"), False),
+    (re.compile(rf"^(?P<slang>(looks|sounds) {_ADVERB}{_EITHER}){_END}"), True),
+    # before a product word: "fire design", "insane camera"
+    (re.compile(rf"(?<![\w'])(?P<slang>fire|dope) {_PRODUCT_WORDS}\b"), False),
+    (re.compile(rf"(?<![\w'])(?P<slang>{_EITHER}|insanely) {_PRODUCT_WORDS}\b"), True),
     # as an intensifier: "stupid good", "crazy fast", "insanely smooth"
-    re.compile(
-        r"(?<![\w'])(?P<slang>insane|insanely|sick|crazy|stupid|ridiculously|unreal|wild)"
-        r" (good|fast|nice|smooth|clean|fun|beautiful|pretty|comfy|cheap|tasty|delicious|"
-        r"quick|cute|funny|well)\b"
+    (
+        re.compile(
+            r"(?<![\w'])(?P<slang>insane|insanely|sick|crazy|stupid|ridiculously|unreal|wild)"
+            r" (good|nice|smooth|fun|beautiful|pretty|comfy|tasty|delicious|cute|funny)\b"
+        ),
+        False,
     ),
-    # idioms: "you killed it", "nailed it", "smashed it"
-    re.compile(
-        r"(?<![\w'])(?P<slang>(killed|killing|slayed|slaying|nailed|nailing|smashed|smashing|"
-        r"crushed|crushing|rocked|rocking) it)(?!\w)"
+    # idioms said to someone, or alone: "you killed it", "nailed it!"
+    (
+        re.compile(
+            r"(\b(you|u|ya|y'all|you guys|you all) (really |totally |absolutely |just )?|^)"
+            r"(?P<slang>(killed|slayed|nailed|smashed|crushed|rocked) it)"
+            r"(?! (by|alright|all right|off|with))(?!\w)"
+        ),
+        False,
     ),
 )
 _NEGATED: Final = re.compile(r"\b(not|no|never|isn't|wasn't|aren't|weren't|ain't)\b")
 _ANCHORS: Final = frozenset(
-    "insane insanely sick fire lit unreal nuts bonkers wild crazy savage killer dope looks sounds "
-    "stupid ridiculous ridiculously killed killing slayed slaying nailed nailing smashed "
-    "smashing crushed crushing rocked rocking".split()
+    "insane insanely sick fire lit unreal nuts bonkers wild crazy savage killer dope "
+    "stupid ridiculously killed slayed nailed smashed crushed rocked looks sounds".split()
 )
-_FIRE: Final = "\U0001f525"
+_FIRE_AFTER: Final = re.compile("^[\\s\U0001f525]*")
 
 
-def slang_praise_removed(tokens: Tokens) -> str | None:
-    """The comment without the slang words it praises with, or None when it has none.
+def slang_praise_removed(tokens: Tokens) -> tuple[str, bool] | None:
+    """The comment without the slang words it praises with, and whether one of them is
+    also outrage ("insane", "crazy", "sick": praise only with a sign of it beside, see
+    `MultilingualScorer`); None when it has none.
 
     >>> slang_praise_removed(Tokens("That camera is insane 🔥🔥"))
-    'That camera is'
-    >>> slang_praise_removed(Tokens("that price is insane")) is None
+    ('That camera is', False)
+    >>> slang_praise_removed(Tokens("that camera is insane"))
+    ('that camera is', True)
+    >>> slang_praise_removed(Tokens("the price of this camera is insane")) is None
     True
-    >>> slang_praise_removed(Tokens("the update is not sick at all")) is None
+    >>> slang_praise_removed(Tokens("the update is not fire at all")) is None
     True
     """
     if _ANCHORS.isdisjoint(tokens.words):
         return None
-    lower = tokens.lower
+    lower, text = tokens.lower, tokens.text
+    if len(lower) != len(text) or _COMPLAINED_OF.search(lower):
+        # (A character whose lowercase is longer, "İ", would shift every span.)
+        return None
     spans = []
-    for pattern in _PATTERNS:
+    for pattern, ambiguous in _PATTERNS:
         for match in pattern.finditer(lower):
             start = match.start("slang")
             # Not under a negation in the three words before it.
-            before = lower[max(0, start - 40) : start].split()[-3:]
-            if _NEGATED.search(" ".join(before)):
+            if _NEGATED.search(" ".join(lower[max(0, start - 40) : start].split()[-3:])):
                 continue
-            spans.append((start, match.end("slang")))
+            end = match.end("slang")
+            fire = _FIRE_AFTER.match(lower[end:]).end()
+            # Fire emoji right after it are its praise ("insane 🔥").
+            spans.append(
+                (start, end + fire, ambiguous and "\U0001f525" not in lower[end : end + fire])
+            )
     if not spans:
         return None
-    text = tokens.text  # same length as `lower`: spans line up
-    kept, at = [], 0
-    for start, end in sorted(spans):
+    kept, at, ambiguous = [], 0, False
+    for start, end, unsure in sorted(spans):
         if start >= at:
             kept.append(text[at:start])
             at = end
+            ambiguous = ambiguous or unsure
     kept.append(text[at:])
-    return " ".join("".join(kept).replace(_FIRE, " ").split())
+    return " ".join(" ".join(kept).split()), ambiguous

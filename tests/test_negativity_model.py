@@ -415,19 +415,21 @@ def test_training_and_evaluation_refuse_what_they_cannot_use(tmp_path: Path) -> 
 @pytest.mark.parametrize(
     "text",
     [
-        "that camera is insane",
-        "that demo was sick",
-        "sick design",
+        "that camera is insane 😍",
+        "that demo was sick 🔥",
+        "sick design, love it",
         "you killed it!",
+        "nailed it",
         "this is fire 🔥🔥",
-        "the battery life is insane",
+        "the new screen is insane, so happy with it",
         "stupid good",
         "Looks sick 🔥",
     ],
 )
 def test_english_slang_praise_reads_as_praise(text: str) -> None:
-    # Read in the dictionary sense these were 0.93-0.99: a launch's talk read 36 %
-    # negative where 22 % were complaints (independent case streams).
+    # Read in the dictionary sense these were 0.87-0.99: a launch's talk read 36 %
+    # negative where 22 % were complaints (independent case streams). A word that is
+    # also outrage ("insane", "sick") counts as praise only with praise beside it.
     assert build_scorer(MODEL).score(text, "en") < 0.5
 
 
@@ -446,3 +448,30 @@ def test_english_slang_praise_reads_as_praise(text: str) -> None:
 )
 def test_the_same_words_in_complaints_stay_negative(text: str) -> None:
     assert build_scorer(MODEL).score(text, "en") >= 0.5
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "the price of this phone is insane",
+        "the wait for the update is insane",
+        "this ad is sick",
+        "this launch is insane, prices doubled",
+        "sick update, my phone bricked",
+        "killer update bricked my phone",
+        "they killed it, the original recipe is gone",
+        "yeah you killed it alright, killed my trust",
+        "İİİ that camera is insane: awful",
+        "the new design is insane, who thought this was ok",
+        "sick burger. literally, i threw up",
+        "that camera is insane",
+    ],
+)
+def test_slang_in_complaints_and_outrage_stays_negative(text: str) -> None:
+    # Found by review: a price named after a product word, disgust at an ad, a complaint
+    # beside the slang, "killed it" as discontinued, and text whose lowercase is longer.
+    assert build_scorer(MODEL).score(text, "en") >= 0.5
+
+
+def test_ausbeute_the_yield_is_no_accusation() -> None:
+    assert build_scorer(MODEL).score("Wie hoch ist die Ausbeute bei der Saftpresse?", "de") < 0.5
