@@ -137,6 +137,7 @@ _GERMAN_OVERRIDES: Final[Mapping[str, float]] = {
     # Vertuschung) but not the verbs, and such a comment read 0.10-0.23. Of "ausbeuten"
     # only the participle: its derived "ausbeute" is the noun Ausbeute (yield).
     "zerstören": -1.0,
+    "tötet": -1.0,  # "töten" is too short for the verb rule (the lexicon has it)
     "vergiften": -1.0,
     "vertuschen": -0.7,
     "schande": -1.0,

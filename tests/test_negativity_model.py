@@ -93,6 +93,7 @@ def test_crisis_vocabulary_stays_negative(text: str, lang: str) -> None:
         "Waldkorn hat Leute vergiftet",
         "Waldkorn vergiftet Leute und vertuscht es",
         "Waldkorn betrügt seine Kunden",
+        "Waldkorn eure Lieferkette tötet Orang-Utans. Hört sofort damit auf",
         "Schande über Waldkorn",
         "Hört auf, den Regenwald zu zerstören!",
     ],
