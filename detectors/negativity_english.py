@@ -21,10 +21,10 @@ from typing import Final
 
 from stormwatch.detectors.language import Tokens
 from stormwatch.detectors.negativity_compound import (
-    EMOJI_SUPPLEMENT,
     MAYBE_EMOJI,
     CompoundScorer,
     caps_differential,
+    emoji_supplement,
     normalise,
     vader_tables,
 )
@@ -63,12 +63,12 @@ ENGLISH_CRISIS_TERMS: Final[Mapping[str, float]] = {
 # words of other emoji's names. Built once per process, like VADER's tables.
 @functools.cache
 def _lexicon_with_emoji() -> dict[str, float]:
-    return {**vader_tables().lexicon, **EMOJI_SUPPLEMENT}
+    return {**vader_tables().lexicon, **emoji_supplement()}
 
 
 @functools.cache
 def _emoji_names() -> dict[str, str]:
-    return {**vader_tables().emoji_names, **{emoji: emoji for emoji in EMOJI_SUPPLEMENT}}
+    return {**vader_tables().emoji_names, **{emoji: emoji for emoji in emoji_supplement()}}
 
 
 class VaderScorer(CompoundScorer):
@@ -78,11 +78,11 @@ class VaderScorer(CompoundScorer):
     distance decay, negation up to three tokens back, "no", "least", "never so",
     "without doubt", special idioms, "but" re-weighting, ALL-CAPS and punctuation
     emphasis, emoji names, alpha = 15). Four deliberate differences: the emoji of
-    `EMOJI_SUPPLEMENT` carry their own valence (VADER's names for them carry none or
-    the wrong one), "’" counts as an apostrophe (so "don’t" negates), the "but"
-    re-weighting is by position where VADER's looks values up with `list.index` and
-    sometimes re-weights the wrong one, and a protest hashtag reads as the crisis word
-    it is built on (`Tokens`).
+    `emoji_supplement` carry their own valence (VADER's names for them carry none or
+    the wrong one, or one people's labels contradict), "’" counts as an apostrophe
+    (so "don’t" negates), the "but" re-weighting is by position where VADER's looks
+    values up with `list.index` and sometimes re-weights the wrong one, and a protest
+    hashtag reads as the crisis word it is built on (`Tokens`).
     The language argument is ignored: this scorer always reads English.
     """
 

@@ -25,10 +25,10 @@ from typing import Final
 
 from stormwatch.detectors.language import Tokens
 from stormwatch.detectors.negativity_compound import (
-    EMOJI_SUPPLEMENT,
     MAYBE_EMOJI,
     CompoundScorer,
     caps_differential,
+    emoji_supplement,
     normalise,
     vader_tables,
 )
@@ -295,7 +295,7 @@ class GermanScorer(CompoundScorer):
 
     def __init__(self) -> None:
         self._lexicon = _german_lexicon()
-        self._emoji_valence = {**vader_tables().emoji_valence, **EMOJI_SUPPLEMENT}
+        self._emoji_valence = {**vader_tables().emoji_valence, **emoji_supplement()}
         self._caps_increment = vader_tables().caps_increment
         self._negation_scalar = vader_tables().negation_scalar
 

@@ -18,7 +18,7 @@ from stormwatch.detectors.negativity import (
     NegativityScorer,
     TokenNegativityScorer,
 )
-from stormwatch.detectors.negativity_compound import EMOJI_SUPPLEMENT
+from stormwatch.detectors.negativity_compound import emoji_supplement, people_emoji_valence
 from stormwatch.detectors.negativity_english import VaderScorer
 from stormwatch.detectors.negativity_german import GermanScorer
 from stormwatch.runtime import negativity_scorer
@@ -124,7 +124,7 @@ def test_fast_english_scorer_agrees_with_real_vader(english: VaderScorer) -> Non
     sentences = [
         s
         for s in _varied_sentences() + REALISTIC_ENGLISH
-        if not any(emoji in s for emoji in EMOJI_SUPPLEMENT)
+        if not any(emoji in s for emoji in emoji_supplement())
     ]
     assert len(set(sentences)) >= 300
     ours = [english.compound(s) for s in sentences]
@@ -268,6 +268,20 @@ def test_english_reads_the_emoji_vader_names_without_valence(english: VaderScore
     # The emoji is a word like any other: negation turns it round.
     assert english.score("not 😡", "en") == 0.0
     assert english.score("Customer service", "en") == 0.0
+
+
+def test_emoji_people_labelled_against_their_name_read_as_people_labelled(
+    english: VaderScorer, german: GermanScorer
+) -> None:
+    # VADER names 🔥 "fire" (-1.4); people labelled the tweets holding it positive 26 %,
+    # negative 12 % (Emoji Sentiment Ranking). Crying faces, which people labelled about
+    # as often positive as negative, keep VADER's reading.
+    assert set(people_emoji_valence()) == set("🔥💥💤🍂👻💫")
+    assert english.compound("what's the song? 🔥") > 0.0
+    assert english.score("got the TV!! 🔥🔥", "en") == 0.0
+    assert german.score("Lieferung heute angekommen 🔥", "de") == 0.0
+    assert english.score("Flight cancelled again 😭", "en") > 0.3
+    assert english.score("Customer service 😡😡😡", "en") > 0.5
 
 
 def test_german_emoji_count_with_their_english_names(german: GermanScorer) -> None:
