@@ -9,9 +9,10 @@ half again more negative than it was (independent case streams, 2026-12-07).
 `slang_praise_removed` finds the slang word where its grammar makes it praise: said of a
 product word ("that camera is insane"), of "this"/"that" only for words that are never
 outrage ("this is fire", not "this is insane" or "this ad is sick"), before a product
-word ("sick design"), as an intensifier ("stupid good") or in an idiom said to someone
-("you killed it", "nailed it"). Never in a comment that names a price, a fee, a wait
-or the service ("the price of this phone is insane"), and never under a negation. It
+word ("sick design"), as an intensifier ("stupid good"), in an idiom said to someone
+("you killed it", "nailed it") or as laughter ("I'm dead 😂"). Never in a comment that
+names a price, a fee, a wait or the service ("the price of this phone is insane"), and
+never under a negation. It
 returns the text without those words (and the fire emoji right after them); the scorer
 reads that instead only when nothing else in it is negative (`MultilingualScorer`).
 Hand-written like `complaints`: no maintained library reads slang for sentiment.
@@ -55,8 +56,13 @@ _PATTERNS: Final = (
         re.compile(rf"(^|(?<![\w']))(this|that|it){_VERB} {_ADVERB}(?P<slang>{_PRAISE}){_END}"),
         False,
     ),
+    # Fire, lit and dope are praise of anything said to be them ("the new presale is
+    # fire"; what burns is "on fire"), but where something is: "there was fire!".
     (
-        re.compile(rf"(?<![\w']){_PRODUCT_WORDS}{_VERB} {_ADVERB}(?P<slang>{_PRAISE}){_END}"),
+        re.compile(
+            rf"(?<![\w'])(?!(there|here|what|which|who){_VERB})[^\W\d_]+{_VERB} "
+            rf"{_ADVERB}(?P<slang>{_PRAISE}){_END}"
+        ),
         False,
     ),
     (
@@ -85,11 +91,21 @@ _PATTERNS: Final = (
         ),
         False,
     ),
+    # amusement: "I'm dead 😂", "im crying lmao" (laughing, not mourning)
+    (
+        re.compile(
+            r"(^|(?<![\w']))(?P<slang>(i'm|im|i am) (so |literally |actually |lowkey )?"
+            r"(dead|dying|deceased|weak|crying))"
+            r"(?=[\s.!]*(\U0001f602|\U0001f923|\U0001f480|lol|lmao|lmfao|haha))"
+        ),
+        False,
+    ),
 )
 _NEGATED: Final = re.compile(r"\b(not|no|never|isn't|wasn't|aren't|weren't|ain't)\b")
 _ANCHORS: Final = frozenset(
     "insane insanely sick fire lit unreal nuts bonkers wild crazy savage killer dope "
-    "stupid ridiculously killed slayed nailed smashed crushed rocked looks sounds".split()
+    "stupid ridiculously killed slayed nailed smashed crushed rocked looks sounds dead "
+    "dying deceased weak crying".split()
 )
 _FIRE_AFTER: Final = re.compile("^[\\s\U0001f525]*")
 

@@ -425,6 +425,11 @@ def test_training_and_evaluation_refuse_what_they_cannot_use(tmp_path: Path) -> 
         "the new screen is insane, so happy with it",
         "stupid good",
         "Looks sick 🔥",
+        "the new presale is fire",
+        "I'm dead 💀😂",
+        "im crying lmao",
+        "what's the song? 🔥",
+        "got the TV!! 🔥🔥",
     ],
 )
 def test_english_slang_praise_reads_as_praise(text: str) -> None:
@@ -445,6 +450,11 @@ def test_english_slang_praise_reads_as_praise(text: str) -> None:
         "sick of this company",
         "this is crazy",
         "my kid is sick from your burger",
+        "your warehouse is on fire",
+        "there was fire!",
+        "I'm dying, the AC in your store is broken",
+        "they cancelled my flight again 😭",
+        "this battery exploded 🔥🔥 dangerous",
     ],
 )
 def test_the_same_words_in_complaints_stay_negative(text: str) -> None:
