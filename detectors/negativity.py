@@ -55,6 +55,7 @@ from stormwatch.detectors.negativity_model import (
 )
 from stormwatch.detectors.negativity_model_scorer import ModelScorer
 from stormwatch.detectors.praise_slang import slang_praise_removed
+from stormwatch.detectors.reproach import reproaches
 
 __all__ = [
     "BACKENDS",
@@ -91,7 +92,8 @@ it" reads 0.64, a 😍 0.46, "who thought this was ok" 0.30."""
 
 PROTEST_FLOOR: Final = 0.75
 """The least negativity of a comment with a protest hashtag (``#BoycottNestle``,
-``#BahnSkandal``, ``#ShameOnAcme``; `Tokens.protest`), in any language. The hashtag is the
+``#BahnSkandal``, ``#ShameOnAcme``; `Tokens.protest`) or a reproach ("Schämt euch!";
+`reproach`), in any language. The hashtag is the
 commenter's own label for what they write: a campaign's copies are as mild as its
 template ("i try navigating to a chapter past 34 via the menu and it wouldn't do it!
 #boycottKO" reads 0.03 word by word), so a campaign of thousands read as a few (at
@@ -109,7 +111,8 @@ class MultilingualScorer:
     word costs more than an occasional false alarm on a two-word comment. Text in any
     other language (given, or recognised) scores 0: an English or German lexicon reads
     French or Spanish as noise ("pain", "die", "gift"), and no score beats a wrong one.
-    In every language a protest hashtag makes a comment at least `PROTEST_FLOOR`, and in
+    In every language a protest hashtag or a reproach ("Shame on you!", "Schämt euch!":
+    `reproach`) makes a comment at least `PROTEST_FLOOR`, and in
     English and German a report of a failure at least `COMPLAINT_FLOOR` (`complaints`).
     """
 
@@ -132,7 +135,7 @@ class MultilingualScorer:
 
     def score_tokens(self, tokens: Tokens, lang: str | None) -> float:
         negativity = self._score_language(tokens, lang)
-        if tokens.protest and negativity < PROTEST_FLOOR:
+        if negativity < PROTEST_FLOOR and (tokens.protest or reproaches(tokens)):
             return PROTEST_FLOOR
         return negativity
 

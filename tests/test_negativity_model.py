@@ -428,6 +428,8 @@ def test_training_and_evaluation_refuse_what_they_cannot_use(tmp_path: Path) -> 
         "the new presale is fire",
         "I'm dead 💀😂",
         "im crying lmao",
+        "dead 💀💀",
+        "that goal was sick 🔥",
         "what's the song? 🔥",
         "got the TV!! 🔥🔥",
     ],
@@ -486,3 +488,37 @@ def test_slang_in_complaints_and_outrage_stays_negative(text: str) -> None:
 
 def test_ausbeute_the_yield_is_no_accusation() -> None:
     assert build_scorer(MODEL).score("Wie hoch ist die Ausbeute bei der Saftpresse?", "de") < 0.5
+
+
+@pytest.mark.parametrize(
+    ("text", "lang"),
+    [
+        (
+            "Liebes Cobalt, zahlt euren Beschäftigten endlich faire Löhne! Rekordgewinne, "
+            "Hungerlöhne. Schämt euch! #FaireLöhne",
+            "de",
+        ),
+        (
+            "Dear Cobalt, pay your workers fair wages! Record profits, poverty wages. "
+            "Shame on you!",
+            "en",
+        ),
+        ("Ihr solltet euch wirklich schämen, Acme", "de"),
+        ("Super Gewinne, faire Preise? Schämen Sie sich!", "de"),
+    ],
+)
+def test_a_reproach_makes_a_polite_campaign_template_negative(text: str, lang: str) -> None:
+    # Held-out streams: two German campaigns of ~1,900 accounts with the first template
+    # (0.08 word by word) opened nothing.
+    assert build_scorer(MODEL).score(text, lang) >= 0.5
+
+
+@pytest.mark.parametrize(
+    ("text", "lang"),
+    [
+        ("shame on me for waiting so long, love it", "en"),
+        ("Schämt euch nicht, das war super", "de"),
+    ],
+)
+def test_no_reproach_of_oneself_or_under_a_negation(text: str, lang: str) -> None:
+    assert build_scorer(MODEL).score(text, lang) < 0.5
