@@ -69,6 +69,15 @@ _PATTERNS: Final = (
         re.compile(rf"(?<![\w']){_PRODUCT_WORDS}{_VERB} {_ADVERB}(?P<slang>{_EITHER}){_END}"),
         True,
     ),
+    # ... and the words that are also outrage, of anything, with fire emoji right after:
+    # "that goal was sick 🔥" (without them: "this ad is sick")
+    (
+        re.compile(
+            rf"(?<![\w'])(?!(there|here|what|which|who){_VERB})[^\W\d_]+{_VERB} "
+            rf"{_ADVERB}(?P<slang>{_EITHER})(?=\s*\U0001f525[\s\U0001f525]*($|[.!,;:?]))"
+        ),
+        False,
+    ),
     (re.compile(rf"^(?P<slang>(looks|sounds) {_ADVERB}{_PRAISE}){_END}"), False),
     (re.compile(rf"^(?P<slang>(looks|sounds) {_ADVERB}{_EITHER}){_END}"), True),
     # before a product word: "fire design", "insane camera"
@@ -91,11 +100,11 @@ _PATTERNS: Final = (
         ),
         False,
     ),
-    # amusement: "I'm dead 😂", "im crying lmao" (laughing, not mourning)
+    # amusement: "I'm dead 😂", "im crying lmao", "dead 💀💀" (laughing, not mourning)
     (
         re.compile(
             r"(^|(?<![\w']))(?P<slang>(i'm|im|i am) (so |literally |actually |lowkey )?"
-            r"(dead|dying|deceased|weak|crying))"
+            r"(dead|dying|deceased|weak|crying)|^(dead|deceased|dying))"
             r"(?=[\s.!]*(\U0001f602|\U0001f923|\U0001f480|lol|lmao|lmfao|haha))"
         ),
         False,
