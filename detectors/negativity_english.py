@@ -55,6 +55,11 @@ ENGLISH_CRISIS_TERMS: Final[Mapping[str, float]] = {
     "scammed": -2.5,
     "crook": -2.2,
     "crooks": -2.2,
+    # A data leak's own words: "data breach and the first we hear about it is from the
+    # news" read 0.25 (independent held-out streams, 2026-12-07).
+    "breach": -2.0,
+    "breached": -2.0,
+    "leaked": -1.5,
 }
 
 

@@ -80,6 +80,8 @@ def test_model_passes_clear_english_praise(text: str) -> None:
         ("censorship!", "en"),
         ("scammers!!!", "en"),
         ("bunch of crooks", "en"),
+        ("data breach and the first we hear about it is from the news", "en"),
+        ("datenleck und wir erfahren es aus den nachrichten. erbärmlich", "de"),
     ],
 )
 def test_crisis_vocabulary_stays_negative(text: str, lang: str) -> None:
