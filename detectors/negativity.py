@@ -55,7 +55,7 @@ from stormwatch.detectors.negativity_model import (
 )
 from stormwatch.detectors.negativity_model_scorer import ModelScorer
 from stormwatch.detectors.praise_slang import slang_praise_removed
-from stormwatch.detectors.reproach import reproaches
+from stormwatch.detectors.reproach import closing_verdict, reproaches
 
 __all__ = [
     "BACKENDS",
@@ -173,10 +173,16 @@ class MultilingualScorer:
 
     def _reported(self, negativity: float, tokens: Tokens, lang: str) -> float:
         """At least `COMPLAINT_FLOOR` for a report of a failure (`complaints`), unless
-        the language's lexicon reads the comment as clearly positive."""
+        the language's lexicon reads the comment as clearly positive; at least
+        `PROTEST_FLOOR` for a comment that ends in a verdict ("... Disgusting.",
+        `closing_verdict`)."""
+        scorer = self.english if lang == "en" else self.german
+        if negativity < PROTEST_FLOOR:
+            text_compound = getattr(scorer, "compound", None)
+            if text_compound is not None and closing_verdict(tokens.text, text_compound):
+                return PROTEST_FLOOR
         if negativity >= COMPLAINT_FLOOR or not reports_failure(tokens, lang):
             return negativity
-        scorer = self.english if lang == "en" else self.german
         compound = getattr(scorer, "compound_tokens", None)
         if compound is not None and compound(tokens) >= COMPLAINT_POSITIVE_LIMIT:
             return negativity

@@ -14,11 +14,12 @@ maintained library reads these.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Final
 
 from stormwatch.detectors.language import Tokens
 
-__all__ = ["reproaches"]
+__all__ = ["closing_verdict", "reproaches"]
 
 _ANCHORS: Final = ("shame", "ashamed", "schäm")
 _REPROACH: Final = re.compile(
@@ -46,3 +47,38 @@ def reproaches(tokens: Tokens) -> bool:
     if not any(anchor in lower for anchor in _ANCHORS):
         return False
     return _REPROACH.search(lower.replace("\u2019", "'")) is not None
+
+
+# A closing verdict: the comment's last sentence, of one or two words, strongly negative
+# by itself. Its sentences end at ".", "!", "?" or a line break before more text.
+_SENTENCE_END: Final = re.compile(r"[.!?]+\s+|\n+")
+_VERDICT_MOST_WORDS: Final = 2
+VERDICT_COMPOUND: Final = -0.5
+"""The lexicon compound a closing verdict reads at most by itself: "Disgusting" -0.53,
+"WTF" -0.59, "Lousy" -0.42 (not one)."""
+
+
+def closing_verdict(text: str, compound: Callable[[str], float]) -> bool:
+    """Whether the comment ends in a verdict of its own: "Record bonus for the board,
+    layoffs for the workers. Disgusting." read 0.38, its last word alone 0.98. Outrage
+    often tells what happened and then judges it in a word, and the telling reads
+    neutral or even positive ("bonus"). `compound`: the language's lexicon compound.
+    Of the tweets and Reddit comments people labelled (airline tweets, GoEmotions,
+    VADER's tweets, SB-10k; 2026-12-07) the rule turned 37 negative ones and 7 others
+    negative that the scorer had read under 0.5.
+
+    >>> from stormwatch.detectors.negativity_english import VaderScorer
+    >>> closing_verdict("Layoffs before Christmas. Disgusting.", VaderScorer().compound)
+    True
+    >>> closing_verdict("Disgusting.", VaderScorer().compound)  # one sentence: no verdict
+    False
+    >>> closing_verdict("Flight was late. Crew was great.", VaderScorer().compound)
+    False
+    """
+    parts = _SENTENCE_END.split(text.strip())
+    if len(parts) < 2:
+        return False
+    last = parts[-1].strip(" .!?\t")
+    if not last or len(last.split()) > _VERDICT_MOST_WORDS:
+        return False
+    return compound(last) <= VERDICT_COMPOUND

@@ -524,3 +524,20 @@ def test_a_reproach_makes_a_polite_campaign_template_negative(text: str, lang: s
 )
 def test_no_reproach_of_oneself_or_under_a_negation(text: str, lang: str) -> None:
     assert build_scorer(MODEL).score(text, lang) < 0.5
+
+
+@pytest.mark.parametrize(
+    ("text", "lang", "negative"),
+    [
+        ("record bonus for the board, layoffs for the workers. disgusting", "en", True),
+        ("Now your site is not working! WTF", "en", True),
+        ("Kündigungen eine Woche vor Weihnachten. Erbärmlich!", "de", True),
+        ("Flight was late. Crew was great.", "en", False),
+        ("Thanks for the quick help! Awesome.", "en", False),
+        ("Disgusting? No, delicious.", "en", False),
+    ],
+)
+def test_a_closing_verdict_judges_the_comment(text: str, lang: str, negative: bool) -> None:
+    # Outrage tells what happened, then judges it in a word; the telling reads neutral
+    # or positive ("bonus"): the first read 0.38, its last word alone 0.98.
+    assert (build_scorer(MODEL).score(text, lang) >= 0.5) is negative
