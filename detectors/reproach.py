@@ -21,7 +21,6 @@ from stormwatch.detectors.language import Tokens
 
 __all__ = ["closing_verdict", "reproaches"]
 
-_ANCHORS: Final = ("shame", "ashamed", "schäm")
 _REPROACH: Final = re.compile(
     r"\bshame on (?!(me|myself|us|ourselves)\b)\w+"
     r"|\b(you|u|y'all|you guys|you all) (should|ought to) be ashamed\b"
@@ -44,7 +43,7 @@ def reproaches(tokens: Tokens) -> bool:
     False
     """
     lower = tokens.lower
-    if not any(anchor in lower for anchor in _ANCHORS):
+    if "shame" not in lower and "schäm" not in lower:  # "ashamed" holds "shame"
         return False
     return _REPROACH.search(lower.replace("\u2019", "'")) is not None
 
@@ -53,6 +52,7 @@ def reproaches(tokens: Tokens) -> bool:
 # by itself. Its sentences end at ".", "!", "?" or a line break before more text.
 _SENTENCE_END: Final = re.compile(r"[.!?]+\s+|\n+")
 _VERDICT_MOST_WORDS: Final = 2
+_TAIL: Final = 48
 VERDICT_COMPOUND: Final = -0.5
 """The lexicon compound a closing verdict reads at most by itself: "Disgusting" -0.53,
 "WTF" -0.59, "Lousy" -0.42 (not one)."""
@@ -75,10 +75,16 @@ def closing_verdict(text: str, compound: Callable[[str], float]) -> bool:
     >>> closing_verdict("Flight was late. Crew was great.", VaderScorer().compound)
     False
     """
-    parts = _SENTENCE_END.split(text.strip())
-    if len(parts) < 2:
+    # Only the end is looked at: a verdict of one or two words fits in its last
+    # `_TAIL` characters, and most comments are one sentence (scored for each comment).
+    body = text.rstrip(" .!?\t\r\n")
+    tail = body[-_TAIL:]
+    if "." not in tail and "!" not in tail and "?" not in tail and "\n" not in tail:
+        return False  # one sentence, or a last one too long to be a verdict
+    parts = _SENTENCE_END.split(tail)
+    if len(parts) < 2 or (len(parts) == 2 and not parts[0].strip() and len(body) <= _TAIL):
         return False
-    last = parts[-1].strip(" .!?\t")
+    last = parts[-1].strip(" \t")
     if not last or len(last.split()) > _VERDICT_MOST_WORDS:
         return False
     return compound(last) <= VERDICT_COMPOUND
