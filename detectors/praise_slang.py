@@ -42,12 +42,15 @@ _PRODUCT_WORDS: Final = (
     r"sneakers|jacket|outfit|phone|lineup)"
 )
 # A comment that names one of these is about what it costs or how it is served.
+# ("wait" as a noun: "the wait ..."; "wait, ..." opening a comment is a word of surprise.)
 _COMPLAINED_OF: Final = re.compile(
-    r"\b(price|prices|priced|pricing|cost|costs|fee|fees|shipping|wait|waiting|waited|queue|"
+    r"\b(price|prices|priced|pricing|cost|costs|fee|fees|shipping|waiting|waited|queue|"
     r"delay|delays|delayed|bill|charge|charged|charges|tax|markup|interest|service|support|"
-    r"refund|money)\b"
+    r"refund|money)\b|(?<!^)(?<!^ok )(?<!^so )(?<!^um )(?<!^yo )(?<!^oh )\bwait\b"
 )
-_END: Final = r"(?=\s*($|[.!,;:?)\U0001f300-\U0001faff\u2600-\u27bf]))"
+# The end of what is said: the comment's, a sentence's, an emoji, or the hashtags,
+# mentions and links after it.
+_END: Final = r"(?=\s*($|[.!,;:?)#@\U0001f300-\U0001faff\u2600-\u27bf]|https?:))"
 
 # (pattern, whether its slang is also outrage and so needs a sign of praise beside it)
 _PATTERNS: Final = (
@@ -74,7 +77,7 @@ _PATTERNS: Final = (
     (
         re.compile(
             rf"(?<![\w'])(?!(there|here|what|which|who){_VERB})[^\W\d_]+{_VERB} "
-            rf"{_ADVERB}(?P<slang>{_EITHER})(?=\s*\U0001f525[\s\U0001f525]*($|[.!,;:?]))"
+            rf"{_ADVERB}(?P<slang>{_EITHER})(?=\s*\U0001f525[\s\U0001f525]*($|[.!,;:?#@]|https?:))"
         ),
         False,
     ),
@@ -104,17 +107,27 @@ _PATTERNS: Final = (
     (
         re.compile(
             r"(^|(?<![\w']))(?P<slang>(i'm|im|i am) (so |literally |actually |lowkey )?"
-            r"(dead|dying|deceased|weak|crying)|^(dead|deceased|dying))"
+            r"(dead|dying|deceased|weak|crying|screaming)|^(dead|deceased|dying))"
             r"(?=[\s.!]*(\U0001f602|\U0001f923|\U0001f480|lol|lmao|lmfao|haha))"
         ),
         False,
     ),
+    # ... and "I'm dead", "I'm screaming" as all there is to say
+    (
+        re.compile(
+            r"(^|(?<![\w']))(?P<slang>(i'm|im|i am) (so |literally |actually |lowkey )?"
+            r"(dead|deceased|screaming))(?=[\s.!]*(#\w+\s*|@\w+\s*)*$)"
+        ),
+        False,
+    ),
+    # an idiom of praise: "they ate and left no crumbs"
+    (re.compile(r"(?<![\w'])(?P<slang>(ate|ate it|ate that),? and left no crumbs)"), False),
 )
 _NEGATED: Final = re.compile(r"\b(not|no|never|isn't|wasn't|aren't|weren't|ain't)\b")
 _ANCHORS: Final = frozenset(
     "insane insanely sick fire lit unreal nuts bonkers wild crazy savage killer dope "
     "stupid ridiculously killed slayed nailed smashed crushed rocked looks sounds dead "
-    "dying deceased weak crying".split()
+    "dying deceased weak crying screaming crumbs".split()
 )
 _FIRE_AFTER: Final = re.compile("^[\\s\U0001f525]*")
 

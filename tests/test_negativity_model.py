@@ -432,6 +432,10 @@ def test_training_and_evaluation_refuse_what_they_cannot_use(tmp_path: Path) -> 
         "im crying lmao",
         "dead 💀💀",
         "that goal was sick 🔥",
+        "wait i'm dead 💀😂!!",
+        "ok but i'm screaming",
+        "yo they ate and left no crumbs #SuperBowl",
+        "this is fire #ZestAd",
         "what's the song? 🔥",
         "got the TV!! 🔥🔥",
     ],
@@ -459,6 +463,8 @@ def test_english_slang_praise_reads_as_praise(text: str) -> None:
         "I'm dying, the AC in your store is broken",
         "they cancelled my flight again 😭",
         "this battery exploded 🔥🔥 dangerous",
+        "i'm screaming at my phone, the app froze",
+        "the wait for the update is insane",
     ],
 )
 def test_the_same_words_in_complaints_stay_negative(text: str) -> None:
