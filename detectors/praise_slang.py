@@ -112,14 +112,6 @@ _PATTERNS: Final = (
         ),
         False,
     ),
-    # ... and "I'm dead", "I'm screaming" as all there is to say
-    (
-        re.compile(
-            r"(^|(?<![\w']))(?P<slang>(i'm|im|i am) (so |literally |actually |lowkey )?"
-            r"(dead|deceased|screaming))(?=[\s.!]*(#\w+\s*|@\w+\s*)*$)"
-        ),
-        False,
-    ),
     # an idiom of praise: "they ate and left no crumbs"
     (re.compile(r"(?<![\w'])(?P<slang>(ate|ate it|ate that),? and left no crumbs)"), False),
 )

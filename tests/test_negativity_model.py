@@ -433,7 +433,7 @@ def test_training_and_evaluation_refuse_what_they_cannot_use(tmp_path: Path) -> 
         "dead 💀💀",
         "that goal was sick 🔥",
         "wait i'm dead 💀😂!!",
-        "ok but i'm screaming",
+        "ok but i'm screaming 😂",
         "yo they ate and left no crumbs #SuperBowl",
         "this is fire #ZestAd",
         "what's the song? 🔥",
