@@ -52,35 +52,24 @@ _COMPLAINED_OF: Final = re.compile(
 # mentions and links after it.
 _END: Final = r"(?=\s*($|[.!,;:?)#@\U0001f300-\U0001faff\u2600-\u27bf]|https?:))"
 
+# Whatever is said to be something, but where or what something is ("there was fire!").
+_SUBJECT: Final = rf"(?<![\w'])(?!(there|here|what|which|who){_VERB})[^\W\d_]+{_VERB} "
+# Fire emoji right after a word, ending what is said.
+_FIRE_ENDING: Final = r"(?=\s*\U0001f525[\s\U0001f525]*($|[.!,;:?#@]|https?:))"
+
 # (pattern, whether its slang is also outrage and so needs a sign of praise beside it)
 _PATTERNS: Final = (
-    # said of something: "this is fire 🔥", "that camera is insane"
-    (
-        re.compile(rf"(^|(?<![\w']))(this|that|it){_VERB} {_ADVERB}(?P<slang>{_PRAISE}){_END}"),
-        False,
-    ),
-    # Fire, lit and dope are praise of anything said to be them ("the new presale is
-    # fire"; what burns is "on fire"), but where something is: "there was fire!".
-    (
-        re.compile(
-            rf"(?<![\w'])(?!(there|here|what|which|who){_VERB})[^\W\d_]+{_VERB} "
-            rf"{_ADVERB}(?P<slang>{_PRAISE}){_END}"
-        ),
-        False,
-    ),
+    # said of something: "this is fire 🔥", "that camera is insane". Fire, lit and dope
+    # are praise of anything said to be them ("the new presale is fire"; what burns is
+    # "on fire").
+    (re.compile(rf"{_SUBJECT}{_ADVERB}(?P<slang>{_PRAISE}){_END}"), False),
     (
         re.compile(rf"(?<![\w']){_PRODUCT_WORDS}{_VERB} {_ADVERB}(?P<slang>{_EITHER}){_END}"),
         True,
     ),
     # ... and the words that are also outrage, of anything, with fire emoji right after:
     # "that goal was sick 🔥" (without them: "this ad is sick")
-    (
-        re.compile(
-            rf"(?<![\w'])(?!(there|here|what|which|who){_VERB})[^\W\d_]+{_VERB} "
-            rf"{_ADVERB}(?P<slang>{_EITHER})(?=\s*\U0001f525[\s\U0001f525]*($|[.!,;:?#@]|https?:))"
-        ),
-        False,
-    ),
+    (re.compile(rf"{_SUBJECT}{_ADVERB}(?P<slang>{_EITHER}){_FIRE_ENDING}"), False),
     (re.compile(rf"^(?P<slang>(looks|sounds) {_ADVERB}{_PRAISE}){_END}"), False),
     (re.compile(rf"^(?P<slang>(looks|sounds) {_ADVERB}{_EITHER}){_END}"), True),
     # before a product word: "fire design", "insane camera"
