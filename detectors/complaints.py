@@ -102,7 +102,26 @@ _ENGLISH: Final = (
         "crashed crashes crashing",
         r"\b(crashed|crashes|crashing) (again|every|all|constantly|since|after)\b",
     ),
+    # down, an outage: a service that is not there ("the app is down again" read 0.43).
+    # Not "calm down", "let me down", "prices are down": what is down is a service, or
+    # it is down again, for a while or since a time.
+    ("outage outages", r"(?<!no )(?<!without )\boutages?\b"),
+    (
+        "down offline",
+        r"\b(app|site|website|server|servers|service|services|system|network|platform|login|"
+        r"portal|checkout|internet|wifi|api|store) (is|are|was|were|has been|have been|went|"
+        r"goes|keeps going|is still|are still) (down|offline)\b"
+        r"|\b(down|offline) again\b"
+        r"|\b(is|are|was|were|been|went|still) (down|offline) (for (hours|days|the whole|"
+        r"the entire|over)|since|all (day|night|morning|weekend))\b",
+    ),
+    ("let lets", r"(?<!never )(?<!not )(?<!n't )\blets? (me|us) down\b"),
     # money
+    (
+        "money back",
+        r"\b(want|need|demand|give me|give us|i'd like|i would like|where is|where's) (my|our) "
+        r"money back\b",
+    ),
     ("charged billed", r"\b(charged|billed) (me |us )?(twice|double|again|extra)\b"),
     ("overcharged overcharging", r"\bovercharg(ed|ing)\b"),
     (
@@ -189,6 +208,24 @@ _GERMAN: Final = (
         r"\b(nie|nicht) (angekommen|geliefert|erstattet|zurückgerufen)\b",
     ),
     ("verloren verschlampt", r"\b(verloren|verschlampt)\b"),
+    # eine Störung, kein Netz: der Dienst ist nicht da (nicht "Entschuldigen Sie die
+    # Störung")
+    (
+        "störung störungen",
+        r"\b(schon wieder|wieder|immer noch|noch immer|seit \w+ \w+|massive|große|totale|"
+        r"erneute|nächste) störung(en)?\b|\bstörung(en)? (seit|schon wieder|immer noch)\b",
+    ),
+    ("netz internet empfang wlan", r"\bkein (netz|internet|empfang|wlan)\b"),
+    (
+        "down offline",
+        r"\b(ist|sind|war|waren) (schon wieder |wieder |immer noch |seit \w+ \w+ )?"
+        r"(down|offline)\b",
+    ),
+    (
+        "geld",
+        r"\b(will|möchte|wollen|fordere|fordern|hätte gern|hätten gern) (\w+ )?(mein|unser) "
+        r"geld zurück\b",
+    ),
     ("abgebucht berechnet bezahlt", r"\b(doppelt|zweimal|zu viel) (abgebucht|berechnet|bezahlt)\b"),
     ("wieder", r"\bnie wieder\b"),
     ("kündige kündigen kündigung", r"\b(kündige|kündigen|kündigung)\b"),

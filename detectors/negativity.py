@@ -43,6 +43,7 @@ from stormwatch.detectors.complaints import (
     reports_failure,
 )
 from stormwatch.detectors.exceptions import DetectorError
+from stormwatch.detectors.irony import ironic
 from stormwatch.detectors.language import Tokens, classify_tokens
 from stormwatch.detectors.negativity_compound import CompoundScorer
 from stormwatch.detectors.negativity_english import ENGLISH_CRISIS_TERMS, VaderScorer
@@ -173,7 +174,8 @@ class MultilingualScorer:
 
     def _reported(self, negativity: float, tokens: Tokens, lang: str) -> float:
         """At least `COMPLAINT_FLOOR` for a report of a failure (`complaints`), unless
-        the language's lexicon reads the comment as clearly positive; at least
+        the language's lexicon reads the comment as clearly positive and it carries no
+        mark of irony (`irony`); at least
         `PROTEST_FLOOR` for a comment that ends in a verdict ("... Disgusting.",
         `closing_verdict`)."""
         scorer = self.english if lang == "en" else self.german
@@ -184,7 +186,11 @@ class MultilingualScorer:
         if negativity >= COMPLAINT_FLOOR or not reports_failure(tokens, lang):
             return negativity
         compound = getattr(scorer, "compound_tokens", None)
-        if compound is not None and compound(tokens) >= COMPLAINT_POSITIVE_LIMIT:
+        if (
+            compound is not None
+            and compound(tokens) >= COMPLAINT_POSITIVE_LIMIT
+            and not ironic(tokens)  # "down for hours, great" is no thanks (`irony`)
+        ):
             return negativity
         return COMPLAINT_FLOOR
 

@@ -7,7 +7,8 @@ read 0.59 (independent held-out streams, 2026-12-07: two German campaigns of abo
 1,900 accounts each opened nothing). Like a protest hashtag, the reproach is the
 writer's own verdict on the whole comment (`MultilingualScorer` floors it at
 `PROTEST_FLOOR`). Only a reproach said to someone else: not "shame on me", not
-"Schämt euch nicht", not "ich schäme mich fremd". Hand-written like `complaints`: no
+"Schämt euch nicht", not "ich schäme mich fremd". And rebukes in set phrases
+("thanks for nothing", "read the room", "Danke für nichts"). Hand-written like `complaints`: no
 maintained library reads these.
 """
 
@@ -32,8 +33,36 @@ _REPROACH: Final = re.compile(
 )
 
 
+# Rebukes people write to a brand in set phrases, whose words read neutral or even
+# polite to a lexicon and a tweet-trained model: "thanks for nothing" read 0.05, "read
+# the room" 0.20, "this is the last straw" 0.30, "explain yourselves" 0.25 (independent
+# held-out streams, 2026-12-07: an outrage template with "thanks for nothing" read
+# 0.001). Only the idioms, said to someone: not "thanks, nothing else needed", not
+# "we can do better".
+_REBUKE: Final = re.compile(
+    r"\bthank(s| you)( so much| very much)? for (absolutely |literally )?nothing\b"
+    r"|\bread the room\b"
+    r"|\bthe last straw\b"
+    r"|\bexplain yoursel(f|ves)\b"
+    r"|\byou had (one|1) job\b"
+    r"|\bhow dare (you|u)\b"
+    r"|(^|[.!?,]\s*|\b(you|u|y'all|you guys)\s+(need to|have to|must|should|gotta)\s+"
+    r"|\bcan (you|u|y'all) )do better\b(?!\s+(than|with|at|in|on|when|if)\b)"
+    r"|\b(danke|vielen dank|danke schön|dankeschön) für (gar |rein gar )?nichts\b"
+    r"|\bfass zum überlaufen\b"
+    r"|\bsetzen,? (sechs|6)\b"
+    r"|\bwie (könnt ihr|können sie|kannst du) (es )?(euch |sich |dich )?(es )?wagen\b"
+)
+# Words one of which every rebuke holds: the phrase is searched only then.
+_REBUKE_ANCHORS: Final = (
+    "nothing", "nichts", "room", "straw", "explain", "job", "dare", "better", "überlaufen",
+    "setzen", "wagen",
+)  # fmt: skip
+
+
 def reproaches(tokens: Tokens) -> bool:
-    """Whether the comment reproaches someone, in English or German.
+    """Whether the comment reproaches someone, in English or German: "Shame on you",
+    "Schämt euch", or a rebuke in a set phrase ("thanks for nothing", "read the room").
 
     >>> reproaches(Tokens("Rekordgewinne, Hungerlöhne. Schämt euch! #FaireLöhne"))
     True
@@ -41,11 +70,19 @@ def reproaches(tokens: Tokens) -> bool:
     False
     >>> reproaches(Tokens("Schämt euch nicht, das war super"))
     False
+    >>> reproaches(Tokens("3rd outage this week, thanks for nothing"))
+    True
+    >>> reproaches(Tokens("thanks, nothing else needed"))
+    False
     """
     lower = tokens.lower
-    if "shame" not in lower and "schäm" not in lower:  # "ashamed" holds "shame"
-        return False
-    return _REPROACH.search(lower.replace("\u2019", "'")) is not None
+    if "shame" in lower or "schäm" in lower:  # "ashamed" holds "shame"
+        if _REPROACH.search(lower.replace("\u2019", "'")) is not None:
+            return True
+    for anchor in _REBUKE_ANCHORS:
+        if anchor in lower:
+            return _REBUKE.search(lower.replace("\u2019", "'")) is not None
+    return False
 
 
 # A closing verdict: the comment's last sentence, of one or two words, strongly negative

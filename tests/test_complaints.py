@@ -49,6 +49,16 @@ REPORTS = [
     ("en", "End animal testing now"),
     ("de", "Wir kaufen eure Produkte nicht mehr"),
     ("de", "Hört endlich auf, Regenwald abzuholzen"),
+    # a service that is down, money wanted back, a customer let down
+    ("en", "the app is down again"),
+    ("en", "@acme your website was down all day yesterday"),
+    ("en", "third outage this week"),
+    ("en", "I want my money back"),
+    ("en", "you have let me down"),
+    ("de", "Die App ist schon wieder down"),
+    ("de", "Seit heute morgen kein Netz"),
+    ("de", "Schon wieder Störung im Netz"),
+    ("de", "Ich will mein Geld zurück"),
 ]
 
 NOT_REPORTS = [
@@ -76,6 +86,14 @@ NOT_REPORTS = [
     ("de", "Ich hör auf zu rauchen, eure App hilft mir dabei"),
     ("de", "Der Bus beendet die Fahrt heute am Bahnhof"),
     ("de", "Ich kaufe nicht mehr als zwei Packungen"),
+    # down, but no service down; money, but not wanted back
+    ("en", "calm down everyone, it's just a teaser"),
+    ("en", "prices are down this week!"),
+    ("en", "this brand never lets me down"),
+    ("en", "tales handed down since the beginning of time"),
+    ("en", "no outage for a year, impressive"),
+    ("de", "Entschuldigen Sie die Störung, wann öffnen Sie?"),
+    ("de", "Ich habe mein Geld gut angelegt"),
 ]
 
 
@@ -109,6 +127,20 @@ def test_a_failure_handled_well_is_not_floored(scorer: MultilingualScorer) -> No
     text = "Flight delayed two hours but the crew was amazing, thank you so much!"
     assert reports_failure(Tokens(text), "en")
     assert scorer.score(text, "en") < 0.5
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "love that for us. down AGAIN 🙃",
+        "servers are down for hours, great",
+        "Flight delayed two hours, just great",
+        "Die App ist schon wieder down, na toll",
+    ],
+)
+def test_a_failure_praised_with_irony_is_floored(scorer: MultilingualScorer, text: str) -> None:
+    # Independent held-out streams: sarcastic storms read 21 % negative, opened nothing.
+    assert scorer.score(text, None) >= COMPLAINT_FLOOR, text
 
 
 def test_other_languages_are_not_read_for_reports(scorer: MultilingualScorer) -> None:

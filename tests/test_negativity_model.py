@@ -376,7 +376,7 @@ def test_scenario_runs_read_negativity_with_the_configured_backend(tmp_path: Pat
         json.dumps(
             {
                 "id": "c1",
-                "text": "Schon wieder kein WLAN im Zug",  # no word the lexicon knows
+                "text": "Schon wieder kein Sitzplatz im Zug",  # no word the lexicon knows
                 "created_at": "2026-03-02T10:00:00Z",
                 "brand": "bahn",
                 "lang": "de",
@@ -519,6 +519,36 @@ def test_a_reproach_makes_a_polite_campaign_template_negative(text: str, lang: s
     # Held-out streams: two German campaigns of ~1,900 accounts with the first template
     # (0.08 word by word) opened nothing.
     assert build_scorer(MODEL).score(text, lang) >= 0.5
+
+
+@pytest.mark.parametrize(
+    ("text", "lang"),
+    [
+        ("great job @acme, 3rd outage this week 🤣 thanks for nothing", "en"),
+        ("so you post THIS today? read the room", "en"),
+        ("this is the last straw", "en"),
+        ("how is nobody talking about this?! explain yourselves", "en"),
+        ("Do better.", "en"),
+        ("Danke für nichts, Telekom", "de"),
+        ("Das ist der Tropfen, der das Fass zum Überlaufen bringt", "de"),
+    ],
+)
+def test_a_rebuke_in_a_set_phrase_reads_negative(text: str, lang: str) -> None:
+    # Independent held-out streams: "thanks for nothing" read 0.05, "read the room" 0.20.
+    assert build_scorer(MODEL).score(text, lang) >= 0.5
+
+
+@pytest.mark.parametrize(
+    ("text", "lang"),
+    [
+        ("thanks, nothing else needed", "en"),
+        ("Fingers crossed you do better! :)", "en"),
+        ("you do better than everyone else", "en"),
+        ("Danke, nichts weiter", "de"),
+    ],
+)
+def test_no_rebuke_without_the_phrase(text: str, lang: str) -> None:
+    assert build_scorer(MODEL).score(text, lang) < 0.5
 
 
 @pytest.mark.parametrize(
