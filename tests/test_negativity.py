@@ -274,14 +274,20 @@ def test_emoji_people_labelled_against_their_name_read_as_people_labelled(
     english: VaderScorer, german: GermanScorer
 ) -> None:
     # VADER names 🔥 "fire" (-1.4); people labelled the tweets holding it positive 26 %,
-    # negative 12 % (Emoji Sentiment Ranking). Crying faces, which people labelled about
-    # as often positive as negative, keep VADER's reading.
-    assert set(people_emoji_valence()) == set("🔥💥💤🍂👻💫")
+    # negative 12 % (Emoji Sentiment Ranking). 😭 "crying" (-2.1): negative 44 %,
+    # positive 34 %, so it reads at people's -0.37. Where people clearly agree with the
+    # name (😠, 😩, 😕: negative at least twice as often as positive) the name stands.
+    valence = people_emoji_valence()
+    assert set("🔥💥💤🍂👻💫😭😢😱") <= set(valence)
+    assert not set("😠😩😕😍") & set(valence)
+    assert -1.0 < valence["😭"] < 0.0
     assert english.compound("what's the song? 🔥") > 0.0
     assert english.score("got the TV!! 🔥🔥", "en") == 0.0
     assert german.score("Lieferung heute angekommen 🔥", "de") == 0.0
     assert english.score("Flight cancelled again 😭", "en") > 0.3
+    assert english.score("the dog at the end 😭", "en") < 0.5
     assert english.score("Customer service 😡😡😡", "en") > 0.5
+    assert english.score("Customer service 😠", "en") > 0.5
 
 
 def test_german_emoji_count_with_their_english_names(german: GermanScorer) -> None:
