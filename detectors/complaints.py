@@ -115,7 +115,7 @@ _ENGLISH: Final = (
         r"|\b(is|are|was|were|been|went|still) (down|offline) (for (hours|days|the whole|"
         r"the entire|over)|since|all (day|night|morning|weekend))\b",
     ),
-    ("let lets", r"(?<!never )(?<!not )(?<!n't )\blets? (me|us) down\b"),
+    ("let lets", r"(?<!never )(?<!not )(?<!n't )(?<!dont )\blets? (me|us) down\b"),
     # money
     (
         "money back",

@@ -55,6 +55,7 @@ from stormwatch.detectors.negativity_model import (
     load_model,
 )
 from stormwatch.detectors.negativity_model_scorer import ModelScorer
+from stormwatch.detectors.officiating import OFFICIATING_CAP, aimed_at_officials
 from stormwatch.detectors.praise_slang import slang_praise_removed
 from stormwatch.detectors.reproach import closing_verdict, reproaches
 
@@ -114,7 +115,9 @@ class MultilingualScorer:
     French or Spanish as noise ("pain", "die", "gift"), and no score beats a wrong one.
     In every language a protest hashtag or a reproach ("Shame on you!", "Schämt euch!":
     `reproach`) makes a comment at least `PROTEST_FLOOR`, and in
-    English and German a report of a failure at least `COMPLAINT_FLOOR` (`complaints`).
+    English and German a report of a failure at least `COMPLAINT_FLOOR` (`complaints`);
+    without either, anger at a referee or a jury reads at most `OFFICIATING_CAP`
+    (`officiating`).
     """
 
     def __init__(
@@ -138,6 +141,12 @@ class MultilingualScorer:
         negativity = self._score_language(tokens, lang)
         if negativity < PROTEST_FLOOR and (tokens.protest or reproaches(tokens)):
             return PROTEST_FLOOR
+        if (
+            negativity > OFFICIATING_CAP
+            and aimed_at_officials(tokens, lang)
+            and not (tokens.protest or reproaches(tokens))
+        ):
+            return OFFICIATING_CAP  # angry at the referee, not at the brand (`officiating`)
         return negativity
 
     def _score_language(self, tokens: Tokens, lang: str | None) -> float:

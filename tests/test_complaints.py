@@ -90,6 +90,7 @@ NOT_REPORTS = [
     ("en", "calm down everyone, it's just a teaser"),
     ("en", "prices are down this week!"),
     ("en", "this brand never lets me down"),
+    ("en", "Dont let me down, Acme!"),
     ("en", "tales handed down since the beginning of time"),
     ("en", "no outage for a year, impressive"),
     ("de", "Entschuldigen Sie die Störung, wann öffnen Sie?"),

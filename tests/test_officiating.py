@@ -1,0 +1,84 @@
+"""Live commentary that curses the referee or the jury is no storm against the brand.
+
+Independent held-out streams (2026-12-07): every live-event spike on a sponsor's
+match-day post opened an incident, most of its negatives aimed at the referee
+(`detectors/officiating.py`).
+"""
+
+from __future__ import annotations
+
+import orjson
+import pytest
+
+from stormwatch.alerts.sinks import MemoryAlertSink
+from stormwatch.detectors.negativity import build_scorer
+from stormwatch.detectors.officiating import OFFICIATING_CAP
+from stormwatch.pipeline import Pipeline
+from tests.seeded_runs import background_comments
+
+
+@pytest.mark.parametrize(
+    ("text", "lang"),
+    [
+        ("Schiri, du Blinder!! 😭", "de"),
+        ("Der Schiedsrichter pfeift heute alles kaputt", "de"),
+        ("Die Jury ist doch gekauft, so eine Scheiße", "de"),
+        ("worst refereeing I've ever seen", "en"),
+        ("the ref is blind 😭😭", "en"),
+        ("VAR is a joke, that was never offside", "en"),
+    ],
+)
+def test_anger_at_a_referee_or_jury_reads_under_the_threshold(text: str, lang: str) -> None:
+    scorer = build_scorer()
+    assert scorer.score(text, lang) <= OFFICIATING_CAP
+    assert scorer.score(text, None) <= OFFICIATING_CAP
+
+
+@pytest.mark.parametrize(
+    ("text", "lang"),
+    [
+        # a reproach of the brand keeps its floor; a court's jury is no contest's
+        ("Shame on you @acme for paying the refs", "en"),
+        ("the jury found acme liable, disgusting", "en"),
+        ("company officials lied to us, disgusting", "en"),
+    ],
+)
+def test_anger_at_the_brand_stays_negative(text: str, lang: str) -> None:
+    assert build_scorer().score(text, lang) >= 0.5
+
+
+def _match_day(texts: list[str], brand: str, seed: int) -> list[dict]:
+    comments = background_comments(brand, 1200, 30, lang="de", seed=seed)
+    start = comments[0]["created_at"] + 20 * 3600
+    live = [
+        {"id": f"live{i}", "brand": brand, "thread_id": f"{brand}-matchday", "lang": "de",
+         "text": texts[i % len(texts)], "created_at": start + i * 3.0,
+         "author_id": f"fan{i}"}
+        for i in range(900)
+    ]  # fmt: skip
+    return sorted(comments + live, key=lambda c: c["created_at"]), start
+
+
+def _opened_after(comments: list[dict], start: float) -> list:
+    memory = MemoryAlertSink()
+    pipeline = Pipeline(sinks=[memory])
+    for c in comments:
+        pipeline.feed(orjson.dumps(c))
+    pipeline.finish()
+    return [e for e in memory.events if e.event == "opened" and e.at >= start]
+
+
+def test_a_match_that_curses_the_referee_opens_no_incident_at_its_sponsor() -> None:
+    cursing = [
+        "Schiri, du Blinder!!", "Der Schiri pfeift heute alles kaputt",
+        "Was pfeift der Schiedsrichter da, unfassbar", "TOOOR!!! ⚽⚽", "Was für ein Spiel!",
+    ]  # fmt: skip
+    comments, start = _match_day(cursing, "stadtwerk", seed=3)
+    assert _opened_after(comments, start) == []
+    # The same crowd angry at the brand is a storm.
+    angry = [
+        "Stadtwerk, ihr seid eine Schande!!", "Nie wieder Stadtwerk, Abzocke",
+        "Was macht ihr da, unfassbar", "TOOOR!!! ⚽⚽", "Was für ein Spiel!",
+    ]  # fmt: skip
+    comments, start = _match_day(angry, "stadtwerk", seed=3)
+    assert _opened_after(comments, start)
