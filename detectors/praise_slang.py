@@ -83,12 +83,15 @@ _PATTERNS: Final = (
         ),
         False,
     ),
-    # idioms said to someone, or alone: "you killed it", "nailed it!"
+    # idioms said to someone, or alone, or said with an intensifier: "you killed it",
+    # "nailed it!", "Nintendo absolutely killed it today"; not "until they killed it"
+    # (a product discontinued) nor "the update killed it"
     (
         re.compile(
-            r"(\b(you|u|ya|y'all|you guys|you all) (really |totally |absolutely |just )?|^)"
+            r"(\b(you|u|ya|y'all|you guys|you all) (really |totally |absolutely |just )?"
+            r"|\b(totally|absolutely|literally|honestly) |^)"
             r"(?P<slang>(killed|slayed|nailed|smashed|crushed|rocked) it)"
-            r"(?! (by|alright|all right|off|with))(?!\w)"
+            r"(?! (by|alright|all right|off|with|for (me|us|everyone|everybody)\b))(?!\w)"
         ),
         False,
     ),
