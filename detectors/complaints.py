@@ -166,6 +166,14 @@ _ENGLISH: Final = (
         r"\b(not|never|no longer|won't|wont|refuse|boycott\w*)\b[^.!?]{0,80}"
         r"\buntil you (stop|change|end|do)\b",
     ),
+    # a demand to take it back: "@pepsi pull this garbage now" read 0.20
+    (
+        "pull remove down",
+        r"\b(pull|remove|take down)\s+(this|that|the|your)\s+(\w+\s+)?(ad|ads|advert|"
+        r"commercial|campaign|post|video|tweet|garbage|trash|crap|shit|mess)\b"
+        r"|\btake (this|that|the|your) (\w+ )?(ad|ads|advert|commercial|post|video|tweet) "
+        r"down\b",
+    ),
     (
         "stop end quit cease",
         rf"({_CALL_START}|\bplease\s+)(stop|end|quit|cease)\s+(\w+\s+){{0,2}}?\w+ing\b"

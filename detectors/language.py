@@ -61,11 +61,24 @@ HASHTAG_SUFFIXES: Final = (
 )  # fmt: skip
 
 
+# "#CancelBalenciaga", "#CancelNetflix": a call to boycott the brand named after it.
+# Not a cancellation's news (#cancelled, #cancellation, #canceling) nor the debate
+# about calls like it (#cancelculture).
+_CANCEL: Final = "cancel"
+_NOT_A_CALL: Final = ("led", "ed", "lation", "ation", "ling", "ing", "culture", "s")
+
+
 def _hashtag_stem(word: str) -> str | None:
     """The crisis word a hashtag's lowercased body is built on, if any."""
     for prefix, stem in HASHTAG_PREFIXES.items():
         if word.startswith(prefix) and len(word) >= len(prefix) + 2:
             return stem
+    if (
+        word.startswith(_CANCEL)
+        and len(word) >= len(_CANCEL) + 2
+        and not word[len(_CANCEL) :].startswith(_NOT_A_CALL)
+    ):
+        return "boycott"
     for suffix in HASHTAG_SUFFIXES:
         if word.endswith(suffix) and len(word) >= len(suffix) + 2:
             return suffix

@@ -47,6 +47,8 @@ REPORTS = [
     ("de", "Ich kaufe bei euch nie wieder, hört endlich auf damit"),
     ("en", "We won't be buying from you again"),
     ("en", "End animal testing now"),
+    ("en", "@pepsi pull this garbage now"),
+    ("en", "take this ad down, seriously"),
     ("de", "Wir kaufen eure Produkte nicht mehr"),
     ("de", "Hört endlich auf, Regenwald abzuholzen"),
     # a service that is down, money wanted back, a customer let down
@@ -93,6 +95,8 @@ NOT_REPORTS = [
     ("en", "Dont let me down, Acme!"),
     ("en", "tales handed down since the beginning of time"),
     ("en", "no outage for a year, impressive"),
+    ("en", "pull the lever and see what happens"),
+    ("en", "take it down a notch, guys"),
     ("de", "Entschuldigen Sie die Störung, wann öffnen Sie?"),
     ("de", "Ich habe mein Geld gut angelegt"),
 ]
