@@ -90,9 +90,9 @@ _ENGLISH: Final = (
     ),
     ("working", r"\b(stopped|stops|stop|quit) working\b"),
     (
-        "work working",
+        "work works working",
         r"\b(doesn't|does not|didn't|did not|won't|will not|isn't|is not|not|never) "
-        r"(work|working)\b",
+        r"(work|works|working)\b",
     ),
     (
         "keep keeps",
@@ -206,8 +206,9 @@ _GERMAN: Final = (
     ("fest seit", r"\b(steck(e|en|t)|sitz(e|en|t)) (fest|seit)\b"),
     (
         "nicht nie",
-        r"\b(funktioniert|funktionieren|geht|gehen|läuft|laufen) (schon wieder |immer noch |"
-        r"wieder |noch immer |seit \w+ \w+ )?(nicht|gar nicht|nie)\b",
+        r"\b(funktioniert|funktionieren|geht|gehen|läuft|laufen) (bei (mir|uns|euch|dir|"
+        r"ihnen)[.…,!]*\s+)?(schon wieder |immer noch |wieder |noch immer |seit \w+ \w+ )?"
+        r"(nicht|gar nicht|nie)\b",
     ),
     ("kaputt defekt beschädigt", r"\b(kaputt|defekt|beschädigt)\b"),
     ("ab", r"\bstürzt (ständig |dauernd |schon wieder |wieder |immer )?ab\b"),
@@ -227,7 +228,13 @@ _GERMAN: Final = (
     (
         "down offline",
         r"\b(ist|sind|war|waren) (schon wieder |wieder |immer noch |seit \w+ \w+ )?"
-        r"(down|offline)\b",
+        r"(down|offline)\b|\b(schon wieder|wieder mal|mal wieder) (down|offline)\b",
+    ),
+    # an outage: "dritter Ausfall diese Woche", "Stromausfall seit heute morgen"
+    (
+        "ausfall ausfälle totalausfall stromausfall netzausfall serverausfall systemausfall "
+        "zugausfall",
+        r"\b(total|strom|netz|server|system|zug)?ausf(a|ä)lle?\b",
     ),
     (
         "geld",

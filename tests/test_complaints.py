@@ -61,6 +61,12 @@ REPORTS = [
     ("de", "Seit heute morgen kein Netz"),
     ("de", "Schon wieder Störung im Netz"),
     ("de", "Ich will mein Geld zurück"),
+    ("en", "paying for a service that never works"),
+    ("de", "läuft bei euch... nicht"),
+    ("de", "Die App funktioniert bei mir schon wieder nicht"),
+    ("de", "dritter Ausfall diese Woche"),
+    ("de", "Stromausfall seit heute morgen, wann geht das wieder?"),
+    ("de", "schon wieder down, danke für gar nichts"),
 ]
 
 NOT_REPORTS = [
@@ -99,6 +105,8 @@ NOT_REPORTS = [
     ("en", "take it down a notch, guys"),
     ("de", "Entschuldigen Sie die Störung, wann öffnen Sie?"),
     ("de", "Ich habe mein Geld gut angelegt"),
+    ("de", "läuft bei euch, weiter so!"),
+    ("de", "Das geht mir nicht aus dem Kopf, so lecker"),
 ]
 
 
