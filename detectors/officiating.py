@@ -17,6 +17,7 @@ Hand-written: no maintained library tells at whom a comment's anger is aimed.
 
 from __future__ import annotations
 
+import re
 from typing import Final
 
 from stormwatch.detectors.language import Tokens
@@ -41,6 +42,15 @@ OFFICIALS: Final = {
 }
 
 
+# "ref" is also a reference: "order ref 12345", "booking ref: AB12", "my ref no".
+_REFERENCE: Final = re.compile(
+    r"\b(order|booking|case|ticket|claim|reference|complaint|tracking|confirmation|"
+    r"account|customer|job|my|our|your)\s+refs?\b"
+    r"|\brefs?\.?\s*(:|#|no\b|nr\b|number\b|\w*\d)"
+)
+_REF: Final = frozenset(("ref", "refs"))
+
+
 def aimed_at_officials(tokens: Tokens, lang: str | None) -> bool:
     """Whether the comment names a match official or a contest's jury (`lang` None:
     in either language).
@@ -51,9 +61,14 @@ def aimed_at_officials(tokens: Tokens, lang: str | None) -> bool:
     True
     >>> aimed_at_officials(Tokens("the jury found them liable"), "en")
     False
+    >>> aimed_at_officials(Tokens("order ref 12345 never arrived"), "en")
+    False
     """
     words = tokens.words
     if lang is None:
-        return any(not officials.isdisjoint(words) for officials in OFFICIALS.values())
-    officials = OFFICIALS.get(lang)
-    return officials is not None and not officials.isdisjoint(words)
+        named = set().union(*(officials.intersection(words) for officials in OFFICIALS.values()))
+    else:
+        named = OFFICIALS.get(lang, frozenset()).intersection(words)
+    if named and named <= _REF:  # only "ref": a referee, or a reference number?
+        return _REFERENCE.search(tokens.lower) is None
+    return bool(named)

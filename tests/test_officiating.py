@@ -41,6 +41,8 @@ def test_anger_at_a_referee_or_jury_reads_under_the_threshold(text: str, lang: s
         ("Shame on you @acme for paying the refs", "en"),
         ("the jury found acme liable, disgusting", "en"),
         ("company officials lied to us, disgusting", "en"),
+        ("my order ref 12345 never arrived, terrible service", "en"),
+        ("booking ref: AB123, still no refund, disgusting", "en"),
     ],
 )
 def test_anger_at_the_brand_stays_negative(text: str, lang: str) -> None:
