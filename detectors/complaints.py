@@ -206,8 +206,8 @@ _GERMAN: Final = (
     ("fest seit", r"\b(steck(e|en|t)|sitz(e|en|t)) (fest|seit)\b"),
     (
         "nicht nie",
-        r"\b(funktioniert|funktionieren|geht|gehen|läuft|laufen) (bei (mir|uns|euch|dir|"
-        r"ihnen)[.…,!]*\s+)?(schon wieder |immer noch |wieder |noch immer |seit \w+ \w+ )?"
+        r"\b(funktioniert|funktionieren|geht|gehen|läuft|laufen) (bei euch[.…,!]*\s+)?"
+        r"(schon wieder |immer noch |wieder |noch immer |seit \w+ \w+ )?"
         r"(nicht|gar nicht|nie)\b",
     ),
     ("kaputt defekt beschädigt", r"\b(kaputt|defekt|beschädigt)\b"),

@@ -63,7 +63,6 @@ REPORTS = [
     ("de", "Ich will mein Geld zurück"),
     ("en", "paying for a service that never works"),
     ("de", "läuft bei euch... nicht"),
-    ("de", "Die App funktioniert bei mir schon wieder nicht"),
     ("de", "dritter Ausfall diese Woche"),
     ("de", "Stromausfall seit heute morgen, wann geht das wieder?"),
     ("de", "schon wieder down, danke für gar nichts"),
