@@ -139,14 +139,17 @@ class MultilingualScorer:
 
     def score_tokens(self, tokens: Tokens, lang: str | None) -> float:
         negativity = self._score_language(tokens, lang)
-        if negativity < PROTEST_FLOOR and (tokens.protest or reproaches(tokens)):
-            return PROTEST_FLOOR
-        if (
-            negativity > OFFICIATING_CAP
-            and aimed_at_officials(tokens, lang)
-            and not (tokens.protest or reproaches(tokens))
-        ):
-            return OFFICIATING_CAP  # angry at the referee, not at the brand (`officiating`)
+        if negativity < PROTEST_FLOOR:
+            if tokens.protest or reproaches(tokens):
+                return PROTEST_FLOOR
+            marked = False  # (just asked)
+        else:
+            marked = None  # not asked yet: most comments never need to
+        if negativity > OFFICIATING_CAP and aimed_at_officials(tokens, lang):
+            if marked is None:
+                marked = tokens.protest or reproaches(tokens)
+            if not marked:
+                return OFFICIATING_CAP  # angry at the referee, not the brand (`officiating`)
         return negativity
 
     def _score_language(self, tokens: Tokens, lang: str | None) -> float:
