@@ -65,7 +65,9 @@ HASHTAG_SUFFIXES: Final = (
 # Not a cancellation's news (#cancelled, #cancellation, #canceling) nor the debate
 # about calls like it (#cancelculture).
 _CANCEL: Final = "cancel"
-_NOT_A_CALL: Final = ("led", "ed", "lation", "ation", "ling", "ing", "culture", "s")
+_NOT_A_CALL: Final = frozenset(
+    ("led", "ed", "lation", "lations", "ation", "ations", "ling", "ing", "s")
+)  # what follows "cancel" in its own forms (not "#CancelSpotify", "#CancelEdeka")
 
 
 def _hashtag_stem(word: str) -> str | None:
@@ -76,7 +78,8 @@ def _hashtag_stem(word: str) -> str | None:
     if (
         word.startswith(_CANCEL)
         and len(word) >= len(_CANCEL) + 2
-        and not word[len(_CANCEL) :].startswith(_NOT_A_CALL)
+        and word[len(_CANCEL) :] not in _NOT_A_CALL
+        and not word[len(_CANCEL) :].startswith("culture")
     ):
         return "boycott"
     for suffix in HASHTAG_SUFFIXES:

@@ -274,9 +274,11 @@ def test_a_protest_hashtag_is_the_crisis_word_it_is_built_on() -> None:
 
 def test_a_protest_hashtag_is_told_from_other_hashtags() -> None:
     protests = ["#boycottnestle", "#boycott!", "#bahnskandal", "#shameonyou", "#stopzensur",
-                "#cancelbalenciaga", "#cancelnetflix"]  # fmt: skip
+                "#cancelbalenciaga", "#cancelnetflix", "#cancelspotify", "#canceledeka",
+                "#cancelingdiba"]  # fmt: skip
     others = ["#epicfail", "#neverfail", "#scandal", "#shame", "#families", "boycottx", "#b",
-              "#cancelled", "#cancellation", "#canceled", "#cancelculture", "#cancel"]  # fmt: skip
+              "#cancelled", "#cancellation", "#canceled", "#cancelculture", "#cancel",
+              "#cancels", "#cancelling", "#cancellations", "#cancelcultureisreal"]  # fmt: skip
     assert [is_protest_hashtag(p) for p in protests] == [True] * len(protests)
     assert [is_protest_hashtag(p) for p in others] == [False] * len(others)
     assert Tokens("it was nice while it lasted #BoycottIBM").protest
