@@ -116,6 +116,12 @@ _ENGLISH: Final = (
         r"the entire|over)|since|all (day|night|morning|weekend))\b",
     ),
     ("let lets", r"(?<!never )(?<!not )(?<!n't )(?<!dont )\blets? (me|us) down\b"),
+    # locked out, an error page: "can't log in again", "error 503 everywhere"
+    (
+        "log sign login signin",
+        r"\b(can't|cant|cannot|can not|couldn't|unable to|won't let me) (log|sign) ?in\b",
+    ),
+    ("error", r"\berror( code)? ?[45]\d\d\b"),
     # money
     (
         "money back",
@@ -123,6 +129,11 @@ _ENGLISH: Final = (
         r"money back\b",
     ),
     ("charged billed", r"\b(charged|billed) (me |us )?(twice|double|again|extra)\b"),
+    (
+        "owe",
+        r"\byou (still )?owe (me|us) (\$|€|£|\d|money|a refund|my|our|an? (apology|explanation|"
+        r"answer))",
+    ),
     ("overcharged overcharging", r"\bovercharg(ed|ing)\b"),
     (
         "refund",
@@ -224,7 +235,17 @@ _GERMAN: Final = (
         r"\b(schon wieder|wieder|immer noch|noch immer|seit \w+ \w+|massive|große|totale|"
         r"erneute|nächste) störung(en)?\b|\bstörung(en)? (seit|schon wieder|immer noch)\b",
     ),
-    ("netz internet empfang wlan", r"\bkein (netz|internet|empfang|wlan)\b"),
+    (
+        "netz internet empfang wlan verbindung",
+        r"\b(kein|keinen|keine|null) (netz|internet|empfang|wlan|verbindung)\b",
+    ),
+    # ausgesperrt, eine Fehlerseite: "kann mich nicht einloggen", "überall Fehler 503"
+    (
+        "einloggen anmelden",
+        r"\b(kann|können|konnte|konnten) (mich|uns) (\w+ ){0,2}?(nicht|nie) (mehr )?"
+        r"(einloggen|anmelden)\b",
+    ),
+    ("fehler fehlercode", r"\bfehler(code)? ?[45]\d\d\b"),
     (
         "down offline",
         r"\b(ist|sind|war|waren) (schon wieder |wieder |immer noch |seit \w+ \w+ )?"
@@ -242,6 +263,11 @@ _GERMAN: Final = (
         r"geld zurück\b",
     ),
     ("abgebucht berechnet bezahlt", r"\b(doppelt|zweimal|zu viel) (abgebucht|berechnet|bezahlt)\b"),
+    (
+        "schuldet schulden",
+        r"\b(ihr schuldet|sie schulden|du schuldest) (mir|uns) (noch )?(\d|geld|mein|unser|"
+        r"eine (antwort|erklärung|entschuldigung|erstattung))",
+    ),
     ("wieder", r"\bnie wieder\b"),
     ("kündige kündigen kündigung", r"\b(kündige|kündigen|kündigung)\b"),
     (

@@ -66,6 +66,14 @@ REPORTS = [
     ("de", "dritter Ausfall diese Woche"),
     ("de", "Stromausfall seit heute morgen, wann geht das wieder?"),
     ("de", "schon wieder down, danke für gar nichts"),
+    # locked out, an error page, money owed
+    ("en", "can't log in again since this morning"),
+    ("en", "error 503 everywhere on your site"),
+    ("en", "@acme you still owe me $40"),
+    ("de", "Kann mich nicht einloggen?"),
+    ("de", "@nordnetz null empfang hier?"),
+    ("de", "Dringend: Überall Fehler 503??"),
+    ("de", "Tag 9: Ihr schuldet mir 399 Euro!!"),
 ]
 
 NOT_REPORTS = [
@@ -106,6 +114,10 @@ NOT_REPORTS = [
     ("de", "Ich habe mein Geld gut angelegt"),
     ("de", "läuft bei euch, weiter so!"),
     ("de", "Das geht mir nicht aus dem Kopf, so lecker"),
+    ("en", "you owe me a beer for this tip lol"),
+    ("en", "I can't log off, this game is too good"),
+    ("de", "Ihr schuldet mir eine Pizza, hab die Wette gewonnen"),
+    ("de", "Null Fehler, null Stress, alles angekommen"),
 ]
 
 
