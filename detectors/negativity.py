@@ -55,9 +55,9 @@ from stormwatch.detectors.negativity_model import (
     load_model,
 )
 from stormwatch.detectors.negativity_model_scorer import ModelScorer
-from stormwatch.detectors.officiating import OFFICIATING_CAP, aimed_at_officials
+from stormwatch.detectors.officiating import OFFICIATING_CAP, aimed_at_officials, names_a_call
 from stormwatch.detectors.praise_slang import slang_praise_removed
-from stormwatch.detectors.reproach import closing_verdict, reproaches
+from stormwatch.detectors.reproach import closing_verdict, derides, reproaches
 
 __all__ = [
     "BACKENDS",
@@ -87,6 +87,8 @@ class TokenNegativityScorer(NegativityScorer, Protocol):
         ...
 
 
+_BOTH: Final = ("en", "de")  # a comment's languages when nobody knows which
+
 SLANG_PRAISE_BESIDE: Final = 0.4
 """The least lexicon compound of the rest of a comment whose slang word is also outrage
 ("insane", "crazy", "sick") for the word to count as praise (`praise_slang`): "love
@@ -114,10 +116,11 @@ class MultilingualScorer:
     other language (given, or recognised) scores 0: an English or German lexicon reads
     French or Spanish as noise ("pain", "die", "gift"), and no score beats a wrong one.
     In every language a protest hashtag or a reproach ("Shame on you!", "Schämt euch!":
-    `reproach`) makes a comment at least `PROTEST_FLOOR`, and in
+    `reproach`) makes a comment at least `PROTEST_FLOOR`, and so does derision in a set
+    phrase ("your support is a joke", "reine Abzocke": `reproach.derides`), and in
     English and German a report of a failure at least `COMPLAINT_FLOOR` (`complaints`);
-    without either, anger at a referee or a jury reads at most `OFFICIATING_CAP`
-    (`officiating`).
+    without a hashtag, a reproach or a report, anger at a referee, a referee's call or a
+    jury reads at most `OFFICIATING_CAP` (`officiating`), derided or not.
     """
 
     def __init__(
@@ -142,14 +145,27 @@ class MultilingualScorer:
         if negativity < PROTEST_FLOOR:
             if tokens.protest or reproaches(tokens):
                 return PROTEST_FLOOR
+            if derides(tokens):
+                # Derision is aimed at what it names, which may be a referee (below).
+                negativity = PROTEST_FLOOR
             marked = False  # (just asked)
         else:
             marked = None  # not asked yet: most comments never need to
-        if negativity > OFFICIATING_CAP and aimed_at_officials(tokens, lang):
-            if marked is None:
-                marked = tokens.protest or reproaches(tokens)
-            if not marked:
-                return OFFICIATING_CAP  # angry at the referee, not the brand (`officiating`)
+        if negativity > OFFICIATING_CAP:
+            official = aimed_at_officials(tokens, lang)
+            if official or names_a_call(tokens, lang):
+                if marked is None:
+                    marked = tokens.protest or reproaches(tokens)
+                # Beside a call, not a referee, a report of a failure is the brand's ("my
+                # red card payment was declined again, worst service").
+                if not marked and (
+                    official
+                    or not any(
+                        reports_failure(tokens, language)
+                        for language in ((lang,) if lang else _BOTH)
+                    )
+                ):
+                    return OFFICIATING_CAP  # angry at the referee (`officiating`)
         return negativity
 
     def _score_language(self, tokens: Tokens, lang: str | None) -> float:

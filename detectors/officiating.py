@@ -1,4 +1,5 @@
-"""Anger at a match's referee or a contest's jury: negative, but not about the brand.
+"""Anger at a match's referee, its calls, or a contest's jury: negative, but not about
+the brand.
 
 A brand that sponsors a club, a broadcaster that shows a final, a brand that posts on
 match day: its posts draw live commentary, and the commentary curses the referee
@@ -22,7 +23,7 @@ from typing import Final
 
 from stormwatch.detectors.language import Tokens
 
-__all__ = ["OFFICIATING_CAP", "aimed_at_officials"]
+__all__ = ["OFFICIATING_CAP", "aimed_at_officials", "names_a_call"]
 
 OFFICIATING_CAP: Final = 0.4
 """The most negative a comment aimed at a referee or a jury reads."""
@@ -41,6 +42,21 @@ OFFICIALS: Final = {
     ),
 }
 
+
+# A referee's calls, named: anger at them is anger at the referee ("Unfassbar rote
+# Karte!!! 😭" read 0.83, "offside my ass 😱" 0.95 on independent held-out streams,
+# 2026-12-07). Not "penalty" (a fee), not "foul" (a smell), not a lone "card".
+_CALLS: Final = {
+    "en": re.compile(r"\b(red|yellow) card\b|\boffside\b"),
+    "de": re.compile(
+        r"\b(rote|roten|gelbe|gelben|gelb-rote|gelbrote) karte\b|\babseits\b|"
+        r"\belfmeter\b|\bschwalbe\b"
+    ),
+}
+_CALL_WORDS: Final = {
+    "en": frozenset(("card", "offside")),
+    "de": frozenset(("karte", "abseits", "elfmeter", "schwalbe")),
+}
 
 # "ref" is also a reference: "order ref 12345", "booking ref: AB12", "my ref no".
 _REFERENCE: Final = re.compile(
@@ -65,10 +81,31 @@ def aimed_at_officials(tokens: Tokens, lang: str | None) -> bool:
     False
     """
     words = tokens.words
-    if lang is None:
-        named = set().union(*(officials.intersection(words) for officials in OFFICIALS.values()))
-    else:
-        named = OFFICIALS.get(lang, frozenset()).intersection(words)
-    if named and named <= _REF:  # only "ref": a referee, or a reference number?
-        return _REFERENCE.search(tokens.lower) is None
-    return bool(named)
+    languages = tuple(OFFICIALS) if lang is None else (lang,)
+    named: set[str] = set()
+    for language in languages:
+        named.update(OFFICIALS.get(language, frozenset()).intersection(words))
+    if named and not named <= _REF:
+        return True
+    # "ref": a referee, or a reference number?
+    return bool(named) and _REFERENCE.search(tokens.lower) is None
+
+
+def names_a_call(tokens: Tokens, lang: str | None) -> bool:
+    """Whether the comment names a referee's call ("red card", "Abseits"; `lang` None:
+    in either language). Weaker than naming the referee: "red card" is also a payment
+    card's colour, so a report of a failure beside it stays the brand's
+    (`negativity.MultilingualScorer`).
+
+    >>> names_a_call(Tokens("Unfassbar rote Karte!!! 😭"), None)
+    True
+    >>> names_a_call(Tokens("the card reader is broken"), "en")
+    False
+    """
+    words = tokens.words
+    for language in tuple(_CALLS) if lang is None else (lang,):
+        calls = _CALLS.get(language)
+        if calls is not None and not _CALL_WORDS[language].isdisjoint(words):
+            if calls.search(tokens.lower) is not None:
+                return True
+    return False

@@ -20,7 +20,7 @@ from typing import Final
 
 from stormwatch.detectors.language import Tokens
 
-__all__ = ["closing_verdict", "reproaches"]
+__all__ = ["closing_verdict", "derides", "reproaches"]
 
 _REPROACH: Final = re.compile(
     r"\bshame on (?!(me|myself|us|ourselves)\b)\w+"
@@ -65,6 +65,78 @@ _REBUKES: Final = tuple(
             "wagen",
             r"\bwie (könnt ihr|können sie|kannst du) (es )?(euch |sich |dich )?(es )?wagen\b",
         ),
+        ("erklärt", r"\berklärt euch\b(?!\s+(bereit|einverstanden)\b)"),
+        (
+            "richtig",
+            r"\bmacht (das|es|euren job|eure arbeit)( doch)?( mal)? endlich( mal)? richtig\b"
+            r"(?!\s+(gut|toll|super|schön|geil|stark|lecker|klasse|cool|spaß)\b)",
+        ),
+    )
+)
+
+
+# Derision of someone or something, in set phrases whose words read neutral or even
+# positive: what is derided is named in the comment, and may be a referee as well as
+# the brand (`derides`).
+_DERISION: Final = tuple(
+    (anchor, re.compile(pattern))
+    for anchor, pattern in (
+        # "your support is a joke" read 0.01, "euer Versand ist ein Witz" 0.13
+        # ("joke" and "Witz" are positive words to both lexicons). Not "it's (just) a
+        # joke", "that was a joke", "I know this is a joke", "a joke about", "nur ein
+        # Witz", "not a joke".
+        (
+            "joke",
+            r"(?<!know )(?<!hope )(?<!wish )(?<!guess )(?<!how )(?<!if )(?<!sure )"
+            r"\b(?!(it|its|it's)\b)\w+('s|'re| is| are)( (such|literally|honestly|truly|"
+            r"really|seriously|absolutely|a|an|absolute|total|complete|utter|fucking|bloody|"
+            r"big|sick|bad|cruel|actual)){1,4} joke\b(?!\s*,?\s*(about|between|right|to me)\b)"
+            r"|\bwhat an? (absolute |total |complete )?joke\b",
+        ),
+        (
+            "witz",
+            r"\b(ist|sind|war|waren)( (echt|doch|einfach|ja|wirklich|absolut|komplett|"
+            r"nur noch))* (ein|der reinste|ein schlechter|ein einziger) witz\b"
+            r"|\bwas für ein witz\b",
+        ),
+        # "nobody at support knows what they're doing" read 0.05
+        (
+            "doing",
+            r"\b(nobody|no one|noone|no-one)( \w+){0,3}? (knows|has a clue|has any idea) what "
+            r"(they're|they are|theyre|he's|she's|they|you're|you are) (doing|do)\b",
+        ),
+        (
+            "weiß",
+            r"\b(keiner|niemand)( \w+){0,3}? weiß,? was (er|sie|ihr|man) (da |hier )?"
+            r"(tut|tun|macht|machen)\b|\bweiß (da |hier |bei euch )?(keiner|niemand),? "
+            r"was (er|sie|ihr|man) (da |hier )?(tut|tun|macht|machen)\b",
+        ),
+        ("schnauze", r"\bschnauze (\w+ )?voll\b"),
+        # "euer social-media-team gehört gefeuert" read 0.26
+        (
+            "fired",
+            r"\b(should|needs? to|deserves? to|ought to|must|has to|have to) (all )?(be|get) "
+            r"fired\b",
+        ),
+        (
+            "gefeuert",
+            r"\b(gehört|gehören|sollte|sollten|müsste|müssten|muss|müssen) (\w+ ){0,2}?"
+            r"gefeuert\b",
+        ),
+        # A rip-off called so: "Wow. the DLC is a total ripoff" read 0.20, "der Hoodie
+        # ist reine Abzocke!" 0.19 ("wow", "ehrlich" and "rein" read as praise).
+        (
+            "scam",
+            r"\b(is|are|'s|'re|was|were|what|such)( (a|an|total|complete|absolute|utter|"
+            r"fucking|pure|huge|massive|such)){0,3} scam\b",
+        ),
+        (
+            "rip",
+            r"\b(is|are|'s|'re|was|were|what|such)( (a|an|total|complete|absolute|utter|"
+            r"fucking|pure|huge|massive|such)){0,3} rip-? ?off\b",
+        ),
+        ("abzock", r"(?<!keine )(?<!kein )\babzock(e|er|en)\b"),
+        ("abgezockt", r"\babgezockt\b"),
     )
 )
 
@@ -89,6 +161,27 @@ def reproaches(tokens: Tokens) -> bool:
     if ("shame" in lower or "schäm" in lower) and _REPROACH.search(lower) is not None:
         return True  # ("ashamed" holds "shame")
     for anchor, pattern in _REBUKES:
+        if anchor in lower and pattern.search(lower) is not None:
+            return True
+    return False
+
+
+def derides(tokens: Tokens) -> bool:
+    """Whether the comment derides someone or something in a set phrase, in English or
+    German: "your support is a joke", "euer Versand ist ein Witz", "nobody there knows
+    what they're doing", "die Schnauze voll", "should be fired", "a total ripoff",
+    "reine Abzocke". Unlike a reproach, aimed at whatever it names: "VAR is a joke" is
+    anger at a referee (`officiating`).
+
+    >>> derides(Tokens("@acme your support is a joke"))
+    True
+    >>> derides(Tokens("relax, it's just a joke"))
+    False
+    >>> derides(Tokens("Ich hab die Schnauze voll von der App"))
+    True
+    """
+    lower = tokens.lower
+    for anchor, pattern in _DERISION:
         if anchor in lower and pattern.search(lower) is not None:
             return True
     return False

@@ -309,9 +309,11 @@ def test_design_warning_vader_reads_german_articles_as_negative(
 
 
 def test_multilingual_dispatches_on_language(multi: MultilingualScorer) -> None:
-    assert multi.score("This is a scam!!", "en") >= 0.5
-    assert multi.score("Was für eine Abzocke!", "de") >= 0.5
-    assert multi.score("This is a scam!!", "de") == 0.0  # the German lexicon knows no "scam"
+    assert multi.score("This is terrible!!", "en") >= 0.5
+    assert multi.score("Was für eine Katastrophe!", "de") >= 0.5
+    # the German lexicon knows no "terrible" (derision in a set phrase, "This is a
+    # scam", is read in any language, as a reproach is)
+    assert multi.score("This is terrible!!", "de") == 0.0
 
 
 def test_unknown_language_tries_both_for_short_comments(multi: MultilingualScorer) -> None:

@@ -543,6 +543,47 @@ def test_a_rebuke_in_a_set_phrase_reads_negative(text: str, lang: str) -> None:
 @pytest.mark.parametrize(
     ("text", "lang"),
     [
+        # Independent held-out streams (2026-12-07): "your the app is a joke" read 0.07,
+        # "euer Versand ist ein Witz" 0.17, "reine Abzocke!" 0.19, "erklärt euch" 0.15.
+        ("listen, your the app is a joke.", "en"),
+        ("@AmericanAir your call system is a fucking joke", "en"),
+        ("what a joke of a company", "en"),
+        ("So nobody at support knows what they're doing!", "en"),
+        ("Wow. the DLC is a total ripoff", "en"),
+        ("whoever approved this should be fired", "en"),
+        ("Alsooo euer der Versand ist ein Witz Echt jetzt?", "de"),
+        ("Mal ehrlich, der Hoodie ist reine Abzocke!", "de"),
+        ("hallo mobilfunk24, ich hab die schnauze voll von die app", "de"),
+        ("Ernsthaft? Eure Social-Media-Team gehört gefeuert!", "de"),
+        ("@mobilfunk24 erklärt euch", "de"),
+        ("zum dritten mal: 20 minuten in der warteschleife macht das endlich mal richtig.", "de"),
+        ("bei euch weiß keiner was er tut", "de"),
+    ],
+)
+def test_derision_and_rebukes_in_set_phrases_read_negative(text: str, lang: str) -> None:
+    assert build_scorer(MODEL).score(text, lang) >= 0.5
+    assert build_scorer(MODEL).score(text, None) >= 0.5
+
+
+@pytest.mark.parametrize(
+    ("text", "lang"),
+    [
+        ("relax, it's just a joke", "en"),
+        ("That was a joke omg", "en"),
+        ("I know this is a joke but it made my day", "en"),
+        ("the best joke about your ad, love it", "en"),
+        ("das ist doch nur ein Witz, entspannt euch 😂", "de"),
+        ("Ihr macht das richtig gut, weiter so!", "de"),
+        ("keine Abzocke, faire Preise, gerne wieder", "de"),
+    ],
+)
+def test_no_derision_without_the_phrase(text: str, lang: str) -> None:
+    assert build_scorer(MODEL).score(text, lang) < 0.5
+
+
+@pytest.mark.parametrize(
+    ("text", "lang"),
+    [
         ("thanks, nothing else needed", "en"),
         ("Fingers crossed you do better! :)", "en"),
         ("you do better than everyone else", "en"),

@@ -26,6 +26,12 @@ from tests.seeded_runs import background_comments
         ("worst refereeing I've ever seen", "en"),
         ("the ref is blind 😭😭", "en"),
         ("VAR is a joke, that was never offside", "en"),
+        # a referee's calls (independent held-out streams, 2026-12-07)
+        ("Unfassbar rote Karte!!! 😭", "de"),
+        ("red card!!! 🤬", "en"),
+        ("come on offside my ass 😱", "en"),
+        ("OMG Schwalbe du Betrüger!", "de"),
+        ("Elfmeter?! Niemals!!! 🤬", "de"),
     ],
 )
 def test_anger_at_a_referee_or_jury_reads_under_the_threshold(text: str, lang: str) -> None:
@@ -43,6 +49,7 @@ def test_anger_at_a_referee_or_jury_reads_under_the_threshold(text: str, lang: s
         ("company officials lied to us, disgusting", "en"),
         ("my order ref 12345 never arrived, terrible service", "en"),
         ("booking ref: AB123, still no refund, disgusting", "en"),
+        ("my red card payment was declined again, worst service", "en"),
     ],
 )
 def test_anger_at_the_brand_stays_negative(text: str, lang: str) -> None:
