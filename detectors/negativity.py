@@ -56,7 +56,7 @@ from stormwatch.detectors.negativity_model import (
 )
 from stormwatch.detectors.negativity_model_scorer import ModelScorer
 from stormwatch.detectors.officiating import OFFICIATING_CAP, aimed_at_officials, names_a_call
-from stormwatch.detectors.praise_slang import slang_praise_removed
+from stormwatch.detectors.praise_slang import hype_removed, slang_praise_removed
 from stormwatch.detectors.reproach import closing_verdict, derides, reproaches
 
 __all__ = [
@@ -173,12 +173,12 @@ class MultilingualScorer:
             lang = classify_tokens(tokens)
             if lang is None:
                 english = self._reported(self._read_english(tokens), tokens, "en")
-                german = self._reported(self._german(tokens, "de"), tokens, "de")
+                german = self._reported(self._read_german(tokens), tokens, "de")
                 return english if english > german else german
         if lang == "en":
             return self._reported(self._read_english(tokens), tokens, lang)
         if lang == "de":
-            return self._reported(self._german(tokens, lang), tokens, lang)
+            return self._reported(self._read_german(tokens), tokens, lang)
         return 0.0  # OTHER, or a language we have no lexicon for
 
     def _read_english(self, tokens: Tokens) -> float:
@@ -198,6 +198,20 @@ class MultilingualScorer:
                 reading = compound(rest) if compound is not None else 0.0
                 if reading >= (SLANG_PRAISE_BESIDE if found[1] else 0.0):
                     return min(negativity, self._english(rest, "en"))
+        return negativity
+
+    def _read_german(self, tokens: Tokens) -> float:
+        """The German reading, of the comment without its words of excitement where it
+        laughs or loves beside them ("Digga brutaler Drop 💀": `praise_slang`) and the
+        rest does not read negative, if that reads less negative."""
+        negativity = self._german(tokens, "de")
+        if negativity > 0.0:
+            rest = hype_removed(tokens)
+            if rest is not None:
+                rest_tokens = Tokens(rest)
+                compound = getattr(self.german, "compound_tokens", None)
+                if compound is None or compound(rest_tokens) >= 0.0:
+                    return min(negativity, self._german(rest_tokens, "de"))
         return negativity
 
     def _reported(self, negativity: float, tokens: Tokens, lang: str) -> float:

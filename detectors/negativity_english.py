@@ -252,7 +252,12 @@ class VaderScorer(CompoundScorer):
         """Replace emoji by their names, as VADER does before tokenising.
 
         VADER puts a space before a name unless one is there already and none after;
-        a space too many before a name changes no token, so one is always added.
+        a space too many before a name changes no token, so one is always added. The
+        variation selectors after an emoji go: left, "❤️" (the heart as phones send it,
+        with U+FE0F) was named "red heart\ufe0f", no word of the lexicon, and "I love it
+        ❤️" read no more positive than "I love it".
         """
         names = self._emoji_names
+        if "\ufe0f" in text or "\ufe0e" in text:
+            text = text.replace("\ufe0f", "").replace("\ufe0e", "")
         return MAYBE_EMOJI.sub(lambda m: " " + names[m[0]] if m[0] in names else m[0], text)

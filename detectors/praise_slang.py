@@ -25,7 +25,7 @@ from typing import Final
 
 from stormwatch.detectors.language import Tokens
 
-__all__ = ["slang_praise_removed"]
+__all__ = ["hype_removed", "slang_praise_removed"]
 
 # Slang that is praise whatever it is said of, and slang that is also outrage or disgust
 # ("this is insane", "this ad is sick") and so praise only of a product word.
@@ -107,13 +107,80 @@ _PATTERNS: Final = (
     # an idiom of praise: "they ate and left no crumbs"
     (re.compile(r"(?<![\w'])(?P<slang>(ate|ate it|ate that),? and left no crumbs)"), False),
 )
+# Hype: the words of outrage and grief that excitement uses ("This is sick!!! ❤️",
+# "I'M SCREAMING 💀💀", "he's dead 😂", "choose violence today 😂", "my wife is obsessed
+# with the Baconator"), anywhere in a comment that also laughs or loves: an emoji of
+# laughter, love or fire, "lol", "lmao", "iconic". On independent case streams
+# (2026-12-07) each read 0.7-1.0, and a Super Bowl night, a brand's roast banter and a
+# console showcase opened critical incidents on every seed. The laughter is the sign of
+# praise beside: what is left must only not read negative ("I'm dead 😂 enjoy the
+# bankruptcy" keeps its bankruptcy).
+_HYPE: Final = re.compile(
+    r"(?<![\w'])(?P<slang>sick|insane|insanely|crazy|brutal|savage|wild|unreal|nuts|dead|"
+    r"dying|deceased|died|crying|cried|screaming|screamin|shaking|shook|violence|obsessed|"
+    r"(losing|lost) (my|our|their|his|her) minds?|holy (shit|crap|fuck)|wtf|omfg|"
+    r"killing (it|me)|kills me)(?![\w'])"
+)
+_JOY: Final = re.compile(
+    "[\U0001f602\U0001f923\U0001f606\U0001f639\U0001f480\u2620\u2764\u2665\U0001f495"
+    "\U0001f496\U0001f497\U0001f60d\U0001f970\U0001f929\U0001f63b\U0001f525\u2728"
+    "\U0001f64c\U0001f44f\U0001f4af\U0001f973\U0001f389\U0001f410\U0001f92f]"
+    r"|\b(lol|lmao|lmfao|rofl|ha(ha)+|iconic|legend|legendary|goat|masterpiece|obsessed)\b"
+)
+# The same in German: "Digga brutaler Drop 💀", "krass 😂", "ich sterbe 😂😂", "lächerlich
+# wie gut das ist 😭".
+_HYPE_GERMAN: Final = re.compile(
+    r"(?<![\w'])(?P<slang>brutal(e|er|es|en|em)?|krass(e|er|es|en|em)?|krank(e|er|es|en)?|"
+    r"geisteskrank|verrückt|irre|wahnsinn|wahnsinnig|lächerlich|ich (sterbe|schrei|schreie|"
+    r"heule|flenne|kann nicht mehr)|tot|digga)(?![\w'])"
+)
+_NEGATED_GERMAN: Final = re.compile(r"\b(nicht|kein|keine|keinen|nie|niemals)\b")
+# ... what it costs or how it is served ("die Preise sind krank lol").
+_COMPLAINED_OF_GERMAN: Final = re.compile(
+    r"\b(preis|preise|kosten|gebühr|gebühren|versand|lieferung|wartezeit|warteschleife|"
+    r"service|kundenservice|support|erstattung|geld|rechnung|abzocke)\b"
+)
+_ANCHORS_GERMAN: Final = frozenset(
+    "brutal brutale brutaler brutales brutalen brutalem krass krasse krasser krasses krassen "
+    "krassem krank kranke kranker krankes kranken geisteskrank verrückt irre wahnsinn "
+    "wahnsinnig lächerlich sterbe schrei schreie heule flenne mehr tot digga".split()
+)
 _NEGATED: Final = re.compile(r"\b(not|no|never|isn't|wasn't|aren't|weren't|ain't)\b")
 _ANCHORS: Final = frozenset(
     "insane insanely sick fire lit unreal nuts bonkers wild crazy savage killer dope "
     "stupid ridiculously killed slayed nailed smashed crushed rocked looks sounds dead "
-    "dying deceased weak crying screaming crumbs".split()
+    "dying deceased weak crying screaming crumbs brutal died cried screamin shaking shook "
+    "violence obsessed losing lost holy wtf omfg killing kills".split()
 )
 _FIRE_AFTER: Final = re.compile("^[\\s\U0001f525]*")
+
+
+def hype_removed(tokens: Tokens) -> str | None:
+    """The German comment without its words of excitement, when it also laughs or loves
+    (as `_HYPE` in English, whose remainder must only not read negative); None when it
+    has none.
+
+    >>> hype_removed(Tokens("Digga brutaler Drop 💀"))
+    'Drop 💀'
+    >>> hype_removed(Tokens("brutaler Service, nie wieder")) is None
+    True
+    """
+    if _ANCHORS_GERMAN.isdisjoint(tokens.words):
+        return None
+    lower, text = tokens.lower, tokens.text
+    if len(lower) != len(text) or _JOY.search(lower) is None:
+        return None
+    if _NEGATED_GERMAN.search(lower) is not None or _COMPLAINED_OF_GERMAN.search(lower):
+        return None
+    spans = [(m.start("slang"), m.end("slang")) for m in _HYPE_GERMAN.finditer(lower)]
+    if not spans:
+        return None
+    kept, at = [], 0
+    for start, end in spans:
+        kept.append(text[at:start])
+        at = end
+    kept.append(text[at:])
+    return " ".join(" ".join(kept).split())
 
 
 def slang_praise_removed(tokens: Tokens) -> tuple[str, bool] | None:
@@ -129,6 +196,8 @@ def slang_praise_removed(tokens: Tokens) -> tuple[str, bool] | None:
     True
     >>> slang_praise_removed(Tokens("the update is not fire at all")) is None
     True
+    >>> slang_praise_removed(Tokens("I'm crying, this is savage 😂"))
+    ("I'm , this is 😂", False)
     """
     if _ANCHORS.isdisjoint(tokens.words):
         return None
@@ -137,7 +206,10 @@ def slang_praise_removed(tokens: Tokens) -> tuple[str, bool] | None:
         # (A character whose lowercase is longer, "İ", would shift every span.)
         return None
     spans = []
-    for pattern, ambiguous in _PATTERNS:
+    patterns = _PATTERNS
+    if _JOY.search(lower) is not None:
+        patterns = (*_PATTERNS, (_HYPE, False))
+    for pattern, ambiguous in patterns:
         for match in pattern.finditer(lower):
             start = match.start("slang")
             # Not under a negation in the three words before it.

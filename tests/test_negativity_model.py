@@ -496,6 +496,52 @@ def test_slang_in_complaints_and_outrage_stays_negative(text: str) -> None:
     assert build_scorer(MODEL).score(text, "en") >= 0.5
 
 
+@pytest.mark.parametrize(
+    ("text", "lang"),
+    [
+        # independent case streams (2026-12-07): a Super Bowl night, a brand's roast
+        # banter, a console showcase; each read 0.7-1.0
+        ("This is sick!!! ❤️", "en"),
+        ("Crazy crazy crazy 🔥 I'M SCREAMIN G💀💀!!!", "en"),
+        ("That drop was brutal ✨", "en"),
+        ("Wendy's said choose violence today 😂", "en"),
+        ("I'm crying, this is savage 😂", "en"),
+        ("DEAD I'M OBSESSED 🔥🔥🔥", "en"),
+        ("OK THIS IS SICK 🤯", "en"),
+        ("my wife is obsessed with the Baconator", "en"),
+        ("Crying I've watched this 20 times ❤️❤️", "en"),
+        ("krass 😂😂", "de"),
+        ("ich sterbe 😂😂", "de"),
+        ("Haha lächerlich wie gut das ist 😭", "de"),
+    ],
+)
+def test_hype_beside_laughter_or_love_reads_as_praise(text: str, lang: str) -> None:
+    assert build_scorer(MODEL).score(text, lang) < 0.5
+
+
+@pytest.mark.parametrize(
+    ("text", "lang"),
+    [
+        ("you guys are crazy 😂 #boycott", "en"),
+        ("this is insane, 3 weeks and no refund lol", "en"),
+        ("the price is insane 😂 who pays that", "en"),
+        ("brutaler Service, nie wieder 😂", "de"),
+        ("Die Preise sind krank lol", "de"),
+        ("crazy how you still haven't refunded me 😂", "en"),
+    ],
+)
+def test_hype_words_in_complaints_stay_negative_beside_laughter(text: str, lang: str) -> None:
+    assert build_scorer(MODEL).score(text, lang) >= 0.5
+
+
+def test_a_heart_as_phones_send_it_reads_as_love() -> None:
+    # "❤️" is U+2764 U+FE0F; its name was read "heart\ufe0f", no word of the lexicon.
+    english = build_scorer(MODEL).english
+    assert english.compound_tokens(Tokens("I love it ❤️")) > english.compound_tokens(
+        Tokens("I love it")
+    )
+
+
 def test_ausbeute_the_yield_is_no_accusation() -> None:
     assert build_scorer(MODEL).score("Wie hoch ist die Ausbeute bei der Saftpresse?", "de") < 0.5
 
