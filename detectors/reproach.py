@@ -135,6 +135,23 @@ _DERISION: Final = tuple(
             r"\b(is|are|'s|'re|was|were|what|such)( (a|an|total|complete|absolute|utter|"
             r"fucking|pure|huge|massive|such)){0,3} rip-? ?off\b",
         ),
+        # Praise marked as untrue: "bester Kundenservice der Welt, sagte niemand 👍"
+        # read 0.08 (independent held-out streams, 2026-12-07). Only at the end of what
+        # is said: not "they said no one is available".
+        (
+            "said",
+            r"[,.!…–—-]\s*said (no ?one|nobody|no-one)( ever)?(?=\s*($|[.!?,👍🙄😒🙃🤡😂]))",
+        ),
+        (
+            "niemand",
+            r"[,.!…–—-]\s*(sagte|sagt|meinte|meint) niemand( jemals| je| nie)?"
+            r"(?=\s*($|[.!?,👍🙄😒🙃🤡😂]))",
+        ),
+        (
+            "keiner",
+            r"[,.!…–—-]\s*(sagte|sagt|meinte|meint) keiner( jemals| je| nie)?"
+            r"(?=\s*($|[.!?,👍🙄😒🙃🤡😂]))",
+        ),
         ("abzock", r"(?<!keine )(?<!kein )\babzock(e|er|en)\b"),
         ("abgezockt", r"\babgezockt\b"),
     )

@@ -604,6 +604,8 @@ def test_a_rebuke_in_a_set_phrase_reads_negative(text: str, lang: str) -> None:
         ("@mobilfunk24 erklärt euch", "de"),
         ("zum dritten mal: 20 minuten in der warteschleife macht das endlich mal richtig.", "de"),
         ("bei euch weiß keiner was er tut", "de"),
+        ("bester kundenservice der welt, sagte niemand 👍", "de"),
+        ("Great update - said nobody ever.", "en"),
     ],
 )
 def test_derision_and_rebukes_in_set_phrases_read_negative(text: str, lang: str) -> None:
@@ -621,6 +623,7 @@ def test_derision_and_rebukes_in_set_phrases_read_negative(text: str, lang: str)
         ("das ist doch nur ein Witz, entspannt euch 😂", "de"),
         ("Ihr macht das richtig gut, weiter so!", "de"),
         ("keine Abzocke, faire Preise, gerne wieder", "de"),
+        ("they said no one would notice the new logo, love it", "en"),
     ],
 )
 def test_no_derision_without_the_phrase(text: str, lang: str) -> None:
