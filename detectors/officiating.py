@@ -44,18 +44,20 @@ OFFICIALS: Final = {
 
 
 # A referee's calls, named: anger at them is anger at the referee ("Unfassbar rote
-# Karte!!! 😭" read 0.83, "offside my ass 😱" 0.95 on independent held-out streams,
-# 2026-12-07). Not "penalty" (a fee), not "foul" (a smell), not a lone "card".
+# Karte!!! 😭" read 0.83, "offside my ass 😱" 0.95, "Was pfeift der da?! Unfassbar 🤬"
+# 0.91 on independent held-out streams, 2026-12-07), and at a team playing for time.
+# Not "penalty" (a fee), not "foul" (a smell), not a lone "card".
 _CALLS: Final = {
     "en": re.compile(r"\b(red|yellow) card\b|\boffside\b"),
     "de": re.compile(
         r"\b(rote|roten|gelbe|gelben|gelb-rote|gelbrote) karte\b|\babseits\b|"
-        r"\belfmeter\b|\bschwalbe\b"
+        r"\belfmeter\b|\bschwalbe\b|\bwas pfeift (der|die|er|sie)\b|"
+        r"\b(spielt|spielen) (nur |schon wieder |wieder )?auf zeit\b"
     ),
 }
 _CALL_WORDS: Final = {
     "en": frozenset(("card", "offside")),
-    "de": frozenset(("karte", "abseits", "elfmeter", "schwalbe")),
+    "de": frozenset(("karte", "abseits", "elfmeter", "schwalbe", "pfeift", "zeit")),
 }
 
 # "ref" is also a reference: "order ref 12345", "booking ref: AB12", "my ref no".

@@ -107,19 +107,22 @@ _PATTERNS: Final = (
     # an idiom of praise: "they ate and left no crumbs"
     (re.compile(r"(?<![\w'])(?P<slang>(ate|ate it|ate that),? and left no crumbs)"), False),
 )
-# Hype: the words of outrage and grief that excitement uses ("This is sick!!! ❤️",
-# "I'M SCREAMING 💀💀", "he's dead 😂", "choose violence today 😂", "my wife is obsessed
-# with the Baconator"), anywhere in a comment that also laughs or loves: an emoji of
-# laughter, love or fire, "lol", "lmao", "iconic". On independent case streams
-# (2026-12-07) each read 0.7-1.0, and a Super Bowl night, a brand's roast banter and a
-# console showcase opened critical incidents on every seed. The laughter is the sign of
-# praise beside: what is left must only not read negative ("I'm dead 😂 enjoy the
-# bankruptcy" keeps its bankruptcy).
+# Hype: the words of outrage and grief that excitement and a roast's banter use ("This
+# is sick!!! ❤️", "I'M SCREAMING 💀💀", "he's dead 😂", "choose violence today 😂",
+# "bro got absolutely obliterated 💀", "my wife is obsessed with the Baconator"),
+# anywhere in a comment that also laughs or loves: an emoji of laughter, love or fire,
+# "lol", "lmao", "iconic". On independent case streams (2026-12-07) each read 0.7-1.0,
+# and a Super Bowl night and a brand's roast banter opened critical incidents on every
+# seed. The laughter is the sign of praise beside: what is left must only not read
+# negative, and a comment naming a price, a refund or the service is left as it reads
+# ("you destroyed my order 😂 where is my refund"). What it costs: mockery that laughs
+# ("this ad is insane 😂 who approved this") reads as its rest reads.
 _HYPE: Final = re.compile(
     r"(?<![\w'])(?P<slang>sick|insane|insanely|crazy|brutal|savage|wild|unreal|nuts|dead|"
     r"dying|deceased|died|crying|cried|screaming|screamin|shaking|shook|violence|obsessed|"
     r"(losing|lost) (my|our|their|his|her) minds?|holy (shit|crap|fuck)|wtf|omfg|"
-    r"killing (it|me)|kills me)(?![\w'])"
+    r"killing (it|me)|kills me|killed it|obliterated|murdered|destroyed|roasted|violated|"
+    r"brutal burn)(?![\w'])"
 )
 _JOY: Final = re.compile(
     "[\U0001f602\U0001f923\U0001f606\U0001f639\U0001f480\u2620\u2764\u2665\U0001f495"
@@ -150,7 +153,8 @@ _ANCHORS: Final = frozenset(
     "insane insanely sick fire lit unreal nuts bonkers wild crazy savage killer dope "
     "stupid ridiculously killed slayed nailed smashed crushed rocked looks sounds dead "
     "dying deceased weak crying screaming crumbs brutal died cried screamin shaking shook "
-    "violence obsessed losing lost holy wtf omfg killing kills".split()
+    "violence obsessed losing lost holy wtf omfg killing kills killed obliterated murdered "
+    "destroyed roasted violated burn".split()
 )
 _FIRE_AFTER: Final = re.compile("^[\\s\U0001f525]*")
 

@@ -510,6 +510,8 @@ def test_slang_in_complaints_and_outrage_stays_negative(text: str) -> None:
         ("OK THIS IS SICK 🤯", "en"),
         ("my wife is obsessed with the Baconator", "en"),
         ("Crying I've watched this 20 times ❤️❤️", "en"),
+        ("bro got absolutely obliterated 💀💀!!!", "en"),
+        ("Wendy's killed it again 😂😂😂", "en"),
         ("krass 😂😂", "de"),
         ("ich sterbe 😂😂", "de"),
         ("Haha lächerlich wie gut das ist 😭", "de"),
@@ -528,6 +530,7 @@ def test_hype_beside_laughter_or_love_reads_as_praise(text: str, lang: str) -> N
         ("brutaler Service, nie wieder 😂", "de"),
         ("Die Preise sind krank lol", "de"),
         ("crazy how you still haven't refunded me 😂", "en"),
+        ("you destroyed my order 😂 where is my refund", "en"),
     ],
 )
 def test_hype_words_in_complaints_stay_negative_beside_laughter(text: str, lang: str) -> None:

@@ -32,6 +32,8 @@ from tests.seeded_runs import background_comments
         ("come on offside my ass 😱", "en"),
         ("OMG Schwalbe du Betrüger!", "de"),
         ("Elfmeter?! Niemals!!! 🤬", "de"),
+        ("Leute, Was pfeift der da?! Unfassbar 🤬", "de"),
+        ("Tja. der FCB spielt nur auf Zeit, peinlich 👎.", "de"),
     ],
 )
 def test_anger_at_a_referee_or_jury_reads_under_the_threshold(text: str, lang: str) -> None:
