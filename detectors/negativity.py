@@ -55,7 +55,7 @@ from stormwatch.detectors.negativity_model import (
     load_model,
 )
 from stormwatch.detectors.negativity_model_scorer import ModelScorer
-from stormwatch.detectors.officiating import OFFICIATING_CAP, aimed_at_officials, names_a_call
+from stormwatch.detectors.officiating import OFFICIATING_CAP, aimed_at_officials, talks_of_the_match
 from stormwatch.detectors.praise_slang import hype_removed, slang_praise_removed
 from stormwatch.detectors.reproach import closing_verdict, derides, reproaches
 
@@ -153,11 +153,11 @@ class MultilingualScorer:
             marked = None  # not asked yet: most comments never need to
         if negativity > OFFICIATING_CAP:
             official = aimed_at_officials(tokens, lang)
-            if official or names_a_call(tokens, lang):
+            if official or talks_of_the_match(tokens, lang):
                 if marked is None:
                     marked = tokens.protest or reproaches(tokens)
-                # Beside a call, not a referee, a report of a failure is the brand's ("my
-                # red card payment was declined again, worst service").
+                # Beside match talk, not a referee, a report of a failure is the brand's
+                # ("my red card payment was declined again, worst service").
                 if not marked and (
                     official
                     or not any(

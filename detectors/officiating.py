@@ -1,5 +1,5 @@
-"""Anger at a match's referee, its calls, or a contest's jury: negative, but not about
-the brand.
+"""Anger at a match's referee, its calls and play, or a contest's jury: negative, but not
+about the brand.
 
 A brand that sponsors a club, a broadcaster that shows a final, a brand that posts on
 match day: its posts draw live commentary, and the commentary curses the referee
@@ -23,7 +23,7 @@ from typing import Final
 
 from stormwatch.detectors.language import Tokens
 
-__all__ = ["OFFICIATING_CAP", "aimed_at_officials", "names_a_call"]
+__all__ = ["OFFICIATING_CAP", "aimed_at_officials", "talks_of_the_match"]
 
 OFFICIATING_CAP: Final = 0.4
 """The most negative a comment aimed at a referee or a jury reads."""
@@ -43,21 +43,30 @@ OFFICIALS: Final = {
 }
 
 
-# A referee's calls, named: anger at them is anger at the referee ("Unfassbar rote
-# Karte!!! 😭" read 0.83, "offside my ass 😱" 0.95, "Was pfeift der da?! Unfassbar 🤬"
-# 0.91 on independent held-out streams, 2026-12-07), and at a team playing for time.
-# Not "penalty" (a fee), not "foul" (a smell), not a lone "card".
-_CALLS: Final = {
-    "en": re.compile(r"\b(red|yellow) card\b|\boffside\b"),
+# A match's own talk: a referee's calls and the play, named. Anger beside them is
+# anger at the match ("Unfassbar rote Karte!!! 😭" read 0.83, "offside my ass 😱"
+# 0.95, "Was pfeift der da?! Unfassbar 🤬" 0.91, "deren Torwart ist eine Gurke!" 0.71
+# on independent held-out streams, 2026-12-07). Not "penalty" (a fee), not "foul" (a
+# smell), not a lone "card", "game" or "Tor" (a gate, a fool), not an English
+# "halftime" (the show a brand sponsors).
+_MATCH: Final = {
+    "en": re.compile(
+        r"\b(red|yellow) card\b|\boffside\b|\bgoalkeeper\b|"
+        r"\b(stoppage|injury) time\b|\b(free|penalty|corner) kick\b"
+    ),
     "de": re.compile(
         r"\b(rote|roten|gelbe|gelben|gelb-rote|gelbrote) karte\b|\babseits\b|"
-        r"\belfmeter\b|\bschwalbe\b|\bwas pfeift (der|die|er|sie)\b|"
-        r"\b(spielt|spielen) (nur |schon wieder |wieder )?auf zeit\b"
+        r"\b(elfmeter|elfer|schwalbe|torwart|torhüter|halbzeit|abpfiff|anpfiff|"
+        r"nachspielzeit|freistoß|eckball)\b|\bwas pfeift (der|die|er|sie)\b|"
+        r"\b(spielt|spielen) (nur |schon wieder |wieder )?auf zeit\b|\brunter mit (dem|ihm)\b"
     ),
 }
-_CALL_WORDS: Final = {
-    "en": frozenset(("card", "offside")),
-    "de": frozenset(("karte", "abseits", "elfmeter", "schwalbe", "pfeift", "zeit")),
+_MATCH_WORDS: Final = {
+    "en": frozenset("card offside goalkeeper time kick".split()),
+    "de": frozenset(
+        """karte abseits elfmeter elfer schwalbe torwart torhüter halbzeit abpfiff anpfiff
+        nachspielzeit freistoß eckball pfeift zeit runter""".split()
+    ),
 }
 
 # "ref" is also a reference: "order ref 12345", "booking ref: AB12", "my ref no".
@@ -93,21 +102,21 @@ def aimed_at_officials(tokens: Tokens, lang: str | None) -> bool:
     return bool(named) and _REFERENCE.search(tokens.lower) is None
 
 
-def names_a_call(tokens: Tokens, lang: str | None) -> bool:
-    """Whether the comment names a referee's call ("red card", "Abseits"; `lang` None:
-    in either language). Weaker than naming the referee: "red card" is also a payment
-    card's colour, so a report of a failure beside it stays the brand's
-    (`negativity.MultilingualScorer`).
+def talks_of_the_match(tokens: Tokens, lang: str | None) -> bool:
+    """Whether the comment names a referee's call or the match's play ("red card",
+    "Abseits", "Torwart"; `lang` None: in either language). Weaker than naming the
+    referee: "red card" is also a payment card's colour, so a report of a failure beside
+    it stays the brand's (`negativity.MultilingualScorer`).
 
-    >>> names_a_call(Tokens("Unfassbar rote Karte!!! 😭"), None)
+    >>> talks_of_the_match(Tokens("Unfassbar rote Karte!!! 😭"), None)
     True
-    >>> names_a_call(Tokens("the card reader is broken"), "en")
+    >>> talks_of_the_match(Tokens("the card reader is broken"), "en")
     False
     """
     words = tokens.words
-    for language in tuple(_CALLS) if lang is None else (lang,):
-        calls = _CALLS.get(language)
-        if calls is not None and not _CALL_WORDS[language].isdisjoint(words):
-            if calls.search(tokens.lower) is not None:
+    for language in tuple(_MATCH) if lang is None else (lang,):
+        match = _MATCH.get(language)
+        if match is not None and not _MATCH_WORDS[language].isdisjoint(words):
+            if match.search(tokens.lower) is not None:
                 return True
     return False

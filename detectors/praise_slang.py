@@ -78,7 +78,8 @@ _PATTERNS: Final = (
     # as an intensifier: "stupid good", "crazy fast", "insanely smooth"
     (
         re.compile(
-            r"(?<![\w'])(?P<slang>insane|insanely|sick|crazy|stupid|ridiculously|unreal|wild)"
+            r"(?<![\w'])(?P<slang>insane|insanely|sick|crazy|stupid|stupidly|ridiculously|unreal|"
+            r"wild)"
             r" (good|nice|smooth|fun|beautiful|pretty|comfy|tasty|delicious|cute|funny)\b"
         ),
         False,
@@ -106,6 +107,16 @@ _PATTERNS: Final = (
     ),
     # an idiom of praise: "they ate and left no crumbs"
     (re.compile(r"(?<![\w'])(?P<slang>(ate|ate it|ate that),? and left no crumbs)"), False),
+    # ... and more of them: "this slaps", "you guys are on fire", "you're killing it" (a
+    # place on fire is no person: "your warehouse is on fire")
+    (
+        re.compile(
+            r"(?<![\w'])(?P<slang>(this|that|it)( (literally|really|actually|lowkey|so))? slaps"
+            r"|(you|you guys|y'all|u|ya)( are|'re| r)( (so|really|literally|absolutely|just))? "
+            r"(on fire|killing it))(?![\w'])"
+        ),
+        False,
+    ),
 )
 # Hype: the words of outrage and grief that excitement and a roast's banter use ("This
 # is sick!!! ❤️", "I'M SCREAMING 💀💀", "he's dead 😂", "choose violence today 😂",
@@ -154,6 +165,7 @@ _ANCHORS: Final = frozenset(
     "stupid ridiculously killed slayed nailed smashed crushed rocked looks sounds dead "
     "dying deceased weak crying screaming crumbs brutal died cried screamin shaking shook "
     "violence obsessed losing lost holy wtf omfg killing kills killed obliterated murdered "
+    "stupidly slaps "
     "destroyed roasted violated burn".split()
 )
 _FIRE_AFTER: Final = re.compile("^[\\s\U0001f525]*")

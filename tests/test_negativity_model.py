@@ -439,6 +439,10 @@ def test_training_and_evaluation_refuse_what_they_cannot_use(tmp_path: Path) -> 
         "this is fire #ZestAd",
         "what's the song? 🔥",
         "got the TV!! 🔥🔥",
+        "this slaps",
+        "you're killing it!!!",
+        "omg you guys are on fire 🔥",
+        "omg stupidly good!!!",
     ],
 )
 def test_english_slang_praise_reads_as_praise(text: str) -> None:
@@ -466,6 +470,7 @@ def test_english_slang_praise_reads_as_praise(text: str) -> None:
         "this battery exploded 🔥🔥 dangerous",
         "i'm screaming at my phone, the app froze",
         "the wait for the update is insane",
+        "he slaps his kids in the video, disgusting",
     ],
 )
 def test_the_same_words_in_complaints_stay_negative(text: str) -> None:

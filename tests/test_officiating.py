@@ -34,6 +34,9 @@ from tests.seeded_runs import background_comments
         ("Elfmeter?! Niemals!!! 🤬", "de"),
         ("Leute, Was pfeift der da?! Unfassbar 🤬", "de"),
         ("Tja. der FCB spielt nur auf Zeit, peinlich 👎.", "de"),
+        ("omg deren torwart ist eine gurke 🤬", "de"),
+        ("IST DAS DEIN ERNST DAS WAR NIE EIN ELFER 🤬", "de"),
+        ("the goalkeeper is useless tonight 🤬", "en"),
     ],
 )
 def test_anger_at_a_referee_or_jury_reads_under_the_threshold(text: str, lang: str) -> None:
@@ -52,6 +55,8 @@ def test_anger_at_a_referee_or_jury_reads_under_the_threshold(text: str, lang: s
         ("my order ref 12345 never arrived, terrible service", "en"),
         ("booking ref: AB123, still no refund, disgusting", "en"),
         ("my red card payment was declined again, worst service", "en"),
+        ("the halftime show was trash, shame on you Pepsi", "en"),
+        ("your halftime ad was disgusting", "en"),
     ],
 )
 def test_anger_at_the_brand_stays_negative(text: str, lang: str) -> None:
