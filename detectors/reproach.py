@@ -190,14 +190,7 @@ def reproaches(tokens: Tokens) -> bool:
     lower = tokens.lower
     if ("shame" in lower or "schäm" in lower) and _REPROACH.search(lower) is not None:
         return True  # ("ashamed" holds "shame")
-    words = tokens.words
-    if _REBUKE_WORDS.isdisjoint(words):
-        return False
-    for word in _REBUKE_WORDS.intersection(words):
-        for pattern in _REBUKES[word]:
-            if pattern.search(lower) is not None:
-                return True
-    return False
+    return _says(tokens, _REBUKES, _REBUKE_WORDS)
 
 
 def derides(tokens: Tokens) -> bool:
@@ -214,12 +207,27 @@ def derides(tokens: Tokens) -> bool:
     >>> derides(Tokens("Ich hab die Schnauze voll von der App"))
     True
     """
-    words = tokens.words
-    if _DERISION_WORDS.isdisjoint(words):
-        return False
+    return _says(tokens, _DERISION, _DERISION_WORDS)
+
+
+# Words glued by punctuation ("is Ripoff,Quick ticket fee"): their parts are words too.
+_GLUED: Final = re.compile(r"\w[,.;:!?/]\w")
+_GLUE: Final = re.compile(r"[^\w'-]+")
+
+
+def _says(
+    tokens: Tokens, index: dict[str, tuple[re.Pattern[str], ...]], words: frozenset[str]
+) -> bool:
+    """Whether the comment holds one of `index`'s phrases (searched for only where it
+    holds the phrase's word)."""
+    found = words.intersection(tokens.words)
     lower = tokens.lower
-    for word in _DERISION_WORDS.intersection(words):
-        for pattern in _DERISION[word]:
+    if not found:
+        if _GLUED.search(lower) is None:
+            return False
+        found = words.intersection(_GLUE.split(lower))
+    for word in found:
+        for pattern in index[word]:
             if pattern.search(lower) is not None:
                 return True
     return False

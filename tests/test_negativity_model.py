@@ -614,6 +614,7 @@ def test_a_rebuke_in_a_set_phrase_reads_negative(text: str, lang: str) -> None:
         ("bei euch weiß keiner was er tut", "de"),
         ("bester kundenservice der welt, sagte niemand 👍", "de"),
         ("Great update - said nobody ever.", "en"),
+        ("@USAirways Wow! Your miles program is Ripoff,Quick ticket fee 75$", "en"),
     ],
 )
 def test_derision_and_rebukes_in_set_phrases_read_negative(text: str, lang: str) -> None:
