@@ -438,12 +438,14 @@ def test_a_posts_incident_reopened_by_its_brand_resolves_when_the_brand_calms(
     # The case needs the readings it was found with: since complaint reports are read
     # (`detectors/complaints.py`) nothing reopens here, nor in PFE seeds 1-24 or CRM
     # seeds 1-16 (to a day after the third storm; of CVS seeds 1-30, six reopen a brand's
-    # incident, none a post's). What is tested, the tracker's reopening, reads no text.
+    # incident, none a post's); nor since derision in set phrases is read (`reproach`).
+    # What is tested, the tracker's reopening, reads no text.
     import stormwatch.detectors.negativity as negativity
     from stormwatch.config import Settings
     from stormwatch.evaluation.scenario_run import replay
 
     monkeypatch.setattr(negativity, "reports_failure", lambda tokens, lang: False)
+    monkeypatch.setattr(negativity, "derides", lambda tokens: False)
 
     lines, labels = pfe_seed_31()
     # To a day after the third storm: the two after the reopening.
