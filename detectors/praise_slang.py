@@ -133,13 +133,27 @@ _HYPE: Final = re.compile(
     r"dying|deceased|died|crying|cried|screaming|screamin|shaking|shook|violence|obsessed|"
     r"(losing|lost) (my|our|their|his|her) minds?|holy (shit|crap|fuck)|wtf|omfg|"
     r"killing (it|me)|kills me|killed it|obliterated|murdered|destroyed|roasted|violated|"
-    r"brutal burn)(?![\w'])"
+    r"brutal burn)(?![\w'])(?! (of|slow|expensive|overpriced|bad|long|late|buggy|broken|"
+    r"laggy|loud|rude|annoying|stupid|ugly|greedy|dangerous)\b)"
 )
 _JOY: Final = re.compile(
     "[\U0001f602\U0001f923\U0001f606\U0001f639\U0001f480\u2620\u2764\u2665\U0001f495"
     "\U0001f496\U0001f497\U0001f60d\U0001f970\U0001f929\U0001f63b\U0001f525\u2728"
     "\U0001f64c\U0001f44f\U0001f4af\U0001f973\U0001f389\U0001f410\U0001f92f]"
     r"|\b(lol|lmao|lmfao|rofl|ha(ha)+|iconic|legend|legendary|goat|masterpiece|obsessed)\b"
+)
+# Crying and thumbs up are signs of excitement too ("I'M SCREAMING 😭", "This is sick!!!
+# 👍", in both independent generators' hype), but also of grief and of sarcasm ("my dog
+# died 😭", "order arrived destroyed 👍"): beside them only the hype words that are no
+# report of harm, and "dead", "deceased" or "dying" only said of oneself.
+_JOY_WEAK: Final = re.compile("[\U0001f62d\U0001f979\U0001f44d]")
+_HYPE_WEAK: Final = re.compile(
+    r"(?<![\w'])(?P<slang>sick|insane|crazy|brutal|savage|wild|unreal|nuts|"
+    r"screaming|screamin|shaking|shook|obsessed|(losing|lost) (my|our|their|his|her) minds?|"
+    r"holy (shit|crap|fuck)|wtf|omfg|killing it|killed it|obliterated|roasted|"
+    r"(i'm|im|i am) (so |literally |actually |lowkey )?(dead|deceased|dying))(?![\w'])"
+    r"(?! (of|slow|expensive|overpriced|bad|long|late|buggy|broken|laggy|loud|rude|annoying|"
+    r"stupid|ugly|greedy|dangerous)\b)"
 )
 # The same in German: "Digga brutaler Drop 💀", "krass 😂", "ich sterbe 😂😂", "lächerlich
 # wie gut das ist 😭".
@@ -223,8 +237,12 @@ def slang_praise_removed(tokens: Tokens) -> tuple[str, bool] | None:
         return None
     spans = []
     patterns = _PATTERNS
+    weak = False
     if _JOY.search(lower) is not None:
         patterns = (*_PATTERNS, (_HYPE, False))
+    elif _JOY_WEAK.search(lower) is not None:
+        patterns = (*_PATTERNS, (_HYPE_WEAK, False))
+        weak = True
     for pattern, ambiguous in patterns:
         for match in pattern.finditer(lower):
             start = match.start("slang")
@@ -237,6 +255,9 @@ def slang_praise_removed(tokens: Tokens) -> tuple[str, bool] | None:
             spans.append(
                 (start, end + fire, ambiguous and "\U0001f525" not in lower[end : end + fire])
             )
+    if weak and spans:
+        # The crying is the excitement's, not left to read as grief ("I'M SCREAMING 😭").
+        spans.extend((m.start(), m.end(), False) for m in _JOY_WEAK.finditer(lower))
     if not spans:
         return None
     kept, at, ambiguous = [], 0, False

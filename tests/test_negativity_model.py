@@ -516,6 +516,11 @@ def test_slang_in_complaints_and_outrage_stays_negative(text: str) -> None:
         ("my wife is obsessed with the Baconator", "en"),
         ("Crying I've watched this 20 times ❤️❤️", "en"),
         ("bro got absolutely obliterated 💀💀!!!", "en"),
+        # crying and thumbs up beside the words that are no report of harm
+        ("I'M SCREAMING 😭", "en"),
+        ("This is sick!!! 👍", "en"),
+        ("Bro got absolutely obliterated 😭", "en"),
+        ("I'm deceased 😭 that entrance", "en"),
         ("Wendy's killed it again 😂😂😂", "en"),
         ("krass 😂😂", "de"),
         ("ich sterbe 😂😂", "de"),
@@ -536,6 +541,10 @@ def test_hype_beside_laughter_or_love_reads_as_praise(text: str, lang: str) -> N
         ("Die Preise sind krank lol", "de"),
         ("crazy how you still haven't refunded me 😂", "en"),
         ("you destroyed my order 😂 where is my refund", "en"),
+        ("my dog died 😭 and your driver just drove off", "en"),
+        ("my order arrived destroyed 👍", "en"),
+        ("the new update is crazy slow 😭", "en"),
+        ("I'm sick of this app 😂", "en"),
     ],
 )
 def test_hype_words_in_complaints_stay_negative_beside_laughter(text: str, lang: str) -> None:
