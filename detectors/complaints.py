@@ -25,7 +25,7 @@ from typing import Final
 
 from stormwatch.detectors.language import Tokens
 
-__all__ = ["COMPLAINT_FLOOR", "COMPLAINT_POSITIVE_LIMIT", "reports_failure"]
+__all__ = ["COMPLAINT_FLOOR", "COMPLAINT_POSITIVE_LIMIT", "index_phrases", "reports_failure"]
 
 COMPLAINT_FLOOR: Final = 0.6
 """The least negativity of a comment that reports a failure: over the default
@@ -295,8 +295,11 @@ _GERMAN: Final = (
 )
 
 
-def _index(entries: tuple[tuple[str, str], ...]) -> dict[str, tuple[re.Pattern[str], ...]]:
-    """Each anchor word and the patterns it may start a search for."""
+def index_phrases(
+    entries: tuple[tuple[str, str], ...],
+) -> dict[str, tuple[re.Pattern[str], ...]]:
+    """Each anchor word and the patterns it may start a search for (`entries`: anchor
+    words, space-separated, and a pattern each)."""
     index: dict[str, list[re.Pattern[str]]] = {}
     for words, pattern in entries:
         compiled = re.compile(pattern)
@@ -305,7 +308,7 @@ def _index(entries: tuple[tuple[str, str], ...]) -> dict[str, tuple[re.Pattern[s
     return {word: tuple(patterns) for word, patterns in index.items()}
 
 
-_PATTERNS: Final = {"en": _index(_ENGLISH), "de": _index(_GERMAN)}
+_PATTERNS: Final = {"en": index_phrases(_ENGLISH), "de": index_phrases(_GERMAN)}
 _GLUE: Final = re.compile(r"[^\w']+")
 
 

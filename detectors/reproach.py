@@ -18,6 +18,7 @@ import re
 from collections.abc import Callable
 from typing import Final
 
+from stormwatch.detectors.complaints import index_phrases
 from stormwatch.detectors.language import Tokens
 
 __all__ = ["closing_verdict", "derides", "reproaches"]
@@ -31,16 +32,6 @@ _REPROACH: Final = re.compile(
     r"|\bschäm(e)? dich\b(?! (nicht|doch nicht)\b)"
     r"|\b(ihr solltet euch|sie sollten sich|du solltest dich) (\w+ ){0,2}?schämen\b"
 )
-
-
-def _index(entries: tuple[tuple[str, str], ...]) -> dict[str, tuple[re.Pattern[str], ...]]:
-    """Each word and the patterns a comment holding it is searched for."""
-    index: dict[str, list[re.Pattern[str]]] = {}
-    for words, pattern in entries:
-        compiled = re.compile(pattern)
-        for word in words.split():
-            index.setdefault(word, []).append(compiled)
-    return {word: tuple(patterns) for word, patterns in index.items()}
 
 
 # Rebukes people write to a brand in set phrases, whose words read neutral or even
@@ -165,9 +156,9 @@ _DERISION_PHRASES: Final = (
 # Both looked up by the comment's words, not searched for as substrings: nearly every
 # comment is asked (all that read under the floor), and a substring search per phrase
 # cost more than the rest of the reading's rules.
-_REBUKES: Final = _index(_REBUKE_PHRASES)
+_REBUKES: Final = index_phrases(_REBUKE_PHRASES)
 _REBUKE_WORDS: Final = frozenset(_REBUKES)
-_DERISION: Final = _index(_DERISION_PHRASES)
+_DERISION: Final = index_phrases(_DERISION_PHRASES)
 _DERISION_WORDS: Final = frozenset(_DERISION)
 
 

@@ -170,3 +170,37 @@ def background_comments(
     for c in comments:
         c["created_at"] = parse_event_time(c["created_at"])
     return comments
+
+
+def crowd_on_a_post(
+    texts: Sequence[str],
+    brand: str,
+    *,
+    per_day: float,
+    lang: str,
+    seed: int,
+    n: int = 900,
+    every_s: float = 3.0,
+) -> tuple[list[dict[str, Any]], float]:
+    """A day of a brand's everyday comments and, from hour 20, a crowd of `n` comments
+    on one post (`texts` in turn, one account each, `every_s` apart): a match day, a
+    halftime show, a storm. Returns the stream in time order and the crowd's start."""
+    comments = background_comments(brand, per_day, 30, lang=lang, seed=seed)
+    start = comments[0]["created_at"] + 20 * 3600
+    crowd = [
+        {"id": f"crowd{i}", "brand": brand, "thread_id": f"{brand}-post", "lang": lang,
+         "text": texts[i % len(texts)], "created_at": start + i * every_s,
+         "author_id": f"fan{i}"}
+        for i in range(n)
+    ]  # fmt: skip
+    return sorted(comments + crowd, key=lambda c: c["created_at"]), start
+
+
+def opened_after(comments: Iterable[dict[str, Any]], start: float) -> list[Any]:
+    """The `opened` alert events of a replay of `comments` decided at `start` or later."""
+    memory = MemoryAlertSink()
+    pipeline = Pipeline(sinks=[memory])
+    for c in comments:
+        pipeline.feed(orjson.dumps(c))
+    pipeline.finish()
+    return [e for e in memory.events if e.event == "opened" and e.at >= start]

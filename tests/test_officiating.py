@@ -7,14 +7,11 @@ match-day post opened an incident, most of its negatives aimed at the referee
 
 from __future__ import annotations
 
-import orjson
 import pytest
 
-from stormwatch.alerts.sinks import MemoryAlertSink
 from stormwatch.detectors.negativity import build_scorer
 from stormwatch.detectors.officiating import OFFICIATING_CAP
-from stormwatch.pipeline import Pipeline
-from tests.seeded_runs import background_comments
+from tests.seeded_runs import crowd_on_a_post, opened_after
 
 
 @pytest.mark.parametrize(
@@ -63,38 +60,17 @@ def test_anger_at_the_brand_stays_negative(text: str, lang: str) -> None:
     assert build_scorer().score(text, lang) >= 0.5
 
 
-def _match_day(texts: list[str], brand: str, seed: int) -> list[dict]:
-    comments = background_comments(brand, 1200, 30, lang="de", seed=seed)
-    start = comments[0]["created_at"] + 20 * 3600
-    live = [
-        {"id": f"live{i}", "brand": brand, "thread_id": f"{brand}-matchday", "lang": "de",
-         "text": texts[i % len(texts)], "created_at": start + i * 3.0,
-         "author_id": f"fan{i}"}
-        for i in range(900)
-    ]  # fmt: skip
-    return sorted(comments + live, key=lambda c: c["created_at"]), start
-
-
-def _opened_after(comments: list[dict], start: float) -> list:
-    memory = MemoryAlertSink()
-    pipeline = Pipeline(sinks=[memory])
-    for c in comments:
-        pipeline.feed(orjson.dumps(c))
-    pipeline.finish()
-    return [e for e in memory.events if e.event == "opened" and e.at >= start]
-
-
 def test_a_match_that_curses_the_referee_opens_no_incident_at_its_sponsor() -> None:
     cursing = [
         "Schiri, du Blinder!!", "Der Schiri pfeift heute alles kaputt",
         "Was pfeift der Schiedsrichter da, unfassbar", "TOOOR!!! ⚽⚽", "Was für ein Spiel!",
     ]  # fmt: skip
-    comments, start = _match_day(cursing, "stadtwerk", seed=3)
-    assert _opened_after(comments, start) == []
+    comments, start = crowd_on_a_post(cursing, "stadtwerk", per_day=1200, lang="de", seed=3)
+    assert opened_after(comments, start) == []
     # The same crowd angry at the brand is a storm.
     angry = [
         "Stadtwerk, ihr seid eine Schande!!", "Nie wieder Stadtwerk, Abzocke",
         "Was macht ihr da, unfassbar", "TOOOR!!! ⚽⚽", "Was für ein Spiel!",
     ]  # fmt: skip
-    comments, start = _match_day(angry, "stadtwerk", seed=3)
-    assert _opened_after(comments, start)
+    comments, start = crowd_on_a_post(angry, "stadtwerk", per_day=1200, lang="de", seed=3)
+    assert opened_after(comments, start)
