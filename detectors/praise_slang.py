@@ -128,13 +128,17 @@ _PATTERNS: Final = (
 # negative, and a comment naming a price, a refund or the service is left as it reads
 # ("you destroyed my order 😂 where is my refund"). What it costs: mockery that laughs
 # ("this ad is insane 😂 who approved this") reads as its rest reads.
+# Not before what it intensifies when that is a complaint: "crazy slow", "sick of".
+_NOT_BEFORE_COMPLAINT: Final = (
+    r"(?![\w'])(?! (of|slow|expensive|overpriced|bad|long|late|buggy|broken|laggy|loud|rude|"
+    r"annoying|stupid|ugly|greedy|dangerous)\b)"
+)
 _HYPE: Final = re.compile(
     r"(?<![\w'])(?P<slang>sick|insane|insanely|crazy|brutal|savage|wild|unreal|nuts|dead|"
     r"dying|deceased|died|crying|cried|screaming|screamin|shaking|shook|violence|obsessed|"
     r"(losing|lost) (my|our|their|his|her) minds?|holy (shit|crap|fuck)|wtf|omfg|"
-    r"killing (it|me)|kills me|killed it|obliterated|murdered|destroyed|roasted|violated|"
-    r"brutal burn)(?![\w'])(?! (of|slow|expensive|overpriced|bad|long|late|buggy|broken|"
-    r"laggy|loud|rude|annoying|stupid|ugly|greedy|dangerous)\b)"
+    r"killing (it|me)|kills me|killed it|obliterated|murdered|destroyed|roasted|violated)"
+    + _NOT_BEFORE_COMPLAINT
 )
 _JOY: Final = re.compile(
     "[\U0001f602\U0001f923\U0001f606\U0001f639\U0001f480\u2620\u2764\u2665\U0001f495"
@@ -151,12 +155,11 @@ _HYPE_WEAK: Final = re.compile(
     r"(?<![\w'])(?P<slang>sick|insane|crazy|brutal|savage|wild|unreal|nuts|"
     r"screaming|screamin|shaking|shook|obsessed|(losing|lost) (my|our|their|his|her) minds?|"
     r"holy (shit|crap|fuck)|wtf|omfg|killing it|killed it|obliterated|roasted|"
-    r"(i'm|im|i am) (so |literally |actually |lowkey )?(dead|deceased|dying))(?![\w'])"
-    r"(?! (of|slow|expensive|overpriced|bad|long|late|buggy|broken|laggy|loud|rude|annoying|"
-    r"stupid|ugly|greedy|dangerous)\b)"
+    r"(i'm|im|i am) (so |literally |actually |lowkey )?(dead|deceased|dying))"
+    + _NOT_BEFORE_COMPLAINT
 )
-# The same in German: "Digga brutaler Drop 💀", "krass 😂", "ich sterbe 😂😂", "lächerlich
-# wie gut das ist 😭".
+# The same in German, beside the same laughter and love: "Digga brutaler Drop 💀",
+# "krass 😂", "ich sterbe 😂😂", "haha lächerlich wie gut das ist".
 _HYPE_GERMAN: Final = re.compile(
     r"(?<![\w'])(?P<slang>brutal(e|er|es|en|em)?|krass(e|er|es|en|em)?|krank(e|er|es|en)?|"
     r"geisteskrank|verrückt|irre|wahnsinn|wahnsinnig|lächerlich|ich (sterbe|schrei|schreie|"
