@@ -708,6 +708,14 @@ def test_a_changelog_read_waits_out_a_broker_that_stalls(
     def stalling_connect(*args, **kwargs):  # type: ignore[no-untyped-def]
         consumer = connect(*args, **kwargs)
         kafka_broker.process.send_signal(signal.SIGSTOP)
+        # A stop takes effect when the broker's threads are next scheduled: wait until
+        # the kernel shows it stopped, so the stall is a full second and a half (once in
+        # five CI runs on this busy machine the read came back 8 ms after the signal).
+        stat = Path(f"/proc/{kafka_broker.process.pid}/stat")
+        until = time.monotonic() + 5.0
+        while stat.read_text().rsplit(")", 1)[1].split()[0] != "T":
+            assert time.monotonic() < until, "the broker did not stop"
+            time.sleep(0.001)
         threading.Timer(1.5, kafka_broker.process.send_signal, (signal.SIGCONT,)).start()
         return consumer
 
