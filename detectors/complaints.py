@@ -122,6 +122,30 @@ _ENGLISH: Final = (
         r"\b(can't|cant|cannot|can not|couldn't|unable to|won't let me) (log|sign) ?in\b",
     ),
     ("error", r"\berror( code)? ?[45]\d\d\b"),
+    # personal data leaked, stolen or sold, told by those whose data it was, and their
+    # worried questions: "Is my data safe? Did you guys get hacked?" read 0.20. Not
+    # "leaked" of a trailer or a release date: what leaked is someone's data.
+    (
+        "leaked leaking leak leaks stole stolen stealing sold selling exposed exposing",
+        r"\b(leaked|leaking|leak|leaks|stole|stolen|stealing|sold|selling|exposed|exposing) "
+        r"(all )?(my|our|your customers'?|customers'?|users'?|people's) (personal |private |"
+        r"customer |card |credit card |payment |bank )?(data|info|information|details|"
+        r"passwords?|emails?|addresses|phone numbers)\b",
+    ),
+    (
+        "data info information details password passwords",
+        r"\b(my|our) (personal |private |card |credit card |payment |bank |login )?(data|info|"
+        r"information|details|passwords?)( \w+)? (was|were|got|has been|have been|is|are|"
+        r"just got) (leaked|stolen|hacked|exposed|compromised|sold)\b"
+        r"|\b(is|are) (my|our) (personal |private |card |credit card |payment |bank )?(data|"
+        r"info|information|details|passwords?) (still |even )?(safe|secure)\b",
+    ),
+    (
+        "hacked",
+        r"\b(you|you guys|y'all|u) (got|get|been|were|was|have been) hacked\b"
+        r"|\b(did|have|has) (you|you guys|y'all|u) (just )?(get|been|got) hacked\b",
+    ),
+    ("breach", r"\bdata breach(es)?\b"),
     # money
     (
         "money back",
@@ -135,6 +159,7 @@ _ENGLISH: Final = (
         r"answer))",
     ),
     ("overcharged overcharging", r"\bovercharg(ed|ing)\b"),
+    ("less", r"\b(pay|paying|charge|charging|charges) (\w+ )?more for less\b"),
     (
         "refund",
         r"\b(no|want a|want my|need a|need my|still no|waiting for a|waiting for my) refund\b",
@@ -211,6 +236,26 @@ _GERMAN: Final = (
     ),
     ("niemand keiner", r"\b(niemand|keiner) (antwortet|meldet sich|hilft|geht ran|ruft zurück)\b"),
     ("verspätet verspätung verspätungen", r"\bverspät(et|ung|ungen)\b"),
+    # zu spät, kommt nicht, liegengeblieben (GermEval 2017's dev split: reports of a
+    # late or missing service the model read under 0.5). Not "nie zu spät", and
+    # "kommt nicht" only where the clause ends: not "kommt nicht in Frage".
+    ("spät", r"(?<!nie )(?<!nicht )(?<!kein )(?<!ohne )\bzu spät\b"),
+    (
+        "kommt kam fährt fuhr",
+        r"\b(kommt|kam|fährt|fuhr) (einfach |heute |schon wieder |wieder |mal wieder |"
+        r"immer noch |noch immer |halt )?ni+e*cht\s*([.!?…,]|$)",
+    ),
+    (
+        "geblieben liegengeblieben stehengeblieben",
+        r"\b(liegen ?|stehen ?)geblieben\b",
+    ),
+    ("gestrandet", r"\bgestrandet\b"),
+    # chaos, lahmgelegt, unzuverlässig, überfüllt, schlampig: not "kein Chaos", "nie
+    # wieder Chaos"
+    ("chaos", r"(?<!kein )(?<!ohne )(?<!nie wieder )(?<!nie mehr )\bchaos\b"),
+    ("lahmgelegt lahmlegt lahmgelegte", r"\blahm ?(gelegt|legt|gelegte)\b"),
+    ("unzuverlässig überfüllt überfüllte überfüllter", r"\b(unzuverlässig|überfüllt(e|er)?)\b"),
+    ("schlampig schlampige schlampt geschlampt", r"\b(schlampig(e|er|es)?|schlampt|geschlampt)\b"),
     ("aus", r"\b(fällt|fiel|fallen|fielen)( \w+){0,3} aus\b"),
     ("ausgefallen", r"\bausgefallen\b"),
     ("storniert", r"\bstorniert\b"),
@@ -246,6 +291,23 @@ _GERMAN: Final = (
         r"(einloggen|anmelden)\b",
     ),
     ("fehler fehlercode", r"\bfehler(code)? ?[45]\d\d\b"),
+    # Daten geleakt, gestohlen, verkauft, und die besorgte Frage danach
+    (
+        "daten kundendaten passwörter passwort kontodaten kreditkartendaten zugangsdaten",
+        r"\b(meine|unsere) (persönlichen |privaten )?(daten|kundendaten|passwörter|passwort|"
+        r"kontodaten|kreditkartendaten|zugangsdaten)( \w+){0,3} (wurden|sind|wurde|ist) "
+        r"(\w+ ){0,2}?(geleakt|gestohlen|geklaut|gehackt|veröffentlicht|verkauft|abgegriffen)\b"
+        r"|\bsind (meine|unsere) (\w+ )?(daten|kundendaten|passwörter|kontodaten|"
+        r"kreditkartendaten|zugangsdaten) (noch |jetzt |überhaupt )?sicher\b",
+    ),
+    (
+        "geleakt gestohlen geklaut verkauft weitergegeben veröffentlicht",
+        r"\b(ihr habt|habt ihr|sie haben|haben sie) (\w+ ){0,2}?(meine|unsere) (\w+ )?"
+        r"(daten|kundendaten|passwörter|kontodaten|kreditkartendaten|zugangsdaten)( \w+){0,3} "
+        r"(geleakt|gestohlen|geklaut|verkauft|weitergegeben|veröffentlicht)\b",
+    ),
+    ("gehackt", r"\b(wurdet|seid|wurden|sind) (ihr|sie) (\w+ )?gehackt\b"),
+    ("datenleck datenlecks datenpanne datenskandal", r"\bdaten(leck|lecks|panne|skandal)\b"),
     (
         "down offline",
         r"\b(ist|sind|war|waren) (schon wieder |wieder |immer noch |seit \w+ \w+ )?"
@@ -263,6 +325,7 @@ _GERMAN: Final = (
         r"geld zurück\b",
     ),
     ("abgebucht berechnet bezahlt", r"\b(doppelt|zweimal|zu viel) (abgebucht|berechnet|bezahlt)\b"),
+    ("weniger", r"\bmehr (zahlen|bezahlen) für weniger\b"),
     (
         "schuldet schulden",
         r"\b(ihr schuldet|sie schulden|du schuldest) (mir|uns) (noch )?(\d|geld|mein|unser|"

@@ -29,6 +29,16 @@ _IRONIC_PHRASE: Final = re.compile(
     # a lone word of praise closing what came before: "down for hours, great"
     r"|[^.!?\s][,.!]+\s*(great|perfect|wonderful|fantastic|lovely|brilliant|amazing|nice|"
     r"awesome|super|toll|klasse|prima|danke)[.!]*\s*$"
+    # ... or opening it: "Super, schon wieder 20 Minuten Verspätung. Danke Bahn"
+    r"|^(@\w+\s+)*(great|perfect|wonderful|fantastic|lovely|brilliant|amazing|awesome|super|toll|"
+    r"klasse|prima|wunderbar|herrlich)[,.!]+\s"
+    # praise for the work beside the failure's repetition: "great job leaking my data
+    # again", "gut gemacht, schon wieder ausgefallen"
+    r"|\b(great|nice|good|amazing|awesome|brilliant|fantastic) (job|work)\b[^.!?]*\bagain\b"
+    r"|\bwell done\b[^.!?]*\bagain\b"
+    r"|\b(gut|super|toll|klasse|prima) gemacht\b[^.!?]*\b(wieder|schon wieder|mal wieder)\b"
+    # no one thanks a brand for paying more for less
+    r"|\bmore for less\b|\bmehr (zahlen |bezahlen )?für weniger\b"
 )
 
 
@@ -42,6 +52,12 @@ def ironic(tokens: Tokens) -> bool:
     >>> ironic(Tokens("delayed two hours but the crew was amazing, thank you!"))
     False
     >>> ironic(Tokens("Great service, thanks"))
+    False
+    >>> ironic(Tokens("Great, down again"))
+    True
+    >>> ironic(Tokens("Great job leaking my data again 👏"))
+    True
+    >>> ironic(Tokens("Great job on the new app!"))
     False
     """
     text = tokens.text

@@ -42,6 +42,7 @@ from stormwatch.detectors.complaints import (
     COMPLAINT_POSITIVE_LIMIT,
     reports_failure,
 )
+from stormwatch.detectors.emoticons import frowns, smiles
 from stormwatch.detectors.exceptions import DetectorError
 from stormwatch.detectors.irony import ironic
 from stormwatch.detectors.language import Tokens, classify_tokens
@@ -104,6 +105,11 @@ template ("i try navigating to a chapter past 34 via the menu and it wouldn't do
 real volume, seed 31, 563 of 3,000 copies with such a hashtag read under 0.5). Above
 `negative_threshold`'s default 0.5 with a margin, as a crisis word in a negative
 sentence reads."""
+
+SMILE_CAP: Final = 0.45
+"""The most a German comment with a smile reads, without a frown, irony or a negative
+lexicon reading (`emoticons`): under the default `negative_threshold`. A report of a
+failure is still floored (`COMPLAINT_FLOOR`)."""
 
 
 class MultilingualScorer:
@@ -203,8 +209,13 @@ class MultilingualScorer:
     def _read_german(self, tokens: Tokens) -> float:
         """The German reading, of the comment without its words of excitement where it
         laughs or loves beside them ("Digga brutaler Drop 💀": `praise_slang`) and the
-        rest does not read negative, if that reads less negative."""
+        rest does not read negative, if that reads less negative; at most `SMILE_CAP`
+        with a smile and no frown, irony or negative words (`emoticons`)."""
         negativity = self._german(tokens, "de")
+        if negativity > SMILE_CAP and smiles(tokens.text) and not frowns(tokens.text):
+            compound = getattr(self.german, "compound_tokens", None)
+            if compound is not None and compound(tokens) >= 0.0 and not ironic(tokens):
+                negativity = SMILE_CAP
         if negativity > 0.0:
             rest = hype_removed(tokens)
             if rest is not None:

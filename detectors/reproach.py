@@ -139,6 +139,14 @@ _DERISION_PHRASES: Final = (
         r"(?=\s*($|[.!?,👍🙄😒🙃🤡😂]))",
     ),
     ("abzocke abzocker abzocken", r"(?<!keine )(?<!kein )\babzock(e|er|en)\b"),
+    # verdicts of a botched job, and "na toll": "Ein Armutszeugnis für die Bahn", "Super,
+    # Bahn, gaaaanz toll" (GermEval 2017's dev split: read under 0.5)
+    ("armutszeugnis murks realsatire", r"\b(armutszeugnis|murks|realsatire)\b"),
+    (
+        "toll super klasse prima danke",
+        r"\bna,? (toll|super|klasse|prima|danke)\b|\bga{2,}nz (toll|super|klasse|prima)\b",
+    ),
+    ("zuverlässig", r"\bzuverlässig unzuverlässig\b"),
     ("abgezockt", r"\babgezockt\b"),
 )
 

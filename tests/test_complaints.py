@@ -74,6 +74,25 @@ REPORTS = [
     ("de", "@nordnetz null empfang hier?"),
     ("de", "Dringend: Überall Fehler 503??"),
     ("de", "Tag 9: Ihr schuldet mir 399 Euro!!"),
+    # personal data leaked or sold, and the worried questions; more money for less
+    ("en", "Is my data safe? Did you guys get hacked?"),
+    ("en", "you leaked my personal info to scammers"),
+    ("en", "my credit card details were stolen, thanks to you"),
+    ("en", "another data breach, seriously"),
+    ("en", "Love paying more for less, thanks guys"),
+    ("de", "Sind meine Daten jetzt im Netz? Wurdet ihr gehackt?"),
+    ("de", "Meine Kreditkartendaten wurden gestohlen, danke dafür"),
+    ("de", "Habt ihr etwa unsere Daten verkauft?"),
+    ("de", "Schon wieder ein Datenleck bei euch"),
+    ("de", "Mehr zahlen für weniger Leistung"),
+    # late, not coming, broken down, chaos (GermEval 2017's dev split, 2026-12-08)
+    ("de", "Lieferung kam zu spät"),
+    ("de", "Aber die Bahn kommt niiiicht"),
+    ("de", "Paket kam nicht."),
+    ("de", "@DB_Bahn Ja, sind stehen geblieben"),
+    ("de", "Totales Chaos an der Kasse"),
+    ("de", "Das Netz ist seit Stunden lahmgelegt"),
+    ("de", "unzuverlässig wie immer, danke"),
 ]
 
 NOT_REPORTS = [
@@ -118,6 +137,15 @@ NOT_REPORTS = [
     ("en", "I can't log off, this game is too good"),
     ("de", "Ihr schuldet mir eine Pizza, hab die Wette gewonnen"),
     ("de", "Null Fehler, null Stress, alles angekommen"),
+    # leaked, hacked, safe: not of someone's data
+    ("en", "The new trailer leaked early, so hyped"),
+    ("en", "I hacked my old controller into a lamp lol"),
+    ("en", "Is my order safe to leave at the door?"),
+    ("de", "Der Trailer wurde geleakt, ich freu mich so"),
+    ("de", "Sind die Geschenke sicher vor Weihnachten da?"),
+    ("de", "Es ist nie zu spät für Pizza"),
+    ("de", "Das kommt nicht in Frage, wir bleiben euch treu"),
+    ("de", "Kein Chaos heute, alles pünktlich"),
 ]
 
 
@@ -160,6 +188,10 @@ def test_a_failure_handled_well_is_not_floored(scorer: MultilingualScorer) -> No
         "servers are down for hours, great",
         "Flight delayed two hours, just great",
         "Die App ist schon wieder down, na toll",
+        # praise opening the report, or praise for the work beside its repetition
+        "@acme great. I just called your number and she hung up on me",
+        "Super, schon wieder 20 Minuten Verspätung. Danke Bahn",
+        "Great job leaking my data again 👏",
     ],
 )
 def test_a_failure_praised_with_irony_is_floored(scorer: MultilingualScorer, text: str) -> None:

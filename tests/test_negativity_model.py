@@ -14,7 +14,7 @@ from stormwatch.cli import app
 from stormwatch.detectors.enrich import Enricher
 from stormwatch.detectors.exceptions import DetectorError
 from stormwatch.detectors.language import Tokens
-from stormwatch.detectors.negativity import build_scorer, lexicon_scorers
+from stormwatch.detectors.negativity import SMILE_CAP, build_scorer, lexicon_scorers
 from stormwatch.detectors.negativity_model import (
     HashedScorer,
     default_model_path,
@@ -624,6 +624,11 @@ def test_a_rebuke_in_a_set_phrase_reads_negative(text: str, lang: str) -> None:
         ("bester kundenservice der welt, sagte niemand 👍", "de"),
         ("Great update - said nobody ever.", "en"),
         ("@USAirways Wow! Your miles program is Ripoff,Quick ticket fee 75$", "en"),
+        # GermEval 2017's dev split (2026-12-08): verdicts of a botched job, "na toll"
+        ("Ein Armutszeugnis für die Bahn", "de"),
+        ("Was für ein Murks, die neue App", "de"),
+        ("Na toll, schon wieder", "de"),
+        ("Super, Bahn, gaaaanz toll", "de"),
     ],
 )
 def test_derision_and_rebukes_in_set_phrases_read_negative(text: str, lang: str) -> None:
@@ -642,6 +647,8 @@ def test_derision_and_rebukes_in_set_phrases_read_negative(text: str, lang: str)
         ("Ihr macht das richtig gut, weiter so!", "de"),
         ("keine Abzocke, faire Preise, gerne wieder", "de"),
         ("they said no one would notice the new logo, love it", "en"),
+        ("Die Bahn ist ganz toll heute, pünktlich und sauber", "de"),
+        ("Na, wie war euer Wochenende?", "de"),
     ],
 )
 def test_no_derision_without_the_phrase(text: str, lang: str) -> None:
@@ -687,3 +694,30 @@ def test_a_closing_verdict_judges_the_comment(text: str, lang: str, negative: bo
     # Outrage tells what happened, then judges it in a word; the telling reads neutral
     # or positive ("bonus"): the first read 0.38, its last word alone 0.98.
     assert (build_scorer(MODEL).score(text, lang) >= 0.5) is negative
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # Read over 0.5 by the German model (GermEval 2017's dev split, SB-10k's
+        # validation split; 2026-12-08)
+        "@user @user @user na guck, geht doch...;)))",
+        "Steht aber auf der Todo-Liste ! :-)",
+        "@user Aus diesem Internet. Irgend so eine Seite in Paris ...^^",
+    ],
+)
+def test_a_german_comment_with_a_smile_reads_under_the_threshold(text: str) -> None:
+    assert build_scorer(MODEL).score(text, "de") <= SMILE_CAP
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Scheiß Service, nie wieder :)",  # negative words
+        "Schon wieder kaputt :( :)",  # a frown beside it
+        "Die App ist schon wieder down, na toll :)",  # irony, and a report
+        "Paket kam nicht. ;)",  # a report of a failure is floored all the same
+    ],
+)
+def test_a_smile_does_not_hide_a_complaint(text: str) -> None:
+    assert build_scorer(MODEL).score(text, "de") >= 0.5
