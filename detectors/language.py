@@ -111,6 +111,12 @@ def _strip(part: str) -> str:
     word = stripped if len(stripped) > 2 else part
     if part[0] == "#":
         word = _hashtag_stem(stripped) or word
+    elif part[0] == "@" and stripped:
+        # A mention stays a mention: stripped to its handle, "@united" was the word
+        # "united", which both lexicons and the model read as praise (of tweets to
+        # airlines people read as negative, "@united the new seats just plain suck" 0.43
+        # against 0.95 without the mention).
+        word = "@" + stripped
     if len(_STRIPPED) >= _STRIPPED_LIMIT:
         _STRIPPED.clear()
     _STRIPPED[part] = word

@@ -57,9 +57,13 @@ DEFAULT_BITS: Final = 18
 
 
 def _normal_word(word: str) -> str:
-    """Mentions and links carry no sentiment of their own; a hashtag reads as its word."""
+    """Links carry no sentiment of their own; a hashtag reads as its word. A mention
+    reads as its handle of three letters or more, as the shipped model was trained
+    (`Tokens` kept only the handle then), and as "@user" when shorter; the lexicons,
+    which read the lexical features, skip it (`Tokens.words` keeps its "@")."""
     if word.startswith("@"):
-        return "@user"
+        handle = word[1:]
+        return handle if len(handle) > 2 else "@user"
     if word.startswith(("http", "www.")):
         return "<url>"
     if word.startswith("#") and len(word) > 1:

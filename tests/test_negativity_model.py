@@ -22,6 +22,7 @@ from stormwatch.detectors.negativity_model import (
     fit_language_model,
     load_model,
     save_model,
+    text_features,
 )
 from stormwatch.detectors.negativity_model_scorer import ModelReading, ModelScorer
 from stormwatch.detectors.negativity_training import (
@@ -721,3 +722,30 @@ def test_a_german_comment_with_a_smile_reads_under_the_threshold(text: str) -> N
 )
 def test_a_smile_does_not_hide_a_complaint(text: str) -> None:
     assert build_scorer(MODEL).score(text, "de") >= 0.5
+
+
+@pytest.mark.parametrize("backend", ["model", "lexicon"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        # Tweets to airlines people read as negative (the airline set's dev half): the
+        # handle was read as the word "united", praise to both lexicons.
+        "@united the new seats on the regional jets just plain suck",
+        "@united is it even legal for you guys to advertise flights that you cant honor??",
+    ],
+)
+def test_a_mention_is_not_read_as_a_word(text: str, backend: str) -> None:
+    scorer = build_scorer({"en": backend, "de": backend})
+    assert "@united" in Tokens(text).words
+    without = text.removeprefix("@united ")
+    assert scorer.score(text, "en") == pytest.approx(scorer.score(without, "en"), abs=0.05)
+    if backend == "model":
+        assert scorer.score(text, "en") >= 0.5
+
+
+def test_the_model_reads_a_mention_as_it_was_trained() -> None:
+    # The shipped model was trained on tokens that kept only a handle (and "@user" for
+    # handles of two letters or fewer): its features of a mention stay those.
+    assert text_features(["@united", "rocks"]) == text_features(["united", "rocks"])
+    assert text_features(["@user"]) == text_features(["user"])  # SB-10k's placeholder
+    assert text_features(["@ab"]) == ["w|@user"]
