@@ -146,6 +146,20 @@ _ENGLISH: Final = (
         r"|\b(did|have|has) (you|you guys|y'all|u) (just )?(get|been|got) hacked\b",
     ),
     ("breach", r"\bdata breach(es)?\b"),
+    (
+        "was were has have",
+        r"\b(was|were|has|have) (my|our) (personal |private |card |credit card |payment |bank |"
+        r"login )?(data|info|information|details|passwords?)( \w+)? (been )?(leaked|stolen|"
+        r"hacked|exposed|compromised|sold)\b",
+    ),
+    ("hacker hackers", r"\bhackers? (have|has|got|stole|took) (all )?(my|our)\b"),
+    ("leak", r"\bleak (site|website|forum)s?\b"),
+    ("since", r"\bsince the (hack|breach|leak|data leak)\b"),
+    (
+        "reporting reported report",
+        r"\b(reporting|reported|report) (\w+ ){0,3}?to the (data protection|privacy|consumer "
+        r"protection) (authority|authorities|regulator|commissioner|office)\b",
+    ),
     # money
     (
         "money back",
@@ -177,9 +191,20 @@ _ENGLISH: Final = (
     ("never", r"\bnever will i\b"),
     (
         "account subscription membership contract order card",
-        r"\b(cancel|cancelling|canceling|closing|close) my (account|subscription|membership|"
-        r"contract|order|card)\b",
+        r"\b(cancel|cancelling|canceling|closing|close|delete|deleting|deleted|deactivate|"
+        r"deactivating|deactivated) my (account|subscription|membership|contract|order|card)\b",
     ),
+    (
+        "customer customers",
+        r"\b(you('ve| have)?|u) (just )?lost (a|another|one|an? \w+) (loyal |long-?time |"
+        r"paying )?customers?\b",
+    ),
+    (
+        "competitor competitors",
+        r"\b(switching|switched|moving|moved|going|went) (over )?to (a |another |your )?"
+        r"competitors?\b",
+    ),
+    ("unsubscribed unfollowed unfollowing", r"\b(unsubscribed|unfollowed|unfollowing)\b"),
     (
         "service support experience company",
         r"\b(worst|terrible|horrible|awful|pathetic|useless|unacceptable) "
@@ -204,9 +229,9 @@ _ENGLISH: Final = (
     ),
     # a demand to take it back: "@pepsi pull this garbage now" read 0.20
     (
-        "pull remove down",
-        r"\b(pull|remove|take down)\s+(this|that|the|your)\s+(\w+\s+)?(ad|ads|advert|"
-        r"commercial|campaign|post|video|tweet|garbage|trash|crap|shit|mess)\b"
+        "pull remove down delete",
+        r"\b(pull|remove|delete|take down)\s+(this|that|the|your)\s+(\w+\s+)?(ad|ads|advert|"
+        r"commercial|campaign|post|video|tweet|statement|garbage|trash|crap|shit|mess)\b"
         r"|\btake (this|that|the|your) (\w+ )?(ad|ads|advert|commercial|post|video|tweet) "
         r"down\b",
     ),
@@ -297,6 +322,9 @@ _GERMAN: Final = (
         r"\b(meine|unsere) (persönlichen |privaten )?(daten|kundendaten|passwörter|passwort|"
         r"kontodaten|kreditkartendaten|zugangsdaten)( \w+){0,3} (wurden|sind|wurde|ist) "
         r"(\w+ ){0,2}?(geleakt|gestohlen|geklaut|gehackt|veröffentlicht|verkauft|abgegriffen)\b"
+        r"|\b(meine|unsere) (persönlichen |privaten )?(daten|kundendaten|passwörter|passwort|"
+        r"kontodaten|kreditkartendaten|zugangsdaten)( \w+){0,3} (geleakt|gestohlen|geklaut|"
+        r"gehackt|veröffentlicht|verkauft|abgegriffen) (wurden|worden|wurde|sind|ist)\b"
         r"|\bsind (meine|unsere) (\w+ )?(daten|kundendaten|passwörter|kontodaten|"
         r"kreditkartendaten|zugangsdaten) (noch |jetzt |überhaupt )?sicher\b",
     ),
@@ -307,6 +335,13 @@ _GERMAN: Final = (
         r"(geleakt|gestohlen|geklaut|verkauft|weitergegeben|veröffentlicht)\b",
     ),
     ("gehackt", r"\b(wurdet|seid|wurden|sind) (ihr|sie) (\w+ )?gehackt\b"),
+    ("hacker", r"\bhacker (haben|hatten) (jetzt )?(meine|unsere)\b"),
+    ("leak-seite leakseite seit", r"\bleak-? ?seite\b|\bseit dem (hack|leak|datenleck)\b"),
+    (
+        "datenschutzbeauftragten datenschutzbehörde verbraucherzentrale",
+        r"\b(beim|bei dem|beim landes|bei der) (datenschutzbeauftragten|datenschutzbehörde|"
+        r"verbraucherzentrale)\b",
+    ),
     ("datenleck datenlecks datenpanne datenskandal", r"\bdaten(leck|lecks|panne|skandal)\b"),
     (
         "down offline",
@@ -333,6 +368,22 @@ _GERMAN: Final = (
     ),
     ("wieder", r"\bnie wieder\b"),
     ("kündige kündigen kündigung", r"\b(kündige|kündigen|kündigung)\b"),
+    (
+        "konto account abo",
+        r"\b(löscht|lösche|löschen sie) (sofort |jetzt )?mein (konto|account|abo)\b",
+    ),
+    ("konkurrenz", r"\b(wechsle|wechseln|wechsel|gehe|gehen) (jetzt )?zur konkurrenz\b"),
+    (
+        "verloren",
+        r"\b(ihr habt|sie haben) (gerade |soeben |heute )?(eine|einen) (treue|treuen|"
+        r"langjährige|langjährigen|zahlende|zahlenden )?(kundin|kunden) verloren\b",
+    ),
+    ("entfolge entfolgt entfolgen", r"\b(entfolge|entfolgt|entfolgen)\b"),
+    (
+        "post beitrag tweet video spot werbespot werbung",
+        r"\b(löscht|nehmt) (sofort |endlich |bitte )?(diesen|den|das|dieses|euren|eure|die|"
+        r"diese) (\w+ )?(post|beitrag|tweet|video|spot|werbespot|werbung)\b",
+    ),
     (
         "kundenservice service support kundendienst",
         r"\b(schlechtester?|miserabler?|unterirdischer?|katastrophaler?) "

@@ -65,6 +65,15 @@ _REBUKE_PHRASES: Final = (
         r"\bwie (könnt ihr|können sie|kannst du) (es )?(euch |sich |dich )?(es )?wagen\b",
     ),
     ("erklärt", r"\berklärt euch\b(?!\s+(bereit|einverstanden)\b)"),
+    # an apology demanded: "apologise. now.", "entschuldigt euch!" (not "apologise for the
+    # delay", a brand's own reply, nor "entschuldigt euch nicht")
+    (
+        "apologise apologize",
+        r"(^|[.!?,:;]\s*|@\w+\s+|\bplease\s+)apologi[sz]e\b(?! for (the|any) "
+        r"(inconvenience|delay|wait))",
+    ),
+    ("apology", r"\b(deserve|deserves|owe|owes) (\w+ )?an apology\b"),
+    ("entschuldigt", r"\bentschuldigt euch\b(?! nicht\b)"),
     (
         "richtig",
         r"\bmacht (das|es|euren job|eure arbeit)( doch)?( mal)? endlich( mal)? richtig\b"
@@ -148,6 +157,15 @@ _DERISION_PHRASES: Final = (
     ),
     ("zuverlässig", r"\bzuverlässig unzuverlässig\b"),
     ("abgezockt", r"\babgezockt\b"),
+    # outrage at a post in a set phrase: "the audacity of this post", "who approved
+    # this??", "out of touch with normal people"
+    ("audacity", r"\bthe (sheer |absolute )?audacity\b"),
+    (
+        "approved signed greenlit thought",
+        r"\bwho (approved|signed off on|greenlit) (this|that)\b|\bwho thought (this|that) "
+        r"(was|is|would be) (a good idea|ok|okay|acceptable|fine|appropriate)\b",
+    ),
+    ("touch", r"\b(so |completely |totally |utterly )?out of touch\b"),
 )
 
 

@@ -93,6 +93,23 @@ REPORTS = [
     ("de", "Totales Chaos an der Kasse"),
     ("de", "Das Netz ist seit Stunden lahmgelegt"),
     ("de", "unzuverlässig wie immer, danke"),
+    # leaving, a post to take back, a leak told otherwise (heldout8 tuning seeds 1-4)
+    ("en", "delete this post"),
+    ("en", "you lost a loyal customer today"),
+    ("en", "deleting my account, done with you"),
+    ("en", "i'm switching to a competitor"),
+    ("en", "unfollowing until they take responsibility"),
+    ("en", "please answer, was my payment info exposed?"),
+    ("en", "my password is on a leak site now"),
+    ("en", "getting phishing emails since the hack"),
+    ("en", "reporting you to the data protection authority"),
+    ("de", "mail bekommen dass meine daten bei euch geleakt wurden"),
+    ("de", "hacker haben meine daten"),
+    ("de", "löscht mein konto"),
+    ("de", "melde euch beim datenschutzbeauftragten"),
+    ("de", "löscht diesen post"),
+    ("de", "ich wechsle zur konkurrenz"),
+    ("de", "ihr habt gerade einen treuen kunden verloren"),
 ]
 
 NOT_REPORTS = [
@@ -146,6 +163,9 @@ NOT_REPORTS = [
     ("de", "Es ist nie zu spät für Pizza"),
     ("de", "Das kommt nicht in Frage, wir bleiben euch treu"),
     ("de", "Kein Chaos heute, alles pünktlich"),
+    ("en", "you lost me at the plot twist lol"),
+    ("en", "my competitor analysis is due tomorrow"),
+    ("de", "ich lösche mal meine alten Fotos"),
 ]
 
 

@@ -630,6 +630,13 @@ def test_a_rebuke_in_a_set_phrase_reads_negative(text: str, lang: str) -> None:
         ("Was für ein Murks, die neue App", "de"),
         ("Na toll, schon wieder", "de"),
         ("Super, Bahn, gaaaanz toll", "de"),
+        # heldout8 tuning seeds 1-4: an apology demanded, outrage at a post
+        ("apologise. now.", "en"),
+        ("the workers deserve an apology", "en"),
+        ("entschuldigt euch. sofort.", "de"),
+        ("the audacity of this post", "en"),
+        ("who approved this?? unbelievable", "en"),
+        ("so out of touch with normal people", "en"),
     ],
 )
 def test_derision_and_rebukes_in_set_phrases_read_negative(text: str, lang: str) -> None:
@@ -749,3 +756,19 @@ def test_the_model_reads_a_mention_as_it_was_trained() -> None:
     assert text_features(["@united", "rocks"]) == text_features(["united", "rocks"])
     assert text_features(["@user"]) == text_features(["user"])  # SB-10k's placeholder
     assert text_features(["@ab"]) == ["w|@user"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "We apologize for the delay, our team is on it",
+        "who thought this up? brilliant",
+        "Entschuldigt euch nicht, ihr habt alles richtig gemacht",
+        "please keep in touch with updates",
+    ],
+)
+def test_no_demand_of_an_apology_or_outrage_without_the_phrase(text: str) -> None:
+    from stormwatch.detectors.reproach import derides, reproaches
+
+    tokens = Tokens(text)
+    assert not reproaches(tokens) and not derides(tokens)
