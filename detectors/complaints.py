@@ -182,6 +182,74 @@ _ENGLISH: Final = (
         "refund reimburse compensate",
         r"\b(won't|will not|wouldn't|refused to|refuse to|didn't) (refund|reimburse|compensate)\b",
     ),
+    # The airline set's dev half, read again on 2026-12-08 once mentions were no words
+    # (patterns of how customers complain, no industry's things): a wait or an attempt
+    # told with its length, what one cannot do, a refusal, questions of complaint,
+    # demands, disappointment said outright.
+    (
+        "been spent wasted waited waiting sat sitting stuck hold line",
+        r"\b(been|spent|wasted|waited|waiting|sat|sitting|stuck|on hold|in line)\b[^.!?]{0,40}?\b"
+        r"(\d+(\.\d+)?|an?|one|two|three|four|five|six|seven|eight|nine|ten|several|many|"
+        r"multiple|over an?|half an?)\+? ?(min|mins|minutes|hr|hrs|hour|hours|day|days|week|"
+        r"weeks)\b",
+    ),
+    (
+        "trying calling",
+        r"\b(been|i've been|we've been|keep|kept) (trying|calling) to (reach|call|get|contact|"
+        r"speak|talk)\b",
+    ),
+    (
+        "through reach hold ahold",
+        r"\b(can't|cant|cannot|couldn't|unable to) (get through|reach (you|anyone|a person|"
+        r"someone|customer service|support)|get a hold|get ahold|get hold)\b",
+    ),
+    (
+        "let",
+        r"\b(won't|wont|wouldn't|will not|doesn't|does not) let (me|us) (log|sign|book|change|"
+        r"cancel|pay|use|access|check|speak|talk|order|get)\b",
+    ),
+    (
+        "help honor honour respond answer fix replace",
+        r"\b(won't|wouldn't|will not|refused to|refuse to|refuses to) (help|honor|honour|"
+        r"respond|answer|fix|replace)\b",
+    ),
+    (
+        "why",
+        r"\bwhy (won't|wont|can't|cant|couldn't|didn't|doesn't|isn't|aren't|wasn't|weren't|"
+        r"hasn't|haven't) (you|u|you guys|y'all|your|anyone|anybody|"
+        r"no ?one|nobody|it|this|my|our)\b",
+    ),
+    (
+        "going deal wrong",
+        r"\bwhat('s| is) (going on with|the deal with|wrong with) (you|your|this)\b",
+    ),
+    ("hard difficult", r"\bhow (hard|difficult) (is it|can it be|could it be) to\b"),
+    ("kidding", r"\b(are|r) (you|u) (kidding|serious|joking)( me)?\b"),
+    (
+        "where where's",
+        r"\bwhere('s| is| are) (my|our) (\w+ )?(refund|money|response|reply|answer|update|"
+        r"compensation|apology)\b",
+    ),
+    ("care", r"\b(does|do) (anyone|anybody|no ?one|you|u) (there |even |at \w+ )?(even )?care\b"),
+    ("anyone anybody", r"\bis (anyone|anybody) (there|home|listening|even working)\b"),
+    ("act", r"\bget (your|its|their) (act|shit|stuff) together\b"),
+    ("train", r"\btrain your (staff|employees|people|agents|team|reps)\b"),
+    (
+        "want demand need expect",
+        r"\b(i|we) (want|demand|need|expect) (a|my|our|an) (full )?(refund|answer|explanation|"
+        r"apology|compensation)\b",
+    ),
+    (
+        "disappointed disappointing frustrated frustrating unacceptable incompetent "
+        "incompetence unprofessional nightmare",
+        r"(?<!not )(?<!never )(?<!n't )(?<!wasn't )(?<!isn't )\b(disappointed|disappointing|"
+        r"frustrated|frustrating|unacceptable|incompetent|incompetence|unprofessional|"
+        r"nightmare)\b",
+    ),
+    ("fed", r"\bfed up\b"),
+    ("sick tired", r"\b(sick|tired) of (this|it|you|your|waiting|being|the same)\b"),
+    ("happy impressed pleased", r"\bnot (happy|impressed|pleased) (with|at|about)\b"),
+    ("waste", r"\b(a |such a |complete |total )waste of (my |our )?(time|money)\b"),
     # leaving
     (
         "never",
@@ -336,7 +404,7 @@ _GERMAN: Final = (
     ),
     ("gehackt", r"\b(wurdet|seid|wurden|sind) (ihr|sie) (\w+ )?gehackt\b"),
     ("hacker", r"\bhacker (haben|hatten) (jetzt )?(meine|unsere)\b"),
-    ("leak-seite leakseite seit", r"\bleak-? ?seite\b|\bseit dem (hack|leak|datenleck)\b"),
+    ("leak-seite leakseite leak seite seit", r"\bleak-? ?seite\b|\bseit dem (hack|leak|datenleck)\b"),
     (
         "datenschutzbeauftragten datenschutzbehörde verbraucherzentrale",
         r"\b(beim|bei dem|beim landes|bei der) (datenschutzbeauftragten|datenschutzbehörde|"

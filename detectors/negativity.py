@@ -106,6 +106,16 @@ real volume, seed 31, 563 of 3,000 copies with such a hashtag read under 0.5). A
 `negative_threshold`'s default 0.5 with a margin, as a crisis word in a negative
 sentence reads."""
 
+_PRAISE_WORDS: Final = frozenset(
+    """thank thanks thx kudos appreciate appreciated grateful great awesome amazing
+    excellent wonderful fantastic love loved lovely best helpful glad happy nice good
+    friendly quick quickly fast perfect brilliant superb outstanding
+    danke dankeschön dank super toll klasse prima großartig hervorragend freundlich nett
+    lieb liebe spitze top schnell hilfreich perfekt gut""".split()
+)
+"""Words of thanks or praise: a report of a failure with one of them, which the lexicon
+reads as clearly positive, tells how it was handled (`COMPLAINT_POSITIVE_LIMIT`)."""
+
 SMILE_CAP: Final = 0.45
 """The most a German comment with a smile reads, without a frown, irony or a negative
 lexicon reading (`emoticons`): under the default `negative_threshold`. A report of a
@@ -243,6 +253,10 @@ class MultilingualScorer:
             compound is not None
             and compound(tokens) >= COMPLAINT_POSITIVE_LIMIT
             and not ironic(tokens)  # "down for hours, great" is no thanks (`irony`)
+            # Thanks or praise, not "please help" or "hope", which the lexicons read as
+            # positive too: "On hold for 2 hours & got disconnected! Please help!" read
+            # 0.00 (the airline set's dev half, 2026-12-08)
+            and not _PRAISE_WORDS.isdisjoint(tokens.words)
         ):
             return negativity
         return COMPLAINT_FLOOR

@@ -110,6 +110,22 @@ REPORTS = [
     ("de", "löscht diesen post"),
     ("de", "ich wechsle zur konkurrenz"),
     ("de", "ihr habt gerade einen treuen kunden verloren"),
+    # how customers complain (the airline set's dev half, 2026-12-08)
+    ("en", "stuck in line for 45 minutes"),
+    ("en", "been trying to reach you for two days"),
+    ("en", "can't get through to customer service"),
+    ("en", "why won't you answer my emails"),
+    ("en", "are you kidding me"),
+    ("en", "where is my refund"),
+    ("en", "does anyone there even care"),
+    ("en", "get your act together"),
+    ("en", "I want a full refund"),
+    ("en", "so frustrated with this app"),
+    ("en", "fed up with this"),
+    ("en", "not happy with the service"),
+    ("en", "complete waste of my time"),
+    ("en", "the app won't let me log in"),
+    ("en", "they refused to help"),
 ]
 
 NOT_REPORTS = [
@@ -166,6 +182,11 @@ NOT_REPORTS = [
     ("en", "you lost me at the plot twist lol"),
     ("en", "my competitor analysis is due tomorrow"),
     ("de", "ich lösche mal meine alten Fotos"),
+    ("en", "I can't wait to get mine"),
+    ("en", "been a fan for 10 years"),
+    ("en", "not disappointed at all, love it"),
+    ("en", "why wouldn't you want one?"),
+    ("en", "why don't you try the new flavour"),
 ]
 
 
@@ -199,6 +220,14 @@ def test_a_failure_handled_well_is_not_floored(scorer: MultilingualScorer) -> No
     text = "Flight delayed two hours but the crew was amazing, thank you so much!"
     assert reports_failure(Tokens(text), "en")
     assert scorer.score(text, "en") < 0.5
+
+
+def test_a_plea_for_help_is_no_thanks(scorer: MultilingualScorer) -> None:
+    # "please help" and "hope" read as positive to the lexicons; only thanks or praise
+    # tell that a failure was handled well (read 0.00 before, 2026-12-08).
+    text = "On hold for 2 hours & got disconnected! Please help!"
+    assert reports_failure(Tokens(text), "en")
+    assert scorer.score(text, "en") >= COMPLAINT_FLOOR
 
 
 @pytest.mark.parametrize(
