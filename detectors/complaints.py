@@ -404,7 +404,10 @@ _GERMAN: Final = (
     ),
     ("gehackt", r"\b(wurdet|seid|wurden|sind) (ihr|sie) (\w+ )?gehackt\b"),
     ("hacker", r"\bhacker (haben|hatten) (jetzt )?(meine|unsere)\b"),
-    ("leak-seite leakseite leak seite seit", r"\bleak-? ?seite\b|\bseit dem (hack|leak|datenleck)\b"),
+    (
+        "leak-seite leakseite leak seite seit",
+        r"\bleak-? ?seite\b|\bseit dem (hack|leak|datenleck)\b",
+    ),
     (
         "datenschutzbeauftragten datenschutzbehörde verbraucherzentrale",
         r"\b(beim|bei dem|beim landes|bei der) (datenschutzbeauftragten|datenschutzbehörde|"
@@ -414,7 +417,9 @@ _GERMAN: Final = (
     (
         "down offline",
         r"\b(ist|sind|war|waren) (schon wieder |wieder |immer noch |seit \w+ \w+ )?"
-        r"(down|offline)\b|\b(schon wieder|wieder mal|mal wieder) (down|offline)\b",
+        r"(down|offline)\b|\b(schon wieder|wieder mal|mal wieder) (down|offline)\b"
+        # where the clause ends: "weil euer Server down ist"
+        r"|\b(down|offline) (ist|sind|war|waren)\s*([.!?…,]|$)",
     ),
     # an outage: "dritter Ausfall diese Woche", "Stromausfall seit heute morgen"
     (

@@ -50,22 +50,35 @@ OFFICIALS: Final = {
 # smell), not a lone "card", "game" or "Tor" (a gate, a fool), not an English
 # "halftime" (the show a brand sponsors).
 _MATCH: Final = {
+    # and the side's players, its coach, the commentators (heldout8's tuning seeds 1-4,
+    # 2026-12-08: "der trainer muss weg, furchtbare taktik", "bin so sauer auf die
+    # mannschaft", "the keeper is useless today"); not a lone "team", "coach" (a bus),
+    # "pass" (a ticket, a Reisepass) or "Trainer" (a gym's)
     "en": re.compile(
         r"\b(red|yellow) card\b|\boffside\b|\bgoalkeeper\b|"
-        r"\b(stoppage|injury) time\b|\b(free|penalty|corner) kick\b"
+        r"\b(stoppage|injury) time\b|\b(free|penalty|corner) kick\b|"
+        r"\b(the|our|their|this|that|your) (keeper|striker|strikers|defence|defense|midfield|"
+        r"back four|commentators?)\b|\bmatch of the (season|year)\b|"
+        r"\b(sack|fire) the (coach|manager)\b|\b(the )?(coach|manager) (has|needs) to go\b"
     ),
     "de": re.compile(
         r"\b(rote|roten|gelbe|gelben|gelb-rote|gelbrote) karte\b|\babseits\b|"
         r"\b(elfmeter|elfer|schwalbe|torwart|torhüter|halbzeit|abpfiff|anpfiff|"
-        r"nachspielzeit|freistoß|eckball)\b|\bwas pfeift (der|die|er|sie)\b|"
-        r"\b(spielt|spielen) (nur |schon wieder |wieder )?auf zeit\b|\brunter mit (dem|ihm)\b"
+        r"nachspielzeit|freistoß|eckball|fehlschuss|eigentor|stürmer|abwehr|mannschaft|"
+        r"spieltag|kommentatoren|kommentator)\b|\bwas pfeift (der|die|er|sie)\b|"
+        r"\b(spielt|spielen) (nur |schon wieder |wieder )?auf zeit\b|\brunter mit (dem|ihm)\b|"
+        r"\bspiel der saison\b|\btrainer (muss|soll) weg\b|\btrainer raus\b"
     ),
 }
 _MATCH_WORDS: Final = {
-    "en": frozenset("card offside goalkeeper time kick".split()),
+    "en": frozenset(
+        """card offside goalkeeper time kick keeper striker strikers defence defense
+        midfield four commentator commentators match coach manager""".split()
+    ),
     "de": frozenset(
         """karte abseits elfmeter elfer schwalbe torwart torhüter halbzeit abpfiff anpfiff
-        nachspielzeit freistoß eckball pfeift zeit runter""".split()
+        nachspielzeit freistoß eckball pfeift zeit runter fehlschuss eigentor stürmer
+        abwehr mannschaft spieltag kommentatoren kommentator saison trainer""".split()
     ),
 }
 

@@ -34,6 +34,14 @@ from tests.seeded_runs import crowd_on_a_post, opened_after
         ("omg deren torwart ist eine gurke 🤬", "de"),
         ("IST DAS DEIN ERNST DAS WAR NIE EIN ELFER 🤬", "de"),
         ("the goalkeeper is useless tonight 🤬", "en"),
+        # the side, its coach, the commentators (heldout8 tuning seeds, 2026-12-08)
+        ("bin so sauer auf die mannschaft gerade", "de"),
+        ("der trainer muss weg, furchtbare taktik", "de"),
+        ("diese abwehr ist ein witz", "de"),
+        ("schlechtestes spiel der saison", "de"),
+        ("the keeper is useless today", "en"),
+        ("the coach has to go, awful tactics", "en"),
+        ("worst match of the season", "en"),
     ],
 )
 def test_anger_at_a_referee_or_jury_reads_under_the_threshold(text: str, lang: str) -> None:
@@ -54,6 +62,8 @@ def test_anger_at_a_referee_or_jury_reads_under_the_threshold(text: str, lang: s
         ("my red card payment was declined again, worst service", "en"),
         ("the halftime show was trash, shame on you Pepsi", "en"),
         ("your halftime ad was disgusting", "en"),
+        ("Meine Mannschaft im Büro ist sauer, weil euer Server down ist", "de"),
+        ("your support team is a joke", "en"),
     ],
 )
 def test_anger_at_the_brand_stays_negative(text: str, lang: str) -> None:
