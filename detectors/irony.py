@@ -29,14 +29,18 @@ _IRONIC_PHRASE: Final = re.compile(
     # a lone word of praise closing what came before: "down for hours, great"
     r"|[^.!?\s][,.!]+\s*(great|perfect|wonderful|fantastic|lovely|brilliant|amazing|nice|"
     r"awesome|super|toll|klasse|prima|danke)[.!]*\s*$"
-    # ... or opening it: "Super, schon wieder 20 Minuten Verspätung. Danke Bahn"
+    # ... or opening it, with nothing but the report after it: "Super, schon wieder 20
+    # Minuten Verspätung. Danke Bahn" (not "Perfect! Delayed 2 hours but the crew was
+    # amazing")
     r"|^(@\w+\s+)*(great|perfect|wonderful|fantastic|lovely|brilliant|amazing|awesome|super|toll|"
-    r"klasse|prima|wunderbar|herrlich)[,.!]+\s"
+    r"klasse|prima|wunderbar|herrlich)[,.!]+\s(?!.*\b(but|aber|though|jedoch|trotzdem)\b)"
     # praise for the work beside the failure's repetition: "great job leaking my data
-    # again", "gut gemacht, schon wieder ausgefallen"
-    r"|\b(great|nice|good|amazing|awesome|brilliant|fantastic) (job|work)\b[^.!?]*\bagain\b"
-    r"|\bwell done\b[^.!?]*\bagain\b"
-    r"|\b(gut|super|toll|klasse|prima) gemacht\b[^.!?]*\b(wieder|schon wieder|mal wieder)\b"
+    # again", "gut gemacht, schon wieder ausgefallen" (not "... everything works again")
+    r"|\b(great|nice|good|amazing|awesome|brilliant|fantastic) (job|work)\b[^.!?]*"
+    r"(?<!works )(?<!working )(?<!running )(?<!online )(?<!up )\bagain\b"
+    r"|\bwell done\b[^.!?]*(?<!works )(?<!working )(?<!running )(?<!online )(?<!up )\bagain\b"
+    r"|\b(gut|super|toll|klasse|prima) gemacht\b[^.!?]*(?<!läuft )(?<!alles )(?<!geht )"
+    r"(?<!funktioniert )\b(wieder|schon wieder|mal wieder)\b"
     # no one thanks a brand for paying more for less
     r"|\bmore for less\b|\bmehr (zahlen |bezahlen )?für weniger\b"
 )

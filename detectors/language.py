@@ -288,6 +288,8 @@ def classify_tokens(tokens: Tokens) -> str | None:
         # No common word at all ("Amazing story, beautiful!", "Dreckiges Geschäft"):
         # fall back on word endings, half a vote each.
         for word in tokens.words:
+            if word[0] == "@":
+                continue  # a mention is a handle, in no language
             if word.endswith(_GERMAN_ENDINGS) or word.startswith("sch"):
                 de += 0.5
             elif word.endswith(_ENGLISH_ENDINGS):

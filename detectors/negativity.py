@@ -107,11 +107,13 @@ real volume, seed 31, 563 of 3,000 copies with such a hashtag read under 0.5). A
 sentence reads."""
 
 _PRAISE_WORDS: Final = frozenset(
-    """thank thanks thx kudos appreciate appreciated grateful great awesome amazing
+    """thank thanks thx cheers kudos appreciate appreciated grateful great awesome amazing
     excellent wonderful fantastic love loved lovely best helpful glad happy nice good
-    friendly quick quickly fast perfect brilliant superb outstanding
-    danke dankeschön dank super toll klasse prima großartig hervorragend freundlich nett
-    lieb liebe spitze top schnell hilfreich perfekt gut""".split()
+    friendly quick quickly fast perfect brilliant superb outstanding legend legends
+    danke dankeschön dank super toll tolle toller tolles tollen klasse prima großartig
+    großartige großartiger großartigen hervorragend hervorragende freundlich freundliche
+    freundlicher freundlichen nett nette netter netten lieb liebe lieben spitze top
+    schnell schnelle schneller hilfreich hilfreiche perfekt perfekte gut gute guter""".split()
 )
 """Words of thanks or praise: a report of a failure with one of them, which the lexicon
 reads as clearly positive, tells how it was handled (`COMPLAINT_POSITIVE_LIMIT`)."""

@@ -51,34 +51,36 @@ OFFICIALS: Final = {
 # "halftime" (the show a brand sponsors).
 _MATCH: Final = {
     # and the side's players, its coach, the commentators (heldout8's tuning seeds 1-4,
-    # 2026-12-08: "der trainer muss weg, furchtbare taktik", "bin so sauer auf die
-    # mannschaft", "the keeper is useless today"); not a lone "team", "coach" (a bus),
-    # "pass" (a ticket, a Reisepass) or "Trainer" (a gym's)
+    # 2026-12-08: "der trainer muss weg, furchtbare taktik", "the keeper is useless
+    # today"); not a lone "team", "coach" (a bus), "manager" (a store's), "strikers"
+    # (workers on strike), "your defense of this ad", "pass" (a ticket, a Reisepass),
+    # "Trainer" (a gym's), "Mannschaft" (a crew) or "Eigentor" (a brand's own goal)
     "en": re.compile(
         r"\b(red|yellow) card\b|\boffside\b|\bgoalkeeper\b|"
         r"\b(stoppage|injury) time\b|\b(free|penalty|corner) kick\b|"
-        r"\b(the|our|their|this|that|your) (keeper|striker|strikers|defence|defense|midfield|"
-        r"back four|commentators?)\b|\bmatch of the (season|year)\b|"
-        r"\b(sack|fire) the (coach|manager)\b|\b(the )?(coach|manager) (has|needs) to go\b"
+        r"\b(the|our|their|this|that) (keeper|striker|midfield|back four|commentators?)\b|"
+        r"\b(the|our|their|this) (defence|defense) (is|was|looks|has been)\b|"
+        r"\bmatch of the (season|year)\b|\bsack the coach\b|\b(the )?coach (has|needs) to go\b"
     ),
     "de": re.compile(
         r"\b(rote|roten|gelbe|gelben|gelb-rote|gelbrote) karte\b|\babseits\b|"
         r"\b(elfmeter|elfer|schwalbe|torwart|torhüter|halbzeit|abpfiff|anpfiff|"
-        r"nachspielzeit|freistoß|eckball|fehlschuss|eigentor|stürmer|abwehr|mannschaft|"
-        r"spieltag|kommentatoren|kommentator)\b|\bwas pfeift (der|die|er|sie)\b|"
+        r"nachspielzeit|freistoß|eckball|fehlschuss|stürmer|spieltag|kommentatoren|"
+        r"kommentator)\b|\b(diese|die|unsere|deren|ihre) abwehr (ist|war|steht|pennt|"
+        r"schläft)\b|\bwas pfeift (der|die|er|sie)\b|"
         r"\b(spielt|spielen) (nur |schon wieder |wieder )?auf zeit\b|\brunter mit (dem|ihm)\b|"
         r"\bspiel der saison\b|\btrainer (muss|soll) weg\b|\btrainer raus\b"
     ),
 }
 _MATCH_WORDS: Final = {
     "en": frozenset(
-        """card offside goalkeeper time kick keeper striker strikers defence defense
-        midfield four commentator commentators match coach manager""".split()
+        """card offside goalkeeper time kick keeper striker defence defense midfield four
+        commentator commentators match coach""".split()
     ),
     "de": frozenset(
         """karte abseits elfmeter elfer schwalbe torwart torhüter halbzeit abpfiff anpfiff
-        nachspielzeit freistoß eckball pfeift zeit runter fehlschuss eigentor stürmer
-        abwehr mannschaft spieltag kommentatoren kommentator saison trainer""".split()
+        nachspielzeit freistoß eckball pfeift zeit runter fehlschuss stürmer abwehr spieltag
+        kommentatoren kommentator saison trainer""".split()
     ),
 }
 

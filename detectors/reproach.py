@@ -69,11 +69,11 @@ _REBUKE_PHRASES: Final = (
     # delay", a brand's own reply, nor "entschuldigt euch nicht")
     (
         "apologise apologize",
-        r"(^|[.!?,:;]\s*|@\w+\s+|\bplease\s+)apologi[sz]e\b(?! for (the|any) "
-        r"(inconvenience|delay|wait))",
+        r"(^|[.!?,:;]\s*|@\w+\s+|\bplease\s+)apologi[sz]e(\s*([.!]|$)|\s+(now|immediately|"
+        r"publicly|already|to (us|them|your|the|customers|everyone)\b))",
     ),
-    ("apology", r"\b(deserve|deserves|owe|owes) (\w+ )?an apology\b"),
-    ("entschuldigt", r"\bentschuldigt euch\b(?! nicht\b)"),
+    ("apology", r"\b(deserve|deserves) (\w+ )?an apology\b"),
+    ("entschuldigt", r"\bentschuldigt euch\b(?!( \w+)? nicht\b)"),
     (
         "richtig",
         r"\bmacht (das|es|euren job|eure arbeit)( doch)?( mal)? endlich( mal)? richtig\b"
@@ -157,15 +157,16 @@ _DERISION_PHRASES: Final = (
     ),
     ("zuverlässig", r"\bzuverlässig unzuverlässig\b"),
     ("abgezockt", r"\babgezockt\b"),
-    # outrage at a post in a set phrase: "the audacity of this post", "who approved
-    # this??", "out of touch with normal people"
-    ("audacity", r"\bthe (sheer |absolute )?audacity\b"),
+    # outrage at a post in a set phrase: "who thought this was a good idea", "out of
+    # touch with normal people". Not "the audacity of this cake to be this cute", "who
+    # approved this? give them a raise", "I've been out of touch for a while": as often
+    # said in fun.
     (
-        "approved signed greenlit thought",
-        r"\bwho (approved|signed off on|greenlit) (this|that)\b|\bwho thought (this|that) "
-        r"(was|is|would be) (a good idea|ok|okay|acceptable|fine|appropriate)\b",
+        "thought",
+        r"\bwho thought (this|that) (was|is|would be) (a good idea|ok|okay|acceptable|fine|"
+        r"appropriate)\b",
     ),
-    ("touch", r"\b(so |completely |totally |utterly )?out of touch\b"),
+    ("touch", r"\b(is|are|so|completely|totally|utterly|how|hopelessly) out of touch\b"),
 )
 
 

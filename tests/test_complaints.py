@@ -115,7 +115,6 @@ REPORTS = [
     ("en", "been trying to reach you for two days"),
     ("en", "can't get through to customer service"),
     ("en", "why won't you answer my emails"),
-    ("en", "are you kidding me"),
     ("en", "where is my refund"),
     ("en", "does anyone there even care"),
     ("en", "get your act together"),
@@ -187,6 +186,25 @@ NOT_REPORTS = [
     ("en", "not disappointed at all, love it"),
     ("en", "why wouldn't you want one?"),
     ("en", "why don't you try the new flavour"),
+    # fan talk the first drafts of these phrases caught (a review, 2026-12-08)
+    ("en", "I have never been disappointed"),
+    ("en", "You won't be disappointed!"),
+    ("en", "Christmas shopping used to be a nightmare, your app makes it so easy"),
+    ("en", "Nightmare Before Christmas collection is so cute, need it!"),
+    ("en", "Spent a week in your hotel, will be back next year"),
+    ("en", "Been using your face cream twice a day, skin is glowing"),
+    ("en", "Arrived in line with the 2-3 days promised"),
+    ("en", "Can't get through the week without your cold brew"),
+    ("en", "My kids won't let me order from anywhere else now"),
+    ("en", "I refuse to replace my 15 year old blender, still runs like new"),
+    ("en", "Why isn't this in stores yet"),
+    ("en", "I need an answer: which colour should I get?"),
+    ("en", "I'll never get tired of this view"),
+    ("en", "Definitely not a waste of money"),
+    ("en", "What to do if you get hacked, saved this post"),
+    ("de", "Bin etwas zu spät dran, aber alles Gute zum Jubiläum!"),
+    ("de", "Meine Daten wurden nie verkauft, vorbildlich"),
+    ("de", "Der fährt nicht, der fliegt!"),
 ]
 
 
@@ -216,8 +234,16 @@ def test_everyday_talk_is_no_report(scorer: MultilingualScorer, lang: str, text:
     assert scorer.score_tokens(tokens, lang) == own.score_tokens(tokens, lang), text
 
 
-def test_a_failure_handled_well_is_not_floored(scorer: MultilingualScorer) -> None:
-    text = "Flight delayed two hours but the crew was amazing, thank you so much!"
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Flight delayed two hours but the crew was amazing, thank you so much!",
+        # praise opening it, or "again" of a service restored, is no irony here
+        "Perfect! Flight delayed 2 hours but the crew was amazing, thank you!",
+        "Great job fixing the outage, everything works again!",
+    ],
+)
+def test_a_failure_handled_well_is_not_floored(scorer: MultilingualScorer, text: str) -> None:
     assert reports_failure(Tokens(text), "en")
     assert scorer.score(text, "en") < 0.5
 

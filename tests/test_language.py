@@ -306,3 +306,12 @@ def test_hashtags_keep_every_word_in_its_place(pieces: list[str]) -> None:
     emphasis from the original piece at a word's position."""
     text = " ".join(pieces)
     assert len(Tokens(text).words) == len(text.split())
+
+
+def test_a_mention_is_a_handle_in_no_language() -> None:
+    # Kept with its "@" (the lexicons skip it); "@booking" once voted English by its
+    # ending, "@united" by its word.
+    tokens = Tokens("@booking @united")
+    assert tokens.words == ["@booking", "@united"]
+    assert classify_tokens(tokens) is None
+    assert classify_tokens(Tokens("@DB_Bahn Zug fällt schon wieder aus")) == "de"

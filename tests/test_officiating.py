@@ -35,7 +35,6 @@ from tests.seeded_runs import crowd_on_a_post, opened_after
         ("IST DAS DEIN ERNST DAS WAR NIE EIN ELFER 🤬", "de"),
         ("the goalkeeper is useless tonight 🤬", "en"),
         # the side, its coach, the commentators (heldout8 tuning seeds, 2026-12-08)
-        ("bin so sauer auf die mannschaft gerade", "de"),
         ("der trainer muss weg, furchtbare taktik", "de"),
         ("diese abwehr ist ein witz", "de"),
         ("schlechtestes spiel der saison", "de"),
@@ -64,6 +63,12 @@ def test_anger_at_a_referee_or_jury_reads_under_the_threshold(text: str, lang: s
         ("your halftime ad was disgusting", "en"),
         ("Meine Mannschaft im Büro ist sauer, weil euer Server down ist", "de"),
         ("your support team is a joke", "en"),
+        # a store's manager, workers on strike, a brand's own goal, a ship's crew
+        ("The store manager needs to go, she was so rude to my kids", "en"),
+        ("Your defense of this racist ad is pathetic", "en"),
+        ("Your treatment of the strikers is disgusting", "en"),
+        ("Die Werbung war ein Eigentor, widerlich", "de"),
+        ("Eure Abwehr gegen Hacker ist ein Witz", "de"),
     ],
 )
 def test_anger_at_the_brand_stays_negative(text: str, lang: str) -> None:
