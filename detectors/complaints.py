@@ -44,6 +44,19 @@ it was handled."""
 # Where a call on the brand starts: a clause's beginning, or an address ("@acme ").
 _CALL_START: Final = r"(^|[.!?,:;]\s*|@\w+\s+)"
 
+# Whose data, and what befell it: shared by the phrases of a leak told as a report and
+# as a question.
+_WHOSE_DATA: Final = (
+    r"(my|our) (personal |private |card |credit card |payment |bank |login )?(data|info|"
+    r"information|details|passwords?)"
+)
+_HARMED: Final = r"(leaked|stolen|hacked|exposed|compromised|sold)"
+_WESSEN_DATEN: Final = (
+    r"(meine|unsere) (persönlichen |privaten )?(daten|kundendaten|passwörter|passwort|"
+    r"kontodaten|kreditkartendaten|zugangsdaten)"
+)
+_ENTWENDET: Final = r"(geleakt|gestohlen|geklaut|gehackt|veröffentlicht|verkauft|abgegriffen)"
+
 _ENGLISH: Final = (
     # waiting, and nobody answering
     ("hold", r"\bon hold\b"),
@@ -134,9 +147,10 @@ _ENGLISH: Final = (
     ),
     (
         "data info information details password passwords",
-        r"\b(my|our) (personal |private |card |credit card |payment |bank |login )?(data|info|"
-        r"information|details|passwords?)( \w+)? (was|were|got|has been|have been|is|are|"
-        r"just got) (leaked|stolen|hacked|exposed|compromised|sold)\b"
+        rf"\b{_WHOSE_DATA}( \w+)? (was|were|got|has been|have been|is|are|just got) "
+        rf"{_HARMED}\b"
+        # asked: "was my payment info exposed?"
+        rf"|\b(was|were|has|have) {_WHOSE_DATA}( \w+)? (been )?{_HARMED}\b"
         r"|\b(is|are) (my|our) (personal |private |card |credit card |payment |bank )?(data|"
         r"info|information|details|passwords?) (still |even )?(safe|secure)\b",
     ),
@@ -146,15 +160,9 @@ _ENGLISH: Final = (
         r"|\b(did|have|has) (you|you guys|y'all|u) (just )?(get|been|got) hacked\b",
     ),
     ("breach breaches", r"\bdata breach(es)?\b"),
-    (
-        "was were has have",
-        r"\b(was|were|has|have) (my|our) (personal |private |card |credit card |payment |bank |"
-        r"login )?(data|info|information|details|passwords?)( \w+)? (been )?(leaked|stolen|"
-        r"hacked|exposed|compromised|sold)\b",
-    ),
     ("hacker hackers", r"\bhackers? (have|has|got|stole|took) (all )?(my|our)\b"),
     ("leak", r"\bleak (site|website|forum)s?\b"),
-    ("since", r"\bsince the (hack|breach|leak|data leak)\b"),
+    ("hack breach leak", r"\bsince the (hack|breach|leak|data leak)\b"),
     (
         "reporting reported report",
         r"\b(reporting|reported|report) (\w+ ){0,3}?to the (data protection|privacy|consumer "
@@ -421,13 +429,10 @@ _GERMAN: Final = (
     # Daten geleakt, gestohlen, verkauft, und die besorgte Frage danach
     (
         "daten kundendaten passwörter passwort kontodaten kreditkartendaten zugangsdaten",
-        r"\b(meine|unsere) (persönlichen |privaten )?(daten|kundendaten|passwörter|passwort|"
-        r"kontodaten|kreditkartendaten|zugangsdaten)( \w+){0,3} (wurden|sind|wurde|ist) "
-        r"((?!nie\b|nicht\b|niemals\b)\w+ ){0,2}?(geleakt|gestohlen|geklaut|gehackt|"
-        r"veröffentlicht|verkauft|abgegriffen)\b"
-        r"|\b(meine|unsere) (persönlichen |privaten )?(daten|kundendaten|passwörter|passwort|"
-        r"kontodaten|kreditkartendaten|zugangsdaten)( \w+){0,3} (geleakt|gestohlen|geklaut|"
-        r"gehackt|veröffentlicht|verkauft|abgegriffen) (wurden|worden|wurde|sind|ist)\b"
+        rf"\b{_WESSEN_DATEN}( \w+){{0,3}} (wurden|sind|wurde|ist) "
+        rf"((?!nie\b|nicht\b|niemals\b)\w+ ){{0,2}}?{_ENTWENDET}\b"
+        # where the clause ends: "dass meine Daten bei euch geleakt wurden"
+        rf"|\b{_WESSEN_DATEN}( \w+){{0,3}} {_ENTWENDET} (wurden|worden|wurde|sind|ist)\b"
         r"|\bsind (meine|unsere) (\w+ )?(daten|kundendaten|passwörter|kontodaten|"
         r"kreditkartendaten|zugangsdaten) (noch |jetzt |überhaupt )?sicher\b",
     ),
@@ -440,7 +445,7 @@ _GERMAN: Final = (
     ("gehackt", r"\b(wurdet|seid|wurden|sind) (ihr|sie) (\w+ )?gehackt\b"),
     ("hacker", r"\bhacker (haben|hatten) (jetzt )?(meine|unsere)\b"),
     (
-        "leak-seite leakseite leak seite seit",
+        "leak leakseite hack datenleck",
         r"\bleak-? ?seite\b|\bseit dem (hack|leak|datenleck)\b",
     ),
     (

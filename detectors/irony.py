@@ -36,9 +36,8 @@ _IRONIC_PHRASE: Final = re.compile(
     r"klasse|prima|wunderbar|herrlich)[,.!]+\s(?!.*\b(but|aber|though|jedoch|trotzdem)\b)"
     # praise for the work beside the failure's repetition: "great job leaking my data
     # again", "gut gemacht, schon wieder ausgefallen" (not "... everything works again")
-    r"|\b(great|nice|good|amazing|awesome|brilliant|fantastic) (job|work)\b[^.!?]*"
-    r"(?<!works )(?<!working )(?<!running )(?<!online )(?<!up )\bagain\b"
-    r"|\bwell done\b[^.!?]*(?<!works )(?<!working )(?<!running )(?<!online )(?<!up )\bagain\b"
+    r"|\b((great|nice|good|amazing|awesome|brilliant|fantastic) (job|work)|well done)\b"
+    r"[^.!?]*(?<!works )(?<!working )(?<!running )(?<!online )(?<!up )\bagain\b"
     r"|\b(gut|super|toll|klasse|prima) gemacht\b[^.!?]*(?<!läuft )(?<!alles )(?<!geht )"
     r"(?<!funktioniert )\b(wieder|schon wieder|mal wieder)\b"
     # no one thanks a brand for paying more for less

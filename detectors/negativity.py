@@ -252,13 +252,13 @@ class MultilingualScorer:
             return negativity
         compound = getattr(scorer, "compound_tokens", None)
         if (
-            compound is not None
-            and compound(tokens) >= COMPLAINT_POSITIVE_LIMIT
-            and not ironic(tokens)  # "down for hours, great" is no thanks (`irony`)
             # Thanks or praise, not "please help" or "hope", which the lexicons read as
             # positive too: "On hold for 2 hours & got disconnected! Please help!" read
-            # 0.00 (the airline set's dev half, 2026-12-08)
-            and not _PRAISE_WORDS.isdisjoint(tokens.words)
+            # 0.00 (the airline set's dev half, 2026-12-08). Asked first: a set lookup.
+            not _PRAISE_WORDS.isdisjoint(tokens.words)
+            and compound is not None
+            and compound(tokens) >= COMPLAINT_POSITIVE_LIMIT
+            and not ironic(tokens)  # "down for hours, great" is no thanks (`irony`)
         ):
             return negativity
         return COMPLAINT_FLOOR
