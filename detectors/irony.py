@@ -9,16 +9,24 @@ face, a clown, "/s", "love that for us", "just great", or a lone word of praise 
 the report. With one of them the praise is not taken at its word (independent held-out
 streams, 2026-12-07: sarcastic storms read 21 % negative and opened nothing).
 Hand-written like `complaints`: no maintained library reads irony in English and German.
+
+The other form is thanks whose object is a harm (`thanks_for_harm`): "Thanks for
+ruining my vacation", "Danke für die vierte Verspätung diese Woche". Sarcasm is a
+positive word on a negative situation (Riloff et al. 2013, "Sarcasm as contrast between
+a positive sentiment and negative situation"): the lexicons add the two and the thanks
+win, so "Thanks so much for ruining my vacation" read 0.24 (the airline set's dev half,
+2026-12-08).
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Final
 
 from stormwatch.detectors.language import Tokens
 
-__all__ = ["ironic"]
+__all__ = ["ironic", "thanks_for_harm"]
 
 IRONY_EMOJI: Final = ("🙃", "🙄", "🤡", "😒")
 _IRONIC_PHRASE: Final = re.compile(
@@ -67,3 +75,59 @@ def ironic(tokens: Tokens) -> bool:
     if any(emoji in text for emoji in IRONY_EMOJI):
         return True
     return _IRONIC_PHRASE.search(tokens.lower) is not None
+
+
+# Thanks and, right after it, what it is for: the object is what follows up to the end
+# of its clause. Praise frames were tried on the validation halves and left out: "great
+# job ..." flagged only praise ("great job today from your team with a challenging
+# weather delay"), and "I love how ..." only Reddit talk its raters read as amusement.
+_FRAME_WORDS: Final = frozenset("thanks thank thx appreciate danke dank dankeschön".split())
+_THANKS_FOR: Final = {
+    "en": re.compile(
+        r"\b(thanks|thank you|thx)( so much| a lot| again| very much)? (for|4) "
+        r"|\bappreciate (you|u) "
+    ),
+    "de": re.compile(
+        r"\b(danke|dankeschön|vielen dank|besten dank|herzlichen dank)( auch| nochmal| schön)? "
+        r"(für|fürs) "
+        r"|\b(danke|vielen dank),? dass "
+    ),
+}
+# Words of what was done for someone: thanks for them are thanks ("thanks for the refund
+# of the change fee", "thank you for the hard work in this weather").
+_RESOLVED: Final = frozenset(
+    """refund refunded refunding help helping helped work working hard fix fixed fixing
+    sorted sorting resolved resolving replaced replacing support supporting patience
+    understanding quick fast rebooking rebooked
+    warning heads hilfe erstattung geduld schnelle schnell""".split()
+)
+_CLAUSE_END: Final = re.compile(
+    r"[.!?;:]|, | (but|when|despite|after|though|aber|als|wenn|obwohl|trotz) | - | – |\s#|$"
+)
+
+
+def thanks_for_harm(tokens: Tokens, lang: str, compound: Callable[[Tokens], float] | None) -> bool:
+    """Whether the comment thanks someone for a harm: thanks (`_THANKS_FOR`) whose
+    object reads negative to the language's lexicon (`compound`, its compound score)
+    and names nothing done to help (`_RESOLVED`).
+
+    >>> from stormwatch.detectors.negativity_english import VaderScorer
+    >>> compound = VaderScorer().compound_tokens
+    >>> thanks_for_harm(Tokens("@acme Thanks so much for ruining my trip."), "en", compound)
+    True
+    >>> thanks_for_harm(Tokens("Thanks for the help with my delayed flight!"), "en", compound)
+    False
+    >>> thanks_for_harm(Tokens("thanks for the article, guess they're just as bad"), "en", compound)
+    False
+    """
+    pattern = _THANKS_FOR.get(lang)
+    if pattern is None or compound is None or _FRAME_WORDS.isdisjoint(tokens.words):
+        return False
+    text = tokens.lower
+    for frame in pattern.finditer(text):
+        rest = text[frame.end() :]
+        end = _CLAUSE_END.search(rest)
+        obj = Tokens(rest[: end.start()] if end is not None else rest)
+        if obj.words and _RESOLVED.isdisjoint(obj.words) and compound(obj) <= -0.05:
+            return True
+    return False

@@ -44,7 +44,7 @@ from stormwatch.detectors.complaints import (
 )
 from stormwatch.detectors.emoticons import frowns, smiles
 from stormwatch.detectors.exceptions import DetectorError
-from stormwatch.detectors.irony import ironic
+from stormwatch.detectors.irony import ironic, thanks_for_harm
 from stormwatch.detectors.language import Tokens, classify_tokens
 from stormwatch.detectors.negativity_compound import CompoundScorer
 from stormwatch.detectors.negativity_english import ENGLISH_CRISIS_TERMS, VaderScorer
@@ -240,17 +240,21 @@ class MultilingualScorer:
     def _reported(self, negativity: float, tokens: Tokens, lang: str) -> float:
         """At least `COMPLAINT_FLOOR` for a report of a failure (`complaints`), unless
         the language's lexicon reads the comment as clearly positive and it carries no
-        mark of irony (`irony`); at least
-        `PROTEST_FLOOR` for a comment that ends in a verdict ("... Disgusting.",
+        mark of irony (`irony`), and for thanks for a harm (`thanks_for_harm`); at
+        least `PROTEST_FLOOR` for a comment that ends in a verdict ("... Disgusting.",
         `closing_verdict`)."""
         scorer = self.english if lang == "en" else self.german
         if negativity < PROTEST_FLOOR:
             text_compound = getattr(scorer, "compound", None)
             if text_compound is not None and closing_verdict(tokens.text, text_compound):
                 return PROTEST_FLOOR
-        if negativity >= COMPLAINT_FLOOR or not reports_failure(tokens, lang):
+        if negativity >= COMPLAINT_FLOOR:
             return negativity
         compound = getattr(scorer, "compound_tokens", None)
+        if thanks_for_harm(tokens, lang, compound):
+            return COMPLAINT_FLOOR  # "Thanks for ruining my vacation" (`irony`)
+        if not reports_failure(tokens, lang):
+            return negativity
         if (
             # Thanks or praise, not "please help" or "hope", which the lexicons read as
             # positive too: "On hold for 2 hours & got disconnected! Please help!" read

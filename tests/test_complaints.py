@@ -274,6 +274,32 @@ def test_a_failure_praised_with_irony_is_floored(scorer: MultilingualScorer, tex
     assert scorer.score(text, None) >= COMPLAINT_FLOOR, text
 
 
+@pytest.mark.parametrize(
+    ("text", "lang"),
+    [
+        ("@acme Thanks so much for ruining my vacation.", "en"),
+        ("thank you for the vague copy-paste answer that ignores my question!", "en"),
+        ("Vielen Dank für den miesen Service", "de"),
+    ],
+)
+def test_thanks_for_a_harm_is_floored(scorer: MultilingualScorer, text: str, lang: str) -> None:
+    # Sarcasm is praise on a negative situation: the lexicons add the two and the thanks
+    # won ("Thanks so much for ruining my vacation" read 0.24; airline dev half).
+    assert scorer.score(text, lang) >= COMPLAINT_FLOOR, text
+
+
+@pytest.mark.parametrize(
+    ("text", "lang"),
+    [
+        ("Thanks for the help with my delayed flight!", "en"),
+        ("thanks for the warning about the strike", "en"),
+        ("Danke für die schnelle Hilfe bei der Verspätung", "de"),
+    ],
+)
+def test_thanks_for_help_is_thanks(scorer: MultilingualScorer, text: str, lang: str) -> None:
+    assert scorer.score(text, lang) < 0.5, text
+
+
 def test_other_languages_are_not_read_for_reports(scorer: MultilingualScorer) -> None:
     # English words inside French: the scorer reads no French, and no report either.
     text = "Mon colis est delayed, toujours rien"
