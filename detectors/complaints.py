@@ -202,6 +202,26 @@ _ENGLISH: Final = (
         r"day|days|week|weeks)\b",
     ),
     (
+        "phone",
+        r"\b(been|was|were|spent|spend|spending|still|sat|sitting|stuck) on the phone\b"
+        r"[^.!?]{0,25}?\b(for )?(over |almost |nearly |about )?(\d+(\.\d+)?|an?|"
+        r"one|two|three|four|five|six|seven|eight|nine|ten|several|many|over an?|half an?)\+? ?"
+        r"(min|mins|minutes|hr|hrs|hour|hours)\b",
+    ),
+    (
+        "waiting hold phone",
+        r"\b(\d+|two|three|four|five|six|seven|eight|nine|ten|several|many) (min|mins|minutes|hr|"
+        r"hrs|hours|days|weeks) (of )?(waiting|on hold|on the phone)\b",
+    ),
+    (
+        "treat",
+        r"\b(no|not the|not a|what a|hell of a) way to treat (your |loyal |paying |long-?time )?"
+        r"(customers|passengers|clients|guests|people)\b"
+        r"|(^|[.!?]\s*|@\w+\s+)way to treat (your )?(customers|passengers|clients|guests)\b"
+        r"|\bis (this|that) how you treat (your )?(loyal |paying )?(customers|passengers|clients|"
+        r"guests)\b",
+    ),
+    (
         "trying calling",
         r"\b(been|i've been|we've been|keep|kept) (trying|calling) to (reach|call|get|contact|"
         r"speak|talk)\b",
@@ -224,9 +244,10 @@ _ENGLISH: Final = (
     (
         "help honor honour respond answer fix replace",
         r"\b(you|they|support|agent|agents|staff|store|company|manager|rep|he|she)( \w+)? "
-        r"(won't|wouldn't|will not|refused to|refuse to|refuses to) (help|honor|honour|"
-        r"respond|answer|fix|replace)\b",
+        r"(won't|wouldn't|will not|refused to|refuse to|refuses to|unable to|can't|cannot|"
+        r"couldn't) (help|honor|honour|respond|answer|fix|replace)\b",
     ),
+    ("help", r"\b(can|will|could) (no one|nobody|noone)( at [\w ]{1,20}?)? help (me|us)\b"),
     (
         "why",
         r"\bwhy (won't|wont|can't|cant|couldn't|didn't|doesn't|isn't|aren't|wasn't|weren't|"
@@ -287,6 +308,12 @@ _ENGLISH: Final = (
         r"(with|from|at|to|back|them|you|this|here|again))\b",
     ),
     ("never", r"\bnever will i\b"),
+    (
+        "never",
+        r"\bnever (fly|book|buy|order|shop|use|stay|travel|flying|booking|buying|ordering|"
+        r"shopping|using|staying|traveling|travelling) (with |at |on |from |via )?"
+        r"(?!(another|any other|other|anything|anyone|anywhere|something)\b)(\w+ ){0,2}again\b",
+    ),
     (
         "account subscription membership contract order card",
         r"\b(cancel|cancelling|canceling|closing|close|delete|deleting|deleted|deactivate|"

@@ -91,12 +91,16 @@ _DERISION_PHRASES: Final = (
     # joke", "that was a joke", "I know this is a joke", "a joke about", "nur ein
     # Witz", "not a joke".
     (
-        "joke",
+        "joke laughingstock disgrace embarrassment",
         r"(?<!know )(?<!hope )(?<!wish )(?<!guess )(?<!how )(?<!if )(?<!sure )"
         r"\b(?!(it|its|it's)\b)\w+('s|'re| is| are)( (such|literally|honestly|truly|"
         r"really|seriously|absolutely|a|an|absolute|total|complete|utter|fucking|bloody|"
-        r"big|sick|bad|cruel|actual)){1,4} joke\b(?!\s*,?\s*(about|between|right|to me)\b)"
-        r"|\bwhat an? (absolute |total |complete )?joke\b",
+        r"big|sick|bad|cruel|actual|the|biggest|greatest)){1,4} joke\b"
+        r"(?!\s*,?\s*(about|between|right|to me)\b)"
+        r"|\bwhat an? (absolute |total |complete )?joke\b"
+        # "Joke of an airline", "the biggest joke of an operation"
+        r"|\b(joke|laughingstock|disgrace|embarrassment) of an? (airline|company|business|"
+        r"operation|service|brand|bank|store|shop|carrier|app|team|club)\b",
     ),
     (
         "witz",

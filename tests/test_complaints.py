@@ -125,6 +125,13 @@ REPORTS = [
     ("en", "complete waste of my time"),
     ("en", "the app won't let me log in"),
     ("en", "they refused to help"),
+    ("en", "Been on the phone for over an hour to fix my booking"),
+    ("en", "after several hours of waiting on the phone"),
+    ("en", "the agents say they are unable to help us"),
+    ("en", "Can no one at Acme help me?"),
+    ("en", "My whole family will NEVER fly Acme again."),
+    ("en", "No way to treat loyal customers."),
+    ("en", "Three hours on the tarmac. Way to treat your customers."),
 ]
 
 NOT_REPORTS = [
@@ -202,6 +209,9 @@ NOT_REPORTS = [
     ("en", "I'll never get tired of this view"),
     ("en", "Definitely not a waste of money"),
     ("en", "What to do if you get hacked, saved this post"),
+    ("en", "I'm on the phone with my mom for an hour every day lol"),
+    ("en", "Can anyone help me pick a size?"),
+    ("en", "Never using another brand again, this is the best"),
     ("de", "Bin etwas zu spät dran, aber alles Gute zum Jubiläum!"),
     ("de", "Meine Daten wurden nie verkauft, vorbildlich"),
     ("de", "Der fährt nicht, der fliegt!"),

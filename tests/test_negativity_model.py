@@ -636,6 +636,9 @@ def test_a_rebuke_in_a_set_phrase_reads_negative(text: str, lang: str) -> None:
         ("entschuldigt euch. sofort.", "de"),
         ("who thought this was a good idea??", "en"),
         ("so out of touch with normal people", "en"),
+        # the airline set's dev half (2026-12-08): the biggest joke, a joke of an airline
+        ("your airline is the biggest joke of an operation in the world.", "en"),
+        ("Joke of an airline. Never again", "en"),
     ],
 )
 def test_derision_and_rebukes_in_set_phrases_read_negative(text: str, lang: str) -> None:
