@@ -385,7 +385,14 @@ _GERMAN: Final = (
         r"\b(keine|ohne) (antwort|rückmeldung|reaktion|hilfe|erstattung|info|information)\b",
     ),
     ("niemand keiner", r"\b(niemand|keiner) (antwortet|meldet sich|hilft|geht ran|ruft zurück)\b"),
-    ("verspätet verspätung verspätungen", r"\bverspät(et|ung|ungen)\b"),
+    # Not a delay said not to be: "ohne eine Sekunde Verspätung", "keine nennenswerten
+    # Verspätungen" (GermEval 2017's dev split, 2026-12-08: praise read as complaints).
+    (
+        "verspätet verspätung verspätungen",
+        r"(?<!ohne )(?<!keine )(?<!keinerlei )(?<!nicht )(?<!ohne eine sekunde )"
+        r"(?<!ohne eine minute )(?<!ohne jede )(?<!nennenswerten )(?<!nennenswerte )"
+        r"\bverspät(et|ung|ungen)\b",
+    ),
     # zu spät, kommt nicht, liegengeblieben (GermEval 2017's dev split: reports of a
     # late or missing service the model read under 0.5). Not "nie (wieder) zu spät",
     # "nicht mehr zu spät", nor the writer late ("bin etwas zu spät dran"), and "kommt
