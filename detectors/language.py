@@ -55,9 +55,24 @@ _STRIPPED_LIMIT: Final = 50_000  # a few MB at most
 # end of a hashtag with at least two more letters, and only words that end no other
 # word ("lies" and "kills" would read #families and #softskills): a stem is read, not
 # guessed.
-HASHTAG_PREFIXES: Final = {"boycott": "boycott", "boykott": "boykott", "shameon": "shame"}
+#
+# The same for a verdict glued to what it judges, as customers tag their complaints
+# (the airline set's dev half, 2026-12-08: #WorstAirlineEver, #BadCustomerService,
+# #NotCool, #USAirwaysSucks, #YoureTheWorst, every one on a tweet people read as
+# negative; 25 such tweets read under 0.5): "worst", "sucks", and a few whole phrases
+# read as the word they mean. Not "bad" or "poor" alone (#badass, #poorthings).
+HASHTAG_PREFIXES: Final = {
+    "boycott": "boycott", "boykott": "boykott", "shameon": "shame", "worst": "worst",
+}  # fmt: skip
+# ... and phrases, whole or at the start: #NotCool, #BadCustomerService.
+HASHTAG_PHRASES: Final = {
+    "badservice": "bad", "badcustomer": "bad", "poorservice": "bad", "poorcustomer": "bad",
+    "terribleservice": "bad", "nocustomerservice": "bad", "nothappy": "unhappy",
+    "notcool": "unhappy", "notimpressed": "unimpressed",
+}  # fmt: skip
 HASHTAG_SUFFIXES: Final = (
     "boycott", "boykott", "censorship", "zensur", "scandal", "skandal", "fail", "shame",
+    "sucks", "worst", "ripoff",
 )  # fmt: skip
 
 
@@ -74,6 +89,9 @@ def _hashtag_stem(word: str) -> str | None:
     """The crisis word a hashtag's lowercased body is built on, if any."""
     for prefix, stem in HASHTAG_PREFIXES.items():
         if word.startswith(prefix) and len(word) >= len(prefix) + 2:
+            return stem
+    for phrase, stem in HASHTAG_PHRASES.items():
+        if word.startswith(phrase):
             return stem
     if (
         word.startswith(_CANCEL)

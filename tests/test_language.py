@@ -6,6 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from stormwatch.config import Settings
 from stormwatch.detectors.language import (
     OTHER,
     Tokens,
@@ -15,6 +16,7 @@ from stormwatch.detectors.language import (
     is_protest_hashtag,
     tokenize,
 )
+from stormwatch.runtime import negativity_scorer
 
 ENGLISH = [
     "Never again!",
@@ -270,6 +272,18 @@ def test_a_protest_hashtag_is_the_crisis_word_it_is_built_on() -> None:
         "boycott", "boycottnestle", "xfail", "fails", "families", "softskills",
     ]  # fmt: skip
     assert len(Tokens("#BoycottNestle now").words) == len("#BoycottNestle now".split())
+
+
+def test_a_verdict_hashtag_is_the_word_it_means() -> None:
+    # Customers tag complaints with a verdict glued to what it judges (the airline set's
+    # dev half: 25 such tweets people read as negative read under 0.5).
+    text = "#WorstAirlineEver #UnitedSucks #YoureTheWorst #BadCustomerService #NotCool"
+    assert Tokens(text).words == ["worst", "sucks", "worst", "bad", "unhappy"]
+    assert not Tokens(text).protest  # a verdict, not a call against the brand
+    # "bad" and "poor" alone start other words
+    assert Tokens("#badass #poorthings #badminton").words == ["badass", "poorthings", "badminton"]
+    scorer = negativity_scorer(Settings())  # as `run` reads
+    assert scorer.score("@acme my bag went to Denver instead of Boston #NotCool", "en") >= 0.5
 
 
 def test_a_protest_hashtag_is_told_from_other_hashtags() -> None:
