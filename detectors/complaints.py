@@ -222,6 +222,10 @@ _ENGLISH: Final = (
         r"guests)\b",
     ),
     (
+        "nothing",
+        r"\b(heard|received|gotten|got) nothing\b(?!\s+(but|except|wrong|bad)\b)",
+    ),
+    (
         "trying calling",
         r"\b(been|i've been|we've been|keep|kept) (trying|calling) to (reach|call|get|contact|"
         r"speak|talk)\b",
@@ -268,9 +272,9 @@ _ENGLISH: Final = (
     ("act shit stuff", r"\bget (your|its|their) (act|shit|stuff) together\b"),
     ("train", r"\btrain your (staff|employees|people|agents|team|reps)\b"),
     (
-        "want demand expect",
-        r"\b(i|we) (want|demand|expect) (a|my|our|an) (full )?(refund|explanation|apology|"
-        r"compensation)\b",
+        "want demand expect like need",
+        r"\b(i|we) (want|demand|expect|would like|need) (a|my|our|an) (full )?(refund|"
+        r"explanation|apology|compensation)\b",
     ),
     # disappointment said of oneself or the brand's doing, not "never been
     # disappointed", "you won't be disappointed", "Nightmare Before Christmas"
@@ -309,8 +313,9 @@ _ENGLISH: Final = (
     ),
     ("never", r"\bnever will i\b"),
     (
-        "never",
-        r"\bnever (fly|book|buy|order|shop|use|stay|travel|flying|booking|buying|ordering|"
+        "never not",
+        r"\b(never( ever)?|not) (fly|book|buy|order|shop|use|stay|travel|flying|booking|"
+        r"buying|ordering|"
         r"shopping|using|staying|traveling|travelling) (with |at |on |from |via )?"
         r"(?!(another|any other|other|anything|anyone|anywhere|something)\b)(\w+ ){0,2}again\b",
     ),

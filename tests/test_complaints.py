@@ -132,6 +132,9 @@ REPORTS = [
     ("en", "My whole family will NEVER fly Acme again."),
     ("en", "No way to treat loyal customers."),
     ("en", "Three hours on the tarmac. Way to treat your customers."),
+    ("en", "after this experience I will NEVER EVER use you again."),
+    ("en", "I'm not flying you again, if I can help it."),
+    ("en", "I sent a DM two weeks ago and have heard nothing!"),
 ]
 
 NOT_REPORTS = [
@@ -212,6 +215,8 @@ NOT_REPORTS = [
     ("en", "I'm on the phone with my mom for an hour every day lol"),
     ("en", "Can anyone help me pick a size?"),
     ("en", "Never using another brand again, this is the best"),
+    ("en", "I have heard nothing but good things about your app"),
+    ("en", "got nothing wrong with my order, all good"),
     ("de", "Bin etwas zu spät dran, aber alles Gute zum Jubiläum!"),
     ("de", "Meine Daten wurden nie verkauft, vorbildlich"),
     ("de", "Der fährt nicht, der fliegt!"),

@@ -19,7 +19,7 @@ from stormwatch.detectors.negativity import (
     TokenNegativityScorer,
 )
 from stormwatch.detectors.negativity_compound import emoji_supplement, people_emoji_valence
-from stormwatch.detectors.negativity_english import VaderScorer
+from stormwatch.detectors.negativity_english import ENGLISH_CRISIS_TERMS, VaderScorer
 from stormwatch.detectors.negativity_german import GermanScorer
 from stormwatch.runtime import negativity_scorer
 
@@ -164,6 +164,17 @@ def test_english_negativity(english: VaderScorer) -> None:
     assert english.score("This is a scam!!", "en") >= 0.5
     assert english.score("BOYCOTT this company, they are liars!", "en") >= 0.5
     assert english.score("very bad") > english.score("bad") > english.score("somewhat bad")
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["your unhelpful team", "the least satisfactory airline I know", "what an abysmal app",
+     "the seats are cramped and filthy", "overpriced and buggy"],
+)  # fmt: skip
+def test_words_customers_judge_a_service_by_read_negative(text: str) -> None:
+    # Missing from VADER's lexicon: "your unhelpful team" read 0.24 (airline dev half).
+    english = VaderScorer(extra_lexicon=ENGLISH_CRISIS_TERMS)
+    assert english.compound(text) < -0.05, text
 
 
 def test_typographic_apostrophe_negates(english: VaderScorer) -> None:
