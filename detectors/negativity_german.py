@@ -150,6 +150,17 @@ _GERMAN_OVERRIDES: Final[Mapping[str, float]] = {
     "datenleck": -1.0,
     "datenpanne": -1.0,
     "erbärmlich": -1.0,
+    # Judgements of a service, a product or a post the lexicon lacks: "Voll geschmacklos,
+    # was manche treiben" read 0.38 (PotTS and SB-10k validation halves, 2026-12-08).
+    "geschmacklos": -1.0,
+    "übergriffig": -1.0,
+    "unbrauchbar": -1.0,
+    "kundenunfreundlich": -1.0,
+    "grottig": -1.0,
+    "sauladen": -1.0,
+    "verbuggt": -0.7,
+    "verseucht": -1.0,
+    "unlustig": -0.7,
 }
 
 _GERMAN_NEGATIONS: Final = frozenset(

@@ -262,6 +262,10 @@ def test_german_inflected_forms_are_scored(german: GermanScorer) -> None:
         "Verarsche!",
         "Zerstört!",
         "Vergiftet!",
+        # judgements the lexicon lacked (PotTS and SB-10k validation halves)
+        "Voll geschmacklos",
+        "Die App ist unbrauchbar",
+        "Was für ein Sauladen",
     ],
 )
 def test_german_crisis_words(german: GermanScorer, text: str) -> None:
