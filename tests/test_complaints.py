@@ -135,6 +135,8 @@ REPORTS = [
     ("en", "after this experience I will NEVER EVER use you again."),
     ("en", "I'm not flying you again, if I can help it."),
     ("en", "I sent a DM two weeks ago and have heard nothing!"),
+    ("en", "why did you book my hotel twice?!"),
+    ("en", "Why do you keep moving my seat"),
 ]
 
 NOT_REPORTS = [
@@ -217,6 +219,7 @@ NOT_REPORTS = [
     ("en", "Never using another brand again, this is the best"),
     ("en", "I have heard nothing but good things about your app"),
     ("en", "got nothing wrong with my order, all good"),
+    ("en", "Why do I love this app so much"),
     ("de", "Bin etwas zu spät dran, aber alles Gute zum Jubiläum!"),
     ("de", "Meine Daten wurden nie verkauft, vorbildlich"),
     ("de", "Der fährt nicht, der fliegt!"),
