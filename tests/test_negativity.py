@@ -266,6 +266,11 @@ def test_german_inflected_forms_are_scored(german: GermanScorer) -> None:
         "Voll geschmacklos",
         "Die App ist unbrauchbar",
         "Was für ein Sauladen",
+        # insults an angry crowd uses, none in the lexicon
+        "Was für Dilettanten bei euch",
+        "Eure Firma ist eine Lachnummer",
+        "So ein Trottelverein",
+        "Ihr seid echt Stümper",
     ],
 )
 def test_german_crisis_words(german: GermanScorer, text: str) -> None:
