@@ -102,6 +102,22 @@ ENGLISH_CRISIS_TERMS: Final[Mapping[str, float]] = {
     "debacle": -2.2,
     "scammy": -2.2,
     "shady": -1.5,
+    # Names an angry crowd calls the people behind a brand, missing from VADER's lexicon
+    # ("idiot" is there, "idiots" not): "what a bunch of amateurs" read 0.43, "your
+    # company is a total shitshow" 0.33 (2026-12-08). Not "clown" alone (the emoji and
+    # the circus); "clowns" and "clown show" are derision.
+    "idiots": -2.3,
+    "imbeciles": -2.3,
+    "amateurs": -1.5,
+    "amateurish": -1.8,
+    "clowns": -1.8,
+    "bozos": -1.8,
+    "shitshow": -2.5,
+    "clusterfuck": -2.5,
+    "trainwreck": -2.0,
+    "hypocrites": -2.2,
+    "hypocrisy": -2.0,
+    "tone-deaf": -1.8,
 }
 
 
