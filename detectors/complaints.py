@@ -318,9 +318,36 @@ _ENGLISH: Final = (
     (
         "never not",
         r"\b(never( ever)?|not) (fly|book|buy|order|shop|use|stay|travel|flying|booking|"
-        r"buying|ordering|"
-        r"shopping|using|staying|traveling|travelling) (with |at |on |from |via )?"
-        r"(?!(another|any other|other|anything|anyone|anywhere|something)\b)(\w+ ){0,2}again\b",
+        r"buying|ordering|shopping|using|staying|traveling|travelling) (with |at |on |from |"
+        r"via )?(?!(another|any other|other|anything|anyone|anywhere|something)\b)(\w+ ){0,3}"
+        r"(ever )?again\b",
+    ),
+    (
+        "done",
+        r"\b(i'm|im|i am|we're|we are) (so |completely |officially )?done with (this|you|your|"
+        r"the|u) ?(company|brand|airline|bank|app|service|shop|store|people|guys)?\b",
+    ),
+    (
+        "anymore longer",
+        r"\bi used to (defend|love|like|recommend|trust|support) [^.!?]{0,40}[.,!?]+\s*"
+        r"(not anymore|no more|no longer|never again)\b",
+    ),
+    (
+        "still",
+        r"\bhow (is|are) (this|that|the|you|u|these|those)( \w+)? still (allowed|in business|"
+        r"operating|around|a thing)\b",
+    ),
+    # what fails, and again: "nothing loads at all", "third outage this week"
+    (
+        "nothing",
+        r"\bnothing (loads|works|opens|syncs|happens|is working|is loading|will load|"
+        r"will open)\b(?! (better|like|as|faster)\b)",
+    ),
+    (
+        "second third fourth fifth sixth 2nd 3rd 4th 5th nth umpteenth",
+        r"\b(second|third|fourth|fifth|sixth|2nd|3rd|4th|5th|nth|umpteenth) (outage|crash|"
+        r"failure|delay|breakdown|glitch|error|breach|leak|cancellation|cancelled flight|"
+        r"missed delivery)s?\b",
     ),
     (
         "account subscription membership contract order card",
@@ -516,6 +543,31 @@ _GERMAN: Final = (
     ),
     ("abgebucht berechnet bezahlt", r"\b(doppelt|zweimal|zu viel) (abgebucht|berechnet|bezahlt)\b"),
     ("weniger", r"\bmehr (zahlen|bezahlen) für weniger\b"),
+    # was weg ist, was nicht mehr geht, und wiederholt: "meine Einstellungen sind weg",
+    # "jetzt geht gar nix mehr", "dritte Störung diese Woche"
+    (
+        "weg verschwunden futsch",
+        r"\b(mein|meine|unser|unsere|alle|all meine|alle meine)( \w+)? (daten|fotos|bilder|"
+        r"einstellungen|dateien|nachrichten|chats|punkte|guthaben|geld|kontakte|playlists?|"
+        r"favoriten|tickets|buchung|buchungen|konto|account|profil|spielstand|fortschritt|"
+        r"mails|e-mails|emails|backups?|speicherstände) (ist|sind|war|waren) (\w+ )?"
+        r"(weg|verschwunden|futsch|gelöscht)\b",
+    ),
+    (
+        "mehr",
+        r"\b(geht|funktioniert|lädt|läuft) (jetzt |hier |da |bei mir )?(gar |überhaupt |echt )?"
+        r"(nichts|nix) mehr\b|\bnichts geht mehr\b",
+    ),
+    (
+        "zweite dritte vierte fünfte sechste zigste",
+        r"\b(zweite|dritte|vierte|fünfte|sechste|x-te|zigste)[nrsm]? (störung|ausfall|panne|"
+        r"verspätung|absturz|datenpanne|datenleck|fehler|lieferverzögerung)\b",
+    ),
+    (
+        "existieren",
+        r"\bwie kann (so eine|eine solche|diese|so ne) (firma|bank|marke|unternehmen|laden) "
+        r"(noch |überhaupt )?(existieren|bestehen|überleben)\b",
+    ),
     (
         "schuldet schulden",
         r"\b(ihr schuldet|sie schulden|du schuldest) (mir|uns) (noch )?(\d|geld|mein|unser|"

@@ -10,8 +10,9 @@ the report. With one of them the praise is not taken at its word (independent he
 streams, 2026-12-07: sarcastic storms read 21 % negative and opened nothing).
 Hand-written like `complaints`: no maintained library reads irony in English and German.
 
-The other form is thanks whose object is a harm (`thanks_for_harm`): "Thanks for
-ruining my vacation", "Danke für die vierte Verspätung diese Woche". Sarcasm is a
+The other form is thanks or eager waiting whose object is a harm (`welcomes_harm`):
+"Thanks for ruining my vacation", "can't wait for the next outage", "Danke für die
+vierte Verspätung diese Woche", "freu mich schon aufs nächste Desaster". Sarcasm is a
 positive word on a negative situation (Riloff et al. 2013, "Sarcasm as contrast between
 a positive sentiment and negative situation"): the lexicons add the two and the thanks
 win, so "Thanks so much for ruining my vacation" read 0.24 (the airline set's dev half,
@@ -26,7 +27,7 @@ from typing import Final
 
 from stormwatch.detectors.language import Tokens
 
-__all__ = ["ironic", "thanks_for_harm"]
+__all__ = ["ironic", "welcomes_harm"]
 
 IRONY_EMOJI: Final = ("🙃", "🙄", "🤡", "😒")
 _IRONIC_PHRASE: Final = re.compile(
@@ -77,20 +78,26 @@ def ironic(tokens: Tokens) -> bool:
     return _IRONIC_PHRASE.search(tokens.lower) is not None
 
 
-# Thanks and, right after it, what it is for: the object is what follows up to the end
-# of its clause. Praise frames were tried on the validation halves and left out: "great
-# job ..." flagged only praise ("great job today from your team with a challenging
+# Thanks or eager waiting and, right after it, what it is for: the object is what follows
+# up to the end of its clause. Praise frames were tried on the validation halves and left
+# out: "great job ..." flagged only praise ("great job today from your team with a challenging
 # weather delay"), and "I love how ..." only Reddit talk its raters read as amusement.
-_FRAME_WORDS: Final = frozenset("thanks thank thx appreciate danke dank dankeschön".split())
+_FRAME_WORDS: Final = frozenset(
+    "thanks thank thx appreciate wait forward danke dank dankeschön freu freue".split()
+)
 _THANKS_FOR: Final = {
     "en": re.compile(
         r"\b(thanks|thank you|thx)( so much| a lot| again| very much)? (for|4) "
         r"|\bappreciate (you|u) "
+        # ... or looks forward to it: "can't wait for the next outage"
+        r"|\b(can't|cant|cannot) wait (for|to|until) "
+        r"|\blooking forward to "
     ),
     "de": re.compile(
         r"\b(danke|dankeschön|vielen dank|besten dank|herzlichen dank)( auch| nochmal| schön)? "
         r"(für|fürs) "
         r"|\b(danke|vielen dank),? dass "
+        r"|\b(ich )?freu(e)? mich (schon )?(so )?(auf|aufs) "
     ),
 }
 # Words of what was done for someone: thanks for them are thanks ("thanks for the refund
@@ -106,18 +113,18 @@ _CLAUSE_END: Final = re.compile(
 )
 
 
-def thanks_for_harm(tokens: Tokens, lang: str, compound: Callable[[Tokens], float] | None) -> bool:
-    """Whether the comment thanks someone for a harm: thanks (`_THANKS_FOR`) whose
+def welcomes_harm(tokens: Tokens, lang: str, compound: Callable[[Tokens], float] | None) -> bool:
+    """Whether the comment welcomes a harm: thanks or eager waiting (`_THANKS_FOR`) whose
     object reads negative to the language's lexicon (`compound`, its compound score)
     and names nothing done to help (`_RESOLVED`).
 
     >>> from stormwatch.detectors.negativity_english import VaderScorer
     >>> compound = VaderScorer().compound_tokens
-    >>> thanks_for_harm(Tokens("@acme Thanks so much for ruining my trip."), "en", compound)
+    >>> welcomes_harm(Tokens("@acme Thanks so much for ruining my trip."), "en", compound)
     True
-    >>> thanks_for_harm(Tokens("Thanks for the help with my delayed flight!"), "en", compound)
+    >>> welcomes_harm(Tokens("Thanks for the help with my delayed flight!"), "en", compound)
     False
-    >>> thanks_for_harm(Tokens("thanks for the article, guess they're just as bad"), "en", compound)
+    >>> welcomes_harm(Tokens("thanks for the article, guess they're just as bad"), "en", compound)
     False
     """
     pattern = _THANKS_FOR.get(lang)

@@ -44,7 +44,7 @@ from stormwatch.detectors.complaints import (
 )
 from stormwatch.detectors.emoticons import frowns, smiles
 from stormwatch.detectors.exceptions import DetectorError
-from stormwatch.detectors.irony import ironic, thanks_for_harm
+from stormwatch.detectors.irony import ironic, welcomes_harm
 from stormwatch.detectors.language import Tokens, classify_tokens
 from stormwatch.detectors.negativity_compound import CompoundScorer
 from stormwatch.detectors.negativity_english import ENGLISH_CRISIS_TERMS, VaderScorer
@@ -240,7 +240,7 @@ class MultilingualScorer:
     def _reported(self, negativity: float, tokens: Tokens, lang: str) -> float:
         """At least `COMPLAINT_FLOOR` for a report of a failure (`complaints`), unless
         the language's lexicon reads the comment as clearly positive and it carries no
-        mark of irony (`irony`), and for thanks for a harm (`thanks_for_harm`); at
+        mark of irony (`irony`), and for a harm welcomed (`welcomes_harm`); at
         least `PROTEST_FLOOR` for a comment that ends in a verdict ("... Disgusting.",
         `closing_verdict`)."""
         scorer = self.english if lang == "en" else self.german
@@ -251,7 +251,7 @@ class MultilingualScorer:
         if negativity >= COMPLAINT_FLOOR:
             return negativity
         compound = getattr(scorer, "compound_tokens", None)
-        if thanks_for_harm(tokens, lang, compound):
+        if welcomes_harm(tokens, lang, compound):
             return COMPLAINT_FLOOR  # "Thanks for ruining my vacation" (`irony`)
         if not reports_failure(tokens, lang):
             return negativity

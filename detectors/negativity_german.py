@@ -193,6 +193,15 @@ _GERMAN_OVERRIDES: Final[Mapping[str, float]] = {
     "scheissfirma": -1.0,
     "kackladen": -1.0,
     "kackverein": -1.0,
+    # A failure named as one, as "Katastrophe" is: "freu mich schon aufs nächste Desaster"
+    "desaster": -1.0,
+    "debakel": -1.0,
+    "fiasko": -1.0,
+    "blamage": -1.0,
+    "reinfall": -0.7,
+    "ärgernis": -0.7,
+    "albtraum": -1.0,
+    "alptraum": -1.0,
 }
 
 _GERMAN_NEGATIONS: Final = frozenset(

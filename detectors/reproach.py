@@ -171,6 +171,16 @@ _DERISION_PHRASES: Final = (
         r"appropriate)\b",
     ),
     ("touch", r"\b(is|are|so|completely|totally|utterly|how|hopelessly) out of touch\b"),
+    # ... and its answers: what were you thinking, take it down, so tone deaf; "was habt
+    # ihr euch dabei gedacht", "sofort löschen"
+    ("thinking", r"\bwhat (were|was) (you|u|they|y'all|you guys|the \w+) thinking\b"),
+    ("take", r"\btake (this|it|that)( post| ad| tweet| video)? down\b(?! (to|a notch|a peg)\b)"),
+    ("tone deaf tone-deaf", r"\btone[- ]deaf\b"),
+    (
+        "gedacht",
+        r"\bwas (habt ihr|hat (sich )?\w+) (euch |sich )?(da |dabei )?(bloß |nur )?gedacht\b",
+    ),
+    ("löschen entfernen", r"\b(sofort|umgehend|bitte sofort) (löschen|entfernen)\b"),
 )
 
 

@@ -137,6 +137,17 @@ REPORTS = [
     ("en", "I sent a DM two weeks ago and have heard nothing!"),
     ("en", "why did you book my hotel twice?!"),
     ("en", "Why do you keep moving my seat"),
+    # leaving, what fails and again (heldout9's tuning seeds 1-8, 2026-12-08)
+    ("en", "not buying from Acme Home Goods ever again after this"),
+    ("en", "i'm done with this company"),
+    ("en", "i used to defend acme. not anymore"),
+    ("en", "how is this company still allowed to operate"),
+    ("en", "great, now nothing loads at all"),
+    ("en", "third outage this week"),
+    ("de", "klasse, meine einstellungen sind weg"),
+    ("de", "seit dem Update geht gar nix mehr"),
+    ("de", "dritte Störung diese Woche"),
+    ("de", "wie kann so eine firma noch existieren"),
 ]
 
 NOT_REPORTS = [
@@ -220,6 +231,10 @@ NOT_REPORTS = [
     ("en", "I have heard nothing but good things about your app"),
     ("en", "got nothing wrong with my order, all good"),
     ("en", "Why do I love this app so much"),
+    ("en", "I'm done with my order, thanks"),
+    ("en", "nothing works better than your cold brew"),
+    ("de", "meine Bestellung ist schon weg, danke!"),
+    ("de", "second time ordering and love it"),
     ("de", "Bin etwas zu spät dran, aber alles Gute zum Jubiläum!"),
     ("de", "Meine Daten wurden nie verkauft, vorbildlich"),
     ("de", "Der fährt nicht, der fliegt!"),
@@ -301,6 +316,9 @@ def test_a_failure_praised_with_irony_is_floored(scorer: MultilingualScorer, tex
         ("@acme Thanks so much for ruining my vacation.", "en"),
         ("thank you for the vague copy-paste answer that ignores my question!", "en"),
         ("Vielen Dank für den miesen Service", "de"),
+        # ... or waited for eagerly
+        ("can't wait for the next outage", "en"),
+        ("freu mich schon aufs nächste Desaster", "de"),
     ],
 )
 def test_thanks_for_a_harm_is_floored(scorer: MultilingualScorer, text: str, lang: str) -> None:
@@ -315,9 +333,12 @@ def test_thanks_for_a_harm_is_floored(scorer: MultilingualScorer, text: str, lan
         ("Thanks for the help with my delayed flight!", "en"),
         ("thanks for the warning about the strike", "en"),
         ("Danke für die schnelle Hilfe bei der Verspätung", "de"),
+        ("can't wait to try the new flavour!", "en"),
+        ("Ich freue mich auf das neue Album", "de"),
     ],
 )
 def test_thanks_for_help_is_thanks(scorer: MultilingualScorer, text: str, lang: str) -> None:
+    # ... and a treat waited for is a treat
     assert scorer.score(text, lang) < 0.5, text
 
 

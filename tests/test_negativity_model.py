@@ -639,6 +639,12 @@ def test_a_rebuke_in_a_set_phrase_reads_negative(text: str, lang: str) -> None:
         # the airline set's dev half (2026-12-08): the biggest joke, a joke of an airline
         ("your airline is the biggest joke of an operation in the world.", "en"),
         ("Joke of an airline. Never again", "en"),
+        # outrage at a post and its answers (heldout9's tuning seeds 1-8)
+        ("what were you thinking with this post", "en"),
+        ("take this down and apologise", "en"),
+        ("this post is absolutely tone deaf", "en"),
+        ("was habt ihr euch dabei gedacht", "de"),
+        ("was soll dieser post?? sofort löschen", "de"),
     ],
 )
 def test_derision_and_rebukes_in_set_phrases_read_negative(text: str, lang: str) -> None:
