@@ -581,6 +581,12 @@ _GERMAN: Final = (
     ),
     ("konkurrenz", r"\b(wechsle|wechseln|wechsel|gehe|gehen) (jetzt )?zur konkurrenz\b"),
     (
+        "wechsle wechseln",
+        r"\b(wechsle|wechseln)( ich| wir)? (jetzt |heute |sofort |heute noch |noch heute )?"
+        r"(den|meinen|unseren) (anbieter|tarif|vertrag|provider|versorger|stromanbieter|"
+        r"mobilfunkanbieter)\b",
+    ),
+    (
         "verloren",
         r"\b(ihr habt|sie haben) (gerade |soeben |heute )?(eine|einen) ((treue|treuen|"
         r"langjährige|langjährigen|zahlende|zahlenden) )?(kundin|kunden) verloren\b",

@@ -73,6 +73,35 @@ _REBUKE_PHRASES: Final = (
         r"publicly|already|to (us|them|your|the|customers|everyone)\b))",
     ),
     ("apology", r"\b(deserve|deserves) (\w+ )?an apology\b"),
+    # answers demanded, a boycott called for, a warning to others (heldout9's tuning
+    # seeds 1-8: "customers deserve answers" read 0.40, "boykottiert X bis die das
+    # klären" 0.32, "Sagt es weiter: finger weg von X" 0.39)
+    (
+        "deserve deserves",
+        r"\b(customers|we|you|people|users|passengers|fans|they|families) (all )?deserve "
+        r"(answers|better|an explanation|the truth|transparency|honesty)\b",
+    ),
+    (
+        "verdient",
+        r"\b(kunden|wir|sie|die leute|nutzer|fahrgäste|familien) (haben|hätten) (\w+ )?"
+        r"(antworten|eine erklärung|besseres|die wahrheit|transparenz|ehrlichkeit) verdient\b",
+    ),
+    (
+        "boycott",
+        r"(^|[.!?,:;]\s*|@\w+\s+)(let's |lets |please |everyone |time to |we should |we must )?"
+        r"boycott\b(?! (is|was|would|will|of|the idea)\b)",
+    ),
+    (
+        "boykottiert boykottieren boykottiere",
+        r"(^|[.!?,:;]\s*|@\w+\s+)boykottiert\b|\bboykottieren wir\b|\bich boykottiere\b"
+        r"|\blasst uns (\w+ ){1,4}boykottieren\b",
+    ),
+    ("finger", r"\bfinger weg von\b"),
+    (
+        "soll",
+        r"\bwas soll (das|der mist|der scheiß|der quatsch|dieser \w+|diese \w+)( denn| bitte)?"
+        r"\s*($|[?!])",
+    ),
     ("entschuldigt", r"\bentschuldigt euch\b(?!( \w+)? nicht\b)"),
     (
         "richtig",

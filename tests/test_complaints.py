@@ -148,6 +148,7 @@ REPORTS = [
     ("de", "seit dem Update geht gar nix mehr"),
     ("de", "dritte Störung diese Woche"),
     ("de", "wie kann so eine firma noch existieren"),
+    ("de", "heute noch wechsle ich den Anbieter, tschüss"),
 ]
 
 NOT_REPORTS = [
@@ -235,6 +236,7 @@ NOT_REPORTS = [
     ("en", "nothing works better than your cold brew"),
     ("de", "meine Bestellung ist schon weg, danke!"),
     ("de", "second time ordering and love it"),
+    ("de", "Was soll das heißen?"),
     ("de", "Bin etwas zu spät dran, aber alles Gute zum Jubiläum!"),
     ("de", "Meine Daten wurden nie verkauft, vorbildlich"),
     ("de", "Der fährt nicht, der fliegt!"),

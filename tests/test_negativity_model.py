@@ -645,6 +645,12 @@ def test_a_rebuke_in_a_set_phrase_reads_negative(text: str, lang: str) -> None:
         ("this post is absolutely tone deaf", "en"),
         ("was habt ihr euch dabei gedacht", "de"),
         ("was soll dieser post?? sofort löschen", "de"),
+        # answers demanded, a boycott called for, a warning to others
+        ("customers deserve answers", "en"),
+        ("die Kunden haben Antworten verdient", "de"),
+        ("boykottiert die bis die das klären", "de"),
+        ("Sagt es weiter: finger weg von denen", "de"),
+        ("Glassplitter im Riegel!!! was soll das", "de"),
     ],
 )
 def test_derision_and_rebukes_in_set_phrases_read_negative(text: str, lang: str) -> None:
