@@ -317,7 +317,8 @@ _ENGLISH: Final = (
     ("never", r"\bnever will i\b"),
     (
         "never not",
-        r"\b(never( ever)?|not) (fly|book|buy|order|shop|use|stay|travel|flying|booking|"
+        r"\b(never( ever)?|not) (fly|book|buy|order|shop|use|stay|travel|spend|flying|booking|"
+        r"spending|"
         r"buying|ordering|shopping|using|staying|traveling|travelling) (with |at |on |from |"
         r"via )?(?!(another|any other|other|anything|anyone|anywhere|something)\b)(\w+ ){0,3}"
         r"(ever )?again\b",
@@ -580,6 +581,11 @@ _GERMAN: Final = (
         r"\b(löscht|lösche|löschen sie) (sofort |jetzt )?mein (konto|account|abo)\b",
     ),
     ("konkurrenz", r"\b(wechsle|wechseln|wechsel|gehe|gehen) (jetzt )?zur konkurrenz\b"),
+    (
+        "verteidigt",
+        r"\b(immer|lange|oft|jahrelang) verteidigt[.,!]*\s*(jetzt|ab jetzt|ab heute|seit heute)"
+        r" nicht mehr\b",
+    ),
     (
         "wechsle wechseln",
         r"\b(wechsle|wechseln)( ich| wir)? (jetzt |heute |sofort |heute noch |noch heute )?"

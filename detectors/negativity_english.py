@@ -60,6 +60,9 @@ ENGLISH_CRISIS_TERMS: Final[Mapping[str, float]] = {
     "breach": -2.0,
     "breached": -2.0,
     "leaked": -1.5,
+    "negligence": -2.0,
+    "phishing": -1.5,
+    "malware": -1.5,
     # How customers judge a service or a product, missing from VADER's lexicon: "your
     # unhelpful team" read 0.24, "the least satisfactory airline" read as praise of its
     # "satisfactory" (the airline set's dev half, 2026-12-08). Valences set beside the

@@ -97,6 +97,24 @@ _REBUKE_PHRASES: Final = (
         r"|\blasst uns (\w+ ){1,4}boykottieren\b",
     ),
     ("finger", r"\bfinger weg von\b"),
+    # how people were treated, and the apology that was none (heldout9's scandals)
+    (
+        "ok okay acceptable",
+        r"\b(is|are|was|were|that's|thats|this is|it's|its) (just |simply |absolutely |so |"
+        r"really |totally )?not (ok|okay|acceptable)\b(?! (to|if|when)\b)",
+    ),
+    ("umgeht um", r"\bso (geht|behandelt) man (doch )?(nicht|keine)\b"),
+    (
+        "apology entschuldigung",
+        r"\b(is|was|that's|thats) (not|no) (an |a real |a proper )?apology\b"
+        r"|\b(ist|war) keine (echte )?entschuldigung\b",
+    ),
+    (
+        "boss ceo chef management",
+        r"\bneeds? (a )?new (boss|ceo|management|leadership)\b"
+        r"|\bbraucht (einen neuen chef|ein neues management|eine neue führung)\b",
+    ),
+    ("explains erklärt", r"\b(this|that|which|it) explains a lot\b|\berklärt (einiges|vieles)\b"),
     (
         "soll",
         r"\bwas soll (das|der mist|der scheiß|der quatsch|dieser \w+|diese \w+)( denn| bitte)?"

@@ -149,6 +149,8 @@ REPORTS = [
     ("de", "dritte Störung diese Woche"),
     ("de", "wie kann so eine firma noch existieren"),
     ("de", "heute noch wechsle ich den Anbieter, tschüss"),
+    ("en", "read the interview. never spending a penny here again"),
+    ("de", "hab die immer verteidigt. jetzt nicht mehr"),
 ]
 
 NOT_REPORTS = [

@@ -170,7 +170,7 @@ def test_english_negativity(english: VaderScorer) -> None:
     "text",
     ["your unhelpful team", "the least satisfactory airline I know", "what an abysmal app",
      "the seats are cramped and filthy", "overpriced and buggy", "what a bunch of amateurs",
-     "your company is a total shitshow"],
+     "your company is a total shitshow", "storing passwords in plain text is negligence"],
 )  # fmt: skip
 def test_words_customers_judge_a_service_by_read_negative(text: str) -> None:
     # Missing from VADER's lexicon: "your unhelpful team" read 0.24 (airline dev half).

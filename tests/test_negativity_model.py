@@ -651,6 +651,13 @@ def test_a_rebuke_in_a_set_phrase_reads_negative(text: str, lang: str) -> None:
         ("boykottiert die bis die das klären", "de"),
         ("Sagt es weiter: finger weg von denen", "de"),
         ("Glassplitter im Riegel!!! was soll das", "de"),
+        # how people were treated, the apology that was none, a new boss demanded
+        ("Staff being treated like that is not ok", "en"),
+        ("The statement you posted is not an apology", "en"),
+        ("Acme needs a new boss, today", "en"),
+        ("so geht man nicht mit Mitarbeitern um", "de"),
+        ("das Statement ist keine Entschuldigung", "de"),
+        ("erklärt einiges über die Firmenkultur", "de"),
     ],
 )
 def test_derision_and_rebukes_in_set_phrases_read_negative(text: str, lang: str) -> None:
