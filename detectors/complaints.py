@@ -266,6 +266,11 @@ _ENGLISH: Final = (
     ),
     ("hard difficult", r"\bhow (hard|difficult) (is it|can it be|could it be) to\b"),
     (
+        "refund money reimbursement",
+        r"\bhow (do|can|would|should) (i|we) (get|request|claim) (a |my |our |the )?(full )?"
+        r"(refund|money back|reimbursement)\b",
+    ),
+    (
         "where where's",
         r"\bwhere('s| is| are) (my|our) (\w+ )?(refund|money|response|reply|answer|update|"
         r"compensation|apology)\b",
@@ -540,7 +545,9 @@ _GERMAN: Final = (
     (
         "geld",
         r"\b(will|möchte|wollen|fordere|fordern|hätte gern|hätten gern) (\w+ )?(mein|unser) "
-        r"geld zurück\b",
+        r"geld zurück\b"
+        r"|\bwie (bekomm|bekomme|krieg|kriege|kriegen|bekommen) (ich|wir) (\w+ )?(mein|unser) geld "
+        r"([\w ]{1,30} )?zurück\b",
     ),
     ("abgebucht berechnet bezahlt", r"\b(doppelt|zweimal|zu viel) (abgebucht|berechnet|bezahlt)\b"),
     ("weniger", r"\bmehr (zahlen|bezahlen) für weniger\b"),

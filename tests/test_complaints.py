@@ -151,6 +151,8 @@ REPORTS = [
     ("de", "heute noch wechsle ich den Anbieter, tschüss"),
     ("en", "read the interview. never spending a penny here again"),
     ("de", "hab die immer verteidigt. jetzt nicht mehr"),
+    ("en", "how do i get a refund for the recalled charger"),
+    ("de", "wie bekomm ich mein Geld für das Ladegerät zurück"),
 ]
 
 NOT_REPORTS = [
