@@ -203,15 +203,15 @@ _ENGLISH: Final = (
     ),
     (
         "phone",
-        r"\b(been|was|were|spent|spend|spending|still|sat|sitting|stuck) on the phone\b"
-        r"[^.!?]{0,25}?\b(for )?(over |almost |nearly |about )?(\d+(\.\d+)?|an?|"
-        r"one|two|three|four|five|six|seven|eight|nine|ten|several|many|over an?|half an?)\+? ?"
-        r"(min|mins|minutes|hr|hrs|hour|hours)\b",
+        r"\b(been|spent|spend|spending|still|sat|sitting|stuck) on the phone\b"
+        r"(?! with (my|our|a|his|her|\w+'s)\b)[^.!?]{0,25}?\b(for )?(over |almost |nearly |"
+        r"about )?(\d+(\.\d+)?|an?|one|two|three|four|five|six|seven|eight|nine|ten|several|"
+        r"many|over an?|half an?)\+? ?(min|mins|minutes|hr|hrs|hour|hours)\b",
     ),
     (
         "waiting hold phone",
         r"\b(\d+|two|three|four|five|six|seven|eight|nine|ten|several|many) (min|mins|minutes|hr|"
-        r"hrs|hours|days|weeks) (of )?(waiting|on hold|on the phone)\b",
+        r"hrs|hours|days|weeks) (of )?(waiting )?(on hold|on the phone)\b",
     ),
     (
         "treat",
@@ -223,7 +223,8 @@ _ENGLISH: Final = (
     ),
     (
         "nothing",
-        r"\b(heard|received|gotten|got) nothing\b(?!\s+(but|except|wrong|bad)\b)",
+        r"\b(have|has|i've|we've|still|i|we) (heard|received) nothing"
+        r"(\s*($|[.!?,])| back\b| from (you|them|support|anyone)\b| since\b)",
     ),
     (
         "trying calling",
@@ -248,8 +249,9 @@ _ENGLISH: Final = (
     (
         "help honor honour respond answer fix replace",
         r"\b(you|they|support|agent|agents|staff|store|company|manager|rep|he|she)( \w+)? "
-        r"(won't|wouldn't|will not|refused to|refuse to|refuses to|unable to|can't|cannot|"
-        r"couldn't) (help|honor|honour|respond|answer|fix|replace)\b",
+        r"((won't|wouldn't|will not|refused to|refuse to|refuses to|unable to) (help|honor|"
+        r"honour|respond|answer|fix|replace)\b|(can't|cannot|couldn't) (help|answer|fix|replace) "
+        r"(me|us|my|our)\b)",
     ),
     ("help", r"\b(can|will|could) (no one|nobody|noone)( at [\w ]{1,20}?)? help (me|us)\b"),
     (
@@ -259,7 +261,11 @@ _ENGLISH: Final = (
     ),
     # "why did you book my hotel twice?!": asked of the brand, what it did is reproached
     # (the airline set's dev half: 12 of 13 such tweets read under 0.5 were negative)
-    ("why", r"\bwhy (did|do|does|would|has|have) (you|u|your|y'all)\b"),
+    (
+        "why",
+        r"\bwhy (do|does|did|would) (you|u|y'all) (keep|always|never|still|constantly)\b"
+        r"|\bwhy (did|do|does|would|has|have) (you|u|y'all)\b[^?!.]*(\?!|!\?|\?\?|!!)",
+    ),
     (
         "going deal wrong",
         r"\bwhat('s| is) (going on with|the deal with|wrong with) (you|your|this)\b",
@@ -268,7 +274,8 @@ _ENGLISH: Final = (
     (
         "refund money reimbursement",
         r"\bhow (do|can|would|should) (i|we) (get|request|claim) (a |my |our |the )?(full )?"
-        r"(refund|money back|reimbursement)\b",
+        r"(refund|money back|reimbursement)\b[^.!?]{0,40}\b(recalled|cancell?ed|broken|damaged|"
+        r"defective|faulty|never arrived|late|delayed|lost|missing)\b",
     ),
     (
         "where where's",
@@ -280,9 +287,9 @@ _ENGLISH: Final = (
     ("act shit stuff", r"\bget (your|its|their) (act|shit|stuff) together\b"),
     ("train", r"\btrain your (staff|employees|people|agents|team|reps)\b"),
     (
-        "want demand expect like need",
-        r"\b(i|we) (want|demand|expect|would like|need) (a|my|our|an) (full )?(refund|"
-        r"explanation|apology|compensation)\b",
+        "want demand expect",
+        r"\b(i|we) (want|demand|expect) (a|my|our|an) (full )?(refund|explanation|apology|"
+        r"compensation)\b",
     ),
     # disappointment said of oneself or the brand's doing, not "never been
     # disappointed", "you won't be disappointed", "Nightmare Before Christmas"
@@ -324,36 +331,39 @@ _ENGLISH: Final = (
         "never not",
         r"\b(never( ever)?|not) (fly|book|buy|order|shop|use|stay|travel|spend|flying|booking|"
         r"spending|"
-        r"buying|ordering|shopping|using|staying|traveling|travelling) (with |at |on |from |"
-        r"via )?(?!(another|any other|other|anything|anyone|anywhere|something)\b)(\w+ ){0,3}"
+        r"buying|ordering|shopping|using|staying|traveling|travelling) "
+        r"(?!(with |at |on |from |via )?(\w+ ){0,3}?(another|other|anything|anyone|anywhere|"
+        r"something|else|cheap|light|regular|the stairs)\b)(with |at |on |from |via )?(\w+ ){0,3}"
         r"(ever )?again\b",
     ),
     (
         "done",
-        r"\b(i'm|im|i am|we're|we are) (so |completely |officially )?done with (this|you|your|"
-        r"the|u) ?(company|brand|airline|bank|app|service|shop|store|people|guys)?\b",
+        r"\b(i'm|im|i am|we're|we are) (so |completely |officially )?done with ((this|your|the) "
+        r"(company|brand|airline|bank|app|service|shop|store|people)|you|u|y'all|you guys|"
+        r"them)\s*($|[.!?,])",
     ),
     (
         "anymore longer",
-        r"\bi used to (defend|love|like|recommend|trust|support) [^.!?]{0,40}[.,!?]+\s*"
+        r"\bi used to (defend|recommend|trust|support) [^.!?]{0,40}[.,!?]+\s*"
         r"(not anymore|no more|no longer|never again)\b",
     ),
     (
         "still",
-        r"\bhow (is|are) (this|that|the|you|u|these|those)( \w+)? still (allowed|in business|"
-        r"operating|around|a thing)\b",
+        r"\bhow (is|are) (this|that|the|you|u|these|those)( \w+)? still (allowed to operate|"
+        r"allowed to exist|operating)\b",
     ),
     # what fails, and again: "nothing loads at all", "third outage this week"
     (
         "nothing",
         r"\bnothing (loads|works|opens|syncs|happens|is working|is loading|will load|"
-        r"will open)\b(?! (better|like|as|faster)\b)",
+        r"will open)( at all| anymore| since \w+)?\s*($|[.!?,])",
     ),
     (
         "second third fourth fifth sixth 2nd 3rd 4th 5th nth umpteenth",
         r"\b(second|third|fourth|fifth|sixth|2nd|3rd|4th|5th|nth|umpteenth) (outage|crash|"
         r"failure|delay|breakdown|glitch|error|breach|leak|cancellation|cancelled flight|"
-        r"missed delivery)s?\b",
+        r"missed delivery)s? (this (week|month|year)|today|in a row|in (two|three|\d+) (days|"
+        r"weeks))\b",
     ),
     (
         "account subscription membership contract order card",
@@ -547,7 +557,10 @@ _GERMAN: Final = (
         r"\b(will|möchte|wollen|fordere|fordern|hätte gern|hätten gern) (\w+ )?(mein|unser) "
         r"geld zurück\b"
         r"|\bwie (bekomm|bekomme|krieg|kriege|kriegen|bekommen) (ich|wir) (\w+ )?(mein|unser) geld "
-        r"([\w ]{1,30} )?zurück\b",
+        r"[^.!?]{0,40}\b(zurückgerufen|zurückgerufene|zurückgerufenen|defekt|defekte|defekten|"
+        r"kaputt|kaputte|kaputten|storniert|stornierte|stornierten|nie angekommen)\b"
+        r"|\bwie (bekomm|bekomme|krieg|kriege|kriegen|bekommen) (ich|wir) (\w+ )?(mein|unser) geld "
+        r"für (das|die|den|mein|meine|meinen) (zurückgerufen|defekt|kaputt|storniert)\w* ",
     ),
     ("abgebucht berechnet bezahlt", r"\b(doppelt|zweimal|zu viel) (abgebucht|berechnet|bezahlt)\b"),
     ("weniger", r"\bmehr (zahlen|bezahlen) für weniger\b"),
@@ -557,19 +570,20 @@ _GERMAN: Final = (
         "weg verschwunden futsch",
         r"\b(mein|meine|unser|unsere|alle|all meine|alle meine)( \w+)? (daten|fotos|bilder|"
         r"einstellungen|dateien|nachrichten|chats|punkte|guthaben|geld|kontakte|playlists?|"
-        r"favoriten|tickets|buchung|buchungen|konto|account|profil|spielstand|fortschritt|"
-        r"mails|e-mails|emails|backups?|speicherstände) (ist|sind|war|waren) (\w+ )?"
+        r"favoriten|konto|account|profil|spielstand|fortschritt|mails|e-mails|emails|backups?|"
+        r"speicherstände) (ist|sind|war|waren) (?!(schon|bereits) )(\w+ )?"
         r"(weg|verschwunden|futsch|gelöscht)\b",
     ),
     (
         "mehr",
         r"\b(geht|funktioniert|lädt|läuft) (jetzt |hier |da |bei mir )?(gar |überhaupt |echt )?"
-        r"(nichts|nix) mehr\b|\bnichts geht mehr\b",
+        r"(nichts|nix) mehr\b(?! ohne\b)|(?<!plus, )\bnichts geht mehr\b(?! ohne\b)",
     ),
     (
         "zweite dritte vierte fünfte sechste zigste",
         r"\b(zweite|dritte|vierte|fünfte|sechste|x-te|zigste)[nrsm]? (störung|ausfall|panne|"
-        r"verspätung|absturz|datenpanne|datenleck|fehler|lieferverzögerung)\b",
+        r"verspätung|absturz|datenpanne|datenleck|fehler|lieferverzögerung) (diese[nrs]? (woche|"
+        r"monat|jahr)|heute|in folge|innerhalb)\b",
     ),
     (
         "existieren",
@@ -596,8 +610,8 @@ _GERMAN: Final = (
     (
         "wechsle wechseln",
         r"\b(wechsle|wechseln)( ich| wir)? (jetzt |heute |sofort |heute noch |noch heute )?"
-        r"(den|meinen|unseren) (anbieter|tarif|vertrag|provider|versorger|stromanbieter|"
-        r"mobilfunkanbieter)\b",
+        r"(den|meinen|unseren) (anbieter|provider|versorger|stromanbieter|mobilfunkanbieter)\b"
+        r"(?! (zu|auf) )",
     ),
     (
         "verloren",

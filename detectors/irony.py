@@ -89,8 +89,9 @@ _THANKS_FOR: Final = {
     "en": re.compile(
         r"\b(thanks|thank you|thx)( so much| a lot| again| very much)? (for|4) "
         r"|\bappreciate (you|u) "
-        # ... or looks forward to it: "can't wait for the next outage"
-        r"|\b(can't|cant|cannot) wait (for|to|until) "
+        # ... or looks forward to it: "can't wait for the next outage" (not "can't wait to
+        # kill it at the gym": a thing waited for, not a deed)
+        r"|\b(can't|cant|cannot) wait for "
         r"|\blooking forward to "
     ),
     "de": re.compile(
@@ -106,8 +107,12 @@ _RESOLVED: Final = frozenset(
     """refund refunded refunding help helping helped work working hard fix fixed fixing
     sorted sorting resolved resolving replaced replacing support supporting patience
     understanding quick fast rebooking rebooked
-    warning heads hilfe erstattung geduld schnelle schnell""".split()
+    warning heads hilfe erstattung geduld schnelle schnell
+    info information update updates alert alerts notice tip tips reminder news coverage
+    covering letting hinweis warnung tipp bescheid""".split()
 )
+_NEGATED: Final = frozenset("never not no nie nicht kein keine".split())
+_DOING_GREAT: Final = re.compile(r"\b(crushing|killing|nailing|smashing|rocking) it\b")
 _CLAUSE_END: Final = re.compile(
     r"[.!?;:]|, | (but|when|despite|after|though|aber|als|wenn|obwohl|trotz) | - | – |\s#|$"
 )
@@ -135,6 +140,12 @@ def welcomes_harm(tokens: Tokens, lang: str, compound: Callable[[Tokens], float]
         rest = text[frame.end() :]
         end = _CLAUSE_END.search(rest)
         obj = Tokens(rest[: end.start()] if end is not None else rest)
-        if obj.words and _RESOLVED.isdisjoint(obj.words) and compound(obj) <= -0.05:
+        if (
+            obj.words
+            and _RESOLVED.isdisjoint(obj.words)
+            and _NEGATED.isdisjoint(obj.words)  # "thanks for never giving up on us"
+            and _DOING_GREAT.search(obj.lower) is None  # "thanks for crushing it"
+            and compound(obj) <= -0.05
+        ):
             return True
     return False

@@ -62,14 +62,16 @@ _STRIPPED_LIMIT: Final = 50_000  # a few MB at most
 # #NotCool, #USAirwaysSucks, #YoureTheWorst, every one on a tweet people read as
 # negative; 25 such tweets read under 0.5): "worst", "sucks", and a few whole phrases
 # read as the word they mean. Not "bad" or "poor" alone (#badass, #poorthings).
-HASHTAG_PREFIXES: Final = {
-    "boycott": "boycott", "boykott": "boykott", "shameon": "shame", "worst": "worst",
-}  # fmt: skip
-# ... and phrases, whole or at the start: #NotCool, #BadCustomerService.
+HASHTAG_PREFIXES: Final = {"boycott": "boycott", "boykott": "boykott", "shameon": "shame"}
+# ... and phrases, whole or at the start: #NotCool, #BadCustomerService, #WorstAirlineEver
+# (not #WorstCaseScenario nor #WorstKeptSecret).
 HASHTAG_PHRASES: Final = {
-    "badservice": "bad", "badcustomer": "bad", "poorservice": "bad", "poorcustomer": "bad",
-    "terribleservice": "bad", "nocustomerservice": "bad", "nothappy": "unhappy",
-    "notcool": "unhappy", "notimpressed": "unimpressed",
+    "badservice": "bad", "badcustomer": "bad", "poorservice": "bad",
+    "poorcustomerservice": "bad", "terribleservice": "bad", "nocustomerservice": "bad",
+    "nothappy": "unhappy", "notcool": "unhappy", "notimpressed": "unimpressed",
+    "worstairline": "worst", "worstservice": "worst", "worstcustomer": "worst",
+    "worstcompany": "worst", "worstexperience": "worst", "worstflight": "worst",
+    "worstbank": "worst", "worstapp": "worst", "worstbrand": "worst",
 }  # fmt: skip
 HASHTAG_SUFFIXES: Final = (
     "boycott", "boykott", "censorship", "zensur", "scandal", "skandal", "fail", "shame",

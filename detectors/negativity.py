@@ -58,7 +58,7 @@ from stormwatch.detectors.negativity_model import (
 from stormwatch.detectors.negativity_model_scorer import ModelScorer
 from stormwatch.detectors.officiating import OFFICIATING_CAP, aimed_at_officials, talks_of_the_match
 from stormwatch.detectors.praise_slang import hype_removed, slang_praise_removed
-from stormwatch.detectors.reproach import closing_verdict, derides, reproaches
+from stormwatch.detectors.reproach import closing_verdict, derides, outraged, reproaches
 
 __all__ = [
     "BACKENDS",
@@ -134,7 +134,9 @@ class MultilingualScorer:
     other language (given, or recognised) scores 0: an English or German lexicon reads
     French or Spanish as noise ("pain", "die", "gift"), and no score beats a wrong one.
     In every language a protest hashtag or a reproach ("Shame on you!", "Schämt euch!":
-    `reproach`) makes a comment at least `PROTEST_FLOOR`, and so does derision in a set
+    `reproach`) makes a comment at least `PROTEST_FLOOR`, and so does outrage in a phrase
+    also said in praise ("what were you thinking") where the comment does not read as
+    clearly positive, and so does derision in a set
     phrase ("your support is a joke", "reine Abzocke": `reproach.derides`), and in
     English and German a report of a failure at least `COMPLAINT_FLOOR` (`complaints`);
     without a hashtag, a reproach or a report, anger at a referee, a referee's call or a
@@ -163,6 +165,8 @@ class MultilingualScorer:
         if negativity < PROTEST_FLOOR:
             if tokens.protest or reproaches(tokens):
                 return PROTEST_FLOOR
+            if outraged(tokens) and not self._reads_positive(tokens, lang):
+                return PROTEST_FLOOR  # "what were you thinking with this post" (`reproach`)
             if derides(tokens):
                 # Derision is aimed at what it names, which may be a referee (below).
                 negativity = PROTEST_FLOOR
@@ -185,6 +189,13 @@ class MultilingualScorer:
                 ):
                     return OFFICIATING_CAP  # angry at the referee (`officiating`)
         return negativity
+
+    def _reads_positive(self, tokens: Tokens, lang: str | None) -> bool:
+        """Whether the language's lexicon reads the comment as clearly positive
+        (`COMPLAINT_POSITIVE_LIMIT`): "What were you thinking, this is genius!"."""
+        scorer = self.german if lang == "de" else self.english
+        compound = getattr(scorer, "compound_tokens", None)
+        return compound is not None and compound(tokens) >= COMPLAINT_POSITIVE_LIMIT
 
     def _score_language(self, tokens: Tokens, lang: str | None) -> float:
         if lang is None:
@@ -251,7 +262,7 @@ class MultilingualScorer:
         if negativity >= COMPLAINT_FLOOR:
             return negativity
         compound = getattr(scorer, "compound_tokens", None)
-        if welcomes_harm(tokens, lang, compound):
+        if welcomes_harm(tokens, lang, compound) and not self._reads_positive(tokens, lang):
             return COMPLAINT_FLOOR  # "Thanks for ruining my vacation" (`irony`)
         if not reports_failure(tokens, lang):
             return negativity

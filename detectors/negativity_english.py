@@ -102,7 +102,7 @@ ENGLISH_CRISIS_TERMS: Final[Mapping[str, float]] = {
     "crummy": -2.0,
     "hassle": -1.5,
     "ordeal": -1.8,
-    "debacle": -2.2,
+    "debacle": -1.5,
     "scammy": -2.2,
     "shady": -1.5,
     # Names an angry crowd calls the people behind a brand, missing from VADER's lexicon

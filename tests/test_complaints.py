@@ -152,7 +152,7 @@ REPORTS = [
     ("en", "read the interview. never spending a penny here again"),
     ("de", "hab die immer verteidigt. jetzt nicht mehr"),
     ("en", "how do i get a refund for the recalled charger"),
-    ("de", "wie bekomm ich mein Geld für das Ladegerät zurück"),
+    ("de", "wie bekomm ich mein Geld für das zurückgerufene Ladegerät zurück"),
 ]
 
 NOT_REPORTS = [
@@ -241,6 +241,18 @@ NOT_REPORTS = [
     ("de", "meine Bestellung ist schon weg, danke!"),
     ("de", "second time ordering and love it"),
     ("de", "Was soll das heißen?"),
+    # a review of the first drafts found these read as complaints (2026-12-08)
+    ("en", "Why did you change the logo? Just curious"),
+    ("en", "We're done with the kitchen remodel, thanks to your tools!"),
+    ("en", "got nothing to complain about"),
+    ("en", "Nothing opens a bottle like this opener"),
+    ("en", "I will never book with anyone else again"),
+    ("en", "Two hours of waiting in line for the new phone, worth it!"),
+    ("en", "How do I get a refund for the ticket I don't need anymore?"),
+    ("en", "I was on the phone with my mom for two hours lol"),
+    ("de", "Nichts geht mehr ohne euren Kaffee"),
+    ("de", "Wir wechseln unseren Anbieter zu euch, freu mich!"),
+    ("de", "Meine Tickets sind schon weg, ich hab sie verschenkt"),
     ("de", "Bin etwas zu spät dran, aber alles Gute zum Jubiläum!"),
     ("de", "Meine Daten wurden nie verkauft, vorbildlich"),
     ("de", "Der fährt nicht, der fliegt!"),

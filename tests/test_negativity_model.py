@@ -657,12 +657,31 @@ def test_a_rebuke_in_a_set_phrase_reads_negative(text: str, lang: str) -> None:
         ("Acme needs a new boss, today", "en"),
         ("so geht man nicht mit Mitarbeitern um", "de"),
         ("das Statement ist keine Entschuldigung", "de"),
-        ("erklärt einiges über die Firmenkultur", "de"),
     ],
 )
 def test_derision_and_rebukes_in_set_phrases_read_negative(text: str, lang: str) -> None:
     assert build_scorer(MODEL).score(text, lang) >= 0.5
     assert build_scorer(MODEL).score(text, None) >= 0.5
+
+
+@pytest.mark.parametrize(
+    ("text", "lang"),
+    [
+        # a review of the first drafts found these read as outrage or a harm welcomed:
+        # the same phrases in praise, thanks for news of a harm, idioms (2026-12-08)
+        ("Love the new ad, what were they thinking, so creative", "en"),
+        ("Our fans deserve better seats, so glad you're expanding the stadium", "en"),
+        ("Was habt ihr euch dabei gedacht? Genial!", "de"),
+        ("Can you take this down for a sec, I want to screenshot it first lol", "en"),
+        ("Danke für den Hinweis zur Störung!", "de"),
+        ("Thanks for the fight last night, best boxing event ever", "en"),
+        ("Thanks for never giving up on us", "en"),
+        ("can't wait to kill it at the gym with my new shoes", "en"),
+        ("Beat the #WorstCaseScenario with our travel insurance", "en"),
+    ],
+)
+def test_praise_in_the_words_of_outrage_is_praise(text: str, lang: str) -> None:
+    assert build_scorer(MODEL).score(text, lang) < 0.5, text
 
 
 @pytest.mark.parametrize(
