@@ -101,8 +101,9 @@ _THANKS_FOR: Final = {
         r"|\b(ich )?freu(e)? mich (schon )?(so )?(auf|aufs) "
     ),
 }
-# Words of what was done for someone: thanks for them are thanks ("thanks for the refund
-# of the change fee", "thank you for the hard work in this weather").
+# Words of what was done for someone, or of news passed on: thanks for them are thanks
+# ("thanks for the refund of the change fee", "thank you for the hard work in this
+# weather", "Danke für den Hinweis zur Störung").
 _RESOLVED: Final = frozenset(
     """refund refunded refunding help helping helped work working hard fix fixed fixing
     sorted sorting resolved resolving replaced replacing support supporting patience

@@ -134,10 +134,10 @@ class MultilingualScorer:
     other language (given, or recognised) scores 0: an English or German lexicon reads
     French or Spanish as noise ("pain", "die", "gift"), and no score beats a wrong one.
     In every language a protest hashtag or a reproach ("Shame on you!", "Schämt euch!":
-    `reproach`) makes a comment at least `PROTEST_FLOOR`, and so does outrage in a phrase
+    `reproach`) makes a comment at least `PROTEST_FLOOR`, and so do outrage in a phrase
     also said in praise ("what were you thinking") where the comment does not read as
-    clearly positive, and so does derision in a set
-    phrase ("your support is a joke", "reine Abzocke": `reproach.derides`), and in
+    clearly positive (`reproach.outraged`) and derision in a set phrase ("your support is
+    a joke", "reine Abzocke": `reproach.derides`), and in
     English and German a report of a failure at least `COMPLAINT_FLOOR` (`complaints`);
     without a hashtag, a reproach or a report, anger at a referee, a referee's call or a
     jury reads at most `OFFICIATING_CAP` (`officiating`), derided or not.
@@ -262,7 +262,11 @@ class MultilingualScorer:
         if negativity >= COMPLAINT_FLOOR:
             return negativity
         compound = getattr(scorer, "compound_tokens", None)
-        if welcomes_harm(tokens, lang, compound) and not self._reads_positive(tokens, lang):
+        if (
+            welcomes_harm(tokens, lang, compound)
+            and compound is not None
+            and compound(tokens) < COMPLAINT_POSITIVE_LIMIT
+        ):
             return COMPLAINT_FLOOR  # "Thanks for ruining my vacation" (`irony`)
         if not reports_failure(tokens, lang):
             return negativity
