@@ -229,7 +229,15 @@ _OUTRAGE_PHRASES: Final = (
         r"\b(is|are|was|were|that's|thats|this is|it's|its) (just |simply |absolutely |so |"
         r"really |totally )?not (ok|okay|acceptable)\b(?! (to|if|when)\b)",
     ),
-    ("umgeht um", r"\bso (geht|behandelt) man (doch )?(nicht|keine)\b"),
+    # (looked up by "geht" and "behandelt": "um" at a sentence's end is "um." to the
+    # tokens, and was missed)
+    (
+        "geht behandelt",
+        r"\bso geht man (doch )?nicht mit (\w+ ){0,2}(mitarbeitern|mitarbeitenden|kunden|"
+        r"kundinnen|menschen|leuten|angestellten|fahrgästen|personal|fans|nutzern) um\b"
+        r"|\bso behandelt man (doch )?(keine|nicht) (\w+ ){0,2}(mitarbeiter|mitarbeitende|kunden|"
+        r"kundinnen|menschen|leute|angestellte|fahrgäste|das personal|fans|nutzer)\b",
+    ),
     (
         "apology entschuldigung",
         r"\b(is|was|that's|thats) (not|no) (an |a real |a proper )?apology\b"

@@ -656,6 +656,8 @@ def test_a_rebuke_in_a_set_phrase_reads_negative(text: str, lang: str) -> None:
         ("The statement you posted is not an apology", "en"),
         ("Acme needs a new boss, today", "en"),
         ("so geht man nicht mit Mitarbeitern um", "de"),
+        ("So geht man nicht mit seinen Kunden um.", "de"),
+        ("So behandelt man keine Kunden", "de"),
         ("das Statement ist keine Entschuldigung", "de"),
     ],
 )
