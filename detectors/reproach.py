@@ -224,8 +224,9 @@ _OUTRAGE_PHRASES: Final = (
         r"explanation|the truth|transparency|honesty|better\s*($|[.!]))"
         r"(?![^.!?]*\b(that's why|which is why|so we|so here)\b)",
     ),
+    # ("ok." stays "ok." in the tokens, as VADER keeps a word of two letters whole)
     (
-        "ok okay acceptable",
+        "ok okay acceptable ok. ok! ok? ok, ok...",
         r"\b(is|are|was|were|that's|thats|this is|it's|its) (just |simply |absolutely |so |"
         r"really |totally )?not (ok|okay|acceptable)\b(?! (to|if|when)\b)",
     ),

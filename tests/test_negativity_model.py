@@ -653,6 +653,7 @@ def test_a_rebuke_in_a_set_phrase_reads_negative(text: str, lang: str) -> None:
         ("Glassplitter im Riegel!!! was soll das", "de"),
         # how people were treated, the apology that was none, a new boss demanded
         ("Staff being treated like that is not ok", "en"),
+        ("Staff being treated like that is not ok.", "en"),
         ("The statement you posted is not an apology", "en"),
         ("Acme needs a new boss, today", "en"),
         ("so geht man nicht mit Mitarbeitern um", "de"),
